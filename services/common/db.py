@@ -1,0 +1,131 @@
+"""Database access for every service: engines, scoped sessions, RLS.
+
+Each service owns one database. In PostgreSQL every transaction switches to
+the service's application role (which owns nothing and cannot bypass
+row-level security) and sets ``zhiyuan.scope`` to the caller's division
+prefix; the policies written by :func:`enable_rls` filter on it. With no
+scope set, tenant tables return nothing (default deny).
+
+SQLite is the embedded mode for a laptop (`make run` without a database URL):
+the same repository filters apply, RLS does not exist there.
+
+Example::
+
+    db = Database(cfg.service("registration"))
+    with db.session(Scope("6101")) as s:
+        s.execute(select(Volunteer))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.config import ServiceConfig
+from services.common.tenancy import Scope
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with sane settings for the dialect; connects lazily."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class Database:
+    """Engine and session factory of one service's database."""
+
+    def __init__(self, service: ServiceConfig, engine: Engine | None = None):
+        if not _ROLE.match(service.database_app_role):
+            raise ValueError(f"bad database role name {service.database_app_role!r}")
+        self.service = service
+        self.engine = engine or make_engine(service.database_url)
+        self.app_role = service.database_app_role
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, scope: Scope | None) -> Iterator[Session]:
+        """One transaction under ``scope``; commits on success.
+
+        ``scope=None`` is the system context (outbox relay, idempotency
+        records): it sees no tenant rows at all under RLS.
+        """
+        with self._factory() as session, session.begin():
+            if is_postgres(self.engine):
+                session.execute(text(f'SET LOCAL ROLE "{self.app_role}"'))
+                session.execute(
+                    text("SELECT set_config('zhiyuan.scope', :scope, true)"),
+                    {"scope": scope.code if scope else ""},
+                )
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def scope_policy_sql(table: str, column: str, *, read_ancestors: bool = False) -> list[str]:
+    """Row-level security for a tenant table keyed by a division-code column.
+
+    A row is visible and writable when its code lies inside the transaction's
+    scope. ``read_ancestors`` also lets a node *read* rows of its ancestors
+    (inherited settings), never write them. An empty scope matches nothing.
+    """
+    inside = (
+        "coalesce(current_setting('zhiyuan.scope', true), '') <> '' AND "
+        f"{column} LIKE current_setting('zhiyuan.scope', true) || '%'"
+    )
+    read = inside
+    if read_ancestors:
+        read = (
+            f"({inside}) OR (coalesce(current_setting('zhiyuan.scope', true), '') "
+            f"<> '' AND current_setting('zhiyuan.scope', true) LIKE {column} || '%')"
+        )
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({read})",
+        f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({inside})",
+        f"CREATE POLICY {table}_update ON {table} FOR UPDATE USING ({inside}) "
+        f"WITH CHECK ({inside})",
+        f"CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({inside})",
+    ]
+
+
+def app_role_sql(role: str) -> list[str]:
+    """Create the application role (no login, no bypass) if it is missing."""
+    if not _ROLE.match(role):
+        raise ValueError(f"bad database role name {role!r}")
+    return [
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+        f"'{role}') THEN CREATE ROLE {role} NOLOGIN NOBYPASSRLS; END IF; END $$",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
+    ]

@@ -1,0 +1,266 @@
+"""The platform error hierarchy that every service raises and maps.
+
+Each error carries a stable machine ``code`` (the name of the status it maps
+to), an English and a Chinese message, and optionally the ``field`` at fault
+and the ``rule`` it broke. The table that turns ``code`` into a gRPC status
+lives with the gRPC glue, so this module imports nothing but the standard
+library and pure domain code can raise these errors freely.
+
+Messages reach clients and logs: never put personal data (ID numbers, phone
+numbers, names) into them.
+
+Example:
+    >>> err = InvalidArgument.required("phone")
+    >>> str(err)
+    'phone: a value is required / 此项为必填项'
+    >>> err.code, err.rule
+    ('INVALID_ARGUMENT', 'phone.required')
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ZhiyuanError(Exception):
+    """Base of every error a service reports to its callers.
+
+    Example:
+        >>> err = ZhiyuanError("something broke", "出现错误")
+        >>> str(err), err.code
+        ('something broke / 出现错误', 'UNKNOWN')
+    """
+
+    code: ClassVar[str] = "UNKNOWN"
+
+    def __init__(
+        self,
+        message_en: str,
+        message_zh: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message_en, message_zh)
+        self.message_en = message_en
+        self.message_zh = message_zh
+        self.field = field
+        self.rule = rule
+
+    def __str__(self) -> str:
+        text = f"{self.message_en} / {self.message_zh}"
+        return f"{self.field}: {text}" if self.field else text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses order their constructor arguments differently, so the
+        # default Exception pickling (cls(*args)) would scramble them; errors
+        # do cross process boundaries (nameko workers, test runners).
+        return (_restore, (type(self), dict(self.__dict__)))
+
+    def to_dict(self) -> dict[str, str]:
+        """The error as a JSON-ready body, omitting absent field and rule.
+
+        Example:
+            >>> NotFound.entity("volunteer", "志愿者", "V1").to_dict()["code"]
+            'NOT_FOUND'
+        """
+        body = {
+            "code": self.code,
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+        }
+        if self.field:
+            body["field"] = self.field
+        if self.rule:
+            body["rule"] = self.rule
+        return body
+
+
+def _restore(cls: type[ZhiyuanError], state: dict[str, Any]) -> ZhiyuanError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, state.get("message_en"), state.get("message_zh"))
+    err.__dict__.update(state)
+    return err
+
+
+class InvalidArgument(ZhiyuanError):
+    """A request value broke a validation rule; always names field and rule.
+
+    Example:
+        >>> str(InvalidArgument("age", "age.range", "must be 14+", "须年满14周岁"))
+        'age: must be 14+ / 须年满14周岁'
+    """
+
+    code: ClassVar[str] = "INVALID_ARGUMENT"
+    field: str
+    rule: str
+
+    def __init__(self, field: str, rule: str, message_en: str, message_zh: str) -> None:
+        super().__init__(message_en, message_zh, field=field, rule=rule)
+
+    @classmethod
+    def required(cls, field: str) -> InvalidArgument:
+        """A mandatory value is missing or blank.
+
+        Example:
+            >>> InvalidArgument.required("name").rule
+            'name.required'
+        """
+        return cls(field, f"{field}.required", "a value is required", "此项为必填项")
+
+    @classmethod
+    def too_long(cls, field: str, max_length: int) -> InvalidArgument:
+        """A text value exceeds its maximum length.
+
+        Example:
+            >>> InvalidArgument.too_long("name", 50).message_zh
+            '长度不能超过 50 个字符'
+        """
+        return cls(
+            field,
+            f"{field}.max_length",
+            f"must be at most {max_length} characters long",
+            f"长度不能超过 {max_length} 个字符",
+        )
+
+
+class NotFound(ZhiyuanError):
+    """The addressed entity does not exist (or is invisible to the caller).
+
+    Example:
+        >>> str(NotFound.entity("volunteer", "志愿者", "V1"))
+        "volunteer 'V1' was not found / 未找到志愿者“V1”"
+    """
+
+    code: ClassVar[str] = "NOT_FOUND"
+
+    @classmethod
+    def entity(cls, kind_en: str, kind_zh: str, key: str) -> NotFound:
+        """No ``kind`` with this public key (never pass personal data as key)."""
+        return cls(f"{kind_en} '{key}' was not found", f"未找到{kind_zh}“{key}”")
+
+
+class AlreadyExists(ZhiyuanError):
+    """Creating the entity would duplicate one that exists.
+
+    Example:
+        >>> AlreadyExists.entity("team", "队伍", "T7", field="name").message_zh
+        '队伍“T7”已存在'
+    """
+
+    code: ClassVar[str] = "ALREADY_EXISTS"
+
+    @classmethod
+    def entity(
+        cls, kind_en: str, kind_zh: str, key: str, *, field: str | None = None
+    ) -> AlreadyExists:
+        """A ``kind`` with this key exists already."""
+        return cls(
+            f"{kind_en} '{key}' already exists",
+            f"{kind_zh}“{key}”已存在",
+            field=field,
+            rule=f"{field}.unique" if field else None,
+        )
+
+
+class FailedPrecondition(ZhiyuanError):
+    """The entity's state forbids the operation (an illegal transition).
+
+    Example:
+        >>> err = FailedPrecondition.transition("hours record", "时长记录",
+        ...                                     "approved", "submitted")
+        >>> err.message_zh
+        '时长记录当前状态为 approved，不能变更为 submitted'
+    """
+
+    code: ClassVar[str] = "FAILED_PRECONDITION"
+
+    @classmethod
+    def transition(
+        cls, kind_en: str, kind_zh: str, current: str, target: str
+    ) -> FailedPrecondition:
+        """``kind`` cannot move from state ``current`` to ``target``."""
+        return cls(
+            f"{kind_en} cannot go from '{current}' to '{target}'",
+            f"{kind_zh}当前状态为 {current}，不能变更为 {target}",
+            rule="state.transition",
+        )
+
+
+class PermissionDenied(ZhiyuanError):
+    """The caller is authenticated but lacks the scope or role for this.
+
+    Example:
+        >>> err = PermissionDenied.outside_scope("division_code", "6102", "6101")
+        >>> err.message_en, err.message_zh
+        ('6102 lies outside your jurisdiction 6101', '6102 不在您的管辖范围（6101）内')
+    """
+
+    code: ClassVar[str] = "PERMISSION_DENIED"
+
+    @classmethod
+    def outside_scope(cls, field: str, code: str, scope: str) -> PermissionDenied:
+        """A division ``code`` lies outside the caller's ``scope`` subtree."""
+        return cls(
+            f"{code} lies outside your jurisdiction {scope}",
+            f"{code} 不在您的管辖范围（{scope}）内",
+            field=field,
+            rule="scope.contains",
+        )
+
+    @classmethod
+    def no_scope(cls) -> PermissionDenied:
+        """The principal holds no scope at all, so it may see nothing."""
+        return cls(
+            "no jurisdiction is assigned to this account",
+            "该账号未分配管辖范围，无权访问任何数据",
+            rule="scope.required",
+        )
+
+    @classmethod
+    def missing_role(cls, role: str) -> PermissionDenied:
+        """The operation needs ``role``, which the principal does not hold."""
+        return cls(
+            f"this operation requires the role '{role}'",
+            f"此操作需要“{role}”角色权限",
+            rule="role.required",
+        )
+
+
+class Unauthenticated(ZhiyuanError):
+    """No valid credentials came with the request.
+
+    Example:
+        >>> Unauthenticated.invalid_token().message_zh
+        '登录凭证无效或已过期，请重新登录'
+    """
+
+    code: ClassVar[str] = "UNAUTHENTICATED"
+
+    @classmethod
+    def missing_token(cls) -> Unauthenticated:
+        """The request carried no credentials."""
+        return cls("authentication is required", "请先登录")
+
+    @classmethod
+    def invalid_token(cls) -> Unauthenticated:
+        """The token's signature, issuer, audience or expiry did not verify."""
+        # Deliberately one message for every reason: telling a caller which
+        # check failed helps someone forging tokens more than a real user.
+        return cls(
+            "the token is invalid or has expired", "登录凭证无效或已过期，请重新登录"
+        )
+
+
+ERRORS_BY_CODE: dict[str, type[ZhiyuanError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidArgument,
+        NotFound,
+        AlreadyExists,
+        FailedPrecondition,
+        PermissionDenied,
+        Unauthenticated,
+    )
+}
+"""Error class per code, for clients rebuilding an error from a status."""

@@ -1,0 +1,237 @@
+"""Events through a transactional outbox, and idempotent consumption.
+
+A service writes its event row in the same transaction as the change
+(:func:`record`). The worker's relay (:class:`OutboxRelay`) publishes pending
+rows to RabbitMQ with publisher confirms and marks them sent: a broker outage
+delays events, it never loses them. Consumers call :func:`claim` in the
+transaction of their effect, so a redelivered event is applied once.
+
+Events are named ``<service>.<entity>.<verb>``; they go to the topic
+exchange ``<service>.events`` with routing key ``<entity>.<verb>``, the shape
+nameko's ``event_handler`` listens to.
+
+Example::
+
+    with db.session(scope) as s:
+        s.add(volunteer)
+        outbox.record(s, outbox_table, "registration.volunteer.registered",
+                      division_code="610113", payload={...})
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from services.common import telemetry
+from services.common.db import Database, is_postgres
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(36), nullable=False, unique=True),
+        Column("event_type", String(120), nullable=False),
+        Column("division_code", String(12), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), index=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+    )
+
+
+def processed_table(metadata: MetaData) -> Table:
+    return Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(120), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    event_type: str
+    occurred_at: str
+    division_code: str
+    data: dict[str, Any]
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Envelope:
+        return cls(
+            event_id=str(body["event_id"]),
+            event_type=str(body["event_type"]),
+            occurred_at=str(body["occurred_at"]),
+            division_code=str(body["division_code"]),
+            data=dict(body.get("data") or {}),
+        )
+
+
+def record(
+    session: Session,
+    table: Table,
+    event_type: str,
+    *,
+    division_code: str,
+    data: dict[str, Any],
+) -> str:
+    """Add an event to the outbox inside the caller's transaction."""
+    event_id = str(uuid.uuid4())
+    session.execute(
+        insert(table).values(
+            id=event_id,
+            event_type=event_type,
+            division_code=division_code,
+            payload={
+                "event_id": event_id,
+                "event_type": event_type,
+                "occurred_at": now().isoformat(),
+                "division_code": division_code,
+                "data": data,
+            },
+            headers=telemetry.inject(),
+            created_at=now(),
+            attempts=0,
+        )
+    )
+    return event_id
+
+
+def claim(session: Session, table: Table, consumer: str, event_id: str) -> bool:
+    """Record that ``consumer`` handled ``event_id``; False if it already had.
+
+    Call inside the transaction that applies the event's effect.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = (
+        dialect_insert(table)
+        .values(consumer=consumer, event_id=event_id, processed_at=now())
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    # rowcount is not reliable through the ORM session; RETURNING is.
+    return session.execute(stmt).scalar_one_or_none() is not None
+
+
+def exchange_for(event_type: str) -> tuple[Exchange, str]:
+    service, _, routing_key = event_type.partition(".")
+    return Exchange(f"{service}.events", type="topic", durable=True), routing_key
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows with publisher confirms, oldest first."""
+
+    def __init__(self, db: Database, table: Table, amqp_uri: str, batch: int = 200):
+        self.db, self.table, self.amqp_uri, self.batch = db, table, amqp_uri, batch
+        self._conn: Connection | None = None
+
+    def _producer(self) -> Producer:
+        if self._conn is None:
+            self._conn = Connection(
+                self.amqp_uri,
+                transport_options={"confirm_publish": True},
+                connect_timeout=5,
+            )
+        return Producer(self._conn.default_channel, serializer="json")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.release()
+            self._conn = None
+
+    def backlog(self) -> int:
+        from sqlalchemy import func
+
+        with self.db.session(None) as s:
+            return s.execute(
+                select(func.count()).where(self.table.c.published_at.is_(None))
+            ).scalar_one()
+
+    def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were sent."""
+        t = self.table
+        with self.db.session(None) as s:
+            query = (
+                select(t.c.id, t.c.event_type, t.c.payload, t.c.headers)
+                .where(t.c.published_at.is_(None))
+                .order_by(t.c.seq)
+                .limit(self.batch)
+            )
+            if is_postgres(self.db.engine):
+                query = query.with_for_update(skip_locked=True)
+            rows = s.execute(query).all()
+            if not rows:
+                return 0
+            try:
+                producer = self._producer()
+                for row in rows:
+                    self._publish(producer, row)
+            except Exception as exc:
+                self.close()
+                log.warning("outbox relay: broker unavailable, will retry: %s", exc)
+                s.execute(
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in rows]))
+                    .values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
+                )
+                return 0
+            s.execute(
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=now())
+            )
+            return len(rows)
+
+    def _publish(self, producer: Producer, row: Any) -> None:
+        exchange, routing_key = exchange_for(row.event_type)
+        parent = telemetry.extract(row.headers or {})
+        with telemetry.tracer().start_as_current_span(
+            f"outbox publish {row.event_type}",
+            context=parent,
+            kind=telemetry.trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "rabbitmq", "event.type": row.event_type},
+        ):
+            headers = {f"nameko.{k}": v for k, v in telemetry.inject().items()}
+            producer.publish(
+                row.payload,
+                exchange=exchange,
+                routing_key=routing_key,
+                declare=[exchange],
+                delivery_mode=2,
+                headers=headers,
+                message_id=row.id,
+                retry=False,
+            )

@@ -1,0 +1,210 @@
+"""gRPC glue shared by every api process and every client.
+
+- one table maps platform errors to gRPC status codes (and the gateway maps
+  those to HTTP);
+- one server interceptor authenticates the caller, makes the principal
+  available to the servicer and turns :class:`ZhiyuanError` into a status,
+  never a stack trace;
+- one server factory adds ``grpc.health.v1`` and tracing;
+- one channel factory forwards the caller's token and sets a deadline.
+
+Example::
+
+    server = build_server(listen, verifier, public_methods={...})
+    registration_pb2_grpc.add_RegistrationServiceServicer_to_server(impl, server)
+    server.start()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from opentelemetry.instrumentation.grpc import client_interceptor, server_interceptor
+
+from services.common.auth import (
+    TokenVerifier,
+    bearer,
+    current_principal,
+    reset_current_principal,
+    set_current_principal,
+)
+from services.common.errors import ZhiyuanError
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[str, grpc.StatusCode] = {
+    "INVALID_ARGUMENT": grpc.StatusCode.INVALID_ARGUMENT,
+    "NOT_FOUND": grpc.StatusCode.NOT_FOUND,
+    "ALREADY_EXISTS": grpc.StatusCode.ALREADY_EXISTS,
+    "FAILED_PRECONDITION": grpc.StatusCode.FAILED_PRECONDITION,
+    "PERMISSION_DENIED": grpc.StatusCode.PERMISSION_DENIED,
+    "UNAUTHENTICATED": grpc.StatusCode.UNAUTHENTICATED,
+    "UNAVAILABLE": grpc.StatusCode.UNAVAILABLE,
+}
+
+# Trailing metadata that carries the structured error to clients (the
+# gateway turns it into a JSON body). `-bin` keys may hold UTF-8.
+FIELD_KEY, RULE_KEY, ZH_KEY, EN_KEY = (
+    "zhiyuan-field",
+    "zhiyuan-rule",
+    "zhiyuan-message-zh-bin",
+    "zhiyuan-message-en-bin",
+)
+
+
+def abort_with(context: grpc.ServicerContext, err: ZhiyuanError) -> None:
+    trailers = [(ZH_KEY, err.message_zh.encode()), (EN_KEY, err.message_en.encode())]
+    if err.field:
+        trailers.append((FIELD_KEY, err.field))
+    if err.rule:
+        trailers.append((RULE_KEY, err.rule))
+    context.set_trailing_metadata(tuple(trailers))
+    context.abort(STATUS_OF.get(err.code, grpc.StatusCode.UNKNOWN), str(err))
+
+
+class KernelInterceptor(grpc.ServerInterceptor):
+    """Authentication, principal context and error mapping for unary calls."""
+
+    def __init__(self, verifier: TokenVerifier, public_methods: Iterable[str] = ()):
+        self.verifier = verifier
+        self.public = frozenset(public_methods)
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        if method.startswith("/grpc.health.v1.Health/"):
+            return handler
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        behaviour = handler.unary_unary
+        needs_auth = method not in self.public
+
+        def guarded(request: Any, context: grpc.ServicerContext) -> Any:
+            token = set_current_principal(None)
+            try:
+                if needs_auth:
+                    raw = bearer(metadata.get("authorization"))
+                    set_current_principal(self.verifier.verify(raw))
+                return behaviour(request, context)
+            except ZhiyuanError as err:
+                abort_with(context, err)
+            except Exception:
+                if context.code() is not None:  # already aborted on purpose
+                    raise
+                log.exception("unhandled error in %s", method)
+                context.abort(
+                    grpc.StatusCode.INTERNAL,
+                    "internal error, see the service log / 服务内部错误，请查看服务日志",
+                )
+            finally:
+                reset_current_principal(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def build_server(
+    listen: str,
+    verifier: TokenVerifier,
+    *,
+    public_methods: Iterable[str] = (),
+    max_workers: int = 16,
+) -> tuple[grpc.Server, health.HealthServicer]:
+    """A thread-pool grpcio server with health, tracing and the kernel interceptor."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        interceptors=[server_interceptor(), KernelInterceptor(verifier, public_methods)],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    if server.add_insecure_port(listen) == 0:
+        raise RuntimeError(f"cannot listen on {listen}")
+    return server, health_servicer
+
+
+def mark_serving(health_servicer: health.HealthServicer, *names: str) -> None:
+    for name in ("", *names):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+class ForwardToken(grpc.UnaryUnaryClientInterceptor):
+    """Forward a token (by default the current caller's) on outgoing calls,
+    and apply a default deadline when the caller set none."""
+
+    def __init__(self, deadline: float, token: Callable[[], str | None] | None = None):
+        self.deadline = deadline
+        self.token = token or _caller_token
+
+    def intercept_unary_unary(self, continuation, call_details, request):  # type: ignore[no-untyped-def]
+        metadata = list(call_details.metadata or ())
+        token = self.token()
+        if token and not any(k == "authorization" for k, _ in metadata):
+            metadata.append(("authorization", f"Bearer {token}"))
+        details = _Details(
+            call_details.method,
+            call_details.timeout if call_details.timeout is not None else self.deadline,
+            metadata,
+            call_details.credentials,
+            call_details.wait_for_ready,
+            call_details.compression,
+        )
+        return continuation(details, request)
+
+
+def _caller_token() -> str | None:
+    try:
+        return current_principal().token or None
+    except ZhiyuanError:
+        return None
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):  # type: ignore[no-untyped-def]
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        self.compression = compression
+
+
+def channel(
+    address: str, *, deadline: float = 10.0, token: Callable[[], str | None] | None = None
+) -> grpc.Channel:
+    """An insecure channel (mesh/NetworkPolicy supply transport security) with
+    tracing, token forwarding and a default deadline."""
+    return grpc.intercept_channel(
+        grpc.insecure_channel(address),
+        client_interceptor(),
+        ForwardToken(deadline, token),
+    )
+
+
+def error_details(err: grpc.RpcError) -> dict[str, str]:
+    """The structured error a server sent, for clients such as the gateway."""
+    trailers = dict(err.trailing_metadata() or ())  # type: ignore[attr-defined]
+
+    def text(key: str) -> str:
+        value = trailers.get(key, b"")
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    body = {
+        "code": err.code().name,  # type: ignore[attr-defined]
+        "message_en": text(EN_KEY) or (err.details() or ""),  # type: ignore[attr-defined]
+        "message_zh": text(ZH_KEY),
+    }
+    if text(FIELD_KEY):
+        body["field"] = text(FIELD_KEY)
+    if text(RULE_KEY):
+        body["rule"] = text(RULE_KEY)
+    return body

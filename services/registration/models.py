@@ -1,0 +1,176 @@
+"""Registration's tables. Tenant tables carry a division code that row-level
+security (see the migration) and every repository query filter on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.outbox import outbox_table, processed_table
+from services.common.rollup import Rollup
+
+ROLLUP = Rollup(
+    "registration_rollup",
+    [
+        "volunteers_registered",
+        "volunteers_verified",
+        "volunteers_rejected",
+        "organisations",
+        "teams",
+    ],
+)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+OUTBOX = outbox_table(Base.metadata)
+PROCESSED = processed_table(Base.metadata)
+ROLLUP_TABLE = ROLLUP.table(Base.metadata)
+
+
+class Division(Base):
+    """Reference data: the division tree (public names, no RLS)."""
+
+    __tablename__ = "divisions"
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    successor_code: Mapped[str | None] = mapped_column(String(12))
+
+
+class DivisionChange(Base):
+    __tablename__ = "division_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    old_name: Mapped[str | None] = mapped_column(String(100))
+    new_name: Mapped[str | None] = mapped_column(String(100))
+    successor_code: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TenantSetting(Base):
+    __tablename__ = "tenant_settings"
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(100))
+    scope_code: Mapped[str] = mapped_column(String(12), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("organisations.id"), index=True
+    )
+    service_fields: Mapped[list[str]] = mapped_column(JSON)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_masked: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20), unique=True)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_masked: Mapped[str] = mapped_column(String(50))
+    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    # Keyed hash: finds duplicates platform-wide without storing the number.
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    sex: Mapped[str] = mapped_column(String(6))
+    birth_date: Mapped[date] = mapped_column(Date)
+    home_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    service_fields: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    guardian_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TeamMembership(Base):
+    __tablename__ = "team_memberships"
+    volunteer_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("volunteers.id"), primary_key=True
+    )
+    organisation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organisations.id"), primary_key=True
+    )
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Counter(Base):
+    """Platform-wide sequences (volunteer numbers), portable to SQLite."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class FeedItem(Base):
+    """Recent events per division, built by the worker from consumed events."""
+
+    __tablename__ = "activity_feed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(120))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Tenant tables and the column their row security keys on.
+TENANT_TABLES = {
+    "accounts": "scope_code",
+    "organisations": "division_code",
+    "volunteers": "home_division_code",
+    "team_memberships": "division_code",
+    "activity_feed": "division_code",
+    "registration_rollup": "division_code",
+}

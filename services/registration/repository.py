@@ -1,0 +1,217 @@
+"""Scoped data access for registration. A :class:`Repository` is built from a
+session and a :class:`Scope`; every tenant query it issues filters by that
+scope's prefix (and row-level security repeats the filter in PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from services.common.errors import InvalidArgument, NotFound
+from services.common.tenancy import Level, Scope, validate_code
+from services.registration.models import (
+    ROLLUP_TABLE,
+    Account,
+    Counter,
+    Division,
+    DivisionChange,
+    FeedItem,
+    Organisation,
+    TeamMembership,
+    TenantSetting,
+    Volunteer,
+)
+
+MAX_PAGE = 500
+
+
+def page_bounds(page_size: int, token: str) -> tuple[int, int]:
+    size = 50 if page_size <= 0 else min(page_size, MAX_PAGE)
+    if not token:
+        return size, 0
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError as exc:
+        raise InvalidArgument(
+            "page.page_token", "page.token", "the page token is not valid", "分页令牌无效"
+        ) from exc
+    return size, max(offset, 0)
+
+
+def next_token(offset: int, size: int, total: int) -> str:
+    nxt = offset + size
+    return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""
+
+
+class Repository:
+    def __init__(self, session: Session, scope: Scope):
+        self.s = session
+        self.scope = scope
+
+    # -- divisions (public reference data) ---------------------------------
+    def division(self, code: str, field: str = "code") -> Division:
+        row = self.s.get(Division, validate_code(code, field))
+        if row is None:
+            raise NotFound.entity("division", "行政区划", code)
+        return row
+
+    def division_names(self, codes: Sequence[str]) -> dict[str, str]:
+        if not codes:
+            return {}
+        rows = self.s.execute(
+            select(Division.code, Division.name).where(Division.code.in_(list(codes)))
+        )
+        return dict(rows.tuples().all())
+
+    def children(self, parent: str, include_retired: bool, size: int, offset: int):  # type: ignore[no-untyped-def]
+        q = select(Division).where(Division.parent_code == parent)
+        if not include_retired:
+            q = q.where(Division.status == "active")
+        total = self.s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = self.s.execute(q.order_by(Division.code).limit(size).offset(offset))
+        return rows.scalars().all(), total
+
+    def history(self, code: str) -> list[DivisionChange]:
+        q = select(DivisionChange).where(DivisionChange.code == code)
+        return list(self.s.execute(q.order_by(DivisionChange.id)).scalars())
+
+    # -- settings ------------------------------------------------------------
+    def overrides_for(self, codes: Sequence[str]) -> dict[str, dict[str, str]]:
+        rows = self.s.execute(
+            select(TenantSetting).where(TenantSetting.division_code.in_(list(codes)))
+        ).scalars()
+        out: dict[str, dict[str, str]] = {}
+        for row in rows:
+            out.setdefault(row.division_code, {})[row.key] = row.value_json
+        return out
+
+    # -- tenant entities -------------------------------------------------------
+    def _scoped(self, model: Any, column: Any, ident: str, kind: tuple[str, str]) -> Any:
+        row = self.s.execute(
+            select(model).where(model.id == ident, column.like(self.scope.like_pattern))
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound.entity(kind[0], kind[1], ident)
+        return row
+
+    def organisation(self, ident: str) -> Organisation:
+        return self._scoped(Organisation, Organisation.division_code, ident, ("organisation", "组织"))
+
+    def volunteer(self, ident: str, for_update: bool = False) -> Volunteer:
+        row = self._scoped(Volunteer, Volunteer.home_division_code, ident, ("volunteer", "志愿者"))
+        if for_update:
+            self.s.refresh(row, with_for_update=True)
+        return row
+
+    def volunteer_by_request(self, request_id: str) -> Volunteer | None:
+        return self.s.execute(
+            select(Volunteer).where(
+                Volunteer.request_id == request_id,
+                Volunteer.home_division_code.like(self.scope.like_pattern),
+            )
+        ).scalar_one_or_none()
+
+    def list_page(self, query: Any, order: Any, size: int, offset: int) -> tuple[list[Any], int]:
+        total = self.s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.s.execute(query.order_by(order).limit(size).offset(offset)).scalars()
+        return list(rows), total
+
+    def organisations_query(self, node: str, parent_id: str | None) -> Any:
+        q = select(Organisation).where(
+            Organisation.division_code.like(self.scope.narrow(node).like_pattern)
+        )
+        if parent_id:
+            q = q.where(Organisation.parent_id == parent_id)
+        return q
+
+    def org_children(self, ident: str) -> list[Organisation]:
+        q = self.organisations_query(self.scope.code, ident)
+        return list(self.s.execute(q.order_by(Organisation.created_at)).scalars())
+
+    def volunteers_query(self, node: str, status: str | None) -> Any:
+        q = select(Volunteer).where(
+            Volunteer.home_division_code.like(self.scope.narrow(node).like_pattern)
+        )
+        if status:
+            q = q.where(Volunteer.status == status)
+        return q
+
+    def team_ids(self, volunteer_ids: Sequence[str]) -> dict[str, list[str]]:
+        if not volunteer_ids:
+            return {}
+        rows = self.s.execute(
+            select(TeamMembership.volunteer_id, TeamMembership.organisation_id).where(
+                TeamMembership.volunteer_id.in_(list(volunteer_ids)),
+                TeamMembership.division_code.like(self.scope.like_pattern),
+            )
+        )
+        out: dict[str, list[str]] = {}
+        for vid, oid in rows:
+            out.setdefault(vid, []).append(oid)
+        return out
+
+    def accounts_query(self, node: str) -> Any:
+        return select(Account).where(
+            Account.scope_code.like(self.scope.narrow(node, "scope_code").like_pattern)
+        )
+
+    def feed_query(self, node: str) -> Any:
+        return select(FeedItem).where(
+            FeedItem.division_code.like(self.scope.narrow(node).like_pattern)
+        )
+
+    def next_serial(self, name: str) -> int:
+        return self.s.execute(
+            update(Counter)
+            .where(Counter.name == name)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        ).scalar_one()
+
+    # -- rollups --------------------------------------------------------------
+    def rollup_rows(
+        self, node: str, level: Level, start: str, end: str, by_month: bool
+    ) -> list[tuple[str, str, dict[str, float]]]:
+        """Summed metrics per division at ``level`` under ``node`` (an index
+        read of the rollup table; ``node`` must lie inside the scope)."""
+        t = ROLLUP_TABLE
+        metrics = [c for c in t.columns if c.name not in ("division_code", "month")]
+        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
+        q = select(*cols, *[func.sum(m).label(m.name) for m in metrics]).where(
+            t.c.division_code.like(self.scope.narrow(node).like_pattern),
+            func.length(t.c.division_code) == level.width,
+        )
+        if start:
+            q = q.where(t.c.month >= start)
+        if end:
+            q = q.where(t.c.month <= end)
+        q = q.group_by(*cols).order_by(*cols)
+        out = []
+        for row in self.s.execute(q).mappings():
+            values = {m.name: float(row[m.name] or 0) for m in metrics}
+            out.append((row["division_code"], row.get("month", "") or "", values))
+        return out
+
+
+def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
+    """The account for a username, across tenants (login precedes scope)."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(
+            text("SELECT * FROM registration_login_lookup(:u)"), {"u": username}
+        ).mappings().first()
+        return dict(row) if row else None
+    acc = session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+    if acc is None:
+        return None
+    return {
+        "id": acc.id,
+        "password_hash": acc.password_hash,
+        "display_name": acc.display_name,
+        "scope_code": acc.scope_code,
+        "roles": acc.roles,
+        "active": acc.active,
+    }

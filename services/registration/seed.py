@@ -1,0 +1,152 @@
+"""Reference and demo data: the national division tree (province → township)
+and a realistic Shaanxi tenant. Both steps are idempotent.
+
+The demo builds, through the same use cases the API runs (so rollups and
+events are real): provincial and county admin accounts; Chang'an district's
+"1+10+N" structure (one district team, ten professional sub-teams, one
+sub-team per street, as Yuexiu's 1+10+18); organisations in several
+counties; a few hundred volunteers with valid generated ID numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from services.common import keys
+from services.common.auth import Principal, hash_password
+from services.common.config import Config
+from services.common.db import Database
+from services.common.errors import AlreadyExists
+from services.common.outbox import now
+from services.common.tenancy import Scope, level_of, parent_of
+from services.registration.application import RegistrationApp
+from services.registration.domain import SERVICE_FIELDS
+from services.registration.idcard import make_id_number
+from services.registration.models import Account, Division
+from services.registration.repository import Repository
+
+REFERENCE = Path(__file__).parent / "reference"
+FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
+DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅鑫宇浩然子涵欣怡梓萱"
+DEMO_COUNTIES = ["610116", "610113", "610103", "610602", "610702", "610802", "610402"]
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stdout.write(f"\r  {label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def load_divisions(db: Database) -> int:
+    """Insert the reference divisions that are missing; returns how many."""
+    with db.session(None) as s:
+        have = set(s.execute(select(Division.code)).scalars())
+    added = 0
+    for name in FILES:
+        with open(REFERENCE / name, encoding="utf-8") as fh:
+            rows = [r for r in csv.DictReader(fh) if r["code"] not in have]
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            with db.session(None) as s:
+                s.execute(insert(Division), [
+                    {"code": r["code"], "name": r["name"], "level": level_of(r["code"]).rank,
+                     "parent_code": parent_of(r["code"]), "status": "active",
+                     "successor_code": None} for r in chunk])
+            added += len(chunk)
+            _progress(name.removesuffix(".csv"), start + len(chunk), len(rows))
+    return added
+
+
+def create_account(cfg: Config, username: str, password: str, scope: str,
+                   roles: list[str], display: str) -> None:
+    db = Database(cfg.service("registration"))
+    with db.session(Scope(scope)) as s:
+        Repository(s, Scope(scope)).division(scope, "scope")
+        if s.execute(select(Account).where(Account.username == username)).first():
+            raise AlreadyExists.entity("account", "账号", username, field="username")
+        s.add(Account(id=username, username=username, password_hash=hash_password(password),
+                      display_name=display, scope_code=scope, roles=roles, active=True,
+                      created_by="cli", created_at=now()))
+    db.dispose()
+
+
+def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
+    db = Database(cfg.service("registration"))
+    print("loading the division tree / 导入行政区划 …")
+    print(f"  {load_divisions(db)} divisions added")
+    with db.session(Scope(province)) as s:
+        done = s.execute(select(Account).where(Account.username == "sx-admin")).first()
+    if done:
+        print("demo data already present / 演示数据已存在")
+        return
+    for username, scope, roles, display in [
+        ("sx-admin", province, ["province_admin"], "陕西省慈善协会管理员"),
+        ("yanta-admin", "610113", ["tenant_admin"], "雁塔区文明办"),
+        ("changan-admin", "610116", ["tenant_admin"], "长安区志愿者协会"),
+    ]:
+        create_account(cfg, username, DEMO_PASSWORD, scope, roles, display)
+    app = RegistrationApp(db, keys.pii_cipher(cfg), None)
+    admin = Principal("seed", "seed", province, frozenset({"province_admin"}), 0)
+    rng = random.Random(61)  # noqa: S311 - deterministic demo data
+    teams = _organisations(db, app, admin, rng)
+    _volunteers(app, admin, rng, volunteers, teams)
+    print("demo data ready / 演示数据已就绪")
+
+
+def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
+    fields = list(SERVICE_FIELDS)
+    with db.session(Scope("610116")) as s:
+        streets = Repository(s, Scope("610116")).children("610116", False, 100, 0)[0]
+    root = app.create_organisation(admin, "长安区志愿服务总队", "organisation", "610116", "",
+                                   ["civilisation"], "李明", "13891234567")
+    created = [root]
+    for f in fields[:10]:
+        created.append(app.create_organisation(
+            admin, f"长安区{SERVICE_FIELDS[f]}志愿服务队", "team", "610116", root.id, [f], "", ""))
+    for street in streets:
+        created.append(app.create_organisation(
+            admin, f"{street.name}志愿服务队", "team", street.code, root.id,
+            ["civilisation", "elderly_care"], "", ""))
+    for county in DEMO_COUNTIES[1:]:
+        with db.session(Scope(county)) as s:
+            name = Repository(s, Scope(county)).division(county).name
+        created.append(app.create_organisation(
+            admin, f"{name}志愿者协会", "organisation", county, "",
+            rng.sample(fields, 2), "", ""))
+    _progress("organisations", len(created), len(created))
+    return created
+
+
+def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
+    fields = list(SERVICE_FIELDS)
+    for i in range(count):
+        county = DEMO_COUNTIES[i % len(DEMO_COUNTIES)]
+        birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 56))
+        number = make_id_number(county, birth, rng.randrange(1, 999))
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)])
+        phone = f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}"
+        try:
+            vol = app.register_volunteer(admin, name, number, phone, county,
+                                         rng.sample(fields, 2), None, f"seed-{i}")
+        except AlreadyExists:
+            continue
+        if i % 4 != 3:
+            app.review_volunteer(admin, vol.id, True, "")
+            local = [t for t in teams if t.division_code.startswith(county)]
+            if local and i % 2 == 0:
+                app.add_membership(admin, vol.id, rng.choice(local).id, "member")
+        elif i % 8 == 7:
+            app.review_volunteer(admin, vol.id, False, "材料不全 / incomplete documents")
+        if (i + 1) % 25 == 0 or i + 1 == count:
+            _progress("volunteers", i + 1, count)

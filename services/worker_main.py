@@ -1,0 +1,49 @@
+"""Entry of a worker process: eventlet must patch the standard library before
+anything else is imported, and psycopg must use select-based waiting under
+eventlet (../shared/STACK_NOTES.md). Usage: python -m services.worker_main NAME
+"""
+
+import os
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+WORKERS = {"registration": "services.registration.worker:RegistrationWorker"}
+
+
+def main(name: str) -> None:
+    from nameko import config as nameko_config
+    from nameko.runners import ServiceRunner
+
+    from services.common import telemetry
+    from services.common.config import load
+    from services.common.worker import nameko_config as make_config
+
+    cfg = load()
+    telemetry.init(f"{name}-worker")
+    nameko_config.setup(make_config(cfg))
+    module, _, cls = WORKERS[name].partition(":")
+    runner = ServiceRunner()
+    runner.add_service(getattr(importlib.import_module(module), cls))
+
+    def shutdown(*_):  # type: ignore[no-untyped-def]
+        eventlet.spawn(runner.stop)
+
+    import signal
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    runner.wait()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in WORKERS:
+        sys.exit(f"usage: python -m services.worker_main {{{','.join(WORKERS)}}}")
+    main(sys.argv[1])
