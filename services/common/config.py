@@ -104,5 +104,15 @@ def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -
     """Read and expand the config file (``ZHIYUAN_CONFIG`` or the default)."""
     env = os.environ if env is None else env
     path = Path(path or env.get("ZHIYUAN_CONFIG") or DEFAULT_PATH)
-    text = expand(path.read_text(encoding="utf-8"), env)
-    return Config(yaml.safe_load(text))
+    # Expand after parsing, so values (multi-line PEM keys) need no quoting.
+    return Config(_expand_tree(yaml.safe_load(path.read_text(encoding="utf-8")), env))
+
+
+def _expand_tree(node: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _expand_tree(v, env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_tree(v, env) for v in node]
+    if isinstance(node, str):
+        return expand(node, env)
+    return node

@@ -1,0 +1,186 @@
+"""pytest fixtures every service's tests use: a throw-away PostgreSQL database
+and RabbitMQ vhost on the local servers (never mocks), keys, environment and
+tokens. Loaded by ``tests/conftest.py`` as a plugin.
+
+A missing server fails the run with the command that starts it; it never
+skips the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.common.auth import generate_keypair
+from services.common.preflight import HOW, PG_DEFAULT, check_amqp, check_postgres
+
+AMQP_ADMIN = os.environ.get("ZHIYUAN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+PRIVATE_PEM, PUBLIC_PEM = generate_keypair()
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("ZHIYUAN_TEST_PG_URL", PG_DEFAULT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _require(kind: str, error: str | None) -> None:
+    if error:
+        pytest.fail(
+            f"{kind} is needed by this test and is not reachable: {error}\n"
+            f"start it with: {HOW[kind]}",
+            pytrace=False,
+        )
+
+
+def create_database(prefix: str = "zy_test") -> str:
+    """A new empty database on the test server; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = pg_admin_url()
+    _require("postgres", check_postgres(admin))
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([exe, *args], check=True, capture_output=True, timeout=60)
+
+
+def create_vhost() -> str:
+    """A new RabbitMQ vhost (rabbitmqctl on this machine); returns its URI."""
+    _require("amqp", check_amqp(AMQP_ADMIN))
+    name = f"zy_test_{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    return AMQP_ADMIN.rstrip("/") + f"/{name}"
+
+
+def delete_vhost(uri: str) -> None:
+    _rabbitmqctl("delete_vhost", uri.rsplit("/", 1)[1])
+
+
+def platform_env(tmp: Path, database_url: str, amqp_uri: str) -> dict[str, str]:
+    """Environment for the platform's processes under test."""
+    grpc_port, http_port = free_port(), free_port()
+    return {
+        "ZHIYUAN_DATA_DIR": str(tmp),
+        "AMQP_URI": amqp_uri,
+        "REGISTRATION_DATABASE_URL": database_url,
+        "REGISTRATION_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
+        "REGISTRATION_GRPC_ADDRESS": f"127.0.0.1:{grpc_port}",
+        "REGISTRATION_HEARTBEAT_FILE": str(tmp / "registration-worker.alive"),
+        "REGISTRATION_OUTBOX_INTERVAL_SECONDS": "0.2",
+        "GATEWAY_LISTEN": f"127.0.0.1:{http_port}",
+        "JWT_PRIVATE_KEY": PRIVATE_PEM,
+        "JWT_PUBLIC_KEY": PUBLIC_PEM,
+        "PII_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "OTEL_TRACES_EXPORTER": "jsonl",
+        "ZHIYUAN_SPANS_FILE": str(tmp / "spans.jsonl"),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+class Processes:
+    """Child processes of a test, stopped (and their logs shown) at the end."""
+
+    def __init__(self, env: dict[str, str], logdir: Path):
+        self.env = {**os.environ, **env}
+        self.logdir = logdir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+        log = open(self.logdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with proc
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *argv], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.procs[name] = proc
+        return proc
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def log(self, name: str) -> str:
+        return (self.logdir / f"{name}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str = ""):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns a truthy value (or fail the test)."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
+            last = exc
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri() -> Iterator[str]:
+    uri = create_vhost()
+    yield uri
+    delete_vhost(uri)
+
+
+@pytest.fixture(scope="session")
+def env(tmp_path_factory: pytest.TempPathFactory, database_url: str, amqp_uri: str) -> Iterator[dict[str, str]]:
+    """The platform's environment, also applied to this test process."""
+    values = platform_env(tmp_path_factory.mktemp("zhiyuan"), database_url, amqp_uri)
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    yield values
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
