@@ -1,0 +1,127 @@
+{{/*
+Environment of one process: the names deploy/config.yaml reads, the same as
+in deploy/compose.yaml. Context: dict
+  "root"     $
+  "name"     service name
+  "svc"      merged service (from "zhiyuan.services")
+  "role"     api | worker | http | migrate
+  "settings" merged role settings (nil for migrate)
+Secrets follow least privilege: JWT_PRIVATE_KEY only where a role sets
+jwtPrivateKey, PII_KEY only for services with piiKey, AMQP only for api and
+worker roles, a database only for its own service; migrate Jobs log in as the
+database owner.
+*/}}
+{{- define "zhiyuan.env" -}}
+{{- $v := .root.Values -}}
+{{- $prefix := upper .name -}}
+{{- $migrate := eq .role "migrate" -}}
+{{- $secret := ternary (include "zhiyuan.migrateSecretName" .root) (include "zhiyuan.secretName" .root) $migrate -}}
+{{- $svc := .svc -}}
+{{- $privateKey := false -}}
+{{- if $migrate -}}
+{{- range $r := $svc.roles -}}
+{{- if (get $svc $r).jwtPrivateKey -}}{{- $privateKey = true -}}{{- end -}}
+{{- end -}}
+{{- else -}}
+{{- $privateKey = .settings.jwtPrivateKey -}}
+{{- end -}}
+- name: ZHIYUAN_CONFIG
+  value: {{ $v.config.file | quote }}
+- name: ZHIYUAN_DATA_DIR
+  value: {{ $v.config.dataDir | quote }}
+- name: LOG_LEVEL
+  value: {{ $v.config.logLevel | quote }}
+- name: JWT_ISSUER
+  value: {{ $v.jwt.issuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ $v.jwt.audience | quote }}
+{{- include "zhiyuan.secretEnv" (dict "env" "JWT_PUBLIC_KEY" "secret" $secret "key" "jwt-public-key") }}
+{{- if $privateKey }}
+{{- include "zhiyuan.secretEnv" (dict "env" "JWT_PRIVATE_KEY" "secret" $secret "key" "jwt-private-key") }}
+{{- end }}
+{{- if $svc.piiKey }}
+{{- include "zhiyuan.secretEnv" (dict "env" "PII_KEY" "secret" $secret "key" "pii-key") }}
+{{- end }}
+{{- range $c := (include "zhiyuan.components" .root | fromJson).items }}
+{{- if eq $c.role "api" }}
+- name: {{ upper $c.service }}_GRPC_ADDRESS
+  value: "{{ $c.name }}:{{ int $c.port }}"
+{{- end }}
+{{- end }}
+{{- if eq .role "api" }}
+- name: {{ $prefix }}_GRPC_LISTEN
+  value: "0.0.0.0:{{ int $svc.grpcPort }}"
+{{- else if eq .role "http" }}
+- name: {{ $prefix }}_LISTEN
+  value: "0.0.0.0:{{ int $svc.httpPort }}"
+{{- end }}
+{{- if has .role (list "api" "worker") }}
+{{- $mq := $v.rabbitmq }}
+{{- include "zhiyuan.secretEnv" (dict "env" "RABBITMQ_PASSWORD" "secret" $secret "key" "rabbitmq-password") }}
+- name: AMQP_URI
+  value: "{{ ternary "amqps" "amqp" $mq.tls }}://{{ urlquery $mq.username }}:$(RABBITMQ_PASSWORD)@{{ $mq.host }}:{{ int $mq.port }}/{{ urlquery $mq.vhost }}"
+{{- end }}
+{{- if and $svc.database.enabled (ne .role "http") }}
+{{- $db := $svc.database }}
+{{- $user := ternary $db.ownerUser $db.user $migrate }}
+{{- include "zhiyuan.secretEnv" (dict "env" (printf "%s_DATABASE_PASSWORD" $prefix) "secret" $secret "key" (printf "%s-database-%spassword" .name (ternary "owner-" "" $migrate))) }}
+- name: {{ $prefix }}_DATABASE_URL
+  value: "postgresql+psycopg://{{ urlquery $user }}:$({{ $prefix }}_DATABASE_PASSWORD)@{{ $db.host }}:{{ int $db.port }}/{{ $db.name }}?sslmode={{ $v.postgresql.sslMode }}"
+- name: {{ $prefix }}_DATABASE_APP_ROLE
+  value: {{ $db.appRole | quote }}
+{{- end }}
+{{- if eq .role "worker" }}
+{{- /* psycopg 3 only detects gevent: under eventlet green workers serialise on the database without this. */}}
+- name: PSYCOPG_WAIT_FUNC
+  value: wait_select
+{{- end }}
+{{- include "zhiyuan.otelEnv" (dict "root" .root "serviceName" (ternary (printf "%s-migrate" .name) (ternary .name (printf "%s-%s" .name .role) (eq .role "http")) $migrate)) }}
+{{- with $v.config.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- with and .settings .settings.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "zhiyuan.secretEnv" }}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: {{ .key }}
+{{- end -}}
+
+{{/* Standard OTEL_* variables; an empty otel.endpoint switches every exporter off. */}}
+{{- define "zhiyuan.otelEnv" }}
+{{- $o := .root.Values.otel }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .serviceName | quote }}
+{{- $attrs := list "service.namespace=zhiyuan" (printf "k8s.namespace.name=%s" .root.Release.Namespace) }}
+{{- range $k, $val := $o.resourceAttributes }}
+{{- $attrs = append $attrs (printf "%s=%s" $k $val) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attrs | quote }}
+{{- if $o.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $o.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $o.protocol | quote }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+- name: OTEL_METRICS_EXPORTER
+  value: {{ ternary "otlp" "none" $o.metrics }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $o.samplerRatio | toString | quote }}
+{{- else }}
+- name: OTEL_TRACES_EXPORTER
+  value: none
+- name: OTEL_METRICS_EXPORTER
+  value: none
+{{- end }}
+- name: OTEL_LOGS_EXPORTER
+  value: none
+{{- end -}}

@@ -1,0 +1,1 @@
+"""The HTTP/JSON gateway (FastAPI) over the services' gRPC APIs."""

@@ -1,0 +1,128 @@
+"""Events: outbox → RabbitMQ (confirms) → nameko worker, on the real broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import select
+from zhiyuan.registration.v1 import registration_pb2 as pb
+
+from services.common.config import load
+from services.common.db import Database
+from services.common.migrations import upgrade
+from services.common.outbox import OutboxRelay, record
+from services.common.testing import create_database, drop_database, wait_for
+from services.registration.models import OUTBOX
+from tests.helpers import auth
+from tests.integration.test_registration_flow import register
+
+pytestmark = pytest.mark.integration
+QUEUE = "evt-registration-volunteer.registered--registration.on_volunteer_registered"
+
+
+def feed(stub, tok, code):  # type: ignore[no-untyped-def]
+    return stub.ListActivityFeed(pb.ListActivityFeedRequest(division_code=code),
+                                 metadata=auth(tok)).items
+
+
+def publish(amqp_uri: str, body: dict, routing_key: str = "volunteer.registered") -> None:
+    exchange = Exchange("registration.events", type="topic", durable=True)
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer(serializer="json").publish(
+            body, exchange=exchange, routing_key=routing_key, declare=[exchange])
+
+
+def test_registration_event_reaches_the_worker_feed(stub, token, worker):
+    county = token("610113")
+    vol = register(stub, county, home_division_code="610113002")
+    item = wait_for(lambda: [i for i in feed(stub, county, "610113002")
+                             if vol.volunteer_number in i.summary], what="feed item")
+    assert item[0].event_type == "registration.volunteer.registered"
+    # The sibling county's feed never shows it.
+    assert not [i for i in feed(stub, token("610103"), "610103")
+                if vol.volunteer_number in i.summary]
+
+
+def dead_letters(amqp_uri: str) -> int:
+    with Connection(amqp_uri) as conn:
+        q = Queue(f"{QUEUE}.dlq", durable=True)(conn.default_channel)
+        return q.queue_declare(passive=True).message_count
+
+
+def test_redelivered_event_is_applied_once(stub, token, worker, amqp_uri):
+    tok = token("610113003")
+    dead_before = dead_letters(amqp_uri)
+    event_id = str(uuid.uuid4())
+    body = {"event_id": event_id, "event_type": "registration.volunteer.registered",
+            "occurred_at": "2026-11-01T08:00:00+00:00", "division_code": "610113003",
+            "data": {"volunteer_number": "ZY610000099999"}}
+    publish(amqp_uri, body)
+    wait_for(lambda: any(i.event_id == event_id for i in feed(stub, tok, "610113003")),
+             what="first delivery")
+    publish(amqp_uri, body)  # the broker redelivers the same event
+    marker = {**body, "event_id": str(uuid.uuid4()),
+              "data": {"volunteer_number": "ZY610000099998"}}
+    publish(amqp_uri, marker)
+    wait_for(lambda: any("ZY610000099998" in i.summary for i in feed(stub, tok, "610113003")),
+             what="marker event")
+    wait_for(lambda: _queue_idle(amqp_uri), what="queue drained")
+    copies = [i for i in feed(stub, tok, "610113003") if i.event_id == event_id]
+    assert len(copies) == 1
+    # Skipped as a duplicate, not failed into the dead-letter queue.
+    assert dead_letters(amqp_uri) == dead_before
+
+
+def _queue_idle(amqp_uri: str) -> bool:
+    with Connection(amqp_uri) as conn:
+        q = Queue(QUEUE, durable=True)(conn.default_channel)
+        return q.queue_declare(passive=True).message_count == 0
+
+
+def test_claim_is_idempotent_across_transactions(migrated):
+    from services.common.outbox import claim
+    from services.registration.models import PROCESSED
+
+    db = Database(load().service("registration"))
+    event_id = str(uuid.uuid4())
+    with db.session(None) as s:
+        assert claim(s, PROCESSED, "test.consumer", event_id) is True
+    with db.session(None) as s:
+        assert claim(s, PROCESSED, "test.consumer", event_id) is False
+    with db.session(None) as s:  # another consumer of the same event is separate
+        assert claim(s, PROCESSED, "other.consumer", event_id) is True
+    db.dispose()
+
+
+def test_poison_message_goes_to_the_dead_letter_queue(worker, amqp_uri):
+    before = dead_letters(amqp_uri)
+    publish(amqp_uri, {"not": "an envelope"})
+    wait_for(lambda: dead_letters(amqp_uri) > before, timeout=20,
+             what="a dead-lettered message")
+
+
+def test_broker_outage_delays_events_and_loses_none(migrated, amqp_uri):
+    url = create_database("zy_outage")
+    try:
+        svc = load().service("registration")
+        svc = type(svc)(**{**svc.__dict__, "database_url": url})
+        upgrade(svc)
+        db = Database(svc)
+        with db.session(None) as s:
+            for i in range(3):
+                record(s, OUTBOX, "registration.division.changed", division_code="61",
+                       data={"n": i})
+        down = OutboxRelay(db, OUTBOX, "amqp://guest:guest@127.0.0.1:1/", batch=10)
+        assert down.relay_once() == 0
+        assert down.backlog() == 3
+        with db.session(None) as s:
+            attempts = s.execute(select(OUTBOX.c.attempts)).scalars().all()
+        assert attempts == [1, 1, 1]
+        up = OutboxRelay(db, OUTBOX, amqp_uri, batch=10)
+        assert up.relay_once() == 3
+        assert up.backlog() == 0
+        up.close()
+        db.dispose()
+    finally:
+        drop_database(url)

@@ -1,0 +1,334 @@
+"""One gRPC hop through registration's api role, against a bare grpcio echo
+server measured in the same run.
+
+Baseline: a grpcio thread-pool server (the api's max_workers) whose generic
+unary handler echoes bytes, no interceptors. Subject: the real api role
+(``services.registration.service.serve``) on a throw-away database and vhost,
+with ``GetDivision`` (auth interceptor + one indexed read under RLS) and
+``Summarize`` (rollup read). Servers and callers share this process, as the
+test fixtures do; each caller thread has its own channel and connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from tests.perf.runner import Benchmark, Load, Report, Sample, Settings, measure, ratio
+
+NAME = "grpc_hop"
+MAX_WORKERS = 16  # deploy/config.yaml grpc.max_workers, checked against cfg below
+ECHO_METHOD = "/zhiyuan.bench.v1.Echo/Echo"
+PAYLOAD = b"zhiyuan-bench-payload-0123456789"  # 32 bytes
+DEADLINE = 10.0  # seconds per call: a stuck call fails the run, never hangs it
+SCOPE, ROLE = "61", "province_admin"
+
+# From /work/shared/STACK_NOTES.md (2-core Debian 12, medians of three runs).
+# Context only: NOT measured by this run, on possibly different hardware.
+NOTES_FIGURES = {
+    "nameko-grpc unary": {"1": 83.0, "10": 792.0},
+    "grpcio thread-pool server": {"1": 1804.0, "10": 3465.0},
+}
+
+Caller = tuple[Callable[[], object], Callable[[], None]]
+
+
+def _channel(address: str) -> grpc.Channel:
+    # A local subchannel pool gives each caller its own TCP connection, as
+    # separate clients would have (grpcio shares them across channels otherwise).
+    return grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+
+
+# --- baseline -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def echo_server(max_workers: int) -> Iterator[str]:
+    def echo(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return request
+
+    handler = grpc.method_handlers_generic_handler(
+        "zhiyuan.bench.v1.Echo",
+        {"Echo": grpc.unary_unary_rpc_method_handler(echo)},  # identity (de)serializers
+    )
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        handlers=[handler],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    if port == 0:
+        raise RuntimeError("the echo server cannot listen on 127.0.0.1")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(grace=None).wait(timeout=10)
+
+
+def echo_caller(address: str) -> Caller:
+    channel = _channel(address)
+    call = channel.unary_unary(ECHO_METHOD)  # bytes in, bytes out
+
+    def once() -> object:
+        reply = call(PAYLOAD, timeout=DEADLINE)
+        if reply != PAYLOAD:
+            raise AssertionError(f"echo returned {reply!r}")
+        return reply
+
+    return once, channel.close
+
+
+# --- subject --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@contextlib.contextmanager
+def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
+    """The api role on a fresh database and vhost; yields (address, max_workers).
+    Everything is removed on exit, whatever the reason."""
+    from services.common import testing
+
+    with contextlib.ExitStack() as stack:
+        log("creating a throw-away database and vhost")
+        database_url = testing.create_database("zy_bench")
+        stack.callback(testing.drop_database, database_url)
+        amqp_uri = testing.create_vhost()
+        stack.callback(testing.delete_vhost, amqp_uri)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_bench")))
+        env = testing.platform_env(tmp, database_url, amqp_uri)
+        # Spans are still created by the tracing interceptor, just not written
+        # out (jsonl would measure file appends); logs only when something breaks.
+        env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
+        stack.enter_context(_environ(env))
+
+        from services.common.config import load
+        from services.common.db import Database
+        from services.common.migrations import upgrade
+        from services.registration.seed import load_divisions
+        from services.registration.service import serve
+
+        cfg = load()
+        log("migrating and loading the division tree")
+        with contextlib.redirect_stdout(io.StringIO()):  # seed's progress bars
+            upgrade(cfg.service("registration"))
+            db = Database(cfg.service("registration"))
+            try:
+                load_divisions(db)
+            finally:
+                db.dispose()
+
+        stop = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                serve(cfg, stop)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name="registration-api", daemon=True)
+
+        def shut_down() -> None:
+            stop.set()
+            thread.join(timeout=15)
+            if thread.is_alive():
+                print("warning: the registration api did not stop in 15 s", file=sys.stderr)
+
+        thread.start()
+        stack.callback(shut_down)
+        address = env["REGISTRATION_GRPC_ADDRESS"]
+        probe = grpc.insecure_channel(address)
+        try:
+            grpc.channel_ready_future(probe).result(timeout=20)
+        except grpc.FutureTimeoutError:
+            raise RuntimeError(f"the registration api did not start: {failure}") from None
+        finally:
+            probe.close()
+        yield address, int(cfg["grpc.max_workers"])
+
+
+def api_caller(address: str, token: str, method: str) -> Caller:
+    from zhiyuan.common.v1 import common_pb2
+    from zhiyuan.registration.v1 import registration_pb2 as pb
+    from zhiyuan.registration.v1 import registration_pb2_grpc as pb_grpc
+
+    channel = _channel(address)
+    stub = pb_grpc.RegistrationServiceStub(channel)
+    metadata = (("authorization", f"Bearer {token}"),)
+    if method == "GetDivision":
+        request: Any = pb.GetDivisionRequest(code="610113")
+        rpc: Any = stub.GetDivision
+
+        def check(reply: Any) -> None:
+            if reply.division.code != "610113":
+                raise AssertionError(f"GetDivision returned {reply.division.code!r}")
+
+    else:
+        request = pb.SummarizeRequest(query=common_pb2.RollupQuery(division_code=SCOPE))
+        rpc = stub.Summarize
+
+        def check(reply: Any) -> None:
+            if not reply.HasField("rollup"):
+                raise AssertionError("Summarize returned no rollup")
+
+    def once() -> object:
+        reply = rpc(request, metadata=metadata, timeout=DEADLINE)
+        check(reply)
+        return reply
+
+    return once, channel.close
+
+
+def bearer_token() -> str:
+    from services.common.auth import TokenIssuer
+    from services.common.testing import PRIVATE_PEM
+
+    issuer = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
+    token, _ = issuer.issue(
+        subject="bench", username="bench", scope_code=SCOPE, roles=[ROLE], ttl=3600
+    )
+    return token
+
+
+# --- the benchmark --------------------------------------------------------
+
+
+def loads(settings: Settings) -> list[Load]:
+    return [
+        Load(callers=1, calls=settings.pick(2000, 300), warmup=settings.pick(200, 50)),
+        Load(callers=10, calls=settings.pick(300, 60), warmup=settings.pick(20, 10)),
+    ]
+
+
+def run(settings: Settings) -> Report:
+    def log(message: str) -> None:
+        print(f"  [{NAME}] {message}", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    workloads = loads(settings)
+    results: dict[str, dict[str, Sample]] = {}
+
+    log(f"baseline: bare grpcio echo server, max_workers={MAX_WORKERS}")
+    with echo_server(MAX_WORKERS) as address:
+        results["echo"] = {
+            w.label: measure(lambda: echo_caller(address), w, settings.abort)
+            for w in workloads
+        }
+
+    token = bearer_token()
+    with registration_api(log) as (address, api_workers):
+        for method in ("GetDivision", "Summarize"):
+            log(f"subject: registration api {method}")
+            results[method] = {
+                w.label: measure(
+                    lambda m=method: api_caller(address, token, m), w, settings.abort
+                )
+                for w in workloads
+            }
+        log("stopping the api, dropping the database and vhost")
+    return _report(settings, workloads, results, api_workers, time.monotonic() - started)
+
+
+def _report(
+    settings: Settings,
+    workloads: list[Load],
+    results: dict[str, dict[str, Sample]],
+    api_workers: int,
+    wall: float,
+) -> Report:
+    names = {
+        "echo": "baseline: grpcio echo (bytes)",
+        "GetDivision": "api GetDivision(610113)",
+        "Summarize": "api Summarize(61)",
+    }
+    rows: list[list[Any]] = []
+    data: dict[str, Any] = {
+        "benchmark": NAME,
+        "quick": settings.quick,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "python": sys.version.split()[0],
+        "grpcio": grpc.__version__,
+        "cpus": os.cpu_count(),
+        "baseline_max_workers": MAX_WORKERS,
+        "api_max_workers": api_workers,
+        "payload_bytes": len(PAYLOAD),
+        "wall_seconds": round(wall, 1),
+        "results": {},
+        "stack_notes_not_measured_here": NOTES_FIGURES,
+    }
+    for w in workloads:
+        base = results["echo"][w.label]
+        for key, label in names.items():
+            s = results[key][w.label]
+            r = ratio(s.calls_per_s, base.calls_per_s)
+            flag = " (time cap)" if s.capped else ""
+            rows.append(
+                [
+                    label + flag,
+                    w.label,
+                    s.calls,
+                    s.calls_per_s,
+                    s.p50_ms,
+                    s.p99_ms,
+                    "1.00" if key == "echo" else f"{r:.2f}",
+                ]
+            )
+            entry = s.as_dict() | {"ratio_to_baseline": round(r, 4)}
+            data["results"].setdefault(key, {})[w.label] = entry
+    notes = [
+        "ratio = calls/s of the row ÷ calls/s of the baseline row with the same "
+        "callers, measured in this run; servers and callers share this process.",
+    ]
+    for key in ("GetDivision", "Summarize"):
+        parts = []
+        for w in workloads:
+            ref = NOTES_FIGURES["nameko-grpc unary"].get(str(w.callers))
+            if ref:
+                got = results[key][w.label].calls_per_s
+                parts.append(f"{w.callers} caller(s) {got / ref:.1f}× of {ref:.0f}")
+        notes.append(f"api {key} vs STACK_NOTES nameko-grpc: " + ", ".join(parts))
+    notes.append(
+        "STACK_NOTES figures (NOT measured here): nameko-grpc unary 83 / 792 calls/s, "
+        "grpcio thread-pool 1,804 / 3,465 calls/s (1 / 10 callers)."
+    )
+    if api_workers != MAX_WORKERS:
+        notes.append(f"warning: the api ran with max_workers={api_workers}")
+    return Report(
+        title=f"gRPC hop: registration api vs bare grpcio ({'quick' if settings.quick else 'full'})",
+        columns=["call", "callers×calls", "calls", "calls/s", "p50 ms", "p99 ms", "ratio"],
+        rows=rows,
+        data=data,
+        notes=notes,
+    )
+
+
+BENCHMARK = Benchmark(
+    name=NAME,
+    summary="one gRPC hop through registration's api role vs a bare grpcio echo",
+    run=run,
+)
