@@ -1,13 +1,13 @@
 """``zhiyuan``: the operator's and office's command line.
 
-  zhiyuan migrate                 apply every service's migrations
-  zhiyuan seed                    division tree + Shaanxi demo data (idempotent)
-  zhiyuan keys ensure             create development keys under .run/keys
-  zhiyuan admin create ...        create an account directly (bootstrap)
-  zhiyuan token ...               sign a token (operators, scripts)
-  zhiyuan run SERVICE [ROLE]      run one process (api, worker; gateway)
-  zhiyuan up                      start the whole platform (Procfile)
-  zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
+zhiyuan migrate                 apply every service's migrations
+zhiyuan seed                    division tree + Shaanxi demo data (idempotent)
+zhiyuan keys ensure             create development keys under .run/keys
+zhiyuan admin create ...        create an account directly (bootstrap)
+zhiyuan token ...               sign a token (operators, scripts)
+zhiyuan run SERVICE [ROLE]      run one process (api, worker; gateway)
+zhiyuan up                      start the whole platform (Procfile)
+zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
 """
 
 from __future__ import annotations
@@ -54,8 +54,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_admin_create(args: argparse.Namespace) -> int:
     from services.registration.seed import create_account
 
-    create_account(load(), args.username, args.password, args.scope, args.roles.split(","),
-                   args.display_name or args.username)
+    create_account(
+        load(),
+        args.username,
+        args.password,
+        args.scope,
+        args.roles.split(","),
+        args.display_name or args.username,
+    )
     print(f"account {args.username} created for scope {args.scope}")
     return 0
 
@@ -64,8 +70,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     from services.common import keys
 
     token, exp = keys.issuer(load()).issue(
-        subject=args.subject or args.username, username=args.username,
-        scope_code=args.scope, roles=args.roles.split(","), ttl=args.ttl)
+        subject=args.subject or args.username,
+        username=args.username,
+        scope_code=args.scope,
+        roles=args.roles.split(","),
+        ttl=args.ttl,
+    )
     print(token)
     return 0
 
@@ -78,9 +88,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         serve_gateway(cfg)
         return 0
     if args.service not in SERVICES:
-        sys.exit(f"unknown service {args.service!r}; known: {', '.join(SERVICES)}, gateway")
+        sys.exit(
+            f"unknown service {args.service!r}; known: {', '.join(SERVICES)}, gateway"
+        )
     if args.role == "worker":
-        os.execv(sys.executable, [sys.executable, "-m", "services.worker_main", args.service])
+        os.execv(  # noqa: S606 - our own interpreter and module
+            sys.executable, [sys.executable, "-m", "services.worker_main", args.service]
+        )
     from services.registration.service import serve
 
     serve(cfg)
@@ -137,7 +151,9 @@ def _safe_url(url: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="zhiyuan", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="zhiyuan",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -146,8 +162,12 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("seed", help="load divisions and demo data / 导入区划与演示数据")
-    s.add_argument("--province", default="61", help="demo province code (default 61 Shaanxi)")
-    s.add_argument("--volunteers", type=int, default=300, help="demo volunteers (default 300)")
+    s.add_argument(
+        "--province", default="61", help="demo province code (default 61 Shaanxi)"
+    )
+    s.add_argument(
+        "--volunteers", type=int, default=300, help="demo volunteers (default 300)"
+    )
     s.set_defaults(func=cmd_seed)
 
     k = sub.add_parser("keys", help="development keys / 开发密钥")
@@ -160,7 +180,9 @@ def parser() -> argparse.ArgumentParser:
     ac.add_argument("--username", required=True)
     ac.add_argument("--password", required=True, help="at least 10 characters")
     ac.add_argument("--scope", required=True, help="division code, e.g. 61 or 610113")
-    ac.add_argument("--roles", required=True, help="comma-separated, e.g. province_admin")
+    ac.add_argument(
+        "--roles", required=True, help="comma-separated, e.g. province_admin"
+    )
     ac.add_argument("--display-name")
     ac.set_defaults(func=cmd_admin_create)
 

@@ -71,15 +71,21 @@ def token() -> Token:
 
     def make(scope: str, *roles: str, ttl: int = 600, username: str = "") -> str:
         value, _ = issuer.issue(
-            subject=username or f"test-{scope}", username=username or f"test-{scope}",
-            scope_code=scope, roles=list(roles or ("tenant_admin",)), ttl=ttl)
+            subject=username or f"test-{scope}",
+            username=username or f"test-{scope}",
+            scope_code=scope,
+            roles=list(roles or ("tenant_admin",)),
+            ttl=ttl,
+        )
         return value
 
     return make
 
 
 @pytest.fixture(scope="session")
-def worker(migrated: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
+def worker(
+    migrated: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Processes]:
     """registration's nameko worker as a real process on the test vhost."""
     procs = Processes(migrated, tmp_path_factory.mktemp("logs"))
     procs.start("registration-worker", "services.worker_main", "registration")

@@ -87,7 +87,9 @@ def reset_current_principal(token: object) -> None:
 
 
 class TokenIssuer:
-    def __init__(self, private_key_pem: str, issuer: str, audience: str, ttl: int = 28800):
+    def __init__(
+        self, private_key_pem: str, issuer: str, audience: str, ttl: int = 28800
+    ):
         self._key = serialization.load_pem_private_key(private_key_pem.encode(), None)
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
@@ -134,7 +136,9 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("the token has expired", "登录已过期，请重新登录") from exc
+            raise Unauthenticated(
+                "the token has expired", "登录已过期，请重新登录"
+            ) from exc
         except jwt.InvalidAudienceError as exc:
             raise Unauthenticated(
                 "the token is for another audience", "令牌不属于本系统"
@@ -187,9 +191,13 @@ def generate_keypair() -> tuple[str, str]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        .decode()
+    )
     return private, public
 
 

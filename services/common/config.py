@@ -100,7 +100,9 @@ class Config:
         )
 
 
-def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+def load(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Config:
     """Read and expand the config file (``ZHIYUAN_CONFIG`` or the default)."""
     env = os.environ if env is None else env
     path = Path(path or env.get("ZHIYUAN_CONFIG") or DEFAULT_PATH)

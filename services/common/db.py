@@ -90,7 +90,9 @@ class Database:
         self.engine.dispose()
 
 
-def scope_policy_sql(table: str, column: str, *, read_ancestors: bool = False) -> list[str]:
+def scope_policy_sql(
+    table: str, column: str, *, read_ancestors: bool = False
+) -> list[str]:
     """Row-level security for a tenant table keyed by a division-code column.
 
     A row is visible and writable when its code lies inside the transaction's
@@ -125,7 +127,8 @@ def app_role_sql(role: str) -> list[str]:
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
         f"'{role}') THEN CREATE ROLE {role} NOLOGIN NOBYPASSRLS; END IF; END $$",
         f"GRANT USAGE ON SCHEMA public TO {role}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+        f"TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
     ]

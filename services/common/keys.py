@@ -35,7 +35,9 @@ def verifier(cfg: Config) -> TokenVerifier:
 
 def issuer(cfg: Config) -> TokenIssuer:
     pem = _material(cfg, "jwt.private_key", "jwt-private.pem", "JWT_PRIVATE_KEY")
-    return TokenIssuer(pem, cfg["jwt.issuer"], cfg["jwt.audience"], int(cfg["jwt.ttl_seconds"]))
+    return TokenIssuer(
+        pem, cfg["jwt.issuer"], cfg["jwt.audience"], int(cfg["jwt.ttl_seconds"])
+    )
 
 
 def pii_cipher(cfg: Config) -> PiiCipher:

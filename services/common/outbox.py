@@ -133,19 +133,25 @@ def claim(session: Session, table: Table, consumer: str, event_id: str) -> bool:
 
     Call inside the transaction that applies the event's effect.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stmt = (
-        dialect_insert(table)
+        _dialect_insert(session, table)
         .values(consumer=consumer, event_id=event_id, processed_at=now())
         .on_conflict_do_nothing()
         .returning(table.c.event_id)
     )
     # rowcount is not reliable through the ORM session; RETURNING is.
     return session.execute(stmt).scalar_one_or_none() is not None
+
+
+def _dialect_insert(session: Session, table: Table) -> Any:
+    """INSERT with ON CONFLICT support for the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def exchange_for(event_type: str) -> tuple[Exchange, str]:
@@ -211,7 +217,9 @@ class OutboxRelay:
                 )
                 return 0
             s.execute(
-                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=now())
+                update(t)
+                .where(t.c.id.in_([r.id for r in rows]))
+                .values(published_at=now())
             )
             return len(rows)
 

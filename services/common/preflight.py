@@ -14,7 +14,9 @@ import sys
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 HOW = {
-    "postgres": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    "postgres": (
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+    ),
     "amqp": "rabbitmq-server -detached",
 }
 
@@ -52,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load()
     targets = {
-        "postgres": ("PostgreSQL", os.environ.get("ZHIYUAN_TEST_PG_URL", PG_DEFAULT), check_postgres),
+        "postgres": (
+            "PostgreSQL",
+            os.environ.get("ZHIYUAN_TEST_PG_URL", PG_DEFAULT),
+            check_postgres,
+        ),
         "amqp": ("RabbitMQ", cfg["amqp_uri"], check_amqp),
     }
     missing = 0
@@ -63,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         if error:
             missing += 1
             shown = url.split("@")[-1]
-            print(f"✗ {label} is not reachable at {shown} / 无法连接 {label}: {error}\n"
-                  f"  start it with / 启动命令:  {HOW[key]}", file=sys.stderr)
+            print(
+                f"✗ {label} is not reachable at {shown} / 无法连接 {label}: {error}\n"
+                f"  start it with / 启动命令:  {HOW[key]}",
+                file=sys.stderr,
+            )
         else:
             print(f"✓ {label} reachable at {url.split('@')[-1]}")
     return 1 if missing else 0

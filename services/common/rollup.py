@@ -19,7 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, Float, MetaData, PrimaryKeyConstraint, String, Table, text
+from sqlalchemy import (
+    Column,
+    Float,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from services.common.tenancy import ancestors
@@ -57,9 +65,11 @@ class Rollup:
         cols = ", ".join(self.metrics)
         values = ", ".join(f"p_{m}" for m in self.metrics)
         sets = ", ".join(f"{m} = r.{m} + EXCLUDED.{m}" for m in self.metrics)
-        signature = f"{self.function_name}(text[], text, " + ", ".join(
-            "double precision" for _ in self.metrics
-        ) + ")"
+        signature = (
+            f"{self.function_name}(text[], text, "
+            + ", ".join("double precision" for _ in self.metrics)
+            + ")"
+        )
         return [
             f"""CREATE OR REPLACE FUNCTION {self.function_name}(
                 p_codes text[], p_month text, {args}) RETURNS void
@@ -72,7 +82,9 @@ class Rollup:
             f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}",
         ]
 
-    def bump(self, session: Session, division_code: str, month: str, **deltas: float) -> None:
+    def bump(
+        self, session: Session, division_code: str, month: str, **deltas: float
+    ) -> None:
         """Add ``deltas`` to the rows of the division and all its ancestors."""
         unknown = set(deltas) - set(self.metrics)
         if unknown:

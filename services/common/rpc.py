@@ -58,7 +58,10 @@ FIELD_KEY, RULE_KEY, ZH_KEY, EN_KEY = (
 
 
 def abort_with(context: grpc.ServicerContext, err: ZhiyuanError) -> None:
-    trailers = [(ZH_KEY, err.message_zh.encode()), (EN_KEY, err.message_en.encode())]
+    trailers: list[tuple[str, str | bytes]] = [
+        (ZH_KEY, err.message_zh.encode()),
+        (EN_KEY, err.message_en.encode()),
+    ]
     if err.field:
         trailers.append((FIELD_KEY, err.field))
     if err.rule:
@@ -100,7 +103,8 @@ class KernelInterceptor(grpc.ServerInterceptor):
                 log.exception("unhandled error in %s", method)
                 context.abort(
                     grpc.StatusCode.INTERNAL,
-                    "internal error, see the service log / 服务内部错误，请查看服务日志",
+                    "internal error, see the service log / "
+                    "服务内部错误，请查看服务日志",
                 )
             finally:
                 reset_current_principal(token)
@@ -122,7 +126,10 @@ def build_server(
     """A thread-pool grpcio server with health, tracing and the kernel interceptor."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
-        interceptors=[server_interceptor(), KernelInterceptor(verifier, public_methods)],
+        interceptors=[
+            server_interceptor(),
+            KernelInterceptor(verifier, public_methods),
+        ],
         options=[("grpc.so_reuseport", 0)],
     )
     health_servicer = health.HealthServicer()
@@ -169,7 +176,9 @@ def _caller_token() -> str | None:
 
 
 class _Details(grpc.ClientCallDetails):
-    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, method, timeout, metadata, credentials, wait_for_ready, compression
+    ):  # type: ignore[no-untyped-def]
         self.method = method
         self.timeout = timeout
         self.metadata = metadata
@@ -179,7 +188,10 @@ class _Details(grpc.ClientCallDetails):
 
 
 def channel(
-    address: str, *, deadline: float = 10.0, token: Callable[[], str | None] | None = None
+    address: str,
+    *,
+    deadline: float = 10.0,
+    token: Callable[[], str | None] | None = None,
 ) -> grpc.Channel:
     """An insecure channel (mesh/NetworkPolicy supply transport security) with
     tracing, token forwarding and a default deadline."""

@@ -47,6 +47,8 @@ class JsonLinesExporter(SpanExporter):
         lines = []
         for span in spans:
             ctx = span.get_span_context()
+            if ctx is None:
+                continue
             parent = span.parent
             lines.append(
                 json.dumps(
@@ -57,7 +59,9 @@ class JsonLinesExporter(SpanExporter):
                         "span_id": f"{ctx.span_id:016x}",
                         "parent_id": f"{parent.span_id:016x}" if parent else None,
                         "kind": span.kind.name,
-                        "attributes": {k: str(v) for k, v in span.attributes.items()},
+                        "attributes": {
+                            k: str(v) for k, v in (span.attributes or {}).items()
+                        },
                     }
                 )
             )

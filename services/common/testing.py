@@ -24,7 +24,9 @@ import pytest
 from services.common.auth import generate_keypair
 from services.common.preflight import HOW, PG_DEFAULT, check_amqp, check_postgres
 
-AMQP_ADMIN = os.environ.get("ZHIYUAN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+AMQP_ADMIN = os.environ.get(
+    "ZHIYUAN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"
+)
 PRIVATE_PEM, PUBLIC_PEM = generate_keypair()
 
 
@@ -73,7 +75,9 @@ def drop_database(url: str) -> None:
 
 def _rabbitmqctl(*args: str) -> None:
     exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    subprocess.run([exe, *args], check=True, capture_output=True, timeout=60)
+    subprocess.run(  # noqa: S603 - fixed local tool, no user input
+        [exe, *args], check=True, capture_output=True, timeout=60
+    )
 
 
 def create_vhost() -> str:
@@ -120,8 +124,11 @@ class Processes:
 
     def start(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
         log = open(self.logdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with proc
-        proc = subprocess.Popen(
-            [sys.executable, "-m", *argv], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            [sys.executable, "-m", *argv],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.procs[name] = proc
         return proc
@@ -173,7 +180,9 @@ def amqp_uri() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def env(tmp_path_factory: pytest.TempPathFactory, database_url: str, amqp_uri: str) -> Iterator[dict[str, str]]:
+def env(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, amqp_uri: str
+) -> Iterator[dict[str, str]]:
     """The platform's environment, also applied to this test process."""
     values = platform_env(tmp_path_factory.mktemp("zhiyuan"), database_url, amqp_uri)
     saved = {k: os.environ.get(k) for k in values}

@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -72,7 +73,9 @@ class RelayDependency(DependencyProvider):
     def setup(self) -> None:
         cfg = app_config()
         table = outbox_table(MetaData())
-        self.relay = OutboxRelay(Database(cfg.service(self.service)), table, cfg["amqp_uri"])
+        self.relay = OutboxRelay(
+            Database(cfg.service(self.service)), table, cfg["amqp_uri"]
+        )
 
     def stop(self) -> None:
         if self.relay is not None:
@@ -94,7 +97,9 @@ class Heartbeat(DependencyProvider):
     def setup(self) -> None:
         self.path = Path(app_config().service(self.service).heartbeat_file)
 
-    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+    def worker_result(
+        self, worker_ctx: Any, result: Any = None, exc_info: Any = None
+    ) -> None:
         if self.path is not None:
             self.path.touch()
 
@@ -117,7 +122,10 @@ class Tracing(DependencyProvider):
             f"consume {entry.source_service}.{entry.event_type}",
             context=parent,
             kind=telemetry.trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "rabbitmq", "nameko.method": entry.method_name},
+            attributes={
+                "messaging.system": "rabbitmq",
+                "nameko.method": entry.method_name,
+            },
         )
         token = telemetry.otel_context.attach(telemetry.trace.set_span_in_context(span))
         self._spans[worker_ctx] = (span, token)
@@ -127,10 +135,9 @@ class Tracing(DependencyProvider):
         if entry is not None:
             span, token = entry
             span.end()
-            try:
+            # A token attached in another greenlet cannot be detached here.
+            with contextlib.suppress(Exception):
                 telemetry.otel_context.detach(token)
-            except Exception:  # noqa: S110 - detached from another greenlet
-                pass
 
     def get_dependency(self, worker_ctx: Any) -> None:
         return None
@@ -141,7 +148,9 @@ class DeadLetteringEventHandler(EventHandler):
 
     def setup(self) -> None:
         service = self.container.service_name
-        name = f"evt-{self.source_service}-{self.event_type}--{service}.{self.method_name}"
+        name = (
+            f"evt-{self.source_service}-{self.event_type}--{service}.{self.method_name}"
+        )
         exchange = Exchange(f"{self.source_service}.events", type="topic", durable=True)
         self.queue = Queue(
             name,

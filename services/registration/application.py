@@ -79,16 +79,29 @@ class RegistrationApp:
         with self.db.session(None) as s:
             row = login_lookup(s, username.strip())
         # Same answer for unknown user and wrong password: no user enumeration.
-        if not row or not row["active"] or not check_password(row["password_hash"], password):
+        if (
+            not row
+            or not row["active"]
+            or not check_password(row["password_hash"], password)
+        ):
             raise Unauthenticated("wrong username or password", "用户名或密码错误")
         assert self.issuer is not None, "this process has no signing key"
-        roles = row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
+        roles = (
+            row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
+        )
         token, exp = self.issuer.issue(
-            subject=row["id"], username=username, scope_code=row["scope_code"], roles=roles
+            subject=row["id"],
+            username=username,
+            scope_code=row["scope_code"],
+            roles=roles,
         )
         acc = Account(
-            id=row["id"], username=username, display_name=row["display_name"],
-            scope_code=row["scope_code"], roles=roles, active=True,
+            id=row["id"],
+            username=username,
+            display_name=row["display_name"],
+            scope_code=row["scope_code"],
+            roles=roles,
+            active=True,
         )
         return token, exp, acc
 
@@ -101,33 +114,47 @@ class RegistrationApp:
             chain = [repo.division(c) for c in _strict_ancestors(div.code)]
             return div, chain
 
-    def list_divisions(self, p: Principal, parent: str, include_retired: bool, size: int, offset: int):  # type: ignore[no-untyped-def]
+    def list_divisions(
+        self, p: Principal, parent: str, include_retired: bool, size: int, offset: int
+    ):  # type: ignore[no-untyped-def]
         p.require_any(*domain.READERS)
         parent = validate_code(parent or p.scope.code, "parent_code")
         with self._tx(p) as s:
-            return Repository(s, p.scope).children(parent, include_retired, size, offset)
+            return Repository(s, p.scope).children(
+                parent, include_retired, size, offset
+            )
 
-    def create_division(self, p: Principal, code: str, name: str, reason: str) -> Division:
+    def create_division(
+        self, p: Principal, code: str, name: str, reason: str
+    ) -> Division:
         p.require_any("operator", "province_admin")
         code = p.scope.require(validate_code(code, "code"), "code")
         name = domain.check_text(name, "name", 100)
         parent = parent_of(code)
         with self._tx(p) as s:
             repo = Repository(s, p.scope)
-            if parent is not None:
-                if repo.division(parent, "code").status != "active":
-                    raise FailedPrecondition(
-                        "the parent division is retired", "上级行政区划已撤销", field="code"
-                    )
+            if parent is not None and repo.division(parent, "code").status != "active":
+                raise FailedPrecondition(
+                    "the parent division is retired",
+                    "上级行政区划已撤销",
+                    field="code",
+                )
             if s.get(Division, code) is not None:
                 raise AlreadyExists.entity("division", "行政区划", code, field="code")
-            div = Division(code=code, name=name, level=level_of(code).rank,
-                           parent_code=parent, status="active")
+            div = Division(
+                code=code,
+                name=name,
+                level=level_of(code).rank,
+                parent_code=parent,
+                status="active",
+            )
             s.add(div)
             self._change(s, p, code, "created", None, name, None, reason)
             return div
 
-    def rename_division(self, p: Principal, code: str, name: str, reason: str) -> Division:
+    def rename_division(
+        self, p: Principal, code: str, name: str, reason: str
+    ) -> Division:
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         name = domain.check_text(name, "name", 100)
@@ -137,7 +164,9 @@ class RegistrationApp:
             self._change(s, p, code, "renamed", old, name, None, reason)
             return div
 
-    def retire_division(self, p: Principal, code: str, successor: str, reason: str) -> Division:
+    def retire_division(
+        self, p: Principal, code: str, successor: str, reason: str
+    ) -> Division:
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         domain.check_text(reason, "reason", 500)
@@ -145,28 +174,51 @@ class RegistrationApp:
             repo = Repository(s, p.scope)
             div = repo.division(code)
             if div.status == "retired":
-                raise FailedPrecondition.transition("division", "行政区划", "retired", "retired")
+                raise FailedPrecondition.transition(
+                    "division", "行政区划", "retired", "retired"
+                )
             if successor:
                 p.scope.require(successor, "successor_code")
-                if level_of(successor) != level_of(code) or repo.division(
-                    successor, "successor_code"
-                ).status != "active":
+                if (
+                    level_of(successor) != level_of(code)
+                    or repo.division(successor, "successor_code").status != "active"
+                ):
                     raise InvalidArgument(
-                        "successor_code", "successor_code.same_level_active",
+                        "successor_code",
+                        "successor_code.same_level_active",
                         "the successor must be an active division of the same level",
                         "承接单位须为同级、未撤销的行政区划",
                     )
             div.status, div.successor_code = "retired", successor or None
-            self._change(s, p, code, "retired", div.name, None, successor or None, reason)
+            self._change(
+                s, p, code, "retired", div.name, None, successor or None, reason
+            )
             return div
 
     def _change(self, s, p, code, kind, old, new, successor, reason):  # type: ignore[no-untyped-def]
-        s.add(DivisionChange(code=code, kind=kind, old_name=old, new_name=new,
-                             successor_code=successor, reason=reason or "",
-                             actor=p.username, changed_at=self.clock()))
-        self._event(s, "registration.division.changed", code,
-                    {"code": code, "kind": kind, "name": new or old,
-                     "successor_code": successor or ""})
+        s.add(
+            DivisionChange(
+                code=code,
+                kind=kind,
+                old_name=old,
+                new_name=new,
+                successor_code=successor,
+                reason=reason or "",
+                actor=p.username,
+                changed_at=self.clock(),
+            )
+        )
+        self._event(
+            s,
+            "registration.division.changed",
+            code,
+            {
+                "code": code,
+                "kind": kind,
+                "name": new or old,
+                "successor_code": successor or "",
+            },
+        )
 
     def division_history(self, p: Principal, code: str) -> list[DivisionChange]:
         p.require_any(*domain.READERS)
@@ -180,66 +232,116 @@ class RegistrationApp:
         code = p.scope.require(code or p.scope.code)
         with self._tx(p) as s:
             chain = _strict_ancestors(code) + [code]
-            return domain.effective_settings(code, Repository(s, p.scope).overrides_for(chain))
+            return domain.effective_settings(
+                code, Repository(s, p.scope).overrides_for(chain)
+            )
 
-    def update_settings(self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]):  # type: ignore[no-untyped-def]
+    def update_settings(
+        self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]
+    ):  # type: ignore[no-untyped-def]
         p.require_any(*domain.ADMINS)
         code = p.scope.require(code or p.scope.code)
         parsed = {k: domain.parse_setting(k, v) for k, v in sorted(set_json.items())}
         for key in clear:
             if key not in domain.SETTINGS:
-                raise InvalidArgument("clear", "settings.known_key",
-                                      f"unknown setting {key!r}", f"未知的设置项“{key}”")
+                raise InvalidArgument(
+                    "clear",
+                    "settings.known_key",
+                    f"unknown setting {key!r}",
+                    f"未知的设置项“{key}”",
+                )
         with self._tx(p) as s:
             for key, value in parsed.items():
-                s.merge(TenantSetting(
-                    division_code=code, key=key,
-                    value_json=json.dumps(value, ensure_ascii=False),
-                    updated_by=p.username, updated_at=self.clock()))
+                s.merge(
+                    TenantSetting(
+                        division_code=code,
+                        key=key,
+                        value_json=json.dumps(value, ensure_ascii=False),
+                        updated_by=p.username,
+                        updated_at=self.clock(),
+                    )
+                )
             for key in clear:
                 row = s.get(TenantSetting, (code, key))
                 if row is not None:
                     s.delete(row)
             s.flush()
             chain = _strict_ancestors(code) + [code]
-            return domain.effective_settings(code, Repository(s, p.scope).overrides_for(chain))
+            return domain.effective_settings(
+                code, Repository(s, p.scope).overrides_for(chain)
+            )
 
     # -- accounts --------------------------------------------------------------
-    def create_account(self, p: Principal, username: str, password: str, display: str,
-                       scope_code: str, roles: list[str]) -> Account:
+    def create_account(
+        self,
+        p: Principal,
+        username: str,
+        password: str,
+        display: str,
+        scope_code: str,
+        roles: list[str],
+    ) -> Account:
         p.require_any(*domain.ADMINS)
         username = domain.check_text(username, "username", 64)
         if not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-            raise InvalidArgument("username", "username.charset",
-                                  "use letters, digits, '.', '-' and '_'",
-                                  "只能使用字母、数字、“.”、“-”和“_”")
+            raise InvalidArgument(
+                "username",
+                "username.charset",
+                "use letters, digits, '.', '-' and '_'",
+                "只能使用字母、数字、“.”、“-”和“_”",
+            )
         if len(password) < 10:
-            raise InvalidArgument("password", "password.min_length",
-                                  "must be at least 10 characters", "密码至少10个字符")
+            raise InvalidArgument(
+                "password",
+                "password.min_length",
+                "must be at least 10 characters",
+                "密码至少10个字符",
+            )
         display = domain.check_text(display or username, "display_name", 100)
         scope_code = p.scope.require(scope_code, "scope_code")
         roles = domain.check_grant(p.roles, roles)
-        acc = Account(id=str(uuid.uuid4()), username=username,
-                      password_hash=hash_password(password), display_name=display,
-                      scope_code=scope_code, roles=roles, active=True,
-                      created_by=p.username, created_at=self.clock())
+        acc = Account(
+            id=str(uuid.uuid4()),
+            username=username,
+            password_hash=hash_password(password),
+            display_name=display,
+            scope_code=scope_code,
+            roles=roles,
+            active=True,
+            created_by=p.username,
+            created_at=self.clock(),
+        )
         try:
             with self._tx(p) as s:
                 Repository(s, p.scope).division(scope_code, "scope_code")
                 s.add(acc)
         except IntegrityError as exc:
-            raise AlreadyExists.entity("account", "账号", username, field="username") from exc
+            raise AlreadyExists.entity(
+                "account", "账号", username, field="username"
+            ) from exc
         return acc
 
     # -- organisations -----------------------------------------------------------
-    def create_organisation(self, p: Principal, name: str, kind: str, code: str,
-                            parent_id: str, fields: list[str], contact: str,
-                            phone: str) -> Organisation:
+    def create_organisation(
+        self,
+        p: Principal,
+        name: str,
+        kind: str,
+        code: str,
+        parent_id: str,
+        fields: list[str],
+        contact: str,
+        phone: str,
+    ) -> Organisation:
         p.require_any(*domain.ADMINS)
         name = domain.check_text(name, "name", 200)
         if kind not in ("organisation", "team"):
-            raise InvalidArgument("kind", "kind.known", "kind must be ORGANISATION or TEAM",
-                                  "类型须为组织或服务队")
+            raise InvalidArgument(
+                "kind",
+                "kind.known",
+                "kind must be ORGANISATION or TEAM",
+                "类型须为组织或服务队",
+            )
         code = p.scope.require(code, "division_code")
         fields = domain.check_service_fields(fields)
         contact = domain.check_text(contact, "contact_name", 100, required=False)
@@ -247,35 +349,63 @@ class RegistrationApp:
         with self._tx(p) as s:
             repo = Repository(s, p.scope)
             if repo.division(code, "division_code").status != "active":
-                raise FailedPrecondition("the division is retired", "该行政区划已撤销",
-                                         field="division_code")
+                raise FailedPrecondition(
+                    "the division is retired", "该行政区划已撤销", field="division_code"
+                )
             if parent_id:
                 parent = repo.organisation(parent_id)
                 if not code.startswith(parent.division_code):
                     raise InvalidArgument(
-                        "division_code", "division_code.within_parent",
+                        "division_code",
+                        "division_code.within_parent",
                         "a sub-team must sit at its parent's division or below",
-                        "下级队伍须位于上级组织所在区划或其下级")
+                        "下级队伍须位于上级组织所在区划或其下级",
+                    )
             org = Organisation(
-                id=str(uuid.uuid4()), name=name, kind=kind, division_code=code,
-                parent_id=parent_id or None, service_fields=fields, contact_name=contact,
-                contact_phone_enc=self.cipher.encrypt(phone, context="organisation.phone")
-                if phone else None,
+                id=str(uuid.uuid4()),
+                name=name,
+                kind=kind,
+                division_code=code,
+                parent_id=parent_id or None,
+                service_fields=fields,
+                contact_name=contact,
+                contact_phone_enc=self.cipher.encrypt(
+                    phone, context="organisation.phone"
+                )
+                if phone
+                else None,
                 contact_phone_masked=mask_phone(phone) if phone else "",
-                created_at=self.clock())
+                created_at=self.clock(),
+            )
             s.add(org)
             s.flush()
             metric = "teams" if kind == "team" else "organisations"
             ROLLUP.bump(s, code, month_of(org.created_at), **{metric: 1})
-            self._event(s, "registration.organisation.created", code,
-                        {"organisation_id": org.id, "kind": kind, "name": name,
-                         "parent_id": parent_id or ""})
+            self._event(
+                s,
+                "registration.organisation.created",
+                code,
+                {
+                    "organisation_id": org.id,
+                    "kind": kind,
+                    "name": name,
+                    "parent_id": parent_id or "",
+                },
+            )
             return org
 
     # -- volunteers -------------------------------------------------------------
-    def register_volunteer(self, p: Principal, name: str, id_number: str, phone: str,
-                           home: str, fields: list[str], guardian: Guardian | None,
-                           request_id: str) -> Volunteer:
+    def register_volunteer(
+        self,
+        p: Principal,
+        name: str,
+        id_number: str,
+        phone: str,
+        home: str,
+        fields: list[str],
+        guardian: Guardian | None,
+        request_id: str,
+    ) -> Volunteer:
         p.require_any(*domain.ADMINS, "org_leader")
         name = domain.check_text(name, "name", 50)
         today = self.clock().astimezone(CST).date()
@@ -294,8 +424,11 @@ class RegistrationApp:
             with self._tx(p) as s:
                 repo = Repository(s, p.scope)
                 if repo.division(home, "home_division_code").status != "active":
-                    raise FailedPrecondition("the division is retired", "该行政区划已撤销",
-                                             field="home_division_code")
+                    raise FailedPrecondition(
+                        "the division is retired",
+                        "该行政区划已撤销",
+                        field="home_division_code",
+                    )
                 serial = repo.next_serial("volunteer_number")
                 now = self.clock()
                 vol = Volunteer(
@@ -303,46 +436,73 @@ class RegistrationApp:
                     volunteer_number=domain.volunteer_number(home[:2], serial),
                     name_enc=self.cipher.encrypt(name, context="volunteer.name"),
                     name_masked=mask_name(name),
-                    id_number_enc=self.cipher.encrypt(rid.number, context="volunteer.id_number"),
+                    id_number_enc=self.cipher.encrypt(
+                        rid.number, context="volunteer.id_number"
+                    ),
                     id_number_masked=mask_id_number(rid.number),
-                    id_hash=self.cipher.blind_index(rid.number, context="volunteer.id_number"),
+                    id_hash=self.cipher.blind_index(
+                        rid.number, context="volunteer.id_number"
+                    ),
                     phone_enc=self.cipher.encrypt(phone, context="volunteer.phone"),
-                    phone_masked=mask_phone(phone), sex=rid.sex,
-                    birth_date=rid.birth_date, home_division_code=home,
-                    service_fields=fields, status="pending", guardian_enc=guardian_blob,
-                    request_id=request_id or None, registered_by=p.username,
-                    registered_at=now)
+                    phone_masked=mask_phone(phone),
+                    sex=rid.sex,
+                    birth_date=rid.birth_date,
+                    home_division_code=home,
+                    service_fields=fields,
+                    status="pending",
+                    guardian_enc=guardian_blob,
+                    request_id=request_id or None,
+                    registered_by=p.username,
+                    registered_at=now,
+                )
                 s.add(vol)
                 s.flush()
                 ROLLUP.bump(s, home, month_of(now), volunteers_registered=1)
-                self._event(s, "registration.volunteer.registered", home,
-                            _volunteer_event(vol))
+                self._event(
+                    s, "registration.volunteer.registered", home, _volunteer_event(vol)
+                )
                 return vol
         except IntegrityError as exc:
             if request_id and "request_id" in str(exc.orig):
-                return self.register_volunteer(p, name, id_number, phone, home, fields,
-                                               guardian, request_id)
+                return self.register_volunteer(
+                    p, name, id_number, phone, home, fields, guardian, request_id
+                )
             raise AlreadyExists(
                 "a volunteer with this ID number is already registered on the platform",
-                "该身份证号已在平台注册", field="id_number", rule="id_number.unique",
+                "该身份证号已在平台注册",
+                field="id_number",
+                rule="id_number.unique",
             ) from exc
 
     def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
         if g is None or not (g.name or g.phone or g.consent):
             if required:
                 raise InvalidArgument(
-                    "guardian", "guardian.required_under_14",
+                    "guardian",
+                    "guardian.required_under_14",
                     "volunteers under 14 need a guardian's consent",
-                    "未满14周岁的志愿者须经监护人同意")
+                    "未满14周岁的志愿者须经监护人同意",
+                )
             return None
         name = domain.check_text(g.name, "guardian.name", 50)
         phone = validate_phone(g.phone, "guardian.phone")
         relation = domain.check_text(g.relation, "guardian.relation", 30)
         if not g.consent:
-            raise InvalidArgument("guardian.consent", "guardian.consent",
-                                  "the guardian must consent", "须取得监护人同意")
-        blob = json.dumps({"name": name, "phone": phone, "relation": relation,
-                           "consent_at": self.clock().isoformat()}, ensure_ascii=False)
+            raise InvalidArgument(
+                "guardian.consent",
+                "guardian.consent",
+                "the guardian must consent",
+                "须取得监护人同意",
+            )
+        blob = json.dumps(
+            {
+                "name": name,
+                "phone": phone,
+                "relation": relation,
+                "consent_at": self.clock().isoformat(),
+            },
+            ensure_ascii=False,
+        )
         return self.cipher.encrypt(blob, context="volunteer.guardian")
 
     def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
@@ -352,7 +512,9 @@ class RegistrationApp:
             vol = repo.volunteer(ident)
             return vol, repo.team_ids([vol.id]).get(vol.id, [])
 
-    def review_volunteer(self, p: Principal, ident: str, verify: bool, reason: str) -> Volunteer:
+    def review_volunteer(
+        self, p: Principal, ident: str, verify: bool, reason: str
+    ) -> Volunteer:
         p.require_any(*domain.ADMINS)
         if not verify:
             reason = domain.check_text(reason, "reason", 500)
@@ -360,35 +522,67 @@ class RegistrationApp:
             vol = Repository(s, p.scope).volunteer(ident, for_update=True)
             target = "verified" if verify else "rejected"
             if vol.status != "pending":
-                raise FailedPrecondition.transition("volunteer", "志愿者", vol.status, target)
-            vol.status, vol.reviewed_by, vol.reviewed_at = target, p.username, self.clock()
+                raise FailedPrecondition.transition(
+                    "volunteer", "志愿者", vol.status, target
+                )
+            vol.status, vol.reviewed_by, vol.reviewed_at = (
+                target,
+                p.username,
+                self.clock(),
+            )
             vol.rejection_reason = "" if verify else reason
-            ROLLUP.bump(s, vol.home_division_code, month_of(vol.reviewed_at),
-                        **{f"volunteers_{target}": 1})
-            self._event(s, f"registration.volunteer.{target}", vol.home_division_code,
-                        _volunteer_event(vol))
+            ROLLUP.bump(
+                s,
+                vol.home_division_code,
+                month_of(vol.reviewed_at),
+                **{f"volunteers_{target}": 1},
+            )
+            self._event(
+                s,
+                f"registration.volunteer.{target}",
+                vol.home_division_code,
+                _volunteer_event(vol),
+            )
             return vol
 
-    def add_membership(self, p: Principal, vid: str, oid: str, role: str) -> tuple[Volunteer, list[str]]:
+    def add_membership(
+        self, p: Principal, vid: str, oid: str, role: str
+    ) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.ADMINS, "org_leader")
         if role not in ("member", "leader"):
-            raise InvalidArgument("role", "role.known", "role must be member or leader",
-                                  "角色须为 member 或 leader")
+            raise InvalidArgument(
+                "role",
+                "role.known",
+                "role must be member or leader",
+                "角色须为 member 或 leader",
+            )
         try:
             with self._tx(p) as s:
                 repo = Repository(s, p.scope)
                 vol, org = repo.volunteer(vid), repo.organisation(oid)
                 if vol.status != "verified":
-                    raise FailedPrecondition("only verified volunteers can join a team",
-                                             "只有已审核的志愿者才能加入队伍",
-                                             field="volunteer_id")
-                s.add(TeamMembership(volunteer_id=vid, organisation_id=oid, role=role,
-                                     division_code=org.division_code, created_at=self.clock()))
+                    raise FailedPrecondition(
+                        "only verified volunteers can join a team",
+                        "只有已审核的志愿者才能加入队伍",
+                        field="volunteer_id",
+                    )
+                s.add(
+                    TeamMembership(
+                        volunteer_id=vid,
+                        organisation_id=oid,
+                        role=role,
+                        division_code=org.division_code,
+                        created_at=self.clock(),
+                    )
+                )
                 s.flush()
                 return vol, repo.team_ids([vid]).get(vid, [])
         except IntegrityError as exc:
-            raise AlreadyExists("the volunteer is already in this team", "该志愿者已在此队伍中",
-                                field="organisation_id") from exc
+            raise AlreadyExists(
+                "the volunteer is already in this team",
+                "该志愿者已在此队伍中",
+                field="organisation_id",
+            ) from exc
 
 
 def _strict_ancestors(code: str) -> list[str]:
@@ -402,7 +596,8 @@ def _volunteer_event(vol: Volunteer) -> dict:  # type: ignore[type-arg]
         "volunteer_number": vol.volunteer_number,
         "home_division_code": vol.home_division_code,
         "status": vol.status,
-        "birth_date": vol.birth_date.isoformat() if isinstance(vol.birth_date, date) else "",
+        "birth_date": vol.birth_date.isoformat()
+        if isinstance(vol.birth_date, date)
+        else "",
         "service_fields": list(vol.service_fields),
     }
-

@@ -31,7 +31,14 @@ SERVICE_FIELDS: dict[str, str] = {
 # included (a provincial admin can appoint county admins).
 IMPLIES: dict[str, frozenset[str]] = {
     "operator": frozenset(
-        {"operator", "province_admin", "tenant_admin", "reviewer", "org_leader", "volunteer"}
+        {
+            "operator",
+            "province_admin",
+            "tenant_admin",
+            "reviewer",
+            "org_leader",
+            "volunteer",
+        }
     ),
     "province_admin": frozenset(
         {"province_admin", "tenant_admin", "reviewer", "org_leader", "volunteer"}
@@ -60,7 +67,10 @@ def check_grant(granter_roles: Iterable[str], requested: Iterable[str]) -> list[
     unknown = [r for r in requested if r not in IMPLIES]
     if unknown:
         raise InvalidArgument(
-            "roles", "roles.known", f"unknown role {unknown[0]!r}", f"未知角色“{unknown[0]}”"
+            "roles",
+            "roles.known",
+            f"unknown role {unknown[0]!r}",
+            f"未知角色“{unknown[0]}”",
         )
     missing = [r for r in requested if r not in held_roles(granter_roles)]
     if missing:
@@ -71,7 +81,9 @@ def check_grant(granter_roles: Iterable[str], requested: Iterable[str]) -> list[
     return requested
 
 
-def check_service_fields(values: Iterable[str], field: str = "service_fields") -> list[str]:
+def check_service_fields(
+    values: Iterable[str], field: str = "service_fields"
+) -> list[str]:
     values = list(dict.fromkeys(values))
     for value in values:
         if value not in SERVICE_FIELDS:
@@ -159,7 +171,9 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "awards.categories": SettingSpec(
         ["individual", "collective", "project", "station"],
-        lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v),
+        lambda v: (
+            isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v)
+        ),
         "a non-empty list of category names",
         "非空的类别名称列表",
     ),
@@ -177,7 +191,10 @@ def parse_setting(key: str, value_json: str) -> Any:
     spec = SETTINGS.get(key)
     if spec is None:
         raise InvalidArgument(
-            field, "settings.known_key", f"unknown setting {key!r}", f"未知的设置项“{key}”"
+            field,
+            "settings.known_key",
+            f"unknown setting {key!r}",
+            f"未知的设置项“{key}”",
         )
     try:
         value = json.loads(value_json)
@@ -202,7 +219,11 @@ def effective_settings(
     out = []
     for key, spec in SETTINGS.items():
         found = next(
-            ((code, overrides[code][key]) for code in chain if key in overrides.get(code, {})),
+            (
+                (code, overrides[code][key])
+                for code in chain
+                if key in overrides.get(code, {})
+            ),
             None,
         )
         if found:

@@ -12,7 +12,13 @@ from services.common.db import Database
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, child_level, validate_code
 from services.registration import domain
-from services.registration.models import ROLLUP, Account, FeedItem, Organisation, Volunteer
+from services.registration.models import (
+    ROLLUP,
+    Account,
+    FeedItem,
+    Organisation,
+    Volunteer,
+)
 from services.registration.repository import Repository, next_token, page_bounds
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -39,7 +45,9 @@ class RegistrationQueries:
     def __init__(self, db: Database):
         self.db = db
 
-    def _run(self, p: Principal, build, order, page_size: int, token: str, extra=None) -> Page:  # type: ignore[no-untyped-def]
+    def _run(
+        self, p: Principal, build, order, page_size: int, token: str, extra=None
+    ) -> Page:  # type: ignore[no-untyped-def]
         p.require_any(*domain.READERS)
         size, offset = page_bounds(page_size, token)
         with self.db.session(p.scope) as s:
@@ -48,20 +56,34 @@ class RegistrationQueries:
             more = extra(repo, items) if extra else {}
             return Page(items, next_token(offset, size, total), total, more)
 
-    def volunteers(self, p: Principal, node: str, status: str, size: int, token: str) -> Page:
+    def volunteers(
+        self, p: Principal, node: str, status: str, size: int, token: str
+    ) -> Page:
         node = node or p.scope.code
         return self._run(
-            p, lambda r: r.volunteers_query(node, status or None),
-            Volunteer.registered_at.desc(), size, token,
+            p,
+            lambda r: r.volunteers_query(node, status or None),
+            Volunteer.registered_at.desc(),
+            size,
+            token,
             extra=lambda r, items: {"teams": r.team_ids([v.id for v in items])},
         )
 
-    def organisations(self, p: Principal, node: str, parent_id: str, size: int, token: str) -> Page:
+    def organisations(
+        self, p: Principal, node: str, parent_id: str, size: int, token: str
+    ) -> Page:
         node = node or p.scope.code
-        return self._run(p, lambda r: r.organisations_query(node, parent_id or None),
-                         Organisation.created_at, size, token)
+        return self._run(
+            p,
+            lambda r: r.organisations_query(node, parent_id or None),
+            Organisation.created_at,
+            size,
+            token,
+        )
 
-    def organisation(self, p: Principal, ident: str) -> tuple[Organisation, list[Organisation]]:
+    def organisation(
+        self, p: Principal, ident: str
+    ) -> tuple[Organisation, list[Organisation]]:
         p.require_any(*domain.READERS)
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
@@ -70,30 +92,51 @@ class RegistrationQueries:
     def accounts(self, p: Principal, node: str, size: int, token: str) -> Page:
         p.require_any(*domain.ADMINS)
         node = node or p.scope.code
-        return self._run(p, lambda r: r.accounts_query(node), Account.username, size, token)
+        return self._run(
+            p, lambda r: r.accounts_query(node), Account.username, size, token
+        )
 
     def feed(self, p: Principal, node: str, size: int, token: str) -> Page:
         node = node or p.scope.code
-        return self._run(p, lambda r: r.feed_query(node), FeedItem.id.desc(), size, token)
+        return self._run(
+            p, lambda r: r.feed_query(node), FeedItem.id.desc(), size, token
+        )
 
-    def summarize(self, p: Principal, node: str, group_by: Level | None, start: str,
-                  end: str, by_month: bool) -> RollupResult:
+    def summarize(
+        self,
+        p: Principal,
+        node: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> RollupResult:
         """Rows for the children (or a deeper level) of ``node`` and its total."""
         p.require_any(*domain.READERS)
-        node = p.scope.require(validate_code(node or p.scope.code, "query.division_code"),
-                               "query.division_code")
+        node = p.scope.require(
+            validate_code(node or p.scope.code, "query.division_code"),
+            "query.division_code",
+        )
         own = Level(len(node))
         level = group_by or child_level(own)
         if level is None or level.width <= own.width:
             raise InvalidArgument(
-                "query.group_by", "group_by.below_node",
+                "query.group_by",
+                "group_by.below_node",
                 "group_by must be a level below the division's own",
-                "分组层级须低于所查询区划的层级")
-        for field, month in (("query.period.start_month", start),
-                             ("query.period.end_month", end)):
+                "分组层级须低于所查询区划的层级",
+            )
+        for field, month in (
+            ("query.period.start_month", start),
+            ("query.period.end_month", end),
+        ):
             if month and not _MONTH.match(month):
-                raise InvalidArgument(field, "period.month_format",
-                                      "months are written YYYY-MM", "月份格式应为 YYYY-MM")
+                raise InvalidArgument(
+                    field,
+                    "period.month_format",
+                    "months are written YYYY-MM",
+                    "月份格式应为 YYYY-MM",
+                )
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             raw = repo.rollup_rows(node, level, start, end, by_month)
@@ -101,4 +144,6 @@ class RegistrationQueries:
             names = repo.division_names([c for c, _, _ in raw] + [node])
         rows = [(code, names.get(code, ""), month, m) for code, month, m in raw]
         total = totals[0][2] if totals else {m: 0.0 for m in ROLLUP.metrics}
-        return RollupResult(rows, total, node, names.get(node, ""), list(ROLLUP.metrics))
+        return RollupResult(
+            rows, total, node, names.get(node, ""), list(ROLLUP.metrics)
+        )

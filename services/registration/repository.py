@@ -37,7 +37,10 @@ def page_bounds(page_size: int, token: str) -> tuple[int, int]:
         offset = int(base64.urlsafe_b64decode(token.encode()).decode())
     except ValueError as exc:
         raise InvalidArgument(
-            "page.page_token", "page.token", "the page token is not valid", "分页令牌无效"
+            "page.page_token",
+            "page.token",
+            "the page token is not valid",
+            "分页令牌无效",
         ) from exc
     return size, max(offset, 0)
 
@@ -71,7 +74,9 @@ class Repository:
         q = select(Division).where(Division.parent_code == parent)
         if not include_retired:
             q = q.where(Division.status == "active")
-        total = self.s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        total = self.s.execute(
+            select(func.count()).select_from(q.subquery())
+        ).scalar_one()
         rows = self.s.execute(q.order_by(Division.code).limit(size).offset(offset))
         return rows.scalars().all(), total
 
@@ -90,7 +95,9 @@ class Repository:
         return out
 
     # -- tenant entities -------------------------------------------------------
-    def _scoped(self, model: Any, column: Any, ident: str, kind: tuple[str, str]) -> Any:
+    def _scoped(
+        self, model: Any, column: Any, ident: str, kind: tuple[str, str]
+    ) -> Any:
         row = self.s.execute(
             select(model).where(model.id == ident, column.like(self.scope.like_pattern))
         ).scalar_one_or_none()
@@ -99,10 +106,14 @@ class Repository:
         return row
 
     def organisation(self, ident: str) -> Organisation:
-        return self._scoped(Organisation, Organisation.division_code, ident, ("organisation", "组织"))
+        return self._scoped(
+            Organisation, Organisation.division_code, ident, ("organisation", "组织")
+        )
 
     def volunteer(self, ident: str, for_update: bool = False) -> Volunteer:
-        row = self._scoped(Volunteer, Volunteer.home_division_code, ident, ("volunteer", "志愿者"))
+        row = self._scoped(
+            Volunteer, Volunteer.home_division_code, ident, ("volunteer", "志愿者")
+        )
         if for_update:
             self.s.refresh(row, with_for_update=True)
         return row
@@ -115,9 +126,15 @@ class Repository:
             )
         ).scalar_one_or_none()
 
-    def list_page(self, query: Any, order: Any, size: int, offset: int) -> tuple[list[Any], int]:
-        total = self.s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.s.execute(query.order_by(order).limit(size).offset(offset)).scalars()
+    def list_page(
+        self, query: Any, order: Any, size: int, offset: int
+    ) -> tuple[list[Any], int]:
+        total = self.s.execute(
+            select(func.count()).select_from(query.subquery())
+        ).scalar_one()
+        rows = self.s.execute(
+            query.order_by(order).limit(size).offset(offset)
+        ).scalars()
         return list(rows), total
 
     def organisations_query(self, node: str, parent_id: str | None) -> Any:
@@ -200,11 +217,17 @@ class Repository:
 def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
     """The account for a username, across tenants (login precedes scope)."""
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
-            text("SELECT * FROM registration_login_lookup(:u)"), {"u": username}
-        ).mappings().first()
+        row = (
+            session.execute(
+                text("SELECT * FROM registration_login_lookup(:u)"), {"u": username}
+            )
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
-    acc = session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+    acc = session.execute(
+        select(Account).where(Account.username == username)
+    ).scalar_one_or_none()
     if acc is None:
         return None
     return {

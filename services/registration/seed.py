@@ -34,15 +34,21 @@ from services.registration.repository import Repository
 REFERENCE = Path(__file__).parent / "reference"
 FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
 DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅鑫宇浩然子涵欣怡梓萱"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅鑫宇浩然子涵欣怡梓萱"
+)
 DEMO_COUNTIES = ["610116", "610113", "610103", "610602", "610702", "610802", "610402"]
 
 
 def _progress(label: str, done: int, total: int) -> None:
     width = 30
     filled = int(width * done / max(total, 1))
-    sys.stdout.write(f"\r  {label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stdout.write(
+        f"\r  {label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+    )
     if done >= total:
         sys.stdout.write("\n")
     sys.stdout.flush()
@@ -59,25 +65,51 @@ def load_divisions(db: Database) -> int:
         for start in range(0, len(rows), 2000):
             chunk = rows[start : start + 2000]
             with db.session(None) as s:
-                s.execute(insert(Division), [
-                    {"code": r["code"], "name": r["name"], "level": level_of(r["code"]).rank,
-                     "parent_code": parent_of(r["code"]), "status": "active",
-                     "successor_code": None} for r in chunk])
+                s.execute(
+                    insert(Division),
+                    [
+                        {
+                            "code": r["code"],
+                            "name": r["name"],
+                            "level": level_of(r["code"]).rank,
+                            "parent_code": parent_of(r["code"]),
+                            "status": "active",
+                            "successor_code": None,
+                        }
+                        for r in chunk
+                    ],
+                )
             added += len(chunk)
             _progress(name.removesuffix(".csv"), start + len(chunk), len(rows))
     return added
 
 
-def create_account(cfg: Config, username: str, password: str, scope: str,
-                   roles: list[str], display: str) -> None:
+def create_account(
+    cfg: Config,
+    username: str,
+    password: str,
+    scope: str,
+    roles: list[str],
+    display: str,
+) -> None:
     db = Database(cfg.service("registration"))
     with db.session(Scope(scope)) as s:
         Repository(s, Scope(scope)).division(scope, "scope")
         if s.execute(select(Account).where(Account.username == username)).first():
             raise AlreadyExists.entity("account", "账号", username, field="username")
-        s.add(Account(id=username, username=username, password_hash=hash_password(password),
-                      display_name=display, scope_code=scope, roles=roles, active=True,
-                      created_by="cli", created_at=now()))
+        s.add(
+            Account(
+                id=username,
+                username=username,
+                password_hash=hash_password(password),
+                display_name=display,
+                scope_code=scope,
+                roles=roles,
+                active=True,
+                created_by="cli",
+                created_at=now(),
+            )
+        )
     db.dispose()
 
 
@@ -108,22 +140,58 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
     fields = list(SERVICE_FIELDS)
     with db.session(Scope("610116")) as s:
         streets = Repository(s, Scope("610116")).children("610116", False, 100, 0)[0]
-    root = app.create_organisation(admin, "长安区志愿服务总队", "organisation", "610116", "",
-                                   ["civilisation"], "李明", "13891234567")
+    root = app.create_organisation(
+        admin,
+        "长安区志愿服务总队",
+        "organisation",
+        "610116",
+        "",
+        ["civilisation"],
+        "李明",
+        "13891234567",
+    )
     created = [root]
     for f in fields[:10]:
-        created.append(app.create_organisation(
-            admin, f"长安区{SERVICE_FIELDS[f]}志愿服务队", "team", "610116", root.id, [f], "", ""))
+        created.append(
+            app.create_organisation(
+                admin,
+                f"长安区{SERVICE_FIELDS[f]}志愿服务队",
+                "team",
+                "610116",
+                root.id,
+                [f],
+                "",
+                "",
+            )
+        )
     for street in streets:
-        created.append(app.create_organisation(
-            admin, f"{street.name}志愿服务队", "team", street.code, root.id,
-            ["civilisation", "elderly_care"], "", ""))
+        created.append(
+            app.create_organisation(
+                admin,
+                f"{street.name}志愿服务队",
+                "team",
+                street.code,
+                root.id,
+                ["civilisation", "elderly_care"],
+                "",
+                "",
+            )
+        )
     for county in DEMO_COUNTIES[1:]:
         with db.session(Scope(county)) as s:
             name = Repository(s, Scope(county)).division(county).name
-        created.append(app.create_organisation(
-            admin, f"{name}志愿者协会", "organisation", county, "",
-            rng.sample(fields, 2), "", ""))
+        created.append(
+            app.create_organisation(
+                admin,
+                f"{name}志愿者协会",
+                "organisation",
+                county,
+                "",
+                rng.sample(fields, 2),
+                "",
+                "",
+            )
+        )
     _progress("organisations", len(created), len(created))
     return created
 
@@ -134,11 +202,23 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
         county = DEMO_COUNTIES[i % len(DEMO_COUNTIES)]
         birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 56))
         number = make_id_number(county, birth, rng.randrange(1, 999))
-        name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)])
+        name = (
+            rng.choice(SURNAMES)
+            + rng.choice(GIVEN)
+            + rng.choice(["", rng.choice(GIVEN)])
+        )
         phone = f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}"
         try:
-            vol = app.register_volunteer(admin, name, number, phone, county,
-                                         rng.sample(fields, 2), None, f"seed-{i}")
+            vol = app.register_volunteer(
+                admin,
+                name,
+                number,
+                phone,
+                county,
+                rng.sample(fields, 2),
+                None,
+                f"seed-{i}",
+            )
         except AlreadyExists:
             continue
         if i % 4 != 3:
@@ -147,6 +227,8 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
             if local and i % 2 == 0:
                 app.add_membership(admin, vol.id, rng.choice(local).id, "member")
         elif i % 8 == 7:
-            app.review_volunteer(admin, vol.id, False, "材料不全 / incomplete documents")
+            app.review_volunteer(
+                admin, vol.id, False, "材料不全 / incomplete documents"
+            )
         if (i + 1) % 25 == 0 or i + 1 == count:
             _progress("volunteers", i + 1, count)

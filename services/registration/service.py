@@ -22,9 +22,15 @@ from services.registration.queries import RegistrationQueries
 
 log = logging.getLogger(__name__)
 PUBLIC_METHODS = {"/zhiyuan.registration.v1.RegistrationService/Login"}
-KINDS = {pb.ORGANISATION_KIND_ORGANISATION: "organisation", pb.ORGANISATION_KIND_TEAM: "team"}
-STATUSES = {pb.VOLUNTEER_STATUS_PENDING: "pending", pb.VOLUNTEER_STATUS_VERIFIED: "verified",
-            pb.VOLUNTEER_STATUS_REJECTED: "rejected"}
+KINDS = {
+    pb.ORGANISATION_KIND_ORGANISATION: "organisation",
+    pb.ORGANISATION_KIND_TEAM: "team",
+}
+STATUSES = {
+    pb.VOLUNTEER_STATUS_PENDING: "pending",
+    pb.VOLUNTEER_STATUS_VERIFIED: "verified",
+    pb.VOLUNTEER_STATUS_REJECTED: "rejected",
+}
 
 
 class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
@@ -33,23 +39,29 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
 
     def Login(self, req, ctx):  # noqa: N802
         token, exp, acc = self.app.login(req.username, req.password)
-        return pb.LoginResponse(access_token=token, expires_at=exp, account=cv.account(acc))
+        return pb.LoginResponse(
+            access_token=token, expires_at=exp, account=cv.account(acc)
+        )
 
     def GetDivision(self, req, ctx):  # noqa: N802
         div, chain = self.app.get_division(me(), req.code)
-        return pb.GetDivisionResponse(division=cv.division(div),
-                                      ancestors=[cv.division_ref(d) for d in chain])
+        return pb.GetDivisionResponse(
+            division=cv.division(div), ancestors=[cv.division_ref(d) for d in chain]
+        )
 
     def ListDivisions(self, req, ctx):  # noqa: N802
         from services.registration.repository import next_token, page_bounds
 
         size, offset = page_bounds(req.page.page_size, req.page.page_token)
-        rows, total = self.app.list_divisions(me(), req.parent_code, req.include_retired,
-                                              size, offset)
+        rows, total = self.app.list_divisions(
+            me(), req.parent_code, req.include_retired, size, offset
+        )
         return pb.ListDivisionsResponse(
             divisions=[cv.division(d) for d in rows],
-            page=common.PageInfo(next_page_token=next_token(offset, size, total),
-                                 total_size=total))
+            page=common.PageInfo(
+                next_page_token=next_token(offset, size, total), total_size=total
+            ),
+        )
 
     def CreateDivision(self, req, ctx):  # noqa: N802
         div = self.app.create_division(me(), req.code, req.name, req.reason)
@@ -72,43 +84,74 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         return pb.GetEffectiveSettingsResponse(settings=cv.settings(rows))
 
     def UpdateTenantSettings(self, req, ctx):  # noqa: N802
-        rows = self.app.update_settings(me(), req.division_code, dict(req.set_json),
-                                        list(req.clear))
+        rows = self.app.update_settings(
+            me(), req.division_code, dict(req.set_json), list(req.clear)
+        )
         return pb.UpdateTenantSettingsResponse(settings=cv.settings(rows))
 
     def CreateAccount(self, req, ctx):  # noqa: N802
-        acc = self.app.create_account(me(), req.username, req.password, req.display_name,
-                                      req.scope_code, list(req.roles))
+        acc = self.app.create_account(
+            me(),
+            req.username,
+            req.password,
+            req.display_name,
+            req.scope_code,
+            list(req.roles),
+        )
         return pb.CreateAccountResponse(account=cv.account(acc))
 
     def ListAccounts(self, req, ctx):  # noqa: N802
-        page = self.q.accounts(me(), req.scope_code, req.page.page_size, req.page.page_token)
-        return pb.ListAccountsResponse(accounts=[cv.account(a) for a in page.items],
-                                       page=cv.page(page))
+        page = self.q.accounts(
+            me(), req.scope_code, req.page.page_size, req.page.page_token
+        )
+        return pb.ListAccountsResponse(
+            accounts=[cv.account(a) for a in page.items], page=cv.page(page)
+        )
 
     def CreateOrganisation(self, req, ctx):  # noqa: N802
         org = self.app.create_organisation(
-            me(), req.name, KINDS.get(req.kind, ""), req.division_code, req.parent_id,
-            list(req.service_fields), req.contact_name, req.contact_phone)
+            me(),
+            req.name,
+            KINDS.get(req.kind, ""),
+            req.division_code,
+            req.parent_id,
+            list(req.service_fields),
+            req.contact_name,
+            req.contact_phone,
+        )
         return pb.CreateOrganisationResponse(organisation=cv.organisation(org))
 
     def GetOrganisation(self, req, ctx):  # noqa: N802
         org, children = self.q.organisation(me(), req.id)
-        return pb.GetOrganisationResponse(organisation=cv.organisation(org),
-                                          children=[cv.organisation(c) for c in children])
+        return pb.GetOrganisationResponse(
+            organisation=cv.organisation(org),
+            children=[cv.organisation(c) for c in children],
+        )
 
     def ListOrganisations(self, req, ctx):  # noqa: N802
-        page = self.q.organisations(me(), req.division_code, req.parent_id,
-                                    req.page.page_size, req.page.page_token)
+        page = self.q.organisations(
+            me(),
+            req.division_code,
+            req.parent_id,
+            req.page.page_size,
+            req.page.page_token,
+        )
         return pb.ListOrganisationsResponse(
-            organisations=[cv.organisation(o) for o in page.items], page=cv.page(page))
+            organisations=[cv.organisation(o) for o in page.items], page=cv.page(page)
+        )
 
     def RegisterVolunteer(self, req, ctx):  # noqa: N802
         g = req.guardian if req.HasField("guardian") else None
         vol = self.app.register_volunteer(
-            me(), req.name, req.id_number, req.phone, req.home_division_code,
+            me(),
+            req.name,
+            req.id_number,
+            req.phone,
+            req.home_division_code,
             list(req.service_fields),
-            Guardian(g.name, g.phone, g.relation, g.consent) if g else None, req.request_id)
+            Guardian(g.name, g.phone, g.relation, g.consent) if g else None,
+            req.request_id,
+        )
         return pb.RegisterVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
     def GetVolunteer(self, req, ctx):  # noqa: N802
@@ -116,12 +159,18 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         return pb.GetVolunteerResponse(volunteer=cv.volunteer(vol, teams))
 
     def ListVolunteers(self, req, ctx):  # noqa: N802
-        page = self.q.volunteers(me(), req.division_code, STATUSES.get(req.status, ""),
-                                 req.page.page_size, req.page.page_token)
+        page = self.q.volunteers(
+            me(),
+            req.division_code,
+            STATUSES.get(req.status, ""),
+            req.page.page_size,
+            req.page.page_token,
+        )
         teams = page.extra["teams"]
         return pb.ListVolunteersResponse(
             volunteers=[cv.volunteer(v, teams.get(v.id, [])) for v in page.items],
-            page=cv.page(page))
+            page=cv.page(page),
+        )
 
     def VerifyVolunteer(self, req, ctx):  # noqa: N802
         vol = self.app.review_volunteer(me(), req.id, True, "")
@@ -132,21 +181,31 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         return pb.RejectVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
     def AddTeamMembership(self, req, ctx):  # noqa: N802
-        vol, teams = self.app.add_membership(me(), req.volunteer_id, req.organisation_id,
-                                             req.role or "member")
+        vol, teams = self.app.add_membership(
+            me(), req.volunteer_id, req.organisation_id, req.role or "member"
+        )
         return pb.AddTeamMembershipResponse(volunteer=cv.volunteer(vol, teams))
 
     def Summarize(self, req, ctx):  # noqa: N802
         q = req.query
         level = cv.LEVELS.get(q.group_by) if q.group_by else None
-        result = self.q.summarize(me(), q.division_code, level, q.period.start_month,
-                                  q.period.end_month, q.by_month)
+        result = self.q.summarize(
+            me(),
+            q.division_code,
+            level,
+            q.period.start_month,
+            q.period.end_month,
+            q.by_month,
+        )
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
     def ListActivityFeed(self, req, ctx):  # noqa: N802
-        page = self.q.feed(me(), req.division_code, req.page.page_size, req.page.page_token)
-        return pb.ListActivityFeedResponse(items=[cv.feed(i) for i in page.items],
-                                           page=cv.page(page))
+        page = self.q.feed(
+            me(), req.division_code, req.page.page_size, req.page.page_token
+        )
+        return pb.ListActivityFeedResponse(
+            items=[cv.feed(i) for i in page.items], page=cv.page(page)
+        )
 
 
 def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
@@ -160,9 +219,12 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
     telemetry.init("registration-api")
     svc = cfg.service("registration")
     servicer, db = build(cfg)
-    server, health = rpc.build_server(svc.grpc_listen, keys.verifier(cfg),
-                                      public_methods=PUBLIC_METHODS,
-                                      max_workers=int(cfg["grpc.max_workers"]))
+    server, health = rpc.build_server(
+        svc.grpc_listen,
+        keys.verifier(cfg),
+        public_methods=PUBLIC_METHODS,
+        max_workers=int(cfg["grpc.max_workers"]),
+    )
     pb_grpc.add_RegistrationServiceServicer_to_server(servicer, server)
     server.start()
     rpc.mark_serving(health, "zhiyuan.registration.v1.RegistrationService")

@@ -52,12 +52,19 @@ class RegistrationWorker:
         env = outbox.Envelope.from_body(body)
         # The event's own division is the scope its effect is written under.
         with self.db.session(Scope(env.division_code)) as s:
-            if not outbox.claim(s, PROCESSED, f"registration.feed.{event_type}", env.event_id):
+            if not outbox.claim(
+                s, PROCESSED, f"registration.feed.{event_type}", env.event_id
+            ):
                 return
-            s.add(FeedItem(event_id=env.event_id, event_type=env.event_type,
-                           division_code=env.division_code,
-                           summary=summary(event_type, env.data),
-                           occurred_at=_parse(env.occurred_at)))
+            s.add(
+                FeedItem(
+                    event_id=env.event_id,
+                    event_type=env.event_type,
+                    division_code=env.division_code,
+                    summary=summary(event_type, env.data),
+                    occurred_at=_parse(env.occurred_at),
+                )
+            )
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:

@@ -36,15 +36,26 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
     procs = Processes(env, tmp)
     try:
         for step in (["migrate"], ["seed", "--volunteers", "12"]):
-            done = subprocess.run([sys.executable, "-m", "services.cli", *step],
-                                  env=procs.env, capture_output=True, text=True, timeout=300)
+            done = subprocess.run(
+                [sys.executable, "-m", "services.cli", *step],
+                env=procs.env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
         procs.start("platform", "services.cli", "up")
         base = f"http://{env['GATEWAY_LISTEN']}"
-        wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
-                 timeout=60, what="gateway /readyz")
-        wait_for(Path(env["REGISTRATION_HEARTBEAT_FILE"]).exists, timeout=60,
-                 what="worker heartbeat")
+        wait_for(
+            lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
+            timeout=60,
+            what="gateway /readyz",
+        )
+        wait_for(
+            Path(env["REGISTRATION_HEARTBEAT_FILE"]).exists,
+            timeout=60,
+            what="worker heartbeat",
+        )
         yield base, env, procs
     except BaseException:
         if "platform" in procs.procs:
@@ -57,14 +68,19 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def login(base: str, username: str) -> dict:
-    r = httpx.post(f"{base}/api/v1/login", json={"username": username, "password": PASSWORD})
+    r = httpx.post(
+        f"{base}/api/v1/login", json={"username": username, "password": PASSWORD}
+    )
     assert r.status_code == 200, r.text
     return {"authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def verified_total(base: str, headers: dict, code: str) -> float:
-    r = httpx.get(f"{base}/api/v1/rollups/registration", params={"division_code": code},
-                  headers=headers)
+    r = httpx.get(
+        f"{base}/api/v1/rollups/registration",
+        params={"division_code": code},
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     return r.json()["rollup"]["total"]["metrics"]["volunteers_verified"]
 
@@ -73,8 +89,13 @@ def test_register_verify_then_province_sees_it(platform):
     base, env, procs = platform
     province, county = login(base, "sx-admin"), login(base, "yanta-admin")
     before = verified_total(base, province, "61")
-    body = {"name": "李华", "id_number": new_id_number("610113"), "phone": new_phone(),
-            "home_division_code": "610113004", "service_fields": ["elderly_care"]}
+    body = {
+        "name": "李华",
+        "id_number": new_id_number("610113"),
+        "phone": new_phone(),
+        "home_division_code": "610113004",
+        "service_fields": ["elderly_care"],
+    }
     created = httpx.post(f"{base}/api/v1/volunteers", json=body, headers=county)
     assert created.status_code == 201, created.text
     vol = created.json()["volunteer"]
@@ -85,16 +106,27 @@ def test_register_verify_then_province_sees_it(platform):
     assert verified_total(base, province, "61") == before + 1
 
     def fed():  # type: ignore[no-untyped-def]
-        r = httpx.get(f"{base}/api/v1/feed", params={"division_code": "610113004"},
-                      headers=province)
+        r = httpx.get(
+            f"{base}/api/v1/feed",
+            params={"division_code": "610113004"},
+            headers=province,
+        )
         return [i for i in r.json()["items"] if vol["volunteer_number"] in i["summary"]]
 
-    kinds = {i["event_type"] for i in wait_for(lambda: len(fed()) >= 2 and fed(),
-                                                what="both events in the feed")}
-    assert kinds == {"registration.volunteer.registered", "registration.volunteer.verified"}
+    kinds = {
+        i["event_type"]
+        for i in wait_for(
+            lambda: len(fed()) >= 2 and fed(), what="both events in the feed"
+        )
+    }
+    assert kinds == {
+        "registration.volunteer.registered",
+        "registration.volunteer.verified",
+    }
     # The county office cannot read its neighbour, through the gateway either.
-    denied = httpx.get(f"{base}/api/v1/volunteers", params={"division_code": "610103"},
-                       headers=county)
+    denied = httpx.get(
+        f"{base}/api/v1/volunteers", params={"division_code": "610103"}, headers=county
+    )
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "PERMISSION_DENIED"
 
@@ -104,8 +136,12 @@ def test_bad_input_is_a_400_naming_the_field(platform):
     county = login(base, "yanta-admin")
     good = new_id_number("610113")
     bad = good[:17] + ("0" if good[17] != "0" else "1")  # wrong check character
-    body = {"name": "李华", "id_number": bad, "phone": new_phone(),
-            "home_division_code": "610113004"}
+    body = {
+        "name": "李华",
+        "id_number": bad,
+        "phone": new_phone(),
+        "home_division_code": "610113004",
+    }
     r = httpx.post(f"{base}/api/v1/volunteers", json=body, headers=county)
     assert r.status_code == 400
     assert r.json()["error"]["field"] == "id_number"
@@ -117,10 +153,17 @@ def test_one_trace_from_gateway_through_api_outbox_and_worker(platform):
     base, env, _ = platform
     county = login(base, "yanta-admin")
     traceparent = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
-    body = {"name": "赵敏", "id_number": new_id_number("610113"), "phone": new_phone(),
-            "home_division_code": "610113005"}
-    r = httpx.post(f"{base}/api/v1/volunteers", json=body,
-                   headers={**county, "traceparent": traceparent})
+    body = {
+        "name": "赵敏",
+        "id_number": new_id_number("610113"),
+        "phone": new_phone(),
+        "home_division_code": "610113005",
+    }
+    r = httpx.post(
+        f"{base}/api/v1/volunteers",
+        json=body,
+        headers={**county, "traceparent": traceparent},
+    )
     assert r.status_code == 201, r.text
     spans_file = Path(env["ZHIYUAN_SPANS_FILE"])
 
@@ -128,8 +171,13 @@ def test_one_trace_from_gateway_through_api_outbox_and_worker(platform):
         spans = [json.loads(line) for line in spans_file.read_text().splitlines()]
         mine = [s for s in spans if s["trace_id"] == "ab" * 16]
         names = {s["name"] for s in mine}
-        return mine if any(n.startswith("consume registration.volunteer.registered")
-                           for n in names) else None
+        return (
+            mine
+            if any(
+                n.startswith("consume registration.volunteer.registered") for n in names
+            )
+            else None
+        )
 
     spans = wait_for(trace, timeout=30, what="the consumer span in the same trace")
     by_service = defaultdict(set)
@@ -137,7 +185,9 @@ def test_one_trace_from_gateway_through_api_outbox_and_worker(platform):
         by_service[s["service"]].add(s["name"])
     assert {"gateway", "registration-api", "registration-worker"} <= set(by_service)
     assert any("RegisterVolunteer" in n for n in by_service["registration-api"])
-    assert any(n.startswith("outbox publish") for n in by_service["registration-worker"])
+    assert any(
+        n.startswith("outbox publish") for n in by_service["registration-worker"]
+    )
     # Parent links form one chain: every span's parent is in the trace,
     # except the root, whose parent is the caller's span.
     ids = {s["span_id"] for s in spans}

@@ -23,26 +23,39 @@ QUEUE = "evt-registration-volunteer.registered--registration.on_volunteer_regist
 
 
 def feed(stub, tok, code):  # type: ignore[no-untyped-def]
-    return stub.ListActivityFeed(pb.ListActivityFeedRequest(division_code=code),
-                                 metadata=auth(tok)).items
+    return stub.ListActivityFeed(
+        pb.ListActivityFeedRequest(division_code=code), metadata=auth(tok)
+    ).items
 
 
-def publish(amqp_uri: str, body: dict, routing_key: str = "volunteer.registered") -> None:
+def publish(
+    amqp_uri: str, body: dict, routing_key: str = "volunteer.registered"
+) -> None:
     exchange = Exchange("registration.events", type="topic", durable=True)
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         conn.Producer(serializer="json").publish(
-            body, exchange=exchange, routing_key=routing_key, declare=[exchange])
+            body, exchange=exchange, routing_key=routing_key, declare=[exchange]
+        )
 
 
 def test_registration_event_reaches_the_worker_feed(stub, token, worker):
     county = token("610113")
     vol = register(stub, county, home_division_code="610113002")
-    item = wait_for(lambda: [i for i in feed(stub, county, "610113002")
-                             if vol.volunteer_number in i.summary], what="feed item")
+    item = wait_for(
+        lambda: [
+            i
+            for i in feed(stub, county, "610113002")
+            if vol.volunteer_number in i.summary
+        ],
+        what="feed item",
+    )
     assert item[0].event_type == "registration.volunteer.registered"
     # The sibling county's feed never shows it.
-    assert not [i for i in feed(stub, token("610103"), "610103")
-                if vol.volunteer_number in i.summary]
+    assert not [
+        i
+        for i in feed(stub, token("610103"), "610103")
+        if vol.volunteer_number in i.summary
+    ]
 
 
 def dead_letters(amqp_uri: str) -> int:
@@ -55,18 +68,31 @@ def test_redelivered_event_is_applied_once(stub, token, worker, amqp_uri):
     tok = token("610113003")
     dead_before = dead_letters(amqp_uri)
     event_id = str(uuid.uuid4())
-    body = {"event_id": event_id, "event_type": "registration.volunteer.registered",
-            "occurred_at": "2026-11-01T08:00:00+00:00", "division_code": "610113003",
-            "data": {"volunteer_number": "ZY610000099999"}}
+    body = {
+        "event_id": event_id,
+        "event_type": "registration.volunteer.registered",
+        "occurred_at": "2026-11-01T08:00:00+00:00",
+        "division_code": "610113003",
+        "data": {"volunteer_number": "ZY610000099999"},
+    }
     publish(amqp_uri, body)
-    wait_for(lambda: any(i.event_id == event_id for i in feed(stub, tok, "610113003")),
-             what="first delivery")
+    wait_for(
+        lambda: any(i.event_id == event_id for i in feed(stub, tok, "610113003")),
+        what="first delivery",
+    )
     publish(amqp_uri, body)  # the broker redelivers the same event
-    marker = {**body, "event_id": str(uuid.uuid4()),
-              "data": {"volunteer_number": "ZY610000099998"}}
+    marker = {
+        **body,
+        "event_id": str(uuid.uuid4()),
+        "data": {"volunteer_number": "ZY610000099998"},
+    }
     publish(amqp_uri, marker)
-    wait_for(lambda: any("ZY610000099998" in i.summary for i in feed(stub, tok, "610113003")),
-             what="marker event")
+    wait_for(
+        lambda: any(
+            "ZY610000099998" in i.summary for i in feed(stub, tok, "610113003")
+        ),
+        what="marker event",
+    )
     wait_for(lambda: _queue_idle(amqp_uri), what="queue drained")
     copies = [i for i in feed(stub, tok, "610113003") if i.event_id == event_id]
     assert len(copies) == 1
@@ -98,8 +124,11 @@ def test_claim_is_idempotent_across_transactions(migrated):
 def test_poison_message_goes_to_the_dead_letter_queue(worker, amqp_uri):
     before = dead_letters(amqp_uri)
     publish(amqp_uri, {"not": "an envelope"})
-    wait_for(lambda: dead_letters(amqp_uri) > before, timeout=20,
-             what="a dead-lettered message")
+    wait_for(
+        lambda: dead_letters(amqp_uri) > before,
+        timeout=20,
+        what="a dead-lettered message",
+    )
 
 
 def test_broker_outage_delays_events_and_loses_none(migrated, amqp_uri):
@@ -111,8 +140,13 @@ def test_broker_outage_delays_events_and_loses_none(migrated, amqp_uri):
         db = Database(svc)
         with db.session(None) as s:
             for i in range(3):
-                record(s, OUTBOX, "registration.division.changed", division_code="61",
-                       data={"n": i})
+                record(
+                    s,
+                    OUTBOX,
+                    "registration.division.changed",
+                    division_code="61",
+                    data={"n": i},
+                )
         down = OutboxRelay(db, OUTBOX, "amqp://guest:guest@127.0.0.1:1/", batch=10)
         assert down.relay_once() == 0
         assert down.backlog() == 3

@@ -42,7 +42,9 @@ def upgrade() -> None:
     for table, column in TENANT_TABLES.items():
         for stmt in scope_policy_sql(table, column):
             op.execute(stmt)
-    for stmt in scope_policy_sql("tenant_settings", "division_code", read_ancestors=True):
+    for stmt in scope_policy_sql(
+        "tenant_settings", "division_code", read_ancestors=True
+    ):
         op.execute(stmt)
     op.execute(LOGIN_LOOKUP)
     op.execute("REVOKE ALL ON FUNCTION registration_login_lookup(text) FROM PUBLIC")
