@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help venv proto tools migrate seed run test test-unit test-fast lint \
+.PHONY: help venv proto tools keys migrate seed run test test-unit test-fast lint \
         bench chart-check compose-check proto-lint check-services clean
 
 help: ## list the targets
@@ -38,11 +38,13 @@ check-services: venv ## say whether PostgreSQL and RabbitMQ are reachable
 migrate: proto ## apply every service's migrations (DATABASE_URLs from the env)
 	$(BIN)/zhiyuan migrate
 
-seed: migrate ## load the division tree and the Shaanxi demo data (idempotent)
+keys: venv ## development JWT and personal-data keys under .run/keys (if missing)
+	@$(BIN)/zhiyuan keys ensure
+
+seed: migrate keys ## load the division tree and the Shaanxi demo data (idempotent)
 	$(BIN)/zhiyuan seed
 
 run: seed ## set everything up and start the whole platform
-	@$(BIN)/zhiyuan keys ensure
 	@$(PY) -m services.common.preflight --only amqp
 	$(BIN)/zhiyuan up
 

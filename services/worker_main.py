@@ -4,8 +4,11 @@ eventlet (../shared/STACK_NOTES.md). Usage: python -m services.worker_main NAME
 """
 
 import os
+import warnings
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+# eventlet announces its deprecation on import; it is known and contained here.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 

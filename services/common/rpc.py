@@ -24,7 +24,11 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from opentelemetry.instrumentation.grpc import client_interceptor, server_interceptor
+from opentelemetry.instrumentation.grpc import (
+    client_interceptor,
+    grpcext,
+    server_interceptor,
+)
 
 from services.common.auth import (
     TokenVerifier,
@@ -195,11 +199,11 @@ def channel(
 ) -> grpc.Channel:
     """An insecure channel (mesh/NetworkPolicy supply transport security) with
     tracing, token forwarding and a default deadline."""
-    return grpc.intercept_channel(
-        grpc.insecure_channel(address),
-        client_interceptor(),
-        ForwardToken(deadline, token),
+    # OpenTelemetry's client interceptor has its own wrapping helper.
+    traced = grpcext.intercept_channel(
+        grpc.insecure_channel(address), client_interceptor()
     )
+    return grpc.intercept_channel(traced, ForwardToken(deadline, token))
 
 
 def error_details(err: grpc.RpcError) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
@@ -35,7 +35,10 @@ ORG_KIND = {
 
 
 def ts(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+    if value is None:
+        return ""
+    # SQLite (embedded mode) hands back naive datetimes; they were stored as UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def division_ref(d: m.Division) -> common.DivisionRef:
