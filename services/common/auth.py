@@ -30,16 +30,7 @@ from services.common.tenancy import Scope
 
 ALGORITHM = "EdDSA"
 
-# Roles a deployment knows. Admin roles may create accounts in their subtree.
-ROLES = (
-    "operator",
-    "province_admin",
-    "tenant_admin",
-    "reviewer",
-    "org_leader",
-    "volunteer",
-)
-ADMIN_ROLES = frozenset({"operator", "province_admin", "tenant_admin"})
+# Roles and what they imply are the registration domain's (domain.IMPLIES).
 
 _current: ContextVar[Principal | None] = ContextVar("zhiyuan_principal", default=None)
 

@@ -11,15 +11,13 @@ import re
 
 import grpc
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from grpc.aio import AioRpcError, Metadata
 from grpc_health.v1 import health_pb2
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
-from services.common.auth import TokenIssuer, TokenVerifier
+from services.common.auth import TokenIssuer, TokenVerifier, generate_keypair
 from services.common.config import Config
 from services.common.rpc import EN_KEY, FIELD_KEY, RULE_KEY, ZH_KEY
 from services.gateway import errors
@@ -76,20 +74,7 @@ class FakeStub:
 
 @pytest.fixture(scope="module")
 def keys():
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
+    private, public = generate_keypair()
     return TokenIssuer(private, "zhiyuan", "zhiyuan"), TokenVerifier(
         public, "zhiyuan", "zhiyuan"
     )
