@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kombu import Connection, Exchange, Producer
@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -187,6 +188,19 @@ class OutboxRelay:
             return s.execute(
                 select(func.count()).where(self.table.c.published_at.is_(None))
             ).scalar_one()
+
+    def purge(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Delete rows published before ``older_than`` ago; returns how many."""
+        t = self.table
+        with self.db.session(None) as s:
+            gone = s.execute(
+                delete(t)
+                .where(
+                    t.c.published_at.is_not(None), t.c.published_at < now() - older_than
+                )
+                .returning(t.c.seq)
+            ).all()
+        return len(gone)
 
     def relay_once(self) -> int:
         """Publish one batch; returns how many rows were sent."""

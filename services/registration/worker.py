@@ -48,6 +48,11 @@ class RegistrationWorker:
         while self.relay.relay_once():
             pass
 
+    @timer(interval=3600)
+    def purge_outbox(self) -> None:
+        """Published events are kept a week for inspection, then deleted."""
+        self.relay.purge()
+
     def _feed(self, event_type: str, body: dict[str, Any]) -> None:
         env = outbox.Envelope.from_body(body)
         # The event's own division is the scope its effect is written under.

@@ -160,3 +160,35 @@ def test_broker_outage_delays_events_and_loses_none(migrated, amqp_uri):
         db.dispose()
     finally:
         drop_database(url)
+
+
+def test_published_events_are_purged_after_a_week(migrated):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from services.common.outbox import now
+
+    db = Database(load().service("registration"))
+    with db.session(None) as s:
+        old = record(
+            s, OUTBOX, "registration.division.changed", division_code="61", data={}
+        )
+        fresh = record(
+            s, OUTBOX, "registration.division.changed", division_code="61", data={}
+        )
+        pending = record(
+            s, OUTBOX, "registration.division.changed", division_code="61", data={}
+        )
+        s.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == old)
+            .values(published_at=now() - timedelta(days=8))
+        )
+        s.execute(update(OUTBOX).where(OUTBOX.c.id == fresh).values(published_at=now()))
+    relay = OutboxRelay(db, OUTBOX, "amqp://unused/")
+    assert relay.purge() >= 1
+    with db.session(None) as s:
+        left = set(s.execute(select(OUTBOX.c.id)).scalars())
+    assert old not in left and fresh in left and pending in left
+    db.dispose()
