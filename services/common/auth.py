@@ -126,30 +126,33 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated(
-                "the token has expired", "登录已过期，请重新登录"
-            ) from exc
-        except jwt.InvalidAudienceError as exc:
-            raise Unauthenticated(
-                "the token is for another audience", "令牌不属于本系统"
-            ) from exc
         except jwt.PyJWTError as exc:
-            raise Unauthenticated("the token is not valid", "令牌无效") from exc
+            # One answer for every failed check (expiry included): telling
+            # the caller which check failed helps a forger more than a user.
+            raise Unauthenticated.invalid_token() from exc
         return Principal(
             subject=str(claims["sub"]),
             username=str(claims.get("name", "")),
-            scope_code=str(claims.get("scope") or ""),
+            scope_code=_scope_claim(claims.get("scope")),
             roles=frozenset(claims.get("roles") or ()),
             expires_at=int(claims["exp"]),
             token=token,
         )
 
 
+def _scope_claim(value: object) -> str:
+    """The scope claim as text: absent stays empty (no scope); any other
+    non-text value becomes a placeholder that Scope.from_claim refuses as
+    malformed, never a number quietly turned into a division code."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else "malformed"
+
+
 def bearer(metadata_value: str | None) -> str:
     """The token of an ``authorization: Bearer <token>`` header."""
     if not metadata_value:
-        raise Unauthenticated("no credentials were presented", "未提供身份凭证")
+        raise Unauthenticated.missing_token()
     scheme, _, token = metadata_value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(

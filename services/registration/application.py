@@ -5,6 +5,7 @@ Nothing here knows about gRPC."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from services.registration.models import (
     Volunteer,
 )
 from services.registration.repository import Repository, login_lookup
+
+# ASCII only: look-alike letters from other scripts make spoofable names.
+USERNAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 @dataclass
@@ -283,7 +287,7 @@ class RegistrationApp:
     ) -> Account:
         p.require_any(*domain.ADMINS)
         username = domain.check_text(username, "username", 64)
-        if not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        if not USERNAME.fullmatch(username):
             raise InvalidArgument(
                 "username",
                 "username.charset",
@@ -353,7 +357,7 @@ class RegistrationApp:
                     "the division is retired", "该行政区划已撤销", field="division_code"
                 )
             if parent_id:
-                parent = repo.organisation(parent_id)
+                parent = repo.organisation(parent_id, "parent_id")
                 if not code.startswith(parent.division_code):
                     raise InvalidArgument(
                         "division_code",
@@ -415,11 +419,12 @@ class RegistrationApp:
         fields = domain.check_service_fields(fields)
         guardian_blob = self._guardian(rid.requires_guardian_consent(today), guardian)
         request_id = domain.check_text(request_id, "request_id", 64, required=False)
-        if request_id:
-            with self._tx(p) as s:
-                earlier = Repository(s, p.scope).volunteer_by_request(request_id)
-                if earlier is not None:
-                    return earlier
+        # An idempotency key belongs to the client that chose it: two clients
+        # (or tenants) picking the same key never meet.
+        key = f"{p.subject}/{request_id}" if request_id else None
+        earlier = self._earlier(p, key)
+        if earlier is not None:
+            return earlier
         try:
             with self._tx(p) as s:
                 repo = Repository(s, p.scope)
@@ -451,7 +456,7 @@ class RegistrationApp:
                     service_fields=fields,
                     status="pending",
                     guardian_enc=guardian_blob,
-                    request_id=request_id or None,
+                    request_id=key,
                     registered_by=p.username,
                     registered_at=now,
                 )
@@ -463,16 +468,29 @@ class RegistrationApp:
                 )
                 return vol
         except IntegrityError as exc:
-            if request_id and "request_id" in str(exc.orig):
-                return self.register_volunteer(
-                    p, name, id_number, phone, home, fields, guardian, request_id
-                )
+            if key and "request_id" in str(exc.orig):
+                # The same client raced itself: answer with the winner.
+                earlier = self._earlier(p, key)
+                if earlier is not None:
+                    return earlier
+                raise AlreadyExists(
+                    "this request_id was already used",
+                    "该请求编号已被使用",
+                    field="request_id",
+                    rule="request_id.unique",
+                ) from exc
             raise AlreadyExists(
                 "a volunteer with this ID number is already registered on the platform",
                 "该身份证号已在平台注册",
                 field="id_number",
                 rule="id_number.unique",
             ) from exc
+
+    def _earlier(self, p: Principal, key: str | None) -> Volunteer | None:
+        if not key:
+            return None
+        with self._tx(p) as s:
+            return Repository(s, p.scope).volunteer_by_request(key)
 
     def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
         if g is None or not (g.name or g.phone or g.consent):
@@ -559,7 +577,8 @@ class RegistrationApp:
         try:
             with self._tx(p) as s:
                 repo = Repository(s, p.scope)
-                vol, org = repo.volunteer(vid), repo.organisation(oid)
+                vol = repo.volunteer(vid, field="volunteer_id")
+                org = repo.organisation(oid, "organisation_id")
                 if vol.status != "verified":
                     raise FailedPrecondition(
                         "only verified volunteers can join a team",

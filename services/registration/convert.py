@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, level_of
 from services.registration import models as m
 from services.registration.queries import Page, RollupResult
 
+T = TypeVar("T")
 LEVELS = {
     common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
     common.DIVISION_LEVEL_CITY: Level.CITY,
@@ -32,6 +36,17 @@ ORG_KIND = {
     "organisation": pb.ORGANISATION_KIND_ORGANISATION,
     "team": pb.ORGANISATION_KIND_TEAM,
 }
+
+
+def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
+    """The meaning of an enum field; None when unset, an error when unknown."""
+    if value == 0:
+        return None
+    if value not in known:
+        raise InvalidArgument(
+            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
+        )
+    return known[value]
 
 
 def ts(value: datetime | None) -> str:

@@ -125,7 +125,8 @@ class Volunteer(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
     guardian_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "<client subject>/<client key>": idempotency per client.
+    request_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     registered_by: Mapped[str] = mapped_column(String(100))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str | None] = mapped_column(String(100))

@@ -27,6 +27,7 @@ from services.registration.models import (
 )
 
 MAX_PAGE = 500
+MAX_OFFSET = 10_000_000  # paging deeper than this means a filter is missing
 
 
 def page_bounds(page_size: int, token: str) -> tuple[int, int]:
@@ -35,14 +36,16 @@ def page_bounds(page_size: int, token: str) -> tuple[int, int]:
         return size, 0
     try:
         offset = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError as exc:
+    except ValueError:
+        offset = -1
+    if not 0 <= offset <= MAX_OFFSET:
         raise InvalidArgument(
             "page.page_token",
             "page.token",
             "the page token is not valid",
             "分页令牌无效",
-        ) from exc
-    return size, max(offset, 0)
+        )
+    return size, offset
 
 
 def next_token(offset: int, size: int, total: int) -> str:
@@ -59,7 +62,7 @@ class Repository:
     def division(self, code: str, field: str = "code") -> Division:
         row = self.s.get(Division, validate_code(code, field))
         if row is None:
-            raise NotFound.entity("division", "行政区划", code)
+            raise _missing(field, "division", "行政区划", code)
         return row
 
     def division_names(self, codes: Sequence[str]) -> dict[str, str]:
@@ -96,24 +99,27 @@ class Repository:
 
     # -- tenant entities -------------------------------------------------------
     def _scoped(
-        self, model: Any, column: Any, ident: str, kind: tuple[str, str]
+        self, model: Any, column: Any, ident: str, kind: tuple[str, str], field: str
     ) -> Any:
         row = self.s.execute(
             select(model).where(model.id == ident, column.like(self.scope.like_pattern))
         ).scalar_one_or_none()
         if row is None:
-            raise NotFound.entity(kind[0], kind[1], ident)
+            # Another tenant's row and no row at all get the same answer.
+            raise _missing(field, kind[0], kind[1], ident)
         return row
 
-    def organisation(self, ident: str) -> Organisation:
+    def organisation(self, ident: str, field: str = "id") -> Organisation:
+        kind = ("organisation", "组织")
         return self._scoped(
-            Organisation, Organisation.division_code, ident, ("organisation", "组织")
+            Organisation, Organisation.division_code, ident, kind, field
         )
 
-    def volunteer(self, ident: str, for_update: bool = False) -> Volunteer:
-        row = self._scoped(
-            Volunteer, Volunteer.home_division_code, ident, ("volunteer", "志愿者")
-        )
+    def volunteer(
+        self, ident: str, for_update: bool = False, field: str = "id"
+    ) -> Volunteer:
+        kind = ("volunteer", "志愿者")
+        row = self._scoped(Volunteer, Volunteer.home_division_code, ident, kind, field)
         if for_update:
             self.s.refresh(row, with_for_update=True)
         return row
@@ -212,6 +218,12 @@ class Repository:
             values = {m.name: float(row[m.name] or 0) for m in metrics}
             out.append((row["division_code"], row.get("month", "") or "", values))
         return out
+
+
+def _missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
+    err = NotFound.entity(kind_en, kind_zh, key)
+    err.field, err.rule = field, f"{field}.exists"
+    return err
 
 
 def login_lookup(session: Session, username: str) -> dict[str, Any] | None:

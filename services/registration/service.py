@@ -162,7 +162,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         page = self.q.volunteers(
             me(),
             req.division_code,
-            STATUSES.get(req.status, ""),
+            cv.enum_value(STATUSES, req.status, "status"),
             req.page.page_size,
             req.page.page_token,
         )
@@ -188,7 +188,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
 
     def Summarize(self, req, ctx):  # noqa: N802
         q = req.query
-        level = cv.LEVELS.get(q.group_by) if q.group_by else None
+        level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
         result = self.q.summarize(
             me(),
             q.division_code,
