@@ -79,10 +79,14 @@ class Database:
         """
         with self._factory() as session, session.begin():
             if is_postgres(self.engine):
-                session.execute(text(f'SET LOCAL ROLE "{self.app_role}"'))
+                # set_config('role', ..., true) is SET LOCAL ROLE: both settings
+                # in one round trip, both undone at the end of the transaction.
                 session.execute(
-                    text("SELECT set_config('zhiyuan.scope', :scope, true)"),
-                    {"scope": scope.code if scope else ""},
+                    text(
+                        "SELECT set_config('role', :role, true),"
+                        " set_config('zhiyuan.scope', :scope, true)"
+                    ),
+                    {"role": self.app_role, "scope": scope.code if scope else ""},
                 )
             yield session
 

@@ -65,6 +65,13 @@ class Repository:
             raise _missing(field, "division", "行政区划", code)
         return row
 
+    def divisions(self, codes: Sequence[str]) -> list[Division]:
+        """The divisions with these codes, province first (one query)."""
+        if not codes:
+            return []
+        q = select(Division).where(Division.code.in_(list(codes)))
+        return sorted(self.s.execute(q).scalars(), key=lambda d: len(d.code))
+
     def division_names(self, codes: Sequence[str]) -> dict[str, str]:
         if not codes:
             return {}

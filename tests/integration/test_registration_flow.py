@@ -272,3 +272,19 @@ def test_row_level_security_under_the_application_role(stub, token, migrated):
     with engine.begin() as conn:  # the migration owner still sees everything
         assert {c[:4] for c in conn.execute(volunteers).scalars()} >= {"6101", "6106"}
     engine.dispose()
+
+
+def test_every_session_runs_as_the_app_role_under_its_scope(migrated):
+    from services.common.config import load
+    from services.common.db import Database
+    from services.common.tenancy import Scope
+
+    db = Database(load().service("registration"))
+    probe = text("SELECT current_user, current_setting('zhiyuan.scope', true)")
+    with db.session(Scope("610113")) as s:
+        assert tuple(s.execute(probe).one()) == ("zhiyuan_registration_app", "610113")
+    with db.session(None) as s:
+        assert tuple(s.execute(probe).one()) == ("zhiyuan_registration_app", "")
+    with db.engine.connect() as conn:  # settings do not leak into the pool
+        assert conn.execute(probe).one()[0] != "zhiyuan_registration_app"
+    db.dispose()

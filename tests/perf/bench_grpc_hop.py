@@ -4,9 +4,10 @@ server measured in the same run.
 Baseline: a grpcio thread-pool server (the api's max_workers) whose generic
 unary handler echoes bytes, no interceptors. Subject: the real api role
 (``services.registration.service.serve``) on a throw-away database and vhost,
-with ``GetDivision`` (auth interceptor + one indexed read under RLS) and
-``Summarize`` (rollup read). Servers and callers share this process, as the
-test fixtures do; each caller thread has its own channel and connection.
+with ``GetDivision`` (auth interceptor + indexed reads of the division and its
+ancestors under RLS) and ``Summarize`` (rollup read). Servers and callers share
+this process, as the test fixtures do; each caller thread has its own channel
+and connection. Baseline and subject alternate per load.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from typing import Any
 
 import grpc
 
-from tests.perf.runner import Benchmark, Load, Report, Sample, Settings, measure, ratio
+from tests.perf.runner import (
+    Benchmark,
+    Load,
+    Report,
+    Sample,
+    Settings,
+    measure,
+    ratio,
+    uninterruptible,
+)
 
 NAME = "grpc_hop"
 MAX_WORKERS = 16  # deploy/config.yaml grpc.max_workers, checked against cfg below
@@ -47,7 +57,9 @@ Caller = tuple[Callable[[], object], Callable[[], None]]
 def _channel(address: str) -> grpc.Channel:
     # A local subchannel pool gives each caller its own TCP connection, as
     # separate clients would have (grpcio shares them across channels otherwise).
-    return grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+    return grpc.insecure_channel(
+        address, options=[("grpc.use_local_subchannel_pool", 1)]
+    )
 
 
 # --- baseline -------------------------------------------------------------
@@ -115,10 +127,14 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
 
     with contextlib.ExitStack() as stack:
         log("creating a throw-away database and vhost")
-        database_url = testing.create_database("zy_bench")
-        stack.callback(testing.drop_database, database_url)
-        amqp_uri = testing.create_vhost()
-        stack.callback(testing.delete_vhost, amqp_uri)
+        with uninterruptible():
+            database_url = testing.create_database("zy_bench")
+            stack.callback(testing.drop_database, database_url)
+            log(f"created database {database_url.rsplit('/', 1)[1]}")
+        with uninterruptible():
+            amqp_uri = testing.create_vhost()
+            stack.callback(testing.delete_vhost, amqp_uri)
+            log(f"created vhost {amqp_uri.rsplit('/', 1)[1]}")
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_bench")))
         env = testing.platform_env(tmp, database_url, amqp_uri)
         # Spans are still created by the tracing interceptor, just not written
@@ -141,6 +157,7 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
                 load_divisions(db)
             finally:
                 db.dispose()
+        _vacuum_analyze(database_url)
 
         stop = threading.Event()
         failure: list[BaseException] = []
@@ -157,19 +174,38 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
             stop.set()
             thread.join(timeout=15)
             if thread.is_alive():
-                print("warning: the registration api did not stop in 15 s", file=sys.stderr)
+                print(
+                    "warning: the registration api did not stop in 15 s",
+                    file=sys.stderr,
+                )
 
-        thread.start()
-        stack.callback(shut_down)
+        with uninterruptible():
+            thread.start()
+            stack.callback(shut_down)
         address = env["REGISTRATION_GRPC_ADDRESS"]
         probe = grpc.insecure_channel(address)
         try:
             grpc.channel_ready_future(probe).result(timeout=20)
         except grpc.FutureTimeoutError:
-            raise RuntimeError(f"the registration api did not start: {failure}") from None
+            raise RuntimeError(
+                f"the registration api did not start: {failure}"
+            ) from None
         finally:
             probe.close()
         yield address, int(cfg["grpc.max_workers"])
+
+
+def _vacuum_analyze(database_url: str) -> None:
+    """Settle the freshly loaded tables (statistics, visibility map) so the
+    first measured call does not race autovacuum over 44k new divisions."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def api_caller(address: str, token: str, method: str) -> Caller:
@@ -230,28 +266,35 @@ def run(settings: Settings) -> Report:
         print(f"  [{NAME}] {message}", file=sys.stderr, flush=True)
 
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     workloads = loads(settings)
-    results: dict[str, dict[str, Sample]] = {}
-
-    log(f"baseline: bare grpcio echo server, max_workers={MAX_WORKERS}")
-    with echo_server(MAX_WORKERS) as address:
-        results["echo"] = {
-            w.label: measure(lambda: echo_caller(address), w, settings.abort)
-            for w in workloads
-        }
-
+    results: dict[str, dict[str, Sample]] = {
+        "echo": {},
+        "GetDivision": {},
+        "Summarize": {},
+    }
     token = bearer_token()
-    with registration_api(log) as (address, api_workers):
-        for method in ("GetDivision", "Summarize"):
-            log(f"subject: registration api {method}")
-            results[method] = {
-                w.label: measure(
+    with (
+        echo_server(MAX_WORKERS) as echo_address,
+        registration_api(log) as (address, api_workers),
+    ):
+        # Baseline and subject alternate per load, so a ratio compares
+        # measurements taken seconds apart, not a minute apart.
+        for w in workloads:
+            log(f"{w.label}: baseline echo (max_workers={MAX_WORKERS})")
+            results["echo"][w.label] = measure(
+                lambda: echo_caller(echo_address), w, settings.abort
+            )
+            for method in ("GetDivision", "Summarize"):
+                log(f"{w.label}: registration api {method}")
+                results[method][w.label] = measure(
                     lambda m=method: api_caller(address, token, m), w, settings.abort
                 )
-                for w in workloads
-            }
-        log("stopping the api, dropping the database and vhost")
-    return _report(settings, workloads, results, api_workers, time.monotonic() - started)
+        log("stopping the servers, dropping the database and vhost")
+    load = (load_before, os.getloadavg()[0])
+    return _report(
+        settings, workloads, results, api_workers, time.monotonic() - started, load
+    )
 
 
 def _report(
@@ -260,6 +303,7 @@ def _report(
     results: dict[str, dict[str, Sample]],
     api_workers: int,
     wall: float,
+    load: tuple[float, float],
 ) -> Report:
     names = {
         "echo": "baseline: grpcio echo (bytes)",
@@ -278,6 +322,7 @@ def _report(
         "api_max_workers": api_workers,
         "payload_bytes": len(PAYLOAD),
         "wall_seconds": round(wall, 1),
+        "load_average_1m_before_after": [round(v, 2) for v in load],
         "results": {},
         "stack_notes_not_measured_here": NOTES_FIGURES,
     }
@@ -298,7 +343,10 @@ def _report(
                     "1.00" if key == "echo" else f"{r:.2f}",
                 ]
             )
-            entry = s.as_dict() | {"ratio_to_baseline": round(r, 4)}
+            entry = s.as_dict() | {
+                "ratio_to_baseline": round(r, 4),
+                "p50_ratio_to_baseline": round(ratio(s.p50_ms, base.p50_ms), 2),
+            }
             data["results"].setdefault(key, {})[w.label] = entry
     notes = [
         "ratio = calls/s of the row ÷ calls/s of the baseline row with the same "
@@ -316,11 +364,26 @@ def _report(
         "STACK_NOTES figures (NOT measured here): nameko-grpc unary 83 / 792 calls/s, "
         "grpcio thread-pool 1,804 / 3,465 calls/s (1 / 10 callers)."
     )
+    cpus = os.cpu_count() or 1
+    if max(load) > cpus * 0.75:
+        notes.append(
+            f"the machine was busy (1-min load {load[0]:.1f} → {load[1]:.1f} on "
+            f"{cpus} CPUs, this run included): figures are noisy, compare ratios."
+        )
     if api_workers != MAX_WORKERS:
         notes.append(f"warning: the api ran with max_workers={api_workers}")
+    mode = "quick" if settings.quick else "full"
     return Report(
-        title=f"gRPC hop: registration api vs bare grpcio ({'quick' if settings.quick else 'full'})",
-        columns=["call", "callers×calls", "calls", "calls/s", "p50 ms", "p99 ms", "ratio"],
+        title=f"gRPC hop: registration api vs bare grpcio ({mode})",
+        columns=[
+            "call",
+            "callers×calls",
+            "calls",
+            "calls/s",
+            "p50 ms",
+            "p99 ms",
+            "ratio",
+        ],
         rows=rows,
         data=data,
         notes=notes,

@@ -14,13 +14,17 @@ Ctrl-C or an error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +62,46 @@ class Benchmark:
     run: Callable[[Settings], Report]
 
 
+# --- interruption ----------------------------------------------------------
+
+_shielded = 0
+_deferred = False
+
+
+@contextlib.contextmanager
+def uninterruptible() -> Iterator[None]:
+    """Hold a Ctrl-C back across a step that creates something until its
+    clean-up is registered (``create + stack.callback(remove)``)."""
+    global _shielded
+    _shielded += 1
+    try:
+        yield
+    finally:
+        _shielded -= 1
+    if _deferred and not _shielded:
+        raise KeyboardInterrupt
+
+
+def install_signals(settings: Settings) -> None:
+    """First Ctrl-C/SIGTERM: stop measuring and clean up. Later ones are
+    ignored so the clean-up (server, database, vhost) can finish."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        global _deferred
+        if settings.abort.is_set():
+            print("\n  still cleaning up, please wait…", file=sys.stderr, flush=True)
+            return
+        settings.abort.set()
+        print("\n  interrupted: cleaning up…", file=sys.stderr, flush=True)
+        if _shielded:
+            _deferred = True
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
 # --- measuring ------------------------------------------------------------
 
 
@@ -69,11 +113,11 @@ class Load:
     callers: int
     calls: int
     warmup: int
-    cap_seconds: float = 30.0
+    cap_seconds: float = 20.0
 
     @property
     def label(self) -> str:
-        return f"{self.callers}×{self.calls}"
+        return f"{self.callers}x{self.calls}"
 
 
 @dataclass(frozen=True)
@@ -161,10 +205,8 @@ def measure(
     ]
     for t in threads:
         t.start()
-    try:
+    with contextlib.suppress(threading.BrokenBarrierError):
         ready.wait(timeout=load.cap_seconds + 30)
-    except threading.BrokenBarrierError:
-        pass
     started = time.perf_counter()
     go.set()
     try:

@@ -1,0 +1,1 @@
+"""Registration's use cases, one module per area."""

@@ -1,0 +1,112 @@
+"""Use cases for login and accounts."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+
+from services.common.auth import Principal, check_password, hash_password
+from services.common.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    Unauthenticated,
+)
+from services.registration import domain
+from services.registration.models import (
+    Account,
+)
+from services.registration.repository import Repository, login_lookup
+from services.registration.usecases.base import UseCases
+
+# ASCII only: look-alike letters from other scripts make spoofable names.
+USERNAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+class AccountCases(UseCases):
+    """Login and delegated administration of accounts."""
+
+    def login(self, username: str, password: str) -> tuple[str, int, Account]:
+        if not username.strip():
+            raise InvalidArgument.required("username")
+        if not password:
+            raise InvalidArgument.required("password")
+        with self.db.session(None) as s:
+            row = login_lookup(s, username.strip())
+        # Same answer for unknown user and wrong password: no user enumeration.
+        if (
+            not row
+            or not row["active"]
+            or not check_password(row["password_hash"], password)
+        ):
+            raise Unauthenticated("wrong username or password", "用户名或密码错误")
+        assert self.issuer is not None, "this process has no signing key"
+        roles = (
+            row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
+        )
+        token, exp = self.issuer.issue(
+            subject=row["id"],
+            username=username,
+            scope_code=row["scope_code"],
+            roles=roles,
+        )
+        acc = Account(
+            id=row["id"],
+            username=username,
+            display_name=row["display_name"],
+            scope_code=row["scope_code"],
+            roles=roles,
+            active=True,
+        )
+        return token, exp, acc
+
+    def create_account(
+        self,
+        p: Principal,
+        username: str,
+        password: str,
+        display: str,
+        scope_code: str,
+        roles: list[str],
+    ) -> Account:
+        p.require_any(*domain.ADMINS)
+        username = domain.check_text(username, "username", 64)
+        if not USERNAME.fullmatch(username):
+            raise InvalidArgument(
+                "username",
+                "username.charset",
+                "use letters, digits, '.', '-' and '_'",
+                "只能使用字母、数字、“.”、“-”和“_”",
+            )
+        if len(password) < 10:
+            raise InvalidArgument(
+                "password",
+                "password.min_length",
+                "must be at least 10 characters",
+                "密码至少10个字符",
+            )
+        display = domain.check_text(display or username, "display_name", 100)
+        scope_code = p.scope.require(scope_code, "scope_code")
+        roles = domain.check_grant(p.roles, roles)
+        acc = Account(
+            id=str(uuid.uuid4()),
+            username=username,
+            password_hash=hash_password(password),
+            display_name=display,
+            scope_code=scope_code,
+            roles=roles,
+            active=True,
+            created_by=p.username,
+            created_at=self.clock(),
+        )
+        try:
+            with self._tx(p) as s:
+                Repository(s, p.scope).division(scope_code, "scope_code")
+                s.add(acc)
+        except IntegrityError as exc:
+            raise AlreadyExists.entity(
+                "account", "账号", username, field="username"
+            ) from exc
+        return acc

@@ -1,0 +1,189 @@
+"""Use cases for divisions and tenant settings."""
+
+from __future__ import annotations
+
+import json
+
+from services.common.auth import Principal
+from services.common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+)
+from services.common.tenancy import level_of, parent_of, validate_code
+from services.registration import domain
+from services.registration.models import (
+    Division,
+    DivisionChange,
+    TenantSetting,
+)
+from services.registration.repository import Repository
+from services.registration.usecases.base import UseCases, strict_ancestors
+
+
+class DirectoryCases(UseCases):
+    """Divisions (reference data changed at run time) and tenant settings."""
+
+    def get_division(self, p: Principal, code: str) -> tuple[Division, list[Division]]:
+        p.require_any(*domain.READERS)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            div = repo.division(code)
+            return div, repo.divisions(strict_ancestors(div.code))
+
+    def list_divisions(
+        self, p: Principal, parent: str, include_retired: bool, size: int, offset: int
+    ):  # type: ignore[no-untyped-def]
+        p.require_any(*domain.READERS)
+        parent = validate_code(parent or p.scope.code, "parent_code")
+        with self._tx(p) as s:
+            return Repository(s, p.scope).children(
+                parent, include_retired, size, offset
+            )
+
+    def create_division(
+        self, p: Principal, code: str, name: str, reason: str
+    ) -> Division:
+        p.require_any("operator", "province_admin")
+        code = p.scope.require(validate_code(code, "code"), "code")
+        name = domain.check_text(name, "name", 100)
+        parent = parent_of(code)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            if parent is not None and repo.division(parent, "code").status != "active":
+                raise FailedPrecondition(
+                    "the parent division is retired",
+                    "上级行政区划已撤销",
+                    field="code",
+                )
+            if s.get(Division, code) is not None:
+                raise AlreadyExists.entity("division", "行政区划", code, field="code")
+            div = Division(
+                code=code,
+                name=name,
+                level=level_of(code).rank,
+                parent_code=parent,
+                status="active",
+            )
+            s.add(div)
+            self._change(s, p, code, "created", None, name, None, reason)
+            return div
+
+    def rename_division(
+        self, p: Principal, code: str, name: str, reason: str
+    ) -> Division:
+        p.require_any("operator", "province_admin")
+        p.scope.require(code, "code")
+        name = domain.check_text(name, "name", 100)
+        with self._tx(p) as s:
+            div = Repository(s, p.scope).division(code)
+            old, div.name = div.name, name
+            self._change(s, p, code, "renamed", old, name, None, reason)
+            return div
+
+    def retire_division(
+        self, p: Principal, code: str, successor: str, reason: str
+    ) -> Division:
+        p.require_any("operator", "province_admin")
+        p.scope.require(code, "code")
+        domain.check_text(reason, "reason", 500)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            div = repo.division(code)
+            if div.status == "retired":
+                raise FailedPrecondition.transition(
+                    "division", "行政区划", "retired", "retired"
+                )
+            if successor:
+                p.scope.require(successor, "successor_code")
+                if (
+                    level_of(successor) != level_of(code)
+                    or repo.division(successor, "successor_code").status != "active"
+                ):
+                    raise InvalidArgument(
+                        "successor_code",
+                        "successor_code.same_level_active",
+                        "the successor must be an active division of the same level",
+                        "承接单位须为同级、未撤销的行政区划",
+                    )
+            div.status, div.successor_code = "retired", successor or None
+            self._change(
+                s, p, code, "retired", div.name, None, successor or None, reason
+            )
+            return div
+
+    def _change(self, s, p, code, kind, old, new, successor, reason):  # type: ignore[no-untyped-def]
+        s.add(
+            DivisionChange(
+                code=code,
+                kind=kind,
+                old_name=old,
+                new_name=new,
+                successor_code=successor,
+                reason=reason or "",
+                actor=p.username,
+                changed_at=self.clock(),
+            )
+        )
+        self._event(
+            s,
+            "registration.division.changed",
+            code,
+            {
+                "code": code,
+                "kind": kind,
+                "name": new or old,
+                "successor_code": successor or "",
+            },
+        )
+
+    def division_history(self, p: Principal, code: str) -> list[DivisionChange]:
+        p.require_any(*domain.READERS)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            repo.division(code)
+            return repo.history(code)
+
+    # -- settings ------------------------------------------------------------
+    def effective_settings(self, p: Principal, code: str) -> list[tuple[str, str, str]]:
+        code = p.scope.require(code or p.scope.code)
+        with self._tx(p) as s:
+            chain = strict_ancestors(code) + [code]
+            return domain.effective_settings(
+                code, Repository(s, p.scope).overrides_for(chain)
+            )
+
+    def update_settings(
+        self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]
+    ):  # type: ignore[no-untyped-def]
+        p.require_any(*domain.ADMINS)
+        code = p.scope.require(code or p.scope.code)
+        parsed = {k: domain.parse_setting(k, v) for k, v in sorted(set_json.items())}
+        for key in clear:
+            if key not in domain.SETTINGS:
+                raise InvalidArgument(
+                    "clear",
+                    "settings.known_key",
+                    f"unknown setting {key!r}",
+                    f"未知的设置项“{key}”",
+                )
+        with self._tx(p) as s:
+            for key, value in parsed.items():
+                s.merge(
+                    TenantSetting(
+                        division_code=code,
+                        key=key,
+                        value_json=json.dumps(value, ensure_ascii=False),
+                        updated_by=p.username,
+                        updated_at=self.clock(),
+                    )
+                )
+            for key in clear:
+                row = s.get(TenantSetting, (code, key))
+                if row is not None:
+                    s.delete(row)
+            s.flush()
+            chain = strict_ancestors(code) + [code]
+            return domain.effective_settings(
+                code, Repository(s, p.scope).overrides_for(chain)
+            )

@@ -1,0 +1,337 @@
+"""Use cases for organisations, teams and volunteers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+
+from services.common.auth import Principal
+from services.common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+)
+from services.common.pii import (
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    validate_phone,
+)
+from services.common.rollup import CST, month_of
+from services.registration import domain
+from services.registration.idcard import parse_id_number
+from services.registration.models import (
+    ROLLUP,
+    Organisation,
+    TeamMembership,
+    Volunteer,
+)
+from services.registration.repository import Repository
+from services.registration.usecases.base import UseCases
+
+
+@dataclass
+class Guardian:
+    name: str
+    phone: str
+    relation: str
+    consent: bool
+
+
+class PeopleCases(UseCases):
+    """Organisations, teams, volunteers and their memberships."""
+
+    def create_organisation(
+        self,
+        p: Principal,
+        name: str,
+        kind: str,
+        code: str,
+        parent_id: str,
+        fields: list[str],
+        contact: str,
+        phone: str,
+    ) -> Organisation:
+        p.require_any(*domain.ADMINS)
+        name = domain.check_text(name, "name", 200)
+        if kind not in ("organisation", "team"):
+            raise InvalidArgument(
+                "kind",
+                "kind.known",
+                "kind must be ORGANISATION or TEAM",
+                "类型须为组织或服务队",
+            )
+        code = p.scope.require(code, "division_code")
+        fields = domain.check_service_fields(fields)
+        contact = domain.check_text(contact, "contact_name", 100, required=False)
+        phone = validate_phone(phone, "contact_phone") if phone else ""
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            if repo.division(code, "division_code").status != "active":
+                raise FailedPrecondition(
+                    "the division is retired", "该行政区划已撤销", field="division_code"
+                )
+            if parent_id:
+                parent = repo.organisation(parent_id, "parent_id")
+                if not code.startswith(parent.division_code):
+                    raise InvalidArgument(
+                        "division_code",
+                        "division_code.within_parent",
+                        "a sub-team must sit at its parent's division or below",
+                        "下级队伍须位于上级组织所在区划或其下级",
+                    )
+            org = Organisation(
+                id=str(uuid.uuid4()),
+                name=name,
+                kind=kind,
+                division_code=code,
+                parent_id=parent_id or None,
+                service_fields=fields,
+                contact_name=contact,
+                contact_phone_enc=self.cipher.encrypt(
+                    phone, context="organisation.phone"
+                )
+                if phone
+                else None,
+                contact_phone_masked=mask_phone(phone) if phone else "",
+                created_at=self.clock(),
+            )
+            s.add(org)
+            s.flush()
+            metric = "teams" if kind == "team" else "organisations"
+            ROLLUP.bump(s, code, month_of(org.created_at), **{metric: 1})
+            self._event(
+                s,
+                "registration.organisation.created",
+                code,
+                {
+                    "organisation_id": org.id,
+                    "kind": kind,
+                    "name": name,
+                    "parent_id": parent_id or "",
+                },
+            )
+            return org
+
+    # -- volunteers -------------------------------------------------------------
+    def register_volunteer(
+        self,
+        p: Principal,
+        name: str,
+        id_number: str,
+        phone: str,
+        home: str,
+        fields: list[str],
+        guardian: Guardian | None,
+        request_id: str,
+    ) -> Volunteer:
+        p.require_any(*domain.ADMINS, "org_leader")
+        name = domain.check_text(name, "name", 50)
+        today = self.clock().astimezone(CST).date()
+        home = p.scope.require(home, "home_division_code")
+        rid = parse_id_number(id_number, today=today)
+        phone = validate_phone(phone, "phone")
+        fields = domain.check_service_fields(fields)
+        guardian_blob = self._guardian(rid.requires_guardian_consent(today), guardian)
+        request_id = domain.check_text(request_id, "request_id", 64, required=False)
+        # An idempotency key belongs to the client that chose it: two clients
+        # (or tenants) picking the same key never meet.
+        key = f"{p.subject}/{request_id}" if request_id else None
+        earlier = self._earlier(p, key)
+        if earlier is not None:
+            return earlier
+        try:
+            with self._tx(p) as s:
+                repo = Repository(s, p.scope)
+                if repo.division(home, "home_division_code").status != "active":
+                    raise FailedPrecondition(
+                        "the division is retired",
+                        "该行政区划已撤销",
+                        field="home_division_code",
+                    )
+                serial = repo.next_serial("volunteer_number")
+                now = self.clock()
+                vol = Volunteer(
+                    id=str(uuid.uuid4()),
+                    volunteer_number=domain.volunteer_number(home[:2], serial),
+                    name_enc=self.cipher.encrypt(name, context="volunteer.name"),
+                    name_masked=mask_name(name),
+                    id_number_enc=self.cipher.encrypt(
+                        rid.number, context="volunteer.id_number"
+                    ),
+                    id_number_masked=mask_id_number(rid.number),
+                    id_hash=self.cipher.blind_index(
+                        rid.number, context="volunteer.id_number"
+                    ),
+                    phone_enc=self.cipher.encrypt(phone, context="volunteer.phone"),
+                    phone_masked=mask_phone(phone),
+                    sex=rid.sex,
+                    birth_date=rid.birth_date,
+                    home_division_code=home,
+                    service_fields=fields,
+                    status="pending",
+                    guardian_enc=guardian_blob,
+                    request_id=key,
+                    registered_by=p.username,
+                    registered_at=now,
+                )
+                s.add(vol)
+                s.flush()
+                ROLLUP.bump(s, home, month_of(now), volunteers_registered=1)
+                self._event(
+                    s, "registration.volunteer.registered", home, _volunteer_event(vol)
+                )
+                return vol
+        except IntegrityError as exc:
+            if key and "request_id" in str(exc.orig):
+                # The same client raced itself: answer with the winner.
+                earlier = self._earlier(p, key)
+                if earlier is not None:
+                    return earlier
+                raise AlreadyExists(
+                    "this request_id was already used",
+                    "该请求编号已被使用",
+                    field="request_id",
+                    rule="request_id.unique",
+                ) from exc
+            raise AlreadyExists(
+                "a volunteer with this ID number is already registered on the platform",
+                "该身份证号已在平台注册",
+                field="id_number",
+                rule="id_number.unique",
+            ) from exc
+
+    def _earlier(self, p: Principal, key: str | None) -> Volunteer | None:
+        if not key:
+            return None
+        with self._tx(p) as s:
+            return Repository(s, p.scope).volunteer_by_request(key)
+
+    def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
+        if g is None or not (g.name or g.phone or g.consent):
+            if required:
+                raise InvalidArgument(
+                    "guardian",
+                    "guardian.required_under_14",
+                    "volunteers under 14 need a guardian's consent",
+                    "未满14周岁的志愿者须经监护人同意",
+                )
+            return None
+        name = domain.check_text(g.name, "guardian.name", 50)
+        phone = validate_phone(g.phone, "guardian.phone")
+        relation = domain.check_text(g.relation, "guardian.relation", 30)
+        if not g.consent:
+            raise InvalidArgument(
+                "guardian.consent",
+                "guardian.consent",
+                "the guardian must consent",
+                "须取得监护人同意",
+            )
+        blob = json.dumps(
+            {
+                "name": name,
+                "phone": phone,
+                "relation": relation,
+                "consent_at": self.clock().isoformat(),
+            },
+            ensure_ascii=False,
+        )
+        return self.cipher.encrypt(blob, context="volunteer.guardian")
+
+    def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
+        p.require_any(*domain.READERS)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            vol = repo.volunteer(ident)
+            return vol, repo.team_ids([vol.id]).get(vol.id, [])
+
+    def review_volunteer(
+        self, p: Principal, ident: str, verify: bool, reason: str
+    ) -> Volunteer:
+        p.require_any(*domain.ADMINS)
+        if not verify:
+            reason = domain.check_text(reason, "reason", 500)
+        with self._tx(p) as s:
+            vol = Repository(s, p.scope).volunteer(ident, for_update=True)
+            target = "verified" if verify else "rejected"
+            if vol.status != "pending":
+                raise FailedPrecondition.transition(
+                    "volunteer", "志愿者", vol.status, target
+                )
+            vol.status, vol.reviewed_by, vol.reviewed_at = (
+                target,
+                p.username,
+                self.clock(),
+            )
+            vol.rejection_reason = "" if verify else reason
+            ROLLUP.bump(
+                s,
+                vol.home_division_code,
+                month_of(vol.reviewed_at),
+                **{f"volunteers_{target}": 1},
+            )
+            self._event(
+                s,
+                f"registration.volunteer.{target}",
+                vol.home_division_code,
+                _volunteer_event(vol),
+            )
+            return vol
+
+    def add_membership(
+        self, p: Principal, vid: str, oid: str, role: str
+    ) -> tuple[Volunteer, list[str]]:
+        p.require_any(*domain.ADMINS, "org_leader")
+        if role not in ("member", "leader"):
+            raise InvalidArgument(
+                "role",
+                "role.known",
+                "role must be member or leader",
+                "角色须为 member 或 leader",
+            )
+        try:
+            with self._tx(p) as s:
+                repo = Repository(s, p.scope)
+                vol = repo.volunteer(vid, field="volunteer_id")
+                org = repo.organisation(oid, "organisation_id")
+                if vol.status != "verified":
+                    raise FailedPrecondition(
+                        "only verified volunteers can join a team",
+                        "只有已审核的志愿者才能加入队伍",
+                        field="volunteer_id",
+                    )
+                s.add(
+                    TeamMembership(
+                        volunteer_id=vid,
+                        organisation_id=oid,
+                        role=role,
+                        division_code=org.division_code,
+                        created_at=self.clock(),
+                    )
+                )
+                s.flush()
+                return vol, repo.team_ids([vid]).get(vid, [])
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                "the volunteer is already in this team",
+                "该志愿者已在此队伍中",
+                field="organisation_id",
+            ) from exc
+
+
+def _volunteer_event(vol: Volunteer) -> dict:  # type: ignore[type-arg]
+    # Events carry what consumers need and no personal data beyond masked forms.
+    return {
+        "volunteer_id": vol.id,
+        "volunteer_number": vol.volunteer_number,
+        "home_division_code": vol.home_division_code,
+        "status": vol.status,
+        "birth_date": vol.birth_date.isoformat()
+        if isinstance(vol.birth_date, date)
+        else "",
+        "service_fields": list(vol.service_fields),
+    }
