@@ -211,9 +211,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.common.errors import ZhiyuanError
+    from services.common.keys import MissingKey
+
     args = parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except (ZhiyuanError, MissingKey) as err:
+        print(f"zhiyuan {args.command}: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -23,12 +23,25 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.tenancy import Scope
 
-ALGORITHM = "EdDSA"
+
+def algorithm_for(key: object) -> str:
+    """EdDSA for Ed25519 keys (the default), RS256 for RSA keys (an external
+    issuer's); any other key type is refused rather than guessed."""
+    if isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
+        return "EdDSA"
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return "RS256"
+    raise ValueError(f"unsupported JWT key type {type(key).__name__}")
+
 
 # Roles and what they imply are the registration domain's (domain.IMPLIES).
 
@@ -82,6 +95,7 @@ class TokenIssuer:
         self, private_key_pem: str, issuer: str, audience: str, ttl: int = 28800
     ):
         self._key = serialization.load_pem_private_key(private_key_pem.encode(), None)
+        self.algorithm = algorithm_for(self._key)
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
     def issue(
@@ -107,12 +121,14 @@ class TokenIssuer:
             "iat": now,
             "exp": exp,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM), exp  # type: ignore[arg-type]
+        return jwt.encode(claims, self._key, algorithm=self.algorithm), exp  # type: ignore[arg-type]
 
 
 class TokenVerifier:
     def __init__(self, public_key_pem: str, issuer: str, audience: str):
         self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        # Only the algorithm of the configured key: no algorithm confusion.
+        self.algorithm = algorithm_for(self._key)
         self.issuer, self.audience = issuer, audience
 
     def verify(self, token: str) -> Principal:
@@ -121,7 +137,7 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 self._key,  # type: ignore[arg-type]
-                algorithms=[ALGORITHM],
+                algorithms=[self.algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "iss", "aud"]},

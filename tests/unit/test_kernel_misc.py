@@ -79,3 +79,29 @@ def test_reporting_month_is_china_time():
     # 2026-01-31 20:00 UTC is already February in Beijing.
     assert month_of(datetime(2026, 1, 31, 20, 0, tzinfo=UTC)) == "2026-02"
     assert month_of(datetime(2026, 1, 31, 15, 0, tzinfo=UTC)) == "2026-01"
+
+
+def test_rs256_keys_from_an_external_issuer_also_work():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        .decode()
+    )
+    issuer = TokenIssuer(private, "idp", "zhiyuan")
+    assert issuer.algorithm == "RS256"
+    token, _ = issuer.issue(subject="s", username="u", scope_code="61", roles=[])
+    assert TokenVerifier(public, "idp", "zhiyuan").verify(token).scope_code == "61"
+    # An Ed25519 verifier does not accept the RSA-signed token.
+    with pytest.raises(Unauthenticated):
+        TokenVerifier(PUBLIC, "idp", "zhiyuan").verify(token)

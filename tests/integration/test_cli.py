@@ -1,0 +1,114 @@
+"""The `zhiyuan` command and the preflight check, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from services.common.auth import TokenVerifier
+from services.common.testing import PUBLIC_PEM
+
+pytestmark = pytest.mark.integration
+
+
+def zhiyuan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_token_is_signed_with_the_configured_key(migrated):
+    done = zhiyuan(
+        migrated,
+        "token",
+        "--username",
+        "ops",
+        "--scope",
+        "61",
+        "--roles",
+        "province_admin",
+    )
+    assert done.returncode == 0, done.stderr
+    principal = TokenVerifier(PUBLIC_PEM, "zhiyuan", "zhiyuan").verify(
+        done.stdout.strip()
+    )
+    assert (principal.scope_code, principal.roles) == (
+        "61",
+        frozenset({"province_admin"}),
+    )
+
+
+def test_admin_create_then_duplicate_is_a_clear_error(migrated):
+    args = (
+        "admin",
+        "create",
+        "--username",
+        "cli-admin",
+        "--password",
+        "long-enough-pw",
+        "--scope",
+        "610113",
+        "--roles",
+        "tenant_admin",
+    )
+    first = zhiyuan(migrated, *args)
+    assert first.returncode == 0, first.stderr
+    again = zhiyuan(migrated, *args)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_admin_create_outside_the_tree_is_refused(migrated):
+    done = zhiyuan(
+        migrated,
+        "admin",
+        "create",
+        "--username",
+        "ghost",
+        "--password",
+        "long-enough-pw",
+        "--scope",
+        "999999",
+        "--roles",
+        "tenant_admin",
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_worker_probe_follows_the_heartbeat(migrated, tmp_path):
+    beat = tmp_path / "beat"
+    env = {**migrated, "REGISTRATION_HEARTBEAT_FILE": str(beat)}
+    assert zhiyuan(env, "probe", "worker", "registration").returncode == 1
+    beat.touch()
+    assert zhiyuan(env, "probe", "worker", "registration").returncode == 0
+    old = time.time() - 600
+    os.utime(beat, (old, old))
+    stale = zhiyuan(env, "probe", "worker", "registration", "--max-age", "60")
+    assert stale.returncode == 1 and "old" in stale.stderr
+
+
+def test_preflight_names_the_missing_server_and_how_to_start_it():
+    env = {
+        **os.environ,
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+        "ZHIYUAN_TEST_PG_URL": "postgresql+psycopg://postgres@127.0.0.1:1/postgres",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "services.common.preflight"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "rabbitmq-server -detached" in done.stderr
+    assert "pg_ctlcluster" in done.stderr
