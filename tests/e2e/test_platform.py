@@ -193,3 +193,66 @@ def test_one_trace_from_gateway_through_api_outbox_and_worker(platform):
     ids = {s["span_id"] for s in spans}
     roots = [s for s in spans if s["parent_id"] not in ids]
     assert [r["parent_id"] for r in roots] == ["cd" * 8]
+
+
+def test_organisations_accounts_and_divisions_through_the_gateway(platform):
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    org = httpx.post(
+        f"{base}/api/v1/organisations",
+        headers=county,
+        json={
+            "name": "雁塔区助老服务队",
+            "kind": "team",
+            "division_code": "610113002",
+            "service_fields": ["elderly_care"],
+        },
+    )
+    assert org.status_code == 201, org.text
+    listed = httpx.get(
+        f"{base}/api/v1/organisations",
+        headers=county,
+        params={"division_code": "610113002"},
+    ).json()["organisations"]
+    assert org.json()["organisation"]["id"] in [o["id"] for o in listed]
+    children = httpx.get(
+        f"{base}/api/v1/divisions", headers=county, params={"parent_code": "610113"}
+    ).json()["divisions"]
+    assert {d["code"][:6] for d in children} == {"610113"} and len(children) == 10
+    made = httpx.post(
+        f"{base}/api/v1/accounts",
+        headers=county,
+        json={
+            "username": "yanta-reviewer",
+            "password": "reviewer-password",
+            "scope_code": "610113",
+            "roles": ["reviewer"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    reviewer = login_with(base, "yanta-reviewer", "reviewer-password")
+    me = httpx.get(f"{base}/api/v1/me", headers=reviewer).json()
+    assert me["scope_code"] == "610113" and me["roles"] == ["reviewer"]
+    # A reviewer reads but cannot verify volunteers.
+    pending = httpx.get(
+        f"{base}/api/v1/volunteers", headers=reviewer, params={"status": "pending"}
+    ).json()["volunteers"]
+    if pending:
+        refused = httpx.post(
+            f"{base}/api/v1/volunteers/{pending[0]['id']}/verify", headers=reviewer
+        )
+        assert refused.status_code == 403
+    assert (
+        httpx.get(
+            f"{base}/api/v1/volunteers", headers={"authorization": "Bearer not-a-token"}
+        ).status_code
+        == 401
+    )
+
+
+def login_with(base: str, username: str, password: str) -> dict:
+    r = httpx.post(
+        f"{base}/api/v1/login", json={"username": username, "password": password}
+    )
+    assert r.status_code == 200, r.text
+    return {"authorization": f"Bearer {r.json()['access_token']}"}
