@@ -1,0 +1,86 @@
+"""Embedded mode (`make run` without a database URL): SQLite files under the
+data directory, same migrations, seed and use cases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+pytestmark = pytest.mark.integration
+
+
+def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
+    env = {
+        **os.environ,
+        "ZHIYUAN_DATA_DIR": str(tmp_path),
+        "REGISTRATION_DATABASE_URL": "",
+    }
+    for key in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "PII_KEY"):
+        env.pop(key, None)
+    for step in (
+        ["keys", "ensure"],
+        ["migrate"],
+        ["seed", "--volunteers", "8"],
+        ["seed", "--volunteers", "8"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", *step],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert "already present" in done.stdout  # the second seed changed nothing
+    assert (tmp_path / "data" / "registration.db").exists()
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("REGISTRATION_DATABASE_URL")
+    for key in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "PII_KEY"):  # the dev key files
+        monkeypatch.delenv(key, raising=False)
+    from services.common import keys
+    from services.common.auth import Principal
+    from services.common.config import load
+    from services.common.db import Database
+    from services.common.tenancy import Scope
+    from services.registration.application import RegistrationApp
+    from services.registration.models import Volunteer
+    from services.registration.queries import RegistrationQueries
+    from tests.helpers import new_id_number, new_phone
+
+    cfg = load()
+    db = Database(cfg.service("registration"))
+    assert db.engine.dialect.name == "sqlite"
+    app = RegistrationApp(db, keys.pii_cipher(cfg), keys.issuer(cfg))
+    province = Principal("t", "t", "61", frozenset({"province_admin"}), 0)
+    before = RegistrationQueries(db).summarize(province, "61", None, "", "", False)
+    vol = app.register_volunteer(
+        province,
+        "周八",
+        new_id_number("610113"),
+        new_phone(),
+        "610113001",
+        [],
+        None,
+        "",
+    )
+    app.review_volunteer(province, vol.id, True, "")
+    after = RegistrationQueries(db).summarize(province, "61", None, "", "", False)
+    assert before.total["volunteers_registered"] == 8
+    assert after.total["volunteers_registered"] == 9
+    assert after.total["volunteers_verified"] == before.total["volunteers_verified"] + 1
+    # Each city row equals the sum of the raw volunteers in its subtree.
+    with db.session(Scope("61")) as s:
+        homes = s.execute(select(Volunteer.home_division_code)).scalars().all()
+    for code, _, _, metrics in after.rows:
+        assert metrics["volunteers_registered"] == sum(
+            h.startswith(code) for h in homes
+        )
+    token, _, _ = app.login("yanta-admin", "zhiyuan-demo-2026")
+    assert keys.verifier(cfg).verify(token).scope_code == "610113"
+    db.dispose()
