@@ -288,3 +288,31 @@ def test_every_session_runs_as_the_app_role_under_its_scope(migrated):
     with db.engine.connect() as conn:  # settings do not leak into the pool
         assert conn.execute(probe).one()[0] != "zhiyuan_registration_app"
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    "group_by", [common.DIVISION_LEVEL_CITY, common.DIVISION_LEVEL_COUNTY]
+)
+def test_rollups_equal_the_raw_facts_in_every_subtree(stub, token, migrated, group_by):
+    county = token("610602")
+    for _ in range(2):
+        vol = register(stub, county, county="610602")
+        stub.VerifyVolunteer(
+            pb.VerifyVolunteerRequest(id=vol.id), metadata=auth(county)
+        )
+    rollup = summary(stub, token("61", "province_admin"), "61", group_by=group_by)
+    engine = create_engine(migrated["REGISTRATION_DATABASE_URL"])
+    with engine.connect() as conn:  # the owner reads the raw rows
+        raw = conn.execute(
+            text(
+                "SELECT home_division_code, status FROM volunteers"
+                " WHERE home_division_code LIKE '61%'"
+            )
+        ).all()
+    engine.dispose()
+    assert rollup.rows
+    for row in rollup.rows:
+        mine = [status for code, status in raw if code.startswith(row.division.code)]
+        assert row.metrics["volunteers_registered"] == len(mine)
+        assert row.metrics["volunteers_verified"] == mine.count("verified")
+    assert rollup.total.metrics["volunteers_registered"] == len(raw)
