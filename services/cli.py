@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from services.catalog import SERVICES, api_entry
 from services.common.config import ROOT, load
-
-SERVICES = ["registration"]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -36,9 +35,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from services.registration.seed import seed
+    import importlib.util
 
-    seed(load(), province=args.province, volunteers=args.volunteers)
+    cfg = load()
+    for name in SERVICES:  # registration first: the others build on its data
+        if importlib.util.find_spec(f"services.{name}.seed") is None:
+            continue
+        module = importlib.import_module(f"services.{name}.seed")
+        module.seed(cfg, province=args.province, volunteers=args.volunteers)
     return 0
 
 
@@ -95,9 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.execv(  # noqa: S606 - our own interpreter and module
             sys.executable, [sys.executable, "-m", "services.worker_main", args.service]
         )
-    from services.registration.service import serve
-
-    serve(cfg)
+    api_entry(args.service)(cfg)
     return 0
 
 
@@ -105,11 +107,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     cfg = load()
     host, port = str(cfg["gateway.listen"]).rsplit(":", 1)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    grpc_lines = "".join(
+        f"  gRPC {name + ':':<14} {cfg.service(name).grpc_address}\n"
+        for name in SERVICES
+    )
     print(
         "\n  志愿 Zhiyuan is starting / 正在启动\n"
         f"  API + OpenAPI docs: http://{shown}:{port}/docs\n"
         f"  health:             http://{shown}:{port}/readyz\n"
-        f"  gRPC registration:  {cfg.service('registration').grpc_address}\n"
+        f"{grpc_lines}"
         "  demo logins (password 'zhiyuan-demo-2026'):\n"
         "    sx-admin     provincial admin, Shaanxi (61)\n"
         "    yanta-admin  county admin, Yanta district (610113)\n"
@@ -120,12 +126,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     manager = Manager()
     zhiyuan = str(Path(sys.executable).with_name("zhiyuan"))
-    for name, command in [
-        ("registration-api", f"{zhiyuan} run registration api"),
-        ("registration-worker", f"{zhiyuan} run registration worker"),
-        ("gateway", f"{zhiyuan} run gateway"),
-    ]:
-        manager.add_process(name, command, cwd=str(ROOT))
+    for service in SERVICES:
+        for role in ("api", "worker"):
+            command = f"{zhiyuan} run {service} {role}"
+            manager.add_process(f"{service}-{role}", command, cwd=str(ROOT))
+    manager.add_process("gateway", f"{zhiyuan} run gateway", cwd=str(ROOT))
     manager.loop()
     return manager.returncode or 0
 

@@ -14,16 +14,14 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import importlib  # noqa: E402
 import sys  # noqa: E402
-
-WORKERS = {"registration": "services.registration.worker:RegistrationWorker"}
 
 
 def main(name: str) -> None:
     from nameko import config as nameko_config
     from nameko.runners import ServiceRunner
 
+    from services.catalog import worker_class
     from services.common import telemetry
     from services.common.config import load
     from services.common.worker import nameko_config as make_config
@@ -31,9 +29,8 @@ def main(name: str) -> None:
     cfg = load()
     telemetry.init(f"{name}-worker")
     nameko_config.setup(make_config(cfg))
-    module, _, cls = WORKERS[name].partition(":")
     runner = ServiceRunner()
-    runner.add_service(getattr(importlib.import_module(module), cls))
+    runner.add_service(worker_class(name))
 
     def shutdown(*_):  # type: ignore[no-untyped-def]
         eventlet.spawn(runner.stop)
@@ -47,6 +44,8 @@ def main(name: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in WORKERS:
-        sys.exit(f"usage: python -m services.worker_main {{{','.join(WORKERS)}}}")
+    from services.catalog import SERVICES
+
+    if len(sys.argv) != 2 or sys.argv[1] not in SERVICES:
+        sys.exit(f"usage: python -m services.worker_main {{{','.join(SERVICES)}}}")
     main(sys.argv[1])

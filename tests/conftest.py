@@ -1,12 +1,14 @@
-"""Fixtures shared by every tier. The kernel's plugin provides the database,
-vhost and environment; this file adds registration's running api role,
-clients and tokens."""
+"""Fixtures shared by every tier. The kernel's plugin provides the databases,
+vhost and environment; this file adds the services' running api roles,
+workers, clients and tokens."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -23,14 +25,17 @@ Token = Callable[..., str]
 
 @pytest.fixture(scope="session")
 def migrated(env: dict[str, str]) -> dict[str, str]:
-    """The registration database migrated, with the national division tree."""
+    """Every service's database migrated; registration's with the national
+    division tree."""
+    from services.catalog import SERVICES
     from services.common.config import load
     from services.common.db import Database
     from services.common.migrations import upgrade
     from services.registration.seed import load_divisions
 
     cfg = load()
-    upgrade(cfg.service("registration"))
+    for name in SERVICES:
+        upgrade(cfg.service(name))
     db = Database(cfg.service("registration"))
     load_divisions(db)
     db.dispose()
@@ -38,30 +43,55 @@ def migrated(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def api(migrated: dict[str, str]) -> Iterator[str]:
-    """The registration api role, served from this process; yields its address."""
+def apis(migrated: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Every service's api role, served from this process: name → address."""
+    from services.catalog import SERVICES, api_entry
     from services.common.config import load
-    from services.registration.service import serve
 
     stop = threading.Event()
-    thread = threading.Thread(target=serve, args=(load(), stop), daemon=True)
-    thread.start()
-    address = migrated["REGISTRATION_GRPC_ADDRESS"]
-    channel = grpc.insecure_channel(address)
-    grpc.channel_ready_future(channel).result(timeout=20)
-    channel.close()
-    yield address
+    threads, addresses = [], {}
+    for name in SERVICES:
+        thread = threading.Thread(
+            target=api_entry(name), args=(load(), stop), daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+        addresses[name] = migrated[f"{name.upper()}_GRPC_ADDRESS"]
+    for address in addresses.values():
+        with grpc.insecure_channel(address) as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+    yield addresses
     stop.set()
-    thread.join(timeout=10)
+    for thread in threads:
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
-def stub(api: str):  # type: ignore[no-untyped-def]
-    from zhiyuan.registration.v1 import registration_pb2_grpc
+def api(apis: dict[str, str]) -> str:
+    """The registration api role's address."""
+    return apis["registration"]
 
-    channel = grpc.insecure_channel(api)
-    yield registration_pb2_grpc.RegistrationServiceStub(channel)
-    channel.close()
+
+@pytest.fixture(scope="session")
+def stubs(apis: dict[str, str]) -> Iterator[Callable[[str], Any]]:
+    """stubs("activity") → that service's gRPC stub (``<Name>ServiceStub``)."""
+    channels: dict[str, grpc.Channel] = {}
+
+    def make(name: str) -> Any:
+        module = importlib.import_module(f"zhiyuan.{name}.v1.{name}_pb2_grpc")
+        if name not in channels:
+            channels[name] = grpc.insecure_channel(apis[name])
+        return getattr(module, f"{name.title()}ServiceStub")(channels[name])
+
+    yield make
+    for channel in channels.values():
+        channel.close()
+
+
+@pytest.fixture(scope="session")
+def stub(stubs: Callable[[str], Any]) -> Any:
+    """registration's stub."""
+    return stubs("registration")
 
 
 @pytest.fixture(scope="session")
@@ -86,10 +116,14 @@ def token() -> Token:
 def worker(
     migrated: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Processes]:
-    """registration's nameko worker as a real process on the test vhost."""
+    """Every service's nameko worker as a real process on the test vhost."""
+    from services.catalog import SERVICES
+
     procs = Processes(migrated, tmp_path_factory.mktemp("logs"))
-    procs.start("registration-worker", "services.worker_main", "registration")
-    beat = Path(migrated["REGISTRATION_HEARTBEAT_FILE"])
-    wait_for(beat.exists, timeout=30, what="the worker's first heartbeat")
+    for name in SERVICES:
+        procs.start(f"{name}-worker", "services.worker_main", name)
+    for name in SERVICES:
+        beat = Path(migrated[f"{name.upper()}_HEARTBEAT_FILE"])
+        wait_for(beat.exists, timeout=30, what=f"the {name} worker's first heartbeat")
     yield procs
     procs.stop_all()

@@ -93,18 +93,15 @@ def delete_vhost(uri: str) -> None:
     _rabbitmqctl("delete_vhost", uri.rsplit("/", 1)[1])
 
 
-def platform_env(tmp: Path, database_url: str, amqp_uri: str) -> dict[str, str]:
-    """Environment for the platform's processes under test."""
-    grpc_port, http_port = free_port(), free_port()
-    return {
+def platform_env(
+    tmp: Path, database_urls: dict[str, str], amqp_uri: str
+) -> dict[str, str]:
+    """Environment for the platform's processes under test: one database per
+    service (``database_urls``), free ports, test keys, spans to a file."""
+    env = {
         "ZHIYUAN_DATA_DIR": str(tmp),
         "AMQP_URI": amqp_uri,
-        "REGISTRATION_DATABASE_URL": database_url,
-        "REGISTRATION_GRPC_LISTEN": f"127.0.0.1:{grpc_port}",
-        "REGISTRATION_GRPC_ADDRESS": f"127.0.0.1:{grpc_port}",
-        "REGISTRATION_HEARTBEAT_FILE": str(tmp / "registration-worker.alive"),
-        "REGISTRATION_OUTBOX_INTERVAL_SECONDS": "0.2",
-        "GATEWAY_LISTEN": f"127.0.0.1:{http_port}",
+        "GATEWAY_LISTEN": f"127.0.0.1:{free_port()}",
         "JWT_PRIVATE_KEY": PRIVATE_PEM,
         "JWT_PUBLIC_KEY": PUBLIC_PEM,
         "PII_KEY": base64.b64encode(os.urandom(32)).decode(),
@@ -112,6 +109,21 @@ def platform_env(tmp: Path, database_url: str, amqp_uri: str) -> dict[str, str]:
         "ZHIYUAN_SPANS_FILE": str(tmp / "spans.jsonl"),
         "LOG_LEVEL": "INFO",
     }
+    for name, url in database_urls.items():
+        prefix, port = name.upper(), free_port()
+        env[f"{prefix}_DATABASE_URL"] = url
+        env[f"{prefix}_GRPC_LISTEN"] = f"127.0.0.1:{port}"
+        env[f"{prefix}_GRPC_ADDRESS"] = f"127.0.0.1:{port}"
+        env[f"{prefix}_HEARTBEAT_FILE"] = str(tmp / f"{name}-worker.alive")
+        env[f"{prefix}_OUTBOX_INTERVAL_SECONDS"] = "0.2"
+    return env
+
+
+def create_databases(prefix: str = "zy_test") -> dict[str, str]:
+    """One new database per domain service, as in production."""
+    from services.catalog import SERVICES
+
+    return {name: create_database(f"{prefix}_{name[:4]}") for name in SERVICES}
 
 
 class Processes:
@@ -166,10 +178,11 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str 
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
+def database_urls() -> Iterator[dict[str, str]]:
+    urls = create_databases()
+    yield urls
+    for url in urls.values():
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -181,10 +194,12 @@ def amqp_uri() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def env(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, amqp_uri: str
+    tmp_path_factory: pytest.TempPathFactory,
+    database_urls: dict[str, str],
+    amqp_uri: str,
 ) -> Iterator[dict[str, str]]:
     """The platform's environment, also applied to this test process."""
-    values = platform_env(tmp_path_factory.mktemp("zhiyuan"), database_url, amqp_uri)
+    values = platform_env(tmp_path_factory.mktemp("zhiyuan"), database_urls, amqp_uri)
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     yield values

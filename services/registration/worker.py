@@ -88,6 +88,9 @@ class RegistrationWorker:
         self._feed("organisation.created", body)
 
 
+WORKER = RegistrationWorker
+
+
 def _parse(text: str):  # type: ignore[no-untyped-def]
     from datetime import datetime
 

@@ -15,7 +15,7 @@ import pytest
 
 from services.common.testing import (
     Processes,
-    create_database,
+    create_databases,
     create_vhost,
     delete_vhost,
     drop_database,
@@ -30,9 +30,9 @@ PASSWORD = "zhiyuan-demo-2026"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
-    url, vhost = create_database("zy_e2e"), create_vhost()
+    urls, vhost = create_databases("zy_e2e"), create_vhost()
     tmp = tmp_path_factory.mktemp("e2e")
-    env = platform_env(tmp, url, vhost)
+    env = platform_env(tmp, urls, vhost)
     procs = Processes(env, tmp)
     try:
         for step in (["migrate"], ["seed", "--volunteers", "12"]):
@@ -63,7 +63,8 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
         raise
     finally:
         procs.stop_all()
-        drop_database(url)
+        for url in urls.values():
+            drop_database(url)
         delete_vhost(vhost)
 
 

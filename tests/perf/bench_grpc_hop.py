@@ -136,7 +136,7 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
             stack.callback(testing.delete_vhost, amqp_uri)
             log(f"created vhost {amqp_uri.rsplit('/', 1)[1]}")
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_bench")))
-        env = testing.platform_env(tmp, database_url, amqp_uri)
+        env = testing.platform_env(tmp, {"registration": database_url}, amqp_uri)
         # Spans are still created by the tracing interceptor, just not written
         # out (jsonl would measure file appends); logs only when something breaks.
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
