@@ -166,12 +166,15 @@ class FeedItem(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-# Tenant tables and the column their row security keys on.
-TENANT_TABLES = {
-    "accounts": "scope_code",
-    "organisations": "division_code",
-    "volunteers": "home_division_code",
-    "team_memberships": "division_code",
-    "activity_feed": "division_code",
-    "registration_rollup": "division_code",
-}
+class PiiAccess(Base):
+    """Who revealed which volunteer's personal data, when and why."""
+
+    __tablename__ = "pii_access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_scope: Mapped[str] = mapped_column(String(12))
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    fields: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(200))
+    accessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -186,6 +186,17 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.AddTeamMembershipResponse(volunteer=cv.volunteer(vol, teams))
 
+    def GetVolunteerIdentity(self, req, ctx):  # noqa: N802
+        vol, name = self.app.volunteer_identity(me(), req.id, req.purpose)
+        return pb.GetVolunteerIdentityResponse(
+            id=vol.id,
+            volunteer_number=vol.volunteer_number,
+            name=name,
+            id_type="resident_id",
+            id_number_masked=vol.id_number_masked,
+            home_division_code=vol.home_division_code,
+        )
+
     def Summarize(self, req, ctx):  # noqa: N802
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")

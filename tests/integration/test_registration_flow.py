@@ -316,3 +316,39 @@ def test_rollups_equal_the_raw_facts_in_every_subtree(stub, token, migrated, gro
         assert row.metrics["volunteers_registered"] == len(mine)
         assert row.metrics["volunteers_verified"] == mine.count("verified")
     assert rollup.total.metrics["volunteers_registered"] == len(raw)
+
+
+def test_revealing_a_name_is_logged_and_refusals_log_nothing(stub, token, migrated):
+    county = token("610113", username="yanta-office")
+    vol = register(stub, county, name="欧阳修远")
+
+    def log_rows() -> list:
+        engine = create_engine(migrated["REGISTRATION_DATABASE_URL"])
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT actor, purpose, fields FROM pii_access_log"
+                    " WHERE volunteer_id = :v"
+                ),
+                {"v": vol.id},
+            ).all()
+        engine.dispose()
+        return [tuple(r) for r in rows]
+
+    got = stub.GetVolunteerIdentity(
+        pb.GetVolunteerIdentityRequest(id=vol.id, purpose="certificate"),
+        metadata=auth(county),
+    )
+    assert got.name == "欧阳修远" and got.id_number_masked.count("*") == 10
+    assert log_rows() == [("yanta-office", "certificate", "name")]
+    with pytest.raises(grpc.RpcError):  # a sibling county: refused, not logged
+        stub.GetVolunteerIdentity(
+            pb.GetVolunteerIdentityRequest(id=vol.id, purpose="curiosity"),
+            metadata=auth(token("610103")),
+        )
+    with pytest.raises(grpc.RpcError) as err:  # a purpose is required
+        stub.GetVolunteerIdentity(
+            pb.GetVolunteerIdentityRequest(id=vol.id), metadata=auth(county)
+        )
+    assert dict(err.value.trailing_metadata())["zhiyuan-field"] == "purpose"
+    assert len(log_rows()) == 1

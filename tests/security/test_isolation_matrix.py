@@ -546,6 +546,19 @@ def _got_vol(w: World, _: Any, resp: Any) -> None:
     assert resp.volunteer.volunteer_number == w.vol.volunteer_number
 
 
+def _identity(w: World, _: Any, tok: str) -> Any:
+    return w.stub.GetVolunteerIdentity(
+        pb.GetVolunteerIdentityRequest(id=w.vol.id, purpose="certificate"),
+        metadata=auth(tok),
+    )
+
+
+def _got_identity(w: World, _: Any, resp: Any) -> None:
+    assert resp.volunteer_number == w.vol.volunteer_number
+    assert resp.name and "*" not in resp.name
+    assert "*" in resp.id_number_masked
+
+
 def _list_vols(w: World, _: Any, tok: str) -> Any:
     return w.stub.ListVolunteers(
         pb.ListVolunteersRequest(
@@ -707,6 +720,7 @@ SPECS: dict[str, Spec] = {
         unchanged=_not_registered,
     ),
     "GetVolunteer": Spec(BY_ID, _get_vol, succeeded=_got_vol),
+    "GetVolunteerIdentity": Spec(BY_ID, _identity, succeeded=_got_identity),
     "ListVolunteers": Spec(SCOPED, _list_vols, succeeded=_vols_listed),
     "VerifyVolunteer": Spec(
         BY_ID,
@@ -843,6 +857,9 @@ BY_ID_CALLS = {
     ),
     "VerifyVolunteer": lambda s, i, md: s.VerifyVolunteer(
         pb.VerifyVolunteerRequest(id=i), metadata=md
+    ),
+    "GetVolunteerIdentity": lambda s, i, md: s.GetVolunteerIdentity(
+        pb.GetVolunteerIdentityRequest(id=i, purpose="certificate"), metadata=md
     ),
     "GetOrganisation": lambda s, i, md: s.GetOrganisation(
         pb.GetOrganisationRequest(id=i), metadata=md

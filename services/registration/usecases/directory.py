@@ -184,6 +184,12 @@ class DirectoryCases(UseCases):
                     s.delete(row)
             s.flush()
             chain = strict_ancestors(code) + [code]
-            return domain.effective_settings(
-                code, Repository(s, p.scope).overrides_for(chain)
+            overrides = Repository(s, p.scope).overrides_for(chain)
+            # Other services keep a replica of every node's overrides.
+            self._event(
+                s,
+                "registration.settings.changed",
+                code,
+                {"division_code": code, "overrides": overrides.get(code, {})},
             )
+            return domain.effective_settings(code, overrides)

@@ -27,6 +27,7 @@ from services.registration.idcard import parse_id_number
 from services.registration.models import (
     ROLLUP,
     Organisation,
+    PiiAccess,
     TeamMembership,
     Volunteer,
 )
@@ -241,6 +242,28 @@ class PeopleCases(UseCases):
             ensure_ascii=False,
         )
         return self.cipher.encrypt(blob, context="volunteer.guardian")
+
+    def volunteer_identity(
+        self, p: Principal, ident: str, purpose: str
+    ) -> tuple[Volunteer, str]:
+        """The volunteer with the real name decrypted; the reveal is logged
+        in the same transaction (no log, no name)."""
+        p.require_any(*domain.ADMINS, "org_leader")
+        purpose = domain.check_text(purpose, "purpose", 200)
+        with self._tx(p) as s:
+            vol = Repository(s, p.scope).volunteer(ident)
+            s.add(
+                PiiAccess(
+                    actor=p.username,
+                    actor_scope=p.scope.code,
+                    volunteer_id=vol.id,
+                    division_code=vol.home_division_code,
+                    fields="name",
+                    purpose=purpose,
+                    accessed_at=self.clock(),
+                )
+            )
+            return vol, self.cipher.decrypt(vol.name_enc, context="volunteer.name")
 
     def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.READERS)
