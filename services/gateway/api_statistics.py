@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.catalog import SERVICES
+from services.common.errors import NotFound
 from services.gateway.backend import Rpc
 from services.gateway.params import Division, PageSize, PageToken, page
 from services.gateway.protojson import reply_doc
@@ -20,6 +23,7 @@ LEVELS = {
     "township": common.DIVISION_LEVEL_TOWNSHIP,
     "village": common.DIVISION_LEVEL_VILLAGE,
 }
+SERVICE_PATTERN = r"^[a-z]+$"
 Month = Annotated[
     str,
     Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$", description="YYYY-MM, inclusive"),
@@ -27,13 +31,20 @@ Month = Annotated[
 
 
 @router.get(
-    "/rollups/registration",
+    "/rollups/{service}",
     tags=["statistics"],
-    summary="Registration rollup / 注册统计",
+    summary="A service's rollup / 分项统计",
     responses=reply_doc(pb.SummarizeResponse),
 )
-async def registration_rollup(
+async def rollup(
     rpc: Rpc,
+    service: Annotated[
+        str,
+        Path(
+            pattern=SERVICE_PATTERN,
+            description="registration, activity, hours, ... / 服务名称",
+        ),
+    ],
     division_code: Division = "",
     group_by: Annotated[
         Literal["city", "county", "township", "village"] | None,
@@ -45,14 +56,18 @@ async def registration_rollup(
         bool, Query(description="One row per child per month / 按月分行")
     ] = False,
 ) -> Any:
-    """Volunteer and organisation counts of a node's children (index reads)."""
+    """The children of a node with the service's metrics (index reads); every
+    service answers the same shape, so a dashboard needs no per-service code."""
     query = common.RollupQuery(
         division_code=division_code,
         group_by=LEVELS[group_by] if group_by else common.DIVISION_LEVEL_UNSPECIFIED,
         period=common.Period(start_month=start_month, end_month=end_month),
         by_month=by_month,
     )
-    return await rpc("Summarize", pb.SummarizeRequest(query=query))
+    if service not in SERVICES:
+        raise NotFound(f"no service {service!r}", f"没有名为“{service}”的服务")
+    messages = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
+    return await rpc("Summarize", messages.SummarizeRequest(query=query), service)
 
 
 @router.get(

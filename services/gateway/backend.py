@@ -8,8 +8,9 @@ Routes ask for an :data:`Rpc` (authenticated) or :data:`PublicRpc` and await
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import grpc
@@ -18,51 +19,87 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, filters
-from zhiyuan.registration.v1 import registration_pb2_grpc
 
+from services.catalog import SERVICES
 from services.common.auth import Principal
 from services.common.config import Config
 from services.common.errors import Unauthenticated
 from services.gateway.protojson import to_json
 
-REGISTRATION = "zhiyuan.registration.v1.RegistrationService"
 READY_TIMEOUT = 2.0
 
 
 @dataclass
 class Backend:
-    """Stubs the routes call; tests may hand in fakes with the same methods."""
+    """Stubs the routes call; tests may hand in fakes with the same methods.
+
+    ``registration`` and ``health`` are registration's; ``others`` maps the
+    other services' names to (stub, health stub)."""
 
     registration: Any
     health: Any
     deadline: float
     close: Callable[[], Awaitable[Any]] | None = None
+    others: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def stub(self, service: str) -> Any:
+        if service == "registration":
+            return self.registration
+        return self.others[service][0]
+
+    def services(self) -> list[str]:
+        return ["registration", *self.others]
 
     async def ready(self) -> str | None:
-        """None when registration answers SERVING within 2 s, else why not."""
-        request = health_pb2.HealthCheckRequest(service=REGISTRATION)
-        try:
-            reply = await self.health.Check(request, timeout=READY_TIMEOUT)
-        except grpc.RpcError as err:
-            return f"registration api: {err.code().name}"  # type: ignore[attr-defined]
-        if reply.status != health_pb2.HealthCheckResponse.SERVING:
-            status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-            return f"registration api: {status}"
+        """None when every service answers SERVING within 2 s, else why not."""
+        checks = [("registration", self.health)] + [
+            (name, health) for name, (_, health) in self.others.items()
+        ]
+        for name, health in checks:
+            reason = await _check(name, health)
+            if reason:
+                return reason
         return None
 
 
+async def _check(name: str, health: Any) -> str | None:
+    service = f"zhiyuan.{name}.v1.{name.title()}Service"
+    request = health_pb2.HealthCheckRequest(service=service)
+    try:
+        reply = await health.Check(request, timeout=READY_TIMEOUT)
+    except grpc.RpcError as err:
+        return f"{name} api: {err.code().name}"  # type: ignore[attr-defined]
+    if reply.status != health_pb2.HealthCheckResponse.SERVING:
+        status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        return f"{name} api: {status}"
+    return None
+
+
 def connect(cfg: Config) -> Backend:
-    """Open the traced aio channel (call inside the running event loop)."""
-    interceptors = aio_client_interceptors(
-        filter_=filters.negate(filters.health_check())
-    )
-    address = cfg.service("registration").grpc_address
-    channel = grpc.aio.insecure_channel(address, interceptors=interceptors)
+    """Open one traced aio channel per service (inside the running loop)."""
+    channels, stubs = [], {}
+    for name in SERVICES:
+        interceptors = aio_client_interceptors(
+            filter_=filters.negate(filters.health_check())
+        )
+        address = cfg.service(name).grpc_address
+        channel = grpc.aio.insecure_channel(address, interceptors=interceptors)
+        module = importlib.import_module(f"zhiyuan.{name}.v1.{name}_pb2_grpc")
+        stub = getattr(module, f"{name.title()}ServiceStub")(channel)
+        stubs[name] = (stub, health_pb2_grpc.HealthStub(channel))
+        channels.append(channel)
+
+    async def close() -> None:
+        for channel in channels:
+            await channel.close()
+
+    registration, health = stubs.pop("registration")
     return Backend(
-        registration=registration_pb2_grpc.RegistrationServiceStub(channel),
-        health=health_pb2_grpc.HealthStub(channel),
+        registration=registration,
+        health=health,
         deadline=float(cfg["grpc.deadline_seconds"]),
-        close=channel.close,
+        close=close,
+        others=stubs,
     )
 
 
@@ -83,14 +120,16 @@ async def authenticate(
 
 
 class Caller:
-    """Calls registration with the caller's own token and the deadline."""
+    """Calls a service with the caller's own token and the deadline."""
 
     def __init__(self, backend: Backend, token: str = ""):
         self.backend, self.token = backend, token
 
-    async def __call__(self, method: str, message: Message) -> dict[str, Any]:
+    async def __call__(
+        self, method: str, message: Message, service: str = "registration"
+    ) -> dict[str, Any]:
         metadata = (("authorization", f"Bearer {self.token}"),) if self.token else None
-        stub_method = getattr(self.backend.registration, method)
+        stub_method = getattr(self.backend.stub(service), method)
         reply = await stub_method(
             message, timeout=self.backend.deadline, metadata=metadata
         )

@@ -101,6 +101,9 @@ def test_register_verify_then_province_sees_it(platform):
     ok = httpx.post(f"{base}/api/v1/volunteers/{vol['id']}/verify", headers=county)
     assert ok.status_code == 200, ok.text
     assert verified_total(base, province, "61") == before + 1
+    unknown = httpx.get(f"{base}/api/v1/rollups/nothing", headers=province)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "NOT_FOUND"
 
     def fed():  # type: ignore[no-untyped-def]
         r = httpx.get(
