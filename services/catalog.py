@@ -9,7 +9,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-SERVICES: tuple[str, ...] = ("registration",)
+SERVICES: tuple[str, ...] = ("registration", "activity", "hours")
 
 
 def api_entry(name: str) -> Callable[..., None]:

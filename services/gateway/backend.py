@@ -125,15 +125,20 @@ class Caller:
     def __init__(self, backend: Backend, token: str = ""):
         self.backend, self.token = backend, token
 
+    async def call(
+        self, method: str, message: Message, service: str = "registration"
+    ) -> Message:
+        """The reply message itself (for replies that are not JSON)."""
+        metadata = (("authorization", f"Bearer {self.token}"),) if self.token else None
+        stub_method = getattr(self.backend.stub(service), method)
+        return await stub_method(
+            message, timeout=self.backend.deadline, metadata=metadata
+        )  # type: ignore[no-any-return]
+
     async def __call__(
         self, method: str, message: Message, service: str = "registration"
     ) -> dict[str, Any]:
-        metadata = (("authorization", f"Bearer {self.token}"),) if self.token else None
-        stub_method = getattr(self.backend.stub(service), method)
-        reply = await stub_method(
-            message, timeout=self.backend.deadline, metadata=metadata
-        )
-        return to_json(reply)
+        return to_json(await self.call(method, message, service))
 
 
 def _authenticated(

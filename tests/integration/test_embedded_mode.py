@@ -14,11 +14,16 @@ pytestmark = pytest.mark.integration
 
 
 def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
-    env = {
-        **os.environ,
-        "ZHIYUAN_DATA_DIR": str(tmp_path),
-        "REGISTRATION_DATABASE_URL": "",
-    }
+    from services.catalog import SERVICES
+    from services.common.testing import free_port
+
+    env = {**os.environ, "ZHIYUAN_DATA_DIR": str(tmp_path)}
+    # Every service embedded, none pointing at the session's PostgreSQL.
+    env.update({f"{name.upper()}_DATABASE_URL": "" for name in SERVICES})
+    port = free_port()  # the seed may serve registration's api itself
+    env["REGISTRATION_GRPC_ADDRESS"] = env["REGISTRATION_GRPC_LISTEN"] = (
+        f"127.0.0.1:{port}"
+    )
     for key in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "PII_KEY"):
         env.pop(key, None)
     for step in (
@@ -35,12 +40,15 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
             timeout=300,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+        assert "skipped" not in done.stdout, done.stdout
     assert "already present" in done.stdout  # the second seed changed nothing
-    assert (tmp_path / "data" / "registration.db").exists()
+    for name in SERVICES:  # each service has its own embedded database
+        assert (tmp_path / "data" / f"{name}.db").exists()
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("REGISTRATION_DATABASE_URL")
+    for name in SERVICES:
+        monkeypatch.delenv(f"{name.upper()}_DATABASE_URL")
     for key in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "PII_KEY"):  # the dev key files
         monkeypatch.delenv(key, raising=False)
     from services.common import keys

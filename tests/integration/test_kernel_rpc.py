@@ -46,13 +46,22 @@ def test_the_callers_token_is_forwarded(api, token):
         reset_current_principal(ctx)
 
 
-def test_a_default_deadline_applies(api, token):
-    stub = pb_grpc.RegistrationServiceStub(
-        rpc.channel(api, deadline=0.000001, token=lambda: token("61", "province_admin"))
+def test_a_default_deadline_applies_unless_the_caller_sets_one():
+    seen = []
+
+    def continuation(details, request):  # type: ignore[no-untyped-def]
+        seen.append((details.timeout, dict(details.metadata)))
+
+    fwd = rpc.ForwardToken(7.5, token=lambda: "t0k")
+    base = rpc._Details("/x.Y/Z", None, None, None, None, None)
+    fwd.intercept_unary_unary(continuation, base, object())
+    explicit = rpc._Details(
+        "/x.Y/Z", 2.0, [("authorization", "Bearer mine")], None, None, None
     )
-    with pytest.raises(grpc.RpcError) as err:
-        stub.GetDivision(pb.GetDivisionRequest(code="61"))
-    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    fwd.intercept_unary_unary(continuation, explicit, object())
+    assert seen[0] == (7.5, {"authorization": "Bearer t0k"})
+    # The caller's own deadline and credentials win.
+    assert seen[1] == (2.0, {"authorization": "Bearer mine"})
 
 
 def test_internal_errors_never_reach_the_client_as_tracebacks(stub, token):

@@ -1,0 +1,212 @@
+"""Rows → protobuf messages and protobuf enums → domain words. Personal data
+leaves only in masked form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from zhiyuan.activity.v1 import activity_pb2 as pb
+from zhiyuan.common.v1 import common_pb2 as common
+
+from services.activity import models as m
+from services.activity.queries import Page, RollupResult
+from services.activity.repository import ProjectView
+from services.activity.usecases.base import iso
+from services.common.errors import InvalidArgument
+from services.common.tenancy import Level, level_of
+
+T = TypeVar("T")
+LEVELS = {
+    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
+    common.DIVISION_LEVEL_CITY: Level.CITY,
+    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
+    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
+    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
+}
+PB_LEVEL = {v: k for k, v in LEVELS.items()}
+PROJECT_STATUS = {
+    pb.PROJECT_STATUS_DRAFT: "draft",
+    pb.PROJECT_STATUS_SUBMITTED: "submitted",
+    pb.PROJECT_STATUS_APPROVED: "approved",
+    pb.PROJECT_STATUS_RETURNED: "returned",
+    pb.PROJECT_STATUS_RECRUITING: "recruiting",
+    pb.PROJECT_STATUS_IN_PROGRESS: "in_progress",
+    pb.PROJECT_STATUS_COMPLETED: "completed",
+    pb.PROJECT_STATUS_CANCELLED: "cancelled",
+}
+KINDS = {pb.PROJECT_KIND_SERVICE: "service", pb.PROJECT_KIND_DONATION: "donation"}
+SIGN_UP_STATUS = {
+    pb.SIGN_UP_STATUS_PENDING: "pending",
+    pb.SIGN_UP_STATUS_CONFIRMED: "confirmed",
+    pb.SIGN_UP_STATUS_WAITLISTED: "waitlisted",
+    pb.SIGN_UP_STATUS_WITHDRAWN: "withdrawn",
+    pb.SIGN_UP_STATUS_REJECTED: "rejected",
+}
+MODES = {
+    pb.PAIRING_MODE_ONE_TO_ONE: "one_to_one",
+    pb.PAIRING_MODE_MANY_TO_ONE: "many_to_one",
+}
+
+
+def _reverse(known: Mapping[int, str]) -> dict[str, int]:
+    return {v: k for k, v in known.items()}
+
+
+def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
+    """The meaning of an enum field; None when unset, an error when unknown."""
+    if value == 0:
+        return None
+    if value not in known:
+        raise InvalidArgument(
+            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
+        )
+    return known[value]
+
+
+def project_fields(req: Any) -> dict[str, Any]:
+    """The editable fields of a create or update request, as plain values
+    (an unknown kind passes through as "?" for the validator to name)."""
+    eligibility = req.eligibility
+    return {
+        "title": req.title,
+        "description": req.description,
+        "place": req.place,
+        "service_field": req.service_field,
+        "kind": KINDS.get(req.kind, "?") if req.kind else "",
+        "sessions": [(x.starts_at, x.ends_at, x.capacity) for x in req.sessions],
+        "recruit_starts_at": req.recruit_starts_at,
+        "recruit_ends_at": req.recruit_ends_at,
+        "min_age": eligibility.min_age,
+        "required_skills": list(eligibility.required_skills),
+        "leader_approval": req.leader_approval,
+        "emergency": req.emergency,
+    }
+
+
+def project(v: ProjectView) -> pb.Project:
+    p = v.project
+    return pb.Project(
+        id=p.id,
+        organisation_id=p.organisation_id,
+        organisation_name=p.organisation_name,
+        division_code=p.division_code,
+        title=p.title,
+        description=p.description,
+        place=p.place,
+        service_field=p.service_field,
+        kind=_reverse(KINDS)[p.kind],
+        sessions=[session(x, v.counts.get(x.id, (0, 0))) for x in v.sessions],
+        recruit_starts_at=iso(p.recruit_starts_at),
+        recruit_ends_at=iso(p.recruit_ends_at),
+        eligibility=pb.Eligibility(
+            min_age=p.min_age, required_skills=list(p.required_skills)
+        ),
+        leader_approval=bool(p.leader_approval),
+        emergency=bool(p.emergency),
+        status=_reverse(PROJECT_STATUS)[p.status],
+        publisher=p.publisher_name,
+        comment=p.comment,
+        created_at=iso(p.created_at),
+        published_at=iso(p.published_at),
+    )
+
+
+def session(x: m.ProjectSession, counts: tuple[int, int]) -> pb.Session:
+    return pb.Session(
+        id=x.id,
+        starts_at=iso(x.starts_at),
+        ends_at=iso(x.ends_at),
+        capacity=x.capacity,
+        confirmed=counts[0],
+        waitlisted=counts[1],
+    )
+
+
+def sign_up(x: m.SignUp) -> pb.SignUp:
+    return pb.SignUp(
+        id=x.id,
+        session_id=x.session_id,
+        project_id=x.project_id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        status=_reverse(SIGN_UP_STATUS)[x.status],
+        queue_number=x.queue_number,
+        reason=x.reason,
+        created_at=iso(x.created_at),
+    )
+
+
+def attendance(x: m.Attendance) -> pb.Attendance:
+    return pb.Attendance(
+        id=x.id,
+        session_id=x.session_id,
+        project_id=x.project_id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        checked_in_at=iso(x.checked_in_at),
+        checked_out_at=iso(x.checked_out_at),
+        closed_by=x.closed_by or "",
+    )
+
+
+def recipient(x: m.Recipient) -> pb.Recipient:
+    return pb.Recipient(
+        id=x.id,
+        division_code=x.division_code,
+        name=x.name_masked,
+        phone=x.phone_masked,
+        address=x.address_masked,
+        pairing_mode=_reverse(MODES)[x.pairing_mode],
+        needs=x.needs,
+        consent_at=iso(x.consent_at),
+        created_at=iso(x.created_at),
+    )
+
+
+def pair(x: m.Pair) -> pb.Pair:
+    return pb.Pair(
+        id=x.id,
+        recipient_id=x.recipient_id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        organisation_id=x.organisation_id,
+        organisation_name=x.organisation_name,
+        division_code=x.division_code,
+        created_at=iso(x.created_at),
+    )
+
+
+def visit(x: m.Visit) -> pb.Visit:
+    return pb.Visit(
+        id=x.id,
+        pair_id=x.pair_id,
+        recipient_id=x.recipient_id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        division_code=x.division_code,
+        started_at=iso(x.started_at),
+        ended_at=iso(x.ended_at),
+        note=x.note,
+        created_at=iso(x.created_at),
+    )
+
+
+def page(p: Page) -> common.PageInfo:
+    return common.PageInfo(next_page_token=p.next_token, total_size=p.total)
+
+
+def _ref(code: str) -> common.DivisionRef:
+    # Names belong to registration's division tree; activity keeps none.
+    return common.DivisionRef(code=code, level=PB_LEVEL[level_of(code)])
+
+
+def rollup(r: RollupResult) -> common.Rollup:
+    return common.Rollup(
+        rows=[
+            common.RollupRow(division=_ref(code), month=month, metrics=metrics)
+            for code, month, metrics in r.rows
+        ],
+        total=common.RollupRow(division=_ref(r.node), metrics=r.total),
+        metric_names=r.metric_names,
+    )

@@ -1,0 +1,225 @@
+"""Activity's tables. Tenant tables carry the division code that row-level
+security (see the migration) and every repository query filter on.
+
+``organisations`` and ``volunteers`` are local replicas filled from
+registration's events: a service never reads another's tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.outbox import outbox_table, processed_table
+from services.common.rollup import Rollup
+
+ROLLUP = Rollup(
+    "activity_rollup",
+    [
+        "projects_published",
+        "sessions",
+        "signups",
+        "attendances",
+        "recipients",
+        "pairs",
+        "visits",
+    ],
+)
+ACTIVE_SIGNUP = "status IN ('pending', 'confirmed', 'waitlisted')"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+OUTBOX = outbox_table(Base.metadata)
+PROCESSED = processed_table(Base.metadata)
+ROLLUP_TABLE = ROLLUP.table(Base.metadata)
+
+
+class OrganisationReplica(Base):
+    """Registration's organisations, as its events announced them."""
+
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerReplica(Base):
+    """What eligibility needs of registration's volunteers (no personal data
+    beyond the birth date)."""
+
+    __tablename__ = "volunteers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    home_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    service_fields: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(String(200))
+    service_field: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(10))
+    recruit_starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recruit_ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    min_age: Mapped[int] = mapped_column(Integer)
+    required_skills: Mapped[list[str]] = mapped_column(JSON)
+    leader_approval: Mapped[bool] = mapped_column(Boolean)
+    emergency: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    # The token subject: the reviewer must be someone else.
+    publisher_subject: Mapped[str] = mapped_column(String(100))
+    publisher_name: Mapped[str] = mapped_column(String(100))
+    reviewer_name: Mapped[str | None] = mapped_column(String(100))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProjectSession(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    # Copied from the project: row security decides on them.
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    emergency: Mapped[bool] = mapped_column(Boolean)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    capacity: Mapped[int] = mapped_column(Integer)
+    # Key of the rotating check-in code.
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SignUp(Base):
+    """A volunteer's place in a session; it belongs to the project's tenant
+    (``division_code``) and is readable by the volunteer's (their home)."""
+
+    __tablename__ = "sign_ups"
+    __table_args__ = (
+        # One active sign-up per volunteer and session; withdrawn or rejected
+        # ones stay as history and do not block signing up again.
+        Index(
+            "uq_sign_ups_active",
+            "session_id",
+            "volunteer_id",
+            unique=True,
+            postgresql_where=text(ACTIVE_SIGNUP),
+            sqlite_where=text(ACTIVE_SIGNUP),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sessions.id"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    volunteer_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    # First come, first served: numbered when the sign-up enters the queue.
+    queue_number: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Attendance(Base):
+    __tablename__ = "attendances"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sessions.id"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    sign_up_id: Mapped[str] = mapped_column(String(36), ForeignKey("sign_ups.id"))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    volunteer_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(10))
+
+
+class Recipient(Base):
+    """A household receiving help; personal data encrypted, shown masked."""
+
+    __tablename__ = "recipients"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_masked: Mapped[str] = mapped_column(String(50))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    address_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    address_masked: Mapped[str] = mapped_column(String(20))
+    pairing_mode: Mapped[str] = mapped_column(String(12))
+    needs: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Pair(Base):
+    __tablename__ = "pairs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("recipients.id"), index=True
+    )
+    volunteer_id: Mapped[str] = mapped_column(String(36))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[str] = mapped_column(String(36))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    # The recipient's division.
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pair_id: Mapped[str] = mapped_column(String(36), ForeignKey("pairs.id"), index=True)
+    recipient_id: Mapped[str] = mapped_column(String(36))
+    volunteer_id: Mapped[str] = mapped_column(String(36))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text)
+    logged_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,34 @@
+"""Offset paging behind opaque tokens, as registration pages its lists (a
+candidate for the kernel: both services carry the same few lines)."""
+
+from __future__ import annotations
+
+import base64
+
+from services.common.errors import InvalidArgument
+
+MAX_PAGE = 500
+MAX_OFFSET = 10_000_000
+
+
+def page_bounds(page_size: int, token: str) -> tuple[int, int]:
+    size = 50 if page_size <= 0 else min(page_size, MAX_PAGE)
+    if not token:
+        return size, 0
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError:
+        offset = -1
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidArgument(
+            "page.page_token",
+            "page.token",
+            "the page token is not valid",
+            "分页令牌无效",
+        )
+    return size, offset
+
+
+def next_token(offset: int, size: int, total: int) -> str:
+    nxt = offset + size
+    return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""

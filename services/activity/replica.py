@@ -1,0 +1,124 @@
+"""The local replica of registration's volunteers and organisations, kept by
+the worker from registration's events (a service never reads another's
+tables). Each event is claimed in the transaction that applies it, so a
+redelivered event changes nothing.
+
+Events may arrive out of order (a `registered` after its `verified`): a
+volunteer's status only ever moves forward, pending → verified | rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.activity.models import PROCESSED, OrganisationReplica, VolunteerReplica
+from services.common import outbox
+from services.common.db import Database
+from services.common.tenancy import Scope
+
+RANK = {"pending": 0, "verified": 1, "rejected": 1}
+
+
+def newer_status(current: str | None, incoming: str) -> bool:
+    """Whether ``incoming`` may replace ``current`` (never back to pending).
+
+    Example:
+        >>> newer_status("verified", "pending"), newer_status("pending", "verified")
+        (False, True)
+    """
+    return current is None or RANK.get(incoming, 0) >= RANK.get(current, 0)
+
+
+def upsert_volunteer(
+    s: Session,
+    ident: str,
+    number: str,
+    home: str,
+    status: str,
+    birth: date | None,
+    fields: list[str],
+) -> None:
+    values = {
+        "volunteer_number": number,
+        "home_division_code": home,
+        "status": status,
+        "birth_date": birth,
+        "service_fields": list(fields),
+        "updated_at": outbox.now(),
+    }
+    # `registered` and `verified` arrive on separate queues and may be handled
+    # at once: insert-or-nothing, then lock the row, never read-then-insert.
+    if _insert_new(s, VolunteerReplica, ident, values):
+        return
+    row = s.execute(
+        select(VolunteerReplica).where(VolunteerReplica.id == ident).with_for_update()
+    ).scalar_one()
+    if not newer_status(row.status, status):
+        return
+    # A birth date from an event is exact; never replace it with nothing.
+    values["birth_date"] = birth or row.birth_date
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def upsert_organisation(
+    s: Session, ident: str, name: str, kind: str, code: str, parent: str | None
+) -> None:
+    values = {
+        "name": name,
+        "kind": kind,
+        "division_code": code,
+        "parent_id": parent or None,
+        "updated_at": outbox.now(),
+    }
+    if not _insert_new(s, OrganisationReplica, ident, values):
+        s.execute(
+            update(OrganisationReplica)
+            .where(OrganisationReplica.id == ident)
+            .values(**values)
+        )
+
+
+def _insert_new(s: Session, model: Any, ident: str, values: dict[str, Any]) -> bool:
+    """Insert the row unless its id exists (waiting for a concurrent insert
+    to commit); True if this call inserted it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(id=ident, **values).on_conflict_do_nothing()
+    return s.execute(stmt.returning(model.id)).scalar_one_or_none() is not None
+
+
+def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
+    """Apply one registration event to the replica; False if seen before."""
+    env = outbox.Envelope.from_body(body)
+    data = env.data
+    # The event's own division is the scope its effect is written under.
+    with db.session(Scope(env.division_code)) as s:
+        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
+            return False
+        if env.event_type.startswith("registration.volunteer."):
+            birth = data.get("birth_date") or ""
+            upsert_volunteer(
+                s,
+                str(data["volunteer_id"]),
+                str(data["volunteer_number"]),
+                str(data.get("home_division_code") or env.division_code),
+                str(data["status"]),
+                date.fromisoformat(birth) if birth else None,
+                list(data.get("service_fields") or []),
+            )
+        elif env.event_type == "registration.organisation.created":
+            upsert_organisation(
+                s,
+                str(data["organisation_id"]),
+                str(data["name"]),
+                str(data["kind"]),
+                env.division_code,
+                data.get("parent_id") or None,
+            )
+        return True

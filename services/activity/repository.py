@@ -1,0 +1,253 @@
+"""Scoped data access for activity. A :class:`Repository` is built from a
+session and a :class:`Scope`; every tenant query it issues filters by that
+scope's prefix, and row-level security repeats the filter in PostgreSQL.
+
+Emergency campaigns are the one exception the tree allows upward: a node may
+read (never write) the open emergency projects of its ancestors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, false, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from services.activity import models as m
+from services.common.errors import NotFound
+from services.common.tenancy import Level, Scope, ancestors
+
+
+def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
+    err = NotFound.entity(kind_en, kind_zh, key)
+    err.field, err.rule = field, f"{field}.exists"
+    return err
+
+
+@dataclass
+class ProjectView:
+    """A project with its sessions and their confirmed/waitlisted counts."""
+
+    project: m.Project
+    sessions: list[m.ProjectSession]
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class Repository:
+    def __init__(self, session: Session, scope: Scope):
+        self.s = session
+        self.scope = scope
+
+    # -- visibility -------------------------------------------------------------
+    def _inside(self, column: Any) -> Any:
+        return column.like(self.scope.like_pattern)
+
+    def _reachable(self, model: Any) -> Any:
+        """Inside the scope, or an emergency campaign of an ancestor."""
+        above = ancestors(self.scope.code, include_self=False)
+        upward = (
+            and_(model.emergency, model.division_code.in_(above)) if above else false()
+        )
+        return or_(self._inside(model.division_code), upward)
+
+    def _one(self, query: Any, field: str, kind: tuple[str, str], key: str) -> Any:
+        row = self.s.execute(query).scalar_one_or_none()
+        if row is None:
+            # Another tenant's row and no row at all get the same answer.
+            raise missing(field, kind[0], kind[1], key)
+        return row
+
+    # -- replicas -----------------------------------------------------------------
+    def organisation(self, ident: str, field: str) -> m.OrganisationReplica:
+        t = m.OrganisationReplica
+        q = select(t).where(t.id == ident, self._inside(t.division_code))
+        return self._one(q, field, ("organisation", "组织"), ident)
+
+    def volunteer(self, ident: str, field: str = "volunteer_id") -> m.VolunteerReplica:
+        t = m.VolunteerReplica
+        q = select(t).where(t.id == ident, self._inside(t.home_division_code))
+        return self._one(q, field, ("volunteer", "志愿者"), ident)
+
+    # -- projects and sessions --------------------------------------------------------
+    def project(
+        self, ident: str, reach_up: bool = False, lock: bool = False, field: str = "id"
+    ) -> m.Project:
+        t = m.Project
+        where = self._reachable(t) if reach_up else self._inside(t.division_code)
+        q = select(t).where(t.id == ident, where)
+        return self._one(
+            q.with_for_update() if lock else q, field, ("project", "项目"), ident
+        )
+
+    def session_of(
+        self, ident: str, reach_up: bool = False
+    ) -> tuple[m.ProjectSession, m.Project]:
+        t = m.ProjectSession
+        where = self._reachable(t) if reach_up else self._inside(t.division_code)
+        q = select(t).where(t.id == ident, where)
+        row = self._one(q, "session_id", ("session", "活动场次"), ident)
+        return row, self.project(row.project_id, reach_up)
+
+    def view(self, project: m.Project) -> ProjectView:
+        return self.views([project])[0]
+
+    def views(self, projects: list[m.Project]) -> list[ProjectView]:
+        """Projects with their sessions and counts, in two queries for a page."""
+        t = m.ProjectSession
+        q = select(t).where(t.project_id.in_([p.id for p in projects]))
+        sessions = list(self.s.execute(q.order_by(t.starts_at, t.id)).scalars())
+        counts = self.counts([x.id for x in sessions])
+        return [
+            ProjectView(p, [x for x in sessions if x.project_id == p.id], counts)
+            for p in projects
+        ]
+
+    def counts(self, session_ids: list[str]) -> dict[str, tuple[int, int]]:
+        if not session_ids:
+            return {}
+        t = m.SignUp
+        rows = self.s.execute(
+            select(t.session_id, t.status, func.count())
+            .where(
+                t.session_id.in_(session_ids), t.status.in_(("confirmed", "waitlisted"))
+            )
+            .group_by(t.session_id, t.status)
+        ).all()
+        out = {sid: (0, 0) for sid in session_ids}
+        for sid, status, n in rows:
+            c, w = out[sid]
+            out[sid] = (n, w) if status == "confirmed" else (c, n)
+        return out
+
+    # -- the queue of a session -------------------------------------------------------
+    def lock_session(self, session_id: str) -> None:
+        """Serialise sign-ups of one session (capacity is counted, not stored).
+        A transaction-scoped advisory lock, since a caller may lack the right
+        to lock the session row itself."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            key = uuid.UUID(session_id).int % (1 << 63)
+            self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def confirmed(self, session_id: str) -> int:
+        return self.counts([session_id])[session_id][0]
+
+    def waitlist(self, session_id: str) -> list[m.SignUp]:
+        t = m.SignUp
+        q = select(t).where(t.session_id == session_id, t.status == "waitlisted")
+        return list(self.s.execute(q.order_by(t.queue_number)).scalars())
+
+    def next_queue_number(self, session_id: str) -> int:
+        t = m.SignUp
+        q = select(func.coalesce(func.max(t.queue_number), 0)).where(
+            t.session_id == session_id
+        )
+        return int(self.s.execute(q).scalar_one()) + 1
+
+    def sign_up(self, ident: str, field: str = "sign_up_id") -> m.SignUp:
+        """Readable by the project's tenant and by the volunteer's."""
+        t = m.SignUp
+        either = or_(
+            self._inside(t.division_code), self._inside(t.volunteer_division_code)
+        )
+        q = select(t).where(t.id == ident, either)
+        return self._one(q, field, ("sign-up", "报名"), ident)
+
+    def active_sign_up(self, session_id: str, volunteer_id: str) -> m.SignUp | None:
+        t = m.SignUp
+        q = select(t).where(
+            t.session_id == session_id,
+            t.volunteer_id == volunteer_id,
+            t.status.in_(("pending", "confirmed", "waitlisted")),
+        )
+        return self.s.execute(q).scalar_one_or_none()
+
+    def attendance(self, session_id: str, volunteer_id: str) -> m.Attendance | None:
+        t = m.Attendance
+        q = select(t).where(t.session_id == session_id, t.volunteer_id == volunteer_id)
+        return self.s.execute(q.with_for_update()).scalar_one_or_none()
+
+    def open_attendances(self, project_id: str) -> int:
+        t = m.Attendance
+        q = select(func.count()).where(
+            t.project_id == project_id, t.checked_out_at.is_(None)
+        )
+        return int(self.s.execute(q).scalar_one())
+
+    # -- pairing -----------------------------------------------------------------------
+    def recipient(self, ident: str, field: str = "recipient_id") -> m.Recipient:
+        t = m.Recipient
+        q = select(t).where(t.id == ident, self._inside(t.division_code))
+        return self._one(q.with_for_update(), field, ("recipient", "帮扶对象"), ident)
+
+    def pair(self, ident: str, field: str = "pair_id") -> m.Pair:
+        t = m.Pair
+        q = select(t).where(t.id == ident, self._inside(t.division_code))
+        return self._one(q, field, ("pair", "结对"), ident)
+
+    def pair_count(self, recipient_id: str) -> int:
+        q = select(func.count()).where(m.Pair.recipient_id == recipient_id)
+        return int(self.s.execute(q).scalar_one())
+
+    # -- lists -------------------------------------------------------------------------
+    def list_page(
+        self, query: Any, order: Any, size: int, offset: int
+    ) -> tuple[list[Any], int]:
+        total = self.s.execute(
+            select(func.count()).select_from(query.subquery())
+        ).scalar_one()
+        rows = self.s.execute(
+            query.order_by(*order).limit(size).offset(offset)
+        ).scalars()
+        return list(rows), total
+
+    def under(self, model: Any, node: str, column: str = "division_code") -> Any:
+        """Rows of ``model`` at ``node`` or below (``node`` inside the scope)."""
+        narrowed = self.scope.narrow(node)
+        return select(model).where(getattr(model, column).like(narrowed.like_pattern))
+
+    def open_projects(self, node: str) -> Any:
+        t = m.Project
+        self.scope.require(node)
+        above = ancestors(node, include_self=False)
+        upward = and_(t.emergency, t.division_code.in_(above)) if above else false()
+        return select(t).where(
+            t.status == "recruiting", or_(t.division_code.like(f"{node}%"), upward)
+        )
+
+    def sign_ups_of(self, session_id: str) -> Any:
+        t = m.SignUp
+        either = or_(
+            self._inside(t.division_code), self._inside(t.volunteer_division_code)
+        )
+        return select(t).where(t.session_id == session_id, either)
+
+    def attendances_of(self, session_id: str) -> Any:
+        t = m.Attendance
+        either = or_(
+            self._inside(t.division_code), self._inside(t.volunteer_division_code)
+        )
+        return select(t).where(t.session_id == session_id, either)
+
+    # -- rollups -----------------------------------------------------------------------
+    def rollup_rows(
+        self, node: str, level: Level, start: str, end: str, by_month: bool
+    ) -> list[tuple[str, str, dict[str, float]]]:
+        """Summed metrics per division at ``level`` under ``node``."""
+        t = m.ROLLUP_TABLE
+        metrics = [c for c in t.columns if c.name not in ("division_code", "month")]
+        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
+        q = select(*cols, *[func.sum(c).label(c.name) for c in metrics]).where(
+            t.c.division_code.like(self.scope.narrow(node).like_pattern),
+            func.length(t.c.division_code) == level.width,
+        )
+        if start:
+            q = q.where(t.c.month >= start)
+        if end:
+            q = q.where(t.c.month <= end)
+        out = []
+        for row in self.s.execute(q.group_by(*cols).order_by(*cols)).mappings():
+            values = {c.name: float(row[c.name] or 0) for c in metrics}
+            out.append((row["division_code"], row.get("month", "") or "", values))
+        return out

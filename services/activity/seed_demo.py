@@ -1,0 +1,251 @@
+"""The activity demo itself: a simulated clock walks each project through its
+life (publish, sign up, check in and out with the rotating code, complete),
+so every row, rollup and event is what the api would have produced.
+
+There is no emergency campaign: registration's demo has no city- or
+province-level organisation to publish one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.activity.application import ActivityApp
+from services.activity.usecases.base import utc
+from services.common.auth import Principal
+from services.common.db import Database
+from services.common.pii import PiiCipher
+from services.common.rollup import CST
+
+MARKER = "秦岭北麓生态保护清洁行动"
+CHANGAN, YANTA = "610116", "610113"
+HOUSEHOLDS = [  # name, phone, address, needs; one-to-one first, then many-to-one
+    (
+        "王秀兰",
+        "13891230001",
+        "陕西省西安市长安区韦曲街道南街社区3号楼2单元",
+        "独居老人，需每周探访、代购生活用品",
+    ),
+    ("李建国", "13891230002", "陕西省西安市长安区郭杜街道周家庄村5组18号", "因病致困"),
+    ("张桂英", "", "陕西省西安市长安区滦镇街道抱龙峪村2组7号", "留守老人，需助洁助餐"),
+]
+
+
+def day(days_from_today: int, hour: float) -> datetime:
+    """A moment on a day relative to today, at a China-time hour, as UTC."""
+    today = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today + timedelta(days=days_from_today, hours=hour)).astimezone(UTC)
+
+
+class Clock:
+    """The use cases' clock, moved by the demo along its timeline."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class Demo:
+    def __init__(
+        self,
+        db: Database,
+        cipher: PiiCipher,
+        province: str,
+        orgs: list[Any],
+        vols: list[Any],
+    ):
+        self.clock = Clock()
+        self.app = ActivityApp(db, cipher, clock=self.clock)
+        self.orgs = orgs
+        verified = [v for v in vols if v.status == 2]  # VOLUNTEER_STATUS_VERIFIED
+        self.vols = sorted(verified, key=lambda v: v.volunteer_number)
+        self.admin = _who(
+            "activity-seed-admin", "sx-activity-admin", province, "province_admin"
+        )
+        self.kiosk = _who("activity-seed-kiosk", "station-kiosk", province, "volunteer")
+
+    def run(self) -> None:
+        changan = self._org(CHANGAN, "生态环保") or self._org(CHANGAN, "")
+        yanta = self._org(YANTA, "")
+        if changan is None or yanta is None or not self.vols:
+            print(
+                "  registration's demo organisations or volunteers are missing: skipped"
+            )
+            return
+        self._past(
+            changan, MARKER, "environment", "秦岭北麓环山路沿线", [-21, -14], 8, 6
+        )
+        self._past(
+            yanta,
+            "大雁塔北广场文明旅游引导",
+            "civilisation",
+            "大雁塔北广场",
+            [-7],
+            5,
+            4,
+            approval=True,
+        )
+        self._past(
+            yanta,
+            "爱为宝旧衣物捐赠日",
+            "recycling",
+            "小寨街道社区广场",
+            [-3],
+            10,
+            3,
+            kind="donation",
+        )
+        self._recruiting(self._org(CHANGAN, "养老") or changan)
+        self._awaiting_review(yanta)
+        self._pairing(self._org(CHANGAN, "总队") or changan)
+        print("  5 projects, sign-ups and attendances, 3 households paired")
+
+    def _org(self, county: str, hint: str) -> Any:
+        found = [o for o in self.orgs if o.division_code == county and hint in o.name]
+        return found[0] if found else None
+
+    def _raw(
+        self,
+        title: str,
+        field: str,
+        place: str,
+        sessions: list[tuple[datetime, datetime, int]],
+        **over: Any,
+    ) -> dict[str, Any]:
+        raw = {
+            "title": title,
+            "description": f"{title}：{place}",
+            "place": place,
+            "service_field": field,
+            "kind": "service",
+            "sessions": [(a.isoformat(), b.isoformat(), n) for a, b, n in sessions],
+            "recruit_starts_at": (sessions[0][0] - timedelta(days=10)).isoformat(),
+            "recruit_ends_at": sessions[-1][1].isoformat(),
+            "min_age": 16,
+            "required_skills": [],
+            "leader_approval": False,
+            "emergency": False,
+        }
+        raw.update(over)
+        return raw
+
+    def _published(self, org: Any, raw: dict[str, Any]) -> tuple[Principal, Any]:
+        leader = self._leader(org.division_code)
+        view = self.app.create_project(leader, org.id, raw)
+        self.app.submit_project(leader, view.project.id)
+        self.app.approve_project(self.admin, view.project.id)
+        return leader, self.app.publish_project(leader, view.project.id)
+
+    def _past(
+        self,
+        org: Any,
+        title: str,
+        field: str,
+        place: str,
+        days: list[int],
+        capacity: int,
+        people: int,
+        approval: bool = False,
+        kind: str = "service",
+    ) -> None:
+        sessions = [(day(d, 9), day(d, 12), capacity) for d in days]
+        raw = self._raw(
+            title, field, place, sessions, leader_approval=approval, kind=kind
+        )
+        self.clock.at = sessions[0][0] - timedelta(days=10)
+        leader, view = self._published(org, raw)
+        self.clock.at += timedelta(days=1)
+        team = [v.id for v in self.vols[:people]]
+        for s in view.sessions:
+            for vid in team:
+                row = self.app.sign_up(self.admin, s.id, vid)
+                if approval:
+                    self.app.decide(leader, row.id, True, "")
+        self.clock.at = sessions[0][0] - timedelta(minutes=30)
+        self.app.start_project(leader, view.project.id)
+        for s in view.sessions:
+            self._attend(leader, s, team)
+        self.clock.at = utc(view.sessions[-1].ends_at) + timedelta(hours=4)
+        self.app.complete_project(leader, view.project.id)
+
+    def _attend(self, leader: Principal, session: Any, vids: list[str]) -> None:
+        start, end = utc(session.starts_at), utc(session.ends_at)
+        self.clock.at = start - timedelta(minutes=10)
+        for vid in vids:
+            code, _, _ = self.app.checkin_code(leader, session.id)
+            self.app.check_in(self.kiosk, session.id, vid, code)
+        self.clock.at = end + timedelta(minutes=5)
+        for vid in vids[:-1]:
+            code, _, _ = self.app.checkin_code(leader, session.id)
+            self.app.check_out(self.kiosk, session.id, vid, code)
+        # The last one forgot: the leader closes it at the real end.
+        self.clock.at = end + timedelta(hours=3)
+        real_end = end - timedelta(minutes=20)
+        self.app.close_attendance(leader, session.id, vids[-1], real_end.isoformat())
+
+    def _recruiting(self, org: Any) -> None:
+        self.clock.at = datetime.now(UTC) - timedelta(days=2)
+        start = day(10, 9)
+        raw = self._raw(
+            "重阳节敬老院探访",
+            "elderly_care",
+            "长安区社会福利院",
+            [(start, start + timedelta(hours=2.5), 2)],
+        )
+        raw["recruit_starts_at"] = self.clock.at.isoformat()
+        _, view = self._published(org, raw)
+        self.clock.at += timedelta(hours=1)
+        for vol in self.vols[:4]:
+            self.app.sign_up(self.admin, view.sessions[0].id, vol.id)
+
+    def _awaiting_review(self, org: Any) -> None:
+        self.clock.at = datetime.now(UTC) - timedelta(hours=5)
+        start = day(20, 14)
+        raw = self._raw(
+            "社区应急救护知识培训",
+            "emergency",
+            "雁塔区小寨东路社区中心",
+            [(start, start + timedelta(hours=2), 30)],
+        )
+        leader = self._leader(org.division_code)
+        view = self.app.create_project(leader, org.id, raw)
+        self.app.submit_project(leader, view.project.id)
+
+    def _pairing(self, org: Any) -> None:
+        leader = self._leader(org.division_code)
+        streets = sorted(
+            {o.division_code for o in self.orgs if o.division_code[:6] == CHANGAN}
+            - {CHANGAN}
+        )
+        # One volunteer for the one-to-one household, two for each other one.
+        teams = [self.vols[:1], self.vols[1:3] or self.vols[:1], self.vols[3:5]]
+        for i, (name, phone, address, needs) in enumerate(HOUSEHOLDS):
+            self.clock.at = day(-40, 10)  # consent and pairing, then the visits
+            code = streets[i % len(streets)] if streets else org.division_code
+            mode = "one_to_one" if i == 0 else "many_to_one"
+            rec = self.app.create_recipient(
+                leader, code, name, phone, address, mode, needs, True
+            )
+            for vol in teams[i] or self.vols[-1:]:
+                self.clock.at = day(-40, 10)
+                pair = self.app.create_pair(self.admin, rec.id, vol.id, org.id)
+                for d in (-30, -9):
+                    self.clock.at = day(d, 12)
+                    note = f"入户探访{name[0]}家，了解近况，协助打扫卫生"
+                    self.app.log_visit(
+                        leader,
+                        pair.id,
+                        day(d, 10).isoformat(),
+                        day(d, 11.5).isoformat(),
+                        note,
+                    )
+
+    def _leader(self, code: str) -> Principal:
+        return _who(f"activity-seed-{code}", f"leader-{code}", code, "org_leader")
+
+
+def _who(subject: str, username: str, scope: str, role: str) -> Principal:
+    return Principal(subject, username, scope, frozenset({role}), 0)

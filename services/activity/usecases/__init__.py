@@ -1,0 +1,1 @@
+"""Activity's use cases, by area."""

@@ -1,0 +1,204 @@
+"""Use cases for projects: drafting, review and the rest of the lifecycle."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from services.activity import domain, validation
+from services.activity import models as m
+from services.activity.repository import ProjectView, Repository
+from services.activity.usecases.base import UseCases, utc
+from services.common.auth import Principal
+from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.common.rollup import month_of
+from services.common.tenancy import Scope
+
+Hook = Callable[[Session, m.Project], None]
+
+
+class ProjectCases(UseCases):
+    """Projects from draft to completion; each step checks the transition."""
+
+    def create_project(
+        self, p: Principal, organisation_id: str, raw: dict[str, Any]
+    ) -> ProjectView:
+        """A draft project of an organisation in the caller's scope, at the
+        organisation's division."""
+        p.require_any(*domain.MANAGERS)
+        if not organisation_id.strip():
+            raise InvalidArgument.required("organisation_id")
+        with self._tx(p.scope) as s:
+            repo = Repository(s, p.scope)
+            org = repo.organisation(organisation_id.strip(), "organisation_id")
+            spec = validation.project_spec(raw, org.division_code)
+            now = self.clock()
+            project = m.Project(
+                id=str(uuid.uuid4()),
+                organisation_id=org.id,
+                organisation_name=org.name,
+                division_code=org.division_code,
+                status="draft",
+                publisher_subject=p.subject,
+                publisher_name=p.username,
+                comment="",
+                created_at=now,
+            )
+            self._apply(s, project, spec)
+            return repo.view(project)
+
+    def update_project(
+        self, p: Principal, ident: str, raw: dict[str, Any]
+    ) -> ProjectView:
+        """Replace the editable fields (sessions included) of a draft or a
+        returned project."""
+        p.require_any(*domain.MANAGERS)
+        with self._tx(p.scope) as s:
+            repo = Repository(s, p.scope)
+            project = repo.project(ident, lock=True)
+            domain.check_editable(project.status)
+            self._apply(s, project, validation.project_spec(raw, project.division_code))
+            return repo.view(project)
+
+    def _apply(
+        self, s: Session, project: m.Project, spec: validation.ProjectSpec
+    ) -> None:
+        for name in (
+            "title", "description", "place", "service_field", "kind",
+            "recruit_starts_at", "recruit_ends_at", "min_age", "required_skills",
+            "leader_approval", "emergency",
+        ):  # fmt: skip
+            setattr(project, name, getattr(spec, name))
+        project.updated_at = self.clock()
+        s.add(project)
+        s.flush()
+        # Nobody can sign up before recruiting, so sessions are replaced whole.
+        s.execute(
+            delete(m.ProjectSession).where(m.ProjectSession.project_id == project.id)
+        )
+        for item in spec.sessions:
+            s.add(
+                m.ProjectSession(
+                    id=str(uuid.uuid4()),
+                    project_id=project.id,
+                    division_code=project.division_code,
+                    emergency=project.emergency,
+                    starts_at=item.starts_at,
+                    ends_at=item.ends_at,
+                    capacity=item.capacity,
+                    secret=os.urandom(32),
+                )
+            )
+        s.flush()
+
+    # -- the lifecycle --------------------------------------------------------------
+    def submit_project(self, p: Principal, ident: str) -> ProjectView:
+        return self._move(p, ident, "submitted", domain.MANAGERS)
+
+    def approve_project(self, p: Principal, ident: str) -> ProjectView:
+        return self._move(p, ident, "approved", domain.REVIEWERS, self._review(p, ""))
+
+    def return_project(self, p: Principal, ident: str, reason: str) -> ProjectView:
+        reason = validation.text(reason, "reason", 500)
+        return self._move(
+            p, ident, "returned", domain.REVIEWERS, self._review(p, reason)
+        )
+
+    def publish_project(self, p: Principal, ident: str) -> ProjectView:
+        return self._move(p, ident, "recruiting", domain.MANAGERS, self._published)
+
+    def start_project(self, p: Principal, ident: str) -> ProjectView:
+        return self._move(p, ident, "in_progress", domain.MANAGERS)
+
+    def complete_project(self, p: Principal, ident: str) -> ProjectView:
+        return self._move(p, ident, "completed", domain.MANAGERS, self._completed)
+
+    def cancel_project(self, p: Principal, ident: str, reason: str) -> ProjectView:
+        reason = validation.text(reason, "reason", 500, required=False)
+
+        def cancelled(s: Session, project: m.Project) -> None:
+            project.comment, project.closed_at = reason, self.clock()
+            self._closed(s, project, "cancelled")
+
+        return self._move(p, ident, "cancelled", domain.MANAGERS, cancelled)
+
+    def _move(
+        self,
+        p: Principal,
+        ident: str,
+        target: str,
+        roles: tuple[str, ...],
+        hook: Hook | None = None,
+    ) -> ProjectView:
+        p.require_any(*roles)
+        with self._tx(p.scope) as s:
+            repo = Repository(s, p.scope)
+            project = repo.project(ident, lock=True)
+            domain.check_transition(project.status, target)
+            if hook:
+                hook(s, project)
+            project.status, project.updated_at = target, self.clock()
+            s.flush()
+            return repo.view(project)
+
+    def _review(self, p: Principal, comment: str) -> Hook:
+        def review(s: Session, project: m.Project) -> None:
+            # The token's subject, not the display name: names are not unique.
+            if p.subject == project.publisher_subject:
+                raise PermissionDenied(
+                    "you cannot review a project you published",
+                    "不能审核本人发布的项目",
+                    rule="review.own_project",
+                )
+            project.reviewer_name, project.comment = p.username, comment
+
+        return review
+
+    def _published(self, s: Session, project: m.Project) -> None:
+        now = self.clock()
+        project.published_at = now
+        code = project.division_code
+        m.ROLLUP.bump(s, code, month_of(now), projects_published=1)
+        sessions = Repository(s, Scope(code)).view(project).sessions
+        # Sessions count in the month they take place, not the publishing one.
+        for month, n in Counter(month_of(utc(x.starts_at)) for x in sessions).items():
+            m.ROLLUP.bump(s, code, month, sessions=n)
+        self._event(
+            s,
+            "activity.project.published",
+            code,
+            {
+                "project_id": project.id,
+                "organisation_id": project.organisation_id,
+                "organisation_name": project.organisation_name,
+                "division_code": code,
+                "service_field": project.service_field,
+                "title": project.title,
+                "emergency": bool(project.emergency),
+            },
+        )
+
+    def _completed(self, s: Session, project: m.Project) -> None:
+        if Repository(s, Scope(project.division_code)).open_attendances(project.id):
+            raise FailedPrecondition(
+                "volunteers are still checked in: check them out or close attendance",
+                "仍有志愿者未签退，请先签退或补签退",
+                rule="project.open_attendance",
+            )
+        project.closed_at = self.clock()
+        self._closed(s, project, "completed")
+
+    def _closed(self, s: Session, project: m.Project, verb: str) -> None:
+        code = project.division_code
+        self._event(
+            s,
+            f"activity.project.{verb}",
+            code,
+            {"project_id": project.id, "division_code": code},
+        )

@@ -1,0 +1,60 @@
+"""Activity's worker role (nameko): the outbox relay on a timer, and the
+replica of registration's volunteers and organisations that eligibility and
+publishing check against.
+
+Run with ``zhiyuan run activity worker``; never imported by the api role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.timer import timer
+
+from services.activity import replica
+from services.common.worker import (
+    DatabaseDependency,
+    Heartbeat,
+    RelayDependency,
+    Tracing,
+    event_handler,
+)
+
+
+class ActivityWorker:
+    name = "activity"
+
+    db = DatabaseDependency("activity")
+    relay = RelayDependency("activity")
+    heartbeat = Heartbeat("activity")
+    tracing = Tracing()
+
+    @timer(interval=0.5)
+    def relay_outbox(self) -> None:
+        """Publish pending outbox rows (publisher confirms)."""
+        while self.relay.relay_once():
+            pass
+
+    @timer(interval=3600)
+    def purge_outbox(self) -> None:
+        """Published events are kept a week for inspection, then deleted."""
+        self.relay.purge()
+
+    @event_handler("registration", "volunteer.registered")
+    def on_volunteer_registered(self, body: dict[str, Any]) -> None:
+        replica.apply(self.db, "activity.replica.volunteer", body)
+
+    @event_handler("registration", "volunteer.verified")
+    def on_volunteer_verified(self, body: dict[str, Any]) -> None:
+        replica.apply(self.db, "activity.replica.volunteer", body)
+
+    @event_handler("registration", "volunteer.rejected")
+    def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
+        replica.apply(self.db, "activity.replica.volunteer", body)
+
+    @event_handler("registration", "organisation.created")
+    def on_organisation_created(self, body: dict[str, Any]) -> None:
+        replica.apply(self.db, "activity.replica.organisation", body)
+
+
+WORKER = ActivityWorker

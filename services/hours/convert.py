@@ -1,0 +1,160 @@
+"""Rows → protobuf messages. Personal data leaves only in masked form (a
+certificate's full name lives only inside its PDF)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from zhiyuan.common.v1 import common_pb2 as common
+from zhiyuan.hours.v1 import hours_pb2 as pb
+
+from services.common.errors import InvalidArgument
+from services.common.tenancy import Level, level_of
+from services.hours import domain
+from services.hours import models as m
+from services.hours.queries import Page, RollupResult
+
+T = TypeVar("T")
+LEVELS = {
+    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
+    common.DIVISION_LEVEL_CITY: Level.CITY,
+    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
+    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
+    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
+}
+PB_LEVEL = {v: k for k, v in LEVELS.items()}
+STATUSES = {
+    pb.RECORD_STATUS_PENDING: "pending",
+    pb.RECORD_STATUS_APPROVED: "approved",
+    pb.RECORD_STATUS_REJECTED: "rejected",
+    pb.RECORD_STATUS_REVERSED: "reversed",
+}
+PB_STATUS = {v: k for k, v in STATUSES.items()}
+SOURCES = {
+    "attendance": pb.RECORD_SOURCE_ATTENDANCE,
+    "visit": pb.RECORD_SOURCE_VISIT,
+    "honour": pb.RECORD_SOURCE_HONOUR,
+}
+KINDS = {"amend": pb.CORRECTION_KIND_AMEND, "reversal": pb.CORRECTION_KIND_REVERSAL}
+CERT_STATUS = {
+    "valid": pb.CERTIFICATE_STATUS_VALID,
+    "revoked": pb.CERTIFICATE_STATUS_REVOKED,
+}
+
+
+def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
+    """The meaning of an enum field; None when unset, an error when unknown."""
+    if value == 0:
+        return None
+    if value not in known:
+        raise InvalidArgument(
+            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
+        )
+    return known[value]
+
+
+def ts(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    # SQLite (embedded mode) hands back naive datetimes; they were stored as UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def h(value: Decimal | float | int) -> float:
+    return float(value)
+
+
+def record(r: m.HourRecord, effective: Decimal) -> pb.HourRecord:
+    return pb.HourRecord(
+        id=r.id, source=SOURCES[r.source], source_id=r.source_id,
+        volunteer_id=r.volunteer_id, volunteer_number=r.volunteer_number,
+        division_code=r.division_code, organisation_id=r.organisation_id,
+        organisation_name=r.organisation_name, service_field=r.service_field,
+        activity_kind=r.activity_kind, content=r.content,
+        started_at=ts(r.started_at), ended_at=ts(r.ended_at),
+        duration_seconds=r.duration_seconds, rounding=r.rounding,
+        rounded_hours=h(r.rounded_hours), hours=h(r.hours),
+        capped_hours=h(r.capped_hours), note=r.note, status=PB_STATUS[r.status],
+        status_reason=r.status_reason, recorded_by=r.recorded_by,
+        recorded_at=ts(r.recorded_at), reviewed_by=r.reviewed_by or "",
+        reviewed_at=ts(r.reviewed_at), effective_hours=h(effective),
+    )  # fmt: skip
+
+
+def correction(c: m.Correction) -> pb.Correction:
+    return pb.Correction(
+        id=c.id, record_id=c.record_id, kind=KINDS[c.kind],
+        previous_hours=h(c.previous_hours), new_hours=h(c.new_hours),
+        delta_hours=h(c.delta_hours), reason=c.reason, actor=c.actor,
+        created_at=ts(c.created_at),
+    )  # fmt: skip
+
+
+def certificate(c: m.Certificate) -> pb.Certificate:
+    return pb.Certificate(
+        number=c.number, volunteer_id=c.volunteer_id,
+        volunteer_number=c.volunteer_number, name_masked=c.name_masked,
+        id_type=c.id_type, id_number_masked=c.id_number_masked, hours=h(c.hours),
+        service_content=c.service_content, issuer_name=c.issuer_name,
+        person_in_charge=c.person_in_charge, handler=c.handler, contact=c.contact,
+        division_code=c.division_code,
+        period=common.Period(start_month=c.period_start, end_month=c.period_end),
+        issued_on=c.issued_on.isoformat(), issued_by=c.issued_by,
+        status=CERT_STATUS[c.status], revoked_reason=c.revoked_reason,
+    )  # fmt: skip
+
+
+def verification(found: Mapping[str, Any]) -> pb.VerifyCertificateResponse:
+    return pb.VerifyCertificateResponse(
+        number=found["number"],
+        name_masked=found["name_masked"],
+        hours=h(found["hours"]),
+        issuer_name=found["issuer_name"],
+        issued_on=found["issued_on"].isoformat(),
+        status=CERT_STATUS[found["status"]],
+    )
+
+
+def policy(code: str, p: domain.Policy) -> pb.GetHourPolicyResponse:
+    return pb.GetHourPolicyResponse(
+        division_code=code,
+        rounding=p.rounding,
+        daily_cap_hours=h(p.daily_cap),
+        excluded_kinds=sorted(p.excluded_kinds),
+        deposit_ratio=h(p.deposit_ratio),
+        sources=p.sources,
+    )
+
+
+def transaction(
+    t: m.BankTransaction, legs: list[tuple[str, Decimal]]
+) -> pb.TimeBankTransaction:
+    return pb.TimeBankTransaction(
+        id=t.id, kind=t.kind, division_code=t.division_code,
+        description=t.description, record_id=t.record_id, actor=t.actor,
+        created_at=ts(t.created_at),
+        entries=[pb.TimeBankEntry(account=a, amount_hours=h(x)) for a, x in legs],
+    )  # fmt: skip
+
+
+def page(p: Page) -> common.PageInfo:
+    return common.PageInfo(next_page_token=p.next_token, total_size=p.total)
+
+
+def _ref(code: str) -> common.DivisionRef:
+    # Hours does not own the division tree: names come from registration.
+    return common.DivisionRef(code=code, level=PB_LEVEL[level_of(code)])
+
+
+def rollup(r: RollupResult) -> common.Rollup:
+    return common.Rollup(
+        rows=[
+            common.RollupRow(division=_ref(code), month=month, metrics=metrics)
+            for code, month, metrics in r.rows
+        ],
+        total=common.RollupRow(division=_ref(r.node), metrics=r.total),
+        metric_names=r.metric_names,
+    )

@@ -1,0 +1,216 @@
+"""Hours' tables. Tenant tables carry a division code that row-level security
+(see the migration) and every repository query filter on. Amounts are
+NUMERIC hours with two places; nothing here is ever edited to change an
+amount: corrections and ledger entries are rows of their own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.outbox import outbox_table, processed_table
+from services.common.rollup import Rollup
+
+# The service fields that have rollup columns, as of migration 0001. Pinned
+# here (not read from the kernel's list) because the columns and the rollup
+# function's signature are schema: a new field needs a migration, and a unit
+# test says so when the kernel's list grows.
+ROLLUP_FIELDS: tuple[str, ...] = (
+    "elderly_care",
+    "minors",
+    "medical",
+    "mental_health",
+    "emergency",
+    "legal_aid",
+    "poverty_relief",
+    "environment",
+    "civilisation",
+    "culture_education",
+    "large_events",
+    "recycling",
+)
+BASE_METRICS = ("hours", "records", "volunteers")
+# Service field as part of the key by metric name: "hours_elderly_care" etc.
+# One row per (division, month) keeps the kernel's Rollup as it is.
+ROLLUP = Rollup(
+    "hours_rollup",
+    [*BASE_METRICS, *(f"{m}_{f}" for f in ROLLUP_FIELDS for m in BASE_METRICS)],
+)
+HOURS = Numeric(10, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+OUTBOX = outbox_table(Base.metadata)
+PROCESSED = processed_table(Base.metadata)
+ROLLUP_TABLE = ROLLUP.table(Base.metadata)
+
+
+class HourRecord(Base):
+    __tablename__ = "hour_records"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_hour_records_volunteer_start", "volunteer_id", "started_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(12))  # attendance|visit|honour
+    source_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    volunteer_id: Mapped[str] = mapped_column(String(36))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(36))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    service_field: Mapped[str] = mapped_column(String(40))
+    activity_kind: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    service_day: Mapped[date] = mapped_column(Date)
+    month: Mapped[str] = mapped_column(String(7))
+    rounding: Mapped[str] = mapped_column(String(12))
+    rounded_hours: Mapped[Decimal] = mapped_column(HOURS)
+    hours: Mapped[Decimal] = mapped_column(HOURS)
+    capped_hours: Mapped[Decimal] = mapped_column(HOURS)
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    status_reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Correction(Base):
+    """An amendment or reversal of an approved record (append-only)."""
+
+    __tablename__ = "hour_corrections"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("hour_records.id"), index=True
+    )
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # amend|reversal
+    previous_hours: Mapped[Decimal] = mapped_column(HOURS)
+    new_hours: Mapped[Decimal] = mapped_column(HOURS)
+    delta_hours: Mapped[Decimal] = mapped_column(HOURS)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyNode(Base):
+    """Replica of one node's complete setting overrides (from registration)."""
+
+    __tablename__ = "policy_overrides"
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    overrides: Mapped[dict[str, str]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Presence(Base):
+    """Approved records per (ancestor division, month, field, volunteer): the
+    basis of the distinct-volunteer counters. Written only through the
+    ``hours_presence_add`` function; never leaves the service."""
+
+    __tablename__ = "hours_presence"
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    service_field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    records: Mapped[int] = mapped_column(Integer)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    name_masked: Mapped[str] = mapped_column(String(50))
+    id_type: Mapped[str] = mapped_column(String(20))
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    hours: Mapped[Decimal] = mapped_column(HOURS)
+    service_content: Mapped[str] = mapped_column(Text)
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    person_in_charge: Mapped[str] = mapped_column(String(50))
+    handler: Mapped[str] = mapped_column(String(50))
+    contact: Mapped[str] = mapped_column(String(100))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(36))
+    period_start: Mapped[str] = mapped_column(String(7))
+    period_end: Mapped[str] = mapped_column(String(7))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))  # valid|revoked
+    revoked_reason: Mapped[str] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CertificateCounter(Base):
+    """Serial numbers per province and year (no tenant data)."""
+
+    __tablename__ = "certificate_counters"
+    province: Mapped[str] = mapped_column(String(2), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class BankAccount(Base):
+    __tablename__ = "timebank_accounts"
+    __table_args__ = (UniqueConstraint("division_code", "kind", "volunteer_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # bank|volunteer
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)  # '' = bank
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BankTransaction(Base):
+    __tablename__ = "timebank_transactions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # deposit|adjustment|withdrawal
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)  # '' if none
+    ratio: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    description: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    # "<subject>/<client key>" for withdrawals, "<event>/<event id>" for the
+    # worker's postings: the same request or event posts once.
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BankEntry(Base):
+    __tablename__ = "timebank_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("timebank_transactions.id"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("timebank_accounts.id"), index=True
+    )
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))

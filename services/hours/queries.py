@@ -1,0 +1,202 @@
+"""Hours' read side: records, totals, policy, statistics and the time-bank
+statements, each confined to the caller's scope."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from services.common.auth import Principal
+from services.common.db import Database
+from services.common.errors import InvalidArgument
+from services.common.tenancy import Level, child_level, validate_code
+from services.hours import cross_tenant, domain
+from services.hours import validation as v
+from services.hours.bank_repository import BankRepository as Repository
+from services.hours.models import ROLLUP, BankTransaction, Correction, HourRecord
+from services.hours.repository import missing
+
+MAX_PAGE, MAX_OFFSET = 500, 10_000_000
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_token: str
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Totals:
+    volunteer_id: str
+    volunteer_number: str
+    division_code: str
+    counts: dict[str, int]
+    hours: dict[str, Decimal]  # approved | pending
+    by_field: dict[str, Decimal]
+    platform_total: Decimal
+
+
+@dataclass
+class RollupResult:
+    rows: list[tuple[str, str, dict[str, float]]]  # code, month, metrics
+    total: dict[str, float]
+    node: str
+    metric_names: list[str]
+
+
+def page_bounds(page_size: int, token: str) -> tuple[int, int]:
+    size = 50 if page_size <= 0 else min(page_size, MAX_PAGE)
+    if not token:
+        return size, 0
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError:
+        offset = -1
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidArgument(
+            "page.page_token",
+            "page.token",
+            "the page token is not valid",
+            "分页令牌无效",
+        )
+    return size, offset
+
+
+def next_token(offset: int, size: int, total: int) -> str:
+    nxt = offset + size
+    return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""
+
+
+class HoursQueries:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _node(self, p: Principal, code: str) -> str:
+        p.require_any(*domain.READERS)
+        return p.scope.require(code or p.scope.code, "division_code")
+
+    def records(
+        self,
+        p: Principal,
+        code: str,
+        volunteer_id: str,
+        status: str | None,
+        size: int,
+        token: str,
+    ) -> Page:
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id", required=False)
+        size, offset = page_bounds(size, token)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            q = repo.records_query(node, volunteer_id, status)
+            order = (HourRecord.started_at.desc(), HourRecord.id)
+            items, total = repo.page(q, order, size, offset)
+            return Page(
+                repo.with_effective(items), next_token(offset, size, total), total
+            )
+
+    def record(
+        self, p: Principal, ident: str
+    ) -> tuple[HourRecord, list[Correction], Decimal]:
+        p.require_any(*domain.READERS)
+        ident = v.ident(ident, "id")
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            rec = repo.record(ident)
+            fixes = repo.corrections([rec.id])[rec.id]
+            return rec, fixes, repo.with_effective([rec])[0][1]
+
+    def totals(self, p: Principal, volunteer_id: str, code: str) -> Totals:
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            records = list(
+                s.execute(repo.records_query(node, volunteer_id, None)).scalars()
+            )
+            if not records:
+                # No hours here looks exactly like no such volunteer.
+                raise missing("volunteer_id", "volunteer", "志愿者", volunteer_id)
+            counts: dict[str, int] = defaultdict(int)
+            amounts: dict[str, Decimal] = defaultdict(Decimal)
+            by_field: dict[str, Decimal] = defaultdict(Decimal)
+            for rec, h in repo.with_effective(records):
+                counts[rec.status] += 1
+                amounts[rec.status] += h
+                if rec.status == "approved":
+                    by_field[rec.service_field] += h
+            everywhere = cross_tenant.platform_total(s, volunteer_id)
+            return Totals(
+                volunteer_id, records[0].volunteer_number, node, dict(counts),
+                dict(amounts), dict(by_field), everywhere,
+            )  # fmt: skip
+
+    def policy(self, p: Principal, code: str) -> tuple[str, domain.Policy]:
+        node = self._node(p, code)
+        with self.db.session(p.scope) as s:
+            return node, Repository(s, p.scope).policy(node)
+
+    def summarize(
+        self,
+        p: Principal,
+        code: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> RollupResult:
+        """Rows for the children (or a deeper level) of a node, and its total."""
+        p.require_any(*domain.READERS)
+        node = p.scope.require(
+            validate_code(code or p.scope.code, "query.division_code"),
+            "query.division_code",
+        )
+        own = Level(len(node))
+        level = group_by or child_level(own)
+        if level is None or level.width <= own.width:
+            raise InvalidArgument(
+                "query.group_by",
+                "group_by.below_node",
+                "group_by must be a level below the division's own",
+                "分组层级须低于所查询区划的层级",
+            )
+        start, end = v.period(start, end, "query.period")
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            rows = repo.rollup_rows(node, level, start, end, by_month)
+            totals = repo.rollup_rows(node, own, start, end, False)
+        total = totals[0][2] if totals else {m: 0.0 for m in ROLLUP.metrics}
+        return RollupResult(rows, total, node, list(ROLLUP.metrics))
+
+    def balances(self, p: Principal, volunteer_id: str, code: str):  # type: ignore[no-untyped-def]
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        with self.db.session(p.scope) as s:
+            found = Repository(s, p.scope).accounts(volunteer_id, node)
+        if not found:
+            raise missing(
+                "volunteer_id", "time-bank account", "时间银行账户", volunteer_id
+            )
+        return found
+
+    def transactions(
+        self, p: Principal, volunteer_id: str, code: str, size: int, token: str
+    ) -> Page:
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        size, offset = page_bounds(size, token)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            q = repo.transactions_query(volunteer_id, node)
+            order = (BankTransaction.created_at.desc(), BankTransaction.id)
+            items, total = repo.page(q, order, size, offset)
+            legs = repo.entries([t.id for t in items])
+            return Page(
+                items, next_token(offset, size, total), total, {"entries": legs}
+            )

@@ -1,0 +1,1 @@
+"""Hours' use cases by area; ``services.hours.application`` joins them."""

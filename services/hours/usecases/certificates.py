@@ -1,0 +1,189 @@
+"""Certificates (志愿服务记录证明): issued free, on request, by whoever recorded
+the hours (谁记录谁证明), numbered, stored with their PDF, verifiable by
+number by anyone, revocable by the issuer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal
+from services.common.errors import FailedPrecondition, NotFound
+from services.common.pii import mask_name
+from services.common.rollup import CST
+from services.common.service_fields import SERVICE_FIELDS
+from services.hours import cross_tenant, domain, pdf
+from services.hours import validation as v
+from services.hours.models import Certificate, CertificateCounter, HourRecord
+from services.hours.repository import Repository
+from services.hours.usecases.base import UseCases, number
+
+
+class CertificateCases(UseCases):
+    def issue(
+        self,
+        p: Principal,
+        volunteer_id: str,
+        period: tuple[str, str],
+        code: str,
+        org_id: str,
+        issuer: str,
+        person: str,
+        handler: str,
+        contact: str,
+    ) -> Certificate:
+        p.require_any(*domain.WRITERS)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        start, end = v.period(*period)
+        code = p.scope.require(code or p.scope.code, "division_code")
+        org_id = v.ident(org_id, "organisation_id", required=False)
+        issuer = v.text(issuer, "issuer_name", 200, required=not org_id)
+        person = v.text(person, "person_in_charge", 50)
+        handler = v.text(handler or p.username, "handler", 50)
+        contact = v.text(contact, "contact", 100)
+        query = (volunteer_id, code, org_id, start, end)
+        # Refuse before the real name is revealed (and the reveal logged).
+        with self._tx(p) as s:
+            self._certified(Repository(s, p.scope), *query)
+        who = self._registration().identity(volunteer_id, "certificate")
+        now = self.clock()
+        today = now.astimezone(CST).date()
+        with self._tx(p) as s:
+            rows = self._certified(Repository(s, p.scope), *query)
+            total = sum((h for _, h in rows), Decimal(0))
+            serial = _next_serial(s, code[:2], today.year)
+            cert = Certificate(
+                number=domain.certificate_number(code[:2], today.year, serial),
+                volunteer_id=volunteer_id, volunteer_number=who.volunteer_number,
+                name_masked=mask_name(who.name), id_type=who.id_type,
+                id_number_masked=who.id_number_masked, hours=total,
+                service_content=_content(rows), division_code=code,
+                issuer_name=issuer or rows[0][0].organisation_name,
+                person_in_charge=person, handler=handler, contact=contact,
+                organisation_id=org_id, period_start=start, period_end=end,
+                issued_on=today, issued_by=p.username, issued_at=now,
+                status="valid", revoked_reason="", pdf=b"",
+            )  # fmt: skip
+            cert.pdf = pdf.render(_text(cert, who.name, rows))
+            s.add(cert)
+            self._event(
+                s,
+                "hours.certificate.issued",
+                code,
+                {
+                    "certificate_number": cert.number,
+                    "volunteer_id": volunteer_id,
+                    "division_code": code,
+                    "hours": number(total),
+                },
+            )
+            return cert
+
+    def _certified(
+        self,
+        repo: Repository,
+        volunteer_id: str,
+        code: str,
+        org_id: str,
+        start: str,
+        end: str,
+    ) -> list[tuple[HourRecord, Decimal]]:
+        q = repo.records_query(code, volunteer_id, "approved")
+        if org_id:
+            q = q.where(HourRecord.organisation_id == org_id)
+        if start:
+            q = q.where(HourRecord.month >= start)
+        if end:
+            q = q.where(HourRecord.month <= end)
+        records = list(repo.s.execute(q.order_by(HourRecord.started_at)).scalars())
+        rows = [(r, h) for r, h in repo.with_effective(records) if h > 0]
+        if not rows:
+            raise FailedPrecondition(
+                "there are no approved hours to certify for this volunteer here",
+                "该志愿者在此范围内没有可出具证明的已审核时长",
+                field="volunteer_id",
+                rule="certificate.no_hours",
+            )
+        return rows
+
+    def certificate(self, p: Principal, number_: str) -> Certificate:
+        p.require_any(*domain.READERS)
+        number_ = v.certificate_number(number_)
+        with self._tx(p) as s:
+            return Repository(s, p.scope).certificate(number_)
+
+    def revoke(self, p: Principal, number_: str, reason: str) -> Certificate:
+        p.require_any(*domain.WRITERS)
+        number_ = v.certificate_number(number_)
+        reason = v.text(reason, "reason", 500)
+        with self._tx(p) as s:
+            cert = Repository(s, p.scope).certificate(number_, lock=True)
+            if cert.status != "valid":
+                raise FailedPrecondition.transition(
+                    "certificate", "证明", cert.status, "revoked"
+                )
+            cert.status, cert.revoked_reason = "revoked", reason
+            cert.revoked_by, cert.revoked_at = p.username, self.clock()
+            return cert
+
+    def verify(self, number_: str) -> Mapping[str, Any]:
+        """Anyone (no token): only what the certificate shows publicly."""
+        number_ = v.certificate_number(number_)
+        with self.db.session(None) as s:
+            found = cross_tenant.verify_certificate(s, number_)
+        if found is None:
+            err = NotFound.entity("certificate", "证明", number_)
+            err.field, err.rule = "number", "number.exists"
+            raise err
+        return found
+
+
+def _next_serial(s: Session, province: str, year: int) -> int:
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(CertificateCounter)
+        .values(province=province, year=year, value=1)
+        .on_conflict_do_update(
+            index_elements=["province", "year"],
+            set_={"value": CertificateCounter.value + 1},
+        )
+        .returning(CertificateCounter.value)
+    )
+    return int(s.execute(stmt).scalar_one())
+
+
+def _content(rows: list[tuple[HourRecord, Decimal]], limit: int = 6) -> str:
+    """The service, by field and activity, largest first."""
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r, h in rows:
+        sums[(SERVICE_FIELDS.get(r.service_field, r.service_field), r.content)] += h
+    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = [f"{field}·{content}（{h}小时）" for (field, content), h in ranked[:limit]]
+    if len(ranked) > limit:
+        parts.append(f"等{len(ranked)}项")
+    return "；".join(parts)
+
+
+def _text(
+    c: Certificate, name: str, rows: list[tuple[HourRecord, Decimal]]
+) -> pdf.CertificateText:
+    first, last = rows[0][0].started_at, rows[-1][0].started_at
+    return pdf.CertificateText(
+        number=c.number, name=name, id_type=c.id_type,
+        id_number_masked=c.id_number_masked, volunteer_number=c.volunteer_number,
+        hours=str(c.hours), period=f"{_day(first)} 至 {_day(last)}",
+        service_content=c.service_content, issuer_name=c.issuer_name,
+        person_in_charge=c.person_in_charge, handler=c.handler,
+        contact=c.contact, issued_on=c.issued_on.isoformat(),
+    )  # fmt: skip
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(CST).strftime("%Y年%m月%d日")

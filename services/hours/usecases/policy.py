@@ -1,0 +1,42 @@
+"""The replica of registration's setting overrides that hours' policy is
+computed from (``services.common.settings.effective_settings``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.common import outbox
+from services.common.tenancy import Scope
+from services.hours.models import PROCESSED, PolicyNode
+from services.hours.usecases.base import UseCases
+
+
+class PolicyCases(UseCases):
+    def replicate(
+        self,
+        consumer: str,
+        event_id: str,
+        code: str,
+        overrides: dict[str, str],
+        changed_at: datetime,
+    ) -> bool:
+        """Replace the node's overrides (the event carries all of them);
+        False when the event was applied already or is older than the
+        replica (two changes can be handled out of order)."""
+        with self.db.session(Scope(code)) as s:
+            if not outbox.claim(s, PROCESSED, consumer, event_id):
+                return False
+            row = s.get(PolicyNode, code)
+            if row is None:
+                s.add(
+                    PolicyNode(
+                        division_code=code, overrides=overrides, changed_at=changed_at
+                    )
+                )
+                return True
+            held = row.changed_at
+            # SQLite (embedded mode) hands back naive datetimes, stored as UTC.
+            if (held if held.tzinfo else held.replace(tzinfo=UTC)) > changed_at:
+                return False
+            row.overrides, row.changed_at = overrides, changed_at
+            return True

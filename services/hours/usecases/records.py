@@ -1,0 +1,187 @@
+"""Creating hour records: from activity's events (the worker) and by hand
+("honour hours", the api). Both go through :meth:`RecordCases._place`, so
+the policy, overlap and daily cap are applied the same way."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from services.common import outbox
+from services.common.auth import Principal
+from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.rollup import month_of
+from services.common.tenancy import Scope
+from services.hours import cross_tenant, domain
+from services.hours import validation as v
+from services.hours.models import PROCESSED, HourRecord
+from services.hours.repository import Repository
+from services.hours.usecases.base import UseCases
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a record is made of before the policy is applied."""
+
+    source: str  # attendance | visit | honour
+    source_id: str
+    volunteer_id: str
+    volunteer_number: str
+    division_code: str
+    organisation_id: str
+    organisation_name: str
+    service_field: str
+    activity_kind: str
+    content: str
+    started_at: datetime  # as reported (check-in, visit start, session start)
+    ended_at: datetime
+    interval: domain.Interval | None  # the service time that counts
+    recorded_by: str
+    event_id: str | None = None
+    given_hours: Decimal | None = None  # honour hours: set by hand, not rounded
+    note: str = ""
+
+
+class RecordCases(UseCases):
+    def ingest(self, consumer: str, event_id: str, draft: Draft) -> HourRecord | None:
+        """Apply one consumed event: a record, exactly once per event and
+        per source entry; ``None`` when it was already applied."""
+        with self.db.session(Scope(draft.division_code)) as s:
+            if not outbox.claim(s, PROCESSED, consumer, event_id):
+                return None
+            repo = Repository(s, Scope(draft.division_code))
+            if repo.record_by_source(draft.source, draft.source_id) is not None:
+                return None  # the same check-out announced twice
+            return self._place(s, repo, draft, strict=False)
+
+    def record_honour(
+        self,
+        p: Principal,
+        volunteer_id: str,
+        code: str,
+        org_id: str,
+        org_name: str,
+        field: str,
+        content: str,
+        start: str,
+        end: str,
+        amount: float,
+        reason: str,
+    ) -> HourRecord:
+        """Honour hours added by hand, never more than the session lasted."""
+        p.require_any(*domain.WRITERS)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        code = p.scope.require(v.text(code, "division_code", 12), "division_code")
+        org_id = v.ident(org_id, "organisation_id", required=False)
+        org_name = v.text(org_name, "organisation_name", 200)
+        field = v.service_field(field)
+        content = v.text(content, "content", 200)
+        a, b = v.session(start, end, self.clock())
+        given = v.amount(amount, "hours", domain.hours((b - a).total_seconds() / 3600))
+        reason = v.text(reason, "reason", 500)
+        number, status = self._registration().volunteer(volunteer_id)
+        if status != "verified":
+            raise FailedPrecondition(
+                "only verified volunteers receive hours",
+                "只有已审核通过的志愿者才能记录时长",
+                field="volunteer_id",
+                rule="volunteer.verified",
+            )
+        record_id = str(uuid.uuid4())
+        draft = Draft(
+            "honour", record_id, volunteer_id, number, code, org_id, org_name,
+            field, "service", content, a, b, domain.Interval(a, b),
+            p.username, given_hours=given, note=f"补录：{reason}",
+        )  # fmt: skip
+        with self._tx(p) as s:
+            return self._place(s, Repository(s, p.scope), draft, strict=True)
+
+    def _place(
+        self, s: Session, repo: Repository, d: Draft, strict: bool
+    ) -> HourRecord:
+        """Round, cap and check overlap under the volunteer's lock. An event
+        cannot be answered with an error, so (``strict=False``) a refused
+        record is stored as rejected with its reason; a request (``strict``)
+        is refused and nothing is written."""
+        cross_tenant.lock_volunteer(s, d.volunteer_id)
+        policy = repo.policy(d.division_code)
+        start, end = d.interval or (d.started_at, d.started_at)
+        seconds = int((end - start).total_seconds())
+        rounding = "manual" if d.given_hours else policy.rounding
+        record = HourRecord(
+            id=d.source_id if d.source == "honour" else str(uuid.uuid4()),
+            source=d.source, source_id=d.source_id,
+            event_id=d.event_id, volunteer_id=d.volunteer_id,
+            volunteer_number=d.volunteer_number, division_code=d.division_code,
+            organisation_id=d.organisation_id, organisation_name=d.organisation_name,
+            service_field=d.service_field, activity_kind=d.activity_kind,
+            content=d.content, started_at=start, ended_at=end,
+            duration_seconds=seconds, service_day=domain.service_day(start),
+            month=month_of(start), rounding=rounding,
+            rounded_hours=Decimal(0), hours=Decimal(0), capped_hours=Decimal(0),
+            note=d.note, status="pending", status_reason="", recorded_by=d.recorded_by,
+            recorded_at=self.clock(),
+        )  # fmt: skip
+        reason = self._refusal(s, d, policy, record)
+        if reason is None:
+            rounded = d.given_hours or domain.round_hours(seconds, policy.rounding)
+            day = cross_tenant.day_total(s, d.volunteer_id, record.service_day)
+            credited, capped = domain.apply_cap(day, rounded, policy.daily_cap)
+            record.rounded_hours, record.hours, record.capped_hours = (
+                rounded, credited, capped
+            )  # fmt: skip
+            if capped:
+                cap = f"每日上限 {policy.daily_cap} 小时：{capped} 小时未计入"
+                record.note = _join(record.note, cap)
+            if credited <= 0:
+                reason = "daily_cap"
+        if reason is not None:
+            if strict:
+                raise _refused(reason)
+            record.status, record.status_reason = "rejected", reason
+            record.hours = Decimal(0)
+        s.add(record)
+        s.flush()
+        return record
+
+    def _refusal(
+        self, s: Session, d: Draft, policy: domain.Policy, record: HourRecord
+    ) -> str | None:
+        if d.activity_kind in policy.excluded_kinds:
+            record.note = _join(record.note, "捐赠等不计服务时长")
+            return "excluded_kind"
+        if d.interval is None:
+            record.note = _join(record.note, "签到签退时间不在活动时段内")
+            return "no_service_time"
+        if cross_tenant.overlaps(s, d.volunteer_id, *d.interval):
+            record.note = _join(record.note, "与该志愿者已有的时长记录时间重叠")
+            return "overlap"
+        return None
+
+
+def _join(*parts: str) -> str:
+    return "；".join(p for p in parts if p)
+
+
+def _refused(reason: str) -> Exception:
+    if reason == "overlap":
+        return FailedPrecondition(
+            "the volunteer already has hours recorded for part of this time",
+            "该志愿者在此时段已有时长记录",
+            field="session_start",
+            rule="record.overlap",
+        )
+    if reason == "daily_cap":
+        return FailedPrecondition(
+            "the volunteer has reached the daily cap for that day",
+            "该志愿者当日时长已达上限",
+            field="hours",
+            rule="record.daily_cap",
+        )
+    return InvalidArgument(
+        "session_start", f"record.{reason}", "no service time", "没有可计入的服务时长"
+    )

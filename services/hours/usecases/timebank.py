@@ -1,0 +1,178 @@
+"""The time bank (时间银行): a double-entry ledger kept apart from service
+hours. Each bank (a county) issues hours to its volunteers' accounts when
+their service is approved, and takes them back when they exchange them for
+a service. Every transaction's entries sum to zero; a volunteer's balance
+never goes below zero.
+
+Deposits follow the record: the worker reconciles a record's deposits with
+its effective hours after each ``hours.record.approved`` or
+``hours.record.corrected`` event, so the order in which the two arrive does
+not matter and a redelivery posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common import outbox
+from services.common.auth import Principal
+from services.common.tenancy import Scope
+from services.hours import domain
+from services.hours import validation as v
+from services.hours.bank_repository import BankRepository as Repository
+from services.hours.models import (
+    PROCESSED,
+    BankAccount,
+    BankEntry,
+    BankTransaction,
+)
+from services.hours.repository import effective
+from services.hours.usecases.base import UseCases
+
+MAX_WITHDRAWAL = Decimal(10_000)
+
+
+class TimeBankCases(UseCases):
+    def reconcile(
+        self, consumer: str, event_id: str, record_id: str, code: str
+    ) -> None:
+        """Bring the deposits of a record to its effective hours × ratio."""
+        bank = domain.bank_code(code)
+        with self.db.session(Scope(bank)) as s:
+            if not outbox.claim(s, PROCESSED, consumer, event_id):
+                return
+            repo = Repository(s, Scope(bank))
+            record = repo.record(record_id)
+            account = self._ensure(s, repo, bank, record.volunteer_id)
+            self._ensure(s, repo, bank, "")
+            posted = repo.posted(record.id, account.id)
+            first = repo.deposit_for(record.id)
+            ratio = first.ratio if first and first.ratio is not None else None
+            ratio = repo.policy(code).deposit_ratio if ratio is None else ratio
+            now = effective(record, repo.corrections([record.id])[record.id])
+            diff = domain.deposit_amount(now, ratio) - posted
+            if diff > 0:
+                kind = "adjustment" if first else "deposit"
+                entries = domain.deposit(bank, record.volunteer_id, diff)
+                note = f"服务时长 {now} 小时 × {ratio}"
+            elif diff < 0:
+                balance = repo.balance(account.id)
+                entries, short = domain.clawback(
+                    bank, record.volunteer_id, -diff, balance
+                )
+                kind, note = "adjustment", f"时长更正后收回 {-diff} 小时"
+                if short:
+                    note += f"（另 {short} 小时已兑换，余额不足未收回）"
+            else:
+                return
+            if entries:
+                self._post(s, bank, record.volunteer_id, kind, entries, record.id,
+                           ratio, note, "system", f"{consumer}/{event_id}")  # fmt: skip
+
+    def withdraw(
+        self,
+        p: Principal,
+        volunteer_id: str,
+        code: str,
+        amount: float,
+        service: str,
+        request_id: str,
+    ) -> tuple[BankTransaction, list[domain.Entry], Decimal]:
+        """Exchange banked hours for a service; never more than the balance."""
+        p.require_any(*domain.WRITERS)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        code = p.scope.require(v.text(code, "division_code", 12), "division_code")
+        hours = v.amount(amount, "hours", MAX_WITHDRAWAL)
+        service = v.text(service, "service", 200)
+        request_id = v.text(request_id, "request_id", 64, required=False)
+        key = f"withdraw/{p.subject}/{request_id or uuid.uuid4()}"
+        try:
+            with self._tx(p) as s:
+                repo = Repository(s, p.scope)
+                earlier = repo.transaction_by_key(key) if request_id else None
+                if earlier is not None:
+                    return self._replay(repo, earlier)
+                account = repo.account(code, volunteer_id, lock=True)
+                balance = repo.balance(account.id)
+                entries = domain.withdrawal(code, volunteer_id, hours, balance)
+                tx = self._post(s, code, volunteer_id, "withdrawal", entries, "",
+                                None, service, p.username, key)  # fmt: skip
+                return tx, entries, balance - hours
+        except IntegrityError:
+            with self._tx(p) as s:  # the same client raced itself
+                repo = Repository(s, p.scope)
+                earlier = repo.transaction_by_key(key)
+                if earlier is None:
+                    raise
+                return self._replay(repo, earlier)
+
+    def _replay(
+        self, repo: Repository, tx: BankTransaction
+    ) -> tuple[BankTransaction, list[domain.Entry], Decimal]:
+        legs = [domain.Entry(a, m) for a, m in repo.entries([tx.id])[tx.id]]
+        account = repo.account(tx.division_code, tx.volunteer_id)
+        return tx, legs, repo.balance(account.id)
+
+    def _ensure(self, s: Session, repo: Repository, bank: str, volunteer_id: str):  # type: ignore[no-untyped-def]
+        """The account, created on first use and locked for this transaction."""
+        insert = (
+            pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        s.execute(
+            insert(BankAccount)
+            .values(
+                id=str(uuid.uuid4()),
+                division_code=bank,
+                kind="volunteer" if volunteer_id else "bank",
+                volunteer_id=volunteer_id,
+                created_at=self.clock(),
+            )
+            .on_conflict_do_nothing()
+        )
+        return repo.account(bank, volunteer_id, lock=True)
+
+    def _post(
+        self,
+        s: Session,
+        bank: str,
+        volunteer_id: str,
+        kind: str,
+        entries: list[domain.Entry],
+        record_id: str,
+        ratio: Decimal | None,
+        description: str,
+        actor: str,
+        key: str,
+    ) -> BankTransaction:
+        domain.check_balanced(entries)
+        accounts = {
+            domain.bank_account(bank): Repository(s, Scope(bank)).account(bank, "").id,
+            domain.volunteer_account(volunteer_id): Repository(s, Scope(bank))
+            .account(bank, volunteer_id)
+            .id,
+        }
+        tx = BankTransaction(
+            id=str(uuid.uuid4()), division_code=bank, kind=kind,
+            volunteer_id=volunteer_id, record_id=record_id, ratio=ratio,
+            description=description, actor=actor, request_key=key,
+            created_at=self.clock(),
+        )  # fmt: skip
+        s.add(tx)
+        s.flush()
+        for e in entries:
+            s.add(
+                BankEntry(
+                    transaction_id=tx.id,
+                    account_id=accounts[e.account],
+                    division_code=bank,
+                    amount=e.amount,
+                )
+            )
+        s.flush()
+        return tx

@@ -1,0 +1,148 @@
+"""Request checks for hours: each raises INVALID_ARGUMENT naming the field
+and the rule, before anything is read or written."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from services.common.errors import InvalidArgument
+from services.common.service_fields import check_service_fields
+from services.hours.domain import hours
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+NUMBER = re.compile(r"^ZYC-\d{2}-\d{4}-\d{6}-[A-Z2-9]{4}$")
+MAX_SESSION = timedelta(hours=24)
+
+
+def text(value: str, field: str, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidArgument.required(field)
+    if len(value) > max_length:
+        raise InvalidArgument.too_long(field, max_length)
+    return value
+
+
+def ident(value: str, field: str, required: bool = True) -> str:
+    """A platform id (UUID); hyphenated, lower case."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise InvalidArgument.required(field)
+        return ""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(
+            field, f"{field}.format", "must be a UUID", "须为 UUID 格式的编号"
+        ) from None
+
+
+def moment(value: str, field: str) -> datetime:
+    """An RFC 3339 time with its offset (a time without one is ambiguous)."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidArgument.required(field)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidArgument(
+            field,
+            f"{field}.format",
+            "must be an RFC 3339 time with an offset, e.g. 2026-11-01T09:00:00+08:00",
+            "须为带时区的 RFC 3339 时间，如 2026-11-01T09:00:00+08:00",
+        )
+    return parsed
+
+
+def session(start: str, end: str, now: datetime) -> tuple[datetime, datetime]:
+    a, b = moment(start, "session_start"), moment(end, "session_end")
+    if b <= a:
+        raise InvalidArgument(
+            "session_end",
+            "session_end.after_start",
+            "the session must end after it starts",
+            "活动结束时间须晚于开始时间",
+        )
+    if b - a > MAX_SESSION:
+        raise InvalidArgument(
+            "session_end",
+            "session_end.max_duration",
+            "a session lasts at most 24 hours",
+            "单次活动时长不能超过 24 小时",
+        )
+    if b > now:
+        raise InvalidArgument(
+            "session_end",
+            "session_end.past",
+            "hours are recorded for service already done",
+            "只能记录已完成的服务时长",
+        )
+    return a, b
+
+
+def amount(value: float, field: str, maximum: Decimal | None = None) -> Decimal:
+    """A positive number of hours (two places), at most ``maximum``."""
+    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InvalidArgument(
+            field, f"{field}.positive", "must be more than 0", "须大于 0"
+        )
+    got = hours(value)
+    if got <= 0:
+        raise InvalidArgument(
+            field, f"{field}.positive", "must be at least 0.01", "不能少于 0.01 小时"
+        )
+    if maximum is not None and got > maximum:
+        raise InvalidArgument(
+            field,
+            f"{field}.max",
+            f"must be at most {maximum} hours",
+            f"不能超过 {maximum} 小时",
+        )
+    return got
+
+
+def service_field(value: str) -> str:
+    return check_service_fields([text(value, "service_field", 40)], "service_field")[0]
+
+
+def month(value: str, field: str) -> str:
+    if value and not _MONTH.match(value):
+        raise InvalidArgument(
+            field,
+            "period.month_format",
+            "months are written YYYY-MM",
+            "月份格式应为 YYYY-MM",
+        )
+    return value
+
+
+def period(start: str, end: str, prefix: str = "period") -> tuple[str, str]:
+    start = month(start, f"{prefix}.start_month")
+    end = month(end, f"{prefix}.end_month")
+    if start and end and end < start:
+        raise InvalidArgument(
+            f"{prefix}.end_month",
+            "period.order",
+            "the period must not end before it starts",
+            "截止月份不能早于起始月份",
+        )
+    return start, end
+
+
+def certificate_number(value: str) -> str:
+    value = text(value, "number", 40).upper()
+    if not NUMBER.match(value):
+        raise InvalidArgument(
+            "number",
+            "number.format",
+            "a certificate number looks like ZYC-61-2026-000042-K7QX",
+            "证明编号格式应如 ZYC-61-2026-000042-K7QX",
+        )
+    return value

@@ -1,0 +1,96 @@
+"""Hours' worker role (nameko): hour records from activity's check-outs and
+pairing visits, the replica of registration's setting overrides, time-bank
+deposits after hours' own approvals and corrections, and the outbox relay.
+
+Every handler claims its event in the transaction of its effect, so a
+redelivered event changes nothing. Run with ``zhiyuan run hours worker``;
+never imported by the api role.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nameko.timer import timer
+
+from services.common.outbox import Envelope
+from services.common.worker import (
+    DatabaseDependency,
+    Heartbeat,
+    RelayDependency,
+    Tracing,
+    event_handler,
+)
+from services.hours import events
+from services.hours.application import HoursApp
+
+log = logging.getLogger(__name__)
+
+
+class HoursWorker:
+    name = "hours"
+
+    db = DatabaseDependency("hours")
+    relay = RelayDependency("hours")
+    heartbeat = Heartbeat("hours")
+    tracing = Tracing()
+
+    @timer(interval=0.5)
+    def relay_outbox(self) -> None:
+        """Publish pending outbox rows (publisher confirms)."""
+        while self.relay.relay_once():
+            pass
+
+    @timer(interval=3600)
+    def purge_outbox(self) -> None:
+        """Published events are kept a week for inspection, then deleted."""
+        self.relay.purge()
+
+    @event_handler("activity", "attendance.checked_out")
+    def on_attendance_checked_out(self, body: dict[str, Any]) -> None:
+        """A volunteer checked out: a pending record (or a visible refusal)."""
+        env = Envelope.from_body(body)
+        self._ingest("hours.attendance", env, events.attendance(env))
+
+    @event_handler("activity", "visit.logged")
+    def on_visit_logged(self, body: dict[str, Any]) -> None:
+        """A pairing visit was logged: a pending record."""
+        env = Envelope.from_body(body)
+        self._ingest("hours.visit", env, events.visit(env))
+
+    def _ingest(self, consumer: str, env: Envelope, draft: events.Draft) -> None:
+        record = HoursApp(self.db).ingest(consumer, env.event_id, draft)
+        if record is not None and record.status == "rejected":
+            # Nobody can be answered from here: the record says why, and
+            # ListRecords(status=REJECTED) shows it to the organisation.
+            log.info(
+                "record %s stored as rejected: %s", record.id, record.status_reason
+            )
+
+    @event_handler("registration", "settings.changed")
+    def on_settings_changed(self, body: dict[str, Any]) -> None:
+        """A node's overrides changed: replace that node's replica."""
+        env = Envelope.from_body(body)
+        code, overrides, when = events.overrides(env)
+        HoursApp(self.db).replicate(
+            "hours.settings", env.event_id, code, overrides, when
+        )
+
+    @event_handler("hours", "record.approved")
+    def on_record_approved(self, body: dict[str, Any]) -> None:
+        """Deposit the approved hours × the deposit ratio in the time bank."""
+        self._bank("hours.timebank.approved", Envelope.from_body(body))
+
+    @event_handler("hours", "record.corrected")
+    def on_record_corrected(self, body: dict[str, Any]) -> None:
+        """Follow a correction in the time bank (more, or take back)."""
+        self._bank("hours.timebank.corrected", Envelope.from_body(body))
+
+    def _bank(self, consumer: str, env: Envelope) -> None:
+        record_id = str(env.data["record_id"])
+        code = str(env.data["division_code"])
+        HoursApp(self.db).reconcile(consumer, env.event_id, record_id, code)
+
+
+WORKER = HoursWorker

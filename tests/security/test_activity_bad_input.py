@@ -1,0 +1,552 @@
+"""Bad input on activity's real api role: INVALID_ARGUMENT naming the field
+(``zhiyuan-field``) and the rule (``zhiyuan-rule``), a Chinese message, no
+stack trace, and nothing written by the rejected request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import pytest
+from zhiyuan.activity.v1 import activity_pb2 as pb
+from zhiyuan.common.v1 import common_pb2 as common
+
+from tests.helpers import auth
+from tests.integration.test_activity_flow import Kit, editable, when
+
+pytestmark = pytest.mark.integration
+OWNER, TOWN = "610113", "610113002"
+PAGE = common.PageRequest(page_size=500)
+
+
+class Later:
+    """A request value computed when the test runs, not when it is collected:
+    the suite may run long after collection, and times are relative to now."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self.make = make
+
+
+def now(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.make() if isinstance(v, Later) else v for k, v in values.items()}
+
+
+def at(minutes: float) -> Later:
+    return Later(lambda: when(minutes))
+
+
+def session(
+    start: float = -10, end: float = 120, capacity: int = 5, **raw: str
+) -> Later:
+    def make() -> list[Any]:
+        spec = pb.SessionSpec(
+            starts_at=when(start), ends_at=when(end), capacity=capacity
+        )
+        for key, value in raw.items():
+            setattr(spec, key, value)
+        return [spec]
+
+    return Later(make)
+
+
+def rejected(fn: Callable[[], Any]) -> dict[str, Any]:
+    with pytest.raises(grpc.RpcError) as err:
+        fn()
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    assert "Traceback" not in err.value.details()
+    return dict(err.value.trailing_metadata() or ())
+
+
+def assert_field(trailers: dict[str, Any], field: str, rule: str) -> None:
+    got = (trailers.get("zhiyuan-field"), trailers.get("zhiyuan-rule"))
+    assert got == (field, rule)
+    assert trailers.get("zhiyuan-message-zh-bin", b"").decode().strip()
+
+
+@pytest.fixture(scope="module")
+def world(stub, stubs, token, worker, migrated) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    kit = Kit(stub, stubs("activity"), token, migrated)
+    org, city = kit.org(OWNER), kit.org("6101")
+    (vol,) = kit.volunteers(TOWN)
+    md = auth(kit.token(OWNER))
+    rec = kit.act.CreateRecipient(
+        pb.CreateRecipientRequest(
+            division_code=TOWN,
+            name="孙奶奶",
+            address="陕西省西安市雁塔区大雁塔街道",
+            pairing_mode=pb.PAIRING_MODE_MANY_TO_ONE,
+            consent=True,
+        ),
+        metadata=md,
+    ).recipient
+    pair = kit.act.CreatePair(
+        pb.CreatePairRequest(
+            recipient_id=rec.id, volunteer_id=vol.id, organisation_id=org.id
+        ),
+        metadata=md,
+    ).pair
+    return {"kit": kit, "org": org, "city": city, "vol": vol, "pair": pair, "md": md}
+
+
+def total(world: dict[str, Any], method: str, request: Any, md: Any = None) -> int:
+    reply = getattr(world["kit"].act, method)(request, metadata=md or world["md"])
+    return int(reply.page.total_size)
+
+
+# -- CreateProject: every field --------------------------------------------------------
+
+LONG_SESSIONS = Later(lambda: session().make() * 51)
+PROJECT_CASES = [
+    ("no-org", {"organisation_id": ""}, "organisation_id", "organisation_id.required"),
+    ("no-title", {"title": " "}, "title", "title.required"),
+    ("long-title", {"title": "题" * 101}, "title", "title.max_length"),
+    (
+        "long-description",
+        {"description": "述" * 2001},
+        "description",
+        "description.max_length",
+    ),
+    ("no-place", {"place": ""}, "place", "place.required"),
+    ("long-place", {"place": "地" * 201}, "place", "place.max_length"),
+    ("no-field", {"service_field": ""}, "service_field", "service_field.required"),
+    (
+        "unknown-field",
+        {"service_field": "cooking"},
+        "service_field",
+        "service_field.known",
+    ),
+    ("no-kind", {"kind": pb.PROJECT_KIND_UNSPECIFIED}, "kind", "kind.required"),
+    ("unknown-kind", {"kind": 9}, "kind", "kind.known"),
+    ("no-sessions", {"sessions": []}, "sessions", "sessions.required"),
+    ("51-sessions", {"sessions": LONG_SESSIONS}, "sessions", "sessions.max_count"),
+    (
+        "no-start",
+        {"sessions": session(starts_at="")},
+        "sessions[0].starts_at",
+        "sessions[0].starts_at.required",
+    ),
+    (
+        "start-not-a-time",
+        {"sessions": session(starts_at="tomorrow 9am")},
+        "sessions[0].starts_at",
+        "sessions[0].starts_at.format",
+    ),
+    (
+        "start-without-offset",
+        {"sessions": session(starts_at="2026-11-08T09:00:00")},
+        "sessions[0].starts_at",
+        "sessions[0].starts_at.format",
+    ),
+    (
+        "end-before-start",
+        {"sessions": session(start=30, end=20)},
+        "sessions[0].ends_at",
+        "sessions[0].ends_at.after_start",
+    ),
+    (
+        "25-hour-session",
+        {"sessions": session(start=-10, end=25 * 60), "recruit_ends_at": at(30)},
+        "sessions[0].ends_at",
+        "sessions[0].ends_at.max_duration",
+    ),
+    (
+        "zero-capacity",
+        {"sessions": session(capacity=0)},
+        "sessions[0].capacity",
+        "capacity.range",
+    ),
+    (
+        "huge-capacity",
+        {"sessions": session(capacity=10_001)},
+        "sessions[0].capacity",
+        "capacity.range",
+    ),
+    (
+        "no-recruit-start",
+        {"recruit_starts_at": ""},
+        "recruit_starts_at",
+        "recruit_starts_at.required",
+    ),
+    (
+        "bad-recruit-start",
+        {"recruit_starts_at": "2026-13-01T00:00:00+08:00"},
+        "recruit_starts_at",
+        "recruit_starts_at.format",
+    ),
+    (
+        "recruit-ends-before-it-starts",
+        {"recruit_starts_at": at(30), "recruit_ends_at": at(20)},
+        "recruit_ends_at",
+        "recruit_ends_at.after_start",
+    ),
+    (
+        "recruit-ends-after-last-session",
+        {"recruit_ends_at": at(121)},
+        "recruit_ends_at",
+        "recruit_ends_at.before_last_session",
+    ),
+    (
+        "negative-age",
+        {"eligibility": pb.Eligibility(min_age=-1)},
+        "eligibility.min_age",
+        "min_age.range",
+    ),
+    (
+        "age-101",
+        {"eligibility": pb.Eligibility(min_age=101)},
+        "eligibility.min_age",
+        "min_age.range",
+    ),
+    (
+        "unknown-skill",
+        {"eligibility": pb.Eligibility(required_skills=["cooking"])},
+        "eligibility.required_skills",
+        "eligibility.required_skills.known",
+    ),
+    ("county-emergency", {"emergency": True}, "emergency", "emergency.level"),
+]
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"), [pytest.param(*c[1:], id=c[0]) for c in PROJECT_CASES]
+)
+def test_create_project_names_the_field(world, over, field, rule) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    title = f"坏输入-{uuid.uuid4().hex[:8]}"
+    listing = pb.ListProjectsRequest(division_code=OWNER, page=PAGE)
+    before = total(world, "ListProjects", listing)
+    request = kit.request(world["org"], **now({"title": title, **over}))
+    assert_field(
+        rejected(lambda: kit.act.CreateProject(request, metadata=world["md"])),
+        field,
+        rule,
+    )
+    assert total(world, "ListProjects", listing) == before
+    titles = {
+        p.title for p in kit.act.ListProjects(listing, metadata=world["md"]).projects
+    }
+    assert title not in titles
+
+
+def test_emergency_campaign_cannot_ask_for_leader_approval(world) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    listing = pb.ListProjectsRequest(division_code="6101", page=PAGE)
+    city = auth(kit.token("6101"))
+    before = total(world, "ListProjects", listing, city)
+    request = kit.request(world["city"], emergency=True, leader_approval=True)
+    trailers = rejected(
+        lambda: kit.act.CreateProject(request, metadata=auth(kit.token("6101")))
+    )
+    assert_field(trailers, "leader_approval", "leader_approval.emergency")
+    assert total(world, "ListProjects", listing, city) == before
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"),
+    [pytest.param(*c[1:], id=c[0]) for c in PROJECT_CASES if c[0] != "no-org"],
+)
+def test_update_project_names_the_field_and_changes_nothing(
+    world, over, field, rule
+) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    p = kit.draft(world["org"])
+    request = pb.UpdateProjectRequest(
+        id=p.id, **editable(kit.request(world["org"], **now(over)))
+    )
+    assert_field(
+        rejected(lambda: kit.act.UpdateProject(request, metadata=world["md"])),
+        field,
+        rule,
+    )
+    after = kit.get(p.id, kit.token(OWNER))
+    assert (after.title, list(after.sessions)) == (p.title, list(p.sessions))
+
+
+# -- CreateRecipient -------------------------------------------------------------------
+
+RECIPIENT_CASES = [
+    ("no-division", {"division_code": ""}, "division_code", "division_code.required"),
+    (
+        "division-5-digits",
+        {"division_code": "61011"},
+        "division_code",
+        "division_code.width",
+    ),
+    (
+        "division-letters",
+        {"division_code": "61011X"},
+        "division_code",
+        "division_code.format",
+    ),
+    ("no-name", {"name": ""}, "name", "name.required"),
+    ("long-name", {"name": "名" * 51}, "name", "name.max_length"),
+    ("bad-phone", {"phone": "12345"}, "phone", "phone.format"),
+    ("no-address", {"address": " "}, "address", "address.required"),
+    ("long-address", {"address": "址" * 201}, "address", "address.max_length"),
+    ("no-mode", {"pairing_mode": 0}, "pairing_mode", "pairing_mode.required"),
+    ("unknown-mode", {"pairing_mode": 9}, "pairing_mode", "pairing_mode.known"),
+    ("long-needs", {"needs": "需" * 501}, "needs", "needs.max_length"),
+    ("no-consent", {"consent": False}, "consent", "consent.required"),
+]
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"), [pytest.param(*c[1:], id=c[0]) for c in RECIPIENT_CASES]
+)
+def test_create_recipient_names_the_field(world, over, field, rule) -> None:  # type: ignore[no-untyped-def]
+    listing = pb.ListRecipientsRequest(division_code=OWNER)
+    before = total(world, "ListRecipients", listing)
+    fields = dict(
+        division_code=TOWN,
+        name="吴奶奶",
+        phone="13891230009",
+        address="陕西省西安市雁塔区",
+        pairing_mode=pb.PAIRING_MODE_ONE_TO_ONE,
+        needs="",
+        consent=True,
+    )
+    fields.update(over)
+
+    def call() -> Any:
+        return world["kit"].act.CreateRecipient(
+            pb.CreateRecipientRequest(**fields), metadata=world["md"]
+        )
+
+    assert_field(rejected(call), field, rule)
+    assert total(world, "ListRecipients", listing) == before
+
+
+# -- CreatePair, LogVisit, SignUp ------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["recipient_id", "volunteer_id", "organisation_id"])
+def test_create_pair_names_the_missing_field(world, missing: str) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    rec = kit.act.CreateRecipient(
+        pb.CreateRecipientRequest(
+            division_code=TOWN,
+            name="郑爷爷",
+            address="陕西省西安市雁塔区",
+            pairing_mode=pb.PAIRING_MODE_MANY_TO_ONE,
+            consent=True,
+        ),
+        metadata=world["md"],
+    ).recipient
+    fields = {
+        "recipient_id": rec.id,
+        "volunteer_id": world["vol"].id,
+        "organisation_id": world["org"].id,
+        missing: "",
+    }
+
+    def call() -> Any:
+        return kit.act.CreatePair(pb.CreatePairRequest(**fields), metadata=world["md"])
+
+    assert_field(rejected(call), missing, f"{missing}.required")
+    assert not kit.act.ListPairs(
+        pb.ListPairsRequest(recipient_id=rec.id), metadata=world["md"]
+    ).pairs
+
+
+def test_pair_organisation_must_cover_the_recipient(world) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    far = kit.org("610116")
+    city = auth(kit.token("6101"))
+    rec = kit.act.CreateRecipient(
+        pb.CreateRecipientRequest(
+            division_code=TOWN,
+            name="钱奶奶",
+            address="陕西省西安市雁塔区",
+            pairing_mode=pb.PAIRING_MODE_MANY_TO_ONE,
+            consent=True,
+        ),
+        metadata=city,
+    ).recipient
+
+    def call() -> Any:
+        return kit.act.CreatePair(
+            pb.CreatePairRequest(
+                recipient_id=rec.id,
+                volunteer_id=world["vol"].id,
+                organisation_id=far.id,
+            ),
+            metadata=city,
+        )
+
+    assert_field(rejected(call), "organisation_id", "organisation_id.covers_recipient")
+    assert not kit.act.ListPairs(
+        pb.ListPairsRequest(recipient_id=rec.id), metadata=city
+    ).pairs
+
+
+VISIT_CASES = [
+    ("no-pair", {"pair_id": ""}, "pair_id", "pair_id.required"),
+    ("no-start", {"started_at": ""}, "started_at", "started_at.required"),
+    ("bad-start", {"started_at": "yesterday"}, "started_at", "started_at.format"),
+    ("no-end", {"ended_at": ""}, "ended_at", "ended_at.required"),
+    ("end-before-start", {"ended_at": at(-130)}, "ended_at", "ended_at.after_start"),
+    (
+        "13-hour-visit",
+        {"started_at": at(-14 * 60), "ended_at": at(-60)},
+        "ended_at",
+        "ended_at.max_duration",
+    ),
+    (
+        "in-the-future",
+        {"started_at": at(30), "ended_at": at(90)},
+        "ended_at",
+        "ended_at.not_future",
+    ),
+    ("long-note", {"note": "记" * 1001}, "note", "note.max_length"),
+]
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"), [pytest.param(*c[1:], id=c[0]) for c in VISIT_CASES]
+)
+def test_log_visit_names_the_field(world, over, field, rule) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    pair = world["pair"].id
+    listing = pb.ListVisitsRequest(pair_id=pair)
+    before = total(world, "ListVisits", listing)
+    fields = {
+        "pair_id": pair,
+        "started_at": at(-120),
+        "ended_at": at(-60),
+        "note": "",
+    }
+    fields = now({**fields, **over})
+
+    def call() -> Any:
+        return kit.act.LogVisit(pb.LogVisitRequest(**fields), metadata=world["md"])
+
+    assert_field(rejected(call), field, rule)
+    assert total(world, "ListVisits", listing) == before
+
+
+@pytest.mark.parametrize("missing", ["session_id", "volunteer_id"])
+def test_sign_up_names_the_missing_field(world, missing: str) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    p = kit.published(world["org"])
+    fields = {
+        "session_id": p.sessions[0].id,
+        "volunteer_id": world["vol"].id,
+        missing: "",
+    }
+
+    def call() -> Any:
+        return kit.act.SignUp(pb.SignUpRequest(**fields), metadata=world["md"])
+
+    assert_field(rejected(call), missing, f"{missing}.required")
+    assert kit.get(p.id, kit.token(OWNER)).sessions[0].confirmed == 0
+
+
+# -- the other calls that take values --------------------------------------------------
+
+
+def test_check_in_code_must_be_six_digits(world) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    p = kit.started(world["org"])
+    kit.sign_up(p.sessions[0].id, world["vol"].id, kit.token(OWNER))
+    for code in ("12ab56", "12345", "1234567"):
+
+        def call(c: str = code) -> Any:
+            return kit.act.CheckIn(
+                pb.CheckInRequest(
+                    session_id=p.sessions[0].id, volunteer_id=world["vol"].id, code=c
+                ),
+                metadata=world["md"],
+            )
+
+        assert_field(rejected(call), "code", "code.format")
+    listing = pb.ListAttendancesRequest(session_id=p.sessions[0].id)
+    assert total(world, "ListAttendances", listing) == 0
+
+
+@pytest.mark.parametrize(
+    ("ended_at", "rule"), [("", "ended_at.required"), ("late", "ended_at.format")]
+)
+def test_close_attendance_end_time(world, ended_at: str, rule: str) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+
+    def call() -> Any:
+        return kit.act.CloseAttendance(
+            pb.CloseAttendanceRequest(
+                session_id=str(uuid.uuid4()),
+                volunteer_id=world["vol"].id,
+                ended_at=ended_at,
+            ),
+            metadata=world["md"],
+        )
+
+    assert_field(rejected(call), "ended_at", rule)
+
+
+def test_reasons_are_required_or_bounded(world) -> None:  # type: ignore[no-untyped-def]
+    kit: Kit = world["kit"]
+    submitted = kit.submitted(world["org"])
+
+    def call() -> Any:
+        return kit.act.ReturnProject(
+            pb.ReturnProjectRequest(id=submitted.id, reason=" "), metadata=world["md"]
+        )
+
+    assert_field(rejected(call), "reason", "reason.required")
+    draft = kit.draft(world["org"])
+
+    def call() -> Any:
+        return kit.act.CancelProject(
+            pb.CancelProjectRequest(id=draft.id, reason="因" * 501),
+            metadata=world["md"],
+        )
+
+    assert_field(rejected(call), "reason", "reason.max_length")
+    token = world["kit"].token(OWNER)
+    assert kit.get(submitted.id, token).status == pb.PROJECT_STATUS_SUBMITTED
+    assert kit.get(draft.id, token).status == pb.PROJECT_STATUS_DRAFT
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "rule"),
+    [
+        ({"division_code": "61X"}, "query.division_code", "division_code.format"),
+        (
+            {"division_code": "61", "group_by": common.DIVISION_LEVEL_PROVINCE},
+            "query.group_by",
+            "group_by.below_node",
+        ),
+        ({"group_by": 9}, "query.group_by", "query.group_by.known"),
+        (
+            {"period": common.Period(start_month="2026-13")},
+            "query.period.start_month",
+            "period.month_format",
+        ),
+    ],
+)
+def test_summarize_names_the_field(world, query, field, rule) -> None:  # type: ignore[no-untyped-def]
+    def call() -> Any:
+        return world["kit"].act.Summarize(
+            pb.SummarizeRequest(query=common.RollupQuery(**query)),
+            metadata=auth(world["kit"].token("61", "province_admin")),
+        )
+
+    assert_field(rejected(call), field, rule)
+
+
+def test_bad_page_token_and_status(world) -> None:  # type: ignore[no-untyped-def]
+    act = world["kit"].act
+
+    def call() -> Any:
+        return act.ListProjects(
+            pb.ListProjectsRequest(page=common.PageRequest(page_token="not-a-token")),
+            metadata=world["md"],
+        )
+
+    assert_field(rejected(call), "page.page_token", "page.token")
+
+    def call() -> Any:
+        return act.ListProjects(pb.ListProjectsRequest(status=42), metadata=world["md"])
+
+    assert_field(rejected(call), "status", "status.known")

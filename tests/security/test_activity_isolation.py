@@ -1,0 +1,635 @@
+"""Tenant isolation for every ActivityService RPC, caller by caller, on the
+real api role and the real worker's replica.
+
+The owner is Yanta district (610113): its organisation sits at the county,
+its volunteers, recipients and pairs in the township 大雁塔街道 (610113002).
+Callers (as in registration's matrix):
+
+    owner     610113     tenant_admin     sibling   610103     tenant_admin
+    city      6101       tenant_admin     province  61         province_admin
+    child     610113001  tenant_admin     noscope   ""         tenant_admin
+
+* naming a division outside one's subtree is PERMISSION_DENIED;
+* addressing another tenant's entity by id is NOT_FOUND, exactly as if the
+  id did not exist; a child township never reads its county's projects;
+* a refused write leaves nothing changed (checked with the owner's token).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import pytest
+from zhiyuan.activity.v1 import activity_pb2 as pb
+from zhiyuan.common.v1 import common_pb2 as common
+from zhiyuan.registration.v1 import registration_pb2 as rpb
+
+from services.common.auth import TokenIssuer
+from services.common.testing import PRIVATE_PEM
+from tests.helpers import auth
+from tests.integration.test_activity_flow import Kit, editable, when
+
+pytestmark = pytest.mark.integration
+
+OWNER, SIBLING, CITY, PROVINCE, CHILD = "610113", "610103", "6101", "61", "610113001"
+TOWN = "610113002"
+SCOPES = {
+    "owner": OWNER,
+    "sibling": SIBLING,
+    "city": CITY,
+    "province": PROVINCE,
+    "child": CHILD,
+}
+CALLERS = (*SCOPES, "noscope")
+OK = "OK"
+PD, NF = grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
+SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
+BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
+PAGE = common.PageRequest(page_size=500)
+_ISSUER = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[Any, Any]:
+    try:
+        return OK, fn()
+    except grpc.RpcError as err:
+        return err.code(), err
+
+
+@dataclass
+class World:
+    kit: Kit
+    org: rpb.Organisation = None  # type: ignore[assignment]
+    vol: rpb.Volunteer = None  # type: ignore[assignment]
+    sib_org: rpb.Organisation = None  # type: ignore[assignment]
+    sib_vol: rpb.Volunteer = None  # type: ignore[assignment]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def act(self) -> Any:
+        return self.kit.act
+
+    @property
+    def own(self) -> list[tuple[str, str]]:
+        return auth(self.kit.token(OWNER))
+
+    @property
+    def lead(self) -> list[tuple[str, str]]:
+        return auth(self.kit.publisher(OWNER))
+
+    def caller(self, who: str) -> str:
+        if who == "noscope":
+            value, _ = _ISSUER.issue(
+                subject="no-scope",
+                username="no-scope",
+                scope_code="",
+                roles=["tenant_admin"],
+            )
+            return value
+        role = "province_admin" if who == "province" else "tenant_admin"
+        return self.kit.token(SCOPES[who], role)
+
+    # -- targets -----------------------------------------------------------------
+    def draft(self, **over: Any) -> pb.Project:
+        return self.kit.draft(self.org, **over)
+
+    def status(self, p: pb.Project) -> int:
+        return self.kit.get(p.id, self.kit.token(OWNER)).status
+
+    def signed(self, approval: bool = False) -> tuple[pb.Project, pb.SignUp]:
+        p = self.kit.published(self.org, leader_approval=approval)
+        return p, self.kit.sign_up(p.sessions[0].id, self.vol.id, self.kit.token(OWNER))
+
+    def started_signed(self) -> tuple[pb.Project, pb.SignUp]:
+        p = self.kit.started(self.org)
+        return p, self.kit.sign_up(p.sessions[0].id, self.vol.id, self.kit.token(OWNER))
+
+    def checked_in(self) -> tuple[pb.Project, pb.SignUp]:
+        p, s = self.started_signed()
+        self.act.CheckIn(
+            pb.CheckInRequest(session_id=s.session_id, volunteer_id=self.vol.id),
+            metadata=self.lead,
+        )
+        return p, s
+
+    def sign_ups(self, session_id: str) -> dict[str, int]:
+        got = self.act.ListSignUps(
+            pb.ListSignUpsRequest(session_id=session_id, page=PAGE), metadata=self.own
+        ).sign_ups
+        return {x.id: x.status for x in got}
+
+    def attendances(self, session_id: str) -> list[pb.Attendance]:
+        return list(
+            self.act.ListAttendances(
+                pb.ListAttendancesRequest(session_id=session_id, page=PAGE),
+                metadata=self.own,
+            ).attendances
+        )
+
+    def recipient(self, marker: str = "") -> pb.Recipient:
+        return self.act.CreateRecipient(
+            recipient_request(marker or uuid.uuid4().hex), metadata=self.own
+        ).recipient
+
+    def pair(self) -> pb.Pair:
+        rec = self.recipient()
+        return self.act.CreatePair(
+            pb.CreatePairRequest(
+                recipient_id=rec.id,
+                volunteer_id=self.vol.id,
+                organisation_id=self.org.id,
+            ),
+            metadata=self.own,
+        ).pair
+
+    def pairs_of(self, recipient_id: str) -> list[pb.Pair]:
+        return list(
+            self.act.ListPairs(
+                pb.ListPairsRequest(recipient_id=recipient_id), metadata=self.own
+            ).pairs
+        )
+
+    def visits_of(self, pair_id: str) -> list[pb.Visit]:
+        return list(
+            self.act.ListVisits(
+                pb.ListVisitsRequest(pair_id=pair_id), metadata=self.own
+            ).visits
+        )
+
+
+def recipient_request(marker: str) -> pb.CreateRecipientRequest:
+    return pb.CreateRecipientRequest(
+        division_code=TOWN,
+        name="赵大爷",
+        address="陕西省西安市雁塔区大雁塔街道某社区",
+        pairing_mode=pb.PAIRING_MODE_MANY_TO_ONE,
+        needs=marker,
+        consent=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def w(stub, stubs, token, worker, migrated) -> World:  # type: ignore[no-untyped-def]
+    kit = Kit(stub, stubs("activity"), token, migrated)
+    world = World(kit)
+    world.org, world.sib_org = kit.org(OWNER), kit.org(SIBLING)
+    (world.vol,) = kit.volunteers(TOWN)
+    (world.sib_vol,) = kit.volunteers("610103002")
+    return world
+
+
+# -- one specification per RPC ---------------------------------------------------------
+
+
+def _none(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Spec:
+    expect: dict[str, Any]
+    act: Callable[[World, Any, str], Any]
+    prepare: Callable[[World], Any] = _none
+    succeeded: Callable[[World, Any, Any], None] = _none
+    unchanged: Callable[[World, Any], None] | None = None
+
+
+def project_call(method: str, request: Callable[..., Any], **extra: Any) -> Any:
+    def act(w: World, p: pb.Project, tok: str) -> Any:
+        return getattr(w.act, method)(request(id=p.id, **extra), metadata=auth(tok))
+
+    return act
+
+
+def now_status(expected: int) -> Callable[[World, pb.Project, Any], None]:
+    def check(w: World, p: pb.Project, *_: Any) -> None:
+        assert w.status(p) == expected
+
+    return check
+
+
+def transition(
+    method: str,
+    request: Any,
+    prepare: Callable[[World], pb.Project],
+    before: int,
+    after: int,
+    **extra: Any,
+) -> Spec:
+    return Spec(
+        BY_ID,
+        project_call(method, request, **extra),
+        prepare=prepare,
+        succeeded=now_status(after),
+        unchanged=now_status(before),
+    )
+
+
+def _create(w: World, title: str, tok: str) -> Any:
+    return w.act.CreateProject(w.kit.request(w.org, title=title), metadata=auth(tok))
+
+
+def _titles(w: World) -> set[str]:
+    got = w.act.ListProjects(
+        pb.ListProjectsRequest(division_code=OWNER, page=PAGE), metadata=w.own
+    ).projects
+    return {p.title for p in got}
+
+
+def _project_created(w: World, title: str, resp: Any) -> None:
+    assert (resp.project.title, resp.project.division_code) == (title, OWNER)
+    assert title in _titles(w)
+
+
+def _no_project(w: World, title: str) -> None:
+    assert title not in _titles(w)
+
+
+def _update(w: World, p: pb.Project, tok: str) -> Any:
+    req = w.kit.request(w.org, title="矩阵改名")
+    return w.act.UpdateProject(
+        pb.UpdateProjectRequest(id=p.id, **editable(req)), metadata=auth(tok)
+    )
+
+
+def _listed_projects(method: str, request: Any) -> Callable[[World, Any, str], Any]:
+    def act(w: World, _: Any, tok: str) -> Any:
+        return getattr(w.act, method)(
+            request(division_code=OWNER, page=PAGE), metadata=auth(tok)
+        )
+
+    return act
+
+
+def _contains_project(w: World, p: pb.Project, resp: Any) -> None:
+    assert p.id in {x.id for x in resp.projects}
+    # The owner's subtree, plus (open lists only) its ancestors' emergencies.
+    for x in resp.projects:
+        upward = x.emergency and OWNER.startswith(x.division_code)
+        assert x.division_code.startswith(OWNER) or (
+            upward and resp.DESCRIPTOR.name == "ListOpenProjectsResponse"
+        )
+
+
+def _sign_up(w: World, p: pb.Project, tok: str) -> Any:
+    return w.act.SignUp(
+        pb.SignUpRequest(session_id=p.sessions[0].id, volunteer_id=w.vol.id),
+        metadata=auth(tok),
+    )
+
+
+def _sign_up_by_id(method: str, request: Any, **extra: Any) -> Any:
+    def act(w: World, t: tuple[pb.Project, pb.SignUp], tok: str) -> Any:
+        return getattr(w.act, method)(
+            request(sign_up_id=t[1].id, **extra), metadata=auth(tok)
+        )
+
+    return act
+
+
+def _sign_up_now(expected: int) -> Callable[..., None]:
+    def check(w: World, t: tuple[pb.Project, pb.SignUp], *_: Any) -> None:
+        assert w.sign_ups(t[1].session_id)[t[1].id] == expected
+
+    return check
+
+
+def _attendance_call(method: str, request: Any, **extra: Any) -> Any:
+    def act(w: World, t: tuple[pb.Project, pb.SignUp], tok: str) -> Any:
+        fields = {"session_id": t[1].session_id, "volunteer_id": w.vol.id, **extra}
+        if method == "CloseAttendance":
+            fields["ended_at"] = datetime.now(UTC).isoformat()
+        return getattr(w.act, method)(request(**fields), metadata=auth(tok))
+
+    return act
+
+
+def _attended(closed: bool) -> Callable[..., None]:
+    def check(w: World, t: tuple[pb.Project, pb.SignUp], *_: Any) -> None:
+        rows = w.attendances(t[1].session_id)
+        assert [bool(a.checked_out_at) for a in rows] == [closed]
+
+    return check
+
+
+def _no_attendance(w: World, t: tuple[pb.Project, pb.SignUp]) -> None:
+    assert w.attendances(t[1].session_id) == []
+
+
+def _summarized(w: World, _: Any, resp: Any) -> None:
+    assert resp.rollup.total.division.code == OWNER
+    assert resp.rollup.total.metrics["projects_published"] >= 1
+    assert all(r.division.code.startswith(OWNER) for r in resp.rollup.rows)
+
+
+def _recipient_created(w: World, marker: str, resp: Any) -> None:
+    assert resp.recipient.division_code == TOWN and resp.recipient.needs == marker
+
+
+def _no_recipient(w: World, marker: str) -> None:
+    got = w.act.ListRecipients(
+        pb.ListRecipientsRequest(division_code=OWNER, page=PAGE), metadata=w.own
+    ).recipients
+    assert marker not in {r.needs for r in got}
+
+
+def _list_in(method: str, request: Any, attr: str) -> Callable[[World, Any, str], Any]:
+    def act(w: World, _: Any, tok: str) -> Any:
+        return getattr(w.act, method)(
+            request(division_code=OWNER, page=PAGE), metadata=auth(tok)
+        )
+
+    return act
+
+
+def _has(attr: str, key: Callable[[Any], str]) -> Callable[[World, Any, Any], None]:
+    def check(w: World, target: Any, resp: Any) -> None:
+        rows = getattr(resp, attr)
+        assert key(target) in {x.id for x in rows}
+        assert all(x.division_code.startswith(OWNER) for x in rows)
+
+    return check
+
+
+def _create_pair(w: World, rec: pb.Recipient, tok: str) -> Any:
+    return w.act.CreatePair(
+        pb.CreatePairRequest(
+            recipient_id=rec.id, volunteer_id=w.vol.id, organisation_id=w.org.id
+        ),
+        metadata=auth(tok),
+    )
+
+
+def _log_visit(w: World, pair: pb.Pair, tok: str) -> Any:
+    return w.act.LogVisit(
+        pb.LogVisitRequest(pair_id=pair.id, started_at=when(-60), ended_at=when(-10)),
+        metadata=auth(tok),
+    )
+
+
+def _visit(w: World) -> pb.Visit:
+    pair = w.pair()
+    return _log_visit(w, pair, w.kit.token(OWNER)).visit
+
+
+SPECS: dict[str, Spec] = {
+    "CreateProject": Spec(
+        BY_ID,
+        _create,
+        prepare=lambda w: f"矩阵项目-{uuid.uuid4().hex[:8]}",
+        succeeded=_project_created,
+        unchanged=_no_project,
+    ),
+    "UpdateProject": Spec(
+        BY_ID,
+        _update,
+        prepare=World.draft,
+        succeeded=lambda w, p, r: (
+            w.kit.get(p.id, w.kit.token(OWNER)).title == "矩阵改名"
+            or pytest.fail("not renamed")
+        ),
+        unchanged=lambda w, p: (
+            w.kit.get(p.id, w.kit.token(OWNER)).title == p.title
+            or pytest.fail("renamed")
+        ),
+    ),
+    "GetProject": Spec(
+        BY_ID,
+        project_call("GetProject", pb.GetProjectRequest),
+        prepare=World.draft,
+        succeeded=lambda w, p, r: r.project.id == p.id or pytest.fail("wrong project"),
+    ),
+    "ListProjects": Spec(
+        SCOPED,
+        _listed_projects("ListProjects", pb.ListProjectsRequest),
+        prepare=World.draft,
+        succeeded=_contains_project,
+    ),
+    "ListOpenProjects": Spec(
+        SCOPED,
+        _listed_projects("ListOpenProjects", pb.ListOpenProjectsRequest),
+        prepare=lambda w: w.kit.published(w.org),
+        succeeded=_contains_project,
+    ),
+    "SubmitProject": transition(
+        "SubmitProject",
+        pb.SubmitProjectRequest,
+        World.draft,
+        pb.PROJECT_STATUS_DRAFT,
+        pb.PROJECT_STATUS_SUBMITTED,
+    ),
+    "ApproveProject": transition(
+        "ApproveProject",
+        pb.ApproveProjectRequest,
+        lambda w: w.kit.submitted(w.org),
+        pb.PROJECT_STATUS_SUBMITTED,
+        pb.PROJECT_STATUS_APPROVED,
+    ),
+    "ReturnProject": transition(
+        "ReturnProject",
+        pb.ReturnProjectRequest,
+        lambda w: w.kit.submitted(w.org),
+        pb.PROJECT_STATUS_SUBMITTED,
+        pb.PROJECT_STATUS_RETURNED,
+        reason="请补充安全预案",
+    ),
+    "PublishProject": transition(
+        "PublishProject",
+        pb.PublishProjectRequest,
+        lambda w: w.kit.approved(w.org),
+        pb.PROJECT_STATUS_APPROVED,
+        pb.PROJECT_STATUS_RECRUITING,
+    ),
+    "StartProject": transition(
+        "StartProject",
+        pb.StartProjectRequest,
+        lambda w: w.kit.published(w.org),
+        pb.PROJECT_STATUS_RECRUITING,
+        pb.PROJECT_STATUS_IN_PROGRESS,
+    ),
+    "CompleteProject": transition(
+        "CompleteProject",
+        pb.CompleteProjectRequest,
+        lambda w: w.kit.started(w.org),
+        pb.PROJECT_STATUS_IN_PROGRESS,
+        pb.PROJECT_STATUS_COMPLETED,
+    ),
+    "CancelProject": transition(
+        "CancelProject",
+        pb.CancelProjectRequest,
+        World.draft,
+        pb.PROJECT_STATUS_DRAFT,
+        pb.PROJECT_STATUS_CANCELLED,
+    ),
+    "SignUp": Spec(
+        BY_ID,
+        _sign_up,
+        prepare=lambda w: w.kit.published(w.org),
+        succeeded=lambda w, p, r: (
+            r.sign_up.status == pb.SIGN_UP_STATUS_CONFIRMED
+            or pytest.fail("not confirmed")
+        ),
+        unchanged=lambda w, p: (
+            w.sign_ups(p.sessions[0].id) == {} or pytest.fail("signed up")
+        ),
+    ),
+    "WithdrawSignUp": Spec(
+        BY_ID,
+        _sign_up_by_id("WithdrawSignUp", pb.WithdrawSignUpRequest),
+        prepare=World.signed,
+        succeeded=_sign_up_now(pb.SIGN_UP_STATUS_WITHDRAWN),
+        unchanged=_sign_up_now(pb.SIGN_UP_STATUS_CONFIRMED),
+    ),
+    "ApproveSignUp": Spec(
+        BY_ID,
+        _sign_up_by_id("ApproveSignUp", pb.ApproveSignUpRequest),
+        prepare=lambda w: w.signed(approval=True),
+        succeeded=_sign_up_now(pb.SIGN_UP_STATUS_CONFIRMED),
+        unchanged=_sign_up_now(pb.SIGN_UP_STATUS_PENDING),
+    ),
+    "RejectSignUp": Spec(
+        BY_ID,
+        _sign_up_by_id("RejectSignUp", pb.RejectSignUpRequest, reason="名额已满"),
+        prepare=lambda w: w.signed(approval=True),
+        succeeded=_sign_up_now(pb.SIGN_UP_STATUS_REJECTED),
+        unchanged=_sign_up_now(pb.SIGN_UP_STATUS_PENDING),
+    ),
+    "ListSignUps": Spec(
+        BY_ID,
+        lambda w, t, tok: w.act.ListSignUps(
+            pb.ListSignUpsRequest(session_id=t[1].session_id), metadata=auth(tok)
+        ),
+        prepare=World.signed,
+        succeeded=lambda w, t, r: (
+            [x.id for x in r.sign_ups] == [t[1].id] or pytest.fail("wrong sign-ups")
+        ),
+    ),
+    "GetCheckInCode": Spec(
+        BY_ID,
+        lambda w, p, tok: w.act.GetCheckInCode(
+            pb.GetCheckInCodeRequest(session_id=p.sessions[0].id), metadata=auth(tok)
+        ),
+        prepare=lambda w: w.kit.started(w.org),
+        succeeded=lambda w, p, r: (
+            (len(r.code) == 6 and r.code.isdigit()) or pytest.fail("not a code")
+        ),
+    ),
+    "CheckIn": Spec(
+        BY_ID,
+        _attendance_call("CheckIn", pb.CheckInRequest),
+        prepare=World.started_signed,
+        succeeded=_attended(False),
+        unchanged=_no_attendance,
+    ),
+    "CheckOut": Spec(
+        BY_ID,
+        _attendance_call("CheckOut", pb.CheckOutRequest),
+        prepare=World.checked_in,
+        succeeded=_attended(True),
+        unchanged=_attended(False),
+    ),
+    "CloseAttendance": Spec(
+        BY_ID,
+        _attendance_call("CloseAttendance", pb.CloseAttendanceRequest),
+        prepare=World.checked_in,
+        succeeded=_attended(True),
+        unchanged=_attended(False),
+    ),
+    "ListAttendances": Spec(
+        BY_ID,
+        lambda w, t, tok: w.act.ListAttendances(
+            pb.ListAttendancesRequest(session_id=t[1].session_id), metadata=auth(tok)
+        ),
+        prepare=World.checked_in,
+        succeeded=lambda w, t, r: (
+            [a.volunteer_id for a in r.attendances] == [w.vol.id]
+            or pytest.fail("wrong attendances")
+        ),
+    ),
+    "CreateRecipient": Spec(
+        SCOPED,
+        lambda w, marker, tok: w.act.CreateRecipient(
+            recipient_request(marker), metadata=auth(tok)
+        ),
+        prepare=lambda w: f"矩阵-{uuid.uuid4().hex[:8]}",
+        succeeded=_recipient_created,
+        unchanged=_no_recipient,
+    ),
+    "ListRecipients": Spec(
+        SCOPED,
+        _list_in("ListRecipients", pb.ListRecipientsRequest, "recipients"),
+        prepare=World.recipient,
+        succeeded=_has("recipients", lambda r: r.id),
+    ),
+    "CreatePair": Spec(
+        BY_ID,
+        _create_pair,
+        prepare=World.recipient,
+        succeeded=lambda w, rec, r: (
+            [p.id for p in w.pairs_of(rec.id)] == [r.pair.id] or pytest.fail("no pair")
+        ),
+        unchanged=lambda w, rec: w.pairs_of(rec.id) == [] or pytest.fail("paired"),
+    ),
+    "ListPairs": Spec(
+        SCOPED,
+        _list_in("ListPairs", pb.ListPairsRequest, "pairs"),
+        prepare=World.pair,
+        succeeded=_has("pairs", lambda p: p.id),
+    ),
+    "LogVisit": Spec(
+        BY_ID,
+        _log_visit,
+        prepare=World.pair,
+        succeeded=lambda w, pair, r: (
+            [v.id for v in w.visits_of(pair.id)] == [r.visit.id]
+            or pytest.fail("no visit")
+        ),
+        unchanged=lambda w, pair: w.visits_of(pair.id) == [] or pytest.fail("a visit"),
+    ),
+    "ListVisits": Spec(
+        SCOPED,
+        _list_in("ListVisits", pb.ListVisitsRequest, "visits"),
+        prepare=_visit,
+        succeeded=_has("visits", lambda v: v.id),
+    ),
+    "Summarize": Spec(
+        SCOPED,
+        lambda w, _, tok: w.act.Summarize(
+            pb.SummarizeRequest(query=common.RollupQuery(division_code=OWNER)),
+            metadata=auth(tok),
+        ),
+        prepare=lambda w: w.kit.published(w.org),
+        succeeded=_summarized,
+    ),
+}
+
+MATRIX = [pytest.param(rpc, who, id=f"{rpc}-{who}") for rpc in SPECS for who in CALLERS]
+
+
+def test_every_rpc_is_in_the_matrix() -> None:
+    methods = set(pb.DESCRIPTOR.services_by_name["ActivityService"].methods_by_name)
+    assert methods == set(SPECS)
+
+
+@pytest.mark.parametrize(("rpc", "who"), MATRIX)
+def test_isolation(w: World, rpc: str, who: str) -> None:
+    spec = SPECS[rpc]
+    expected = spec.expect[who]
+    target = spec.prepare(w)
+    status, result = outcome(lambda: spec.act(w, target, w.caller(who)))
+    if status != expected:
+        detail = "" if status == OK else f": {result.details()}"
+        pytest.fail(f"{rpc} by {who}: expected {expected}, got {status}{detail}")
+    if expected == OK:
+        spec.succeeded(w, target, result)
+        return
+    assert "Traceback" not in result.details()
+    if expected == NF:  # the refusal does not reveal where the entity lives
+        assert OWNER not in result.details()
+    if spec.unchanged is not None:
+        spec.unchanged(w, target)

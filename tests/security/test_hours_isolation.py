@@ -1,0 +1,538 @@
+"""Tenant isolation for every HoursService RPC, caller by caller, on the real
+api role and worker.
+
+The owner is Yanta district (610113). Its hour records live in the township
+大雁塔街道 (610113002), its certificates and time bank at the county. Callers:
+
+    owner     610113     tenant_admin   (everything works)
+    sibling   610103     tenant_admin   (Beilin: sees nothing of Yanta)
+    city      6101       tenant_admin   (Xi'an: reads and writes its subtree)
+    province  61         province_admin
+    child     610113001  tenant_admin   (another township: cannot look upward
+                                         or sideways)
+    noscope   ""         tenant_admin   (default deny)
+
+A request naming a division outside the caller's subtree is
+PERMISSION_DENIED; one addressing another tenant's record, certificate or
+volunteer by id is NOT_FOUND, as if it did not exist; a refused write leaves
+nothing changed (checked with the owner's token, or in the database where no
+call shows it). VerifyCertificate is public: every caller, and no token at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+from zhiyuan.common.v1 import common_pb2 as common
+from zhiyuan.hours.v1 import hours_pb2 as pb
+
+from services.common.auth import TokenIssuer
+from services.common.testing import PRIVATE_PEM, wait_for
+from tests.helpers import auth
+from tests.integration.test_hours_flow import (
+    approve,
+    arrived,
+    attendance,
+    pin_policy,
+    publish,
+    records,
+    slot,
+    total,
+    verified_volunteer,
+)
+
+pytestmark = pytest.mark.integration
+
+OWNER, SIBLING, CITY, PROVINCE, CHILD = "610113", "610103", "6101", "61", "610113001"
+TOWN = "610113002"
+SCOPES = {
+    "owner": OWNER,
+    "sibling": SIBLING,
+    "city": CITY,
+    "province": PROVINCE,
+    "child": CHILD,
+}
+CALLERS = (*SCOPES, "noscope")
+OK, PD, NF = "OK", grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
+SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
+BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
+PUBLIC = dict(owner=OK, sibling=OK, city=OK, province=OK, child=OK, noscope=OK)
+_ISSUER = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[Any, Any]:
+    try:
+        return OK, fn()
+    except grpc.RpcError as err:
+        return err.code(), err
+
+
+def db_count(sql: str, **params: Any) -> int:
+    """Read the hours database as its owner (row security does not apply):
+    for what no call shows, such as a certificate that must not exist."""
+    import os
+
+    engine = create_engine(os.environ["HOURS_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql), params).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class World:
+    hours: Any
+    stub: Any
+    token: Callable[..., str]
+    amqp_uri: str
+    vol: Any = None  # a real, verified volunteer of the owner
+    record: pb.HourRecord = None  # type: ignore[assignment]
+    cert: pb.Certificate = None  # type: ignore[assignment]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def own(self) -> str:
+        return self.token(OWNER)
+
+    def caller(self, who: str, roles: tuple[str, ...] = ()) -> str:
+        if who == "noscope":
+            value, _ = _ISSUER.issue(
+                subject="no-scope",
+                username="no-scope",
+                scope_code="",
+                roles=list(roles or ("tenant_admin",)),
+            )
+            return value
+        if not roles:
+            roles = ("province_admin",) if who == "province" else ("tenant_admin",)
+        return self.token(SCOPES[who], *roles)
+
+    def pending(self, vol: Any = None) -> pb.HourRecord:
+        ids = dict(volunteer_number=vol.volunteer_number) if vol else {}
+        vid = vol.id if vol else str(uuid.uuid4())
+        body = attendance(vid, slot(60), 75, code=TOWN, **ids)
+        publish(self.amqp_uri, "attendance.checked_out", body)
+        return arrived(self.hours, self.own, body)
+
+    def approved(self) -> pb.HourRecord:
+        return approve(self.hours, self.own, self.pending().id)
+
+    def get(self, record_id: str) -> pb.GetRecordResponse:
+        return self.hours.GetRecord(
+            pb.GetRecordRequest(id=record_id), metadata=auth(self.own)
+        )
+
+    def balance(self) -> float:
+        return self.hours.GetTimeBankBalance(
+            pb.GetTimeBankBalanceRequest(volunteer_id=self.vol.id),
+            metadata=auth(self.own),
+        ).total_hours
+
+    def issue(self) -> pb.Certificate:
+        return self.hours.IssueCertificate(
+            pb.IssueCertificateRequest(
+                volunteer_id=self.vol.id,
+                issuer_name="雁塔区志愿者协会",
+                person_in_charge="王建国",
+                contact="029-88886666",
+            ),
+            metadata=auth(self.own),
+        ).certificate
+
+
+@pytest.fixture(scope="module")
+def w(stubs, stub, token, worker, amqp_uri) -> World:  # type: ignore[no-untyped-def]
+    world = World(stubs("hours"), stub, token, amqp_uri)
+    pin_policy(stub, world.hours, world.own, TOWN)
+    world.vol = verified_volunteer(stub, world.own, home=TOWN)
+    world.record = world.pending(world.vol)
+    approve(world.hours, world.own, world.record.id)
+    second = world.pending(world.vol)
+    approve(world.hours, world.own, second.id)
+    wait_for(lambda: world.balance() == 2.5, timeout=30, what="the owner's deposits")
+    world.cert = world.issue()
+    return world
+
+
+# -- one specification per RPC ---------------------------------------------------
+
+
+def _none(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Spec:
+    expect: dict[str, Any]
+    act: Callable[[World, Any, str], Any]
+    prepare: Callable[[World], Any] = _none
+    succeeded: Callable[[World, Any, Any], None] = _none
+    unchanged: Callable[[World, Any], None] | None = None
+
+
+def _honour_target(w: World) -> tuple[Any, Any]:
+    return verified_volunteer(w.stub, w.own, home=TOWN), slot(60)
+
+
+def _honour(w: World, t: tuple[Any, Any], tok: str) -> Any:
+    vol, start = t
+    request = pb.RecordHonourHoursRequest(
+        volunteer_id=vol.id,
+        division_code=TOWN,
+        organisation_name="大雁塔街道志愿服务站",
+        service_field="civilisation",
+        content="文明交通劝导",
+        session_start=start.isoformat(),
+        session_end=(start + timedelta(hours=2)).isoformat(),
+        hours=1.5,
+        reason="补录",
+    )
+    return w.hours.RecordHonourHours(request, metadata=auth(tok))
+
+
+def _honoured(w: World, t: tuple[Any, Any], resp: Any) -> None:
+    got = records(w.hours, w.own, volunteer_id=t[0].id)
+    assert [r.id for r in got] == [resp.record.id] and got[0].division_code == TOWN
+
+
+def _not_honoured(w: World, t: tuple[Any, Any]) -> None:
+    assert records(w.hours, w.own, volunteer_id=t[0].id) == []
+
+
+def _list(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ListRecords(
+        pb.ListRecordsRequest(
+            division_code=TOWN, page=common.PageRequest(page_size=500)
+        ),
+        metadata=auth(tok),
+    )
+
+
+def _listed(w: World, _: Any, resp: Any) -> None:
+    assert w.record.id in {r.id for r in resp.records}
+    assert all(r.division_code.startswith(TOWN) for r in resp.records)
+
+
+def _get(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetRecord(pb.GetRecordRequest(id=w.record.id), metadata=auth(tok))
+
+
+def _got(w: World, _: Any, resp: Any) -> None:
+    assert resp.record.id == w.record.id and resp.effective_hours == 1.25
+
+
+def _approve(w: World, rec: pb.HourRecord, tok: str) -> Any:
+    return w.hours.ApproveRecord(pb.ApproveRecordRequest(id=rec.id), metadata=auth(tok))
+
+
+def _reject(w: World, rec: pb.HourRecord, tok: str) -> Any:
+    return w.hours.RejectRecord(
+        pb.RejectRecordRequest(id=rec.id, reason="不实"), metadata=auth(tok)
+    )
+
+
+def _now_status(status: int) -> Callable[[World, Any, Any], None]:
+    def check(w: World, rec: pb.HourRecord, resp: Any) -> None:
+        assert w.get(rec.id).record.status == status
+
+    return check
+
+
+def _review_target(w: World) -> tuple[pb.HourRecord, dict[str, float]]:
+    return w.pending(), total(w.hours, w.own, TOWN)
+
+
+def _still_pending(w: World, t: tuple[pb.HourRecord, dict[str, float]]) -> None:
+    got = w.get(t[0].id).record
+    assert got.status == pb.RECORD_STATUS_PENDING and got.reviewed_by == ""
+    assert total(w.hours, w.own, TOWN) == t[1]
+
+
+def _correct(w: World, rec: pb.HourRecord, tok: str) -> Any:
+    return w.hours.CorrectRecord(
+        pb.CorrectRecordRequest(record_id=rec.id, new_hours=1.0, reason="更正"),
+        metadata=auth(tok),
+    )
+
+
+def _corrected(w: World, rec: pb.HourRecord, resp: Any) -> None:
+    got = w.get(rec.id)
+    assert got.effective_hours == 1.0 and len(got.corrections) == 1
+
+
+def _uncorrected(w: World, rec: pb.HourRecord) -> None:
+    got = w.get(rec.id)
+    assert got.effective_hours == 1.25 and list(got.corrections) == []
+
+
+def _totals(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetVolunteerTotals(
+        pb.GetVolunteerTotalsRequest(volunteer_id=w.vol.id), metadata=auth(tok)
+    )
+
+
+def _totalled(w: World, _: Any, resp: Any) -> None:
+    assert (
+        resp.volunteer_number == w.vol.volunteer_number and resp.approved_hours >= 2.5
+    )
+
+
+def _policy(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetHourPolicy(
+        pb.GetHourPolicyRequest(division_code=OWNER), metadata=auth(tok)
+    )
+
+
+def _summarize(w: World, _: Any, tok: str) -> Any:
+    return w.hours.Summarize(
+        pb.SummarizeRequest(query=common.RollupQuery(division_code=OWNER)),
+        metadata=auth(tok),
+    )
+
+
+def _summarized(w: World, _: Any, resp: Any) -> None:
+    assert (
+        resp.rollup.total.division.code == OWNER
+        and resp.rollup.total.metrics["hours"] >= 2.5
+    )
+    assert all(r.division.code.startswith(OWNER) for r in resp.rollup.rows)
+
+
+def _certificates() -> int:
+    return db_count("SELECT count(*) FROM certificates")
+
+
+def _issue(w: World, _: Any, tok: str) -> Any:
+    return w.hours.IssueCertificate(
+        pb.IssueCertificateRequest(
+            volunteer_id=w.vol.id, division_code=OWNER, issuer_name="雁塔区志愿者协会",
+            person_in_charge="王建国", contact="029-88886666",
+        ),
+        metadata=auth(tok),
+    )  # fmt: skip
+
+
+def _issued(w: World, before: int, resp: Any) -> None:
+    assert resp.certificate.division_code == OWNER and resp.certificate.hours >= 2.5
+    assert _certificates() == before + 1
+
+
+def _not_issued(w: World, before: int) -> None:
+    assert _certificates() == before
+
+
+def _pdf(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetCertificatePdf(
+        pb.GetCertificatePdfRequest(number=w.cert.number), metadata=auth(tok)
+    )
+
+
+def _revoke(w: World, cert: pb.Certificate, tok: str) -> Any:
+    return w.hours.RevokeCertificate(
+        pb.RevokeCertificateRequest(number=cert.number, reason="重开"),
+        metadata=auth(tok),
+    )
+
+
+def _public_status(w: World, number: str) -> int:
+    return w.hours.VerifyCertificate(pb.VerifyCertificateRequest(number=number)).status
+
+
+def _revoked(w: World, cert: pb.Certificate, resp: Any) -> None:
+    assert _public_status(w, cert.number) == pb.CERTIFICATE_STATUS_REVOKED
+
+
+def _still_valid(w: World, cert: pb.Certificate) -> None:
+    assert _public_status(w, cert.number) == pb.CERTIFICATE_STATUS_VALID
+
+
+def _verify(w: World, _: Any, tok: str) -> Any:
+    return w.hours.VerifyCertificate(
+        pb.VerifyCertificateRequest(number=w.cert.number), metadata=auth(tok)
+    )
+
+
+def _verified(w: World, _: Any, resp: Any) -> None:
+    assert resp.number == w.cert.number and resp.name_masked == w.cert.name_masked
+
+
+def _balance(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetTimeBankBalance(
+        pb.GetTimeBankBalanceRequest(volunteer_id=w.vol.id), metadata=auth(tok)
+    )
+
+
+def _balanced(w: World, _: Any, resp: Any) -> None:
+    assert [a.division_code for a in resp.accounts] == [OWNER]
+
+
+def _withdraw(w: World, _: Any, tok: str) -> Any:
+    return w.hours.WithdrawTimeBank(
+        pb.WithdrawTimeBankRequest(
+            volunteer_id=w.vol.id, division_code=OWNER, hours=0.1, service="助餐"
+        ),
+        metadata=auth(tok),
+    )
+
+
+def _withdrew(w: World, before: float, resp: Any) -> None:
+    assert w.balance() == pytest.approx(before - 0.1)
+
+
+def _kept(w: World, before: float) -> None:
+    assert w.balance() == before
+
+
+def _statement(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ListTimeBankTransactions(
+        pb.ListTimeBankTransactionsRequest(volunteer_id=w.vol.id, division_code=OWNER),
+        metadata=auth(tok),
+    )
+
+
+def _stated(w: World, _: Any, resp: Any) -> None:
+    assert {t.kind for t in resp.transactions} >= {"deposit"}
+    assert all(t.division_code == OWNER for t in resp.transactions)
+
+
+SPECS: dict[str, Spec] = {
+    "RecordHonourHours": Spec(
+        SCOPED, _honour, _honour_target, _honoured, _not_honoured
+    ),
+    "ListRecords": Spec(SCOPED, _list, succeeded=_listed),
+    "GetRecord": Spec(BY_ID, _get, succeeded=_got),
+    "ApproveRecord": Spec(
+        BY_ID,
+        lambda w, t, tok: _approve(w, t[0], tok),
+        _review_target,
+        lambda w, t, r: _now_status(pb.RECORD_STATUS_APPROVED)(w, t[0], r),
+        _still_pending,
+    ),  # fmt: skip
+    "RejectRecord": Spec(
+        BY_ID,
+        lambda w, t, tok: _reject(w, t[0], tok),
+        _review_target,
+        lambda w, t, r: _now_status(pb.RECORD_STATUS_REJECTED)(w, t[0], r),
+        _still_pending,
+    ),  # fmt: skip
+    "CorrectRecord": Spec(BY_ID, _correct, World.approved, _corrected, _uncorrected),
+    "GetVolunteerTotals": Spec(BY_ID, _totals, succeeded=_totalled),
+    "GetHourPolicy": Spec(
+        SCOPED,
+        _policy,
+        succeeded=lambda w, _, r: r.division_code == OWNER or pytest.fail("node"),
+    ),
+    "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "IssueCertificate": Spec(
+        SCOPED, _issue, lambda w: _certificates(), _issued, _not_issued
+    ),
+    "GetCertificatePdf": Spec(
+        BY_ID,
+        _pdf,
+        succeeded=lambda w, _, r: r.pdf.startswith(b"%PDF") or pytest.fail("pdf"),
+    ),
+    "RevokeCertificate": Spec(BY_ID, _revoke, World.issue, _revoked, _still_valid),
+    "VerifyCertificate": Spec(PUBLIC, _verify, succeeded=_verified),
+    "GetTimeBankBalance": Spec(BY_ID, _balance, succeeded=_balanced),
+    "WithdrawTimeBank": Spec(SCOPED, _withdraw, World.balance, _withdrew, _kept),
+    "ListTimeBankTransactions": Spec(SCOPED, _statement, succeeded=_stated),
+}
+
+MATRIX = [pytest.param(rpc, who, id=f"{rpc}-{who}") for rpc in SPECS for who in CALLERS]
+
+
+def test_every_rpc_is_in_the_matrix() -> None:
+    methods = set(pb.DESCRIPTOR.services_by_name["HoursService"].methods_by_name)
+    assert methods == set(SPECS)
+
+
+@pytest.mark.parametrize(("rpc", "who"), MATRIX)
+def test_isolation(w: World, rpc: str, who: str) -> None:
+    spec = SPECS[rpc]
+    expected = spec.expect[who]
+    target = spec.prepare(w)
+    status, result = outcome(lambda: spec.act(w, target, w.caller(who)))
+    if status != expected:
+        detail = "" if status == OK else f": {result.details()}"
+        pytest.fail(f"{rpc} by {who}: expected {expected}, got {status}{detail}")
+    if expected == OK:
+        spec.succeeded(w, target, result)
+        return
+    assert "Traceback" not in result.details()
+    if expected == NF:  # the refusal does not say where the entity lives
+        assert OWNER not in result.details() and TOWN not in result.details()
+    if spec.unchanged is not None:
+        spec.unchanged(w, target)
+
+
+# -- beyond the matrix -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rpc", sorted(set(SPECS) - {"VerifyCertificate"}))
+def test_every_call_but_verify_needs_a_token(w: World, rpc: str) -> None:
+    request = getattr(pb, f"{rpc}Request")()
+    status, err = outcome(lambda: getattr(w.hours, rpc)(request))
+    assert status == grpc.StatusCode.UNAUTHENTICATED, rpc
+    assert "Traceback" not in err.details()
+
+
+def test_verify_needs_no_token_and_reveals_only_the_certificates_face(w: World) -> None:
+    got = w.hours.VerifyCertificate(pb.VerifyCertificateRequest(number=w.cert.number))
+    assert got.status == pb.CERTIFICATE_STATUS_VALID and "*" in got.name_masked
+    wire = got.SerializeToString()
+    for secret in (w.vol.id, w.vol.volunteer_number, w.cert.id_number_masked, OWNER):
+        assert secret.encode() not in wire
+
+
+@pytest.mark.parametrize(
+    "rpc", ["GetRecord", "GetVolunteerTotals", "GetTimeBankBalance"]
+)
+def test_another_tenants_entity_is_indistinguishable_from_a_missing_one(
+    w: World, rpc: str
+) -> None:
+    real = w.record.id if rpc == "GetRecord" else w.vol.id
+    missing = str(uuid.uuid4())
+    field = "id" if rpc == "GetRecord" else "volunteer_id"
+    md = auth(w.caller("sibling"))
+
+    def call(ident: str) -> Any:
+        request = getattr(pb, f"{rpc}Request")(**{field: ident})
+        return getattr(w.hours, rpc)(request, metadata=md)
+
+    (s1, e1), (s2, e2) = outcome(lambda: call(real)), outcome(lambda: call(missing))
+    assert s1 == s2 == NF
+    assert e1.details().replace(real, "ID") == e2.details().replace(missing, "ID")
+    t1, t2 = dict(e1.trailing_metadata()), dict(e2.trailing_metadata())
+    assert {k: v for k, v in t1.items() if not k.endswith("-bin")} == {
+        k: v for k, v in t2.items() if not k.endswith("-bin")
+    }
+
+
+@pytest.mark.parametrize("who", ["owner", "province"])
+def test_the_volunteer_and_reviewer_roles_cannot_review(w: World, who: str) -> None:
+    rec = w.pending()
+    for roles in (("volunteer",), ("reviewer",)):
+        status, _ = outcome(lambda r=roles: _approve(w, rec, w.caller(who, r)))
+        assert status == PD
+    assert w.get(rec.id).record.status == pb.RECORD_STATUS_PENDING
+    status, _ = outcome(lambda: _list(w, None, w.caller(who, ("volunteer",))))
+    assert status == PD
+
+
+def test_a_child_township_works_inside_its_own_subtree(w: World) -> None:
+    child = w.caller("child")
+    body = attendance(str(uuid.uuid4()), slot(60), 45, code=f"{CHILD}")
+    publish(w.amqp_uri, "attendance.checked_out", body)
+    rec = arrived(w.hours, child, body)
+    assert approve(w.hours, child, rec.id).status == pb.RECORD_STATUS_APPROVED
+    listed = records(w.hours, child)
+    assert rec.id in {r.id for r in listed}
+    assert all(r.division_code.startswith(CHILD) for r in listed)
