@@ -31,6 +31,7 @@ from services.common.config import Config
 from services.gateway import (
     api_identity,
     api_registry,
+    api_services,
     api_statistics,
     api_volunteers,
     errors,
@@ -57,6 +58,13 @@ TAGS = [
     {"name": "organisations", "description": "Organisations, teams / 组织与队伍"},
     {"name": "volunteers", "description": "Registration, review / 志愿者注册审核"},
     {"name": "statistics", "description": "Rollups, activity feed / 统计与动态"},
+    {"name": "projects", "description": "Projects and their review / 项目与审核"},
+    {"name": "sign-ups", "description": "Recruiting / 报名"},
+    {"name": "attendance", "description": "Check-in and check-out / 签到签退"},
+    {"name": "pairing", "description": "Pairing for help / 结对帮扶"},
+    {"name": "hours", "description": "Service hours / 服务时长"},
+    {"name": "certificates", "description": "Certificates / 志愿服务证明"},
+    {"name": "time bank", "description": "Time bank / 时间银行"},
     {"name": "health", "description": "Liveness and readiness / 健康检查"},
 ]
 UNTRACED = frozenset({"/healthz", "/readyz"})
@@ -112,7 +120,13 @@ def create_app(
         telemetry=TELEMETRY,
     )
     errors.install(app)
-    for module in (api_identity, api_registry, api_volunteers, api_statistics):
+    for module in (
+        api_identity,
+        api_registry,
+        api_volunteers,
+        api_statistics,
+        api_services,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_api_route("/healthz", healthz, tags=["health"], summary="Liveness")
     app.add_api_route("/readyz", readyz, tags=["health"], summary="Readiness")

@@ -5,71 +5,17 @@ HTTP → gRPC → database → event → rollup and feed, and one trace across i
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import httpx
 import pytest
 
-from services.common.testing import (
-    Processes,
-    create_databases,
-    create_vhost,
-    delete_vhost,
-    drop_database,
-    platform_env,
-    wait_for,
-)
+from services.common.testing import wait_for
+from tests.e2e.conftest import login, login_with
 from tests.helpers import new_id_number, new_phone
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "zhiyuan-demo-2026"
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
-    urls, vhost = create_databases("zy_e2e"), create_vhost()
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = platform_env(tmp, urls, vhost)
-    procs = Processes(env, tmp)
-    try:
-        for step in (["migrate"], ["seed", "--volunteers", "12"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "services.cli", *step],
-                env=procs.env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert done.returncode == 0, done.stdout + done.stderr
-        procs.start("platform", "services.cli", "up")
-        base = f"http://{env['GATEWAY_LISTEN']}"
-        wait_for(
-            lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
-            timeout=60,
-            what="gateway /readyz",
-        )
-        wait_for(
-            Path(env["REGISTRATION_HEARTBEAT_FILE"]).exists,
-            timeout=60,
-            what="worker heartbeat",
-        )
-        yield base, env, procs
-    except BaseException:
-        if "platform" in procs.procs:
-            print(procs.log("platform")[-5000:])
-        raise
-    finally:
-        procs.stop_all()
-        for url in urls.values():
-            drop_database(url)
-        delete_vhost(vhost)
-
-
-def login(base: str, username: str) -> dict:
-    return login_with(base, username, PASSWORD)
 
 
 def verified_total(base: str, headers: dict, code: str) -> float:
@@ -248,11 +194,3 @@ def test_organisations_accounts_and_divisions_through_the_gateway(platform):
         ).status_code
         == 401
     )
-
-
-def login_with(base: str, username: str, password: str) -> dict:
-    r = httpx.post(
-        f"{base}/api/v1/login", json={"username": username, "password": password}
-    )
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['access_token']}"}

@@ -1,0 +1,292 @@
+"""Routes of the activity and hours services, declared as a table and
+transcoded to their gRPC calls (see :mod:`services.gateway.transcode`).
+Enums are written by their proto names, e.g. ``"PROJECT_KIND_SERVICE"``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.gateway.transcode import Route, register
+
+router = APIRouter(prefix="/api/v1")
+
+A, H = "activity", "hours"
+ACTIVITY = [
+    Route(
+        "POST",
+        "/projects",
+        A,
+        "CreateProject",
+        "Create a project / 创建项目",
+        "projects",
+        status_code=201,
+    ),
+    Route("GET", "/projects", A, "ListProjects", "Projects / 项目列表", "projects"),
+    Route(
+        "GET",
+        "/projects/open",
+        A,
+        "ListOpenProjects",
+        "Recruiting projects and emergency campaigns / 招募中项目",
+        "projects",
+    ),
+    Route("GET", "/projects/{id}", A, "GetProject", "A project / 项目详情", "projects"),
+    Route(
+        "PUT",
+        "/projects/{id}",
+        A,
+        "UpdateProject",
+        "Edit a draft or returned project / 修改项目",
+        "projects",
+    ),
+    *[
+        Route("POST", f"/projects/{{id}}/{verb}", A, rpc, summary, "projects")
+        for verb, rpc, summary in [
+            ("submit", "SubmitProject", "Submit for review / 提交审核"),
+            ("approve", "ApproveProject", "Approve / 审核通过"),
+            ("return", "ReturnProject", "Return for changes / 退回修改"),
+            ("publish", "PublishProject", "Start recruiting / 发布招募"),
+            ("start", "StartProject", "Start / 开始"),
+            ("complete", "CompleteProject", "Complete / 结项"),
+            ("cancel", "CancelProject", "Cancel / 取消"),
+        ]
+    ],
+    Route(
+        "POST",
+        "/sessions/{session_id}/sign-ups",
+        A,
+        "SignUp",
+        "Sign a volunteer up / 报名",
+        "sign-ups",
+        status_code=201,
+    ),
+    Route(
+        "GET",
+        "/sessions/{session_id}/sign-ups",
+        A,
+        "ListSignUps",
+        "Sign-ups of a session / 报名名单",
+        "sign-ups",
+    ),
+    Route(
+        "POST",
+        "/sign-ups/{sign_up_id}/withdraw",
+        A,
+        "WithdrawSignUp",
+        "Withdraw / 取消报名",
+        "sign-ups",
+    ),
+    Route(
+        "POST",
+        "/sign-ups/{sign_up_id}/approve",
+        A,
+        "ApproveSignUp",
+        "Approve a sign-up / 通过报名",
+        "sign-ups",
+    ),
+    Route(
+        "POST",
+        "/sign-ups/{sign_up_id}/reject",
+        A,
+        "RejectSignUp",
+        "Reject a sign-up / 拒绝报名",
+        "sign-ups",
+    ),
+    Route(
+        "GET",
+        "/sessions/{session_id}/check-in-code",
+        A,
+        "GetCheckInCode",
+        "The rotating check-in code / 签到码",
+        "attendance",
+    ),
+    Route(
+        "POST",
+        "/sessions/{session_id}/check-in",
+        A,
+        "CheckIn",
+        "Check in / 签到",
+        "attendance",
+    ),
+    Route(
+        "POST",
+        "/sessions/{session_id}/check-out",
+        A,
+        "CheckOut",
+        "Check out / 签退",
+        "attendance",
+    ),
+    Route(
+        "POST",
+        "/sessions/{session_id}/close",
+        A,
+        "CloseAttendance",
+        "Close a late check-out / 补签退",
+        "attendance",
+    ),
+    Route(
+        "GET",
+        "/sessions/{session_id}/attendances",
+        A,
+        "ListAttendances",
+        "Attendance of a session / 签到记录",
+        "attendance",
+    ),
+    Route(
+        "POST",
+        "/recipients",
+        A,
+        "CreateRecipient",
+        "Register a household / 登记帮扶对象",
+        "pairing",
+        status_code=201,
+    ),
+    Route(
+        "GET", "/recipients", A, "ListRecipients", "Households / 帮扶对象", "pairing"
+    ),
+    Route(
+        "POST",
+        "/pairs",
+        A,
+        "CreatePair",
+        "Pair a volunteer / 结对",
+        "pairing",
+        status_code=201,
+    ),
+    Route("GET", "/pairs", A, "ListPairs", "Pairs / 结对列表", "pairing"),
+    Route(
+        "POST",
+        "/pairs/{pair_id}/visits",
+        A,
+        "LogVisit",
+        "Log a visit / 走访记录",
+        "pairing",
+        status_code=201,
+    ),
+    Route("GET", "/visits", A, "ListVisits", "Visits / 走访列表", "pairing"),
+]
+HOURS = [
+    Route(
+        "POST",
+        "/hours/honour",
+        H,
+        "RecordHonourHours",
+        "Honour hours / 补录时长",
+        "hours",
+        status_code=201,
+    ),
+    Route(
+        "GET", "/hours/records", H, "ListRecords", "Hour records / 时长记录", "hours"
+    ),
+    Route(
+        "GET",
+        "/hours/records/{id}",
+        H,
+        "GetRecord",
+        "A record with its corrections / 记录详情",
+        "hours",
+    ),
+    Route(
+        "POST",
+        "/hours/records/{id}/approve",
+        H,
+        "ApproveRecord",
+        "Approve / 审核通过",
+        "hours",
+    ),
+    Route(
+        "POST",
+        "/hours/records/{id}/reject",
+        H,
+        "RejectRecord",
+        "Reject / 驳回",
+        "hours",
+    ),
+    Route(
+        "POST",
+        "/hours/records/{record_id}/corrections",
+        H,
+        "CorrectRecord",
+        "Correct or reverse, with a reason / 更正",
+        "hours",
+        status_code=201,
+    ),
+    Route(
+        "GET",
+        "/hours/volunteers/{volunteer_id}/totals",
+        H,
+        "GetVolunteerTotals",
+        "A volunteer's totals / 累计时长",
+        "hours",
+    ),
+    Route(
+        "GET",
+        "/hours/policy",
+        H,
+        "GetHourPolicy",
+        "Hour policy in force / 时长规则",
+        "hours",
+    ),
+    Route(
+        "POST",
+        "/certificates",
+        H,
+        "IssueCertificate",
+        "Issue a certificate / 开具证明",
+        "certificates",
+        status_code=201,
+    ),
+    Route(
+        "GET",
+        "/certificates/{number}/pdf",
+        H,
+        "GetCertificatePdf",
+        "The certificate as PDF / 下载证明",
+        "certificates",
+        download=("pdf", "application/pdf"),
+    ),
+    Route(
+        "POST",
+        "/certificates/{number}/revoke",
+        H,
+        "RevokeCertificate",
+        "Revoke / 撤销证明",
+        "certificates",
+    ),
+    Route(
+        "GET",
+        "/certificates/{number}/verify",
+        H,
+        "VerifyCertificate",
+        "Verify by number (public) / 证明核验",
+        "certificates",
+        public=True,
+    ),
+    Route(
+        "GET",
+        "/timebank/{volunteer_id}",
+        H,
+        "GetTimeBankBalance",
+        "Time-bank balance / 时间银行余额",
+        "time bank",
+    ),
+    Route(
+        "POST",
+        "/timebank/{volunteer_id}/withdrawals",
+        H,
+        "WithdrawTimeBank",
+        "Exchange banked hours / 时间兑换",
+        "time bank",
+        status_code=201,
+    ),
+    Route(
+        "GET",
+        "/timebank/{volunteer_id}/transactions",
+        H,
+        "ListTimeBankTransactions",
+        "Time-bank statement / 时间银行流水",
+        "time bank",
+    ),
+]
+
+register(router, ACTIVITY + HOURS)

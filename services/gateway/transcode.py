@@ -1,0 +1,164 @@
+"""HTTP routes declared as a table and transcoded to gRPC calls, in the
+manner of gRPC-JSON transcoding: path parameters and (for GET) query
+parameters or (otherwise) the JSON body fill the request message, whose
+field names the JSON uses as they are. Every route still goes through the
+gateway's authentication, deadline and error mapping.
+
+Example::
+
+    Route("POST", "/projects/{id}/approve", "activity", "ApproveProject",
+          "Approve a project / 审核通过项目", "projects")
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from services.common.errors import InvalidArgument
+from services.gateway.backend import PublicRpc, Rpc
+from services.gateway.protojson import reply_doc, schema, to_json
+
+F = FieldDescriptor
+# Where json_format says which field it could not parse.
+_FIELD = re.compile(r'Failed to parse (\w+) field|has no field named "(\w+)"')
+# Query parameters that fill the nested common.v1.PageRequest.
+_PAGE = {"page_size": "page_size", "page_token": "page_token"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    service: str
+    rpc: str
+    summary: str
+    tag: str
+    public: bool = False
+    status_code: int = 200
+    # A bytes field of the reply to send as the body, with this media type.
+    download: tuple[str, str] | None = None
+
+
+def messages(route: Route) -> tuple[type[Message], type[Message]]:
+    module = importlib.import_module(f"zhiyuan.{route.service}.v1.{route.service}_pb2")
+    method = module.DESCRIPTOR.services_by_name[
+        f"{route.service.title()}Service"
+    ].methods_by_name[route.rpc]
+    return (
+        getattr(module, method.input_type.name),
+        getattr(module, method.output_type.name),
+    )
+
+
+def _coerce(descriptor: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Query strings → JSON types the request's fields expect."""
+    out: dict[str, Any] = {}
+    page: dict[str, Any] = {}
+    for key, raw in data.items():
+        field = descriptor.fields_by_name.get(key)
+        if field is None and key in _PAGE and "page" in descriptor.fields_by_name:
+            page[_PAGE[key]] = int(raw) if key == "page_size" and raw.isdigit() else raw
+            continue
+        if field is not None and field.cpp_type == F.CPPTYPE_BOOL:
+            out[key] = raw.lower() in ("1", "true", "yes")
+        elif field is not None and field.is_repeated:
+            out[key] = raw.split(",") if raw else []
+        else:
+            out[key] = raw
+    if page:
+        out["page"] = page
+    return out
+
+
+def build_request(
+    route: Route,
+    request_type: type[Message],
+    path: dict[str, str],
+    data: dict[str, Any],
+) -> Message:
+    merged = {**data, **path}
+    try:
+        return json_format.ParseDict(merged, request_type())
+    except json_format.ParseError as exc:
+        text = str(exc)
+        match = _FIELD.search(text)
+        field = next((g for g in match.groups() if g), "body") if match else "body"
+        raise InvalidArgument(
+            field.split(".")[-1],
+            "body.format",
+            f"the request does not fit {request_type.DESCRIPTOR.name}: {text[:200]}",
+            "请求内容与接口定义不符",
+        ) from exc
+
+
+def _endpoint(route: Route) -> Callable[..., Any]:
+    request_type, _ = messages(route)
+    caller_dep = PublicRpc if route.public else Rpc
+
+    async def endpoint(request: Request, rpc: Any) -> Any:
+        path = dict(request.path_params)
+        if route.method == "GET":
+            data = _coerce(request_type.DESCRIPTOR, dict(request.query_params))
+        else:
+            raw = await request.body()
+            try:
+                data = json.loads(raw) if raw.strip() else {}
+            except ValueError as exc:
+                raise InvalidArgument(
+                    "body", "body.json", "the body is not JSON", "请求体不是合法的 JSON"
+                ) from exc
+            if not isinstance(data, dict):
+                raise InvalidArgument(
+                    "body",
+                    "body.json",
+                    "the body must be a JSON object",
+                    "请求体须为 JSON 对象",
+                )
+        message = build_request(route, request_type, path, data)
+        reply = await rpc.call(route.rpc, message, route.service)
+        if route.download:
+            field, media_type = route.download
+            return Response(getattr(reply, field), media_type=media_type)
+        return to_json(reply)
+
+    # Real objects, not the strings `from __future__ import annotations` leaves,
+    # so FastAPI can resolve the caller dependency of this route.
+    endpoint.__annotations__ = {"request": Request, "rpc": caller_dep, "return": Any}
+    endpoint.__name__ = f"{route.service}_{route.rpc}"
+    endpoint.__doc__ = f"gRPC {route.service}.{route.rpc}."
+    return endpoint
+
+
+def register(router: APIRouter, routes: list[Route]) -> None:
+    for route in routes:
+        request_type, reply_type = messages(route)
+        extra: dict[str, Any] = {}
+        if route.method != "GET":
+            extra["openapi_extra"] = {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": schema(request_type.DESCRIPTOR)}
+                    }
+                }
+            }
+        router.add_api_route(
+            route.path,
+            _endpoint(route),
+            methods=[route.method],
+            summary=route.summary,
+            tags=[route.tag],
+            status_code=route.status_code,
+            responses=reply_doc(reply_type, route.status_code),
+            **extra,
+        )
