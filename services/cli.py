@@ -8,6 +8,9 @@ zhiyuan token ...               sign a token (operators, scripts)
 zhiyuan run SERVICE [ROLE]      run one process (api, worker; gateway)
 zhiyuan up                      start the whole platform (Procfile)
 zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
+zhiyuan rollup SERVICE ...      export a service's rollup as CSV
+zhiyuan certificate verify N    check a certificate number (public)
+zhiyuan hours pending ...       records awaiting approval, as CSV
 """
 
 from __future__ import annotations
@@ -212,10 +215,16 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("service", choices=SERVICES)
     pr.add_argument("--max-age", type=int, default=60, help="seconds (default 60)")
     pr.set_defaults(func=cmd_probe)
+
+    from services.cli_reports import add_commands
+
+    add_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    import grpc
+
     from services.common.errors import ZhiyuanError
     from services.common.keys import MissingKey
 
@@ -225,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ZhiyuanError, MissingKey) as err:
         print(f"zhiyuan {args.command}: {err}", file=sys.stderr)
         return 2
+    except grpc.RpcError as err:
+        details = err.details() if hasattr(err, "details") else str(err)
+        print(f"zhiyuan {args.command}: {details}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -112,3 +112,28 @@ def test_preflight_names_the_missing_server_and_how_to_start_it():
     assert done.returncode == 1
     assert "rabbitmq-server -detached" in done.stderr
     assert "pg_ctlcluster" in done.stderr
+
+
+def test_rollup_export_and_certificate_check_against_the_running_apis(
+    migrated, apis, stub, token
+):
+    from tests.integration.test_registration_flow import register
+
+    register(stub, token("610113"))  # so Xi'an has a row
+    done = zhiyuan(migrated, "rollup", "registration", "--division", "61")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith(
+        "division_code,division_name,month,volunteers_registered"
+    )
+    assert any(line.startswith("6101,西安市,") for line in lines[1:])
+    assert lines[-1].startswith("61,")  # the total row
+    hours = zhiyuan(migrated, "rollup", "hours", "--division", "6101")
+    assert hours.returncode == 0, hours.stderr
+    missing = zhiyuan(migrated, "certificate", "verify", "ZYC-61-2026-000000-XXXX")
+    assert missing.returncode == 3 and "Traceback" not in missing.stderr
+    pending = zhiyuan(
+        migrated, "hours", "pending", "--scope", "610113", "--role", "tenant_admin"
+    )
+    assert pending.returncode == 0, pending.stderr
+    assert pending.stdout.startswith("id,volunteer_number")
