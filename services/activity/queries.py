@@ -10,11 +10,11 @@ from typing import Any
 
 from services.activity import domain
 from services.activity import models as m
-from services.activity.paging import next_token, page_bounds
 from services.activity.repository import ProjectView, Repository
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import InvalidArgument
+from services.common.paging import next_token, page_bounds
 from services.common.tenancy import Level, child_level, validate_code
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -4,7 +4,6 @@ application, serialise) and the process entry ``serve()``."""
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from zhiyuan.activity.v1 import activity_pb2 as pb
@@ -13,7 +12,7 @@ from zhiyuan.activity.v1 import activity_pb2_grpc as pb_grpc
 from services.activity import convert as cv
 from services.activity.application import ActivityApp
 from services.activity.queries import ActivityQueries
-from services.common import keys, rpc, telemetry
+from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
@@ -230,20 +229,12 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
 
         serve(load())  # zhiyuan run activity api
     """
-    telemetry.init("activity-api")
-    svc = cfg.service("activity")
     servicer, db = build(cfg)
-    server, health = rpc.build_server(
-        svc.grpc_listen, keys.verifier(cfg), max_workers=int(cfg["grpc.max_workers"])
+    rpc.serve_api(
+        cfg,
+        "activity",
+        servicer,
+        pb_grpc.add_ActivityServiceServicer_to_server,
+        on_stop=[db.dispose],
+        stop=stop,
     )
-    pb_grpc.add_ActivityServiceServicer_to_server(servicer, server)
-    server.start()
-    rpc.mark_serving(health, SERVICE_NAME)
-    log.info("activity api listening on %s", svc.grpc_listen)
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.stop(grace=5).wait()
-    db.dispose()

@@ -18,6 +18,8 @@ Example::
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from typing import Any
@@ -37,6 +39,7 @@ from services.common.auth import (
     reset_current_principal,
     set_current_principal,
 )
+from services.common.config import Config
 from services.common.errors import ZhiyuanError
 
 log = logging.getLogger(__name__)
@@ -141,6 +144,48 @@ def build_server(
     if server.add_insecure_port(listen) == 0:
         raise RuntimeError(f"cannot listen on {listen}")
     return server, health_servicer
+
+
+def serve_api(
+    cfg: Config,
+    name: str,
+    servicer: Any,
+    add_to_server: Callable[[Any, grpc.Server], None],
+    *,
+    public_methods: Iterable[str] = (),
+    on_stop: Iterable[Callable[[], Any]] = (),
+    stop: threading.Event | None = None,
+) -> None:
+    """Run a service's api role until SIGTERM/SIGINT (or ``stop`` is set):
+    telemetry, the kernel server, health SERVING, a graceful stop, then
+    ``on_stop`` (dispose engines, close channels).
+
+    Example::
+
+        serve_api(cfg, "hours", servicer, add_HoursServiceServicer_to_server)
+    """
+    from services.common import keys, telemetry
+
+    telemetry.init(f"{name}-api")
+    listen = cfg.service(name).grpc_listen
+    server, health = build_server(
+        listen,
+        keys.verifier(cfg),
+        public_methods=public_methods,
+        max_workers=int(cfg["grpc.max_workers"]),
+    )
+    add_to_server(servicer, server)
+    server.start()
+    mark_serving(health, f"zhiyuan.{name}.v1.{name.title()}Service")
+    log.info("%s api listening on %s", name, listen)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace=5).wait()
+    for close in on_stop:
+        close()
 
 
 def mark_serving(health_servicer: health.HealthServicer, *names: str) -> None:

@@ -3,7 +3,6 @@ statements, each confined to the caller's scope."""
 
 from __future__ import annotations
 
-import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,14 +11,13 @@ from typing import Any
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import InvalidArgument
+from services.common.paging import next_token, page_bounds
 from services.common.tenancy import Level, child_level, validate_code
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.bank_repository import BankRepository as Repository
 from services.hours.models import ROLLUP, BankTransaction, Correction, HourRecord
 from services.hours.repository import missing
-
-MAX_PAGE, MAX_OFFSET = 500, 10_000_000
 
 
 @dataclass
@@ -47,29 +45,6 @@ class RollupResult:
     total: dict[str, float]
     node: str
     metric_names: list[str]
-
-
-def page_bounds(page_size: int, token: str) -> tuple[int, int]:
-    size = 50 if page_size <= 0 else min(page_size, MAX_PAGE)
-    if not token:
-        return size, 0
-    try:
-        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError:
-        offset = -1
-    if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidArgument(
-            "page.page_token",
-            "page.token",
-            "the page token is not valid",
-            "分页令牌无效",
-        )
-    return size, offset
-
-
-def next_token(offset: int, size: int, total: int) -> str:
-    nxt = offset + size
-    return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""
 
 
 class HoursQueries:

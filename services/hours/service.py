@@ -4,13 +4,12 @@ application, serialise) and the process entry ``serve()``."""
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from zhiyuan.hours.v1 import hours_pb2 as pb
 from zhiyuan.hours.v1 import hours_pb2_grpc as pb_grpc
 
-from services.common import keys, rpc, telemetry
+from services.common import rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
@@ -176,24 +175,13 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
 
         serve(load())  # zhiyuan run hours api
     """
-    telemetry.init("hours-api")
-    svc = cfg.service("hours")
     servicer, db, registration = build(cfg)
-    server, health = rpc.build_server(
-        svc.grpc_listen,
-        keys.verifier(cfg),
+    rpc.serve_api(
+        cfg,
+        "hours",
+        servicer,
+        pb_grpc.add_HoursServiceServicer_to_server,
         public_methods=PUBLIC_METHODS,
-        max_workers=int(cfg["grpc.max_workers"]),
+        on_stop=[registration.close, db.dispose],
+        stop=stop,
     )
-    pb_grpc.add_HoursServiceServicer_to_server(servicer, server)
-    server.start()
-    rpc.mark_serving(health, SERVICE)
-    log.info("hours api listening on %s", svc.grpc_listen)
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.stop(grace=5).wait()
-    registration.close()
-    db.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import InvalidArgument
+from services.common.paging import next_token, page_bounds
 from services.common.tenancy import Level, child_level, validate_code
 from services.registration import domain
 from services.registration.models import (
@@ -19,7 +20,7 @@ from services.registration.models import (
     Organisation,
     Volunteer,
 )
-from services.registration.repository import Repository, next_token, page_bounds
+from services.registration.repository import Repository
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

@@ -4,14 +4,13 @@ scope's prefix (and row-level security repeats the filter in PostgreSQL)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from services.common.errors import InvalidArgument, NotFound
+from services.common.errors import NotFound
 from services.common.tenancy import Level, Scope, validate_code
 from services.registration.models import (
     ROLLUP_TABLE,
@@ -25,32 +24,6 @@ from services.registration.models import (
     TenantSetting,
     Volunteer,
 )
-
-MAX_PAGE = 500
-MAX_OFFSET = 10_000_000  # paging deeper than this means a filter is missing
-
-
-def page_bounds(page_size: int, token: str) -> tuple[int, int]:
-    size = 50 if page_size <= 0 else min(page_size, MAX_PAGE)
-    if not token:
-        return size, 0
-    try:
-        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError:
-        offset = -1
-    if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidArgument(
-            "page.page_token",
-            "page.token",
-            "the page token is not valid",
-            "分页令牌无效",
-        )
-    return size, offset
-
-
-def next_token(offset: int, size: int, total: int) -> str:
-    nxt = offset + size
-    return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""
 
 
 class Repository:

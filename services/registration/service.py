@@ -4,14 +4,13 @@ the application, serialise) and the process entry ``serve()``."""
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 from zhiyuan.registration.v1 import registration_pb2_grpc as pb_grpc
 
-from services.common import keys, rpc, telemetry
+from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
@@ -50,7 +49,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
 
     def ListDivisions(self, req, ctx):  # noqa: N802
-        from services.registration.repository import next_token, page_bounds
+        from services.common.paging import next_token, page_bounds
 
         size, offset = page_bounds(req.page.page_size, req.page.page_token)
         rows, total = self.app.list_divisions(
@@ -227,26 +226,16 @@ def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:
     """Run the api role until SIGTERM/SIGINT (or ``stop`` is set)."""
-    telemetry.init("registration-api")
-    svc = cfg.service("registration")
     servicer, db = build(cfg)
-    server, health = rpc.build_server(
-        svc.grpc_listen,
-        keys.verifier(cfg),
+    rpc.serve_api(
+        cfg,
+        "registration",
+        servicer,
+        pb_grpc.add_RegistrationServiceServicer_to_server,
         public_methods=PUBLIC_METHODS,
-        max_workers=int(cfg["grpc.max_workers"]),
+        on_stop=[db.dispose],
+        stop=stop,
     )
-    pb_grpc.add_RegistrationServiceServicer_to_server(servicer, server)
-    server.start()
-    rpc.mark_serving(health, "zhiyuan.registration.v1.RegistrationService")
-    log.info("registration api listening on %s", svc.grpc_listen)
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.stop(grace=5).wait()
-    db.dispose()
 
 
 __all__ = ["Level", "RegistrationServicer", "build", "serve"]

@@ -5,6 +5,7 @@ the policy, overlap and daily cap are applied the same way."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,12 +16,16 @@ from services.common import outbox
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.rollup import month_of
-from services.common.tenancy import Scope
+from services.common.tenancy import Scope, ancestors, is_within
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.models import PROCESSED, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import UseCases
+
+# Drafts per batch at most: each volunteer's lock is held to the commit, and
+# PostgreSQL's lock table is shared (64 per connection by default).
+BATCH_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,45 @@ class RecordCases(UseCases):
             if repo.record_by_source(draft.source, draft.source_id) is not None:
                 return None  # the same check-out announced twice
             return self._place(s, repo, draft, strict=False)
+
+    def ingest_batch(
+        self, consumer: str, items: Sequence[tuple[str, Draft]]
+    ) -> list[HourRecord | None]:
+        """Apply consumed events, given as ``(event_id, draft)``, in one
+        transaction: all of them or none. Each gives what :meth:`ingest`
+        would give it one event at a time in the same order (a record, or
+        ``None`` when already applied): the event is claimed, the source
+        checked through the draft's own division, then :meth:`_place`
+        applies the policy, overlap and daily cap, seeing the batch's
+        earlier records. The transaction's scope is the drafts' deepest
+        common division, so a batch lies in one province (``ValueError``
+        otherwise, and above ``BATCH_MAX`` drafts). The volunteers are
+        locked first, in one order, so two batches cannot deadlock.
+        """
+        if len(items) > BATCH_MAX:
+            raise ValueError(f"a batch holds at most {BATCH_MAX} drafts")
+        if not items:
+            return []
+        codes = {draft.division_code for _, draft in items}
+        shared = [
+            a for a in ancestors(min(codes)) if all(is_within(c, a) for c in codes)
+        ]
+        if not shared:
+            raise ValueError("a batch's drafts must lie in one province")
+        out: list[HourRecord | None] = []
+        with self.db.session(Scope(shared[-1])) as s:
+            for volunteer_id in sorted({draft.volunteer_id for _, draft in items}):
+                cross_tenant.lock_volunteer(s, volunteer_id)
+            for event_id, draft in items:
+                if not outbox.claim(s, PROCESSED, consumer, event_id):
+                    out.append(None)
+                    continue
+                repo = Repository(s, Scope(draft.division_code))
+                if repo.record_by_source(draft.source, draft.source_id) is not None:
+                    out.append(None)  # the same check-out announced twice
+                    continue
+                out.append(self._place(s, repo, draft, strict=False))
+        return out
 
     def record_honour(
         self,

@@ -1,5 +1,11 @@
-"""Offset paging behind opaque tokens, as registration pages its lists (a
-candidate for the kernel: both services carry the same few lines)."""
+"""Offset paging behind opaque tokens, for every list call of every service.
+
+Example::
+
+    size, offset = page_bounds(req.page.page_size, req.page.page_token)
+    ...
+    next_token(offset, size, total)   # "" on the last page
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import base64
 from services.common.errors import InvalidArgument
 
 MAX_PAGE = 500
-MAX_OFFSET = 10_000_000
+MAX_OFFSET = 10_000_000  # paging deeper than this means a filter is missing
 
 
 def page_bounds(page_size: int, token: str) -> tuple[int, int]:
