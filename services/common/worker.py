@@ -73,6 +73,8 @@ class RelayDependency(DependencyProvider):
     def setup(self) -> None:
         cfg = app_config()
         table = outbox_table(MetaData())
+        # Every consumer's queue exists before this relay's first publish.
+        declare_topology(cfg["amqp_uri"])
         self.relay = OutboxRelay(
             Database(cfg.service(self.service)), table, cfg["amqp_uri"]
         )
@@ -148,29 +150,11 @@ class DeadLetteringEventHandler(EventHandler):
 
     def setup(self) -> None:
         service = self.container.service_name
-        name = (
-            f"evt-{self.source_service}-{self.event_type}--{service}.{self.method_name}"
-        )
-        exchange = Exchange(f"{self.source_service}.events", type="topic", durable=True)
-        self.queue = Queue(
-            name,
-            exchange=exchange,
-            routing_key=self.event_type,
-            durable=True,
-            queue_arguments={
-                "x-dead-letter-exchange": DLX.name,
-                "x-dead-letter-routing-key": f"{name}.dlq",
-            },
+        self.queue = handler_queue(
+            self.source_service, self.event_type, service, self.method_name
         )
         with Connection(self.amqp_uri, connect_timeout=5) as conn:
-            channel = conn.default_channel
-            DLX(channel).declare()
-            # Declared here, before the relay's first run, so no event is
-            # published while the queue it belongs in does not exist yet.
-            self.queue(channel).declare()
-            Queue(f"{name}.dlq", exchange=DLX, routing_key=f"{name}.dlq", durable=True)(
-                channel
-            ).declare()
+            declare_handler_queue(conn.default_channel, self.queue)
         Consumer.setup(self)
 
     def handle_message_processed(
@@ -188,6 +172,60 @@ class DeadLetteringEventHandler(EventHandler):
 
 
 event_handler = DeadLetteringEventHandler.decorator
+
+
+def handler_queue(source: str, event_type: str, service: str, method: str) -> Queue:
+    """The durable queue of one handler, dead-lettering into ``<name>.dlq``."""
+    name = f"evt-{source}-{event_type}--{service}.{method}"
+    return Queue(
+        name,
+        exchange=Exchange(f"{source}.events", type="topic", durable=True),
+        routing_key=event_type,
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": DLX.name,
+            "x-dead-letter-routing-key": f"{name}.dlq",
+        },
+    )
+
+
+def declare_handler_queue(channel: Any, queue: Queue) -> None:
+    DLX(channel).declare()
+    queue(channel).declare()
+    dlq = f"{queue.name}.dlq"
+    Queue(dlq, exchange=DLX, routing_key=dlq, durable=True)(channel).declare()
+
+
+def declare_topology(amqp_uri: str) -> int:
+    """Declare every catalog worker's handler queues; returns how many.
+
+    Each relay does this before its first publish, so an event published
+    while its consumer has never run still has a queue to wait in (topic
+    exchanges drop what no queue is bound for).
+    """
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+    from services.catalog import SERVICES, worker_class
+
+    queues = []
+    for name in SERVICES:
+        cls = worker_class(name)
+        for method_name in dir(cls):
+            method = getattr(cls, method_name)
+            for entry in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(entry, DeadLetteringEventHandler):
+                    queues.append(
+                        handler_queue(
+                            entry.source_service,
+                            entry.event_type,
+                            cls.name,
+                            method_name,
+                        )
+                    )
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        for queue in queues:
+            declare_handler_queue(conn.default_channel, queue)
+    return len(queues)
 
 
 def nameko_config(cfg: Config) -> dict[str, Any]:

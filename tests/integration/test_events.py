@@ -13,7 +13,12 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
 from services.common.outbox import OutboxRelay, record
-from services.common.testing import create_database, drop_database, wait_for
+from services.common.testing import (
+    create_database,
+    delete_vhost,
+    drop_database,
+    wait_for,
+)
 from services.registration.models import OUTBOX
 from tests.helpers import auth
 from tests.integration.test_registration_flow import register
@@ -192,3 +197,28 @@ def test_published_events_are_purged_after_a_week(migrated):
         left = set(s.execute(select(OUTBOX.c.id)).scalars())
     assert old not in left and fresh in left and pending in left
     db.dispose()
+
+
+def test_topology_has_a_queue_for_every_handler_before_any_consumer_runs(migrated):
+    from services.common.testing import create_vhost
+    from services.common.worker import declare_topology
+
+    vhost = create_vhost()
+    try:
+        count = declare_topology(vhost)
+        assert count >= 10  # registration, activity and hours handlers
+        publish(
+            vhost,
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_type": "x",
+                "occurred_at": "2026-11-01T00:00:00+00:00",
+                "division_code": "61",
+                "data": {},
+            },
+        )
+        with Connection(vhost) as conn:  # kept, though no worker ever ran here
+            q = Queue(QUEUE, durable=True)(conn.default_channel)
+            assert q.queue_declare(passive=True).message_count == 1
+    finally:
+        delete_vhost(vhost)
