@@ -11,6 +11,7 @@ zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
 zhiyuan rollup SERVICE ...      export a service's rollup as CSV
 zhiyuan certificate verify N    check a certificate number (public)
 zhiyuan hours pending ...       records awaiting approval, as CSV
+zhiyuan settings announce       re-announce settings to the other services
 """
 
 from __future__ import annotations
@@ -150,6 +151,14 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings_announce(args: argparse.Namespace) -> int:
+    from services.registration.maintenance import announce_settings
+
+    count = announce_settings(load(), args.scope)
+    print(f"{count} nodes' settings announced / 已重新广播 {count} 个节点的设置")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     if "@" in url:
         scheme, rest = url.split("://", 1)
@@ -215,6 +224,14 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("service", choices=SERVICES)
     pr.add_argument("--max-age", type=int, default=60, help="seconds (default 60)")
     pr.set_defaults(func=cmd_probe)
+
+    st = sub.add_parser("settings", help="tenant settings / 租户设置")
+    st_sub = st.add_subparsers(dest="action", required=True)
+    an = st_sub.add_parser(
+        "announce", help="re-announce every node's overrides to the other services"
+    )
+    an.add_argument("--scope", default="61", help="subtree (default 61)")
+    an.set_defaults(func=cmd_settings_announce)
 
     from services.cli_reports import add_commands
 

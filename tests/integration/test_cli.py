@@ -137,3 +137,42 @@ def test_rollup_export_and_certificate_check_against_the_running_apis(
     )
     assert pending.returncode == 0, pending.stderr
     assert pending.stdout.startswith("id,volunteer_number")
+
+
+def test_settings_announce_rebuilds_a_lost_hours_replica(
+    migrated, stub, token, worker, stubs
+):
+    from sqlalchemy import create_engine, text
+    from zhiyuan.hours.v1 import hours_pb2
+    from zhiyuan.registration.v1 import registration_pb2 as pb
+
+    from services.common.testing import wait_for
+    from tests.helpers import auth
+
+    county = token("610124")
+
+    def has_cap(value: str) -> bool:
+        reply = stubs("hours").GetHourPolicy(
+            hours_pb2.GetHourPolicyRequest(division_code="610124001"),
+            metadata=auth(county),
+        )
+        return reply.daily_cap_hours == float(value)
+
+    stub.UpdateTenantSettings(
+        pb.UpdateTenantSettingsRequest(
+            division_code="610124", set_json={"hours.daily_cap": "7"}
+        ),
+        metadata=auth(county),
+    )
+    wait_for(lambda: has_cap("7"), timeout=20, what="the replica to learn the cap")
+    engine = create_engine(migrated["HOURS_DATABASE_URL"])
+    with engine.begin() as conn:  # the replica is lost (a new deployment, say)
+        conn.execute(
+            text("DELETE FROM policy_overrides WHERE division_code = '610124'")
+        )
+    engine.dispose()
+    assert not has_cap("7")
+    done = zhiyuan(migrated, "settings", "announce", "--scope", "610124")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 nodes")
+    wait_for(lambda: has_cap("7"), timeout=20, what="the replica rebuilt by announce")
