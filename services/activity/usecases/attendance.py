@@ -118,7 +118,9 @@ class AttendanceCases(UseCases):
             repo = Repository(s, p.scope)
             session, project = repo.session_of(session_id)
             row = _open_attendance(repo, session_id, volunteer_id)
-            domain.check_close(ended, utc(row.checked_in_at), utc(session.ends_at))
+            # Service not yet done cannot be recorded: never after now either.
+            latest = min(utc(session.ends_at), self.clock())
+            domain.check_close(ended, utc(row.checked_in_at), latest)
             return self._close(s, session, project, row, ended, "leader")
 
     # -- shared steps ------------------------------------------------------------------
