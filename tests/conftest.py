@@ -12,6 +12,8 @@ from typing import Any
 
 import grpc
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 pytest.register_assert_rewrite("services.common.testing")
 
@@ -19,6 +21,13 @@ from services.common.auth import TokenIssuer  # noqa: E402
 from services.common.testing import PRIVATE_PEM, Processes, wait_for  # noqa: E402
 
 pytest_plugins = ["services.common.testing"]
+
+# Hypothesis' per-example deadline is a timed assert: off, so a busy machine
+# (CI, two cores) cannot fail a correct property.
+hypothesis_settings.register_profile(
+    "zhiyuan", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("zhiyuan")
 
 Token = Callable[..., str]
 
