@@ -142,10 +142,20 @@ class PiiCipher:
             >>> len(c.encrypt("x", context="t.c")) == 1 + 12 + 1 + 16
             True
         """
+        return self.seal(plaintext.encode("utf-8"), context=context)
+
+    def seal(self, data: bytes, *, context: str) -> bytes:
+        """:meth:`encrypt` for binary data (documents such as certificates).
+
+        Example:
+            >>> c = PiiCipher(bytes(32))
+            >>> c.open(c.seal(b"%PDF", context="d"), context="d")
+            b'%PDF'
+        """
         header = bytes([self._version])
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._aeads[self._version].encrypt(
-            nonce, plaintext.encode("utf-8"), header + _context(context)
+            nonce, data, header + _context(context)
         )
         return header + nonce + sealed
 
@@ -157,6 +167,10 @@ class PiiCipher:
             >>> c.decrypt(c.encrypt("张三", context="v.name"), context="v.name")
             '张三'
         """
+        return self.open(blob, context=context).decode("utf-8")
+
+    def open(self, blob: bytes, *, context: str) -> bytes:
+        """Decrypt a blob from :meth:`seal` under the same ``context``."""
         if len(blob) < 1 + NONCE_BYTES + TAG_BYTES:
             raise PiiDecryptionError("ciphertext is too short to be valid")
         aead = self._aeads.get(blob[0])
@@ -164,12 +178,11 @@ class PiiCipher:
             raise PiiDecryptionError(f"ciphertext uses unknown key version {blob[0]}")
         nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
         try:
-            plain = aead.decrypt(nonce, sealed, blob[:1] + _context(context))
+            return aead.decrypt(nonce, sealed, blob[:1] + _context(context))
         except InvalidTag:
             raise PiiDecryptionError(
                 "ciphertext failed authentication: tampered, wrong key or wrong context"
             ) from None
-        return plain.decode("utf-8")
 
     def blind_index(self, value: str, *, context: str) -> str:
         """Keyed HMAC-SHA256 (hex) of the normalised value, for equality lookups.

@@ -9,7 +9,7 @@ import threading
 from zhiyuan.hours.v1 import hours_pb2 as pb
 from zhiyuan.hours.v1 import hours_pb2_grpc as pb_grpc
 
-from services.common import rpc
+from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
@@ -111,9 +111,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         return pb.IssueCertificateResponse(certificate=cv.certificate(cert))
 
     def GetCertificatePdf(self, req, ctx):  # noqa: N802
-        cert = self.app.certificate(me(), req.number)
+        cert, document = self.app.certificate_pdf(me(), req.number)
         return pb.GetCertificatePdfResponse(
-            number=cert.number, filename=f"{cert.number}.pdf", pdf=cert.pdf
+            number=cert.number, filename=f"{cert.number}.pdf", pdf=document
         )
 
     def RevokeCertificate(self, req, ctx):  # noqa: N802
@@ -164,7 +164,7 @@ def build(cfg: Config) -> tuple[HoursServicer, Database, Registration]:
     registration = Registration(
         cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
     )
-    app = HoursApp(db, registration)
+    app = HoursApp(db, registration, cipher=keys.pii_cipher(cfg))
     return HoursServicer(app, HoursQueries(db)), db, registration
 
 

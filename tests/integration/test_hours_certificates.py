@@ -5,6 +5,7 @@ from registration over gRPC, as the caller)."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -165,6 +166,17 @@ def test_certificate_is_numbered_rendered_and_verifiable_without_a_token(
     )
     assert got.pdf.startswith(b"%PDF") and cert.number.encode() in got.pdf
     assert got.filename == f"{cert.number}.pdf"
+    # At rest the document (it carries the full name) is sealed, not a PDF.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(os.environ["HOURS_DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT pdf FROM certificates WHERE number = :n"), {"n": cert.number}
+        ).scalar_one()
+    engine.dispose()
+    assert not bytes(stored).startswith(b"%PDF")
+    assert cert.number.encode() not in bytes(stored)
 
     public = hours.VerifyCertificate(pb.VerifyCertificateRequest(number=cert.number))
     assert public.status == pb.CERTIFICATE_STATUS_VALID and public.hours == 4.5

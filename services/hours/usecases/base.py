@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.common import outbox
 from services.common.auth import Principal
 from services.common.db import Database
+from services.common.pii import PiiCipher
 from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 
@@ -22,8 +23,11 @@ class UseCases:
         db: Database,
         registration: Registration | None = None,
         clock: Callable[[], datetime] = outbox.now,
+        cipher: PiiCipher | None = None,
     ):
         self.db, self.registration, self.clock = db, registration, clock
+        # Certificates carry the full name: stored sealed when a key is set.
+        self.cipher = cipher
 
     def _tx(self, principal: Principal):  # type: ignore[no-untyped-def]
         return self.db.session(principal.scope)

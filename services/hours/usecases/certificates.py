@@ -25,6 +25,8 @@ from services.hours.models import Certificate, CertificateCounter, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import UseCases, number
 
+PDF_CONTEXT = "certificate.pdf"
+
 
 class CertificateCases(UseCases):
     def issue(
@@ -71,7 +73,7 @@ class CertificateCases(UseCases):
                 issued_on=today, issued_by=p.username, issued_at=now,
                 status="valid", revoked_reason="", pdf=b"",
             )  # fmt: skip
-            cert.pdf = pdf.render(_text(cert, who.name, rows))
+            cert.pdf = self._seal(pdf.render(_text(cert, who.name, rows)))
             s.add(cert)
             self._event(
                 s,
@@ -112,6 +114,18 @@ class CertificateCases(UseCases):
                 rule="certificate.no_hours",
             )
         return rows
+
+    def _seal(self, document: bytes) -> bytes:
+        return (
+            self.cipher.seal(document, context=PDF_CONTEXT) if self.cipher else document
+        )
+
+    def certificate_pdf(self, p: Principal, number_: str) -> tuple[Certificate, bytes]:
+        """The certificate and its PDF, unsealed for the caller in scope."""
+        cert = self.certificate(p, number_)
+        if cert.pdf.startswith(b"%PDF") or self.cipher is None:
+            return cert, cert.pdf  # written before sealing was configured
+        return cert, self.cipher.open(cert.pdf, context=PDF_CONTEXT)
 
     def certificate(self, p: Principal, number_: str) -> Certificate:
         p.require_any(*domain.READERS)
