@@ -13,6 +13,7 @@ from services.activity import models as m
 from services.activity.queries import Page, RollupResult
 from services.activity.repository import ProjectView
 from services.activity.usecases.base import iso
+from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, level_of
 
@@ -197,8 +198,10 @@ def page(p: Page) -> common.PageInfo:
 
 
 def _ref(code: str) -> common.DivisionRef:
-    # Names belong to registration's division tree; activity keeps none.
-    return common.DivisionRef(code=code, level=PB_LEVEL[level_of(code)])
+    # Names from the shipped reference tree (registration owns run-time changes).
+    return common.DivisionRef(
+        code=code, name=name_of(code), level=PB_LEVEL[level_of(code)]
+    )
 
 
 def rollup(r: RollupResult) -> common.Rollup:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
 
+from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, level_of
 from services.hours import domain
@@ -145,8 +146,10 @@ def page(p: Page) -> common.PageInfo:
 
 
 def _ref(code: str) -> common.DivisionRef:
-    # Hours does not own the division tree: names come from registration.
-    return common.DivisionRef(code=code, level=PB_LEVEL[level_of(code)])
+    # Names from the shipped reference tree (registration owns run-time changes).
+    return common.DivisionRef(
+        code=code, name=name_of(code), level=PB_LEVEL[level_of(code)]
+    )
 
 
 def rollup(r: RollupResult) -> common.Rollup:

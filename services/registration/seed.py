@@ -14,7 +14,6 @@ import csv
 import random
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select
 
@@ -22,6 +21,7 @@ from services.common import keys
 from services.common.auth import Principal, hash_password
 from services.common.config import Config
 from services.common.db import Database
+from services.common.divisions import REFERENCE as DIVISIONS_REFERENCE
 from services.common.errors import AlreadyExists
 from services.common.outbox import now
 from services.common.tenancy import Scope, level_of, parent_of
@@ -31,7 +31,7 @@ from services.registration.idcard import make_id_number
 from services.registration.models import Account, Division
 from services.registration.repository import Repository
 
-REFERENCE = Path(__file__).parent / "reference"
+REFERENCE = DIVISIONS_REFERENCE
 FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
 DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
 SURNAMES = (
