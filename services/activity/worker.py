@@ -12,6 +12,7 @@ from typing import Any
 from nameko.timer import timer
 
 from services.activity import replica
+from services.activity.models import PROCESSED
 from services.common.worker import (
     DatabaseDependency,
     Heartbeat,
@@ -38,7 +39,7 @@ class ActivityWorker:
     @timer(interval=3600)
     def purge_outbox(self) -> None:
         """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge()
+        self.relay.purge(processed=PROCESSED)
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:

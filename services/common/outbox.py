@@ -189,8 +189,16 @@ class OutboxRelay:
                 select(func.count()).where(self.table.c.published_at.is_(None))
             ).scalar_one()
 
-    def purge(self, older_than: timedelta = timedelta(days=7)) -> int:
-        """Delete rows published before ``older_than`` ago; returns how many."""
+    def purge(
+        self,
+        older_than: timedelta = timedelta(days=7),
+        processed: Table | None = None,
+        remember: timedelta = timedelta(days=90),
+    ) -> int:
+        """Delete rows published before ``older_than`` ago, and, when given the
+        consumer's ``processed`` table, event ids handled before ``remember``
+        ago (a broker redelivers within minutes, never months). Returns how
+        many outbox rows went."""
         t = self.table
         with self.db.session(None) as s:
             gone = s.execute(
@@ -200,6 +208,10 @@ class OutboxRelay:
                 )
                 .returning(t.c.seq)
             ).all()
+            if processed is not None:
+                s.execute(
+                    delete(processed).where(processed.c.processed_at < now() - remember)
+                )
         return len(gone)
 
     def relay_once(self) -> int:

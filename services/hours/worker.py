@@ -24,6 +24,7 @@ from services.common.worker import (
 )
 from services.hours import events
 from services.hours.application import HoursApp
+from services.hours.models import PROCESSED
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class HoursWorker:
     @timer(interval=3600)
     def purge_outbox(self) -> None:
         """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge()
+        self.relay.purge(processed=PROCESSED)
 
     @event_handler("activity", "attendance.checked_out")
     def on_attendance_checked_out(self, body: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ class RegistrationWorker:
     @timer(interval=3600)
     def purge_outbox(self) -> None:
         """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge()
+        self.relay.purge(processed=PROCESSED)
 
     def _feed(self, event_type: str, body: dict[str, Any]) -> None:
         env = outbox.Envelope.from_body(body)

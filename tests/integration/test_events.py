@@ -191,11 +191,28 @@ def test_published_events_are_purged_after_a_week(migrated):
             .values(published_at=now() - timedelta(days=8))
         )
         s.execute(update(OUTBOX).where(OUTBOX.c.id == fresh).values(published_at=now()))
+    from services.common.outbox import claim
+    from services.registration.models import PROCESSED
+
+    with db.session(None) as s:
+        assert claim(s, PROCESSED, "purge.test", "long-ago")
+        assert claim(s, PROCESSED, "purge.test", "just-now")
+        s.execute(
+            update(PROCESSED)
+            .where(PROCESSED.c.event_id == "long-ago")
+            .values(processed_at=now() - timedelta(days=100))
+        )
     relay = OutboxRelay(db, OUTBOX, "amqp://unused/")
-    assert relay.purge() >= 1
+    assert relay.purge(processed=PROCESSED) >= 1
     with db.session(None) as s:
         left = set(s.execute(select(OUTBOX.c.id)).scalars())
+        remembered = set(
+            s.execute(
+                select(PROCESSED.c.event_id).where(PROCESSED.c.consumer == "purge.test")
+            ).scalars()
+        )
     assert old not in left and fresh in left and pending in left
+    assert remembered == {"just-now"}
     db.dispose()
 
 
