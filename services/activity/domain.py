@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -165,6 +166,34 @@ def code_accepted(secret: bytes, code: str, moment: datetime) -> bool:
         hmac.compare_digest(checkin_code(secret, w), code) for w in (now, now - 1)
     ]
     return any(results)
+
+
+class CodeGuesses:
+    """Wrong check-in codes per session within a sliding window: after
+    ``limit`` misses in ``window`` further attempts are refused until the
+    window passes, so six digits cannot be guessed by retrying fast.
+
+    Kept in the api process: with N replicas a guesser gets N × ``limit``
+    tries per window, still a negligible chance against 10^6 codes.
+    """
+
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=10)):
+        self.limit, self.window = limit, window
+        self._misses: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> list[datetime]:
+        kept = [t for t in self._misses.get(key, []) if now - t < self.window]
+        self._misses[key] = kept
+        return kept
+
+    def allowed(self, key: str, now: datetime) -> bool:
+        with self._lock:
+            return len(self._recent(key, now)) < self.limit
+
+    def missed(self, key: str, now: datetime) -> None:
+        with self._lock:
+            self._recent(key, now).append(now)
 
 
 # -- attendance windows -------------------------------------------------------------

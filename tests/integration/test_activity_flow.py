@@ -595,3 +595,37 @@ def test_unverified_volunteer_cannot_be_paired(kit: Kit) -> None:
         )
     )
     assert rule(err) == "eligibility.verified"
+
+
+def test_guessing_check_in_codes_is_cut_off(kit: Kit) -> None:
+    org = kit.org("610113")
+    (vol,) = kit.volunteers("610113002")
+    leader = auth(kit.publisher("610113"))
+    p = kit.started(
+        org, sessions=one_session(5, start=-60, end=30), recruit_ends_at=when(20)
+    )
+    session = p.sessions[0]
+    kit.sign_up(session.id, vol.id, kit.token("610113"))
+    kiosk = auth(kit.token("610113", "volunteer", username="kiosk"))
+
+    def check_in(c: str) -> Any:
+        return kit.act.CheckIn(
+            pb.CheckInRequest(session_id=session.id, volunteer_id=vol.id, code=c),
+            metadata=kiosk,
+        )
+
+    right = kit.act.GetCheckInCode(
+        pb.GetCheckInCodeRequest(session_id=session.id), metadata=leader
+    ).code
+    wrong = f"{(int(right) + 500_000) % 10**6:06d}"
+    for _ in range(5):
+        assert rule(refused(lambda: check_in(wrong))) == "code.mismatch"
+    # Even the right code is refused now: guessing has been cut off.
+    err = refused(lambda: check_in(right))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert rule(err) == "code.attempts"
+    # The leader can still check the volunteer in directly.
+    att = kit.act.CheckIn(
+        pb.CheckInRequest(session_id=session.id, volunteer_id=vol.id), metadata=leader
+    ).attendance
+    assert att.checked_in_at

@@ -282,3 +282,18 @@ def test_a_late_close_lies_between_check_in_and_session_end() -> None:
 )
 def test_replica_status_only_moves_forward(current, incoming, applies) -> None:  # type: ignore[no-untyped-def]
     assert newer_status(current, incoming) is applies
+
+
+def test_wrong_codes_are_limited_per_key_and_window():
+    from datetime import UTC, datetime, timedelta
+
+    from services.activity.domain import CodeGuesses
+
+    guesses = CodeGuesses(limit=3, window=timedelta(minutes=10))
+    t0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    for i in range(3):
+        assert guesses.allowed("s1/v1", t0 + timedelta(seconds=i))
+        guesses.missed("s1/v1", t0 + timedelta(seconds=i))
+    assert not guesses.allowed("s1/v1", t0 + timedelta(minutes=1))
+    assert guesses.allowed("s1/v2", t0 + timedelta(minutes=1))  # others unaffected
+    assert guesses.allowed("s1/v1", t0 + timedelta(minutes=10, seconds=3))

@@ -28,6 +28,10 @@ from services.common.tenancy import Scope
 _CODE = re.compile(r"^\d{6}$")
 
 
+# Wrong-code attempts per session and volunteer, in this api process.
+GUESSES = domain.CodeGuesses()
+
+
 class AttendanceCases(UseCases):
     def checkin_code(
         self, p: Principal, session_id: str
@@ -65,7 +69,7 @@ class AttendanceCases(UseCases):
                 )
             self._check_caller(p, reach, sign_up.volunteer_division_code, volunteer_id)
             now = self.clock()
-            self._check_code(session, code, now)
+            self._check_code(session, code, now, volunteer_id)
             domain.check_in_allowed(now, utc(session.starts_at), utc(session.ends_at))
             if repo.attendance(session_id, volunteer_id) is not None:
                 raise AlreadyExists(
@@ -100,7 +104,7 @@ class AttendanceCases(UseCases):
             row = _open_attendance(repo, session_id, volunteer_id)
             self._check_caller(p, reach, row.volunteer_division_code, volunteer_id)
             now = self.clock()
-            self._check_code(session, code, now)
+            self._check_code(session, code, now, volunteer_id)
             domain.check_out_allowed(now, utc(row.checked_in_at), utc(session.ends_at))
             closed_by = "volunteer" if code else "leader"
             return self._close(s, session, project, row, now, closed_by)
@@ -163,8 +167,22 @@ class AttendanceCases(UseCases):
         if reach == "emergency" and not p.scope.contains(home):
             raise missing("volunteer_id", "volunteer", "志愿者", volunteer_id)
 
-    def _check_code(self, session: m.ProjectSession, code: str, now: datetime) -> None:
-        if code and not domain.code_accepted(session.secret, code.strip(), now):
+    def _check_code(
+        self, session: m.ProjectSession, code: str, now: datetime, volunteer_id: str
+    ) -> None:
+        if not code:
+            return
+        # Per volunteer: one person's typos never lock the others out.
+        key = f"{session.id}/{volunteer_id}"
+        if not GUESSES.allowed(key, now):
+            raise FailedPrecondition(
+                "too many wrong codes; wait a few minutes",
+                "签到码错误次数过多，请稍后再试",
+                field="code",
+                rule="code.attempts",
+            )
+        if not domain.code_accepted(session.secret, code.strip(), now):
+            GUESSES.missed(key, now)
             raise InvalidArgument(
                 "code",
                 "code.mismatch",
