@@ -19,13 +19,14 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.roles import MANAGERS as MANAGERS
+from services.common.roles import READERS as READERS
+from services.common.roles import REVIEWERS as REVIEWERS
 
 T = TypeVar("T")
 
 # -- roles -----------------------------------------------------------------
-MANAGERS = ("operator", "province_admin", "tenant_admin", "org_leader")
-REVIEWERS = ("reviewer", "tenant_admin", "province_admin")
-READERS = (*MANAGERS, "reviewer")
+# The kernel's groups (services.common.roles), named where they are used here.
 
 # -- the project lifecycle ---------------------------------------------------
 TRANSITIONS: dict[str, frozenset[str]] = {

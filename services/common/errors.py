@@ -264,3 +264,14 @@ ERRORS_BY_CODE: dict[str, type[ZhiyuanError]] = {
     )
 }
 """Error class per code, for clients rebuilding an error from a status."""
+
+
+class Unavailable(ZhiyuanError):
+    """A service this call depends on (registration) did not answer in time.
+
+    Example:
+        >>> Unavailable("registration did not answer", "注册服务无响应").code
+        'UNAVAILABLE'
+    """
+
+    code: ClassVar[str] = "UNAVAILABLE"

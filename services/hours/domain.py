@@ -20,14 +20,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from services.common.errors import FailedPrecondition
+from services.common.roles import ADMINS as ADMINS
+from services.common.roles import MANAGERS
+from services.common.roles import READERS as READERS
 from services.common.rollup import CST
 from services.common.settings import value
 
 # Who may do what in hours. Role names are the platform's (registration
 # issues them); which of them may review hours is this service's decision.
-ADMINS = ("operator", "province_admin", "tenant_admin")
-WRITERS = (*ADMINS, "org_leader")  # record, review, correct, certify, exchange
-READERS = (*WRITERS, "reviewer")
+WRITERS = MANAGERS  # record, review, correct, certify, exchange
 
 CENT = Decimal("0.01")
 ROUNDINGS = ("exact", "half_hour", "chongqing")

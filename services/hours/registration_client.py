@@ -14,8 +14,7 @@ from zhiyuan.registration.v1 import registration_pb2 as reg
 from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 
 from services.common import rpc
-from services.common.errors import ERRORS_BY_CODE, NotFound, ZhiyuanError
-from services.hours.exceptions import Unavailable
+from services.common.errors import ERRORS_BY_CODE, NotFound, Unavailable, ZhiyuanError
 
 
 @dataclass(frozen=True)

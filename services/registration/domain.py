@@ -6,31 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.common.errors import InvalidArgument, PermissionDenied
+from services.common.roles import ADMINS as ADMINS
+from services.common.roles import IMPLIES
+from services.common.roles import READERS as READERS
 from services.common.service_fields import SERVICE_FIELDS, check_service_fields
 
-# Roles a role implies: an admin may grant only what it holds, implied ones
-# included (a provincial admin can appoint county admins).
-IMPLIES: dict[str, frozenset[str]] = {
-    "operator": frozenset(
-        {
-            "operator",
-            "province_admin",
-            "tenant_admin",
-            "reviewer",
-            "org_leader",
-            "volunteer",
-        }
-    ),
-    "province_admin": frozenset(
-        {"province_admin", "tenant_admin", "reviewer", "org_leader", "volunteer"}
-    ),
-    "tenant_admin": frozenset({"tenant_admin", "reviewer", "org_leader", "volunteer"}),
-    "reviewer": frozenset({"reviewer"}),
-    "org_leader": frozenset({"org_leader"}),
-    "volunteer": frozenset({"volunteer"}),
-}
-ADMINS = ("operator", "province_admin", "tenant_admin")
-READERS = (*ADMINS, "reviewer", "org_leader")
+# Roles are the kernel's (services.common.roles).
 
 
 def held_roles(roles: Iterable[str]) -> frozenset[str]:
