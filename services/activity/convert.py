@@ -4,28 +4,21 @@ leaves only in masked form."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.activity import models as m
-from services.activity.queries import Page, RollupResult
+from services.activity.queries import Page
 from services.activity.repository import ProjectView
 from services.activity.usecases.base import iso
-from services.common.divisions import name_of
-from services.common.errors import InvalidArgument
-from services.common.tenancy import Level, level_of
+from services.common.rollup_query import LEVELS as LEVELS
+from services.common.rollup_query import PB_LEVEL as PB_LEVEL
+from services.common.rollup_query import RollupResult, to_rollup
+from services.common.rollup_query import enum_value as enum_value
+from services.common.rollup_query import ts as ts
 
-T = TypeVar("T")
-LEVELS = {
-    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
-    common.DIVISION_LEVEL_CITY: Level.CITY,
-    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
-    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
-    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
-}
-PB_LEVEL = {v: k for k, v in LEVELS.items()}
 PROJECT_STATUS = {
     pb.PROJECT_STATUS_DRAFT: "draft",
     pb.PROJECT_STATUS_SUBMITTED: "submitted",
@@ -52,17 +45,6 @@ MODES = {
 
 def _reverse(known: Mapping[int, str]) -> dict[str, int]:
     return {v: k for k, v in known.items()}
-
-
-def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
-    """The meaning of an enum field; None when unset, an error when unknown."""
-    if value == 0:
-        return None
-    if value not in known:
-        raise InvalidArgument(
-            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
-        )
-    return known[value]
 
 
 def project_fields(req: Any) -> dict[str, Any]:
@@ -197,19 +179,5 @@ def page(p: Page) -> common.PageInfo:
     return common.PageInfo(next_page_token=p.next_token, total_size=p.total)
 
 
-def _ref(code: str) -> common.DivisionRef:
-    # Names from the shipped reference tree (registration owns run-time changes).
-    return common.DivisionRef(
-        code=code, name=name_of(code), level=PB_LEVEL[level_of(code)]
-    )
-
-
 def rollup(r: RollupResult) -> common.Rollup:
-    return common.Rollup(
-        rows=[
-            common.RollupRow(division=_ref(code), month=month, metrics=metrics)
-            for code, month, metrics in r.rows
-        ],
-        total=common.RollupRow(division=_ref(r.node), metrics=r.total),
-        metric_names=r.metric_names,
-    )
+    return to_rollup(r)

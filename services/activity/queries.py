@@ -13,9 +13,9 @@ from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.errors import InvalidArgument
 from services.common.paging import next_token, page_bounds
-from services.common.tenancy import Level, child_level, validate_code
+from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.tenancy import Level
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 VIEWERS = (*domain.READERS, "volunteer")
@@ -26,14 +26,6 @@ class Page:
     items: list[Any]
     next_token: str
     total: int
-
-
-@dataclass
-class RollupResult:
-    rows: list[tuple[str, str, dict[str, float]]]  # code, month, metrics
-    total: dict[str, float]
-    node: str
-    metric_names: list[str]
 
 
 class ActivityQueries:
@@ -143,28 +135,8 @@ class ActivityQueries:
     ) -> RollupResult:
         """Rows for the children (or a deeper level) of ``node`` and its total."""
         p.require_any(*domain.READERS)
-        field = "query.division_code"
-        node = p.scope.require(validate_code(node or p.scope.code, field), field)
-        own = Level(len(node))
-        level = group_by or child_level(own)
-        if level is None or level.width <= own.width:
-            raise InvalidArgument(
-                "query.group_by",
-                "group_by.below_node",
-                "group_by must be a level below the division's own",
-                "分组层级须低于所查询区划的层级",
-            )
-        for name, month in (
-            ("query.period.start_month", start),
-            ("query.period.end_month", end),
-        ):
-            if month and not _MONTH.match(month):
-                raise InvalidArgument(
-                    name,
-                    "period.month_format",
-                    "months are written YYYY-MM",
-                    "月份格式应为 YYYY-MM",
-                )
+        node, own, level = check_query(p.scope, node, group_by)
+        start, end = check_period(start, end)
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             rows = repo.rollup_rows(node, level, start, end, by_month)

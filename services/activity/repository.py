@@ -234,20 +234,8 @@ class Repository:
     def rollup_rows(
         self, node: str, level: Level, start: str, end: str, by_month: bool
     ) -> list[tuple[str, str, dict[str, float]]]:
-        """Summed metrics per division at ``level`` under ``node``."""
-        t = m.ROLLUP_TABLE
-        metrics = [c for c in t.columns if c.name not in ("division_code", "month")]
-        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
-        q = select(*cols, *[func.sum(c).label(c.name) for c in metrics]).where(
-            t.c.division_code.like(self.scope.narrow(node).like_pattern),
-            func.length(t.c.division_code) == level.width,
+        """Summed metrics per division at ``level`` under ``node`` (an index
+        read of the rollup table; ``node`` must lie inside the scope)."""
+        return m.ROLLUP.read(
+            self.s, m.ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
         )
-        if start:
-            q = q.where(t.c.month >= start)
-        if end:
-            q = q.where(t.c.month <= end)
-        out = []
-        for row in self.s.execute(q.group_by(*cols).order_by(*cols)).mappings():
-            values = {c.name: float(row[c.name] or 0) for c in metrics}
-            out.append((row["division_code"], row.get("month", "") or "", values))
-        return out

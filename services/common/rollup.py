@@ -26,11 +26,13 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    func,
+    select,
     text,
 )
 from sqlalchemy.orm import Session
 
-from services.common.tenancy import ancestors
+from services.common.tenancy import Level, Scope, ancestors
 
 # China Standard Time has had no daylight saving since 1991.
 CST = timezone(timedelta(hours=8), "CST")
@@ -81,6 +83,35 @@ class Rollup:
             f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC",
             f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}",
         ]
+
+    def read(
+        self,
+        session: Session,
+        table: Table,
+        node: Scope,
+        level: Level,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> list[tuple[str, str, dict[str, float]]]:
+        """(code, month or '', metrics) summed per division at ``level`` under
+        ``node``: an index read of the rollup table, never a scan of facts."""
+        t = table
+        metrics = [t.c[m] for m in self.metrics]
+        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
+        q = select(*cols, *[func.sum(c).label(c.name) for c in metrics]).where(
+            t.c.division_code.like(node.like_pattern),
+            func.length(t.c.division_code) == level.width,
+        )
+        if start:
+            q = q.where(t.c.month >= start)
+        if end:
+            q = q.where(t.c.month <= end)
+        out = []
+        for row in session.execute(q.group_by(*cols).order_by(*cols)).mappings():
+            values = {c.name: float(row[c.name] or 0) for c in metrics}
+            out.append((row["division_code"], row.get("month", "") or "", values))
+        return out
 
     def bump(
         self, session: Session, division_code: str, month: str, **deltas: float

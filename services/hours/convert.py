@@ -4,29 +4,21 @@ certificate's full name lives only inside its PDF)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
 
-from services.common.divisions import name_of
-from services.common.errors import InvalidArgument
-from services.common.tenancy import Level, level_of
+from services.common.rollup_query import LEVELS as LEVELS
+from services.common.rollup_query import PB_LEVEL as PB_LEVEL
+from services.common.rollup_query import RollupResult, to_rollup
+from services.common.rollup_query import enum_value as enum_value
+from services.common.rollup_query import ts as ts
 from services.hours import domain
 from services.hours import models as m
-from services.hours.queries import Page, RollupResult
+from services.hours.queries import Page
 
-T = TypeVar("T")
-LEVELS = {
-    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
-    common.DIVISION_LEVEL_CITY: Level.CITY,
-    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
-    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
-    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
-}
-PB_LEVEL = {v: k for k, v in LEVELS.items()}
 STATUSES = {
     pb.RECORD_STATUS_PENDING: "pending",
     pb.RECORD_STATUS_APPROVED: "approved",
@@ -44,24 +36,6 @@ CERT_STATUS = {
     "valid": pb.CERTIFICATE_STATUS_VALID,
     "revoked": pb.CERTIFICATE_STATUS_REVOKED,
 }
-
-
-def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
-    """The meaning of an enum field; None when unset, an error when unknown."""
-    if value == 0:
-        return None
-    if value not in known:
-        raise InvalidArgument(
-            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
-        )
-    return known[value]
-
-
-def ts(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    # SQLite (embedded mode) hands back naive datetimes; they were stored as UTC.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def h(value: Decimal | float | int) -> float:
@@ -145,19 +119,5 @@ def page(p: Page) -> common.PageInfo:
     return common.PageInfo(next_page_token=p.next_token, total_size=p.total)
 
 
-def _ref(code: str) -> common.DivisionRef:
-    # Names from the shipped reference tree (registration owns run-time changes).
-    return common.DivisionRef(
-        code=code, name=name_of(code), level=PB_LEVEL[level_of(code)]
-    )
-
-
 def rollup(r: RollupResult) -> common.Rollup:
-    return common.Rollup(
-        rows=[
-            common.RollupRow(division=_ref(code), month=month, metrics=metrics)
-            for code, month, metrics in r.rows
-        ],
-        total=common.RollupRow(division=_ref(r.node), metrics=r.total),
-        metric_names=r.metric_names,
-    )
+    return to_rollup(r)

@@ -10,9 +10,9 @@ from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.errors import InvalidArgument
 from services.common.paging import next_token, page_bounds
-from services.common.tenancy import Level, child_level, validate_code
+from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.bank_repository import BankRepository as Repository
@@ -37,14 +37,6 @@ class Totals:
     hours: dict[str, Decimal]  # approved | pending
     by_field: dict[str, Decimal]
     platform_total: Decimal
-
-
-@dataclass
-class RollupResult:
-    rows: list[tuple[str, str, dict[str, float]]]  # code, month, metrics
-    total: dict[str, float]
-    node: str
-    metric_names: list[str]
 
 
 class HoursQueries:
@@ -128,20 +120,8 @@ class HoursQueries:
     ) -> RollupResult:
         """Rows for the children (or a deeper level) of a node, and its total."""
         p.require_any(*domain.READERS)
-        node = p.scope.require(
-            validate_code(code or p.scope.code, "query.division_code"),
-            "query.division_code",
-        )
-        own = Level(len(node))
-        level = group_by or child_level(own)
-        if level is None or level.width <= own.width:
-            raise InvalidArgument(
-                "query.group_by",
-                "group_by.below_node",
-                "group_by must be a level below the division's own",
-                "分组层级须低于所查询区划的层级",
-            )
-        start, end = v.period(start, end, "query.period")
+        node, own, level = check_query(p.scope, code, group_by)
+        start, end = check_period(start, end)
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             rows = repo.rollup_rows(node, level, start, end, by_month)

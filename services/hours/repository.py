@@ -17,6 +17,7 @@ from services.common.settings import effective_settings, parse_setting
 from services.common.tenancy import Level, Scope, ancestors
 from services.hours.domain import Policy
 from services.hours.models import (
+    ROLLUP,
     ROLLUP_TABLE,
     Certificate,
     Correction,
@@ -131,23 +132,11 @@ class Repository:
     def rollup_rows(
         self, node: str, level: Level, start: str, end: str, by_month: bool
     ) -> list[tuple[str, str, dict[str, float]]]:
-        """Summed metrics per division at ``level`` under ``node``: an index
-        read of the rollup table, never a scan of the records."""
-        t = ROLLUP_TABLE
-        metrics = [c for c in t.columns if c.name not in ("division_code", "month")]
-        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
-        q = select(*cols, *[func.sum(m).label(m.name) for m in metrics]).where(
-            self._inside(t.c.division_code, node),
-            func.length(t.c.division_code) == level.width,
+        """Summed metrics per division at ``level`` under ``node`` (an index
+        read of the rollup table; ``node`` must lie inside the scope)."""
+        out = ROLLUP.read(
+            self.s, ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
         )
-        if start:
-            q = q.where(t.c.month >= start)
-        if end:
-            q = q.where(t.c.month <= end)
-        out = []
-        for row in self.s.execute(q.group_by(*cols).order_by(*cols)).mappings():
-            values = {m.name: float(row[m.name] or 0) for m in metrics}
-            out.append((row["division_code"], row.get("month", "") or "", values))
         if not by_month:
             # Monthly distinct counts do not add up over months: a volunteer
             # serving in March and April is one volunteer of the spring.

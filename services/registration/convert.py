@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import TypeVar
-
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
-from services.common.errors import InvalidArgument
-from services.common.tenancy import Level, level_of
+from services.common.rollup_query import LEVELS as LEVELS
+from services.common.rollup_query import PB_LEVEL as PB_LEVEL
+from services.common.rollup_query import RollupResult, to_rollup
+from services.common.rollup_query import enum_value as enum_value
+from services.common.rollup_query import ts as ts
+from services.common.tenancy import level_of
 from services.registration import models as m
-from services.registration.queries import Page, RollupResult
+from services.registration.queries import Page
 
-T = TypeVar("T")
-LEVELS = {
-    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
-    common.DIVISION_LEVEL_CITY: Level.CITY,
-    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
-    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
-    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
-}
-PB_LEVEL = {v: k for k, v in LEVELS.items()}
 DIV_STATUS = {
     "active": pb.DIVISION_STATUS_ACTIVE,
     "retired": pb.DIVISION_STATUS_RETIRED,
@@ -36,24 +27,6 @@ ORG_KIND = {
     "organisation": pb.ORGANISATION_KIND_ORGANISATION,
     "team": pb.ORGANISATION_KIND_TEAM,
 }
-
-
-def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
-    """The meaning of an enum field; None when unset, an error when unknown."""
-    if value == 0:
-        return None
-    if value not in known:
-        raise InvalidArgument(
-            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
-        )
-    return known[value]
-
-
-def ts(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    # SQLite (embedded mode) hands back naive datetimes; they were stored as UTC.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def division_ref(d: m.Division) -> common.DivisionRef:
@@ -150,16 +123,5 @@ def feed(i: m.FeedItem) -> pb.FeedItem:
     )
 
 
-def _ref(code: str, name: str) -> common.DivisionRef:
-    return common.DivisionRef(code=code, name=name, level=PB_LEVEL[level_of(code)])
-
-
 def rollup(r: RollupResult) -> common.Rollup:
-    return common.Rollup(
-        rows=[
-            common.RollupRow(division=_ref(code, name), month=month, metrics=metrics)
-            for code, name, month, metrics in r.rows
-        ],
-        total=common.RollupRow(division=_ref(r.node, r.node_name), metrics=r.total),
-        metric_names=r.metric_names,
-    )
+    return to_rollup(r)

@@ -9,9 +9,9 @@ from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.errors import InvalidArgument
 from services.common.paging import next_token, page_bounds
-from services.common.tenancy import Level, child_level, validate_code
+from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.tenancy import Level
 from services.registration import domain
 from services.registration.models import (
     ROLLUP,
@@ -31,15 +31,6 @@ class Page:
     next_token: str
     total: int
     extra: dict[str, Any]
-
-
-@dataclass
-class RollupResult:
-    rows: list[tuple[str, str, str, dict[str, float]]]  # code, name, month, metrics
-    total: dict[str, float]
-    node: str
-    node_name: str
-    metric_names: list[str]
 
 
 class RegistrationQueries:
@@ -114,37 +105,12 @@ class RegistrationQueries:
     ) -> RollupResult:
         """Rows for the children (or a deeper level) of ``node`` and its total."""
         p.require_any(*domain.READERS)
-        node = p.scope.require(
-            validate_code(node or p.scope.code, "query.division_code"),
-            "query.division_code",
-        )
-        own = Level(len(node))
-        level = group_by or child_level(own)
-        if level is None or level.width <= own.width:
-            raise InvalidArgument(
-                "query.group_by",
-                "group_by.below_node",
-                "group_by must be a level below the division's own",
-                "分组层级须低于所查询区划的层级",
-            )
-        for field, month in (
-            ("query.period.start_month", start),
-            ("query.period.end_month", end),
-        ):
-            if month and not _MONTH.match(month):
-                raise InvalidArgument(
-                    field,
-                    "period.month_format",
-                    "months are written YYYY-MM",
-                    "月份格式应为 YYYY-MM",
-                )
+        node, own, level = check_query(p.scope, node, group_by)
+        start, end = check_period(start, end)
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
-            raw = repo.rollup_rows(node, level, start, end, by_month)
+            rows = repo.rollup_rows(node, level, start, end, by_month)
             totals = repo.rollup_rows(node, own, start, end, False)
-            names = repo.division_names([c for c, _, _ in raw] + [node])
-        rows = [(code, names.get(code, ""), month, m) for code, month, m in raw]
+            names = repo.division_names([c for c, _, _ in rows] + [node])
         total = totals[0][2] if totals else {m: 0.0 for m in ROLLUP.metrics}
-        return RollupResult(
-            rows, total, node, names.get(node, ""), list(ROLLUP.metrics)
-        )
+        return RollupResult(rows, total, node, list(ROLLUP.metrics), names)

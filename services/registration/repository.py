@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import NotFound
 from services.common.tenancy import Level, Scope, validate_code
 from services.registration.models import (
+    ROLLUP,
     ROLLUP_TABLE,
     Account,
     Counter,
@@ -181,23 +182,9 @@ class Repository:
     ) -> list[tuple[str, str, dict[str, float]]]:
         """Summed metrics per division at ``level`` under ``node`` (an index
         read of the rollup table; ``node`` must lie inside the scope)."""
-        t = ROLLUP_TABLE
-        metrics = [c for c in t.columns if c.name not in ("division_code", "month")]
-        cols = [t.c.division_code, *([t.c.month] if by_month else [])]
-        q = select(*cols, *[func.sum(m).label(m.name) for m in metrics]).where(
-            t.c.division_code.like(self.scope.narrow(node).like_pattern),
-            func.length(t.c.division_code) == level.width,
+        return ROLLUP.read(
+            self.s, ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
         )
-        if start:
-            q = q.where(t.c.month >= start)
-        if end:
-            q = q.where(t.c.month <= end)
-        q = q.group_by(*cols).order_by(*cols)
-        out = []
-        for row in self.s.execute(q).mappings():
-            values = {m.name: float(row[m.name] or 0) for m in metrics}
-            out.append((row["division_code"], row.get("month", "") or "", values))
-        return out
 
 
 def _missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:

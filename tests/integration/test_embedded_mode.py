@@ -85,7 +85,7 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
     # Each city row equals the sum of the raw volunteers in its subtree.
     with db.session(Scope("61")) as s:
         homes = s.execute(select(Volunteer.home_division_code)).scalars().all()
-    for code, _, _, metrics in after.rows:
+    for code, _, metrics in after.rows:
         assert metrics["volunteers_registered"] == sum(
             h.startswith(code) for h in homes
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from services.activity import convert as activity_convert
 from services.common.divisions import name_of
+from services.common.rollup_query import RollupResult
 from services.hours import convert as hours_convert
+from services.registration import convert as registration_convert
 
 
 def test_names_come_from_the_reference_tree():
@@ -15,6 +17,13 @@ def test_names_come_from_the_reference_tree():
 
 
 def test_activity_and_hours_label_their_rollup_rows():
+    result = RollupResult([("610116", "", {"m": 1.0})], {"m": 1.0}, "6101", ["m"])
     for convert in (activity_convert, hours_convert):
-        ref = convert._ref("610116")
-        assert (ref.code, ref.name) == ("610116", "长安区")
+        message = convert.rollup(result)
+        assert message.rows[0].division.name == "长安区"
+        assert message.total.division.name == "西安市"
+
+
+def test_live_names_win_over_the_shipped_tree():
+    result = RollupResult([], {}, "610113", [], names={"610113": "新雁塔区"})
+    assert registration_convert.rollup(result).total.division.name == "新雁塔区"

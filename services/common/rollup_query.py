@@ -1,0 +1,133 @@
+"""What every service's Summarize call shares: checking the query, and the
+``common.v1`` messages of the answer (rows labelled with division names).
+
+Example::
+
+    node, own, level = check_query(principal.scope, code, group_by)
+    start, end = check_period(start, end)
+    ...
+    return to_rollup(rows, total, node, metric_names)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from zhiyuan.common.v1 import common_pb2 as common
+
+from services.common.divisions import name_of
+from services.common.errors import InvalidArgument
+from services.common.tenancy import Level, Scope, child_level, level_of, validate_code
+
+T = TypeVar("T")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+LEVELS = {
+    common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
+    common.DIVISION_LEVEL_CITY: Level.CITY,
+    common.DIVISION_LEVEL_COUNTY: Level.COUNTY,
+    common.DIVISION_LEVEL_TOWNSHIP: Level.TOWNSHIP,
+    common.DIVISION_LEVEL_VILLAGE: Level.VILLAGE,
+}
+PB_LEVEL = {v: k for k, v in LEVELS.items()}
+
+
+def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
+    """The meaning of an enum field; None when unset, an error when unknown."""
+    if value == 0:
+        return None
+    if value not in known:
+        raise InvalidArgument(
+            field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
+        )
+    return known[value]
+
+
+def ts(value: datetime | None) -> str:
+    """RFC 3339; SQLite (embedded mode) hands back naive datetimes stored as UTC."""
+    if value is None:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def check_query(
+    scope: Scope, code: str, group_by: Level | None
+) -> tuple[str, Level, Level]:
+    """(node, its level, the level rows are grouped at) for a query inside
+    ``scope``; the node defaults to the scope itself."""
+    field = "query.division_code"
+    node = scope.require(validate_code(code or scope.code, field), field)
+    own = Level(len(node))
+    level = group_by or child_level(own)
+    if level is None or level.width <= own.width:
+        raise InvalidArgument(
+            "query.group_by",
+            "group_by.below_node",
+            "group_by must be a level below the division's own",
+            "分组层级须低于所查询区划的层级",
+        )
+    return node, own, level
+
+
+def check_month(value: str, field: str) -> str:
+    if value and not _MONTH.match(value):
+        raise InvalidArgument(
+            field,
+            "period.month_format",
+            "months are written YYYY-MM",
+            "月份格式应为 YYYY-MM",
+        )
+    return value
+
+
+def check_period(start: str, end: str, prefix: str = "query.period") -> tuple[str, str]:
+    start = check_month(start, f"{prefix}.start_month")
+    end = check_month(end, f"{prefix}.end_month")
+    if start and end and end < start:
+        raise InvalidArgument(
+            f"{prefix}.end_month",
+            "period.order",
+            "the period must not end before it starts",
+            "截止月份不能早于起始月份",
+        )
+    return start, end
+
+
+def division_ref(code: str, name: str | None = None) -> common.DivisionRef:
+    """A division reference; the name from the shipped tree unless given."""
+    return common.DivisionRef(
+        code=code,
+        name=name_of(code) if name is None else name,
+        level=PB_LEVEL[level_of(code)],
+    )
+
+
+@dataclass
+class RollupResult:
+    """A Summarize answer before it becomes a message."""
+
+    rows: list[tuple[str, str, dict[str, float]]]  # code, month, metrics
+    total: dict[str, float]
+    node: str
+    metric_names: list[str]
+    # Live names (registration's own tree); others use the shipped one.
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def to_rollup(r: RollupResult) -> common.Rollup:
+    """The common.v1 answer of every service's Summarize."""
+
+    def ref(code: str) -> common.DivisionRef:
+        return division_ref(code, r.names.get(code))
+
+    return common.Rollup(
+        rows=[
+            common.RollupRow(division=ref(code), month=month, metrics=metrics)
+            for code, month, metrics in r.rows
+        ],
+        total=common.RollupRow(division=ref(r.node), metrics=r.total),
+        metric_names=r.metric_names,
+    )
