@@ -86,10 +86,11 @@ def upsert_organisation(
 def _insert_new(s: Session, model: Any, ident: str, values: dict[str, Any]) -> bool:
     """Insert the row unless its id exists (waiting for a concurrent insert
     to commit); True if this call inserted it."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(model).values(id=ident, **values).on_conflict_do_nothing()
+    stmt = (
+        outbox.upsertable_insert(s, model)
+        .values(id=ident, **values)
+        .on_conflict_do_nothing()
+    )
     return s.execute(stmt.returning(model.id)).scalar_one_or_none() is not None
 
 

@@ -135,7 +135,7 @@ def claim(session: Session, table: Table, consumer: str, event_id: str) -> bool:
     Call inside the transaction that applies the event's effect.
     """
     stmt = (
-        _dialect_insert(session, table)
+        upsertable_insert(session, table)
         .values(consumer=consumer, event_id=event_id, processed_at=now())
         .on_conflict_do_nothing()
         .returning(table.c.event_id)
@@ -144,8 +144,9 @@ def claim(session: Session, table: Table, consumer: str, event_id: str) -> bool:
     return session.execute(stmt).scalar_one_or_none() is not None
 
 
-def _dialect_insert(session: Session, table: Table) -> Any:
-    """INSERT with ON CONFLICT support for the session's dialect."""
+def upsertable_insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support (PostgreSQL or SQLite, whichever the
+    session is bound to), for a table or a mapped class."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
