@@ -14,7 +14,10 @@ from services.activity.repository import ProjectView, Repository
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.paging import next_token, page_bounds
-from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.rollup_query import (
+    RollupResult,
+    summarize,
+)
 from services.common.tenancy import Level
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -133,13 +136,6 @@ class ActivityQueries:
         end: str,
         by_month: bool,
     ) -> RollupResult:
-        """Rows for the children (or a deeper level) of ``node`` and its total."""
-        p.require_any(*domain.READERS)
-        node, own, level = check_query(p.scope, node, group_by)
-        start, end = check_period(start, end)
-        with self.db.session(p.scope) as s:
-            repo = Repository(s, p.scope)
-            rows = repo.rollup_rows(node, level, start, end, by_month)
-            totals = repo.rollup_rows(node, own, start, end, False)
-        total = totals[0][2] if totals else {name: 0.0 for name in m.ROLLUP.metrics}
-        return RollupResult(rows, total, node, list(m.ROLLUP.metrics))
+        """Rows for the children (or a deeper level) of a node, and its total."""
+        query = (node, group_by, start, end, by_month)
+        return summarize(self.db, p, m.ROLLUP, m.ROLLUP_TABLE, query, domain.READERS)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.activity import models as m
 from services.common.errors import NotFound
-from services.common.tenancy import Level, Scope, ancestors
+from services.common.tenancy import Scope, ancestors
 
 
 def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
@@ -229,13 +229,3 @@ class Repository:
             self._inside(t.division_code), self._inside(t.volunteer_division_code)
         )
         return select(t).where(t.session_id == session_id, either)
-
-    # -- rollups -----------------------------------------------------------------------
-    def rollup_rows(
-        self, node: str, level: Level, start: str, end: str, by_month: bool
-    ) -> list[tuple[str, str, dict[str, float]]]:
-        """Summed metrics per division at ``level`` under ``node`` (an index
-        read of the rollup table; ``node`` must lie inside the scope)."""
-        return m.ROLLUP.read(
-            self.s, m.ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
-        )

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from services.common.checks import text as text
 from services.common.errors import InvalidArgument
+from services.common.pii import mask_address as mask_address
 from services.common.service_fields import check_service_fields
 from services.common.tenancy import Level, level_of
 
@@ -20,15 +22,6 @@ MAX_SESSIONS = 50
 MAX_CAPACITY = 10_000
 MAX_SESSION = timedelta(hours=24)
 MAX_VISIT = timedelta(hours=12)
-
-
-def text(value: str, field: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidArgument.required(field)
-    if len(value) > max_length:
-        raise InvalidArgument.too_long(field, max_length)
-    return value
 
 
 def parse_time(value: str, field: str) -> datetime:
@@ -186,15 +179,3 @@ def project_spec(raw: dict, division: str) -> ProjectSpec:  # type: ignore[type-
         approval,
         emergency,
     )
-
-
-def mask_address(value: str) -> str:
-    """Keep the first six characters (province and city, as a rule), star the
-    rest: enough to tell where, not enough to find the door.
-
-    Example:
-        >>> mask_address("陕西省西安市长安区韦曲街道北街3号")
-        '陕西省西安市****'
-    """
-    value = value.strip()
-    return value[:6] + "****" if len(value) > 6 else "*" * len(value)

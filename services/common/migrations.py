@@ -76,3 +76,44 @@ def app_role() -> str:
 
     service: ServiceConfig = context.config.attributes["service"]
     return service.database_app_role
+
+
+def create_event_tables_v1() -> None:
+    """The kernel's outbox and processed-events tables as of their first
+    version, for a service's initial revision (inside ``upgrade()``). A later
+    change to them gets its own helper, so revisions already applied never
+    change.
+
+    Example::
+
+        def upgrade() -> None:
+            ...
+            create_event_tables_v1()
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    def at(name: str, nullable: bool = False) -> sa.Column:
+        return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.Integer, autoincrement=True, primary_key=True),
+        sa.Column("id", sa.String(36), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(120), nullable=False),
+        sa.Column("division_code", sa.String(12), nullable=False),
+        sa.Column("payload", sa.JSON, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        at("created_at"),
+        at("published_at", nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=True),
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.String(120), nullable=False),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        at("processed_at"),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+    )

@@ -251,6 +251,18 @@ def mask_name(value: str) -> str:
     return value[0] + "*" * (len(value) - 1)
 
 
+def mask_address(value: str) -> str:
+    """Keep the first six characters (province and city, as a rule), star the
+    rest: enough to tell where, not enough to find the door.
+
+    Example:
+        >>> mask_address("陕西省西安市长安区韦曲街道北街3号")
+        '陕西省西安市****'
+    """
+    value = value.strip()
+    return value[:6] + "****" if len(value) > 6 else "*" * len(value)
+
+
 def validate_phone(value: str, field: str = "phone") -> str:
     """Normalise and check a mainland mobile number (11 digits, 1[3-9]...).
 

@@ -12,16 +12,23 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, Scope, child_level, level_of, validate_code
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from services.common.auth import Principal
+    from services.common.db import Database
+    from services.common.rollup import Rollup
 
 T = TypeVar("T")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -131,3 +138,32 @@ def to_rollup(r: RollupResult) -> common.Rollup:
         total=common.RollupRow(division=ref(r.node), metrics=r.total),
         metric_names=r.metric_names,
     )
+
+
+def summarize(
+    db: Database,
+    principal: Principal,
+    rollup: Rollup,
+    table: Table,
+    query: tuple[str, Level | None, str, str, bool],
+    roles: Sequence[str],
+) -> RollupResult:
+    """A service's whole Summarize: roles and query checked, the node's
+    children (or a deeper level) and its total read from the rollup table in
+    the caller's scope.
+
+    Example::
+
+        summarize(db, me(), ROLLUP, ROLLUP_TABLE,
+                  ("6101", None, "2026-01", "2026-12", False), READERS)
+    """
+    code, group_by, start, end, by_month = query
+    principal.require_any(*roles)
+    node, own, level = check_query(principal.scope, code, group_by)
+    start, end = check_period(start, end)
+    with db.session(principal.scope) as s:
+        scope = Scope(node)
+        rows = rollup.read(s, table, scope, level, start, end, by_month)
+        totals = rollup.read(s, table, scope, own, start, end, False)
+    total = totals[0][2] if totals else {m: 0.0 for m in rollup.metrics}
+    return RollupResult(rows, total, node, list(rollup.metrics))

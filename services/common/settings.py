@@ -46,6 +46,15 @@ def _levels(v: Any) -> bool:
     )
 
 
+def _medals(v: Any) -> bool:
+    return (
+        isinstance(v, dict)
+        and set(v) == {"gold", "silver", "bronze"}
+        and all(isinstance(x, int | float) and x > 0 for x in v.values())
+        and v["gold"] > v["silver"] > v["bronze"]
+    )
+
+
 SETTINGS: dict[str, SettingSpec] = {
     "stars.thresholds_hours": SettingSpec(
         [100, 300, 600, 1000, 1500],
@@ -92,6 +101,18 @@ SETTINGS: dict[str, SettingSpec] = {
         ),
         "a number between 0 and 2 (time-bank hours per approved service hour)",
         "0到2之间的数（每审核通过1小时服务存入时间银行的小时数）",
+    ),
+    "honours.medal_hours": SettingSpec(
+        {"gold": 4000, "silver": 3000, "bronze": 2000},
+        _medals,
+        "hours for gold > silver > bronze (five-star volunteers)",
+        "金、银、铜奖所需小时数，须金 > 银 > 铜（限五星志愿者）",
+    ),
+    "honours.long_service_years": SettingSpec(
+        10,
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60,
+        "a whole number of years between 1 and 60",
+        "1到60之间的整数年",
     ),
     "awards.notice_working_days": SettingSpec(
         5,

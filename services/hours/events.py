@@ -93,16 +93,3 @@ def visit(env: Envelope) -> Draft:
         ended_at=end,
         interval=Interval(start, end) if end > start else None,
     )
-
-
-def overrides(env: Envelope) -> tuple[str, dict[str, str], datetime]:
-    """registration.settings.changed → (node, its complete overrides, when)."""
-    d = env.data
-    code = validate_code(_text(d, "division_code", 12))
-    raw = d.get("overrides")
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
-        raise ValueError("event field 'overrides' must map keys to JSON text")
-    when = datetime.fromisoformat(env.occurred_at.replace("Z", "+00:00"))
-    return code, dict(raw), when if when.tzinfo else when.replace(tzinfo=UTC)

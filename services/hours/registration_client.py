@@ -5,16 +5,14 @@ comes back as the same platform error, naming hours' own field."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 from zhiyuan.registration.v1 import registration_pb2 as reg
 from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 
-from services.common import rpc
-from services.common.errors import ERRORS_BY_CODE, NotFound, Unavailable, ZhiyuanError
+from services.common.errors import ZhiyuanError
+from services.common.remote import Remote
 
 
 @dataclass(frozen=True)
@@ -35,26 +33,18 @@ class Registration:
     """
 
     def __init__(self, address: str, deadline: float):
-        self.address, self.deadline = address, deadline
-        self._stub: Any = None
-        self._channel: grpc.Channel | None = None
-        self._lock = threading.Lock()
-
-    def _registration(self) -> Any:
-        with self._lock:
-            if self._stub is None:
-                self._channel = rpc.channel(self.address, deadline=self.deadline)
-                self._stub = reg_grpc.RegistrationServiceStub(self._channel)
-            return self._stub
+        self.remote = Remote(
+            address, deadline, reg_grpc.RegistrationServiceStub,
+            "registration", "注册登记服务",
+        )  # fmt: skip
 
     def close(self) -> None:
-        if self._channel is not None:
-            self._channel.close()
+        self.remote.close()
 
     def volunteer(self, volunteer_id: str) -> tuple[str, str]:
         """(volunteer number, status) of a volunteer the caller may see."""
         try:
-            got = self._registration().GetVolunteer(
+            got = self.remote.stub().GetVolunteer(
                 reg.GetVolunteerRequest(id=volunteer_id)
             )
         except grpc.RpcError as err:
@@ -67,7 +57,7 @@ class Registration:
     def identity(self, volunteer_id: str, purpose: str) -> Identity:
         """The real name and masked ID number (registration logs the reveal)."""
         try:
-            got = self._registration().GetVolunteerIdentity(
+            got = self.remote.stub().GetVolunteerIdentity(
                 reg.GetVolunteerIdentityRequest(id=volunteer_id, purpose=purpose)
             )
         except grpc.RpcError as err:
@@ -77,32 +67,9 @@ class Registration:
         )
 
 
+_REGISTRATION = Remote("", 0, None, "registration", "注册登记服务")
+
+
 def translate(err: grpc.RpcError, field: str, key: str) -> ZhiyuanError:
     """The platform error registration reported, about hours' ``field``."""
-    details = rpc.error_details(err)
-    code = details["code"]
-    if code == "NOT_FOUND":
-        # Not in the caller's jurisdiction looks exactly like not existing.
-        out: ZhiyuanError = NotFound.entity("volunteer", "志愿者", key)
-        out.field, out.rule = field, f"{field}.exists"
-        return out
-    cls = ERRORS_BY_CODE.get(code)
-    if cls is None or code == "INVALID_ARGUMENT":
-        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-            return Unavailable(
-                "registration did not answer in time; try again",
-                "注册登记服务暂时无响应，请稍后重试",
-            )
-        return Unavailable(
-            f"registration refused the lookup ({code})",
-            f"注册登记服务拒绝了查询（{code}）",
-        )
-    rebuilt = ZhiyuanError.__new__(cls)
-    ZhiyuanError.__init__(
-        rebuilt,
-        details.get("message_en", ""),
-        details.get("message_zh", ""),
-        field=field,
-        rule=details.get("rule"),
-    )
-    return rebuilt
+    return _REGISTRATION.translate(err, field, key, ("volunteer", "志愿者"))

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
-from services.common.settings import effective_settings, parse_setting
+from services.common.settings import effective_settings
+from services.common.settings_replica import usable
 from services.common.tenancy import Level, Scope, ancestors
 from services.hours.domain import Policy
 from services.hours.models import (
@@ -167,16 +168,3 @@ class Repository:
             (code, f"volunteers_{f}" if f else "volunteers"): float(n)
             for code, f, n in rows
         }
-
-
-def usable(overrides: dict[str, str]) -> dict[str, str]:
-    """The overrides this version understands and that pass their rule; a
-    key from a newer registration, or a bad value, must not stop the hours."""
-    out = {}
-    for key, value_json in (overrides or {}).items():
-        try:
-            parse_setting(key, value_json)
-        except Exception:  # noqa: BLE001,S112 - skipped on purpose, see above
-            continue
-        out[key] = value_json
-    return out

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from services.common.checks import ident as ident
+from services.common.checks import text as text
 from services.common.errors import InvalidArgument
 from services.common.service_fields import check_service_fields
 from services.hours.domain import hours
@@ -16,30 +17,6 @@ from services.hours.domain import hours
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMBER = re.compile(r"^ZYC-\d{2}-\d{4}-\d{6}-[A-Z2-9]{4}$")
 MAX_SESSION = timedelta(hours=24)
-
-
-def text(value: str, field: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidArgument.required(field)
-    if len(value) > max_length:
-        raise InvalidArgument.too_long(field, max_length)
-    return value
-
-
-def ident(value: str, field: str, required: bool = True) -> str:
-    """A platform id (UUID); hyphenated, lower case."""
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise InvalidArgument.required(field)
-        return ""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidArgument(
-            field, f"{field}.format", "must be a UUID", "须为 UUID 格式的编号"
-        ) from None
 
 
 def moment(value: str, field: str) -> datetime:

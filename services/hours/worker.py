@@ -14,6 +14,7 @@ from typing import Any
 
 from nameko.timer import timer
 
+from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
     DatabaseDependency,
@@ -73,7 +74,7 @@ class HoursWorker:
     def on_settings_changed(self, body: dict[str, Any]) -> None:
         """A node's overrides changed: replace that node's replica."""
         env = Envelope.from_body(body)
-        code, overrides, when = events.overrides(env)
+        code, overrides, when = settings_replica.from_event(env)
         HoursApp(self.db).replicate(
             "hours.settings", env.event_id, code, overrides, when
         )

@@ -264,8 +264,10 @@ def test_checked_out_event_becomes_a_record_and_approval_rolls_up(
     assert event["division_code"] == TOWN
     assert set(event["data"]) == {
         "record_id", "volunteer_id", "volunteer_number", "division_code",
-        "service_field", "hours", "volunteer_total_hours",
+        "service_field", "service_month", "hours", "volunteer_total_hours",
     }  # fmt: skip
+    started = datetime.fromisoformat(rec.started_at)
+    assert event["data"]["service_month"] == month_of(started)
     assert event["data"]["hours"] == pytest.approx(1.83)
     assert event["data"]["volunteer_total_hours"] == pytest.approx(1.83)
 
@@ -502,7 +504,8 @@ def test_corrections_are_new_entries_with_actor_and_reason(
     assert event["event_type"] == "hours.record.corrected"
     assert set(event["data"]) == {
         "record_id", "correction_id", "volunteer_id", "volunteer_number",
-        "division_code", "delta_hours", "volunteer_total_hours", "reason",
+        "division_code", "service_month", "delta_hours", "volunteer_total_hours",
+        "reason",
     }  # fmt: skip
     assert event["data"]["delta_hours"] == pytest.approx(-0.5)
     assert event["data"]["volunteer_total_hours"] == pytest.approx(2.5)

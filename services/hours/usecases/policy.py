@@ -3,9 +3,9 @@ computed from (``services.common.settings.effective_settings``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from services.common import outbox
+from services.common import outbox, settings_replica
 from services.common.tenancy import Scope
 from services.hours.models import PROCESSED, PolicyNode
 from services.hours.usecases.base import UseCases
@@ -26,17 +26,4 @@ class PolicyCases(UseCases):
         with self.db.session(Scope(code)) as s:
             if not outbox.claim(s, PROCESSED, consumer, event_id):
                 return False
-            row = s.get(PolicyNode, code)
-            if row is None:
-                s.add(
-                    PolicyNode(
-                        division_code=code, overrides=overrides, changed_at=changed_at
-                    )
-                )
-                return True
-            held = row.changed_at
-            # SQLite (embedded mode) hands back naive datetimes, stored as UTC.
-            if (held if held.tzinfo else held.replace(tzinfo=UTC)) > changed_at:
-                return False
-            row.overrides, row.changed_at = overrides, changed_at
-            return True
+            return settings_replica.replace(s, PolicyNode, code, overrides, changed_at)

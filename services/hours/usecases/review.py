@@ -38,6 +38,7 @@ class ReviewCases(UseCases):
                     "volunteer_number": record.volunteer_number,
                     "division_code": record.division_code,
                     "service_field": record.service_field,
+                    "service_month": record.month,
                     "hours": number(record.hours),
                     "volunteer_total_hours": number(
                         cross_tenant.platform_total(s, record.volunteer_id)
@@ -116,6 +117,7 @@ class ReviewCases(UseCases):
                     "volunteer_id": record.volunteer_id,
                     "volunteer_number": record.volunteer_number,
                     "division_code": record.division_code,
+                    "service_month": record.month,
                     "delta_hours": number(fix.delta_hours),
                     "volunteer_total_hours": number(
                         cross_tenant.platform_total(s, record.volunteer_id)
