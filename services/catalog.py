@@ -9,7 +9,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-SERVICES: tuple[str, ...] = ("registration", "activity", "hours")
+SERVICES: tuple[str, ...] = (
+    "registration",
+    "activity",
+    "hours",
+    "recycling",
+    "commendation",
+)
 
 
 def api_entry(name: str) -> Callable[..., None]:

@@ -11,6 +11,8 @@ zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
 zhiyuan rollup SERVICE ...      export a service's rollup as CSV
 zhiyuan certificate verify N    check a certificate number (public)
 zhiyuan hours pending ...       records awaiting approval, as CSV
+zhiyuan stars pending ...       star ratings awaiting approval, as CSV
+zhiyuan honours KIND ...        medal or long-service honour list, as CSV
 zhiyuan settings announce       re-announce settings to the other services
 """
 
@@ -233,9 +235,10 @@ def parser() -> argparse.ArgumentParser:
     an.add_argument("--scope", default="61", help="subtree (default 61)")
     an.set_defaults(func=cmd_settings_announce)
 
-    from services.cli_reports import add_commands
+    from services import cli_commendation, cli_reports
 
-    add_commands(sub)
+    cli_reports.add_commands(sub)
+    cli_commendation.add_commands(sub)
     return p
 
 

@@ -29,7 +29,9 @@ from services.common import keys, telemetry
 from services.common.auth import TokenVerifier
 from services.common.config import Config
 from services.gateway import (
+    api_commendation,
     api_identity,
+    api_recycling,
     api_registry,
     api_services,
     api_statistics,
@@ -65,6 +67,7 @@ TAGS = [
     {"name": "hours", "description": "Service hours / 服务时长"},
     {"name": "certificates", "description": "Certificates / 志愿服务证明"},
     {"name": "time bank", "description": "Time bank / 时间银行"},
+    {"name": "recycling", "description": "Bins, collections, drives / 爱为宝回收"},
     {"name": "health", "description": "Liveness and readiness / 健康检查"},
 ]
 UNTRACED = frozenset({"/healthz", "/readyz"})
@@ -126,6 +129,8 @@ def create_app(
         api_volunteers,
         api_statistics,
         api_services,
+        api_recycling,
+        api_commendation,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_api_route("/healthz", healthz, tags=["health"], summary="Liveness")

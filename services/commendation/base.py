@@ -1,0 +1,50 @@
+"""The shared part of commendation's use cases: a scoped transaction per
+call, the clock, events recorded in the transaction, rollup bumps, the
+tenant's effective settings and the remote facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.commendation import domain
+from services.commendation.clients import Facts
+from services.commendation.models import OUTBOX, ROLLUP, PolicyNode
+from services.common import outbox, settings_replica
+from services.common.auth import Principal
+from services.common.db import Database
+from services.common.rollup import month_of
+
+
+class UseCases:
+    def __init__(
+        self,
+        db: Database,
+        facts: Facts | None = None,
+        clock: Callable[[], datetime] = outbox.now,
+        today: Callable[[], date] = domain.today,
+    ):
+        self.db, self.facts, self.clock, self.today = db, facts, clock, today
+
+    def _tx(self, principal: Principal):  # type: ignore[no-untyped-def]
+        return self.db.session(principal.scope)
+
+    def _event(
+        self, s: Session, event_type: str, code: str, data: dict[str, Any]
+    ) -> None:
+        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
+
+    def _bump(self, s: Session, code: str, **deltas: float) -> None:
+        ROLLUP.bump(s, code, month_of(self.clock()), **deltas)
+
+    @staticmethod
+    def _settings(s: Session, code: str) -> dict[str, Any]:
+        return settings_replica.effective(s, PolicyNode, code)
+
+    def _facts(self) -> Facts:
+        if self.facts is None:
+            raise RuntimeError("this use case needs the remote facts clients")
+        return self.facts

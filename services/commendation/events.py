@@ -1,0 +1,66 @@
+"""Consumed events → what commendation applies. A malformed event raises
+``ValueError``: the kernel's handler retries once, then dead-letters it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from services.commendation.models import Volunteer
+from services.commendation.stars import HoursNews
+from services.common.outbox import Envelope
+from services.common.rollup import month_of
+from services.common.tenancy import validate_code
+
+
+def _text(data: dict[str, Any], key: str, max_length: int) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise ValueError(f"event field {key!r} must be a string of 1-{max_length}")
+    return value.strip()
+
+
+def _hours(data: dict[str, Any], key: str) -> Decimal:
+    value = data.get(key)
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (TypeError, InvalidOperation):
+        raise ValueError(f"event field {key!r} must be a number") from None
+
+
+def _when(env: Envelope) -> datetime:
+    when = datetime.fromisoformat(env.occurred_at.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def hours(env: Envelope, delta_key: str) -> HoursNews:
+    """hours.record.approved (``hours``) or .corrected (``delta_hours``)."""
+    d = env.data
+    when = _when(env)
+    month = d.get("service_month") or month_of(when)
+    if not isinstance(month, str) or len(month) != 7:
+        raise ValueError("event field 'service_month' must be YYYY-MM")
+    return HoursNews(
+        volunteer_id=_text(d, "volunteer_id", 36),
+        volunteer_number=_text(d, "volunteer_number", 20),
+        division_code=validate_code(_text(d, "division_code", 12)),
+        year=int(month[:4]),
+        delta_hours=_hours(d, delta_key),
+        total_hours=_hours(d, "volunteer_total_hours"),
+        occurred_at=when,
+    )
+
+
+def volunteer(env: Envelope) -> Volunteer:
+    """registration.volunteer.registered / .verified / .rejected."""
+    d = env.data
+    return Volunteer(
+        id=_text(d, "volunteer_id", 36),
+        volunteer_number=_text(d, "volunteer_number", 20),
+        division_code=validate_code(_text(d, "home_division_code", 12)),
+        status=_text(d, "status", 12),
+        changed_at=_when(env),
+    )

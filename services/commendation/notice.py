@@ -1,0 +1,218 @@
+"""Public notice (公示), objections and the final award.
+
+The round's owner puts every nomination that passed all levels on notice
+for at least five working days. Anyone in the round's subtree may object
+while the notice runs; the owner resolves each objection (upheld withdraws
+the nomination). After the notice ends, with no objection left open, the
+owner finalises: barred nominees are withdrawn, the rest awarded.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from services.commendation import domain
+from services.commendation.models import (
+    ROLLUP_CATEGORIES,
+    AwardRound,
+    BarEntry,
+    Nomination,
+    Objection,
+)
+from services.commendation.rounds import RoundCases
+from services.common import checks
+from services.common.auth import Principal
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
+from services.common.roles import REVIEWERS
+from services.common.tenancy import Scope
+
+
+class NoticeCases(RoundCases):
+    def _owned_round(self, s, p: Principal, ident: str) -> AwardRound:  # type: ignore[no-untyped-def]
+        r = self.round_for(s, p, ident)
+        if p.scope_code != r.division_code:
+            raise PermissionDenied(
+                f"only {r.division_code}, which opened the round, may do this",
+                f"仅评选发起单位 {r.division_code} 可执行此操作",
+                field="round_id", rule="round.owner",
+            )  # fmt: skip
+        return r
+
+    def start_notice(self, p: Principal, ident: str) -> tuple[AwardRound, int]:
+        p.require_any(*REVIEWERS)
+        with self._tx(p) as s:
+            r = self._owned_round(s, p, ident)
+            if r.status != "open":
+                raise FailedPrecondition.transition(
+                    "award round", "评选活动", r.status, "notice"
+                )
+            ready = list(self._of_round(s, r, "approved"))
+            if not ready:
+                raise FailedPrecondition(
+                    "no nomination has passed every level yet",
+                    "尚无通过各级审核的推荐",
+                    field="round_id", rule="notice.nominations",
+                )  # fmt: skip
+            start = self.today()
+            r.status, r.notice_starts_on = "notice", start
+            r.notice_ends_on = domain.add_working_days(start, r.notice_working_days)
+            for n in ready:
+                n.status, n.updated_at = "in_notice", self.clock()
+            self._event(s, "commendation.round.notice_started", r.division_code, {
+                "round_id": r.id, "notice_starts_on": start.isoformat(),
+                "notice_ends_on": r.notice_ends_on.isoformat(),
+                "nominations": len(ready),
+            })  # fmt: skip
+            return r, len(ready)
+
+    def _of_round(self, s, r: AwardRound, status: str):  # type: ignore[no-untyped-def]
+        return s.execute(
+            select(Nomination)
+            .where(Nomination.round_id == r.id, Nomination.status == status)
+            .order_by(Nomination.created_at)
+            .with_for_update()
+        ).scalars()
+
+    def file_objection(self, p: Principal, ident: str, content: str) -> Objection:
+        """Anyone in the round's subtree may object while the notice runs."""
+        ident = checks.ident(ident, "nomination_id")
+        content = checks.text(content, "content", 2000)
+        with self._tx(p) as s:
+            rounds = select(Nomination.round_division_code).where(
+                Nomination.id == ident
+            )
+            home = s.execute(rounds).scalar()
+        # The notice is public to the round's whole subtree, so the caller
+        # may object to a nomination outside their own; the write runs in
+        # the round's scope once the caller is known to lie inside it.
+        round_code = home or self._round_code_public(ident, p)
+        with self.db.session(Scope(round_code)) as s:
+            n = s.get(Nomination, ident, with_for_update=True)
+            if n is None or n.status != "in_notice":
+                raise FailedPrecondition(
+                    "objections are taken only while a nomination is on notice",
+                    "仅可在公示期内对推荐提出异议",
+                    field="nomination_id", rule="objection.notice",
+                )  # fmt: skip
+            r = s.get(AwardRound, n.round_id)
+            if r.notice_ends_on is None or self.today() > r.notice_ends_on:
+                raise FailedPrecondition(
+                    "the public notice has ended", "公示期已结束",
+                    field="nomination_id", rule="objection.notice",
+                )  # fmt: skip
+            o = Objection(
+                id=str(uuid.uuid4()), nomination_id=n.id, round_id=r.id,
+                division_code=n.division_code, content=content, status="open",
+                resolution="", filed_by=p.username, filed_at=self.clock(),
+                resolved_by="", resolved_at=None,
+            )  # fmt: skip
+            s.add(o)
+            self._event(s, "commendation.objection.filed", n.division_code, {
+                "objection_id": o.id, "nomination_id": n.id, "round_id": r.id,
+            })  # fmt: skip
+            return o
+
+    def _round_code_public(self, ident: str, p: Principal) -> str:
+        """The round of a nomination outside the caller's scope, if the
+        caller lies in that round's subtree (the notice is public there)."""
+        with self.db.session(Scope(p.scope_code[:2])) as s:
+            n = s.get(Nomination, ident)
+            if n is not None and p.scope_code.startswith(n.round_division_code):
+                return n.round_division_code
+        raise NotFound.entity("nomination", "推荐", ident)
+
+    def resolve_objection(
+        self, p: Principal, ident: str, upheld: bool, resolution: str
+    ) -> tuple[Objection, Nomination]:
+        p.require_any(*REVIEWERS)
+        ident = checks.ident(ident, "id")
+        resolution = checks.text(resolution, "resolution", 2000)
+        with self._tx(p) as s:
+            o = s.execute(
+                select(Objection)
+                .where(
+                    Objection.id == ident,
+                    Objection.division_code.like(p.scope.like_pattern),
+                )
+                .with_for_update()
+            ).scalar_one_or_none()
+            if o is None:
+                raise NotFound.entity("objection", "异议", ident)
+            self._owned_round(s, p, o.round_id)
+            if o.status != "open":
+                raise FailedPrecondition.transition(
+                    "objection", "异议", o.status, "resolved"
+                )
+            o.status = "upheld" if upheld else "dismissed"
+            o.resolution, o.resolved_by, o.resolved_at = (
+                resolution,
+                p.username,
+                self.clock(),
+            )
+            n = self.nomination(s, p, o.nomination_id, lock=True)
+            if upheld and n.status == "in_notice":
+                n.status, n.status_reason = (
+                    "withdrawn",
+                    f"objection upheld: {resolution}",
+                )
+                n.updated_at = self.clock()
+            return o, n
+
+    def finalize(self, p: Principal, ident: str) -> tuple[AwardRound, int, int]:
+        p.require_any(*REVIEWERS)
+        with self._tx(p) as s:
+            r = self._owned_round(s, p, ident)
+            if r.status != "notice" or r.notice_ends_on is None:
+                raise FailedPrecondition.transition(
+                    "award round", "评选活动", r.status, "finalized"
+                )
+            if self.today() <= r.notice_ends_on:
+                raise FailedPrecondition(
+                    f"the public notice runs until {r.notice_ends_on.isoformat()}",
+                    f"公示期至 {r.notice_ends_on.isoformat()} 结束",
+                    field="round_id", rule="notice.ended",
+                )  # fmt: skip
+            open_ = s.execute(
+                select(func.count()).where(
+                    Objection.round_id == r.id, Objection.status == "open"
+                )
+            ).scalar_one()
+            if open_:
+                raise FailedPrecondition(
+                    f"{open_} objection(s) are still open",
+                    f"尚有 {open_} 条异议未处理",
+                    field="round_id", rule="objection.resolved",
+                )  # fmt: skip
+            awarded = withdrawn = 0
+            for n in list(self._of_round(s, r, "in_notice")):
+                if n.nominee_volunteer_id and self._barred(s, n.nominee_volunteer_id):
+                    n.status, n.status_reason = (
+                        "withdrawn",
+                        "barred for falsified hours",
+                    )
+                    withdrawn += 1
+                    continue
+                n.status, n.updated_at = "awarded", self.clock()
+                awarded += 1
+                deltas = {"awards": 1.0}
+                if n.category in ROLLUP_CATEGORIES:
+                    deltas[f"awards_{n.category}"] = 1.0
+                self._bump(s, n.division_code, **deltas)
+                self._event(s, "commendation.award.granted", n.division_code, {
+                    "nomination_id": n.id, "round_id": r.id, "category": n.category,
+                    "volunteer_id": n.nominee_volunteer_id, "year": r.year,
+                })  # fmt: skip
+            r.status, r.finalized_at = "finalized", self.clock()
+            return r, awarded, withdrawn
+
+    def _barred(self, s, volunteer_id: str) -> bool:  # type: ignore[no-untyped-def]
+        return bool(
+            s.execute(
+                select(func.count()).where(
+                    BarEntry.volunteer_id == volunteer_id,
+                    BarEntry.ends_on >= self.today(),
+                )
+            ).scalar_one()
+        )

@@ -1,0 +1,236 @@
+"""Commendation's reads: every one runs in the caller's scope (row security
+underneath), pages with the kernel's tokens and carries no personal data
+beyond the volunteer number and a masked name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.commendation import domain
+from services.commendation.base import UseCases
+from services.commendation.models import (
+    ROLLUP,
+    ROLLUP_TABLE,
+    AwardRound,
+    BarEntry,
+    Nomination,
+    Objection,
+    ReviewStep,
+    StarChange,
+    StarRating,
+    StarRequest,
+)
+from services.commendation.rounds import visible_round
+from services.common import checks
+from services.common.auth import Principal
+from services.common.db import Database
+from services.common.errors import NotFound
+from services.common.paging import next_token, page_bounds
+from services.common.roles import READERS
+from services.common.rollup_query import RollupResult, summarize
+from services.common.tenancy import Level, Scope, validate_code
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_token: str
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _page(s: Session, q: Any, order: Any, size_token: tuple[int, str]) -> Page:
+    size, offset = page_bounds(*size_token)
+    total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    items = list(s.execute(q.order_by(*order).limit(size).offset(offset)).scalars())
+    return Page(items, next_token(offset, size, total), total)
+
+
+class CommendationQueries(UseCases):
+    def __init__(self, db: Database):
+        super().__init__(db)
+
+    def _node(self, p: Principal, code: str) -> Scope:
+        p.require_any(*READERS)
+        return Scope(
+            p.scope.require(validate_code(code or p.scope_code), "division_code")
+        )
+
+    def star_requests(
+        self, p: Principal, code: str, status: str | None, awaiting_me: bool,
+        paging: tuple[int, str],
+    ) -> Page:  # fmt: skip
+        node = self._node(p, code)
+        q = select(StarRequest).where(StarRequest.division_code.like(node.like_pattern))
+        if status:
+            q = q.where(StarRequest.status == status)
+        if awaiting_me:
+            q = q.where(
+                StarRequest.approving_code == p.scope_code,
+                StarRequest.status == "pending",
+            )
+        with self._tx(p) as s:
+            return _page(s, q, [StarRequest.created_at, StarRequest.id], paging)
+
+    def volunteer_stars(self, p: Principal, volunteer_id: str) -> dict[str, Any]:
+        p.require_any(*READERS)
+        volunteer_id = checks.ident(volunteer_id, "volunteer_id")
+        with self._tx(p) as s:
+            rating = s.execute(
+                select(StarRating).where(
+                    StarRating.volunteer_id == volunteer_id,
+                    StarRating.division_code.like(p.scope.like_pattern),
+                )
+            ).scalar_one_or_none()
+            if rating is None:
+                raise NotFound.entity("star rating", "星级记录", volunteer_id)
+            history = list(
+                s.execute(
+                    select(StarChange)
+                    .where(StarChange.volunteer_id == volunteer_id)
+                    .order_by(StarChange.id)
+                ).scalars()
+            )
+            pending = s.execute(
+                select(StarRequest).where(
+                    StarRequest.volunteer_id == volunteer_id,
+                    StarRequest.status == "pending",
+                )
+            ).scalar_one_or_none()
+            medals = self._settings(s, rating.division_code)["honours.medal_hours"]
+        medal = domain.medal(rating.stars, rating.total_hours, medals)
+        return {
+            "rating": rating,
+            "history": history,
+            "pending": pending,
+            "medal": medal,
+        }
+
+    def honours(
+        self, p: Principal, code: str, kind: str, min_years: int,
+        paging: tuple[int, str],
+    ) -> tuple[Page, dict[str, str]]:  # fmt: skip
+        """Medal holders (five stars plus the hours) or long service, best first."""
+        node = self._node(p, code)
+        checks.whole(min_years, "min_years", 0, 60)
+        with self._tx(p) as s:
+            settings = self._settings(s, node.code)
+            q = select(StarRating).where(
+                StarRating.division_code.like(node.like_pattern)
+            )
+            if kind == "medal":
+                bronze = settings["honours.medal_hours"]["bronze"]
+                q = q.where(StarRating.stars == 5, StarRating.total_hours >= bronze)
+                order = [StarRating.total_hours.desc(), StarRating.volunteer_id]
+            else:
+                years = min_years or settings["honours.long_service_years"]
+                years = checks.whole(years, "min_years", 1, 60)
+                q = q.where(StarRating.continuous_years >= years)
+                order = [StarRating.continuous_years.desc(), StarRating.volunteer_id]
+            page = _page(s, q, order, paging)
+            medals = {
+                r.volunteer_id: domain.medal(
+                    r.stars, r.total_hours,
+                    self._settings(s, r.division_code)["honours.medal_hours"],
+                )
+                for r in page.items
+            }  # fmt: skip
+        return page, medals
+
+    def bars(
+        self, p: Principal, code: str, active_only: bool, paging: tuple[int, str]
+    ) -> Page:
+        node = self._node(p, code)
+        q = select(BarEntry).where(BarEntry.division_code.like(node.like_pattern))
+        if active_only:
+            q = q.where(BarEntry.ends_on >= self.today())
+        with self._tx(p) as s:
+            return _page(s, q, [BarEntry.created_at.desc(), BarEntry.id], paging)
+
+    def rounds(self, p: Principal, code: str, paging: tuple[int, str]) -> Page:
+        """Rounds opened in the subtree, and those opened above it."""
+        node = self._node(p, code)
+        above = [node.code[:w] for w in (2, 4, 6, 9) if w < len(node.code)]
+        q = select(AwardRound).where(
+            AwardRound.division_code.like(node.like_pattern)
+            | AwardRound.division_code.in_(above)
+        )
+        with self._tx(p) as s:
+            return _page(s, q, [AwardRound.created_at.desc(), AwardRound.id], paging)
+
+    def round(self, p: Principal, ident: str) -> tuple[AwardRound, dict[str, int]]:
+        p.require_any(*READERS, "volunteer")
+        ident = checks.ident(ident, "id")  # GetRound's field, not round_id
+        with self._tx(p) as s:
+            r = visible_round(s, p, ident)
+            counts = dict(
+                s.execute(
+                    select(Nomination.status, func.count())
+                    .where(Nomination.round_id == r.id)
+                    .group_by(Nomination.status)
+                ).all()
+            )
+        return r, counts
+
+    def nominations(
+        self, p: Principal, round_id: str, code: str, status: str | None,
+        awaiting_me: bool, paging: tuple[int, str],
+    ) -> Page:  # fmt: skip
+        node = self._node(p, code)
+        q = select(Nomination).where(Nomination.division_code.like(node.like_pattern))
+        if round_id:
+            q = q.where(Nomination.round_id == checks.ident(round_id, "round_id"))
+        if status:
+            q = q.where(Nomination.status == status)
+        if awaiting_me:
+            q = q.where(Nomination.current_stage == p.scope_code)
+        with self._tx(p) as s:
+            page = _page(s, q, [Nomination.created_at, Nomination.id], paging)
+            page.extra["steps"] = self._steps(s, [n.id for n in page.items])
+        return page
+
+    def nomination(self, p: Principal, ident: str) -> tuple[Nomination, list, list]:  # type: ignore[type-arg]
+        p.require_any(*READERS)
+        ident = checks.ident(ident, "id")
+        with self._tx(p) as s:
+            n = s.execute(
+                select(Nomination).where(
+                    Nomination.id == ident,
+                    Nomination.division_code.like(p.scope.like_pattern),
+                )
+            ).scalar_one_or_none()
+            if n is None:
+                raise NotFound.entity("nomination", "推荐", ident)
+            steps = self._steps(s, [n.id])[n.id]
+            objections = list(
+                s.execute(
+                    select(Objection)
+                    .where(Objection.nomination_id == n.id)
+                    .order_by(Objection.filed_at)
+                ).scalars()
+            )
+        return n, steps, objections
+
+    @staticmethod
+    def _steps(s: Session, ids: list[str]) -> dict[str, list[ReviewStep]]:
+        out: dict[str, list[ReviewStep]] = {i: [] for i in ids}
+        if ids:
+            for step in s.execute(
+                select(ReviewStep)
+                .where(ReviewStep.nomination_id.in_(ids))
+                .order_by(ReviewStep.id)
+            ).scalars():
+                out[step.nomination_id].append(step)
+        return out
+
+    def summarize(
+        self, p: Principal, code: str, group_by: Level | None, start: str, end: str,
+        by_month: bool,
+    ) -> RollupResult:  # fmt: skip
+        """Rows for the children (or a deeper level) of a node, and its total."""
+        query = (code, group_by, start, end, by_month)
+        return summarize(self.db, p, ROLLUP, ROLLUP_TABLE, query, READERS)

@@ -1,0 +1,359 @@
+"""Award rounds and nominations (先进典型推选): a unit opens a round for its
+subtree; organisations and units below nominate from recorded facts before
+the deadline; each level reviews before passing up, never a nomination of
+its own unit or one it declared a conflict on; each child unit passes at
+most its quota up to the round's level."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.commendation import domain
+from services.commendation import validation as v
+from services.commendation.base import UseCases
+from services.commendation.models import AwardRound, BarEntry, Nomination, ReviewStep
+from services.common import checks
+from services.common.auth import Principal
+from services.common.db import is_postgres
+from services.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from services.common.roles import ADMINS, MANAGERS, REVIEWERS
+from services.common.tenancy import Scope, validate_code
+
+# Once it passed every level a nomination holds its quota place until the end.
+HOLDS_PLACE = ("in_review", "approved", "in_notice", "awarded")
+
+
+def visible_round(s: Session, p: Principal, ident: str) -> AwardRound:
+    """A round the caller may see: opened in their subtree or above them."""
+    ident = checks.ident(ident, "round_id")
+    r = s.get(AwardRound, ident)
+    if r is None or not (
+        p.scope.contains(r.division_code) or p.scope_code.startswith(r.division_code)
+    ):
+        raise NotFound.entity("award round", "评选活动", ident)
+    return r
+
+
+class RoundCases(UseCases):
+    def open_round(
+        self, p: Principal, code: str, title: str, year: int,
+        categories: list[str], quota: int, deadline: str, notice_days: int,
+    ) -> AwardRound:  # fmt: skip
+        p.require_any(*ADMINS)
+        code = p.scope.require(validate_code(code or p.scope_code), "division_code")
+        title = checks.text(title, "title", 200)
+        year = checks.whole(year, "year", 2000, 2100)
+        quota = checks.whole(quota, "quota_per_child", 1, 10_000)
+        due = checks.day(deadline, "deadline")
+        if due < self.today():
+            raise InvalidArgument(
+                "deadline", "deadline.future", "the deadline has passed",
+                "截止日期已过",
+            )  # fmt: skip
+        with self._tx(p) as s:
+            settings = self._settings(s, code)
+            cats = v.categories(categories or settings["awards.categories"])
+            days = notice_days or settings["awards.notice_working_days"]
+            days = checks.whole(days, "notice_working_days", 5, 60)
+            r = AwardRound(
+                id=str(uuid.uuid4()), division_code=code, title=title, year=year,
+                categories=cats, quota_per_child=quota, deadline=due,
+                notice_working_days=days, status="open", notice_starts_on=None,
+                notice_ends_on=None, created_by=p.username, created_at=self.clock(),
+                finalized_at=None,
+            )  # fmt: skip
+            s.add(r)
+            self._event(s, "commendation.round.opened", code, {
+                "round_id": r.id, "title": title, "year": year,
+                "deadline": due.isoformat(), "categories": cats,
+            })  # fmt: skip
+            return r
+
+    def round_for(self, s: Session, p: Principal, ident: str) -> AwardRound:
+        return visible_round(s, p, ident)
+
+    # -- nominate --------------------------------------------------------------
+    def nominate(self, p: Principal, req: v.NominationInput) -> Nomination:
+        p.require_any(*MANAGERS)
+        with self._tx(p) as s:
+            existing = s.execute(
+                select(Nomination).where(
+                    Nomination.nominated_by == p.username,
+                    Nomination.request_id == req.request_id,
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                return existing  # the same submission again
+            r = self.round_for(s, p, req.round_id)
+        unit = p.scope.require(req.unit_division_code, "unit_division_code")
+        if not unit.startswith(r.division_code):
+            raise PermissionDenied.outside_scope(
+                "unit_division_code", unit, r.division_code
+            )
+        if req.category not in r.categories:
+            raise InvalidArgument(
+                "category", "category.in_round",
+                f"this round has the categories {', '.join(r.categories)}",
+                f"本次评选的类别为：{'、'.join(r.categories)}",
+            )  # fmt: skip
+        facts = self._facts()
+        unit_name = f"{unit} office"
+        if req.unit_organisation_id:
+            unit_name, org_code = facts.organisation(req.unit_organisation_id)
+            if org_code != unit:
+                raise InvalidArgument(
+                    "unit_organisation_id", "unit_organisation_id.in_division",
+                    f"the organisation belongs to {org_code}, not {unit}",
+                    f"该组织隶属于 {org_code}，而非 {unit}",
+                )  # fmt: skip
+        evidence, signals, nominee = self._gather(req, r)
+        stages = domain.stages(unit, not req.unit_organisation_id, r.division_code)
+        if not stages:
+            raise FailedPrecondition(
+                "the round's own unit reviews this round; it cannot nominate into it",
+                "评选发起单位负责终审，不能在本次评选中推荐",
+                field="unit_division_code", rule="nomination.own_round",
+            )  # fmt: skip
+        with self._tx(p) as s:
+            r = self.round_for(s, p, req.round_id)
+            self._before_deadline(r)
+            n = Nomination(
+                id=str(uuid.uuid4()), round_id=r.id,
+                round_division_code=r.division_code, category=req.category,
+                division_code=unit, unit_organisation_id=req.unit_organisation_id,
+                unit_name=unit_name, child_code=domain.child_of(unit, r.division_code),
+                nominee_volunteer_id=req.nominee_volunteer_id,
+                nominee_name=nominee[0], nominee_division_code=nominee[1],
+                statement=req.statement, status="in_review", status_reason="",
+                stage_codes=stages, stage_index=0, current_stage=stages[0],
+                at_round_level=False,
+                evidence=evidence, signals=signals, nominated_by=p.username,
+                nominated_by_subject=p.subject, nominated_by_scope=p.scope_code,
+                request_id=req.request_id,
+                created_at=self.clock(), updated_at=self.clock(),
+            )  # fmt: skip
+            s.add(n)
+            self._enter_stage(s, r, n)
+            self._bump(s, unit, nominations=1)
+            self._event(s, "commendation.nomination.submitted", unit, {
+                "nomination_id": n.id, "round_id": r.id, "category": n.category,
+                "stage_code": stages[0],
+            })  # fmt: skip
+            try:
+                s.flush()
+            except IntegrityError:
+                raise FailedPrecondition(
+                    "this request_id was used for another nomination",
+                    "该请求编号已用于另一条推荐", field="request_id",
+                    rule="request_id.unique",
+                ) from None  # fmt: skip
+            return n
+
+    def _gather(
+        self, req: v.NominationInput, r: AwardRound
+    ) -> tuple[dict[str, Any], list[dict[str, str]], tuple[str, str]]:
+        """Evidence and fraud signals, fetched as the nominating caller."""
+        facts = self._facts()
+        if req.category != "individual":
+            code = validate_code(req.nominee_division_code, "nominee_division_code")
+            if not code.startswith(r.division_code):
+                raise PermissionDenied.outside_scope(
+                    "nominee_division_code", code, r.division_code
+                )
+            projects = facts.projects_in(code)
+            return {"projects": projects}, [], (req.nominee_name, code)
+        nominee = facts.nominee(req.nominee_volunteer_id)
+        if not nominee.home_division_code.startswith(r.division_code):
+            raise PermissionDenied.outside_scope(
+                "nominee_volunteer_id", nominee.home_division_code, r.division_code
+            )
+        got = facts.hours_of(req.nominee_volunteer_id)
+        barred = self._barred_until(
+            req.nominee_volunteer_id, nominee.home_division_code
+        )
+        evidence = {
+            "approved_hours": got.approved_hours,
+            "approved_records": got.approved_records,
+            "platform_hours": got.platform_hours,
+            "hours_by_field": got.by_field,
+            "activities": got.activities,
+        }
+        signals = [x.as_dict() for x in domain.signals(got.records, barred)]
+        return evidence, signals, (nominee.name_masked, nominee.home_division_code)
+
+    def _barred_until(self, volunteer_id: str, home: str) -> date | None:
+        with self.db.session(Scope(home)) as s:
+            return s.execute(
+                select(func.max(BarEntry.ends_on)).where(
+                    BarEntry.volunteer_id == volunteer_id,
+                    BarEntry.ends_on >= self.today(),
+                )
+            ).scalar()
+
+    def _before_deadline(self, r: AwardRound) -> None:
+        if r.status != "open" or self.today() > r.deadline:
+            raise FailedPrecondition(
+                f"nominations closed on {r.deadline.isoformat()}",
+                f"推荐已于 {r.deadline.isoformat()} 截止",
+                field="round_id", rule="round.deadline",
+            )  # fmt: skip
+
+    def _enter_stage(self, s: Session, r: AwardRound, n: Nomination) -> None:
+        """Checks on reaching a stage: the round's own level takes a place
+        of the child unit's quota."""
+        if n.stage_codes[n.stage_index] != r.division_code or n.at_round_level:
+            return
+        if is_postgres(self.db.engine):
+            # Two reviewers passing two nominations of one child unit up at
+            # once must not both take its last place.
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"quota:{r.id}:{n.child_code}"},
+            )
+        held = s.execute(
+            select(func.count()).where(
+                Nomination.round_id == r.id,
+                Nomination.child_code == n.child_code,
+                Nomination.at_round_level.is_(True),
+                Nomination.status.in_(HOLDS_PLACE),
+                Nomination.id != n.id,
+            )
+        ).scalar_one()
+        if held >= r.quota_per_child:
+            raise FailedPrecondition(
+                f"{n.child_code} has passed up its quota of {r.quota_per_child}",
+                f"{n.child_code} 的推荐名额（{r.quota_per_child} 个）已用完",
+                field="id", rule="round.quota",
+            )  # fmt: skip
+        n.at_round_level = True
+
+    # -- review ------------------------------------------------------------------
+    def review(
+        self, p: Principal, ident: str, decision: str, comment: str
+    ) -> Nomination:
+        p.require_any(*REVIEWERS)
+        ident = checks.ident(ident, "id")
+        comment = checks.text(comment, "comment", 1000, required=decision != "approve")
+        with self._tx(p) as s:
+            n = self.nomination(s, p, ident, lock=True)
+            self._may_review(s, p, n)
+            stage = n.stage_codes[n.stage_index]
+            s.add(self._step(n, stage, decision, comment, p))
+            if decision == "approve":
+                if n.stage_index + 1 == len(n.stage_codes):
+                    n.status, n.current_stage = "approved", ""
+                else:
+                    n.stage_index += 1
+                    n.current_stage = n.stage_codes[n.stage_index]
+                    self._enter_stage(s, s.get(AwardRound, n.round_id), n)
+            else:
+                n.status = "rejected" if decision == "reject" else "returned"
+                n.status_reason, n.at_round_level = comment, False
+                n.current_stage = ""
+            n.updated_at = self.clock()
+            self._event(s, "commendation.nomination.reviewed", n.division_code, {
+                "nomination_id": n.id, "stage_code": stage, "decision": decision,
+                "status": n.status,
+            })  # fmt: skip
+            return n
+
+    def _may_review(self, s: Session, p: Principal, n: Nomination) -> None:
+        if n.status != "in_review":
+            raise FailedPrecondition.transition(
+                "nomination", "推荐", n.status, "reviewed"
+            )
+        stage = n.current_stage
+        if p.scope_code != stage:
+            raise PermissionDenied(
+                f"this nomination is being reviewed at {stage}",
+                f"该推荐当前由 {stage} 审核",
+                field="id", rule="review.stage",
+            )  # fmt: skip
+        conflicted = s.execute(
+            select(func.count()).where(
+                ReviewStep.nomination_id == n.id,
+                ReviewStep.decision == "conflict",
+                ReviewStep.reviewer_subject == p.subject,
+            )
+        ).scalar_one()
+        own = p.subject == n.nominated_by_subject or (
+            not n.unit_organisation_id and p.scope_code == n.division_code
+        )
+        if own or conflicted:
+            raise PermissionDenied(
+                "you must step aside: the nomination is your own unit's or you "
+                "declared a conflict",
+                "您须回避：该推荐来自本单位或您已声明利益关系",
+                field="id", rule="review.recusal",
+            )  # fmt: skip
+
+    @staticmethod
+    def _step(
+        n: Nomination, stage: str, decision: str, comment: str, p: Principal
+    ) -> ReviewStep:
+        from services.common import outbox
+
+        return ReviewStep(
+            nomination_id=n.id, division_code=n.division_code, stage_code=stage,
+            decision=decision, comment=comment, reviewer=p.username,
+            reviewer_subject=p.subject, decided_at=outbox.now(),
+        )  # fmt: skip
+
+    def resubmit(self, p: Principal, ident: str, statement: str) -> Nomination:
+        p.require_any(*MANAGERS)
+        ident = checks.ident(ident, "id")
+        statement = checks.text(statement, "statement", 4000)
+        with self._tx(p) as s:
+            n = self.nomination(s, p, ident, lock=True)
+            if p.subject != n.nominated_by_subject and p.scope_code not in (
+                n.division_code,
+                n.nominated_by_scope,
+            ):
+                raise PermissionDenied(
+                    "only the nominating unit resubmits its nomination",
+                    "仅推荐单位可重新提交推荐",
+                    field="id", rule="nomination.unit",
+                )  # fmt: skip
+            if n.status != "returned":
+                raise FailedPrecondition.transition(
+                    "nomination", "推荐", n.status, "in_review"
+                )
+            r = s.get(AwardRound, n.round_id)
+            self._before_deadline(r)
+            n.statement, n.status, n.status_reason = statement, "in_review", ""
+            n.stage_index, n.updated_at = 0, self.clock()
+            n.current_stage = n.stage_codes[0]
+            s.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
+            self._enter_stage(s, r, n)
+            return n
+
+    def declare_conflict(self, p: Principal, ident: str, reason: str) -> Nomination:
+        p.require_any(*REVIEWERS)
+        ident = checks.ident(ident, "nomination_id")
+        reason = checks.text(reason, "reason", 500)
+        with self._tx(p) as s:
+            n = self.nomination(s, p, ident, lock=True)
+            s.add(self._step(n, p.scope_code, "conflict", reason, p))
+            return n
+
+    def nomination(
+        self, s: Session, p: Principal, ident: str, lock: bool = False
+    ) -> Nomination:
+        q = select(Nomination).where(
+            Nomination.id == ident, Nomination.division_code.like(p.scope.like_pattern)
+        )
+        n = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+        if n is None:
+            raise NotFound.entity("nomination", "推荐", ident)
+        return n

@@ -1,0 +1,198 @@
+"""Commendation's api role: the gRPC servicer (entrypoints only: parse, call
+the application, serialise) and the process entry ``serve()``."""
+
+from __future__ import annotations
+
+import threading
+
+from zhiyuan.commendation.v1 import commendation_pb2 as pb
+from zhiyuan.commendation.v1 import commendation_pb2_grpc as pb_grpc
+
+from services.commendation import convert as cv
+from services.commendation.application import CommendationApp
+from services.commendation.clients import Facts
+from services.commendation.queries import CommendationQueries
+from services.commendation.validation import NominationInput
+from services.common import rpc
+from services.common.auth import current_principal as me
+from services.common.config import Config
+from services.common.db import Database
+from services.common.errors import InvalidArgument
+
+
+def _paging(req) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    return req.page.page_size, req.page.page_token
+
+
+class CommendationServicer(pb_grpc.CommendationServiceServicer):
+    def __init__(self, app: CommendationApp, queries: CommendationQueries):
+        self.app, self.q = app, queries
+
+    def ListStarRequests(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.REQUEST_STATUS, req.status, "status")
+        got = self.q.star_requests(
+            me(), req.division_code, status, req.awaiting_me, _paging(req)
+        )
+        return pb.ListStarRequestsResponse(
+            requests=[cv.star_request(r) for r in got.items], page=cv.page(got)
+        )
+
+    def ApproveStarRequest(self, req, ctx):  # noqa: N802
+        request, _ = self.app.approve_star(me(), req.id)
+        got = self.q.volunteer_stars(me(), request.volunteer_id)
+        return pb.ApproveStarRequestResponse(
+            request=cv.star_request(request),
+            stars=cv.stars(got["rating"], got["history"], got["pending"], got["medal"]),
+        )
+
+    def RejectStarRequest(self, req, ctx):  # noqa: N802
+        request = self.app.reject_star(me(), req.id, req.reason)
+        return pb.RejectStarRequestResponse(request=cv.star_request(request))
+
+    def GetVolunteerStars(self, req, ctx):  # noqa: N802
+        got = self.q.volunteer_stars(me(), req.volunteer_id)
+        return pb.GetVolunteerStarsResponse(
+            stars=cv.stars(got["rating"], got["history"], got["pending"], got["medal"])
+        )
+
+    def ListHonours(self, req, ctx):  # noqa: N802
+        kind = cv.enum_value(cv.HONOURS, req.kind, "kind")
+        if kind is None:
+            raise InvalidArgument.required("kind")
+        got, medals = self.q.honours(
+            me(), req.division_code, kind, req.min_years, _paging(req)
+        )
+        return pb.ListHonoursResponse(
+            honours=[cv.honour(r, medals[r.volunteer_id]) for r in got.items],
+            page=cv.page(got),
+        )
+
+    def BarVolunteer(self, req, ctx):  # noqa: N802
+        entry = self.app.bar(
+            me(), req.volunteer_id, req.years, req.reason, req.organisation_id,
+            req.organisation_name,
+        )  # fmt: skip
+        return pb.BarVolunteerResponse(bar=cv.bar(entry))
+
+    def ListBars(self, req, ctx):  # noqa: N802
+        got = self.q.bars(me(), req.division_code, req.active_only, _paging(req))
+        return pb.ListBarsResponse(
+            bars=[cv.bar(b) for b in got.items], page=cv.page(got)
+        )
+
+    def OpenRound(self, req, ctx):  # noqa: N802
+        r = self.app.open_round(
+            me(), req.division_code, req.title, req.year, list(req.categories),
+            req.quota_per_child, req.deadline, req.notice_working_days,
+        )  # fmt: skip
+        return pb.OpenRoundResponse(round=cv.round_(r))
+
+    def GetRound(self, req, ctx):  # noqa: N802
+        r, counts = self.q.round(me(), req.id)
+        return pb.GetRoundResponse(round=cv.round_(r), nominations_by_status=counts)
+
+    def ListRounds(self, req, ctx):  # noqa: N802
+        got = self.q.rounds(me(), req.division_code, _paging(req))
+        return pb.ListRoundsResponse(
+            rounds=[cv.round_(r) for r in got.items], page=cv.page(got)
+        )
+
+    def Nominate(self, req, ctx):  # noqa: N802
+        parsed = NominationInput.parse(
+            req.round_id, req.category, req.unit_division_code,
+            req.unit_organisation_id, req.nominee_volunteer_id, req.nominee_name,
+            req.nominee_division_code, req.statement, req.request_id,
+        )  # fmt: skip
+        n = self.app.nominate(me(), parsed)
+        return pb.NominateResponse(nomination=cv.nomination(n, []))
+
+    def GetNomination(self, req, ctx):  # noqa: N802
+        n, steps, objections = self.q.nomination(me(), req.id)
+        return pb.GetNominationResponse(
+            nomination=cv.nomination(n, steps),
+            objections=[cv.objection(o) for o in objections],
+        )
+
+    def ListNominations(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.NOMINATION_STATUS, req.status, "status")
+        got = self.q.nominations(
+            me(), req.round_id, req.division_code, status, req.awaiting_me,
+            _paging(req),
+        )  # fmt: skip
+        steps = got.extra["steps"]
+        return pb.ListNominationsResponse(
+            nominations=[cv.nomination(n, steps[n.id]) for n in got.items],
+            page=cv.page(got),
+        )
+
+    def ReviewNomination(self, req, ctx):  # noqa: N802
+        decision = cv.enum_value(cv.DECISIONS, req.decision, "decision")
+        if decision is None:
+            raise InvalidArgument.required("decision")
+        self.app.review(me(), req.id, decision, req.comment)
+        n, steps, _ = self.q.nomination(me(), req.id)
+        return pb.ReviewNominationResponse(nomination=cv.nomination(n, steps))
+
+    def ResubmitNomination(self, req, ctx):  # noqa: N802
+        self.app.resubmit(me(), req.id, req.statement)
+        n, steps, _ = self.q.nomination(me(), req.id)
+        return pb.ResubmitNominationResponse(nomination=cv.nomination(n, steps))
+
+    def DeclareConflict(self, req, ctx):  # noqa: N802
+        self.app.declare_conflict(me(), req.nomination_id, req.reason)
+        n, steps, _ = self.q.nomination(me(), req.nomination_id)
+        return pb.DeclareConflictResponse(nomination=cv.nomination(n, steps))
+
+    def StartNotice(self, req, ctx):  # noqa: N802
+        r, count = self.app.start_notice(me(), req.round_id)
+        return pb.StartNoticeResponse(round=cv.round_(r), nominations_in_notice=count)
+
+    def FileObjection(self, req, ctx):  # noqa: N802
+        o = self.app.file_objection(me(), req.nomination_id, req.content)
+        return pb.FileObjectionResponse(objection=cv.objection(o))
+
+    def ResolveObjection(self, req, ctx):  # noqa: N802
+        o, n = self.app.resolve_objection(me(), req.id, req.upheld, req.resolution)
+        return pb.ResolveObjectionResponse(
+            objection=cv.objection(o), nomination=cv.nomination(n, [])
+        )
+
+    def FinalizeRound(self, req, ctx):  # noqa: N802
+        r, awarded, withdrawn = self.app.finalize(me(), req.round_id)
+        return pb.FinalizeRoundResponse(
+            round=cv.round_(r), awarded=awarded, withdrawn=withdrawn
+        )
+
+    def Summarize(self, req, ctx):  # noqa: N802
+        q = req.query
+        level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
+        result = self.q.summarize(
+            me(), q.division_code, level, q.period.start_month,
+            q.period.end_month, q.by_month,
+        )  # fmt: skip
+        return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+
+def build(cfg: Config) -> tuple[CommendationServicer, Database, Facts]:
+    db = Database(cfg.service("commendation"))
+    facts = Facts.from_config(cfg)
+    servicer = CommendationServicer(CommendationApp(db, facts), CommendationQueries(db))
+    return servicer, db, facts
+
+
+def serve(cfg: Config, stop: threading.Event | None = None) -> None:
+    """Run the api role until SIGTERM/SIGINT (or ``stop`` is set).
+
+    Example::
+
+        serve(load())  # zhiyuan run commendation api
+    """
+    servicer, db, facts = build(cfg)
+    rpc.serve_api(
+        cfg,
+        "commendation",
+        servicer,
+        pb_grpc.add_CommendationServiceServicer_to_server,
+        on_stop=[facts.close, db.dispose],
+        stop=stop,
+    )

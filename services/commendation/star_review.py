@@ -1,0 +1,135 @@
+"""Approving and rejecting star requests, and bars for falsified hours.
+
+A request is decided by the reviewers of exactly the division it was routed
+to: a county reviewer cannot grant a five-star rating, and a provincial one
+does not take over a county's queue. Approval re-checks the hours, which
+may have been corrected since the request was opened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+
+from services.commendation.models import BarEntry, StarRating, StarRequest
+from services.commendation.stars import StarCases
+from services.common import checks
+from services.common.auth import Principal
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
+from services.common.roles import ADMINS, REVIEWERS
+
+
+class StarReviewCases(StarCases):
+    def approve_star(self, p: Principal, ident: str) -> tuple[StarRequest, StarRating]:
+        p.require_any(*REVIEWERS)
+        ident = checks.ident(ident, "id")
+        with self._tx(p) as s:
+            # The rating first, then the request: the worker locks them in
+            # that order too, so an approval and an hours event never deadlock.
+            found = self._request(s, p, ident, lock=False)
+            rating = s.get(StarRating, found.volunteer_id, with_for_update=True)
+            assert rating is not None  # a request is opened with its rating
+            request = self._request(s, p, ident, lock=True)
+            eligible = self._recheck(s, rating)
+            if eligible < request.stars:
+                raise FailedPrecondition(
+                    f"the approved hours ({rating.total_hours}) no longer reach "
+                    f"{request.stars} stars",
+                    f"已审核时长（{rating.total_hours}）已不足 {request.stars} 星",
+                    field="id",
+                    rule="stars.hours_reached",
+                )
+            request.status, request.reason = "approved", ""
+            request.decided_by, request.decided_at = p.username, self.clock()
+            s.flush()
+            self._change(s, rating, request.stars, "approved", p.username, "")
+            # Hours that grew meanwhile open the next tier at once.
+            self.reconcile(s, rating, actor=p.username)
+            return request, rating
+
+    def reject_star(self, p: Principal, ident: str, reason: str) -> StarRequest:
+        p.require_any(*REVIEWERS)
+        ident = checks.ident(ident, "id")
+        reason = checks.text(reason, "reason", 500)
+        with self._tx(p) as s:
+            found = self._request(s, p, ident, lock=False)
+            s.get(StarRating, found.volunteer_id, with_for_update=True)
+            request = self._request(s, p, ident)
+            request.status, request.reason = "rejected", reason
+            request.decided_by, request.decided_at = p.username, self.clock()
+            return request
+
+    def _request(self, s, p: Principal, ident: str, lock: bool = True) -> StarRequest:  # type: ignore[no-untyped-def]
+        q = select(StarRequest).where(
+            StarRequest.id == ident,
+            StarRequest.division_code.like(p.scope.like_pattern),
+        )
+        request = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+        if request is None:
+            raise NotFound.entity("star request", "星级申请", ident)
+        if request.approving_code != p.scope_code:
+            raise PermissionDenied(
+                f"{request.stars}-star ratings of this volunteer are approved by "
+                f"{request.approving_code} ({request.approval_level} level)",
+                f"该志愿者的 {request.stars} 星评定由 {request.approving_code}"
+                f"（{request.approval_level} 级）审批",
+                field="id",
+                rule="stars.approval_level",
+            )
+        if request.status != "pending":
+            raise FailedPrecondition.transition(
+                "star request", "星级申请", request.status, "decided"
+            )
+        return request
+
+    def _recheck(self, s, rating: StarRating) -> int:  # type: ignore[no-untyped-def]
+        from services.commendation import domain
+
+        thresholds = self._settings(s, rating.division_code)["stars.thresholds_hours"]
+        return domain.tier(rating.total_hours, thresholds)
+
+    # -- bars ------------------------------------------------------------------
+    def bar(
+        self, p: Principal, volunteer_id: str, years: int, reason: str,
+        organisation_id: str, organisation_name: str,
+    ) -> BarEntry:  # fmt: skip
+        """Bar a volunteer for falsified hours (1-3 years), naming the
+        organisation that recorded them."""
+        p.require_any(*ADMINS)
+        volunteer_id = checks.ident(volunteer_id, "volunteer_id")
+        years = checks.whole(years, "years", 1, 3)
+        reason = checks.text(reason, "reason", 500)
+        organisation_id = checks.ident(organisation_id, "organisation_id", False)
+        organisation_name = checks.text(organisation_name, "organisation_name", 200)
+        # Fetched in the caller's scope; a volunteer outside it is NOT_FOUND.
+        nominee = self._facts().nominee(volunteer_id, "volunteer_id")
+        start = self.today()
+        with self._tx(p) as s:
+            entry = BarEntry(
+                id=str(uuid.uuid4()), volunteer_id=volunteer_id,
+                volunteer_number=nominee.volunteer_number,
+                division_code=p.scope.require(nominee.home_division_code,
+                                              "volunteer_id"),
+                years=years, starts_on=start, ends_on=_years_after(start, years),
+                reason=reason, organisation_id=organisation_id,
+                organisation_name=organisation_name, created_by=p.username,
+                created_at=self.clock(),
+            )  # fmt: skip
+            s.add(entry)
+            self._event(s, "commendation.volunteer.barred", entry.division_code, {
+                "bar_id": entry.id, "volunteer_id": volunteer_id,
+                "volunteer_number": entry.volunteer_number, "years": years,
+                "ends_on": entry.ends_on.isoformat(),
+                "organisation_id": organisation_id,
+                "organisation_name": organisation_name,
+            })  # fmt: skip
+            return entry
+
+
+def _years_after(start: date, years: int) -> date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28)

@@ -1,0 +1,89 @@
+"""Commendation's worker role (nameko): star ratings that follow the hours
+events, the replicas of registration's volunteers and setting overrides,
+and the outbox relay.
+
+Every handler claims its event in the transaction of its effect, so a
+redelivered event changes nothing. Run with ``zhiyuan run commendation
+worker``; never imported by the api role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.timer import timer
+
+from services.commendation import events
+from services.commendation.models import PROCESSED, PolicyNode
+from services.commendation.stars import StarCases
+from services.common import outbox, settings_replica
+from services.common.outbox import Envelope
+from services.common.tenancy import Scope
+from services.common.worker import (
+    DatabaseDependency,
+    Heartbeat,
+    RelayDependency,
+    Tracing,
+    event_handler,
+)
+
+
+class CommendationWorker:
+    name = "commendation"
+
+    db = DatabaseDependency("commendation")
+    relay = RelayDependency("commendation")
+    heartbeat = Heartbeat("commendation")
+    tracing = Tracing()
+
+    @timer(interval=0.5)
+    def relay_outbox(self) -> None:
+        """Publish pending outbox rows (publisher confirms)."""
+        while self.relay.relay_once():
+            pass
+
+    @timer(interval=3600)
+    def purge_outbox(self) -> None:
+        """Published events are kept a week for inspection, then deleted."""
+        self.relay.purge(processed=PROCESSED)
+
+    @event_handler("hours", "record.approved")
+    def on_record_approved(self, body: dict[str, Any]) -> None:
+        """Approved hours: the volunteer's total and tier move up."""
+        env = Envelope.from_body(body)
+        news = events.hours(env, "hours")
+        StarCases(self.db).follow_hours("commendation.hours", env.event_id, news)
+
+    @event_handler("hours", "record.corrected")
+    def on_record_corrected(self, body: dict[str, Any]) -> None:
+        """A correction: the tier may fall below a request or the stars."""
+        env = Envelope.from_body(body)
+        news = events.hours(env, "delta_hours")
+        StarCases(self.db).follow_hours("commendation.hours", env.event_id, news)
+
+    @event_handler("registration", "volunteer.registered")
+    def on_volunteer_registered(self, body: dict[str, Any]) -> None:
+        self._volunteer(body)
+
+    @event_handler("registration", "volunteer.verified")
+    def on_volunteer_verified(self, body: dict[str, Any]) -> None:
+        self._volunteer(body)
+
+    def _volunteer(self, body: dict[str, Any]) -> None:
+        """The volunteer's home division, where their stars belong."""
+        env = Envelope.from_body(body)
+        StarCases(self.db).replicate_volunteer(
+            "commendation.volunteers", env.event_id, events.volunteer(env)
+        )
+
+    @event_handler("registration", "settings.changed")
+    def on_settings_changed(self, body: dict[str, Any]) -> None:
+        """A node's overrides changed (star thresholds and levels among them)."""
+        env = Envelope.from_body(body)
+        code, overrides, when = settings_replica.from_event(env)
+        with self.db.session(Scope(code)) as s:
+            if outbox.claim(s, PROCESSED, "commendation.settings", env.event_id):
+                settings_replica.replace(s, PolicyNode, code, overrides, when)
+
+
+WORKER = CommendationWorker

@@ -1,0 +1,186 @@
+"""Recycling's api role: the gRPC servicer (entrypoints only: parse, call the
+application, serialise) and the process entry ``serve()``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from zhiyuan.recycling.v1 import recycling_pb2 as pb
+from zhiyuan.recycling.v1 import recycling_pb2_grpc as pb_grpc
+
+from services.common import keys, rpc
+from services.common.auth import current_principal as me
+from services.common.config import Config
+from services.common.db import Database
+from services.recycling import convert as cv
+from services.recycling.activity_client import DEADLINE_SECONDS, Activity
+from services.recycling.application import RecyclingApp
+from services.recycling.queries import RecyclingQueries
+
+log = logging.getLogger(__name__)
+SERVICE = "zhiyuan.recycling.v1.RecyclingService"
+
+
+class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
+    def __init__(self, app: RecyclingApp, queries: RecyclingQueries):
+        self.app, self.q = app, queries
+
+    # -- bins ----------------------------------------------------------------------
+    def CreateBin(self, req, ctx):  # noqa: N802
+        draft = self.app.check_bin(
+            me(), req.code, req.division_code, *cv.place(req.place), req.deployed_on
+        )
+        return pb.CreateBinResponse(bin=cv.bin_(self.app.create_bin(me(), draft)))
+
+    def ListBins(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.BIN_STATUS, req.status, "status")
+        page = self.q.bins(
+            me(), req.division_code, status, req.page.page_size, req.page.page_token
+        )
+        return pb.ListBinsResponse(
+            bins=[cv.bin_(b) for b in page.items], page=cv.page(page)
+        )
+
+    def GetBin(self, req, ctx):  # noqa: N802
+        row, history = self.q.bin(me(), req.id)
+        return pb.GetBinResponse(
+            bin=cv.bin_(row), history=[cv.change(c) for c in history]
+        )
+
+    def ChangeBinStatus(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.BIN_STATUS, req.status, "status")
+        row = self.app.change_bin_status(
+            me(), req.id, status, req.changed_on, req.reason
+        )
+        return pb.ChangeBinStatusResponse(bin=cv.bin_(row))
+
+    # -- collections -----------------------------------------------------------------
+    def RecordCollection(self, req, ctx):  # noqa: N802
+        draft = self.app.check_collection(
+            me(), req.division_code, req.organisation_id, req.organisation_name,
+            req.collected_on, list(req.bin_codes), cv.weights(req.weights),
+            req.activity_project_id, req.activity_session_id, req.note,
+        )  # fmt: skip
+        row, bins = self.app.record_collection(me(), draft)
+        return pb.RecordCollectionResponse(
+            collection=cv.collection(row, draft.bin_codes),
+            bins=[cv.bin_(b) for b in bins],
+        )
+
+    def ListCollections(self, req, ctx):  # noqa: N802
+        page = self.q.collections(
+            me(), req.division_code, req.page.page_size, req.page.page_token
+        )
+        return pb.ListCollectionsResponse(
+            collections=[cv.collection(c, codes) for c, codes in page.items],
+            page=cv.page(page),
+        )
+
+    def GetCollection(self, req, ctx):  # noqa: N802
+        row, codes = self.q.collection(me(), req.id)
+        return pb.GetCollectionResponse(collection=cv.collection(row, codes))
+
+    # -- drives ----------------------------------------------------------------------
+    def RecordDrive(self, req, ctx):  # noqa: N802
+        draft = self.app.check_drive(
+            me(), req.division_code, req.organisation_id, req.organisation_name,
+            req.title, req.held_on, cv.items(req.items), req.recipient_households,
+        )  # fmt: skip
+        (view,) = self.app.record_drives(me(), [draft])
+        return pb.RecordDriveResponse(drive=cv.drive(view))
+
+    def RecordDistribution(self, req, ctx):  # noqa: N802
+        draft = self.app.check_handout(
+            me(), req.drive_id, req.distributed_on, req.households,
+            cv.items(req.items), req.note,
+        )  # fmt: skip
+        ((row, view),) = self.app.record_distributions(me(), [draft])
+        return pb.RecordDistributionResponse(
+            distribution=cv.distribution(row), drive=cv.drive(view)
+        )
+
+    def ListDrives(self, req, ctx):  # noqa: N802
+        page = self.q.drives(
+            me(), req.division_code, req.page.page_size, req.page.page_token
+        )
+        return pb.ListDrivesResponse(
+            drives=[cv.drive(d) for d in page.items], page=cv.page(page)
+        )
+
+    def GetDrive(self, req, ctx):  # noqa: N802
+        view = self.q.drive(me(), req.id)
+        return pb.GetDriveResponse(
+            drive=cv.drive(view),
+            distributions=[cv.distribution(x) for x in view.distributions],
+        )
+
+    # -- bookings --------------------------------------------------------------------
+    def CreateBooking(self, req, ctx):  # noqa: N802
+        row, created = self.app.create_booking(
+            me(), req.request_id, req.division_code, req.contact_name,
+            req.contact_phone, req.address, req.window_start, req.window_end,
+            req.note,
+        )  # fmt: skip
+        return pb.CreateBookingResponse(booking=cv.booking(row), created=created)
+
+    def ListBookings(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.BOOKING_STATUS, req.status, "status")
+        page = self.q.bookings(
+            me(), req.division_code, status, req.page.page_size, req.page.page_token
+        )
+        return pb.ListBookingsResponse(
+            bookings=[cv.booking(b) for b in page.items], page=cv.page(page)
+        )
+
+    def AssignBooking(self, req, ctx):  # noqa: N802
+        row = self.app.assign_booking(
+            me(), req.id, req.organisation_id, req.organisation_name
+        )
+        return pb.AssignBookingResponse(booking=cv.booking(row))
+
+    def CollectBooking(self, req, ctx):  # noqa: N802
+        row = self.app.collect_booking(
+            me(), req.id, cv.weights(req.weights), req.collected_on
+        )
+        return pb.CollectBookingResponse(booking=cv.booking(row))
+
+    def CancelBooking(self, req, ctx):  # noqa: N802
+        row = self.app.cancel_booking(me(), req.id, req.reason)
+        return pb.CancelBookingResponse(booking=cv.booking(row))
+
+    # -- statistics ------------------------------------------------------------------
+    def Summarize(self, req, ctx):  # noqa: N802
+        q = req.query
+        level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
+        result = self.q.summarize(
+            me(), q.division_code, level, q.period.start_month,
+            q.period.end_month, q.by_month,
+        )  # fmt: skip
+        return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+
+def build(cfg: Config) -> tuple[RecyclingServicer, Database, Activity]:
+    db = Database(cfg.service("recycling"))
+    deadline = min(float(cfg["grpc.deadline_seconds"]), DEADLINE_SECONDS)
+    activity = Activity(cfg.service("activity").grpc_address, deadline)
+    app = RecyclingApp(db, keys.pii_cipher(cfg), activity)
+    return RecyclingServicer(app, RecyclingQueries(db)), db, activity
+
+
+def serve(cfg: Config, stop: threading.Event | None = None) -> None:
+    """Run the api role until SIGTERM/SIGINT (or ``stop`` is set).
+
+    Example::
+
+        serve(load())  # zhiyuan run recycling api
+    """
+    servicer, db, activity = build(cfg)
+    rpc.serve_api(
+        cfg,
+        "recycling",
+        servicer,
+        pb_grpc.add_RecyclingServiceServicer_to_server,
+        on_stop=[activity.close, db.dispose],
+        stop=stop,
+    )

@@ -1,0 +1,1 @@
+"""Recycling's use cases by area."""

@@ -1,0 +1,63 @@
+"""The shared part of recycling's use cases: a scoped transaction per call,
+the clock and China's calendar day, events recorded in the transaction, and
+activity's client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.common import outbox
+from services.common.auth import Principal
+from services.common.db import Database
+from services.common.pii import PiiCipher
+from services.common.rollup import CST
+from services.recycling.activity_client import Activity
+from services.recycling.models import OUTBOX
+
+
+class UseCases:
+    def __init__(
+        self,
+        db: Database,
+        cipher: PiiCipher | None = None,
+        activity: Activity | None = None,
+        clock: Callable[[], datetime] = outbox.now,
+    ):
+        self.db, self.activity, self.clock = db, activity, clock
+        # Bookings hold residents' contact data: stored encrypted only.
+        self.cipher = cipher
+
+    def _tx(self, p: Principal):  # type: ignore[no-untyped-def]
+        return self.db.session(p.scope)
+
+    def today(self) -> date:
+        """Today in China, the calendar every recorded date is checked against."""
+        return self.clock().astimezone(CST).date()
+
+    def _event(
+        self, s: Session, event_type: str, code: str, data: dict[str, Any]
+    ) -> None:
+        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
+
+    def _activity(self) -> Activity:
+        if self.activity is None:
+            raise RuntimeError("this use case needs activity's client")
+        return self.activity
+
+    def _cipher(self) -> PiiCipher:
+        if self.cipher is None:
+            raise RuntimeError("bookings need the personal-data key")
+        return self.cipher
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite (embedded mode) hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime | None) -> str:
+    return utc(moment).isoformat() if moment else ""

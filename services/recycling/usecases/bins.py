@@ -1,0 +1,155 @@
+"""Use cases for recycling bins: placing them, and every later change of
+status, each with its history entry, its effect on the "bins deployed"
+rollup and its event in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal
+from services.common.errors import AlreadyExists, InvalidArgument
+from services.recycling import domain
+from services.recycling import models as m
+from services.recycling import validation as v
+from services.recycling.repository import Repository
+from services.recycling.usecases.base import UseCases
+
+
+@dataclass(frozen=True)
+class BinDraft:
+    """A checked request to place a bin."""
+
+    code: str
+    division_code: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    deployed_on: date
+
+
+def _taken(code: str) -> AlreadyExists:
+    return AlreadyExists.entity("recycling bin", "回收箱", code, field="code")
+
+
+class BinCases(UseCases):
+    def check_bin(
+        self,
+        p: Principal,
+        code: str,
+        division_code: str,
+        address: str,
+        latitude: float | None,
+        longitude: float | None,
+        deployed_on: str,
+    ) -> BinDraft:
+        """The request's values checked, before anything is read."""
+        p.require_any(*domain.MANAGERS)
+        return BinDraft(
+            v.bin_code(code),
+            v.division(p.scope, division_code),
+            v.text(address, "place.address", 200),
+            *v.coordinates(latitude, longitude),
+            v.day(deployed_on, "deployed_on", self.today()),
+        )
+
+    def create_bin(self, p: Principal, draft: BinDraft) -> m.Bin:
+        """Place a bin (status deployed): +1 bin deployed in its month."""
+        return self.create_bins(p, [draft])[0]
+
+    def create_bins(self, p: Principal, drafts: Sequence[BinDraft]) -> list[m.Bin]:
+        """Place several bins in one transaction: all of them or none."""
+        p.require_any(*domain.MANAGERS)
+        with self._tx(p) as s:
+            repo = Repository(s, p.scope)
+            out = []
+            for d in drafts:
+                try:
+                    out.append(self._place(s, repo, p, d))
+                except IntegrityError:
+                    # Another tenant of the province holds the code (invisible
+                    # here): the unique constraint still sees it.
+                    raise _taken(d.code) from None
+            return out
+
+    def _place(self, s: Session, repo: Repository, p: Principal, d: BinDraft) -> m.Bin:
+        province = d.division_code[:2]
+        if repo.bin_code_taken(province, d.code):
+            raise _taken(d.code)
+        now = self.clock()
+        row = m.Bin(
+            id=str(uuid.uuid4()), code=d.code, province=province,
+            division_code=d.division_code, address=d.address, latitude=d.latitude,
+            longitude=d.longitude, status="deployed", deployed_on=d.deployed_on,
+            status_changed_on=d.deployed_on, last_emptied_on=None,
+            created_by=p.username, created_at=now,
+        )  # fmt: skip
+        s.add(row)
+        s.flush()
+        self._changed(s, p, row, "", "deployed", d.deployed_on, "投放 / deployed")
+        return row
+
+    def change_bin_status(
+        self, p: Principal, ident: str, target: str | None, changed_on: str, reason: str
+    ) -> m.Bin:
+        """Move a bin along its lifecycle (retired is final): -1 bin deployed
+        in the month it retires."""
+        p.require_any(*domain.MANAGERS)
+        ident = v.ident(ident, "id")
+        if not target:
+            raise InvalidArgument.required("status")
+        day = v.day(changed_on, "changed_on", self.today())
+        reason = v.text(reason, "reason", 500, required=False)
+        with self._tx(p) as s:
+            row = Repository(s, p.scope).bin(ident, lock=True)
+            domain.check_bin_transition(row.status, target)
+            v.not_before(
+                day, row.status_changed_on, "changed_on", "the bin's last change"
+            )
+            self._changed(s, p, row, row.status, target, day, reason)
+            return row
+
+    def _changed(
+        self,
+        s: Session,
+        p: Principal,
+        row: m.Bin,
+        current: str,
+        target: str,
+        day: date,
+        reason: str,
+        collection_id: str | None = None,
+    ) -> None:
+        """Apply a status change: history, the bin, the rollup and the event."""
+        s.add(
+            m.BinStatusChange(
+                id=str(uuid.uuid4()), bin_id=row.id, division_code=row.division_code,
+                from_status=current, to_status=target, changed_on=day,
+                changed_by=p.username, recorded_at=self.clock(), reason=reason,
+                collection_id=collection_id,
+            )
+        )  # fmt: skip
+        row.status, row.status_changed_on = target, day
+        delta = domain.deployed_delta(current, target)
+        if delta:
+            month = domain.month_of_day(day)
+            m.ROLLUP.bump(s, row.division_code, month, bins_deployed=delta)
+        self._event(
+            s,
+            "recycling.bin.status_changed",
+            row.division_code,
+            {
+                "bin_id": row.id,
+                "bin_code": row.code,
+                "division_code": row.division_code,
+                "from_status": current,
+                "to_status": target,
+                "changed_on": day.isoformat(),
+                "collection_id": collection_id or "",
+            },
+        )

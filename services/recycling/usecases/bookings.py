@@ -1,0 +1,174 @@
+"""Use cases for residents' pickup bookings: requested → assigned →
+collected, or cancelled. The contact name, phone and address are stored
+encrypted (bound to their column) and leave only masked. A double submit
+with the same ``request_id`` returns the booking made the first time."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from services.common.auth import Principal
+from services.common.errors import AlreadyExists, PermissionDenied
+from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
+from services.common.rollup import CST, month_of
+from services.recycling import domain
+from services.recycling import models as m
+from services.recycling import validation as v
+from services.recycling.quantities import check_weights, kg
+from services.recycling.repository import Repository
+from services.recycling.usecases.base import UseCases, utc
+
+NO_KG = kg(0)
+
+
+class BookingCases(UseCases):
+    def create_booking(
+        self,
+        p: Principal,
+        request_id: str,
+        division_code: str,
+        contact_name: str,
+        contact_phone: str,
+        address: str,
+        window_start: str,
+        window_end: str,
+        note: str,
+    ) -> tuple[m.Booking, bool]:
+        """(the booking, whether it is new): +1 booking in the month made.
+        Any signed-in person may book inside their own jurisdiction."""
+        p.require_any(*domain.BOOKERS)
+        key = f"{p.subject}/{v.text(request_id, 'request_id', 64)}"
+        code = v.division(p.scope, division_code)
+        earlier = self._by_key(p, key)
+        if earlier is not None:  # checked first: a late retry still finds it
+            return earlier, False
+        name = v.text(contact_name, "contact_name", 50)
+        phone = validate_phone(contact_phone, "contact_phone")
+        address = v.text(address, "address", 200)
+        start = v.moment(window_start, "window_start")
+        end = v.moment(window_end, "window_end")
+        now = self.clock()
+        domain.check_window(start, end, now)
+        note = v.text(note, "note", 500, required=False)
+        seal = self._cipher().encrypt
+        try:
+            with self._tx(p) as s:
+                row = m.Booking(
+                    id=str(uuid.uuid4()), division_code=code, request_key=key,
+                    created_by=p.subject,
+                    contact_name_enc=seal(name, context="booking.contact_name"),
+                    contact_name_masked=mask_name(name),
+                    phone_enc=seal(phone, context="booking.phone"),
+                    phone_masked=mask_phone(phone),
+                    address_enc=seal(address, context="booking.address"),
+                    address_masked=mask_address(address), window_start=start,
+                    window_end=end, note=note, status="requested",
+                    organisation_id="", organisation_name="", textiles_kg=NO_KG,
+                    books_kg=NO_KG, other_kg=NO_KG, collected_on=None,
+                    cancel_reason="", changed_by=p.username, created_at=now,
+                    updated_at=now,
+                )  # fmt: skip
+                s.add(row)
+                s.flush()
+                m.ROLLUP.bump(s, code, month_of(now), bookings=1)
+                return row, True
+        except IntegrityError:
+            # The same key submitted twice at once: the other one won.
+            earlier = self._by_key(p, key)
+            if earlier is None:  # made under a scope the caller no longer has
+                raise AlreadyExists.entity(
+                    "pickup booking", "预约", request_id.strip(), field="request_id"
+                ) from None
+            return earlier, False
+
+    def _by_key(self, p: Principal, key: str) -> m.Booking | None:
+        with self._tx(p) as s:
+            return Repository(s, p.scope).booking_by_key(key)
+
+    def assign_booking(
+        self, p: Principal, ident: str, organisation_id: str, organisation_name: str
+    ) -> m.Booking:
+        """Hand a requested booking to a team or organisation."""
+        p.require_any(*domain.MANAGERS)
+        org_id = v.ident(organisation_id, "organisation_id", required=False)
+        org_name = v.text(organisation_name, "organisation_name", 200)
+        return self._move(p, ident, "assigned", organisation_id=org_id,
+                          organisation_name=org_name)  # fmt: skip
+
+    def collect_booking(
+        self,
+        p: Principal,
+        ident: str,
+        weights: tuple[float, float, float],
+        collected_on: str,
+    ) -> m.Booking:
+        """Picked up: +1 booking collected and its kg in the month collected."""
+        p.require_any(*domain.MANAGERS)
+        ident = v.ident(ident, "id")
+        got = check_weights(v.weights(*weights, field="weights"))
+        day = v.day(collected_on, "collected_on", self.today())
+        with self._tx(p) as s:
+            row = Repository(s, p.scope).booking(ident, lock=True)
+            domain.check_booking_transition(row.status, "collected")
+            made = utc(row.created_at).astimezone(CST).date()
+            v.not_before(day, made, "collected_on", "the booking")
+            row.textiles_kg, row.books_kg, row.other_kg = (
+                got.textiles,
+                got.books,
+                got.other,
+            )
+            row.collected_on = day
+            self._set(row, p, "collected")
+            month = domain.month_of_day(day)
+            metrics = got.metrics()
+            m.ROLLUP.bump(s, row.division_code, month, bookings_collected=1, **metrics)
+            self._event(
+                s,
+                "recycling.booking.collected",
+                row.division_code,
+                {
+                    "booking_id": row.id,
+                    "division_code": row.division_code,
+                    "organisation_id": row.organisation_id,
+                    "organisation_name": row.organisation_name,
+                    "collected_on": day.isoformat(),
+                    "textiles_kg": metrics["kg_textiles"],
+                    "books_kg": metrics["kg_books"],
+                    "other_kg": metrics["kg_other"],
+                    "total_kg": metrics["kg_total"],
+                },
+            )
+            return row
+
+    def cancel_booking(self, p: Principal, ident: str, reason: str) -> m.Booking:
+        """Cancel a requested or assigned booking: an office, or the resident
+        who made it."""
+        p.require_any(*domain.BOOKERS)
+        reason = v.text(reason, "reason", 500)
+        return self._move(p, ident, "cancelled", own=True, cancel_reason=reason)
+
+    def _move(
+        self, p: Principal, ident: str, target: str, own: bool = False, **fields: Any
+    ) -> m.Booking:
+        ident = v.ident(ident, "id")
+        with self._tx(p) as s:
+            row = Repository(s, p.scope).booking(ident, lock=True)
+            if not p.has_any(*domain.MANAGERS) and not (
+                own and row.created_by == p.subject
+            ):
+                raise PermissionDenied(
+                    "only an office or the resident who booked may do this",
+                    "只有管理人员或预约人本人可以操作",
+                    rule="booking.owner",
+                )
+            domain.check_booking_transition(row.status, target)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            self._set(row, p, target)
+            return row
+
+    def _set(self, row: m.Booking, p: Principal, status: str) -> None:
+        row.status, row.changed_by, row.updated_at = status, p.username, self.clock()

@@ -1,0 +1,338 @@
+"""Star ratings follow the hours for real: honour hours recorded and
+approved in hours, the events relayed over RabbitMQ, commendation's worker
+opening requests at the tier's level; corrections withdraw or lower them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from zhiyuan.commendation.v1 import commendation_pb2 as pb
+from zhiyuan.common.v1 import common_pb2 as common
+from zhiyuan.hours.v1 import hours_pb2 as hpb
+from zhiyuan.registration.v1 import registration_pb2 as reg
+
+from services.common.rollup import CST
+from services.common.testing import wait_for
+from tests.helpers import auth, new_id_number, new_phone
+
+pytestmark = pytest.mark.integration
+COUNTY, TOWN, CITY, PROVINCE = "610122", "610122001", "6101", "61"
+SETTINGS = {
+    "stars.thresholds_hours": json.dumps([2, 4, 6, 8, 10]),
+    "hours.rounding": json.dumps("exact"),
+    "hours.daily_cap": "12",
+    "honours.medal_hours": json.dumps({"gold": 30, "silver": 20, "bronze": 10}),
+    "honours.long_service_years": "3",
+}
+_day = iter(range(2, 400))
+
+
+@pytest.fixture(scope="module")
+def kit(stubs: Callable[[str], Any], token: Callable[..., str], migrated, worker):  # type: ignore[no-untyped-def]
+    return Kit(stubs, token, migrated)
+
+
+class Kit:
+    def __init__(self, stubs, token, env):  # type: ignore[no-untyped-def]
+        self.reg, self.hours = stubs("registration"), stubs("hours")
+        self.com = stubs("commendation")
+        self.county = token(COUNTY, "tenant_admin", username="lantian-admin")
+        self.city = token(CITY, "reviewer", username="xian-reviewer")
+        self.prov = token(PROVINCE, "province_admin", username="shaanxi-admin")
+        self.engine = sa.create_engine(env["COMMENDATION_DATABASE_URL"])
+        self.reg.UpdateTenantSettings(
+            reg.UpdateTenantSettingsRequest(division_code=COUNTY, set_json=SETTINGS),
+            metadata=auth(self.prov),
+        )
+        wait_for(self._replicated, timeout=30, what="commendation's settings replica")
+
+    def _replicated(self) -> bool:
+        with self.engine.connect() as c:
+            got = c.execute(
+                sa.text(
+                    "SELECT overrides FROM policy_overrides WHERE division_code=:c"
+                ),
+                {"c": COUNTY},
+            ).scalar()
+        return bool(got) and "stars.thresholds_hours" in got
+
+    def volunteer(self) -> str:
+        v = self.reg.RegisterVolunteer(
+            reg.RegisterVolunteerRequest(
+                name="李志愿", id_number=new_id_number(COUNTY), phone=new_phone(),
+                home_division_code=TOWN, service_fields=["elderly_care"],
+            ),
+            metadata=auth(self.county),
+        ).volunteer  # fmt: skip
+        self.reg.VerifyVolunteer(
+            reg.VerifyVolunteerRequest(id=v.id), metadata=auth(self.county)
+        )
+        return str(v.id)
+
+    def approved_hours(
+        self, vid: str, amount: float, start: datetime | None = None
+    ) -> str:
+        start = start or (datetime.now(CST) - timedelta(days=next(_day))).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        rec = self.hours.RecordHonourHours(
+            hpb.RecordHonourHoursRequest(
+                volunteer_id=vid, division_code=TOWN,
+                organisation_name="蓝田县志愿者协会",
+                service_field="elderly_care", content="敬老院陪护",
+                session_start=start.isoformat(),
+                session_end=(start + timedelta(hours=amount)).isoformat(),
+                hours=amount, reason="纸质签到表补录",
+            ),
+            metadata=auth(self.county),
+        ).record  # fmt: skip
+        self.hours.ApproveRecord(
+            hpb.ApproveRecordRequest(id=rec.id), metadata=auth(self.county)
+        )
+        return str(rec.id)
+
+    def stars(self, vid: str) -> pb.VolunteerStars:
+        return self.com.GetVolunteerStars(
+            pb.GetVolunteerStarsRequest(volunteer_id=vid), metadata=auth(self.county)
+        ).stars
+
+    def wait_stars(self, vid: str, check: Callable[[pb.VolunteerStars], bool]):  # type: ignore[no-untyped-def]
+        def ready() -> bool:
+            try:
+                return check(self.stars(vid))
+            except grpc.RpcError as err:
+                if err.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                return False
+
+        wait_for(ready, timeout=30, what="commendation to follow the hours")
+        return self.stars(vid)
+
+    def requests(self, tok: str, **kw: Any) -> list[pb.StarRequest]:
+        return list(
+            self.com.ListStarRequests(
+                pb.ListStarRequestsRequest(**kw), metadata=auth(tok)
+            ).requests
+        )
+
+    def rollup(self, code: str) -> dict[str, float]:
+        got = self.com.Summarize(
+            pb.SummarizeRequest(query=common.RollupQuery(division_code=code)),
+            metadata=auth(self.prov),
+        )
+        return dict(got.rollup.total.metrics)
+
+
+def test_reaching_a_tier_opens_a_request_at_the_county(kit: Kit) -> None:
+    vid = kit.volunteer()
+    kit.approved_hours(vid, 2.5)
+    got = kit.wait_stars(vid, lambda s: s.pending.stars == 1)
+    assert got.stars == 0 and got.eligible_stars == 1
+    assert got.total_hours == pytest.approx(2.5)
+    assert got.pending.approval_level == "county"
+    assert got.pending.approving_division_code == COUNTY
+    mine = kit.requests(kit.county, awaiting_me=True)
+    assert vid in {r.volunteer_id for r in mine}
+    # The city does not see it in its own queue: it is the county's to approve.
+    assert vid not in {r.volunteer_id for r in kit.requests(kit.city, awaiting_me=True)}
+
+
+def test_approval_follows_the_tiers_level(kit: Kit) -> None:
+    vid = kit.volunteer()
+    before = kit.rollup(COUNTY)
+    kit.approved_hours(vid, 4.0)  # two stars: the county
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 2).pending
+    with pytest.raises(grpc.RpcError) as err:  # not the city's tier to approve
+        kit.com.ApproveStarRequest(
+            pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.city)
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert dict(err.value.trailing_metadata())["zhiyuan-rule"] == "stars.approval_level"
+    done = kit.com.ApproveStarRequest(
+        pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.county)
+    )
+    assert done.stars.stars == 2 and done.request.decided_by == "lantian-admin"
+    after = kit.rollup(COUNTY)
+    assert after["stars_2"] == before["stars_2"] + 1
+    assert after["star_approvals"] == before["star_approvals"] + 1
+
+    kit.approved_hours(vid, 2.5)  # 6.5 h: three stars, the city approves
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 3).pending
+    assert (req.approval_level, req.approving_division_code) == ("city", CITY)
+    with pytest.raises(grpc.RpcError) as err:
+        kit.com.ApproveStarRequest(
+            pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.county)
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    kit.com.ApproveStarRequest(
+        pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.city)
+    )
+    assert kit.stars(vid).stars == 3
+    final = kit.rollup(CITY)
+    assert final["stars_3"] >= 1
+
+
+def test_a_correction_below_the_threshold_lowers_the_stars(kit: Kit) -> None:
+    vid = kit.volunteer()
+    first = kit.approved_hours(vid, 4.5)
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 2).pending
+    kit.com.ApproveStarRequest(
+        pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.county)
+    )
+    before = kit.rollup(COUNTY)
+    kit.hours.CorrectRecord(
+        hpb.CorrectRecordRequest(record_id=first, new_hours=3.0, reason="签退时间有误"),
+        metadata=auth(kit.county),
+    )
+    got = kit.wait_stars(vid, lambda s: s.stars == 1)
+    assert got.eligible_stars == 1 and got.total_hours == pytest.approx(3.0)
+    change = got.history[-1]
+    assert (change.from_stars, change.to_stars) == (2, 1)
+    assert change.kind == "lowered_by_correction"
+    after = kit.rollup(COUNTY)
+    assert after["stars_2"] == before["stars_2"] - 1
+    assert after["stars_1"] == before["stars_1"] + 1
+
+
+def test_a_correction_withdraws_a_pending_request(kit: Kit) -> None:
+    vid = kit.volunteer()
+    rec = kit.approved_hours(vid, 2.0)
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 1).pending
+    kit.hours.CorrectRecord(
+        hpb.CorrectRecordRequest(record_id=rec, reverse=True, reason="重复录入"),
+        metadata=auth(kit.county),
+    )
+    got = kit.wait_stars(vid, lambda s: s.eligible_stars == 0)
+    assert not got.pending.id and got.stars == 0
+    old = [r for r in kit.requests(kit.county) if r.id == req.id]
+    assert old[0].status == pb.STAR_REQUEST_STATUS_WITHDRAWN
+    with pytest.raises(grpc.RpcError) as err:
+        kit.com.ApproveStarRequest(
+            pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.county)
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_redelivered_hours_events_change_nothing(kit: Kit, migrated) -> None:  # type: ignore[no-untyped-def]
+    """The worker claims each event: publishing the same approval twice
+    counts the hours once."""
+    from kombu import Connection, Exchange, Producer
+
+    vid = kit.volunteer()
+    kit.approved_hours(vid, 1.0)
+    kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(1.0))
+    body = {
+        "event_id": "7f1d6c1e-0000-4000-8000-000000000001",
+        "event_type": "hours.record.approved",
+        "occurred_at": datetime.now(CST).isoformat(),
+        "division_code": TOWN,
+        "data": {
+            "record_id": "r1", "volunteer_id": vid, "volunteer_number": "ZY61X",
+            "division_code": TOWN, "service_field": "elderly_care",
+            "service_month": datetime.now(CST).strftime("%Y-%m"), "hours": 1.5,
+            "volunteer_total_hours": 2.5,
+        },
+    }  # fmt: skip
+    with Connection(migrated["AMQP_URI"]) as conn:
+        producer = Producer(conn)
+        for _ in range(2):
+            producer.publish(
+                body, exchange=Exchange("hours.events", type="topic", durable=True),
+                routing_key="record.approved", serializer="json",
+            )  # fmt: skip
+    got = kit.wait_stars(vid, lambda s: s.pending.stars == 1)
+    assert got.total_hours == pytest.approx(2.5)
+    with kit.engine.connect() as c:
+        year_hours = c.execute(
+            sa.text("SELECT sum(hours) FROM service_years WHERE volunteer_id=:v"),
+            {"v": vid},
+        ).scalar()
+    assert float(year_hours) == pytest.approx(2.5)
+
+
+def test_cli_lists_the_levels_queue_as_csv(kit: Kit, migrated) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_cli import zhiyuan
+
+    vid = kit.volunteer()
+    kit.approved_hours(vid, 2.0)
+    number = kit.wait_stars(vid, lambda s: s.pending.stars == 1).volunteer_number
+    done = zhiyuan(migrated, "stars", "pending", "--scope", COUNTY,
+                   "--role", "tenant_admin", "--mine")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("id,volunteer_number,division_code,stars")
+    assert any(number in line and f",{COUNTY}," in line for line in lines[1:])
+    city = zhiyuan(migrated, "stars", "pending", "--scope", CITY,
+                   "--role", "reviewer", "--mine")  # fmt: skip
+    assert city.returncode == 0 and number not in city.stdout
+
+
+def honours(kit: Kit, kind: int) -> dict[str, pb.Honour]:
+    got = kit.com.ListHonours(
+        pb.ListHonoursRequest(division_code=COUNTY, kind=kind),
+        metadata=auth(kit.county),
+    )
+    return {h.volunteer_id: h for h in got.honours}
+
+
+def test_five_stars_and_the_hours_make_a_medal(kit: Kit) -> None:
+    vid = kit.volunteer()
+    kit.approved_hours(vid, 10.5)  # five stars at once: the province approves
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 5).pending
+    assert (req.approval_level, req.approving_division_code) == ("province", "61")
+    assert vid not in honours(kit, pb.HONOUR_KIND_MEDAL)
+    kit.com.ApproveStarRequest(
+        pb.ApproveStarRequestRequest(id=req.id), metadata=auth(kit.prov)
+    )
+    assert honours(kit, pb.HONOUR_KIND_MEDAL)[vid].medal == "bronze"
+    kit.approved_hours(vid, 10.0)  # 20.5 h: silver
+    kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(20.5))
+    assert kit.stars(vid).medal == "silver"
+    assert honours(kit, pb.HONOUR_KIND_MEDAL)[vid].medal == "silver"
+
+
+def test_long_service_counts_consecutive_years(kit: Kit) -> None:
+    steady, gap = kit.volunteer(), kit.volunteer()
+    for year in (2024, 2025, 2026):
+        kit.approved_hours(steady, 1.0, datetime(year, 3, 1, 9, tzinfo=CST))
+    for year in (2023, 2025):
+        kit.approved_hours(gap, 1.0, datetime(year, 3, 2, 9, tzinfo=CST))
+    kit.wait_stars(steady, lambda s: s.continuous_years == 3)
+    kit.wait_stars(gap, lambda s: s.total_hours == pytest.approx(2.0))
+    listed = honours(kit, pb.HONOUR_KIND_LONG_SERVICE)  # the tenant's 3 years
+    assert steady in listed and listed[steady].continuous_years == 3
+    assert gap not in listed and kit.stars(gap).continuous_years == 1
+    got = kit.com.ListHonours(
+        pb.ListHonoursRequest(
+            division_code=COUNTY, kind=pb.HONOUR_KIND_LONG_SERVICE, min_years=1
+        ),
+        metadata=auth(kit.county),
+    )
+    assert gap in {h.volunteer_id for h in got.honours}
+
+
+def test_a_rejected_tier_is_asked_again_only_at_the_next(kit: Kit) -> None:
+    vid = kit.volunteer()
+    kit.approved_hours(vid, 2.0)
+    req = kit.wait_stars(vid, lambda s: s.pending.stars == 1).pending
+    with pytest.raises(grpc.RpcError) as err:  # a reason is required
+        kit.com.RejectStarRequest(
+            pb.RejectStarRequestRequest(id=req.id), metadata=auth(kit.county)
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    kit.com.RejectStarRequest(
+        pb.RejectStarRequestRequest(id=req.id, reason="服务记录待核实"),
+        metadata=auth(kit.county),
+    )
+    kit.approved_hours(vid, 1.0)  # 3 h: still one star's tier
+    got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(3.0))
+    assert not got.pending.id and got.stars == 0
+    kit.approved_hours(vid, 1.5)  # 4.5 h: the next tier asks again
+    got = kit.wait_stars(vid, lambda s: s.pending.stars == 2)
+    assert got.pending.id != req.id

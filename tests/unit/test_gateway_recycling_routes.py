@@ -1,0 +1,36 @@
+"""The gateway's recycling routes: each names a real RecyclingService RPC and
+its path fields, every RPC but Summarize (served by /rollups/recycling) has
+a route, and the OpenAPI document lists them."""
+
+from __future__ import annotations
+
+import re
+
+from zhiyuan.recycling.v1 import recycling_pb2 as pb
+
+from services.common.config import load
+from services.gateway.api_recycling import ROUTES
+from services.gateway.app import create_app
+from services.gateway.transcode import messages
+
+
+def test_every_route_names_a_real_rpc_and_its_path_fields() -> None:
+    for route in ROUTES:
+        request, _ = messages(route)
+        for name in re.findall(r"{(\w+)}", route.path):
+            assert name in request.DESCRIPTOR.fields_by_name, (route.path, name)
+
+
+def test_every_rpc_but_summarize_has_a_route() -> None:
+    methods = set(pb.DESCRIPTOR.services_by_name["RecyclingService"].methods_by_name)
+    assert {r.rpc for r in ROUTES} == methods - {"Summarize"}
+    assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+
+
+def test_the_openapi_document_lists_the_recycling_paths() -> None:
+    doc = create_app(load()).openapi()
+    paths = doc["paths"]
+    for route in ROUTES:
+        assert route.method.lower() in paths[f"/api/v1/recycling{route.path}"]
+    post = paths["/api/v1/recycling/bookings"]["post"]
+    assert "201" in post["responses"] and post["tags"] == ["recycling"]
