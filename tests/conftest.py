@@ -20,7 +20,7 @@ pytest.register_assert_rewrite("services.common.testing")
 from services.common.auth import TokenIssuer  # noqa: E402
 from services.common.testing import PRIVATE_PEM, Processes, wait_for  # noqa: E402
 
-pytest_plugins = ["services.common.testing"]
+pytest_plugins = ["services.common.testing", "tests.browser.plugin"]
 
 # Hypothesis' per-example deadline is a timed assert: off, so a busy machine
 # (CI, two cores) cannot fail a correct property.

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
 from services.common import keys, telemetry
@@ -30,7 +32,9 @@ from services.common.auth import TokenVerifier
 from services.common.config import Config
 from services.gateway import (
     api_commendation,
+    api_dashboard,
     api_identity,
+    api_imports,
     api_recycling,
     api_registry,
     api_services,
@@ -131,8 +135,16 @@ def create_app(
         api_services,
         api_recycling,
         api_commendation,
+        api_dashboard,
+        api_imports,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # The web console: static files that talk only to this API.
+    app.mount(
+        "/console",
+        StaticFiles(directory=Path(__file__).parent / "console", html=True),
+        name="console",
+    )
     app.add_api_route("/healthz", healthz, tags=["health"], summary="Liveness")
     app.add_api_route("/readyz", readyz, tags=["health"], summary="Readiness")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -1,0 +1,89 @@
+"""Routes: the console's dashboard (headline figures, child units, chart
+series) and the export of its table as CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from services.common.rollup import CST
+from services.gateway.backend import Me, Rpc
+from services.gateway.dashboard import FIGURES, compose
+from services.gateway.params import Division
+
+router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+Year = Annotated[
+    int, Query(ge=2000, le=2100, description="Year / 年度 (default: this)")
+]
+COLUMNS = ["code", "name", "hours_year", *FIGURES]
+HEADERS_ZH = {
+    "code": "区划代码", "name": "名称", "hours_year": "本年服务时长",
+    "volunteers_registered": "注册志愿者", "volunteers_verified": "已认证志愿者",
+    "organisations": "组织与队伍", "projects": "发布项目",
+    "hours_total": "累计服务时长",
+    "tonnes": "回收（吨）", "bins_deployed": "在用回收箱", "stars": "星级志愿者",
+    "awards": "表彰",
+}  # fmt: skip
+
+
+def _this_year() -> int:
+    return datetime.now(CST).year
+
+
+@router.get("/dashboard", summary="Dashboard of a node / 数据看板")
+async def dashboard(
+    rpc: Rpc, me: Me, division_code: Division = "", year: Year = 0
+) -> dict[str, Any]:
+    """Headline figures of the node (default: your scope), one row per child
+    unit with the same figures, and the chart series; every number is read
+    from the services' rollups with your own token."""
+    return await compose(rpc, me.scope_code, division_code, year or _this_year())
+
+
+@router.get(
+    "/dashboard/export",
+    summary="Export the child-unit table / 导出下级单位表",
+    response_class=Response,
+)
+async def export(
+    rpc: Rpc,
+    me: Me,
+    division_code: Division = "",
+    year: Year = 0,
+    format: Literal["csv", "xlsx"] = "csv",  # noqa: A002 - the query's name
+) -> Response:
+    board = await compose(rpc, me.scope_code, division_code, year or _this_year())
+    rows = [[r[c] for c in COLUMNS] for r in board["children"]]
+    header = [f"{HEADERS_ZH[c]} {c}" for c in COLUMNS]
+    name = f"zhiyuan-{board['node']['code']}-{board['year']}"
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        # A BOM so that spreadsheet programs read the Chinese as UTF-8.
+        return Response(
+            ("\ufeff" + out.getvalue()).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = board["node"]["code"]
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return Response(
+        data.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
+    )

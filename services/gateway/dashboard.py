@@ -1,0 +1,172 @@
+"""The console's dashboard, composed from every service's live rollup:
+headline figures for a node, the same figures for each child unit, and the
+series its charts draw. The gateway holds no domain data: every number is a
+Summarize answer read with the caller's own token, so a node outside the
+caller's scope is refused by the services themselves (403), never shown.
+
+Example::
+
+    board = await compose(rpc, "6101", 2026)
+    board["headline"]["hours_year"], board["children"][0]["name"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Any
+
+from zhiyuan.common.v1 import common_pb2 as common
+
+from services.common.divisions import name_of
+from services.common.errors import InvalidArgument
+from services.common.service_fields import SERVICE_FIELDS
+from services.common.tenancy import (
+    Level,
+    ancestors,
+    child_level,
+    level_of,
+    validate_code,
+)
+from services.gateway.backend import Caller
+
+# Figure → (service, how it is computed from that service's metrics).
+FIGURES: dict[str, tuple[str, Any]] = {
+    "volunteers_registered": ("registration", lambda m: m["volunteers_registered"]),
+    "volunteers_verified": ("registration", lambda m: m["volunteers_verified"]),
+    "organisations": ("registration", lambda m: m["organisations"] + m["teams"]),
+    "projects": ("activity", lambda m: m["projects_published"]),
+    "hours_total": ("hours", lambda m: m["hours"]),
+    "tonnes": ("recycling", lambda m: m["kg_total"] / 1000),
+    "bins_deployed": ("recycling", lambda m: m["bins_deployed"]),
+    "stars": ("commendation", lambda m: sum(m[f"stars_{n}"] for n in range(1, 6))),
+    "awards": ("commendation", lambda m: m["awards"]),
+}
+SERVICES = ("registration", "activity", "hours", "recycling", "commendation")
+PB_LEVEL = {
+    Level.CITY: common.DIVISION_LEVEL_CITY,
+    Level.COUNTY: common.DIVISION_LEVEL_COUNTY,
+    Level.TOWNSHIP: common.DIVISION_LEVEL_TOWNSHIP,
+    Level.VILLAGE: common.DIVISION_LEVEL_VILLAGE,
+}
+
+
+def _request(service: str, code: str, start: str, end: str, by_month: bool) -> Any:
+    module = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
+    level = child_level(level_of(code))
+    assert level is not None
+    query = common.RollupQuery(
+        division_code=code,
+        group_by=PB_LEVEL[level],
+        period=common.Period(start_month=start, end_month=end),
+        by_month=by_month,
+    )
+    return module.SummarizeRequest(query=query)
+
+
+async def _summarize(
+    rpc: Caller, service: str, code: str, start: str = "", end: str = "",
+    by_month: bool = False,
+) -> common.Rollup:  # fmt: skip
+    reply = await rpc.call(
+        "Summarize", _request(service, code, start, end, by_month), service
+    )
+    return reply.rollup
+
+
+def _metrics(row: common.RollupRow) -> dict[str, float]:
+    return dict(row.metrics)
+
+
+def _figures(per_service: dict[str, dict[str, float]]) -> dict[str, float]:
+    out = {}
+    for name, (service, formula) in FIGURES.items():
+        metrics = per_service.get(service, {})
+        try:
+            out[name] = round(float(formula(metrics)), 3)
+        except KeyError:
+            out[name] = 0.0  # a child with no rows yet in that service
+    return out
+
+
+def check_node(code: str, scope_code: str) -> str:
+    code = validate_code(code or scope_code, "division_code")
+    if child_level(level_of(code)) is None:
+        raise InvalidArgument(
+            "division_code",
+            "division_code.has_children",
+            "a village has no units below it to show",
+            "村（社区）级以下没有下级单位可展示",
+        )
+    return code
+
+
+async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[str, Any]:
+    """Everything the dashboard page shows for ``code`` (the caller's scope
+    when empty) and ``year`` (China time, for the year's hours)."""
+    code = check_node(code, scope_code)
+    first, last = f"{year:04d}-01", f"{year:04d}-12"
+    calls = [_summarize(rpc, s, code) for s in SERVICES]
+    calls.append(_summarize(rpc, "hours", code, first, last, by_month=True))
+    *answers, monthly = await asyncio.gather(*calls)
+    totals = {s: _metrics(a.total) for s, a in zip(SERVICES, answers, strict=True)}
+    headline = _figures(totals)
+    headline["hours_year"] = round(sum(r.metrics["hours"] for r in monthly.rows), 2)
+    children: dict[str, dict[str, Any]] = {}
+    for service, answer in zip(SERVICES, answers, strict=True):
+        for row in answer.rows:
+            child = children.setdefault(
+                row.division.code,
+                {"code": row.division.code, "name": row.division.name, "metrics": {}},
+            )
+            child["metrics"][service] = _metrics(row)
+    year_hours: dict[str, float] = {}
+    for row in monthly.rows:
+        code_ = row.division.code
+        year_hours[code_] = year_hours.get(code_, 0.0) + row.metrics["hours"]
+    table = [
+        {"code": c["code"], "name": c["name"] or name_of(c["code"]),
+         "hours_year": round(year_hours.get(c["code"], 0.0), 2),
+         **_figures(c["metrics"])}
+        for c in sorted(children.values(), key=lambda c: c["code"])
+    ]  # fmt: skip
+    months: dict[str, float] = {f"{year:04d}-{m:02d}": 0.0 for m in range(1, 13)}
+    for row in monthly.rows:
+        months[row.month] = months.get(row.month, 0.0) + row.metrics["hours"]
+    fields = {
+        f: round(totals["hours"].get(f"hours_{f}", 0.0), 2)
+        for f in SERVICE_FIELDS
+        if totals["hours"].get(f"hours_{f}", 0.0)
+    }
+    com = totals["commendation"]
+    return {
+        "node": {
+            "code": code,
+            "name": name_of(code),
+            "level": level_of(code).name.lower(),
+        },
+        "breadcrumb": [
+            {"code": a, "name": name_of(a)}
+            for a in ancestors(code)
+            if a.startswith(scope_code)
+        ],
+        "year": year,
+        "headline": headline,
+        "children": table,
+        "charts": {
+            "hours_by_month": [
+                {"label": k, "value": round(v, 2)} for k, v in months.items()
+            ],
+            "hours_by_field": [
+                {"label": k, "label_zh": SERVICE_FIELDS[k], "value": v}
+                for k, v in fields.items()
+            ],
+            "tonnes_by_child": [
+                {"label": r["name"], "value": r["tonnes"]} for r in table
+            ],
+            "stars": [
+                {"label": str(n), "value": com.get(f"stars_{n}", 0.0)}
+                for n in range(1, 6)
+            ],
+        },
+    }

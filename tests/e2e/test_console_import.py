@@ -1,0 +1,99 @@
+"""The county office imports volunteers from CSV in the console (headless
+Chromium): the progress bar fills, the bad row is reported with its field
+and rule, the good rows are kept, and uploading the same file again
+registers nobody twice. A screenshot of the report is kept."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.browser import shot
+from tests.e2e.conftest import PASSWORD, login
+from tests.helpers import new_id_number, new_phone
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+TOWN = "610113006"
+
+
+def county_total(base: str, headers: dict) -> int:
+    got = httpx.get(
+        f"{base}/api/v1/volunteers",
+        headers=headers,
+        params={"division_code": "610113", "page_size": 1},
+        timeout=30,
+    )
+    assert got.status_code == 200, got.text
+    return int(got.json()["page"].get("total_size", 0))
+
+
+def bad_checksum(number: str) -> str:
+    last = "0" if number[-1] != "0" else "1"
+    return number[:-1] + last
+
+
+def csv_file() -> bytes:
+    rows = [
+        ("刘一", new_id_number("610113"), new_phone(), TOWN, "elderly_care"),
+        ("陈二", new_id_number("610113"), new_phone(), TOWN, "environment;recycling"),
+        ("张三", bad_checksum(new_id_number("610113")), new_phone(), TOWN, ""),
+        ("李四", new_id_number("610113"), new_phone(), TOWN, "minors"),
+    ]
+    lines = ["姓名,身份证号,手机号,区划代码,服务领域"] + [",".join(r) for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def upload(page, payload: bytes) -> None:  # type: ignore[no-untyped-def]
+    page.set_input_files(
+        "[data-testid=import-file]",
+        files=[{"name": "volunteers.csv", "mimeType": "text/csv", "buffer": payload}],
+    )
+    page.click("[data-testid=import-start]")
+    page.wait_for_selector("[data-testid=import-summary][data-imported]")
+
+
+def test_csv_import_keeps_good_rows_and_reports_the_bad_one(platform, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    before = county_total(base, county)
+    page.goto(f"{base}/console/#/import")
+    page.fill("input[name=username]", "yanta-admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[data-testid=login-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=import-file]")
+
+    payload = csv_file()
+    upload(page, payload)
+    summary = page.locator("[data-testid=import-summary]")
+    assert summary.get_attribute("data-imported") == "3"
+    assert summary.get_attribute("data-failed") == "1"
+    progress = page.locator("[data-testid=import-progress]")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == "4"
+    report = page.locator("[data-testid=import-report] tbody tr")
+    assert report.count() == 1
+    cells = report.first.locator("td").all_inner_texts()
+    assert cells[0] == "3" and cells[1] == "id_number"
+    assert cells[2].startswith("id_number.") and cells[3]  # the rule and why
+    shot(page, "import-report")
+    assert county_total(base, county) == before + 3
+
+    upload(page, payload)  # the same file again: the same results, no one twice
+    assert summary.get_attribute("data-imported") == "3"
+    assert county_total(base, county) == before + 3
+
+
+def test_a_file_without_the_needed_columns_is_refused_whole(platform) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    before = county_total(base, county)
+    got = httpx.post(
+        f"{base}/api/v1/imports/volunteers",
+        headers={**county, "content-type": "text/csv"},
+        content="姓名,手机号\n王五,13900000000\n".encode(),
+        timeout=30,
+    )
+    assert got.status_code == 400
+    error = got.json()["error"]
+    assert (error["field"], error["rule"]) == ("file", "file.header")
+    assert "身份证号" in error["message_zh"]
+    assert county_total(base, county) == before
