@@ -155,10 +155,13 @@ async function download(code, year, format) {
 
 async function renderDashboard(code) {
   view().replaceChildren(el("p", { text: t("loading") }));
+  const asked = location.hash;
   let board;
   try {
     board = await (await api(`/dashboard?division_code=${code || ""}`)).json();
+    if (location.hash !== asked) return undefined; // the user went elsewhere meanwhile
   } catch (err) {
+    if (location.hash !== asked) return undefined;
     if (err.status === 403) return renderDenied();
     if (err.status === 401) return undefined;
     view().replaceChildren(el("p", { class: "error", text: `${t("failed")}: ${err.body?.error?.[lang === "zh" ? "message_zh" : "message_en"] || err.message}` }));
@@ -248,7 +251,9 @@ function renderImport() {
 
 async function renderHours() {
   view().replaceChildren(el("p", { text: t("loading") }));
+  const asked = location.hash;
   const r = await api("/hours/records?status=RECORD_STATUS_PENDING&page_size=100").catch((err) => err);
+  if (location.hash !== asked) return undefined; // the user went elsewhere meanwhile
   if (r instanceof Error) {
     if (r.status === 403) return renderDenied();
     if (r.status !== 401) view().replaceChildren(el("p", { class: "error", text: t("failed") }));
@@ -304,6 +309,8 @@ function route() {
   renderWho();
   if (path === "/import") return renderImport();
   if (path === "/hours") return renderHours();
+  const page = Object.keys(PAGES).find((p) => path === p || path.startsWith(`${p}/`));
+  if (page) return PAGES[page](path.slice(page.length + 1), params);
   const match = path.match(/^\/dashboard(?:\/(\d+))?$/);
   return renderDashboard(match ? match[1] || "" : "");
 }
@@ -318,4 +325,12 @@ document.getElementById("logout").addEventListener("click", () => {
   go("#/login");
 });
 window.addEventListener("hashchange", route);
-route();
+// Pages in their own files (pages/*.js, loaded after this one) register
+// here: zy.pages["/volunteers"] = (rest, params) => ...; zy.text(zh, en).
+const PAGES = {};
+window.zy = {
+  api, el, t, num, go, locale, renderDenied, pages: PAGES, view,
+  lang: () => lang,
+  text: (zh, en) => { Object.assign(TEXT.zh, zh); Object.assign(TEXT.en, en); },
+};
+document.addEventListener("DOMContentLoaded", route);

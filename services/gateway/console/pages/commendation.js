@@ -1,0 +1,218 @@
+// Commendation (表彰) console page, #/commendation[?round=<id>]: star
+// requests awaiting the caller's level, the award rounds the caller sees
+// with the nominations awaiting its level, and, for a round the caller's
+// unit opened, the public notice, the final award and the objections.
+"use strict";
+
+(() => {
+  const { el, t } = window.zy;
+  // Keys carry a prefix so that other pages' strings never collide with these.
+  const prefixed = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`cm.${k}`, v]));
+  const T = (k) => { const v = t(`cm.${k}`); return v === `cm.${k}` ? t(k) : v; };
+  window.zy.text(...[{
+    commendation: "表彰评选", starRequests: "待我审批的星级申请", stars: "星级",
+    hoursAtRequest: "申请时时长", requestedAt: "申请时间", reason: "原因",
+    rounds: "评选活动", chooseRound: "选择评选活动", nominationsAwaiting: "待我审核的推荐",
+    nominee: "被推荐人", unit: "推荐单位", category: "类别", evidence: "事迹依据",
+    approvedHours: "已审核时长", approvedRecords: "记录条数", signals: "风险提示",
+    comment: "审核意见", return: "退回", noneNominations: "没有待本级审核的推荐",
+    noneStars: "没有待审批的星级申请", roundOwner: "本单位发起的评选",
+    status: "状态", notice: "公示期", startNotice: "开始公示", finalize: "公示期满，确认表彰",
+    objections: "公示异议", noneObjections: "暂无异议", upheld: "异议成立（撤销推荐）",
+    dismissed: "异议不成立", resolution: "处理意见", resolve: "处理", quota: "每单位名额",
+    deadline: "截止日期", noRounds: "暂无可见的评选活动", done: "操作成功",
+    ROUND_STATUS_OPEN: "推荐中", ROUND_STATUS_NOTICE: "公示中", ROUND_STATUS_FINALIZED: "已表彰",
+    NOMINATION_STATUS_IN_REVIEW: "审核中", NOMINATION_STATUS_RETURNED: "已退回",
+    NOMINATION_STATUS_REJECTED: "未通过", NOMINATION_STATUS_APPROVED: "已通过",
+    NOMINATION_STATUS_IN_NOTICE: "公示中", NOMINATION_STATUS_AWARDED: "已表彰",
+    NOMINATION_STATUS_WITHDRAWN: "已撤销", OBJECTION_STATUS_OPEN: "待处理",
+    OBJECTION_STATUS_UPHELD: "成立", OBJECTION_STATUS_DISMISSED: "不成立",
+    individual: "个人", collective: "集体", project: "项目", station: "站点",
+  }, {
+    commendation: "Commendation", starRequests: "Star requests awaiting me", stars: "Stars",
+    hoursAtRequest: "Hours at request", requestedAt: "Requested", reason: "Reason",
+    rounds: "Award rounds", chooseRound: "Choose a round", nominationsAwaiting: "Nominations awaiting my level",
+    nominee: "Nominee", unit: "Nominating unit", category: "Category", evidence: "Evidence",
+    approvedHours: "Approved hours", approvedRecords: "Records", signals: "Fraud signals",
+    comment: "Comment", return: "Return", noneNominations: "No nomination awaits this level",
+    noneStars: "No star request awaits approval", roundOwner: "A round my unit opened",
+    status: "Status", notice: "Public notice", startNotice: "Start public notice", finalize: "Finalize the awards",
+    objections: "Objections", noneObjections: "No objections", upheld: "Upheld (withdraw the nomination)",
+    dismissed: "Dismissed", resolution: "Resolution", resolve: "Resolve", quota: "Quota per unit",
+    deadline: "Deadline", noRounds: "No award round is visible to you", done: "Done",
+    ROUND_STATUS_OPEN: "Open", ROUND_STATUS_NOTICE: "In notice", ROUND_STATUS_FINALIZED: "Finalized",
+    NOMINATION_STATUS_IN_REVIEW: "In review", NOMINATION_STATUS_RETURNED: "Returned",
+    NOMINATION_STATUS_REJECTED: "Rejected", NOMINATION_STATUS_APPROVED: "Approved",
+    NOMINATION_STATUS_IN_NOTICE: "In notice", NOMINATION_STATUS_AWARDED: "Awarded",
+    NOMINATION_STATUS_WITHDRAWN: "Withdrawn", OBJECTION_STATUS_OPEN: "Open",
+    OBJECTION_STATUS_UPHELD: "Upheld", OBJECTION_STATUS_DISMISSED: "Dismissed",
+    individual: "Individual", collective: "Collective", project: "Project", station: "Station",
+  }].map(prefixed));
+
+  const ROUTE = "#/commendation";
+  const get = async (path) => (await window.zy.api(path)).json();
+  const post = async (path, body) => (await window.zy.api(path, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
+  })).json();
+  const zh = () => window.zy.lang() === "zh";
+  // "comment: 必填" — the service's field and its message in the current language.
+  const say = (node, err) => {
+    const e = err?.body?.error;
+    node.dataset.field = e?.field || "";
+    node.dataset.rule = e?.rule || "";
+    node.textContent = e ? `${e.field ? `${e.field}: ` : ""}${zh() ? e.message_zh : e.message_en}`
+      : `${T("failed")}: ${err?.message || err}`;
+  };
+  const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
+  const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));
+  const left = { style: "text-align:left;white-space:normal" };
+  let current = null;
+
+  // Runs an action; on success re-renders the page, on failure says why in `box`.
+  const act = (box, fn) => async () => {
+    box.textContent = "";
+    try { await fn(); render(current); } catch (err) { if (err.status !== 401) say(box, err); }
+  };
+
+  function starSection(requests) {
+    const box = errorBox("star-error");
+    if (!requests.length) {
+      return el("section", { class: "card", "data-testid": "star-requests" },
+        el("h3", { text: T("starRequests") }), el("p", { "data-testid": "star-empty", text: T("noneStars") }), box);
+    }
+    const rows = requests.map((r) => {
+      const reason = el("input", { name: "reason", placeholder: T("reason"), "aria-label": T("reason") });
+      return el("tr", { "data-id": r.id },
+        el("td", { text: r.volunteer_number || r.volunteer_id }), el("td", { text: r.division_code }),
+        el("td", { text: "★".repeat(r.stars || 0) }), el("td", { text: window.zy.num(r.hours_at_request || 0) }),
+        el("td", { text: (r.created_at || "").slice(0, 10) }),
+        el("td", {}, el("button", { type: "button", "data-action": "approve", text: T("approve"),
+          on: { click: act(box, () => post(`/commendation/star-requests/${r.id}/approve`)) } }),
+        reason, el("button", { type: "button", "data-action": "reject", text: T("reject"),
+          on: { click: act(box, () => post(`/commendation/star-requests/${r.id}/reject`, { reason: reason.value })) } })));
+    });
+    return el("section", { class: "card", "data-testid": "star-requests" }, el("h3", { text: T("starRequests") }),
+      el("table", {}, head(["volunteer", "division", "stars", "hoursAtRequest", "requestedAt", "actions"]),
+        el("tbody", {}, rows)), box);
+  }
+
+  function evidenceOf(n) {
+    const ev = n.evidence || {};
+    return el("td", { ...left, "data-col": "evidence" },
+      el("div", { "data-testid": "evidence-hours", "data-value": ev.approved_hours || 0,
+        text: `${T("approvedHours")}: ${window.zy.num(ev.approved_hours || 0)} · ${T("approvedRecords")}: ${window.zy.num(ev.approved_records || 0)}` }),
+      el("ul", { style: "margin:2px 0;padding-left:16px;font-size:12px;color:#555" },
+        (ev.activities || []).map((a) => el("li", { "data-testid": "evidence-activity", text: a }))));
+  }
+
+  function signalsOf(n) {
+    return el("td", { ...left, "data-col": "signals" }, (n.signals || []).map((s) => el("div", {
+      class: "error signal", "data-testid": "signal", "data-code": s.code,
+      style: "background:#fdecea;border-left:3px solid #b3241b;padding:2px 6px;margin:2px 0;font-weight:600",
+      text: `⚠ ${zh() ? s.detail_zh : s.detail_en}`,
+    })));
+  }
+
+  function queueSection(nominations) {
+    const box = errorBox("nomination-error");
+    const body = nominations.length ? el("table", { "data-testid": "nomination-queue" },
+      head(["nominee", "unit", "category", "evidence", "signals", "actions"]),
+      el("tbody", {}, nominations.map((n) => {
+        const comment = el("textarea", { name: "comment", rows: "2", placeholder: T("comment"), "aria-label": T("comment") });
+        const review = (decision) => act(box, () => post(`/commendation/nominations/${n.id}/review`, { decision, comment: comment.value }));
+        return el("tr", { "data-id": n.id, class: n.signals?.length ? "flagged" : "" },
+          el("td", { "data-col": "nominee", text: n.nominee_name }),
+          el("td", { "data-col": "unit", text: `${n.unit_name || ""} (${n.unit_division_code})` }),
+          el("td", { text: T(n.category) }), evidenceOf(n), signalsOf(n),
+          el("td", {}, comment, el("div", {},
+            el("button", { type: "button", "data-action": "approve", text: T("approve"), on: { click: review("DECISION_APPROVE") } }),
+            el("button", { type: "button", "data-action": "reject", text: T("reject"), on: { click: review("DECISION_REJECT") } }),
+            el("button", { type: "button", "data-action": "return", text: T("return"), on: { click: review("DECISION_RETURN") } }))));
+      }))) : el("p", { "data-testid": "nomination-empty", text: T("noneNominations") });
+    return el("div", {}, el("h3", { text: T("nominationsAwaiting") }), body, box);
+  }
+
+  async function ownerSection(round) {
+    const box = errorBox("owner-error");
+    const status = el("p", { "data-testid": "round-status", "data-status": round.status },
+      `${T("status")}: ${T(round.status)}`,
+      round.notice_starts_on ? ` · ${T("notice")}: ${round.notice_starts_on} – ${round.notice_ends_on}` : "");
+    const tools = el("div", { class: "tools" },
+      el("button", { type: "button", "data-testid": "start-notice", text: T("startNotice"),
+        on: { click: act(box, () => post(`/commendation/rounds/${round.id}/notice`)) } }),
+      el("button", { type: "button", "data-testid": "finalize", text: T("finalize"),
+        on: { click: act(box, () => post(`/commendation/rounds/${round.id}/finalize`)) } }));
+    const objections = [];
+    if (round.status !== "ROUND_STATUS_OPEN") {
+      const list = (await get(`/commendation/nominations?round_id=${round.id}&page_size=500`)).nominations || [];
+      const noticed = list.filter((n) => ["NOMINATION_STATUS_IN_NOTICE", "NOMINATION_STATUS_AWARDED",
+        "NOMINATION_STATUS_WITHDRAWN"].includes(n.status));
+      const full = await Promise.all(noticed.map((n) => get(`/commendation/nominations/${n.id}`)));
+      full.forEach((f) => (f.objections || []).forEach((o) => objections.push({ ...o, nomination: f.nomination })));
+    }
+    const rows = objections.map((o) => {
+      const verdict = el("select", { name: "upheld", "aria-label": T("status") },
+        el("option", { value: "false", text: T("dismissed") }), el("option", { value: "true", text: T("upheld") }));
+      const resolution = el("input", { name: "resolution", placeholder: T("resolution"), "aria-label": T("resolution") });
+      const open = o.status === "OBJECTION_STATUS_OPEN";
+      return el("tr", { "data-id": o.id, "data-status": o.status },
+        el("td", { text: o.nomination.nominee_name }), el("td", { ...left, text: o.content }),
+        el("td", { text: T(o.status) }), el("td", { ...left, text: o.resolution || "" }),
+        el("td", {}, open ? [verdict, resolution, el("button", { type: "button", "data-action": "resolve", text: T("resolve"),
+          on: { click: act(box, () => post(`/commendation/objections/${o.id}/resolve`,
+            { upheld: verdict.value === "true", resolution: resolution.value })) } })] : []));
+    });
+    return el("section", { class: "card", "data-testid": "round-owner", style: "margin-top:12px" },
+      el("h3", { text: `${T("roundOwner")}: ${round.title}` }), status, tools, box,
+      el("h4", { text: T("objections") }),
+      rows.length ? el("table", { "data-testid": "objections" },
+        head(["nominee", "content", "status", "resolution", "actions"]), el("tbody", {}, rows))
+        : el("p", { "data-testid": "objections-empty", text: T("noneObjections") }));
+  }
+
+  async function render(params) {
+    current = params;
+    const roundId = params.get("round") || "";
+    const view = window.zy.view();
+    view.replaceChildren(el("p", { text: T("loading") }));
+    let me, stars, rounds, queue = null;
+    try {
+      [me, stars, rounds] = await Promise.all([get("/me"),
+        get("/commendation/star-requests?awaiting_me=true&page_size=100"),
+        get("/commendation/rounds?page_size=100")]);
+      if (roundId) queue = await get(`/commendation/nominations?round_id=${roundId}&awaiting_me=true&page_size=100`);
+    } catch (err) {
+      if (err.status === 403) return window.zy.renderDenied();
+      if (err.status !== 401) { const box = errorBox("page-error"); say(box, err); view.replaceChildren(box); }
+      return undefined;
+    }
+    if (!location.hash.startsWith(ROUTE)) return undefined; // the user moved on meanwhile
+    const list = rounds.rounds || [];
+    const round = list.find((r) => r.id === roundId);
+    const select = el("select", { "data-testid": "round-select", "aria-label": T("chooseRound"), on: {
+      change: (e) => window.zy.go(e.target.value ? `${ROUTE}?round=${e.target.value}` : ROUTE),
+    } }, el("option", { value: "", text: `— ${T("chooseRound")} —` }), list.map((r) => el("option", {
+      value: r.id, text: `${r.title} · ${r.division_code} · ${r.year} · ${T(r.status)}`,
+    })));
+    select.value = round ? round.id : "";
+    const roundPart = el("section", { class: "card", "data-testid": "rounds", style: "margin-top:12px" },
+      el("h3", { text: T("rounds") }), list.length ? select : el("p", { text: T("noRounds") }));
+    if (round) {
+      roundPart.append(el("p", { "data-testid": "round-info", text:
+        `${T("deadline")}: ${round.deadline} · ${T("quota")}: ${round.quota_per_child} · ${T("status")}: ${T(round.status)}` }));
+      roundPart.append(queueSection(queue?.nominations || []));
+    }
+    let owner = [];
+    if (round && round.division_code === me.scope_code) {
+      try { owner = [await ownerSection(round)]; } catch (err) {
+        if (err.status === 401) return undefined;
+        const box = errorBox("owner-error"); say(box, err); owner = [box];
+      }
+    }
+    if (!location.hash.startsWith(ROUTE)) return undefined;
+    view.replaceChildren(el("h2", { text: T("commendation") }), starSection(stars.requests || []), roundPart, ...owner);
+    return undefined;
+  }
+
+  window.zy.pages["/commendation"] = (rest, params) => render(params);
+})();

@@ -1,0 +1,243 @@
+// Volunteers page (#/volunteers): the volunteers of the user's scope with a
+// status filter and paging, real-name registration, review (verify/reject)
+// and joining a team. Personal data is shown only as the API masks it.
+"use strict";
+
+(() => {
+  const zy = window.zy;
+  const { el, t } = zy;
+  // Layout of the forms, inline: app.css is shared with the other pages.
+  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
+  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
+
+  // Service fields (services/common/service_fields.py): code → [zh, en].
+  const FIELDS = {
+    elderly_care: ["养老助老", "Elderly care"], minors: ["未成年人保护", "Minors"],
+    medical: ["医疗卫生", "Medical"], mental_health: ["心理健康", "Mental health"],
+    emergency: ["应急救援", "Emergency"], legal_aid: ["法律援助", "Legal aid"],
+    poverty_relief: ["帮扶救助", "Poverty relief"], environment: ["生态环保与垃圾分类", "Environment"],
+    civilisation: ["文明创建", "Civilisation"], culture_education: ["文化教育", "Culture and education"],
+    large_events: ["大型活动服务", "Large events"], recycling: ["爱为宝回收", "Recycling"],
+  };
+  const STATUSES = ["pending", "verified", "rejected"];
+
+  zy.text({
+    navVolunteers: "志愿者", volunteersTitle: "志愿者管理", volNumber: "志愿者编号", volName: "姓名",
+    volIdNumber: "身份证号", volPhone: "手机号", volHome: "所属区划", volStatus: "状态",
+    volFields: "服务领域", status_all: "全部状态", status_pending: "待审核", status_verified: "已认证",
+    status_rejected: "已驳回", volVerify: "认证", volReject: "驳回", volJoin: "加入队伍",
+    volTeam: "选择队伍", volNoTeams: "没有可选的队伍", volNext: "下一页", volFirst: "第一页",
+    volRegister: "注册志愿者", volSubmit: "提交注册", volRegistered: "注册成功", volEmpty: "暂无志愿者",
+    volTotal: "共", volPeople: "人", volJoined: "已加入队伍", volDone: "操作成功",
+    volFieldsHelp: "可多选",
+  }, {
+    navVolunteers: "Volunteers", volunteersTitle: "Volunteers", volNumber: "Volunteer no.", volName: "Name",
+    volIdNumber: "ID number", volPhone: "Phone", volHome: "Home division", volStatus: "Status",
+    volFields: "Service fields", status_all: "All statuses", status_pending: "Pending",
+    status_verified: "Verified", status_rejected: "Rejected", volVerify: "Verify", volReject: "Reject",
+    volJoin: "Join team", volTeam: "Choose a team", volNoTeams: "No teams to choose from",
+    volNext: "Next page", volFirst: "First page", volRegister: "Register a volunteer", volSubmit: "Register",
+    volRegistered: "Registered", volEmpty: "No volunteers yet", volTotal: "Total", volPeople: "",
+    volJoined: "Joined the team", volDone: "Done", volFieldsHelp: "choose any",
+  });
+
+  const isZh = () => zy.lang() === "zh";
+  const fieldLabel = (code) => (FIELDS[code] ? FIELDS[code][isZh() ? 0 : 1] : code);
+  const statusOf = (v) => String(v.status || "").replace("VOLUNTEER_STATUS_", "").toLowerCase();
+
+  // A random UUID (v4) for the Idempotency-Key; crypto.randomUUID needs a
+  // secure context, getRandomValues does not.
+  function uuid() {
+    if (window.crypto?.randomUUID && window.isSecureContext) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // Write an API error into `node`: "field: message" in the current language.
+  function showError(node, err) {
+    const e = err?.body?.error;
+    const message = e ? (isZh() ? e.message_zh : e.message_en) : `${t("failed")}: ${err?.message || err}`;
+    node.textContent = e?.field ? `${e.field}: ${message}` : message;
+    node.dataset.field = e?.field || "";
+    node.dataset.rule = e?.rule || "";
+    node.hidden = false;
+  }
+  function clearMessage(node) { node.textContent = ""; node.dataset.field = ""; node.dataset.rule = ""; }
+
+  const json = (body) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
+
+  async function allPages(path, key) {
+    const items = [];
+    let token = "";
+    for (let i = 0; i < 20; i += 1) {
+      const sep = path.includes("?") ? "&" : "?";
+      const data = await (await zy.api(`${path}${sep}page_size=500&page_token=${encodeURIComponent(token)}`)).json();
+      items.push(...(data[key] || []));
+      token = data.page?.next_page_token || "";
+      if (!token) break;
+    }
+    return items;
+  }
+
+  async function renderVolunteers(rest, params) {
+    const view = zy.view();
+    view.replaceChildren(el("p", { text: t("loading") }));
+    // Paging state: the tokens of the pages seen, the current one last.
+    const state = { status: params.get("status") || "", tokens: [""] };
+    let me;
+    let teams = [];
+    try {
+      me = await (await zy.api("/me")).json();
+    } catch (err) {
+      if (err.status === 403) return zy.renderDenied();
+      if (err.status !== 401) view.replaceChildren(el("p", { class: "error", text: t("failed") }));
+      return undefined;
+    }
+
+    const message = el("p", { class: "error", "data-testid": "volunteers-message" });
+    const notice = el("p", { class: "notice", "data-testid": "volunteers-notice" });
+    const summary = el("span", { "data-testid": "volunteers-total" });
+    const body = el("tbody");
+    const table = el("table", { "data-testid": "volunteers-table" },
+      el("thead", {}, el("tr", {}, ["volNumber", "volName", "volIdNumber", "volPhone", "volHome", "volStatus", "actions"]
+        .map((h) => el("th", { text: t(h) })))), body);
+    const empty = el("p", { class: "empty", "data-testid": "volunteers-empty", text: t("volEmpty") });
+    const filter = el("select", { "data-testid": "volunteers-status", "aria-label": t("volStatus"), on: { change: () => {
+      state.status = filter.value; state.tokens = [""]; load();
+    } } }, el("option", { value: "", text: t("status_all") }),
+    STATUSES.map((s) => el("option", { value: s, text: t(`status_${s}`) })));
+    filter.value = state.status;
+    const teamSelect = el("select", { "data-testid": "team-select", "aria-label": t("volTeam") });
+    const first = el("button", { type: "button", "data-testid": "volunteers-first", text: t("volFirst"), on: { click: () => {
+      state.tokens = [""]; load();
+    } } });
+    const next = el("button", { type: "button", "data-testid": "volunteers-next", text: t("volNext"), on: { click: () => {
+      if (next.dataset.token) { state.tokens.push(next.dataset.token); load(); }
+    } } });
+
+    async function act(path, options, done) {
+      clearMessage(message); clearMessage(notice);
+      try {
+        await zy.api(path, options);
+        notice.textContent = done;
+        await load();
+      } catch (err) {
+        if (err.status !== 401) showError(message, err);
+      }
+    }
+
+    function row(v) {
+      const status = statusOf(v);
+      const actions = el("td", { "data-col": "actions" });
+      if (status === "pending") {
+        actions.append(
+          el("button", { type: "button", "data-action": "verify", text: t("volVerify"), on: { click: () =>
+            act(`/volunteers/${encodeURIComponent(v.id)}/verify`, json({}), t("volDone")) } }),
+          el("button", { type: "button", "data-action": "reject", text: t("volReject"), on: { click: () => {
+            const reason = prompt(t("rejectReason"));
+            if (reason) act(`/volunteers/${encodeURIComponent(v.id)}/reject`, json({ reason }), t("volDone"));
+          } } }));
+      }
+      if (status !== "rejected") {
+        actions.append(el("button", { type: "button", "data-action": "join", text: t("volJoin"), on: { click: () => {
+          if (!teamSelect.value) { message.textContent = t("volNoTeams"); return; }
+          act(`/volunteers/${encodeURIComponent(v.id)}/teams`, json({ organisation_id: teamSelect.value, role: "member" }), t("volJoined"));
+        } } }));
+      }
+      const teamNames = (v.team_ids || []).map((id) => teams.find((o) => o.id === id)?.name || id).join("、");
+      return el("tr", { "data-id": v.id, "data-number": v.volunteer_number, "data-status": status, "data-teams": (v.team_ids || []).join(" ") },
+        el("td", { "data-col": "volunteer_number", text: v.volunteer_number }),
+        el("td", { "data-col": "name", text: v.name }),
+        el("td", { "data-col": "id_number", text: v.id_number }),
+        el("td", { "data-col": "phone", text: v.phone }),
+        el("td", { "data-col": "home_division_code", text: v.home_division_code, title: teamNames }),
+        el("td", { "data-col": "status", text: t(`status_${status}`) }),
+        actions);
+    }
+
+    async function load() {
+      const token = state.tokens[state.tokens.length - 1];
+      const query = new URLSearchParams({ division_code: "", status: state.status, page_size: "50", page_token: token });
+      if (!state.status) query.delete("status");
+      try {
+        const data = await (await zy.api(`/volunteers?${query}`)).json();
+        const list = data.volunteers || [];
+        body.replaceChildren(...list.map(row));
+        table.hidden = !list.length; empty.hidden = !!list.length;
+        next.dataset.token = data.page?.next_page_token || "";
+        next.disabled = !next.dataset.token;
+        first.disabled = state.tokens.length === 1;
+        const total = Number(data.page?.total_size || 0);
+        summary.textContent = `${t("volTotal")} ${zy.num(total)} ${t("volPeople")}`.trim();
+        summary.dataset.total = total;
+        table.dataset.loaded = String(Date.now());
+      } catch (err) {
+        if (err.status === 403) zy.renderDenied();
+        else if (err.status !== 401) showError(message, err);
+      }
+    }
+
+    async function loadTeams() {
+      try {
+        teams = await allPages("/organisations", "organisations");
+      } catch (err) { teams = []; }
+      const kind = (o) => String(o.kind || "").replace("ORGANISATION_KIND_", "").toLowerCase();
+      const sorted = [...teams].sort((a, b) => (kind(a) === kind(b) ? a.name.localeCompare(b.name, "zh") : kind(a) === "team" ? -1 : 1));
+      teamSelect.replaceChildren(...(sorted.length
+        ? sorted.map((o) => el("option", { value: o.id, "data-kind": kind(o), text: `${o.name} (${o.division_code})` }))
+        : [el("option", { value: "", text: t("volNoTeams") })]));
+    }
+
+    // Register form.
+    const input = (name, label, attrs = {}) => el("label", { style: LABEL }, el("span", { text: t(label) }),
+      el("input", { name, "data-testid": `vol-${name}`, "aria-label": t(label), required: "", ...attrs }));
+    const formError = el("p", { class: "error", "data-testid": "volunteer-form-error" });
+    const fieldBoxes = el("fieldset", { class: "fields", "data-testid": "vol-service-fields", style: "display:flex;flex-wrap:wrap;gap:4px 14px;border:1px solid #eee" },
+      el("legend", { text: `${t("volFields")}（${t("volFieldsHelp")}）` }),
+      Object.keys(FIELDS).map((code) => el("label", {},
+        el("input", { type: "checkbox", name: "service_fields", value: code, "data-field": code }), fieldLabel(code))));
+    const submit = el("button", { type: "submit", "data-testid": "vol-submit", text: t("volSubmit") });
+    const form = el("form", { class: "card form", "data-testid": "volunteer-form", on: { submit: async (e) => {
+      e.preventDefault();
+      clearMessage(formError); clearMessage(notice); clearMessage(message);
+      const value = (n) => form.elements[n].value.trim();
+      const payload = {
+        name: value("name"), id_number: value("id_number"), phone: value("phone"),
+        home_division_code: value("home_division_code"),
+        service_fields: [...form.querySelectorAll("input[name=service_fields]:checked")].map((c) => c.value),
+      };
+      submit.disabled = true;
+      try {
+        const r = await zy.api("/volunteers", { method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": uuid() }, body: JSON.stringify(payload) });
+        const v = (await r.json()).volunteer;
+        notice.textContent = `${t("volRegistered")}: ${v.volunteer_number}`;
+        notice.dataset.id = v.id;
+        form.reset();
+        form.elements.home_division_code.value = me.scope_code || "";
+        await load();
+      } catch (err) {
+        if (err.status !== 401) showError(formError, err);
+      } finally { submit.disabled = false; }
+    } } },
+    el("h3", { text: t("volRegister") }),
+    el("div", { class: "grid", style: GRID }, input("name", "volName", { autocomplete: "off" }),
+      input("id_number", "volIdNumber", { autocomplete: "off", maxlength: "18" }),
+      input("phone", "volPhone", { autocomplete: "off", inputmode: "tel" }),
+      input("home_division_code", "volHome", { value: me.scope_code || "", inputmode: "numeric" })),
+    fieldBoxes, el("div", { class: "tools" }, submit), formError);
+
+    view.replaceChildren(
+      el("section", { class: "card" }, el("h2", { text: t("volunteersTitle") }),
+        el("div", { class: "tools" }, filter, summary, el("span", { class: "spacer" }), el("label", {}, `${t("volTeam")}: `, teamSelect)),
+        message, notice, table, empty, el("div", { class: "tools" }, first, next)),
+      form);
+    await loadTeams();
+    await load();
+    return undefined;
+  }
+
+  zy.pages["/volunteers"] = renderVolunteers;
+})();
