@@ -80,12 +80,38 @@ async function api(path, options = {}) {
     sessionStorage.removeItem("zy.token");
     // Several calls may fail at once: the first one remembers where to return.
     if (!location.hash.startsWith("#/login")) {
+      saveDraft();
       go(`#/login?next=${encodeURIComponent(location.hash)}&expired=1`);
     }
     throw new HttpError(401, null);
   }
   if (!response.ok) throw new HttpError(response.status, await response.json().catch(() => null));
   return response;
+}
+
+// A form the user was filling when the session expired is kept in this tab
+// and put back once they are logged in again on the same page.
+function saveDraft() {
+  const fields = [...view().querySelectorAll("input[name], textarea[name], select[name]")]
+    .filter((n) => !["password", "file"].includes(n.type))
+    .map((n) => ({ name: n.name, value: n.value, checked: n.checked }));
+  if (fields.some((f) => f.value || f.checked)) {
+    sessionStorage.setItem("zy.draft", JSON.stringify({ hash: location.hash, fields }));
+  }
+}
+
+function restoreDraft() {
+  const draft = JSON.parse(sessionStorage.getItem("zy.draft") || "null");
+  if (!draft || draft.hash !== location.hash) return;
+  sessionStorage.removeItem("zy.draft");
+  const seen = {};
+  for (const f of draft.fields) {
+    const index = (seen[f.name] = (seen[f.name] ?? -1) + 1);
+    const node = view().querySelectorAll(`[name="${CSS.escape(f.name)}"]`)[index];
+    if (!node) continue;
+    if (node.type === "checkbox" || node.type === "radio") node.checked = f.checked;
+    else node.value = f.value;
+  }
 }
 
 function go(hash) { if (location.hash === hash) route(); else location.hash = hash; }
@@ -307,6 +333,10 @@ function route() {
     return renderLogin(path === "/login" ? params : new URLSearchParams({ next: location.hash || "#/dashboard" }));
   }
   renderWho();
+  return Promise.resolve(renderPage(path, params)).then(restoreDraft);
+}
+
+function renderPage(path, params) {
   if (path === "/import") return renderImport();
   if (path === "/hours") return renderHours();
   const page = Object.keys(PAGES).find((p) => path === p || path.startsWith(`${p}/`));
