@@ -132,13 +132,19 @@ class CommendationQueries(UseCases):
                 q = q.where(StarRating.continuous_years >= years)
                 order = [StarRating.continuous_years.desc(), StarRating.volunteer_id]
             page = _page(s, q, order, paging)
+            # One settings read per division on the page, not per volunteer.
+            rules: dict[str, dict[str, float]] = {}
+            for r in page.items:
+                if r.division_code not in rules:
+                    rules[r.division_code] = self._settings(s, r.division_code)[
+                        "honours.medal_hours"
+                    ]
             medals = {
                 r.volunteer_id: domain.medal(
-                    r.stars, r.total_hours,
-                    self._settings(s, r.division_code)["honours.medal_hours"],
+                    r.stars, r.total_hours, rules[r.division_code]
                 )
                 for r in page.items
-            }  # fmt: skip
+            }
         return page, medals
 
     def bars(

@@ -298,16 +298,13 @@ class RoundCases(UseCases):
                 field="id", rule="review.recusal",
             )  # fmt: skip
 
-    @staticmethod
     def _step(
-        n: Nomination, stage: str, decision: str, comment: str, p: Principal
+        self, n: Nomination, stage: str, decision: str, comment: str, p: Principal
     ) -> ReviewStep:
-        from services.common import outbox
-
         return ReviewStep(
             nomination_id=n.id, division_code=n.division_code, stage_code=stage,
             decision=decision, comment=comment, reviewer=p.username,
-            reviewer_subject=p.subject, decided_at=outbox.now(),
+            reviewer_subject=p.subject, decided_at=self.clock(),
         )  # fmt: skip
 
     def resubmit(self, p: Principal, ident: str, statement: str) -> Nomination:

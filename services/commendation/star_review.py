@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from services.commendation import domain
 from services.commendation.models import BarEntry, StarRating, StarRequest
 from services.commendation.stars import StarCases
 from services.common import checks
@@ -32,7 +33,10 @@ class StarReviewCases(StarCases):
             rating = s.get(StarRating, found.volunteer_id, with_for_update=True)
             assert rating is not None  # a request is opened with its rating
             request = self._request(s, p, ident, lock=True)
-            eligible = self._recheck(s, rating)
+            eligible = domain.tier(
+                rating.total_hours,
+                self._settings(s, rating.division_code)["stars.thresholds_hours"],
+            )
             if eligible < request.stars:
                 raise FailedPrecondition(
                     f"the approved hours ({rating.total_hours}) no longer reach "
@@ -83,12 +87,6 @@ class StarReviewCases(StarCases):
                 "star request", "星级申请", request.status, "decided"
             )
         return request
-
-    def _recheck(self, s, rating: StarRating) -> int:  # type: ignore[no-untyped-def]
-        from services.commendation import domain
-
-        thresholds = self._settings(s, rating.division_code)["stars.thresholds_hours"]
-        return domain.tier(rating.total_hours, thresholds)
 
     # -- bars ------------------------------------------------------------------
     def bar(

@@ -51,30 +51,43 @@ class Remote:
         self, err: grpc.RpcError, field: str, key: str, kind: tuple[str, str]
     ) -> ZhiyuanError:
         """The platform error the callee reported, about the caller's ``field``."""
-        details = rpc.error_details(err)
-        code = details["code"]
-        if code == "NOT_FOUND":
-            # Outside the caller's jurisdiction looks exactly like not existing.
-            out: ZhiyuanError = NotFound.entity(kind[0], kind[1], key)
-            out.field, out.rule = field, f"{field}.exists"
-            return out
-        cls = ERRORS_BY_CODE.get(code)
-        if cls is None or code == "INVALID_ARGUMENT":
-            if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-                return Unavailable(
-                    f"{self.name_en} did not answer in time; try again",
-                    f"{self.name_zh}暂时无响应，请稍后重试",
-                )
+        return translate(err, (self.name_en, self.name_zh), field, key, kind)
+
+
+def translate(
+    err: grpc.RpcError,
+    callee: tuple[str, str],
+    field: str,
+    key: str,
+    kind: tuple[str, str],
+) -> ZhiyuanError:
+    """The platform error ``callee`` (its English and Chinese names)
+    reported, about the caller's ``field``; ``kind`` names what ``key`` is."""
+    name_en, name_zh = callee
+    details = rpc.error_details(err)
+    code = details["code"]
+    if code == "NOT_FOUND":
+        # Outside the caller's jurisdiction looks exactly like not existing.
+        out: ZhiyuanError = NotFound.entity(kind[0], kind[1], key)
+        out.field, out.rule = field, f"{field}.exists"
+        return out
+    cls = ERRORS_BY_CODE.get(code)
+    if cls is None or code == "INVALID_ARGUMENT":
+        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
             return Unavailable(
-                f"{self.name_en} refused the lookup ({code})",
-                f"{self.name_zh}拒绝了查询（{code}）",
+                f"{name_en} did not answer in time; try again",
+                f"{name_zh}暂时无响应，请稍后重试",
             )
-        rebuilt = ZhiyuanError.__new__(cls)
-        ZhiyuanError.__init__(
-            rebuilt,
-            details.get("message_en", ""),
-            details.get("message_zh", ""),
-            field=field,
-            rule=details.get("rule"),
+        return Unavailable(
+            f"{name_en} refused the lookup ({code})",
+            f"{name_zh}拒绝了查询（{code}）",
         )
-        return rebuilt
+    rebuilt = ZhiyuanError.__new__(cls)
+    ZhiyuanError.__init__(
+        rebuilt,
+        details.get("message_en", ""),
+        details.get("message_zh", ""),
+        field=field,
+        rule=details.get("rule"),
+    )
+    return rebuilt

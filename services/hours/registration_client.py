@@ -11,6 +11,7 @@ import grpc
 from zhiyuan.registration.v1 import registration_pb2 as reg
 from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 
+from services.common import remote
 from services.common.errors import ZhiyuanError
 from services.common.remote import Remote
 
@@ -67,9 +68,8 @@ class Registration:
         )
 
 
-_REGISTRATION = Remote("", 0, None, "registration", "注册登记服务")
-
-
 def translate(err: grpc.RpcError, field: str, key: str) -> ZhiyuanError:
     """The platform error registration reported, about hours' ``field``."""
-    return _REGISTRATION.translate(err, field, key, ("volunteer", "志愿者"))
+    return remote.translate(
+        err, ("registration", "注册登记服务"), field, key, ("volunteer", "志愿者")
+    )

@@ -5,6 +5,8 @@ registers nobody twice. A screenshot of the report is kept."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -97,3 +99,40 @@ def test_a_file_without_the_needed_columns_is_refused_whole(platform) -> None:  
     assert (error["field"], error["rule"]) == ("file", "file.header")
     assert "身份证号" in error["message_zh"]
     assert county_total(base, county) == before
+
+
+def test_rows_outside_the_importers_scope_are_refused_row_by_row(platform) -> None:  # type: ignore[no-untyped-def]
+    """A county cannot register into a neighbouring county by import: that
+    row fails with the scope rule, the good row is kept, the neighbour
+    receives nobody."""
+    base, _, _ = platform
+    county, province = login(base, "yanta-admin"), login(base, "sx-admin")
+    neighbour = httpx.get(
+        f"{base}/api/v1/volunteers", headers=province,
+        params={"division_code": "610116", "page_size": 1}, timeout=30,
+    ).json()["page"].get("total_size", 0)  # fmt: skip
+    before = county_total(base, county)
+    body = (
+        "姓名,身份证号,手机号,区划代码\n"
+        f"吴本区,{new_id_number('610113')},{new_phone()},{TOWN}\n"
+        f"郑邻区,{new_id_number('610116')},{new_phone()},610116001\n"
+    )
+    got = httpx.post(
+        f"{base}/api/v1/imports/volunteers",
+        headers={**county, "content-type": "text/csv"},
+        content=body.encode(), timeout=60,
+    )  # fmt: skip
+    assert got.status_code == 200, got.text
+    lines = [json.loads(x) for x in got.text.splitlines()]
+    assert lines[0] == {"total": 2} and lines[-1]["imported"] == 1
+    refused = lines[2]
+    assert (refused["row"], refused["ok"], refused["code"]) == (
+        2, False, "PERMISSION_DENIED",
+    )  # fmt: skip
+    assert refused["rule"] == "scope.contains"
+    assert county_total(base, county) == before + 1
+    after = httpx.get(
+        f"{base}/api/v1/volunteers", headers=province,
+        params={"division_code": "610116", "page_size": 1}, timeout=30,
+    ).json()["page"].get("total_size", 0)  # fmt: skip
+    assert after == neighbour
