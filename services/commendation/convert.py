@@ -173,3 +173,20 @@ def objection(o: m.Objection) -> pb.Objection:
 
 def rollup(r: RollupResult) -> common.Rollup:
     return to_rollup(r)
+
+
+SUMMARY_CHARS = 200
+
+
+def notice_entry(n: m.Nomination, r: m.AwardRound) -> pb.NoticeEntry:
+    """What a public notice shows of a nomination: never the evidence, fraud
+    signals, review steps or anything personal beyond the masked name."""
+    summary = " ".join((n.statement or "").split())
+    if len(summary) > SUMMARY_CHARS:
+        summary = summary[: SUMMARY_CHARS - 1] + "…"
+    return pb.NoticeEntry(
+        nomination_id=n.id, category=n.category, nominee_name=n.nominee_name,
+        nominee_division_code=n.nominee_division_code, unit_name=n.unit_name,
+        unit_division_code=n.division_code, summary=summary,
+        notice_ends_on=d(r.notice_ends_on),
+    )  # fmt: skip

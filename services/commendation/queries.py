@@ -221,6 +221,37 @@ class CommendationQueries(UseCases):
             )
         return n, steps, objections
 
+    def notice(
+        self, p: Principal, ident: str, paging: tuple[int, str]
+    ) -> tuple[AwardRound, Page]:
+        """A round's nominations on public notice (公示) while it runs.
+
+        The notice is public within the round's area: the caller's scope lies
+        in the round's subtree or contains it (else NOT_FOUND, as for any
+        round out of sight). The nominations are read in the round's scope,
+        since a county user sees a provincial round's notice from all over
+        the province; only what a notice shows leaves here (see
+        :func:`convert.notice_entry`).
+        """
+        p.require_any(*READERS, "volunteer")
+        ident = checks.ident(ident, "round_id")
+        page_bounds(*paging)  # a bad token is refused whether or not it runs
+        with self._tx(p) as s:
+            r = visible_round(s, p, ident)
+        running = (
+            r.status == "notice"
+            and r.notice_ends_on is not None
+            and self.today() <= r.notice_ends_on
+        )
+        if not running:
+            return r, Page([], "", 0)
+        q = select(Nomination).where(
+            Nomination.round_id == r.id, Nomination.status == "in_notice"
+        )
+        with self.db.session(Scope(r.division_code)) as s:
+            page = _page(s, q, [Nomination.created_at, Nomination.id], paging)
+        return r, page
+
     @staticmethod
     def _steps(s: Session, ids: list[str]) -> dict[str, list[ReviewStep]]:
         out: dict[str, list[ReviewStep]] = {i: [] for i in ids}

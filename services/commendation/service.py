@@ -163,6 +163,14 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             round=cv.round_(r), awarded=awarded, withdrawn=withdrawn
         )
 
+    def ListNotice(self, req, ctx):  # noqa: N802
+        r, got = self.q.notice(me(), req.round_id, _paging(req))
+        return pb.ListNoticeResponse(
+            round=cv.round_(r),
+            entries=[cv.notice_entry(n, r) for n in got.items],
+            page=cv.page(got),
+        )
+
     def Summarize(self, req, ctx):  # noqa: N802
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")

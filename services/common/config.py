@@ -59,6 +59,8 @@ class ServiceConfig:
     grpc_listen: str
     heartbeat_file: str
     outbox_interval_seconds: float
+    # Connections kept per process (and as many more under a burst).
+    database_pool_size: int = 10
 
 
 class Config:
@@ -97,6 +99,7 @@ class Config:
             grpc_listen=raw["grpc_listen"],
             heartbeat_file=raw["heartbeat_file"],
             outbox_interval_seconds=float(raw["outbox_interval_seconds"]),
+            database_pool_size=int(self.get("database.pool_size", 10) or 10),
         )
 
 

@@ -33,8 +33,10 @@ from services.common.tenancy import Scope
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with sane settings for the dialect; connects lazily."""
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """An engine with sane settings for the dialect; connects lazily. A
+    PostgreSQL process keeps up to ``pool_size`` connections and opens as
+    many more under a burst."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -52,7 +54,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+    )
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -66,7 +70,9 @@ class Database:
         if not _ROLE.match(service.database_app_role):
             raise ValueError(f"bad database role name {service.database_app_role!r}")
         self.service = service
-        self.engine = engine or make_engine(service.database_url)
+        self.engine = engine or make_engine(
+            service.database_url, service.database_pool_size
+        )
         self.app_role = service.database_app_role
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -23,6 +23,22 @@ SERVICE_FIELDS: dict[str, str] = {
     "recycling": "爱为宝回收",
 }
 
+# Their English names, for the console and the exports.
+SERVICE_FIELDS_EN: dict[str, str] = {
+    "elderly_care": "Elderly care",
+    "minors": "Minors",
+    "medical": "Medical",
+    "mental_health": "Mental health",
+    "emergency": "Emergency",
+    "legal_aid": "Legal aid",
+    "poverty_relief": "Poverty relief",
+    "environment": "Environment",
+    "civilisation": "Civilisation",
+    "culture_education": "Culture and education",
+    "large_events": "Large events",
+    "recycling": "Recycling",
+}
+
 
 def check_service_fields(
     values: Iterable[str], field: str = "service_fields"

@@ -108,6 +108,8 @@ def platform_env(
         "OTEL_TRACES_EXPORTER": "jsonl",
         "ZHIYUAN_SPANS_FILE": str(tmp / "spans.jsonl"),
         "LOG_LEVEL": "INFO",
+        # Several platforms may run at once against one PostgreSQL.
+        "DATABASE_POOL_SIZE": "3",
     }
     for name, url in database_urls.items():
         prefix, port = name.upper(), free_port()

@@ -51,6 +51,8 @@ ROUTES = [
           "Object during the public notice / 公示异议", NOMS, status_code=201),
     Route("POST", "/objections/{id}/resolve", C, "ResolveObjection",
           "Resolve an objection / 处理异议", NOMS),
+    Route("GET", "/rounds/{round_id}/notice", C, "ListNotice",
+          "The public notice of a round / 评选公示", ROUNDS),
 ]  # fmt: skip
 
 register(router, ROUTES)

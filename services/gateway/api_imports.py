@@ -8,7 +8,14 @@ from fastapi.responses import StreamingResponse
 
 from services.common.errors import InvalidArgument
 from services.gateway.backend import Rpc
-from services.gateway.imports import decode, digest, parse_volunteers, run_volunteers
+from services.gateway.imports import (
+    decode,
+    digest,
+    parse_hours,
+    parse_volunteers,
+    run_hours,
+    run_volunteers,
+)
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 MAX_BYTES = 5 * 1024 * 1024
@@ -33,12 +40,44 @@ async def import_volunteers(request: Request, rpc: Rpc) -> StreamingResponse:
     with the volunteer, or the error with ``field`` and ``rule``), then
     ``{"done": true, "imported": a, "failed": b}``. Good rows are kept;
     uploading the same file again registers nobody twice."""
+    raw = await _body(request)
+    rows = parse_volunteers(decode(raw))
+    return StreamingResponse(
+        run_volunteers(rpc, rows, digest(raw)), media_type="application/x-ndjson"
+    )
+
+
+@router.post(
+    "/hours",
+    summary="Import hour records from CSV / 批量补录服务时长",
+    response_class=StreamingResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def import_hours(request: Request, rpc: Rpc) -> StreamingResponse:
+    """The body is the CSV file (UTF-8 or GB18030) with the header
+    ``volunteer_number,division_code,organisation_name,service_field,content,
+    session_start,session_end,hours,reason`` (or 志愿者编号, 区划代码, 组织名称,
+    服务领域, 服务内容, 开始时间, 结束时间, 时长, 补录原因). Times are RFC 3339
+    or ``2026-11-01 09:00`` in China time; the service field is its code or
+    its Chinese name. Each row is recorded as honour hours awaiting review,
+    never more than its session lasted. The answer is NDJSON as for
+    volunteers; uploading the same file again records nothing twice."""
+    raw = await _body(request)
+    rows = parse_hours(decode(raw))
+    return StreamingResponse(
+        run_hours(rpc, rows, digest(raw)), media_type="application/x-ndjson"
+    )
+
+
+async def _body(request: Request) -> bytes:
     raw = await request.body()
     if len(raw) > MAX_BYTES:
         raise InvalidArgument(
             "file", "file.max_size", "the file may be at most 5 MB", "文件不能超过 5 MB"
         )
-    rows = parse_volunteers(decode(raw))
-    return StreamingResponse(
-        run_volunteers(rpc, rows, digest(raw)), media_type="application/x-ndjson"
-    )
+    return raw

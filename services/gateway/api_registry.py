@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
 from services.gateway.backend import Rpc
 from services.gateway.models import OrganisationBody
 from services.gateway.params import Division, PageSize, PageToken, page
@@ -18,6 +19,25 @@ KINDS = {
     "organisation": pb.ORGANISATION_KIND_ORGANISATION,
     "team": pb.ORGANISATION_KIND_TEAM,
 }
+
+
+# -- reference data ----------------------------------------------------------
+
+
+@router.get(
+    "/service-fields",
+    tags=["divisions"],
+    summary="Service fields / 服务领域",
+)
+async def service_fields() -> dict[str, list[dict[str, str]]]:
+    """The service fields every service accepts, by code, with their
+    Chinese and English names. Public: it is reference data."""
+    return {
+        "fields": [
+            {"code": code, "name_zh": zh, "name_en": SERVICE_FIELDS_EN[code]}
+            for code, zh in SERVICE_FIELDS.items()
+        ]
+    }
 
 
 # -- divisions ---------------------------------------------------------------

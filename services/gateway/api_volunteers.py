@@ -36,12 +36,22 @@ async def list_volunteers(
     ] = None,
     page_size: PageSize = 0,
     page_token: PageToken = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=40,
+            description="A volunteer number (ZY…) or a whole ID number / "
+            "志愿者编号或完整身份证号",
+        ),
+    ] = "",
 ) -> Any:
-    """Volunteers at a node or below, personal data masked."""
+    """Volunteers at a node or below, personal data masked. ``q`` finds one
+    volunteer exactly, by number or by ID number, inside the same scope."""
     request = pb.ListVolunteersRequest(
         division_code=division_code,
         status=STATUSES[status] if status else pb.VOLUNTEER_STATUS_UNSPECIFIED,
         page=page(page_size, page_token),
+        query=q,
     )
     return await rpc("ListVolunteers", request)
 

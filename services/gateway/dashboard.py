@@ -20,7 +20,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 
 from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
-from services.common.service_fields import SERVICE_FIELDS
+from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
 from services.common.tenancy import (
     Level,
     ancestors,
@@ -158,7 +158,12 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
                 {"label": k, "value": round(v, 2)} for k, v in months.items()
             ],
             "hours_by_field": [
-                {"label": k, "label_zh": SERVICE_FIELDS[k], "value": v}
+                {
+                    "label": k,
+                    "label_zh": SERVICE_FIELDS[k],
+                    "label_en": SERVICE_FIELDS_EN[k],
+                    "value": v,
+                }
                 for k, v in fields.items()
             ],
             "tonnes_by_child": [

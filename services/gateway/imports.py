@@ -1,5 +1,6 @@
 """CSV imports for the console: parsing a file into rows, and running each
-row as the caller through the same gRPC call a single registration uses.
+row as the caller through the same gRPC call a single entry uses (a
+volunteer's registration; honour hours, 补录时长, for hour records).
 
 Every row stands alone: a good row is registered (in its service's own
 transaction), a bad one is reported with the field and the rule the
@@ -10,7 +11,7 @@ registering anyone twice.
 
 Example::
 
-    rows = parse_volunteers(text)     # raises InvalidArgument on a bad header
+    rows = parse(text, VOLUNTEER_COLUMNS)   # InvalidArgument on a bad header
     async for line in run_volunteers(rpc, rows, digest(raw)): ...
 """
 
@@ -25,10 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from zhiyuan.hours.v1 import hours_pb2 as hpb
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.common.errors import InvalidArgument
 from services.common.rpc import error_details
+from services.common.service_fields import SERVICE_FIELDS
 from services.gateway.backend import Caller
 
 MAX_ROWS = 5000
@@ -40,7 +43,20 @@ VOLUNTEER_COLUMNS = {
     "home_division_code": ("home_division_code", "区划代码", "所在区划"),
     "service_fields": ("service_fields", "服务领域"),
 }
+# Hour records from a paper register, recorded as honour hours (补录).
+HOUR_COLUMNS = {
+    "volunteer_number": ("volunteer_number", "志愿者编号"),
+    "division_code": ("division_code", "区划代码"),
+    "organisation_name": ("organisation_name", "组织名称", "记录单位"),
+    "service_field": ("service_field", "服务领域"),
+    "content": ("content", "服务内容"),
+    "session_start": ("session_start", "开始时间"),
+    "session_end": ("session_end", "结束时间"),
+    "hours": ("hours", "时长", "服务时长"),
+    "reason": ("reason", "补录原因", "原因"),
+}
 OPTIONAL = {"service_fields"}
+_FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 
 
 @dataclass(frozen=True)
@@ -68,13 +84,23 @@ def decode(raw: bytes) -> str:
 
 
 def parse_volunteers(text: str) -> list[Row]:
+    return parse(text, VOLUNTEER_COLUMNS)
+
+
+def parse_hours(text: str) -> list[Row]:
+    return parse(text, HOUR_COLUMNS)
+
+
+def parse(text: str, columns: dict[str, tuple[str, ...]]) -> list[Row]:
+    """Rows of a CSV file whose header names every column of ``columns``
+    (by its English or Chinese name, in any order)."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:
         raise InvalidArgument.required("file")
     names = [h.strip().lower() for h in header]
     where: dict[str, int] = {}
-    for column, aliases in VOLUNTEER_COLUMNS.items():
+    for column, aliases in columns.items():
         found = [i for i, h in enumerate(names) if h in aliases]
         if found:
             where[column] = found[0]
@@ -138,3 +164,83 @@ async def run_volunteers(
             )
         yield json.dumps(out, ensure_ascii=False) + "\n"
     yield json.dumps({"done": True, "imported": imported, "failed": failed}) + "\n"
+
+
+def _moment(value: str) -> str:
+    """A time as a spreadsheet writes it (``2026-11-01 09:00``) is China
+    time; a time with an offset is passed on as written."""
+    value = value.strip().replace("/", "-")
+    if len(value) in (16, 19) and value[10:11] in (" ", "T"):
+        return value[:10] + "T" + value[11:] + "+08:00"
+    return value
+
+
+def _hours(value: str) -> float:
+    try:
+        return float(value.strip() or "0")
+    except ValueError:
+        return float("nan")  # refused by the service as hours.range
+
+
+async def run_hours(rpc: Caller, rows: list[Row], file_key: str) -> AsyncIterator[str]:
+    """NDJSON lines, as :func:`run_volunteers`. A row names its volunteer by
+    number; the number is looked up as the caller, so only volunteers the
+    caller may see can be named."""
+    yield json.dumps({"total": len(rows)}) + "\n"
+    imported = failed = 0
+    volunteers: dict[str, str | None] = {}
+    for row in rows:
+        v = row.values
+        out: dict[str, Any] = {"row": row.number}
+        try:
+            number = v["volunteer_number"].strip().upper()
+            if number not in volunteers:
+                volunteers[number] = await _volunteer_id(rpc, number)
+            volunteer_id = volunteers[number]
+            if volunteer_id is None:
+                raise InvalidArgument(
+                    "volunteer_number", "volunteer_number.known",
+                    f"no volunteer numbered {number!r} in your area",
+                    f"您的辖区内没有编号为“{number}”的志愿者",
+                )  # fmt: skip
+            field = v["service_field"].strip()
+            request = hpb.RecordHonourHoursRequest(
+                volunteer_id=volunteer_id, division_code=v["division_code"],
+                organisation_name=v["organisation_name"],
+                service_field=_FIELD_BY_NAME.get(field, field), content=v["content"],
+                session_start=_moment(v["session_start"]),
+                session_end=_moment(v["session_end"]), hours=_hours(v["hours"]),
+                reason=v["reason"], request_id=f"import:{file_key}:{row.number}",
+            )  # fmt: skip
+            reply = await rpc.call("RecordHonourHours", request, "hours")
+        except InvalidArgument as err:
+            failed += 1
+            out.update(ok=False, **err.to_dict())
+        except grpc.RpcError as err:
+            failed += 1
+            out.update(ok=False, **error_details(err))
+        else:
+            imported += 1
+            out.update(
+                ok=True, record_id=reply.record.id, created=reply.created,
+                volunteer_number=reply.record.volunteer_number,
+                hours=reply.record.hours,
+            )  # fmt: skip
+        yield json.dumps(out, ensure_ascii=False) + "\n"
+    yield json.dumps({"done": True, "imported": imported, "failed": failed}) + "\n"
+
+
+async def _volunteer_id(rpc: Caller, number: str) -> str | None:
+    if not number:
+        raise InvalidArgument.required("volunteer_number")
+    try:
+        reply = await rpc.call("ListVolunteers", pb.ListVolunteersRequest(query=number))
+    except grpc.RpcError as err:
+        if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            raise InvalidArgument(
+                "volunteer_number", "volunteer_number.format",
+                "a volunteer number is ZY followed by 12 digits",
+                "志愿者编号为 ZY 加 12 位数字",
+            ) from None  # fmt: skip
+        raise
+    return reply.volunteers[0].id if reply.volunteers else None

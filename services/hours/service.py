@@ -28,12 +28,15 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         self.app, self.q = app, queries
 
     def RecordHonourHours(self, req, ctx):  # noqa: N802
-        rec = self.app.record_honour(
+        rec, created = self.app.record_honour(
             me(), req.volunteer_id, req.division_code, req.organisation_id,
             req.organisation_name, req.service_field, req.content,
             req.session_start, req.session_end, req.hours, req.reason,
+            req.request_id,
         )  # fmt: skip
-        return pb.RecordHonourHoursResponse(record=cv.record(rec, rec.hours))
+        return pb.RecordHonourHoursResponse(
+            record=cv.record(rec, rec.hours), created=created
+        )
 
     def ListRecords(self, req, ctx):  # noqa: N802
         status = cv.enum_value(cv.STATUSES, req.status, "status")

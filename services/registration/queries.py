@@ -9,7 +9,9 @@ from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
+from services.common.errors import InvalidArgument
 from services.common.paging import next_token, page_bounds
+from services.common.pii import PiiCipher
 from services.common.rollup_query import RollupResult, check_period, check_query
 from services.common.tenancy import Level
 from services.registration import domain
@@ -23,6 +25,8 @@ from services.registration.models import (
 from services.registration.repository import Repository
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_NUMBER = re.compile(r"^ZY\d{12}$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
 
 @dataclass
@@ -34,8 +38,28 @@ class Page:
 
 
 class RegistrationQueries:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, cipher: PiiCipher):
         self.db = db
+        self.cipher = cipher
+
+    def _search(self, query: str) -> tuple[str, str] | None:
+        """A search term as (column, value): a volunteer number, or the
+        blind index of an ID number; None for no search."""
+        query = query.strip().upper()
+        if not query:
+            return None
+        if _NUMBER.match(query):
+            return "volunteer_number", query
+        if _ID_NUMBER.match(query):
+            return "id_hash", self.cipher.blind_index(
+                query, context="volunteer.id_number"
+            )
+        raise InvalidArgument(
+            "query", "query.format",
+            "search by a volunteer number (ZY followed by 12 digits) or a whole "
+            "18-character ID number",
+            "请输入志愿者编号（ZY 加 12 位数字）或完整的 18 位身份证号",
+        )  # fmt: skip
 
     def _run(
         self, p: Principal, build, order, page_size: int, token: str, extra=None
@@ -49,12 +73,19 @@ class RegistrationQueries:
             return Page(items, next_token(offset, size, total), total, more)
 
     def volunteers(
-        self, p: Principal, node: str, status: str, size: int, token: str
+        self,
+        p: Principal,
+        node: str,
+        status: str,
+        size: int,
+        token: str,
+        query: str = "",
     ) -> Page:
         node = node or p.scope.code
+        search = self._search(query)
         return self._run(
             p,
-            lambda r: r.volunteers_query(node, status or None),
+            lambda r: r.volunteers_query(node, status or None, search),
             Volunteer.registered_at.desc(),
             size,
             token,

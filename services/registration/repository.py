@@ -136,12 +136,17 @@ class Repository:
         q = self.organisations_query(self.scope.code, ident)
         return list(self.s.execute(q.order_by(Organisation.created_at)).scalars())
 
-    def volunteers_query(self, node: str, status: str | None) -> Any:
+    def volunteers_query(
+        self, node: str, status: str | None, search: tuple[str, str] | None = None
+    ) -> Any:
         q = select(Volunteer).where(
             Volunteer.home_division_code.like(self.scope.narrow(node).like_pattern)
         )
         if status:
             q = q.where(Volunteer.status == status)
+        if search:
+            column, value = search
+            q = q.where(getattr(Volunteer, column) == value)
         return q
 
     def team_ids(self, volunteer_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -164,6 +164,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             cv.enum_value(STATUSES, req.status, "status"),
             req.page.page_size,
             req.page.page_token,
+            req.query,
         )
         teams = page.extra["teams"]
         return pb.ListVolunteersResponse(
@@ -220,8 +221,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
 
 def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
     db = Database(cfg.service("registration"))
-    app = RegistrationApp(db, keys.pii_cipher(cfg), keys.issuer(cfg))
-    return RegistrationServicer(app, RegistrationQueries(db)), db
+    cipher = keys.pii_cipher(cfg)
+    app = RegistrationApp(db, cipher, keys.issuer(cfg))
+    return RegistrationServicer(app, RegistrationQueries(db, cipher)), db
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:

@@ -174,9 +174,11 @@ class World:
         self.sib_round = self.open_round(sibling, SIBLING)
         self.neighbour_round = self.open_round(self.token(NEIGHBOUR), NEIGHBOUR)
         self.nomination = self.nominate(self.county_round.id)
-        notice_round, self.notice_nomination = self.ready_round()
-        self.start_notice(notice_round.id, self.own)
-        self.city_notice_nomination = self._city_notice_nomination()
+        self.notice_round, self.notice_nomination = self.ready_round()
+        self.start_notice(self.notice_round.id, self.own)
+        self.city_notice_round, self.city_notice_nomination = (
+            self._city_notice_nomination()
+        )
 
     def _replicated(self) -> bool:
         with self.engine.connect() as c:
@@ -388,7 +390,7 @@ class World:
             self.pool["objection"] = self.file_objection(nid, self.own).objection
         return self.pool["objection"]
 
-    def _city_notice_nomination(self) -> pb.Nomination:
+    def _city_notice_nomination(self) -> tuple[pb.Round, pb.Nomination]:
         """A township nomination on notice in a round Xi'an opened."""
         city = self.token(CITY)
         r = self.open_round(city, CITY)
@@ -397,7 +399,12 @@ class World:
         self.review(n.id, pb.DECISION_APPROVE)
         self.review(n.id, pb.DECISION_APPROVE, tok=city)
         assert self.start_notice(r.id, city).nominations_in_notice == 1
-        return n
+        return r, n
+
+    def notice(self, round_id: str, tok: str) -> pb.ListNoticeResponse:
+        return self.com.ListNotice(
+            pb.ListNoticeRequest(round_id=round_id, page=PAGE), metadata=auth(tok)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -741,6 +748,33 @@ def _not_finalized(w: World, t: tuple[pb.Round, pb.Nomination]) -> None:
     assert w.get(t[1].id).nomination.status == pb.NOMINATION_STATUS_IN_NOTICE
 
 
+def _list_notice(w: World, _: Any, tok: str) -> Any:
+    return w.notice(w.notice_round.id, tok)
+
+
+# What a public notice may show, and nothing else: no ID number, phone,
+# evidence, fraud signal, review step or reviewer's comment.
+NOTICE_FIELDS = {
+    "nomination_id", "category", "nominee_name", "nominee_division_code",
+    "unit_name", "unit_division_code", "summary", "notice_ends_on",
+}  # fmt: skip
+
+
+def _notice_listed(w: World, _: Any, resp: Any) -> None:
+    assert resp.round.id == w.notice_round.id
+    assert resp.round.status == pb.ROUND_STATUS_NOTICE
+    entries = {e.nomination_id: e for e in resp.entries}
+    assert w.notice_nomination.id in entries
+    e = entries[w.notice_nomination.id]
+    assert e.nominee_name == w.notice_nomination.nominee_name
+    assert e.nominee_name.endswith("*")  # masked
+    assert e.nominee_division_code == TOWN and e.unit_division_code == TOWN
+    assert e.summary == w.notice_nomination.statement
+    assert e.notice_ends_on == resp.round.notice_ends_on != ""
+    assert {f.name for f in pb.NoticeEntry.DESCRIPTOR.fields} == NOTICE_FIELDS
+    assert w.star_vol.volunteer_number not in str(resp)
+
+
 def _summarize(w: World, _: Any, tok: str) -> Any:
     return w.com.Summarize(
         pb.SummarizeRequest(query=common.RollupQuery(division_code=OWNER)),
@@ -800,6 +834,11 @@ SPECS: dict[str, Spec] = {
     ),
     "FinalizeRound": Spec(
         ROUND_OWNER, _finalize, World.ended_round, _finalized, _not_finalized
+    ),
+    "ListNotice": Spec(
+        expect(child=OK),  # the notice is public to the round's whole subtree
+        _list_notice,
+        succeeded=_notice_listed,
     ),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
 }
@@ -980,6 +1019,39 @@ def test_objections_are_open_to_the_rounds_subtree_only(w: World) -> None:
     # Lintong lies in Xi'an's round: the notice is public to it.
     got = w.file_objection(nid, w.token(SIBLING)).objection
     assert w.objections(nid) == {**before, got.id: pb.OBJECTION_STATUS_OPEN}
+
+
+def test_the_notice_is_public_to_the_rounds_area_only(w: World) -> None:
+    rid, nid = w.city_notice_round.id, w.city_notice_nomination.id
+    # Outside Xi'an: as if the round did not exist.
+    for who in (w.token(FAR), w.token(NEIGHBOUR), w.token("62")):
+        status, err = outcome(lambda t=who: w.notice(rid, t))
+        assert status == NF, err
+        assert CITY not in err.details() and OWNER not in err.details()
+    # Lintong lies in Xi'an's round: it sees Gaoling's nomination on notice,
+    # although Gaoling's nominations are outside its own scope.
+    got = w.notice(rid, w.token(SIBLING))
+    assert [e.nomination_id for e in got.entries] == [nid]
+    assert got.entries[0].unit_division_code == TOWN
+    status, _ = outcome(
+        lambda: w.com.GetNomination(
+            pb.GetNominationRequest(id=nid), metadata=auth(w.token(SIBLING))
+        )
+    )
+    assert status == NF  # the notice shows no more than the notice
+    # Any role reads it, a volunteer of a village deep below too.
+    village = w.token(f"{TOWN}001", "volunteer", username="gaoling-resident")
+    assert [e.nomination_id for e in w.notice(rid, village).entries] == [nid]
+
+
+def test_a_round_not_on_notice_lists_nothing(w: World) -> None:
+    got = w.notice(w.county_round.id, w.own)
+    assert got.round.status == pb.ROUND_STATUS_OPEN
+    assert list(got.entries) == [] and got.page.total_size == 0
+    # Once the notice has ended, the board is taken down.
+    r, n = w.ended_round()
+    assert w.get(n.id).nomination.status == pb.NOMINATION_STATUS_IN_NOTICE
+    assert list(w.notice(r.id, w.own).entries) == []
 
 
 # -- roles ---------------------------------------------------------------------------

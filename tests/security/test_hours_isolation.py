@@ -34,6 +34,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
 
 from services.common.auth import TokenIssuer
+from services.common.rpc import error_details
 from services.common.testing import PRIVATE_PEM, wait_for
 from tests.helpers import auth
 from tests.integration.test_hours_flow import (
@@ -536,3 +537,62 @@ def test_a_child_township_works_inside_its_own_subtree(w: World) -> None:
     listed = records(w.hours, child)
     assert rec.id in {r.id for r in listed}
     assert all(r.division_code.startswith(CHILD) for r in listed)
+
+
+# -- honour hours' idempotency key (the CSV import's row key) -----------------
+
+
+def test_an_honour_request_id_answers_the_first_record_and_never_crosses_tenants(
+    w: World,
+) -> None:
+    key = f"import:{uuid.uuid4().hex[:16]}:1"
+    target = _honour_target(w)
+
+    def honour(tok: str, t: tuple[Any, Any], code: str, hours: float) -> Any:
+        vol, start = t
+        return w.hours.RecordHonourHours(
+            pb.RecordHonourHoursRequest(
+                volunteer_id=vol.id, division_code=code,
+                organisation_name="补录单位", service_field="civilisation",
+                content="文明交通劝导", session_start=start.isoformat(),
+                session_end=(start + timedelta(hours=2)).isoformat(),
+                hours=hours, reason="纸质台账补录", request_id=key,
+            ),
+            metadata=auth(tok),
+        )  # fmt: skip
+
+    first = honour(w.own, target, TOWN, 1.5)
+    again = honour(w.own, target, TOWN, 2.0)  # a changed row, the same key
+    assert first.created and not again.created
+    assert again.record.id == first.record.id and again.record.hours == 1.5
+    assert [r.id for r in records(w.hours, w.own, volunteer_id=target[0].id)] == [
+        first.record.id
+    ]
+    # The sibling county using the same key records its own, unrelated entry.
+    sibling = w.caller("sibling")
+    theirs_target = (
+        verified_volunteer(w.stub, sibling, home="610103002"),
+        target[1],
+    )
+    theirs = honour(sibling, theirs_target, "610103002", 1.0)
+    assert theirs.created and theirs.record.id != first.record.id
+    assert theirs.record.volunteer_id == theirs_target[0].id
+
+
+def test_an_honour_request_id_over_100_characters_is_refused(w: World) -> None:
+    vol, start = _honour_target(w)
+    status, err = outcome(
+        lambda: w.hours.RecordHonourHours(
+            pb.RecordHonourHoursRequest(
+                volunteer_id=vol.id, division_code=TOWN, organisation_name="站",
+                service_field="civilisation", content="劝导",
+                session_start=start.isoformat(),
+                session_end=(start + timedelta(hours=1)).isoformat(),
+                hours=1.0, reason="补录", request_id="k" * 101,
+            ),
+            metadata=auth(w.own),
+        )
+    )  # fmt: skip
+    assert status == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_details(err)["field"] == "request_id"
+    assert records(w.hours, w.own, volunteer_id=vol.id) == []

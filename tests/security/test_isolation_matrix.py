@@ -42,6 +42,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.common.auth import TokenIssuer
+from services.common.rpc import error_details
 from services.common.testing import PRIVATE_PEM, wait_for
 from tests.helpers import auth, new_id_number, new_phone
 
@@ -1008,3 +1009,51 @@ def test_request_id_reused_by_another_tenant_is_not_an_internal_error(w: World) 
         )
         assert dict(result.trailing_metadata()).get("zhiyuan-field") == "request_id"
         assert OWNER not in result.details()
+
+
+# -- exact search by volunteer number or ID number stays inside the scope ----
+
+
+@pytest.mark.parametrize("by", ["number", "id_number"])
+def test_search_finds_a_volunteer_only_inside_the_callers_scope(
+    w: World, by: str
+) -> None:
+    id_number = new_id_number(TOWN[:6])
+    vol = w.register(id_number=id_number)
+    term = vol.volunteer_number if by == "number" else id_number.lower()
+
+    def found(tok: str) -> list[str]:
+        return [
+            v.id
+            for v in w.stub.ListVolunteers(
+                pb.ListVolunteersRequest(query=term), metadata=auth(tok)
+            ).volunteers
+        ]
+
+    assert found(w.own) == [vol.id]
+    assert found(w.prov) == [vol.id]  # the province sees its whole subtree
+    # A neighbour holding the full ID number learns nothing, not even that
+    # the person is registered somewhere.
+    assert found(w.caller("sibling")) == []
+    assert found(w.caller("child")) == []  # a township outside the home
+    # The answer carries masked data only, whatever the search term.
+    listed = w.stub.ListVolunteers(
+        pb.ListVolunteersRequest(query=term), metadata=auth(w.own)
+    ).volunteers[0]
+    assert id_number not in str(listed) and listed.id_number.count("*") >= 8
+
+
+@pytest.mark.parametrize(
+    "term", ["ZY61", "张三", "6101131990", "ZY610000000001X", "1" * 19]
+)
+def test_search_term_of_no_known_shape_is_refused_naming_query(
+    w: World, term: str
+) -> None:
+    status, err = outcome(
+        lambda: w.stub.ListVolunteers(
+            pb.ListVolunteersRequest(query=term), metadata=auth(w.own)
+        )
+    )
+    assert status == grpc.StatusCode.INVALID_ARGUMENT
+    details = error_details(err)
+    assert (details["field"], details["rule"]) == ("query", "query.format")

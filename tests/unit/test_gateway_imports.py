@@ -55,3 +55,27 @@ def test_too_many_rows_are_refused_whole() -> None:
 
 def test_the_request_key_follows_the_file() -> None:
     assert imports.digest(b"a") == imports.digest(b"a") != imports.digest(b"b")
+
+
+def test_hour_records_header_in_chinese_and_spreadsheet_times() -> None:
+    text = (
+        "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因\n"
+        "ZY610000000001,610113006,站,文明创建,劝导,2026/11/01 09:00,"
+        "2026-11-01 11:30,2,纸质台账\n"
+    )
+    [row] = imports.parse_hours(text)
+    assert row.values["volunteer_number"] == "ZY610000000001"
+    assert row.values["service_field"] == "文明创建"
+    # A time without an offset, as a spreadsheet writes it, is China time;
+    # one with an offset is passed on unchanged.
+    assert imports._moment(row.values["session_start"]) == "2026-11-01T09:00+08:00"
+    assert imports._moment("2026-11-01 11:30:00") == "2026-11-01T11:30:00+08:00"
+    assert imports._moment("2026-11-01T09:00:00Z") == "2026-11-01T09:00:00Z"
+    assert imports._hours("1.5") == 1.5 and imports._hours("二") != imports._hours("二")
+
+
+def test_an_hour_file_without_a_volunteer_number_column_is_refused() -> None:
+    with pytest.raises(InvalidArgument) as err:
+        imports.parse_hours("区划代码,时长\n610113,2\n")
+    assert (err.value.field, err.value.rule) == ("file", "file.header")
+    assert "volunteer_number" in err.value.message_en

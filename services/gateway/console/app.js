@@ -23,6 +23,8 @@ const TEXT = {
     allGood: "全部导入成功", hoursQueue: "时长审核", approve: "通过", reject: "驳回",
     rejectReason: "驳回原因", volunteer: "志愿者编号", content: "服务内容", started: "开始时间",
     hours: "时长（小时）", division: "区划", none: "没有待审核的记录", actions: "操作",
+    importHours: "批量补录时长", template: "下载模板", importNav: "批量导入",
+    importHoursHelp: "表头：志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因。时间写作 2026-11-01 09:00（北京时间）；每行作为补录时长进入审核，时长不能超过活动时长。重复上传同一文件不会重复记录。",
   },
   en: {
     title: "Zhiyuan volunteer service", logout: "Log out", login: "Log in",
@@ -45,6 +47,8 @@ const TEXT = {
     reject: "Reject", rejectReason: "Why is it rejected?", volunteer: "Volunteer no.",
     content: "Service", started: "Started", hours: "Hours", division: "Division",
     none: "Nothing awaits review", actions: "Actions",
+    importHours: "Import hour records", template: "Download a template", importNav: "Import",
+    importHoursHelp: "Header: volunteer_number,division_code,organisation_name,service_field,content,session_start,session_end,hours,reason. Times as 2026-11-01 09:00 (China time); each row is recorded as honour hours awaiting review, never more than the session lasted. Uploading the same file again records nothing twice.",
   },
 };
 const FIGURES = ["volunteers_registered", "volunteers_verified", "organisations", "projects",
@@ -206,7 +210,7 @@ async function renderDashboard(code) {
     el("div", { class: "card", "data-testid": "chart-hours-by-month" }, el("h3", { text: t("hours_by_month") }),
       barChart(board.charts.hours_by_month, { labelOf: (d) => d.label.slice(5) })),
     el("div", { class: "card", "data-testid": "chart-hours-by-field" }, el("h3", { text: t("hours_by_field") }),
-      barChart(board.charts.hours_by_field, { horizontal: true, labelOf: (d) => (lang === "zh" ? d.label_zh : d.label) })),
+      barChart(board.charts.hours_by_field, { horizontal: true, labelOf: (d) => (lang === "zh" ? d.label_zh : d.label_en || d.label) })),
     el("div", { class: "card", "data-testid": "chart-tonnes-by-child" }, el("h3", { text: t("tonnes_by_child") }),
       barChart(board.charts.tonnes_by_child, { horizontal: true })),
     el("div", { class: "card", "data-testid": "chart-stars" }, el("h3", { text: t("stars_chart") }),
@@ -227,7 +231,21 @@ async function renderDashboard(code) {
     figures, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, table));
 }
 
-function renderImport() {
+// Import templates: the header each kind of file needs.
+const IMPORTS = {
+  volunteers: { path: "/imports/volunteers", title: "importVolunteers", help: "importHelp",
+    header: "姓名,身份证号,手机号,区划代码,服务领域" },
+  hours: { path: "/imports/hours", title: "importHours", help: "importHoursHelp",
+    header: "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因" },
+};
+
+function renderImport(params) {
+  const kind = IMPORTS[params?.get("kind")] ? params.get("kind") : "volunteers";
+  const spec = IMPORTS[kind];
+  const tabs = el("nav", { class: "tools", "data-testid": "import-kinds" }, Object.keys(IMPORTS).map((k) =>
+    el("a", { href: `#/import?kind=${k}`, class: k === kind ? "active" : "", "data-kind": k, text: t(IMPORTS[k].title) })));
+  const template = el("a", { href: URL.createObjectURL(new Blob([`\ufeff${spec.header}\r\n`], { type: "text/csv" })),
+    download: `zhiyuan-${kind}-template.csv`, "data-testid": "import-template", text: t("template") });
   const file = el("input", { type: "file", accept: ".csv,text/csv", "data-testid": "import-file", "aria-label": t("chooseFile") });
   const progress = el("progress", { max: "1", value: "0", "data-testid": "import-progress" });
   const summary = el("p", { "data-testid": "import-summary" });
@@ -239,7 +257,7 @@ function renderImport() {
     start.disabled = true; body.replaceChildren(); summary.textContent = "";
     let done = 0, ok = 0, bad = 0;
     try {
-      const response = await api("/imports/volunteers", { method: "POST", headers: { "content-type": "text/csv" }, body: await file.files[0].arrayBuffer() });
+      const response = await api(spec.path, { method: "POST", headers: { "content-type": "text/csv" }, body: await file.files[0].arrayBuffer() });
       const reader = response.body.getReader(), decoder = new TextDecoder();
       let buffer = "";
       for (;;) {
@@ -271,8 +289,9 @@ function renderImport() {
       if (err.status !== 401) summary.textContent = `${t("failed")}: ${err.body?.error?.[lang === "zh" ? "message_zh" : "message_en"] || err.message}`;
     } finally { start.disabled = false; }
   } } });
-  view().replaceChildren(el("section", { class: "card" }, el("h2", { text: t("importVolunteers") }),
-    el("p", { text: t("importHelp") }), el("div", { class: "tools" }, file, start), progress, summary, report));
+  view().replaceChildren(el("section", { class: "card", "data-kind": kind }, tabs, el("h2", { text: t(spec.title) }),
+    el("p", { "data-testid": "import-help", text: t(spec.help) }, " ", template),
+    el("div", { class: "tools" }, file, start), progress, summary, report));
 }
 
 async function renderHours() {
@@ -337,7 +356,7 @@ function route() {
 }
 
 function renderPage(path, params) {
-  if (path === "/import") return renderImport();
+  if (path === "/import") return renderImport(params);
   if (path === "/hours") return renderHours();
   const page = Object.keys(PAGES).find((p) => path === p || path.startsWith(`${p}/`));
   if (page) return PAGES[page](path.slice(page.length + 1), params);

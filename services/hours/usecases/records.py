@@ -23,6 +23,9 @@ from services.hours.models import PROCESSED, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import UseCases
 
+# Namespace of honour records' ids derived from a division and a request_id.
+_HONOUR_KEYS = uuid.UUID("5d6c1f0e-7a43-4b52-9d3e-2f8e1c0b6a71")
+
 # Drafts per batch at most: each volunteer's lock is held to the commit, and
 # PostgreSQL's lock table is shared (64 per connection by default).
 BATCH_MAX = 500
@@ -115,8 +118,11 @@ class RecordCases(UseCases):
         end: str,
         amount: float,
         reason: str,
-    ) -> HourRecord:
-        """Honour hours added by hand, never more than the session lasted."""
+        request_id: str = "",
+    ) -> tuple[HourRecord, bool]:
+        """Honour hours added by hand, never more than the session lasted.
+        With a ``request_id`` the same request (for the same division)
+        answers the first record again, with ``False``."""
         p.require_any(*domain.WRITERS)
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
         code = p.scope.require(v.text(code, "division_code", 12), "division_code")
@@ -127,6 +133,17 @@ class RecordCases(UseCases):
         a, b = v.session(start, end, self.clock())
         given = v.amount(amount, "hours", domain.hours((b - a).total_seconds() / 3600))
         reason = v.text(reason, "reason", 500)
+        request_id = v.text(request_id, "request_id", 100, required=False)
+        record_id = (
+            str(uuid.uuid5(_HONOUR_KEYS, f"{code}/{request_id}"))
+            if request_id
+            else str(uuid.uuid4())
+        )
+        if request_id:
+            with self._tx(p) as s:
+                earlier = Repository(s, p.scope).record_by_source("honour", record_id)
+                if earlier is not None:
+                    return earlier, False
         number, status = self._registration().volunteer(volunteer_id)
         if status != "verified":
             raise FailedPrecondition(
@@ -135,14 +152,18 @@ class RecordCases(UseCases):
                 field="volunteer_id",
                 rule="volunteer.verified",
             )
-        record_id = str(uuid.uuid4())
         draft = Draft(
             "honour", record_id, volunteer_id, number, code, org_id, org_name,
             field, "service", content, a, b, domain.Interval(a, b),
             p.username, given_hours=given, note=f"补录：{reason}",
         )  # fmt: skip
         with self._tx(p) as s:
-            return self._place(s, Repository(s, p.scope), draft, strict=True)
+            repo = Repository(s, p.scope)
+            cross_tenant.lock_volunteer(s, volunteer_id)
+            earlier = repo.record_by_source("honour", record_id) if request_id else None
+            if earlier is not None:  # the same request, racing the first
+                return earlier, False
+            return self._place(s, repo, draft, strict=True), True
 
     def _place(
         self, s: Session, repo: Repository, d: Draft, strict: bool

@@ -1,7 +1,10 @@
 // Commendation (表彰) console page, #/commendation[?round=<id>]: star
 // requests awaiting the caller's level, the award rounds the caller sees
-// with the nominations awaiting its level, and, for a round the caller's
-// unit opened, the public notice, the final award and the objections.
+// with the nominations awaiting its level, a nomination form for an open
+// round, and, for a round the caller's unit opened, the public notice, the
+// final award and the objections.
+// #/commendation/notice?round=<id>: a round's public notice (公示) as anyone
+// in the round's area sees it, with an objection form per entry.
 "use strict";
 
 (() => {
@@ -28,6 +31,16 @@
     NOMINATION_STATUS_WITHDRAWN: "已撤销", OBJECTION_STATUS_OPEN: "待处理",
     OBJECTION_STATUS_UPHELD: "成立", OBJECTION_STATUS_DISMISSED: "不成立",
     individual: "个人", collective: "集体", project: "项目", station: "站点",
+    nominate: "推荐", nominateTitle: "推荐先进典型", unitDivision: "推荐单位区划",
+    unitOrganisation: "推荐组织", office: "本级单位（不经组织）", nomineeVolunteer: "被推荐志愿者",
+    nomineeName: "集体／项目／站点名称", nomineeDivision: "所在区划", statement: "主要事迹",
+    nominated: "已提交推荐", noVolunteers: "没有可选的志愿者",
+    publicNotice: "评选公示", viewNotice: "查看公示", noticeRounds: "公示中的评选",
+    noNoticeRounds: "暂无公示中的评选", noticeEnds: "公示截止", summary: "事迹简介",
+    noticeEmpty: "该评选当前没有公示中的推荐", noticeNotRunning: "公示未开始或已结束",
+    objectionContent: "异议内容（请写明事实和联系方式以便核实）", fileObjection: "提出异议",
+    objectionFiled: "异议已提交，编号", backToRounds: "返回评选", nomineeDivisionCol: "所在区划",
+    content: "内容",
   }, {
     commendation: "Commendation", starRequests: "Star requests awaiting me", stars: "Stars",
     hoursAtRequest: "Hours at request", requestedAt: "Requested", reason: "Reason",
@@ -47,6 +60,17 @@
     NOMINATION_STATUS_WITHDRAWN: "Withdrawn", OBJECTION_STATUS_OPEN: "Open",
     OBJECTION_STATUS_UPHELD: "Upheld", OBJECTION_STATUS_DISMISSED: "Dismissed",
     individual: "Individual", collective: "Collective", project: "Project", station: "Station",
+    nominate: "Nominate", nominateTitle: "Nominate a model", unitDivision: "Nominating unit's division",
+    unitOrganisation: "Nominating organisation", office: "The division's office (no organisation)",
+    nomineeVolunteer: "Volunteer nominated", nomineeName: "Name of the collective / project / station",
+    nomineeDivision: "Its division", statement: "Deeds", nominated: "Nomination submitted",
+    noVolunteers: "No volunteers to choose from",
+    publicNotice: "Public notice", viewNotice: "View the public notice", noticeRounds: "Rounds on public notice",
+    noNoticeRounds: "No round is on public notice", noticeEnds: "Notice ends", summary: "Summary",
+    noticeEmpty: "Nothing of this round is on notice", noticeNotRunning: "The notice has not started or has ended",
+    objectionContent: "Your objection (facts, and how to reach you to check them)", fileObjection: "Object",
+    objectionFiled: "Objection filed, no.", backToRounds: "Back to the rounds", nomineeDivisionCol: "Division",
+    content: "Content",
   }].map(prefixed));
 
   const ROUTE = "#/commendation";
@@ -67,6 +91,34 @@
   const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));
   const left = { style: "text-align:left;white-space:normal" };
   let current = null;
+  const MANAGERS = ["operator", "province_admin", "tenant_admin", "org_leader"];
+  const here = (route) => location.hash.split("?")[0] === route;
+  // Dates in China time, in the page's language: "2026-05-08" is a China day.
+  const day = (iso) => (iso ? new Intl.DateTimeFormat(window.zy.locale(), { dateStyle: "medium", timeZone: "Asia/Shanghai" })
+    .format(new Date(`${iso}T12:00:00+08:00`)) : "");
+  const when = (ts) => (ts ? new Intl.DateTimeFormat(window.zy.locale(), { dateStyle: "medium", timeStyle: "short",
+    timeZone: "Asia/Shanghai" }).format(new Date(ts)) : "");
+  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
+  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
+  // A random UUID (v4) as the nomination's request_id: a double submit is one nomination.
+  function uuid() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  async function allPages(path, key) {
+    const items = [];
+    let token = "";
+    for (let i = 0; i < 20; i += 1) {
+      const sep = path.includes("?") ? "&" : "?";
+      const data = await get(`${path}${sep}page_size=500&page_token=${encodeURIComponent(token)}`);
+      items.push(...(data[key] || []));
+      token = data.page?.next_page_token || "";
+      if (!token) break;
+    }
+    return items;
+  }
 
   // Runs an action; on success re-renders the page, on failure says why in `box`.
   const act = (box, fn) => async () => {
@@ -85,7 +137,7 @@
       return el("tr", { "data-id": r.id },
         el("td", { text: r.volunteer_number || r.volunteer_id }), el("td", { text: r.division_code }),
         el("td", { text: "★".repeat(r.stars || 0) }), el("td", { text: window.zy.num(r.hours_at_request || 0) }),
-        el("td", { text: (r.created_at || "").slice(0, 10) }),
+        el("td", { text: when(r.created_at) }),
         el("td", {}, el("button", { type: "button", "data-action": "approve", text: T("approve"),
           on: { click: act(box, () => post(`/commendation/star-requests/${r.id}/approve`)) } }),
         reason, el("button", { type: "button", "data-action": "reject", text: T("reject"),
@@ -170,6 +222,154 @@
         : el("p", { "data-testid": "objections-empty", text: T("noneObjections") }));
   }
 
+  // The nomination form of an open round: individual (a volunteer of the
+  // caller's scope) or collective, project, station (a name and a division).
+  function nominateSection(round, me, volunteers, organisations) {
+    const box = errorBox("nominate-error");
+    const done = el("p", { class: "notice", "data-testid": "nominate-done" });
+    const label = (key, control) => el("label", { style: LABEL }, el("span", { text: T(key) }), control);
+    const category = el("select", { name: "category", "data-testid": "nominate-category", "aria-label": T("category") },
+      (round.categories || []).map((c) => el("option", { value: c, text: T(c) })));
+    const unit = el("input", { name: "unit_division_code", "data-testid": "nominate-unit", value: me.scope_code || "",
+      inputmode: "numeric", "aria-label": T("unitDivision") });
+    const organisation = el("select", { name: "unit_organisation_id", "data-testid": "nominate-organisation", "aria-label": T("unitOrganisation") },
+      el("option", { value: "", text: T("office") }),
+      organisations.map((o) => el("option", { value: o.id, "data-division": o.division_code, text: `${o.name} (${o.division_code})` })));
+    const volunteer = el("select", { name: "nominee_volunteer_id", "data-testid": "nominate-volunteer", "aria-label": T("nomineeVolunteer") },
+      volunteers.length ? volunteers.map((v) => el("option", { value: v.id, "data-number": v.volunteer_number,
+        text: `${v.volunteer_number} · ${v.name} · ${v.home_division_code}` })) : el("option", { value: "", text: T("noVolunteers") }));
+    const nomineeName = el("input", { name: "nominee_name", "data-testid": "nominate-nominee-name", "aria-label": T("nomineeName") });
+    const nomineeCode = el("input", { name: "nominee_division_code", "data-testid": "nominate-nominee-division",
+      inputmode: "numeric", "aria-label": T("nomineeDivision") });
+    const statement = el("textarea", { name: "statement", rows: "3", "data-testid": "nominate-statement", "aria-label": T("statement") });
+    const individualPart = label("nomineeVolunteer", volunteer);
+    const collectivePart = el("div", { style: GRID }, label("nomineeName", nomineeName), label("nomineeDivision", nomineeCode));
+    const toggle = () => {
+      const individual = category.value === "individual";
+      individualPart.hidden = !individual; collectivePart.hidden = individual;
+    };
+    category.addEventListener("change", toggle);
+    organisation.addEventListener("change", () => {
+      const chosen = organisation.selectedOptions[0];
+      if (chosen?.dataset.division) unit.value = chosen.dataset.division;
+    });
+    toggle();
+    let requestId = uuid();
+    const submit = el("button", { type: "submit", "data-testid": "nominate-submit", text: T("nominate") });
+    const form = el("form", { class: "card form", "data-testid": "nominate-form", novalidate: "", style: "margin-top:12px", on: { submit: async (e) => {
+      e.preventDefault();
+      box.textContent = ""; box.dataset.field = ""; box.dataset.rule = ""; done.textContent = "";
+      const individual = category.value === "individual";
+      const body = {
+        round_id: round.id, category: category.value, unit_division_code: unit.value.trim(),
+        unit_organisation_id: organisation.value, statement: statement.value.trim(), request_id: requestId,
+        ...(individual ? { nominee_volunteer_id: volunteer.value }
+          : { nominee_name: nomineeName.value.trim(), nominee_division_code: nomineeCode.value.trim() }),
+      };
+      submit.disabled = true;
+      try {
+        const n = (await post("/commendation/nominations", body)).nomination;
+        requestId = uuid(); // the next submission is a new nomination
+        done.dataset.id = n.id;
+        done.dataset.status = n.status;
+        done.textContent = `${T("nominated")}: ${n.nominee_name} · ${T(n.status)} · ${(n.stage_codes || []).join(" → ")}`;
+        statement.value = ""; nomineeName.value = "";
+      } catch (err) {
+        if (err.status !== 401) say(box, err);
+      } finally { submit.disabled = false; }
+    } } },
+    el("h3", { text: `${T("nominateTitle")}: ${round.title}` }),
+    el("div", { style: GRID }, label("category", category), label("unitDivision", unit), label("unitOrganisation", organisation)),
+    individualPart, collectivePart, label("statement", statement),
+    el("div", { class: "tools" }, submit), box, done);
+    return form;
+  }
+
+  // Links to the rounds whose public notice runs (or ran).
+  function noticeLinks(rounds) {
+    const noticed = rounds.filter((r) => r.status === "ROUND_STATUS_NOTICE");
+    return el("section", { class: "card", "data-testid": "notice-rounds", style: "margin-top:12px" },
+      el("h3", { text: T("noticeRounds") }),
+      noticed.length ? el("ul", {}, noticed.map((r) => el("li", {}, el("a", {
+        href: `${ROUTE}/notice?round=${r.id}`, "data-testid": "notice-link", "data-round": r.id,
+        text: `${r.title} · ${r.division_code} · ${T("noticeEnds")} ${day(r.notice_ends_on)}`,
+      })))) : el("p", { text: T("noNoticeRounds") }));
+  }
+
+  // #/commendation/notice?round=<id>: the notice board and objections.
+  async function renderNotice(params) {
+    const roundId = params.get("round") || "";
+    const asked = location.hash;
+    const view = window.zy.view();
+    view.replaceChildren(el("p", { text: T("loading") }));
+    let round, entries;
+    try {
+      if (!roundId) {
+        const rounds = (await get("/commendation/rounds?page_size=100")).rounds || [];
+        if (location.hash !== asked) return undefined;
+        view.replaceChildren(el("h2", { text: T("publicNotice") }), noticeLinks(rounds));
+        return undefined;
+      }
+      const first = await get(`/commendation/rounds/${encodeURIComponent(roundId)}/notice?page_size=500`);
+      round = first.round;
+      entries = first.entries || [];
+      let token = first.page?.next_page_token || "";
+      for (let i = 0; token && i < 20; i += 1) {
+        const more = await get(`/commendation/rounds/${encodeURIComponent(roundId)}/notice?page_size=500&page_token=${encodeURIComponent(token)}`);
+        entries.push(...(more.entries || []));
+        token = more.page?.next_page_token || "";
+      }
+    } catch (err) {
+      if (location.hash !== asked) return undefined;
+      // Outside the round's area the round is not found, as if it did not exist.
+      if (err.status === 403 || err.status === 404) return window.zy.renderDenied();
+      if (err.status !== 401) { const box = errorBox("page-error"); say(box, err); view.replaceChildren(box); }
+      return undefined;
+    }
+    if (location.hash !== asked) return undefined;
+    const running = round.status === "ROUND_STATUS_NOTICE" && entries.length > 0;
+    const rows = entries.map((n) => {
+      const box = el("p", { class: "error", role: "alert", "data-testid": "objection-error" });
+      const filed = el("p", { class: "notice", "data-testid": "objection-done" });
+      const content = el("textarea", { name: "content", rows: "2", "data-testid": "objection-content",
+        placeholder: T("objectionContent"), "aria-label": T("objectionContent") });
+      const submit = el("button", { type: "submit", "data-action": "object", text: T("fileObjection") });
+      const form = el("form", { "data-testid": "objection-form", novalidate: "", on: { submit: async (e) => {
+        e.preventDefault();
+        box.textContent = ""; box.dataset.field = ""; box.dataset.rule = ""; filed.textContent = "";
+        submit.disabled = true;
+        try {
+          const o = (await post(`/commendation/nominations/${n.nomination_id}/objections`, { content: content.value.trim() })).objection;
+          filed.dataset.id = o.id;
+          filed.textContent = `${T("objectionFiled")} ${o.id.slice(0, 8)} · ${when(o.filed_at)}`;
+          content.value = "";
+        } catch (err) {
+          if (err.status !== 401) say(box, err);
+        } finally { submit.disabled = false; }
+      } } }, content, submit, box, filed);
+      return el("tr", { "data-id": n.nomination_id },
+        el("td", { "data-col": "nominee", text: n.nominee_name }),
+        el("td", { "data-col": "category", text: T(n.category) }),
+        el("td", { "data-col": "nominee_division", text: n.nominee_division_code }),
+        el("td", { "data-col": "unit", text: `${n.unit_name || ""} (${n.unit_division_code})` }),
+        el("td", { ...left, "data-col": "summary", text: n.summary || "" }),
+        el("td", { "data-col": "ends", "data-value": n.notice_ends_on, text: day(n.notice_ends_on) }),
+        el("td", { ...left }, form));
+    });
+    const period = round.notice_starts_on
+      ? `${T("notice")}: ${day(round.notice_starts_on)} – ${day(round.notice_ends_on)}` : T("noticeNotRunning");
+    view.replaceChildren(
+      el("h2", { text: `${T("publicNotice")} · ${round.title}` }),
+      el("section", { class: "card", "data-testid": "notice", "data-round": round.id, "data-status": round.status },
+        el("p", { "data-testid": "notice-period", text: `${round.division_code} · ${round.year} · ${T(round.status)} · ${period}` }),
+        running ? el("table", { "data-testid": "notice-entries" },
+          head(["nominee", "category", "nomineeDivisionCol", "unit", "summary", "noticeEnds", "objections"]),
+          el("tbody", {}, rows))
+          : el("p", { "data-testid": "notice-empty", text: round.status === "ROUND_STATUS_NOTICE" ? T("noticeEmpty") : T("noticeNotRunning") }),
+        el("p", {}, el("a", { href: `${ROUTE}?round=${round.id}`, "data-testid": "back-to-round", text: T("backToRounds") }))));
+    return undefined;
+  }
+
   async function render(params) {
     current = params;
     const roundId = params.get("round") || "";
@@ -186,7 +386,7 @@
       if (err.status !== 401) { const box = errorBox("page-error"); say(box, err); view.replaceChildren(box); }
       return undefined;
     }
-    if (!location.hash.startsWith(ROUTE)) return undefined; // the user moved on meanwhile
+    if (!here(ROUTE)) return undefined; // the user moved on meanwhile
     const list = rounds.rounds || [];
     const round = list.find((r) => r.id === roundId);
     const select = el("select", { "data-testid": "round-select", "aria-label": T("chooseRound"), on: {
@@ -200,7 +400,21 @@
     if (round) {
       roundPart.append(el("p", { "data-testid": "round-info", text:
         `${T("deadline")}: ${round.deadline} · ${T("quota")}: ${round.quota_per_child} · ${T("status")}: ${T(round.status)}` }));
+      if (round.status !== "ROUND_STATUS_OPEN") {
+        roundPart.append(el("p", {}, el("a", { href: `${ROUTE}/notice?round=${round.id}`, "data-testid": "round-notice-link",
+          text: T("viewNotice") })));
+      }
       roundPart.append(queueSection(queue?.nominations || []));
+    }
+    let nominate = [];
+    if (round && round.status === "ROUND_STATUS_OPEN" && (me.roles || []).some((r) => MANAGERS.includes(r))) {
+      // Volunteers and organisations of the caller's scope to choose from;
+      // without them the form still takes a collective nomination.
+      const [volunteers, organisations] = await Promise.all([
+        get("/volunteers?page_size=500").then((d) => d.volunteers || []).catch(() => []),
+        get("/organisations?page_size=500").then((d) => d.organisations || []).catch(() => []),
+      ]);
+      nominate = [nominateSection(round, me, volunteers.filter((v) => v.status !== "VOLUNTEER_STATUS_REJECTED"), organisations)];
     }
     let owner = [];
     if (round && round.division_code === me.scope_code) {
@@ -209,10 +423,11 @@
         const box = errorBox("owner-error"); say(box, err); owner = [box];
       }
     }
-    if (!location.hash.startsWith(ROUTE)) return undefined;
-    view.replaceChildren(el("h2", { text: T("commendation") }), starSection(stars.requests || []), roundPart, ...owner);
+    if (!here(ROUTE)) return undefined;
+    view.replaceChildren(el("h2", { text: T("commendation") }), starSection(stars.requests || []), roundPart,
+      ...nominate, ...owner, noticeLinks(list));
     return undefined;
   }
 
-  window.zy.pages["/commendation"] = (rest, params) => render(params);
+  window.zy.pages["/commendation"] = (rest, params) => (rest === "notice" ? renderNotice(params) : render(params));
 })();

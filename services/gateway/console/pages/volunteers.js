@@ -10,15 +10,13 @@
   const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
   const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
 
-  // Service fields (services/common/service_fields.py): code → [zh, en].
-  const FIELDS = {
-    elderly_care: ["养老助老", "Elderly care"], minors: ["未成年人保护", "Minors"],
-    medical: ["医疗卫生", "Medical"], mental_health: ["心理健康", "Mental health"],
-    emergency: ["应急救援", "Emergency"], legal_aid: ["法律援助", "Legal aid"],
-    poverty_relief: ["帮扶救助", "Poverty relief"], environment: ["生态环保与垃圾分类", "Environment"],
-    civilisation: ["文明创建", "Civilisation"], culture_education: ["文化教育", "Culture and education"],
-    large_events: ["大型活动服务", "Large events"], recycling: ["爱为宝回收", "Recycling"],
-  };
+  // Service fields, code → [zh, en], from GET /api/v1/service-fields.
+  let FIELDS = {};
+  async function loadFields() {
+    if (Object.keys(FIELDS).length) return;
+    const data = await (await zy.api("/service-fields")).json();
+    FIELDS = Object.fromEntries(data.fields.map((f) => [f.code, [f.name_zh, f.name_en]]));
+  }
   const STATUSES = ["pending", "verified", "rejected"];
 
   zy.text({
@@ -29,7 +27,7 @@
     volTeam: "选择队伍", volNoTeams: "没有可选的队伍", volNext: "下一页", volFirst: "第一页",
     volRegister: "注册志愿者", volSubmit: "提交注册", volRegistered: "注册成功", volEmpty: "暂无志愿者",
     volTotal: "共", volPeople: "人", volJoined: "已加入队伍", volDone: "操作成功",
-    volFieldsHelp: "可多选",
+    volFieldsHelp: "可多选", volSearch: "按志愿者编号或完整身份证号查找", volFind: "查找", volClear: "清除",
   }, {
     navVolunteers: "Volunteers", volunteersTitle: "Volunteers", volNumber: "Volunteer no.", volName: "Name",
     volIdNumber: "ID number", volPhone: "Phone", volHome: "Home division", volStatus: "Status",
@@ -39,6 +37,7 @@
     volNext: "Next page", volFirst: "First page", volRegister: "Register a volunteer", volSubmit: "Register",
     volRegistered: "Registered", volEmpty: "No volunteers yet", volTotal: "Total", volPeople: "",
     volJoined: "Joined the team", volDone: "Done", volFieldsHelp: "choose any",
+    volSearch: "Volunteer no. or whole ID number", volFind: "Find", volClear: "Clear",
   });
 
   const isZh = () => zy.lang() === "zh";
@@ -85,11 +84,12 @@
     const view = zy.view();
     view.replaceChildren(el("p", { text: t("loading") }));
     // Paging state: the tokens of the pages seen, the current one last.
-    const state = { status: params.get("status") || "", tokens: [""] };
+    const state = { status: params.get("status") || "", q: params.get("q") || "", tokens: [""] };
     let me;
     let teams = [];
     try {
       me = await (await zy.api("/me")).json();
+      await loadFields();
     } catch (err) {
       if (err.status === 403) return zy.renderDenied();
       if (err.status !== 401) view.replaceChildren(el("p", { class: "error", text: t("failed") }));
@@ -109,6 +109,14 @@
     } } }, el("option", { value: "", text: t("status_all") }),
     STATUSES.map((s) => el("option", { value: s, text: t(`status_${s}`) })));
     filter.value = state.status;
+    const search = el("input", { type: "search", name: "q", value: state.q, "data-testid": "volunteers-search",
+      placeholder: t("volSearch"), "aria-label": t("volSearch"), size: "28", autocomplete: "off" });
+    const searchForm = el("form", { class: "tools", "data-testid": "volunteers-search-form", on: { submit: (e) => {
+      e.preventDefault(); state.q = search.value.trim(); state.tokens = [""]; load();
+    } } }, search, el("button", { type: "submit", text: t("volFind") }),
+    el("button", { type: "button", "data-testid": "volunteers-clear", text: t("volClear"), on: { click: () => {
+      search.value = ""; state.q = ""; state.tokens = [""]; load();
+    } } }));
     const teamSelect = el("select", { "data-testid": "team-select", "aria-label": t("volTeam") });
     const first = el("button", { type: "button", "data-testid": "volunteers-first", text: t("volFirst"), on: { click: () => {
       state.tokens = [""]; load();
@@ -159,8 +167,10 @@
 
     async function load() {
       const token = state.tokens[state.tokens.length - 1];
-      const query = new URLSearchParams({ division_code: "", status: state.status, page_size: "50", page_token: token });
+      const query = new URLSearchParams({ division_code: "", status: state.status, page_size: "50", page_token: token, q: state.q });
       if (!state.status) query.delete("status");
+      if (!state.q) query.delete("q");
+      clearMessage(message);
       try {
         const data = await (await zy.api(`/volunteers?${query}`)).json();
         const list = data.volunteers || [];
@@ -232,6 +242,7 @@
     view.replaceChildren(
       el("section", { class: "card" }, el("h2", { text: t("volunteersTitle") }),
         el("div", { class: "tools" }, filter, summary, el("span", { class: "spacer" }), el("label", {}, `${t("volTeam")}: `, teamSelect)),
+        searchForm,
         message, notice, table, empty, el("div", { class: "tools" }, first, next)),
       form);
     await loadTeams();
