@@ -222,7 +222,14 @@ def test_nominate_then_object_from_the_public_notice(kit: Kit, page) -> None:  #
     form.wait_for()
     assert form.locator("[data-testid=nominate-unit]").input_value() == COUNTY
     form.locator("[data-testid=nominate-category]").select_option("individual")
-    form.locator("[data-testid=nominate-volunteer]").select_option(vol["id"])
+    # Found by number through the search box (the list holds only the first
+    # page of the county's volunteers), which selects them.
+    form.locator("[data-testid=nominate-find]").fill(vol["volunteer_number"])
+    form.locator("[data-testid=nominate-find-button]").click()
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=nominate-volunteer]').value === id",
+        arg=vol["id"],
+    )
     # No statement: refused by the service, which names the field.
     form.locator("[data-testid=nominate-submit]").click()
     error = page.locator("[data-testid=nominate-error][data-field=statement]")

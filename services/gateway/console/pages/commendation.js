@@ -35,6 +35,7 @@
     unitOrganisation: "推荐组织", office: "本级单位（不经组织）", nomineeVolunteer: "被推荐志愿者",
     nomineeName: "集体／项目／站点名称", nomineeDivision: "所在区划", statement: "主要事迹",
     nominated: "已提交推荐", noVolunteers: "没有可选的志愿者",
+    findVolunteer: "按编号或身份证号查找", find: "查找", notFoundVolunteer: "您的辖区内没有这位志愿者",
     publicNotice: "评选公示", viewNotice: "查看公示", noticeRounds: "公示中的评选",
     noNoticeRounds: "暂无公示中的评选", noticeEnds: "公示截止", summary: "事迹简介",
     noticeEmpty: "该评选当前没有公示中的推荐", noticeNotRunning: "公示未开始或已结束",
@@ -65,6 +66,7 @@
     nomineeVolunteer: "Volunteer nominated", nomineeName: "Name of the collective / project / station",
     nomineeDivision: "Its division", statement: "Deeds", nominated: "Nomination submitted",
     noVolunteers: "No volunteers to choose from",
+    findVolunteer: "Find by number or ID number", find: "Find", notFoundVolunteer: "No such volunteer in your area",
     publicNotice: "Public notice", viewNotice: "View the public notice", noticeRounds: "Rounds on public notice",
     noNoticeRounds: "No round is on public notice", noticeEnds: "Notice ends", summary: "Summary",
     noticeEmpty: "Nothing of this round is on notice", noticeNotRunning: "The notice has not started or has ended",
@@ -242,7 +244,26 @@
     const nomineeCode = el("input", { name: "nominee_division_code", "data-testid": "nominate-nominee-division",
       inputmode: "numeric", "aria-label": T("nomineeDivision") });
     const statement = el("textarea", { name: "statement", rows: "3", "data-testid": "nominate-statement", "aria-label": T("statement") });
-    const individualPart = label("nomineeVolunteer", volunteer);
+    // Beyond the first page of the scope's volunteers: find one exactly by
+    // volunteer number or whole ID number (GET /volunteers?q=...).
+    const find = el("input", { type: "search", "data-testid": "nominate-find", "aria-label": T("findVolunteer"),
+      placeholder: T("findVolunteer"), autocomplete: "off", size: "24" });
+    const findButton = el("button", { type: "button", "data-testid": "nominate-find-button", text: T("find"), on: { click: async () => {
+      box.textContent = ""; box.dataset.field = ""; box.dataset.rule = "";
+      try {
+        const found = (await get(`/volunteers?q=${encodeURIComponent(find.value.trim())}`)).volunteers || [];
+        if (!found.length) { box.textContent = T("notFoundVolunteer"); box.dataset.field = "query"; return; }
+        const v = found[0];
+        if (![...volunteer.options].some((o) => o.value === v.id)) {
+          [...volunteer.options].filter((o) => !o.value).forEach((o) => o.remove());
+          volunteer.prepend(el("option", { value: v.id, "data-number": v.volunteer_number,
+            text: `${v.volunteer_number} · ${v.name} · ${v.home_division_code}` }));
+        }
+        volunteer.value = v.id;
+      } catch (err) { if (err.status !== 401) say(box, err); }
+    } } });
+    const individualPart = el("div", { style: GRID }, label("nomineeVolunteer", volunteer),
+      label("findVolunteer", el("span", {}, find, findButton)));
     const collectivePart = el("div", { style: GRID }, label("nomineeName", nomineeName), label("nomineeDivision", nomineeCode));
     const toggle = () => {
       const individual = category.value === "individual";

@@ -1,0 +1,386 @@
+"""The console's hour records page (#/records, headless Chromium): a county
+admin corrects an approved record with a reason and sees the correction and
+the volunteer's totals move by exactly the difference; a correction without
+a reason (or with hours out of bounds) is refused naming field and rule and
+changes nothing; a certificate is issued, downloaded as a real PDF, verified
+by number, revoked with a reason and then verified as revoked; a
+neighbouring county's admin sees neither the record nor its data.
+Screenshots ``record-correction`` and ``certificate`` are kept.
+
+The platform is shared with the other e2e tests: every test makes its own
+volunteer and record and asserts only on those."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.browser import shot
+from tests.e2e.conftest import PASSWORD, login
+from tests.helpers import new_id_number, new_phone
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+TOWN = "610113006"
+CERT_NUMBER = re.compile(r"^ZYC-61-\d{4}-\d{6}-[A-Z2-9]{4}$")
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def client(base: str, headers: dict) -> httpx.Client:
+    return httpx.Client(base_url=f"{base}/api/v1", timeout=30, headers=headers)
+
+
+def approved_record(base: str, county: dict, content: str) -> dict:
+    """A new verified volunteer with one approved honour record of 1.75 h
+    in a 2-hour session (so at most 2 h may be credited)."""
+    with client(base, county) as http:
+        vol = ok(http.post("/volunteers", json={
+            "name": "吴更正", "id_number": new_id_number("610113"),
+            "phone": new_phone(), "home_division_code": TOWN,
+            "service_fields": ["elderly_care"],
+        }), 201)["volunteer"]  # fmt: skip
+        ok(http.post(f"/volunteers/{vol['id']}/verify"))
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+        record = ok(http.post("/hours/honour", json={
+            "volunteer_id": vol["id"], "division_code": TOWN,
+            "organisation_name": "雁塔区志愿者协会", "service_field": "elderly_care",
+            "content": content, "session_start": start.isoformat(),
+            "session_end": (start + timedelta(hours=2)).isoformat(), "hours": 1.75,
+            "reason": "纸质签到表补录",
+        }), 201)["record"]  # fmt: skip
+        approved = ok(http.post(f"/hours/records/{record['id']}/approve"))["record"]
+    assert approved["status"] == "RECORD_STATUS_APPROVED"
+    return approved
+
+
+def totals(base: str, headers: dict, volunteer_id: str) -> dict:
+    with client(base, headers) as http:
+        return ok(http.get(f"/hours/volunteers/{volunteer_id}/totals"))
+
+
+def record_detail(base: str, headers: dict, record_id: str) -> dict:
+    with client(base, headers) as http:
+        return ok(http.get(f"/hours/records/{record_id}"))
+
+
+def log_in(page, base: str, route: str, user: str = "yanta-admin") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/console/#{route}")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[data-testid=login-form] button[type=submit]")
+
+
+def list_loaded(page, previous: str) -> str:  # type: ignore[no-untyped-def]
+    """Wait for a records list other than the one stamped ``previous``."""
+    page.wait_for_function(
+        "old => { const t = document.querySelector('[data-testid=records-table]');"
+        " return t && t.dataset.loaded && t.dataset.loaded !== old; }",
+        arg=previous,
+    )
+    return page.get_attribute("[data-testid=records-table]", "data-loaded") or ""
+
+
+def value(page, selector: str) -> float:  # type: ignore[no-untyped-def]
+    return float(page.get_attribute(selector, "data-value") or "nan")
+
+
+def test_correcting_an_approved_record_moves_the_totals(platform, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    record = approved_record(base, county, "社区助老（更正测试）")
+    vid = record["volunteer_id"]
+    before = totals(base, county, vid)
+    assert before["approved_hours"] == pytest.approx(1.75)
+
+    log_in(page, base, f"/records/{record['id']}")
+    page.wait_for_selector("[data-testid=correction-form]")
+    detail = "[data-testid=record-detail]"
+    assert page.get_attribute(detail, "data-status") == "RECORD_STATUS_APPROVED"
+    assert float(page.get_attribute(detail, "data-effective") or 0) == 1.75
+    assert "社区助老（更正测试）" in page.inner_text(detail)
+    assert page.locator("[data-testid=corrections-empty]").count() == 1
+    assert value(page, "[data-testid=totals-approved]") == pytest.approx(1.75)
+
+    reason = "签到表复核：实际服务 1 小时 15 分钟"
+    page.fill("[data-testid=correction-hours]", "1.25")
+    page.fill("[data-testid=correction-reason]", reason)
+    page.click("[data-testid=correction-submit]")
+    row = page.locator("[data-testid=correction-row]")
+    row.wait_for()
+    assert row.count() == 1
+    assert row.get_attribute("data-kind") == "CORRECTION_KIND_AMEND"
+    assert float(row.get_attribute("data-previous") or 0) == 1.75
+    assert float(row.get_attribute("data-new") or 0) == 1.25
+    assert float(row.get_attribute("data-delta") or 0) == -0.5
+    assert row.get_attribute("data-actor") == "yanta-admin"
+    assert row.locator("td[data-col=change]").inner_text() == "1.75 → 1.25"
+    assert row.locator("td[data-col=reason]").inner_text() == reason
+    assert row.locator("td[data-col=actor]").inner_text() == "yanta-admin"
+    assert float(page.get_attribute(detail, "data-effective") or 0) == 1.25
+    # The totals on the page were reloaded, and the service agrees.
+    assert value(page, "[data-testid=totals-approved]") == pytest.approx(1.25)
+    assert "1.75 → 1.25" in page.inner_text("[data-testid=correction-notice]")
+    shot(page, "record-correction")
+
+    after = totals(base, county, vid)
+    assert after["approved_hours"] - before["approved_hours"] == pytest.approx(-0.5)
+    assert after["platform_total_hours"] - before["platform_total_hours"] == (
+        pytest.approx(-0.5)
+    )
+    got = record_detail(base, county, record["id"])
+    assert got["effective_hours"] == pytest.approx(1.25)
+    fixes = [
+        (c["previous_hours"], c["new_hours"], c["reason"], c["actor"])
+        for c in got["corrections"]
+    ]
+    assert fixes == [(1.75, 1.25, reason, "yanta-admin")]
+
+    # The list, filtered to the volunteer, shows the record's effective hours.
+    page.click("[data-testid=volunteer-link]")
+    listed = page.locator(f"[data-testid=records-table] tr[data-id='{record['id']}']")
+    listed.wait_for()
+    assert page.locator("[data-testid=records-table] tbody tr").count() == 1
+    assert float(listed.get_attribute("data-effective") or 0) == 1.25
+
+    # Reversing it entirely: the record is reversed and counts nothing.
+    listed.locator("[data-action=open]").click()
+    page.wait_for_selector("[data-testid=correction-form]")
+    page.check("[data-testid=correction-mode-reverse]")
+    page.fill("[data-testid=correction-reason]", "异议成立：当日未到岗")
+    page.click("[data-testid=correction-submit]")
+    page.wait_for_selector(f"{detail}[data-status=RECORD_STATUS_REVERSED]")
+    assert page.locator("[data-testid=correction-row]").count() == 2
+    assert page.locator("[data-testid=correction-form]").count() == 0
+    assert page.locator("[data-testid=correction-closed]").count() == 1
+    last = page.locator("[data-testid=correction-row]").nth(1)
+    assert last.get_attribute("data-kind") == "CORRECTION_KIND_REVERSAL"
+    assert float(last.get_attribute("data-delta") or 0) == -1.25
+    final = totals(base, county, vid)
+    assert final["approved_hours"] - before["approved_hours"] == pytest.approx(-1.75)
+
+    # The list's filters: by volunteer number and status, in the form.
+    page.click("[data-testid=back-to-list]")
+    stamp = list_loaded(page, "")
+    page.fill("[data-testid=records-volunteer]", record["volunteer_number"])
+    page.select_option("[data-testid=records-status]", "RECORD_STATUS_REVERSED")
+    page.click("[data-testid=records-apply]")
+    stamp = list_loaded(page, stamp)
+    rows = page.locator("[data-testid=records-table] tbody tr")
+    assert rows.count() == 1
+    assert rows.first.get_attribute("data-id") == record["id"]
+    assert rows.first.get_attribute("data-status") == "RECORD_STATUS_REVERSED"
+    assert page.get_attribute("[data-testid=records-total]", "data-total") == "1"
+    page.select_option("[data-testid=records-status]", "RECORD_STATUS_APPROVED")
+    page.click("[data-testid=records-apply]")
+    list_loaded(page, stamp)
+    assert rows.count() == 0
+    assert page.locator("[data-testid=records-empty]").is_visible()
+    page.goto(f"{base}/console/#/records/{record['id']}")
+    page.wait_for_selector("[data-testid=correction-row]")
+
+    # In English the same history reads in English.
+    page.click("[data-testid=lang]")
+    page.wait_for_selector("[data-testid=correction-row]")
+    kind = page.locator("[data-testid=correction-row] td[data-col=kind]").nth(1)
+    assert kind.inner_text() == "Reversed"
+    assert page.inner_text("[data-testid=nav-records]") == "Hours and certificates"
+
+
+def test_a_refused_correction_names_field_and_rule_and_changes_nothing(
+    platform, page
+) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    record = approved_record(base, county, "社区助老（拒绝更正测试）")
+    vid = record["volunteer_id"]
+    before_totals = totals(base, county, vid)
+    before = record_detail(base, county, record["id"])
+
+    log_in(page, base, f"/records/{record['id']}")
+    page.wait_for_selector("[data-testid=correction-form]")
+    error = "[data-testid=correction-error]"
+    cases = [
+        ("1.25", "", "reason", "reason.required"),
+        ("0", "录入错误", "new_hours", "new_hours.positive"),
+        ("-1", "录入错误", "new_hours", "new_hours.positive"),
+        ("5", "录入错误", "new_hours", "new_hours.max"),  # the session lasted 2 h
+        ("1.75", "录入错误", "new_hours", "new_hours.unchanged"),
+    ]
+    for hours, reason, field, rule in cases:
+        page.fill("[data-testid=correction-hours]", hours)
+        page.fill("[data-testid=correction-reason]", reason)
+        page.click("[data-testid=correction-submit]")
+        shown = page.locator(f"{error}[data-rule='{rule}']")
+        shown.wait_for()
+        assert shown.get_attribute("data-field") == field
+        text = shown.inner_text()
+        assert text.startswith(f"{field}: ") and len(text) > len(f"{field}: ")
+        assert page.locator("[data-testid=correction-row]").count() == 0
+
+    # In English the service's English message is shown.
+    page.click("[data-testid=lang]")
+    page.wait_for_selector("[data-testid=correction-form]")
+    page.fill("[data-testid=correction-hours]", "1")
+    page.click("[data-testid=correction-submit]")
+    page.locator(f"{error}[data-rule='reason.required']").wait_for()
+    assert page.inner_text(error) == "reason: a value is required"
+
+    assert page.locator("[data-testid=corrections-empty]").count() == 1
+    after = record_detail(base, county, record["id"])
+    assert after["corrections"] == [] == before["corrections"]
+    assert after["effective_hours"] == before["effective_hours"] == 1.75
+    assert after["record"]["status"] == "RECORD_STATUS_APPROVED"
+    assert (
+        totals(base, county, vid)["approved_hours"] == before_totals["approved_hours"]
+    )
+
+
+def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    record = approved_record(base, county, "社区助老（证明测试）")
+    vid = record["volunteer_id"]
+    started = datetime.fromisoformat(record["started_at"])
+    month = started.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    log_in(page, base, f"/records?volunteer={vid}")
+    page.wait_for_selector("[data-testid=certificate-form]")
+    assert page.input_value("[data-testid=cert-volunteer_id]") == vid
+    page.wait_for_selector(f"[data-testid=records-table] tr[data-id='{record['id']}']")
+    assert value(page, "[data-testid=totals-approved]") == pytest.approx(1.75)
+
+    # Without an issuer the service refuses, naming the field.
+    page.click("[data-testid=cert-submit]")
+    refused = page.locator(
+        "[data-testid=issue-error][data-rule='issuer_name.required']"
+    )
+    refused.wait_for()
+    assert refused.inner_text().startswith("issuer_name: ")
+    assert page.locator("[data-testid=certificate]").count() == 0
+
+    page.fill("[data-testid=cert-start_month]", month)
+    page.fill("[data-testid=cert-end_month]", month)
+    page.fill("[data-testid=cert-issuer_name]", "雁塔区文明办")
+    page.fill("[data-testid=cert-person_in_charge]", "李主任")
+    page.fill("[data-testid=cert-contact]", "029-88886666")
+    page.click("[data-testid=cert-submit]")
+    card = page.locator("[data-testid=issued] [data-testid=certificate]")
+    card.wait_for()
+    assert card.get_attribute("data-status") == "CERTIFICATE_STATUS_VALID"
+    number = card.locator("[data-testid=certificate-number]").inner_text()
+    assert CERT_NUMBER.match(number), number
+    assert number in page.inner_text("[data-testid=issue-notice]")
+    hours = card.locator("[data-testid=certificate-hours]").get_attribute("data-value")
+    assert float(hours or 0) == 1.75
+    facts = card.inner_text()
+    assert "雁塔区文明办" in facts and "李主任" in facts and "yanta-admin" in facts
+    assert "*" in facts  # the name and ID number are masked
+
+    # The PDF: downloaded in the browser, and fetched with the token.
+    with page.expect_download() as caught:
+        card.locator("[data-testid=certificate-download]").click()
+    download = caught.value
+    assert download.suggested_filename == f"{number}.pdf"
+    with open(download.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
+    with client(base, county) as http:
+        pdf = http.get(f"/certificates/{number}/pdf")
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["content-type"].startswith("application/pdf")
+        assert pdf.content.startswith(b"%PDF")
+        assert http.get(f"/certificates/{number}/pdf", headers={
+            "authorization": ""}).status_code == 401  # fmt: skip
+
+    # Verify by number: valid.
+    page.fill("[data-testid=verify-number]", number)
+    page.click("[data-testid=verify-submit]")
+    page.wait_for_selector("[data-testid=verify-result][data-status=valid]")
+    assert value(page, "[data-testid=verify-hours]") == pytest.approx(1.75)
+    assert number in page.inner_text("[data-testid=verify-result]")
+    shot(page, "certificate")
+
+    # Revoking needs a reason; without one nothing changes.
+    card.locator("[data-testid=certificate-revoke]").click()
+    no_reason = card.locator(
+        "[data-testid=certificate-error][data-rule='reason.required']"
+    )
+    no_reason.wait_for()
+    assert no_reason.get_attribute("data-field") == "reason"
+    status = httpx.get(f"{base}/api/v1/certificates/{number}/verify", timeout=30)
+    assert ok(status)["status"] == "CERTIFICATE_STATUS_VALID"
+
+    card.locator("[data-testid=revoke-reason]").fill("时长记录更正后重新开具")
+    card.locator("[data-testid=certificate-revoke]").click()
+    revoked = page.locator(
+        "[data-testid=issued] [data-testid=certificate]"
+        "[data-status=CERTIFICATE_STATUS_REVOKED]"
+    )
+    revoked.wait_for()
+    assert "时长记录更正后重新开具" in revoked.inner_text()
+    assert revoked.locator("[data-testid=certificate-revoke]").count() == 0
+
+    # Verify again: revoked, in the page and for anyone without a token.
+    page.click("[data-testid=verify-submit]")
+    page.wait_for_selector("[data-testid=verify-result][data-status=revoked]")
+    assert page.get_attribute("[data-testid=verify-status]", "data-value") == (
+        "CERTIFICATE_STATUS_REVOKED"
+    )
+    public = ok(httpx.get(f"{base}/api/v1/certificates/{number}/verify", timeout=30))
+    assert public["status"] == "CERTIFICATE_STATUS_REVOKED"
+
+    # A malformed number is refused naming the field.
+    page.fill("[data-testid=verify-number]", "ZYC-BAD")
+    page.click("[data-testid=verify-submit]")
+    bad = page.locator("[data-testid=verify-error][data-rule='number.format']")
+    bad.wait_for()
+    assert bad.inner_text().startswith("number: ")
+
+
+def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    yanta, changan = login(base, "yanta-admin"), login(base, "changan-admin")
+    record = approved_record(base, yanta, "社区助老（跨区测试）")
+    vid = record["volunteer_id"]
+    # The record exists and its owner sees it by the same query.
+    with client(base, yanta) as http:
+        mine = ok(http.get("/hours/records", params={"volunteer_id": vid}))
+    assert [r["id"] for r in mine["records"]] == [record["id"]]
+    with client(base, changan) as http:
+        assert http.get(f"/hours/records/{record['id']}").status_code == 404
+        theirs = ok(http.get("/hours/records", params={"volunteer_id": vid}))
+    assert theirs["records"] == [] and int(theirs["page"]["total_size"]) == 0
+
+    log_in(page, base, f"/records/{record['id']}", "changan-admin")
+    page.wait_for_selector("[data-testid=record-not-found], [data-testid=denied]")
+    html = page.content()
+    for secret in (record["content"], record["volunteer_number"], vid):
+        assert secret not in html
+    assert page.locator("[data-testid=record-detail]").count() == 0
+    assert page.locator("[data-testid=correction-form]").count() == 0
+
+    # Filtered to the volunteer, their list is empty and shows no totals.
+    page.goto(f"{base}/console/#/records?volunteer={vid}")
+    stamp = list_loaded(page, "")
+    page.wait_for_selector("[data-testid=records-empty]")
+    assert page.get_attribute("[data-testid=records-total]", "data-total") == "0"
+    assert page.locator(f"tr[data-id='{record['id']}']").count() == 0
+    assert page.locator("[data-testid=totals-empty]").count() == 1
+    assert record["content"] not in page.content()
+
+    # Unfiltered, every record listed lies in Chang'an, never this one.
+    page.goto(f"{base}/console/#/records")
+    list_loaded(page, stamp)
+    assert page.locator(f"tr[data-id='{record['id']}']").count() == 0
+    divisions = page.locator("[data-testid=records-table] td[data-col=division]")
+    assert all(d.startswith("610116") for d in divisions.all_inner_texts())
+    # And a division outside their scope is the denied page.
+    page.goto(f"{base}/console/#/records?division=610113")
+    page.wait_for_selector("[data-testid=denied]")
+    assert record["content"] not in page.content()
