@@ -31,6 +31,8 @@ database owner.
   value: {{ $v.config.dataDir | quote }}
 - name: LOG_LEVEL
   value: {{ $v.config.logLevel | quote }}
+- name: DATABASE_POOL_SIZE
+  value: {{ $v.config.databasePoolSize | quote }}
 - name: JWT_ISSUER
   value: {{ $v.jwt.issuer | quote }}
 - name: JWT_AUDIENCE
