@@ -90,14 +90,20 @@ class NoticeCases(RoundCases):
         round_code = home or self._round_code_public(ident, p)
         with self.db.session(Scope(round_code)) as s:
             n = s.get(Nomination, ident, with_for_update=True)
-            if n is None or n.status != "in_notice":
+            if n is None or (
+                n.status != "in_notice" and not p.scope.contains(n.division_code)
+            ):
+                # Before or after its notice a nomination is not public: to
+                # whoever could not see it otherwise it does not exist.
+                raise NotFound.entity("nomination", "推荐", ident)
+            if n.status != "in_notice":
                 raise FailedPrecondition(
                     "objections are taken only while a nomination is on notice",
                     "仅可在公示期内对推荐提出异议",
                     field="nomination_id", rule="objection.notice",
                 )  # fmt: skip
             r = s.get(AwardRound, n.round_id)
-            if r.notice_ends_on is None or self.today() > r.notice_ends_on:
+            if r is None or r.notice_ends_on is None or self.today() > r.notice_ends_on:
                 raise FailedPrecondition(
                     "the public notice has ended", "公示期已结束",
                     field="nomination_id", rule="objection.notice",

@@ -1112,3 +1112,19 @@ def test_a_reviewer_decides_but_neither_opens_nor_nominates(w: World) -> None:
     got = _review(w, n, tok).nomination
     assert got.status == pb.NOMINATION_STATUS_APPROVED
     assert got.steps[-1].reviewer == "gaoling-reviewer"
+
+
+def test_an_objection_to_a_nomination_not_on_notice_reveals_nothing(
+    w: World,
+) -> None:
+    """Before its notice a nomination is not public: Lintong, which would see
+    it on Xi'an's notice, is told it does not exist; Gaoling, whose own it
+    is, is told why it cannot be objected to yet."""
+    n = w.nominate(w.city_round.id)
+    status, err = outcome(lambda: w.file_objection(n.id, w.token(SIBLING)))
+    assert status == NF, err
+    assert OWNER not in err.details() and TOWN not in err.details()
+    status, err = outcome(lambda: w.file_objection(n.id, w.own))
+    assert status == grpc.StatusCode.FAILED_PRECONDITION, err
+    assert trailers(err).get("zhiyuan-rule") == "objection.notice"
+    assert w.objections(n.id) == {}

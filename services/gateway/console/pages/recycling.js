@@ -1,7 +1,10 @@
 // Recycling (爱为宝) console page, #/recycling[?division=<code>]: bins (list,
-// placement, status changes), collection events (list, recording with kg by
-// category), donation drives (list) and residents' pickup bookings (list
-// with masked contacts; assign, collect with weights, cancel with a reason).
+// placement, status changes along the service's lifecycle — retired is final —
+// and each bin's history), collection events (list, recording with kg by
+// category), donation drives (list, recording, distributions to households)
+// and residents' pickup bookings (list with masked contacts and windows in
+// China time; assign, collect with weights, cancel with a reason). Forms are
+// checked by the service, whose refusal is shown as "field: message".
 "use strict";
 
 (() => {
@@ -23,6 +26,11 @@
     BIN_STATUS_DEPLOYED: "在用", BIN_STATUS_FULL: "已满", BIN_STATUS_MAINTENANCE: "维修中",
     BIN_STATUS_RETIRED: "已撤除", BOOKING_STATUS_REQUESTED: "待派单", BOOKING_STATUS_ASSIGNED: "已派单",
     BOOKING_STATUS_COLLECTED: "已回收", BOOKING_STATUS_CANCELLED: "已取消",
+    history: "历史", hideHistory: "收起", day: "日期", fromStatus: "原状态", toStatus: "新状态", changedBy: "操作人",
+    final: "已撤除，状态不可再变更", confirmRetire: "撤除后不能恢复，确定撤除该回收箱吗？",
+    newDrive: "登记捐赠活动", garments: "衣物（件）", booksItems: "书籍（册）", otherItems: "其他（件）",
+    recipientHouseholds: "计划受益户数", distribute: "登记发放", distributeHouseholds: "发放户数",
+    collected: "回收重量（千克）",
   }, {
     recycling: "Recycling", bins: "Bins", binCode: "Code", address: "Address", status: "Status",
     deployedOn: "Deployed", changedOn: "Status since", lastEmptied: "Last emptied", newBin: "Place a bin",
@@ -37,10 +45,22 @@
     BIN_STATUS_DEPLOYED: "Deployed", BIN_STATUS_FULL: "Full", BIN_STATUS_MAINTENANCE: "Maintenance",
     BIN_STATUS_RETIRED: "Retired", BOOKING_STATUS_REQUESTED: "Requested", BOOKING_STATUS_ASSIGNED: "Assigned",
     BOOKING_STATUS_COLLECTED: "Collected", BOOKING_STATUS_CANCELLED: "Cancelled",
+    history: "History", hideHistory: "Hide", day: "Date", fromStatus: "From", toStatus: "To", changedBy: "By",
+    final: "Retired: no further changes", confirmRetire: "A retired bin cannot come back. Retire this bin?",
+    newDrive: "Record a donation drive", garments: "Garments", booksItems: "Books", otherItems: "Other items",
+    recipientHouseholds: "Households planned", distribute: "Distribute", distributeHouseholds: "Households",
+    collected: "Collected (kg)",
   }].map(prefixed));
 
   const ROUTE = "#/recycling";
-  const BIN_STATUSES = ["BIN_STATUS_DEPLOYED", "BIN_STATUS_FULL", "BIN_STATUS_MAINTENANCE", "BIN_STATUS_RETIRED"];
+  // The service's bin lifecycle (services/recycling/domain.py): only these
+  // moves are offered; retired is final and offers none.
+  const BIN_MOVES = {
+    BIN_STATUS_DEPLOYED: ["BIN_STATUS_FULL", "BIN_STATUS_MAINTENANCE", "BIN_STATUS_RETIRED"],
+    BIN_STATUS_FULL: ["BIN_STATUS_DEPLOYED", "BIN_STATUS_MAINTENANCE", "BIN_STATUS_RETIRED"],
+    BIN_STATUS_MAINTENANCE: ["BIN_STATUS_DEPLOYED", "BIN_STATUS_RETIRED"],
+    BIN_STATUS_RETIRED: [],
+  };
   const get = async (path) => (await window.zy.api(path)).json();
   const post = async (path, body) => (await window.zy.api(path, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
@@ -52,20 +72,38 @@
     node.textContent = e ? `${e.field ? `${e.field}: ` : ""}${window.zy.lang() === "zh" ? e.message_zh : e.message_en}`
       : `${T("failed")}: ${err?.message || err}`;
   };
+  const clear = (node) => { node.textContent = ""; delete node.dataset.field; delete node.dataset.rule; };
   const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
   const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));
   const input = (name, attrs = {}) => el("input", { name, placeholder: T(attrs.label || name), "aria-label": T(attrs.label || name), ...attrs.extra });
-  const kg = (name, label) => input(name, { label, extra: { type: "number", min: "0", step: "0.1", style: "width:90px" } });
+  // Numbers go to the service as typed (a blank is 0): its refusal names the
+  // field, where the browser's own check would only show a bubble.
+  const kg = (name, label) => input(name, { label, extra: { type: "number", step: "0.1", style: "width:90px" } });
+  const count = (name, label) => input(name, { label, extra: { type: "number", step: "1", style: "width:90px" } });
+  const small = (node) => { node.style.width = "80px"; return node; };
+  const cell = (...children) => el("div", { style: "display:flex;flex-wrap:wrap;gap:4px;margin:2px 0" }, ...children);
+  const numberOf = (node) => Number(node.value || 0);
   const n = (v) => window.zy.num(v || 0);
   const w = (x) => x || {};
   const qs = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v)).toString();
+  // A time (RFC 3339, UTC from the service) as China time in the user's language.
+  const when = (v) => (v ? new Intl.DateTimeFormat(window.zy.locale(), {
+    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v)) : "");
   let current = new URLSearchParams();
+  let notice = null; // what the last action saved, said once the page is drawn again
+  let saves = 0; // counts them: the notice's data-seq tells one save from the next
+  const opened = new Set(); // bins whose history is shown
 
-  // Runs an action; on success re-renders the page, on failure says why in `box`.
+  // Runs an action; on success re-renders the page (saying what was saved,
+  // `fn`'s { kind, id }), on failure says why in `box` and leaves the form.
   const act = (box, fn) => async (e) => {
     e?.preventDefault?.();
-    box.textContent = "";
-    try { await fn(); render(current); } catch (err) { if (err.status !== 401) say(box, err); }
+    clear(box);
+    let saved;
+    try { saved = await fn(); } catch (err) { if (err.status !== 401) say(box, err); return; }
+    if (saved === false) return;
+    notice = saved || {};
+    render(current);
   };
   const section = (id, title, ...children) => el("section", { class: "card", "data-testid": id, style: "margin-top:12px" },
     el("h3", { text: T(title) }), ...children);
@@ -73,35 +111,76 @@
     ? el("table", { "data-testid": id }, head(columns), el("tbody", {}, rows))
     : el("p", { "data-testid": `${id}-empty`, text: T("empty") }));
 
+  // A bin's status history under its row, oldest change first.
+  async function showHistory(row, b, box) {
+    let got;
+    try { got = await get(`/recycling/bins/${b.id}`); } catch (err) { if (err.status !== 401) say(box, err); return; }
+    const changes = (got.history || []).map((c) => el("tr", { "data-to": c.to_status, "data-from": c.from_status || "" },
+      el("td", { text: c.changed_on }),
+      el("td", { text: c.from_status && c.from_status !== "BIN_STATUS_UNSPECIFIED" ? T(c.from_status) : "" }),
+      el("td", { text: T(c.to_status) }), el("td", { text: c.changed_by || "" }), el("td", { text: c.reason || "" })));
+    const list = el("table", { "data-testid": "bin-history", "data-id": b.id },
+      head(["day", "fromStatus", "toStatus", "changedBy", "reason"]), el("tbody", {}, changes));
+    if (!row.isConnected || !opened.has(b.id)) return;
+    row.parentNode.querySelector(`tr[data-history-of="${b.id}"]`)?.remove();
+    row.after(el("tr", { class: "history", "data-history-of": b.id }, el("td", { colspan: "8" }, list)));
+  }
+
+  function binRow(b, box) {
+    const moves = BIN_MOVES[b.status] || [];
+    const row = el("tr", { "data-id": b.id, "data-code": b.code, "data-status": b.status });
+    const history = el("button", { type: "button", "data-action": "history", "aria-expanded": String(opened.has(b.id)),
+      text: T(opened.has(b.id) ? "hideHistory" : "history"), on: { click: () => {
+        if (opened.has(b.id)) {
+          opened.delete(b.id);
+          row.parentNode?.querySelector(`tr[data-history-of="${b.id}"]`)?.remove();
+        } else {
+          opened.add(b.id);
+          showHistory(row, b, box);
+        }
+        history.textContent = T(opened.has(b.id) ? "hideHistory" : "history");
+        history.setAttribute("aria-expanded", String(opened.has(b.id)));
+      } } });
+    let actions;
+    if (!moves.length) {
+      actions = [el("span", { "data-testid": "bin-final", text: T("final") }), history];
+    } else {
+      const status = el("select", { name: "status", "aria-label": T("status") },
+        moves.map((s) => el("option", { value: s, text: T(s) })));
+      const reason = input("reason", { extra: { style: "width:110px" } });
+      actions = [status, reason, el("button", { type: "button", "data-action": "status", text: T("changeStatus"),
+        on: { click: act(box, async () => {
+          if (status.value === "BIN_STATUS_RETIRED" && !window.confirm(T("confirmRetire"))) return false;
+          const got = await post(`/recycling/bins/${b.id}/status`, { status: status.value, reason: reason.value.trim() });
+          return { kind: "bin", id: got.bin?.id || b.id };
+        }) } }), history];
+    }
+    row.append(el("td", { text: b.code }), el("td", { text: b.division_code }), el("td", { text: b.place?.address || "" }),
+      el("td", { "data-col": "status", text: T(b.status) }), el("td", { text: b.deployed_on || "" }),
+      el("td", { "data-col": "changed", text: b.status_changed_on || "" }), el("td", { text: b.last_emptied_on || "" }),
+      el("td", {}, actions));
+    return row;
+  }
+
   function binsPart(bins, division, next) {
     const box = errorBox("bin-error");
-    const rows = bins.map((b) => {
-      const status = el("select", { name: "status", "aria-label": T("status") },
-        BIN_STATUSES.map((s) => el("option", { value: s, text: T(s) })));
-      status.value = b.status;
-      const reason = input("reason", { extra: { style: "width:110px" } });
-      const final = b.status === "BIN_STATUS_RETIRED";
-      return el("tr", { "data-id": b.id, "data-code": b.code, "data-status": b.status },
-        el("td", { text: b.code }), el("td", { text: b.division_code }), el("td", { text: b.place?.address || "" }),
-        el("td", { "data-col": "status", text: T(b.status) }), el("td", { text: b.deployed_on || "" }),
-        el("td", { text: b.status_changed_on || "" }), el("td", { text: b.last_emptied_on || "" }),
-        el("td", {}, final ? [] : [status, reason, el("button", { type: "button", "data-action": "status", text: T("changeStatus"),
-          on: { click: act(box, () => post(`/recycling/bins/${b.id}/status`, { status: status.value, reason: reason.value })) } })]));
-    });
-    const f = { code: input("code", { label: "binCode" }), division: input("division_code", { label: "division" }),
+    const rows = bins.map((b) => binRow(b, box));
+    const f = { code: input("code", { label: "binCode" }), division: input("division_code", { label: "division", extra: { value: division } }),
       address: input("address"), deployed: input("deployed_on", { label: "deployedOn", extra: { type: "date" } }) };
-    const form = el("form", { class: "tools", "data-testid": "bin-form", on: { submit: act(box, async () => {
+    const form = el("form", { class: "tools", "data-testid": "bin-form", novalidate: "", on: { submit: act(box, async () => {
       const got = await post("/recycling/bins", { code: f.code.value.trim(), division_code: f.division.value.trim(),
         place: { address: f.address.value.trim() }, deployed_on: f.deployed.value });
       // Show the new bin's township, where it is certain to be listed.
       current = new URLSearchParams({ division: got.bin.division_code });
       window.history.replaceState(null, "", `${ROUTE}?${current}`);
+      return { kind: "bin", id: got.bin.id };
     }) } }, el("strong", { text: T("newBin") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
     const filter = input("division", { label: "division", extra: { value: division, "data-testid": "division-filter", style: "width:110px" } });
     const tools = el("form", { class: "tools", on: { submit: (e) => {
       e.preventDefault(); window.zy.go(filter.value.trim() ? `${ROUTE}?division=${filter.value.trim()}` : ROUTE);
     } } }, filter, el("button", { type: "submit", text: T("filter") }));
     const list = table("bins", ["binCode", "division", "address", "status", "deployedOn", "changedOn", "lastEmptied", "actions"], rows);
+    rows.forEach((row, i) => { if (opened.has(bins[i].id)) showHistory(row, bins[i], box); });
     const more = next ? el("button", { type: "button", "data-testid": "bins-more", text: T("more"), on: { click: async () => {
       more.disabled = true;
       try {
@@ -115,63 +194,111 @@
     return section("bins-section", "bins", tools, form, box, list, more);
   }
 
-  function collectionsPart(collections) {
+  function collectionsPart(collections, division) {
     const box = errorBox("collection-error");
-    const f = { division: input("division_code", { label: "division" }), org: input("organisation_name", { label: "organisation" }),
+    const f = { division: input("division_code", { label: "division", extra: { value: division } }),
+      org: input("organisation_name", { label: "organisation" }),
       on: input("collected_on", { label: "collectedOn", extra: { type: "date" } }), codes: input("bin_codes", { label: "binCodes" }),
       textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other"), note: input("note") };
-    const form = el("form", { class: "tools", "data-testid": "collection-form", style: "flex-wrap:wrap", on: { submit: act(box, () => post("/recycling/collections", {
-      division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), collected_on: f.on.value,
-      bin_codes: f.codes.value.split(/[,，\s]+/).filter(Boolean), note: f.note.value,
-      weights: { textiles_kg: Number(f.textiles.value || 0), books_kg: Number(f.books.value || 0), other_kg: Number(f.other.value || 0) },
-    })) } }, el("strong", { text: T("newCollection") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
-    const rows = collections.map((c) => el("tr", { "data-id": c.id },
+    const form = el("form", { class: "tools", "data-testid": "collection-form", novalidate: "", style: "flex-wrap:wrap", on: { submit: act(box, async () => {
+      const got = await post("/recycling/collections", {
+        division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), collected_on: f.on.value,
+        bin_codes: f.codes.value.split(/[,，\s]+/).filter(Boolean), note: f.note.value.trim(),
+        weights: { textiles_kg: numberOf(f.textiles), books_kg: numberOf(f.books), other_kg: numberOf(f.other) },
+      });
+      return { kind: "collection", id: got.collection.id };
+    }) } }, el("strong", { text: T("newCollection") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
+    const rows = collections.map((c) => el("tr", { "data-id": c.id, "data-total": c.total_kg || 0 },
       el("td", { text: c.collected_on }), el("td", { text: c.division_code }), el("td", { text: c.organisation_name || "" }),
-      el("td", { text: (c.bin_codes || []).join(", ") }), el("td", { text: n(w(c.weights).textiles_kg) }),
-      el("td", { text: n(w(c.weights).books_kg) }), el("td", { text: n(w(c.weights).other_kg) }), el("td", { text: n(c.total_kg) })));
+      el("td", { text: (c.bin_codes || []).join(", ") }), el("td", { "data-col": "textiles", text: n(w(c.weights).textiles_kg) }),
+      el("td", { "data-col": "books", text: n(w(c.weights).books_kg) }), el("td", { "data-col": "other", text: n(w(c.weights).other_kg) }),
+      el("td", { "data-col": "total", text: n(c.total_kg) })));
     return section("collections-section", "collections", form, box,
       table("collections", ["collectedOn", "division", "organisation", "bins", "textiles", "books", "other", "total"], rows));
   }
 
-  function drivesPart(drives) {
+  function drivesPart(drives, division) {
+    const box = errorBox("drive-error");
     const items = (i) => `${n(w(i).garments)} / ${n(w(i).books)} / ${n(w(i).other)}`;
-    const rows = drives.map((d) => el("tr", { "data-id": d.id },
-      el("td", { text: d.title }), el("td", { text: d.division_code }), el("td", { text: d.organisation_name || "" }),
-      el("td", { text: d.held_on }), el("td", { text: items(d.items) }), el("td", { text: items(d.distributed) }),
-      el("td", { text: `${n(d.households_reached)} / ${n(d.recipient_households)}` })));
-    return section("drives-section", "drives",
-      table("drives", ["driveTitle", "division", "organisation", "heldOn", "items", "distributed", "households"], rows));
+    const f = { division: input("division_code", { label: "division", extra: { value: division } }),
+      org: input("organisation_name", { label: "organisation" }), title: input("title", { label: "driveTitle" }),
+      held: input("held_on", { label: "heldOn", extra: { type: "date" } }), garments: count("garments", "garments"),
+      books: count("books", "booksItems"), other: count("other", "otherItems"),
+      households: count("recipient_households", "recipientHouseholds") };
+    const form = el("form", { class: "tools", "data-testid": "drive-form", novalidate: "", style: "flex-wrap:wrap", on: { submit: act(box, async () => {
+      const got = await post("/recycling/drives", {
+        division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), title: f.title.value.trim(),
+        held_on: f.held.value, recipient_households: numberOf(f.households),
+        items: { garments: numberOf(f.garments), books: numberOf(f.books), other: numberOf(f.other) },
+      });
+      return { kind: "drive", id: got.drive.id };
+    }) } }, el("strong", { text: T("newDrive") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
+    const rows = drives.map((d) => {
+      const g = { households: count("households", "distributeHouseholds"), garments: count("garments", "garments"),
+        books: count("books", "booksItems"), other: count("other", "otherItems") };
+      Object.values(g).forEach(small);
+      const given = w(d.distributed), had = w(d.items);
+      // A distribution reaches at least one household with at least one item.
+      const left = (d.households_reached || 0) < (d.recipient_households || 0)
+        && ["garments", "books", "other"].some((k) => (given[k] || 0) < (had[k] || 0));
+      const give = !left ? "" : cell(Object.values(g), el("button", { type: "button", "data-action": "distribute", text: T("distribute"),
+        on: { click: act(box, async () => {
+          const got = await post(`/recycling/drives/${d.id}/distributions`, { households: numberOf(g.households),
+            items: { garments: numberOf(g.garments), books: numberOf(g.books), other: numberOf(g.other) } });
+          return { kind: "distribution", id: got.distribution.id };
+        }) } }));
+      return el("tr", { "data-id": d.id },
+        el("td", { text: d.title }), el("td", { text: d.division_code }), el("td", { text: d.organisation_name || "" }),
+        el("td", { text: d.held_on }), el("td", { "data-col": "items", text: items(d.items) }),
+        el("td", { "data-col": "distributed", text: items(d.distributed) }),
+        el("td", { "data-col": "households", text: `${n(d.households_reached)} / ${n(d.recipient_households)}` }), el("td", {}, give));
+    });
+    return section("drives-section", "drives", form, box,
+      table("drives", ["driveTitle", "division", "organisation", "heldOn", "items", "distributed", "households", "actions"], rows));
   }
 
   function bookingsPart(bookings) {
     const box = errorBox("booking-error");
-    const when = (v) => (v ? v.slice(0, 16).replace("T", " ") : "");
     const rows = bookings.map((b) => {
       const cells = [];
-      if (b.status === "BOOKING_STATUS_REQUESTED" || b.status === "BOOKING_STATUS_ASSIGNED") {
+      if (b.status === "BOOKING_STATUS_REQUESTED") {
         const org = input("organisation_name", { label: "organisation", extra: { style: "width:120px" } });
-        cells.push(el("div", {}, org, el("button", { type: "button", "data-action": "assign", text: T("assign"),
-          on: { click: act(box, () => post(`/recycling/bookings/${b.id}/assign`, { organisation_name: org.value.trim() })) } })));
+        cells.push(cell(small(org), el("button", { type: "button", "data-action": "assign", text: T("assign"),
+          on: { click: act(box, async () => {
+            await post(`/recycling/bookings/${b.id}/assign`, { organisation_name: org.value.trim() });
+            return { kind: "booking", id: b.id };
+          }) } })));
       }
       if (b.status === "BOOKING_STATUS_ASSIGNED") {
         const k = { textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other") };
-        cells.push(el("div", {}, Object.values(k), el("button", { type: "button", "data-action": "collect", text: T("collect"),
-          on: { click: act(box, () => post(`/recycling/bookings/${b.id}/collect`, { weights: {
-            textiles_kg: Number(k.textiles.value || 0), books_kg: Number(k.books.value || 0), other_kg: Number(k.other.value || 0) } })) } })));
+        cells.push(cell(Object.values(k).map(small), el("button", { type: "button", "data-action": "collect", text: T("collect"),
+          on: { click: act(box, async () => {
+            await post(`/recycling/bookings/${b.id}/collect`, { weights: {
+              textiles_kg: numberOf(k.textiles), books_kg: numberOf(k.books), other_kg: numberOf(k.other) } });
+            return { kind: "booking", id: b.id };
+          }) } })));
       }
       if (b.status === "BOOKING_STATUS_REQUESTED" || b.status === "BOOKING_STATUS_ASSIGNED") {
         const reason = input("reason", { label: "cancelReason", extra: { style: "width:120px" } });
-        cells.push(el("div", {}, reason, el("button", { type: "button", "data-action": "cancel", text: T("cancel"),
-          on: { click: act(box, () => post(`/recycling/bookings/${b.id}/cancel`, { reason: reason.value.trim() })) } })));
+        cells.push(cell(small(reason), el("button", { type: "button", "data-action": "cancel", text: T("cancel"),
+          on: { click: act(box, async () => {
+            await post(`/recycling/bookings/${b.id}/cancel`, { reason: reason.value.trim() });
+            return { kind: "booking", id: b.id };
+          }) } })));
       }
+      const bw = w(b.weights);
+      const total = (bw.textiles_kg || 0) + (bw.books_kg || 0) + (bw.other_kg || 0);
+      const done = b.status === "BOOKING_STATUS_COLLECTED"
+        ? `${b.collected_on || ""} · ${n(bw.textiles_kg)} / ${n(bw.books_kg)} / ${n(bw.other_kg)} (${n(total)})` : "";
       return el("tr", { "data-id": b.id, "data-status": b.status },
         el("td", { "data-col": "contact", text: b.contact_name }), el("td", { "data-col": "phone", text: b.contact_phone }),
-        el("td", { text: b.address }), el("td", { text: `${when(b.window_start)} – ${when(b.window_end)}` }),
-        el("td", { text: b.note || "" }), el("td", { text: T(b.status) }),
-        el("td", { text: [b.organisation_name, b.cancel_reason].filter(Boolean).join(" · ") }), el("td", {}, cells));
+        el("td", { text: b.address }), el("td", { "data-col": "window", text: `${when(b.window_start)} – ${when(b.window_end)}` }),
+        el("td", { text: b.note || "" }), el("td", { "data-col": "status", text: T(b.status) }),
+        el("td", { text: [b.organisation_name, b.cancel_reason].filter(Boolean).join(" · ") }),
+        el("td", { "data-col": "collected", "data-total": total, text: done }), el("td", {}, cells));
     });
     return section("bookings-section", "bookings", box,
-      table("bookings", ["contact", "phone", "address", "window", "note", "status", "organisation", "actions"], rows));
+      table("bookings", ["contact", "phone", "address", "window", "note", "status", "organisation", "collected", "actions"], rows));
   }
 
   async function render(params) {
@@ -192,14 +319,24 @@
     if (!location.hash.startsWith(ROUTE)) return undefined; // the user moved on meanwhile
     const [bins, collections, drives, bookings] = got.map((g) => (g.status === "fulfilled" ? g.value : {}));
     const parts = [binsPart(bins.bins || [], division, bins.page?.next_page_token),
-      collectionsPart(collections.collections || []), drivesPart(drives.drives || []), bookingsPart(bookings.bookings || [])];
+      collectionsPart(collections.collections || [], division), drivesPart(drives.drives || [], division),
+      bookingsPart(bookings.bookings || [])];
     got.forEach((g, i) => {
       if (g.status !== "rejected") return;
       const box = errorBox("load-error");
       say(box, g.reason);
       parts[i].querySelector("h3").after(box);
     });
-    view.replaceChildren(el("h2", { "data-testid": "recycling-title", text: T("recycling") }), ...parts);
+    const said = el("p", { class: "notice", role: "status", "data-testid": "recycling-notice" });
+    if (notice) {
+      saves += 1;
+      said.textContent = T("saved");
+      said.dataset.seq = String(saves);
+      if (notice.kind) said.dataset.kind = notice.kind;
+      if (notice.id) said.dataset.id = notice.id;
+      notice = null;
+    }
+    view.replaceChildren(el("h2", { "data-testid": "recycling-title", text: T("recycling") }), said, ...parts);
     return undefined;
   }
 
