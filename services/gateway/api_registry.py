@@ -29,7 +29,7 @@ KINDS = {
     tags=["divisions"],
     summary="Service fields / 服务领域",
 )
-async def service_fields() -> dict[str, list[dict[str, str]]]:
+def service_fields() -> dict[str, list[dict[str, str]]]:
     """The service fields every service accepts, by code, with their
     Chinese and English names. Public: it is reference data."""
     return {

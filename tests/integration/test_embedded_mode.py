@@ -64,9 +64,12 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
     cfg = load()
     db = Database(cfg.service("registration"))
     assert db.engine.dialect.name == "sqlite"
-    app = RegistrationApp(db, keys.pii_cipher(cfg), keys.issuer(cfg))
+    cipher = keys.pii_cipher(cfg)
+    app = RegistrationApp(db, cipher, keys.issuer(cfg))
     province = Principal("t", "t", "61", frozenset({"province_admin"}), 0)
-    before = RegistrationQueries(db).summarize(province, "61", None, "", "", False)
+    before = RegistrationQueries(db, cipher).summarize(
+        province, "61", None, "", "", False
+    )
     vol = app.register_volunteer(
         province,
         "周八",
@@ -78,7 +81,9 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
         "",
     )
     app.review_volunteer(province, vol.id, True, "")
-    after = RegistrationQueries(db).summarize(province, "61", None, "", "", False)
+    after = RegistrationQueries(db, cipher).summarize(
+        province, "61", None, "", "", False
+    )
     assert before.total["volunteers_registered"] == 8
     assert after.total["volunteers_registered"] == 9
     assert after.total["volunteers_verified"] == before.total["volunteers_verified"] + 1

@@ -199,6 +199,13 @@ CASES = [
     ),
     P(
         "RecordHonourHours",
+        lambda w: honour(w, request_id="k" * 101),
+        "request_id",
+        "request_id.max_length",
+        id="honour-request-id-too-long",
+    ),
+    P(
+        "RecordHonourHours",
         lambda w: honour(w, service_field="knitting"),
         "service_field",
         "service_field.known",

@@ -3,14 +3,12 @@ service fields, with both names, the same list every service validates."""
 
 from __future__ import annotations
 
-import asyncio
-
 from services.common.service_fields import SERVICE_FIELDS, check_service_fields
 from services.gateway.api_registry import service_fields
 
 
 def test_service_fields_route_lists_every_field_with_both_names() -> None:
-    body = asyncio.run(service_fields())
+    body = service_fields()
     codes = [f["code"] for f in body["fields"]]
     assert codes == list(SERVICE_FIELDS)
     assert check_service_fields(codes) == codes  # every one is accepted
