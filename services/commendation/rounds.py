@@ -30,6 +30,9 @@ from services.common.errors import (
 from services.common.roles import ADMINS, MANAGERS, REVIEWERS
 from services.common.tenancy import Scope, validate_code
 
+# A nomination whose review is still running (a returned one comes back).
+_UNDER_REVIEW = frozenset({"in_review", "returned"})
+
 # Once it passed every level a nomination holds its quota place until the end.
 HOLDS_PLACE = ("in_review", "approved", "in_notice", "awarded")
 
@@ -341,7 +344,20 @@ class RoundCases(UseCases):
         reason = checks.text(reason, "reason", 500)
         with self._tx(p) as s:
             n = self.nomination(s, p, ident, lock=True)
-            s.add(self._step(n, p.scope_code, "conflict", reason, p))
+            if n.status not in _UNDER_REVIEW:
+                # Once decided, recusal has nothing left to keep fair.
+                raise FailedPrecondition.transition(
+                    "nomination", "推荐", n.status, "conflict declared"
+                )
+            declared = s.execute(
+                select(ReviewStep.id).where(
+                    ReviewStep.nomination_id == n.id,
+                    ReviewStep.decision == "conflict",
+                    ReviewStep.reviewer_subject == p.subject,
+                )
+            ).first()
+            if declared is None:  # declaring twice records it once
+                s.add(self._step(n, p.scope_code, "conflict", reason, p))
             return n
 
     def nomination(

@@ -1128,3 +1128,38 @@ def test_an_objection_to_a_nomination_not_on_notice_reveals_nothing(
     assert status == grpc.StatusCode.FAILED_PRECONDITION, err
     assert trailers(err).get("zhiyuan-rule") == "objection.notice"
     assert w.objections(n.id) == {}
+
+
+def test_a_conflict_is_declared_once_and_only_while_under_review(w: World) -> None:
+    n = w.nominate(w.county_round.id)
+    tok = w.token(OWNER, "reviewer", username="yanta-reviewer-kin")
+
+    def conflicts() -> int:
+        return w.db_count(
+            "SELECT count(*) FROM review_steps WHERE nomination_id=:n "
+            "AND decision='conflict'",
+            n=n.id,
+        )
+
+    for _ in range(2):  # a double click records one declaration
+        w.com.DeclareConflict(
+            pb.DeclareConflictRequest(nomination_id=n.id, reason="系本人亲属"),
+            metadata=auth(tok),
+        )
+    assert conflicts() == 1
+    # Once decided there is nothing left to recuse from.
+    decided = w.nominate(w.county_round.id)
+    w.com.ReviewNomination(
+        pb.ReviewNominationRequest(
+            id=decided.id, decision=pb.DECISION_REJECT, comment="事迹不实"
+        ),
+        metadata=auth(w.token(OWNER, "reviewer", username="yanta-reviewer-other")),
+    )
+    status, err = outcome(
+        lambda: w.com.DeclareConflict(
+            pb.DeclareConflictRequest(nomination_id=decided.id, reason="亲属"),
+            metadata=auth(tok),
+        )
+    )
+    assert status == grpc.StatusCode.FAILED_PRECONDITION, err
+    assert trailers(err).get("zhiyuan-rule") == "state.transition"
