@@ -374,11 +374,54 @@ document.getElementById("logout").addEventListener("click", () => {
   go("#/login");
 });
 window.addEventListener("hashchange", route);
+// Helpers every page shares.
+const getJson = async (path) => (await api(path)).json();
+const postJson = async (path, body, method = "POST") => (await api(path, {
+  method, headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
+})).json();
+
+// A random UUID (v4) for idempotency keys; crypto.randomUUID needs a secure
+// context (https or localhost), getRandomValues does not.
+function uuid() {
+  if (window.crypto?.randomUUID && window.isSecureContext) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// Writes an API error into `node` as "field: message" in the current
+// language, with the field and the rule in data-field / data-rule.
+function showError(node, err) {
+  const e = err?.body?.error;
+  const message = e ? (lang === "zh" ? e.message_zh : e.message_en) : `${t("failed")}: ${err?.message || err}`;
+  node.textContent = e?.field ? `${e.field}: ${message}` : message;
+  node.dataset.field = e?.field || "";
+  node.dataset.rule = e?.rule || "";
+  node.hidden = false;
+}
+function clearError(node) { node.textContent = ""; node.dataset.field = ""; node.dataset.rule = ""; }
+
+// Every item of a paged list (at most `pages` pages of 500).
+async function allPages(path, key, pages = 20) {
+  const items = [];
+  let token = "";
+  for (let i = 0; i < pages; i += 1) {
+    const sep = path.includes("?") ? "&" : "?";
+    const data = await getJson(`${path}${sep}page_size=500&page_token=${encodeURIComponent(token)}`);
+    items.push(...(data[key] || []));
+    token = data.page?.next_page_token || "";
+    if (!token) break;
+  }
+  return items;
+}
+
 // Pages in their own files (pages/*.js, loaded after this one) register
 // here: zy.pages["/volunteers"] = (rest, params) => ...; zy.text(zh, en).
 const PAGES = {};
 window.zy = {
   api, el, t, num, go, locale, renderDenied, pages: PAGES, view,
+  get: getJson, post: postJson, uuid, showError, clearError, allPages,
   lang: () => lang,
   text: (zh, en) => { Object.assign(TEXT.zh, zh); Object.assign(TEXT.en, en); },
 };

@@ -76,19 +76,9 @@
   }].map(prefixed));
 
   const ROUTE = "#/commendation";
-  const get = async (path) => (await window.zy.api(path)).json();
-  const post = async (path, body) => (await window.zy.api(path, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
-  })).json();
+  const { get, post, uuid } = window.zy;
   const zh = () => window.zy.lang() === "zh";
-  // "comment: 必填" — the service's field and its message in the current language.
-  const say = (node, err) => {
-    const e = err?.body?.error;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-    node.textContent = e ? `${e.field ? `${e.field}: ` : ""}${zh() ? e.message_zh : e.message_en}`
-      : `${T("failed")}: ${err?.message || err}`;
-  };
+  const say = window.zy.showError; // "comment: 必填", with data-field / data-rule
   const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
   const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));
   const left = { style: "text-align:left;white-space:normal" };
@@ -102,26 +92,6 @@
     timeZone: "Asia/Shanghai" }).format(new Date(ts)) : "");
   const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
   const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
-  // A random UUID (v4) as the nomination's request_id: a double submit is one nomination.
-  function uuid() {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-  async function allPages(path, key) {
-    const items = [];
-    let token = "";
-    for (let i = 0; i < 20; i += 1) {
-      const sep = path.includes("?") ? "&" : "?";
-      const data = await get(`${path}${sep}page_size=500&page_token=${encodeURIComponent(token)}`);
-      items.push(...(data[key] || []));
-      token = data.page?.next_page_token || "";
-      if (!token) break;
-    }
-    return items;
-  }
-
   // Runs an action; on success re-renders the page, on failure says why in `box`.
   const act = (box, fn) => async () => {
     box.textContent = "";
@@ -418,6 +388,13 @@
     select.value = round ? round.id : "";
     const roundPart = el("section", { class: "card", "data-testid": "rounds", style: "margin-top:12px" },
       el("h3", { text: T("rounds") }), list.length ? select : el("p", { text: T("noRounds") }));
+    const open = list.filter((r) => r.status === "ROUND_STATUS_OPEN");
+    if (!round && open.length) {
+      // The rounds taking nominations now, one click away.
+      roundPart.append(el("ul", { "data-testid": "open-rounds" }, open.map((r) => el("li", {},
+        el("a", { href: `${ROUTE}?round=${r.id}`, "data-round": r.id,
+          text: `${r.title} · ${r.division_code} · ${T("deadline")} ${r.deadline}` })))));
+    }
     if (round) {
       roundPart.append(el("p", { "data-testid": "round-info", text:
         `${T("deadline")}: ${round.deadline} · ${T("quota")}: ${round.quota_per_child} · ${T("status")}: ${T(round.status)}` }));

@@ -22,28 +22,11 @@
     orgCreated: "Created", orgEmpty: "No organisations yet", orgTotal: "Total", orgCount: "",
   });
 
-  const isZh = () => zy.lang() === "zh";
   const kindOf = (o) => String(o.kind || "").replace("ORGANISATION_KIND_", "").toLowerCase();
 
-  function showError(node, err) {
-    const e = err?.body?.error;
-    const message = e ? (isZh() ? e.message_zh : e.message_en) : `${t("failed")}: ${err?.message || err}`;
-    node.textContent = e?.field ? `${e.field}: ${message}` : message;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-  }
+  const { showError } = zy;
 
-  async function allOrganisations() {
-    const items = [];
-    let token = "";
-    for (let i = 0; i < 20; i += 1) {
-      const data = await (await zy.api(`/organisations?page_size=500&page_token=${encodeURIComponent(token)}`)).json();
-      items.push(...(data.organisations || []));
-      token = data.page?.next_page_token || "";
-      if (!token) break;
-    }
-    return items;
-  }
+  const allOrganisations = () => zy.allPages("/organisations", "organisations");
 
   // Nested lists: every organisation under its parent; one whose parent is
   // outside the scope (or missing) is shown at the top.

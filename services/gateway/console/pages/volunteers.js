@@ -44,41 +44,10 @@
   const fieldLabel = (code) => (FIELDS[code] ? FIELDS[code][isZh() ? 0 : 1] : code);
   const statusOf = (v) => String(v.status || "").replace("VOLUNTEER_STATUS_", "").toLowerCase();
 
-  // A random UUID (v4) for the Idempotency-Key; crypto.randomUUID needs a
-  // secure context, getRandomValues does not.
-  function uuid() {
-    if (window.crypto?.randomUUID && window.isSecureContext) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  // Write an API error into `node`: "field: message" in the current language.
-  function showError(node, err) {
-    const e = err?.body?.error;
-    const message = e ? (isZh() ? e.message_zh : e.message_en) : `${t("failed")}: ${err?.message || err}`;
-    node.textContent = e?.field ? `${e.field}: ${message}` : message;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-    node.hidden = false;
-  }
-  function clearMessage(node) { node.textContent = ""; node.dataset.field = ""; node.dataset.rule = ""; }
+  const { uuid, showError, allPages } = zy;
+  const clearMessage = zy.clearError;
 
   const json = (body) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
-
-  async function allPages(path, key) {
-    const items = [];
-    let token = "";
-    for (let i = 0; i < 20; i += 1) {
-      const sep = path.includes("?") ? "&" : "?";
-      const data = await (await zy.api(`${path}${sep}page_size=500&page_token=${encodeURIComponent(token)}`)).json();
-      items.push(...(data[key] || []));
-      token = data.page?.next_page_token || "";
-      if (!token) break;
-    }
-    return items;
-  }
 
   async function renderVolunteers(rest, params) {
     const view = zy.view();
