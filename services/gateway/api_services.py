@@ -238,6 +238,14 @@ HOURS = [
     ),
     Route(
         "GET",
+        "/certificates",
+        H,
+        "ListCertificates",
+        "Certificates issued in scope, newest first / 证明列表",
+        "certificates",
+    ),
+    Route(
+        "GET",
         "/certificates/{number}/pdf",
         H,
         "GetCertificatePdf",

@@ -36,6 +36,7 @@ CERT_STATUS = {
     "valid": pb.CERTIFICATE_STATUS_VALID,
     "revoked": pb.CERTIFICATE_STATUS_REVOKED,
 }
+CERT_STATUSES = {v: k for k, v in CERT_STATUS.items()}
 
 
 def h(value: Decimal | float | int) -> float:

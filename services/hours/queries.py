@@ -16,7 +16,13 @@ from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.bank_repository import BankRepository as Repository
-from services.hours.models import ROLLUP, BankTransaction, Correction, HourRecord
+from services.hours.models import (
+    ROLLUP,
+    BankTransaction,
+    Certificate,
+    Correction,
+    HourRecord,
+)
 from services.hours.repository import missing
 
 
@@ -139,6 +145,27 @@ class HoursQueries:
                 "volunteer_id", "time-bank account", "时间银行账户", volunteer_id
             )
         return found
+
+    def certificates(
+        self,
+        p: Principal,
+        code: str,
+        volunteer_id: str,
+        status: str | None,
+        size: int,
+        token: str,
+    ) -> Page:
+        """Certificates issued in the subtree ``code`` (default: the caller's
+        scope), optionally of one volunteer and one status, newest first."""
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id", required=False)
+        size, offset = page_bounds(size, token)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            q = repo.certificates_query(node, volunteer_id, status)
+            order = (Certificate.issued_at.desc(), Certificate.number.desc())
+            items, total = repo.page(q, order, size, offset)
+            return Page(items, next_token(offset, size, total), total)
 
     def transactions(
         self, p: Principal, volunteer_id: str, code: str, size: int, token: str

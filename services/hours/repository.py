@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from services.common.errors import NotFound
 from services.common.settings import effective_settings
@@ -128,6 +128,22 @@ class Repository:
         if row is None:
             raise missing("number", "certificate", "证明", number)
         return row
+
+    def certificates_query(
+        self, node: str, volunteer_id: str, status: str | None
+    ) -> Any:
+        """Certificates issued inside ``node`` (their issuing division), without
+        the stored PDF: a list never needs the document."""
+        q = (
+            select(Certificate)
+            .where(self._inside(Certificate.division_code, node))
+            .options(defer(Certificate.pdf))
+        )
+        if volunteer_id:
+            q = q.where(Certificate.volunteer_id == volunteer_id)
+        if status:
+            q = q.where(Certificate.status == status)
+        return q
 
     # -- rollups --------------------------------------------------------------
     def rollup_rows(

@@ -126,6 +126,16 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
     def VerifyCertificate(self, req, ctx):  # noqa: N802
         return cv.verification(self.app.verify(req.number))
 
+    def ListCertificates(self, req, ctx):  # noqa: N802
+        status = cv.enum_value(cv.CERT_STATUSES, req.status, "status")
+        page = self.q.certificates(
+            me(), req.division_code, req.volunteer_id, status,
+            req.page.page_size, req.page.page_token,
+        )  # fmt: skip
+        return pb.ListCertificatesResponse(
+            certificates=[cv.certificate(c) for c in page.items], page=cv.page(page)
+        )
+
     def GetTimeBankBalance(self, req, ctx):  # noqa: N802
         found = self.q.balances(me(), req.volunteer_id, req.division_code)
         return pb.GetTimeBankBalanceResponse(

@@ -3,8 +3,10 @@ admin corrects an approved record with a reason and sees the correction and
 the volunteer's totals move by exactly the difference; a correction without
 a reason (or with hours out of bounds) is refused naming field and rule and
 changes nothing; a certificate is issued, downloaded as a real PDF, verified
-by number, revoked with a reason and then verified as revoked; a
-neighbouring county's admin sees neither the record nor its data.
+by number, revoked with a reason and then verified as revoked, the
+certificate list following each step (and downloading, verifying and
+revoking from its rows); a neighbouring county's admin sees neither the
+record nor its data, nor the certificate in its list.
 Screenshots ``record-correction`` and ``certificate`` are kept.
 
 The platform is shared with the other e2e tests: every test makes its own
@@ -85,6 +87,20 @@ def list_loaded(page, previous: str) -> str:  # type: ignore[no-untyped-def]
         arg=previous,
     )
     return page.get_attribute("[data-testid=records-table]", "data-loaded") or ""
+
+
+def cert_list_loaded(page, previous: str) -> str:  # type: ignore[no-untyped-def]
+    """Wait for a certificate list other than the one stamped ``previous``."""
+    page.wait_for_function(
+        "old => { const t = document.querySelector('[data-testid=cert-list-table]');"
+        " return t && t.dataset.loaded && t.dataset.loaded !== old; }",
+        arg=previous,
+    )
+    return page.get_attribute("[data-testid=cert-list-table]", "data-loaded") or ""
+
+
+def cert_row(page, number: str):  # type: ignore[no-untyped-def]
+    return page.locator(f"[data-testid=cert-row][data-number='{number}']")
 
 
 def value(page, selector: str) -> float:  # type: ignore[no-untyped-def]
@@ -265,6 +281,9 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     assert refused.inner_text().startswith("issuer_name: ")
     assert page.locator("[data-testid=certificate]").count() == 0
 
+    # The office knows the volunteer by number, not by id: the form looks
+    # the number up (exactly, inside the county).
+    page.fill("[data-testid=cert-volunteer_id]", record["volunteer_number"])
     page.fill("[data-testid=cert-start_month]", month)
     page.fill("[data-testid=cert-end_month]", month)
     page.fill("[data-testid=cert-issuer_name]", "雁塔区文明办")
@@ -282,6 +301,35 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     facts = card.inner_text()
     assert "雁塔区文明办" in facts and "李主任" in facts and "yanta-admin" in facts
     assert "*" in facts  # the name and ID number are masked
+
+    # The list of the volunteer's certificates shows it at once, newest first.
+    row = cert_row(page, number)
+    row.wait_for()
+    assert page.get_attribute("[data-testid=cert-list]", "data-volunteer") == vid
+    assert row.get_attribute("data-status") == "CERTIFICATE_STATUS_VALID"
+    assert (
+        page.locator("[data-testid=cert-row]").first.get_attribute("data-number")
+        == number
+    )
+    assert (
+        row.locator("td[data-col=name]").inner_text()
+        == card.locator("[data-testid=certificate-facts] dd").nth(2).inner_text()
+    )
+    assert "*" in row.locator("td[data-col=name]").inner_text()
+    assert float(row.locator("td[data-col=hours]").get_attribute("data-value")) == (
+        1.75
+    )
+    assert row.locator("td[data-col=issuer]").inner_text() == "雁塔区文明办"
+    assert row.locator("td[data-col=status]").inner_text() == "有效"
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert row.locator("td[data-col=issued]").get_attribute("data-value") == today
+    assert row.locator("td[data-col=issued]").inner_text().strip()
+    assert (
+        row.locator("td[data-col=period]")
+        .inner_text()
+        .count(str(started.astimezone(ZoneInfo("Asia/Shanghai")).year))
+        == 2
+    )
 
     # The PDF: downloaded in the browser, and fetched with the token.
     with page.expect_download() as caught:
@@ -325,6 +373,13 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     revoked.wait_for()
     assert "时长记录更正后重新开具" in revoked.inner_text()
     assert revoked.locator("[data-testid=certificate-revoke]").count() == 0
+    # ... and so does its row in the list, which no longer offers a revocation.
+    page.wait_for_selector(
+        f"[data-testid=cert-row][data-number='{number}']"
+        "[data-status=CERTIFICATE_STATUS_REVOKED]"
+    )
+    assert row.locator("td[data-col=status]").inner_text() == "已撤销"
+    assert row.locator("[data-action=revoke]").count() == 0
 
     # Verify again: revoked, in the page and for anyone without a token.
     page.click("[data-testid=verify-submit]")
@@ -343,6 +398,93 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     assert bad.inner_text().startswith("number: ")
 
 
+def test_the_certificate_list_downloads_verifies_and_revokes_by_row(
+    platform, page
+) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    county = login(base, "yanta-admin")
+    record = approved_record(base, county, "社区助老（证明列表测试）")
+    vid = record["volunteer_id"]
+    with client(base, county) as http:
+        body = {
+            "volunteer_id": vid, "issuer_name": "雁塔区志愿者协会",
+            "person_in_charge": "王建国", "contact": "029-88886666",
+        }  # fmt: skip
+        older = ok(http.post("/certificates", json=body), 201)["certificate"]
+        newer = ok(http.post("/certificates", json=body), 201)["certificate"]
+
+    log_in(page, base, f"/records?volunteer={vid}")
+    cert_row(page, newer["number"]).wait_for()
+    rows = page.locator("[data-testid=cert-row]")
+    assert [rows.nth(i).get_attribute("data-number") for i in range(rows.count())] == [
+        newer["number"],
+        older["number"],
+    ]
+    assert page.get_attribute("[data-testid=cert-list-total]", "data-total") == "2"
+    row = cert_row(page, newer["number"])
+
+    with page.expect_download() as caught:
+        row.locator("[data-action=download]").click()
+    assert caught.value.suggested_filename == f"{newer['number']}.pdf"
+    with open(caught.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
+
+    row.locator("[data-action=verify]").click()
+    page.wait_for_selector(
+        f"[data-testid=verify-result][data-status=valid][data-number='{newer['number']}']"
+    )
+
+    # Revoking from the row needs a reason; with one the row turns revoked.
+    row.locator("[data-action=revoke]").click()
+    revoke_row = page.locator(
+        f"[data-testid=cert-revoke-row][data-number='{newer['number']}']"
+    )
+    revoke_row.locator("[data-testid=certificate-revoke]").click()
+    revoke_row.locator(
+        "[data-testid=certificate-error][data-rule='reason.required']"
+    ).wait_for()
+    assert row.get_attribute("data-status") == "CERTIFICATE_STATUS_VALID"
+    revoke_row.locator("[data-testid=revoke-reason]").fill("重复开具")
+    revoke_row.locator("[data-testid=certificate-revoke]").click()
+    page.wait_for_selector(
+        f"[data-testid=cert-row][data-number='{newer['number']}']"
+        "[data-status=CERTIFICATE_STATUS_REVOKED]"
+    )
+    assert cert_row(page, older["number"]).get_attribute("data-status") == (
+        "CERTIFICATE_STATUS_VALID"
+    )
+    cert_row(page, newer["number"]).locator("[data-action=verify]").click()
+    page.wait_for_selector(
+        f"[data-testid=verify-result][data-status=revoked][data-number='{newer['number']}']"
+    )
+    public = httpx.get(f"{base}/api/v1/certificates/{newer['number']}/verify")
+    assert ok(public)["status"] == "CERTIFICATE_STATUS_REVOKED"
+
+    # The status filter: only the valid one, then only the revoked one.
+    stamp = page.get_attribute("[data-testid=cert-list-table]", "data-loaded") or ""
+    page.select_option("[data-testid=cert-list-status]", "CERTIFICATE_STATUS_VALID")
+    stamp = cert_list_loaded(page, stamp)
+    assert (
+        rows.count() == 1
+        and rows.first.get_attribute("data-number") == (older["number"])
+    )
+    page.select_option("[data-testid=cert-list-status]", "CERTIFICATE_STATUS_REVOKED")
+    cert_list_loaded(page, stamp)
+    assert (
+        rows.count() == 1
+        and rows.first.get_attribute("data-number") == (newer["number"])
+    )
+
+    # In English the list reads in English.
+    page.click("[data-testid=lang]")
+    cert_row(page, older["number"]).wait_for()
+    assert (
+        cert_row(page, older["number"]).locator("td[data-col=status]").inner_text()
+        == "Valid"
+    )
+    shot(page, "certificate-list")
+
+
 def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
     yanta, changan = login(base, "yanta-admin"), login(base, "changan-admin")
@@ -351,11 +493,32 @@ def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> Non
     # The record exists and its owner sees it by the same query.
     with client(base, yanta) as http:
         mine = ok(http.get("/hours/records", params={"volunteer_id": vid}))
+        number = ok(http.post("/certificates", json={
+            "volunteer_id": vid, "issuer_name": "雁塔区志愿者协会",
+            "person_in_charge": "王建国", "contact": "029-88886666",
+        }), 201)["certificate"]["number"]  # fmt: skip
+        certs = ok(http.get("/certificates", params={"volunteer_id": vid}))
+        latest = ok(http.get("/certificates"))
     assert [r["id"] for r in mine["records"]] == [record["id"]]
+    assert [c["number"] for c in certs["certificates"]] == [number]
+    assert number in {c["number"] for c in latest["certificates"]}
     with client(base, changan) as http:
         assert http.get(f"/hours/records/{record['id']}").status_code == 404
         theirs = ok(http.get("/hours/records", params={"volunteer_id": vid}))
+        their_certs = ok(http.get("/certificates", params={"volunteer_id": vid}))
+        their_latest = ok(http.get("/certificates", params={"page_size": 500}))
+        outside = http.get("/certificates", params={"division_code": "610113"})
+        assert http.get(f"/certificates/{number}/pdf").status_code == 404
     assert theirs["records"] == [] and int(theirs["page"]["total_size"]) == 0
+    assert their_certs.get("certificates", []) == []
+    assert int(their_certs["page"].get("total_size", 0)) == 0
+    assert number not in {c["number"] for c in their_latest.get("certificates", [])}
+    assert all(
+        c["division_code"].startswith("610116")
+        for c in their_latest.get("certificates", [])
+    )
+    assert outside.status_code == 403
+    assert outside.json()["error"]["field"] == "division_code"
 
     log_in(page, base, f"/records/{record['id']}", "changan-admin")
     page.wait_for_selector("[data-testid=record-not-found], [data-testid=denied]")
@@ -373,6 +536,11 @@ def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> Non
     assert page.locator(f"tr[data-id='{record['id']}']").count() == 0
     assert page.locator("[data-testid=totals-empty]").count() == 1
     assert record["content"] not in page.content()
+    # Nor does their certificate list show the certificate yanta issued.
+    page.wait_for_selector("[data-testid=cert-list-empty]")
+    assert page.get_attribute("[data-testid=cert-list-total]", "data-total") == "0"
+    assert page.locator("[data-testid=cert-row]").count() == 0
+    assert number not in page.content()
 
     # Unfiltered, every record listed lies in Chang'an, never this one.
     page.goto(f"{base}/console/#/records")
@@ -380,6 +548,13 @@ def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> Non
     assert page.locator(f"tr[data-id='{record['id']}']").count() == 0
     divisions = page.locator("[data-testid=records-table] td[data-col=division]")
     assert all(d.startswith("610116") for d in divisions.all_inner_texts())
+    assert page.get_attribute("[data-testid=cert-list]", "data-volunteer") == ""
+    assert cert_row(page, number).count() == 0 and number not in page.content()
+    issuers = page.locator("[data-testid=cert-row]")
+    assert all(
+        (issuers.nth(i).get_attribute("data-division") or "").startswith("610116")
+        for i in range(issuers.count())
+    )
     # And a division outside their scope is the denied page.
     page.goto(f"{base}/console/#/records?division=610113")
     page.wait_for_selector("[data-testid=denied]")

@@ -360,3 +360,85 @@ def test_province_sees_the_certificate_but_a_sibling_county_does_not(
     ).pdf
     err = rpc_error(lambda: hours.GetCertificatePdf(md, metadata=auth(token("610103"))))
     assert err.code() == grpc.StatusCode.NOT_FOUND
+
+
+# -- the certificate list ----------------------------------------------------------
+
+
+def listed(hours, tok, **fields) -> list[pb.Certificate]:  # type: ignore[no-untyped-def]
+    return list(
+        hours.ListCertificates(
+            pb.ListCertificatesRequest(
+                page=common.PageRequest(page_size=500), **fields
+            ),
+            metadata=auth(tok),
+        ).certificates
+    )
+
+
+def test_issued_then_revoked_certificates_show_in_the_list_with_their_status(
+    hours, token, certified
+):
+    vol, _, _ = certified
+    tok = token(COUNTY)
+    older = issue(hours, tok, vol.id)
+    cert = issue(hours, tok, vol.id)
+    mine = listed(hours, tok, volunteer_id=vol.id)
+    numbers = [c.number for c in mine]
+    # Newest first, each as IssueCertificate returned it (masked).
+    assert numbers.index(cert.number) < numbers.index(older.number)
+    assert [c for c in mine if c.number == cert.number] == [cert]
+    assert all(c.volunteer_id == vol.id for c in mine)
+    assert all(c.name_masked == "欧***" for c in mine)
+    assert NAME not in str(mine)
+    valid = listed(hours, tok, volunteer_id=vol.id, status=pb.CERTIFICATE_STATUS_VALID)
+    assert cert.number in {c.number for c in valid}
+    assert all(c.status == pb.CERTIFICATE_STATUS_VALID for c in valid)
+
+    hours.RevokeCertificate(
+        pb.RevokeCertificateRequest(number=cert.number, reason="期间填写有误"),
+        metadata=auth(tok),
+    )
+    after = {c.number: c for c in listed(hours, tok, volunteer_id=vol.id)}
+    assert after[cert.number].status == pb.CERTIFICATE_STATUS_REVOKED
+    assert after[cert.number].revoked_reason == "期间填写有误"
+    assert after[older.number].status == pb.CERTIFICATE_STATUS_VALID
+    valid = listed(hours, tok, volunteer_id=vol.id, status=pb.CERTIFICATE_STATUS_VALID)
+    revoked = listed(
+        hours, tok, volunteer_id=vol.id, status=pb.CERTIFICATE_STATUS_REVOKED
+    )
+    assert cert.number not in {c.number for c in valid}
+    assert older.number in {c.number for c in valid}
+    assert cert.number in {c.number for c in revoked}
+    assert all(c.status == pb.CERTIFICATE_STATUS_REVOKED for c in revoked)
+
+    # Unfiltered: the county's latest, the province sees it too, the sibling
+    # county (in its own scope) does not.
+    assert cert.number in {c.number for c in listed(hours, tok)}
+    province = listed(hours, token(PROVINCE, "province_admin"), volunteer_id=vol.id)
+    assert cert.number in {c.number for c in province}
+    assert listed(hours, token("610103"), volunteer_id=vol.id) == []
+
+
+def test_the_certificate_list_pages(hours, token, certified):
+    vol, _, _ = certified
+    tok = token(COUNTY)
+    for _ in range(3):
+        issue(hours, tok, vol.id)
+    whole = [c.number for c in listed(hours, tok, volunteer_id=vol.id)]
+    seen: list[str] = []
+    page_token = ""
+    while True:
+        got = hours.ListCertificates(
+            pb.ListCertificatesRequest(
+                volunteer_id=vol.id,
+                page=common.PageRequest(page_size=2, page_token=page_token),
+            ),
+            metadata=auth(tok),
+        )
+        assert got.page.total_size == len(whole) and len(got.certificates) <= 2
+        seen += [c.number for c in got.certificates]
+        page_token = got.page.next_page_token
+        if not page_token:
+            break
+    assert seen == whole

@@ -663,6 +663,48 @@ CASES = [
         id="verify-number-long",
     ),
     P(
+        "ListCertificates",
+        lambda w: dict(volunteer_id="not-a-volunteer"),
+        "volunteer_id",
+        "volunteer_id.format",
+        id="certificates-volunteer",
+    ),
+    P(
+        "ListCertificates",
+        lambda w: dict(division_code="6101131"),
+        "division_code",
+        "division_code.width",
+        id="certificates-division-width",
+    ),
+    P(
+        "ListCertificates",
+        lambda w: dict(division_code="61O113"),
+        "division_code",
+        "division_code.format",
+        id="certificates-division-letters",
+    ),
+    P(
+        "ListCertificates",
+        lambda w: dict(status=7),
+        "status",
+        "status.known",
+        id="certificates-status",
+    ),
+    P(
+        "ListCertificates",
+        lambda w: dict(page=common.PageRequest(page_token="!!")),
+        "page.page_token",
+        "page.token",
+        id="certificates-page-token",
+    ),
+    P(
+        "ListCertificates",
+        lambda w: dict(page=common.PageRequest(page_token="LTE=")),
+        "page.page_token",
+        "page.token",
+        id="certificates-page-token-negative",
+    ),
+    P(
         "GetTimeBankBalance",
         lambda w: dict(volunteer_id="v"),
         "volunteer_id",
@@ -788,6 +830,18 @@ def test_bad_input_names_the_field_and_writes_nothing(
     trailers = rejected(lambda: w.call(rpc, **fields(w)))
     assert_field(trailers, field, rule)
     assert w.snapshot() == before
+
+
+def test_listing_certificates_outside_the_scope_is_denied(w: World) -> None:
+    """A well-formed division outside the caller's subtree is not bad input
+    but PERMISSION_DENIED, naming the field, and lists nothing."""
+    with pytest.raises(grpc.RpcError) as err:
+        w.call("ListCertificates", division_code="610103", volunteer_id=w.vol.id)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "Traceback" not in err.value.details()
+    trailers = dict(err.value.trailing_metadata() or ())
+    assert trailers.get("zhiyuan-field") == "division_code"
+    assert trailers.get("zhiyuan-rule") == "scope.contains"
 
 
 def test_every_rpc_with_input_has_a_bad_input_case() -> None:

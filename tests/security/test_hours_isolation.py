@@ -355,6 +355,26 @@ def _still_valid(w: World, cert: pb.Certificate) -> None:
     assert _public_status(w, cert.number) == pb.CERTIFICATE_STATUS_VALID
 
 
+def _certificate_list(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ListCertificates(
+        pb.ListCertificatesRequest(
+            division_code=OWNER,
+            volunteer_id=w.vol.id,
+            page=common.PageRequest(page_size=500),
+        ),
+        metadata=auth(tok),
+    )
+
+
+def _certificates_listed(w: World, _: Any, resp: Any) -> None:
+    got = {c.number: c for c in resp.certificates}
+    assert w.cert.number in got
+    assert got[w.cert.number].name_masked == w.cert.name_masked
+    assert all(c.division_code.startswith(OWNER) for c in resp.certificates)
+    assert all(c.volunteer_id == w.vol.id for c in resp.certificates)
+    assert resp.page.total_size == len(resp.certificates)
+
+
 def _verify(w: World, _: Any, tok: str) -> Any:
     return w.hours.VerifyCertificate(
         pb.VerifyCertificateRequest(number=w.cert.number), metadata=auth(tok)
@@ -442,6 +462,7 @@ SPECS: dict[str, Spec] = {
     ),
     "RevokeCertificate": Spec(BY_ID, _revoke, World.issue, _revoked, _still_valid),
     "VerifyCertificate": Spec(PUBLIC, _verify, succeeded=_verified),
+    "ListCertificates": Spec(SCOPED, _certificate_list, succeeded=_certificates_listed),
     "GetTimeBankBalance": Spec(BY_ID, _balance, succeeded=_balanced),
     "WithdrawTimeBank": Spec(SCOPED, _withdraw, World.balance, _withdrew, _kept),
     "ListTimeBankTransactions": Spec(SCOPED, _statement, succeeded=_stated),
@@ -537,6 +558,36 @@ def test_a_child_township_works_inside_its_own_subtree(w: World) -> None:
     listed = records(w.hours, child)
     assert rec.id in {r.id for r in listed}
     assert all(r.division_code.startswith(CHILD) for r in listed)
+
+
+@pytest.mark.parametrize("who", ["sibling", "child"])
+def test_a_certificate_list_in_ones_own_scope_never_shows_the_owners(
+    w: World, who: str
+) -> None:
+    """Without naming a division (their own scope), the sibling county and a
+    township below the issuing county list none of its certificates, not
+    even when they ask for its volunteer."""
+    tok = w.caller(who)
+    for vid in ("", w.vol.id):
+        got = w.hours.ListCertificates(
+            pb.ListCertificatesRequest(
+                volunteer_id=vid, page=common.PageRequest(page_size=500)
+            ),
+            metadata=auth(tok),
+        )
+        assert w.cert.number not in {c.number for c in got.certificates}
+        assert all(c.division_code.startswith(SCOPES[who]) for c in got.certificates)
+    mine = w.hours.ListCertificates(
+        pb.ListCertificatesRequest(volunteer_id=w.vol.id), metadata=auth(w.own)
+    )
+    assert w.cert.number in {c.number for c in mine.certificates}
+
+
+def test_the_volunteer_role_cannot_list_certificates(w: World) -> None:
+    status, _ = outcome(
+        lambda: _certificate_list(w, None, w.caller("owner", ("volunteer",)))
+    )
+    assert status == PD
 
 
 # -- honour hours' idempotency key (the CSV import's row key) -----------------

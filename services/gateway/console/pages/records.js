@@ -3,7 +3,9 @@
 // division) and paging; a record's detail (#/records/<id>) with its
 // corrections, a correction form (new hours or a reversal, always with a
 // reason) and the volunteer's totals; issuing a certificate for a volunteer,
-// downloading its PDF, verifying one by number (public) and revoking it.
+// downloading its PDF, verifying one by number (public) and revoking it;
+// the certificates issued in scope (the volunteer's when the filter names
+// one, else the latest), each with download, verify and revoke.
 // The approval queue stays at #/hours (app.js).
 "use strict";
 
@@ -43,7 +45,7 @@
     approvedRecords: "已通过记录", pendingRecords: "待审核记录", rejectedRecords: "已驳回记录",
     platformTotal: "全平台累计（星级依据）", byField: "各服务领域", noTotals: "该志愿者在本辖区内没有时长记录",
     showVolunteer: "查看该志愿者的全部记录与证明",
-    certificates: "志愿服务记录证明", issue: "开具证明", volunteerId: "志愿者 ID", startMonth: "起始月份",
+    certificates: "志愿服务记录证明", issue: "开具证明", volunteerId: "志愿者（编号、身份证号或 ID）", startMonth: "起始月份",
     endMonth: "截止月份", issuerName: "出具单位", personInCharge: "负责人", handler: "经办人",
     handlerHelp: "留空则为当前账号", contact: "联系方式", submitIssue: "开具", issued: "证明已开具",
     number: "证明编号", nameMasked: "姓名", idNumber: "证件号码", serviceContent: "服务内容",
@@ -53,6 +55,8 @@
     verifyButton: "核验", verifyValid: "证明有效", verifyRevoked: "证明已撤销，不再有效",
     verifyMissing: "未找到该编号的证明", hoursUnit: "小时", numberPlaceholder: "ZYC-61-2026-000042-K7QX",
     manage: "按编号管理证明", manageHelp: "下载或撤销本辖区开具的证明",
+    certListVolunteer: "该志愿者的证明", certListLatest: "本辖区最新开具的证明", certEmpty: "没有符合条件的证明",
+    certHours: "证明时长", issued_on: "开具日期", allCertStatuses: "全部证明", revokeOpen: "撤销…",
   }, {
     records: "Hours and certificates", list: "Hour records", filters: "Filters", status: "Status",
     allStatuses: "All statuses", volunteerFilter: "Volunteer (number or ID)", divisionFilter: "Division code",
@@ -80,7 +84,7 @@
     rejectedRecords: "Rejected records", platformTotal: "Platform total (basis of stars)", byField: "By field",
     noTotals: "This volunteer has no hour records in your jurisdiction",
     showVolunteer: "All records and certificates of this volunteer",
-    certificates: "Service certificates", issue: "Issue a certificate", volunteerId: "Volunteer ID",
+    certificates: "Service certificates", issue: "Issue a certificate", volunteerId: "Volunteer (number, ID number or id)",
     startMonth: "From month", endMonth: "To month", issuerName: "Issuer", personInCharge: "Person in charge",
     handler: "Handler", handlerHelp: "empty: your account", contact: "Contact", submitIssue: "Issue",
     issued: "Certificate issued", number: "Certificate no.", nameMasked: "Name", idNumber: "ID number",
@@ -91,6 +95,9 @@
     verifyValid: "The certificate is valid", verifyRevoked: "The certificate was revoked and is no longer valid",
     verifyMissing: "No certificate has this number", hoursUnit: "h", numberPlaceholder: "ZYC-61-2026-000042-K7QX",
     manage: "Manage a certificate by number", manageHelp: "Download or revoke a certificate issued in your jurisdiction",
+    certListVolunteer: "This volunteer's certificates", certListLatest: "Latest certificates issued in your jurisdiction",
+    certEmpty: "No certificates match", certHours: "Certified hours", issued_on: "Issued on",
+    allCertStatuses: "All certificates", revokeOpen: "Revoke…",
   }].map(prefixed));
 
   // Service fields, code → [zh, en], from GET /api/v1/service-fields.
@@ -101,6 +108,7 @@
     FIELDS = Object.fromEntries(data.fields.map((f) => [f.code, [f.name_zh, f.name_en]]));
   }
   const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
+  const CERT_STATUSES = ["CERTIFICATE_STATUS_VALID", "CERTIFICATE_STATUS_REVOKED"];
 
   const isZh = () => zy.lang() === "zh";
   const fieldLabel = (code) => (FIELDS[code] ? FIELDS[code][isZh() ? 0 : 1] : code || "");
@@ -170,8 +178,9 @@
     } catch (err) { if (err.status !== 401) showError(box, err); }
   }
 
-  // Download and revoke for a certificate number; `done(cert)` after a revocation.
-  function certificateActions(number, done) {
+  // Download and revoke for a certificate number; `done(cert)` after a
+  // revocation. `withDownload: false` leaves the download to the caller.
+  function certificateActions(number, done, withDownload = true) {
     const box = errorBox("certificate-error");
     const reason = el("input", { name: "revoke_reason", "data-testid": "revoke-reason", "aria-label": T("revokeReason"),
       placeholder: T("revokeReason"), style: "min-width:240px" });
@@ -183,8 +192,8 @@
       } catch (err) { if (err.status !== 401) showError(box, err); } finally { revoke.disabled = false; }
     } } });
     return el("div", {}, el("div", { class: "tools", style: "flex-wrap:wrap;align-items:center" },
-      el("button", { type: "button", "data-testid": "certificate-download", text: T("download"),
-        on: { click: () => downloadPdf(number, box) } }),
+      withDownload ? el("button", { type: "button", "data-testid": "certificate-download", text: T("download"),
+        on: { click: () => downloadPdf(number, box) } }) : "",
       reason, revoke), box);
   }
 
@@ -220,7 +229,8 @@
     return card;
   }
 
-  function issueForm(volunteerId, me) {
+  // `changed()` after a certificate is issued here, or revoked on its card.
+  function issueForm(volunteerId, me, changed) {
     const box = errorBox("issue-error");
     const notice = noticeBox("issue-notice");
     const result = el("div", { "data-testid": "issued" });
@@ -230,8 +240,19 @@
       e.preventDefault();
       clear(box, notice);
       const value = (n) => form.elements[n].value.trim();
+      // A volunteer number (or whole ID number) is looked up exactly; an id
+      // is passed on as it is, so the service names it if it is wrong.
+      let volunteer = value("volunteer_id");
+      if (volunteer && !UUID.test(volunteer)) {
+        try {
+          volunteer = (await resolveVolunteer(volunteer)) || volunteer;
+        } catch (err) {
+          if (err.status !== 401) showError(box, err);
+          return;
+        }
+      }
       const payload = {
-        volunteer_id: value("volunteer_id"),
+        volunteer_id: volunteer,
         period: { start_month: value("start_month"), end_month: value("end_month") },
         issuer_name: value("issuer_name"), person_in_charge: value("person_in_charge"),
         handler: value("handler"), contact: value("contact"),
@@ -241,7 +262,8 @@
         const cert = (await (await zy.api("/certificates", json(payload))).json()).certificate;
         notice.textContent = `${T("issued")}: ${cert.number}`;
         notice.dataset.number = cert.number;
-        result.replaceChildren(certificateCard(cert));
+        result.replaceChildren(certificateCard(cert, changed));
+        changed?.();
       } catch (err) {
         if (err.status !== 401) showError(box, err);
       } finally { submit.disabled = false; }
@@ -297,10 +319,12 @@
     } } },
     el("h3", { text: T("verify") }), el("p", { style: "color:#666;margin:0", text: T("verifyHelp") }),
     el("div", { class: "tools" }, number, go), box, result);
+    // Verify a number from elsewhere on the page (a row of the list).
+    form.check = (n) => { number.value = n; form.requestSubmit(); form.scrollIntoView({ block: "nearest" }); };
     return form;
   }
 
-  function manageBox() {
+  function manageBox(changed) {
     const number = el("input", { name: "manage_number", "data-testid": "manage-number", "aria-label": T("number"),
       placeholder: T("numberPlaceholder"), style: "min-width:260px", autocomplete: "off" });
     const slot = el("div", { "data-testid": "manage-result" });
@@ -309,12 +333,107 @@
       const n = number.value.trim().toUpperCase();
       clear(box);
       if (!n) { slot.replaceChildren(); return; }
-      slot.replaceChildren(certificateActions(n, (cert) => slot.replaceChildren(certificateCard(cert))));
+      slot.replaceChildren(certificateActions(n, (cert) => { slot.replaceChildren(certificateCard(cert, changed)); changed?.(); }));
     };
     number.addEventListener("change", pick);
     return el("section", { class: "card", "data-testid": "manage-certificate", style: "margin-top:12px" },
       el("h3", { text: T("manage") }), el("p", { style: "color:#666;margin:0", text: T("manageHelp") }),
       el("div", { class: "tools" }, number), box, slot);
+  }
+
+  // The certificates issued in scope (GET /certificates), newest first: the
+  // volunteer's when `volunteerId` is set, else the latest; `division`
+  // narrows to a subtree. Each row downloads, verifies (in `verifier`, the
+  // page's verify form) and revokes (with a reason) through the functions
+  // above. `unknown`: the volunteer filter matched nobody, so nothing lists.
+  function certificateList(volunteerId, division, verifier, unknown) {
+    const box = errorBox("cert-list-error");
+    const status = el("select", { name: "cert_status", "data-testid": "cert-list-status", "aria-label": T("status") },
+      el("option", { value: "", text: T("allCertStatuses") }), CERT_STATUSES.map((s) => el("option", { value: s, text: T(s) })));
+    const body = el("tbody");
+    const cols = ["number", "nameMasked", "certHours", "period", "issuerName", "status", "issued_on", "actions"];
+    const table = el("table", { "data-testid": "cert-list-table", "data-total": "0", "data-loaded": "" },
+      head(cols, ["issuerName"]), body);
+    const empty = el("p", { class: "empty", "data-testid": "cert-list-empty", text: T("certEmpty") });
+    const total = el("span", { "data-testid": "cert-list-total", "data-total": "0" });
+    const trail = [];
+    let token = "", nextToken = "", serial = 0;
+    const prev = el("button", { type: "button", "data-testid": "cert-list-prev", text: T("prev"), disabled: "",
+      on: { click: () => { token = trail.pop() || ""; load(); } } });
+    const next = el("button", { type: "button", "data-testid": "cert-list-next", text: T("next"), disabled: "",
+      on: { click: () => { trail.push(token); token = nextToken; load(); } } });
+
+    const row = (c) => {
+      const period = c.period || {};
+      const rowBox = errorBox("cert-row-error");
+      const tr = el("tr", { "data-testid": "cert-row", "data-number": c.number, "data-status": c.status,
+        "data-volunteer": c.volunteer_id, "data-division": c.division_code });
+      const button = (action, key, click) => el("button", { type: "button", "data-action": action, text: T(key), on: { click } });
+      const actions = el("td", { "data-col": "actions", style: "white-space:nowrap" },
+        button("download", "download", () => downloadPdf(c.number, rowBox)),
+        button("verify", "verifyButton", () => verifier.check(c.number)));
+      if (c.status === "CERTIFICATE_STATUS_VALID") {
+        // Revoking asks for a reason in a row of its own beneath this one.
+        actions.append(button("revoke", "revokeOpen", () => {
+          const open = tr.nextElementSibling?.dataset.testid === "cert-revoke-row" ? tr.nextElementSibling : null;
+          if (open) { open.remove(); return; }
+          tr.after(el("tr", { "data-testid": "cert-revoke-row", "data-number": c.number },
+            el("td", { colspan: String(cols.length), style: "text-align:left" },
+              certificateActions(c.number, () => load(), false))));
+        }));
+      }
+      actions.append(rowBox);
+      tr.append(
+        el("td", { "data-col": "number", text: c.number }),
+        el("td", { "data-col": "name", text: c.name_masked }),
+        el("td", { "data-col": "hours", "data-value": String(c.hours), text: hoursText(c.hours) }),
+        el("td", { "data-col": "period", text: `${month(period.start_month)} – ${month(period.end_month)}` }),
+        el("td", { "data-col": "issuer", style: LEFT, text: c.issuer_name }),
+        el("td", { "data-col": "status", "data-value": c.status, text: T(c.status) }),
+        el("td", { "data-col": "issued", "data-value": c.issued_on, text: day(c.issued_on) }),
+        actions);
+      return tr;
+    };
+
+    async function load() {
+      const mine = ++serial;
+      clear(box);
+      let data = { certificates: [], page: {} };
+      if (!unknown) {
+        const query = new URLSearchParams({ page_size: "10", page_token: token });
+        if (volunteerId) query.set("volunteer_id", volunteerId);
+        if (division) query.set("division_code", division);
+        if (status.value) query.set("status", status.value);
+        try {
+          data = await get(`/certificates?${query}`);
+        } catch (err) {
+          if (mine !== serial) return;
+          if (err.status !== 401) showError(box, err);
+        }
+      }
+      if (mine !== serial) return; // a later load answers instead
+      const certs = data.certificates || [];
+      const count = Number(data.page?.total_size || 0);
+      nextToken = data.page?.next_page_token || "";
+      body.replaceChildren(...certs.map(row));
+      table.hidden = !certs.length;
+      empty.hidden = Boolean(certs.length);
+      table.dataset.total = total.dataset.total = String(count);
+      total.textContent = `${T("total")} ${zy.num(count)} ${T("items")}`.trim();
+      prev.disabled = !token;
+      next.disabled = !nextToken;
+      table.dataset.loaded = String(Date.now());
+    }
+    status.addEventListener("change", () => { token = ""; trail.length = 0; load(); });
+
+    const node = el("section", { class: "card", "data-testid": "cert-list", "data-volunteer": volunteerId || "",
+      style: "margin-top:12px" },
+    el("h3", { text: volunteerId ? T("certListVolunteer") : T("certListLatest") }),
+    el("div", { class: "tools" }, status), box, table, empty,
+    el("div", { class: "tools" }, prev, next, total));
+    // After an issue or revocation elsewhere: back to the first page.
+    const reload = () => { token = ""; trail.length = 0; return load(); };
+    return { node, load, reload };
   }
 
   // -- volunteer totals --------------------------------------------------------
@@ -447,9 +566,12 @@
     if (volunteerId) {
       try { parts.push(await totalsCard(volunteerId)); } catch (err) { return undefined; }
     }
+    const verifier = verifyBox();
+    const list = certificateList(volunteerId || "", division, verifier, unknown);
     const certs = el("div", { "data-testid": "certificates" }, el("h2", { style: "margin:18px 0 0", text: T("certificates") }),
-      issueForm(volunteerId || "", me), verifyBox(), manageBox());
+      list.node, issueForm(volunteerId || "", me, list.reload), verifier, manageBox(list.reload));
     parts.push(certs);
+    await list.load();
     if (location.hash !== asked) return undefined;
     view.replaceChildren(...parts);
     return undefined;
