@@ -7,8 +7,13 @@ while a bad one is refused as "field: message" with nothing written; a
 donation drive gets a distribution, and one larger than the drive has left is
 refused naming the field; a resident's pickup booking is assigned and
 collected with weights, the phone masked throughout; the neighbouring
-Chang'an office sees none of it and cannot act on it. Screenshots
-``recycling-collection`` and ``recycling-booking`` are kept.
+Chang'an office sees none of it and cannot act on it. The office books a
+pickup for a resident who phones in (a bad phone refused naming the field
+with nothing written, a double submit booking once), sees it masked, assigns
+and cancels it, and Chang'an cannot see or touch that booking either; the
+bookings list filters by status and pages by the service's page tokens, as
+the collections list does. Screenshots ``recycling-collection``,
+``recycling-booking`` and ``recycling-phone-booking`` are kept.
 
 The platform is shared with the other e2e tests: every name carries a uuid
 tag, figures are read before and compared after, and the bins made here are
@@ -520,3 +525,245 @@ def test_neighbouring_county_sees_and_touches_none_of_it(platform, page) -> None
         yanta.post(
             f"/recycling/bookings/{booking['id']}/cancel", json={"reason": "e2e 清理"}
         )
+
+
+def bookings_total(http: httpx.Client, code: str = TOWN, status: str = "") -> int:
+    params = {"division_code": code, "page_size": 1}
+    if status:
+        params["status"] = status
+    got = ok(http.get("/recycling/bookings", params=params))
+    return int(got["page"].get("total_size", 0))
+
+
+def local(moment: datetime) -> str:
+    """A China time as a datetime-local input takes it."""
+    return moment.astimezone(CST).strftime("%Y-%m-%dT%H:%M")
+
+
+def listed(page, table: str) -> list[str]:  # type: ignore[no-untyped-def]
+    rows = page.locator(f"{table} tbody tr[data-id]")
+    return [rows.nth(i).get_attribute("data-id") or "" for i in range(rows.count())]
+
+
+def shown_statuses(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.locator(f"{BOOKINGS} tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.status)"
+    )
+
+
+def test_office_books_by_phone_masked_then_assigned_and_cancelled(  # type: ignore[no-untyped-def]
+    platform, page
+) -> None:
+    base, _, _ = platform
+    http = client(base, login(base, "yanta-admin"))
+    changan = client(base, login(base, "changan-admin"))
+    mark = tag()
+    phone, name = new_phone(), f"周桂兰{mark}"
+    address = f"西安市雁塔区小寨路街道兴善寺东街{mark}号"
+    tomorrow = datetime.now(CST).date() + timedelta(days=1)
+    start = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0, tzinfo=CST)
+    before, count_before = recycling(http), bookings_total(http)
+    sent: list = []
+    answers: list = []
+
+    def mine(r) -> bool:  # type: ignore[no-untyped-def]
+        return r.method == "POST" and r.url.endswith("/api/v1/recycling/bookings")
+
+    page.on("request", lambda r: sent.append(r) if mine(r) else None)
+    page.on("response", lambda r: answers.append(r) if mine(r.request) else None)
+    opened(page, base, route=f"/recycling?division={TOWN}")
+    form = page.locator("[data-testid=booking-form]")
+    error = page.locator("[data-testid=booking-error]")
+    form.locator("input[name=division_code]").fill(TOWN)
+    form.locator("input[name=contact_name]").fill(name)
+    form.locator("input[name=contact_phone]").fill("1381234")
+    form.locator("input[name=address]").fill(address)
+    form.locator("input[name=window_start]").fill(local(start))
+    form.locator("input[name=window_end]").fill(local(start + timedelta(hours=2)))
+    form.locator("input[name=note]").fill(f"电话预约 {mark}")
+    key = form.get_attribute("data-key")
+
+    # A bad phone: refused naming the field, nothing written, form kept.
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=booking-error][data-field=contact_phone]")
+    assert error.get_attribute("data-rule") == "phone.format"
+    assert error.inner_text().startswith("contact_phone: ")
+    assert len(error.inner_text()) > len("contact_phone: ")
+    assert bookings_total(http) == count_before
+    assert form.locator("input[name=contact_name]").input_value() == name
+    assert form.get_attribute("data-key") == key  # the same filled form
+
+    # Submitted twice at once: one key, one booking.
+    form.locator("input[name=contact_phone]").fill(phone)
+    form.evaluate("f => { f.requestSubmit(); f.requestSubmit(); }")
+    page.wait_for_selector("[data-testid=recycling-notice][data-kind=booking]")
+    for _ in range(100):
+        if len(answers) == 3:
+            break
+        page.wait_for_timeout(100)
+    assert len(sent) == 3  # the refused one and the two at once
+    keys = [r.post_data_json["request_id"] for r in sent]
+    assert keys[0] == keys[1] == keys[2] == key
+    made = {a.json()["booking"]["id"] for a in answers[-2:]}
+    assert len(made) == 1 and all(a.status == 201 for a in answers[-2:])
+    booking_id = made.pop()
+    assert bookings_total(http) == count_before + 1
+    assert recycling(http)["bookings"] == before["bookings"] + 1
+    expect(page.locator("[data-testid=recycling-notice]")).to_have_attribute(
+        "data-id", booking_id
+    )
+
+    # Listed masked; the full name, phone and address are nowhere in the page.
+    booked = f"{BOOKINGS} tr[data-id='{booking_id}']"
+    row = page.locator(booked)
+    row.wait_for()
+    assert row.get_attribute("data-status") == "BOOKING_STATUS_REQUESTED"
+    shown = row.locator("td[data-col=phone]").inner_text()
+    assert "*" in shown and shown != phone and shown[:3] == phone[:3]
+    assert row.locator("td[data-col=contact]").inner_text() == "周" + "*" * (
+        len(name) - 1
+    )
+    assert row.locator("td[data-col=address]").inner_text() == "西安市雁塔区****"
+    window = row.locator("td[data-col=window]").inner_text()
+    assert "09:00" in window and "11:00" in window, window
+    html = page.content()
+    assert phone not in html and name not in html and address not in html
+    fresh = page.locator("[data-testid=booking-form]")
+    assert fresh.get_attribute("data-key") != key  # a new form, a new key
+    for field in ("contact_name", "contact_phone", "address"):
+        assert fresh.locator(f"input[name={field}]").input_value() == ""
+    assert error.inner_text() == ""
+    shot(page, "recycling-phone-booking")
+
+    # Chang'an neither lists it nor acts on it.
+    everything = ok(changan.get("/recycling/bookings", params={"page_size": 500}))
+    assert booking_id not in {b["id"] for b in everything["bookings"]}
+    for action, body in (
+        ("assign", {"organisation_name": "长安区服务队"}),
+        ("cancel", {"reason": "越权"}),
+    ):
+        tried = changan.post(f"/recycling/bookings/{booking_id}/{action}", json=body)
+        assert tried.status_code == 404, tried.text
+
+    # Assigned, then cancelled, by clicks.
+    team = f"小寨路爱为宝服务队-{mark}"
+    row.locator("input[name=organisation_name]").fill(team)
+    row.locator("[data-action=assign]").click()
+    page.wait_for_selector(f"{booked}[data-status=BOOKING_STATUS_ASSIGNED]")
+    assert team in row.inner_text()
+    row.locator("input[name=reason]").fill("居民改为自行投放")
+    row.locator("[data-action=cancel]").click()
+    page.wait_for_selector(f"{booked}[data-status=BOOKING_STATUS_CANCELLED]")
+    assert "居民改为自行投放" in row.inner_text()
+    assert row.locator("[data-action]").count() == 0
+    assert phone not in page.content()
+    cancelled = ok(
+        http.get(
+            "/recycling/bookings",
+            params={
+                "division_code": TOWN,
+                "status": "BOOKING_STATUS_CANCELLED",
+                "page_size": 500,
+            },
+        )
+    )["bookings"]
+    assert booking_id in {b["id"] for b in cancelled}
+    after = recycling(http)
+    assert after["bookings"] == before["bookings"] + 1
+    for figure in ("events", "kg_total", "bookings_collected", "bins_deployed"):
+        assert after[figure] == before[figure], figure
+
+    # Chang'an's own page: not listed; Yanta's town asked for: denied.
+    page.click("#logout")
+    opened(page, base, "changan-admin")
+    assert page.locator(f"{BOOKINGS} tr[data-id='{booking_id}']").count() == 0
+    assert mark not in page.content()
+    page.evaluate(f"location.hash = '#/recycling?division={TOWN}'")
+    page.wait_for_selector("[data-testid=denied]")
+
+
+def test_bookings_filtered_by_status_and_paged(platform, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    http = client(base, login(base, "yanta-admin"))
+    start = datetime.now(CST) + timedelta(days=3)
+    made = [
+        book(http, f"吴{i}号", new_phone(), start + timedelta(hours=i))["id"]
+        for i in range(3)
+    ]
+    requested = "BOOKING_STATUS_REQUESTED"
+    try:
+        opened(page, base, route=f"/recycling?division={TOWN}&bookings_size=2")
+        total = bookings_total(http)
+        assert total >= 3
+        assert page.get_attribute("[data-testid=bookings-total]", "data-total") == (
+            str(total)
+        )
+        assert f"共 {total} 条" in page.inner_text("[data-testid=bookings-total]")
+        first_page = listed(page, BOOKINGS)
+        assert len(first_page) == 2
+        assert page.locator("[data-testid=bookings-first]").is_disabled()
+
+        # Next: a different page, sharing no booking with the first.
+        token = page.get_attribute("[data-testid=bookings-next]", "data-token")
+        assert token
+        page.click("[data-testid=bookings-next]")
+        page.wait_for_selector(f"[data-testid=bookings-pager][data-page='{token}']")
+        second_page = listed(page, BOOKINGS)
+        assert second_page and not set(second_page) & set(first_page)
+        assert "bookings_page=" in page.evaluate("location.hash")
+        assert page.locator("[data-testid=bookings-first]").is_enabled()
+
+        # First: back where it began.
+        page.click("[data-testid=bookings-first]")
+        page.wait_for_selector("[data-testid=bookings-pager][data-page='']")
+        assert listed(page, BOOKINGS) == first_page
+
+        # Requested only: every row requested, the total the service's, and
+        # paging keeps the filter.
+        page.select_option("[data-testid=bookings-status]", requested)
+        page.wait_for_selector(
+            f"[data-testid=bookings-section][data-status={requested}]"
+        )
+        assert f"bookings_status={requested}" in page.evaluate("location.hash")
+        want = bookings_total(http, status=requested)
+        assert want >= 3
+        expect(page.locator("[data-testid=bookings-total]")).to_have_attribute(
+            "data-total", str(want)
+        )
+        page_one = listed(page, BOOKINGS)
+        assert set(shown_statuses(page)) == {requested} and len(page_one) == 2
+        assert page.locator("[data-testid=bookings-status]").input_value() == requested
+        token = page.get_attribute("[data-testid=bookings-next]", "data-token")
+        page.click("[data-testid=bookings-next]")
+        page.wait_for_selector(f"[data-testid=bookings-pager][data-page='{token}']")
+        page_two = listed(page, BOOKINGS)
+        assert page_two and not set(page_two) & set(page_one)
+        assert set(shown_statuses(page)) == {requested}
+        page.click("[data-testid=bookings-first]")
+        page.wait_for_selector("[data-testid=bookings-pager][data-page='']")
+        assert listed(page, BOOKINGS) == page_one
+
+        # Collections page alike (newest first), by the hash's page size.
+        page.evaluate(
+            f"location.hash = '#/recycling?division={COUNTY}&collections_size=1'"
+        )
+        page.wait_for_selector("[data-testid=collections-total]:not([data-total='0'])")
+        expect(page.locator(f"{COLLECTIONS} tbody tr")).to_have_count(1)
+        assert page.get_attribute(
+            "[data-testid=collections-total]", "data-total"
+        ) == str(collections_total(http))
+        one = listed(page, COLLECTIONS)
+        token = page.get_attribute("[data-testid=collections-next]", "data-token")
+        assert token, "Yanta needs two collections to page"
+        page.click("[data-testid=collections-next]")
+        page.wait_for_selector(f"[data-testid=collections-pager][data-page='{token}']")
+        two = listed(page, COLLECTIONS)
+        assert len(two) == 1 and two != one
+        page.click("[data-testid=collections-first]")
+        page.wait_for_selector("[data-testid=collections-pager][data-page='']")
+        assert listed(page, COLLECTIONS) == one
+    finally:
+        for ident in made:
+            http.post(
+                f"/recycling/bookings/{ident}/cancel", json={"reason": "e2e 清理"}
+            )

@@ -2,9 +2,15 @@
 // placement, status changes along the service's lifecycle — retired is final —
 // and each bin's history), collection events (list, recording with kg by
 // category), donation drives (list, recording, distributions to households)
-// and residents' pickup bookings (list with masked contacts and windows in
-// China time; assign, collect with weights, cancel with a reason). Forms are
-// checked by the service, whose refusal is shown as "field: message".
+// and pickup bookings (list with masked contacts and windows in China time,
+// filtered by status; assign, collect with weights, cancel with a reason; and
+// a form for the office to book for a resident who calls in, sent with one
+// idempotency key per filled form). Forms are checked by the service, whose
+// refusal is shown as "field: message".
+//
+// The hash keeps each paged list's place: bookings_status, bookings_page
+// (the service's page token), bookings_size, and likewise collections_page /
+// collections_size and drives_page / drives_size; "first" drops the token.
 "use strict";
 
 (() => {
@@ -31,6 +37,10 @@
     newDrive: "登记捐赠活动", garments: "衣物（件）", booksItems: "书籍（册）", otherItems: "其他（件）",
     recipientHouseholds: "计划受益户数", distribute: "登记发放", distributeHouseholds: "发放户数",
     collected: "回收重量（千克）",
+    bookByPhone: "电话预约登记", contactName: "联系人姓名", contactPhone: "联系电话",
+    windowStart: "上门时段开始（北京时间）", windowEnd: "上门时段结束（北京时间）", book: "登记预约",
+    allStatuses: "全部状态", first: "第一页", next: "下一页", totalOf: "共 {n} 条",
+    alreadyBooked: "该预约已登记，未重复创建", justBooked: "新登记",
   }, {
     recycling: "Recycling", bins: "Bins", binCode: "Code", address: "Address", status: "Status",
     deployedOn: "Deployed", changedOn: "Status since", lastEmptied: "Last emptied", newBin: "Place a bin",
@@ -50,6 +60,10 @@
     newDrive: "Record a donation drive", garments: "Garments", booksItems: "Books", otherItems: "Other items",
     recipientHouseholds: "Households planned", distribute: "Distribute", distributeHouseholds: "Households",
     collected: "Collected (kg)",
+    bookByPhone: "Book a pickup for a caller", contactName: "Contact name", contactPhone: "Contact phone",
+    windowStart: "Window from (China time)", windowEnd: "Window until (China time)", book: "Book",
+    allStatuses: "All statuses", first: "First page", next: "Next page", totalOf: "{n} in total",
+    alreadyBooked: "Already booked: nothing created twice", justBooked: "Just booked",
   }].map(prefixed));
 
   const ROUTE = "#/recycling";
@@ -61,6 +75,10 @@
     BIN_STATUS_MAINTENANCE: ["BIN_STATUS_DEPLOYED", "BIN_STATUS_RETIRED"],
     BIN_STATUS_RETIRED: [],
   };
+  const BOOKING_STATUSES = ["BOOKING_STATUS_REQUESTED", "BOOKING_STATUS_ASSIGNED",
+    "BOOKING_STATUS_COLLECTED", "BOOKING_STATUS_CANCELLED"];
+  // Rows per page of the paged lists unless the hash says (<list>_size, at most 500).
+  const SIZES = { bookings: 50, collections: 50, drives: 50 };
   const get = async (path) => (await window.zy.api(path)).json();
   const post = async (path, body) => (await window.zy.api(path, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
@@ -89,7 +107,22 @@
   // A time (RFC 3339, UTC from the service) as China time in the user's language.
   const when = (v) => (v ? new Intl.DateTimeFormat(window.zy.locale(), {
     dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v)) : "");
+  // A "datetime-local" value read as China time, whatever the browser's zone.
+  const cst = (v) => (v ? `${v.length === 16 ? `${v}:00` : v}+08:00` : "");
+  // One idempotency key per filled booking form: a double submit books once.
+  const newKey = () => (window.crypto?.randomUUID ? window.crypto.randomUUID()
+    : Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""));
+  const sizeOf = (params, list) => {
+    const v = Number(params.get(`${list}_size`));
+    return Number.isInteger(v) && v > 0 ? Math.min(v, 500) : SIZES[list];
+  };
+  const hashOf = (params) => (params.toString() ? `${ROUTE}?${params}` : ROUTE);
   let current = new URLSearchParams();
+  let renders = 0; // the latest render wins: an older one still loading draws nothing
+  // The booking the form just made, shown at the top of the list until the
+  // user pages or filters, should the list's page not hold it; kept current
+  // from the answers to actions on it.
+  let justBooked = null;
   let notice = null; // what the last action saved, said once the page is drawn again
   let saves = 0; // counts them: the notice's data-seq tells one save from the next
   const opened = new Set(); // bins whose history is shown
@@ -105,11 +138,42 @@
     notice = saved || {};
     render(current);
   };
+  // Back to a list's first page, quietly: the redraw after a save shows it.
+  const firstPage = (list) => {
+    if (!current.has(`${list}_page`)) return;
+    current = new URLSearchParams(current);
+    current.delete(`${list}_page`);
+    window.history.replaceState(null, "", hashOf(current));
+  };
   const section = (id, title, ...children) => el("section", { class: "card", "data-testid": id, style: "margin-top:12px" },
     el("h3", { text: T(title) }), ...children);
   const table = (id, columns, rows) => (rows.length
     ? el("table", { "data-testid": id }, head(columns), el("tbody", {}, rows))
     : el("p", { "data-testid": `${id}-empty`, text: T("empty") }));
+
+  // Moves one list to another page or filter: the hash changes, the page is drawn again.
+  const goWith = (changes) => {
+    const params = new URLSearchParams(current);
+    Object.entries(changes).forEach(([k, v]) => (v ? params.set(k, v) : params.delete(k)));
+    justBooked = null;
+    window.zy.go(hashOf(params));
+  };
+  // Total, first page and next page of a list, by the service's page tokens.
+  function pager(list, page) {
+    const token = current.get(`${list}_page`) || "";
+    const next = page?.next_page_token || "";
+    const total = Number(page?.total_size || 0);
+    const first = el("button", { type: "button", "data-testid": `${list}-first`, text: T("first"),
+      on: { click: () => goWith({ [`${list}_page`]: "" }) } });
+    const more = el("button", { type: "button", "data-testid": `${list}-next`, "data-token": next, text: T("next"),
+      on: { click: () => { if (next) goWith({ [`${list}_page`]: next }); } } });
+    first.disabled = !token;
+    more.disabled = !next;
+    const said = el("span", { "data-testid": `${list}-total`, "data-total": String(total),
+      text: page ? T("totalOf").replace("{n}", n(total)) : "" });
+    return el("div", { class: "tools", "data-testid": `${list}-pager`, "data-page": token, "aria-label": T(list) },
+      said, first, more);
+  }
 
   // A bin's status history under its row, oldest change first.
   async function showHistory(row, b, box) {
@@ -194,7 +258,7 @@
     return section("bins-section", "bins", tools, form, box, list, more);
   }
 
-  function collectionsPart(collections, division) {
+  function collectionsPart(collections, division, page) {
     const box = errorBox("collection-error");
     const f = { division: input("division_code", { label: "division", extra: { value: division } }),
       org: input("organisation_name", { label: "organisation" }),
@@ -206,6 +270,7 @@
         bin_codes: f.codes.value.split(/[,，\s]+/).filter(Boolean), note: f.note.value.trim(),
         weights: { textiles_kg: numberOf(f.textiles), books_kg: numberOf(f.books), other_kg: numberOf(f.other) },
       });
+      firstPage("collections"); // newest first: the new one is on the first page
       return { kind: "collection", id: got.collection.id };
     }) } }, el("strong", { text: T("newCollection") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
     const rows = collections.map((c) => el("tr", { "data-id": c.id, "data-total": c.total_kg || 0 },
@@ -214,10 +279,11 @@
       el("td", { "data-col": "books", text: n(w(c.weights).books_kg) }), el("td", { "data-col": "other", text: n(w(c.weights).other_kg) }),
       el("td", { "data-col": "total", text: n(c.total_kg) })));
     return section("collections-section", "collections", form, box,
-      table("collections", ["collectedOn", "division", "organisation", "bins", "textiles", "books", "other", "total"], rows));
+      table("collections", ["collectedOn", "division", "organisation", "bins", "textiles", "books", "other", "total"], rows),
+      pager("collections", page));
   }
 
-  function drivesPart(drives, division) {
+  function drivesPart(drives, division, page) {
     const box = errorBox("drive-error");
     const items = (i) => `${n(w(i).garments)} / ${n(w(i).books)} / ${n(w(i).other)}`;
     const f = { division: input("division_code", { label: "division", extra: { value: division } }),
@@ -231,6 +297,7 @@
         held_on: f.held.value, recipient_households: numberOf(f.households),
         items: { garments: numberOf(f.garments), books: numberOf(f.books), other: numberOf(f.other) },
       });
+      firstPage("drives");
       return { kind: "drive", id: got.drive.id };
     }) } }, el("strong", { text: T("newDrive") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
     const rows = drives.map((d) => {
@@ -254,73 +321,140 @@
         el("td", { "data-col": "households", text: `${n(d.households_reached)} / ${n(d.recipient_households)}` }), el("td", {}, give));
     });
     return section("drives-section", "drives", form, box,
-      table("drives", ["driveTitle", "division", "organisation", "heldOn", "items", "distributed", "households", "actions"], rows));
+      table("drives", ["driveTitle", "division", "organisation", "heldOn", "items", "distributed", "households", "actions"], rows),
+      pager("drives", page));
   }
 
-  function bookingsPart(bookings) {
+  // An answer about the booking shown pinned keeps that copy current.
+  const keep = (b) => { if (b && justBooked?.id === b.id) justBooked = b; };
+
+  function bookingRow(b, box, pinned = false) {
+    const cells = [];
+    if (b.status === "BOOKING_STATUS_REQUESTED") {
+      const org = input("organisation_name", { label: "organisation", extra: { style: "width:120px" } });
+      cells.push(cell(small(org), el("button", { type: "button", "data-action": "assign", text: T("assign"),
+        on: { click: act(box, async () => {
+          keep((await post(`/recycling/bookings/${b.id}/assign`, { organisation_name: org.value.trim() })).booking);
+          return { kind: "booking", id: b.id };
+        }) } })));
+    }
+    if (b.status === "BOOKING_STATUS_ASSIGNED") {
+      const k = { textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other") };
+      cells.push(cell(Object.values(k).map(small), el("button", { type: "button", "data-action": "collect", text: T("collect"),
+        on: { click: act(box, async () => {
+          keep((await post(`/recycling/bookings/${b.id}/collect`, { weights: {
+            textiles_kg: numberOf(k.textiles), books_kg: numberOf(k.books), other_kg: numberOf(k.other) } })).booking);
+          return { kind: "booking", id: b.id };
+        }) } })));
+    }
+    if (b.status === "BOOKING_STATUS_REQUESTED" || b.status === "BOOKING_STATUS_ASSIGNED") {
+      const reason = input("reason", { label: "cancelReason", extra: { style: "width:120px" } });
+      cells.push(cell(small(reason), el("button", { type: "button", "data-action": "cancel", text: T("cancel"),
+        on: { click: act(box, async () => {
+          keep((await post(`/recycling/bookings/${b.id}/cancel`, { reason: reason.value.trim() })).booking);
+          return { kind: "booking", id: b.id };
+        }) } })));
+    }
+    const bw = w(b.weights);
+    const total = (bw.textiles_kg || 0) + (bw.books_kg || 0) + (bw.other_kg || 0);
+    const done = b.status === "BOOKING_STATUS_COLLECTED"
+      ? `${b.collected_on || ""} · ${n(bw.textiles_kg)} / ${n(bw.books_kg)} / ${n(bw.other_kg)} (${n(total)})` : "";
+    const row = el("tr", { "data-id": b.id, "data-status": b.status, "data-division": b.division_code || "" },
+      el("td", { "data-col": "contact", text: b.contact_name }), el("td", { "data-col": "phone", text: b.contact_phone }),
+      el("td", { "data-col": "address", text: b.address }),
+      el("td", { "data-col": "window", text: `${when(b.window_start)} – ${when(b.window_end)}` }),
+      el("td", { "data-col": "note", text: b.note || "" }), el("td", { "data-col": "status", text: T(b.status) }),
+      el("td", { text: [b.organisation_name, b.cancel_reason].filter(Boolean).join(" · ") }),
+      el("td", { "data-col": "collected", "data-total": total, text: done }), el("td", {}, cells));
+    if (pinned) {
+      row.dataset.pinned = "true";
+      row.title = T("justBooked");
+      row.style.outline = "2px solid #d97706";
+    }
+    return row;
+  }
+
+  // The office books for a resident who calls in. The service takes office
+  // roles as bookers (services/recycling/domain.py BOOKERS); the form's key
+  // is made once per filled form, so a double submit returns the same booking.
+  function bookingForm(division, box) {
+    const key = newKey();
+    const f = { division: input("division_code", { label: "division", extra: { value: division, style: "width:110px" } }),
+      name: input("contact_name", { label: "contactName", extra: { autocomplete: "off", style: "width:110px" } }),
+      phone: input("contact_phone", { label: "contactPhone", extra: { type: "tel", autocomplete: "off", style: "width:130px" } }),
+      address: input("address", { extra: { autocomplete: "off", style: "width:240px" } }),
+      start: input("window_start", { label: "windowStart", extra: { type: "datetime-local" } }),
+      end: input("window_end", { label: "windowEnd", extra: { type: "datetime-local" } }),
+      note: input("note") };
+    const submit = el("button", { type: "submit", text: T("book") });
+    const labelled = (node, label) => el("label", { style: "display:inline-flex;gap:4px;align-items:center" }, T(label), node);
+    return el("form", { class: "tools", "data-testid": "booking-form", "data-key": key, novalidate: "", style: "flex-wrap:wrap",
+      on: { submit: act(box, async () => {
+        submit.disabled = true;
+        try {
+          const got = await post("/recycling/bookings", { request_id: key, division_code: f.division.value.trim(),
+            contact_name: f.name.value.trim(), contact_phone: f.phone.value.trim(), address: f.address.value.trim(),
+            window_start: cst(f.start.value), window_end: cst(f.end.value), note: f.note.value.trim() });
+          // Listed from the first page of all statuses, under the division
+          // shown if it holds the booking, else under the booking's own.
+          const made = got.booking;
+          const shown = current.get("division") || "";
+          current = new URLSearchParams(current);
+          ["bookings_page", "bookings_status"].forEach((k) => current.delete(k));
+          if (!made.division_code.startsWith(shown)) current.set("division", made.division_code);
+          window.history.replaceState(null, "", hashOf(current));
+          justBooked = made;
+          return { kind: "booking", id: made.id, created: got.created !== false };
+        } finally { submit.disabled = false; }
+      }) } },
+    el("strong", { text: T("bookByPhone") }), f.division, f.name, f.phone, f.address,
+    labelled(f.start, "windowStart"), labelled(f.end, "windowEnd"), f.note, submit);
+  }
+
+  function bookingsPart(bookings, division, page) {
     const box = errorBox("booking-error");
-    const rows = bookings.map((b) => {
-      const cells = [];
-      if (b.status === "BOOKING_STATUS_REQUESTED") {
-        const org = input("organisation_name", { label: "organisation", extra: { style: "width:120px" } });
-        cells.push(cell(small(org), el("button", { type: "button", "data-action": "assign", text: T("assign"),
-          on: { click: act(box, async () => {
-            await post(`/recycling/bookings/${b.id}/assign`, { organisation_name: org.value.trim() });
-            return { kind: "booking", id: b.id };
-          }) } })));
-      }
-      if (b.status === "BOOKING_STATUS_ASSIGNED") {
-        const k = { textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other") };
-        cells.push(cell(Object.values(k).map(small), el("button", { type: "button", "data-action": "collect", text: T("collect"),
-          on: { click: act(box, async () => {
-            await post(`/recycling/bookings/${b.id}/collect`, { weights: {
-              textiles_kg: numberOf(k.textiles), books_kg: numberOf(k.books), other_kg: numberOf(k.other) } });
-            return { kind: "booking", id: b.id };
-          }) } })));
-      }
-      if (b.status === "BOOKING_STATUS_REQUESTED" || b.status === "BOOKING_STATUS_ASSIGNED") {
-        const reason = input("reason", { label: "cancelReason", extra: { style: "width:120px" } });
-        cells.push(cell(small(reason), el("button", { type: "button", "data-action": "cancel", text: T("cancel"),
-          on: { click: act(box, async () => {
-            await post(`/recycling/bookings/${b.id}/cancel`, { reason: reason.value.trim() });
-            return { kind: "booking", id: b.id };
-          }) } })));
-      }
-      const bw = w(b.weights);
-      const total = (bw.textiles_kg || 0) + (bw.books_kg || 0) + (bw.other_kg || 0);
-      const done = b.status === "BOOKING_STATUS_COLLECTED"
-        ? `${b.collected_on || ""} · ${n(bw.textiles_kg)} / ${n(bw.books_kg)} / ${n(bw.other_kg)} (${n(total)})` : "";
-      return el("tr", { "data-id": b.id, "data-status": b.status },
-        el("td", { "data-col": "contact", text: b.contact_name }), el("td", { "data-col": "phone", text: b.contact_phone }),
-        el("td", { text: b.address }), el("td", { "data-col": "window", text: `${when(b.window_start)} – ${when(b.window_end)}` }),
-        el("td", { text: b.note || "" }), el("td", { "data-col": "status", text: T(b.status) }),
-        el("td", { text: [b.organisation_name, b.cancel_reason].filter(Boolean).join(" · ") }),
-        el("td", { "data-col": "collected", "data-total": total, text: done }), el("td", {}, cells));
-    });
-    return section("bookings-section", "bookings", box,
-      table("bookings", ["contact", "phone", "address", "window", "note", "status", "organisation", "collected", "actions"], rows));
+    const rows = bookings.map((b) => bookingRow(b, box));
+    if (justBooked && justBooked.division_code.startsWith(division) && !bookings.some((b) => b.id === justBooked.id)) {
+      rows.unshift(bookingRow(justBooked, box, true));
+    }
+    const status = current.get("bookings_status") || "";
+    const filter = el("select", { name: "bookings_status", "data-testid": "bookings-status", "aria-label": T("status"),
+      on: { change: () => goWith({ bookings_status: filter.value, bookings_page: "" }) } },
+    el("option", { value: "", text: T("allStatuses") }), BOOKING_STATUSES.map((s) => el("option", { value: s, text: T(s) })));
+    filter.value = BOOKING_STATUSES.includes(status) ? status : "";
+    const part = section("bookings-section", "bookings", bookingForm(division, box), box,
+      el("div", { class: "tools" }, filter),
+      table("bookings", ["contact", "phone", "address", "window", "note", "status", "organisation", "collected", "actions"], rows),
+      pager("bookings", page));
+    part.dataset.status = filter.value; // the status listed ("" for all)
+    return part;
   }
 
   async function render(params) {
     current = params;
+    const gen = ++renders;
     const division = params.get("division") || "";
     const view = window.zy.view();
     if (!view.querySelector("[data-testid=recycling-title]")) view.replaceChildren(el("p", { text: T("loading") }));
     // Each list loads on its own: one failing leaves the others (and the forms) usable.
     const scope = { division_code: division };
+    const paged = (list) => ({ page_size: sizeOf(params, list), page_token: params.get(`${list}_page`) });
+    const status = BOOKING_STATUSES.includes(params.get("bookings_status")) ? params.get("bookings_status") : "";
     const got = await Promise.allSettled([
       get(`/recycling/bins?${qs({ ...scope, page_size: division ? 500 : 100 })}`),
-      get(`/recycling/collections?${qs({ ...scope, page_size: 50 })}`),
-      get(`/recycling/drives?${qs({ ...scope, page_size: 50 })}`),
-      get(`/recycling/bookings?${qs({ ...scope, page_size: 100 })}`)]);
+      get(`/recycling/collections?${qs({ ...scope, ...paged("collections") })}`),
+      get(`/recycling/drives?${qs({ ...scope, ...paged("drives") })}`),
+      get(`/recycling/bookings?${qs({ ...scope, status, ...paged("bookings") })}`)]);
+    if (gen !== renders) return undefined; // a later render took over
     const failures = got.filter((g) => g.status === "rejected").map((g) => g.reason);
     if (failures.some((err) => err.status === 401)) return undefined;
     if (failures.length === got.length && failures.every((err) => err.status === 403)) return window.zy.renderDenied();
     if (!location.hash.startsWith(ROUTE)) return undefined; // the user moved on meanwhile
     const [bins, collections, drives, bookings] = got.map((g) => (g.status === "fulfilled" ? g.value : {}));
     const parts = [binsPart(bins.bins || [], division, bins.page?.next_page_token),
-      collectionsPart(collections.collections || [], division), drivesPart(drives.drives || [], division),
-      bookingsPart(bookings.bookings || [])];
+      collectionsPart(collections.collections || [], division, collections.page),
+      drivesPart(drives.drives || [], division, drives.page),
+      bookingsPart(bookings.bookings || [], division, bookings.page)];
     got.forEach((g, i) => {
       if (g.status !== "rejected") return;
       const box = errorBox("load-error");
@@ -330,15 +464,17 @@
     const said = el("p", { class: "notice", role: "status", "data-testid": "recycling-notice" });
     if (notice) {
       saves += 1;
-      said.textContent = T("saved");
+      said.textContent = T(notice.created === false ? "alreadyBooked" : "saved");
       said.dataset.seq = String(saves);
       if (notice.kind) said.dataset.kind = notice.kind;
       if (notice.id) said.dataset.id = notice.id;
+      if (notice.created !== undefined) said.dataset.created = String(notice.created);
       notice = null;
     }
     view.replaceChildren(el("h2", { "data-testid": "recycling-title", text: T("recycling") }), said, ...parts);
     return undefined;
   }
 
-  window.zy.pages["/recycling"] = (rest, params) => render(params);
+  // Coming to the page (or paging, filtering) shows the lists as they are.
+  window.zy.pages["/recycling"] = (rest, params) => { justBooked = null; return render(params); };
 })();
