@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -23,13 +24,14 @@ from services.commendation import domain
 from services.commendation.base import UseCases
 from services.commendation.models import (
     PROCESSED,
+    PolicyNode,
     ServiceYear,
     StarChange,
     StarRating,
     StarRequest,
     Volunteer,
 )
-from services.common import outbox
+from services.common import outbox, settings_replica
 from services.common.db import is_postgres
 from services.common.tenancy import Scope
 
@@ -66,24 +68,26 @@ class StarCases(UseCases):
 
     # -- hours ---------------------------------------------------------------
     def follow_hours(self, consumer: str, event_id: str, news: HoursNews) -> bool:
-        """Apply one hours event: totals, the year's hours, then the tier."""
-        home = self._home(news.volunteer_id) or news.division_code
-        with self.db.session(Scope(home)) as s:
+        """Apply one hours event: totals, the year's hours, then the tier.
+
+        One transaction: it starts in the system context, finds the
+        volunteer's home and narrows to it, then claims the event. Row locks
+        are taken rating first, then the pending request (as the reviewers'
+        approvals do), so two events or an event and an approval never
+        deadlock.
+        """
+        with self.db.session(None) as s:
+            home = self._enter_home(s, news)
             if not outbox.claim(s, PROCESSED, consumer, event_id):
                 return False
-            rating = self._rating(s, news, home)
-            s.execute(
-                outbox.upsertable_insert(s, ServiceYear)
-                .values(
-                    volunteer_id=news.volunteer_id, year=news.year,
-                    division_code=home, hours=Decimal(0),
-                )
-                .on_conflict_do_nothing()
-            )  # fmt: skip
-            year = s.get(ServiceYear, (news.volunteer_id, news.year))
-            assert year is not None
-            year.hours += news.delta_hours
-            s.flush()
+            rating, rows = self._rating(s, news, home)
+            # Insert-or-add in one statement; the rating's lock already
+            # serialises the events of one volunteer. round(): SQLite adds
+            # floats, and the stored value was always rounded to cents.
+            s.execute(_ADD_YEAR_HOURS, {
+                "volunteer_id": news.volunteer_id, "year": news.year,
+                "division_code": home, "hours": news.delta_hours,
+            })  # fmt: skip
             rating.continuous_years = domain.continuous_years(
                 s.execute(
                     select(ServiceYear.year).where(
@@ -95,45 +99,61 @@ class StarCases(UseCases):
             if _aware(rating.total_as_of) <= news.occurred_at:
                 rating.total_hours = news.total_hours
                 rating.total_as_of = news.occurred_at
-            self.reconcile(s, rating, actor="system")
+            settings = None
+            if rating.division_code == home:  # always, unless the home moved
+                settings = _SETTINGS.get(rows, home)
+            self.reconcile(s, rating, actor="system", settings=settings)
             return True
 
-    def _home(self, volunteer_id: str) -> str | None:
+    def _enter_home(self, s: Session, news: HoursNews) -> str:
         """The volunteer's home division from the replica (a cross-tenant
-        lookup: the event says where the service was, not where they live)."""
-        with self.db.session(None) as s:
-            if is_postgres(self.db.engine):
-                got = s.execute(
-                    text("SELECT commendation_home_of(:v)"), {"v": volunteer_id}
-                ).scalar()
-            else:
-                got = s.execute(
-                    select(Volunteer.division_code).where(Volunteer.id == volunteer_id)
-                ).scalar()
-        return str(got) if got else None
+        lookup: the event says where the service was, not where they live),
+        else where the service was; the transaction's scope becomes it."""
+        if is_postgres(self.db.engine):
+            home = str(
+                s.execute(_SCOPE_TO_HOME, {
+                    "v": news.volunteer_id, "fallback": news.division_code,
+                }).scalar_one()
+            )  # fmt: skip
+        else:
+            got = s.execute(
+                select(Volunteer.division_code).where(Volunteer.id == news.volunteer_id)
+            ).scalar()
+            home = str(got) if got else news.division_code
+        return Scope(home).code  # a malformed replica row fails the event
 
-    def _rating(self, s: Session, news: HoursNews, home: str) -> StarRating:
+    def _rating(
+        self, s: Session, news: HoursNews, home: str
+    ) -> tuple[StarRating, str | None]:
+        """The locked rating, and the override rows of its settings (read in
+        the same statement, for the settings cache)."""
         # Insert-if-absent, then lock: two workers handling two events of
         # the same volunteer serialise here instead of colliding.
-        s.execute(
-            outbox.upsertable_insert(s, StarRating)
-            .values(
-                volunteer_id=news.volunteer_id,
-                volunteer_number=news.volunteer_number, division_code=home,
-                total_hours=Decimal(0), total_as_of=EPOCH, stars=0,
-                eligible_stars=0, continuous_years=0, updated_at=self.clock(),
-            )
-            .on_conflict_do_nothing()
-        )  # fmt: skip
-        return s.execute(
-            select(StarRating)
+        s.execute(_INSERT_RATING, {
+            "volunteer_id": news.volunteer_id,
+            "volunteer_number": news.volunteer_number, "division_code": home,
+            "total_hours": Decimal(0), "total_as_of": EPOCH, "stars": 0,
+            "eligible_stars": 0, "continuous_years": 0, "updated_at": self.clock(),
+        })  # fmt: skip
+        rating, rows = s.execute(
+            select(StarRating, settings_replica.chain(s, PolicyNode, home))
             .where(StarRating.volunteer_id == news.volunteer_id)
-            .with_for_update()
-        ).scalar_one()
+            .with_for_update(of=StarRating)
+        ).one()
+        return rating, rows
 
-    def reconcile(self, s: Session, rating: StarRating, actor: str) -> None:
-        """Bring the pending request and the stars in line with the hours."""
-        settings = self._settings(s, rating.division_code)
+    def reconcile(
+        self,
+        s: Session,
+        rating: StarRating,
+        actor: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Bring the pending request and the stars in line with the hours
+        (``settings``: the effective settings at the rating's division, when
+        the caller has them)."""
+        if settings is None:
+            settings = self._settings(s, rating.division_code)
         eligible = domain.tier(rating.total_hours, settings["stars.thresholds_hours"])
         rating.eligible_stars, rating.updated_at = eligible, self.clock()
         pending = self.pending(s, rating.volunteer_id)
@@ -226,6 +246,26 @@ class StarCases(UseCases):
             "volunteer_number": rating.volunteer_number,
             "from_stars": old, "to_stars": to,
         })  # fmt: skip
+
+
+_INSERT_RATING = outbox.cached_insert(
+    StarRating.__table__, "volunteer_id", "volunteer_number", "division_code",
+    "total_hours", "total_as_of", "stars", "eligible_stars", "continuous_years",
+    "updated_at", tail="ON CONFLICT DO NOTHING",
+)  # fmt: skip
+_ADD_YEAR_HOURS = outbox.cached_insert(
+    ServiceYear.__table__, "volunteer_id", "year", "division_code", "hours",
+    tail="ON CONFLICT (volunteer_id, year) DO UPDATE"
+    " SET hours = round(service_years.hours + excluded.hours, 2)",
+)  # fmt: skip
+# The home (an empty or missing replica row: where the service was) becomes
+# the transaction's scope; commendation_home_of is SECURITY DEFINER.
+_SCOPE_TO_HOME = text(
+    "SELECT set_config('zhiyuan.scope',"
+    " coalesce(nullif(commendation_home_of(:v), ''), :fallback), true)"
+)
+# Effective settings per chain of overrides, for this process's events.
+_SETTINGS = settings_replica.EffectiveCache()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -36,12 +36,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from services.common import telemetry
 from services.common.db import Database, is_postgres
@@ -134,14 +137,33 @@ def claim(session: Session, table: Table, consumer: str, event_id: str) -> bool:
 
     Call inside the transaction that applies the event's effect.
     """
-    stmt = (
-        upsertable_insert(session, table)
-        .values(consumer=consumer, event_id=event_id, processed_at=now())
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
-    )
+    stmt = _CLAIMS.get(table.name)
+    if stmt is None:
+        stmt = _CLAIMS[table.name] = cached_insert(
+            table, "consumer", "event_id", "processed_at",
+            tail="ON CONFLICT DO NOTHING RETURNING event_id",
+        )  # fmt: skip
     # rowcount is not reliable through the ORM session; RETURNING is.
-    return session.execute(stmt).scalar_one_or_none() is not None
+    got = session.execute(
+        stmt, {"consumer": consumer, "event_id": event_id, "processed_at": now()}
+    )
+    return got.scalar_one_or_none() is not None
+
+
+_CLAIMS: dict[str, TextClause] = {}
+
+
+def cached_insert(table: Table, *columns: str, tail: str) -> TextClause:
+    """``INSERT INTO table (columns) VALUES (:column, ...) <tail>`` as text
+    with the columns' types: the same SQL for PostgreSQL and SQLite, and,
+    unlike the dialects' ``insert().on_conflict_*()`` (SQLAlchemy 2.0 gives
+    those no cache key), compiled once per process instead of per call.
+    Build it once at import time and execute it with the values."""
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    return text(
+        f"INSERT INTO {table.name} ({names}) VALUES ({values}) {tail}"
+    ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 def upsertable_insert(session: Session, table: Any) -> Any:

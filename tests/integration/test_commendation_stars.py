@@ -62,11 +62,11 @@ class Kit:
             ).scalar()
         return bool(got) and "stars.thresholds_hours" in got
 
-    def volunteer(self) -> str:
+    def volunteer(self, home: str = TOWN) -> str:
         v = self.reg.RegisterVolunteer(
             reg.RegisterVolunteerRequest(
                 name="李志愿", id_number=new_id_number(COUNTY), phone=new_phone(),
-                home_division_code=TOWN, service_fields=["elderly_care"],
+                home_division_code=home, service_fields=["elderly_care"],
             ),
             metadata=auth(self.county),
         ).volunteer  # fmt: skip
@@ -336,3 +336,63 @@ def test_a_rejected_tier_is_asked_again_only_at_the_next(kit: Kit) -> None:
     kit.approved_hours(vid, 1.5)  # 4.5 h: the next tier asks again
     got = kit.wait_stars(vid, lambda s: s.pending.stars == 2)
     assert got.pending.id != req.id
+
+
+def test_a_settings_change_applies_to_the_next_hours_event(kit: Kit) -> None:
+    """The worker keeps effective settings per chain of overrides in memory:
+    a township's new thresholds apply to the very next hours event, whether
+    this worker consumed the change or another replica of it wrote the
+    settings replica (no event reaches this one)."""
+    town = "610122101"  # its own overrides, in this test only
+    vid = kit.volunteer(home=town)
+
+    def home() -> Any:
+        with kit.engine.connect() as c:
+            return c.execute(
+                sa.text("SELECT division_code FROM volunteers WHERE id=:v"), {"v": vid}
+            ).scalar()
+
+    # The hours are served in TOWN: the stars follow the replica's home.
+    wait_for(lambda: home() == town, timeout=30, what="the volunteer replica")
+    kit.approved_hours(vid, 1.0)  # the county's 2 h threshold: no star yet
+    got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(1.0))
+    assert got.eligible_stars == 0 and not got.pending.id
+
+    kit.reg.UpdateTenantSettings(
+        reg.UpdateTenantSettingsRequest(
+            division_code=town,
+            set_json={"stars.thresholds_hours": json.dumps([1.5, 3, 6, 8, 10])},
+        ),
+        metadata=auth(kit.prov),
+    )
+
+    def thresholds() -> Any:
+        with kit.engine.connect() as c:
+            got = c.execute(
+                sa.text(
+                    "SELECT overrides FROM policy_overrides WHERE division_code=:c"
+                ),
+                {"c": town},
+            ).scalar()
+        return json.loads((got or {}).get("stars.thresholds_hours", "null"))
+
+    wait_for(lambda: thresholds() == [1.5, 3, 6, 8, 10], timeout=30, what="replica")
+    kit.approved_hours(vid, 0.5)  # 1.5 h: one star under the township's rule
+    got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(1.5))
+    assert got.eligible_stars == 1 and got.pending.stars == 1
+
+    # Another worker replica consumed a change: only the table says so.
+    with kit.engine.begin() as c:
+        c.execute(
+            sa.text(
+                "UPDATE policy_overrides SET overrides = CAST(:o AS json),"
+                " changed_at = now() WHERE division_code = :c"
+            ),
+            {
+                "c": town,
+                "o": json.dumps({"stars.thresholds_hours": "[1, 2, 6, 8, 10]"}),
+            },
+        )
+    kit.approved_hours(vid, 0.5)  # 2 h: two stars under the new rule
+    got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(2.0))
+    assert got.eligible_stars == 2 and got.pending.stars == 2

@@ -359,7 +359,10 @@ def test_overlap_donation_and_no_service_time_are_stored_as_rejected(
         30,
         session_start=(start + timedelta(hours=9)).isoformat(),
     )
-    for body in (first, overlapping, touching, donation, outside):
+    # Checked out seconds after checking in: nothing to credit once rounded,
+    # which is not the daily cap (the day has 2.5 h of 12).
+    instant = attendance(vol, start + timedelta(hours=6), 0.2)
+    for body in (first, overlapping, touching, donation, outside, instant):
         publish(amqp_uri, "attendance.checked_out", body)
         arrived(hours, county, body)
     by_source = {r.source_id: r for r in records(hours, county, volunteer_id=vol)}
@@ -372,6 +375,10 @@ def test_overlap_donation_and_no_service_time_are_stored_as_rejected(
     assert get(overlapping).hours == 0 and get(overlapping).rounded_hours == 0
     assert (get(donation).status_reason, get(donation).hours) == ("excluded_kind", 0)
     assert get(outside).status_reason == "no_service_time"
+    assert (get(instant).status, get(instant).status_reason) == (
+        pb.RECORD_STATUS_REJECTED,
+        "no_service_time",
+    )
     rejected = records(
         hours, county, volunteer_id=vol, status=pb.RECORD_STATUS_REJECTED
     )

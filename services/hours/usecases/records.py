@@ -202,7 +202,10 @@ class RecordCases(UseCases):
             if capped:
                 cap = f"每日上限 {policy.daily_cap} 小时：{capped} 小时未计入"
                 record.note = _join(record.note, cap)
-            if credited <= 0:
+            if rounded <= 0:  # too short to count once rounded
+                record.note = _join(record.note, "服务时长不足计入单位")
+                reason = "no_service_time"
+            elif credited <= 0:
                 reason = "daily_cap"
         if reason is not None:
             if strict:

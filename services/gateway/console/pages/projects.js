@@ -57,6 +57,15 @@
     PROJECT_KIND_SERVICE: "志愿服务", PROJECT_KIND_DONATION: "捐赠（不计时长）",
     SIGN_UP_STATUS_PENDING: "待审批", SIGN_UP_STATUS_CONFIRMED: "已确认", SIGN_UP_STATUS_WAITLISTED: "候补",
     SIGN_UP_STATUS_WITHDRAWN: "已取消", SIGN_UP_STATUS_REJECTED: "已拒绝",
+    edit: "修改项目", editHelp: "草稿或被退回的项目可以修改；保存后再提交审核。场次整体替换，所属组织不能更改。",
+    saveEdit: "保存修改", savedOk: "修改已保存", returnedComment: "退回意见",
+    duration: "服务时长（按场次时段）", credited: "计入时长（小时）", creditPending: "待计入…", checkOut: "代为签退",
+    closeAt: "补签退时间", closeAttendance: "补签退",
+    closeHelp: "补签退：按志愿者实际结束服务的时间签退，须在签到之后、场次结束之前且不晚于当前时间；凭码或代为签退须在场次结束后 2 小时内。",
+    withdraw: "代为取消报名", withdrawConfirm: "确认代该志愿者取消报名？空出的名额将依次让给候补的志愿者。",
+    RECORD_STATUS_PENDING: "待审核", RECORD_STATUS_APPROVED: "已通过", RECORD_STATUS_REJECTED: "未计入",
+    RECORD_STATUS_REVERSED: "已冲销", why_overlap: "与已有时长重叠", why_excluded_kind: "该类型不计时长",
+    why_daily_cap: "超出每日上限", why_no_service_time: "不在场次时段内或时长过短",
   }, {
     projects: "Projects", listTitle: "Projects in my scope", status: "Status", allStatuses: "All statuses",
     title: "Title", organisation: "Organisation", division: "Division", field: "Service field", kind: "Kind",
@@ -88,6 +97,15 @@
     PROJECT_KIND_SERVICE: "Volunteer service", PROJECT_KIND_DONATION: "Donation (no hours)",
     SIGN_UP_STATUS_PENDING: "Pending", SIGN_UP_STATUS_CONFIRMED: "Confirmed", SIGN_UP_STATUS_WAITLISTED: "Waitlisted",
     SIGN_UP_STATUS_WITHDRAWN: "Withdrawn", SIGN_UP_STATUS_REJECTED: "Rejected",
+    edit: "Edit the project", editHelp: "Drafts and returned projects can be edited; submit again after saving. Sessions are replaced as a whole; the organisation cannot change.",
+    saveEdit: "Save changes", savedOk: "Changes saved", returnedComment: "Returned with the comment",
+    duration: "Service time (within the session)", credited: "Credited hours", creditPending: "Being credited…", checkOut: "Check out",
+    closeAt: "Service ended at", closeAttendance: "Close attendance",
+    closeHelp: "Close attendance: check out at the time the volunteer actually stopped, after the check-in, by the session's end and not in the future; a check-out (by code or by the leader) is possible until 2 hours after the session.",
+    withdraw: "Withdraw for the volunteer", withdrawConfirm: "Withdraw this volunteer's sign-up? A freed place goes to the waitlist in order.",
+    RECORD_STATUS_PENDING: "Pending review", RECORD_STATUS_APPROVED: "Approved", RECORD_STATUS_REJECTED: "Not credited",
+    RECORD_STATUS_REVERSED: "Reversed", why_overlap: "overlaps recorded hours", why_excluded_kind: "kind not counted",
+    why_daily_cap: "over the daily cap", why_no_service_time: "outside the session, or too short",
   }].map(prefixed));
 
   const T = (k) => { const v = zy.t(`pj.${k}`); return v === `pj.${k}` ? zy.t(k) : v; };
@@ -97,6 +115,7 @@
   const post = async (path, body) => (await zy.api(path, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
   })).json();
+  const ACTIVE_SIGN_UPS = ["SIGN_UP_STATUS_PENDING", "SIGN_UP_STATUS_CONFIRMED", "SIGN_UP_STATUS_WAITLISTED"];
   const hasAny = (me, roles) => (me.roles || []).some((r) => roles.includes(r));
 
   // Dates and times in Beijing time, in the current language.
@@ -300,29 +319,34 @@
     return undefined;
   }
 
-  async function createForm(me, gen, notice, reload) {
-    let orgs = [];
-    try { orgs = await allPages("/organisations", "organisations"); } catch (err) { orgs = []; }
-    const kindOf = (o) => String(o.kind || "").replace("ORGANISATION_KIND_", "").toLowerCase();
-    orgs.sort((a, b) => (a.division_code.length - b.division_code.length)
-      || (kindOf(a) === kindOf(b) ? 0 : kindOf(a) === "organisation" ? -1 : 1) || a.name.localeCompare(b.name, "zh"));
+  // The editable fields of a project, shared by the create and the edit form
+  // (UpdateProject takes the same fields as CreateProject, less the
+  // organisation). ``v`` is a project to prefill from, or null for defaults.
+  // A prefilled time left untouched is sent back exactly as it was stored.
+  function projectFields(v, { lead = [], emergency = false } = {}) {
     const fields = fieldsCache || [];
-    const formError = el("p", { class: "error", "data-testid": "project-form-error" });
     const label = (text, node) => el("label", { style: LABEL }, el("span", { text }), node);
     const input = (name, attrs = {}) => el("input", { name, "data-field": name, "data-testid": `pj-${name.replace(/_/g, "-")}`, autocomplete: "off", ...attrs });
+    const time = (name, iso, attrs = {}) => {
+      const node = input(name, { type: "datetime-local", ...attrs });
+      if (iso) { node.value = local(Date.parse(iso)); node.dataset.orig = iso; node.dataset.origLocal = node.value; }
+      return node;
+    };
+    const read = (node) => (node.dataset.orig && node.value === node.dataset.origLocal ? node.dataset.orig : rfc(node.value.trim()));
 
-    const org = el("select", { name: "organisation_id", "data-field": "organisation_id", "data-testid": "pj-organisation" },
-      orgs.map((o) => el("option", { value: o.id, text: `${o.name} (${o.division_code})` })));
     const field = el("select", { name: "service_field", "data-field": "service_field", "data-testid": "pj-service-field" },
       el("option", { value: "", text: "—" }), fields.map((f) => el("option", { value: f.code, text: isZh() ? f.name_zh : f.name_en })));
     const kind = el("select", { name: "kind", "data-field": "kind", "data-testid": "pj-kind" },
       ["PROJECT_KIND_SERVICE", "PROJECT_KIND_DONATION"].map((k) => el("option", { value: k, text: T(k) })));
+    const chosen = new Set(v?.eligibility?.required_skills || []);
     const skills = el("fieldset", { "data-testid": "pj-required-skills", "data-field": "eligibility.required_skills", style: "display:flex;flex-wrap:wrap;gap:4px 14px;border:1px solid #eee" },
       el("legend", { text: T("requiredSkills") }),
-      fields.map((f) => el("label", {}, el("input", { type: "checkbox", name: "required_skills", value: f.code }), isZh() ? f.name_zh : f.name_en)));
+      fields.map((f) => {
+        const box = el("input", { type: "checkbox", name: "required_skills", value: f.code });
+        box.checked = chosen.has(f.code);
+        return el("label", {}, box, isZh() ? f.name_zh : f.name_en);
+      }));
 
-    // Defaults: one session tomorrow 09:00–11:00, recruiting from now until it starts.
-    const tomorrow = local(Date.now() + 86400e3).slice(0, 10);
     const sessionList = el("div", { "data-testid": "pj-sessions" });
     const renumber = () => [...sessionList.children].forEach((r, i) => {
       r.dataset.index = String(i);
@@ -330,80 +354,155 @@
       r.querySelector("[name=session_ends_at]").dataset.field = `sessions[${i}].ends_at`;
       r.querySelector("[name=session_capacity]").dataset.field = `sessions[${i}].capacity`;
     });
-    const addSession = (start = "", end = "", capacity = "10") => {
+    const addSession = (start, end, capacity = "10") => {
+      // A stored time (with its offset) or a Beijing wall time.
+      const stamp = (name, value) => {
+        const stored = /(Z|[+-]\d\d:\d\d)$/.test(value || "");
+        const node = time(name, stored ? value : "");
+        node.removeAttribute("data-testid");
+        if (!stored) node.value = value || "";
+        return node;
+      };
       const r = el("div", { class: "session-row", "data-testid": "pj-session", style: GRID },
-        label(T("sessionStart"), el("input", { type: "datetime-local", name: "session_starts_at", value: start })),
-        label(T("sessionEnd"), el("input", { type: "datetime-local", name: "session_ends_at", value: end })),
-        label(T("capacity"), el("input", { type: "number", min: "1", name: "session_capacity", value: capacity, style: "width:90px" })),
+        label(T("sessionStart"), stamp("session_starts_at", start)),
+        label(T("sessionEnd"), stamp("session_ends_at", end)),
+        label(T("capacity"), el("input", { type: "number", min: "1", name: "session_capacity", value: String(capacity), style: "width:90px" })),
         el("button", { type: "button", "data-action": "remove-session", style: "align-self:end", text: T("removeSession"), on: { click: () => {
           if (sessionList.children.length > 1) { r.remove(); renumber(); }
         } } }));
       sessionList.append(r); renumber();
     };
-    addSession(`${tomorrow}T09:00`, `${tomorrow}T11:00`);
+    // Defaults: one session tomorrow 09:00–11:00, recruiting from now until it starts.
+    const tomorrow = local(Date.now() + 86400e3).slice(0, 10);
+    if (v?.sessions?.length) v.sessions.forEach((x) => addSession(x.starts_at, x.ends_at, x.capacity));
+    else addSession(`${tomorrow}T09:00`, `${tomorrow}T11:00`);
+    const addButton = el("button", { type: "button", "data-testid": "pj-add-session", text: T("addSession"), on: { click: () => {
+      const last = sessionList.lastElementChild;
+      addSession("", "", last?.querySelector("[name=session_capacity]").value || "10");
+    } } });
 
+    const title = input("title", { maxlength: "100", size: "30", value: v?.title || "" });
+    const place = input("place", { maxlength: "200", size: "30", value: v?.place || "" });
+    const description = el("textarea", { name: "description", "data-field": "description", "data-testid": "pj-description", rows: "2", maxlength: "2000", style: "width:100%" });
+    description.value = v?.description || "";
+    field.value = v?.service_field || "";
+    kind.value = v?.kind || "PROJECT_KIND_SERVICE";
+    const recruitStarts = v ? time("recruit_starts_at", v.recruit_starts_at) : input("recruit_starts_at", { type: "datetime-local", value: local(Date.now()) });
+    const recruitEnds = v ? time("recruit_ends_at", v.recruit_ends_at) : input("recruit_ends_at", { type: "datetime-local", value: `${tomorrow}T09:00` });
+    const minAge = input("min_age", { type: "number", min: "0", max: "100", value: String(v?.eligibility?.min_age || 0), "data-field": "eligibility.min_age", style: "width:90px" });
+    const approval = input("leader_approval", { type: "checkbox" });
+    approval.checked = !!v?.leader_approval;
+    const urgent = emergency || v?.emergency ? input("emergency", { type: "checkbox" }) : null;
+    if (urgent) urgent.checked = !!v?.emergency;
+
+    const nodes = [
+      el("div", { style: GRID }, lead, label(T("title"), title), label(T("place"), place), label(T("field"), field), label(T("kind"), kind)),
+      label(T("description"), description),
+      el("div", { style: GRID },
+        label(T("recruitStarts"), recruitStarts), label(T("recruitEnds"), recruitEnds), label(T("minAge"), minAge),
+        el("label", { style: "align-self:end" }, approval, ` ${T("leaderApproval")}`),
+        urgent ? el("label", { style: "align-self:end" }, urgent, ` ${T("emergency")}`) : ""),
+      skills,
+      el("h4", { style: "margin:10px 0 0", text: `${T("sessions")}（${T("timesNote")}）` }),
+      sessionList,
+    ];
+    const payload = () => ({
+      title: title.value.trim(), description: description.value.trim(), place: place.value.trim(),
+      service_field: field.value, kind: kind.value,
+      sessions: [...sessionList.children].map((r) => ({
+        starts_at: read(r.querySelector("[name=session_starts_at]")),
+        ends_at: read(r.querySelector("[name=session_ends_at]")),
+        capacity: Number(r.querySelector("[name=session_capacity]").value) || 0,
+      })),
+      recruit_starts_at: read(recruitStarts), recruit_ends_at: read(recruitEnds),
+      eligibility: {
+        min_age: Number(minAge.value.trim()) || 0,
+        required_skills: [...skills.querySelectorAll("input:checked")].map((c) => c.value),
+      },
+      leader_approval: approval.checked,
+      emergency: !!urgent?.checked,
+    });
+    return { nodes, addButton, payload, title };
+  }
+
+  // A refused save: "field: message" above the form, the field marked.
+  function formFailed(form, node, err) {
+    showError(node, err);
+    const name = err.body?.error?.field;
+    const bad = name && form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (bad) { bad.setAttribute("aria-invalid", "true"); bad.focus?.(); }
+  }
+  function formReset(form, node, notice) {
+    clear(node); if (notice) clear(notice);
+    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+  }
+
+  async function createForm(me, gen, notice, reload) {
+    let orgs = [];
+    try { orgs = await allPages("/organisations", "organisations"); } catch (err) { orgs = []; }
+    const kindOf = (o) => String(o.kind || "").replace("ORGANISATION_KIND_", "").toLowerCase();
+    orgs.sort((a, b) => (a.division_code.length - b.division_code.length)
+      || (kindOf(a) === kindOf(b) ? 0 : kindOf(a) === "organisation" ? -1 : 1) || a.name.localeCompare(b.name, "zh"));
+    const formError = el("p", { class: "error", "data-testid": "project-form-error" });
+    const org = el("select", { name: "organisation_id", "data-field": "organisation_id", "data-testid": "pj-organisation" },
+      orgs.map((o) => el("option", { value: o.id, text: `${o.name} (${o.division_code})` })));
+    const editor = projectFields(null, {
+      lead: el("label", { style: LABEL }, el("span", { text: T("organisation") }), org),
+      emergency: me.scope_code.length <= 4,
+    });
     const submit = el("button", { type: "submit", "data-testid": "pj-submit", text: T("save") });
     const form = el("form", { class: "card form", style: "margin-top:12px", novalidate: "", "data-testid": "project-form", on: { submit: async (e) => {
       e.preventDefault();
-      clear(formError); clear(notice);
-      form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
-      const v = (n) => (form.elements[n]?.value || "").trim();
-      const rows = [...sessionList.children];
-      const payload = {
-        organisation_id: org.value, title: v("title"), description: v("description"), place: v("place"),
-        service_field: field.value, kind: kind.value,
-        sessions: rows.map((r) => ({
-          starts_at: rfc(r.querySelector("[name=session_starts_at]").value),
-          ends_at: rfc(r.querySelector("[name=session_ends_at]").value),
-          capacity: Number(r.querySelector("[name=session_capacity]").value) || 0,
-        })),
-        recruit_starts_at: rfc(v("recruit_starts_at")), recruit_ends_at: rfc(v("recruit_ends_at")),
-        eligibility: {
-          min_age: Number(v("min_age")) || 0,
-          required_skills: [...skills.querySelectorAll("input:checked")].map((c) => c.value),
-        },
-        leader_approval: form.elements.leader_approval.checked,
-        emergency: !!form.elements.emergency?.checked,
-      };
+      formReset(form, formError, notice);
       submit.disabled = true;
       try {
-        const r = await zy.api("/projects", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
+        const r = await zy.api("/projects", { method: "POST", headers: { "content-type": "application/json" },
+          body: JSON.stringify({ organisation_id: org.value, ...editor.payload() }) });
         const p = (await r.json()).project;
         notice.replaceChildren(`${T("createdOk")}: ${p.title} `, el("a", { href: `#/projects/${enc(p.id)}`, "data-testid": "pj-created-link", text: T("openIt") }));
         notice.dataset.id = p.id;
-        form.elements.title.value = "";
+        editor.title.value = "";
         await reload();
       } catch (err) {
-        if (err.status === 401) return;
-        showError(formError, err);
-        const bad = err.body?.error?.field && form.querySelector(`[data-field="${CSS.escape(err.body.error.field)}"]`);
-        if (bad) { bad.setAttribute("aria-invalid", "true"); bad.focus?.(); }
+        if (err.status !== 401) formFailed(form, formError, err);
       } finally { submit.disabled = false; }
     } } },
-    el("h3", { text: T("create") }),
-    el("div", { style: GRID },
-      label(T("organisation"), org),
-      label(T("title"), input("title", { maxlength: "100", size: "30" })),
-      label(T("place"), input("place", { maxlength: "200", size: "30" })),
-      label(T("field"), field), label(T("kind"), kind)),
-    label(T("description"), el("textarea", { name: "description", "data-field": "description", "data-testid": "pj-description", rows: "2", maxlength: "2000", style: "width:100%" })),
-    el("div", { style: GRID },
-      label(T("recruitStarts"), input("recruit_starts_at", { type: "datetime-local", value: local(Date.now()) })),
-      label(T("recruitEnds"), input("recruit_ends_at", { type: "datetime-local", value: `${tomorrow}T09:00` })),
-      label(T("minAge"), input("min_age", { type: "number", min: "0", max: "100", value: "0", "data-field": "eligibility.min_age", style: "width:90px" })),
-      el("label", { style: "align-self:end" }, input("leader_approval", { type: "checkbox" }), ` ${T("leaderApproval")}`),
-      me.scope_code.length <= 4
-        ? el("label", { style: "align-self:end" }, input("emergency", { type: "checkbox" }), ` ${T("emergency")}`) : ""),
-    skills,
-    el("h4", { style: "margin:10px 0 0", text: `${T("sessions")}（${T("timesNote")}）` }),
-    sessionList,
-    el("div", { class: "tools" },
-      el("button", { type: "button", "data-testid": "pj-add-session", text: T("addSession"), on: { click: () => {
-        const last = sessionList.lastElementChild;
-        addSession("", "", last?.querySelector("[name=session_capacity]").value || "10");
-      } } }),
-      submit),
-    formError);
+    el("h3", { text: T("create") }), editor.nodes, el("div", { class: "tools" }, editor.addButton, submit), formError);
+    return form;
+  }
+
+  // Editing a draft or a returned project (UpdateProject, PUT /projects/{id}):
+  // every field but the organisation, sessions replaced whole; the reviewer's
+  // comment on a returned project is shown above the form.
+  function editForm(project, again) {
+    const formError = el("p", { class: "error", "data-testid": "project-edit-error" });
+    const editor = projectFields(project, {
+      lead: el("label", { style: LABEL }, el("span", { text: T("organisation") }),
+        el("span", { style: "padding:4px 0;color:#222", "data-testid": "pj-edit-organisation", text: `${project.organisation_name} (${project.division_code})` })),
+      emergency: project.division_code.length <= 4,
+    });
+    const save = el("button", { type: "submit", "data-testid": "pj-edit-save", text: T("saveEdit") });
+    const comment = project.status === "PROJECT_STATUS_RETURNED" && project.comment
+      ? el("div", { "data-testid": "edit-comment", style: "border-left:4px solid #b3241b;background:#fdf1ef;padding:8px 12px;margin:6px 0" },
+        el("strong", { text: `${T("returnedComment")}${isZh() ? "：" : ": "}` }), el("span", { "data-col": "comment", text: project.comment }))
+      : "";
+    const form = el("form", { class: "card form", style: "margin-top:12px", novalidate: "", "data-testid": "project-edit-form", "data-id": project.id, on: { submit: async (e) => {
+      e.preventDefault();
+      formReset(form, formError);
+      save.disabled = true;
+      try {
+        const r = await zy.api(`/projects/${enc(project.id)}`, { method: "PUT", headers: { "content-type": "application/json" },
+          body: JSON.stringify(editor.payload()) });
+        const p = (await r.json()).project;
+        again(`${T("savedOk")}: ${p.title}`);
+      } catch (err) {
+        if (err.status !== 401) formFailed(form, formError, err);
+        save.disabled = false;
+      }
+    } } },
+    el("h3", { text: T("edit") }), comment,
+    el("p", { style: "color:#666;font-size:12px;margin:2px 0", text: T("editHelp") }),
+    editor.nodes, el("div", { class: "tools" }, editor.addButton, save), formError);
     return form;
   }
 
@@ -492,8 +591,9 @@
         el("h2", { "data-testid": "project-title" }, `${project.title} `,
           el("span", { style: BADGE, "data-testid": "project-status", "data-status": status, text: T(status) })),
         details, actions, message, notice),
-      el("section", { class: "card", style: "margin-top:12px" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable),
     ];
+    if (manager && ["PROJECT_STATUS_DRAFT", "PROJECT_STATUS_RETURNED"].includes(status)) parts.push(editForm(project, again));
+    parts.push(el("section", { class: "card", style: "margin-top:12px" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable));
     if (chosen) parts.push(sessionPanel(project, chosen, sessions.indexOf(chosen), me, gen));
     view.replaceChildren(...parts);
     return undefined;
@@ -531,8 +631,16 @@
         cell.append(el("button", { type: "button", "data-action": "approve", text: T("approveSignUp"), on: { click: () => decide(s, "approve") } }),
           " ", reason, " ", el("button", { type: "button", "data-action": "reject", text: T("rejectSignUp"), on: { click: () => decide(s, "reject", { reason: reason.value.trim() }) } }));
       }
-      if (manager && running && s.status === "SIGN_UP_STATUS_CONFIRMED") {
+      const here = present.has(s.volunteer_id);
+      if (manager && running && s.status === "SIGN_UP_STATUS_CONFIRMED" && !here) {
         cell.append(el("button", { type: "button", "data-action": "check-in", text: T("checkInDirect"), on: { click: () => decide(s, "check-in", { volunteer_id: s.volunteer_id }) } }));
+      }
+      // WithdrawSignUp: any manager whose scope holds the project or the
+      // volunteer, while the project is open and before the volunteer checks in.
+      if (manager && open && ACTIVE_SIGN_UPS.includes(s.status) && !here) {
+        cell.append(" ", el("button", { type: "button", "data-action": "withdraw", text: T("withdraw"), on: { click: () => {
+          if (confirm(T("withdrawConfirm"))) decide(s, "withdraw");
+        } } }));
       }
       return el("tr", { "data-id": s.id, "data-volunteer": s.volunteer_id, "data-number": s.volunteer_number, "data-status": s.status },
         el("td", { text: s.queue_number ? zy.num(s.queue_number) : "" }),
@@ -552,23 +660,134 @@
       }
     }
 
-    // Attendance.
+    // Attendance: check-out by the leader (CheckOut without a code, until 2 h
+    // after the session) and the late close (CloseAttendance: at the time
+    // service ended, between the check-in and the session's end, never in
+    // the future). Both are the project's own managers' (the service answers
+    // NOT_FOUND to anyone else). The service time is the check-in to the
+    // check-out within the session (as the hours service counts it); the
+    // credited hours are the hour record the hours worker makes of it.
+    const present = new Set();
     const atError = el("p", { class: "error", "data-testid": "attendance-message" });
+    const atNotice = el("p", { class: "notice", "data-testid": "attendance-notice" });
     const atBody = el("tbody");
     const atTable = el("table", { "data-testid": "attendance-table" },
-      el("thead", {}, el("tr", {}, ["volunteerNumber", "checkedIn", "checkedOut", "closedBy"].map((h) => el("th", { text: T(h) })))), atBody);
+      el("thead", {}, el("tr", {}, ["volunteerNumber", "checkedIn", "checkedOut", "closedBy", "duration", "credited", "actions"].map((h) => el("th", { text: T(h) })))), atBody);
     const atEmpty = el("p", { class: "empty", "data-testid": "attendance-empty", text: T("noneAttendance"), hidden: "" });
+    const startMs = Date.parse(session.starts_at);
+    const endMs = Date.parse(session.ends_at);
+    const localSec = (ms) => new Date(ms + 8 * 3600e3).toISOString().slice(0, 19);
+    const served = (a) => Math.max(0, Math.floor((Math.min(Date.parse(a.checked_out_at), endMs) - Math.max(Date.parse(a.checked_in_at), startMs)) / 1000));
+    const clock = (sec) => `${Math.floor(sec / 3600)}:${String(Math.floor(sec / 60) % 60).padStart(2, "0")}:${String(sec % 60).padStart(2, "0")}`;
+
+    async function closeOut(a, verb, body) {
+      clear(atError); clear(atNotice);
+      try {
+        await post(`/sessions/${sid}/${verb}`, { volunteer_id: a.volunteer_id, ...body });
+        atNotice.textContent = `${T("done")}: ${a.volunteer_number} · ${T(verb === "close" ? "closeAttendance" : "checkOut")}`;
+        atNotice.dataset.id = a.id;
+        await loadAttendance();
+      } catch (err) {
+        if (err.status === 401) return;
+        showError(atError, err);
+        atError.dataset.id = a.id;
+      }
+    }
+    const actionsFor = (a, typed) => {
+      const cell = el("td", { "data-col": "actions" });
+      if (!manager || a.checked_out_at) return cell;
+      if (Date.now() <= endMs + 2 * 3600e3) {
+        cell.append(el("button", { type: "button", "data-action": "check-out", text: T("checkOut"), on: { click: () => closeOut(a, "check-out") } }), " ");
+      }
+      // Default: now (to the next whole second, so never before a check-in
+      // made this second) or the session's end, whichever is earlier.
+      const latest = Math.min(Math.ceil(Date.now() / 1000) * 1000, endMs);
+      const ended = el("input", { type: "datetime-local", step: "1", name: "ended_at", "data-field": "ended_at", "aria-label": T("closeAt"), title: T("closeHelp"),
+        min: localSec(Date.parse(a.checked_in_at)), max: localSec(latest), value: localSec(latest) });
+      if (typed) { ended.value = typed; ended.dataset.touched = "true"; }
+      cell.append(ended, " ", el("button", { type: "button", "data-action": "close", title: T("closeHelp"), text: T("closeAttendance"), on: { click: () => {
+        ended.removeAttribute("aria-invalid");
+        closeOut(a, "close", { ended_at: rfc(ended.value) }).then(() => {
+          if (atError.dataset.id === a.id && atError.dataset.field === "ended_at") ended.setAttribute("aria-invalid", "true");
+        });
+      } } }));
+      ended.addEventListener("input", () => { ended.dataset.touched = "true"; });
+      return cell;
+    };
+
+    // Credited hours: the hour record whose source is the attendance, looked
+    // up per volunteer; the worker makes it a moment after the check-out, so
+    // missing ones are asked for again a few times.
+    const credits = new Map();
+    const creditCells = new Map();
+    let creditTries = 0;
+    let creditTimer = 0;
+    function showCredit(cell, rec) {
+      if (!rec) {
+        cell.dataset.pending = "true";
+        cell.textContent = T("creditPending");
+        return;
+      }
+      delete cell.dataset.pending;
+      cell.dataset.record = rec.id;
+      cell.dataset.hours = String(rec.hours);
+      cell.dataset.recordStatus = rec.status;
+      const reason = rec.status_reason ? T(`why_${rec.status_reason}`) : "";
+      const why = rec.status === "RECORD_STATUS_REJECTED" && reason ? ` (${reason.startsWith("why_") ? rec.status_reason : reason})` : "";
+      cell.textContent = `${zy.num(rec.hours)} · ${T(rec.status)}${why}`;
+    }
+    async function loadCredits() {
+      const wanted = [...creditCells.keys()].filter((id) => !credits.has(id));
+      const people = new Map();
+      wanted.forEach((id) => people.set(creditCells.get(id).volunteer, true));
+      for (const volunteer of people.keys()) {
+        try {
+          const data = await get(`/hours/records?volunteer_id=${enc(volunteer)}&page_size=100`);
+          (data.records || []).filter((r) => r.source === "RECORD_SOURCE_ATTENDANCE").forEach((r) => credits.set(r.source_id, r));
+        } catch (err) {
+          if (err.status === 401 || err.status === 403) return; // no right to read hours: the column stays empty
+        }
+        if (!alive()) return;
+      }
+      let missing = 0;
+      creditCells.forEach(({ cell }, id) => { showCredit(cell, credits.get(id)); if (!credits.has(id)) missing += 1; });
+      clearTimeout(creditTimer);
+      if (missing && creditTries < 20 && alive()) {
+        creditTries += 1;
+        creditTimer = setTimeout(() => { if (alive()) loadCredits(); }, 3000);
+        timers.add(creditTimer);
+      }
+    }
+
     async function loadAttendance() {
       try {
         const list = await allPages(`/sessions/${sid}/attendances`, "attendances");
         if (!alive()) return;
-        atBody.replaceChildren(...list.map((a) => el("tr", { "data-id": a.id, "data-volunteer": a.volunteer_id, "data-number": a.volunteer_number },
-          el("td", { "data-col": "volunteer_number", text: a.volunteer_number }),
-          el("td", { "data-col": "checked_in_at", text: when(a.checked_in_at, true) }),
-          el("td", { "data-col": "checked_out_at", text: a.checked_out_at ? when(a.checked_out_at, true) : T("notOut") }),
-          el("td", { "data-col": "closed_by", text: a.closed_by ? T(`closed_${a.closed_by}`) : "" }))));
+        // A close time being typed survives the reload the code's timer makes.
+        const typed = new Map([...atBody.querySelectorAll("input[name=ended_at][data-touched]")]
+          .map((n) => [n.closest("tr").dataset.id, n.value]));
+        present.clear();
+        creditCells.clear();
+        list.forEach((a) => present.add(a.volunteer_id));
+        atBody.replaceChildren(...list.map((a) => {
+          const out = !!a.checked_out_at;
+          const credited = el("td", { "data-col": "credited" });
+          if (out) {
+            creditCells.set(a.id, { cell: credited, volunteer: a.volunteer_id });
+            showCredit(credited, credits.get(a.id));
+          }
+          return el("tr", { "data-id": a.id, "data-volunteer": a.volunteer_id, "data-number": a.volunteer_number, "data-out": String(out) },
+            el("td", { "data-col": "volunteer_number", text: a.volunteer_number }),
+            el("td", { "data-col": "checked_in_at", text: when(a.checked_in_at, true) }),
+            el("td", { "data-col": "checked_out_at", text: out ? when(a.checked_out_at, true) : T("notOut") }),
+            el("td", { "data-col": "closed_by", text: a.closed_by ? T(`closed_${a.closed_by}`) : "" }),
+            el("td", { "data-col": "duration", "data-seconds": out ? String(served(a)) : "", text: out ? clock(served(a)) : "" }),
+            credited, actionsFor(a, typed.get(a.id)));
+        }));
         atTable.hidden = !list.length; atEmpty.hidden = !!list.length;
         atTable.dataset.loaded = String(Date.now());
+        creditTries = 0;
+        if (creditCells.size) loadCredits();
       } catch (err) {
         if (alive() && err.status !== 401) showError(atError, err);
       }
@@ -600,6 +819,8 @@
         timers.add(ticker);
         const windowMs = (Number(c.window_seconds) || 60) * 1000;
         const delay = Math.min(Math.max(until - Date.now() + 300, 1000), windowMs + 300);
+        // When the next code is fetched (epoch ms), kept for the record.
+        codeBox.dataset.refreshAt = String(Date.now() + delay);
         timers.add(setTimeout(() => { clearInterval(ticker); timers.delete(ticker); loadCode(); loadAttendance(); }, delay));
       } catch (err) {
         if (!alive() || err.status === 401) return;
@@ -614,14 +835,17 @@
     const panel = el("section", { class: "card", style: "margin-top:12px", "data-testid": "session-panel", "data-id": session.id },
       el("h3", { text: `${T("selected")} #${index + 1}: ${when(session.starts_at)} – ${when(session.ends_at)}` }),
       el("div", { style: "display:grid;grid-template-columns:minmax(0,2fr) minmax(260px,1fr);gap:16px" },
-        el("div", {},
-          el("h4", { style: "margin:4px 0", text: T("signUps") }), suError, suNotice, suTable, suEmpty,
-          el("h4", { style: "margin:12px 0 4px", text: T("attendance") }),
-          el("div", { class: "tools" }, el("button", { type: "button", "data-testid": "attendance-refresh", text: T("refresh"), on: { click: loadAttendance } })),
-          atError, atTable, atEmpty),
-        codeSection));
-    loadSignUps();
-    loadAttendance();
+        el("div", { style: "overflow-x:auto" },
+          el("h4", { style: "margin:4px 0", text: T("signUps") }), suError, suNotice, suTable, suEmpty),
+        codeSection),
+      // Full width: the attendance rows carry the check-out and close tools.
+      el("div", { style: "overflow-x:auto" },
+        el("h4", { style: "margin:12px 0 4px", text: T("attendance") }),
+        el("div", { class: "tools" }, el("button", { type: "button", "data-testid": "attendance-refresh", text: T("refresh"), on: { click: loadAttendance } })),
+        manager ? el("p", { style: "color:#666;font-size:12px;margin:2px 0", "data-testid": "close-help", text: T("closeHelp") }) : "",
+        atError, atNotice, atTable, atEmpty));
+    // Sign-ups after attendance: who is present decides their buttons.
+    loadAttendance().then(loadSignUps);
     if (running && manager) loadCode();
     return panel;
   }
