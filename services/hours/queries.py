@@ -11,13 +11,14 @@ from typing import Any
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.paging import next_token, page_bounds
-from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.rollup_query import Distinct, RollupResult, summarize
 from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.bank_repository import BankRepository as Repository
 from services.hours.models import (
     ROLLUP,
+    ROLLUP_TABLE,
     BankTransaction,
     Certificate,
     Correction,
@@ -124,16 +125,18 @@ class HoursQueries:
         end: str,
         by_month: bool,
     ) -> RollupResult:
-        """Rows for the children (or a deeper level) of a node, and its total."""
-        p.require_any(*domain.READERS)
-        node, own, level = check_query(p.scope, code, group_by)
-        start, end = check_period(start, end)
-        with self.db.session(p.scope) as s:
-            repo = Repository(s, p.scope)
-            rows = repo.rollup_rows(node, level, start, end, by_month)
-            totals = repo.rollup_rows(node, own, start, end, False)
-        total = totals[0][2] if totals else {m: 0.0 for m in ROLLUP.metrics}
-        return RollupResult(rows, total, node, list(ROLLUP.metrics))
+        """Rows for the children (or a deeper level) of a node, and its total;
+        volunteers counted once over the period, not once a month."""
+        return summarize(
+            self.db, p, ROLLUP, ROLLUP_TABLE,
+            (code, group_by, start, end, by_month), domain.READERS,
+            Distinct(
+                applies=lambda metric: metric.startswith("volunteers"),
+                count=lambda s, node, level, a, b: Repository(
+                    s, p.scope
+                ).distinct_volunteers(node, level, a, b),
+            ),
+        )  # fmt: skip
 
     def balances(self, p: Principal, volunteer_id: str, code: str):  # type: ignore[no-untyped-def]
         node = self._node(p, code)

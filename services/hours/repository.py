@@ -18,8 +18,6 @@ from services.common.settings_replica import usable
 from services.common.tenancy import Level, Scope, ancestors
 from services.hours.domain import Policy
 from services.hours.models import (
-    ROLLUP,
-    ROLLUP_TABLE,
     Certificate,
     Correction,
     HourRecord,
@@ -146,23 +144,6 @@ class Repository:
         return q
 
     # -- rollups --------------------------------------------------------------
-    def rollup_rows(
-        self, node: str, level: Level, start: str, end: str, by_month: bool
-    ) -> list[tuple[str, str, dict[str, float]]]:
-        """Summed metrics per division at ``level`` under ``node`` (an index
-        read of the rollup table; ``node`` must lie inside the scope)."""
-        out = ROLLUP.read(
-            self.s, ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
-        )
-        if not by_month:
-            # Monthly distinct counts do not add up over months: a volunteer
-            # serving in March and April is one volunteer of the spring.
-            distinct = self.distinct_volunteers(node, level, start, end)
-            for code, _, values in out:
-                for metric in [m for m in values if m.startswith("volunteers")]:
-                    values[metric] = distinct.get((code, metric), 0.0)
-        return out
-
     def distinct_volunteers(
         self, node: str, level: Level, start: str, end: str
     ) -> dict[tuple[str, str], float]:
