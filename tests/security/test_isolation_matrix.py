@@ -41,10 +41,21 @@ import pytest
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
-from services.common.auth import TokenIssuer
 from services.common.rpc import error_details
-from services.common.testing import PRIVATE_PEM, wait_for
+from services.common.testing import wait_for
 from tests.helpers import auth, new_id_number, new_phone
+from tests.security import matrix
+from tests.security.matrix import (
+    NF,
+    OK,
+    PD,
+    caller_token,
+    check_indistinguishable,
+    check_isolation,
+    outcome,
+    params,
+    rpc_names,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -60,34 +71,10 @@ SCOPES = {
 }
 CALLERS = (*SCOPES, "noscope")
 
-OK = "OK"
-PD = grpc.StatusCode.PERMISSION_DENIED
-NF = grpc.StatusCode.NOT_FOUND
-
 # Expectation rows shared by many RPCs.
 PUBLIC = dict(owner=OK, sibling=OK, city=OK, province=OK, child=OK, noscope=PD)
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
-
-_ISSUER = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
-
-
-def no_scope_token(*roles: str) -> str:
-    value, _ = _ISSUER.issue(
-        subject="no-scope",
-        username="no-scope",
-        scope_code="",
-        roles=list(roles or ("tenant_admin",)),
-    )
-    return value
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[Any, Any]:
-    """(OK, response) or (status code, the RpcError)."""
-    try:
-        return OK, fn()
-    except grpc.RpcError as err:
-        return err.code(), err
 
 
 # -- the owner's and the sibling's data ---------------------------------------
@@ -119,11 +106,7 @@ class World:
         return self.token(PROVINCE, "province_admin")
 
     def caller(self, who: str, roles: tuple[str, ...] = ()) -> str:
-        if who == "noscope":
-            return no_scope_token(*roles)
-        if not roles:
-            roles = ("province_admin",) if who == "province" else ("tenant_admin",)
-        return self.token(SCOPES[who], *roles)
+        return caller_token(self.token, SCOPES, who, roles)
 
     def unique(self, prefix: str) -> str:
         self.counter[0] += 1
@@ -265,20 +248,11 @@ def w(stub, token, worker) -> World:  # type: ignore[no-untyped-def]
 # -- one specification per RPC ------------------------------------------------
 
 
-def _none(*_: Any) -> None:
-    return None
-
-
 @dataclass(frozen=True)
-class Spec:
-    expect: dict[str, Any]
-    # act(world, target, token) -> response; target comes from prepare(world)
-    act: Callable[[World, Any, str], Any]
-    prepare: Callable[[World], Any] = _none
-    # checks after a success (world, target, response)
-    succeeded: Callable[[World, Any, Any], None] = _none
-    # checks after a refusal, with the owner's token: nothing changed
-    unchanged: Callable[[World, Any], None] | None = None
+class Spec(matrix.Spec):
+    """The shared spec, plus the roles every caller holds for this RPC
+    (``unchanged`` checks with the owner's token)."""
+
     roles: tuple[str, ...] = ()
 
 
@@ -748,31 +722,26 @@ SPECS: dict[str, Spec] = {
     "ListActivityFeed": Spec(SCOPED, _feed, succeeded=_fed),
 }
 
-MATRIX = [pytest.param(rpc, who, id=f"{rpc}-{who}") for rpc in SPECS for who in CALLERS]
+MATRIX = params(SPECS, CALLERS)
 
 
 def test_every_rpc_but_login_is_in_the_matrix() -> None:
-    methods = set(pb.DESCRIPTOR.services_by_name["RegistrationService"].methods_by_name)
-    assert methods - {"Login"} == set(SPECS)
+    assert rpc_names(pb, "RegistrationService") - {"Login"} == set(SPECS)
 
 
 @pytest.mark.parametrize(("rpc", "who"), MATRIX)
 def test_isolation(w: World, rpc: str, who: str) -> None:
     spec = SPECS[rpc]
-    expected = spec.expect[who]
-    target = spec.prepare(w)
-    status, result = outcome(lambda: spec.act(w, target, w.caller(who, spec.roles)))
-    if status != expected:
-        detail = "" if status == OK else f": {result.details()}"
-        pytest.fail(f"{rpc} by {who}: expected {expected}, got {status}{detail}")
-    if expected == OK:
-        spec.succeeded(w, target, result)
-        return
-    assert "Traceback" not in result.details()
-    if expected == NF:  # the refusal does not say the entity exists elsewhere
-        assert OWNER not in result.details() and TOWN not in result.details()
-    if spec.unchanged is not None:
-        spec.unchanged(w, target)
+    # Every caller holds the spec's extra roles (division writes: operator).
+    # A NOT_FOUND refusal does not say the entity exists elsewhere.
+    check_isolation(
+        w,
+        spec,
+        rpc,
+        who,
+        caller=lambda x: w.caller(x, spec.roles),
+        not_revealed=(OWNER, TOWN),
+    )
 
 
 # -- lists without a division code: the caller's own subtree only ---------------
@@ -876,16 +845,7 @@ def test_other_tenants_entity_is_indistinguishable_from_a_missing_one(
     real = w.vol.id if "Volunteer" in rpc else w.org.id
     missing = str(uuid.uuid4())
     md = auth(w.caller("sibling"))
-    (s1, e1), (s2, e2) = (
-        outcome(lambda: call(w.stub, real, md)),
-        outcome(lambda: call(w.stub, missing, md)),
-    )
-    assert s1 == s2 == NF
-    assert e1.details().replace(real, "ID") == e2.details().replace(missing, "ID")
-    t1, t2 = dict(e1.trailing_metadata()), dict(e2.trailing_metadata())
-    assert {k: v for k, v in t1.items() if not k.endswith("-bin")} == {
-        k: v for k, v in t2.items() if not k.endswith("-bin")
-    }
+    check_indistinguishable(lambda ident: call(w.stub, ident, md), real, missing)
 
 
 # -- references to another tenant's entity inside a request ---------------------

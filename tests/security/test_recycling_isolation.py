@@ -30,10 +30,21 @@ import pytest
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 
-from services.common.auth import TokenIssuer
-from services.common.testing import PRIVATE_PEM
 from tests.helpers import auth
 from tests.integration.test_recycling_flow import Rec, raw, resident
+from tests.security.matrix import (
+    NF,
+    OK,
+    PD,
+    Spec,
+    caller_token,
+    check_indistinguishable,
+    check_isolation,
+    check_needs_a_token,
+    outcome,
+    params,
+    rpc_names,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,21 +58,12 @@ SCOPES = {
     "child": "610113001",
 }
 CALLERS = (*SCOPES, "noscope")
-OK, PD, NF = "OK", grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
 SCOPED = dict(
     owner=OK, sibling=PD, city=OK, othercity=PD, province=OK, child=PD, noscope=PD
 )
 BY_ID = dict(
     owner=OK, sibling=NF, city=OK, othercity=NF, province=OK, child=NF, noscope=PD
 )
-_ISSUER = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[Any, Any]:
-    try:
-        return OK, fn()
-    except grpc.RpcError as err:
-        return err.code(), err
 
 
 @dataclass
@@ -77,15 +79,7 @@ class World:
         return self.token(OWNER)
 
     def caller(self, who: str, roles: tuple[str, ...] = ()) -> str:
-        if who == "noscope":
-            value, _ = _ISSUER.issue(
-                subject="no-scope", username="no-scope", scope_code="",
-                roles=list(roles or ("tenant_admin",)),
-            )  # fmt: skip
-            return value
-        if not roles:
-            roles = ("province_admin",) if who == "province" else ("tenant_admin",)
-        return self.token(SCOPES[who], *roles)
+        return caller_token(self.token, SCOPES, who, roles)
 
     def fresh_bin(self) -> pb.Bin:
         return self.rec.bin(self.own)
@@ -114,19 +108,6 @@ def w(stubs, token) -> World:  # type: ignore[no-untyped-def]
 
 
 # -- one specification per RPC ---------------------------------------------------------
-
-
-def _none(*_: Any) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Spec:
-    expect: dict[str, Any]
-    act: Callable[[World, Any, str], Any]
-    prepare: Callable[[World], Any] = _none
-    succeeded: Callable[[World, Any, Any], None] = _none
-    unchanged: Callable[[World, Any], None] | None = None
 
 
 def _count(sql: str, **params: Any) -> int:
@@ -315,31 +296,19 @@ SPECS: dict[str, Spec] = {
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
 }  # fmt: skip
 
-MATRIX = [pytest.param(rpc, who, id=f"{rpc}-{who}") for rpc in SPECS for who in CALLERS]
+MATRIX = params(SPECS, CALLERS)
 
 
 def test_every_rpc_is_in_the_matrix() -> None:
-    methods = set(pb.DESCRIPTOR.services_by_name["RecyclingService"].methods_by_name)
-    assert methods == set(SPECS)
+    assert rpc_names(pb, "RecyclingService") == set(SPECS)
 
 
 @pytest.mark.parametrize(("rpc", "who"), MATRIX)
 def test_isolation(w: World, rpc: str, who: str) -> None:
-    spec = SPECS[rpc]
-    expected = spec.expect[who]
-    target = spec.prepare(w)
-    status, result = outcome(lambda: spec.act(w, target, w.caller(who)))
-    if status != expected:
-        detail = "" if status == OK else f": {result.details()}"
-        pytest.fail(f"{rpc} by {who}: expected {expected}, got {status}{detail}")
-    if expected == OK:
-        spec.succeeded(w, target, result)
-        return
-    assert "Traceback" not in result.details()
-    if expected == NF:  # the refusal does not say where the entity lives
-        assert OWNER not in result.details() and TOWN not in result.details()
-    if spec.unchanged is not None:
-        spec.unchanged(w, target)
+    # A NOT_FOUND refusal does not say where the entity lives.
+    check_isolation(
+        w, SPECS[rpc], rpc, who, caller=w.caller, not_revealed=(OWNER, TOWN)
+    )
 
 
 # -- beyond the matrix -----------------------------------------------------------------
@@ -383,10 +352,7 @@ def test_a_bin_code_of_another_tenant_is_taken_but_not_revealed(w: World) -> Non
 
 @pytest.mark.parametrize("rpc", sorted(SPECS))
 def test_every_call_needs_a_token(w: World, rpc: str) -> None:
-    request = getattr(pb, f"{rpc}Request")()
-    status, err = outcome(lambda: getattr(w.rec.stub, rpc)(request))
-    assert status == grpc.StatusCode.UNAUTHENTICATED, rpc
-    assert "Traceback" not in err.details()
+    check_needs_a_token(w.rec.stub, pb, rpc)
 
 
 @pytest.mark.parametrize(
@@ -408,13 +374,7 @@ def test_another_tenants_entity_is_indistinguishable_from_a_missing_one(
             getattr(pb, f"{rpc}Request")(id=key), metadata=md
         )
 
-    (s1, e1), (s2, e2) = outcome(lambda: call(real)), outcome(lambda: call(missing))
-    assert s1 == s2 == NF
-    assert e1.details().replace(real, "ID") == e2.details().replace(missing, "ID")
-    t1, t2 = dict(e1.trailing_metadata()), dict(e2.trailing_metadata())
-    assert {k: v for k, v in t1.items() if not k.endswith("-bin")} == {
-        k: v for k, v in t2.items() if not k.endswith("-bin")
-    }
+    check_indistinguishable(call, real, missing)
 
 
 # -- roles -----------------------------------------------------------------------------
