@@ -158,8 +158,13 @@ class CommendationQueries(UseCases):
             return _page(s, q, [BarEntry.created_at.desc(), BarEntry.id], paging)
 
     def rounds(self, p: Principal, code: str, paging: tuple[int, str]) -> Page:
-        """Rounds opened in the subtree, and those opened above it."""
-        node = self._node(p, code)
+        """Rounds opened in the subtree, and those opened above it. A round
+        is a public announcement: residents (the volunteer role) may list
+        the rounds of their area, to find the public notices."""
+        p.require_any(*READERS, "volunteer")
+        node = Scope(
+            p.scope.require(validate_code(code or p.scope_code), "division_code")
+        )
         above = [node.code[:w] for w in (2, 4, 6, 9) if w < len(node.code)]
         q = select(AwardRound).where(
             AwardRound.division_code.like(node.like_pattern)

@@ -23,7 +23,7 @@ const TEXT = {
     allGood: "全部导入成功", hoursQueue: "时长审核", approve: "通过", reject: "驳回",
     rejectReason: "驳回原因", volunteer: "志愿者编号", content: "服务内容", started: "开始时间",
     hours: "时长（小时）", division: "区划", none: "没有待审核的记录", actions: "操作",
-    importHours: "批量补录时长", template: "下载模板", importNav: "批量导入",
+    importHours: "批量补录时长", template: "下载模板", importNav: "批量导入", noticeNav: "评选公示",
     importHoursHelp: "表头：志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因。时间写作 2026-11-01 09:00（北京时间）；每行作为补录时长进入审核，时长不能超过活动时长。重复上传同一文件不会重复记录。",
   },
   en: {
@@ -47,7 +47,7 @@ const TEXT = {
     reject: "Reject", rejectReason: "Why is it rejected?", volunteer: "Volunteer no.",
     content: "Service", started: "Started", hours: "Hours", division: "Division",
     none: "Nothing awaits review", actions: "Actions",
-    importHours: "Import hour records", template: "Download a template", importNav: "Import",
+    importHours: "Import hour records", template: "Download a template", importNav: "Import", noticeNav: "Public notices",
     importHoursHelp: "Header: volunteer_number,division_code,organisation_name,service_field,content,session_start,session_end,hours,reason. Times as 2026-11-01 09:00 (China time); each row is recorded as honour hours awaiting review, never more than the session lasted. Uploading the same file again records nothing twice.",
   },
 };
@@ -130,8 +130,12 @@ function renderLogin(params) {
     try {
       const r = await api("/login", { method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ username: user.value, password: pass.value }) });
-      sessionStorage.setItem("zy.token", (await r.json()).access_token);
-      go(params.get("next") || "#/dashboard");
+      const token = (await r.json()).access_token;
+      sessionStorage.setItem("zy.token", token);
+      const me = await (await api("/me")).json();
+      const reader = (me.roles || []).some((role) => ROLE_GROUPS.readers.includes(role));
+      // Residents and volunteers have the public notice, not the office pages.
+      go(params.get("next") || (reader ? "#/dashboard" : "#/commendation/notice"));
     } catch (err) { error.textContent = t("badLogin"); }
   } } }, el("h2", { text: t("login") }), user, pass, el("button", { type: "submit", text: t("login") }), error);
   view().replaceChildren(form);
@@ -338,8 +342,20 @@ async function renderWho() {
     const me = await (await api("/me")).json();
     who.textContent = `${me.username} · ${me.scope_code}`;
     logout.hidden = false;
+    // Links to pages the user's roles cannot open are hidden (the services
+    // refuse them anyway; this only spares the user a dead end).
+    const roles = new Set(me.roles || []);
+    document.querySelectorAll("nav.links a[data-roles]").forEach((a) => {
+      a.hidden = !ROLE_GROUPS[a.dataset.roles].some((r) => roles.has(r));
+    });
   } catch (err) { who.textContent = ""; }
 }
+
+// The services' role groups (services/common/roles.py).
+const ROLE_GROUPS = {
+  managers: ["operator", "province_admin", "tenant_admin", "org_leader"],
+  readers: ["operator", "province_admin", "tenant_admin", "org_leader", "reviewer"],
+};
 
 function route() {
   document.documentElement.lang = locale();
@@ -349,7 +365,7 @@ function route() {
   const params = new URLSearchParams(query || "");
   if (path === "/login" || !sessionStorage.getItem("zy.token")) {
     renderWho();
-    return renderLogin(path === "/login" ? params : new URLSearchParams({ next: location.hash || "#/dashboard" }));
+    return renderLogin(path === "/login" ? params : new URLSearchParams(location.hash ? { next: location.hash } : {}));
   }
   renderWho();
   return Promise.resolve(renderPage(path, params)).then(restoreDraft);
