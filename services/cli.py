@@ -12,6 +12,7 @@ zhiyuan rollup SERVICE ...      export a service's rollup as CSV
 zhiyuan certificate verify N    check a certificate number (public)
 zhiyuan hours pending ...       records awaiting approval, as CSV
 zhiyuan stars pending ...       star ratings awaiting approval, as CSV
+zhiyuan stars rerate --division re-rate stars under the current thresholds
 zhiyuan honours KIND ...        medal or long-service honour list, as CSV
 zhiyuan settings announce       re-announce settings to the other services
 """

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.commendation.models import Volunteer
-from services.commendation.stars import HoursNews
+from services.commendation.stars import TIER_KEYS, HoursNews, RerateOrder
 from services.common.outbox import Envelope
 from services.common.rollup import month_of
 from services.common.tenancy import validate_code
@@ -63,4 +63,24 @@ def volunteer(env: Envelope) -> Volunteer:
         division_code=validate_code(_text(d, "home_division_code", 12)),
         status=_text(d, "status", 12),
         changed_at=_when(env),
+    )
+
+
+def rerate(env: Envelope) -> RerateOrder:
+    """commendation.stars.rerate_requested (this worker's own order)."""
+    d = env.data
+    keys = d.get("keys")
+    if keys is not None and (
+        not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
+    ):
+        raise ValueError("event field 'keys' must be a list of setting keys")
+    after = d.get("after") or ""
+    if not isinstance(after, str) or len(after) > 36:
+        raise ValueError("event field 'after' must be a volunteer id")
+    return RerateOrder(
+        division_code=validate_code(_text(d, "division_code", 12)),
+        # A key this version does not rate by changes nothing; none known
+        # (a newer producer's keys only) re-rates under every key.
+        keys=None if keys is None else tuple(k for k in TIER_KEYS if k in keys),
+        after=after,
     )

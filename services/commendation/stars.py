@@ -7,17 +7,26 @@ tier's level (default: 1-2 stars the county, 3-4 the city, 5 the province,
 each tenant may change both thresholds and levels); a higher tier
 supersedes it, a correction below it withdraws it, and a correction below
 approved stars lowers them, on the record.
+
+A change of the star rules at a node (``stars.thresholds_hours`` or
+``stars.approval_level`` in ``registration.settings.changed``) re-rates the
+ratings below it that inherit the change, in bounded batches, through the
+same :meth:`StarCases.reconcile`: requests open for those who now qualify,
+pending ones that no longer qualify are withdrawn. Approved stars are never
+lowered by a rule change: they were granted by a reviewer on hours that are
+still true; only a correction of the hours lowers them.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from services.commendation import domain
@@ -33,7 +42,7 @@ from services.commendation.models import (
 )
 from services.common import outbox, settings_replica
 from services.common.db import is_postgres
-from services.common.tenancy import Scope
+from services.common.tenancy import Scope, ancestors, validate_code
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -49,6 +58,53 @@ class HoursNews:
     delta_hours: Decimal
     total_hours: Decimal
     occurred_at: datetime
+
+
+# The settings reconcile() reads: a change of either re-rates the subtree.
+TIER_KEYS = ("stars.thresholds_hours", "stars.approval_level")
+RERATE_EVENT = "commendation.stars.rerate_requested"
+RERATE_BATCH = 500  # ratings per transaction
+RERATE_BATCHES = 20  # transactions per rerate event, then a continuation
+CORRECTED = "a correction lowered the hours"
+RULES_CHANGED = "the star thresholds or levels changed"
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What :meth:`StarCases.reconcile` did to one rating."""
+
+    closed: str = ""  # "superseded" or "withdrawn" (the pending request)
+    opened: int = 0  # the stars of a request it opened
+    lowered: bool = False
+
+
+@dataclass(frozen=True)
+class RerateOrder:
+    """Re-rate the ratings in ``division_code``'s subtree (``keys``: the
+    tier settings that changed there, None: re-rate all of them) after
+    ``after`` (a volunteer id: where an earlier part stopped)."""
+
+    division_code: str
+    keys: tuple[str, ...] | None = None
+    after: str = ""
+
+
+@dataclass
+class RerateSummary:
+    division_code: str
+    total: int = 0  # ratings in scope when it started (the CLI counts them)
+    done: int = 0
+    opened: int = 0
+    superseded: int = 0
+    withdrawn: int = 0
+    skipped: list[str] = field(default_factory=list)  # subtrees with own rules
+    last: str = ""  # the last volunteer id re-rated
+
+    def add(self, outcome: Reconciled) -> None:
+        self.done += 1
+        self.opened += bool(outcome.opened)
+        self.superseded += outcome.closed == "superseded"
+        self.withdrawn += outcome.closed == "withdrawn"
 
 
 class StarCases(UseCases):
@@ -96,13 +152,17 @@ class StarCases(UseCases):
                     )
                 ).scalars()
             )
+            # Approved stars fall only when the hours do (a correction), not
+            # because the thresholds were raised since they were approved.
+            lower = False
             if _aware(rating.total_as_of) <= news.occurred_at:
+                lower = news.total_hours < rating.total_hours
                 rating.total_hours = news.total_hours
                 rating.total_as_of = news.occurred_at
             settings = None
             if rating.division_code == home:  # always, unless the home moved
                 settings = _SETTINGS.get(rows, home)
-            self.reconcile(s, rating, actor="system", settings=settings)
+            self.reconcile(s, rating, actor="system", settings=settings, lower=lower)
             return True
 
     def _enter_home(self, s: Session, news: HoursNews) -> str:
@@ -148,22 +208,32 @@ class StarCases(UseCases):
         rating: StarRating,
         actor: str,
         settings: dict[str, Any] | None = None,
-    ) -> None:
+        *,
+        lower: bool = True,
+        why: str = CORRECTED,
+    ) -> Reconciled:
         """Bring the pending request and the stars in line with the hours
         (``settings``: the effective settings at the rating's division, when
-        the caller has them)."""
+        the caller has them). The caller holds the rating's row lock; the
+        pending request is locked here, after it. ``lower``: approved stars
+        above the tier fall to it (a correction); ``why``: the reason a
+        withdrawn request records."""
         if settings is None:
             settings = self._settings(s, rating.division_code)
         eligible = domain.tier(rating.total_hours, settings["stars.thresholds_hours"])
         rating.eligible_stars, rating.updated_at = eligible, self.clock()
+        closed, opened, lowered = "", 0, False
         pending = self.pending(s, rating.volunteer_id)
         if pending is not None and pending.stars != eligible:
             if eligible > rating.stars:
-                self._close(pending, "superseded", f"the hours now reach {eligible}")
+                closed = "superseded"
+                self._close(pending, closed, f"the hours now reach {eligible}")
             else:
-                self._close(pending, "withdrawn", "a correction lowered the hours")
+                closed = "withdrawn"
+                self._close(pending, closed, why)
             pending = None
-        if eligible < rating.stars:
+        if eligible < rating.stars and lower:
+            lowered = True
             self._change(s, rating, eligible, "lowered_by_correction", actor,
                          "hours corrected below the threshold")  # fmt: skip
         if (
@@ -171,7 +241,177 @@ class StarCases(UseCases):
             and pending is None
             and not self._rejected_at(s, rating.volunteer_id, eligible)
         ):
+            opened = eligible
             self._open(s, rating, eligible, settings["stars.approval_level"])
+        return Reconciled(closed, opened, lowered)
+
+    # -- rule changes --------------------------------------------------------
+    def follow_settings(
+        self,
+        consumer: str,
+        event_id: str,
+        code: str,
+        overrides: dict[str, str],
+        when: datetime,
+    ) -> bool:
+        """Apply a ``registration.settings.changed`` event to the replica;
+        when the star rules in effect at ``code`` changed, order a re-rating
+        of its subtree (an outbox event, in the same transaction as the
+        claim: a redelivered settings event orders nothing, a crash after
+        the commit loses nothing)."""
+        with self.db.session(Scope(code)) as s:
+            if not outbox.claim(s, PROCESSED, consumer, event_id):
+                return False
+            before = self._settings(s, code)
+            if settings_replica.replace(s, PolicyNode, code, overrides, when):
+                s.flush()
+                after = self._settings(s, code)
+                keys = [k for k in TIER_KEYS if before[k] != after[k]]
+                if keys:
+                    self._event(s, RERATE_EVENT, code, {
+                        "division_code": code, "keys": keys, "after": "",
+                        "settings_event_id": event_id,
+                    })  # fmt: skip
+            return True
+
+    def follow_rerate(
+        self,
+        consumer: str,
+        event_id: str,
+        order: RerateOrder,
+        batch: int = RERATE_BATCH,
+        batches: int = RERATE_BATCHES,
+    ) -> RerateSummary | None:
+        """Handle one ``commendation.stars.rerate_requested`` event: up to
+        ``batches`` transactions of ``batch`` ratings. The last one claims
+        the event and, when ratings remain, records the next part (from
+        where it stopped) in the outbox, so no handler runs unbounded and a
+        crash resumes at the last committed part. None: already handled."""
+        if self._handled(consumer, event_id):
+            return None
+        scope = Scope(order.division_code)
+        with self.db.session(scope) as s:
+            summary = RerateSummary(order.division_code, last=order.after)
+            where = self._rerate_where(s, order.division_code, order.keys, summary)
+        for i in range(batches):
+            with self.db.session(scope) as s:
+                count = self._rerate_batch(s, where, batch, summary)
+                more = count == batch
+                if more and i < batches - 1:
+                    continue
+                if outbox.claim(s, PROCESSED, consumer, event_id) and more:
+                    self._event(s, RERATE_EVENT, order.division_code, {
+                        "division_code": order.division_code,
+                        "keys": list(order.keys) if order.keys is not None else None,
+                        "after": summary.last, "part_of": event_id,
+                    })  # fmt: skip
+                return summary
+        return summary  # batches < 1
+
+    def rerate(
+        self,
+        code: str,
+        keys: Sequence[str] | None = None,
+        batch: int = RERATE_BATCH,
+        progress: Callable[[RerateSummary], None] | None = None,
+    ) -> RerateSummary:
+        """Re-rate every rating in ``code``'s subtree (``keys``: only where
+        those settings are inherited from ``code``), ``batch`` per
+        transaction, in volunteer-id order; the operator's command. Safe to
+        repeat and to run beside the worker."""
+        code = validate_code(code)
+        scope = Scope(code)
+        summary = RerateSummary(code)
+        with self.db.session(scope) as s:
+            order = tuple(keys) if keys is not None else None
+            where = self._rerate_where(s, code, order, summary)
+            summary.total = s.execute(
+                select(func.count()).select_from(StarRating).where(*where)
+            ).scalar_one()
+        while True:
+            with self.db.session(scope) as s:
+                count = self._rerate_batch(s, where, batch, summary)
+            if count and progress is not None:
+                progress(summary)
+            if count < batch:
+                return summary
+
+    def _rerate_where(
+        self,
+        s: Session,
+        code: str,
+        keys: tuple[str, ...] | None,
+        summary: RerateSummary,
+    ) -> list[ColumnElement[bool]]:
+        """The ratings a change of ``keys`` at ``code`` affects: its subtree
+        less the subtrees whose own overrides (at or above them, below
+        ``code``) set every one of ``keys``."""
+        where: list[ColumnElement[bool]] = [
+            StarRating.division_code.like(Scope(code).like_pattern)
+        ]
+        if keys:
+            rows = s.execute(
+                select(PolicyNode.division_code, PolicyNode.overrides).where(
+                    PolicyNode.division_code.like(Scope(code).like_pattern),
+                    PolicyNode.division_code != code,
+                )
+            ).all()
+            own = {c: settings_replica.usable(o) for c, o in rows}
+            setters = {k: {c for c, o in own.items() if k in o} for k in keys}
+
+            def shielded(node: str) -> bool:
+                below = [a for a in ancestors(node) if len(a) > len(code)]
+                return all(any(a in setters[k] for a in below) for k in keys)
+
+            full = sorted(c for c in own if shielded(c))
+            summary.skipped = [
+                c for c in full if not any(c != o and c.startswith(o) for o in full)
+            ]
+            where += [~StarRating.division_code.like(f"{c}%") for c in summary.skipped]
+        return where
+
+    def _rerate_batch(
+        self,
+        s: Session,
+        where: list[ColumnElement[bool]],
+        batch: int,
+        summary: RerateSummary,
+    ) -> int:
+        """Re-rate the next ``batch`` ratings after ``summary.last``; the
+        number re-rated. The ratings are locked first, in key order, then
+        each pending request (rating then request, as everywhere), so this
+        never deadlocks with an hours event, an approval or another part."""
+        ratings = list(
+            s.execute(
+                select(StarRating)
+                .where(*where, StarRating.volunteer_id > summary.last)
+                .order_by(StarRating.volunteer_id)
+                .limit(batch)
+                .with_for_update()
+            ).scalars()
+        )
+        settings: dict[str, dict[str, Any]] = {}
+        for rating in ratings:
+            code = rating.division_code
+            if code not in settings:
+                rows = s.execute(select(settings_replica.chain(s, PolicyNode, code)))
+                settings[code] = _SETTINGS.get(rows.scalar(), code)
+            outcome = self.reconcile(
+                s, rating, actor="system", settings=settings[code], lower=False,
+                why=RULES_CHANGED,
+            )  # fmt: skip
+            summary.add(outcome)
+            summary.last = rating.volunteer_id
+        return len(ratings)
+
+    def _handled(self, consumer: str, event_id: str) -> bool:
+        with self.db.session(None) as s:
+            got = s.execute(
+                select(PROCESSED.c.event_id).where(
+                    PROCESSED.c.consumer == consumer, PROCESSED.c.event_id == event_id
+                )
+            ).first()
+            return got is not None
 
     @staticmethod
     def _rejected_at(s: Session, volunteer_id: str, stars: int) -> bool:

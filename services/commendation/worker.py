@@ -3,22 +3,26 @@ events, the replicas of registration's volunteers and setting overrides,
 and the outbox relay.
 
 Every handler claims its event in the transaction of its effect, so a
-redelivered event changes nothing. Run with ``zhiyuan run commendation
-worker``; never imported by the api role.
+redelivered event changes nothing. A change of the star rules re-rates the
+subtree it applies to through the worker's own ``stars.rerate_requested``
+events (bounded parts, each ordering the next through the outbox).
+
+Run with ``zhiyuan run commendation worker``; never imported by the api
+role.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nameko.timer import timer
 
 from services.commendation import events
-from services.commendation.models import PROCESSED, PolicyNode
+from services.commendation.models import PROCESSED
 from services.commendation.stars import StarCases
-from services.common import outbox, settings_replica
+from services.common import settings_replica
 from services.common.outbox import Envelope
-from services.common.tenancy import Scope
 from services.common.worker import (
     DatabaseDependency,
     Heartbeat,
@@ -26,6 +30,8 @@ from services.common.worker import (
     Tracing,
     event_handler,
 )
+
+log = logging.getLogger(__name__)
 
 
 class CommendationWorker:
@@ -78,12 +84,31 @@ class CommendationWorker:
 
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:
-        """A node's overrides changed (star thresholds and levels among them)."""
+        """A node's overrides changed (star thresholds and levels among them):
+        the replica follows, and a change of the star rules in effect there
+        orders a re-rating of the subtree (``stars.rerate_requested``)."""
         env = Envelope.from_body(body)
         code, overrides, when = settings_replica.from_event(env)
-        with self.db.session(Scope(code)) as s:
-            if outbox.claim(s, PROCESSED, "commendation.settings", env.event_id):
-                settings_replica.replace(s, PolicyNode, code, overrides, when)
+        StarCases(self.db).follow_settings(
+            "commendation.settings", env.event_id, code, overrides, when
+        )
+
+    @event_handler("commendation", "stars.rerate_requested")
+    def on_rerate_requested(self, body: dict[str, Any]) -> None:
+        """Re-rate a subtree after a rule change, a bounded part per event
+        (the last transaction orders the next part)."""
+        env = Envelope.from_body(body)
+        order = events.rerate(env)
+        done = StarCases(self.db).follow_rerate(
+            "commendation.rerate", env.event_id, order
+        )
+        if done is not None:
+            log.info(
+                "re-rated %d ratings under %s: %d opened, %d superseded, "
+                "%d withdrawn (skipped %s)", done.done, order.division_code,
+                done.opened, done.superseded, done.withdrawn,
+                ",".join(done.skipped) or "none",
+            )  # fmt: skip
 
 
 WORKER = CommendationWorker

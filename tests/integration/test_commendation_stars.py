@@ -62,57 +62,63 @@ class Kit:
             ).scalar()
         return bool(got) and "stars.thresholds_hours" in got
 
-    def volunteer(self, home: str = TOWN) -> str:
+    def volunteer(self, home: str = TOWN, tok: str = "") -> str:
+        tok = tok or self.county
         v = self.reg.RegisterVolunteer(
             reg.RegisterVolunteerRequest(
                 name="李志愿", id_number=new_id_number(COUNTY), phone=new_phone(),
                 home_division_code=home, service_fields=["elderly_care"],
             ),
-            metadata=auth(self.county),
+            metadata=auth(tok),
         ).volunteer  # fmt: skip
         self.reg.VerifyVolunteer(
-            reg.VerifyVolunteerRequest(id=v.id), metadata=auth(self.county)
+            reg.VerifyVolunteerRequest(id=v.id), metadata=auth(tok)
         )
         return str(v.id)
 
     def approved_hours(
-        self, vid: str, amount: float, start: datetime | None = None
-    ) -> str:
+        self, vid: str, amount: float, start: datetime | None = None,
+        where: str = TOWN, tok: str = "",
+    ) -> str:  # fmt: skip
+        tok = tok or self.county
         start = start or (datetime.now(CST) - timedelta(days=next(_day))).replace(
             hour=9, minute=0, second=0, microsecond=0
         )
         rec = self.hours.RecordHonourHours(
             hpb.RecordHonourHoursRequest(
-                volunteer_id=vid, division_code=TOWN,
+                volunteer_id=vid, division_code=where,
                 organisation_name="蓝田县志愿者协会",
                 service_field="elderly_care", content="敬老院陪护",
                 session_start=start.isoformat(),
                 session_end=(start + timedelta(hours=amount)).isoformat(),
                 hours=amount, reason="纸质签到表补录",
             ),
-            metadata=auth(self.county),
+            metadata=auth(tok),
         ).record  # fmt: skip
         self.hours.ApproveRecord(
-            hpb.ApproveRecordRequest(id=rec.id), metadata=auth(self.county)
+            hpb.ApproveRecordRequest(id=rec.id), metadata=auth(tok)
         )
         return str(rec.id)
 
-    def stars(self, vid: str) -> pb.VolunteerStars:
+    def stars(self, vid: str, tok: str = "") -> pb.VolunteerStars:
         return self.com.GetVolunteerStars(
-            pb.GetVolunteerStarsRequest(volunteer_id=vid), metadata=auth(self.county)
+            pb.GetVolunteerStarsRequest(volunteer_id=vid),
+            metadata=auth(tok or self.county),
         ).stars
 
-    def wait_stars(self, vid: str, check: Callable[[pb.VolunteerStars], bool]):  # type: ignore[no-untyped-def]
+    def wait_stars(  # type: ignore[no-untyped-def]
+        self, vid: str, check: Callable[[pb.VolunteerStars], bool], tok: str = ""
+    ):
         def ready() -> bool:
             try:
-                return check(self.stars(vid))
+                return check(self.stars(vid, tok))
             except grpc.RpcError as err:
                 if err.code() != grpc.StatusCode.NOT_FOUND:
                     raise
                 return False
 
         wait_for(ready, timeout=30, what="commendation to follow the hours")
-        return self.stars(vid)
+        return self.stars(vid, tok)
 
     def requests(self, tok: str, **kw: Any) -> list[pb.StarRequest]:
         return list(
@@ -120,6 +126,66 @@ class Kit:
                 pb.ListStarRequestsRequest(**kw), metadata=auth(tok)
             ).requests
         )
+
+    def set_thresholds(self, code: str, thresholds: list[float]) -> None:
+        self.reg.UpdateTenantSettings(
+            reg.UpdateTenantSettingsRequest(
+                division_code=code,
+                set_json={"stars.thresholds_hours": json.dumps(thresholds)},
+            ),
+            metadata=auth(self.prov),
+        )
+
+    def replicated_thresholds(self, code: str) -> Any:
+        with self.engine.connect() as c:
+            got = c.execute(
+                sa.text(
+                    "SELECT overrides FROM policy_overrides WHERE division_code=:c"
+                ),
+                {"c": code},
+            ).scalar()
+        return json.loads((got or {}).get("stars.thresholds_hours", "null"))
+
+    def rerate_orders(self, code: str) -> list[tuple[str, bool]]:
+        """The re-ratings of ``code``'s subtree the worker ordered: (event
+        id, handled) in order."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.text(
+                    "SELECT o.id, p.event_id IS NOT NULL FROM outbox o"
+                    " LEFT JOIN processed_events p ON p.event_id = o.id"
+                    " AND p.consumer = 'commendation.rerate'"
+                    " WHERE o.event_type = 'commendation.stars.rerate_requested'"
+                    " AND o.division_code = :c ORDER BY o.seq"
+                ),
+                {"c": code},
+            ).all()
+        return [(str(r[0]), bool(r[1])) for r in rows]
+
+    def wait_rerated(self, code: str, orders: int) -> list[tuple[str, bool]]:
+        """Until ``orders`` re-ratings of ``code`` were ordered and handled."""
+
+        def done() -> bool:
+            got = self.rerate_orders(code)
+            return len(got) >= orders and all(handled for _, handled in got)
+
+        wait_for(done, timeout=30, what=f"the worker to re-rate {code}")
+        return self.rerate_orders(code)
+
+    def rating_row(self, vid: str) -> Any:
+        with self.engine.connect() as c:
+            return c.execute(
+                sa.text("SELECT * FROM star_ratings WHERE volunteer_id=:v"), {"v": vid}
+            ).one()
+
+    def request_count(self, vid: str) -> int:
+        with self.engine.connect() as c:
+            return int(
+                c.execute(
+                    sa.text("SELECT count(*) FROM star_requests WHERE volunteer_id=:v"),
+                    {"v": vid},
+                ).scalar_one()
+            )
 
     def rollup(self, code: str) -> dict[str, float]:
         got = self.com.Summarize(
@@ -396,3 +462,228 @@ def test_a_settings_change_applies_to_the_next_hours_event(kit: Kit) -> None:
     kit.approved_hours(vid, 0.5)  # 2 h: two stars under the new rule
     got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(2.0))
     assert got.eligible_stars == 2 and got.pending.stars == 2
+
+
+# -- a change of the star rules re-rates the subtree it applies to -----------
+
+
+def test_lowered_thresholds_open_requests_without_new_hours(kit: Kit) -> None:
+    town = "610122102"  # 华胥镇: its own thresholds, in this test only
+    vid = kit.volunteer(home=town)
+    kit.approved_hours(vid, 1.0, where=town)  # the county's 2 h: no star
+    got = kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(1.0))
+    assert got.eligible_stars == 0 and not got.pending.id
+
+    kit.set_thresholds(town, [0.5, 1, 6, 8, 10])  # 1 h is two stars here now
+    got = kit.wait_stars(vid, lambda s: s.pending.stars == 2)
+    assert got.total_hours == pytest.approx(1.0)  # no new hours event
+    assert (got.stars, got.eligible_stars) == (0, 2)
+    req = got.pending
+    assert (req.division_code, req.approval_level, req.approving_division_code) == (
+        town, "county", COUNTY,
+    )  # fmt: skip
+    assert req.hours_at_request == pytest.approx(1.0)
+    assert vid in {r.volunteer_id for r in kit.requests(kit.county, awaiting_me=True)}
+
+
+def test_raised_thresholds_withdraw_requests_and_keep_approved_stars(
+    kit: Kit,
+) -> None:
+    town = "610122103"  # 前卫镇: its own thresholds, in this test only
+    waiting, approved = kit.volunteer(home=town), kit.volunteer(home=town)
+    kit.approved_hours(waiting, 2.5, where=town)  # the county's rule: one star
+    kit.approved_hours(approved, 4.5, where=town)  # two stars
+    req = kit.wait_stars(waiting, lambda s: s.pending.stars == 1).pending
+    two = kit.wait_stars(approved, lambda s: s.pending.stars == 2).pending
+    kit.com.ApproveStarRequest(
+        pb.ApproveStarRequestRequest(id=two.id), metadata=auth(kit.county)
+    )
+    orders = len(kit.rerate_orders(town))
+
+    kit.set_thresholds(town, [3, 6, 9, 12, 15])  # 2.5 h reach nothing here now
+    got = kit.wait_stars(waiting, lambda s: s.eligible_stars == 0)
+    assert not got.pending.id and got.stars == 0
+    old = [r for r in kit.requests(kit.county, division_code=town) if r.id == req.id]
+    assert old[0].status == pb.STAR_REQUEST_STATUS_WITHDRAWN
+    assert old[0].decided_by == "system" and "threshold" in old[0].reason
+
+    # Approved stars were granted by a reviewer on hours that are still
+    # true: a rule change does not take them back (a correction would).
+    kit.wait_rerated(town, orders + 1)
+    kept = kit.stars(approved)
+    assert (kept.stars, kept.eligible_stars) == (2, 1) and not kept.pending.id
+    assert kept.history[-1].kind == "approved"
+    # Nor does the next hours event, which does not lower the hours.
+    kit.approved_hours(approved, 0.5, where=town)
+    kept = kit.wait_stars(approved, lambda s: s.total_hours == pytest.approx(5.0))
+    assert kept.stars == 2 and kept.history[-1].kind == "approved"
+
+
+def test_a_sibling_township_with_its_own_thresholds_is_untouched(kit: Kit) -> None:
+    # 临潼区 and two of its streets: nobody else's tests use them.
+    county, inherits, own = "610115", "610115001", "610115002"
+    rule = [3, 6, 9, 12, 15]
+    kit.set_thresholds(county, rule)
+    kit.set_thresholds(own, rule)
+    for code in (county, own):
+        wait_for(lambda c=code: kit.replicated_thresholds(c) == rule, timeout=30,
+                 what="commendation's settings replica")  # fmt: skip
+    a = kit.volunteer(home=inherits, tok=kit.prov)
+    b = kit.volunteer(home=own, tok=kit.prov)
+    kit.approved_hours(a, 2.0, where=inherits, tok=kit.prov)
+    kit.approved_hours(b, 2.0, where=own, tok=kit.prov)
+    for vid in (a, b):
+        got = kit.wait_stars(
+            vid, lambda s: s.total_hours == pytest.approx(2.0), tok=kit.prov
+        )
+        assert got.eligible_stars == 0
+    before = kit.rating_row(b)
+    orders = len(kit.rerate_orders(county))
+
+    kit.set_thresholds(county, [1, 4, 6, 8, 10])
+    got = kit.wait_stars(a, lambda s: s.pending.stars == 1, tok=kit.prov)
+    assert (got.pending.division_code, got.pending.approving_division_code) == (
+        inherits, county,
+    )  # fmt: skip
+    kit.wait_rerated(county, orders + 1)
+    # The street's own thresholds still apply: its rating was not even read
+    # for update (re-rating an unaffected rating would touch updated_at).
+    assert kit.rating_row(b) == before
+    untouched = kit.stars(b, kit.prov)
+    assert untouched.eligible_stars == 0 and not untouched.pending.id
+
+
+def test_a_redelivered_settings_event_changes_nothing(kit: Kit, migrated) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from kombu import Connection, Exchange, Producer
+
+    from services.commendation import events
+    from services.commendation.stars import StarCases
+    from services.common import settings_replica
+    from services.common.config import load
+    from services.common.db import Database
+    from services.common.outbox import Envelope
+
+    town = "610122104"  # 汤峪镇: its own thresholds, in this test only
+    vid = kit.volunteer(home=town)
+    kit.approved_hours(vid, 1.0, where=town)
+    kit.wait_stars(vid, lambda s: s.total_hours == pytest.approx(1.0))
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "registration.settings.changed",
+        "occurred_at": datetime.now(CST).isoformat(),
+        "division_code": town,
+        "data": {
+            "division_code": town,
+            "overrides": {"stars.thresholds_hours": "[1, 3, 6, 8, 10]"},
+        },
+    }
+    with Connection(migrated["AMQP_URI"]) as conn:
+        producer = Producer(conn)
+        for _ in range(2):  # the broker delivers it twice
+            producer.publish(
+                body, exchange=Exchange("registration.events", type="topic",
+                                        durable=True),
+                routing_key="settings.changed", serializer="json",
+            )  # fmt: skip
+    kit.wait_stars(vid, lambda s: s.pending.stars == 1)
+    (order_id, _), *more = kit.wait_rerated(town, 1)
+    assert not more and kit.request_count(vid) == 1
+
+    # Whether or not the broker's second copy has arrived yet, handle both
+    # events once more here: the claims make both no-ops.
+    db = Database(load().service("commendation"))
+    try:
+        cases = StarCases(db)
+        env = Envelope.from_body(body)
+        code, overrides, when = settings_replica.from_event(env)
+        assert not cases.follow_settings(
+            "commendation.settings", env.event_id, code, overrides, when
+        )
+        with kit.engine.connect() as c:
+            payload = c.execute(
+                sa.text("SELECT payload FROM outbox WHERE id=:i"), {"i": order_id}
+            ).scalar_one()
+        order = Envelope.from_body(payload)
+        assert (
+            cases.follow_rerate("commendation.rerate", order_id, events.rerate(order))
+            is None
+        )
+        # And re-rating again regardless (reconcile is idempotent): nothing new.
+        again = cases.rerate(town)
+        assert (again.done, again.opened, again.superseded, again.withdrawn) == (
+            1, 0, 0, 0,
+        )  # fmt: skip
+    finally:
+        db.dispose()
+    assert kit.rerate_orders(town) == [(order_id, True)]
+    assert kit.request_count(vid) == 1
+    assert kit.stars(vid).pending.stars == 1
+
+
+def test_cli_rerates_a_subtree_and_reports_counts(kit: Kit, migrated) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_cli import zhiyuan
+
+    town = "610122105"  # 焦岱镇: its own thresholds, in this test only
+    vids = [kit.volunteer(home=town) for _ in range(3)]
+    for vid, hours in zip(vids, (1.0, 1.0, 0.5), strict=True):
+        kit.approved_hours(vid, hours, where=town)
+    for vid, hours in zip(vids, (1.0, 1.0, 0.5), strict=True):
+        kit.wait_stars(vid, lambda s, h=hours: s.total_hours == pytest.approx(h))
+    # Thresholds changed before the worker re-rated by itself: the replica
+    # holds them, no event re-rated anyone.
+    with kit.engine.begin() as c:
+        c.execute(
+            sa.text(
+                "INSERT INTO policy_overrides (division_code, overrides, changed_at)"
+                " VALUES (:c, CAST(:o AS json), now())"
+            ),
+            {
+                "c": town,
+                "o": json.dumps({"stars.thresholds_hours": "[1, 3, 6, 8, 10]"}),
+            },
+        )
+    assert all(not kit.stars(v).pending.id for v in vids)
+
+    done = zhiyuan(migrated, "stars", "rerate", "--division", town, "--batch", "2")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("2/3 ") and lines[1].startswith("3/3 ")
+    assert f"{town}: 3 ratings re-rated, 2 requests opened" in done.stdout
+    assert f"{town}：已重新评定 3 人" in done.stdout
+    assert [kit.stars(v).pending.stars for v in vids] == [1, 1, 0]
+
+    again = zhiyuan(migrated, "stars", "rerate", "--division", town)
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"{town}: 3 ratings re-rated, 0 requests opened, 0 superseded" in again.stdout
+    )
+    assert all(kit.request_count(v) == (1 if v != vids[2] else 0) for v in vids)
+
+    # The worker's parts: one rating per part here, the rest ordered through
+    # the outbox and finished by the worker; still nothing new.
+    import uuid
+
+    from services.commendation.stars import RerateOrder, StarCases
+    from services.common.config import load
+    from services.common.db import Database
+
+    db = Database(load().service("commendation"))
+    try:
+        first = StarCases(db).follow_rerate(
+            "commendation.rerate", str(uuid.uuid4()), RerateOrder(town),
+            batch=1, batches=1,
+        )  # fmt: skip
+    finally:
+        db.dispose()
+    assert first is not None and first.done == 1 and first.last == min(vids)
+    parts = kit.wait_rerated(town, 1)
+    assert len(parts) >= 1  # the worker continued (and ended) the chain
+    assert all(kit.request_count(v) == (1 if v != vids[2] else 0) for v in vids)
+
+    bad = zhiyuan(migrated, "stars", "rerate", "--division", "61x")
+    assert bad.returncode == 2 and "division" in bad.stderr
+    helped = zhiyuan(migrated, "stars", "rerate", "--help")
+    assert helped.returncode == 0 and "--division" in helped.stdout
+    assert "重新评定" in helped.stdout
