@@ -72,6 +72,7 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
         args.scope,
         args.roles.split(","),
         args.display_name or args.username,
+        args.organisation_id or "",
     )
     print(f"account {args.username} created for scope {args.scope}")
     return 0
@@ -86,6 +87,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         scope_code=args.scope,
         roles=args.roles.split(","),
         ttl=args.ttl,
+        organisation_id=args.org or "",
     )
     print(token)
     return 0
@@ -205,6 +207,10 @@ def parser() -> argparse.ArgumentParser:
         "--roles", required=True, help="comma-separated, e.g. province_admin"
     )
     ac.add_argument("--display-name")
+    ac.add_argument(
+        "--organisation-id",
+        help="the organisation or team an org_leader runs (required for one)",
+    )
     ac.set_defaults(func=cmd_admin_create)
 
     t = sub.add_parser("token", help="sign an access token / 签发访问令牌")
@@ -213,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--scope", required=True)
     t.add_argument("--roles", required=True)
     t.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    t.add_argument("--org", help="organisation an org_leader runs (claim org)")
     t.set_defaults(func=cmd_token)
 
     r = sub.add_parser("run", help="run one process / 启动单个进程")

@@ -105,16 +105,20 @@ def stub(stubs: Callable[[str], Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def token() -> Token:
-    """token(scope, *roles, **overrides) → a signed bearer token."""
+    """token(scope, *roles, **overrides) → a signed bearer token; ``org``
+    names the organisation an org_leader runs (claim ``org``)."""
     issuer = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
 
-    def make(scope: str, *roles: str, ttl: int = 600, username: str = "") -> str:
+    def make(
+        scope: str, *roles: str, ttl: int = 600, username: str = "", org: str = ""
+    ) -> str:
         value, _ = issuer.issue(
             subject=username or f"test-{scope}",
             username=username or f"test-{scope}",
             scope_code=scope,
             roles=list(roles or ("tenant_admin",)),
             ttl=ttl,
+            organisation_id=org,
         )
         return value
 

@@ -8,6 +8,7 @@ province-level organisation to publish one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,7 +134,7 @@ class Demo:
         return raw
 
     def _published(self, org: Any, raw: dict[str, Any]) -> tuple[Principal, Any]:
-        leader = self._leader(org.division_code)
+        leader = self._leader(org)
         view = self.app.create_project(leader, org.id, raw)
         self.app.submit_project(leader, view.project.id)
         self.app.approve_project(self.admin, view.project.id)
@@ -210,12 +211,12 @@ class Demo:
             "雁塔区小寨东路社区中心",
             [(start, start + timedelta(hours=2), 30)],
         )
-        leader = self._leader(org.division_code)
+        leader = self._leader(org)
         view = self.app.create_project(leader, org.id, raw)
         self.app.submit_project(leader, view.project.id)
 
     def _pairing(self, org: Any) -> None:
-        leader = self._leader(org.division_code)
+        leader = self._leader(org)
         streets = sorted(
             {o.division_code for o in self.orgs if o.division_code[:6] == CHANGAN}
             - {CHANGAN}
@@ -243,8 +244,11 @@ class Demo:
                         note,
                     )
 
-    def _leader(self, code: str) -> Principal:
-        return _who(f"activity-seed-{code}", f"leader-{code}", code, "org_leader")
+    def _leader(self, org: Any) -> Principal:
+        """The leader of ``org``: org_leader tokens name their organisation."""
+        code = org.division_code
+        who = _who(f"activity-seed-{code}", f"leader-{code}", code, "org_leader")
+        return replace(who, organisation_id=org.id)
 
 
 def _who(subject: str, username: str, scope: str, role: str) -> Principal:

@@ -27,7 +27,7 @@ from services.common.errors import (
     NotFound,
     PermissionDenied,
 )
-from services.common.roles import ADMINS, MANAGERS, REVIEWERS
+from services.common.roles import ADMINS, MANAGERS, REVIEWERS, require_organisation
 from services.common.tenancy import Scope, validate_code
 
 # A nomination whose review is still running (a returned one comes back).
@@ -89,6 +89,8 @@ class RoundCases(UseCases):
     # -- nominate --------------------------------------------------------------
     def nominate(self, p: Principal, req: v.NominationInput) -> Nomination:
         p.require_any(*MANAGERS)
+        # An org_leader nominates for its own organisation (unit) only.
+        require_organisation(p, req.unit_organisation_id, "unit_organisation_id")
         with self._tx(p) as s:
             existing = s.execute(
                 select(Nomination).where(
@@ -316,6 +318,7 @@ class RoundCases(UseCases):
         statement = checks.text(statement, "statement", 4000)
         with self._tx(p) as s:
             n = self.nomination(s, p, ident, lock=True)
+            require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
             if p.subject != n.nominated_by_subject and p.scope_code not in (
                 n.division_code,
                 n.nominated_by_scope,

@@ -58,6 +58,8 @@ class Principal:
     roles: frozenset[str]
     expires_at: int
     token: str = field(repr=False, default="")
+    # The organisation (or team) an org_leader account runs; "" for others.
+    organisation_id: str = ""
 
     @property
     def scope(self) -> Scope:
@@ -107,6 +109,7 @@ class TokenIssuer:
         roles: list[str],
         ttl: int | None = None,
         now: int | None = None,
+        organisation_id: str = "",
     ) -> tuple[str, int]:
         """Sign a token; returns it with its expiry (seconds since the epoch)."""
         now = int(time.time()) if now is None else now
@@ -121,6 +124,8 @@ class TokenIssuer:
             "iat": now,
             "exp": exp,
         }
+        if organisation_id:
+            claims["org"] = organisation_id
         return jwt.encode(claims, self._key, algorithm=self.algorithm), exp  # type: ignore[arg-type]
 
 
@@ -153,6 +158,7 @@ class TokenVerifier:
             roles=frozenset(claims.get("roles") or ()),
             expires_at=int(claims["exp"]),
             token=token,
+            organisation_id=_text_claim(claims.get("org")),
         )
 
 
@@ -163,6 +169,11 @@ def _scope_claim(value: object) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else "malformed"
+
+
+def _text_claim(value: object) -> str:
+    """An optional text claim: absent or not text reads as empty."""
+    return value if isinstance(value, str) else ""
 
 
 def bearer(metadata_value: str | None) -> str:

@@ -9,6 +9,14 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from services.common.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from services.common.auth import Principal
+
 ADMINS = ("operator", "province_admin", "tenant_admin")
 MANAGERS = (*ADMINS, "org_leader")  # run organisations' daily work
 READERS = (*MANAGERS, "reviewer")  # may read tenant data in scope
@@ -35,3 +43,43 @@ IMPLIES: dict[str, frozenset[str]] = {
     "org_leader": frozenset({"org_leader"}),
     "volunteer": frozenset({"volunteer"}),
 }
+
+
+def require_organisation(
+    p: Principal, organisation_id: str, field: str, also: Iterable[str] = ()
+) -> None:
+    """An org_leader acts only for its own organisation (or team).
+
+    Holders of an ADMINS role, and of any role in ``also`` (e.g. reviewers
+    where reviewing is the action), pass on scope alone. An org_leader
+    passes only when ``organisation_id`` is exactly the one its token names
+    (claim ``org``); a token without it is refused. Anyone else lacks the
+    role. PERMISSION_DENIED names ``field``.
+
+    Example::
+
+        require_organisation(principal, project.organisation_id, "organisation_id")
+    """
+    if p.has_any(*ADMINS, *also):
+        return
+    if "org_leader" not in p.roles:
+        raise PermissionDenied(
+            f"this needs one of the roles {', '.join((*ADMINS, 'org_leader'))}",
+            f"此操作需要以下角色之一：{'、'.join((*ADMINS, 'org_leader'))}",
+            field=field,
+            rule="role.required",
+        )
+    if not p.organisation_id:
+        raise PermissionDenied(
+            "this organisation leader account is bound to no organisation",
+            "该组织负责人账号未绑定组织，不能代组织操作",
+            field=field,
+            rule="organisation.bound",
+        )
+    if (organisation_id or "") != p.organisation_id:
+        raise PermissionDenied(
+            "an organisation leader acts only for its own organisation",
+            "组织负责人只能代表本组织操作",
+            field=field,
+            rule="organisation.own",
+        )

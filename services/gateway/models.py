@@ -101,6 +101,13 @@ class AccountBody(Body):
         default_factory=list,
         description="Roles, only those the caller holds / 角色（不超过创建者权限）",
     )
+    organisation_id: str = Field(
+        default="",
+        description=(
+            "Organisation or team an org_leader runs, inside scope_code"
+            " / 组织负责人所属组织或队伍（须在管辖区划内）"
+        ),
+    )
 
 
 class ErrorDetail(BaseModel):

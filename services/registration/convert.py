@@ -73,6 +73,7 @@ def account(a: m.Account) -> pb.Account:
         scope_code=a.scope_code,
         roles=list(a.roles),
         active=bool(a.active),
+        organisation_id=a.organisation_id or "",
     )
 
 

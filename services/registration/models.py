@@ -88,6 +88,8 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The organisation (or team) an org_leader runs (migration 0003).
+    organisation_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class Organisation(Base):

@@ -221,4 +221,5 @@ def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
         "scope_code": acc.scope_code,
         "roles": acc.roles,
         "active": acc.active,
+        "organisation_id": acc.organisation_id,
     }

@@ -22,7 +22,7 @@ from services.common.auth import Principal, hash_password
 from services.common.config import Config
 from services.common.db import Database
 from services.common.divisions import REFERENCE as DIVISIONS_REFERENCE
-from services.common.errors import AlreadyExists
+from services.common.errors import AlreadyExists, InvalidArgument
 from services.common.outbox import now
 from services.common.tenancy import Scope, level_of, parent_of
 from services.registration.application import RegistrationApp
@@ -91,10 +91,20 @@ def create_account(
     scope: str,
     roles: list[str],
     display: str,
+    organisation_id: str = "",
 ) -> None:
+    from services.registration.domain import ADMINS
+    from services.registration.usecases.accounts import check_organisation
+
+    organisation_id = (organisation_id or "").strip()
+    if "org_leader" in roles and not set(roles) & set(ADMINS) and not organisation_id:
+        raise InvalidArgument.required("organisation_id")
     db = Database(cfg.service("registration"))
     with db.session(Scope(scope)) as s:
-        Repository(s, Scope(scope)).division(scope, "scope")
+        repo = Repository(s, Scope(scope))
+        repo.division(scope, "scope")
+        if organisation_id:
+            check_organisation(repo, organisation_id, scope)
         if s.execute(select(Account).where(Account.username == username)).first():
             raise AlreadyExists.entity("account", "账号", username, field="username")
         s.add(
@@ -108,6 +118,7 @@ def create_account(
                 active=True,
                 created_by="cli",
                 created_at=now(),
+                organisation_id=organisation_id or None,
             )
         )
     db.dispose()

@@ -96,6 +96,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             req.display_name,
             req.scope_code,
             list(req.roles),
+            req.organisation_id,
         )
         return pb.CreateAccountResponse(account=cv.account(acc))
 

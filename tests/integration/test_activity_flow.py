@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,8 @@ class Kit:
     act: Any  # activity's stub
     token: Callable[..., str]
     env: dict[str, str]
+    # The organisation org() last made at each division code.
+    orgs: dict[str, rpb.Organisation] = field(default_factory=dict)
 
     # -- registration's side, waited for in the replica ----------------------------
     def org(self, code: str, kind: int = ORG, parent: str = "") -> rpb.Organisation:
@@ -68,6 +70,7 @@ class Kit:
             metadata=auth(self.token(code[:6] if len(code) > 6 else code)),
         ).organisation
         self.replicated("organisations", [org.id])
+        self.orgs[code] = org
         return org
 
     def register(
@@ -109,8 +112,17 @@ class Kit:
         )
 
     # -- activity's side -------------------------------------------------------------
-    def publisher(self, code: str) -> str:
-        return self.token(code[:6], "org_leader", username=f"leader-{code[:6]}")
+    def publisher(self, where: str | rpb.Organisation) -> str:
+        """An org_leader of ``where``: an organisation, or a division code
+        naming the organisation org() last made there (token claim org)."""
+        org = self.orgs.get(where) if isinstance(where, str) else where
+        code = where if isinstance(where, str) else where.division_code
+        return self.token(
+            code[:6],
+            "org_leader",
+            username=f"leader-{code[:6]}",
+            org=org.id if org else "",
+        )
 
     def reviewer(self, code: str) -> str:
         return self.token(code[:6], "reviewer", username=f"reviewer-{code[:6]}")
@@ -134,14 +146,14 @@ class Kit:
         return pb.CreateProjectRequest(**fields)
 
     def draft(self, org: rpb.Organisation, tok: str = "", **over: Any) -> pb.Project:
-        tok = tok or self.publisher(org.division_code)
+        tok = tok or self.publisher(org)
         return self.act.CreateProject(
             self.request(org, **over), metadata=auth(tok)
         ).project
 
     def submitted(self, org: rpb.Organisation, **over: Any) -> pb.Project:
         p = self.draft(org, **over)
-        md = auth(self.publisher(org.division_code))
+        md = auth(self.publisher(org))
         return self.act.SubmitProject(
             pb.SubmitProjectRequest(id=p.id), metadata=md
         ).project
@@ -155,14 +167,14 @@ class Kit:
 
     def published(self, org: rpb.Organisation, **over: Any) -> pb.Project:
         p = self.approved(org, **over)
-        md = auth(self.publisher(org.division_code))
+        md = auth(self.publisher(org))
         return self.act.PublishProject(
             pb.PublishProjectRequest(id=p.id), metadata=md
         ).project
 
     def started(self, org: rpb.Organisation, **over: Any) -> pb.Project:
         p = self.published(org, **over)
-        md = auth(self.publisher(org.division_code))
+        md = auth(self.publisher(org))
         return self.act.StartProject(
             pb.StartProjectRequest(id=p.id), metadata=md
         ).project

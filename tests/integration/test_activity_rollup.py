@@ -50,7 +50,7 @@ def facts(stub, stubs, token, worker, migrated) -> dict[str, list[tuple[str, str
         kit.act.CheckOut(pb.CheckOutRequest(**ref), metadata=leader)
         kit.published(org)
         kit.draft(org)  # never published: counted nowhere
-    md = auth(kit.publisher("610113"))
+    md = auth(kit.publisher(town))
     rec = kit.act.CreateRecipient(
         pb.CreateRecipientRequest(
             division_code="610113002",

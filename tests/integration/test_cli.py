@@ -84,6 +84,29 @@ def test_admin_create_outside_the_tree_is_refused(migrated):
     assert "Traceback" not in done.stderr
 
 
+def test_token_carries_the_org_claim_when_given(migrated):
+    done = zhiyuan(
+        migrated, "token", "--username", "lead", "--scope", "610113",
+        "--roles", "org_leader", "--org", "org-1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    principal = TokenVerifier(PUBLIC_PEM, "zhiyuan", "zhiyuan").verify(
+        done.stdout.strip()
+    )
+    assert principal.organisation_id == "org-1"
+
+
+@pytest.mark.parametrize("org", ["", "no-such-organisation"])
+def test_admin_create_org_leader_needs_its_organisation(migrated, org):
+    done = zhiyuan(
+        migrated, "admin", "create", "--username", f"cli-leader{len(org)}",
+        "--password", "long-enough-pw", "--scope", "610113",
+        "--roles", "org_leader", "--organisation-id", org,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "organisation_id" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_worker_probe_follows_the_heartbeat(migrated, tmp_path):
     beat = tmp_path / "beat"
     env = {**migrated, "REGISTRATION_HEARTBEAT_FILE": str(beat)}

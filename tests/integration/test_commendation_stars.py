@@ -537,6 +537,10 @@ def test_a_sibling_township_with_its_own_thresholds_is_untouched(kit: Kit) -> No
             vid, lambda s: s.total_hours == pytest.approx(2.0), tok=kit.prov
         )
         assert got.eligible_stars == 0
+    # The re-ratings the two settings above ordered may still be running
+    # (and touch b's new rating): let them finish before taking the snapshot.
+    for code in (county, own):
+        kit.wait_rerated(code, len(kit.rerate_orders(code)))
     before = kit.rating_row(b)
     orders = len(kit.rerate_orders(county))
 

@@ -149,7 +149,7 @@ def test_certificate_is_numbered_rendered_and_verifiable_without_a_token(
     hours, stub, token, certified, listen
 ):
     vol, org, _ = certified
-    tok = token(COUNTY, "org_leader", username="李经办")
+    tok = token(COUNTY, "org_leader", username="李经办", org=org)
     events = listen("certificate.issued")
     cert = issue(hours, tok, vol.id, organisation_id=org)
     year = datetime.now(UTC).year

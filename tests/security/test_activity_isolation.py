@@ -77,7 +77,7 @@ class World:
 
     @property
     def lead(self) -> list[tuple[str, str]]:
-        return auth(self.kit.publisher(OWNER))
+        return auth(self.kit.publisher(self.org))
 
     def caller(self, who: str) -> str:
         # Every caller with its default role (no per-call roles here).

@@ -16,7 +16,15 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.tenancy import Scope
 from tests.helpers import auth
-from tests.integration.test_activity_flow import Kit, refused, rule
+from tests.integration.test_activity_flow import (
+    Kit,
+    editable,
+    one_session,
+    raw_rows,
+    refused,
+    rule,
+    when,
+)
 
 pytestmark = pytest.mark.integration
 PD, NF = grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
@@ -47,7 +55,9 @@ def status_of(kit: Kit, project_id: str) -> int:
 @pytest.mark.parametrize("rpc", ["ApproveProject", "ReturnProject"])
 @pytest.mark.parametrize("role", ["reviewer", "tenant_admin"])
 def test_nobody_reviews_their_own_project(kit: Kit, world, rpc: str, role: str) -> None:  # type: ignore[no-untyped-def]
-    publisher = kit.token("610113", "org_leader", role, username="self-reviewer")
+    publisher = kit.token(
+        "610113", "org_leader", role, username="self-reviewer", org=world["org"].id
+    )
     p = kit.draft(world["org"], tok=publisher)
     kit.act.SubmitProject(pb.SubmitProjectRequest(id=p.id), metadata=auth(publisher))
     request = getattr(pb, f"{rpc}Request")(id=p.id)
@@ -251,3 +261,186 @@ def test_row_security_holds_without_the_repository_filter(kit: Kit, world) -> No
         assert kit.get(emergency.id, kit.token("6101")).title == emergency.title
     finally:
         db.dispose()
+
+
+# -- an org_leader acts for its own organisation only ------------------------------
+
+
+def _org_rows(kit: Kit, table: str, org_id: str) -> int:
+    sql = f"SELECT count(*) FROM {table} WHERE organisation_id = :o"  # noqa: S608
+    return int(raw_rows(kit.env, sql, o=org_id)[0][0])
+
+
+def _denied(call: Any, field: str = "organisation_id", why: str = "") -> None:
+    err = refused(call)
+    assert err.code() == PD, err.details()
+    md = dict(err.trailing_metadata() or ())
+    assert md.get("zhiyuan-field") == field
+    assert rule(err) == (why or "organisation.own")
+    assert md.get("zhiyuan-message-zh-bin", b"").decode().strip()
+
+
+@pytest.fixture(scope="module")
+def two(kit: Kit) -> dict[str, Any]:
+    """Two organisations of one county and the leader of the first."""
+    a, b = kit.org("610113"), kit.org("610113")
+    leader = kit.token("610113", "org_leader", username="leader-of-a", org=a.id)
+    return {"a": a, "b": b, "leader": auth(leader)}
+
+
+def test_org_leader_publishes_for_its_own_organisation_only(
+    kit: Kit, two: dict[str, Any]
+) -> None:
+    md = two["leader"]
+    before = _org_rows(kit, "projects", two["b"].id)
+    _denied(lambda: kit.act.CreateProject(kit.request(two["b"]), metadata=md))
+    assert _org_rows(kit, "projects", two["b"].id) == before
+    own = kit.act.CreateProject(kit.request(two["a"]), metadata=md).project
+    assert own.organisation_id == two["a"].id
+    kit.act.SubmitProject(pb.SubmitProjectRequest(id=own.id), metadata=md)
+
+
+def test_org_leader_cannot_run_another_organisations_project(
+    kit: Kit, two: dict[str, Any]
+) -> None:
+    md, b = two["leader"], two["b"]
+    draft = kit.draft(b)
+    req = kit.request(b)
+    _denied(
+        lambda: kit.act.UpdateProject(
+            pb.UpdateProjectRequest(id=draft.id, **editable(req)), metadata=md
+        )
+    )
+    _denied(
+        lambda: kit.act.SubmitProject(pb.SubmitProjectRequest(id=draft.id), metadata=md)
+    )
+    assert status_of(kit, draft.id) == pb.PROJECT_STATUS_DRAFT
+    assert kit.get(draft.id, kit.token("610113")).title == draft.title
+    approved = kit.approved(b)
+    _denied(
+        lambda: kit.act.PublishProject(
+            pb.PublishProjectRequest(id=approved.id), metadata=md
+        )
+    )
+    assert status_of(kit, approved.id) == pb.PROJECT_STATUS_APPROVED
+    published = kit.published(b, leader_approval=True)
+    for rpc, request in (
+        ("StartProject", pb.StartProjectRequest(id=published.id)),
+        ("CancelProject", pb.CancelProjectRequest(id=published.id, reason="不是我的")),
+    ):
+        _denied(lambda r=rpc, q=request: getattr(kit.act, r)(q, metadata=md))
+    assert status_of(kit, published.id) == pb.PROJECT_STATUS_RECRUITING
+
+
+def test_org_leader_cannot_decide_sign_ups_or_attendance_of_another_organisation(
+    kit: Kit, two: dict[str, Any]
+) -> None:
+    md, b = two["leader"], two["b"]
+    (vol,) = kit.volunteers("610113002")
+    p = kit.started(b, sessions=one_session(5), leader_approval=True)
+    session = p.sessions[0].id
+    row = kit.sign_up(session, vol.id, kit.token("610113"))
+    assert row.status == pb.SIGN_UP_STATUS_PENDING
+    _denied(
+        lambda: kit.act.ApproveSignUp(
+            pb.ApproveSignUpRequest(sign_up_id=row.id), metadata=md
+        )
+    )
+    _denied(
+        lambda: kit.act.RejectSignUp(
+            pb.RejectSignUpRequest(sign_up_id=row.id, reason="不是我的"), metadata=md
+        )
+    )
+    own = auth(kit.publisher(b))
+    kit.act.ApproveSignUp(pb.ApproveSignUpRequest(sign_up_id=row.id), metadata=own)
+    ref = {"session_id": session, "volunteer_id": vol.id}
+    _denied(lambda: kit.act.CheckIn(pb.CheckInRequest(**ref), metadata=md))
+    _denied(
+        lambda: kit.act.GetCheckInCode(
+            pb.GetCheckInCodeRequest(session_id=session), metadata=md
+        )
+    )
+    assert _org_rows_attendance(kit, session) == 0
+    kit.act.CheckIn(pb.CheckInRequest(**ref), metadata=own)
+    _denied(lambda: kit.act.CheckOut(pb.CheckOutRequest(**ref), metadata=md))
+    _denied(
+        lambda: kit.act.CloseAttendance(
+            pb.CloseAttendanceRequest(**ref, ended_at=when(0)), metadata=md
+        )
+    )
+    open_rows = raw_rows(
+        kit.env,
+        "SELECT count(*) FROM attendances"
+        " WHERE session_id = :s AND checked_out_at IS NULL",
+        s=session,
+    )
+    assert open_rows[0][0] == 1
+    _denied(
+        lambda: kit.act.CompleteProject(pb.CompleteProjectRequest(id=p.id), metadata=md)
+    )
+    assert status_of(kit, p.id) == pb.PROJECT_STATUS_IN_PROGRESS
+
+
+def _org_rows_attendance(kit: Kit, session: str) -> int:
+    sql = "SELECT count(*) FROM attendances WHERE session_id = :s"
+    return int(raw_rows(kit.env, sql, s=session)[0][0])
+
+
+def test_org_leader_token_without_organisation_is_refused(
+    kit: Kit, two: dict[str, Any]
+) -> None:
+    unbound = auth(kit.token("610113", "org_leader", username="unbound-leader"))
+    before = _org_rows(kit, "projects", two["a"].id)
+    _denied(
+        lambda: kit.act.CreateProject(kit.request(two["a"]), metadata=unbound),
+        why="organisation.bound",
+    )
+    assert _org_rows(kit, "projects", two["a"].id) == before
+    draft = kit.draft(two["a"])
+    _denied(
+        lambda: kit.act.SubmitProject(
+            pb.SubmitProjectRequest(id=draft.id), metadata=unbound
+        ),
+        why="organisation.bound",
+    )
+    assert status_of(kit, draft.id) == pb.PROJECT_STATUS_DRAFT
+
+
+def test_org_leader_pairs_and_logs_visits_for_its_own_organisation_only(
+    kit: Kit, two: dict[str, Any]
+) -> None:
+    md, owner = two["leader"], auth(kit.token("610113"))
+    vol, other_vol = kit.volunteers("610113002", 2)
+    rec = kit.act.CreateRecipient(
+        pb.CreateRecipientRequest(
+            division_code="610113002",
+            name="赵奶奶",
+            address="陕西省西安市雁塔区小寨路社区",
+            pairing_mode=pb.PAIRING_MODE_MANY_TO_ONE,
+            consent=True,
+        ),
+        metadata=owner,
+    ).recipient
+
+    def pair(org: Any, metadata: Any, who: Any = vol) -> Any:
+        return kit.act.CreatePair(
+            pb.CreatePairRequest(
+                recipient_id=rec.id, volunteer_id=who.id, organisation_id=org.id
+            ),
+            metadata=metadata,
+        ).pair
+
+    _denied(lambda: pair(two["b"], md))
+    assert _org_rows(kit, "pairs", two["b"].id) == 0
+    theirs = pair(two["b"], owner)
+    visit = dict(started_at=when(-60), ended_at=when(-5))
+    _denied(
+        lambda: kit.act.LogVisit(
+            pb.LogVisitRequest(pair_id=theirs.id, **visit), metadata=md
+        )
+    )
+    sql = "SELECT count(*) FROM visits WHERE pair_id = :p"
+    assert raw_rows(kit.env, sql, p=theirs.id)[0][0] == 0
+    mine = pair(two["a"], md, other_vol)
+    kit.act.LogVisit(pb.LogVisitRequest(pair_id=mine.id, **visit), metadata=md)
+    assert raw_rows(kit.env, sql, p=mine.id)[0][0] == 1

@@ -396,6 +396,40 @@ def test_create_account_refuses_look_alike_username(stub, token):  # type: ignor
     assert_field(trailers, "username", "username.charset")
 
 
+# An org_leader (without an admin role) runs one organisation or team.
+LEADER_CASES = [
+    ("no-organisation", "", "organisation_id.required"),
+    ("blank-organisation", "   ", "organisation_id.required"),
+    ("unknown-organisation", str(uuid.uuid4()), "organisation_id.exists"),
+    ("over-long-organisation", "x" * 300, "organisation_id.exists"),
+]
+
+
+@pytest.mark.parametrize(
+    ("organisation_id", "rule"),
+    [pytest.param(o, r, id=i) for i, o, r in LEADER_CASES],
+)
+def test_create_org_leader_account_needs_its_organisation(  # type: ignore[no-untyped-def]
+    stub, token, organisation_id, rule
+):
+    req = account_request(roles=["org_leader"], organisation_id=organisation_id)
+    trailers = rejected(
+        lambda: stub.CreateAccount(
+            pb.CreateAccountRequest(**req), metadata=auth(token(COUNTY))
+        )
+    )
+    assert_field(trailers, "organisation_id", rule)
+    assert login_fails(stub, req["username"], req["password"])
+
+
+def test_admin_granted_org_leader_needs_no_organisation(stub, token):  # type: ignore[no-untyped-def]
+    req = account_request(roles=["tenant_admin", "org_leader"])
+    acc = stub.CreateAccount(
+        pb.CreateAccountRequest(**req), metadata=auth(token(COUNTY))
+    ).account
+    assert acc.organisation_id == ""
+
+
 # -- UpdateTenantSettings -------------------------------------------------------
 
 SETTINGS_NODE = TOWN

@@ -1123,3 +1123,32 @@ def test_a_conflict_is_declared_once_and_only_while_under_review(w: World) -> No
     )
     assert status == grpc.StatusCode.FAILED_PRECONDITION, err
     assert trailers(err).get("zhiyuan-rule") == "state.transition"
+
+
+# -- an org_leader nominates for its own organisation only ---------------------------
+
+
+def test_org_leader_nominates_only_for_its_own_organisation(w: World) -> None:
+    a, b = (
+        w.reg.CreateOrganisation(
+            reg.CreateOrganisationRequest(
+                name=f"高陵区志愿服务队{uuid.uuid4().hex[:6]}",
+                kind=reg.ORGANISATION_KIND_ORGANISATION,
+                division_code=TOWN,
+            ),
+            metadata=auth(w.own),
+        ).organisation
+        for _ in range(2)
+    )
+    leader = w.token(OWNER, "org_leader", username="gaoling-leader-a", org=a.id)
+    rid = w.county_round.id
+    for other in (b.id, ""):  # another unit, or the division office itself
+        _refused_nomination(
+            w, rid, leader, PD, "unit_organisation_id", unit_organisation_id=other
+        )
+    unbound = w.token(OWNER, "org_leader", username="gaoling-leader-unbound")
+    _refused_nomination(
+        w, rid, unbound, PD, "unit_organisation_id", unit_organisation_id=a.id
+    )
+    n = w.nominate(rid, leader, unit_organisation_id=a.id)
+    assert n.unit_organisation_id == a.id

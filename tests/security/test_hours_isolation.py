@@ -606,3 +606,151 @@ def test_an_honour_request_id_over_100_characters_is_refused(w: World) -> None:
     assert status == grpc.StatusCode.INVALID_ARGUMENT
     assert error_details(err)["field"] == "request_id"
     assert records(w.hours, w.own, volunteer_id=vol.id) == []
+
+
+# -- an org_leader acts for its own organisation only -------------------------------
+
+ORG_A, ORG_B = str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def _leader(w: World, org: str = ORG_A) -> list[tuple[str, str]]:
+    return auth(w.token(OWNER, "org_leader", username="yanta-leader-a", org=org))
+
+
+def _denied(call: Callable[[], Any], field: str = "organisation_id") -> str:
+    status, err = outcome(call)
+    assert status == PD, status
+    md = dict(err.trailing_metadata() or ())
+    assert md.get("zhiyuan-field") == field
+    assert md.get("zhiyuan-message-zh-bin", b"").decode().strip()
+    assert "Traceback" not in err.details()
+    return str(md.get("zhiyuan-rule"))
+
+
+def _org_record(w: World, org: str, vol: Any = None) -> pb.HourRecord:
+    ids = dict(volunteer_number=vol.volunteer_number) if vol else {}
+    vid = vol.id if vol else str(uuid.uuid4())
+    body = attendance(vid, slot(60), 75, code=TOWN, organisation_id=org, **ids)
+    publish(w.amqp_uri, "attendance.checked_out", body)
+    return arrived(w.hours, w.own, body)
+
+
+def _honour_for(w: World, vol: Any, org: str, md: Any) -> Any:
+    start = slot(60)
+    return w.hours.RecordHonourHours(
+        pb.RecordHonourHoursRequest(
+            volunteer_id=vol.id,
+            division_code=TOWN,
+            organisation_id=org,
+            organisation_name="大雁塔街道志愿服务站",
+            service_field="civilisation",
+            content="文明交通劝导",
+            session_start=start.isoformat(),
+            session_end=(start + timedelta(hours=2)).isoformat(),
+            hours=1.5,
+            reason="补录",
+        ),
+        metadata=md,
+    )
+
+
+def test_org_leader_records_honour_hours_for_its_own_organisation_only(
+    w: World,
+) -> None:
+    vol = verified_volunteer(w.stub, w.own, home=TOWN)
+    md = _leader(w)
+    for other in (ORG_B, ""):
+        assert _denied(lambda o=other: _honour_for(w, vol, o, md)) == (
+            "organisation.own"
+        )
+    assert records(w.hours, w.own, volunteer_id=vol.id) == []
+    got = _honour_for(w, vol, ORG_A, md).record
+    assert got.organisation_id == ORG_A
+
+
+def test_org_leader_reviews_and_corrects_only_its_organisations_records(
+    w: World,
+) -> None:
+    md = _leader(w)
+    theirs = _org_record(w, ORG_B)
+    for call in (
+        lambda: w.hours.ApproveRecord(
+            pb.ApproveRecordRequest(id=theirs.id), metadata=md
+        ),
+        lambda: w.hours.RejectRecord(
+            pb.RejectRecordRequest(id=theirs.id, reason="不实"), metadata=md
+        ),
+    ):
+        assert _denied(call) == "organisation.own"
+    assert w.get(theirs.id).record.status == pb.RECORD_STATUS_PENDING
+    approve(w.hours, w.own, theirs.id)
+    before = w.get(theirs.id).effective_hours
+    assert (
+        _denied(
+            lambda: w.hours.CorrectRecord(
+                pb.CorrectRecordRequest(record_id=theirs.id, reverse=True, reason="错"),
+                metadata=md,
+            )
+        )
+        == "organisation.own"
+    )
+    assert w.get(theirs.id).effective_hours == before
+    assert w.get(theirs.id).record.status == pb.RECORD_STATUS_APPROVED
+    mine = _org_record(w, ORG_A)
+    got = w.hours.ApproveRecord(pb.ApproveRecordRequest(id=mine.id), metadata=md)
+    assert got.record.status == pb.RECORD_STATUS_APPROVED
+
+
+def test_org_leader_certifies_only_its_organisations_hours(w: World) -> None:
+    md = _leader(w)
+    vol = verified_volunteer(w.stub, w.own, home=TOWN)
+    for org in (ORG_A, ORG_B):
+        approve(w.hours, w.own, _org_record(w, org, vol).id)
+    count = "SELECT count(*) FROM certificates WHERE volunteer_id = :v"
+
+    def issue(org: str) -> pb.Certificate:
+        return w.hours.IssueCertificate(
+            pb.IssueCertificateRequest(
+                volunteer_id=vol.id,
+                organisation_id=org,
+                issuer_name="大雁塔街道志愿服务站",
+                person_in_charge="王建国",
+                contact="029-88886666",
+            ),
+            metadata=md,
+        ).certificate
+
+    assert _denied(lambda: issue(ORG_B)) == "organisation.own"
+    assert db_count(count, v=vol.id) == 0
+    # No organisation named: its own organisation's hours, never the others'.
+    cert = issue("")
+    assert cert.hours == 1.25
+    assert db_count(count, v=vol.id) == 1
+    assert (
+        _denied(
+            lambda: w.hours.RevokeCertificate(
+                pb.RevokeCertificateRequest(number=w.cert.number, reason="不是我的"),
+                metadata=md,
+            )
+        )
+        == "organisation.own"
+    )
+
+
+def test_org_leader_token_without_organisation_is_refused(w: World) -> None:
+    vol = verified_volunteer(w.stub, w.own, home=TOWN)
+    unbound = auth(w.token(OWNER, "org_leader", username="yanta-leader-unbound"))
+    assert _denied(lambda: _honour_for(w, vol, ORG_A, unbound)) == (
+        "organisation.bound"
+    )
+    assert records(w.hours, w.own, volunteer_id=vol.id) == []
+    mine = _org_record(w, ORG_A)
+    assert (
+        _denied(
+            lambda: w.hours.ApproveRecord(
+                pb.ApproveRecordRequest(id=mine.id), metadata=unbound
+            )
+        )
+        == "organisation.bound"
+    )
+    assert w.get(mine.id).record.status == pb.RECORD_STATUS_PENDING

@@ -1017,3 +1017,132 @@ def test_search_term_of_no_known_shape_is_refused_naming_query(
     assert status == grpc.StatusCode.INVALID_ARGUMENT
     details = error_details(err)
     assert (details["field"], details["rule"]) == ("query", "query.format")
+
+
+# -- org_leader accounts are bound to one organisation (or team) ------------------
+
+
+def _leader_account(
+    w: World, tok: str, scope: str, organisation_id: str, *roles: str
+) -> Any:
+    return w.stub.CreateAccount(
+        pb.CreateAccountRequest(
+            username=w.unique("leader"),
+            password="a-long-password",
+            scope_code=scope,
+            roles=list(roles or ("org_leader",)),
+            organisation_id=organisation_id,
+        ),
+        metadata=auth(tok),
+    ).account
+
+
+def _claims(access_token: str) -> dict[str, Any]:
+    import jwt
+
+    return jwt.decode(access_token, options={"verify_signature": False})
+
+
+@pytest.mark.parametrize("target", ["org", "team"])
+def test_org_leader_account_names_its_organisation_and_login_carries_it(
+    w: World, target: str
+) -> None:
+    org, scope = (w.org, OWNER) if target == "org" else (w.team, TOWN)
+    acc = _leader_account(w, w.own, scope, org.id)
+    assert acc.organisation_id == org.id
+    listed = w.stub.ListAccounts(
+        pb.ListAccountsRequest(
+            scope_code=scope, page=common.PageRequest(page_size=500)
+        ),
+        metadata=auth(w.own),
+    ).accounts
+    assert {a.id: a.organisation_id for a in listed}[acc.id] == org.id
+    login = _login(w, acc.username)
+    assert login.account.organisation_id == org.id
+    assert _claims(login.access_token)["org"] == org.id
+
+
+def test_accounts_without_organisation_log_in_without_org_claim(w: World) -> None:
+    login = _login(w, w.account.username)
+    assert "org" not in _claims(login.access_token)
+    assert login.account.organisation_id == ""
+
+
+def _refused_account(w: World, tok: str, scope: str, org_id: str) -> dict[str, Any]:
+    username = w.unique("leader")
+    status, err = outcome(
+        lambda: w.stub.CreateAccount(
+            pb.CreateAccountRequest(
+                username=username,
+                password="a-long-password",
+                scope_code=scope,
+                roles=["org_leader"],
+                organisation_id=org_id,
+            ),
+            metadata=auth(tok),
+        )
+    )
+    assert status == grpc.StatusCode.INVALID_ARGUMENT, status
+    assert "Traceback" not in err.details()
+    _no_account(w, username)
+    return dict(err.trailing_metadata())
+
+
+def test_org_leader_of_another_tenants_organisation_is_refused(w: World) -> None:
+    trailers = _refused_account(w, w.own, OWNER, w.sib_org.id)
+    assert trailers["zhiyuan-field"] == "organisation_id"
+    assert trailers["zhiyuan-rule"] == "organisation_id.exists"
+    assert w.sib_org.division_code not in err_text(trailers)
+
+
+def test_org_leader_organisation_outside_the_accounts_scope_is_refused(
+    w: World,
+) -> None:
+    # The county organisation lies above the township account's scope.
+    trailers = _refused_account(w, w.own, TOWN, w.org.id)
+    assert trailers["zhiyuan-field"] == "organisation_id"
+    assert trailers["zhiyuan-rule"] == "scope.contains"
+
+
+def test_org_leader_without_organisation_is_refused(w: World) -> None:
+    trailers = _refused_account(w, w.own, OWNER, "")
+    assert trailers["zhiyuan-field"] == "organisation_id"
+    assert trailers["zhiyuan-rule"] == "organisation_id.required"
+
+
+def err_text(trailers: dict[str, Any]) -> str:
+    return " ".join(
+        v.decode() if isinstance(v, bytes) else str(v) for v in trailers.values()
+    )
+
+
+def _join(w: World, vol: pb.Volunteer, team: str, tok: str) -> Any:
+    return w.stub.AddTeamMembership(
+        pb.AddTeamMembershipRequest(
+            volunteer_id=vol.id, organisation_id=team, role="member"
+        ),
+        metadata=auth(tok),
+    )
+
+
+def test_org_leader_adds_members_to_its_own_team_only(w: World) -> None:
+    other = w.org_create(w.own, TOWN, pb.ORGANISATION_KIND_TEAM, w.org.id)
+    leader = w.token(OWNER, "org_leader", username=w.unique("lead"), org=w.team.id)
+    vol = w.verified()
+    # Another team of the same county, its parent organisation, another
+    # tenant's team: refused alike, before any look-up.
+    for team in (other.id, w.org.id, w.sib_team.id, str(uuid.uuid4())):
+        status, err = outcome(lambda t=team: _join(w, vol, t, leader))
+        assert status == PD, (team, status)
+        md = dict(err.trailing_metadata())
+        assert md["zhiyuan-field"] == "organisation_id"
+        assert md["zhiyuan-rule"] == "organisation.own"
+        assert md.get("zhiyuan-message-zh-bin", b"").decode().strip()
+    _not_member(w, vol)
+    unbound = w.token(OWNER, "org_leader", username=w.unique("unbound"))
+    status, err = outcome(lambda: _join(w, vol, w.team.id, unbound))
+    assert status == PD
+    assert dict(err.trailing_metadata())["zhiyuan-rule"] == "organisation.bound"
+    _not_member(w, vol)
+    _join(w, vol, w.team.id, leader)
+    _member(w, vol, None)

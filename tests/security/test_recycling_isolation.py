@@ -428,3 +428,92 @@ def test_a_reviewer_reads_but_a_volunteer_only_books(w: World) -> None:
         status, _ = outcome(lambda r=rpc, f=fields: w.rec.call(r, volunteer, **f))
         assert status == PD, rpc
     assert w.rec.book(volunteer).created
+
+
+# -- an org_leader acts for its own organisation only -------------------------------
+
+ORG_A, ORG_B = str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def _leader(w: World, org: str = ORG_A) -> str:
+    return w.token(OWNER, "org_leader", username="yanta-team-leader", org=org)
+
+
+def _denied(call: Callable[[], Any], rule: str = "organisation.own") -> None:
+    status, err = outcome(call)
+    assert status == PD, status
+    md = dict(err.trailing_metadata() or ())
+    assert (md.get("zhiyuan-field"), md.get("zhiyuan-rule")) == (
+        "organisation_id",
+        rule,
+    )
+    assert md.get("zhiyuan-message-zh-bin", b"").decode().strip()
+    assert "Traceback" not in err.details()
+
+
+def test_org_leader_records_collections_and_drives_for_its_own_organisation_only(
+    w: World,
+) -> None:
+    tok, b = _leader(w), w.fresh_bin()
+    drives = _drives_before(w)
+    for org in (ORG_B, ""):
+        _denied(lambda o=org: w.rec.collect(tok, [b.code], organisation_id=o))
+        _denied(lambda o=org: w.rec.drive(tok, organisation_id=o))
+    _not_collected(w, b)
+    assert _drives_before(w) == drives
+    got = w.rec.collect(tok, [b.code], organisation_id=ORG_A).collection
+    assert got.organisation_id == ORG_A
+    drive = w.rec.drive(tok, organisation_id=ORG_A)
+    assert drive.organisation_id == ORG_A
+    # Handing out another organisation's drive is not its business either.
+    before = _handouts(w)
+    _denied(lambda: _handout(w, None, tok))
+    assert _handouts(w) == before
+    w.rec.call(
+        "RecordDistribution", tok, drive_id=drive.id, households=1,
+        items=pb.Items(garments=1),
+    )  # fmt: skip
+
+
+def test_org_leader_takes_and_collects_bookings_for_its_own_organisation_only(
+    w: World,
+) -> None:
+    tok = _leader(w)
+    b = w.booking()
+    _denied(
+        lambda: w.rec.call(
+            "AssignBooking", tok, id=b.id, organisation_id=ORG_B, organisation_name="队"
+        )
+    )
+    assert w.get_booking(b.id).status == pb.BOOKING_STATUS_REQUESTED
+    w.rec.call(
+        "AssignBooking", w.own, id=b.id, organisation_id=ORG_B, organisation_name="乙队"
+    )
+
+    def collect(booking: pb.Booking) -> Any:
+        return w.rec.call(
+            "CollectBooking", tok, id=booking.id, collected_on="",
+            weights=pb.Weights(textiles_kg=5),
+        )  # fmt: skip
+
+    _denied(lambda: collect(b))
+    assert w.get_booking(b.id).status == pb.BOOKING_STATUS_ASSIGNED
+    mine = w.booking()
+    w.rec.call(
+        "AssignBooking",
+        tok,
+        id=mine.id,
+        organisation_id=ORG_A,
+        organisation_name="甲队",
+    )
+    assert collect(mine).booking.status == pb.BOOKING_STATUS_COLLECTED
+
+
+def test_org_leader_token_without_organisation_is_refused(w: World) -> None:
+    tok = w.token(OWNER, "org_leader", username="yanta-unbound-leader")
+    b = w.fresh_bin()
+    _denied(
+        lambda: w.rec.collect(tok, [b.code], organisation_id=ORG_A),
+        "organisation.bound",
+    )
+    _not_collected(w, b)

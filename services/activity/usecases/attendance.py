@@ -22,6 +22,7 @@ from services.common.errors import (
     InvalidArgument,
     PermissionDenied,
 )
+from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope
 
@@ -42,6 +43,7 @@ class AttendanceCases(UseCases):
             session, project = Repository(s, p.scope).session_of(
                 required(session_id, "session_id")
             )
+            require_organisation(p, project.organisation_id, "organisation_id")
             _running(project)
             window = domain.code_window(self.clock())
             code = domain.checkin_code(session.secret, window)
@@ -121,6 +123,7 @@ class AttendanceCases(UseCases):
         with self._tx(p.scope) as s:
             repo = Repository(s, p.scope)
             session, project = repo.session_of(session_id)
+            require_organisation(p, project.organisation_id, "organisation_id")
             row = _open_attendance(repo, session_id, volunteer_id)
             # Service not yet done cannot be recorded: never after now either.
             latest = min(utc(session.ends_at), self.clock())
@@ -158,6 +161,8 @@ class AttendanceCases(UseCases):
                 "只有项目所属单位的负责人可以不凭签到码直接签到签退",
                 rule="attendance.leader_scope",
             )
+        if not code:  # the leader directly: its own organisation's projects
+            require_organisation(p, project.organisation_id, "organisation_id")
         return Scope(project.division_code), reach
 
     def _check_caller(

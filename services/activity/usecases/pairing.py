@@ -20,6 +20,7 @@ from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from services.common.pii import mask_name, mask_phone, validate_phone
+from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import validate_code
 
@@ -96,6 +97,8 @@ class PairingCases(UseCases):
         rid = required(recipient_id, "recipient_id")
         vid = required(volunteer_id, "volunteer_id")
         oid = required(organisation_id, "organisation_id")
+        # An org_leader pairs for its own organisation only.
+        require_organisation(p, oid, "organisation_id")
         try:
             with self._tx(p.scope) as s:
                 repo = Repository(s, p.scope)
@@ -168,6 +171,7 @@ class PairingCases(UseCases):
         note = validation.text(note, "note", 1000, required=False)
         with self._tx(p.scope) as s:
             pair = Repository(s, p.scope).pair(pid)
+            require_organisation(p, pair.organisation_id, "organisation_id")
             visit = m.Visit(
                 id=str(uuid.uuid4()),
                 pair_id=pair.id,

@@ -17,6 +17,7 @@ from services.activity.repository import ProjectView, Repository
 from services.activity.usecases.base import UseCases, utc
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope
 
@@ -34,6 +35,8 @@ class ProjectCases(UseCases):
         p.require_any(*domain.MANAGERS)
         if not organisation_id.strip():
             raise InvalidArgument.required("organisation_id")
+        # An org_leader publishes for its own organisation only.
+        require_organisation(p, organisation_id.strip(), "organisation_id")
         with self._tx(p.scope) as s:
             repo = Repository(s, p.scope)
             org = repo.organisation(organisation_id.strip(), "organisation_id")
@@ -62,6 +65,7 @@ class ProjectCases(UseCases):
         with self._tx(p.scope) as s:
             repo = Repository(s, p.scope)
             project = repo.project(ident, lock=True)
+            require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_editable(project.status)
             self._apply(s, project, validation.project_spec(raw, project.division_code))
             return repo.view(project)
@@ -140,6 +144,8 @@ class ProjectCases(UseCases):
         with self._tx(p.scope) as s:
             repo = Repository(s, p.scope)
             project = repo.project(ident, lock=True)
+            if "org_leader" in roles:  # a manager's step: its own projects only
+                require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_transition(project.status, target)
             if hook:
                 hook(s, project)

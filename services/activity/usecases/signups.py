@@ -20,6 +20,7 @@ from services.activity.repository import Repository, missing
 from services.activity.usecases.base import UseCases, utc
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
 from services.common.tenancy import Scope
 
@@ -184,6 +185,7 @@ class SignUpCases(UseCases):
             repo.lock_session(row.session_id)
             s.refresh(row)
             session, project = repo.session_of(row.session_id)
+            require_organisation(p, project.organisation_id, "organisation_id")
             target = "confirmed" if approve else "rejected"
             self._check_open(project, row, target, ("pending",))
             if approve:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.pii import mask_name
+from services.common.roles import require_organisation
 from services.common.rollup import CST
 from services.common.service_fields import SERVICE_FIELDS
 from services.hours import cross_tenant, domain, pdf
@@ -46,6 +47,10 @@ class CertificateCases(UseCases):
         start, end = v.period(*period)
         code = p.scope.require(code or p.scope.code, "division_code")
         org_id = v.ident(org_id, "organisation_id", required=False)
+        if not org_id and not p.has_any(*domain.ADMINS):
+            # 谁记录谁证明: an org_leader certifies its organisation's hours.
+            org_id = p.organisation_id
+        require_organisation(p, org_id, "organisation_id")
         issuer = v.text(issuer, "issuer_name", 200, required=not org_id)
         person = v.text(person, "person_in_charge", 50)
         handler = v.text(handler or p.username, "handler", 50)
@@ -139,6 +144,7 @@ class CertificateCases(UseCases):
         reason = v.text(reason, "reason", 500)
         with self._tx(p) as s:
             cert = Repository(s, p.scope).certificate(number_, lock=True)
+            require_organisation(p, cert.organisation_id, "organisation_id")
             if cert.status != "valid":
                 raise FailedPrecondition.transition(
                     "certificate", "证明", cert.status, "revoked"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from services.common import outbox
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope, ancestors, is_within
 from services.hours import cross_tenant, domain
@@ -127,6 +128,8 @@ class RecordCases(UseCases):
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
         code = p.scope.require(v.text(code, "division_code", 12), "division_code")
         org_id = v.ident(org_id, "organisation_id", required=False)
+        # An org_leader records honour hours for its own organisation only.
+        require_organisation(p, org_id, "organisation_id")
         org_name = v.text(org_name, "organisation_name", 200)
         field = v.service_field(field)
         content = v.text(content, "content", 200)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.roles import require_organisation
 from services.hours import cross_tenant, domain, rollups
 from services.hours import validation as v
 from services.hours.models import Correction, HourRecord
@@ -22,6 +23,7 @@ class ReviewCases(UseCases):
         ident = v.ident(ident, "id")
         with self._tx(p) as s:
             record = Repository(s, p.scope).record(ident, lock=True)
+            require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "approved")
             cross_tenant.lock_volunteer(s, record.volunteer_id)
             record.status, record.reviewed_by = "approved", p.username
@@ -53,6 +55,7 @@ class ReviewCases(UseCases):
         reason = v.text(reason, "reason", 500)
         with self._tx(p) as s:
             record = Repository(s, p.scope).record(ident, lock=True)
+            require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "rejected")
             record.status, record.status_reason = "rejected", reason
             record.reviewed_by, record.reviewed_at = p.username, self.clock()
@@ -81,6 +84,7 @@ class ReviewCases(UseCases):
         with self._tx(p) as s:
             repo = Repository(s, p.scope)
             record = repo.record(record_id, "record_id", lock=True)
+            require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "approved", "corrected")
             cross_tenant.lock_volunteer(s, record.volunteer_id)
             current = effective(record, repo.corrections([record.id])[record.id])

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, PermissionDenied
 from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
+from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
 from services.recycling import domain
 from services.recycling import models as m
@@ -94,6 +95,8 @@ class BookingCases(UseCases):
         """Hand a requested booking to a team or organisation."""
         p.require_any(*domain.MANAGERS)
         org_id = v.ident(organisation_id, "organisation_id", required=False)
+        # An org_leader takes bookings for its own organisation only.
+        require_organisation(p, org_id, "organisation_id")
         org_name = v.text(organisation_name, "organisation_name", 200)
         return self._move(p, ident, "assigned", organisation_id=org_id,
                           organisation_name=org_name)  # fmt: skip
@@ -112,6 +115,7 @@ class BookingCases(UseCases):
         day = v.day(collected_on, "collected_on", self.today())
         with self._tx(p) as s:
             row = Repository(s, p.scope).booking(ident, lock=True)
+            require_organisation(p, row.organisation_id, "organisation_id")
             domain.check_booking_transition(row.status, "collected")
             made = utc(row.created_at).astimezone(CST).date()
             v.not_before(day, made, "collected_on", "the booking")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.roles import require_organisation
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
@@ -65,6 +66,8 @@ class CollectionCases(BinCases):
             v.ident(activity_session_id, "activity_session_id", required=False),
             v.text(note, "note", 500, required=False),
         )
+        # An org_leader records its own organisation's collections only.
+        require_organisation(p, draft.organisation_id, "organisation_id")
         project, session = draft.activity_project_id, draft.activity_session_id
         if bool(project) != bool(session):
             field = "activity_session_id" if project else "activity_project_id"
@@ -109,6 +112,7 @@ class CollectionCases(BinCases):
         d: CollectionDraft,
         found: dict[tuple[str, str], m.Bin],
     ) -> tuple[m.Collection, list[m.Bin]]:
+        require_organisation(p, d.organisation_id, "organisation_id")
         bins = self._emptied_bins(d, found)
         row = m.Collection(
             id=str(uuid.uuid4()), division_code=d.division_code,

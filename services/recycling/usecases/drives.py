@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
+from services.common.roles import require_organisation
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
@@ -67,7 +68,7 @@ class DriveCases(UseCases):
         recipient_households: int,
     ) -> DriveDraft:
         p.require_any(*domain.MANAGERS)
-        return DriveDraft(
+        draft = DriveDraft(
             v.division(p.scope, division_code),
             v.ident(organisation_id, "organisation_id", required=False),
             v.text(organisation_name, "organisation_name", 200),
@@ -76,6 +77,9 @@ class DriveCases(UseCases):
             check_items(Items(*items)),
             v.households(recipient_households, "recipient_households"),
         )
+        # An org_leader records its own organisation's drives only.
+        require_organisation(p, draft.organisation_id, "organisation_id")
+        return draft
 
     def record_drives(
         self, p: Principal, drafts: Sequence[DriveDraft]
@@ -87,6 +91,7 @@ class DriveCases(UseCases):
             return [DriveView(self._drive(s, p, d), Items(), 0, []) for d in drafts]
 
     def _drive(self, s: Session, p: Principal, d: DriveDraft) -> m.Drive:
+        require_organisation(p, d.organisation_id, "organisation_id")
         given = d.items
         row = m.Drive(
             id=str(uuid.uuid4()), division_code=d.division_code,
@@ -155,6 +160,7 @@ class DriveCases(UseCases):
         self, s: Session, repo: Repository, p: Principal, d: HandoutDraft
     ) -> tuple[m.Distribution, DriveView]:
         drive = repo.drive(d.drive_id, "drive_id", lock=True)
+        require_organisation(p, drive.organisation_id, "organisation_id")
         v.not_before(d.distributed_on, drive.held_on, "distributed_on", "the drive")
         before, reached = repo.distributed([drive.id])[drive.id]
         check_distribution(

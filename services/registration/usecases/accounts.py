@@ -12,11 +12,14 @@ from services.common.auth import Principal, check_password, hash_password
 from services.common.errors import (
     AlreadyExists,
     InvalidArgument,
+    NotFound,
     Unauthenticated,
 )
+from services.common.tenancy import is_within
 from services.registration import domain
 from services.registration.models import (
     Account,
+    Organisation,
 )
 from services.registration.repository import Repository, login_lookup
 from services.registration.usecases.base import UseCases
@@ -51,6 +54,7 @@ class AccountCases(UseCases):
             username=username,
             scope_code=row["scope_code"],
             roles=roles,
+            organisation_id=row.get("organisation_id") or "",
         )
         acc = Account(
             id=row["id"],
@@ -59,6 +63,7 @@ class AccountCases(UseCases):
             scope_code=row["scope_code"],
             roles=roles,
             active=True,
+            organisation_id=row.get("organisation_id") or None,
         )
         return token, exp, acc
 
@@ -70,6 +75,7 @@ class AccountCases(UseCases):
         display: str,
         scope_code: str,
         roles: list[str],
+        organisation_id: str = "",
     ) -> Account:
         p.require_any(*domain.ADMINS)
         username = domain.check_text(username, "username", 64)
@@ -90,6 +96,14 @@ class AccountCases(UseCases):
         display = domain.check_text(display or username, "display_name", 100)
         scope_code = p.scope.require(scope_code, "scope_code")
         roles = domain.check_grant(p.roles, roles)
+        organisation_id = (organisation_id or "").strip()
+        if (
+            "org_leader" in roles
+            and not set(roles) & set(domain.ADMINS)
+            and not organisation_id
+        ):
+            # An organisation leader runs one organisation (or team).
+            raise InvalidArgument.required("organisation_id")
         acc = Account(
             id=str(uuid.uuid4()),
             username=username,
@@ -100,13 +114,39 @@ class AccountCases(UseCases):
             active=True,
             created_by=p.username,
             created_at=self.clock(),
+            organisation_id=organisation_id or None,
         )
         try:
             with self._tx(p) as s:
-                Repository(s, p.scope).division(scope_code, "scope_code")
+                repo = Repository(s, p.scope)
+                repo.division(scope_code, "scope_code")
+                if organisation_id:
+                    check_organisation(repo, organisation_id, scope_code)
                 s.add(acc)
         except IntegrityError as exc:
             raise AlreadyExists.entity(
                 "account", "账号", username, field="username"
             ) from exc
         return acc
+
+
+def check_organisation(repo: Repository, ident: str, scope_code: str) -> None:
+    """The account's organisation exists in the caller's scope and lies
+    inside the new account's own scope; else INVALID_ARGUMENT."""
+    try:
+        org: Organisation = repo.organisation(ident, "organisation_id")
+    except NotFound as exc:
+        # Another tenant's organisation and none at all: the same answer.
+        raise InvalidArgument(
+            "organisation_id",
+            "organisation_id.exists",
+            f"no organisation {ident!r} in your jurisdiction",
+            f"管辖范围内没有组织“{ident}”",
+        ) from exc
+    if not is_within(org.division_code, scope_code):
+        raise InvalidArgument(
+            "organisation_id",
+            "scope.contains",
+            f"the organisation lies outside the account's jurisdiction {scope_code}",
+            f"该组织不在账号的管辖范围（{scope_code}）内",
+        )

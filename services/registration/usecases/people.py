@@ -21,6 +21,7 @@ from services.common.pii import (
     mask_phone,
     validate_phone,
 )
+from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
 from services.registration import domain
 from services.registration.idcard import parse_id_number
@@ -309,6 +310,9 @@ class PeopleCases(UseCases):
         self, p: Principal, vid: str, oid: str, role: str
     ) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.ADMINS, "org_leader")
+        # An org_leader adds members to its own organisation (or team) only;
+        # decided before any look-up, so it reveals nothing of other teams.
+        require_organisation(p, (oid or "").strip(), "organisation_id")
         if role not in ("member", "leader"):
             raise InvalidArgument(
                 "role",
