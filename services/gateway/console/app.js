@@ -432,12 +432,24 @@ async function allPages(path, key, pages = 20) {
   return items;
 }
 
+// The service fields (GET /api/v1/service-fields), fetched once; a code's
+// name in the current language once they are loaded.
+let fieldList = null;
+async function serviceFields() {
+  if (!fieldList) fieldList = (await getJson("/service-fields")).fields || [];
+  return fieldList;
+}
+function fieldName(code) {
+  const f = (fieldList || []).find((x) => x.code === code);
+  return f ? (lang === "zh" ? f.name_zh : f.name_en) : code || "";
+}
+
 // Pages in their own files (pages/*.js, loaded after this one) register
 // here: zy.pages["/volunteers"] = (rest, params) => ...; zy.text(zh, en).
 const PAGES = {};
 window.zy = {
   api, el, t, num, go, locale, renderDenied, pages: PAGES, view,
-  get: getJson, post: postJson, uuid, showError, clearError, allPages,
+  get: getJson, post: postJson, uuid, showError, clearError, allPages, serviceFields, fieldName,
   lang: () => lang,
   text: (zh, en) => { Object.assign(TEXT.zh, zh); Object.assign(TEXT.en, en); },
 };

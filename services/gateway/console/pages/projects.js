@@ -111,10 +111,7 @@
   const T = (k) => { const v = zy.t(`pj.${k}`); return v === `pj.${k}` ? zy.t(k) : v; };
   const isZh = () => zy.lang() === "zh";
   const enc = encodeURIComponent;
-  const get = async (path) => (await zy.api(path)).json();
-  const post = async (path, body) => (await zy.api(path, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
-  })).json();
+  const { get, post, showError, allPages } = zy; // showError: "field: message", field and rule as data
   const ACTIVE_SIGN_UPS = ["SIGN_UP_STATUS_PENDING", "SIGN_UP_STATUS_CONFIRMED", "SIGN_UP_STATUS_WAITLISTED"];
   const hasAny = (me, roles) => (me.roles || []).some((r) => roles.includes(r));
 
@@ -130,37 +127,13 @@
   // Service fields come from the API (GET /service-fields), fetched once.
   let fieldsCache = null;
   async function serviceFields() {
-    if (!fieldsCache) fieldsCache = (await get("/service-fields")).fields || [];
+    fieldsCache = await zy.serviceFields();
     return fieldsCache;
   }
-  const fieldName = (code) => {
-    const f = (fieldsCache || []).find((x) => x.code === code);
-    return f ? (isZh() ? f.name_zh : f.name_en) : code;
-  };
+  const fieldName = zy.fieldName;
 
-  // "field: message" in the current language, field and rule kept as data.
-  function showError(node, err) {
-    const e = err?.body?.error;
-    const message = e ? (isZh() ? e.message_zh : e.message_en) : `${zy.t("failed")}: ${err?.message || err}`;
-    node.textContent = e?.field ? `${e.field}: ${message}` : message;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-    node.hidden = false;
-  }
   function clear(node) { node.textContent = ""; node.dataset.field = ""; node.dataset.rule = ""; delete node.dataset.id; }
 
-  async function allPages(path, key) {
-    const items = [];
-    let token = "";
-    for (let i = 0; i < 20; i += 1) {
-      const sep = path.includes("?") ? "&" : "?";
-      const data = await get(`${path}${sep}page_size=500&page_token=${enc(token)}`);
-      items.push(...(data[key] || []));
-      token = data.page?.next_page_token || "";
-      if (!token) break;
-    }
-    return items;
-  }
 
   // One render at a time: a newer render (or leaving the page) stops the
   // older one's timers and keeps its late answers off the screen.

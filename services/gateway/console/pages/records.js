@@ -100,18 +100,10 @@
     allCertStatuses: "All certificates", revokeOpen: "Revoke…",
   }].map(prefixed));
 
-  // Service fields, code → [zh, en], from GET /api/v1/service-fields.
-  let FIELDS = {};
-  async function loadFields() {
-    if (Object.keys(FIELDS).length) return;
-    const data = await get("/service-fields");
-    FIELDS = Object.fromEntries(data.fields.map((f) => [f.code, [f.name_zh, f.name_en]]));
-  }
   const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
   const CERT_STATUSES = ["CERTIFICATE_STATUS_VALID", "CERTIFICATE_STATUS_REVOKED"];
 
-  const isZh = () => zy.lang() === "zh";
-  const fieldLabel = (code) => (FIELDS[code] ? FIELDS[code][isZh() ? 0 : 1] : code || "");
+  const fieldLabel = zy.fieldName;
   const hoursText = (v) => `${zy.num(Number(v || 0))} ${T("hoursUnit")}`;
   const when = (v) => (v ? new Intl.DateTimeFormat(zy.locale(), {
     dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v)) : "");
@@ -122,16 +114,7 @@
     .format(new Date(`${v}-15T12:00:00+08:00`)) : T("openPeriod"));
   const enc = encodeURIComponent;
   const json = (body) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
-  const get = async (path) => (await zy.api(path)).json();
-
-  // "field: message" in the current language, with the service's field and rule.
-  function showError(node, err) {
-    const e = err?.body?.error;
-    const message = e ? (isZh() ? e.message_zh : e.message_en) : `${T("failed")}: ${err?.message || err}`;
-    node.textContent = e?.field ? `${e.field}: ${message}` : message;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-  }
+  const { get, showError } = zy; // "field: message", field and rule kept as data
   function clear(...nodes) {
     nodes.forEach((n) => { n.textContent = ""; n.dataset.field = ""; n.dataset.rule = ""; });
   }
@@ -684,7 +667,7 @@
 
   zy.pages["/records"] = async (rest, params) => {
     const id = (rest || "").split("/")[0];
-    await loadFields().catch(() => {}); // labels fall back to the codes
+    await zy.serviceFields().catch(() => {}); // labels fall back to the codes
     return id ? renderRecord(decodeURIComponent(id)) : renderList(params);
   };
 })();

@@ -79,17 +79,8 @@
     "BOOKING_STATUS_COLLECTED", "BOOKING_STATUS_CANCELLED"];
   // Rows per page of the paged lists unless the hash says (<list>_size, at most 500).
   const SIZES = { bookings: 50, collections: 50, drives: 50 };
-  const get = async (path) => (await window.zy.api(path)).json();
-  const post = async (path, body) => (await window.zy.api(path, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}),
-  })).json();
-  const say = (node, err) => {
-    const e = err?.body?.error;
-    node.dataset.field = e?.field || "";
-    node.dataset.rule = e?.rule || "";
-    node.textContent = e ? `${e.field ? `${e.field}: ` : ""}${window.zy.lang() === "zh" ? e.message_zh : e.message_en}`
-      : `${T("failed")}: ${err?.message || err}`;
-  };
+  const { get, post } = window.zy;
+  const say = window.zy.showError; // "field: message", field and rule kept as data
   const clear = (node) => { node.textContent = ""; delete node.dataset.field; delete node.dataset.rule; };
   const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
   const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));

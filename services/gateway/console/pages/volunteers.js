@@ -10,13 +10,7 @@
   const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
   const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
 
-  // Service fields, code → [zh, en], from GET /api/v1/service-fields.
-  let FIELDS = {};
-  async function loadFields() {
-    if (Object.keys(FIELDS).length) return;
-    const data = await (await zy.api("/service-fields")).json();
-    FIELDS = Object.fromEntries(data.fields.map((f) => [f.code, [f.name_zh, f.name_en]]));
-  }
+  let FIELDS = []; // the service fields, from GET /api/v1/service-fields
   const STATUSES = ["pending", "verified", "rejected"];
 
   zy.text({
@@ -40,8 +34,7 @@
     volSearch: "Volunteer no. or whole ID number", volFind: "Find", volClear: "Clear",
   });
 
-  const isZh = () => zy.lang() === "zh";
-  const fieldLabel = (code) => (FIELDS[code] ? FIELDS[code][isZh() ? 0 : 1] : code);
+  const fieldLabel = zy.fieldName;
   const statusOf = (v) => String(v.status || "").replace("VOLUNTEER_STATUS_", "").toLowerCase();
 
   const { uuid, showError, allPages } = zy;
@@ -58,7 +51,7 @@
     let teams = [];
     try {
       me = await (await zy.api("/me")).json();
-      await loadFields();
+      FIELDS = await zy.serviceFields();
     } catch (err) {
       if (err.status === 403) return zy.renderDenied();
       if (err.status !== 401) view.replaceChildren(el("p", { class: "error", text: t("failed") }));
@@ -175,7 +168,7 @@
     const formError = el("p", { class: "error", "data-testid": "volunteer-form-error" });
     const fieldBoxes = el("fieldset", { class: "fields", "data-testid": "vol-service-fields", style: "display:flex;flex-wrap:wrap;gap:4px 14px;border:1px solid #eee" },
       el("legend", { text: `${t("volFields")}（${t("volFieldsHelp")}）` }),
-      Object.keys(FIELDS).map((code) => el("label", {},
+      FIELDS.map(({ code }) => el("label", {},
         el("input", { type: "checkbox", name: "service_fields", value: code, "data-field": code }), fieldLabel(code))));
     const submit = el("button", { type: "submit", "data-testid": "vol-submit", text: t("volSubmit") });
     const form = el("form", { class: "card form", "data-testid": "volunteer-form", on: { submit: async (e) => {
