@@ -68,6 +68,13 @@ def test_a_resident_lands_on_the_public_notices_and_sees_no_office_page(
     ).json()["rounds"]
     provincial = {r["id"] for r in seeded if r["division_code"] == "61"}
     assert provincial and provincial <= {r["id"] for r in rounds.json()["rounds"]}
+    # ... of their own area only: a neighbouring county's rounds are refused.
+    neighbour = httpx.get(
+        f"{base}/api/v1/commendation/rounds", headers=headers, timeout=30,
+        params={"division_code": "610116"},
+    )  # fmt: skip
+    assert neighbour.status_code == 403, neighbour.text
+    assert neighbour.json()["error"]["field"] == "division_code"
     for path in ("/volunteers", "/hours/records", "/dashboard"):
         got = httpx.get(f"{base}/api/v1{path}", headers=headers, timeout=30)
         assert got.status_code == 403, (path, got.text)
