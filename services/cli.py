@@ -6,7 +6,7 @@ zhiyuan keys ensure             create development keys under .run/keys
 zhiyuan admin create ...        create an account directly (bootstrap)
 zhiyuan token ...               sign a token (operators, scripts)
 zhiyuan run SERVICE [ROLE]      run one process (api, worker; gateway)
-zhiyuan up                      start the whole platform (Procfile)
+zhiyuan up [--only P,...]       start the whole platform, restarting crashed processes
 zhiyuan probe worker SERVICE    liveness check of a worker (heartbeat age)
 zhiyuan rollup SERVICE ...      export a service's rollup as CSV
 zhiyuan certificate verify N    check a certificate number (public)
@@ -132,17 +132,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         "  stop with Ctrl-C\n",
         flush=True,
     )
-    from honcho.manager import Manager
+    from services.supervisor import Supervisor, platform_processes
 
-    manager = Manager()
-    zhiyuan = str(Path(sys.executable).with_name("zhiyuan"))
-    for service in SERVICES:
-        for role in ("api", "worker"):
-            command = f"{zhiyuan} run {service} {role}"
-            manager.add_process(f"{service}-{role}", command, cwd=str(ROOT))
-    manager.add_process("gateway", f"{zhiyuan} run gateway", cwd=str(ROOT))
-    manager.loop()
-    return manager.returncode or 0
+    supervisor = Supervisor(platform_processes(SERVICES, args.only), cwd=str(ROOT))
+    return supervisor.run()
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -228,6 +221,12 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     u = sub.add_parser("up", help="start every process / 启动整个平台")
+    u.add_argument(
+        "--only",
+        type=lambda text: [p for p in text.split(",") if p],
+        default=[],
+        help="comma-separated processes, e.g. registration-api,gateway",
+    )
     u.set_defaults(func=cmd_up)
 
     pr = sub.add_parser("probe", help="liveness checks for the chart")
