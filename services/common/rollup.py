@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -141,3 +141,24 @@ class Rollup:
                 ),
                 {"code": code, "month": month, **values},
             )
+
+    def bump_many(
+        self,
+        session: Session,
+        rows: Iterable[tuple[str, str, Mapping[str, float]]],
+    ) -> None:
+        """Add many facts' deltas at once: ``rows`` are (division code, month,
+        {metric: delta}); each is counted at the division and all its
+        ancestors, exactly as :meth:`bump` would one by one.
+
+        Example::
+
+            ROLLUP.bump_many(s, [("610113001", "2026-11", {"hours": 2.5})])
+        """
+        merged: dict[tuple[str, str], dict[str, float]] = {}
+        for code, month, deltas in rows:
+            cell = merged.setdefault((code, month), {})
+            for metric, delta in deltas.items():
+                cell[metric] = cell.get(metric, 0.0) + float(delta)
+        for (code, month), deltas in sorted(merged.items()):
+            self.bump(session, code, month, **deltas)

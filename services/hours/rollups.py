@@ -11,10 +11,15 @@ run up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
+from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
+from services.common.rollup import month_of
 from services.common.tenancy import ancestors
 from services.hours.cross_tenant import presence_add
 from services.hours.models import ROLLUP, ROLLUP_FIELDS, HourRecord
@@ -53,3 +58,32 @@ def amend(s: Session, record: HourRecord, delta: Decimal) -> None:
     if field:
         deltas[f"hours_{field}"] = float(delta)
     ROLLUP.bump(s, record.division_code, record.month, **deltas)
+
+
+def apply_approved(
+    session: Session,
+    records: Select[Any] | str,
+    params: Mapping[str, Any] | None = None,
+    sign: int = 1,
+) -> None:
+    """Count a set of approved records in (``sign=1``) or out of (-1) every
+    hours rollup, as approving them one by one would.
+
+    ``records`` selects rows with the columns volunteer_id, division_code,
+    service_field, hours and served_at (or month, 'YYYY-MM' China time).
+
+    Example::
+
+        apply_approved(s, "SELECT volunteer_id, division_code, service_field,"
+                          " hours, started_at AS served_at FROM staging")
+    """
+    query = text(records) if isinstance(records, str) else records
+    for row in session.execute(query, dict(params or {})).mappings():
+        month = row.get("month") or month_of(row["served_at"])
+        fact = SimpleNamespace(
+            volunteer_id=row["volunteer_id"],
+            division_code=row["division_code"],
+            service_field=row["service_field"],
+            month=month,
+        )
+        count(session, fact, Decimal(str(row["hours"])), sign)  # type: ignore[arg-type]
