@@ -40,6 +40,9 @@ def main(name: str) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
+    from services.common import metrics
+
+    metrics.start_worker(cfg, name, runner)
     runner.wait()
 
 

@@ -41,6 +41,7 @@ from services.common.auth import (
 )
 from services.common.config import Config
 from services.common.errors import ZhiyuanError
+from services.common.metrics import GrpcMetrics
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def build_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         interceptors=[
+            GrpcMetrics(),  # first: it sees the status the others set
             server_interceptor(),
             KernelInterceptor(verifier, public_methods),
         ],
@@ -179,6 +181,7 @@ def serve_api(
     mark_serving(health, f"zhiyuan.{name}.v1.{name.title()}Service")
     log.info("%s api listening on %s", name, listen)
     stop = stop or threading.Event()
+    _watch(cfg, name, health, stop)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -186,6 +189,21 @@ def serve_api(
     server.stop(grace=5).wait()
     for close in on_stop:
         close()
+
+
+def _watch(
+    cfg: Config, name: str, health: health.HealthServicer, stop: threading.Event
+) -> None:
+    """Metrics on the api's metrics port; its named health service follows
+    its database (readiness), "" stays SERVING (liveness)."""
+    from services.common import metrics
+    from services.common.readiness import DatabaseReadiness
+
+    metrics.serve(metrics.listen_of(cfg, "api", name))
+    service = f"zhiyuan.{name}.v1.{name.title()}Service"
+    probe = DatabaseReadiness(cfg.service(name).database_url, health, service)
+    probe.update()
+    threading.Thread(target=probe.run, args=(stop,), daemon=True).start()
 
 
 def mark_serving(health_servicer: health.HealthServicer, *names: str) -> None:

@@ -110,6 +110,7 @@ def platform_env(
         "LOG_LEVEL": "INFO",
         # Several platforms may run at once against one PostgreSQL.
         "DATABASE_POOL_SIZE": "3",
+        "GATEWAY_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
     }
     for name, url in database_urls.items():
         prefix, port = name.upper(), free_port()
@@ -118,6 +119,8 @@ def platform_env(
         env[f"{prefix}_GRPC_ADDRESS"] = f"127.0.0.1:{port}"
         env[f"{prefix}_HEARTBEAT_FILE"] = str(tmp / f"{name}-worker.alive")
         env[f"{prefix}_OUTBOX_INTERVAL_SECONDS"] = "0.2"
+        for role in ("API", "WORKER"):
+            env[f"{prefix}_{role}_METRICS_LISTEN"] = f"127.0.0.1:{free_port()}"
     return env
 
 

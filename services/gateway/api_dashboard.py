@@ -1,5 +1,8 @@
 """Routes: the console's dashboard (headline figures, child units, chart
-series) and the export of its table as CSV or XLSX."""
+series) and the export of its table as CSV or XLSX. While a service cannot
+answer, both still answer 200 with its figures left empty: the page names it
+in ``unavailable``; an export names it in the ``Zhiyuan-Unavailable`` header
+and, in XLSX, on a second sheet."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from services.gateway.params import Division
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
 Year = Annotated[
-    int, Query(ge=2000, le=2100, description="Year / 年度 (default: this)")
+    int | None, Query(ge=2000, le=2100, description="Year / 年度 (default: this)")
 ]
 COLUMNS = ["code", "name", "hours_year", *FIGURES]
 HEADERS_ZH = {
@@ -37,11 +40,13 @@ def _this_year() -> int:
 
 @router.get("/dashboard", summary="Dashboard of a node / 数据看板")
 async def dashboard(
-    rpc: Rpc, me: Me, division_code: Division = "", year: Year = 0
+    rpc: Rpc, me: Me, division_code: Division = "", year: Year = None
 ) -> dict[str, Any]:
     """Headline figures of the node (default: your scope), one row per child
     unit with the same figures, and the chart series; every number is read
-    from the services' rollups with your own token."""
+    from the services' rollups with your own token. A service that cannot
+    answer leaves its figures ``null`` and is named in ``unavailable``
+    (with a bilingual ``notice``); the others' figures are still shown."""
     return await compose(rpc, me.scope_code, division_code, year or _this_year())
 
 
@@ -54,13 +59,15 @@ async def export(
     rpc: Rpc,
     me: Me,
     division_code: Division = "",
-    year: Year = 0,
+    year: Year = None,
     format: Literal["csv", "xlsx"] = "csv",  # noqa: A002 - the query's name
 ) -> Response:
     board = await compose(rpc, me.scope_code, division_code, year or _this_year())
     rows = [[r[c] for c in COLUMNS] for r in board["children"]]
     header = [f"{HEADERS_ZH[c]} {c}" for c in COLUMNS]
     name = f"zhiyuan-{board['node']['code']}-{board['year']}"
+    missing = board["unavailable"]
+    gaps = {"zhiyuan-unavailable": ",".join(missing)} if missing else {}
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -70,7 +77,10 @@ async def export(
         return Response(
             ("\ufeff" + out.getvalue()).encode(),
             media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+            headers={
+                "content-disposition": f'attachment; filename="{name}.csv"',
+                **gaps,
+            },
         )
     from openpyxl import Workbook
 
@@ -80,10 +90,14 @@ async def export(
     sheet.append(header)
     for row in rows:
         sheet.append(row)
+    if board["notice"]:
+        notes = book.create_sheet("unavailable")
+        notes.append([board["notice"]["message_zh"]])
+        notes.append([board["notice"]["message_en"]])
     data = io.BytesIO()
     book.save(data)
     return Response(
         data.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
+        headers={"content-disposition": f'attachment; filename="{name}.xlsx"', **gaps},
     )

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
-from services.common import keys, telemetry
+from services.common import keys, metrics, telemetry
 from services.common.auth import TokenVerifier
 from services.common.config import Config
 from services.gateway import (
@@ -127,6 +127,8 @@ def create_app(
         telemetry=TELEMETRY,
     )
     errors.install(app)
+    # Requests by route template and status (/metrics on its own port).
+    app.add_middleware(metrics.HttpMetrics)
     for module in (
         api_identity,
         api_registry,
@@ -177,11 +179,18 @@ async def healthz() -> dict[str, str]:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the registration api answers SERVING within 2 s, else 503."""
-    reason = await request.app.state.backend.ready()
-    if reason is None:
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
+    """Whether this gateway can serve: 200 once its configuration is read,
+    its keys are loaded and its channels are open; 503 before. The service
+    apis' states are listed for people (``backends``, ``degraded``) but never
+    fail it: one api down must not take every gateway (and login) out of
+    the Service; the routes that need that api answer 503 themselves."""
+    state = request.app.state
+    if None in (getattr(state, "verifier", None), getattr(state, "backend", None)):
+        return JSONResponse({"status": "not_ready"}, status_code=503)
+    backends = await state.backend.states()
+    degraded = sorted(n for n, status in backends.items() if status != "SERVING")
+    body = {"status": "ready", "backends": backends, "degraded": degraded}
+    return JSONResponse(body)
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -193,6 +202,7 @@ def split_listen(listen: str) -> tuple[str, int]:
 def serve(cfg: Config) -> None:
     """Run the gateway with uvicorn on ``gateway.listen`` until stopped."""
     telemetry.init("gateway")
+    metrics.serve(metrics.listen_of(cfg, "gateway"))
     host, port = split_listen(cfg["gateway.listen"])
     uvicorn.run(
         create_app(cfg),

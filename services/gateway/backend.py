@@ -8,6 +8,7 @@ Routes ask for an :data:`Rpc` (authenticated) or :data:`PublicRpc` and await
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from services.common.config import Config
 from services.common.errors import Unauthenticated
 from services.gateway.protojson import to_json
 
-READY_TIMEOUT = 2.0
+# A backend's health check: short, so /readyz answers well inside a probe's
+# timeout even while an api hangs.
+READY_TIMEOUT = 1.0
 
 
 @dataclass
@@ -50,29 +53,25 @@ class Backend:
     def services(self) -> list[str]:
         return ["registration", *self.others]
 
-    async def ready(self) -> str | None:
-        """None when every service answers SERVING within 2 s, else why not."""
+    async def states(self) -> dict[str, str]:
+        """Each service api's health as this gateway sees it, asked at once
+        (``SERVING``, ``NOT_SERVING``, ``UNAVAILABLE``, ...): for people and
+        dashboards; the gateway's own readiness does not depend on it."""
         checks = [("registration", self.health)] + [
             (name, health) for name, (_, health) in self.others.items()
         ]
-        for name, health in checks:
-            reason = await _check(name, health)
-            if reason:
-                return reason
-        return None
+        found = await asyncio.gather(*(_check(n, h) for n, h in checks))
+        return dict(zip([n for n, _ in checks], found, strict=True))
 
 
-async def _check(name: str, health: Any) -> str | None:
+async def _check(name: str, health: Any) -> str:
     service = f"zhiyuan.{name}.v1.{name.title()}Service"
     request = health_pb2.HealthCheckRequest(service=service)
     try:
         reply = await health.Check(request, timeout=READY_TIMEOUT)
     except grpc.RpcError as err:
-        return f"{name} api: {err.code().name}"  # type: ignore[attr-defined]
-    if reply.status != health_pb2.HealthCheckResponse.SERVING:
-        status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-        return f"{name} api: {status}"
-    return None
+        return str(err.code().name)  # type: ignore[attr-defined]
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 def connect(cfg: Config) -> Backend:

@@ -4,10 +4,16 @@ series its charts draw. The gateway holds no domain data: every number is a
 Summarize answer read with the caller's own token, so a node outside the
 caller's scope is refused by the services themselves (403), never shown.
 
+When a service cannot answer (down, timed out, failing), the page still
+shows what the others answered: that service's figures are ``None``, its
+chart series empty, and ``unavailable`` names it, with a bilingual
+``notice``. Any other refusal (403 outside scope, 400) is the whole page's.
+
 Example::
 
     board = await compose(rpc, "6101", 2026)
     board["headline"]["hours_year"], board["children"][0]["name"]
+    board["unavailable"]  # e.g. ["hours"] while hours' api is down
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import importlib
 from typing import Any
 
+import grpc
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.common.divisions import name_of
@@ -43,6 +50,24 @@ FIGURES: dict[str, tuple[str, Any]] = {
     "awards": ("commendation", lambda m: m["awards"]),
 }
 SERVICES = ("registration", "activity", "hours", "recycling", "commendation")
+# A service's name in the notice when its figures are missing.
+LABELS = {
+    "registration": ("注册", "Registration"),
+    "activity": ("活动", "Activity"),
+    "hours": ("时长", "Hours"),
+    "recycling": ("回收", "Recycling"),
+    "commendation": ("表彰", "Commendation"),
+}
+# Failures that mean "this service cannot answer now": shown as a gap.
+MISSING = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 PB_LEVEL = {
     Level.CITY: common.DIVISION_LEVEL_CITY,
     Level.COUNTY: common.DIVISION_LEVEL_COUNTY,
@@ -78,9 +103,14 @@ def _metrics(row: common.RollupRow) -> dict[str, float]:
     return dict(row.metrics)
 
 
-def _figures(per_service: dict[str, dict[str, float]]) -> dict[str, float]:
-    out = {}
+def _figures(
+    per_service: dict[str, dict[str, float]], unavailable: list[str]
+) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
     for name, (service, formula) in FIGURES.items():
+        if service in unavailable:
+            out[name] = None
+            continue
         metrics = per_service.get(service, {})
         try:
             out[name] = round(float(formula(metrics)), 3)
@@ -108,10 +138,17 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
     first, last = f"{year:04d}-01", f"{year:04d}-12"
     calls = [_summarize(rpc, s, code) for s in SERVICES]
     calls.append(_summarize(rpc, "hours", code, first, last, by_month=True))
-    *answers, monthly = await asyncio.gather(*calls)
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    unavailable = _unavailable([*SERVICES, "hours"], results)
+    empty = common.Rollup()
+    *answers, monthly = [empty if isinstance(r, BaseException) else r for r in results]
     totals = {s: _metrics(a.total) for s, a in zip(SERVICES, answers, strict=True)}
-    headline = _figures(totals)
-    headline["hours_year"] = round(sum(r.metrics["hours"] for r in monthly.rows), 2)
+    headline = _figures(totals, unavailable)
+    headline["hours_year"] = (
+        None
+        if "hours" in unavailable
+        else round(sum(r.metrics["hours"] for r in monthly.rows), 2)
+    )
     children: dict[str, dict[str, Any]] = {}
     for service, answer in zip(SERVICES, answers, strict=True):
         for row in answer.rows:
@@ -126,13 +163,16 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
         year_hours[code_] = year_hours.get(code_, 0.0) + row.metrics["hours"]
     table = [
         {"code": c["code"], "name": c["name"] or name_of(c["code"]),
-         "hours_year": round(year_hours.get(c["code"], 0.0), 2),
-         **_figures(c["metrics"])}
+         "hours_year": None if "hours" in unavailable
+         else round(year_hours.get(c["code"], 0.0), 2),
+         **_figures(c["metrics"], unavailable)}
         for c in sorted(children.values(), key=lambda c: c["code"])
     ]  # fmt: skip
     months: dict[str, float] = {f"{year:04d}-{m:02d}": 0.0 for m in range(1, 13)}
     for row in monthly.rows:
         months[row.month] = months.get(row.month, 0.0) + row.metrics["hours"]
+    if "hours" in unavailable:
+        months = {}
     fields = {
         f: round(totals["hours"].get(f"hours_{f}", 0.0), 2)
         for f in SERVICE_FIELDS
@@ -166,12 +206,47 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
                 }
                 for k, v in fields.items()
             ],
-            "tonnes_by_child": [
-                {"label": r["name"], "value": r["tonnes"]} for r in table
-            ],
-            "stars": [
+            "tonnes_by_child": []
+            if "recycling" in unavailable
+            else [{"label": r["name"], "value": r["tonnes"]} for r in table],
+            "stars": []
+            if "commendation" in unavailable
+            else [
                 {"label": str(n), "value": com.get(f"stars_{n}", 0.0)}
                 for n in range(1, 6)
             ],
         },
+        "unavailable": unavailable,
+        "notice": notice(unavailable),
+    }
+
+
+def _unavailable(services: list[str], results: list[Any]) -> list[str]:
+    """Services whose answer is missing, in page order; re-raises a refusal,
+    or the first failure when no service answered at all."""
+    missing: list[str] = []
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for service, result in zip(services, results, strict=True):
+        if not isinstance(result, BaseException):
+            continue
+        code = result.code() if isinstance(result, grpc.RpcError) else None  # type: ignore[attr-defined]
+        if code not in MISSING:
+            raise result
+        if service not in missing:
+            missing.append(service)
+    if failures and len(missing) == len(set(services)):
+        raise failures[0]
+    return missing
+
+
+def notice(unavailable: list[str]) -> dict[str, Any] | None:
+    """The bilingual line the console shows above a page with gaps."""
+    if not unavailable:
+        return None
+    zh = "、".join(LABELS[s][0] for s in unavailable)
+    en = ", ".join(LABELS[s][1] for s in unavailable)
+    return {
+        "message_zh": f"部分数据暂不可用：{zh}",
+        "message_en": f"Some data is unavailable: {en}",
+        "labels": [f"{LABELS[s][0]} {LABELS[s][1]}" for s in unavailable],
     }

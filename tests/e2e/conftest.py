@@ -42,9 +42,9 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
         procs.start("platform", "services.cli", "up")
         base = f"http://{env['GATEWAY_LISTEN']}"
         wait_for(
-            lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
+            lambda: all_serving(httpx.get(f"{base}/readyz", timeout=5)),
             timeout=60,
-            what="gateway /readyz",
+            what="gateway /readyz with every api SERVING",
         )
         wait_for(
             Path(env["REGISTRATION_HEARTBEAT_FILE"]).exists,
@@ -61,6 +61,12 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
         for url in urls.values():
             drop_database(url)
         delete_vhost(vhost)
+
+
+def all_serving(ready: httpx.Response) -> bool:
+    """The gateway is ready and sees every service api SERVING."""
+    body = ready.json() if ready.status_code == 200 else {}
+    return bool(body.get("backends")) and not body.get("degraded")
 
 
 def login(base: str, username: str) -> dict:

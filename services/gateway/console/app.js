@@ -16,7 +16,7 @@ const TEXT = {
     stars: "星级志愿者", awards: "表彰", code: "区划代码", name: "名称",
     hours_by_month: "本年每月服务时长", hours_by_field: "各服务领域时长",
     tonnes_by_child: "各下级单位回收吨数", stars_chart: "星级分布", loading: "加载中…",
-    failed: "加载失败", lang: "English", noData: "暂无数据",
+    failed: "加载失败", lang: "English", noData: "暂无数据", unavailableChart: "暂不可用",
     dashboard: "数据看板", importVolunteers: "批量导入志愿者", chooseFile: "选择 CSV 文件",
     start: "开始导入", imported: "已导入", failedRows: "失败", row: "行", field: "字段",
     rule: "规则", message: "原因", importHelp: "表头：姓名,身份证号,手机号,区划代码,服务领域（多个领域用 ; 分隔）。正确的行会保存，错误的行在下方列出。",
@@ -38,7 +38,7 @@ const TEXT = {
     tonnes: "Recycled (tonnes)", bins_deployed: "Bins in service", stars: "Star volunteers",
     awards: "Awards", code: "Code", name: "Name", hours_by_month: "Service hours per month",
     hours_by_field: "Hours by service field", tonnes_by_child: "Tonnes by unit",
-    stars_chart: "Star ratings", loading: "Loading…", failed: "Could not load", lang: "中文",
+    stars_chart: "Star ratings", loading: "Loading…", failed: "Could not load", lang: "中文", unavailableChart: "Unavailable for now",
     noData: "No data yet", dashboard: "Dashboard", importVolunteers: "Import volunteers",
     chooseFile: "Choose a CSV file", start: "Import", imported: "Imported", failedRows: "Failed",
     row: "Row", field: "Field", rule: "Rule", message: "Reason",
@@ -59,6 +59,8 @@ const t = (key) => (TEXT[lang][key] ?? key);
 const locale = () => (lang === "zh" ? "zh-CN" : "en-GB");
 const num = (v) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(v);
 const view = () => document.getElementById("view");
+// A figure a service could not give (null while it is unavailable) shows as a dash.
+const fig = (v) => (v === null || v === undefined ? "—" : num(v));
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -208,17 +210,26 @@ async function renderDashboard(code) {
   });
   const figures = el("section", { class: "figures" }, FIGURES.map((f) =>
     el("div", { class: "card figure" },
-      el("div", { class: "v", "data-testid": `figure-${f}`, "data-value": board.headline[f], text: num(board.headline[f]) }),
+      el("div", { class: "v", "data-testid": `figure-${f}`, "data-value": board.headline[f] ?? "", text: fig(board.headline[f]) }),
       el("div", { class: "k", text: t(f) }))));
+  // A service that could not answer: a banner names it, its charts say so,
+  // and everything the other services gave is drawn as usual.
+  const missing = board.unavailable || [];
+  const chart = (service, series, options) => (missing.includes(service)
+    ? el("p", { class: "empty", "data-unavailable": service, text: t("unavailableChart") })
+    : barChart(series, options));
+  const banner = board.notice ? el("p", { class: "banner", role: "alert", "data-testid": "unavailable",
+    "data-services": missing.join(","),
+    text: `部分数据暂不可用 / Some data is unavailable: ${board.notice.labels.join("、")}` }) : "";
   const charts = el("section", { class: "charts" },
     el("div", { class: "card", "data-testid": "chart-hours-by-month" }, el("h3", { text: t("hours_by_month") }),
-      barChart(board.charts.hours_by_month, { labelOf: (d) => d.label.slice(5) })),
+      chart("hours", board.charts.hours_by_month, { labelOf: (d) => d.label.slice(5) })),
     el("div", { class: "card", "data-testid": "chart-hours-by-field" }, el("h3", { text: t("hours_by_field") }),
-      barChart(board.charts.hours_by_field, { horizontal: true, labelOf: (d) => (lang === "zh" ? d.label_zh : d.label_en || d.label) })),
+      chart("hours", board.charts.hours_by_field, { horizontal: true, labelOf: (d) => (lang === "zh" ? d.label_zh : d.label_en || d.label) })),
     el("div", { class: "card", "data-testid": "chart-tonnes-by-child" }, el("h3", { text: t("tonnes_by_child") }),
-      barChart(board.charts.tonnes_by_child, { horizontal: true })),
+      chart("recycling", board.charts.tonnes_by_child, { horizontal: true })),
     el("div", { class: "card", "data-testid": "chart-stars" }, el("h3", { text: t("stars_chart") }),
-      barChart(board.charts.stars, { labelOf: (d) => `${d.label}★` })));
+      chart("commendation", board.charts.stars, { labelOf: (d) => `${d.label}★` })));
   const drillable = board.node.level !== "township";
   const columns = ["code", "name", ...FIGURES];
   const table = el("table", { "data-testid": "children" },
@@ -226,11 +237,11 @@ async function renderDashboard(code) {
     el("tbody", {}, board.children.map((row) => el("tr", {
       class: drillable ? "drill" : "", "data-code": row.code,
       on: drillable ? { click: () => go(`#/dashboard/${row.code}`) } : {},
-    }, columns.map((c) => el("td", { "data-col": c, text: c === "code" || c === "name" ? row[c] : num(row[c]) }))))));
+    }, columns.map((c) => el("td", { "data-col": c, text: c === "code" || c === "name" ? row[c] : fig(row[c]) }))))));
   const tools = el("div", { class: "tools" },
     el("button", { type: "button", "data-testid": "export-csv", text: `${t("export")} CSV`, on: { click: () => download(board.node.code, board.year, "csv") } }),
     el("button", { type: "button", "data-testid": "export-xlsx", text: `${t("export")} XLSX`, on: { click: () => download(board.node.code, board.year, "xlsx") } }));
-  view().replaceChildren(crumbs,
+  view().replaceChildren(crumbs, banner,
     el("h2", { "data-testid": "node-name", text: `${board.node.name || board.node.code} · ${t("year")} ${board.year}` }),
     figures, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, table));
 }
