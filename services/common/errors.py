@@ -275,3 +275,117 @@ class Unavailable(ZhiyuanError):
     """
 
     code: ClassVar[str] = "UNAVAILABLE"
+
+    @classmethod
+    def database(cls) -> Unavailable:
+        """The service's own database cannot be reached (restart, failover)."""
+        return cls(
+            "the database is unavailable, please try again shortly",
+            "数据库暂不可用，请稍后重试",
+            rule="database.available",
+        )
+
+
+TRANSIENT, PERMANENT, UNKNOWN = "transient", "permanent", "unknown"
+"""Kinds of failure (:func:`failure_kind`): worth retrying for minutes,
+never worth retrying, or worth a couple of quick retries."""
+
+# SQLSTATE classes of a database that cannot be reached or is going away:
+# connection exception, insufficient resources (too many clients), operator
+# intervention (shutdown, cannot connect now); and a database that does not
+# exist yet (being created).
+_UNREACHABLE_SQLSTATE = ("08", "53", "57", "3D000")
+# Conflicts between transactions that a retry resolves: serialization
+# failure, deadlock, a unique race between two inserts.
+_CONFLICT_SQLSTATE = ("40001", "40P01", "23505")
+_SQLITE_CONFLICT = ("database is locked", "UNIQUE constraint failed")
+
+
+def failure_kind(exc: BaseException) -> str:
+    """How a worker should treat ``exc``: :data:`TRANSIENT` when the database,
+    the broker or a called service is unavailable or two transactions
+    collided; :data:`PERMANENT` for a platform error (a broken rule, bad
+    input); :data:`UNKNOWN` otherwise.
+
+    Example:
+        >>> failure_kind(ConnectionRefusedError(111, "refused"))
+        'transient'
+        >>> failure_kind(InvalidArgument.required("name")), failure_kind(KeyError("x"))
+        ('permanent', 'unknown')
+    """
+    chain = _chain(exc)
+    if any(_unreachable(e) or _conflict(e) for e in chain):
+        return TRANSIENT
+    if isinstance(exc, ZhiyuanError):
+        return PERMANENT
+    return UNKNOWN
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says the database, the broker or
+    a called service could not be reached: a caller should try again later.
+
+    Example:
+        >>> unavailable(TimeoutError()), unavailable(ValueError("bad"))
+        (True, False)
+    """
+    return any(_unreachable(e) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 12:
+        err = todo.pop()
+        if err is None or any(err is s for s in seen):
+            continue
+        seen.append(err)
+        orig = getattr(err, "orig", None)  # SQLAlchemy's wrapped DBAPI error
+        todo += [err.__cause__, err.__context__]
+        if isinstance(orig, BaseException):
+            todo.append(orig)
+    return seen
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    state = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def _unreachable(err: BaseException) -> bool:
+    if isinstance(err, ZhiyuanError):
+        return err.code == "UNAVAILABLE"
+    if isinstance(err, ConnectionError | TimeoutError):
+        return True
+    mro = {f"{c.__module__}.{c.__qualname__}" for c in type(err).__mro__}
+    if mro & {
+        "sqlalchemy.exc.DisconnectionError",
+        "sqlalchemy.exc.TimeoutError",  # no pooled connection came free
+        "sqlalchemy.exc.InterfaceError",
+        "psycopg.InterfaceError",
+        "kombu.exceptions.OperationalError",
+        "amqp.exceptions.ConnectionError",
+    }:
+        return True
+    if getattr(err, "connection_invalidated", False):
+        return True
+    if "psycopg.OperationalError" in mro:
+        state = _sqlstate(err)
+        # No SQLSTATE: the connection itself failed (refused, reset, closed).
+        return state is None or state.startswith(_UNREACHABLE_SQLSTATE)
+    if "sqlite3.OperationalError" in mro:
+        return "unable to open database" in str(err)
+    code = getattr(err, "code", None)
+    if callable(code) and "grpc.RpcError" in mro:
+        name = getattr(code(), "name", "")
+        return name in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+    return False
+
+
+def _conflict(err: BaseException) -> bool:
+    state = _sqlstate(err)
+    if state is not None:
+        return state in _CONFLICT_SQLSTATE
+    if type(err).__module__ == "sqlite3":
+        return str(err).startswith(_SQLITE_CONFLICT)
+    return False

@@ -3,9 +3,12 @@ every service's worker (only ever imported inside a nameko process).
 
 - :class:`DatabaseDependency` hands each worker the service's :class:`Database`;
 - :class:`RelayDependency` runs the outbox relay from a ``@timer``;
-- :func:`event_handler` is nameko's handler with a dead-letter queue: a
-  message that fails twice is rejected into ``<queue>.dlq`` on the
-  ``zhiyuan.dlx`` exchange, where an operator can inspect and replay it;
+- :func:`event_handler` is nameko's handler with retries and a dead-letter
+  queue: a transient failure (database, broker or a called service
+  unavailable) is retried with growing delays through RabbitMQ delay queues,
+  then, like a permanent failure or an undecodable body, published into
+  ``<queue>.dlq`` on the ``zhiyuan.dlx`` exchange with headers saying why,
+  where ``zhiyuan dlq`` lists, shows, replays and purges it;
 - :class:`Tracing` continues the producer's trace in every worker;
 - :class:`Heartbeat` touches a file the liveness probe reads.
 
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from kombu import Connection, Exchange, Queue
+from nameko.amqp.consume import Consumer as ConsumerCore
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer
@@ -36,10 +40,22 @@ from services.common import telemetry
 from services.common.config import Config
 from services.common.config import load as load_config
 from services.common.db import Database
+from services.common.deadletter import (
+    ATTEMPT,
+    DLX,
+    Raw,
+    Republisher,
+    RetryPolicy,
+    StateLog,
+    declare_delays,
+    dlq_name,
+    failure_headers,
+    one_line,
+)
+from services.common.errors import TRANSIENT, failure_kind
 from services.common.outbox import OutboxRelay, outbox_table
 
 log = logging.getLogger(__name__)
-DLX = Exchange("zhiyuan.dlx", type="direct", durable=True)
 
 
 def app_config() -> Config:
@@ -64,29 +80,64 @@ class DatabaseDependency(DependencyProvider):
 
 
 class RelayDependency(DependencyProvider):
-    """The outbox relay of a service, sharing nothing with other workers."""
+    """The outbox relay of a service, sharing nothing with other workers.
+
+    Workers get a :class:`GuardedRelay`, which logs a database outage once
+    per change of state, not a traceback per tick of the relay's timer.
+    """
 
     def __init__(self, service: str):
         self.service = service
         self.relay: OutboxRelay | None = None
+        self.guarded: GuardedRelay | None = None
 
     def setup(self) -> None:
         cfg = app_config()
+        svc = cfg.service(self.service)
         table = outbox_table(MetaData())
         # Every consumer's queue exists before this relay's first publish.
         declare_topology(cfg["amqp_uri"])
-        self.relay = OutboxRelay(
-            Database(cfg.service(self.service)), table, cfg["amqp_uri"]
-        )
+        self.relay = OutboxRelay(Database(svc), table, cfg["amqp_uri"])
+        self.guarded = GuardedRelay(self.relay, f"{self.service} outbox relay")
 
     def stop(self) -> None:
         if self.relay is not None:
             self.relay.close()
             self.relay.db.dispose()
 
-    def get_dependency(self, worker_ctx: Any) -> OutboxRelay:
-        assert self.relay is not None
-        return self.relay
+    def get_dependency(self, worker_ctx: Any) -> GuardedRelay:
+        assert self.guarded is not None
+        return self.guarded
+
+
+class GuardedRelay:
+    """An :class:`OutboxRelay` whose transient failures (the database is
+    down) are logged by a :class:`StateLog` and answered with 0 rows, so the
+    timer ticks on quietly until the database is back."""
+
+    def __init__(self, relay: OutboxRelay, what: str):
+        self.relay = relay
+        self.state = StateLog(log, f"{what}: database")
+
+    def relay_once(self) -> int:
+        return int(self._guard(self.relay.relay_once))
+
+    def purge(self, *args: Any, **kwargs: Any) -> int:
+        return int(self._guard(lambda: self.relay.purge(*args, **kwargs)))
+
+    def _guard(self, call: Any) -> Any:
+        try:
+            result = call()
+        except Exception as exc:
+            if failure_kind(exc) != TRANSIENT:
+                raise
+            self.state.failed(exc)
+            return 0
+        self.state.ok()
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.relay, name)
 
 
 class Heartbeat(DependencyProvider):
@@ -145,30 +196,168 @@ class Tracing(DependencyProvider):
         return None
 
 
+class _Consumer(ConsumerCore):
+    """nameko's consumer, reconnecting within seconds of the broker's return
+    and dead-lettering what it cannot decode (kombu would ack and drop it)."""
+
+    handler: DeadLetteringEventHandler
+
+    @contextlib.contextmanager
+    def establish_connection(self) -> Iterator[Connection]:
+        # kombu's default waits 2, 4, 6 … up to 30 s between attempts, so a
+        # consumer came back up to ~14 s after the broker did.
+        with self.create_connection() as conn:
+            conn.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=0.5,
+                interval_step=0.5,
+                interval_max=RECONNECT_MAX_SECONDS,
+            )
+            yield conn
+
+    def on_decode_error(self, message: Any, exc: Exception) -> None:
+        self.handler.undecodable(message, exc)
+
+
 class DeadLetteringEventHandler(EventHandler):
-    """nameko's service-pool event handler, with one retry and then a DLQ."""
+    """nameko's service-pool event handler whose failures are retried through
+    RabbitMQ delay queues and then dead-lettered (see
+    :mod:`services.common.deadletter`); the worker never sleeps on them."""
+
+    consumer_cls = _Consumer
 
     def setup(self) -> None:
         service = self.container.service_name
         self.queue = handler_queue(
             self.source_service, self.event_type, service, self.method_name
         )
+        cfg = app_config()
+        self.policy = RetryPolicy.from_config(cfg)
+        self.republisher = _republisher(self.amqp_uri)
         with Connection(self.amqp_uri, connect_timeout=5) as conn:
             declare_handler_queue(conn.default_channel, self.queue)
+            declare_delays(conn.default_channel, self.policy)
         Consumer.setup(self)
+        self.consumer.handler = self
+        _quiet_transient_tracebacks()
 
     def handle_message_processed(
         self, message: Any, result: Any = None, exc_info: Any = None
     ) -> None:
         if exc_info is None:
             self.consumer.ack_message(message)
-        elif message.delivery_info.get("redelivered"):
-            log.error("event %s failed twice; dead-lettered", self.event_type)
-            if message.channel.connection:
+            return
+        exc = exc_info[1]
+        kind = failure_kind(exc)
+        attempt = _attempt(message)
+        delay = self.policy.delay(attempt, kind)
+        raw = Raw.of(message)
+        event_id, event_type = _event_of(message, raw)
+        if delay is None:
+            self._dead_letter(message, raw, exc, kind, attempt, event_id, event_type)
+            return
+        try:
+            self.republisher.retry_later(raw, self.queue.name, attempt + 1, delay)
+        except Exception as err:  # noqa: BLE001 - the broker itself is failing
+            log.warning(
+                "event %s on %s: cannot schedule a retry (%s); the broker "
+                "dead-letters it", event_id, self.queue.name, err,
+            )  # fmt: skip
+            self._reject(message)
+            return
+        log.warning(
+            "event %s (%s) failed on %s, attempt %d, %s: %s; retry in %g s",
+            event_id, event_type, self.queue.name, attempt, kind,
+            one_line(exc), delay,
+        )  # fmt: skip
+        self.consumer.ack_message(message)
+
+    def undecodable(self, message: Any, exc: Exception) -> None:
+        """A body that is not JSON or of a content type not accepted: it
+        goes to the DLQ at once (a retry cannot make it readable)."""
+        raw = Raw.of(message)
+        event_id, event_type = _event_of(message, raw)
+        self._dead_letter(
+            message, raw, exc, "undecodable", _attempt(message), event_id, event_type
+        )
+
+    def _dead_letter(
+        self, message: Any, raw: Raw, exc: BaseException, kind: str,
+        attempt: int, event_id: str, event_type: str,
+    ) -> None:  # fmt: skip
+        failure = failure_headers(
+            queue=self.queue.name, event_id=event_id, event_type=event_type,
+            error=exc, kind=kind, attempts=attempt,
+        )  # fmt: skip
+        log.error(
+            "dead-lettered event %s (%s) from queue %s into %s after %d "
+            "attempt(s), %s: %s",
+            event_id, event_type, self.queue.name, dlq_name(self.queue.name),
+            attempt, kind, one_line(exc),
+        )  # fmt: skip
+        try:
+            self.republisher.dead_letter(raw, self.queue.name, failure)
+        except Exception as err:  # noqa: BLE001
+            # The queue's own dead-lettering still keeps it (without headers).
+            log.warning("event %s: DLQ publish failed (%s), rejecting", event_id, err)
+            self._reject(message)
+            return
+        self.consumer.ack_message(message)
+
+    def _reject(self, message: Any) -> None:
+        if message.channel.connection:
+            with contextlib.suppress(Exception):
                 message.reject(requeue=False)
-        else:
-            time.sleep(0.2)
-            self.consumer.requeue_message(message)
+
+
+RECONNECT_MAX_SECONDS = 2.0
+_REPUBLISHERS: dict[str, Republisher] = {}
+
+
+def _republisher(amqp_uri: str) -> Republisher:
+    """One confirmed publishing connection per process and broker."""
+    if amqp_uri not in _REPUBLISHERS:
+        _REPUBLISHERS[amqp_uri] = Republisher(amqp_uri)
+    return _REPUBLISHERS[amqp_uri]
+
+
+def _attempt(message: Any) -> int:
+    try:
+        return max(1, int((message.headers or {}).get(ATTEMPT, 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _event_of(message: Any, raw: Raw) -> tuple[str, str]:
+    """The event's id and type, from the decoded body when it decoded."""
+    body = getattr(message, "_decoded_cache", None)
+    if isinstance(body, dict):
+        return str(body.get("event_id") or raw.message_id or "?"), str(
+            body.get("event_type") or "?"
+        )
+    return raw.message_id or "?", "?"
+
+
+class _TransientTracebacks(logging.Filter):
+    """nameko logs every failed worker with a traceback; for a transient
+    failure (the database is down) one warning line says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and failure_kind(exc) == TRANSIENT:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_FILTER = _TransientTracebacks()
+
+
+def _quiet_transient_tracebacks() -> None:
+    logger = logging.getLogger("nameko.containers")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
 
 
 event_handler = DeadLetteringEventHandler.decorator
@@ -192,7 +381,7 @@ def handler_queue(source: str, event_type: str, service: str, method: str) -> Qu
 def declare_handler_queue(channel: Any, queue: Queue) -> None:
     DLX(channel).declare()
     queue(channel).declare()
-    dlq = f"{queue.name}.dlq"
+    dlq = dlq_name(queue.name)
     Queue(dlq, exchange=DLX, routing_key=dlq, durable=True)(channel).declare()
 
 

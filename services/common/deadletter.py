@@ -1,0 +1,315 @@
+"""Retries through RabbitMQ and the dead-letter queues, shared by the
+workers (:mod:`services.common.worker`) and ``zhiyuan dlq`` (no nameko here).
+
+A failed event is never slept on. A transient failure (database, broker or a
+called service unavailable; a serialization failure, deadlock or unique race)
+is published, with publisher confirms, to the delay queue of its attempt:
+``zhiyuan.retry.<ms>``, bound to a fanout exchange of the same name, whose
+messages expire after ``<ms>`` and dead-letter through the default exchange
+by their routing key, the handler's own queue. Only then is the original
+acked, so a crash in between duplicates the event (consumers are
+idempotent) and never loses it. The attempt is counted in the
+``x-zhiyuan-attempt`` header, not in ``redelivered``.
+
+When the retries are spent, or at once for a permanent failure (an
+undecodable body, a broken rule), the message goes to ``<queue>.dlq`` on the
+``zhiyuan.dlx`` exchange, its headers saying queue, event, error, attempts
+and when. ``zhiyuan dlq replay`` moves it back.
+
+Example::
+
+    policy = RetryPolicy.from_config(load())
+    policy.delay(attempt=1, kind=TRANSIENT)   # 1.0: retry in a second
+    policy.delay(attempt=9, kind=TRANSIENT)   # None: dead-letter it
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Exchange, Queue
+
+from services.common.config import Config
+from services.common.errors import PERMANENT, TRANSIENT, UNKNOWN  # noqa: F401 - doctests
+
+log = logging.getLogger(__name__)
+
+DLX = Exchange("zhiyuan.dlx", type="direct", durable=True)
+ATTEMPT = "x-zhiyuan-attempt"
+QUEUE, EVENT_ID, EVENT_TYPE = (
+    "x-zhiyuan-queue",
+    "x-zhiyuan-event-id",
+    "x-zhiyuan-event-type",
+)
+ERROR, KIND, ATTEMPTS = "x-zhiyuan-error", "x-zhiyuan-failure", "x-zhiyuan-attempts"
+FAILED_AT, REPLAYED = "x-zhiyuan-failed-at", "x-zhiyuan-replayed"
+DLQ_HEADERS = (QUEUE, EVENT_ID, EVENT_TYPE, ERROR, KIND, ATTEMPTS, FAILED_AT)
+# RabbitMQ's own dead-lettering bookkeeping: copied onto a republished
+# message, x-death would make the broker see a cycle and drop it.
+BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-")
+
+DEFAULT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+def dlq_name(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+def handler_queue_of(dlq: str) -> str:
+    return dlq.removesuffix(".dlq")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait before each retry, by failure kind.
+
+    ``delays[i]`` is the wait after attempt ``i + 1``; transient failures get
+    them all (about nine minutes by default: a database restart or failover),
+    failures of unknown kind the first ``unknown_retries``, permanent ones
+    none.
+
+    Example:
+        >>> p = RetryPolicy((1.0, 2.0, 5.0), unknown_retries=1)
+        >>> [p.delay(a, TRANSIENT) for a in (1, 2, 3, 4)]
+        [1.0, 2.0, 5.0, None]
+        >>> p.delay(1, UNKNOWN), p.delay(2, UNKNOWN), p.delay(1, PERMANENT)
+        (1.0, None, None)
+    """
+
+    delays: tuple[float, ...] = DEFAULT_DELAYS
+    unknown_retries: int = 2
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> RetryPolicy:
+        raw = cfg.get("worker.retry_delays_seconds")
+        delays = parse_delays(raw) if raw not in (None, "") else DEFAULT_DELAYS
+        unknown = cfg.get("worker.unknown_error_retries")
+        return cls(delays, int(unknown) if unknown not in (None, "") else 2)
+
+    def delay(self, attempt: int, kind: str) -> float | None:
+        """Seconds to wait after failed ``attempt`` (1-based); None: give up."""
+        allowed = {TRANSIENT: len(self.delays), UNKNOWN: self.unknown_retries}
+        if attempt > min(allowed.get(kind, 0), len(self.delays)):
+            return None
+        return self.delays[attempt - 1]
+
+
+def parse_delays(raw: Any) -> tuple[float, ...]:
+    """``"1,2,5"`` (or a number, or a list) → ``(1.0, 2.0, 5.0)``.
+
+    Example:
+        >>> parse_delays("0.5, 1,2"), parse_delays(3)
+        ((0.5, 1.0, 2.0), (3.0,))
+    """
+    if isinstance(raw, int | float):
+        items: list[Any] = [raw]
+    elif isinstance(raw, str):
+        items = [p for p in raw.replace(";", ",").split(",") if p.strip()]
+    else:
+        items = list(raw)
+    delays = tuple(float(p) for p in items)
+    if not delays or any(d <= 0 for d in delays):
+        raise ValueError(f"worker.retry_delays_seconds: positive numbers, not {raw!r}")
+    return delays
+
+
+def delay_queue(seconds: float) -> tuple[Exchange, Queue]:
+    """The fanout exchange and queue holding messages for ``seconds``; on
+    expiry they go back through the default exchange to their routing key."""
+    ms = int(round(seconds * 1000))
+    name = f"zhiyuan.retry.{ms}"
+    exchange = Exchange(name, type="fanout", durable=True)
+    queue = Queue(
+        name,
+        exchange=exchange,
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": "", "x-message-ttl": ms},
+    )
+    return exchange, queue
+
+
+def declare_delays(channel: Any, policy: RetryPolicy) -> None:
+    for seconds in sorted(set(policy.delays)):
+        exchange, queue = delay_queue(seconds)
+        exchange(channel).declare()
+        queue(channel).declare()
+
+
+def clean_headers(headers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The headers a republished copy keeps: not the broker's dead-letter
+    bookkeeping, not a previous failure's description."""
+    return {
+        k: v
+        for k, v in (headers or {}).items()
+        if not k.startswith(BROKER_HEADERS) and k not in DLQ_HEADERS
+    }
+
+
+def failure_headers(
+    *, queue: str, event_id: str, event_type: str, error: BaseException | str,
+    kind: str, attempts: int,
+) -> dict[str, Any]:  # fmt: skip
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return {
+        QUEUE: queue,
+        EVENT_ID: event_id,
+        EVENT_TYPE: event_type,
+        ERROR: text[:1000],
+        KIND: kind,
+        ATTEMPTS: attempts,
+        FAILED_AT: datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A message as it travels: undecoded body and the properties kept."""
+
+    body: bytes
+    headers: dict[str, Any]
+    content_type: str | None
+    content_encoding: str | None
+    message_id: str | None = None
+
+    @classmethod
+    def of(cls, message: Any) -> Raw:
+        """From a kombu message (received by a consumer or by basic_get)."""
+        body = message.body
+        if isinstance(body, str):
+            body = body.encode(message.content_encoding or "utf-8")
+        return cls(
+            body=bytes(body),
+            headers=dict(message.headers or {}),
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            message_id=message.properties.get("message_id"),
+        )
+
+
+class Republisher:
+    """One confirmed publishing connection, shared by a process's handlers
+    (green threads take turns: a confirm is waited for on the connection)."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+
+    def publish(
+        self,
+        raw: Raw,
+        *,
+        exchange: Exchange | str,
+        routing_key: str,
+        headers: dict[str, Any],
+        declare: list[Any] | None = None,
+        expiration: float | None = None,
+    ) -> None:
+        """Publish ``raw`` unchanged but for ``headers``; returns once the
+        broker confirmed it (raises if it could not)."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                producer = conn.Producer(conn.default_channel)
+                properties = {"message_id": raw.message_id} if raw.message_id else {}
+                producer.publish(
+                    raw.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    headers=headers,
+                    content_type=raw.content_type or "application/octet-stream",
+                    content_encoding=raw.content_encoding or "binary",
+                    delivery_mode=2,
+                    declare=declare or [],
+                    retry=False,
+                    expiration=expiration,
+                    **properties,
+                )
+            except Exception:
+                self.close()
+                raise
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = Connection(
+                self.amqp_uri,
+                transport_options={"confirm_publish": True},
+                connect_timeout=5,
+            )
+            self._conn.ensure_connection(max_retries=1)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            finally:
+                self._conn = None
+
+    def retry_later(self, raw: Raw, queue: str, attempt: int, seconds: float) -> None:
+        """Send ``raw`` back to ``queue`` in ``seconds`` as attempt ``attempt``."""
+        exchange, delayed = delay_queue(seconds)
+        headers = {**clean_headers(raw.headers), ATTEMPT: attempt}
+        self.publish(
+            raw, exchange=exchange, routing_key=queue, headers=headers,
+            declare=[exchange, delayed], expiration=seconds,
+        )  # fmt: skip
+
+    def dead_letter(self, raw: Raw, queue: str, failure: dict[str, Any]) -> None:
+        """Put ``raw`` into ``<queue>.dlq`` with the failure's headers."""
+        headers = {**clean_headers(raw.headers), **failure}
+        self.publish(raw, exchange=DLX, routing_key=dlq_name(queue), headers=headers)
+
+
+class StateLog:
+    """Logs a failing thing once when it fails, once when it recovers, and a
+    reminder at most every ``every`` seconds in between (not a traceback per
+    attempt).
+
+    Example::
+
+        state = StateLog(log, "hours outbox relay: database")
+        state.failed(exc)   # "… unavailable: <exc>" once, then reminders
+        state.ok()          # "… available again after 12 s"
+    """
+
+    def __init__(self, logger: logging.Logger, what: str, every: float = 60.0):
+        self.logger, self.what, self.every = logger, what, every
+        self.down_since: float | None = None
+        self._last = 0.0
+        self.suppressed = 0
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = self._last = now
+            self.logger.warning("%s unavailable: %s", self.what, one_line(exc))
+        elif now - self._last >= self.every:
+            self._last = now
+            self.logger.warning(
+                "%s still unavailable after %.0f s (%d failures since the last "
+                "report): %s",
+                self.what, now - self.down_since, self.suppressed, one_line(exc),
+            )  # fmt: skip
+            self.suppressed = 0
+        else:
+            self.suppressed += 1
+
+    def ok(self) -> None:
+        if self.down_since is not None:
+            self.logger.warning(
+                "%s available again after %.0f s",
+                self.what, time.monotonic() - self.down_since,
+            )  # fmt: skip
+            self.down_since, self.suppressed = None, 0
+
+
+def one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:300]
