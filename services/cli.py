@@ -15,6 +15,7 @@ zhiyuan stars pending ...       star ratings awaiting approval, as CSV
 zhiyuan stars rerate --division re-rate stars under the current thresholds
 zhiyuan honours KIND ...        medal or long-service honour list, as CSV
 zhiyuan settings announce       re-announce settings to the other services
+zhiyuan dlq list|show|replay|purge   dead-lettered events (services/cli_dlq.py)
 """
 
 from __future__ import annotations
@@ -243,10 +244,11 @@ def parser() -> argparse.ArgumentParser:
     an.add_argument("--scope", default="61", help="subtree (default 61)")
     an.set_defaults(func=cmd_settings_announce)
 
-    from services import cli_commendation, cli_reports
+    from services import cli_commendation, cli_dlq, cli_reports
 
     cli_reports.add_commands(sub)
     cli_commendation.add_commands(sub)
+    cli_dlq.add_commands(sub)
     return p
 
 

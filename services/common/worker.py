@@ -392,6 +392,15 @@ def declare_topology(amqp_uri: str) -> int:
     while its consumer has never run still has a queue to wait in (topic
     exchanges drop what no queue is bound for).
     """
+    queues = handler_queues()
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        for queue in queues:
+            declare_handler_queue(conn.default_channel, queue)
+    return len(queues)
+
+
+def handler_queues() -> list[Queue]:
+    """The queue of every event handler of every catalog worker."""
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
     from services.catalog import SERVICES, worker_class
@@ -411,10 +420,7 @@ def declare_topology(amqp_uri: str) -> int:
                             method_name,
                         )
                     )
-    with Connection(amqp_uri, connect_timeout=5) as conn:
-        for queue in queues:
-            declare_handler_queue(conn.default_channel, queue)
-    return len(queues)
+    return queues
 
 
 def nameko_config(cfg: Config) -> dict[str, Any]:
