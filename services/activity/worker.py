@@ -18,6 +18,7 @@ from services.common.worker import (
     Heartbeat,
     RelayDependency,
     Tracing,
+    app_config,
     event_handler,
 )
 
@@ -30,7 +31,9 @@ class ActivityWorker:
     heartbeat = Heartbeat("activity")
     tracing = Tracing()
 
-    @timer(interval=0.5)
+    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
+    # waits in the outbox after its commit.
+    @timer(interval=app_config().service("activity").outbox_interval_seconds)
     def relay_outbox(self) -> None:
         """Publish pending outbox rows (publisher confirms)."""
         while self.relay.relay_once():

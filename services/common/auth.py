@@ -14,7 +14,10 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,14 +133,53 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str, issuer: str, audience: str):
+    """Verifies tokens with the public key, and remembers the ones it verified.
+
+    A verified token is cached (a bounded LRU keyed by the token's exact text)
+    until it expires, so a caller presenting the same token again costs a
+    dictionary lookup, not an Ed25519 verification. Only successes are cached;
+    a cached entry is dropped the moment its ``exp`` has passed, and the
+    token then goes through the full check again (which refuses it).
+    """
+
+    def __init__(
+        self,
+        public_key_pem: str,
+        issuer: str,
+        audience: str,
+        *,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ):
         self._key = serialization.load_pem_public_key(public_key_pem.encode())
         # Only the algorithm of the configured key: no algorithm confusion.
         self.algorithm = algorithm_for(self._key)
         self.issuer, self.audience = issuer, audience
+        self._cache: OrderedDict[str, Principal] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._clock = clock
 
     def verify(self, token: str) -> Principal:
         """Check signature, expiry, issuer and audience; raise Unauthenticated."""
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(token)
+            if hit is not None:
+                if now < hit.expires_at:
+                    self._cache.move_to_end(token)
+                    return hit
+                del self._cache[token]
+        principal = self._verify(token)
+        if self._cache_size > 0 and now < principal.expires_at:
+            with self._lock:
+                self._cache[token] = principal
+                self._cache.move_to_end(token)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,

@@ -59,8 +59,11 @@ class ServiceConfig:
     grpc_listen: str
     heartbeat_file: str
     outbox_interval_seconds: float
-    # Connections kept per process (and as many more under a burst).
-    database_pool_size: int = 10
+    # Connections kept per process, and how many more a burst may open:
+    # replicas × processes × (both) must stay under PostgreSQL's
+    # max_connections (100 by default).
+    database_pool_size: int = 4
+    database_max_overflow: int = 2
 
 
 class Config:
@@ -99,7 +102,8 @@ class Config:
             grpc_listen=raw["grpc_listen"],
             heartbeat_file=raw["heartbeat_file"],
             outbox_interval_seconds=float(raw["outbox_interval_seconds"]),
-            database_pool_size=int(self.get("database.pool_size", 10) or 10),
+            database_pool_size=int(self.get("database.pool_size", 4) or 4),
+            database_max_overflow=int(self.get("database.max_overflow", 2) or 0),
         )
 
 

@@ -23,20 +23,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from services.common.config import ServiceConfig
 from services.common.tenancy import Scope
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Pooled connections are replaced after this long, before idle timeouts of
+# servers, proxies or firewalls (commonly 30 min and up) close them under us.
+RECYCLE_SECONDS = 600
+_SCOPE_SQL = (
+    "SELECT set_config('role', %s, true), set_config('zhiyuan.scope', %s, true)"
+)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2) -> Engine:
     """An engine with sane settings for the dialect; connects lazily. A
-    PostgreSQL process keeps up to ``pool_size`` connections and opens as
-    many more under a burst."""
+    PostgreSQL process keeps up to ``pool_size`` connections and opens up to
+    ``max_overflow`` more under a burst (so replicas × processes ×
+    (pool_size + max_overflow) must stay under ``max_connections``).
+
+    No pre-ping (it is a round trip on every checkout): connections are
+    recycled before servers or proxies drop idle ones, and
+    :meth:`Database.session` retries once on a connection found dead."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -55,7 +66,10 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=RECYCLE_SECONDS,
     )
 
 
@@ -71,7 +85,9 @@ class Database:
             raise ValueError(f"bad database role name {service.database_app_role!r}")
         self.service = service
         self.engine = engine or make_engine(
-            service.database_url, service.database_pool_size
+            service.database_url,
+            service.database_pool_size,
+            service.database_max_overflow,
         )
         self.app_role = service.database_app_role
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
@@ -83,18 +99,34 @@ class Database:
         ``scope=None`` is the system context (outbox relay, idempotency
         records): it sees no tenant rows at all under RLS.
         """
-        with self._factory() as session, session.begin():
+        with self._factory() as session:
+            transaction = session.begin()
             if is_postgres(self.engine):
-                # set_config('role', ..., true) is SET LOCAL ROLE: both settings
-                # in one round trip, both undone at the end of the transaction.
-                session.execute(
-                    text(
-                        "SELECT set_config('role', :role, true),"
-                        " set_config('zhiyuan.scope', :scope, true)"
-                    ),
-                    {"role": self.app_role, "scope": scope.code if scope else ""},
-                )
-            yield session
+                transaction = self._enter(session, scope.code if scope else "")
+            with transaction:
+                yield session
+
+    def _enter(self, session: Session, scope: str) -> SessionTransaction:
+        """Switch to the application role and set the scope, local to the
+        transaction: ``BEGIN`` and both settings travel in one round trip
+        (a libpq pipeline). A pooled connection found dead here, before
+        anything was done, is replaced once."""
+        import psycopg
+
+        for attempt in (1, 2):
+            transaction = session.get_transaction() or session.begin()
+            conn = session.connection()
+            raw = conn.connection.driver_connection
+            try:
+                with raw.pipeline():
+                    raw.execute(_SCOPE_SQL, (self.app_role, scope))
+                return transaction
+            except psycopg.OperationalError:
+                if attempt == 2 or not (raw.broken or raw.closed):
+                    raise
+                conn.invalidate()
+                session.rollback()
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()

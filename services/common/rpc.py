@@ -174,7 +174,7 @@ def serve_api(
         listen,
         keys.verifier(cfg),
         public_methods=public_methods,
-        max_workers=int(cfg["grpc.max_workers"]),
+        max_workers=api_workers(cfg, name),
     )
     add_to_server(servicer, server)
     server.start()
@@ -204,6 +204,23 @@ def _watch(
     probe = DatabaseReadiness(cfg.service(name).database_url, health, service)
     probe.update()
     threading.Thread(target=probe.run, args=(stop,), daemon=True).start()
+
+
+def api_workers(cfg: Config, name: str) -> int:
+    """Threads of an api's server: ``grpc.max_workers``, or by default as many
+    as the database pool can serve at once (pool size + overflow), so a call
+    never waits for a connection behind the thread it already has."""
+    svc = cfg.service(name)
+    pool = svc.database_pool_size + svc.database_max_overflow
+    configured = int(cfg.get("grpc.max_workers") or 0)
+    if configured > pool and not svc.database_url.startswith("sqlite"):
+        log.warning(
+            "grpc.max_workers %d exceeds the database pool (%d): calls will "
+            "queue for a connection",
+            configured,
+            pool,
+        )
+    return configured or pool
 
 
 def mark_serving(health_servicer: health.HealthServicer, *names: str) -> None:

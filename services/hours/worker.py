@@ -21,6 +21,7 @@ from services.common.worker import (
     Heartbeat,
     RelayDependency,
     Tracing,
+    app_config,
     event_handler,
 )
 from services.hours import events
@@ -38,7 +39,9 @@ class HoursWorker:
     heartbeat = Heartbeat("hours")
     tracing = Tracing()
 
-    @timer(interval=0.5)
+    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
+    # waits in the outbox after its commit.
+    @timer(interval=app_config().service("hours").outbox_interval_seconds)
     def relay_outbox(self) -> None:
         """Publish pending outbox rows (publisher confirms)."""
         while self.relay.relay_once():

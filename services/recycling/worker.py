@@ -14,6 +14,7 @@ from services.common.worker import (
     Heartbeat,
     RelayDependency,
     Tracing,
+    app_config,
 )
 from services.recycling.models import PROCESSED
 
@@ -26,7 +27,9 @@ class RecyclingWorker:
     heartbeat = Heartbeat("recycling")
     tracing = Tracing()
 
-    @timer(interval=0.5)
+    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
+    # waits in the outbox after its commit.
+    @timer(interval=app_config().service("recycling").outbox_interval_seconds)
     def relay_outbox(self) -> None:
         """Publish pending outbox rows (publisher confirms)."""
         while self.relay.relay_once():

@@ -17,6 +17,7 @@ from services.common.worker import (
     Heartbeat,
     RelayDependency,
     Tracing,
+    app_config,
     event_handler,
 )
 from services.registration.models import PROCESSED, FeedItem
@@ -42,7 +43,9 @@ class RegistrationWorker:
     heartbeat = Heartbeat("registration")
     tracing = Tracing()
 
-    @timer(interval=0.5)
+    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
+    # waits in the outbox after its commit.
+    @timer(interval=app_config().service("registration").outbox_interval_seconds)
     def relay_outbox(self) -> None:
         """Publish pending outbox rows (publisher confirms)."""
         while self.relay.relay_once():

@@ -33,6 +33,8 @@ database owner.
   value: {{ $v.config.logLevel | quote }}
 - name: DATABASE_POOL_SIZE
   value: {{ $v.config.databasePoolSize | quote }}
+- name: DATABASE_MAX_OVERFLOW
+  value: {{ $v.config.databaseMaxOverflow | quote }}
 - name: JWT_ISSUER
   value: {{ $v.jwt.issuer | quote }}
 - name: JWT_AUDIENCE
@@ -56,6 +58,15 @@ database owner.
 {{- else if eq .role "http" }}
 - name: {{ $prefix }}_LISTEN
   value: "0.0.0.0:{{ int $svc.httpPort }}"
+{{- end }}
+{{- if not $migrate }}
+{{- $listen := ternary (printf "0.0.0.0:%d" (int $v.metrics.port)) "" $v.metrics.enabled }}
+- name: {{ $prefix }}_{{ ternary "" (printf "%s_" (upper .role)) (eq .role "http") }}METRICS_LISTEN
+  value: {{ $listen | quote }}
+{{- if eq .role "worker" }}
+- name: METRICS_POLL_SECONDS
+  value: {{ $v.metrics.pollSeconds | toString | quote }}
+{{- end }}
 {{- end }}
 {{- if has .role (list "api" "worker") }}
 {{- $mq := $v.rabbitmq }}

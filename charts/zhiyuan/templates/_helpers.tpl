@@ -181,6 +181,10 @@ volumeMounts:
   {{- if eq $c.role "api" }}
   grpc:
     port: {{ int $c.port }}
+    {{- if eq $kind "readiness" }}
+    {{- /* The named service follows the api's database; "" (startup, liveness) only the process. */}}
+    service: {{ printf "zhiyuan.%s.v1.%sService" $c.service (title $c.service) | quote }}
+    {{- end }}
   {{- else if eq $c.role "worker" }}
   exec:
     command: [zhiyuan, probe, worker, {{ $c.service }}]
@@ -195,9 +199,14 @@ volumeMounts:
 {{- end }}
 {{- end -}}
 
-{{/* Pod annotations: the role's podAnnotations plus a checksum of the chart-made Secrets, so pods roll when a key changes. Context: dict "root" $ "settings". */}}
+{{/* Pod annotations: the role's podAnnotations, Prometheus' scrape annotations (metrics.enabled), plus a checksum of the chart-made Secrets, so pods roll when a key changes. Context: dict "root" $ "settings". */}}
 {{- define "zhiyuan.podAnnotations" -}}
 {{- $all := deepCopy (.settings.podAnnotations | default dict) -}}
+{{- if .root.Values.metrics.enabled -}}
+{{- $_ := set $all "prometheus.io/scrape" "true" -}}
+{{- $_ := set $all "prometheus.io/port" (toString (int .root.Values.metrics.port)) -}}
+{{- $_ := set $all "prometheus.io/path" "/metrics" -}}
+{{- end -}}
 {{- if not .root.Values.secrets.existingSecret -}}
 {{- $_ := set $all "checksum/secret" (include (print .root.Template.BasePath "/secret.yaml") .root | sha256sum) -}}
 {{- end -}}

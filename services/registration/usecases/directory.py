@@ -10,6 +10,7 @@ from services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
 )
+from services.common.refcache import RefCache, clear_after_commit
 from services.common.tenancy import level_of, parent_of, validate_code
 from services.registration import domain
 from services.registration.models import (
@@ -24,12 +25,28 @@ from services.registration.usecases.base import UseCases, strict_ancestors
 class DirectoryCases(UseCases):
     """Divisions (reference data changed at run time) and tenant settings."""
 
+    @property
+    def division_cache(self) -> RefCache:
+        """Divisions and their ancestor chains, public reference data read on
+        most calls: cleared by this process's changes, 60 s old at most for
+        changes made by another replica."""
+        cache = self.__dict__.get("_division_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_division_cache", RefCache(60.0))
+        return cache  # type: ignore[no-any-return]
+
     def get_division(self, p: Principal, code: str) -> tuple[Division, list[Division]]:
         p.require_any(*domain.READERS)
-        with self._tx(p) as s:
-            repo = Repository(s, p.scope)
-            div = repo.division(code)
-            return div, repo.divisions(strict_ancestors(div.code))
+        p.scope  # noqa: B018 - refuses a missing or malformed scope claim, cached or not
+        code = validate_code(code, "code")
+
+        def load() -> tuple[Division, list[Division]]:
+            with self._tx(p) as s:
+                repo = Repository(s, p.scope)
+                div = repo.division(code)
+                return div, repo.divisions(strict_ancestors(div.code))
+
+        return self.division_cache.get_or_load(code, load)
 
     def list_divisions(
         self, p: Principal, parent: str, include_retired: bool, size: int, offset: int
@@ -113,6 +130,7 @@ class DirectoryCases(UseCases):
             return div
 
     def _change(self, s, p, code, kind, old, new, successor, reason):  # type: ignore[no-untyped-def]
+        clear_after_commit(s, self.division_cache)
         s.add(
             DivisionChange(
                 code=code,
