@@ -12,7 +12,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -25,7 +25,6 @@ from services.common.tenancy import Level, Scope, child_level, level_of, validat
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
-    from sqlalchemy.orm import Session
 
     from services.common.auth import Principal
     from services.common.db import Database
@@ -141,19 +140,6 @@ def to_rollup(r: RollupResult) -> common.Rollup:
     )
 
 
-@dataclass(frozen=True)
-class Distinct:
-    """Metrics counted once over a period, not summed over its months.
-
-    ``applies(metric)`` says which; ``count(session, node, level, start,
-    end)`` gives ``{(division_code, metric): value}`` for the divisions at
-    ``level`` under ``node`` over the months ``start``..``end``.
-    """
-
-    applies: Callable[[str], bool]
-    count: Callable[[Session, str, Level, str, str], dict[tuple[str, str], float]]
-
-
 def summarize(
     db: Database,
     principal: Principal,
@@ -161,16 +147,15 @@ def summarize(
     table: Table,
     query: tuple[str, Level | None, str, str, bool],
     roles: Sequence[str],
-    distinct: Distinct | None = None,
 ) -> RollupResult:
     """A service's whole Summarize: roles and query checked, the node's
     children (or a deeper level) and its total read from the rollup table in
     the caller's scope.
 
-    ``distinct`` answers the metrics that do not add up over months (a
-    volunteer serving in March and April is one volunteer of the spring):
-    see :class:`Distinct`; its counts replace the monthly sums whenever
-    months are added together.
+    Every answer is an index range of the rollup table (O(children ×
+    periods)); metrics that do not add up over months (distinct volunteers)
+    are kept per month, calendar year and all time, and another range is
+    refused for them (see :meth:`Rollup.read`).
 
     Example::
 
@@ -183,15 +168,8 @@ def summarize(
     start, end = check_period(start, end)
     with db.session(principal.scope) as s:
         scope = Scope(node)
+        rollup.check_range(start, end)
         rows = rollup.read(s, table, scope, level, start, end, by_month)
         totals = rollup.read(s, table, scope, own, start, end, False)
-        if distinct is not None:
-            for at, found in ((level, rows), (own, totals)):
-                if found is rows and by_month:
-                    continue  # one month's distinct count is its own sum
-                counted = distinct.count(s, node, at, start, end)
-                for division, _, values in found:
-                    for metric in filter(distinct.applies, values):
-                        values[metric] = counted.get((division, metric), 0.0)
     total = totals[0][2] if totals else {m: 0.0 for m in rollup.metrics}
     return RollupResult(rows, total, node, list(rollup.metrics))

@@ -16,11 +16,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from services.hours.models import Certificate, Correction, HourRecord, Presence
+from services.hours.models import Certificate, Correction, HourRecord
 
 ACTIVE = ("pending", "approved")
 
@@ -98,54 +97,6 @@ def platform_total(s: Session, volunteer_id: str) -> Decimal:
         HourRecord.volunteer_id == volunteer_id, HourRecord.status == "approved"
     )
     return Decimal(str(s.execute(q).scalar_one()))
-
-
-def presence_add(
-    s: Session,
-    codes: list[str],
-    month: str,
-    field: str,
-    volunteer_id: str,
-    delta: int,
-) -> int:
-    """Count an approved record in (or, with ``delta=-1``, out of) the
-    presence rows of ``codes``; returns how many codes the volunteer newly
-    appeared in (or vanished from). Those are always the deepest ones: a
-    volunteer new to a county is new to each township below it as well."""
-    if _pg(s):
-        return int(
-            s.execute(
-                text("SELECT hours_presence_add(:c, :m, :f, :v, :d)"),
-                {"c": codes, "m": month, "f": field, "v": volunteer_id, "d": delta},
-            ).scalar_one()
-        )
-    flipped = 0
-    for code in codes:
-        key = and_(
-            Presence.division_code == code,
-            Presence.month == month,
-            Presence.service_field == field,
-            Presence.volunteer_id == volunteer_id,
-        )
-        s.execute(
-            sqlite_insert(Presence)
-            .values(
-                division_code=code,
-                month=month,
-                service_field=field,
-                volunteer_id=volunteer_id,
-                records=0,
-            )
-            .on_conflict_do_nothing()
-        )
-        n = s.execute(
-            update(Presence)
-            .where(key)
-            .values(records=Presence.records + delta)
-            .returning(Presence.records)
-        ).scalar_one()
-        flipped += (delta > 0 and n == delta) or (delta < 0 and n == 0)
-    return flipped
 
 
 def verify_certificate(s: Session, number: str) -> Mapping[str, Any] | None:

@@ -47,10 +47,13 @@ ROLLUP_FIELDS: tuple[str, ...] = (
 )
 BASE_METRICS = ("hours", "records", "volunteers")
 # Service field as part of the key by metric name: "hours_elderly_care" etc.
-# One row per (division, month) keeps the kernel's Rollup as it is.
+# One row per (division, period) keeps the kernel's Rollup as it is.
+# Volunteers are distinct counts, kept exactly per month, year and all time
+# at write time (services/hours/rollups.py), never summed over months.
 ROLLUP = Rollup(
     "hours_rollup",
     [*BASE_METRICS, *(f"{m}_{f}" for f in ROLLUP_FIELDS for m in BASE_METRICS)],
+    distinct=("volunteers", *(f"volunteers_{f}" for f in ROLLUP_FIELDS)),
 )
 HOURS = Numeric(10, 2)
 
@@ -76,7 +79,9 @@ class HourRecord(Base):
     event_id: Mapped[str | None] = mapped_column(String(36))
     volunteer_id: Mapped[str] = mapped_column(String(36))
     volunteer_number: Mapped[str] = mapped_column(String(20))
-    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    # The partition key in PostgreSQL (migration 0002): C order, so a
+    # subtree is a range that prunes partitions and uses the index.
+    division_code: Mapped[str] = mapped_column(String(12, collation="C"), index=True)
     organisation_id: Mapped[str] = mapped_column(String(36))
     organisation_name: Mapped[str] = mapped_column(String(200))
     service_field: Mapped[str] = mapped_column(String(40))
@@ -128,15 +133,19 @@ class PolicyNode(Base):
 
 
 class Presence(Base):
-    """Approved records per (ancestor division, month, field, volunteer): the
-    basis of the distinct-volunteer counters. Written only through the
-    ``hours_presence_add`` function; never leaves the service."""
+    """Approved records per (volunteer, the record's own division, month,
+    service field): the basis of the distinct-volunteer counters. One narrow
+    row per place a volunteer served in a month, not one per ancestor; the
+    key leads with the volunteer, whose few rows decide which counters move
+    when one appears or disappears. Never leaves the service."""
 
     __tablename__ = "hours_presence"
-    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(
+        String(12, collation="C"), primary_key=True
+    )
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     service_field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    volunteer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     records: Mapped[int] = mapped_column(Integer)
 
 

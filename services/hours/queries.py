@@ -11,7 +11,7 @@ from typing import Any
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.paging import next_token, page_bounds
-from services.common.rollup_query import Distinct, RollupResult, summarize
+from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
@@ -126,16 +126,11 @@ class HoursQueries:
         by_month: bool,
     ) -> RollupResult:
         """Rows for the children (or a deeper level) of a node, and its total;
-        volunteers counted once over the period, not once a month."""
+        volunteers counted once over the period, not once a month (kept at
+        write time for each month, calendar year and all time)."""
         return summarize(
             self.db, p, ROLLUP, ROLLUP_TABLE,
             (code, group_by, start, end, by_month), domain.READERS,
-            Distinct(
-                applies=lambda metric: metric.startswith("volunteers"),
-                count=lambda s, node, level, a, b: Repository(
-                    s, p.scope
-                ).distinct_volunteers(node, level, a, b),
-            ),
         )  # fmt: skip
 
     def balances(self, p: Principal, volunteer_id: str, code: str):  # type: ignore[no-untyped-def]

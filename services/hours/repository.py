@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session, defer
 from services.common.errors import NotFound
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
-from services.common.tenancy import Level, Scope, ancestors
+from services.common.tenancy import Scope, ancestors
 from services.hours.domain import Policy
 from services.hours.models import (
     Certificate,
     Correction,
     HourRecord,
     PolicyNode,
-    Presence,
 )
 
 
@@ -142,26 +141,3 @@ class Repository:
         if status:
             q = q.where(Certificate.status == status)
         return q
-
-    # -- rollups --------------------------------------------------------------
-    def distinct_volunteers(
-        self, node: str, level: Level, start: str, end: str
-    ) -> dict[tuple[str, str], float]:
-        """(division, metric) → volunteers with approved hours in the period."""
-        t = Presence
-        q = select(
-            t.division_code, t.service_field, func.count(func.distinct(t.volunteer_id))
-        ).where(
-            self._inside(t.division_code, node),
-            func.length(t.division_code) == level.width,
-            t.records > 0,
-        )
-        if start:
-            q = q.where(t.month >= start)
-        if end:
-            q = q.where(t.month <= end)
-        rows = self.s.execute(q.group_by(t.division_code, t.service_field)).tuples()
-        return {
-            (code, f"volunteers_{f}" if f else "volunteers"): float(n)
-            for code, f, n in rows
-        }

@@ -1,89 +1,273 @@
 """Rollup bookkeeping for approved hours, in the transaction of the change.
 
-Hours and records are plain sums (the kernel's :class:`Rollup`). Distinct
-volunteers are not: a volunteer counts once per (division, month, field)
-however many records they have there. The presence rows say where the
-volunteer newly appears (or vanishes); those divisions are always the
-record's own and a run of its nearest ancestors, so two kernel bumps give
-exactly that run: +1 from the record's division up, -1 from just above the
-run up.
+Hours and records are plain sums (the kernel's :class:`Rollup`, counted at
+every ancestor in the month, its year and all time). Distinct volunteers are
+not: a volunteer counts once per (division, period, field) however many
+records they have there. They are kept exactly at write time from the
+presence rows, one narrow row per (volunteer, the record's own division,
+month, field) with a record count. When such a row appears or disappears,
+the volunteer's other rows (a handful, found by the key's leading
+volunteer_id) decide which (ancestor, period, field) counters change: the
+set of counters the volunteer is present in, before and after.
+
+One code path, set-wise: :func:`apply_approved` takes any number of records
+(the bulk import's chunk, or the one record :func:`count` is given) and
+writes presence in one statement and every rollup cell in one more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from types import SimpleNamespace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
-from services.common.rollup import month_of
+from services.common.rollup import Cells, merge, month_of, periods_of
 from services.common.tenancy import ancestors
-from services.hours.cross_tenant import presence_add
 from services.hours.models import ROLLUP, ROLLUP_FIELDS, HourRecord
 
+# (volunteer_id, division_code, month, service_field)
+Key = tuple[str, str, str, str]
+# Many volunteers in one call: serialise with everyone else writing presence
+# by a table lock rather than one advisory lock each (the lock table is
+# finite). Below this, per-volunteer locks let others run alongside.
+_FEW = 32
+ALL_FIELDS = ""
 
-def _field(record: HourRecord) -> str | None:
-    # A field without rollup columns (newer than this schema) still counts
-    # in the totals.
-    return record.service_field if record.service_field in ROLLUP_FIELDS else None
+
+@lru_cache(maxsize=65536)
+def _ancestors(code: str) -> tuple[str, ...]:
+    return tuple(ancestors(code))
+
+
+def _counters(key: Key) -> list[tuple[str, str, str]]:
+    """The (division, period, field) counters a presence row makes its
+    volunteer count in: every ancestor, the month, year and all time, the
+    row's field (when it has rollup columns) and all fields."""
+    _, code, month, field = key
+    fields = (ALL_FIELDS, field) if field in ROLLUP_FIELDS else (ALL_FIELDS,)
+    return [
+        (a, p, f) for a in _ancestors(code) for p in periods_of(month) for f in fields
+    ]
+
+
+def _metric(field: str) -> str:
+    return f"volunteers_{field}" if field else "volunteers"
+
+
+def _pg(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _lock(s: Session, volunteers: list[str]) -> None:
+    """Serialise with every other transaction changing these volunteers'
+    presence: a counter's before-and-after must see committed rows only."""
+    if not _pg(s):
+        return  # SQLite: one writer at a time already
+    if len(volunteers) > _FEW:
+        s.execute(text("LOCK TABLE hours_presence IN SHARE ROW EXCLUSIVE MODE"))
+        return
+    s.execute(text("LOCK TABLE hours_presence IN ROW EXCLUSIVE MODE"))
+    # The same key as cross_tenant.lock_volunteer: re-entrant, sorted.
+    s.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(v, 0))"
+            " FROM unnest(CAST(:v AS text[])) WITH ORDINALITY AS u(v, n) ORDER BY n"
+        ),
+        {"v": sorted(volunteers)},
+    )
+
+
+def _present(s: Session, volunteers: list[str]) -> dict[Key, int]:
+    """Every presence row of the volunteers, in every tenant (PostgreSQL:
+    through a SECURITY DEFINER function; nothing of it leaves the service)."""
+    found: dict[Key, int] = {}
+    if _pg(s):
+        rows = s.execute(
+            text("SELECT * FROM hours_presence_of(CAST(:v AS text[]))"),
+            {"v": volunteers},
+        )
+        for v, code, month, field, n in rows:
+            found[(v, code, month, field)] = n
+        return found
+    for at in range(0, len(volunteers), 500):
+        part = volunteers[at : at + 500]
+        marks = ", ".join(f":v{i}" for i in range(len(part)))
+        rows = s.execute(
+            text(
+                "SELECT volunteer_id, division_code, month, service_field, records"
+                f" FROM hours_presence WHERE volunteer_id IN ({marks})"
+            ),
+            {f"v{i}": v for i, v in enumerate(part)},
+        )
+        for v, code, month, field, n in rows:
+            found[(v, code, month, field)] = n
+    return found
+
+
+def _write_presence(s: Session, deltas: Mapping[Key, int]) -> None:
+    keys = sorted(k for k, d in deltas.items() if d)
+    if not keys:
+        return
+    cols = "volunteer_id, division_code, month, service_field, records"
+    if _pg(s):
+        s.execute(
+            text(
+                f"INSERT INTO hours_presence AS p ({cols}) SELECT * FROM unnest("
+                " CAST(:v AS text[]), CAST(:c AS text[]), CAST(:m AS text[]),"
+                " CAST(:f AS text[]), CAST(:d AS int[]))"
+                " ON CONFLICT (volunteer_id, division_code, month, service_field)"
+                " DO UPDATE SET records = p.records + EXCLUDED.records"
+            ),
+            {
+                "v": [k[0] for k in keys],
+                "c": [k[1] for k in keys],
+                "m": [k[2] for k in keys],
+                "f": [k[3] for k in keys],
+                "d": [deltas[k] for k in keys],
+            },
+        )
+        s.execute(
+            text(
+                "DELETE FROM hours_presence WHERE volunteer_id = ANY(:v)"
+                " AND records <= 0"
+            ),
+            {"v": sorted({k[0] for k in keys})},
+        )
+        return
+    params = [
+        {"v": k[0], "c": k[1], "m": k[2], "f": k[3], "d": deltas[k]} for k in keys
+    ]
+    s.execute(
+        text(
+            f"INSERT INTO hours_presence ({cols}) VALUES (:v, :c, :m, :f, :d)"
+            " ON CONFLICT (volunteer_id, division_code, month, service_field)"
+            " DO UPDATE SET records = records + excluded.records"
+        ),
+        params,
+    )
+    s.execute(text("DELETE FROM hours_presence WHERE records <= 0"))
+
+
+def _distinct_cells(
+    before: Mapping[Key, int], deltas: Mapping[Key, int], cells: Cells
+) -> None:
+    """Add to ``cells`` the distinct-volunteer changes of ``deltas`` (record
+    counts per presence key) given the volunteers' rows ``before``."""
+    by_volunteer: dict[str, list[Key]] = defaultdict(list)
+    for key in before:
+        by_volunteer[key[0]].append(key)
+    flipped: dict[str, list[Key]] = defaultdict(list)
+    for key, d in deltas.items():
+        old = before.get(key, 0)
+        new = old + d
+        if new < 0:
+            raise ValueError(f"presence of {key} would fall below zero")
+        if (old > 0) != (new > 0):
+            flipped[key[0]].append(key)
+    for volunteer, keys in flipped.items():
+        # Only counters that a flipped row maps to can change.
+        candidates = {c for k in keys for c in _counters(k)}
+        rows = set(by_volunteer[volunteer]) | set(keys)
+        was: set[tuple[str, str, str]] = set()
+        now: set[tuple[str, str, str]] = set()
+        for key in rows:
+            old = before.get(key, 0)
+            new = old + deltas.get(key, 0)
+            if old <= 0 and new <= 0:
+                continue
+            hits = candidates.intersection(_counters(key))
+            if old > 0:
+                was |= hits
+            if new > 0:
+                now |= hits
+        for a, p, f in now - was:
+            merge(cells, (a, p), {_metric(f): 1.0})
+        for a, p, f in was - now:
+            merge(cells, (a, p), {_metric(f): -1.0})
+
+
+def _apply(s: Session, rows: Iterable[Mapping[str, Any]], sign: int) -> None:
+    """The one implementation behind :func:`apply_approved` and :func:`count`."""
+    sums: dict[tuple[str, str, str], list[Decimal]] = {}
+    presence: dict[Key, int] = defaultdict(int)
+    for row in rows:
+        month = row.get("month") or month_of(row["served_at"])
+        field = row["service_field"]
+        code = row["division_code"]
+        acc = sums.setdefault((code, month, field), [Decimal(0), Decimal(0)])
+        acc[0] += Decimal(str(row["hours"]))
+        acc[1] += 1
+        presence[(row["volunteer_id"], code, month, field)] += sign
+    if not presence:
+        return
+    facts = []
+    for (code, month, field), (hours, n) in sums.items():
+        deltas = {"hours": float(hours) * sign, "records": float(n) * sign}
+        if field in ROLLUP_FIELDS:
+            deltas[f"hours_{field}"] = deltas["hours"]
+            deltas[f"records_{field}"] = deltas["records"]
+        facts.append((code, month, deltas))
+    cells = ROLLUP.expand_rows(facts)
+    volunteers = sorted({k[0] for k in presence})
+    _lock(s, volunteers)
+    _distinct_cells(_present(s, volunteers), presence, cells)
+    _write_presence(s, presence)
+    ROLLUP.add_cells(s, cells)
+
+
+def apply_approved(
+    session: Session,
+    records: Select[Any] | str | Iterable[Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    sign: int = 1,
+) -> None:
+    """Count a set of approved records in (``sign=1``) or out of (-1) every
+    hours rollup (sums and distinct volunteers, every ancestor level, month,
+    year and all time), exactly as approving them one by one would.
+
+    ``records`` selects rows with the columns volunteer_id, division_code,
+    service_field, hours and served_at (or month, 'YYYY-MM' China time); a
+    list of such mappings is taken as it is. Many volunteers at once lock
+    the presence table for the rest of the transaction: commit each chunk.
+
+    Example::
+
+        apply_approved(s, "SELECT volunteer_id, division_code, service_field,"
+                          " hours, month FROM hour_records WHERE event_id = :e",
+                       {"e": event_id})
+    """
+    if isinstance(records, str | Select):
+        query = text(records) if isinstance(records, str) else records
+        records = session.execute(query, dict(params or {})).mappings()
+    _apply(session, records, sign)
 
 
 def count(s: Session, record: HourRecord, amount: Decimal, sign: int) -> None:
     """Count an approved record in (``sign=1``) or, reversed, out of (-1)."""
-    field = _field(record)
-    deltas = {"hours": float(amount) * sign, "records": float(sign)}
-    if field:
-        deltas[f"hours_{field}"] = deltas["hours"]
-        deltas[f"records_{field}"] = deltas["records"]
-    ROLLUP.bump(s, record.division_code, record.month, **deltas)
-    codes = ancestors(record.division_code)
-    for key, metric in [("", "volunteers")] + (
-        [(field, f"volunteers_{field}")] if field else []
-    ):
-        flipped = presence_add(s, codes, record.month, key, record.volunteer_id, sign)
-        if flipped:
-            ROLLUP.bump(s, codes[-1], record.month, **{metric: float(sign)})
-        if 0 < flipped < len(codes):
-            ROLLUP.bump(s, codes[-flipped - 1], record.month, **{metric: -float(sign)})
+    _apply(
+        s,
+        [
+            {
+                "volunteer_id": record.volunteer_id,
+                "division_code": record.division_code,
+                "service_field": record.service_field,
+                "hours": amount,
+                "month": record.month,
+            }
+        ],
+        sign,
+    )
 
 
 def amend(s: Session, record: HourRecord, delta: Decimal) -> None:
     """An amendment changes the hours only: the record and the volunteer
     still count."""
-    field = _field(record)
     deltas = {"hours": float(delta)}
-    if field:
-        deltas[f"hours_{field}"] = float(delta)
+    if record.service_field in ROLLUP_FIELDS:
+        deltas[f"hours_{record.service_field}"] = float(delta)
     ROLLUP.bump(s, record.division_code, record.month, **deltas)
-
-
-def apply_approved(
-    session: Session,
-    records: Select[Any] | str,
-    params: Mapping[str, Any] | None = None,
-    sign: int = 1,
-) -> None:
-    """Count a set of approved records in (``sign=1``) or out of (-1) every
-    hours rollup, as approving them one by one would.
-
-    ``records`` selects rows with the columns volunteer_id, division_code,
-    service_field, hours and served_at (or month, 'YYYY-MM' China time).
-
-    Example::
-
-        apply_approved(s, "SELECT volunteer_id, division_code, service_field,"
-                          " hours, started_at AS served_at FROM staging")
-    """
-    query = text(records) if isinstance(records, str) else records
-    for row in session.execute(query, dict(params or {})).mappings():
-        month = row.get("month") or month_of(row["served_at"])
-        fact = SimpleNamespace(
-            volunteer_id=row["volunteer_id"],
-            division_code=row["division_code"],
-            service_field=row["service_field"],
-            month=month,
-        )
-        count(session, fact, Decimal(str(row["hours"])), sign)  # type: ignore[arg-type]

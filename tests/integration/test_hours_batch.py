@@ -174,7 +174,7 @@ def snapshot(db: Database) -> dict[str, Any]:
             data = dict(row["payload"]["data"])
             data["record_id"] = ids[data["record_id"]]
             outbox.append((row["event_type"], row["division_code"], data))
-    key = lambda m: (m["division_code"], m["month"])  # noqa: E731
+    key = lambda m: (m["level"], m["division_code"], m["period"])  # noqa: E731
     return {
         "records": rows,
         "rollups": sorted(rollups, key=key),
@@ -232,8 +232,11 @@ def test_a_batch_gives_what_one_at_a_time_gives(twins):
     assert len(after["outbox"]) == sum(
         1 for r in after["records"] if r["status"] == "approved"
     )
-    province = [m for m in after["rollups"] if m["division_code"] == "61"]
-    assert sum(m["volunteers"] for m in province) == 4  # a, b, c (c: two months)
+    province = [
+        m for m in after["rollups"] if m["division_code"] == "61" and m["level"] == 2
+    ]
+    months = [m for m in province if len(m["period"]) == 7]
+    assert sum(m["volunteers"] for m in months) == 4  # a, b, c (c: two months)
 
 
 def test_a_failing_batch_writes_nothing(twins):

@@ -52,7 +52,7 @@ class World:
         counts = tuple(raw(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES)  # noqa: S608
         rollup = raw(
             "SELECT * FROM recycling_rollup WHERE division_code IN (:a, :b, :c)"
-            " ORDER BY division_code, month",
+            " ORDER BY level, division_code, period",
             a=TOWN, b=COUNTY, c=OTHER_TOWN,
         )  # fmt: skip
         states = raw(

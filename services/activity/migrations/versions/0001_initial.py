@@ -13,6 +13,7 @@ from alembic import op
 from services.activity.models import ROLLUP  # its function SQL only
 from services.common.db import app_role_sql, scope_policy_sql
 from services.common.migrations import app_role
+from services.common.rollup_schema import initial_function_sql
 
 revision = "0001"
 down_revision = None
@@ -70,7 +71,7 @@ def upgrade() -> None:
         op.execute(emergency_read_sql(table))
     for table in ("sign_ups", "attendances"):
         op.execute(volunteer_read_sql(table))
-    for stmt in ROLLUP.function_sql(role):
+    for stmt in initial_function_sql(ROLLUP, role):
         op.execute(stmt)
 
 

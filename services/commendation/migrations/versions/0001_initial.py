@@ -14,6 +14,7 @@ from alembic import op
 from services.commendation.models import ROLLUP  # its function SQL only
 from services.common.db import app_role_sql, scope_policy_sql
 from services.common.migrations import app_role, create_event_tables_v1
+from services.common.rollup_schema import initial_function_sql
 
 revision = "0001"
 down_revision = None
@@ -83,7 +84,7 @@ def upgrade() -> None:
     for table in ANCESTOR_READABLE:
         for stmt in scope_policy_sql(table, "division_code", read_ancestors=True):
             op.execute(stmt)
-    for stmt in ROLLUP.function_sql(role):
+    for stmt in initial_function_sql(ROLLUP, role):
         op.execute(stmt)
     for signature, body in FUNCTIONS.items():
         op.execute(body)

@@ -12,6 +12,7 @@ from alembic import op
 
 from services.common.db import app_role_sql, scope_policy_sql
 from services.common.migrations import app_role
+from services.common.rollup_schema import initial_function_sql
 from services.hours.models import ROLLUP  # its function SQL only
 
 revision = "0001"
@@ -125,7 +126,7 @@ def upgrade() -> None:
         "policy_overrides", "division_code", read_ancestors=True
     ):
         op.execute(stmt)
-    for stmt in ROLLUP.function_sql(role):
+    for stmt in initial_function_sql(ROLLUP, role):
         op.execute(stmt)
     for signature, body in FUNCTIONS.items():
         op.execute(body)

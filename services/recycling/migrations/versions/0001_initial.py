@@ -13,6 +13,7 @@ from alembic import op
 
 from services.common.db import app_role_sql, scope_policy_sql
 from services.common.migrations import app_role, create_event_tables_v1
+from services.common.rollup_schema import initial_function_sql
 from services.recycling.models import ROLLUP  # its function SQL only
 
 revision = "0001"
@@ -70,7 +71,7 @@ def upgrade() -> None:
     for table, column in TENANT_TABLES.items():
         for stmt in scope_policy_sql(table, column):
             op.execute(stmt)
-    for stmt in ROLLUP.function_sql(role):
+    for stmt in initial_function_sql(ROLLUP, role):
         op.execute(stmt)
 
 

@@ -11,6 +11,7 @@ from alembic import op
 
 from services.common.db import app_role_sql, scope_policy_sql
 from services.common.migrations import app_role
+from services.common.rollup_schema import initial_function_sql
 from services.registration.models import ROLLUP  # its function SQL only
 
 revision = "0001"
@@ -48,7 +49,7 @@ def upgrade() -> None:
     op.execute(LOGIN_LOOKUP)
     op.execute("REVOKE ALL ON FUNCTION registration_login_lookup(text) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION registration_login_lookup(text) TO {role}")
-    for stmt in ROLLUP.function_sql(role):
+    for stmt in initial_function_sql(ROLLUP, role):
         op.execute(stmt)
 
 
