@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -116,7 +117,7 @@ class Database:
         for attempt in (1, 2):
             transaction = session.get_transaction() or session.begin()
             conn = session.connection()
-            raw = conn.connection.driver_connection
+            raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
             try:
                 with raw.pipeline():
                     raw.execute(_SCOPE_SQL, (self.app_role, scope))
@@ -141,13 +142,9 @@ def scope_policy_sql(
     scope. ``read_ancestors`` also lets a node *read* rows of its ancestors
     (inherited settings), never write them. An empty scope matches nothing.
     """
-    # A range, not LIKE: a LIKE pattern that is not a constant can never use
-    # an index, while a range against the (STABLE) setting can, on a column
-    # or index in C order; '~' sorts after every digit there.
     inside = (
         "coalesce(current_setting('zhiyuan.scope', true), '') <> '' AND "
-        f"{column} COLLATE \"C\" >= current_setting('zhiyuan.scope', true) AND "
-        f"{column} COLLATE \"C\" < current_setting('zhiyuan.scope', true) || '~'"
+        f"{column} LIKE current_setting('zhiyuan.scope', true) || '%'"
     )
     read = inside
     if read_ancestors:
