@@ -142,9 +142,13 @@ def scope_policy_sql(
     scope. ``read_ancestors`` also lets a node *read* rows of its ancestors
     (inherited settings), never write them. An empty scope matches nothing.
     """
+    # A range, not LIKE: a LIKE pattern that is not a constant can never use
+    # an index, while a range against the (STABLE) setting can, on a column
+    # or index in C order; '~' sorts after every digit there.
     inside = (
         "coalesce(current_setting('zhiyuan.scope', true), '') <> '' AND "
-        f"{column} LIKE current_setting('zhiyuan.scope', true) || '%'"
+        f"{column} COLLATE \"C\" >= current_setting('zhiyuan.scope', true) AND "
+        f"{column} COLLATE \"C\" < current_setting('zhiyuan.scope', true) || '~'"
     )
     read = inside
     if read_ancestors:
