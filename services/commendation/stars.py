@@ -19,6 +19,7 @@ still true; only a correction of the hours lowers them.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -114,12 +115,21 @@ class StarCases(UseCases):
         with self.db.session(Scope(v.division_code)) as s:
             if not outbox.claim(s, PROCESSED, consumer, event_id):
                 return False
-            row = s.get(Volunteer, v.id)
-            if row is None:
-                s.add(v)
-            elif _aware(row.changed_at) <= v.changed_at:
-                row.volunteer_number, row.status = v.volunteer_number, v.status
-                row.division_code, row.changed_at = v.division_code, v.changed_at
+            if is_postgres(self.db.engine):
+                # A home moved to another subtree: the row is updated where it
+                # was, so the scope must cover both homes.
+                old = s.execute(_HOME_OF, {"v": v.id}).scalar()
+                if old and not old.startswith(v.division_code):
+                    common = os.path.commonprefix([old, v.division_code])
+                    s.execute(_SET_SCOPE, {"scope": common or v.division_code})
+            # `registered` and `verified` arrive on separate queues and may be
+            # handled at once: one upsert, never read-then-insert (which
+            # raced into UniqueViolation on volunteers_pkey).
+            s.execute(_UPSERT_VOLUNTEER, {
+                "id": v.id, "volunteer_number": v.volunteer_number,
+                "division_code": v.division_code, "status": v.status,
+                "changed_at": v.changed_at,
+            })  # fmt: skip
             return True
 
     # -- hours ---------------------------------------------------------------
@@ -493,6 +503,16 @@ _INSERT_RATING = outbox.cached_insert(
     "total_hours", "total_as_of", "stars", "eligible_stars", "continuous_years",
     "updated_at", tail="ON CONFLICT DO NOTHING",
 )  # fmt: skip
+_UPSERT_VOLUNTEER = outbox.cached_insert(
+    Volunteer.__table__,
+    "id", "volunteer_number", "division_code", "status", "changed_at",
+    tail="ON CONFLICT (id) DO UPDATE SET"
+    " volunteer_number = excluded.volunteer_number, status = excluded.status,"
+    " division_code = excluded.division_code, changed_at = excluded.changed_at"
+    " WHERE volunteers.changed_at <= excluded.changed_at",
+)  # fmt: skip
+_HOME_OF = text("SELECT commendation_home_of(:v)")
+_SET_SCOPE = text("SELECT set_config('zhiyuan.scope', :scope, true)")
 _ADD_YEAR_HOURS = outbox.cached_insert(
     ServiceYear.__table__, "volunteer_id", "year", "division_code", "hours",
     tail="ON CONFLICT (volunteer_id, year) DO UPDATE"

@@ -36,7 +36,12 @@ from typing import Any
 from kombu import Connection, Exchange, Queue
 
 from services.common.config import Config
-from services.common.errors import PERMANENT, TRANSIENT, UNKNOWN  # noqa: F401 - doctests
+from services.common.errors import (  # noqa: F401 - PERMANENT: doctests
+    PERMANENT,
+    TRANSIENT,
+    UNKNOWN,
+    one_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +313,3 @@ class StateLog:
                 self.what, time.monotonic() - self.down_since,
             )  # fmt: skip
             self.down_since, self.suppressed = None, 0
-
-
-def one_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split())[:300]

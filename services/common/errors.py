@@ -252,6 +252,32 @@ class Unauthenticated(ZhiyuanError):
         )
 
 
+class ResourceExhausted(ZhiyuanError):
+    """Too many attempts: the caller must wait ``retry_after`` seconds
+    (HTTP 429 with ``Retry-After``).
+
+    Example:
+        >>> err = ResourceExhausted.locked_out("username", 90)
+        >>> err.code, err.retry_after, err.rule
+        ('RESOURCE_EXHAUSTED', 90, 'login.locked')
+    """
+
+    code: ClassVar[str] = "RESOURCE_EXHAUSTED"
+    retry_after: int = 0
+
+    @classmethod
+    def locked_out(cls, field: str, seconds: int) -> ResourceExhausted:
+        """Login refused for ``seconds`` after too many failed attempts."""
+        err = cls(
+            f"too many failed logins; try again in {seconds} s",
+            f"登录失败次数过多，请 {seconds} 秒后再试",
+            field=field,
+            rule="login.locked",
+        )
+        err.retry_after = seconds
+        return err
+
+
 ERRORS_BY_CODE: dict[str, type[ZhiyuanError]] = {
     cls.code: cls
     for cls in (
@@ -261,6 +287,7 @@ ERRORS_BY_CODE: dict[str, type[ZhiyuanError]] = {
         FailedPrecondition,
         PermissionDenied,
         Unauthenticated,
+        ResourceExhausted,
     )
 }
 """Error class per code, for clients rebuilding an error from a status."""
@@ -284,6 +311,37 @@ class Unavailable(ZhiyuanError):
             "数据库暂不可用，请稍后重试",
             rule="database.available",
         )
+
+    @classmethod
+    def dependency(cls) -> Unavailable:
+        """A service or the broker this call needs cannot be reached."""
+        return cls(
+            "a service this request needs is unavailable, please try again shortly",
+            "所依赖的服务暂不可用，请稍后重试",
+            rule="service.available",
+        )
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Unavailable | None:
+        """What to tell a caller when ``exc`` means something could not be
+        reached (see :func:`unavailable`), else None.
+
+        Example:
+            >>> Unavailable.of(ConnectionRefusedError()).rule
+            'service.available'
+            >>> Unavailable.of(ValueError()) is None
+            True
+        """
+        chain = [e for e in _chain(exc) if _unreachable(e)]
+        if not chain:
+            return None
+        if isinstance(chain[0], ZhiyuanError):
+            return chain[0] if isinstance(chain[0], Unavailable) else cls.dependency()
+        database = any(
+            type(e).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlite3")
+            for e in chain
+        )
+        return cls.database() if database else cls.dependency()
 
 
 TRANSIENT, PERMANENT, UNKNOWN = "transient", "permanent", "unknown"
@@ -389,3 +447,14 @@ def _conflict(err: BaseException) -> bool:
     if type(err).__module__ == "sqlite3":
         return str(err).startswith(_SQLITE_CONFLICT)
     return False
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one short log line (a driver's message may span several).
+
+    Example:
+        >>> one_line(ValueError("bad\\n  value"))
+        'ValueError: bad value'
+    """
+    text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:300]

@@ -40,7 +40,7 @@ from services.common.auth import (
     set_current_principal,
 )
 from services.common.config import Config
-from services.common.errors import ZhiyuanError
+from services.common.errors import Unavailable, ZhiyuanError, one_line
 from services.common.metrics import GrpcMetrics
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,13 @@ class KernelInterceptor(grpc.ServerInterceptor):
                 return behaviour(request, context)
             except ZhiyuanError as err:
                 abort_with(context, err)
-            except Exception:
+            except Exception as exc:
                 if context.code() is not None:  # already aborted on purpose
                     raise
+                down = Unavailable.of(exc)
+                if down is not None:  # expected during an outage: one line
+                    log.warning("%s: %s (%s)", method, down.message_en, one_line(exc))
+                    abort_with(context, down)
                 log.exception("unhandled error in %s", method)
                 context.abort(
                     grpc.StatusCode.INTERNAL,
@@ -271,6 +275,16 @@ class _Details(grpc.ClientCallDetails):
         self.compression = compression
 
 
+CHANNEL_OPTIONS: list[tuple[str, int]] = [
+    # grpc's default reconnect backoff grows 1 s × 1.6ⁿ up to 120 s: a client
+    # found a restarted server 16-21 s after it listened. Retry every second.
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 1000),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+"""Options of every client channel (service to service, gateway)."""
+
+
 def channel(
     address: str,
     *,
@@ -281,7 +295,7 @@ def channel(
     tracing, token forwarding and a default deadline."""
     # OpenTelemetry's client interceptor has its own wrapping helper.
     traced = grpcext.intercept_channel(
-        grpc.insecure_channel(address), client_interceptor()
+        grpc.insecure_channel(address, options=CHANNEL_OPTIONS), client_interceptor()
     )
     return grpc.intercept_channel(traced, ForwardToken(deadline, token))
 

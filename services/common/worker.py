@@ -50,9 +50,8 @@ from services.common.deadletter import (
     declare_delays,
     dlq_name,
     failure_headers,
-    one_line,
 )
-from services.common.errors import TRANSIENT, failure_kind
+from services.common.errors import TRANSIENT, failure_kind, one_line
 from services.common.outbox import OutboxRelay, outbox_table
 
 log = logging.getLogger(__name__)
@@ -235,9 +234,11 @@ class DeadLetteringEventHandler(EventHandler):
         cfg = app_config()
         self.policy = RetryPolicy.from_config(cfg)
         self.republisher = _republisher(self.amqp_uri)
-        with Connection(self.amqp_uri, connect_timeout=5) as conn:
+        with _connect(self.amqp_uri) as conn:
             declare_handler_queue(conn.default_channel, self.queue)
-            declare_delays(conn.default_channel, self.policy)
+            if (self.amqp_uri, self.policy.delays) not in _DELAYS_DECLARED:
+                declare_delays(conn.default_channel, self.policy)
+                _DELAYS_DECLARED.add((self.amqp_uri, self.policy.delays))
         Consumer.setup(self)
         self.consumer.handler = self
         _quiet_transient_tracebacks()
@@ -312,6 +313,7 @@ class DeadLetteringEventHandler(EventHandler):
 
 
 RECONNECT_MAX_SECONDS = 2.0
+_DELAYS_DECLARED: set[tuple[str, tuple[float, ...]]] = set()
 _REPUBLISHERS: dict[str, Republisher] = {}
 
 
@@ -393,10 +395,20 @@ def declare_topology(amqp_uri: str) -> int:
     exchanges drop what no queue is bound for).
     """
     queues = handler_queues()
-    with Connection(amqp_uri, connect_timeout=5) as conn:
+    with _connect(amqp_uri) as conn:
         for queue in queues:
             declare_handler_queue(conn.default_channel, queue)
     return len(queues)
+
+
+def _connect(amqp_uri: str) -> Connection:
+    """A connection for declarations at start-up, tried a few times: on a
+    busy machine the broker may drop a handshake it found too slow."""
+    conn = Connection(amqp_uri, connect_timeout=5)
+    conn.ensure_connection(
+        max_retries=5, interval_start=0.5, interval_step=0.5, interval_max=2
+    )
+    return conn
 
 
 def handler_queues() -> list[Queue]:

@@ -22,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, filters
 
 from services.catalog import SERVICES
+from services.common import rpc
 from services.common.auth import Principal
 from services.common.config import Config
 from services.common.errors import Unauthenticated
@@ -82,7 +83,9 @@ def connect(cfg: Config) -> Backend:
             filter_=filters.negate(filters.health_check())
         )
         address = cfg.service(name).grpc_address
-        channel = grpc.aio.insecure_channel(address, interceptors=interceptors)
+        channel = grpc.aio.insecure_channel(
+            address, interceptors=interceptors, options=rpc.CHANNEL_OPTIONS
+        )
         module = importlib.import_module(f"zhiyuan.{name}.v1.{name}_pb2_grpc")
         stub = getattr(module, f"{name.title()}ServiceStub")(channel)
         stubs[name] = (stub, health_pb2_grpc.HealthStub(channel))

@@ -130,6 +130,10 @@ async def _on_platform_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(status, exc.to_dict(), _challenge(status))
 
 
+RETRY_AFTER_SECONDS = 5
+"""Said with every 503: a database restart or failover, an api restarting."""
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return _json(400, validation_body(exc))
@@ -156,7 +160,13 @@ async def _on_crash(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _challenge(status: int) -> dict[str, str] | None:
-    return {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    """Headers an error status calls for: the auth scheme with a 401, when
+    to try again with a 503."""
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if status == 503:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return None
 
 
 def install(app: FastAPI) -> None:
