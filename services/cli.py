@@ -244,10 +244,11 @@ def parser() -> argparse.ArgumentParser:
     an.add_argument("--scope", default="61", help="subtree (default 61)")
     an.set_defaults(func=cmd_settings_announce)
 
-    from services import cli_commendation, cli_dlq, cli_reports
+    from services import cli_commendation, cli_dlq, cli_import, cli_reports
 
     cli_reports.add_commands(sub)
     cli_commendation.add_commands(sub)
+    cli_import.add_commands(sub)
     cli_dlq.add_commands(sub)
     return p
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -52,6 +53,36 @@ def hours(env: Envelope, delta_key: str) -> HoursNews:
         total_hours=_hours(d, "volunteer_total_hours"),
         occurred_at=when,
     )
+
+
+def imported(env: Envelope) -> list[tuple[str, HoursNews]]:
+    """hours.records.imported: (claim id, news) per volunteer and service
+    year; the claim id is derived from the event, volunteer and year, so a
+    redelivered (or half-applied) event applies each part once."""
+    when = _when(env)
+    out = []
+    for entry in env.data.get("volunteers") or []:
+        years = entry.get("years")
+        if not isinstance(years, dict) or not years:
+            raise ValueError("event field 'years' must map years to hours")
+        for year in sorted(years):
+            if not (isinstance(year, str) and len(year) == 4 and year.isdigit()):
+                raise ValueError("event field 'years' must be keyed by YYYY")
+            news = HoursNews(
+                volunteer_id=_text(entry, "volunteer_id", 36),
+                volunteer_number=_text(entry, "volunteer_number", 20),
+                division_code=validate_code(_text(entry, "division_code", 12)),
+                year=int(year),
+                delta_hours=_hours(years, year),
+                total_hours=_hours(entry, "volunteer_total_hours"),
+                occurred_at=when,
+            )
+            key = f"{env.event_id}/{news.volunteer_id}/{year}"
+            out.append((str(uuid.uuid5(_IMPORT_CLAIMS, key)), news))
+    return out
+
+
+_IMPORT_CLAIMS = uuid.UUID("7f1d8a2e-3c4b-4e5f-9a6b-1c2d3e4f5a6b")
 
 
 def volunteer(env: Envelope) -> Volunteer:

@@ -70,6 +70,15 @@ class CommendationWorker:
         news = events.hours(env, "delta_hours")
         StarCases(self.db).follow_hours("commendation.hours", env.event_id, news)
 
+    @event_handler("hours", "records.imported")
+    def on_records_imported(self, body: dict[str, Any]) -> None:
+        """A bulk import's chunk: per volunteer and service year, the hours
+        added and the total after; each applied once (its own claim)."""
+        env = Envelope.from_body(body)
+        cases = StarCases(self.db)
+        for claim_id, news in events.imported(env):
+            cases.follow_hours("commendation.hours", claim_id, news)
+
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:
         self._volunteer(body)

@@ -24,7 +24,7 @@ from services.common.worker import (
     app_config,
     event_handler,
 )
-from services.hours import events
+from services.hours import bulk, events
 from services.hours.application import HoursApp
 from services.hours.models import PROCESSED
 
@@ -91,6 +91,14 @@ class HoursWorker:
     def on_record_corrected(self, body: dict[str, Any]) -> None:
         """Follow a correction in the time bank (more, or take back)."""
         self._bank("hours.timebank.corrected", Envelope.from_body(body))
+
+    @event_handler("hours", "records.imported")
+    def on_records_imported(self, body: dict[str, Any]) -> None:
+        """A bulk import's chunk (or part of it): deposit each approved
+        record in the time bank, once (see services/hours/bulk.py)."""
+        env = Envelope.from_body(body)
+        bulk.deposit_imported(self.db, "hours.timebank.imported", env.event_id,
+                              env.data)  # fmt: skip
 
     def _bank(self, consumer: str, env: Envelope) -> None:
         record_id = str(env.data["record_id"])
