@@ -10,6 +10,8 @@ never imported by the api role.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from nameko.timer import timer
@@ -22,11 +24,13 @@ from services.common.worker import (
     RelayDependency,
     Tracing,
     app_config,
+    batch_event_handler,
     event_handler,
 )
 from services.hours import bulk, events
 from services.hours.application import HoursApp
 from services.hours.models import PROCESSED
+from services.hours.usecases.records import BATCH_MAX
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +56,43 @@ class HoursWorker:
         """Published events are kept a week for inspection, then deleted."""
         self.relay.purge(processed=PROCESSED)
 
-    @event_handler("activity", "attendance.checked_out")
-    def on_attendance_checked_out(self, body: dict[str, Any]) -> None:
-        """A volunteer checked out: a pending record (or a visible refusal)."""
-        env = Envelope.from_body(body)
-        self._ingest("hours.attendance", env, events.attendance(env))
+    @batch_event_handler("activity", "attendance.checked_out")
+    def on_attendance_checked_out(self, bodies: list[dict[str, Any]]) -> None:
+        """Volunteers checked out: pending records (or visible refusals), a
+        batch of check-outs in one transaction."""
+        self._ingest("hours.attendance", bodies, events.attendance)
 
-    @event_handler("activity", "visit.logged")
-    def on_visit_logged(self, body: dict[str, Any]) -> None:
-        """A pairing visit was logged: a pending record."""
-        env = Envelope.from_body(body)
-        self._ingest("hours.visit", env, events.visit(env))
+    @batch_event_handler("activity", "visit.logged")
+    def on_visit_logged(self, bodies: list[dict[str, Any]]) -> None:
+        """Pairing visits were logged: pending records, a batch at a time."""
+        self._ingest("hours.visit", bodies, events.visit)
 
-    def _ingest(self, consumer: str, env: Envelope, draft: events.Draft) -> None:
-        record = HoursApp(self.db).ingest(consumer, env.event_id, draft)
-        if record is not None and record.status == "rejected":
-            # Nobody can be answered from here: the record says why, and
-            # ListRecords(status=REJECTED) shows it to the organisation.
-            log.info(
-                "record %s stored as rejected: %s", record.id, record.status_reason
-            )
+    def _ingest(
+        self,
+        consumer: str,
+        bodies: list[dict[str, Any]],
+        draft_of: Callable[[Envelope], events.Draft],
+    ) -> None:
+        """Claims and records of a batch in one transaction per province
+        (``ingest_batch``'s scope) and per ``BATCH_MAX`` drafts."""
+        groups: dict[str, list[tuple[str, events.Draft]]] = defaultdict(list)
+        for body in bodies:
+            env = Envelope.from_body(body)
+            draft = draft_of(env)
+            groups[draft.division_code[:2]].append((env.event_id, draft))
+        app = HoursApp(self.db)
+        for items in groups.values():
+            for start in range(0, len(items), BATCH_MAX):
+                chunk = items[start : start + BATCH_MAX]
+                for record in app.ingest_batch(consumer, chunk):
+                    if record is not None and record.status == "rejected":
+                        # Nobody can be answered from here: the record says
+                        # why, and ListRecords(status=REJECTED) shows it.
+                        log.info(
+                            "record %s stored as rejected: %s",
+                            record.id,
+                            record.status_reason,
+                        )
 
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:
