@@ -15,7 +15,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: help venv proto tools browser keys migrate seed run test test-unit test-fast \
-        lint bench chart-check compose-check proto-lint check-services clean
+        lint bench scale chart-check compose-check proto-lint check-services clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -97,6 +97,10 @@ test: proto tools browser check-services ## everything: lint, proto, chart, comp
 
 bench: proto check-services ## benchmarks under tests/perf (ratios against a same-run baseline)
 	$(PY) -m tests.perf
+
+SCALE_ARGS ?=
+scale: proto check-services ## national state via the bulk paths, rollups vs GROUP BY, goals table (SCALE_ARGS="--size medium")
+	$(PY) -m tests.perf.bench_scale $(SCALE_ARGS)
 
 clean: ## remove generated files and local state (keeps .venv)
 	rm -rf gen .run build test-artifacts
