@@ -143,37 +143,61 @@ class StarCases(UseCases):
         deadlock.
         """
         with self.db.session(None) as s:
-            home = self._enter_home(s, news)
-            if not outbox.claim(s, PROCESSED, consumer, event_id):
-                return False
-            rating, rows = self._rating(s, news, home)
-            # Insert-or-add in one statement; the rating's lock already
-            # serialises the events of one volunteer. round(): SQLite adds
-            # floats, and the stored value was always rounded to cents.
-            s.execute(_ADD_YEAR_HOURS, {
-                "volunteer_id": news.volunteer_id, "year": news.year,
-                "division_code": home, "hours": news.delta_hours,
-            })  # fmt: skip
-            rating.continuous_years = domain.continuous_years(
-                s.execute(
-                    select(ServiceYear.year).where(
-                        ServiceYear.volunteer_id == news.volunteer_id,
-                        ServiceYear.hours > 0,
-                    )
-                ).scalars()
-            )
-            # Approved stars fall only when the hours do (a correction), not
-            # because the thresholds were raised since they were approved.
-            lower = False
-            if _aware(rating.total_as_of) <= news.occurred_at:
-                lower = news.total_hours < rating.total_hours
-                rating.total_hours = news.total_hours
-                rating.total_as_of = news.occurred_at
-            settings = None
-            if rating.division_code == home:  # always, unless the home moved
-                settings = _SETTINGS.get(rows, home)
-            self.reconcile(s, rating, actor="system", settings=settings, lower=lower)
-            return True
+            return self._follow(s, consumer, event_id, news)
+
+    def follow_hours_batch(
+        self, consumer: str, items: Sequence[tuple[str, HoursNews]]
+    ) -> list[bool]:
+        """:meth:`follow_hours` for ``(event_id, news)`` pairs in one
+        transaction: all applied or none; each answer as one at a time.
+        Volunteers are taken in id order (each one's events in the order
+        given), so two batches lock ratings in one order and never deadlock.
+        """
+        order = sorted(range(len(items)), key=lambda i: items[i][1].volunteer_id)
+        out = [False] * len(items)
+        with self.db.session(None) as s:
+            for i in order:
+                event_id, news = items[i]
+                out[i] = self._follow(s, consumer, event_id, news)
+        return out
+
+    def _follow(
+        self, s: Session, consumer: str, event_id: str, news: HoursNews
+    ) -> bool:
+        home = self._enter_home(s, news)
+        if not outbox.claim(s, PROCESSED, consumer, event_id):
+            return False
+        rating, rows = self._rating(s, news, home)
+        # Insert-or-add in one statement; the rating's lock already
+        # serialises the events of one volunteer. round(): SQLite adds
+        # floats, and the stored value was always rounded to cents.
+        s.execute(_ADD_YEAR_HOURS, {
+            "volunteer_id": news.volunteer_id, "year": news.year,
+            "division_code": home, "hours": news.delta_hours,
+        })  # fmt: skip
+        rating.continuous_years = domain.continuous_years(
+            s.execute(
+                select(ServiceYear.year).where(
+                    ServiceYear.volunteer_id == news.volunteer_id,
+                    ServiceYear.hours > 0,
+                )
+            ).scalars()
+        )
+        # Approved stars fall only when the hours do (a correction), not
+        # because the thresholds were raised since they were approved.
+        lower = False
+        if _aware(rating.total_as_of) <= news.occurred_at:
+            lower = news.total_hours < rating.total_hours
+            rating.total_hours = news.total_hours
+            rating.total_as_of = news.occurred_at
+        settings = None
+        if rating.division_code == home:  # always, unless the home moved
+            settings = _SETTINGS.get(rows, home)
+        self.reconcile(s, rating, actor="system", settings=settings, lower=lower)
+        # Written while the scope is this volunteer's home: a batch moves
+        # on to another home next.
+        s.flush()
+        return True
 
     def _enter_home(self, s: Session, news: HoursNews) -> str:
         """The volunteer's home division from the replica (a cross-tenant

@@ -29,6 +29,7 @@ from services.common.worker import (
     RelayDependency,
     Tracing,
     app_config,
+    batch_event_handler,
     event_handler,
 )
 
@@ -56,19 +57,23 @@ class CommendationWorker:
         """Published events are kept a week for inspection, then deleted."""
         self.relay.purge(processed=PROCESSED)
 
-    @event_handler("hours", "record.approved")
-    def on_record_approved(self, body: dict[str, Any]) -> None:
-        """Approved hours: the volunteer's total and tier move up."""
-        env = Envelope.from_body(body)
-        news = events.hours(env, "hours")
-        StarCases(self.db).follow_hours("commendation.hours", env.event_id, news)
+    @batch_event_handler("hours", "record.approved")
+    def on_record_approved(self, bodies: list[dict[str, Any]]) -> None:
+        """Approved hours: the volunteers' totals and tiers move up (a batch
+        of events in one transaction)."""
+        self._follow(bodies, "hours")
 
-    @event_handler("hours", "record.corrected")
-    def on_record_corrected(self, body: dict[str, Any]) -> None:
-        """A correction: the tier may fall below a request or the stars."""
-        env = Envelope.from_body(body)
-        news = events.hours(env, "delta_hours")
-        StarCases(self.db).follow_hours("commendation.hours", env.event_id, news)
+    @batch_event_handler("hours", "record.corrected")
+    def on_record_corrected(self, bodies: list[dict[str, Any]]) -> None:
+        """Corrections: a tier may fall below a request or the stars."""
+        self._follow(bodies, "delta_hours")
+
+    def _follow(self, bodies: list[dict[str, Any]], delta_key: str) -> None:
+        items = []
+        for body in bodies:
+            env = Envelope.from_body(body)
+            items.append((env.event_id, events.hours(env, delta_key)))
+        StarCases(self.db).follow_hours_batch("commendation.hours", items)
 
     @event_handler("hours", "records.imported")
     def on_records_imported(self, body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -116,3 +117,73 @@ def test_an_older_event_does_not_overwrite_a_newer_one(db):
     assert (row.status, row.division_code) == ("rejected", "610113001")
     # The same event again changes nothing (claimed).
     assert not cases.replicate_volunteer("commendation.volunteers", "e3", later)
+
+
+def _news(ident: str, home: str, year: int, delta: str, total: str, at: datetime):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from services.commendation.stars import HoursNews
+
+    return HoursNews(
+        volunteer_id=ident,
+        volunteer_number="ZY610000050001",
+        division_code=home,
+        year=year,
+        delta_hours=Decimal(delta),
+        total_hours=Decimal(total),
+        occurred_at=at,
+    )
+
+
+def _stars_state(db: Database, idents: list[str]) -> list[tuple]:  # type: ignore[type-arg]
+    from services.commendation.models import ServiceYear, StarRating, StarRequest
+
+    with db.session(Scope("61")) as s:
+        ratings = s.execute(
+            select(
+                StarRating.volunteer_id, StarRating.total_hours,
+                StarRating.eligible_stars, StarRating.continuous_years,
+            ).where(StarRating.volunteer_id.in_(idents))
+        ).all()  # fmt: skip
+        years = s.execute(
+            select(ServiceYear.volunteer_id, ServiceYear.year, ServiceYear.hours).where(
+                ServiceYear.volunteer_id.in_(idents)
+            )
+        ).all()
+        requests = s.execute(
+            select(StarRequest.volunteer_id, StarRequest.stars, StarRequest.status)
+            .where(StarRequest.volunteer_id.in_(idents))
+        ).all()  # fmt: skip
+    key = {ident: i for i, ident in enumerate(idents)}
+    return sorted(
+        [(key[r[0]], "rating", *r[1:]) for r in ratings]
+        + [(key[y[0]], "year", *y[1:]) for y in years]
+        + [(key[q[0]], "request", *q[1:]) for q in requests]
+    )
+
+
+def test_a_batch_of_hours_events_equals_them_one_at_a_time(db):
+    """follow_hours_batch (the star worker's batch) gives what follow_hours
+    gives one event at a time: totals, years, tiers, requests; a repeated
+    event is applied once."""
+    cases = StarCases(db)
+
+    def events(idents: list[str]) -> list[tuple[str, Any]]:
+        homes = ["610113003", "610116001", "610113003"]
+        out, total = [], {i: 0 for i in idents}
+        for n in range(12):
+            ident = idents[n % 3]
+            delta = 40 + 7 * n
+            total[ident] += delta
+            news = _news(ident, homes[n % 3], 2024 + n % 2, str(delta),
+                         str(total[ident]), T0 + timedelta(minutes=n))  # fmt: skip
+            out.append((str(uuid.uuid5(uuid.NAMESPACE_OID, f"{ident}-{n}")), news))
+        return [*out, out[4]]  # one event delivered twice
+
+    one = [str(uuid.uuid4()) for _ in range(3)]
+    single = [cases.follow_hours("t.stars", e, n) for e, n in events(one)]
+    batched = [str(uuid.uuid4()) for _ in range(3)]
+    answers = cases.follow_hours_batch("t.stars", events(batched))
+    assert answers == single == [True] * 12 + [False]
+    assert _stars_state(db, batched) == _stars_state(db, one)
+    assert any(row[1] == "request" for row in _stars_state(db, one))
