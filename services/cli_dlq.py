@@ -98,11 +98,17 @@ def cmd_list(args: argparse.Namespace) -> int:
                 continue
             print(f"{name}: {count} message(s) / 条")
             total += count
+            shown = 0
             with _browse(conn, name) as messages:
                 for message in messages:
                     raw = dl.Raw.of(message)
-                    if _matches(raw, args.event_id):
-                        print("  " + _summary(raw))
+                    if not _matches(raw, args.event_id):
+                        continue
+                    if shown == args.limit:
+                        print("  … more: use --limit / 更多请加 --limit")
+                        break
+                    print("  " + _summary(raw))
+                    shown += 1
     if not total:
         print("no dead-lettered events / 死信队列为空")
     return 0
@@ -240,6 +246,9 @@ def add_commands(sub: Any) -> None:
         "list", help="count per DLQ and each message's event, error, attempts"
     )
     filters(ls)
+    ls.add_argument(
+        "--limit", type=int, default=100, help="messages shown per DLQ (default 100)"
+    )
     ls.set_defaults(func=cmd_list)
     sh = d_sub.add_parser("show", help="a message's headers and body")
     filters(sh, need_id=True)

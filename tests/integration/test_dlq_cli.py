@@ -78,6 +78,9 @@ def test_list_counts_and_describes_each_message(stage, failed, zhiyuan):
     )
     code, out = zhiyuan("list", "--event-id", failed["broken"])
     assert failed["broken"] in out and failed["good"] not in out
+    code, out = zhiyuan("list", "--limit", "1")
+    assert sum(1 for line in out.splitlines() if "attempts=" in line) == 1
+    assert "more: use --limit" in out
     # Listing takes nothing away.
     assert len(dead_letters(stage.amqp_uri)) == 3
 
