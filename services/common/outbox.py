@@ -48,6 +48,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from services.common import telemetry
 from services.common.db import Database, is_postgres
+from services.common.deadletter import StateLog
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ class OutboxRelay:
     def __init__(self, db: Database, table: Table, amqp_uri: str, batch: int = 200):
         self.db, self.table, self.amqp_uri, self.batch = db, table, amqp_uri, batch
         self._conn: Connection | None = None
+        self._broker = StateLog(log, "outbox relay: broker")
 
     def _producer(self) -> Producer:
         if self._conn is None:
@@ -258,13 +260,14 @@ class OutboxRelay:
                     self._publish(producer, row)
             except Exception as exc:
                 self.close()
-                log.warning("outbox relay: broker unavailable, will retry: %s", exc)
+                self._broker.failed(exc)  # once, then a reminder a minute
                 s.execute(
                     update(t)
                     .where(t.c.id.in_([r.id for r in rows]))
                     .values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
                 )
                 return 0
+            self._broker.ok()
             s.execute(
                 update(t)
                 .where(t.c.id.in_([r.id for r in rows]))
