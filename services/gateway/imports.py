@@ -17,22 +17,36 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
 from zhiyuan.hours.v1 import hours_pb2 as hpb
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
-from services.common.errors import InvalidArgument
+from services.common import keys
+from services.common.auth import Principal
+from services.common.bulk import ImportReport, clean, read_table
+from services.common.config import load
+from services.common.db import Database
+from services.common.errors import InvalidArgument, Unavailable, ZhiyuanError
+from services.common.pii import PiiCipher
+from services.common.roles import ADMINS
 from services.common.rpc import error_details
 from services.common.service_fields import SERVICE_FIELDS
 from services.gateway.backend import Caller
+from services.hours import bulk as hours_bulk
+from services.registration import bulk as registration_bulk
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 5000
 # Column → the names a header may use for it (English or Chinese).
@@ -94,8 +108,13 @@ def parse_hours(text: str) -> list[Row]:
 def parse(text: str, columns: dict[str, tuple[str, ...]]) -> list[Row]:
     """Rows of a CSV file whose header names every column of ``columns``
     (by its English or Chinese name, in any order)."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    # newline=None: universal newlines, so a bare CR (old Mac spreadsheets)
+    # ends a line instead of failing the csv module.
+    reader = csv.reader(io.StringIO(text, newline=None))
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = None
     if not header:
         raise InvalidArgument.required("file")
     names = [h.strip().lower() for h in header]
@@ -111,11 +130,19 @@ def parse(text: str, columns: dict[str, tuple[str, ...]]) -> list[Row]:
                 f"表头缺少“{aliases[1]}”（{column}）列",
             )  # fmt: skip
     rows = []
-    for number, cells in enumerate(reader, start=1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # e.g. a NUL byte: the row is reported, not a 500
+            cells = ["\ufffd"] * len(names)
         if not any(c.strip() for c in cells):
             continue  # a blank line is not a row
         values = {
-            c: (cells[i].strip() if i < len(cells) else "") for c, i in where.items()
+            c: (clean(cells[i]) if i < len(cells) else "") for c, i in where.items()
         }
         rows.append(Row(number, values))
         if len(rows) > MAX_ROWS:
@@ -244,3 +271,124 @@ async def _volunteer_id(rpc: Caller, number: str) -> str | None:
             ) from None  # fmt: skip
         raise
     return reply.volunteers[0].id if reply.volunteers else None
+
+
+# -- the bulk path ----------------------------------------------------------------
+# With PostgreSQL behind hours and registration, an upload runs through the
+# same bulk functions as `zhiyuan import` (COPY, set-wise checks, one event
+# per chunk), in a worker thread, as the caller's scope. Embedded mode
+# (SQLite) keeps the row-by-row path above.
+
+BULK_CHUNK = 2000  # rows per transaction: the progress bar moves per chunk
+_DATABASES: dict[str, Database] = {}
+_OPENING = threading.Lock()
+
+
+def bulk_database(service: str) -> Database | None:
+    """The service's database for bulk imports (two connections at most),
+    or None in embedded mode."""
+    with _OPENING:
+        if service not in _DATABASES:
+            svc = load().service(service)
+            if not svc.database_url.startswith("postgresql"):
+                return None
+            small = replace(svc, database_pool_size=1)
+            _DATABASES[service] = Database(small)
+        return _DATABASES[service]
+
+
+def bulk_ready() -> bool:
+    return bool(bulk_database("hours") and bulk_database("registration"))
+
+
+def bulk_rows(raw: bytes, name: str, kind: str) -> list[dict[str, Any]]:
+    """The file's rows (CSV or XLSX), header checked first (a bad header or
+    encoding is INVALID_ARGUMENT before anything runs)."""
+    columns = hours_bulk.COLUMNS if kind == "hours" else registration_bulk.COLUMNS
+    rows = list(read_table(io.BytesIO(raw), name, columns))
+    if len(rows) > MAX_ROWS:
+        raise InvalidArgument(
+            "file", "file.max_rows", f"at most {MAX_ROWS} rows per file",
+            f"每个文件最多 {MAX_ROWS} 行",
+        )  # fmt: skip
+    return rows
+
+
+async def run_bulk(
+    kind: str, p: Principal, rows: list[dict[str, Any]], source: str
+) -> AsyncIterator[str]:
+    """NDJSON as the row-by-row path: ``{"total": n}``, ``{"progress": k}``
+    after each chunk, one line per refused row (``ok`` false, the field, its
+    Chinese label, the rule, both messages), then ``{"done": true,
+    "imported": a, "failed": b, "duplicates": c}``."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def progress(done: int) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, ("progress", done))
+
+    def work() -> None:
+        try:
+            report = _import(kind, p, rows, source, progress)
+        except Exception as err:  # noqa: BLE001 - reported on the stream
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", err))
+        else:
+            loop.call_soon_threadsafe(queue.put_nowait, ("report", report))
+
+    yield json.dumps({"total": len(rows)}) + "\n"
+    task = loop.run_in_executor(None, work)
+    while True:
+        what, value = await queue.get()
+        if what == "progress":
+            yield json.dumps({"progress": value}) + "\n"
+            continue
+        await task
+        if what == "error":
+            if not isinstance(value, ZhiyuanError):
+                log.exception("bulk import failed", exc_info=value)
+                value = Unavailable(
+                    "the import stopped; rows already imported are kept",
+                    "导入中断；已导入的行已保存",
+                )
+            yield json.dumps({"done": True, "error": value.to_dict()},
+                             ensure_ascii=False) + "\n"  # fmt: skip
+            return
+        for e in value.errors:
+            yield json.dumps({"ok": False, **e.to_dict()}, ensure_ascii=False) + "\n"
+        yield json.dumps({
+            "done": True, "imported": value.imported, "failed": value.rejected,
+            "duplicates": value.duplicates,
+        }) + "\n"  # fmt: skip
+        return
+
+
+def _import(
+    kind: str,
+    p: Principal,
+    rows: list[dict[str, Any]],
+    source: str,
+    progress: Callable[[int], None],
+) -> ImportReport:
+    p.require_any(*ADMINS)  # a whole file: the tenant's administrators
+    registration = bulk_database("registration")
+    if kind == "volunteers":
+        return registration_bulk.import_rows(
+            registration, p.scope, rows, source=source, chunk_size=BULK_CHUNK,
+            progress=progress, actor=p.username, cipher=_cipher(),
+        )  # fmt: skip
+    return hours_bulk.import_rows(
+        bulk_database("hours"), p.scope, rows, source=source,
+        chunk_size=BULK_CHUNK, progress=progress, actor=p.username,
+        volunteers=lambda scope, numbers: registration_bulk.lookup(
+            registration, scope, numbers
+        ),
+    )  # fmt: skip
+
+
+_CIPHER: list[PiiCipher] = []
+
+
+def _cipher() -> PiiCipher:
+    if not _CIPHER:
+        _CIPHER.append(keys.pii_cipher(load()))
+    return _CIPHER[0]

@@ -338,7 +338,12 @@ def _apply(
         " capped numeric(10,2)) ON COMMIT DELETE ROWS"
     ))  # fmt: skip
     s.execute(text(f"GRANT SELECT ON {STAGE} TO {db.app_role}"))
-    copy_rows(s, STAGE, _STAGE_COLUMNS, (_staged(r, source, policies) for r in rows))
+    copy_rows(
+        s,
+        STAGE,
+        _STAGE_COLUMNS,
+        (_staged(r, scope.code, source, policies) for r in rows),
+    )
     s.execute(text(f"ANALYZE {STAGE}"))
     # Duplicates: this file's row again, or the same session on record.
     s.execute(text(
@@ -431,14 +436,17 @@ def _apply(
         _announce(s, scope, event_id)
 
 
-def _staged(r: _Row, source: str, policies: dict[str, domain.Policy]) -> tuple:  # type: ignore[type-arg]
+def _staged(
+    r: _Row, scope: str, source: str, policies: dict[str, domain.Policy]
+) -> tuple:  # type: ignore[type-arg]
     seconds = int((r.end - r.start).total_seconds())
     policy = policies[r.code]
     rounding = "manual" if r.given is not None else policy.rounding
     rounded = r.given if r.given is not None else domain.round_hours(seconds, rounding)
     note = f"补录：{r.reason}" if r.reason else "批量导入"
     return (
-        r.row, str(uuid.uuid5(_IDS, f"{source}/{r.row}")), r.volunteer_id, r.number,
+        r.row, str(uuid.uuid5(_IDS, f"{scope}/{source}/{r.row}")),
+        r.volunteer_id, r.number,
         r.code, r.org, r.field, r.content, r.start, r.end,
         domain.service_day(r.start), month_of(r.start), seconds, rounding,
         rounded, note,

@@ -184,7 +184,7 @@ def _prepare(
     if p or rid is None:
         return None
     return (
-        number, f"import/{source}/{number}"[:200],
+        number, f"import/{scope.code}/{source}/{number}"[:200],
         cipher.blind_index(rid.number, context="volunteer.id_number"),
         cipher.encrypt(name, context="volunteer.name"), mask_name(name),
         cipher.encrypt(rid.number, context="volunteer.id_number"),

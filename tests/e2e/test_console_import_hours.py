@@ -1,10 +1,11 @@
 """The county office imports hour records from a paper register in the
 console (headless Chromium) and finds volunteers by number.
 
-Rows name volunteers by their volunteer number; each good row becomes honour
-hours awaiting review, a bad row is reported with its field and rule (an
-unknown number, more hours than the session lasted, a volunteer of the
-neighbouring county), and uploading the same file again records nothing
+Rows name volunteers by their volunteer number; each good row becomes an
+approved record (the bulk import: the office certifies its register), a bad
+row is reported with its field and rule (an unknown number, more hours than
+the session lasted, a volunteer of the neighbouring county), and uploading
+the same file again records nothing
 twice. The search box finds a volunteer by number or by whole ID number,
 and a neighbouring county's search finds nothing. Screenshot kept:
 ``import-hours-report``."""
@@ -124,21 +125,23 @@ def test_hour_records_import_keeps_good_rows_and_reports_bad_ones(
             for tr in page.locator("[data-testid=import-report] tbody tr").all()
         )
     }
-    assert set(report) == {"2", "3", "5"}
-    assert report["2"][:2] == ["volunteer_number", "volunteer_number.known"]
-    assert report["3"][0] == "hours" and report["3"][1].startswith("hours.")
-    assert report["5"][:2] == ["volunteer_number", "volunteer_number.known"]
+    # Rows as the spreadsheet shows them (the header is row 1).
+    assert set(report) == {"3", "4", "6"}
+    assert report["3"][:2] == ["volunteer_number", "volunteer_number.known"]
+    assert report["4"][0] == "hours" and report["4"][1].startswith("hours.")
+    assert report["6"][:2] == ["volunteer_number", "volunteer_number.known"]
     assert all(r[2] for r in report.values())  # a reason in words, in Chinese
     shot(page, "import-hours-report")
 
     kept = records_of(base, county, vol["id"])
     assert sorted(r["hours"] for r in kept) == [1.5, 2.0]
-    assert {r["status"] for r in kept} == {"RECORD_STATUS_PENDING"}
+    # An import is the office's certified register: approved records.
+    assert {r["status"] for r in kept} == {"RECORD_STATUS_APPROVED"}
     assert {r["service_field"] for r in kept} == {"civilisation", "environment"}
     assert records_of(base, neighbour, other["id"]) == []
 
-    upload(page, payload)  # the same file again: the same answers, no new rows
-    assert summary.get_attribute("data-imported") == "2"
+    upload(page, payload)  # the same file again: no new rows
+    assert summary.get_attribute("data-imported") == "0"
     assert sorted(r["id"] for r in records_of(base, county, vol["id"])) == sorted(
         r["id"] for r in kept
     )

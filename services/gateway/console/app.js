@@ -261,7 +261,7 @@ function renderImport(params) {
     el("a", { href: `#/import?kind=${k}`, class: k === kind ? "active" : "", "data-kind": k, text: t(IMPORTS[k].title) })));
   const template = el("a", { href: URL.createObjectURL(new Blob([`\ufeff${spec.header}\r\n`], { type: "text/csv" })),
     download: `zhiyuan-${kind}-template.csv`, "data-testid": "import-template", text: t("template") });
-  const file = el("input", { type: "file", accept: ".csv,text/csv", "data-testid": "import-file", "aria-label": t("chooseFile") });
+  const file = el("input", { type: "file", accept: ".csv,text/csv,.xlsx", "data-testid": "import-file", "aria-label": t("chooseFile") });
   const progress = el("progress", { max: "1", value: "0", "data-testid": "import-progress" });
   const summary = el("p", { "data-testid": "import-summary" });
   const body = el("tbody");
@@ -282,6 +282,7 @@ function renderImport(params) {
         for (const line of lines.filter(Boolean)) {
           const item = JSON.parse(line);
           if (item.total !== undefined) progress.max = Math.max(item.total, 1);
+          else if (item.progress !== undefined) progress.value = item.progress;
           else if (item.row !== undefined) {
             done += 1; progress.value = done;
             if (item.ok) ok += 1;
