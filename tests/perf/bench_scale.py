@@ -88,16 +88,24 @@ def build(platform: st.Platform, volunteers: int, records: int) -> st.BuildRepor
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as bar:
+    live = sys.stderr.isatty()  # a log file gets a line every 30 s instead
+    with Progress(*columns, transient=False, disable=not live) as bar:
         tasks: dict[str, Any] = {}
         started: dict[str, float] = {}
+        said = [0.0]
 
         def progress(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
                 tasks[phase] = bar.add_task(phase, total=total, rate="")
                 started[phase] = time.perf_counter()
-            rate = done / max(time.perf_counter() - started[phase], 1e-9)
+            elapsed = max(time.perf_counter() - started[phase], 1e-9)
+            rate = done / elapsed
             bar.update(tasks[phase], completed=done, rate=f"{rate:,.0f}")
+            if not live and (time.monotonic() - said[0] > 30 or done >= total):
+                said[0] = time.monotonic()
+                eta = (total - done) / rate if rate else math.inf
+                print(f"  {phase}: {done:,}/{total:,}, {rate:,.0f} rows/s, "
+                      f"ETA {eta:,.0f} s", file=sys.stderr, flush=True)  # fmt: skip
 
         return st.build(platform, volunteers, records, progress=progress)
 
