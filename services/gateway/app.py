@@ -42,6 +42,7 @@ from services.gateway import (
     api_volunteers,
     errors,
 )
+from services.gateway.access_log import AccessLog
 from services.gateway.backend import Backend, connect
 from services.gateway.models import ErrorBody
 
@@ -129,6 +130,8 @@ def create_app(
     errors.install(app)
     # Requests by route template and status (/metrics on its own port).
     app.add_middleware(metrics.HttpMetrics)
+    # Our access log, not uvicorn's: it never writes a query value.
+    app.add_middleware(AccessLog)
     for module in (
         api_identity,
         api_registry,
@@ -209,6 +212,7 @@ def serve(cfg: Config) -> None:
         host=host,
         port=port,
         log_config=None,  # keep telemetry's JSON logs
+        access_log=False,  # it prints query strings: AccessLog replaces it
         proxy_headers=True,
         lifespan="on",
     )

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from services.common.errors import ZhiyuanError
 from services.common.rpc import error_details
+from services.gateway.access_log import safe_path
 
 log = logging.getLogger(__name__)
 S = grpc.StatusCode
@@ -35,6 +36,7 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
     S.FAILED_PRECONDITION: 409,
     S.PERMISSION_DENIED: 403,
     S.UNAUTHENTICATED: 401,
+    S.RESOURCE_EXHAUSTED: 429,
     S.DEADLINE_EXCEEDED: 504,
     S.UNAVAILABLE: 503,
 }
@@ -119,7 +121,12 @@ def _json(
 async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
     status, body = rpc_error_body(exc)  # type: ignore[arg-type]
     if status >= 500:
-        log.warning("%s %s: gRPC %s", request.method, request.url.path, body["code"])
+        log.warning(
+            "%s %s: gRPC %s", request.method, safe_path(request.url.path), body["code"]
+        )
+    retry_after = body.pop("retry_after", None)
+    if retry_after:
+        return _json(status, body, {"Retry-After": retry_after})
     return _json(status, body, _challenge(status))
 
 
@@ -150,7 +157,9 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_crash(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    log.exception(
+        "unhandled error in %s %s", request.method, safe_path(request.url.path)
+    )
     body = {
         "code": "INTERNAL",
         "message_en": "internal error, see the gateway log",
