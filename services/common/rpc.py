@@ -53,6 +53,7 @@ STATUS_OF: dict[str, grpc.StatusCode] = {
     "PERMISSION_DENIED": grpc.StatusCode.PERMISSION_DENIED,
     "UNAUTHENTICATED": grpc.StatusCode.UNAUTHENTICATED,
     "UNAVAILABLE": grpc.StatusCode.UNAVAILABLE,
+    "RESOURCE_EXHAUSTED": grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 # Trailing metadata that carries the structured error to clients (the
@@ -63,6 +64,10 @@ FIELD_KEY, RULE_KEY, ZH_KEY, EN_KEY = (
     "zhiyuan-message-zh-bin",
     "zhiyuan-message-en-bin",
 )
+# Seconds the caller should wait before retrying (HTTP Retry-After).
+RETRY_AFTER_KEY = "zhiyuan-retry-after"
+# The end client's address, as the gateway saw it (login failure counting).
+CLIENT_ADDRESS_KEY = "zhiyuan-client-address"
 
 
 def abort_with(context: grpc.ServicerContext, err: ZhiyuanError) -> None:
@@ -74,6 +79,8 @@ def abort_with(context: grpc.ServicerContext, err: ZhiyuanError) -> None:
         trailers.append((FIELD_KEY, err.field))
     if err.rule:
         trailers.append((RULE_KEY, err.rule))
+    if getattr(err, "retry_after", 0):
+        trailers.append((RETRY_AFTER_KEY, str(int(err.retry_after))))  # type: ignore[attr-defined]
     context.set_trailing_metadata(tuple(trailers))
     context.abort(STATUS_OF.get(err.code, grpc.StatusCode.UNKNOWN), str(err))
 
@@ -317,4 +324,6 @@ def error_details(err: grpc.RpcError) -> dict[str, str]:
         body["field"] = text(FIELD_KEY)
     if text(RULE_KEY):
         body["rule"] = text(RULE_KEY)
+    if text(RETRY_AFTER_KEY).isdigit():
+        body["retry_after"] = text(RETRY_AFTER_KEY)
     return body

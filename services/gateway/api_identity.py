@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.gateway.backend import Me, PublicRpc, Rpc
-from services.gateway.models import AccountBody, LoginBody
+from services.gateway.models import AccountBody, ErrorBody, LoginBody
 from services.gateway.params import PageSize, PageToken, page
-from services.gateway.protojson import from_json, reply_doc
+from services.gateway.protojson import from_json, reply_doc, to_json
 
 router = APIRouter(prefix="/api/v1")
 
@@ -19,11 +20,26 @@ router = APIRouter(prefix="/api/v1")
     "/login",
     tags=["identity"],
     summary="Log in / 登录",
-    responses=reply_doc(pb.LoginResponse),
+    responses={
+        **reply_doc(pb.LoginResponse),
+        429: {
+            "model": ErrorBody,
+            "description": "Too many failed logins: wait Retry-After seconds "
+            "/ 登录失败次数过多，请稍后再试",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    },
 )
-async def login(body: LoginBody, rpc: PublicRpc) -> Any:
-    """Exchange a username and password for a signed access token."""
-    return await rpc("Login", from_json(body.model_dump(), pb.LoginRequest()))
+async def login(body: LoginBody, rpc: PublicRpc, request: Request) -> Any:
+    """Exchange a username and password for a signed access token. Too many
+    failures for an account or from a client address: 429 with Retry-After."""
+    client = request.client.host if request.client else ""
+    reply = await rpc.call(
+        "Login",
+        from_json(body.model_dump(), pb.LoginRequest()),
+        extra=((CLIENT_ADDRESS_KEY, client),) if client else (),
+    )
+    return to_json(reply)
 
 
 @router.get("/me", tags=["identity"], summary="Who am I / 当前用户")

@@ -128,10 +128,16 @@ class Caller:
         self.backend, self.token = backend, token
 
     async def call(
-        self, method: str, message: Message, service: str = "registration"
+        self,
+        method: str,
+        message: Message,
+        service: str = "registration",
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> Message:
-        """The reply message itself (for replies that are not JSON)."""
-        metadata = (("authorization", f"Bearer {self.token}"),) if self.token else None
+        """The reply message itself (for replies that are not JSON); ``extra``
+        metadata goes along with the token."""
+        auth = (("authorization", f"Bearer {self.token}"),) if self.token else ()
+        metadata = (*auth, *extra) or None
         stub_method = getattr(self.backend.stub(service), method)
         return await stub_method(
             message, timeout=self.backend.deadline, metadata=metadata

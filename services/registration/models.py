@@ -92,6 +92,19 @@ class Account(Base):
     organisation_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
+class LoginAttempt(Base):
+    """Failed logins per account or client address (no tenant data, no RLS):
+    see ``login_guard``."""
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import grpc
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 from zhiyuan.registration.v1 import registration_pb2_grpc as pb_grpc
@@ -14,9 +15,11 @@ from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.tenancy import Level
 from services.registration import convert as cv
 from services.registration.application import Guardian, RegistrationApp
+from services.registration.login_guard import LoginPolicy
 from services.registration.queries import RegistrationQueries
 
 log = logging.getLogger(__name__)
@@ -37,7 +40,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         self.app, self.q = app, queries
 
     def Login(self, req, ctx):  # noqa: N802
-        token, exp, acc = self.app.login(req.username, req.password)
+        token, exp, acc = self.app.login(
+            req.username, req.password, client=client_address(ctx)
+        )
         return pb.LoginResponse(
             access_token=token, expires_at=exp, account=cv.account(acc)
         )
@@ -220,10 +225,22 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
 
 
+def client_address(ctx: grpc.ServicerContext) -> str:
+    """The end client's address: as the gateway forwards it in metadata
+    (``zhiyuan-client-address``), else the gRPC peer's host."""
+    forwarded = dict(ctx.invocation_metadata() or ()).get(CLIENT_ADDRESS_KEY, "")
+    if forwarded:
+        return str(forwarded)[:100]
+    peer = ctx.peer() or ""  # "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555"
+    host = peer.split(":", 1)[-1].rsplit(":", 1)[0]
+    return host.strip("[]")
+
+
 def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
     db = Database(cfg.service("registration"))
     cipher = keys.pii_cipher(cfg)
     app = RegistrationApp(db, cipher, keys.issuer(cfg))
+    app.login_policy = LoginPolicy.from_config(cfg)
     return RegistrationServicer(app, RegistrationQueries(db, cipher)), db
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
+from functools import cache
 
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +19,7 @@ from services.common.errors import (
 )
 from services.common.tenancy import is_within
 from services.registration import domain
+from services.registration.login_guard import LoginGuard, LoginPolicy
 from services.registration.models import (
     Account,
     Organisation,
@@ -31,20 +34,38 @@ USERNAME = re.compile(r"[A-Za-z0-9._-]+")
 class AccountCases(UseCases):
     """Login and delegated administration of accounts."""
 
-    def login(self, username: str, password: str) -> tuple[str, int, Account]:
+    # Failed-login limits; the api role sets them from the config file.
+    login_policy: LoginPolicy = LoginPolicy()
+
+    def login(
+        self, username: str, password: str, client: str = ""
+    ) -> tuple[str, int, Account]:
+        """Check a password and issue a token. ``client`` is the caller's
+        address (the gateway's client, or the gRPC peer) for failure counting.
+
+        Too many failures for the username or from the client: 429-style
+        ResourceExhausted, right password or not. An unknown username costs
+        the same password-hashing work as a known one, so the time an answer
+        takes does not tell which accounts exist.
+        """
         if not username.strip():
             raise InvalidArgument.required("username")
         if not password:
             raise InvalidArgument.required("password")
+        guard = LoginGuard(self.db, self.login_policy, self.clock)
+        keys = guard.keys(username, client)
+        guard.check(keys)
         with self.db.session(None) as s:
             row = login_lookup(s, username.strip())
-        # Same answer for unknown user and wrong password: no user enumeration.
-        if (
-            not row
-            or not row["active"]
-            or not check_password(row["password_hash"], password)
-        ):
+        # Always one KDF verification, against a dummy hash when the account
+        # is unknown; the same answer for unknown user and wrong password.
+        matches = check_password(
+            row["password_hash"] if row else _dummy_hash(), password
+        )
+        if not (row and row["active"] and matches):
+            guard.failed(keys)
             raise Unauthenticated("wrong username or password", "用户名或密码错误")
+        guard.succeeded(keys)
         assert self.issuer is not None, "this process has no signing key"
         roles = (
             row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
@@ -150,3 +171,10 @@ def check_organisation(repo: Repository, ident: str, scope_code: str) -> None:
             f"the organisation lies outside the account's jurisdiction {scope_code}",
             f"该组织不在账号的管辖范围（{scope_code}）内",
         )
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made with the live KDF parameters, for
+    unknown usernames to be checked against (once per process)."""
+    return hash_password(secrets.token_urlsafe(16))
