@@ -42,6 +42,9 @@ PROVINCE_CODES = frozenset(
     | {"61", "62", "63", "64", "65"}
     | {"71", "81", "82"}
 )
+# Provinces with no nodes in the division tree: their codes are checked by
+# the province part only.
+OUTSIDE_TREE = frozenset({"71", "81", "82"})
 
 Sex = Literal["male", "female"]
 
@@ -222,10 +225,19 @@ def _check_birth_date(text: str, today: date, field: str) -> None:
 def _check_address_code(
     code: str, field: str, known: Callable[[str], bool] | None
 ) -> None:
-    if code[:2] not in PROVINCE_CODES or (known is not None and not known(code)):
+    if code[:2] not in PROVINCE_CODES:
         raise InvalidArgument(
             field,
             "id_number.address_code",
-            "the address code (first 6 digits) is not a known division",
-            "前 6 位地址码不是有效的行政区划代码",
+            "ID number: the first 2 digits are not a province code",
+            "身份证号码：前 2 位不是有效的省级行政区划代码",
         )
+    if code[:2] in OUTSIDE_TREE or known is None or known(code):
+        return
+    raise InvalidArgument(
+        field,
+        "id_number.address_code",
+        "ID number: the address code (first 6 digits) is not a known county, "
+        "current or retired",
+        "身份证号码：前 6 位地址码不是现行或已撤销的县级行政区划代码",
+    )

@@ -223,3 +223,16 @@ def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
         "active": acc.active,
         "organisation_id": acc.organisation_id,
     }
+
+
+def address_code_known(session: Session, code: str) -> bool:
+    """Whether an ID number's 6-digit address code names a county of the
+    division tree, current or retired (divisions are public reference data).
+
+    The reference data has no list of codes retired before it was taken
+    (mid-2023), yet a number keeps its first address code for life: so a
+    county code missing from the tree is still accepted when its city (the
+    first 4 digits) is in the tree, current or retired.
+    """
+    q = select(Division.code).where(Division.code.in_([code, code[:4]]))
+    return session.execute(q.limit(1)).first() is not None

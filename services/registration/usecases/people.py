@@ -32,7 +32,7 @@ from services.registration.models import (
     TeamMembership,
     Volunteer,
 )
-from services.registration.repository import Repository
+from services.registration.repository import Repository, address_code_known
 from services.registration.usecases.base import UseCases
 
 
@@ -120,6 +120,10 @@ class PeopleCases(UseCases):
             return org
 
     # -- volunteers -------------------------------------------------------------
+    def _address_code_known(self, code: str) -> bool:
+        with self.db.session(None) as s:
+            return address_code_known(s, code)
+
     def register_volunteer(
         self,
         p: Principal,
@@ -135,7 +139,9 @@ class PeopleCases(UseCases):
         name = domain.check_text(name, "name", 50)
         today = self.clock().astimezone(CST).date()
         home = p.scope.require(home, "home_division_code")
-        rid = parse_id_number(id_number, today=today)
+        rid = parse_id_number(
+            id_number, today=today, known_address_code=self._address_code_known
+        )
         phone = validate_phone(phone, "phone")
         fields = domain.check_service_fields(fields)
         guardian_blob = self._guardian(rid.requires_guardian_consent(today), guardian)
