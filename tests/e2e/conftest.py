@@ -43,7 +43,7 @@ def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
         base = f"http://{env['GATEWAY_LISTEN']}"
         wait_for(
             lambda: all_serving(httpx.get(f"{base}/readyz", timeout=5)),
-            timeout=60,
+            timeout=180,  # eleven processes starting on two busy cores
             what="gateway /readyz with every api SERVING",
         )
         wait_for(
