@@ -174,13 +174,30 @@ def test_worker_reports_outbox_backlog_and_dlq_depth(
 
         queue = queues[0]
         with Connection(vhost) as conn:
-            producer = Producer(conn.default_channel, serializer="json")
+            producer = Producer(conn.default_channel)
+            # A body that is not JSON: failed, then dead-lettered at once.
+            producer.publish(
+                b"{not json", routing_key=queue, content_type="application/json"
+            )
+            events = "zhiyuan_events_total"
+            wait_for(
+                lambda: (
+                    value(scrape(at), events, queue=queue, outcome="dead_lettered")
+                    == value(scrape(at), events, queue=queue, outcome="failed")
+                    == value(scrape(at), dlq, queue=queue)
+                    == 1
+                ),
+                timeout=30,
+                what="one failed, dead-lettered event in the DLQ",
+            )
             for n in range(4):
-                producer.publish({"poison": n}, routing_key=f"{queue}.dlq")
+                producer.publish(
+                    {"poison": n}, routing_key=f"{queue}.dlq", serializer="json"
+                )
         wait_for(
-            lambda: value(scrape(at), dlq, queue=queue) == 4,
+            lambda: value(scrape(at), dlq, queue=queue) == 5,
             timeout=30,
-            what="the DLQ depth gauge at 4",
+            what="the DLQ depth gauge at 5",
         )
         lag = value(scrape(at), "zhiyuan_queue_ready_messages", queue=queue)
         assert lag == 0  # the worker consumes its queue
