@@ -44,11 +44,11 @@ def from_json(data: dict[str, Any], message: Message) -> Message:
     return json_format.ParseDict(data, message)
 
 
-def _field_schema(field: FieldDescriptor) -> dict[str, Any]:
+def field_schema(field: FieldDescriptor) -> dict[str, Any]:
     if field.cpp_type == F.CPPTYPE_MESSAGE:
         if field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
-            return {"type": "object", "additionalProperties": _field_schema(value)}
+            return {"type": "object", "additionalProperties": field_schema(value)}
         return schema(field.message_type)
     if field.cpp_type == F.CPPTYPE_ENUM:
         return {"type": "string", "enum": [v.name for v in field.enum_type.values]}
@@ -59,7 +59,7 @@ def schema(descriptor: Descriptor) -> dict[str, Any]:
     """A JSON Schema of a message as :func:`to_json` prints it."""
     props: dict[str, Any] = {}
     for field in descriptor.fields:
-        one = _field_schema(field)
+        one = field_schema(field)
         is_map = (
             field.cpp_type == F.CPPTYPE_MESSAGE
             and field.message_type.GetOptions().map_entry

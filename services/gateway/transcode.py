@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from services.common.errors import InvalidArgument
 from services.gateway.backend import PublicRpc, Rpc
-from services.gateway.protojson import reply_doc, schema, to_json
+from services.gateway.protojson import field_schema, reply_doc, schema, to_json
 
 F = FieldDescriptor
 # Where json_format says which field it could not parse.
@@ -140,18 +140,91 @@ def _endpoint(route: Route) -> Callable[..., Any]:
     return endpoint
 
 
+def _param_schema(field: Any) -> dict[str, Any]:
+    """The schema of one request field given as a path or query parameter."""
+    one = field_schema(field)
+    if field.is_repeated:
+        return {"type": "array", "items": one}
+    return one
+
+
+def parameters(route: Route, request_type: type[Message]) -> list[dict[str, Any]]:
+    """OpenAPI parameters of a route: every path template variable, and for
+    GET every request field a query string can fill (scalars, enums, lists
+    of them as comma-separated text, and paging)."""
+    fields = request_type.DESCRIPTOR.fields_by_name
+    in_path = re.findall(r"{(\w+)}", route.path)
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _param_schema(fields[name])
+            if name in fields
+            else {"type": "string"},
+        }
+        for name in in_path
+    ]
+    if route.method != "GET":
+        return params
+    for field in request_type.DESCRIPTOR.fields:
+        if field.name in in_path:
+            continue
+        if field.cpp_type == F.CPPTYPE_MESSAGE:
+            if field.name == "page":
+                params += PAGE_PARAMETERS
+            continue  # a nested message cannot come from a query string
+        param: dict[str, Any] = {
+            "name": field.name,
+            "in": "query",
+            "required": False,
+            "schema": _param_schema(field),
+        }
+        if field.is_repeated:
+            param.update(style="form", explode=False)
+        params.append(param)
+    return params
+
+
+PAGE_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "page_size",
+        "in": "query",
+        "required": False,
+        "description": "At most this many items (0: 50) / 每页条数",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 500},
+    },
+    {
+        "name": "page_token",
+        "in": "query",
+        "required": False,
+        "description": "Token from the previous page / 上一页返回的令牌",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def _responses(route: Route, reply_type: type[Message]) -> dict[int | str, Any]:
+    if route.download is None:
+        return reply_doc(reply_type, route.status_code)
+    _, media_type = route.download
+    return {
+        route.status_code: {
+            "description": f"{reply_type.DESCRIPTOR.name} ({media_type})",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
 def register(router: APIRouter, routes: list[Route]) -> None:
     for route in routes:
         request_type, reply_type = messages(route)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"parameters": parameters(route, request_type)}
         if route.method != "GET":
-            extra["openapi_extra"] = {
-                "requestBody": {
-                    "content": {
-                        "application/json": {"schema": schema(request_type.DESCRIPTOR)}
-                    }
-                }
-            }
+            body = schema(request_type.DESCRIPTOR)
+            for name in re.findall(r"{(\w+)}", route.path):
+                body["properties"].pop(name, None)  # taken from the path
+            extra["requestBody"] = {"content": {"application/json": {"schema": body}}}
         router.add_api_route(
             route.path,
             _endpoint(route),
@@ -159,6 +232,7 @@ def register(router: APIRouter, routes: list[Route]) -> None:
             summary=route.summary,
             tags=[route.tag],
             status_code=route.status_code,
-            responses=reply_doc(reply_type, route.status_code),
-            **extra,
+            responses=_responses(route, reply_type),
+            response_class=Response if route.download else JSONResponse,
+            openapi_extra=extra,
         )
