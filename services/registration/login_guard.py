@@ -97,20 +97,24 @@ class LoginGuard:
             keys.append(f"client:{client}"[:200])
         return keys
 
-    def check(self, keys: list[str]) -> None:
-        """Raise ResourceExhausted (naming the wait) if any key is locked."""
+    def check(self, keys: list[str]) -> set[str]:
+        """Raise ResourceExhausted (naming the wait) if any key is locked;
+        else the keys that have a record at all."""
         now = self.clock()
         with self.db.session(None) as s:
             rows = s.execute(
-                select(LoginAttempt.locked_until).where(LoginAttempt.key.in_(keys))
-            ).scalars()
-            until = max(
-                (_aware(t) for t in rows if t is not None and _aware(t) > now),
-                default=None,
-            )
+                select(LoginAttempt.key, LoginAttempt.locked_until).where(
+                    LoginAttempt.key.in_(keys)
+                )
+            ).all()
+        until = max(
+            (_aware(t) for _, t in rows if t is not None and _aware(t) > now),
+            default=None,
+        )
         if until is not None:
             wait = max(1, math.ceil((until - now).total_seconds()))
             raise ResourceExhausted.locked_out("username", wait)
+        return {key for key, _ in rows}
 
     def failed(self, keys: list[str]) -> None:
         """Count a failed attempt against every key; lock those at the limit."""

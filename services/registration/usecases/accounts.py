@@ -54,7 +54,7 @@ class AccountCases(UseCases):
             raise InvalidArgument.required("password")
         guard = LoginGuard(self.db, self.login_policy, self.clock)
         keys = guard.keys(username, client)
-        guard.check(keys)
+        recorded = guard.check(keys)
         with self.db.session(None) as s:
             row = login_lookup(s, username.strip())
         # Always one KDF verification, against a dummy hash when the account
@@ -65,7 +65,8 @@ class AccountCases(UseCases):
         if not (row and row["active"] and matches):
             guard.failed(keys)
             raise Unauthenticated("wrong username or password", "用户名或密码错误")
-        guard.succeeded(keys)
+        if keys[0] in recorded:  # most logins have no failures to forget
+            guard.succeeded(keys)
         assert self.issuer is not None, "this process has no signing key"
         roles = (
             row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
