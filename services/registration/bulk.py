@@ -60,6 +60,7 @@ from services.common.tenancy import Scope, validate_code
 from services.registration import domain
 from services.registration.idcard import parse_id_number
 from services.registration.models import ROLLUP, Volunteer
+from services.registration.repository import address_code_checker
 
 COLUMNS = (
     Column("name", "姓名"),
@@ -110,6 +111,8 @@ def import_rows(
         cipher = pii_cipher(load())
     report = ImportReport()
     done = 0
+    with db.session(None) as s:
+        known = address_code_checker(s)
     for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
         now = clock()
         staged = []
@@ -117,7 +120,7 @@ def import_rows(
         for number, values in chunk:
             problems = RowProblems(number, LABELS)
             row = _prepare(number, values, scope, now.astimezone(CST).date(),
-                           cipher, source, problems)  # fmt: skip
+                           cipher, source, problems, known)  # fmt: skip
             if row is None:
                 report.reject(problems.errors)
             else:
@@ -140,6 +143,7 @@ def _prepare(
     cipher: PiiCipher,
     source: str,
     p: RowProblems,
+    known: Callable[[str], bool] | None = None,
 ) -> tuple[Any, ...] | None:
     if BROKEN in v:
         p.add("file", "file.format", f"the line cannot be read as CSV: {v[BROKEN]}",
@@ -152,7 +156,9 @@ def _prepare(
         p.add_error(err, "name")
     rid = None
     try:
-        rid = parse_id_number(v.get("id_number", ""), today=today)
+        rid = parse_id_number(
+            v.get("id_number", ""), today=today, known_address_code=known
+        )
         if rid.requires_guardian_consent(today):
             p.add("id_number", "guardian.required",
                   "a volunteer under 14 registers with a guardian's consent, "

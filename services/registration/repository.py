@@ -4,7 +4,7 @@ scope's prefix (and row-level security repeats the filter in PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -236,3 +236,11 @@ def address_code_known(session: Session, code: str) -> bool:
     """
     q = select(Division.code).where(Division.code.in_([code, code[:4]]))
     return session.execute(q.limit(1)).first() is not None
+
+
+def address_code_checker(session: Session) -> Callable[[str], bool]:
+    """:func:`address_code_known` for many numbers (bulk import): the tree's
+    city and county codes read once, then checked in memory."""
+    q = select(Division.code).where(func.length(Division.code).in_((4, 6)))
+    codes = frozenset(session.execute(q).scalars())
+    return lambda code: code in codes or code[:4] in codes

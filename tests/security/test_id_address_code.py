@@ -93,3 +93,30 @@ def test_a_county_code_missing_from_the_data_under_a_known_city_is_accepted(
     county = token("610113")
     vol = register(stub, county, make_id_number("610121", date(1960, 6, 7), 3))
     assert vol.id_number.startswith("6101")
+
+
+def test_bulk_import_refuses_an_unknown_address_code(migrated):  # type: ignore[no-untyped-def]
+    """The CSV import path checks the same rule, row by row."""
+    from services.common.config import load
+    from services.common.db import Database
+    from services.common.keys import pii_cipher
+    from services.common.tenancy import Scope
+    from services.registration import bulk
+
+    db = Database(load().service("registration"))
+    try:
+        row = {"name": "钱导入", "phone": new_phone(), "home_division_code": HOME}
+        rows = [
+            {**row, "id_number": make_id_number("610113", date(1982, 8, 9), 11)},
+            {**row, "id_number": make_id_number("619999", date(1982, 8, 9), 13)},
+        ]
+        report = bulk.import_rows(
+            db, Scope("610113"), rows, source="addr", cipher=pii_cipher(load())
+        )
+    finally:
+        db.dispose()
+    assert (report.imported, report.rejected) == (1, 1)
+    assert [(e.row, e.field, e.rule) for e in report.errors] == [
+        (3, "id_number", "id_number.address_code")
+    ]
+    assert "身份证号码" in report.errors[0].message_zh
