@@ -35,6 +35,7 @@ EXPECTED = {
     S.FAILED_PRECONDITION: 409,
     S.PERMISSION_DENIED: 403,
     S.UNAUTHENTICATED: 401,
+    S.RESOURCE_EXHAUSTED: 429,
     S.DEADLINE_EXCEEDED: 504,
     S.UNAVAILABLE: 503,
 }
@@ -262,7 +263,8 @@ def test_login_is_public_and_sends_no_token(client, stub):
     response = client.post("/api/v1/login", json=body)
     assert response.status_code == 200
     assert response.json()["expires_at"] == 2**40
-    assert stub.calls[0][3] is None
+    # No token; only the client's address, for failed-login counting.
+    assert stub.calls[0][3] == (("zhiyuan-client-address", "testclient"),)
 
 
 # -- validation errors become 400 in the same shape -----------------------------
