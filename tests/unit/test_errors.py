@@ -49,7 +49,7 @@ def test_each_class_has_its_code_and_is_registered(cls, code):
     assert ERRORS_BY_CODE[code] is cls
 
 
-def test_registry_holds_exactly_the_six_codes():
+def test_registry_holds_exactly_the_seven_codes():
     assert set(ERRORS_BY_CODE) == {
         "INVALID_ARGUMENT",
         "NOT_FOUND",
@@ -57,6 +57,7 @@ def test_registry_holds_exactly_the_six_codes():
         "FAILED_PRECONDITION",
         "PERMISSION_DENIED",
         "UNAUTHENTICATED",
+        "RESOURCE_EXHAUSTED",
     }
 
 
