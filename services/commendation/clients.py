@@ -17,6 +17,7 @@ from zhiyuan.registration.v1 import registration_pb2 as reg
 from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 
 from services.commendation.domain import RecordFacts
+from services.common import references
 from services.common.config import Config
 from services.common.remote import Remote
 
@@ -85,19 +86,12 @@ class Facts:
             raise self.registration.translate(err, field_, volunteer_id, kind) from None
         return Nominee(v.id, v.volunteer_number, v.name, v.home_division_code)
 
-    def organisation(self, organisation_id: str) -> tuple[str, str]:
-        """(name, division code) of an organisation the caller may see."""
-        try:
-            o = (
-                self.registration.stub()
-                .GetOrganisation(reg.GetOrganisationRequest(id=organisation_id))
-                .organisation
-            )
-        except grpc.RpcError as err:
-            kind = ("organisation", "组织")
-            raise self.registration.translate(
-                err, "unit_organisation_id", organisation_id, kind
-            ) from None
+    def organisation(
+        self, organisation_id: str, field_: str = "unit_organisation_id"
+    ) -> tuple[str, str]:
+        """(name, division code) of an organisation the caller may see;
+        NOT_FOUND naming ``field_`` otherwise, as for an unknown id."""
+        o = references.organisation(self.registration, organisation_id, field_)
         return o.name, o.division_code
 
     def hours_of(self, volunteer_id: str) -> HoursFacts:

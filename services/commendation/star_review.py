@@ -101,8 +101,11 @@ class StarReviewCases(StarCases):
         reason = checks.text(reason, "reason", 500)
         organisation_id = checks.ident(organisation_id, "organisation_id", False)
         organisation_name = checks.text(organisation_name, "organisation_name", 200)
-        # Fetched in the caller's scope; a volunteer outside it is NOT_FOUND.
+        # Fetched in the caller's scope; a volunteer outside it is NOT_FOUND,
+        # and so is an organisation (a neighbour's, an ancestor's, unknown).
         nominee = self._facts().nominee(volunteer_id, "volunteer_id")
+        if organisation_id:
+            self._facts().organisation(organisation_id, "organisation_id")
         start = self.today()
         with self._tx(p) as s:
             entry = BarEntry(

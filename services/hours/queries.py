@@ -24,6 +24,7 @@ from services.hours.models import (
     Correction,
     HourRecord,
 )
+from services.hours.registration_client import Registration
 from services.hours.repository import missing
 
 
@@ -47,8 +48,10 @@ class Totals:
 
 
 class HoursQueries:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, registration: Registration | None = None):
         self.db = db
+        # Whose totals the caller may see is registration's answer.
+        self.registration = registration
 
     def _node(self, p: Principal, code: str) -> str:
         p.require_any(*domain.READERS)
@@ -87,16 +90,23 @@ class HoursQueries:
             return rec, fixes, repo.with_effective([rec])[0][1]
 
     def totals(self, p: Principal, volunteer_id: str, code: str) -> Totals:
+        """A volunteer's hours in the subtree ``code`` (the caller's scope
+        when empty), and their platform total, for a volunteer whose home
+        lies in the caller's scope (registration answers, as the caller).
+        Any other volunteer is NOT_FOUND exactly like an unknown id, even
+        one with hours recorded here: the platform total would reveal
+        hours recorded in other tenants. A volunteer of the caller's with no
+        hours in the subtree gets zeros."""
         node = self._node(p, code)
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
+        if self.registration is None:
+            raise RuntimeError("totals need the registration client")
+        number, _ = self.registration.volunteer(volunteer_id)
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             records = list(
                 s.execute(repo.records_query(node, volunteer_id, None)).scalars()
             )
-            if not records:
-                # No hours here looks exactly like no such volunteer.
-                raise missing("volunteer_id", "volunteer", "志愿者", volunteer_id)
             counts: dict[str, int] = defaultdict(int)
             amounts: dict[str, Decimal] = defaultdict(Decimal)
             by_field: dict[str, Decimal] = defaultdict(Decimal)
@@ -107,7 +117,7 @@ class HoursQueries:
                     by_field[rec.service_field] += h
             everywhere = cross_tenant.platform_total(s, volunteer_id)
             return Totals(
-                volunteer_id, records[0].volunteer_number, node, dict(counts),
+                volunteer_id, number, node, dict(counts),
                 dict(amounts), dict(by_field), everywhere,
             )  # fmt: skip
 

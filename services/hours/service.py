@@ -178,7 +178,7 @@ def build(cfg: Config) -> tuple[HoursServicer, Database, Registration]:
         cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
     )
     app = HoursApp(db, registration, cipher=keys.pii_cipher(cfg))
-    return HoursServicer(app, HoursQueries(db)), db, registration
+    return HoursServicer(app, HoursQueries(db, registration)), db, registration
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:

@@ -9,10 +9,11 @@ import threading
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 from zhiyuan.recycling.v1 import recycling_pb2_grpc as pb_grpc
 
-from services.common import keys, rpc
+from services.common import keys, references, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.remote import Remote
 from services.recycling import convert as cv
 from services.recycling.activity_client import DEADLINE_SECONDS, Activity
 from services.recycling.application import RecyclingApp
@@ -160,12 +161,16 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
 
-def build(cfg: Config) -> tuple[RecyclingServicer, Database, Activity]:
+def build(cfg: Config) -> tuple[RecyclingServicer, Database, list[Remote]]:
     db = Database(cfg.service("recycling"))
     deadline = min(float(cfg["grpc.deadline_seconds"]), DEADLINE_SECONDS)
     activity = Activity(cfg.service("activity").grpc_address, deadline)
-    app = RecyclingApp(db, keys.pii_cipher(cfg), activity)
-    return RecyclingServicer(app, RecyclingQueries(db)), db, activity
+    registration = references.registration(
+        cfg.service("registration").grpc_address, deadline
+    )
+    app = RecyclingApp(db, keys.pii_cipher(cfg), activity, registration=registration)
+    servicer = RecyclingServicer(app, RecyclingQueries(db))
+    return servicer, db, [activity, registration]
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:
@@ -175,12 +180,12 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
 
         serve(load())  # zhiyuan run recycling api
     """
-    servicer, db, activity = build(cfg)
+    servicer, db, clients = build(cfg)
     rpc.serve_api(
         cfg,
         "recycling",
         servicer,
         pb_grpc.add_RecyclingServiceServicer_to_server,
-        on_stop=[activity.close, db.dispose],
+        on_stop=[*(c.close for c in clients), db.dispose],
         stop=stop,
     )

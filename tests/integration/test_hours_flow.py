@@ -550,9 +550,10 @@ def test_corrections_are_new_entries_with_actor_and_reason(
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-def test_review_transitions_and_totals(hours, token, worker, amqp_uri):
+def test_review_transitions_and_totals(hours, stub, token, worker, amqp_uri):
     tok = token(COUNTY)
-    vol = str(uuid.uuid4())
+    # Totals answer only for a volunteer registration shows to the caller.
+    vol = verified_volunteer(stub, tok).id
     bodies = [
         attendance(vol, slot(), m, field=f)
         for m, f in ((60, "medical"), (90, "minors"), (30, "minors"))

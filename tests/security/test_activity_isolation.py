@@ -36,7 +36,9 @@ from tests.security.matrix import (
     PD,
     Spec,
     caller_token,
+    check_indistinguishable,
     check_isolation,
+    outcome,
     params,
     rpc_names,
 )
@@ -596,3 +598,88 @@ def test_isolation(w: World, rpc: str, who: str) -> None:
     # A NOT_FOUND refusal does not reveal where the entity lives: here only
     # the owner's county is checked, not the township (TOWN).
     check_isolation(w, SPECS[rpc], rpc, who, caller=w.caller, not_revealed=(OWNER,))
+
+
+# -- a sign-up belongs to the project's tenant --------------------------------------
+
+
+def _one_place(w: World, org: rpb.Organisation, **over: Any) -> pb.Project:
+    one = pb.SessionSpec(starts_at=when(-10), ends_at=when(120), capacity=1)
+    return w.kit.published(org, sessions=[one], **over)
+
+
+def _withdraw(w: World, ident: str, tok: str) -> Any:
+    return w.act.WithdrawSignUp(
+        pb.WithdrawSignUpRequest(sign_up_id=ident), metadata=auth(tok)
+    )
+
+
+def test_own_volunteers_sign_up_in_another_tenants_project_is_not_found(
+    w: World,
+) -> None:
+    # The province signs Yanta's volunteer (the place) and Beilin's (the
+    # waitlist) up for a Beilin project: the sign-up is Beilin's to manage.
+    prov = w.caller("province")
+    p = _one_place(w, w.sib_org)
+    session = p.sessions[0].id
+    mine = w.kit.sign_up(session, w.vol.id, prov)
+    theirs = w.kit.sign_up(session, w.sib_vol.id, prov)
+    assert theirs.status == pb.SIGN_UP_STATUS_WAITLISTED
+    queue = {mine.id: pb.SIGN_UP_STATUS_CONFIRMED, theirs.id: theirs.status}
+
+    def sign_ups() -> dict[str, int]:
+        got = w.act.ListSignUps(
+            pb.ListSignUpsRequest(session_id=session, page=PAGE),
+            metadata=auth(prov),
+        ).sign_ups
+        return {x.id: x.status for x in got}
+
+    own = w.caller("owner")
+    # Refused like an id that exists nowhere: no promoted Beilin volunteer.
+    check_indistinguishable(
+        lambda ident: _withdraw(w, ident, own), mine.id, str(uuid.uuid4())
+    )
+    assert sign_ups() == queue
+    # Closed, it is still NOT_FOUND, not "the project is closed" (409).
+    w.act.CancelProject(
+        pb.CancelProjectRequest(id=p.id, reason="天气"),
+        metadata=auth(w.kit.publisher(w.sib_org)),
+    )
+    check_indistinguishable(
+        lambda ident: _withdraw(w, ident, own), mine.id, str(uuid.uuid4())
+    )
+    assert sign_ups() == queue
+
+
+def test_project_tenant_withdraws_and_sees_whom_it_promoted(w: World) -> None:
+    prov = w.caller("province")
+    p = _one_place(w, w.sib_org)
+    session = p.sessions[0].id
+    mine = w.kit.sign_up(session, w.vol.id, prov)
+    theirs = w.kit.sign_up(session, w.sib_vol.id, prov)
+    got = _withdraw(w, mine.id, w.caller("sibling"))
+    assert got.sign_up.status == pb.SIGN_UP_STATUS_WITHDRAWN
+    assert [x.id for x in got.promoted] == [theirs.id]
+
+
+def test_withdraw_from_an_ancestors_campaign_names_no_other_tenants_volunteer(
+    w: World,
+) -> None:
+    # Xi'an's emergency campaign: Yanta withdraws its own volunteer; Beilin's
+    # volunteer moves up, but Yanta's answer does not name them.
+    city = w.kit.org(CITY)
+    p = _one_place(w, city, emergency=True, service_field="emergency")
+    session = p.sessions[0].id
+    mine = w.kit.sign_up(session, w.vol.id, w.caller("owner"))
+    theirs = w.kit.sign_up(session, w.sib_vol.id, w.caller("sibling"))
+    assert theirs.status == pb.SIGN_UP_STATUS_WAITLISTED
+    got = _withdraw(w, mine.id, w.caller("owner"))
+    assert got.sign_up.status == pb.SIGN_UP_STATUS_WITHDRAWN
+    assert list(got.promoted) == []
+    status, _ = outcome(lambda: _withdraw(w, theirs.id, w.caller("owner")))
+    assert status == NF  # Beilin's sign-up stays out of Yanta's reach
+    listed = w.act.ListSignUps(
+        pb.ListSignUpsRequest(session_id=session, page=PAGE),
+        metadata=auth(w.caller("city")),
+    ).sign_ups
+    assert {x.id: x.status for x in listed}[theirs.id] == (pb.SIGN_UP_STATUS_CONFIRMED)

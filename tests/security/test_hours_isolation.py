@@ -32,6 +32,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
+from zhiyuan.registration.v1 import registration_pb2 as rpb
 
 from services.common.rpc import error_details
 from services.common.testing import wait_for
@@ -658,14 +659,23 @@ def test_org_leader_records_honour_hours_for_its_own_organisation_only(
     w: World,
 ) -> None:
     vol = verified_volunteer(w.stub, w.own, home=TOWN)
-    md = _leader(w)
+    # Honour hours name a registered organisation the caller may see.
+    org = w.stub.CreateOrganisation(
+        rpb.CreateOrganisationRequest(
+            name=f"大雁塔街道志愿服务站-{uuid.uuid4().hex[:6]}",
+            kind=rpb.ORGANISATION_KIND_ORGANISATION,
+            division_code=OWNER,
+        ),
+        metadata=auth(w.own),
+    ).organisation
+    md = _leader(w, org.id)
     for other in (ORG_B, ""):
         assert _denied(lambda o=other: _honour_for(w, vol, o, md)) == (
             "organisation.own"
         )
     assert records(w.hours, w.own, volunteer_id=vol.id) == []
-    got = _honour_for(w, vol, ORG_A, md).record
-    assert got.organisation_id == ORG_A
+    got = _honour_for(w, vol, org.id, md).record
+    assert got.organisation_id == org.id
 
 
 def test_org_leader_reviews_and_corrects_only_its_organisations_records(
@@ -754,3 +764,57 @@ def test_org_leader_token_without_organisation_is_refused(w: World) -> None:
         == "organisation.bound"
     )
     assert w.get(mine.id).record.status == pb.RECORD_STATUS_PENDING
+
+
+# -- totals: only for a volunteer the caller may see --------------------------------
+
+
+def _totals_of(w: World, vid: str, tok: str) -> Any:
+    return w.hours.GetVolunteerTotals(
+        pb.GetVolunteerTotalsRequest(volunteer_id=vid), metadata=auth(tok)
+    )
+
+
+def test_totals_of_a_volunteer_living_elsewhere_are_not_found(w: World) -> None:
+    # A Beilin resident served in Yanta (hours the province recorded there,
+    # approved by Yanta) and at home (recorded and approved by Beilin).
+    home = w.caller("sibling")
+    vol = verified_volunteer(w.stub, home, home="610103002")
+
+    def honour(code: str, hours: float, tok: str) -> pb.HourRecord:
+        start = slot(60)
+        return w.hours.RecordHonourHours(
+            pb.RecordHonourHoursRequest(
+                volunteer_id=vol.id, division_code=code,
+                organisation_name="志愿者协会", service_field="elderly_care",
+                content="敬老院陪护", session_start=start.isoformat(),
+                session_end=(start + timedelta(hours=2)).isoformat(),
+                hours=hours, reason="补录",
+            ),
+            metadata=auth(tok),
+        ).record  # fmt: skip
+
+    here = approve(w.hours, w.own, honour(TOWN, 1.5, w.caller("province")).id)
+    approve(w.hours, home, honour("610103002", 1.0, home).id)
+    # Yanta lists the record it holds, but the volunteer's totals (and the
+    # hours Beilin recorded) are refused exactly like an unknown id's.
+    assert [r.id for r in records(w.hours, w.own, volunteer_id=vol.id)] == [here.id]
+    check_indistinguishable(
+        lambda ident: _totals_of(w, ident, w.own), vol.id, str(uuid.uuid4())
+    )
+    # The home tenant: its own records, and the platform total.
+    got = _totals_of(w, vol.id, home)
+    assert (got.approved_hours, got.approved_records) == (1.0, 1)
+    assert got.platform_total_hours == 2.5
+    assert got.volunteer_number == vol.volunteer_number
+    # The city above both sees both records.
+    city = _totals_of(w, vol.id, w.caller("city"))
+    assert (city.approved_hours, city.platform_total_hours) == (2.5, 2.5)
+
+
+def test_totals_of_own_volunteer_without_hours_are_zero(w: World) -> None:
+    vol = verified_volunteer(w.stub, w.own, home=TOWN)
+    got = _totals_of(w, vol.id, w.own)
+    assert got.volunteer_number == vol.volunteer_number
+    assert (got.approved_hours, got.approved_records) == (0, 0)
+    assert got.platform_total_hours == 0

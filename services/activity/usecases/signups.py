@@ -19,7 +19,12 @@ from services.activity import models as m
 from services.activity.repository import Repository, missing
 from services.activity.usecases.base import UseCases, utc
 from services.common.auth import Principal
-from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from services.common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
 from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
 from services.common.tenancy import Scope
@@ -133,12 +138,22 @@ class SignUpCases(UseCases):
     def withdraw(
         self, p: Principal, sign_up_id: str
     ) -> tuple[m.SignUp, list[m.SignUp]]:
-        """Withdraw a sign-up (by the project's tenant or the volunteer's);
-        a freed place goes to the head of the waitlist."""
+        """Withdraw a sign-up of a project the caller reaches: its own
+        subtree's, or an ancestor's emergency campaign it signs volunteers up
+        for. A sign-up in another tenant's project is NOT_FOUND exactly as an
+        unknown id, whatever its state, even when the volunteer lives in the
+        caller's subtree. A freed place goes to the head of the waitlist;
+        the answer lists only the promoted sign-ups the caller may see."""
         p.require_any(*domain.MANAGERS)
         ident = required(sign_up_id, "sign_up_id")
         with self._tx(p.scope) as s:
-            division = Repository(s, p.scope).sign_up(ident).division_code
+            repo = Repository(s, p.scope)
+            found = repo.sign_up(ident)
+            try:  # scoped by the project's tenant, before any state check
+                repo.project(found.project_id, reach_up=True)
+            except NotFound:
+                raise missing("sign_up_id", "sign-up", "报名", ident) from None
+            division = found.division_code
         scope = Scope(division)
         with self._tx(scope) as s:
             repo = Repository(s, scope)
@@ -164,7 +179,15 @@ class SignUpCases(UseCases):
                     nxt.status, nxt.decided_at = "confirmed", self.clock()
                     promoted.append(nxt)
             s.flush()
-            return row, promoted
+            # Another tenant's volunteer promoted in a shared campaign is
+            # promoted all the same, but not named to this caller.
+            visible = [
+                x
+                for x in promoted
+                if p.scope.contains(x.division_code)
+                or p.scope.contains(x.volunteer_division_code)
+            ]
+            return row, visible
 
     def decide(
         self, p: Principal, sign_up_id: str, approve: bool, reason: str

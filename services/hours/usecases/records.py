@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from services.common import outbox
+from services.common import outbox, references
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.roles import require_organisation
@@ -137,6 +137,11 @@ class RecordCases(UseCases):
         given = v.amount(amount, "hours", domain.hours((b - a).total_seconds() / 3600))
         reason = v.text(reason, "reason", 500)
         request_id = v.text(request_id, "request_id", 100, required=False)
+        # The organisation must be one the caller may see: another tenant's,
+        # an ancestor's or an unknown one is NOT_FOUND alike, nothing written.
+        references.optional_organisation(
+            self._registration().remote, org_id, "organisation_id"
+        )
         record_id = (
             str(uuid.uuid5(_HONOUR_KEYS, f"{code}/{request_id}"))
             if request_id

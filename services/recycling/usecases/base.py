@@ -1,6 +1,6 @@
 """The shared part of recycling's use cases: a scoped transaction per call,
-the clock and China's calendar day, events recorded in the transaction, and
-activity's client."""
+the clock and China's calendar day, events recorded in the transaction,
+activity's client and registration's (which organisations the caller sees)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from services.common import outbox
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.pii import PiiCipher
+from services.common.references import Organisation, optional_organisation
+from services.common.remote import Remote
 from services.common.rollup import CST
 from services.recycling.activity_client import Activity
 from services.recycling.models import OUTBOX
@@ -26,8 +28,11 @@ class UseCases:
         cipher: PiiCipher | None = None,
         activity: Activity | None = None,
         clock: Callable[[], datetime] = outbox.now,
+        registration: Remote | None = None,
     ):
         self.db, self.activity, self.clock = db, activity, clock
+        # Registration answers which organisations the caller may name.
+        self.registration = registration
         # Bookings hold residents' contact data: stored encrypted only.
         self.cipher = cipher
 
@@ -47,6 +52,13 @@ class UseCases:
         if self.activity is None:
             raise RuntimeError("this use case needs activity's client")
         return self.activity
+
+    def _organisation(self, organisation_id: str) -> Organisation | None:
+        """The named organisation if the caller may see it (NOT_FOUND
+        otherwise, as for an unknown id); ``None`` when none is named."""
+        return optional_organisation(
+            self.registration, organisation_id, "organisation_id"
+        )
 
     def _cipher(self) -> PiiCipher:
         if self.cipher is None:

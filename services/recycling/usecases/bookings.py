@@ -98,6 +98,8 @@ class BookingCases(UseCases):
         # An org_leader takes bookings for its own organisation only.
         require_organisation(p, org_id, "organisation_id")
         org_name = v.text(organisation_name, "organisation_name", 200)
+        ident = v.ident(ident, "id")
+        self._organisation(org_id)
         return self._move(p, ident, "assigned", organisation_id=org_id,
                           organisation_name=org_name)  # fmt: skip
 

@@ -68,6 +68,7 @@ class CollectionCases(BinCases):
         )
         # An org_leader records its own organisation's collections only.
         require_organisation(p, draft.organisation_id, "organisation_id")
+        self._organisation(draft.organisation_id)
         project, session = draft.activity_project_id, draft.activity_session_id
         if bool(project) != bool(session):
             field = "activity_session_id" if project else "activity_project_id"

@@ -79,6 +79,7 @@ class DriveCases(UseCases):
         )
         # An org_leader records its own organisation's drives only.
         require_organisation(p, draft.organisation_id, "organisation_id")
+        self._organisation(draft.organisation_id)
         return draft
 
     def record_drives(
