@@ -100,6 +100,22 @@ def expand(code: str, month: str) -> list[tuple[str, str]]:
     return [(a, p) for a in ancestors(code) for p in periods_of(month)]
 
 
+def array_literal(values: Sequence[object]) -> str:
+    """A PostgreSQL array literal of numbers or strings, every string quoted.
+
+    Example:
+        >>> array_literal([1.5, 2.0]), array_literal(["61", "2026-03"])
+        ('{1.5,2.0}', '{"61","2026-03"}')
+    """
+
+    def quote(v: object) -> str:
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return repr(v)
+
+    return "{" + ",".join(map(quote, values)) + "}"
+
+
 def merge(cells: Cells, key: tuple[str, str], deltas: Mapping[str, float]) -> None:
     cell = cells.setdefault(key, {})
     for metric, delta in deltas.items():
@@ -209,13 +225,20 @@ class Rollup:
             return
         columns = [[float(cells[k].get(m, 0.0)) for k in keys] for m in self.metrics]
         if session.get_bind().dialect.name == "postgresql":
-            params = {f"p_{i}": col for i, col in enumerate(columns)}
-            placeholders = ", ".join(f":p_{i}" for i in range(len(columns)))
+            # Array literals built by str.join: binding Python lists of
+            # floats costs far more (the driver dumps them element by element).
+            params = {f"p_{i}": array_literal(col) for i, col in enumerate(columns)}
+            placeholders = ", ".join(
+                f"CAST(:p_{i} AS double precision[])" for i in range(len(columns))
+            )
             session.execute(
-                text(f"SELECT {self.function_name}(:codes, :periods, {placeholders})"),
+                text(
+                    f"SELECT {self.function_name}(CAST(:codes AS text[]),"
+                    f" CAST(:periods AS text[]), {placeholders})"
+                ),
                 {
-                    "codes": [k[0] for k in keys],
-                    "periods": [k[1] for k in keys],
+                    "codes": array_literal([k[0] for k in keys]),
+                    "periods": array_literal([k[1] for k in keys]),
                     **params,
                 },
             )

@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
-from services.common.rollup import Cells, merge, month_of, periods_of
+from services.common.rollup import (
+    Cells,
+    array_literal,
+    merge,
+    month_of,
+    periods_of,
+)
 from services.common.tenancy import ancestors
 from services.hours.models import ROLLUP, ROLLUP_FIELDS, HourRecord
 
@@ -78,7 +84,7 @@ def _lock(s: Session, volunteers: list[str]) -> None:
             "SELECT pg_advisory_xact_lock(hashtextextended(v, 0))"
             " FROM unnest(CAST(:v AS text[])) WITH ORDINALITY AS u(v, n) ORDER BY n"
         ),
-        {"v": sorted(volunteers)},
+        {"v": array_literal(sorted(volunteers))},
     )
 
 
@@ -89,7 +95,7 @@ def _present(s: Session, volunteers: list[str]) -> dict[Key, int]:
     if _pg(s):
         rows = s.execute(
             text("SELECT * FROM hours_presence_of(CAST(:v AS text[]))"),
-            {"v": volunteers},
+            {"v": array_literal(volunteers)},
         )
         for v, code, month, field, n in rows:
             found[(v, code, month, field)] = n
@@ -124,20 +130,22 @@ def _write_presence(s: Session, deltas: Mapping[Key, int]) -> None:
                 " DO UPDATE SET records = p.records + EXCLUDED.records"
             ),
             {
-                "v": [k[0] for k in keys],
-                "c": [k[1] for k in keys],
-                "m": [k[2] for k in keys],
-                "f": [k[3] for k in keys],
-                "d": [deltas[k] for k in keys],
+                "v": array_literal([k[0] for k in keys]),
+                "c": array_literal([k[1] for k in keys]),
+                "m": array_literal([k[2] for k in keys]),
+                "f": array_literal([k[3] for k in keys]),
+                "d": array_literal([deltas[k] for k in keys]),
             },
         )
-        s.execute(
-            text(
-                "DELETE FROM hours_presence WHERE volunteer_id = ANY(:v)"
-                " AND records <= 0"
-            ),
-            {"v": sorted({k[0] for k in keys})},
-        )
+        gone = [k for k in keys if deltas[k] < 0]
+        if gone:
+            s.execute(
+                text(
+                    "DELETE FROM hours_presence WHERE volunteer_id ="
+                    " ANY(CAST(:v AS text[])) AND records <= 0"
+                ),
+                {"v": array_literal(sorted({k[0] for k in gone}))},
+            )
         return
     params = [
         {"v": k[0], "c": k[1], "m": k[2], "f": k[3], "d": deltas[k]} for k in keys
