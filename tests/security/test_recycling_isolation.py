@@ -432,11 +432,33 @@ def test_a_reviewer_reads_but_a_volunteer_only_books(w: World) -> None:
 
 # -- an org_leader acts for its own organisation only -------------------------------
 
-ORG_A, ORG_B = str(uuid.uuid4()), str(uuid.uuid4())
+# Two registered organisations of Yanta: a named organisation must be one
+# the caller may see (registration answers), so these are real.
+ORG_A, ORG_B = "", ""
 
 
-def _leader(w: World, org: str = ORG_A) -> str:
-    return w.token(OWNER, "org_leader", username="yanta-team-leader", org=org)
+@pytest.fixture(scope="module", autouse=True)
+def _registered_organisations(stubs, token) -> None:  # type: ignore[no-untyped-def]
+    global ORG_A, ORG_B  # noqa: PLW0603
+    from zhiyuan.registration.v1 import registration_pb2 as rpb
+
+    ORG_A, ORG_B = (
+        stubs("registration")
+        .CreateOrganisation(
+            rpb.CreateOrganisationRequest(
+                name=f"雁塔区回收服务队-{uuid.uuid4().hex[:6]}",
+                kind=rpb.ORGANISATION_KIND_TEAM,
+                division_code=TOWN,
+            ),
+            metadata=auth(token(OWNER)),
+        )
+        .organisation.id
+        for _ in range(2)
+    )
+
+
+def _leader(w: World, org: str = "") -> str:
+    return w.token(OWNER, "org_leader", username="yanta-team-leader", org=org or ORG_A)
 
 
 def _denied(call: Callable[[], Any], rule: str = "organisation.own") -> None:
