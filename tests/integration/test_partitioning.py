@@ -171,7 +171,8 @@ def test_data_of_0001_survives_the_upgrade_exactly(hours_db) -> None:  # type: i
         cols = ", ".join(old[0])
         conn.execute(
             text(
-                f"INSERT INTO hours_rollup ({cols}) VALUES ({', '.join(':' + c for c in old[0])})"
+                f"INSERT INTO hours_rollup ({cols})"
+                f" VALUES ({', '.join(':' + c for c in old[0])})"
             ),
             old,
         )
@@ -196,7 +197,8 @@ def test_data_of_0001_survives_the_upgrade_exactly(hours_db) -> None:  # type: i
         parts = dict(
             conn.execute(
                 text(
-                    "SELECT tableoid::regclass::text, count(*) FROM hour_records GROUP BY 1"
+                    "SELECT tableoid::regclass::text, count(*)"
+                    " FROM hour_records GROUP BY 1"
                 )
             ).all()
         )
