@@ -124,7 +124,10 @@ def clean(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    text = str(value)
+    if text.isascii() and "\x00" not in text:  # the common case, fast
+        return text.replace("\r", " ").replace("\n", " ").strip()
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     return text.replace("\r", " ").replace("\n", " ").strip()
 
 
@@ -137,13 +140,16 @@ def canonical(
     for col in columns:
         for name in col.names:
             lookup[clean(name).lower()] = col.code
+    keys: dict[str, str | None] = {}  # a file's keys repeat on every row
     for index, row in enumerate(rows, start=2):
         if BROKEN in row:
             yield index, {BROKEN: str(row[BROKEN])}
             continue
         values: dict[str, str] = {}
         for key, value in row.items():
-            code = lookup.get(clean(key).lower())
+            if key not in keys:
+                keys[key] = lookup.get(clean(key).lower())
+            code = keys[key]
             if code is not None and code not in values:
                 values[code] = clean(value)
         if any(values.values()):

@@ -46,7 +46,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from services.common import outbox
@@ -64,10 +64,11 @@ from services.common.divisions import name_of
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.rollup import month_of
 from services.common.service_fields import SERVICE_FIELDS
-from services.common.tenancy import Scope, validate_code
+from services.common.settings import effective_settings
+from services.common.settings_replica import usable
+from services.common.tenancy import Scope, ancestors, validate_code
 from services.hours import domain, rollups
-from services.hours.models import OUTBOX
-from services.hours.repository import Repository
+from services.hours.models import OUTBOX, PolicyNode
 from services.hours.validation import MAX_SESSION
 
 COLUMNS = (
@@ -326,8 +327,7 @@ def _apply(
     report: ImportReport,
     policies: dict[str, domain.Policy],
 ) -> None:
-    for code in {r.code for r in rows} - set(policies):
-        policies[code] = Repository(s, scope).policy(code)
+    _policies(s, {r.code for r in rows} - set(policies), policies)
     s.execute(text(
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (row_no int PRIMARY KEY,"
         " id text, volunteer_id text, volunteer_number text, division_code text,"
@@ -434,6 +434,21 @@ def _apply(
     if counts.get("ok", 0):
         _count(s)
         _announce(s, scope, event_id)
+
+
+def _policies(s: Session, codes: set[str], into: dict[str, domain.Policy]) -> None:
+    """The effective policy at each code, from one read of the overrides of
+    all their ancestors (as :meth:`Repository.policy` computes one)."""
+    if not codes:
+        return
+    chain = {a for c in codes for a in ancestors(c)}
+    nodes = s.execute(
+        select(PolicyNode).where(PolicyNode.division_code.in_(sorted(chain)))
+    ).scalars()
+    overrides = {n.division_code: usable(n.overrides) for n in nodes}
+    for code in codes:
+        mine = {a: overrides[a] for a in ancestors(code) if a in overrides}
+        into[code] = domain.Policy.from_settings(effective_settings(code, mine))
 
 
 def _staged(
