@@ -60,9 +60,13 @@ class Platform:
         for service in SERVICES:
             self.await_worker(service)
         wait_for(
-            lambda: httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200,
+            # readyz is 200 once the gateway can serve; every api SERVING is
+            # what "degraded" being empty says.
+            lambda: (
+                httpx.get(f"{self.base}/readyz", timeout=5).json()["degraded"] == []
+            ),
             timeout=90,
-            what="gateway /readyz",
+            what="gateway /readyz with every api SERVING",
         )
 
     def start_worker(self, service: str) -> None:
