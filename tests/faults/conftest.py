@@ -47,6 +47,7 @@ class Platform:
         self.figures: dict[str, Any] = {}
         self.organisation: dict[str, str] = {}
         self.startup_restarts: dict[str, int] = {}
+        self.outcomes: list[Any] = []  # every scenario's load.Outcome
 
     # -- processes -------------------------------------------------------------
     def start_role(self, service: str, role: str) -> None:

@@ -53,6 +53,15 @@ class Outcome:
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def merge(self, other: Outcome) -> None:
+        """Add an earlier scenario's promises (the databases keep them all)."""
+        self.volunteers.update(other.volunteers)
+        self.abandoned_volunteers |= other.abandoned_volunteers
+        self.verified |= other.verified
+        self.records.update(other.records)
+        self.abandoned_records |= other.abandoned_records
+        self.approved |= other.approved
+
     def saw(self, status: int | str) -> None:
         with self.lock:
             self.statuses[str(status)] += 1

@@ -16,7 +16,7 @@ import pytest
 
 from tests.faults import reconcile
 from tests.faults.conftest import Platform
-from tests.faults.load import Load
+from tests.faults.load import Load, Outcome
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 QUIET_DEADLINE = 90.0
@@ -25,7 +25,14 @@ OUTAGE_SECONDS = 30.0
 
 def settle(plat: Platform, outcome, since: float, **kw) -> tuple[float, list[str]]:  # type: ignore[no-untyped-def]
     """Poll the reconciliation until it finds nothing; (seconds since
-    ``since`` when it first did, the last problems seen)."""
+    ``since`` when it first did, the last problems seen). Requests accepted
+    in earlier scenarios (one platform serves them all) count too."""
+    if outcome is not None:
+        everything = Outcome()
+        for earlier in [*plat.outcomes, outcome]:
+            everything.merge(earlier)
+        plat.outcomes.append(outcome)
+        outcome = everything
     deadline = time.monotonic() + QUIET_DEADLINE
     found: list[str] = ["not checked yet"]
     while time.monotonic() < deadline:
