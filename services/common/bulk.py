@@ -290,6 +290,8 @@ def copy_rows(
     """COPY ``rows`` into ``table`` over the session's own connection (so in
     its transaction), with psycopg 3's binary-free text protocol."""
     raw = session.connection().connection.driver_connection
+    if raw is None:  # a pooled connection always has one; typing says maybe
+        raise RuntimeError("COPY needs a live database connection")
     cols = ", ".join(columns)
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
         for row in rows:
