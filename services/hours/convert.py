@@ -30,6 +30,7 @@ SOURCES = {
     "attendance": pb.RECORD_SOURCE_ATTENDANCE,
     "visit": pb.RECORD_SOURCE_VISIT,
     "honour": pb.RECORD_SOURCE_HONOUR,
+    "import": pb.RECORD_SOURCE_IMPORT,
 }
 KINDS = {"amend": pb.CORRECTION_KIND_AMEND, "reversal": pb.CORRECTION_KIND_REVERSAL}
 CERT_STATUS = {

@@ -43,9 +43,11 @@ HEADER = "姓名,身份证号,手机号,区划代码,服务领域"
 
 def ids(n: int, born_after: date = date(1960, 1, 1)) -> list[str]:
     rnd = random.Random(uuid.uuid4().int)
+    # Never a birth date in the future (that is another rule's refusal).
+    span = min(15_000, (date.today() - born_after).days)
     return [
         make_id_number(
-            COUNTY, born_after + timedelta(days=rnd.randrange(15_000)),
+            COUNTY, born_after + timedelta(days=rnd.randrange(span)),
             rnd.randrange(1, 999),
         )
         for _ in range(n)
@@ -227,16 +229,15 @@ def test_odd_bytes_through_http_are_read_or_reported_never_a_500(
         reg.dispose()
     hours = (
         "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因\r"
-        "ZY６１０００００００００１,610113005,协会,养老助老,陪伴,"
+        "ZY９９９９９９９９９９９９,610113005,协会,养老助老,陪伴,"
         "２０２５-０１-０１ ０９:００,2025-01-01 10:00,１,\r"
         "ZY610000000001,610113005,协会,养老助老,陪伴,2025-01-01,x,1,\n"
     ).encode()
     got = client.post("/api/v1/imports/hours", content=hours, headers=auth)
     assert got.status_code == 200, got.text
     rules = {(x["row"], x["rule"]) for x in ndjson(got) if x.get("ok") is False}
-    # Read as ASCII, then looked up (unknown, or not verified if another test
-    # registered that number).
-    assert rules & {(2, "volunteer_number.known"), (2, "volunteer.verified")}
+    # Read as ASCII (ZY999999999999, a number never issued), then looked up.
+    assert (2, "volunteer_number.known") in rules, rules
     assert {(3, "session_start.format"), (3, "session_end.format")} <= rules
     neighbour = {
         "Authorization": f"Bearer {token(NEIGHBOUR)}",

@@ -13,12 +13,20 @@ from services.common.errors import Unauthenticated
 from services.common.refcache import RefCache
 from services.common.testing import PRIVATE_PEM, PUBLIC_PEM
 
-NOW = int(time.time())  # tokens are checked against the real clock by PyJWT
+# Tokens are checked against the real clock by PyJWT, so "now" is taken
+# afresh for each test (a module-level value goes stale in a long suite).
+NOW = int(time.time())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    global NOW
+    NOW = int(time.time())
 
 
 class Clock:
-    def __init__(self, now: float = NOW):
-        self.now = now
+    def __init__(self, now: float | None = None):
+        self.now = NOW if now is None else now
 
     def __call__(self) -> float:
         return self.now
@@ -37,7 +45,8 @@ def counting(verifier: TokenVerifier) -> list[str]:
     return calls
 
 
-def issue(ttl: int, now: int = NOW, scope: str = "61") -> str:
+def issue(ttl: int, now: int | None = None, scope: str = "61") -> str:
+    now = NOW if now is None else now
     token, _ = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan").issue(
         subject="u1", username="u", scope_code=scope, roles=["reviewer"],
         ttl=ttl, now=now,
