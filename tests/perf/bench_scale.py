@@ -6,14 +6,25 @@ checked by tests/integration/test_scale_quick.py).
     python -m tests.perf.bench_scale --size medium
     python -m tests.perf.bench_scale --volunteers 1000000 --records 10000000
 
-Measured: hours Summarize (61 by city, 6101 by county, 610113 by township;
-last month, its year, all time) through gRPC p50/p99 vs GROUP BY over the raw
-facts, with every answer checked equal; the other four services' Summarize
-the same way; the bulk import rate vs raw COPY of the same rows into a copy
-of the same table with its indexes; GetDivision vs a bare grpcio echo server
-at 1 and 10 callers; the size of every table; this process's RSS (the five
-api roles run in it). It prints one table of ratios and goals and writes
-test-artifacts/scale.json.
+Built: volunteers and hour records through the bulk imports; activity
+(projects, sessions, sign-ups, attendances: records / 10), recycling
+collections (records / 100) and commendation star ratings (every volunteer
+with approved hours) by COPY exactly as their write paths store them, since
+none of the three has a set-wise write path, with their rollups bumped
+through the product's own rollup code (Rollup.bump_many); the table says
+which way each service's facts were built.
+
+Measured: every service's Summarize (61 by city, 6101 by county, 610113 by
+township; last month, its year, all time) through gRPC p50/p99 vs GROUP BY
+over the raw facts, with every answer checked equal; the bulk import rate
+vs raw COPY of the same rows into a copy of the same table with its
+indexes; GetDivision vs a bare grpcio echo server at 1 and 10 callers; then
+the whole platform as ``zhiyuan up`` runs it (every api, worker and the
+gateway as processes, own vhost): each process's RSS and PSS once settled
+at idle, and GET /api/v1/dashboard over HTTP for the province's, a city's
+and a county's admin; the size and rows of every table. It prints one
+table of ratios and goals and writes test-artifacts/scale.json. Timings
+are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -37,18 +48,21 @@ from tests.perf.runner import ROOT, Load, measure, percentile
 
 OUT = ROOT / "test-artifacts" / "scale.json"
 HOURS_SCOPES = (("61", "city"), ("6101", "county"), ("610113", "township"))
-OTHER_FACTS = {  # service → (fact table, its division column) for GROUP BY
-    "registration": ("volunteers", "home_division_code"),
-    "activity": ("attendances", "division_code"),
-    "recycling": ("collections", "division_code"),
-    "commendation": ("star_ratings", "division_code"),
-}
 GOALS = {
     "summarize_p99_ms": 20.0,
     "rollup_vs_groupby": 100.0,
     "import_vs_copy": 0.5,
     "hop_latency": 1.5,
     "platform_idle_gib": 2.0,
+    "dashboard_p99_ms": 100.0,
+}
+# How each service's facts were built, short (st.HOW_BUILT says it in full).
+BUILT_BY = {
+    "registration": "bulk import",
+    "hours": "bulk import",
+    "activity": "SQL COPY + Rollup.bump_many",
+    "recycling": "SQL COPY + Rollup.bump_many",
+    "commendation": "SQL COPY + Rollup.bump_many",
 }
 
 
@@ -62,6 +76,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--volunteers", type=int, help="override the size's volunteers")
     p.add_argument("--records", type=int, help="override the size's hour records")
     p.add_argument("--calls", type=int, default=200, help="Summarize calls per cell")
+    p.add_argument(
+        "--dashboard-calls", type=int, default=200, help="dashboard calls per admin"
+    )
+    p.add_argument(
+        "--no-platform",
+        action="store_true",
+        help="skip the whole platform as processes (dashboard over HTTP, memory)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the databases")
     p.add_argument("--out", type=Path, default=OUT)
     return p.parse_args(argv)
@@ -70,7 +92,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 # -- the build, with a progress bar --------------------------------------------
 
 
-def build(platform: st.Platform, volunteers: int, records: int) -> st.BuildReport:
+def build(
+    platform: st.Platform, volunteers: int, records: int
+) -> tuple[st.BuildReport, st.FactsReport]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -107,7 +131,9 @@ def build(platform: st.Platform, volunteers: int, records: int) -> st.BuildRepor
                 print(f"  {phase}: {done:,}/{total:,}, {rate:,.0f} rows/s, "
                       f"ETA {eta:,.0f} s", file=sys.stderr, flush=True)  # fmt: skip
 
-        return st.build(platform, volunteers, records, progress=progress)
+        built = st.build(platform, volunteers, records, progress=progress)
+        facts = st.build_facts(platform, built.records_imported, progress=progress)
+        return built, facts
 
 
 # -- measurements --------------------------------------------------------------
@@ -161,46 +187,68 @@ def measure_hours(platform: st.Platform, calls: int) -> list[dict[str, Any]]:
 
 
 def measure_others(platform: st.Platform, calls: int) -> list[dict[str, Any]]:
+    """The other four services' Summarize, each scope and period, vs the
+    GROUP BY over their facts (st.REFERENCES), answers checked equal."""
     token = platform.token("61")
     out = []
-    for service, (table, column) in OTHER_FACTS.items():
+    for service, (reference, metrics, table) in st.REFERENCES.items():
         channel, stub, pb = st.summarize_stub(platform.addresses[service], service)
         owner = platform.owner(service)
+        facts = st.fact_count(owner, table)
         try:
-            for code, level in HOURS_SCOPES[:2]:
-                period = st.periods()["all"]
-                n = st.child_length(code)
-                sql = text(
-                    f"SELECT left({column}, {n}), count(*) FROM {table} "
-                    f"WHERE {column} LIKE :p GROUP BY 1"
-                )
-
-                def groupby(e: Engine, sql: Any = sql, code: str = code) -> None:
-                    with e.connect() as conn:
-                        conn.execute(sql, {"p": f"{code}%"}).all()
-
-                wrong: list[str] = []
-                if service == "registration":
+            for code, level in HOURS_SCOPES:
+                for name, period in st.periods().items():
                     got, _ = st.summarize(stub, pb, token, code, period)
-                    want = st.reference_registration(owner, code, period)
-                    wrong = st.mismatches(
-                        got, want, ["volunteers_registered", "volunteers_verified"]
+                    want = reference(owner, code, period)
+                    wrong = st.mismatches(got, want, list(metrics))
+                    p50, p99 = _latencies(
+                        lambda c=code, p=period, s=stub, m=pb: st.summarize(
+                            s, m, token, c, p
+                        ),
+                        calls,
                     )
-                p50, p99 = _latencies(
-                    lambda c=code, p=period, s=stub, m=pb: st.summarize(
-                        s, m, token, c, p
-                    ),
-                    calls,
-                )
-                out.append({
-                    "service": service, "scope": code, "by": level, "period": "all",
-                    "p50_ms": p50, "p99_ms": p99,
-                    "groupby_ms": _groupby_ms(owner, groupby),
-                    "facts": st.fact_count(owner, table), "mismatches": len(wrong),
-                    "examples": wrong[:3],
-                })  # fmt: skip
+                    ref = _groupby_ms(
+                        owner, lambda e, c=code, p=period, f=reference: f(e, c, p)
+                    )
+                    out.append({
+                        "service": service, "scope": code, "by": level,
+                        "period": name, "p50_ms": p50, "p99_ms": p99,
+                        "groupby_ms": ref, "rows": len(want), "facts": facts,
+                        "facts_table": table, "mismatches": len(wrong),
+                        "examples": wrong[:3],
+                    })  # fmt: skip
         finally:
             channel.close()
+    return out
+
+
+def measure_dashboard(run: st.Running, calls: int) -> dict[str, Any]:
+    """GET /api/v1/dashboard through the gateway over HTTP, logged in as
+    the province's, a city's and a county's admin (each its own scope)."""
+    import httpx
+
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=run.base, timeout=60) as client:
+        for who, (scope, _) in st.DASHBOARD_ADMINS.items():
+            headers = {"authorization": f"Bearer {st.login(run, who)}"}
+            first = client.get("/api/v1/dashboard", headers=headers)
+            body = first.json() if first.status_code == 200 else {}
+            errors: list[str] = []
+
+            def call(h: dict[str, str] = headers, e: list[str] = errors) -> None:
+                r = client.get("/api/v1/dashboard", headers=h)
+                if r.status_code != 200 or r.json().get("unavailable"):
+                    e.append(f"{r.status_code} {r.text[:200]}")
+
+            p50, p99 = _latencies(call, calls)
+            out[who] = {
+                "scope": scope, "p50_ms": p50, "p99_ms": p99, "calls": calls,
+                "status": first.status_code, "errors": len(errors),
+                "error_examples": errors[:3],
+                "unavailable": body.get("unavailable"),
+                "children": len(body.get("children", [])),
+                "headline": body.get("headline"),
+            }  # fmt: skip
     return out
 
 
@@ -213,6 +261,7 @@ def raw_copy_rate(engine: Engine, table: str, limit: int) -> dict[str, Any]:
         raw = engine.raw_connection()
         try:
             conn = raw.driver_connection
+            assert conn is not None  # a psycopg connection
             with conn.cursor() as cur:
                 with (
                     open(dump, "wb") as fh,
@@ -271,11 +320,39 @@ def measure_hop(platform: st.Platform) -> dict[str, Any]:
     return out
 
 
-def table_sizes(platform: st.Platform) -> dict[str, dict[str, int]]:
-    """Bytes per top-level table (a partitioned table: all its partitions)."""
+def measure_platform(
+    platform: st.Platform, results: dict[str, Any], calls: int
+) -> None:
+    """Every api, worker and the gateway as processes (``zhiyuan up``) on
+    this run's databases: each process's memory once settled at idle, then
+    the composed dashboard over HTTP. A failure is recorded, not raised:
+    the rest of the table still prints."""
+    results["outbox_marked_relayed"] = st.mark_outbox_delivered(platform)
+    print("starting the platform (zhiyuan up)", file=sys.stderr)
+    try:
+        with st.running_platform(platform) as run:
+            results["platform_startup_seconds"] = run.startup_seconds
+            results["platform_memory_kib"] = st.settle(run)
+            print("platform idle; dashboard over HTTP", file=sys.stderr)
+            results["dashboard"] = measure_dashboard(run, calls)
+            results["platform_memory_after_dashboard_kib"] = {
+                name: st.memory_kib(pid) for name, pid in run.children().items()
+            }
+    except Exception as exc:  # noqa: BLE001 - reported in the table and JSON
+        results["platform_error"] = repr(exc)[:2000]
+        print(f"platform measurement failed: {exc!r}", file=sys.stderr)
+
+
+def table_sizes(platform: st.Platform) -> dict[str, dict[str, dict[str, int]]]:
+    """Bytes (with indexes and TOAST) and rows (the planner's estimate after
+    VACUUM ANALYZE) per top-level table; a partitioned table: all its
+    partitions."""
     sql = text(
         "SELECT c.relname, coalesce((SELECT sum(pg_total_relation_size(t.relid)) "
-        "FROM pg_partition_tree(c.oid) t), pg_total_relation_size(c.oid))::bigint "
+        "FROM pg_partition_tree(c.oid) t), pg_total_relation_size(c.oid))::bigint, "
+        "coalesce((SELECT sum(greatest(p.reltuples, 0)) "
+        "FROM pg_partition_tree(c.oid) t "
+        "JOIN pg_class p ON p.oid = t.relid), greatest(c.reltuples, 0))::bigint "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
         "AND NOT c.relispartition "
@@ -284,7 +361,10 @@ def table_sizes(platform: st.Platform) -> dict[str, dict[str, int]]:
     out = {}
     for service in platform.urls:
         with platform.owner(service).connect() as conn:
-            out[service] = {name: int(size) for name, size in conn.execute(sql)}
+            out[service] = {
+                name: {"bytes": int(size), "rows": int(rows)}
+                for name, size, rows in conn.execute(sql)
+            }
     return out
 
 
@@ -309,6 +389,7 @@ def table(results: dict[str, Any]) -> list[list[str]]:
             f"{speedup:.1f}×",
             f"p99 ≤ {goal_ms:.0f} ms, ≥ 100×",
             verdict(ok and not r["mismatches"]),
+            BUILT_BY[r["service"]],
         ])  # fmt: skip
     for name, imp in results["import"].items():
         if not imp.get("copy"):
@@ -317,32 +398,59 @@ def table(results: dict[str, Any]) -> list[list[str]]:
         rows.append([
             f"{name} bulk import", f"{imp['rows_per_s']:,.0f} rows/s",
             f"raw COPY {imp['copy']['rows_per_s']:,.0f} rows/s", f"{r:.3f}×",
-            "≥ 0.5×", verdict(r >= GOALS["import_vs_copy"]),
+            "≥ 0.5×", verdict(r >= GOALS["import_vs_copy"]), "",
         ])  # fmt: skip
     for callers, h in results["hop"].items():
         rows.append([
             f"GetDivision, {callers} caller(s)",
             f"p50 {h['hop_p50_ms']:.2f} ms", f"echo p50 {h['echo_p50_ms']:.2f} ms",
             f"{h['p50_ratio']:.2f}×", "≤ 1.5× latency",
-            verdict(h["p50_ratio"] <= GOALS["hop_latency"]),
+            verdict(h["p50_ratio"] <= GOALS["hop_latency"]), "",
         ])  # fmt: skip
+    goal_dash = GOALS["dashboard_p99_ms"]
+    dashboard = results.get("dashboard") or {}
+    for who, d in dashboard.items():
+        bad = f", {d['errors']} failed" if d["errors"] else ""
+        rows.append([
+            f"GET /api/v1/dashboard, {who} admin ({d['scope']}), HTTP",
+            f"p50 {d['p50_ms']:.1f} / p99 {d['p99_ms']:.1f} ms{bad}", "", "",
+            f"p99 ≤ {goal_dash:.0f} ms",
+            verdict(d["p99_ms"] <= goal_dash and not d["errors"]), "all five",
+        ])  # fmt: skip
+    if not dashboard:
+        rows.append(["GET /api/v1/dashboard", "not measured", "", "", "", "n/a", ""])
+    memory = results.get("platform_memory_kib") or {}
+    if memory:
+        rss = sum(m["rss"] for m in memory.values())
+        pss = sum(m.get("pss", 0) for m in memory.values())
+        shown = f"RSS {rss / 2**20:.2f} GiB" + (
+            f", PSS {pss / 2**20:.2f} GiB" if pss else ""
+        )
+        rows.append([
+            f"platform at idle, {len(memory)} processes (apis, workers, gateway)",
+            shown, "", "", "RSS ≤ 2 GiB",
+            verdict(rss / 2**20 <= GOALS["platform_idle_gib"]), "",
+        ])  # fmt: skip
+    else:
+        rows.append(["platform at idle", "not measured", "", "", "", "n/a", ""])
     rss = results["rss_kib"]
     rows.append([
-        "RSS of this process (5 apis + build)",
+        "RSS of the bench process (5 in-process apis + build)",
         f"now {rss['now'] / 1024:,.0f} MiB, peak {rss['peak'] / 1024:,.0f} MiB",
-        "", "", "platform idle ≤ 2 GiB", "n/a (not the deployed platform)",
+        "", "", "", "n/a (not the deployed platform)", "",
     ])  # fmt: skip
-    for missing in (
-        "dashboard GET /api/v1/dashboard p99 (HTTP)",
-        "star worker burst of 10,000 events vs raw kombu",
-        "each platform process's RSS at idle and peak",
-    ):
-        rows.append([missing, "not measured", "", "", "", "n/a"])
+    rows.append([
+        "star worker burst of 10,000 events vs raw kombu", "not measured",
+        "", "", "≥ 0.5×", "n/a", "",
+    ])  # fmt: skip
     return rows
 
 
 def render(rows: list[list[str]]) -> str:
-    head = ["what", "measured", "baseline (same run)", "ratio", "goal", "goal met"]
+    head = [
+        "what", "measured", "baseline (same run)", "ratio", "goal", "goal met",
+        "facts built by",
+    ]  # fmt: skip
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
     return "\n".join([line(head), "  ".join("-" * w for w in widths), *map(line, rows)])
@@ -364,8 +472,9 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     with st.Platform(keep=args.keep) as platform:
         print("databases migrated, division tree loaded", file=sys.stderr)
-        built = build(platform, volunteers, records)
+        built, facts = build(platform, volunteers, records)
         results["build"] = built.as_dict()
+        results["facts"] = facts.as_dict()
         results["import"] = {
             "hours": {
                 "rows": built.records_imported, "seconds": built.record_seconds,
@@ -393,9 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         results["summarize"] = measure_hours(platform, args.calls)
         results["summarize"] += measure_others(platform, args.calls)
         results["hop"] = measure_hop(platform)
-        results["table_bytes"] = table_sizes(platform)
+        results["tables"] = table_sizes(platform)
         now, peak = st.rss_kib()
         results["rss_kib"] = {"now": now, "peak": peak}
+        if not args.no_platform:
+            measure_platform(platform, results, args.dashboard_calls)
         if args.keep:
             results["databases"] = platform.urls
     results["wall_seconds"] = time.monotonic() - started
@@ -404,10 +515,27 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     print(render(rows))
-    print("\ntable sizes (MiB):")
-    for service, sizes in results["table_bytes"].items():
-        top = ", ".join(f"{t} {b / 2**20:,.1f}" for t, b in list(sizes.items())[:6])
-        print(f"  {service}: {top}")
+    print("\nfacts built by:")
+    for service, how in st.HOW_BUILT.items():
+        print(f"  {service}: {how}")
+    counts = results["facts"]["counts"]
+    print("  written: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if results.get("platform_error"):
+        print(f"\nplatform measurement FAILED: {results['platform_error']}")
+    memory = results.get("platform_memory_kib") or {}
+    if memory:
+        print("\nplatform at idle (MiB): " + ", ".join(
+            f"{n} {m['rss'] / 1024:.0f} RSS" + (
+                f"/{m['pss'] / 1024:.0f} PSS" if "pss" in m else "")
+            for n, m in memory.items()
+        ))  # fmt: skip
+    print("\ntable sizes (MiB, with indexes; rows estimated):")
+    for service, sizes in results["tables"].items():
+        every = ", ".join(
+            f"{t} {v['bytes'] / 2**20:,.1f} ({v['rows']:,} rows)"
+            for t, v in sizes.items()
+        )
+        print(f"  {service}: {every}")
     print(f"\n({results['wall_seconds']:.0f} s; JSON: {args.out})")
     return 0
 

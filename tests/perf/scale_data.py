@@ -23,10 +23,13 @@ import bisect
 import csv
 import itertools
 import random
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from services.common.divisions import REFERENCE as DIVISIONS_REFERENCE
 from services.common.service_fields import SERVICE_FIELDS
@@ -192,3 +195,144 @@ def hour_rows(
             "hours": "",
             "reason": "纸质台账补录",
         }
+
+
+# -- the other services' facts -------------------------------------------------
+# Rows as tuples in the column order of each table (see ``*_COLUMNS``), for
+# COPY. Times are aware datetimes (UTC); days are dates.
+
+PROJECT_COLUMNS = (
+    "id", "organisation_id", "organisation_name", "division_code", "title",
+    "description", "place", "service_field", "kind", "recruit_starts_at",
+    "recruit_ends_at", "min_age", "required_skills", "leader_approval",
+    "emergency", "status", "publisher_subject", "publisher_name",
+    "reviewer_name", "comment", "created_at", "updated_at", "published_at",
+    "closed_at",
+)  # fmt: skip
+SESSION_COLUMNS = (
+    "id", "project_id", "division_code", "emergency", "starts_at", "ends_at",
+    "capacity", "secret",
+)  # fmt: skip
+SIGN_UP_COLUMNS = (
+    "id", "session_id", "project_id", "division_code", "volunteer_id",
+    "volunteer_number", "volunteer_division_code", "status", "queue_number",
+    "reason", "created_by", "created_at", "decided_at",
+)  # fmt: skip
+ATTENDANCE_COLUMNS = (
+    "id", "session_id", "project_id", "sign_up_id", "division_code",
+    "volunteer_id", "volunteer_number", "volunteer_division_code",
+    "checked_in_at", "checked_out_at", "closed_by",
+)  # fmt: skip
+COLLECTION_COLUMNS = (
+    "id", "division_code", "organisation_id", "organisation_name",
+    "collected_on", "textiles_kg", "books_kg", "other_kg",
+    "activity_project_id", "activity_session_id", "note", "recorded_by",
+    "recorded_at",
+)  # fmt: skip
+SESSIONS_PER_PROJECT = 4
+ATTENDEES_PER_SESSION = 25
+
+
+@dataclass
+class ProjectFacts:
+    """One completed service project as the activity write path leaves it:
+    published, its sessions held, each attendee signed up (confirmed),
+    checked in at the start and checked out by the leader at the end."""
+
+    project: tuple[Any, ...]
+    sessions: list[tuple[Any, ...]]
+    sign_ups: list[tuple[Any, ...]]
+    attendances: list[tuple[Any, ...]]
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def activity_projects(
+    rng: random.Random,
+    volunteers: Sequence[tuple[str, str, str]],
+    attendances: int,
+    now: datetime,
+    months: int = 24,
+) -> Iterator[ProjectFacts]:
+    """Projects (each 4 sessions of up to 25 attendees) until ``attendances``
+    attendances: a project is held in the home township of a volunteer drawn
+    at random (so projects follow where volunteers live), its attendees are
+    volunteers of the same province. ``volunteers``: (id, number, home);
+    ``now``: aware."""
+    if not volunteers or attendances <= 0:
+        return
+    by_province: dict[str, list[tuple[str, str, str]]] = {}
+    for v in volunteers:
+        by_province.setdefault(v[2][:2], []).append(v)
+    field_weights = [1.0 / (r**1.2) for r in range(1, len(FIELDS) + 1)]
+    left = attendances
+    while left > 0:
+        home = rng.choice(volunteers)[2]
+        pool = by_province[home[:2]]
+        field = rng.choices(FIELDS, weights=field_weights)[0]
+        published = now - timedelta(
+            days=rng.randint(12, months * 30), minutes=rng.randint(0, 600)
+        )
+        pid, org = _uuid(rng), _uuid(rng)
+        sessions, sign_ups, rows = [], [], []
+        for j in range(SESSIONS_PER_PROJECT):
+            if left <= 0:
+                break
+            starts = (published + timedelta(days=2 * (j + 1))).replace(
+                minute=0, second=0, microsecond=0
+            )
+            ends = starts + timedelta(hours=2)
+            sid = _uuid(rng)
+            sessions.append((
+                sid, pid, home, False, starts, ends, ATTENDEES_PER_SESSION + 5,
+                rng.randbytes(32),
+            ))  # fmt: skip
+            k = min(ATTENDEES_PER_SESSION, len(pool), left)
+            for q, (vid, number, vhome) in enumerate(rng.sample(pool, k), start=1):
+                signed = published + timedelta(minutes=rng.randint(1, 2 * 24 * 60))
+                uid = _uuid(rng)
+                sign_ups.append((
+                    uid, sid, pid, home, vid, number, vhome, "confirmed", q, "",
+                    "scale", signed, None,
+                ))  # fmt: skip
+                rows.append((
+                    _uuid(rng), sid, pid, uid, home, vid, number, vhome, starts,
+                    ends, "leader",
+                ))  # fmt: skip
+            left -= k
+        last_end = sessions[-1][5]
+        project = (
+            pid, org, f"{home}志愿服务队", home, f"{field} 志愿服务项目",
+            "社区志愿服务", "社区服务站", field, "service",
+            published - timedelta(days=1), published + timedelta(days=1), 18,
+            "[]", False, False, "completed", "scale-publisher", "scale",
+            "scale-reviewer", "", published - timedelta(days=2), last_end,
+            published, last_end,
+        )  # fmt: skip
+        yield ProjectFacts(project, sessions, sign_ups, rows)
+
+
+def collection_rows(
+    rng: random.Random,
+    homes: Sequence[str],
+    count: int,
+    today: date,
+    months: int = 24,
+) -> Iterator[tuple[object, ...]]:
+    """``count`` recycling collection events (no bins named), each in a
+    township drawn from ``homes`` (so they follow where volunteers live),
+    on a day of the last ``months`` months; weights in kg with one decimal,
+    at least one category above 0."""
+    for _ in range(count):
+        code = rng.choice(homes)
+        day = today - timedelta(days=rng.randint(2, months * 30))
+        kg = [Decimal(rng.randint(0, 5000)) / 10 for _ in range(3)]
+        if not any(kg):
+            kg[0] = Decimal("0.5")
+        yield (
+            _uuid(rng), code, "", f"{code}回收站", day, *kg, "", "", "",
+            "scale", datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+            + timedelta(hours=4),
+        )  # fmt: skip
