@@ -19,12 +19,13 @@ Example::
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -35,9 +36,6 @@ _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Pooled connections are replaced after this long, before idle timeouts of
 # servers, proxies or firewalls (commonly 30 min and up) close them under us.
 RECYCLE_SECONDS = 600
-_SCOPE_SQL = (
-    "SELECT set_config('role', %s, true), set_config('zhiyuan.scope', %s, true)"
-)
 
 
 def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2) -> Engine:
@@ -47,7 +45,8 @@ def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2) -> Engine:
     (pool_size + max_overflow) must stay under ``max_connections``).
 
     No pre-ping (it is a round trip on every checkout): connections are
-    recycled before servers or proxies drop idle ones, and
+    recycled before servers or proxies drop idle ones, a :class:`Database`
+    swaps one the server has closed at checkout (a look at its socket), and
     :meth:`Database.session` retries once on a connection found dead."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -92,6 +91,10 @@ class Database:
         )
         self.app_role = service.database_app_role
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        if is_postgres(self.engine) and not event.contains(
+            self.engine, "checkout", _alive_at_checkout
+        ):
+            event.listen(self.engine, "checkout", _alive_at_checkout)
 
     @contextmanager
     def session(self, scope: Scope | None) -> Iterator[Session]:
@@ -108,10 +111,14 @@ class Database:
                 yield session
 
     def _enter(self, session: Session, scope: str) -> SessionTransaction:
-        """Switch to the application role and set the scope, local to the
-        transaction: ``BEGIN`` and both settings travel in one round trip
-        (a libpq pipeline). A pooled connection found dead here, before
-        anything was done, is replaced once."""
+        """Open the transaction, switch to the application role and set the
+        scope, local to the transaction: ``BEGIN`` and both settings are one
+        simple-protocol string, so one round trip and one C call (a libpq
+        pipeline took two round trips, since psycopg syncs after its own
+        ``BEGIN``, and far more Python). psycopg reads the transaction status
+        from libpq, so it adds no ``BEGIN`` of its own and commits as usual.
+        A connection the server has already closed is swapped at checkout
+        (:func:`_alive_at_checkout`); one found dead here is replaced once."""
         import psycopg
 
         for attempt in (1, 2):
@@ -119,8 +126,7 @@ class Database:
             conn = session.connection()
             raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
             try:
-                with raw.pipeline():
-                    raw.execute(_SCOPE_SQL, (self.app_role, scope))
+                _begin_scoped(raw, self.app_role, scope)
                 return transaction
             except psycopg.OperationalError:
                 if attempt == 2 or not (raw.broken or raw.closed):
@@ -131,6 +137,61 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _begin_scoped(raw: Any, role: str, scope: str) -> None:
+    """``BEGIN`` plus the role and scope settings as one simple query, sent
+    and awaited through psycopg's own wait function (so a green worker waits
+    cooperatively). The role is a checked identifier (:data:`_ROLE`); the
+    scope is quoted by libpq."""
+    import psycopg
+    from psycopg import generators, pq
+
+    pgconn = raw.pgconn
+    with raw.lock:
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            raise psycopg.ProgrammingError("a scoped session needs an idle connection")
+        literal = pq.Escaping(pgconn).escape_literal(scope.encode())
+        pgconn.send_query(
+            b"BEGIN; SELECT set_config('role', '"
+            + role.encode()
+            + b"', true), set_config('zhiyuan.scope', "
+            + literal
+            + b", true)"
+        )
+        results = raw.wait(generators.execute(pgconn))
+        failed = [r for r in results if r.status == pq.ExecStatus.FATAL_ERROR]
+        if failed and pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            pgconn.send_query(b"ROLLBACK")
+            raw.wait(generators.execute(pgconn))
+    if failed:
+        raise psycopg.errors.error_from_result(failed[0], encoding=raw.info.encoding)
+
+
+def _alive_at_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    """Refuse a pooled connection the server has already closed (restart,
+    idle timeout, terminated backend), so the pool opens a new one. An idle
+    connection between transactions has nothing to read; one the server
+    dropped has its farewell or EOF waiting. Anything unread at all is
+    treated alike (the platform uses no LISTEN): a rare needless reconnect
+    beats a failed call. No round trip, unlike a pre-ping. A probe that
+    cannot look (a descriptor past select()'s limit) lets the connection by."""
+    if dbapi_conn.closed:
+        raise exc.DisconnectionError("the database connection is closed")
+    try:
+        fd = dbapi_conn.fileno()
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN | select.POLLPRI)
+            readable = bool(poller.poll(0))
+        else:  # eventlet's green select has no poll()
+            readable = bool(select.select([fd], [], [], 0)[0])
+    except OSError:
+        readable = True  # a bad descriptor: gone
+    except ValueError:
+        readable = False  # past FD_SETSIZE: cannot tell, keep it
+    if readable:
+        raise exc.DisconnectionError("the database closed this pooled connection")
 
 
 def scope_policy_sql(

@@ -10,7 +10,8 @@ chart and the README); empty turns a process's metrics off:
 
 What each role serves:
 
-- api (:class:`GrpcMetrics`, a server interceptor):
+- api (:class:`GrpcMetrics`, a server interceptor, or :func:`measured` inside
+  the kernel interceptor when no spans are exported):
   ``grpc_server_handled_total{grpc_service,grpc_method,grpc_code}``,
   ``grpc_server_handling_seconds`` (histogram), ``grpc_server_in_flight``;
   health checks are not counted.
@@ -158,31 +159,47 @@ class GrpcMetrics(grpc.ServerInterceptor):
             or method.startswith("/grpc.health.v1.Health/")
         ):
             return handler
-        labels = _split(method)
-        behaviour = handler.unary_unary
-
-        def measured(request: Any, context: grpc.ServicerContext) -> Any:
-            in_flight = GRPC_IN_FLIGHT.labels(*labels)
-            in_flight.inc()
-            start = time.perf_counter()
-            code = grpc.StatusCode.UNKNOWN
-            try:
-                reply = behaviour(request, context)
-                code = context.code() or grpc.StatusCode.OK
-                return reply
-            except Exception:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            finally:
-                GRPC_SECONDS.labels(*labels).observe(time.perf_counter() - start)
-                GRPC_HANDLED.labels(*labels, code.name).inc()
-                in_flight.dec()
-
         return grpc.unary_unary_rpc_method_handler(
-            measured,
+            measured(method, handler.unary_unary),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def measured(
+    method: str, behaviour: Callable[[Any, grpc.ServicerContext], Any]
+) -> Callable[[Any, grpc.ServicerContext], Any]:
+    """``behaviour`` counted, timed and tracked in flight as ``method``'s
+    calls. The label children are looked up once per method, not per call
+    (``labels()`` takes a lock and builds a key every time)."""
+    labels = _split(method)
+    in_flight = GRPC_IN_FLIGHT.labels(*labels)
+    seconds = GRPC_SECONDS.labels(*labels)
+    handled: dict[grpc.StatusCode, Any] = {}
+
+    def count(code: grpc.StatusCode) -> None:
+        child = handled.get(code)
+        if child is None:
+            child = handled.setdefault(code, GRPC_HANDLED.labels(*labels, code.name))
+        child.inc()
+
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        in_flight.inc()
+        start = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            reply = behaviour(request, context)
+            code = context.code() or grpc.StatusCode.OK
+            return reply
+        except Exception:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            seconds.observe(time.perf_counter() - start)
+            count(code)
+            in_flight.dec()
+
+    return call
 
 
 # -- gateway ------------------------------------------------------------------

@@ -1,6 +1,12 @@
 """Telemetry: one ``init()`` at process start, driven by the standard
-``OTEL_*`` variables (unset means spans are made for context propagation but
-exported nowhere), plus JSON logs carrying trace ids.
+``OTEL_*`` variables, plus JSON logs carrying trace ids.
+
+Unset (or ``OTEL_TRACES_EXPORTER=none``) means off: the process gets
+OpenTelemetry's non-recording provider, so no span is built, timed or
+dropped on any call, yet a caller's trace context still flows through (a
+non-recording span carries its parent's ids), into logs, outgoing calls and
+outbox events. :func:`exporting` tells the gRPC kernel whether to build
+server spans at all.
 
 ``OTEL_TRACES_EXPORTER=otlp`` (or an ``OTEL_EXPORTER_OTLP_ENDPOINT``) exports
 over OTLP/gRPC; ``OTEL_TRACES_EXPORTER=jsonl`` with ``ZHIYUAN_SPANS_FILE``
@@ -25,7 +31,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
@@ -34,6 +40,7 @@ from opentelemetry.sdk.trace.export import (
 )
 
 _initialised = False
+_exporting = False
 
 
 class JsonLinesExporter(SpanExporter):
@@ -70,32 +77,49 @@ class JsonLinesExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def init(service_name: str, env: Mapping[str, str] | None = None) -> TracerProvider:
+def init(
+    service_name: str, env: Mapping[str, str] | None = None
+) -> trace.TracerProvider:
     """Set the global tracer provider and JSON logging once per process."""
-    global _initialised
+    global _initialised, _exporting
     env = os.environ if env is None else env
-    provider = trace.get_tracer_provider()
-    if _initialised and isinstance(provider, TracerProvider):
-        return provider
+    if _initialised:
+        return trace.get_tracer_provider()
     name = env.get("OTEL_SERVICE_NAME") or service_name
-    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    processor = _span_processor(env)
+    provider: trace.TracerProvider
+    if processor is None:
+        provider = trace.NoOpTracerProvider()
+    else:
+        provider = TracerProvider(resource=Resource.create({"service.name": name}))
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    _exporting = processor is not None
+    _configure_logging(name, env.get("LOG_LEVEL", "INFO"))
+    _initialised = True
+    return provider
+
+
+def _span_processor(env: Mapping[str, str]) -> SpanProcessor | None:
+    """Where finished spans go, from ``OTEL_TRACES_EXPORTER`` (and
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``); None when they go nowhere."""
     exporter = env.get("OTEL_TRACES_EXPORTER", "")
     if exporter == "jsonl" and env.get("ZHIYUAN_SPANS_FILE"):
-        provider.add_span_processor(
-            SimpleSpanProcessor(JsonLinesExporter(env["ZHIYUAN_SPANS_FILE"]))
-        )
-    elif exporter == "otlp" or (
+        return SimpleSpanProcessor(JsonLinesExporter(env["ZHIYUAN_SPANS_FILE"]))
+    if exporter == "otlp" or (
         exporter != "none" and env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     ):
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter,
         )
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _configure_logging(name, env.get("LOG_LEVEL", "INFO"))
-    _initialised = True
-    return provider
+        return BatchSpanProcessor(OTLPSpanExporter())
+    return None
+
+
+def exporting() -> bool:
+    """Whether this process records and exports spans (set by :func:`init`)."""
+    return _exporting
 
 
 def tracer(name: str = "zhiyuan") -> trace.Tracer:
