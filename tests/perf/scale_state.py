@@ -204,6 +204,8 @@ def build(
     cipher = pii_cipher(platform.cfg)
     today = datetime.now(UTC).date()
     done = 0
+    if progress:  # the phase's clock starts here, not at its first chunk
+        progress("volunteers", 0, volunteers)
     started = time.perf_counter()
     for province in sorted(by_province):
         rows = volunteer_rows(rng, by_province[province], tree.counties, today)
@@ -228,6 +230,8 @@ def build(
     total_people = sum(len(v) for v in numbers.values()) or 1
     now = datetime.now(UTC).astimezone(_cst()).replace(tzinfo=None)
     done = 0
+    if progress:
+        progress("hour records", 0, records)
     started = time.perf_counter()
     for province in sorted(numbers):
         people = numbers[province]
