@@ -137,6 +137,8 @@ def worker(
         procs.start(f"{name}-worker", "services.worker_main", name)
     for name in SERVICES:
         beat = Path(migrated[f"{name.upper()}_HEARTBEAT_FILE"])
-        wait_for(beat.exists, timeout=30, what=f"the {name} worker's first heartbeat")
+        # Generous: a worker starting on two cores shared with other runs was
+        # seen to need over 30 s (a readiness wait, not a timed assert).
+        wait_for(beat.exists, timeout=120, what=f"the {name} worker's first heartbeat")
     yield procs
     procs.stop_all()

@@ -25,11 +25,10 @@ from services.common.bulk import BROKEN
 from services.common.config import load
 from services.common.db import Database
 from services.common.errors import ZhiyuanError
-from services.common.migrations import upgrade
 from services.common.outbox import Envelope
 from services.common.rollup import CST
 from services.common.tenancy import Scope
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.hours import bulk
 from services.hours.application import HoursApp
 from services.hours.models import OUTBOX, ROLLUP_TABLE, HourRecord, Presence
@@ -98,10 +97,9 @@ def twins(migrated: dict[str, str]) -> Iterator[dict[str, Database]]:
         for service in ("hours", "commendation"):
             svc = cfg.service(service)
             for side in ("one", "bulk"):
-                urls.append(create_database(f"zy_bulk_{service[:4]}"))
+                urls.append(create_migrated_database(svc, f"zy_bulk_{service[:4]}"))
                 one = type(svc)(**{**svc.__dict__, "database_url": urls[-1]})
                 one = type(svc)(**{**one.__dict__, "database_pool_size": 2})
-                upgrade(one)
                 made[f"{service}_{side}"] = Database(one)
         yield made
     finally:

@@ -24,9 +24,8 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.divisions import name_of
 from services.common.keys import pii_cipher
-from services.common.migrations import upgrade
 from services.common.tenancy import Scope, parent_of
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.gateway.app import create_app
 from services.registration import bulk
 from services.registration.application import RegistrationApp
@@ -61,11 +60,10 @@ def twins(migrated: dict[str, str]) -> Iterator[tuple[Database, Database]]:
     urls, dbs = [], []
     try:
         for _ in range(2):
-            urls.append(create_database("zy_bulk_regi"))
+            urls.append(create_migrated_database(svc, "zy_bulk_regi"))
             one = type(svc)(
                 **{**svc.__dict__, "database_url": urls[-1], "database_pool_size": 2}
             )
-            upgrade(one)
             dbs.append(Database(one))
             with dbs[-1].session(None) as s:  # the few divisions the rows name
                 for code in ("61", "6101", COUNTY, T1, NEIGHBOUR, OTHER):

@@ -19,10 +19,9 @@ from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
 from services.common.errors import InvalidArgument
-from services.common.migrations import upgrade
 from services.common.rollup import month_of
 from services.common.tenancy import Level, Scope
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.hours import rollups
 from services.hours.application import HoursApp
 from services.hours.domain import Interval
@@ -50,9 +49,8 @@ def admin(code: str) -> Principal:
 @pytest.fixture(scope="module")
 def db(env: dict[str, str]) -> Iterator[Database]:
     svc = load().service("hours")
-    url = create_database("zy_distinct")
+    url = create_migrated_database(svc, "zy_distinct")
     one = type(svc)(**{**svc.__dict__, "database_url": url})
-    upgrade(one)
     database = Database(one)
     try:
         yield database

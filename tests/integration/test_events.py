@@ -11,10 +11,9 @@ from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.common.config import load
 from services.common.db import Database
-from services.common.migrations import upgrade
 from services.common.outbox import OutboxRelay, record
 from services.common.testing import (
-    create_database,
+    create_migrated_database,
     delete_vhost,
     drop_database,
     wait_for,
@@ -137,11 +136,10 @@ def test_poison_message_goes_to_the_dead_letter_queue(worker, amqp_uri):
 
 
 def test_broker_outage_delays_events_and_loses_none(migrated, amqp_uri):
-    url = create_database("zy_outage")
+    url = create_migrated_database(load().service("registration"), "zy_outage")
     try:
         svc = load().service("registration")
         svc = type(svc)(**{**svc.__dict__, "database_url": url})
-        upgrade(svc)
         db = Database(svc)
         with db.session(None) as s:
             for i in range(3):

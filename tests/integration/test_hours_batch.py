@@ -17,8 +17,7 @@ from sqlalchemy import select
 from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
-from services.common.migrations import upgrade
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.hours.application import HoursApp
 from services.hours.domain import Interval
 from services.hours.models import (
@@ -48,9 +47,8 @@ def twins(env: dict[str, str]) -> Iterator[tuple[Database, Database]]:
     dbs: list[Database] = []
     try:
         for _ in range(2):
-            urls.append(create_database("zy_hbatch"))
+            urls.append(create_migrated_database(svc, "zy_hbatch"))
             one = type(svc)(**{**svc.__dict__, "database_url": urls[-1]})
-            upgrade(one)
             dbs.append(Database(one))
         yield dbs[0], dbs[1]
     finally:

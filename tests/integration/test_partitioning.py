@@ -22,7 +22,7 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
 from services.common.tenancy import Scope, ancestors
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.hours.models import ROLLUP_FIELDS
 from services.hours.repository import Repository
 
@@ -45,9 +45,8 @@ def hours_db(env: dict[str, str]) -> Iterator[tuple[Any, Engine]]:
     """A fresh hours database at revision 0001, its service config and an
     owner's engine."""
     svc = load().service("hours")
-    url = create_database("zy_part")
+    url = create_migrated_database(svc, "zy_part", revision="0001")
     one = type(svc)(**{**svc.__dict__, "database_url": url})
-    upgrade(one, "0001")
     engine = create_engine(url)
     try:
         yield one, engine

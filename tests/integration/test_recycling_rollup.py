@@ -17,9 +17,8 @@ from sqlalchemy import create_engine, text
 from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
-from services.common.migrations import upgrade
 from services.common.tenancy import Level
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.recycling.models import ROLLUP
 from services.recycling.queries import RecyclingQueries
 from services.recycling.seed import seed
@@ -57,11 +56,10 @@ WHERE status = 'collected'
 
 @pytest.fixture(scope="module")
 def seeded(env: dict[str, str]) -> Iterator[tuple[RecyclingQueries, str]]:
-    url = create_database("zy_test_recy_seed")
+    url = create_migrated_database(load().service("recycling"), "zy_test_recy_seed")
     cfg = load(env={**os.environ, "RECYCLING_DATABASE_URL": url})
     db = Database(cfg.service("recycling"))
     try:
-        upgrade(cfg.service("recycling"))
         seed(cfg, province="61")
         yield RecyclingQueries(db), url
     finally:

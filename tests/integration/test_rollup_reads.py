@@ -20,9 +20,8 @@ from sqlalchemy import event, text
 from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
-from services.common.migrations import upgrade
 from services.common.tenancy import Level, Scope
-from services.common.testing import create_database, drop_database
+from services.common.testing import create_migrated_database, drop_database
 from services.hours.models import ROLLUP
 from services.hours.queries import HoursQueries
 
@@ -37,9 +36,8 @@ def national(env: dict[str, str]) -> Iterator[Database]:
     """Rows for 31 × 10 × 10 × 15 townships and every ancestor, in a month,
     its year and all time (about 160k rows)."""
     svc = load().service("hours")
-    url = create_database("zy_reads")
+    url = create_migrated_database(svc, "zy_reads")
     one = type(svc)(**{**svc.__dict__, "database_url": url})
-    upgrade(one)
     db = Database(one)
     metrics = ", ".join(ROLLUP.metrics)
     values = ", ".join("1" for _ in ROLLUP.metrics)

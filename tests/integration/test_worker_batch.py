@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.common.config import load
-from services.common.migrations import upgrade
 from services.common.testing import (
     Processes,
-    create_database,
+    create_migrated_database,
     create_vhost,
     delete_vhost,
     drop_database,
@@ -52,9 +51,9 @@ class Hours:
 @pytest.fixture(scope="module")
 def hours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hours]:
     tmp = Path(tmp_path_factory.mktemp("batch"))
-    amqp_uri, url = create_vhost(), create_database("zy_batch")
+    amqp_uri = create_vhost()
+    url = create_migrated_database(load().service("hours"), "zy_batch")
     try:
-        upgrade(dataclasses.replace(load().service("hours"), database_url=url))
         env = platform_env(tmp, {"hours": url}, amqp_uri)
         env.update(WORKER_BATCH_SIZE="20", WORKER_UNKNOWN_ERROR_RETRIES="1")
         env["WORKER_RETRY_DELAYS_SECONDS"] = "0.2,0.5"

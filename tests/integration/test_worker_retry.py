@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, text
 
 from services.common import deadletter as dl
 from services.common.config import load
-from services.common.migrations import upgrade
 from services.common.testing import (
     Processes,
+    create_migrated_database,
     create_vhost,
     delete_vhost,
     drop_database,
@@ -51,16 +51,9 @@ class Stage:
         if self.created:
             return
         name = self.database_url.rsplit("/", 1)[1]
-        staging = f"{name}_new"
-        admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{staging}"'))
         svc = load().service("registration")
-        upgrade(
-            dataclasses.replace(
-                svc, database_url=self.database_url.rsplit("/", 1)[0] + "/" + staging
-            )
-        )
+        staging = create_migrated_database(svc, f"{name}_new").rsplit("/", 1)[1]
+        admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{staging}" RENAME TO "{name}"'))
         admin.dispose()
