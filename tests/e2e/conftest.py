@@ -12,7 +12,7 @@ import pytest
 
 from services.common.testing import (
     Processes,
-    create_databases,
+    create_migrated_database,
     create_vhost,
     delete_vhost,
     drop_database,
@@ -25,7 +25,18 @@ PASSWORD = "zhiyuan-demo-2026"
 
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory):  # type: ignore[no-untyped-def]
-    urls, vhost = create_databases("zy_e2e"), create_vhost()
+    # Each database a copy of its service's migrated template (the one the
+    # integration tests copy too); `zhiyuan migrate` below then finds it at
+    # head, as on a platform's second start.
+    from services.catalog import SERVICES
+    from services.common.config import load
+
+    cfg = load()
+    urls = {
+        name: create_migrated_database(cfg.service(name), f"zy_e2e_{name[:4]}")
+        for name in SERVICES
+    }
+    vhost = create_vhost()
     tmp = tmp_path_factory.mktemp("e2e")
     env = platform_env(tmp, urls, vhost)
     procs = Processes(env, tmp)
