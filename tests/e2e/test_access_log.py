@@ -43,7 +43,9 @@ def test_searches_by_id_and_phone_leave_no_number_in_any_log(platform) -> None: 
     def access_lines() -> list[str]:
         return [line for line in procs.log("platform").splitlines() if marker in line]
 
-    lines = wait_for(lambda: len(access_lines()) == 2 and access_lines(), what="log")
+    lines = wait_for(
+        lambda: len(access_lines()) == 2 and access_lines(), timeout=60, what="log"
+    )
     for line in lines:
         assert "zhiyuan.gateway.access" in line
         assert "GET /api/v1/volunteers?" in line
