@@ -50,8 +50,9 @@ def _require(kind: str, error: str | None) -> None:
         )
 
 
-def create_database(prefix: str = "zy_test") -> str:
-    """A new empty database on the test server; returns its URL."""
+def create_database(prefix: str = "zy_test", template: str = "") -> str:
+    """A new empty database on the test server (a copy of ``template`` when
+    given); returns its URL."""
     from sqlalchemy import create_engine, text
 
     admin = pg_admin_url()
@@ -59,7 +60,8 @@ def create_database(prefix: str = "zy_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     engine.dispose()
     return admin.rsplit("/", 1)[0] + f"/{name}"
 
@@ -98,13 +100,7 @@ def create_migrated_database(
             conn.execute(text(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS false'))
         engine.dispose()
         _TEMPLATES[key] = template
-    admin = pg_admin_url()
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES[key]}"'))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + f"/{name}"
+    return create_database(prefix, template=_TEMPLATES[key])
 
 
 def drop_templates() -> None:
