@@ -536,10 +536,11 @@ def _refusal(state: str) -> InvalidArgument | FailedPrecondition:
 def _count(s: Session) -> None:
     """Rollups for the chunk's imported records, set-wise (sums, distinct
     volunteers, every ancestor and period), as approving one by one would."""
-    rollups.apply_approved(
+    rollups.apply_imported(
         s,
         "SELECT volunteer_id, division_code, service_field, credited AS hours,"
         f" month FROM {STAGE} WHERE status = 'ok'",
+        {},
     )
 
 
