@@ -175,9 +175,20 @@ def _alive_at_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
     dropped has its farewell or EOF waiting. Anything unread at all is
     treated alike (the platform uses no LISTEN): a rare needless reconnect
     beats a failed call. No round trip, unlike a pre-ping. A probe that
-    cannot look (a descriptor past select()'s limit) lets the connection by."""
+    cannot look (a descriptor past select()'s limit) lets the connection by.
+    A connection still in pipeline mode or not idle is refused too."""
     if dbapi_conn.closed:
         raise exc.DisconnectionError("the database connection is closed")
+    from psycopg import pq
+
+    pgconn = dbapi_conn.pgconn
+    # One left in pipeline mode or mid-transaction (an error while a batch
+    # pipelined, a reset that failed) would block or refuse the next session.
+    if (
+        pgconn.pipeline_status != pq.PipelineStatus.OFF
+        or pgconn.transaction_status != pq.TransactionStatus.IDLE
+    ):
+        raise exc.DisconnectionError("a pooled connection was not left idle")
     try:
         fd = dbapi_conn.fileno()
         if hasattr(select, "poll"):

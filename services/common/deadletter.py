@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -217,28 +218,41 @@ class Republisher:
         expiration: float | None = None,
     ) -> None:
         """Publish ``raw`` unchanged but for ``headers``; returns once the
-        broker confirmed it (raises if it could not)."""
+        broker confirmed it (raises if it could not).
+
+        A connection kept from before a broker restart fails on its first
+        use: the publish is tried once more on a new one (a retry that was
+        confirmed but not reported is then sent twice, which consumers'
+        claims make harmless), so the broker's return does not send the
+        next failing event to the DLQ instead of its retry."""
         with self._lock:
-            try:
-                conn = self._connection()
-                producer = conn.Producer(conn.default_channel)
-                properties = {"message_id": raw.message_id} if raw.message_id else {}
-                producer.publish(
-                    raw.body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    headers=headers,
-                    content_type=raw.content_type or "application/octet-stream",
-                    content_encoding=raw.content_encoding or "binary",
-                    delivery_mode=2,
-                    declare=declare or [],
-                    retry=False,
-                    expiration=expiration,
-                    **properties,
-                )
-            except Exception:
-                self.close()
-                raise
+            for attempt in (1, 2):
+                kept = self._conn is not None
+                try:
+                    conn = self._connection()
+                    producer = conn.Producer(conn.default_channel)
+                    properties = (
+                        {"message_id": raw.message_id} if raw.message_id else {}
+                    )
+                    producer.publish(
+                        raw.body,
+                        exchange=exchange,
+                        routing_key=routing_key,
+                        headers=headers,
+                        content_type=raw.content_type or "application/octet-stream",
+                        content_encoding=raw.content_encoding or "binary",
+                        delivery_mode=2,
+                        declare=declare or [],
+                        retry=False,
+                        expiration=expiration,
+                        **properties,
+                    )
+                    return
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        self.close()
+                    if not kept or attempt == 2:
+                        raise
 
     def _connection(self) -> Connection:
         if self._conn is None:

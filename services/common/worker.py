@@ -220,6 +220,25 @@ class _Consumer(ConsumerCore):
     def on_decode_error(self, message: Any, exc: Exception) -> None:
         self.handler.undecodable(message, exc)
 
+    # nameko skips an ack or requeue when the message's connection is gone,
+    # and ignores amqp's ConnectionError, but a socket error (broken pipe,
+    # reset) from a connection that died while a worker ran escaped into the
+    # worker's thread and killed the whole container: the process exited and
+    # its queues were left unconsumed. An unsettled message goes back to its
+    # queue with its channel, and consumers claim events, so the redelivery
+    # changes nothing.
+    def ack_message(self, message: Any) -> None:
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.info("ack lost with the broker connection (%s): redelivered", exc)
+
+    def requeue_message(self, message: Any) -> None:
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.info("requeue lost with the broker connection (%s)", exc)
+
 
 class DeadLetteringEventHandler(EventHandler):
     """nameko's service-pool event handler whose failures are retried through
