@@ -23,7 +23,7 @@ import hmac
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -67,6 +67,8 @@ def _check_key(key: bytes) -> bytes:
 def _normalise(value: str) -> str:
     # Full-width digits and letters typed through a Chinese IME must hash
     # like their ASCII forms, or duplicates slip through the blind index.
+    if value.isascii():  # NFKC leaves ASCII as it is
+        return value.strip().upper()
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
@@ -201,6 +203,50 @@ class PiiCipher:
         ).digest()
         message = _normalise(value).encode("utf-8")
         return hmac.new(context_key, message, hashlib.sha256).hexdigest()
+
+    # -- many values at once (bulk imports) ------------------------------------
+
+    def encrypt_many(self, plaintexts: Sequence[str], *, context: str) -> list[bytes]:
+        """:meth:`encrypt` for many values under one context, in order: the
+        same ciphertexts (each with its own random nonce, drawn from the OS
+        in one read), without the per-call overhead.
+
+        Example:
+            >>> c = PiiCipher(bytes(32))
+            >>> [c.decrypt(b, context="t.c") for b in c.encrypt_many(["a", "乙"],
+            ...                                                       context="t.c")]
+            ['a', '乙']
+        """
+        header = bytes([self._version])
+        aad = header + _context(context)
+        seal = self._aeads[self._version].encrypt
+        nonces = os.urandom(NONCE_BYTES * len(plaintexts))
+        out = []
+        at = 0
+        for text in plaintexts:
+            nonce = nonces[at : at + NONCE_BYTES]
+            at += NONCE_BYTES
+            out.append(header + nonce + seal(nonce, text.encode("utf-8"), aad))
+        return out
+
+    def blind_index_many(self, values: Sequence[str], *, context: str) -> list[str]:
+        """:meth:`blind_index` for many values under one context, in order
+        (the context's key derived once).
+
+        Example:
+            >>> c = PiiCipher(bytes(32))
+            >>> c.blind_index_many([" 1101x "], context="k") == [
+            ...     c.blind_index("1101X", context="k")]
+            True
+        """
+        context_key = hmac.new(
+            self._hash_key, _context(context), hashlib.sha256
+        ).digest()
+        digest = hmac.digest
+        return [
+            digest(context_key, _normalise(v).encode("utf-8"), "sha256").hex()
+            for v in values
+        ]
 
 
 def _context(context: str) -> bytes:
