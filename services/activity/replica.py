@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from services.activity.models import PROCESSED, OrganisationReplica, VolunteerReplica
-from services.common import outbox
+from services.common import outbox, volunteer_events
 from services.common.db import Database
 from services.common.tenancy import Scope
 
@@ -123,3 +123,60 @@ def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
                 data.get("parent_id") or None,
             )
         return True
+
+
+def apply_imported(db: Database, consumer: str, body: dict[str, Any]) -> bool:
+    """``registration.volunteers.imported``: each volunteer of the part as
+    :func:`apply` would leave them after the per-volunteer events the part
+    stands for (set-wise: one upsert for the part), under the part's one
+    claim; False if seen before."""
+    env = outbox.Envelope.from_body(body)
+    latest: dict[str, dict[str, Any]] = {}
+    for one in volunteer_events.expand(env):
+        d = one.data
+        latest[d["volunteer_id"]] = {  # the events agree; the last one counts
+            "id": d["volunteer_id"],
+            "volunteer_number": d["volunteer_number"],
+            "home_division_code": d["home_division_code"],
+            "status": d["status"],
+            "birth_date": date.fromisoformat(d["birth_date"]),
+            "service_fields": list(d["service_fields"]),
+        }
+    with db.session(Scope(env.division_code)) as s:
+        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
+            return False
+        if latest:
+            upsert_volunteers(s, list(latest.values()))
+        return True
+
+
+def upsert_volunteers(s: Session, rows: list[dict[str, Any]]) -> None:
+    """:func:`upsert_volunteer` for many volunteers (distinct ids) in one
+    statement: a new one is inserted; a known one takes the values only when
+    its status may move (:func:`newer_status`), keeping its birth date when
+    the row gives none."""
+    when = outbox.now()
+    t = VolunteerReplica.__table__
+    stmt = outbox.upsertable_insert(s, t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c.id],
+        set_={
+            "volunteer_number": stmt.excluded.volunteer_number,
+            "home_division_code": stmt.excluded.home_division_code,
+            "status": stmt.excluded.status,
+            "birth_date": case(
+                (stmt.excluded.birth_date.is_(None), t.c.birth_date),
+                else_=stmt.excluded.birth_date,
+            ),
+            "service_fields": stmt.excluded.service_fields,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=_rank(stmt.excluded.status) >= _rank(t.c.status),
+    )
+    s.execute(stmt, [{**r, "updated_at": when} for r in rows])
+
+
+def _rank(status: Any) -> Any:
+    """:data:`RANK` in SQL."""
+    ranked = [(status == k, v) for k, v in RANK.items() if v]
+    return case(*ranked, else_=0)

@@ -52,6 +52,11 @@ class ActivityWorker:
     def on_volunteer_verified(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.volunteer", body)
 
+    @event_handler("registration", "volunteers.imported")
+    def on_volunteers_imported(self, body: dict[str, Any]) -> None:
+        """A bulk import's part: every volunteer of it, set-wise."""
+        replica.apply_imported(self.db, "activity.replica.volunteer", body)
+
     @event_handler("registration", "volunteer.rejected")
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.volunteer", body)

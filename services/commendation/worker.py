@@ -18,7 +18,7 @@ from typing import Any
 
 from nameko.timer import timer
 
-from services.commendation import events
+from services.commendation import events, replica
 from services.commendation.models import PROCESSED
 from services.commendation.stars import StarCases
 from services.common import settings_replica
@@ -91,6 +91,11 @@ class CommendationWorker:
     @event_handler("registration", "volunteer.verified")
     def on_volunteer_verified(self, body: dict[str, Any]) -> None:
         self._volunteer(body)
+
+    @event_handler("registration", "volunteers.imported")
+    def on_volunteers_imported(self, body: dict[str, Any]) -> None:
+        """A bulk import's part: every volunteer's home division, set-wise."""
+        replica.replicate_imported(self.db, "commendation.volunteers", body)
 
     def _volunteer(self, body: dict[str, Any]) -> None:
         """The volunteer's home division, where their stars belong."""

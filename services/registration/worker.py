@@ -10,8 +10,6 @@ from typing import Any
 
 from nameko.timer import timer
 
-from services.common import outbox
-from services.common.tenancy import Scope
 from services.common.worker import (
     DatabaseDependency,
     Heartbeat,
@@ -20,19 +18,8 @@ from services.common.worker import (
     app_config,
     event_handler,
 )
-from services.registration.models import PROCESSED, FeedItem
-
-SUMMARIES = {
-    "volunteer.registered": "志愿者 {volunteer_number} 完成注册，待审核",
-    "volunteer.verified": "志愿者 {volunteer_number} 通过审核",
-    "volunteer.rejected": "志愿者 {volunteer_number} 未通过审核",
-    "organisation.created": "新增{kind_zh}“{name}”",
-}
-
-
-def summary(event_type: str, data: dict[str, Any]) -> str:
-    kind_zh = "服务队" if data.get("kind") == "team" else "志愿服务组织"
-    return SUMMARIES[event_type].format(kind_zh=kind_zh, **data)
+from services.registration import feed
+from services.registration.models import PROCESSED
 
 
 class RegistrationWorker:
@@ -57,22 +44,7 @@ class RegistrationWorker:
         self.relay.purge(processed=PROCESSED)
 
     def _feed(self, event_type: str, body: dict[str, Any]) -> None:
-        env = outbox.Envelope.from_body(body)
-        # The event's own division is the scope its effect is written under.
-        with self.db.session(Scope(env.division_code)) as s:
-            if not outbox.claim(
-                s, PROCESSED, f"registration.feed.{event_type}", env.event_id
-            ):
-                return
-            s.add(
-                FeedItem(
-                    event_id=env.event_id,
-                    event_type=env.event_type,
-                    division_code=env.division_code,
-                    summary=summary(event_type, env.data),
-                    occurred_at=_parse(env.occurred_at),
-                )
-            )
+        feed.record(self.db, event_type, body)
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:
@@ -81,6 +53,11 @@ class RegistrationWorker:
     @event_handler("registration", "volunteer.verified")
     def on_volunteer_verified(self, body: dict[str, Any]) -> None:
         self._feed("volunteer.verified", body)
+
+    @event_handler("registration", "volunteers.imported")
+    def on_volunteers_imported(self, body: dict[str, Any]) -> None:
+        """A bulk import's part: the feed items of its per-volunteer events."""
+        feed.record_imported(self.db, body)
 
     @event_handler("registration", "volunteer.rejected")
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
@@ -92,9 +69,3 @@ class RegistrationWorker:
 
 
 WORKER = RegistrationWorker
-
-
-def _parse(text: str):  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
