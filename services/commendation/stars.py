@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
@@ -44,6 +44,9 @@ from services.commendation.models import (
 from services.common import outbox, settings_replica
 from services.common.db import is_postgres
 from services.common.tenancy import Scope, ancestors, validate_code
+
+if TYPE_CHECKING:
+    from services.commendation.star_batch import Book
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -152,7 +155,14 @@ class StarCases(UseCases):
         transaction: all applied or none; each answer as one at a time.
         Volunteers are taken in id order (each one's events in the order
         given), so two batches lock ratings in one order and never deadlock.
+        On PostgreSQL the batch is applied set-wise (:mod:`.star_batch`): a
+        fixed number of statements per batch, the same outcome.
         """
+        if is_postgres(self.db.engine):
+            from services.commendation.star_batch import follow_batch
+
+            with self.db.session(None) as s:
+                return follow_batch(self, s, consumer, items)
         order = sorted(range(len(items)), key=lambda i: items[i][1].volunteer_id)
         out = [False] * len(items)
         with self.db.session(None) as s:
@@ -185,14 +195,10 @@ class StarCases(UseCases):
         )
         # Approved stars fall only when the hours do (a correction), not
         # because the thresholds were raised since they were approved.
-        lower = False
-        if _aware(rating.total_as_of) <= news.occurred_at:
-            lower = news.total_hours < rating.total_hours
-            rating.total_hours = news.total_hours
-            rating.total_as_of = news.occurred_at
+        lower = apply_news(rating, news)
         settings = None
         if rating.division_code == home:  # always, unless the home moved
-            settings = _SETTINGS.get(rows, home)
+            settings = SETTINGS_CACHE.get(rows, home)
         self.reconcile(s, rating, actor="system", settings=settings, lower=lower)
         # Written while the scope is this volunteer's home: a batch moves
         # on to another home next.
@@ -245,19 +251,22 @@ class StarCases(UseCases):
         *,
         lower: bool = True,
         why: str = CORRECTED,
+        book: Book | None = None,
     ) -> Reconciled:
         """Bring the pending request and the stars in line with the hours
         (``settings``: the effective settings at the rating's division, when
         the caller has them). The caller holds the rating's row lock; the
         pending request is locked here, after it. ``lower``: approved stars
         above the tier fall to it (a correction); ``why``: the reason a
-        withdrawn request records."""
+        withdrawn request records; ``book``: the pending requests and
+        refusals read for a whole batch, instead of a query each)."""
         if settings is None:
             settings = self._settings(s, rating.division_code)
         eligible = domain.tier(rating.total_hours, settings["stars.thresholds_hours"])
         rating.eligible_stars, rating.updated_at = eligible, self.clock()
         closed, opened, lowered = "", 0, False
-        pending = self.pending(s, rating.volunteer_id)
+        vid = rating.volunteer_id
+        pending = self.pending(s, vid) if book is None else book.pending.get(vid)
         if pending is not None and pending.stars != eligible:
             if eligible > rating.stars:
                 closed = "superseded"
@@ -266,6 +275,8 @@ class StarCases(UseCases):
                 closed = "withdrawn"
                 self._close(pending, closed, why)
             pending = None
+            if book is not None:
+                del book.pending[vid]
         if eligible < rating.stars and lower:
             lowered = True
             self._change(s, rating, eligible, "lowered_by_correction", actor,
@@ -273,10 +284,16 @@ class StarCases(UseCases):
         if (
             eligible > rating.stars
             and pending is None
-            and not self._rejected_at(s, rating.volunteer_id, eligible)
+            and not (
+                self._rejected_at(s, vid, eligible)
+                if book is None
+                else book.rejected_at(vid, eligible)
+            )
         ):
             opened = eligible
-            self._open(s, rating, eligible, settings["stars.approval_level"])
+            request = self._open(s, rating, eligible, settings["stars.approval_level"])
+            if book is not None:
+                book.pending[vid] = request
         return Reconciled(closed, opened, lowered)
 
     # -- rule changes --------------------------------------------------------
@@ -429,7 +446,7 @@ class StarCases(UseCases):
             code = rating.division_code
             if code not in settings:
                 rows = s.execute(select(settings_replica.chain(s, PolicyNode, code)))
-                settings[code] = _SETTINGS.get(rows.scalar(), code)
+                settings[code] = SETTINGS_CACHE.get(rows.scalar(), code)
             outcome = self.reconcile(
                 s, rating, actor="system", settings=settings[code], lower=False,
                 why=RULES_CHANGED,
@@ -549,7 +566,18 @@ _SCOPE_TO_HOME = text(
     " coalesce(nullif(commendation_home_of(:v), ''), :fallback), true)"
 )
 # Effective settings per chain of overrides, for this process's events.
-_SETTINGS = settings_replica.EffectiveCache()
+SETTINGS_CACHE = settings_replica.EffectiveCache()
+
+
+def apply_news(rating: StarRating, news: HoursNews) -> bool:
+    """The rating's total follows the event unless a later one was applied
+    first; True when the total fell (a correction may lower stars)."""
+    lower = False
+    if _aware(rating.total_as_of) <= news.occurred_at:
+        lower = news.total_hours < rating.total_hours
+        rating.total_hours = news.total_hours
+        rating.total_as_of = news.occurred_at
+    return lower
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,7 +4,9 @@ publish + consume of as many messages of the same size, measured in the
 same run.
 
 Subject: ``python -m services.worker_main commendation`` as a separate
-process (its nameko config: 10 green workers, prefetch 10) on a throw-away,
+process (its star consumer is a ``batch_event_handler``: batches of up to
+``WORKER_BATCH_SIZE`` events, default 50, prefetch two batches, each batch
+applied set-wise in one transaction) on a throw-away,
 migrated commendation database and its own vhost. The database holds the
 volunteer replica registration's events would have built (id, number, home
 township) and no setting overrides, so the platform's default thresholds
@@ -30,6 +32,13 @@ per message, no database) on a durable queue of the same vhost, fed the
 same bodies by the same publisher, with confirms off and on (a confirm per
 message); timed from the first publish to the last ack. Each runs before
 and after the burst; the figures are the two runs pooled.
+
+The burst's rate cannot exceed the publisher's (a confirm per message, on
+the same two cores), so a backlog is measured too: the worker is stopped
+(SIGSTOP), another ``n`` bodies of the same kind (new volunteers) are
+queued for it without confirms, and it is timed from its resumption until
+all are applied, against a raw kombu consumer draining the same bodies from
+a filled queue (first delivery → last ack). Reported, not part of the goal.
 
 Correctness is checked after the burst and printed with the figures: a
 failed check fails the run (after the report is printed), a slow one never
@@ -77,7 +86,7 @@ EVENT_TYPE = "hours.record.approved"
 # "commendation", "on_record_approved").name, written out: importing that
 # module pulls nameko and eventlet into this process.
 WORKER_QUEUE = "evt-hours-record.approved--commendation.on_record_approved"
-PREFETCH = 10  # services.common.worker.nameko_config(): PREFETCH_COUNT
+PREFETCH = 10  # the raw consumer's (nameko's default PREFETCH_COUNT)
 RAW_EXCHANGE = RAW_QUEUE = "zy_bench.raw"
 EVENTS_PER_VOLUNTEER = 5
 MONTHS = ("2025-11", "2025-12", "2026-01", "2026-02", "2026-03")  # per round
@@ -298,11 +307,13 @@ def consume_main(uri: str, queue_name: str, n: int, prefetch: int, cap: float) -
 
     from kombu import Connection, Consumer, Queue
 
-    state = {"count": 0, "last": math.nan}
+    state = {"count": 0, "first": math.nan, "last": math.nan}
 
     def on_message(body: Any, message: Any) -> None:
         if not isinstance(body, dict):
             raise TypeError(f"unexpected body {type(body)}")
+        if not state["count"]:
+            state["first"] = time.monotonic()
         message.ack()
         state["count"] += 1
         state["last"] = time.monotonic()
@@ -323,8 +334,9 @@ def consume_main(uri: str, queue_name: str, n: int, prefetch: int, cap: float) -
                 with contextlib.suppress(TimeoutError, OSError):
                     conn.drain_events(timeout=0.5)
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
     print(
-        f"done {state['last']!r} {state['count']} {usage.ru_utime + usage.ru_stime!r}",
+        f"done {state['last']!r} {state['count']} {cpu!r} {state['first']!r}",
         flush=True,
     )
     return 0
@@ -592,7 +604,7 @@ def raw_phase(
         if sent < len(bodies):
             raise Interrupted("stopped")
         parts = consumer.stdout.readline().split()
-        if len(parts) != 4 or parts[0] != "done":
+        if len(parts) != 5 or parts[0] != "done":
             raise RuntimeError(f"the raw kombu consumer said {parts!r}")
         last, count, cpu = float(parts[1]), int(parts[2]), float(parts[3])
         broker_cpu = (cpu_seconds(broker) if broker else math.nan) - broker_before
@@ -732,6 +744,114 @@ def apply_burst(
         broker_cpu=broker_cpu,
         outbox_drain_seconds=drained,
     )
+
+
+@dataclass
+class Drain:
+    """A queue of ``messages`` already waiting, consumed to the end."""
+
+    messages: int  # applied (worker) or acked (raw) when the timing stopped
+    seconds: float  # worker resumed / first delivery → all applied / acked
+    cpu: float  # the consuming process's CPU seconds meanwhile
+    capped: bool = False
+
+    @property
+    def per_s(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else math.nan
+
+
+def fill_queue(
+    uri: str, exchange: Any, routing_key: str, queue: str,
+    bodies: Sequence[dict[str, Any]], settings: Settings, target: Stack,
+    window: int = 0,
+) -> None:  # fmt: skip
+    """Publish ``bodies`` (no confirms: only the draining is timed) and
+    wait until ``queue`` holds them all (less ``window``: what the broker
+    pushed to a stopped consumer, its prefetch window)."""
+    publisher = Publisher(uri, exchange, routing_key, confirm=False)
+    try:
+        if publisher.send(bodies, settings.abort) < len(bodies):
+            raise Interrupted("stopped")
+    finally:
+        publisher.close()
+    _wait(
+        lambda: queue_counts(uri, queue)[0] >= len(bodies) - window,
+        120, f"{len(bodies):,} messages waiting on {queue}", target, settings,
+    )  # fmt: skip
+
+
+def drain_worker(
+    target: Stack, bodies: Sequence[dict[str, Any]], settings: Settings, cap: float
+) -> Drain:
+    """The worker's capacity without the publisher in its way: the worker
+    is stopped (SIGSTOP), ``bodies`` are queued for it, then it resumes;
+    resumed → all applied."""
+    import signal
+
+    from services.common.config import load
+    from services.common.outbox import exchange_for
+
+    exchange, routing_key = exchange_for(EVENT_TYPE)
+    # services.common.worker.BatchEventHandler: two batches prefetched.
+    window = 2 * int(load().get("worker.batch_size") or 50)
+    before = target.processed()
+    pid = target.worker.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        fill_queue(
+            target.amqp_uri, exchange, routing_key, WORKER_QUEUE, bodies, settings,
+            target, window,
+        )  # fmt: skip
+        cpu_before = cpu_seconds(pid)
+        started = time.monotonic()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    count, capped = 0, False
+    while count < len(bodies):
+        if settings.abort.is_set():
+            raise Interrupted("stopped")
+        target.check_alive()
+        if time.monotonic() - started > cap:
+            capped = True
+            break
+        time.sleep(POLL_SECONDS)
+        count = target.processed() - before
+    done = time.monotonic()
+    return Drain(count, done - started, cpu_seconds(pid) - cpu_before, capped)
+
+
+def drain_raw(uri: str, bodies: Sequence[dict[str, Any]], target: Stack,
+              settings: Settings) -> Drain:  # fmt: skip
+    """A plain kombu consumer (own process, prefetch as the raw baseline)
+    started on a queue already holding ``bodies``; first delivery → last
+    ack."""
+    from kombu import Exchange
+
+    declare_raw_queue(uri)
+    exchange = Exchange(RAW_EXCHANGE, type="topic", durable=True)
+    fill_queue(uri, exchange, "raw.bench", RAW_QUEUE, bodies, settings, target)
+    consumer = subprocess.Popen(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-m", "tests.perf.bench_stars", "consume", uri, RAW_QUEUE,
+         str(len(bodies)), str(PREFETCH), str(settings.pick(120.0, 60.0))],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, process_group=0,
+    )  # fmt: skip
+    try:
+        assert consumer.stdout is not None
+        if consumer.stdout.readline().strip() != "ready":
+            raise RuntimeError("the raw kombu consumer did not start")
+        parts = consumer.stdout.readline().split()
+        if len(parts) != 5 or parts[0] != "done":
+            raise RuntimeError(f"the raw kombu consumer said {parts!r}")
+        last, count, cpu, first = (
+            float(parts[1]), int(parts[2]), float(parts[3]), float(parts[4]),
+        )  # fmt: skip
+        if count != len(bodies):
+            raise RuntimeError(f"raw consumer got {count} of {len(bodies)} messages")
+        return Drain(count, last - first, cpu)
+    finally:
+        _stop(consumer, "the raw kombu consumer")
+        if consumer.stdout is not None:
+            consumer.stdout.close()
 
 
 # --- correctness ------------------------------------------------------------
@@ -942,10 +1062,11 @@ def run(settings: Settings) -> Report:
     counties = shaanxi_townships()
     warm = make_burst(rng, warm_n, counties, 1, APPROVED_FROM - timedelta(days=1))
     burst = make_burst(rng, n, counties, 1_000_000, APPROVED_FROM)
+    backlog = make_burst(rng, n, counties, 2_000_000, APPROVED_FROM + timedelta(1))
     size = sum(len(json.dumps(b, ensure_ascii=False)) for b in burst.bodies) / n
     raws: dict[bool, list[Raw]] = {False: [], True: []}
     with commendation_stack(settings) as target:
-        seeded = seed_volunteers(target, [warm, burst])
+        seeded = seed_volunteers(target, [warm, burst, backlog])
         _log(f"seeded the volunteer replica ({seeded:,} volunteers)")
 
         def baselines(when: str) -> None:
@@ -973,11 +1094,22 @@ def run(settings: Settings) -> Report:
             f"({reaction.per_s:,.0f} events/s); checking"
         )
         outcome = verify(target, burst)
+        _log(f"backlog: {n:,} events queued for the stopped worker, then resumed")
+        drains = (drain_worker(target, backlog.bodies, settings, cap),)
+        dead, _ = queue_counts(target.amqp_uri, WORKER_QUEUE + ".dlq")
+        outcome.add(
+            "backlog: every queued event applied, nothing dead-lettered",
+            drains[0].messages == n and not drains[0].capped and dead == 0,
+            f"{drains[0].messages:,} of {n:,} applied, {dead} in the DLQ",
+        )
+        _log("backlog baseline: a raw kombu consumer draining the same bodies")
+        drains += (drain_raw(target.amqp_uri, backlog.bodies, target, settings),)
         baselines("after")
     load = (load_before, os.getloadavg()[0])
     report = _report(
-        settings, n, size, reaction, raws, outcome, time.monotonic() - started, load
-    )
+        settings, n, size, reaction, raws, drains, outcome,
+        time.monotonic() - started, load,
+    )  # fmt: skip
     if outcome.failed:
         from tests.perf.runner import render
 
@@ -1016,6 +1148,7 @@ def _report(
     size: float,
     reaction: Reaction,
     raws: dict[bool, list[Raw]],
+    drains: tuple[Drain, Drain],
     outcome: Outcome,
     wall: float,
     load: tuple[float, float],
@@ -1068,6 +1201,21 @@ def _report(
                 f"{ratio(per_s, on):.3f}",
             ]
         )
+    worker_drain, raw_drain = drains
+    for drain, label in [
+        (worker_drain, "backlog: worker applying them already queued"),
+        (raw_drain, "backlog baseline: raw kombu consumer draining them"),
+    ]:
+        rows.append(
+            [
+                label + (" (time cap)" if drain.capped else ""),
+                drain.messages,
+                drain.seconds,
+                drain.per_s,
+                f"{ratio(drain.per_s, off):.3f}",
+                f"{ratio(drain.per_s, on):.3f}",
+            ]
+        )
     f = outcome.facts
     cpu_ms = reaction.worker_cpu / max(reaction.applied, 1) * 1000
     db_ms = reaction.db_cpu / max(reaction.applied, 1) * 1000
@@ -1094,6 +1242,16 @@ def _report(
         f"{f['volunteers_crossing_a_threshold_within_the_burst']:,} volunteers "
         "crossed a threshold during the burst; " + _drained(reaction),
     ]
+    notes.append(
+        f"backlog (the publisher out of the way; another {n:,} bodies of the same "
+        "kind for new volunteers, queued while the worker was stopped, timed from "
+        f"its resumption): {worker_drain.per_s:,.0f} events/s = "
+        f"{ratio(worker_drain.per_s, raw_drain.per_s):.3f}× a raw kombu consumer "
+        f"draining the same bodies ({raw_drain.per_s:,.0f} msgs/s); CPU "
+        f"{worker_drain.cpu / max(worker_drain.messages, 1) * 1000:.2f} ms/event "
+        f"(raw {raw_drain.cpu / max(raw_drain.messages, 1) * 1000:.3f} ms/msg, "
+        "its whole life)."
+    )
     for c in outcome.checks:
         notes.append(f"check {'ok' if c.ok else 'FAILED'}: {c.name}: {c.detail}")
     notes.append(
@@ -1116,7 +1274,7 @@ def _report(
         "events": n,
         "events_per_volunteer": EVENTS_PER_VOLUNTEER,
         "mean_body_bytes": round(size, 1),
-        "prefetch": PREFETCH,
+        "raw_consumer_prefetch": PREFETCH,
         "burst_publish": "kombu, persistent, a publisher confirm per message "
         "(as the outbox relay)",
         "wall_seconds": round(wall, 1),
@@ -1135,6 +1293,17 @@ def _report(
                 "msgs_per_s": round(on, 1),
                 "runs": [r.as_dict() for r in raws[True]],
             },
+            "backlog": {
+                what: {
+                    "messages": d.messages,
+                    "seconds": round(d.seconds, 3),
+                    "per_s": round(d.per_s, 1),
+                    "cpu_seconds": round(d.cpu, 2),
+                    "capped_by_time": d.capped,
+                }
+                for what, d in (("worker", worker_drain), ("raw_kombu", raw_drain))
+            }
+            | {"ratio": round(ratio(worker_drain.per_s, raw_drain.per_s), 4)},
         },
         "stars": f,
         "checks": [
