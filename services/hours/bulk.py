@@ -36,11 +36,13 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -52,6 +54,7 @@ from sqlalchemy.orm import Session
 from services.common import outbox
 from services.common.bulk import (
     BROKEN,
+    MAX_KEPT_ERRORS,
     Column,
     ImportReport,
     RowProblems,
@@ -144,32 +147,65 @@ def import_rows(
         volunteers, close = directory()
     report = ImportReport()
     policies: dict[str, domain.Policy] = {}
+    # One chunk in the database while the next is read and checked: the
+    # checks are Python, the database's work waits on a socket (no GIL).
+    # Chunks still commit in order, one at a time.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hours-import")
+    pending: Future[ImportReport] | None = None
+    done = pending_rows = 0
     try:
-        done = 0
         for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
-            _chunk(db, scope, chunk, source, volunteers, actor, clock(),
-                   report, policies)  # fmt: skip
-            done += len(chunk)
+            good = _checked(scope, chunk, volunteers, clock(), report)
+            if pending is not None:
+                _merge(report, pending.result())
+                done += pending_rows
+                if progress is not None:
+                    progress(done)
+                pending = None
+            pending_rows = len(chunk)
+            if good:
+                pending = pool.submit(
+                    _applied, db, scope, good, source, actor, clock(), policies
+                )
+            else:
+                done += pending_rows
+                if progress is not None:
+                    progress(done)
+        if pending is not None:
+            _merge(report, pending.result())
+            done += pending_rows
             if progress is not None:
                 progress(done)
     finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(Exception):
+                pending.result()
+        pool.shutdown(wait=True)
         if close is not None:
             close()
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
 
 
-def _chunk(
-    db: Database,
+def _merge(report: ImportReport, part: ImportReport) -> None:
+    report.imported += part.imported
+    report.duplicates += part.duplicates
+    report.rejected += part.rejected
+    room = max(0, MAX_KEPT_ERRORS - len(report.errors))
+    report.errors += part.errors[:room]
+    report.errors_dropped += part.errors_dropped + max(0, len(part.errors) - room)
+
+
+def _checked(
     scope: Scope,
     chunk: list[tuple[int, dict[str, str]]],
-    source: str,
     volunteers: VolunteerLookup,
-    actor: str,
     now: datetime,
     report: ImportReport,
-    policies: dict[str, domain.Policy],
-) -> None:
+) -> list[_Row]:
+    """The chunk's rows that pass the checks only Python can make, their
+    volunteers looked up; the others are reported."""
     report.rows += len(chunk)
     parsed: list[_Row] = []
     for number, values in chunk:
@@ -197,10 +233,24 @@ def _chunk(
         else:
             r.volunteer_id = got[0]  # type: ignore[index]
             good.append(r)
-    if not good:
-        return
+    return good
+
+
+def _applied(
+    db: Database,
+    scope: Scope,
+    good: list[_Row],
+    source: str,
+    actor: str,
+    now: datetime,
+    policies: dict[str, domain.Policy],
+) -> ImportReport:
+    """One chunk's transaction (on the import's worker thread); what it
+    imported, found twice or refused."""
+    part = ImportReport()
     with db._factory() as s, s.begin():
-        _apply(db, s, scope, good, source, actor, now, report, policies)
+        _apply(db, s, scope, good, source, actor, now, part, policies)
+    return part
 
 
 def _parse(
@@ -345,30 +395,28 @@ def _apply(
         (_staged(r, scope.code, source, policies) for r in rows),
     )
     s.execute(text(f"ANALYZE {STAGE}"))
+    _theirs(s)
     # Duplicates: this file's row again, or the same session on record.
     s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE EXISTS ("
-        " SELECT 1 FROM hour_records r WHERE r.id = st.id) OR EXISTS ("
-        " SELECT 1 FROM hour_records r WHERE r.volunteer_id = st.volunteer_id"
-        " AND r.started_at = st.started_at AND r.ended_at = st.ended_at"
-        " AND r.status IN ('pending', 'approved'))"
+        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE st.id IN ("
+        " SELECT id FROM zy_theirs) OR (st.volunteer_id, st.started_at,"
+        " st.ended_at) IN (SELECT volunteer_id, started_at, ended_at"
+        " FROM zy_theirs WHERE status IN ('pending', 'approved'))"
     ))  # fmt: skip
     s.execute(text(
         f"UPDATE {STAGE} st SET status = 'overlap' WHERE status = 'ok' AND EXISTS ("
-        " SELECT 1 FROM hour_records r WHERE r.volunteer_id = st.volunteer_id"
-        " AND r.status IN ('pending', 'approved')"
-        " AND r.started_at < st.ended_at AND st.started_at < r.ended_at)"
+        " SELECT 1 FROM zy_theirs t WHERE t.volunteer_id = st.volunteer_id"
+        " AND t.status IN ('pending', 'approved')"
+        " AND t.started_at < st.ended_at AND st.started_at < t.ended_at)"
     ))  # fmt: skip
     existing = {
         (v, d): Decimal(t)
         for v, d, t in s.execute(text(
-            "SELECT r.volunteer_id, r.service_day, sum(r.hours + coalesce(("
-            "  SELECT sum(c.delta_hours) FROM hour_corrections c"
-            "  WHERE c.record_id = r.id), 0))"
-            " FROM hour_records r JOIN (SELECT DISTINCT volunteer_id, service_day"
+            "SELECT t.volunteer_id, t.service_day, sum(t.effective)"
+            " FROM zy_theirs t JOIN (SELECT DISTINCT volunteer_id, service_day"
             f"  FROM {STAGE} WHERE status = 'ok') k"
-            " ON k.volunteer_id = r.volunteer_id AND k.service_day = r.service_day"
-            " WHERE r.status IN ('pending', 'approved') GROUP BY 1, 2"
+            " ON k.volunteer_id = t.volunteer_id AND k.service_day = t.service_day"
+            " WHERE t.status IN ('pending', 'approved') GROUP BY 1, 2"
         ))
     }  # fmt: skip
     status = dict(s.execute(text(f"SELECT row_no, status FROM {STAGE}")).all())
@@ -434,6 +482,76 @@ def _apply(
     if counts.get("ok", 0):
         _count(s)
         _announce(s, scope, event_id)
+
+
+def _theirs(s: Session) -> None:
+    """``zy_theirs``: every record on file of the chunk's volunteers, in
+    every tenant, with its effective hours (corrections included): what the
+    duplicate, overlap, daily-cap and total checks read. One index probe per
+    volunteer and partition, so a chunk costs the same however many records
+    the table holds (hour_records is partitioned by province; a volunteer
+    may have served in any). The planner is kept off sequential scans: the
+    partitions' statistics lag far behind a bulk load."""
+    s.execute(text("DROP TABLE IF EXISTS pg_temp.zy_theirs"))
+    # Where to look: each volunteer in the chunk's own provinces, and in any
+    # other province where presence shows approved hours of theirs.
+    s.execute(text(
+        "CREATE TEMP TABLE zy_where ON COMMIT DROP AS"
+        f" SELECT DISTINCT st.volunteer_id AS v, left(st.division_code, 2) AS p"
+        f" FROM {STAGE} st UNION SELECT DISTINCT p.volunteer_id,"
+        " left(p.division_code, 2) FROM hours_presence p"
+        f" WHERE p.volunteer_id IN (SELECT volunteer_id FROM {STAGE})"
+    ))  # fmt: skip
+    s.execute(text("ANALYZE zy_where"))
+    # One index probe per (volunteer, province), on the province's partition
+    # itself: through the parent, run-time pruning costs ~30x the probe.
+    provinces = s.execute(text("SELECT DISTINCT p FROM zy_where")).scalars().all()
+    parts = dict(
+        s.execute(
+            text(
+                "SELECT substr(c.relname, 14), c.relname FROM pg_inherits i"
+                " JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'hour_records'::regclass"
+            )
+        )
+        .tuples()
+        .all()
+    )
+    cols = (
+        "h.id, h.volunteer_id, h.started_at, h.ended_at, h.service_day,"
+        " h.status, h.hours AS effective"
+    )
+    selects = []
+    for code in provinces:
+        if not (code.isdigit() and len(code) == 2):
+            raise ValueError(f"not a province code: {code!r}")
+        if code in parts:
+            selects.append(
+                f"SELECT {cols} FROM zy_where w JOIN {parts[code]} h"
+                f" ON h.volunteer_id = w.v WHERE w.p = '{code}'"
+            )
+        else:  # no partition of its own (the default one): by range
+            selects.append(
+                f"SELECT {cols} FROM zy_where w JOIN hour_records h"
+                f" ON h.volunteer_id = w.v AND h.division_code >= '{code}'"
+                f" AND h.division_code < '{code}~' WHERE w.p = '{code}'"
+            )
+    plan = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin")
+    s.execute(text("; ".join(f"SET LOCAL {p} = off" for p in plan)))
+    s.execute(
+        text(
+            "CREATE TEMP TABLE zy_theirs ON COMMIT DROP AS "
+            + " UNION ALL ".join(selects)
+        )
+    )
+    s.execute(text("; ".join(f"SET LOCAL {p} = on" for p in plan)))
+    s.execute(text("ANALYZE zy_theirs"))
+    # Corrections are few: one pass over them, not one probe per record.
+    s.execute(text(
+        "UPDATE zy_theirs t SET effective = t.effective + c.delta FROM ("
+        " SELECT record_id, sum(delta_hours) AS delta FROM hour_corrections"
+        " GROUP BY 1) AS c WHERE c.record_id = t.id"
+    ))  # fmt: skip
 
 
 def _policies(s: Session, codes: set[str], into: dict[str, domain.Policy]) -> None:
@@ -556,10 +674,10 @@ def _announce(s: Session, scope: Scope, event_id: str) -> None:
         " years AS (SELECT volunteer_id, substr(month, 1, 4) AS year,"
         "  sum(credited) AS hours FROM hours_import_stage WHERE status = 'ok'"
         "  GROUP BY 1, 2),"
-        " totals AS (SELECT r.volunteer_id, sum(r.hours + coalesce(("
-        "  SELECT sum(c.delta_hours) FROM hour_corrections c"
-        "  WHERE c.record_id = r.id), 0)) AS total FROM hour_records r"
-        "  JOIN mine USING (volunteer_id) WHERE r.status = 'approved' GROUP BY 1)"
+        " totals AS (SELECT volunteer_id, sum(hours) AS total FROM ("
+        "  SELECT volunteer_id, effective AS hours FROM zy_theirs"
+        "  WHERE status = 'approved' UNION ALL SELECT volunteer_id, credited"
+        "  FROM hours_import_stage WHERE status = 'ok') AS x GROUP BY 1)"
         " SELECT m.volunteer_id, m.number, m.code, t.total,"
         "  json_object_agg(y.year, y.hours)"
         " FROM mine m JOIN totals t USING (volunteer_id)"

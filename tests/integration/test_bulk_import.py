@@ -397,3 +397,52 @@ def test_a_neighbouring_county_cannot_import_into_or_read_another(
         assert reg_bulk.lookup(reg, Scope(COUNTY), [a])[a][1] == "verified"
     finally:
         reg.dispose()
+
+
+def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
+    twins: dict[str, Database], people: dict[str, tuple[str, str]]
+) -> None:
+    """A volunteer's record filed in another province (Gansu here) is seen
+    by an import into Shaanxi: the same session is a duplicate, an
+    overlapping one is refused, and the day's hours there count towards
+    the daily cap; the event's platform total includes them."""
+    a = sorted(people)[0]
+    db = twins["hours_bulk"]
+
+    def row(code: str, start: str, end: str, hours: str) -> dict[str, str]:
+        return {
+            "volunteer_number": a, "division_code": code,
+            "organisation_name": "协会", "service_field": "elderly_care",
+            "content": "陪伴", "session_start": start, "session_end": end,
+            "hours": hours,
+        }  # fmt: skip
+
+    gansu = bulk.import_rows(
+        db, Scope("62"),
+        [row("620102001", "2025-06-01 06:00", "2025-06-01 14:00", "8")],
+        source="gansu", volunteers=known(people),
+    )  # fmt: skip
+    assert gansu.imported == 1
+    shaanxi = bulk.import_rows(
+        db, Scope(COUNTY), [
+            row(T1, "2025-06-01 06:00", "2025-06-01 14:00", "8"),  # the same
+            row(T1, "2025-06-01 13:00", "2025-06-01 15:00", "2"),  # overlaps
+            row(T1, "2025-06-01 15:00", "2025-06-01 21:00", "6"),  # 4 of 6
+        ],
+        source="shaanxi", volunteers=known(people),
+    )  # fmt: skip
+    assert shaanxi.duplicates == 1
+    assert [(e.row, e.rule) for e in shaanxi.errors] == [(3, "record.overlap")]
+    assert shaanxi.imported == 1
+    with db._factory() as s:
+        capped = s.execute(text(
+            "SELECT hours, capped_hours FROM hour_records"
+            " WHERE division_code = :t AND service_day = '2025-06-01'"
+        ), {"t": T1}).one()  # fmt: skip
+        totals = [
+            v["volunteer_total_hours"]
+            for (p,) in s.execute(select(OUTBOX.c.payload)).tuples()
+            for v in Envelope.from_body(p).data["volunteers"]
+        ]
+    assert (capped[0], capped[1]) == (4, 2)  # the default cap is 12 a day
+    assert totals == [8.0, 12.0]
