@@ -3,22 +3,36 @@ at COPY speed, and the volunteer directory hours' bulk import asks.
 
 Each chunk is one transaction. Python does what only Python can: the
 GB 11643 ID check, the phone and name rules, encryption (AES-GCM) and the
-blind index of the ID number. The rows are COPYed into a TEMP staging
-table; SQL finds the home divisions that are unknown or retired, the ID
-numbers already registered (or repeated in the file), allocates volunteer
+blind index of the ID number. The rows are COPYed (binary) into a TEMP
+staging table; one SQL statement finds the rows of this file imported
+before, the ID numbers already registered or repeated in the chunk (Python
+flags a blind index seen on an earlier row) and the home divisions that are
+unknown or retired; SQL allocates volunteer
 numbers in one counter update, inserts under the application role in the
 caller's scope (row security refuses the rest), bumps the rollup once per
-(home, month) and writes each volunteer's ``registration.volunteer.registered``
-(and, with ``verified``, ``.verified``) event in one ``INSERT … SELECT``:
-consumers see exactly what one registration at a time produces.
+(home, month) and writes the chunk's events in one ``INSERT … SELECT``:
+``registration.volunteers.imported`` parts of at most 1,000 volunteers each
+(:mod:`services.common.volunteer_events`), each standing for the
+``registration.volunteer.registered`` (and, with ``verified``, ``.verified``)
+events of its volunteers. Every consumer gives a part's volunteers what
+those per-volunteer events give, under the part's one claim.
 
 Speed (issue 10): the per-row Python path is lean (work that depends on one
 value, such as a birth date, an address code, a home or a service-fields
 cell, is done once per distinct value; a row the fast path does not pass is
-checked by the original per-row code, so its errors read as ever), and a
-worker thread applies chunk k in the database while chunk k + 1 is checked
-and encrypted. ``tests/perf/bench_import_volunteers.py`` measures it
-against raw COPY into a twin of ``volunteers``.
+checked by the original per-row code, so its errors read as ever; the
+chunk's values are encrypted column by column with
+:meth:`PiiCipher.encrypt_many`), and a worker thread applies chunk k in the
+database while chunk k + 1 is checked and encrypted, on one connection that
+keeps the staging table for the whole import (JIT off: it compiles for
+longer than these statements run; lz4 for the events' large payloads). Per
+row the database does the COPY into staging, one probe of the ID numbers'
+unique index (and of the request ids' when the file was seen before) and
+the insert into ``volunteers``; numbers follow the staged order without a
+sort when no row was refused; the events are one row per thousand
+volunteers.
+``tests/perf/bench_import_volunteers.py`` measures it against raw COPY into
+a twin of ``volunteers``.
 
 Imported volunteers are ``pending`` like any registration, unless
 ``verified=True`` (an office importing a roll it has already checked):
@@ -35,23 +49,21 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 import re
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from operator import mul
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from services.common import outbox
+from services.common import outbox, telemetry, volunteer_events
 from services.common.bulk import (
     BROKEN,
     Column,
@@ -59,12 +71,10 @@ from services.common.bulk import (
     RowProblems,
     canonical,
     chunked,
-    copy_rows,
 )
 from services.common.db import Database, is_postgres
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.pii import (
-    NONCE_BYTES,
     PiiCipher,
     mask_id_number,
     mask_name,
@@ -99,11 +109,15 @@ LABELS = {c.code: c.label_zh for c in COLUMNS}
 Lookup = Callable[[Scope, Sequence[str]], Mapping[str, tuple[str, str]]]
 _FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 STAGE = "registration_import_stage"
+# What Python stages per row, after its place in the chunk (``seq``, from 0);
+# the database adds the volunteer's id (a random UUID) and the status, and
+# makes the request id from the row number.
 _STAGE_COLUMNS = (
-    "row_no", "request_id", "id_hash", "name_enc", "name_masked", "id_number_enc",
+    "seq", "row_no", "id_hash", "name_enc", "name_masked", "id_number_enc",
     "id_number_masked", "phone_enc", "phone_masked", "sex", "birth_date",
-    "home_division_code", "service_fields", "id",
+    "home_division_code", "service_fields", "repeat",
 )  # fmt: skip
+_HOME = _STAGE_COLUMNS.index("home_division_code") - 1  # staged rows lack seq
 
 
 def import_rows(
@@ -139,33 +153,34 @@ def import_rows(
     with db.session(None) as s:
         known = address_code_checker(s)
     fast = _FastRows(scope, cipher, source, known)
+    applier = _Applier(db, scope, fast.prefix, verified, actor)
     # The database applies chunk k on a worker thread while this thread
     # checks and encrypts chunk k + 1 (PostgreSQL works in its own process,
     # psycopg releases the GIL while it waits). The report is filled in the
     # order a one-by-one run would: chunk k's refusals before chunk k + 1's.
     with ThreadPoolExecutor(1, thread_name_prefix="volunteer-import") as pool:
-        pending: tuple[Future[_Applied], int] | None = None
-        for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
-            now = clock()
-            staged, refused = fast.prepare(chunk, now.astimezone(CST).date())
+        try:
+            pending: tuple[Future[_Applied], int] | None = None
+            for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
+                now = clock()
+                staged, refused = fast.prepare(chunk, now.astimezone(CST).date())
+                if pending is not None:
+                    done = _settle(pending, report, done, progress)
+                    pending = None
+                report.rows += len(chunk)
+                for errors in refused:
+                    report.reject(errors)
+                if staged:
+                    pending = (pool.submit(applier.apply, staged, now), len(chunk))
+                else:
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done)
+                del chunk, staged
             if pending is not None:
                 done = _settle(pending, report, done, progress)
-                pending = None
-            report.rows += len(chunk)
-            for errors in refused:
-                report.reject(errors)
-            if staged:
-                applied = pool.submit(
-                    _apply_chunk, db, scope, staged, verified, actor, now
-                )
-                pending = (applied, len(chunk))
-            else:
-                done += len(chunk)
-                if progress is not None:
-                    progress(done)
-            del chunk, staged
-        if pending is not None:
-            done = _settle(pending, report, done, progress)
+        finally:
+            pool.submit(applier.close).result()
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
 
@@ -218,7 +233,6 @@ class _FastRows:
         self._addresses: dict[str, bool] = {}
         self._homes: dict[str, bool] = {}
         self._fields: dict[str, str | None] = {}
-        self._seal = _Sealer.of(cipher)
 
     def prepare(
         self, chunk: list[tuple[int, dict[str, str]]], today: date
@@ -228,22 +242,48 @@ class _FastRows:
             self._today, self._births = today, {}
         staged: list[tuple[Any, ...]] = []
         refused: list[list[Any]] = []
-        if self._seal is not None:
-            self._seal.reserve(len(chunk))
+        passed: list[tuple[int, tuple[Any, ...]]] = []  # (place, plain values)
         for number, values in chunk:
-            row = self._row(number, values)
+            plain = self._row(number, values)
+            if plain is not None:
+                passed.append((len(staged), plain))
+                staged.append(())  # sealed below, with the whole chunk
+                continue
+            problems = RowProblems(number, LABELS)
+            row = _prepare(number, values, self.scope, today, self.cipher,
+                           problems, self.known)  # fmt: skip
             if row is None:
-                problems = RowProblems(number, LABELS)
-                row = _prepare(number, values, self.scope, today, self.cipher,
-                               self.source, problems, self.known)  # fmt: skip
-                if row is None:
-                    refused.append(problems.errors)
-                    continue
-                row += (str(uuid.uuid4()),)
-            staged.append(row)
+                refused.append(problems.errors)
+            else:
+                staged.append(row)
+        if passed:
+            self._seal(staged, passed)
         return staged, refused
 
+    def _seal(
+        self, staged: list[tuple[Any, ...]], passed: list[tuple[int, tuple[Any, ...]]]
+    ) -> None:
+        """Encrypt and blind-index the passed rows column by column (the
+        cipher's batch methods) and put the finished rows in their places."""
+        cipher = self.cipher
+        names = [p[1] for _, p in passed]
+        idents = [p[2] for _, p in passed]
+        phones = [p[3] for _, p in passed]
+        hashes = cipher.blind_index_many(idents, context=_ID)
+        names_enc = cipher.encrypt_many(names, context=_NAME)
+        idents_enc = cipher.encrypt_many(idents, context=_ID)
+        phones_enc = cipher.encrypt_many(phones, context=_PHONE)
+        for k, (place, p) in enumerate(passed):
+            number, name, ident, phone, born, home, fields = p
+            staged[place] = (
+                number, hashes[k], names_enc[k], mask_name(name), idents_enc[k],
+                mask_id_number(ident), phones_enc[k], mask_phone(phone),
+                "male" if ident[16] in "13579" else "female", born, home, fields,
+            )  # fmt: skip
+
     def _row(self, number: int, v: dict[str, str]) -> tuple[Any, ...] | None:
+        """(number, name, ID number, phone, birth date, home, fields) of a
+        row every rule passes, in plain text; None to check it the long way."""
         name = v.get("name", "")
         name = name.strip() if name else ""
         if not name or len(name) > 50:
@@ -278,25 +318,7 @@ class _FastRows:
             fields = self._fields[cell] = _fields(cell)
         if fields is None:
             return None
-        seal = self._seal
-        if seal is None:
-            cipher = self.cipher
-            id_hash = cipher.blind_index(ident, context=_ID)
-            name_enc = cipher.encrypt(name, context=_NAME)
-            id_enc = cipher.encrypt(ident, context=_ID)
-            phone_enc = cipher.encrypt(phone, context=_PHONE)
-        else:
-            id_hash = seal.blind_id(ident)
-            name_enc = seal.encrypt(name, seal.name_aad)
-            id_enc = seal.encrypt(ident, seal.id_aad)
-            phone_enc = seal.encrypt(phone, seal.phone_aad)
-        return (
-            number, (self.prefix + str(number))[:200], id_hash,
-            name_enc, mask_name(name), id_enc, mask_id_number(ident),
-            phone_enc, mask_phone(phone),
-            "male" if ident[16] in "13579" else "female", birth[0], home, fields,
-            str(uuid.uuid4()),
-        )  # fmt: skip
+        return number, name, ident, phone, birth[0], home, fields
 
     def _birth(self, text: str) -> tuple[date, bool]:
         """(birth date, refused): refused when the date breaks a rule or its
@@ -329,61 +351,6 @@ class _FastRows:
 _NAME, _ID, _PHONE = "volunteer.name", "volunteer.id_number", "volunteer.phone"
 
 
-class _Sealer:
-    """:meth:`PiiCipher.encrypt` and :meth:`PiiCipher.blind_index` for many
-    rows: the context's HMAC key derived once instead of per value, the
-    nonces drawn from the OS once per chunk. Built from the cipher's own key
-    objects and used only once it is proven to give what the cipher gives
-    (the blind index equal, the ciphertext opened by the cipher); otherwise
-    :meth:`of` answers None and the cipher's methods are called per row."""
-
-    def __init__(self, version: int, aead: Any, hash_key: bytes) -> None:
-        header = bytes([version])
-        self.header = header
-        self.aead = aead
-        self.name_aad = header + _NAME.encode()
-        self.id_aad = header + _ID.encode()
-        self.phone_aad = header + _PHONE.encode()
-        self.id_key = hmac.new(hash_key, _ID.encode(), hashlib.sha256).digest()
-        self.nonces = b""
-        self.at = 0
-
-    @classmethod
-    def of(cls, cipher: PiiCipher) -> _Sealer | None:
-        try:
-            aead = cipher._aeads[cipher.version]
-            sealer = cls(cipher.version, aead, cipher._hash_key)
-        except (AttributeError, KeyError, TypeError):
-            return None
-        probe = "11010519491231002X"
-        sealer.reserve(1)
-        try:
-            same = (
-                sealer.blind_id(probe) == cipher.blind_index(probe, context=_ID)
-                and cipher.decrypt(sealer.encrypt(probe, sealer.id_aad), context=_ID)
-                == probe
-            )
-        except Exception:  # noqa: BLE001 - any surprise: use the cipher itself
-            same = False
-        return sealer if same else None
-
-    def reserve(self, rows: int) -> None:
-        """Draw the nonces of ``rows`` rows (three values each) at once."""
-        self.nonces, self.at = os.urandom(3 * NONCE_BYTES * rows), 0
-
-    def encrypt(self, value: str, aad: bytes) -> bytes:
-        at = self.at
-        nonce = self.nonces[at : at + NONCE_BYTES]
-        if len(nonce) < NONCE_BYTES:  # more values than reserved
-            nonce = os.urandom(NONCE_BYTES)
-        self.at = at + NONCE_BYTES
-        return self.header + nonce + self.aead.encrypt(nonce, value.encode(), aad)
-
-    def blind_id(self, number: str) -> str:
-        """The blind index of a normalised ID number (ASCII, upper case)."""
-        return hmac.digest(self.id_key, number.encode(), "sha256").hex()
-
-
 _WEIGHT_OF_ZEROS = 48 * sum(WEIGHTS)  # ord("0") times every weight
 
 
@@ -407,11 +374,12 @@ def _fast_id(value: str) -> str | None:
 
 
 def _fields(cell: str) -> str | None:
-    """A service-fields cell as a text[] literal, None when it is refused."""
+    """A service-fields cell's codes as a JSON array (as the ORM writes
+    one), None when it is refused."""
     try:
         raw = re.split(r"[;；|,，、]", cell)
         names = [_FIELD_BY_NAME.get(f.strip(), f.strip()) for f in raw if f.strip()]
-        return "{" + ",".join(check_service_fields(names)) + "}"
+        return json.dumps(check_service_fields(names))
     except InvalidArgument:
         return None
 
@@ -422,7 +390,6 @@ def _prepare(
     scope: Scope,
     today: date,
     cipher: PiiCipher,
-    source: str,
     p: RowProblems,
     known: Callable[[str], bool] | None = None,
 ) -> tuple[Any, ...] | None:
@@ -471,93 +438,141 @@ def _prepare(
     if p or rid is None:
         return None
     return (
-        number, f"import/{scope.code}/{source}/{number}"[:200],
-        cipher.blind_index(rid.number, context="volunteer.id_number"),
+        number, cipher.blind_index(rid.number, context="volunteer.id_number"),
         cipher.encrypt(name, context="volunteer.name"), mask_name(name),
         cipher.encrypt(rid.number, context="volunteer.id_number"),
         mask_id_number(rid.number),
         cipher.encrypt(phone, context="volunteer.phone"), mask_phone(phone),
-        rid.sex, rid.birth_date, home, "{" + ",".join(fields) + "}",
+        rid.sex, rid.birth_date, home, json.dumps(fields),
     )  # fmt: skip
 
 
-def _apply_chunk(
-    db: Database,
-    scope: Scope,
-    staged: list[tuple[Any, ...]],
-    verified: bool,
-    actor: str,
-    now: datetime,
-) -> _Applied:
-    """Apply one chunk in its own transaction (on the import's worker)."""
-    with db._factory() as s, s.begin():
-        return _apply(db, s, scope, staged, verified, actor, now)
+class _Applier:
+    """Applies staged chunks on one connection of its own (the import's
+    worker thread), each chunk in its own transaction. The TEMP staging
+    table is made once per connection and emptied by every commit."""
 
+    def __init__(
+        self, db: Database, scope: Scope, prefix: str, verified: bool, actor: str
+    ) -> None:
+        self.db, self.scope, self.verified, self.actor = db, scope, verified, actor
+        # The row's key: the file and the row number (as request_id).
+        self.prefix = prefix
+        self.request_id = f"left({_literal(prefix)} || k.row_no, 200)"
+        self.conn: Connection | None = None
+        self.fresh = False  # no row of this file imported before
 
-def _apply(
-    db: Database,
-    s: Session,
-    scope: Scope,
-    staged: list[tuple[Any, ...]],
-    verified: bool,
-    actor: str,
-    now: datetime,
-) -> _Applied:
-    s.execute(text(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (row_no int PRIMARY KEY,"
-        " request_id text, id_hash text, name_enc bytea, name_masked text,"
-        " id_number_enc bytea, id_number_masked text, phone_enc bytea,"
-        " phone_masked text, sex text, birth_date date, home_division_code text,"
-        " service_fields text[], id text, status text NOT NULL DEFAULT 'ok')"
-        " ON COMMIT DELETE ROWS"
-    ))  # fmt: skip
-    s.execute(text(f"GRANT SELECT ON {STAGE} TO {db.app_role}"))
-    copy_rows(s, STAGE, _STAGE_COLUMNS, staged)
-    # Statistics of the keys only: the plans below need the row count and
-    # the keys' spread, not the ciphertexts'.
-    s.execute(text(f"ANALYZE {STAGE} (row_no, request_id, id_hash, status)"))
-    # The same file's row again; an ID number on the platform; a repeat in
-    # the file (the first keeps it); a home that is unknown or retired.
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'duplicate' FROM volunteers v"
-        " WHERE v.request_id = st.request_id"
-    ))  # fmt: skip
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'registered' FROM volunteers v"
-        " WHERE st.status = 'ok' AND v.id_hash = st.id_hash"
-    ))  # fmt: skip
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'repeated' WHERE status = 'ok' AND EXISTS"
-        f" (SELECT 1 FROM {STAGE} o WHERE o.id_hash = st.id_hash"
-        "  AND o.row_no < st.row_no AND o.status IN ('ok', 'registered'))"
-    ))  # fmt: skip
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'division' WHERE status = 'ok' AND NOT EXISTS"
-        " (SELECT 1 FROM divisions d WHERE d.code = st.home_division_code"
-        "  AND d.status = 'active')"
-    ))  # fmt: skip
-    counts: dict[str, int] = dict(
-        s.execute(text(f"SELECT status, count(*) FROM {STAGE} GROUP BY 1")).all()  # type: ignore[arg-type]
-    )
-    n = counts.get("ok", 0)
-    if n:
+    def apply(self, staged: list[tuple[Any, ...]], now: datetime) -> _Applied:
+        if self.conn is None:
+            self.conn = self.db.engine.connect()
+            with self.conn.begin():
+                self.conn.execute(_CREATE_STAGE)
+                self.conn.execute(
+                    text(f"GRANT SELECT ON {STAGE} TO {self.db.app_role}")
+                )
+                lz4 = self.conn.execute(_HAS_LZ4).scalar()
+                # One scan per import (request ids are compared by equality
+                # only: prefix order depends on the collation).
+                self.fresh = not self.conn.execute(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM volunteers"
+                        " WHERE left(request_id, length(:p)) = :p)"
+                    ),
+                    {"p": self.prefix[:200]},
+                ).scalar()
+            # For this connection while it imports (close() resets them):
+            # JIT compiles for longer than these statements run, and lz4
+            # compresses the events' large payloads faster than pglz.
+            self.conn.exec_driver_sql("SET jit = off")
+            if lz4:
+                self.conn.exec_driver_sql("SET default_toast_compression = lz4")
+            self.conn.commit()
+        with Session(bind=self.conn) as s, s.begin():
+            return self._apply(s, staged, now)
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            conn.rollback()
+            conn.exec_driver_sql("RESET jit")
+            conn.exec_driver_sql("RESET default_toast_compression")
+            conn.commit()
+        except Exception:  # noqa: BLE001 - the import's own error comes first
+            conn.invalidate()  # never back to the pool with the import's settings
+        finally:
+            conn.close()
+
+    def _apply(
+        self, s: Session, staged: list[tuple[Any, ...]], now: datetime
+    ) -> _Applied:
+        _copy_binary(s, staged)
+        # One statement marks every refused row, in this order: the same
+        # file's row again; an ID number on the platform; a repeat in the
+        # file (the first keeps it); a home that is unknown or retired.
+        # One statement marks every refused row, in this order: the same
+        # file's row again; an ID number on the platform; a repeat in the
+        # chunk (the first keeps it: an earlier row with the number was either
+        # staged too, or is the same file's, then the number is registered);
+        # a home that is unknown or retired. Per row one probe of each unique
+        # index (scalar subqueries: never a hash of the whole table, whose
+        # cost would grow with it); a file never imported before has no
+        # rows to find by request id.
+        dup = (
+            "false" if self.fresh else
+            f"(SELECT true FROM volunteers d WHERE d.request_id = {self.request_id})"
+            " IS NOT NULL"
+        )  # fmt: skip
+        bad = s.execute(text(
+            f"UPDATE {STAGE} st SET status = x.state FROM (SELECT k.row_no, CASE"
+            f"  WHEN {dup} THEN 'duplicate'"
+            "  WHEN (SELECT true FROM volunteers r WHERE r.id_hash = k.id_hash)"
+            "   IS NOT NULL THEN 'registered'"
+            "  WHEN k.repeat THEN 'repeated'"
+            "  WHEN NOT EXISTS (SELECT 1 FROM divisions v"
+            "   WHERE v.code = k.home_division_code AND v.status = 'active')"
+            "   THEN 'division' END AS state"
+            f"  FROM {STAGE} k) x"
+            " WHERE x.state IS NOT NULL AND st.row_no = x.row_no"
+            " RETURNING st.row_no, st.status"
+        )).tuples().all()  # fmt: skip
+        refused = {row_no: state for row_no, state in bad}
+        duplicates = sum(1 for state in refused.values() if state == "duplicate")
+        n = len(staged) - len(refused)
+        if n:
+            # A volunteer's rank among the chunk's imported rows: its place
+            # when no row was refused (no sort), else counted in row order.
+            rank = "row_number() OVER (ORDER BY row_no)" if refused else "seq + 1"
+            self._insert(s, staged, refused, n, now, rank)
+        out = sorted((r, st) for r, st in refused.items() if st != "duplicate")
+        return n, duplicates, out
+
+    def _insert(
+        self,
+        s: Session,
+        staged: list[tuple[Any, ...]],
+        refused: dict[int, str],
+        n: int,
+        now: datetime,
+        rank: str,
+    ) -> None:
         # Volunteer numbers: one counter update reserves the chunk's serials.
         last = s.execute(
             text("UPDATE counters SET value = value + :n"
                  " WHERE name = 'volunteer_number' RETURNING value"),
             {"n": n},
         ).scalar_one()  # fmt: skip
-        status = "verified" if verified else "pending"
+        verified, actor = self.verified, self.actor[:100]
         s.execute(
             text("SELECT set_config('role', :role, true),"
-                 " set_config('zhiyuan.scope', :scope, true),"
-                 " set_config('work_mem', '64MB', true)"),
-            {"role": db.app_role, "scope": scope.code},
+                 " set_config('zhiyuan.scope', :scope, true)"),
+            {"role": self.db.app_role, "scope": self.scope.code},
         )  # fmt: skip
         params = {
-            "first": last - n + 1, "status": status, "actor": actor[:100],
-            "now": now, "at": now.isoformat(),
-            "reviewer": actor[:100] if verified else None,
+            "first": last - n + 1, "actor": actor, "now": now,
+            "status": "verified" if verified else "pending",
+            "reviewer": actor if verified else None,
             "reviewed": now if verified else None,
         }  # fmt: skip
         s.execute(
@@ -566,80 +581,115 @@ def _apply(
                 " id_number_enc, id_number_masked, id_hash, phone_enc, phone_masked,"
                 " sex, birth_date, home_division_code, service_fields, status,"
                 " rejection_reason, guardian_enc, request_id, registered_by,"
-                f" registered_at, reviewed_by, reviewed_at) SELECT id, {_NUMBER},"
-                " name_enc, name_masked, id_number_enc, id_number_masked, id_hash,"
-                " phone_enc, phone_masked, sex, birth_date, home_division_code,"
-                " to_json(service_fields), :status, '', NULL, request_id, :actor,"
-                f" :now, :reviewer, :reviewed FROM {STAGE} WHERE status = 'ok'"
-                " ORDER BY row_no"
+                " registered_at, reviewed_by, reviewed_at) SELECT id,"
+                f" {_number(rank)}, name_enc, name_masked, id_number_enc,"
+                " id_number_masked, id_hash, phone_enc, phone_masked, sex,"
+                " birth_date, home_division_code, service_fields, :status, '', NULL,"
+                f" {self.request_id}, :actor, :now, :reviewer, :reviewed"
+                f" FROM {STAGE} k WHERE status = 'ok'"
             ),
             params,
         )  # fmt: skip
-        for verb in ("registered", "verified") if verified else ("registered",):
-            _events(s, f"registration.volunteer.{verb}", params)
+        self._announce(s, n, params, rank)
         s.execute(text("RESET ROLE"))
         month = month_of(now)
-        homes = s.execute(text(
-            f"SELECT home_division_code, count(*) FROM {STAGE} WHERE status = 'ok'"
-            " GROUP BY 1"
-        )).tuples()  # fmt: skip
+        homes = Counter(r[_HOME] for r in staged if r[0] not in refused)
         metrics = ["volunteers_registered"] + (["volunteers_verified"] * verified)
         ROLLUP.bump_many(
-            s, [(home, month, dict.fromkeys(metrics, float(c))) for home, c in homes]
+            s, [(h, month, dict.fromkeys(metrics, float(c))) for h, c in homes.items()]
         )
-    bad: list[tuple[int, str]] = []
-    if n + counts.get("duplicate", 0) < len(staged):
-        bad = list(
-            s.execute(
-                text(f"SELECT row_no, status FROM {STAGE} WHERE status NOT IN"
-                     " ('ok', 'duplicate') ORDER BY row_no")
-            ).tuples()
+
+    def _announce(
+        self, s: Session, n: int, params: Mapping[str, Any], rank: str
+    ) -> None:
+        """``registration.volunteers.imported``: the chunk's volunteers in
+        row order, in parts of at most PART_VOLUNTEERS, one outbox row each,
+        by one ``INSERT … SELECT`` (JSON built by the database); every part
+        names the chunk."""
+        size = volunteer_events.PART_VOLUNTEERS
+        verbs = ["registered", "verified"] if self.verified else ["registered"]
+        s.execute(
+            text(
+                "INSERT INTO outbox (id, event_type, division_code, payload, headers,"
+                " created_at, attempts)"
+                " SELECT p.eid, CAST(:type AS text), CAST(:scope AS text),"
+                "  json_build_object('event_id', p.eid, 'event_type',"
+                "  CAST(:type AS text), 'occurred_at', CAST(:at AS text),"
+                "  'division_code', CAST(:scope AS text), 'data', json_build_object("
+                "  'chunk_id', CAST(:chunk AS text), 'part', p.part, 'parts',"
+                "  CAST(:parts AS int), 'status', CAST(:status AS text), 'events',"
+                "  CAST(:verbs AS json), 'volunteers', p.people)),"
+                "  CAST(:headers AS json), :now, 0"
+                " FROM (SELECT gen_random_uuid()::text AS eid, g.part, g.people"
+                "  FROM (SELECT (x.n - 1) / CAST(:size AS int) + 1 AS part, json_agg("
+                "   json_build_object('volunteer_id', x.id, 'volunteer_number',"
+                "   x.number, 'home_division_code', x.home_division_code,"
+                "   'birth_date', to_char(x.birth_date, 'YYYY-MM-DD'),"
+                "   'service_fields', x.service_fields) ORDER BY x.n) AS people"
+                f"  FROM (SELECT {rank} AS n, {_number(rank)} AS number, id,"
+                "   home_division_code, birth_date, service_fields FROM"
+                f"   {STAGE} WHERE status = 'ok') x GROUP BY 1) g) p ORDER BY p.part"
+            ),
+            {
+                "type": volunteer_events.EVENT, "scope": self.scope.code,
+                "at": params["now"].isoformat(), "chunk": str(uuid.uuid4()),
+                "parts": -(-n // size), "status": params["status"],
+                "verbs": json.dumps(verbs), "headers": json.dumps(telemetry.inject()),
+                "size": size, "now": params["now"], "first": params["first"],
+            },
         )  # fmt: skip
-    return n, counts.get("duplicate", 0), bad
 
 
-# A volunteer's number from the chunk's first reserved serial, in row order.
-_NUMBER = (
-    "'ZY' || substr(home_division_code, 1, 2) || lpad((:first - 1"
-    " + row_number() OVER (ORDER BY row_no))::text, 10, '0')"
+def _copy_binary(s: Session, staged: list[tuple[Any, ...]]) -> None:
+    """COPY the staged rows in PostgreSQL's binary format (no text to
+    parse, ciphertexts as they are)."""
+    raw = s.connection().connection.driver_connection
+    if raw is None:  # a pooled connection always has one; typing says maybe
+        raise RuntimeError("COPY needs a live database connection")
+    cols = ", ".join(_STAGE_COLUMNS)
+    sql = f"COPY {STAGE} ({cols}) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as cur, cur.copy(sql) as cp:
+        cp.set_types(_STAGE_TYPES)
+        seen: set[str] = set()  # the blind indexes of the chunk's earlier rows
+        for seq, row in enumerate(staged):
+            cp.write_row((seq, *row, row[1] in seen))
+            seen.add(row[1])
+
+
+# service_fields: the JSON text itself (json's binary form is its text).
+_STAGE_TYPES = (
+    "int4", "int4", "text", "bytea", "text", "bytea", "text", "bytea", "text", "text",
+    "date", "text", "text", "bool",
+)  # fmt: skip
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (the request id's prefix: a scope code and the
+    file's source key)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+_HAS_LZ4 = text(
+    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+    " WHERE name = 'default_toast_compression'"
+)
+_CREATE_STAGE = text(
+    f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (seq int NOT NULL,"
+    " row_no int NOT NULL, id_hash text,"
+    " name_enc bytea, name_masked text, id_number_enc bytea, id_number_masked text,"
+    " phone_enc bytea, phone_masked text, sex text, birth_date date,"
+    " home_division_code text, service_fields json, repeat bool NOT NULL,"
+    " id text NOT NULL DEFAULT gen_random_uuid()::text,"
+    " status text NOT NULL DEFAULT 'ok') ON COMMIT DELETE ROWS"
 )
 
 
-# An event's payload, as ``outbox.event`` writes it, for ``format()``.
-_PAYLOAD = json.dumps({
-    "event_id": "%1$s", "event_type": "{type}", "occurred_at": "{at}",
-    "division_code": "%2$s",
-    "data": {
-        "volunteer_id": "%3$s", "volunteer_number": "%4$s",
-        "home_division_code": "%2$s", "status": "{status}",
-        "birth_date": "%5$s", "service_fields": "%6$s",
-    },
-}).replace('"%6$s"', "%6$s")  # fmt: skip
-
-
-def _events(s: Session, event_type: str, params: Mapping[str, Any]) -> None:
-    """One event per imported volunteer, in row order, as one registration
-    writes it. The payload is composed as text (cheaper than building JSON
-    objects row by row): every value put in it is an id, a code, a number, a
-    date or a JSON array the database made, so nothing needs escaping, and
-    the json type still checks the result."""
-    payload = (
-        _PAYLOAD.replace("{type}", event_type)
-        .replace("{at}", params["at"])
-        .replace("{status}", params["status"])
-    )
-    s.execute(
-        text(
-            "INSERT INTO outbox (id, event_type, division_code, payload, headers,"
-            " created_at, attempts)"
-            " SELECT x.eid, :type, x.home, CAST(format(:payload, x.eid, x.home, x.id,"
-            "  x.number, to_char(x.birth_date, 'YYYY-MM-DD'),"
-            "  to_json(x.service_fields)) AS json), '{}'::json, :now, 0"
-            " FROM (SELECT gen_random_uuid()::text AS eid, id, birth_date,"
-            f"  home_division_code AS home, service_fields, {_NUMBER} AS number,"
-            f"  row_no FROM {STAGE} WHERE status = 'ok') x ORDER BY x.row_no"
-        ),
-        {**params, "type": event_type, "payload": payload},
+def _number(rank: str) -> str:
+    """A volunteer's number: the chunk's first reserved serial plus its
+    rank among the imported rows, less one."""
+    return (
+        "'ZY' || substr(home_division_code, 1, 2) ||"
+        f" lpad((CAST(:first AS bigint) - 1 + {rank})::text, 10, '0')"
     )
 
 

@@ -1,10 +1,14 @@
 """Bulk registration of volunteers (services/registration/bulk.py) and both
 bulk imports through the HTTP routes: the same rows registered one at a time
-and in bulk give the same volunteers (numbers aside), rollups and events; a
-second import registers nobody twice; every bad field is reported; a bare
-CR, full-width digits, a BOM and trailing blanks are read or reported
-per row, never a 500; a neighbouring county can neither import into nor read
-another's volunteers."""
+and in bulk give the same volunteers (numbers aside), rollups and events (a
+``registration.volunteers.imported`` part read as the per-volunteer events
+it stands for), and, delivered to every consumer (registration's feed,
+activity's and commendation's replicas) twice, the same effects, once; an
+import of a checked roll (``verified``) gives what registering and verifying
+one at a time gives; a second import registers nobody twice; every bad
+field is reported; a bare CR, full-width digits, a BOM and trailing blanks
+are read or reported per row, never a 500; a neighbouring county can
+neither import into nor read another's volunteers."""
 
 from __future__ import annotations
 
@@ -19,18 +23,32 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from services.activity import replica as activity_replica
+from services.activity.models import VolunteerReplica
+from services.commendation import replica as commendation_replica
+from services.commendation.events import volunteer as volunteer_news
+from services.commendation.models import Volunteer as CommendationVolunteer
+from services.commendation.stars import StarCases
+from services.common import volunteer_events
 from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
 from services.common.divisions import name_of
 from services.common.keys import pii_cipher
+from services.common.outbox import Envelope
 from services.common.tenancy import Scope, parent_of
 from services.common.testing import create_migrated_database, drop_database
 from services.gateway.app import create_app
-from services.registration import bulk
+from services.registration import bulk, feed
 from services.registration.application import RegistrationApp
 from services.registration.idcard import make_id_number
-from services.registration.models import OUTBOX, ROLLUP_TABLE, Division, Volunteer
+from services.registration.models import (
+    OUTBOX,
+    ROLLUP_TABLE,
+    Division,
+    FeedItem,
+    Volunteer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,19 +110,115 @@ def rollup(db: Database) -> list[tuple[Any, ...]]:
         return sorted(s.execute(select(ROLLUP_TABLE)).tuples())
 
 
-def events(db: Database) -> list[tuple[Any, ...]]:
+def bodies(db: Database) -> list[dict[str, Any]]:
+    """The outbox's events in the relay's order."""
     with db.session(None) as s:
-        payloads = s.execute(select(OUTBOX.c.payload)).scalars().all()
+        return list(
+            s.execute(select(OUTBOX.c.payload).order_by(OUTBOX.c.seq)).scalars()
+        )
+
+
+def per_volunteer(db: Database) -> list[Envelope]:
+    """Every event, an imported part as the per-volunteer events it stands for."""
+    out: list[Envelope] = []
+    for body in bodies(db):
+        env = Envelope.from_body(body)
+        if env.event_type == volunteer_events.EVENT:
+            assert env.division_code == COUNTY  # the importer's scope
+            out.extend(volunteer_events.expand(env))
+        else:
+            out.append(env)
+    return out
+
+
+def events(db: Database) -> list[tuple[Any, ...]]:
     return sorted(
-        (p["event_type"], p["division_code"], p["data"]["home_division_code"],
-         p["data"]["status"], p["data"]["birth_date"],
-         tuple(p["data"]["service_fields"]))
-        for p in payloads
+        (e.event_type, e.division_code, e.data["home_division_code"],
+         e.data["status"], e.data["birth_date"], tuple(e.data["service_fields"]),
+         e.data["volunteer_number"])
+        for e in per_volunteer(db)
     )  # fmt: skip
 
 
-def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
+@pytest.fixture
+def consumers(
     twins: tuple[Database, Database],
+) -> Iterator[list[dict[str, Database]]]:
+    """For each twin: its own database (the feed) and fresh activity and
+    commendation databases (their replicas)."""
+    made: list[tuple[str, Database]] = []
+    out = []
+    try:
+        for reg in twins:
+            dbs = {"registration": reg}
+            for name in ("activity", "commendation"):
+                svc = load().service(name)
+                url = create_migrated_database(svc, f"zy_bulk_{name[:4]}")
+                one = type(svc)(
+                    **{**svc.__dict__, "database_url": url, "database_pool_size": 2}
+                )
+                dbs[name] = Database(one)
+                made.append((url, dbs[name]))
+            out.append(dbs)
+        yield out
+    finally:
+        for url, db in made:
+            db.dispose()
+            drop_database(url)
+
+
+def deliver(dbs: dict[str, Database]) -> None:
+    """Every registration event in the outbox to each consumer, as the
+    workers subscribe them (registration's feed, activity's and
+    commendation's volunteer replicas), twice: redelivery changes nothing."""
+    reg, act, com = dbs["registration"], dbs["activity"], dbs["commendation"]
+    stars = StarCases(com)
+    for body in bodies(reg) * 2:
+        kind = body["event_type"]
+        if kind == volunteer_events.EVENT:
+            feed.record_imported(reg, body)
+            activity_replica.apply_imported(act, "activity.replica.volunteer", body)
+            commendation_replica.replicate_imported(
+                com, "commendation.volunteers", body
+            )
+        else:
+            env = Envelope.from_body(body)
+            feed.record(reg, kind.removeprefix("registration."), body)
+            activity_replica.apply(act, "activity.replica.volunteer", body)
+            stars.replicate_volunteer(
+                "commendation.volunteers", env.event_id, volunteer_news(env)
+            )
+
+
+def effects(dbs: dict[str, Database]) -> dict[str, list[tuple[Any, ...]]]:
+    """What the consumers keep (ids and clocks aside: the twins draw their own)."""
+    with dbs["registration"].session(Scope("61")) as s:
+        items = sorted(
+            s.execute(
+                select(FeedItem.event_type, FeedItem.division_code, FeedItem.summary)
+            ).tuples()
+        )
+    with dbs["activity"].session(Scope("61")) as s:
+        replica = sorted(
+            (v.volunteer_number, v.home_division_code, v.status, v.birth_date,
+             tuple(v.service_fields))
+            for v in s.execute(select(VolunteerReplica)).scalars()
+        )  # fmt: skip
+    with dbs["commendation"].session(Scope("61")) as s:
+        stars = sorted(
+            s.execute(
+                select(
+                    CommendationVolunteer.volunteer_number,
+                    CommendationVolunteer.division_code,
+                    CommendationVolunteer.status,
+                )
+            ).tuples()
+        )
+    return {"feed": items, "activity": replica, "commendation": stars}
+
+
+def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
+    twins: tuple[Database, Database], consumers: list[dict[str, Database]]
 ) -> None:
     one, many = twins
     cipher = pii_cipher(load())
@@ -126,12 +240,62 @@ def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
     assert volunteers(many) == volunteers(one)
     assert rollup(many) == rollup(one)
     assert events(many) == events(one)
+    assert len(bodies(many)) == 1  # one part for the chunk's five
+    for dbs in consumers:
+        deliver(dbs)
+    done = effects(consumers[1])
+    assert done == effects(consumers[0])
+    assert [len(v) for v in done.values()] == [5, 5, 5]
     again = bulk.import_rows(many, Scope(COUNTY), rows, source=source, cipher=cipher)
     assert (again.imported, again.duplicates) == (0, 5)
     other = bulk.import_rows(many, Scope(COUNTY), rows, source="x", cipher=cipher)
     assert other.imported == 0
     assert {e.rule for e in other.errors} == {"id_number.unique"}
     assert volunteers(many) == volunteers(one) and events(many) == events(one)
+
+
+def test_a_checked_roll_reaches_every_consumer_as_registering_and_verifying(
+    twins: tuple[Database, Database], consumers: list[dict[str, Database]]
+) -> None:
+    """``verified=True``: what registering and then verifying each volunteer
+    one at a time gives, in the database and downstream; a chunk larger than
+    a part is announced in bounded parts that together name each volunteer
+    once."""
+    one, many = twins
+    cipher = pii_cipher(load())
+    n = volunteer_events.PART_VOLUNTEERS + 2
+    rows = [
+        {"name": f"志愿者{i}", "id_number": num, "phone": f"139{i:08d}",
+         "home_division_code": T1, "service_fields": ""}
+        for i, num in enumerate(ids(n))
+    ]  # fmt: skip
+    app = RegistrationApp(one, cipher, None)
+    for r in rows:
+        vol = app.register_volunteer(
+            ADMIN, r["name"], r["id_number"], r["phone"], r["home_division_code"],
+            [], None, "",
+        )  # fmt: skip
+        app.review_volunteer(ADMIN, vol.id, True, "")
+    report = bulk.import_rows(
+        many, Scope(COUNTY), rows, source=str(uuid.uuid4()), cipher=cipher,
+        verified=True,
+    )  # fmt: skip
+    assert (report.imported, report.rejected) == (n, 0)
+    assert volunteers(many) == volunteers(one)
+    assert rollup(many) == rollup(one)
+    parts = [Envelope.from_body(b).data for b in bodies(many)]
+    assert [(p["part"], p["parts"]) for p in parts] == [(1, 2), (2, 2)]
+    assert len({p["chunk_id"] for p in parts}) == 1
+    assert [len(p["volunteers"]) for p in parts] == [n - 2, 2]
+    assert sorted(e.event_type for e in per_volunteer(many)) == sorted(
+        e.event_type for e in per_volunteer(one)
+    )
+    for dbs in consumers:
+        deliver(dbs)
+    done = effects(consumers[1])
+    assert done == effects(consumers[0])
+    assert [len(v) for v in done.values()] == [2 * n, n, n]
+    assert {v[2] for v in done["activity"]} == {"verified"}
 
 
 def test_every_bad_field_is_reported_and_nothing_is_half_written(

@@ -237,3 +237,72 @@ def test_topology_has_a_queue_for_every_handler_before_any_consumer_runs(migrate
             assert q.queue_declare(passive=True).message_count == 1
     finally:
         delete_vhost(vhost)
+
+
+def test_a_bulk_import_reaches_every_consumer_through_the_broker(worker):
+    """A checked roll imported in bulk: its ``registration.volunteers.imported``
+    part goes through the outbox relay and RabbitMQ to registration's feed
+    (a registered and a verified item per volunteer) and to activity's and
+    commendation's replicas (each volunteer verified), as registering and
+    verifying one at a time would."""
+    from services.activity.models import VolunteerReplica
+    from services.commendation.models import Volunteer as Rated
+    from services.common.keys import pii_cipher
+    from services.common.tenancy import Scope
+    from services.registration import bulk
+    from services.registration.models import FeedItem, Volunteer
+    from tests.integration.test_bulk_import_volunteers import ids
+
+    cfg = load()
+    rows = [
+        {"name": f"批量{i}", "id_number": n, "phone": f"1370000{i:04d}",
+         "home_division_code": "610113004", "service_fields": "养老助老"}
+        for i, n in enumerate(ids(3))
+    ]  # fmt: skip
+    names = ("registration", "activity", "commendation")
+    dbs = {n: Database(cfg.service(n)) for n in names}
+    source = str(uuid.uuid4())
+    try:
+        report = bulk.import_rows(
+            dbs["registration"], Scope("610113"), rows, source=source,
+            cipher=pii_cipher(cfg), verified=True,
+        )  # fmt: skip
+        assert report.imported == 3, report.errors
+        with dbs["registration"].session(Scope("610113")) as s:
+            numbers = set(
+                s.execute(
+                    select(Volunteer.volunteer_number).where(
+                        Volunteer.request_id.like(f"import/610113/{source}/%")
+                    )
+                ).scalars()
+            )
+        assert len(numbers) == 3
+
+        def feed_items() -> list[str]:
+            with dbs["registration"].session(Scope("61")) as s:
+                got = s.execute(select(FeedItem.event_type, FeedItem.summary))
+                return [t for t, text in got if any(n in text for n in numbers)]
+
+        def replica(name: str) -> list[tuple[str, str]]:
+            model = VolunteerReplica if name == "activity" else Rated
+            with dbs[name].session(Scope("61")) as s:
+                got = s.execute(select(model.volunteer_number, model.status))
+                return [(n, st) for n, st in got if n in numbers]
+
+        kinds = wait_for(
+            lambda: len(got := feed_items()) >= 6 and got,
+            what="a registered and a verified feed item per volunteer",
+        )
+        assert sorted(kinds) == sorted(
+            ["registration.volunteer.registered", "registration.volunteer.verified"] * 3
+        )
+        for name in ("activity", "commendation"):
+            wait_for(
+                lambda name=name: (
+                    sorted(replica(name)) == sorted((n, "verified") for n in numbers)
+                ),
+                what=f"{name}'s replica of the imported volunteers, verified",
+            )
+    finally:
+        for db in dbs.values():
+            db.dispose()
