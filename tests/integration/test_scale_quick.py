@@ -1,5 +1,6 @@
 """``make scale``'s state at a small size, as a correctness check: built
-through the same code (the bulk imports, tests/perf/scale_state.py), every
+through the same code (the bulk imports, then activity, recycling and
+commendation facts in proportion: tests/perf/scale_state.py), every
 service's Summarize must answer what GROUP BY over the raw facts answers, for
 random scopes and periods. Times are never asserted here; ``make scale``
 prints them.
@@ -25,6 +26,7 @@ SEED = 20261204
 def platform() -> Iterator[tuple[st.Platform, st.BuildReport]]:
     with st.Platform(prefix="zy_scaletest") as pf:
         report = st.build(pf, VOLUNTEERS, RECORDS, seed=SEED, chunk_size=5_000)
+        st.build_facts(pf, report.records_imported, seed=SEED)
         pf.start_apis()
         yield pf, report
 
@@ -121,30 +123,50 @@ def test_registration_summarize_equals_group_by(platform) -> None:  # type: igno
     assert checked > 0
 
 
-@pytest.mark.parametrize(
-    ("service", "table"),
-    [
-        ("activity", "attendances"),
-        ("recycling", "collections"),
-        ("commendation", "star_ratings"),
-    ],
-)
-def test_services_without_bulk_facts_summarize_what_their_facts_say(  # type: ignore[no-untyped-def]
-    platform, service, table
-) -> None:
-    """These three have no bulk import yet, so the state holds none of their
-    facts: GROUP BY over them is empty, and Summarize must say nothing else
-    for any scope or period (no phantom rows from the hours or volunteers
-    imported alongside)."""
+@pytest.mark.parametrize("service", ["activity", "recycling", "commendation"])
+def test_other_services_summarize_equals_group_by(platform, service) -> None:  # type: ignore[no-untyped-def]
+    """Activity, recycling and commendation facts, written in proportion to
+    the hours (``st.build_facts``): Summarize equals GROUP BY over them
+    (``st.REFERENCES``) for random scopes, months with facts, their years
+    and all time."""
     pf, _ = platform
-    rng = random.Random(SEED + 2)
-    assert st.fact_count(pf.owner(service), table) == 0
+    reference, metrics, table = st.REFERENCES[service]
+    owner = pf.owner(service)
+    assert st.fact_count(owner, table) > 0
+    rng = random.Random(f"{SEED}-{service}")
+    months = _fact_months(pf, service)
+    chosen = [st.Period(m, m, m) for m in rng.sample(months, min(2, len(months)))]
+    years = sorted({p.label[:4] for p in chosen})
+    periods = [
+        *chosen, *(st.Period(y, f"{y}-01", f"{y}-12") for y in years),
+        st.periods()["all"],
+    ]  # fmt: skip
+    checked = 0
     channel, stub, pb = st.summarize_stub(pf.addresses[service], service)
     try:
         for code in _scopes(pf, rng):
-            for period in [*_months(rng, 1), st.periods()["all"]]:
-                got, total = st.summarize(stub, pb, pf.token(code[:2]), code, period)
-                assert got == {}, (code, period)
-                assert not any(total.values()), (code, period, total)
+            for period in periods:
+                got, _ = st.summarize(stub, pb, pf.token(code[:2]), code, period)
+                want = reference(owner, code, period)
+                wrong = st.mismatches(got, want, list(metrics))
+                assert not wrong, (code, period, wrong[:5])
+                checked += len(want)
     finally:
         channel.close()
+    assert checked > 0  # some scope and period held facts
+
+
+# service → the months its facts count in (as its reference groups them)
+_MONTHS = {
+    "activity": f"SELECT DISTINCT {st._cst_month('checked_out_at')} FROM attendances"
+    " WHERE checked_out_at IS NOT NULL",
+    "recycling": "SELECT DISTINCT to_char(collected_on, 'YYYY-MM') FROM collections",
+    "commendation": f"SELECT DISTINCT {st._cst_month('changed_at')} FROM star_changes",
+}
+
+
+def _fact_months(pf: st.Platform, service: str) -> list[str]:
+    from sqlalchemy import text
+
+    with pf.owner(service).connect() as conn:
+        return sorted(m for (m,) in conn.execute(text(_MONTHS[service])) if m)
