@@ -545,6 +545,17 @@ def _theirs(s: Session) -> None:
         )
     )
     s.execute(text("; ".join(f"SET LOCAL {p} = on" for p in plan)))
+    # Pending records elsewhere (no presence row shows where): few, read
+    # through their partial index in every partition.
+    s.execute(text("SET LOCAL enable_seqscan = off"))
+    s.execute(text(
+        f"INSERT INTO zy_theirs SELECT {cols} FROM hour_records h"
+        " WHERE h.status = 'pending'"
+        " AND h.volunteer_id IN (SELECT v FROM zy_where)"
+        " AND NOT EXISTS (SELECT 1 FROM zy_where w WHERE w.v = h.volunteer_id"
+        "  AND w.p = left(h.division_code, 2))"
+    ))  # fmt: skip
+    s.execute(text("SET LOCAL enable_seqscan = on"))
     s.execute(text("ANALYZE zy_theirs"))
     # Corrections are few: one pass over them, not one probe per record.
     s.execute(text(

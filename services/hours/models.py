@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,6 +73,13 @@ class HourRecord(Base):
     __table_args__ = (
         UniqueConstraint("source", "source_id"),
         Index("ix_hour_records_volunteer_start", "volunteer_id", "started_at"),
+        # The bulk import's look for pending records in other provinces.
+        Index(
+            "ix_hour_records_pending_volunteer",
+            "volunteer_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     source: Mapped[str] = mapped_column(String(12))  # attendance|visit|honour

@@ -405,7 +405,8 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
     """A volunteer's record filed in another province (Gansu here) is seen
     by an import into Shaanxi: the same session is a duplicate, an
     overlapping one is refused, and the day's hours there count towards
-    the daily cap; the event's platform total includes them."""
+    the daily cap; the event's platform total includes them. A pending
+    record in a third province (Shanxi) is seen too."""
     a = sorted(people)[0]
     db = twins["hours_bulk"]
 
@@ -423,16 +424,28 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
         source="gansu", volunteers=known(people),
     )  # fmt: skip
     assert gansu.imported == 1
+    # And one pending in Shanxi, entered one at a time and not yet reviewed:
+    # no presence row says where it is.
+    shanxi = Principal("t", "shanxi-admin", "14", frozenset({"tenant_admin"}), 2**40)
+    pending, _ = HoursApp(db, Directory(people)).record_honour(
+        shanxi, people[a][0], "140105001", "", "协会", "elderly_care", "陪伴",
+        moment("2025-06-01 21:00"), moment("2025-06-01 22:00"), 1.0, "补录",
+    )  # fmt: skip
+    assert pending.status == "pending"
     shaanxi = bulk.import_rows(
         db, Scope(COUNTY), [
             row(T1, "2025-06-01 06:00", "2025-06-01 14:00", "8"),  # the same
             row(T1, "2025-06-01 13:00", "2025-06-01 15:00", "2"),  # overlaps
-            row(T1, "2025-06-01 15:00", "2025-06-01 21:00", "6"),  # 4 of 6
+            row(T1, "2025-06-01 15:00", "2025-06-01 21:00", "6"),  # 3 of 6: 8 + 1 pending
+            row(T1, "2025-06-01 21:30", "2025-06-01 22:30", "1"),  # the pending
         ],
         source="shaanxi", volunteers=known(people),
     )  # fmt: skip
     assert shaanxi.duplicates == 1
-    assert [(e.row, e.rule) for e in shaanxi.errors] == [(3, "record.overlap")]
+    assert [(e.row, e.rule) for e in shaanxi.errors] == [
+        (3, "record.overlap"),
+        (5, "record.overlap"),
+    ]
     assert shaanxi.imported == 1
     with db._factory() as s:
         capped = s.execute(text(
@@ -444,5 +457,5 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
             for (p,) in s.execute(select(OUTBOX.c.payload)).tuples()
             for v in Envelope.from_body(p).data["volunteers"]
         ]
-    assert (capped[0], capped[1]) == (4, 2)  # the default cap is 12 a day
-    assert totals == [8.0, 12.0]
+    assert (capped[0], capped[1]) == (3, 3)  # the default cap is 12 a day
+    assert totals == [8.0, 11.0]  # approved hours only
