@@ -231,13 +231,13 @@ class _Consumer(ConsumerCore):
         try:
             super().ack_message(message)
         except OSError as exc:
-            log.info("ack lost with the broker connection (%s): redelivered", exc)
+            log.warning("ack lost with the broker connection (%s): redelivered", exc)
 
     def requeue_message(self, message: Any) -> None:
         try:
             super().requeue_message(message)
         except OSError as exc:
-            log.info("requeue lost with the broker connection (%s)", exc)
+            log.warning("requeue lost with the broker connection (%s)", exc)
 
 
 class DeadLetteringEventHandler(EventHandler):
