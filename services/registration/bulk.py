@@ -22,10 +22,16 @@ value, such as a birth date, an address code, a home or a service-fields
 cell, is done once per distinct value; a row the fast path does not pass is
 checked by the original per-row code, so its errors read as ever; the
 chunk's values are encrypted column by column with
-:meth:`PiiCipher.encrypt_many`), and a worker thread applies chunk k in the
-database while chunk k + 1 is checked and encrypted, on one connection that
-keeps the staging table for the whole import (JIT off: it compiles for
-longer than these statements run; lz4 for the events' large payloads). Per
+:meth:`PiiCipher.encrypt_many`). Two worker threads, each on a connection
+that keeps its staging table for the whole import (JIT off: it compiles for
+longer than these statements run; lz4 for the events' large payloads),
+apply chunks in turn: chunk k + 1 is COPYed and checked while chunk k is
+inserted, and chunk k + 2 is checked and encrypted in Python meanwhile.
+Chunk k + 1 takes the number counter after chunk k (whose row lock holds it
+until k commits), so numbers and commits follow the file; a chunk sharing
+an ID number with the one before is checked once that one is done. A
+failed chunk stops the import (the one after it may be in already: a
+second run of the file adds only what is missing). Per
 row the database does the COPY into staging, one probe of the ID numbers'
 unique index (and of the request ids' when the file was seen before) and
 the insert into ``volunteers``; numbers follow the staged order without a
@@ -49,13 +55,15 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import unicodedata
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date, datetime
 from operator import mul
 from typing import Any
@@ -153,40 +161,70 @@ def import_rows(
     with db.session(None) as s:
         known = address_code_checker(s)
     fast = _FastRows(scope, cipher, source, known)
-    applier = _Applier(db, scope, fast.prefix, verified, actor)
-    # The database applies chunk k on a worker thread while this thread
-    # checks and encrypts chunk k + 1 (PostgreSQL works in its own process,
-    # psycopg releases the GIL while it waits). The report is filled in the
-    # order a one-by-one run would: chunk k's refusals before chunk k + 1's.
-    with ThreadPoolExecutor(1, thread_name_prefix="volunteer-import") as pool:
-        try:
-            pending: tuple[Future[_Applied], int] | None = None
-            for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
-                now = clock()
-                staged, refused = fast.prepare(chunk, now.astimezone(CST).date())
-                if pending is not None:
-                    done = _settle(pending, report, done, progress)
-                    pending = None
-                report.rows += len(chunk)
-                for errors in refused:
-                    report.reject(errors)
-                if staged:
-                    pending = (pool.submit(applier.apply, staged, now), len(chunk))
-                else:
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done)
-                del chunk, staged
-            if pending is not None:
-                done = _settle(pending, report, done, progress)
-        finally:
-            pool.submit(applier.close).result()
+    with db.engine.connect() as conn:
+        # One scan per import, as the owner (row security would hide rows of
+        # other scopes), request ids compared by equality only (prefix order
+        # depends on the collation): a file never seen has no rows to find.
+        fresh = not conn.execute(_SEEN, {"p": fast.prefix[:200]}).scalar()
+    appliers = [_Applier(db, scope, fast.prefix, verified, actor, fresh)
+                for _ in range(2)]  # fmt: skip
+    # Two connections, each on a worker thread: chunk k + 1 is COPYed and
+    # checked while chunk k is inserted, and this thread checks and encrypts
+    # chunk k + 2 meanwhile (PostgreSQL works in its own processes, psycopg
+    # releases the GIL while it waits). Chunk k + 1 takes the volunteer-number
+    # counter after chunk k (the row lock then holds it until k commits), so
+    # numbers and commits follow the file; a chunk that shares an ID number
+    # with the chunk before it is checked only once that one is done. The
+    # report is filled in the order a one-by-one run would: chunk k's
+    # refusals before chunk k + 1's.
+    with contextlib.ExitStack() as stack:
+        pools = [
+            stack.enter_context(
+                ThreadPoolExecutor(1, thread_name_prefix=f"volunteer-import-{i}")
+            )
+            for i in range(2)
+        ]
+        for pool, applier in zip(pools, appliers, strict=True):
+            stack.callback(lambda p=pool, a=applier: p.submit(a.close).result())
+        inflight: deque[tuple[Future[_Applied], int]] = deque()
+        last: tuple[Future[_Applied], set[str], threading.Event] | None = None
+        jobs = 0
+        for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
+            now = clock()
+            staged, refused = fast.prepare(chunk, now.astimezone(CST).date())
+            while len(inflight) >= 2:  # at most two chunks in the database
+                done = _settle(inflight.popleft(), report, done, progress)
+            report.rows += len(chunk)
+            for errors in refused:
+                report.reject(errors)
+            if staged:
+                hashes = {r[1] for r in staged}
+                after = earlier = None
+                if last is not None:
+                    earlier = last[2]
+                    after = None if hashes.isdisjoint(last[1]) else last[0]
+                turn = threading.Event()
+                job = pools[jobs % 2].submit(
+                    appliers[jobs % 2].apply, staged, now, after, earlier, turn
+                )
+                inflight.append((job, len(chunk)))
+                last, jobs = (job, hashes, turn), jobs + 1
+            else:
+                inflight.append((_DONE, len(chunk)))
+            del chunk, staged
+        while inflight:
+            done = _settle(inflight.popleft(), report, done, progress)
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
 
 
 # (imported, duplicates, refused rows as (row, status)) of one applied chunk.
 _Applied = tuple[int, int, list[tuple[int, str]]]
+_DONE: Future[_Applied] = Future()  # a chunk with nothing to stage
+_DONE.set_result((0, 0, []))
+_SEEN = text(
+    "SELECT EXISTS (SELECT 1 FROM volunteers WHERE left(request_id, length(:p)) = :p)"
+)
 
 
 def _settle(
@@ -453,42 +491,56 @@ class _Applier:
     table is made once per connection and emptied by every commit."""
 
     def __init__(
-        self, db: Database, scope: Scope, prefix: str, verified: bool, actor: str
+        self,
+        db: Database,
+        scope: Scope,
+        prefix: str,
+        verified: bool,
+        actor: str,
+        fresh: bool,
     ) -> None:
         self.db, self.scope, self.verified, self.actor = db, scope, verified, actor
         # The row's key: the file and the row number (as request_id).
-        self.prefix = prefix
         self.request_id = f"left({_literal(prefix)} || k.row_no, 200)"
+        self.fresh = fresh  # no row of this file imported before
         self.conn: Connection | None = None
-        self.fresh = False  # no row of this file imported before
 
-    def apply(self, staged: list[tuple[Any, ...]], now: datetime) -> _Applied:
-        if self.conn is None:
-            self.conn = self.db.engine.connect()
-            with self.conn.begin():
-                self.conn.execute(_CREATE_STAGE)
-                self.conn.execute(
-                    text(f"GRANT SELECT ON {STAGE} TO {self.db.app_role}")
-                )
-                lz4 = self.conn.execute(_HAS_LZ4).scalar()
-                # One scan per import (request ids are compared by equality
-                # only: prefix order depends on the collation).
-                self.fresh = not self.conn.execute(
-                    text(
-                        "SELECT EXISTS (SELECT 1 FROM volunteers"
-                        " WHERE left(request_id, length(:p)) = :p)"
-                    ),
-                    {"p": self.prefix[:200]},
-                ).scalar()
-            # For this connection while it imports (close() resets them):
-            # JIT compiles for longer than these statements run, and lz4
-            # compresses the events' large payloads faster than pglz.
-            self.conn.exec_driver_sql("SET jit = off")
-            if lz4:
-                self.conn.exec_driver_sql("SET default_toast_compression = lz4")
-            self.conn.commit()
-        with Session(bind=self.conn) as s, s.begin():
-            return self._apply(s, staged, now)
+    def apply(
+        self,
+        staged: list[tuple[Any, ...]],
+        now: datetime,
+        after: Future[_Applied] | None,
+        earlier: threading.Event | None,
+        turn: threading.Event,
+    ) -> _Applied:
+        """Apply one chunk: checked once ``after`` (the chunk before, when
+        they share an ID number) is done, numbered once ``earlier`` (the
+        chunk before has the counter) is set; ``turn`` is set once this
+        chunk has the counter, or will not take it."""
+        try:
+            if after is not None:
+                wait([after])
+            if self.conn is None:
+                self.conn = self._connect()
+            with Session(bind=self.conn) as s, s.begin():
+                return self._apply(s, staged, now, earlier, turn)
+        finally:
+            turn.set()
+
+    def _connect(self) -> Connection:
+        conn = self.db.engine.connect()
+        with conn.begin():
+            conn.execute(_CREATE_STAGE)
+            conn.execute(text(f"GRANT SELECT ON {STAGE} TO {self.db.app_role}"))
+            lz4 = conn.execute(_HAS_LZ4).scalar()
+        # For this connection while it imports (close() resets them): JIT
+        # compiles for longer than these statements run, and lz4 compresses
+        # the events' large payloads faster than pglz.
+        conn.exec_driver_sql("SET jit = off")
+        if lz4:
+            conn.exec_driver_sql("SET default_toast_compression = lz4")
+        conn.commit()
+        return conn
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -505,12 +557,14 @@ class _Applier:
             conn.close()
 
     def _apply(
-        self, s: Session, staged: list[tuple[Any, ...]], now: datetime
+        self,
+        s: Session,
+        staged: list[tuple[Any, ...]],
+        now: datetime,
+        earlier: threading.Event | None,
+        turn: threading.Event,
     ) -> _Applied:
         _copy_binary(s, staged)
-        # One statement marks every refused row, in this order: the same
-        # file's row again; an ID number on the platform; a repeat in the
-        # file (the first keeps it); a home that is unknown or retired.
         # One statement marks every refused row, in this order: the same
         # file's row again; an ID number on the platform; a repeat in the
         # chunk (the first keeps it: an earlier row with the number was either
@@ -544,7 +598,9 @@ class _Applier:
             # A volunteer's rank among the chunk's imported rows: its place
             # when no row was refused (no sort), else counted in row order.
             rank = "row_number() OVER (ORDER BY row_no)" if refused else "seq + 1"
-            self._insert(s, staged, refused, n, now, rank)
+            if earlier is not None:
+                earlier.wait()
+            self._insert(s, staged, refused, n, now, rank, turn)
         out = sorted((r, st) for r, st in refused.items() if st != "duplicate")
         return n, duplicates, out
 
@@ -556,13 +612,16 @@ class _Applier:
         n: int,
         now: datetime,
         rank: str,
+        turn: threading.Event,
     ) -> None:
-        # Volunteer numbers: one counter update reserves the chunk's serials.
+        # Volunteer numbers: one counter update reserves the chunk's serials
+        # (and waits for the chunk before to commit, which holds the row).
         last = s.execute(
             text("UPDATE counters SET value = value + :n"
                  " WHERE name = 'volunteer_number' RETURNING value"),
             {"n": n},
         ).scalar_one()  # fmt: skip
+        turn.set()
         verified, actor = self.verified, self.actor[:100]
         s.execute(
             text("SELECT set_config('role', :role, true),"

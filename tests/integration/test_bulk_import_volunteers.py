@@ -408,3 +408,46 @@ def test_odd_bytes_through_http_are_read_or_reported_never_a_500(
     got = client.post("/api/v1/imports/volunteers", content=body, headers=neighbour)
     bad = {(x["row"], x["rule"]) for x in ndjson(got) if x.get("ok") is False}
     assert (2, "home_division_code.scope") in bad  # Yanta's row, refused
+
+
+def test_chunks_in_flight_together_judge_rows_as_one_after_another(
+    twins: tuple[Database, Database],
+) -> None:
+    """Chunks of three, two in the database at once: an ID number refused in
+    one chunk (unknown home) is registered from the next; one registered in
+    a chunk is refused in the next (``id_number.unique``), as chunk after
+    chunk would; numbers follow the rows; each volunteer is in one part."""
+    db = twins[1]
+    a, b, c, d, e, f = ids(6)
+    order = [a, b, c, c, a, d, e, f, d]
+    rows = [
+        {"name": f"志愿者{i}", "id_number": n, "phone": f"1390000{i:04d}",
+         "home_division_code": "610113999" if i == 2 else T1}
+        for i, n in enumerate(order)
+    ]  # fmt: skip
+    source = str(uuid.uuid4())
+    report = bulk.import_rows(
+        db, Scope(COUNTY), rows, source=source, cipher=pii_cipher(load()),
+        chunk_size=3,
+    )  # fmt: skip
+    got = [(x.row - 2, x.rule) for x in report.errors]
+    assert got == [
+        (2, "home_division_code.exists"), (4, "id_number.unique"),
+        (8, "id_number.unique"),
+    ]  # fmt: skip
+    assert report.imported == 6
+    with db.session(Scope(COUNTY)) as s:
+        kept = s.execute(
+            select(Volunteer.request_id, Volunteer.volunteer_number, Volunteer.id)
+            .where(Volunteer.request_id.like(f"import/{COUNTY}/{source}/%"))
+        ).tuples().all()  # fmt: skip
+    by_row = sorted((int(r.rsplit("/", 1)[1]) - 2, n, i) for r, n, i in kept)
+    assert [r for r, _, _ in by_row] == [0, 1, 3, 5, 6, 7]
+    assert [n for _, n, _ in by_row] == sorted(n for _, n, _ in by_row)
+    named = [
+        v["volunteer_id"]
+        for body in bodies(db)
+        for v in body["data"]["volunteers"]
+        if body["event_type"] == volunteer_events.EVENT
+    ]
+    assert sorted(named) == sorted(i for _, _, i in by_row)
