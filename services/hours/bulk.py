@@ -377,6 +377,8 @@ def _apply(
     report: ImportReport,
     policies: dict[str, domain.Policy],
 ) -> None:
+    # Hash joins over a chunk's volunteers' records stay in memory.
+    s.execute(text("SET LOCAL work_mem = '64MB'"))
     _policies(s, {r.code for r in rows} - set(policies), policies)
     s.execute(text(
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (row_no int PRIMARY KEY,"
@@ -398,10 +400,16 @@ def _apply(
     _theirs(s)
     # Duplicates: this file's row again, or the same session on record.
     s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE st.id IN ("
-        " SELECT id FROM zy_theirs) OR (st.volunteer_id, st.started_at,"
-        " st.ended_at) IN (SELECT volunteer_id, started_at, ended_at"
-        " FROM zy_theirs WHERE status IN ('pending', 'approved'))"
+        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE EXISTS ("
+        " SELECT 1 FROM zy_theirs t WHERE t.id = st.id)"
+    ))  # fmt: skip
+    # Two statements, not one with OR: an OR keeps each EXISTS a subplan
+    # run per row (quadratic once the volunteers' records outgrow work_mem).
+    s.execute(text(
+        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE status = 'ok'"
+        " AND EXISTS (SELECT 1 FROM zy_theirs t"
+        " WHERE t.volunteer_id = st.volunteer_id AND t.started_at = st.started_at"
+        " AND t.ended_at = st.ended_at AND t.status IN ('pending', 'approved'))"
     ))  # fmt: skip
     s.execute(text(
         f"UPDATE {STAGE} st SET status = 'overlap' WHERE status = 'ok' AND EXISTS ("
@@ -556,6 +564,8 @@ def _theirs(s: Session) -> None:
         "  AND w.p = left(h.division_code, 2))"
     ))  # fmt: skip
     s.execute(text("SET LOCAL enable_seqscan = on"))
+    # Indexed, so that no plan of the checks below is quadratic in the chunk.
+    s.execute(text("CREATE INDEX ON zy_theirs (volunteer_id, started_at)"))
     s.execute(text("ANALYZE zy_theirs"))
     # Corrections are few: one pass over them, not one probe per record.
     s.execute(text(
