@@ -25,13 +25,12 @@ chunk's values are encrypted column by column with
 :meth:`PiiCipher.encrypt_many`). Two worker threads, each on a connection
 that keeps its staging table for the whole import (JIT off: it compiles for
 longer than these statements run; lz4 for the events' large payloads),
-apply chunks in turn: chunk k + 1 is COPYed and checked while chunk k is
-inserted, and chunk k + 2 is checked and encrypted in Python meanwhile.
-Chunk k + 1 takes the number counter after chunk k (whose row lock holds it
-until k commits), so numbers and commits follow the file; a chunk sharing
-an ID number with the one before is checked once that one is done. A
-failed chunk stops the import (the one after it may be in already: a
-second run of the file adds only what is missing). Per
+apply two chunks at once while the next is checked and encrypted in
+Python. Chunk k + 1 reserves its numbers (a short transaction of their own)
+after chunk k, so numbers follow the file; a chunk sharing an ID number
+with the one before is checked once that one is done. A failed chunk stops
+the import (the one after it may be in already: a second run of the file
+adds only what is missing) and leaves the numbers it reserved unused. Per
 row the database does the COPY into staging, one probe of the ID numbers'
 unique index (and of the request ids' when the file was seen before) and
 the insert into ``volunteers``; numbers follow the staged order without a
@@ -168,13 +167,13 @@ def import_rows(
         fresh = not conn.execute(_SEEN, {"p": fast.prefix[:200]}).scalar()
     appliers = [_Applier(db, scope, fast.prefix, verified, actor, fresh)
                 for _ in range(2)]  # fmt: skip
-    # Two connections, each on a worker thread: chunk k + 1 is COPYed and
-    # checked while chunk k is inserted, and this thread checks and encrypts
-    # chunk k + 2 meanwhile (PostgreSQL works in its own processes, psycopg
-    # releases the GIL while it waits). Chunk k + 1 takes the volunteer-number
-    # counter after chunk k (the row lock then holds it until k commits), so
-    # numbers and commits follow the file; a chunk that shares an ID number
-    # with the chunk before it is checked only once that one is done. The
+    # Two connections, each on a worker thread, apply chunks k and k + 1 at
+    # once while this thread checks and encrypts chunk k + 2 (PostgreSQL works
+    # in its own processes, psycopg releases the GIL while it waits). Chunk
+    # k + 1 reserves its volunteer numbers after chunk k (numbers follow the
+    # file); a chunk that shares an ID number with the chunk before it is
+    # checked only once that one is done; the rollup cells, locked in one
+    # order, make the later chunk's bump wait for the earlier's commit. The
     # report is filled in the order a one-by-one run would: chunk k's
     # refusals before chunk k + 1's.
     with contextlib.ExitStack() as stack:
@@ -220,6 +219,10 @@ def import_rows(
 
 # (imported, duplicates, refused rows as (row, status)) of one applied chunk.
 _Applied = tuple[int, int, list[tuple[int, str]]]
+_RESERVE = text(
+    "UPDATE counters SET value = value + :n"
+    " WHERE name = 'volunteer_number' RETURNING value"
+)
 _DONE: Future[_Applied] = Future()  # a chunk with nothing to stage
 _DONE.set_result((0, 0, []))
 _SEEN = text(
@@ -515,8 +518,8 @@ class _Applier:
     ) -> _Applied:
         """Apply one chunk: checked once ``after`` (the chunk before, when
         they share an ID number) is done, numbered once ``earlier`` (the
-        chunk before has the counter) is set; ``turn`` is set once this
-        chunk has the counter, or will not take it."""
+        chunk before has its numbers) is set; ``turn`` is set once this
+        chunk has its numbers, or will take none."""
         try:
             if after is not None:
                 wait([after])
@@ -614,13 +617,12 @@ class _Applier:
         rank: str,
         turn: threading.Event,
     ) -> None:
-        # Volunteer numbers: one counter update reserves the chunk's serials
-        # (and waits for the chunk before to commit, which holds the row).
-        last = s.execute(
-            text("UPDATE counters SET value = value + :n"
-                 " WHERE name = 'volunteer_number' RETURNING value"),
-            {"n": n},
-        ).scalar_one()  # fmt: skip
+        # Volunteer numbers: one counter update reserves the chunk's serials,
+        # in a transaction of its own (so the row lock does not wait for this
+        # chunk's commit: the chunk after inserts meanwhile), after the chunk
+        # before has reserved its own (numbers follow the file).
+        with self.db.engine.begin() as conn:
+            last = conn.execute(_RESERVE, {"n": n}).scalar_one()
         turn.set()
         verified, actor = self.verified, self.actor[:100]
         s.execute(
