@@ -40,6 +40,7 @@ from services.gateway import (
     api_services,
     api_statistics,
     api_volunteers,
+    docs,
     errors,
 )
 from services.gateway.access_log import AccessLog
@@ -126,6 +127,8 @@ def create_app(
         openapi_tags=TAGS,
         lifespan=lifespan,
         telemetry=TELEMETRY,
+        docs_url=None,  # docs.install serves them from local assets, no CDN
+        redoc_url=None,
     )
     errors.install(app)
     # Requests by route template and status (/metrics on its own port).
@@ -150,6 +153,7 @@ def create_app(
         StaticFiles(directory=Path(__file__).parent / "console", html=True),
         name="console",
     )
+    docs.install(app)
     app.add_api_route("/healthz", healthz, tags=["health"], summary="Liveness")
     app.add_api_route("/readyz", readyz, tags=["health"], summary="Readiness")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
