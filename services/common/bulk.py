@@ -116,18 +116,23 @@ class RowProblems:
 def clean(value: Any) -> str:
     """A cell as text: full-width digits and letters as ASCII (NFKC), BOMs,
     zero-width characters and NULs gone, surrounding blanks trimmed."""
-    if value is None:
+    if type(value) is str:  # every CSV cell
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, datetime):
+    elif isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date | time):
+    elif isinstance(value, date | time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value)
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value)
     if text.isascii() and "\x00" not in text:  # the common case, fast
         return text.replace("\r", " ").replace("\n", " ").strip()
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check, in C
+        text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_INVISIBLE)
     return text.replace("\r", " ").replace("\n", " ").strip()
 
 
@@ -209,7 +214,7 @@ def _csv_rows(stream: IO[bytes], columns: Sequence[Column]) -> Iterator[dict[str
     # newline=None: universal newlines, so "\r", "\r\n" and "\n" all end a
     # line (old Mac spreadsheets write bare CRs); csv never sees a bare CR.
     text = io.TextIOWrapper(stream, encoding=_encoding(stream), newline=None)
-    reader = csv.reader(_decoded(text))
+    reader = csv.reader(text)
     header = _next_record(reader)
     if not header or not any(clean(h) for h in header):
         raise InvalidArgument.required("file")
@@ -227,12 +232,16 @@ def _csv_body(reader: Any, header: list[str]) -> Iterator[dict[str, Any]]:
         except csv.Error as err:
             yield {BROKEN: str(err)}
             continue
+        except UnicodeDecodeError:
+            raise _not_text() from None
         yield dict(zip(header, cells, strict=False))
 
 
 def _next_record(reader: Any) -> list[str] | None:
     try:
         return next(reader, None)
+    except UnicodeDecodeError:
+        raise _not_text() from None
     except csv.Error:
         raise InvalidArgument(
             "file", "file.format", "the header line cannot be read as CSV",
@@ -240,14 +249,13 @@ def _next_record(reader: Any) -> list[str] | None:
         ) from None  # fmt: skip
 
 
-def _decoded(text: io.TextIOWrapper) -> Iterator[str]:
-    try:
-        yield from text
-    except UnicodeDecodeError:
-        raise InvalidArgument(
-            "file", "file.encoding", "the file must be UTF-8 or GB18030 text",
-            "文件须为 UTF-8 或 GB18030 编码的文本",
-        ) from None  # fmt: skip
+def _not_text() -> InvalidArgument:
+    """A line the file's encoding cannot decode (csv reads the text itself:
+    a generator between them cost a Python frame per line)."""
+    return InvalidArgument(
+        "file", "file.encoding", "the file must be UTF-8 or GB18030 text",
+        "文件须为 UTF-8 或 GB18030 编码的文本",
+    )  # fmt: skip
 
 
 def _xlsx_rows(
