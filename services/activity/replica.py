@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.activity.models import PROCESSED, OrganisationReplica, VolunteerReplica
 from services.common import outbox, volunteer_events
-from services.common.db import Database
+from services.common.db import Database, upsertable_insert
 from services.common.tenancy import Scope
 
 RANK = {"pending": 0, "verified": 1, "rejected": 1}
@@ -87,9 +87,7 @@ def _insert_new(s: Session, model: Any, ident: str, values: dict[str, Any]) -> b
     """Insert the row unless its id exists (waiting for a concurrent insert
     to commit); True if this call inserted it."""
     stmt = (
-        outbox.upsertable_insert(s, model)
-        .values(id=ident, **values)
-        .on_conflict_do_nothing()
+        upsertable_insert(s, model).values(id=ident, **values).on_conflict_do_nothing()
     )
     return s.execute(stmt.returning(model.id)).scalar_one_or_none() is not None
 
@@ -157,7 +155,7 @@ def upsert_volunteers(s: Session, rows: list[dict[str, Any]]) -> None:
     the row gives none."""
     when = outbox.now()
     t = VolunteerReplica.__table__
-    stmt = outbox.upsertable_insert(s, t)
+    stmt = upsertable_insert(s, t)
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.id],
         set_={

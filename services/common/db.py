@@ -251,3 +251,20 @@ def app_role_sql(role: str) -> list[str]:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
     ]
+
+
+def upsertable_insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support (PostgreSQL or SQLite, whichever the
+    session is bound to), for a table or a mapped class.
+
+    Example::
+
+        s.execute(upsertable_insert(s, Model).values(row).on_conflict_do_nothing())
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

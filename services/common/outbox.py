@@ -182,18 +182,6 @@ def cached_insert(table: Table, *columns: str, tail: str) -> TextClause:
     ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
-def upsertable_insert(session: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support (PostgreSQL or SQLite, whichever the
-    session is bound to), for a table or a mapped class."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
 def exchange_for(event_type: str) -> tuple[Exchange, str]:
     service, _, routing_key = event_type.partition(".")
     return Exchange(f"{service}.events", type="topic", durable=True), routing_key

@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common import outbox
 from services.common.config import Config
-from services.common.db import Database
+from services.common.db import Database, upsertable_insert
 from services.common.errors import ResourceExhausted
 from services.registration.models import LoginAttempt
 
@@ -154,8 +153,9 @@ def _locked_row(s: Session, key: str, now: datetime) -> LoginAttempt:
         "updated_at": now,
         "locked_until": None,
     }
-    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-    s.execute(dialect.insert(LoginAttempt).values(values).on_conflict_do_nothing())
+    s.execute(
+        upsertable_insert(s, LoginAttempt).values(values).on_conflict_do_nothing()
+    )
     return s.execute(
         select(LoginAttempt).where(LoginAttempt.key == key).with_for_update()
     ).scalar_one()

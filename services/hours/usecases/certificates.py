@@ -10,11 +10,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
+from services.common.db import upsertable_insert
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.pii import mask_name
 from services.common.roles import require_organisation
@@ -166,9 +165,8 @@ class CertificateCases(UseCases):
 
 
 def _next_serial(s: Session, province: str, year: int) -> int:
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        insert(CertificateCounter)
+        upsertable_insert(s, CertificateCounter)
         .values(province=province, year=year, value=1)
         .on_conflict_do_update(
             index_elements=["province", "year"],

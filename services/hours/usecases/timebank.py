@@ -15,13 +15,12 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common import outbox
 from services.common.auth import Principal
+from services.common.db import upsertable_insert
 from services.common.tenancy import Scope
 from services.hours import domain
 from services.hours import validation as v
@@ -121,11 +120,8 @@ class TimeBankCases(UseCases):
 
     def _ensure(self, s: Session, repo: Repository, bank: str, volunteer_id: str):  # type: ignore[no-untyped-def]
         """The account, created on first use and locked for this transaction."""
-        insert = (
-            pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
         s.execute(
-            insert(BankAccount)
+            upsertable_insert(s, BankAccount)
             .values(
                 id=str(uuid.uuid4()),
                 division_code=bank,
