@@ -26,3 +26,16 @@ def api_entry(name: str) -> Callable[..., None]:
 def worker_class(name: str) -> Any:
     """The nameko service class of a service's worker role."""
     return importlib.import_module(f"services.{name}.worker").WORKER
+
+
+def worker_classes() -> list[Any]:
+    """Every service's worker class: the platform's event topology."""
+    return [worker_class(name) for name in SERVICES]
+
+
+def install_topology() -> None:
+    """Tell the kernel's relays which queues make up the platform (the
+    composition root's job: the kernel imports no service)."""
+    from services.common.worker import register_topology
+
+    register_topology(worker_classes())

@@ -36,9 +36,10 @@ Browse = Callable[[Any, dl.Raw], bool]
 def _dlqs(pattern: str) -> list[str]:
     """The DLQs of every handler, those whose name contains ``pattern``."""
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    from services.catalog import worker_classes
     from services.common.worker import handler_queues
 
-    names = [dl.dlq_name(q.name) for q in handler_queues()]
+    names = [dl.dlq_name(q.name) for q in handler_queues(worker_classes())]
     return [n for n in names if not pattern or pattern in n]
 
 

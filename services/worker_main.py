@@ -21,7 +21,7 @@ def main(name: str) -> None:
     from nameko import config as nameko_config
     from nameko.runners import ServiceRunner
 
-    from services.catalog import worker_class
+    from services.catalog import install_topology, worker_class
     from services.common import telemetry
     from services.common.config import load
     from services.common.worker import nameko_config as make_config
@@ -29,6 +29,7 @@ def main(name: str) -> None:
     cfg = load()
     telemetry.init(f"{name}-worker")
     nameko_config.setup(make_config(cfg))
+    install_topology()
     runner = ServiceRunner()
     runner.add_service(worker_class(name))
 

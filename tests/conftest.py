@@ -33,6 +33,20 @@ Token = Callable[..., str]
 
 
 @pytest.fixture(scope="session")
+def database_urls() -> Iterator[dict[str, str]]:
+    """One new database per catalog service (the kernel plugin's ``env``
+    builds the platform's environment on them)."""
+    from services.catalog import SERVICES, install_topology
+    from services.common.testing import create_databases, drop_database
+
+    install_topology()  # relays started in this process declare every queue
+    urls = create_databases(SERVICES)
+    yield urls
+    for url in urls.values():
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
 def migrated(env: dict[str, str]) -> dict[str, str]:
     """Every service's database migrated; registration's with the national
     division tree."""

@@ -9,40 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.timer import timer
-
 from services.activity import replica
 from services.activity.models import PROCESSED
 from services.common.worker import (
-    DatabaseDependency,
-    Heartbeat,
-    RelayDependency,
-    Tracing,
-    app_config,
+    OutboxWorker,
     event_handler,
 )
 
 
-class ActivityWorker:
+class ActivityWorker(OutboxWorker):
     name = "activity"
-
-    db = DatabaseDependency("activity")
-    relay = RelayDependency("activity")
-    heartbeat = Heartbeat("activity")
-    tracing = Tracing()
-
-    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
-    # waits in the outbox after its commit.
-    @timer(interval=app_config().service("activity").outbox_interval_seconds)
-    def relay_outbox(self) -> None:
-        """Publish pending outbox rows (publisher confirms)."""
-        while self.relay.relay_once():
-            pass
-
-    @timer(interval=3600)
-    def purge_outbox(self) -> None:
-        """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge(processed=PROCESSED)
+    processed = PROCESSED
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:

@@ -16,19 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nameko.timer import timer
-
 from services.commendation import events, replica
 from services.commendation.models import PROCESSED
 from services.commendation.stars import StarCases
 from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
-    DatabaseDependency,
-    Heartbeat,
-    RelayDependency,
-    Tracing,
-    app_config,
+    OutboxWorker,
     batch_event_handler,
     event_handler,
 )
@@ -36,26 +30,9 @@ from services.common.worker import (
 log = logging.getLogger(__name__)
 
 
-class CommendationWorker:
+class CommendationWorker(OutboxWorker):
     name = "commendation"
-
-    db = DatabaseDependency("commendation")
-    relay = RelayDependency("commendation")
-    heartbeat = Heartbeat("commendation")
-    tracing = Tracing()
-
-    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
-    # waits in the outbox after its commit.
-    @timer(interval=app_config().service("commendation").outbox_interval_seconds)
-    def relay_outbox(self) -> None:
-        """Publish pending outbox rows (publisher confirms)."""
-        while self.relay.relay_once():
-            pass
-
-    @timer(interval=3600)
-    def purge_outbox(self) -> None:
-        """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge(processed=PROCESSED)
+    processed = PROCESSED
 
     @batch_event_handler("hours", "record.approved")
     def on_record_approved(self, bodies: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -221,11 +221,9 @@ def platform_env(
     return env
 
 
-def create_databases(prefix: str = "zy_test") -> dict[str, str]:
-    """One new database per domain service, as in production."""
-    from services.catalog import SERVICES
-
-    return {name: create_database(f"{prefix}_{name[:4]}") for name in SERVICES}
+def create_databases(names: Iterable[str], prefix: str = "zy_test") -> dict[str, str]:
+    """One new database per domain service (``names``), as in production."""
+    return {name: create_database(f"{prefix}_{name[:4]}") for name in names}
 
 
 class Processes:
@@ -286,14 +284,6 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str 
 
 
 @pytest.fixture(scope="session")
-def database_urls() -> Iterator[dict[str, str]]:
-    urls = create_databases()
-    yield urls
-    for url in urls.values():
-        drop_database(url)
-
-
-@pytest.fixture(scope="session")
 def amqp_uri() -> Iterator[str]:
     uri = create_vhost()
     yield uri
@@ -306,7 +296,10 @@ def env(
     database_urls: dict[str, str],
     amqp_uri: str,
 ) -> Iterator[dict[str, str]]:
-    """The platform's environment, also applied to this test process."""
+    """The platform's environment, also applied to this test process. The
+    ``database_urls`` fixture (one database per service) comes from the
+    test suite's composition root (tests/conftest.py): the kernel names no
+    service."""
     values = platform_env(tmp_path_factory.mktemp("zhiyuan"), database_urls, amqp_uri)
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)

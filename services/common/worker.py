@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, decode_from_headers
+from nameko.timer import Timer, timer
 from sqlalchemy import MetaData, Table
 
 from services.common import metrics, telemetry
@@ -63,13 +64,22 @@ def app_config() -> Config:
     return load_config()
 
 
+def _service_of(extension: Any, given: str | None) -> str:
+    """The service an extension serves: the one it was given, else its
+    container's (the worker class's ``name``)."""
+    return given or str(extension.container.service_name)
+
+
 class DatabaseDependency(DependencyProvider):
-    def __init__(self, service: str):
+    """The service's :class:`Database` (``service`` defaults to the worker's
+    own name)."""
+
+    def __init__(self, service: str | None = None):
         self.service = service
         self.db: Database | None = None
 
     def setup(self) -> None:
-        self.db = Database(app_config().service(self.service))
+        self.db = Database(app_config().service(_service_of(self, self.service)))
 
     def stop(self) -> None:
         if self.db is not None:
@@ -87,19 +97,19 @@ class RelayDependency(DependencyProvider):
     per change of state, not a traceback per tick of the relay's timer.
     """
 
-    def __init__(self, service: str):
+    def __init__(self, service: str | None = None):
         self.service = service
         self.relay: OutboxRelay | None = None
         self.guarded: GuardedRelay | None = None
 
     def setup(self) -> None:
         cfg = app_config()
-        svc = cfg.service(self.service)
+        name = _service_of(self, self.service)
         table = outbox_table(MetaData())
         # Every consumer's queue exists before this relay's first publish.
         declare_topology(cfg["amqp_uri"])
-        self.relay = OutboxRelay(Database(svc), table, cfg["amqp_uri"])
-        self.guarded = GuardedRelay(self.relay, f"{self.service} outbox relay")
+        self.relay = OutboxRelay(Database(cfg.service(name)), table, cfg["amqp_uri"])
+        self.guarded = GuardedRelay(self.relay, f"{name} outbox relay")
 
     def stop(self) -> None:
         if self.relay is not None:
@@ -144,12 +154,13 @@ class GuardedRelay:
 class Heartbeat(DependencyProvider):
     """Touches the service's heartbeat file whenever a worker runs."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str | None = None):
         self.service = service
         self.path: Path | None = None
 
     def setup(self) -> None:
-        self.path = Path(app_config().service(self.service).heartbeat_file)
+        name = _service_of(self, self.service)
+        self.path = Path(app_config().service(name).heartbeat_file)
 
     def worker_result(
         self, worker_ctx: Any, result: Any = None, exc_info: Any = None
@@ -509,14 +520,26 @@ def declare_handler_queue(channel: Any, queue: Queue) -> None:
     Queue(dlq, exchange=DLX, routing_key=dlq, durable=True)(channel).declare()
 
 
-def declare_topology(amqp_uri: str) -> int:
-    """Declare every catalog worker's handler queues; returns how many.
+_TOPOLOGY: list[Any] = []
+
+
+def register_topology(workers: Iterable[Any]) -> None:
+    """Tell the kernel which worker classes make up the platform (their
+    event handlers' queues are declared by every relay before it publishes).
+    Called once by the composition root (``services.catalog``); the kernel
+    itself names no service."""
+    _TOPOLOGY[:] = list(workers)
+
+
+def declare_topology(amqp_uri: str, workers: Iterable[Any] | None = None) -> int:
+    """Declare every worker's handler queues (``workers``, else the
+    registered topology); returns how many.
 
     Each relay does this before its first publish, so an event published
     while its consumer has never run still has a queue to wait in (topic
     exchanges drop what no queue is bound for).
     """
-    queues = handler_queues()
+    queues = handler_queues(workers)
     with _connect(amqp_uri) as conn:
         for queue in queues:
             declare_handler_queue(conn.default_channel, queue)
@@ -533,15 +556,19 @@ def _connect(amqp_uri: str) -> Connection:
     return conn
 
 
-def handler_queues() -> list[Queue]:
-    """The queue of every event handler of every catalog worker."""
+def handler_queues(workers: Iterable[Any] | None = None) -> list[Queue]:
+    """The queue of every event handler of ``workers`` (else the registered
+    topology)."""
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-    from services.catalog import SERVICES, worker_class
-
+    classes = list(workers) if workers is not None else list(_TOPOLOGY)
+    if not classes:
+        raise RuntimeError(
+            "no worker topology registered: call"
+            " services.common.worker.register_topology (the catalog does)"
+        )
     queues = []
-    for name in SERVICES:
-        cls = worker_class(name)
+    for cls in classes:
         for method_name in dir(cls):
             method = getattr(cls, method_name)
             for entry in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
@@ -563,3 +590,49 @@ def nameko_config(cfg: Config) -> dict[str, Any]:
 
 def outbox_for(metadata: MetaData) -> Table:
     return metadata.tables["outbox"]
+
+
+class OutboxTimer(Timer):
+    """A timer whose interval is the service's
+    ``<SERVICE>_OUTBOX_INTERVAL_SECONDS`` (default 0.1 s), read when the
+    worker starts: the longest an event waits in the outbox after its
+    commit."""
+
+    def setup(self) -> None:
+        name = str(self.container.service_name)
+        self.interval = app_config().service(name).outbox_interval_seconds
+
+
+class OutboxWorker:
+    """The base of every service's worker role: its database, the outbox
+    relay on a timer, the hourly purge of published events, the heartbeat
+    and consumer spans. A subclass sets ``name`` (the service) and
+    ``processed`` (its table of claimed events) and adds its handlers;
+    nameko picks up the inherited entrypoints and dependencies, bound to the
+    subclass's name.
+
+    Example::
+
+        class RecyclingWorker(OutboxWorker):
+            name = "recycling"
+            processed = PROCESSED
+    """
+
+    name: str
+    processed: Table
+
+    db = DatabaseDependency()
+    relay = RelayDependency()
+    heartbeat = Heartbeat()
+    tracing = Tracing()
+
+    @OutboxTimer.decorator(interval=0.1)
+    def relay_outbox(self) -> None:
+        """Publish pending outbox rows (publisher confirms)."""
+        while self.relay.relay_once():
+            pass
+
+    @timer(interval=3600)
+    def purge_outbox(self) -> None:
+        """Published events are kept a week for inspection, then deleted."""
+        self.relay.purge(processed=self.processed)

@@ -14,16 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from nameko.timer import timer
-
 from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
-    DatabaseDependency,
-    Heartbeat,
-    RelayDependency,
-    Tracing,
-    app_config,
+    OutboxWorker,
     batch_event_handler,
     event_handler,
 )
@@ -35,26 +29,9 @@ from services.hours.usecases.records import BATCH_MAX
 log = logging.getLogger(__name__)
 
 
-class HoursWorker:
+class HoursWorker(OutboxWorker):
     name = "hours"
-
-    db = DatabaseDependency("hours")
-    relay = RelayDependency("hours")
-    heartbeat = Heartbeat("hours")
-    tracing = Tracing()
-
-    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
-    # waits in the outbox after its commit.
-    @timer(interval=app_config().service("hours").outbox_interval_seconds)
-    def relay_outbox(self) -> None:
-        """Publish pending outbox rows (publisher confirms)."""
-        while self.relay.relay_once():
-            pass
-
-    @timer(interval=3600)
-    def purge_outbox(self) -> None:
-        """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge(processed=PROCESSED)
+    processed = PROCESSED
 
     @batch_event_handler("activity", "attendance.checked_out")
     def on_attendance_checked_out(self, bodies: list[dict[str, Any]]) -> None:

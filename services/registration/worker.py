@@ -8,40 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.timer import timer
-
 from services.common.worker import (
-    DatabaseDependency,
-    Heartbeat,
-    RelayDependency,
-    Tracing,
-    app_config,
+    OutboxWorker,
     event_handler,
 )
 from services.registration import feed
 from services.registration.models import PROCESSED
 
 
-class RegistrationWorker:
+class RegistrationWorker(OutboxWorker):
     name = "registration"
-
-    db = DatabaseDependency("registration")
-    relay = RelayDependency("registration")
-    heartbeat = Heartbeat("registration")
-    tracing = Tracing()
-
-    # <SERVICE>_OUTBOX_INTERVAL_SECONDS (default 0.1 s): the longest an event
-    # waits in the outbox after its commit.
-    @timer(interval=app_config().service("registration").outbox_interval_seconds)
-    def relay_outbox(self) -> None:
-        """Publish pending outbox rows (publisher confirms)."""
-        while self.relay.relay_once():
-            pass
-
-    @timer(interval=3600)
-    def purge_outbox(self) -> None:
-        """Published events are kept a week for inspection, then deleted."""
-        self.relay.purge(processed=PROCESSED)
+    processed = PROCESSED
 
     def _feed(self, event_type: str, body: dict[str, Any]) -> None:
         feed.record(self.db, event_type, body)

@@ -184,10 +184,11 @@ class Platform:
         rabbitmqctl escript took over a minute on a busy host)."""
         from kombu import Connection, Queue
 
+        from services.catalog import worker_classes
         from services.common.deadletter import delay_queue, dlq_name
         from services.common.worker import handler_queues
 
-        names = [q.name for q in handler_queues()]
+        names = [q.name for q in handler_queues(worker_classes())]
         names += [dlq_name(n) for n in names]
         delays = RETRY_ENV["WORKER_RETRY_DELAYS_SECONDS"].split(",")
         names += sorted({delay_queue(float(d))[1].name for d in delays})

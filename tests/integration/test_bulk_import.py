@@ -436,7 +436,7 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
         db, Scope(COUNTY), [
             row(T1, "2025-06-01 06:00", "2025-06-01 14:00", "8"),  # the same
             row(T1, "2025-06-01 13:00", "2025-06-01 15:00", "2"),  # overlaps
-            row(T1, "2025-06-01 15:00", "2025-06-01 21:00", "6"),  # 3 of 6: 8 + 1 pending
+            row(T1, "2025-06-01 15:00", "2025-06-01 21:00", "6"),  # 3 of 6
             row(T1, "2025-06-01 21:30", "2025-06-01 22:30", "1"),  # the pending
         ],
         source="shaanxi", volunteers=known(people),

@@ -215,12 +215,13 @@ def test_published_events_are_purged_after_a_week(migrated):
 
 
 def test_topology_has_a_queue_for_every_handler_before_any_consumer_runs(migrated):
+    from services.catalog import worker_classes
     from services.common.testing import create_vhost
     from services.common.worker import declare_topology
 
     vhost = create_vhost()
     try:
-        count = declare_topology(vhost)
+        count = declare_topology(vhost, worker_classes())
         assert count >= 10  # registration, activity and hours handlers
         publish(
             vhost,
