@@ -372,9 +372,11 @@ def _import(
     p.require_any(*ADMINS)  # a whole file: the tenant's administrators
     registration = bulk_database("registration")
     if kind == "volunteers":
+        # One chunk in the database at a time: the gateway's bulk pool is
+        # small (bulk_database), and other imports may share it.
         return registration_bulk.import_rows(
             registration, p.scope, rows, source=source, chunk_size=BULK_CHUNK,
-            progress=progress, actor=p.username, cipher=_cipher(),
+            progress=progress, actor=p.username, cipher=_cipher(), connections=1,
         )  # fmt: skip
     return hours_bulk.import_rows(
         bulk_database("hours"), p.scope, rows, source=source,

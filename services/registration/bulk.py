@@ -25,12 +25,13 @@ chunk's values are encrypted column by column with
 :meth:`PiiCipher.encrypt_many`). Two worker threads, each on a connection
 that keeps its staging table for the whole import (JIT off: it compiles for
 longer than these statements run; lz4 for the events' large payloads),
-apply two chunks at once while the next is checked and encrypted in
-Python. Chunk k + 1 reserves its numbers (a short transaction of their own)
-after chunk k, so numbers follow the file; a chunk sharing an ID number
-with the one before is checked once that one is done. A failed chunk stops
-the import (the one after it may be in already: a second run of the file
-adds only what is missing) and leaves the numbers it reserved unused. Per
+apply chunks in turn: chunk k + 1 is COPYed and checked while chunk k is
+inserted, and the next chunk is checked and encrypted in Python meanwhile.
+Chunk k + 1 takes the number counter after chunk k (whose row lock holds it
+until k commits), so numbers and commits follow the file; a chunk sharing
+an ID number with the one before is checked once that one is done. A
+failed chunk stops the import (the one after it may be in already: a
+second run of the file adds only what is missing). Per
 row the database does the COPY into staging, one probe of the ID numbers'
 unique index (and of the request ids' when the file was seen before) and
 the insert into ``volunteers``; numbers follow the staged order without a
@@ -139,10 +140,13 @@ def import_rows(
     verified: bool = False,
     actor: str = "import",
     clock: Callable[[], datetime] = outbox.now,
+    connections: int = 2,
 ) -> ImportReport:
     """Register volunteers from rows keyed by the template's headers
     (English or Chinese) into ``scope``; see the module's docstring.
-    ``cipher`` defaults to the configured personal-data key."""
+    ``cipher`` defaults to the configured personal-data key; ``connections``
+    (1 or 2) is how many chunks are in the database at once, each on a
+    connection of its own."""
     if not is_postgres(db.engine):
         raise FailedPrecondition(
             "bulk import needs PostgreSQL (COPY); embedded mode imports row by row",
@@ -165,23 +169,24 @@ def import_rows(
         # other scopes), request ids compared by equality only (prefix order
         # depends on the collation): a file never seen has no rows to find.
         fresh = not conn.execute(_SEEN, {"p": fast.prefix[:200]}).scalar()
+    workers = max(1, min(2, connections))
     appliers = [_Applier(db, scope, fast.prefix, verified, actor, fresh)
-                for _ in range(2)]  # fmt: skip
-    # Two connections, each on a worker thread, apply chunks k and k + 1 at
-    # once while this thread checks and encrypts chunk k + 2 (PostgreSQL works
-    # in its own processes, psycopg releases the GIL while it waits). Chunk
-    # k + 1 reserves its volunteer numbers after chunk k (numbers follow the
-    # file); a chunk that shares an ID number with the chunk before it is
-    # checked only once that one is done; the rollup cells, locked in one
-    # order, make the later chunk's bump wait for the earlier's commit. The
-    # report is filled in the order a one-by-one run would: chunk k's
-    # refusals before chunk k + 1's.
+                for _ in range(workers)]  # fmt: skip
+    # ``connections`` (two by default) worker threads, each on a connection of
+    # its own: chunk k + 1 is COPYed and checked while chunk k is inserted,
+    # and this thread checks and encrypts the next chunk meanwhile
+    # (PostgreSQL works in its own processes, psycopg releases the GIL while
+    # it waits). Chunk k + 1 takes the number counter after chunk k, whose
+    # row lock holds it until k commits: numbers and commits follow the file.
+    # A chunk that shares an ID number with the chunk before it is checked
+    # only once that one is done. The report is filled in the order a
+    # one-by-one run would: chunk k's refusals before chunk k + 1's.
     with contextlib.ExitStack() as stack:
         pools = [
             stack.enter_context(
                 ThreadPoolExecutor(1, thread_name_prefix=f"volunteer-import-{i}")
             )
-            for i in range(2)
+            for i in range(workers)
         ]
         for pool, applier in zip(pools, appliers, strict=True):
             stack.callback(lambda p=pool, a=applier: p.submit(a.close).result())
@@ -191,7 +196,7 @@ def import_rows(
         for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
             now = clock()
             staged, refused = fast.prepare(chunk, now.astimezone(CST).date())
-            while len(inflight) >= 2:  # at most two chunks in the database
+            while len(inflight) >= workers:  # chunks in the database at once
                 done = _settle(inflight.popleft(), report, done, progress)
             report.rows += len(chunk)
             for errors in refused:
@@ -203,8 +208,8 @@ def import_rows(
                     earlier = last[2]
                     after = None if hashes.isdisjoint(last[1]) else last[0]
                 turn = threading.Event()
-                job = pools[jobs % 2].submit(
-                    appliers[jobs % 2].apply, staged, now, after, earlier, turn
+                job = pools[jobs % workers].submit(
+                    appliers[jobs % workers].apply, staged, now, after, earlier, turn
                 )
                 inflight.append((job, len(chunk)))
                 last, jobs = (job, hashes, turn), jobs + 1
@@ -618,11 +623,9 @@ class _Applier:
         turn: threading.Event,
     ) -> None:
         # Volunteer numbers: one counter update reserves the chunk's serials,
-        # in a transaction of its own (so the row lock does not wait for this
-        # chunk's commit: the chunk after inserts meanwhile), after the chunk
-        # before has reserved its own (numbers follow the file).
-        with self.db.engine.begin() as conn:
-            last = conn.execute(_RESERVE, {"n": n}).scalar_one()
+        # after the chunk before has its own; the row lock then waits for that
+        # chunk's commit (numbers and commits follow the file, with no gap).
+        last = s.execute(_RESERVE, {"n": n}).scalar_one()
         turn.set()
         verified, actor = self.verified, self.actor[:100]
         s.execute(
