@@ -12,12 +12,11 @@ from zhiyuan.common.v1 import common_pb2 as common
 from services.activity import models as m
 from services.activity.queries import Page
 from services.activity.repository import ProjectView
-from services.activity.usecases.base import iso
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
-from services.common.rollup_query import ts as ts
+from services.common.times import iso
 
 PROJECT_STATUS = {
     pb.PROJECT_STATUS_DRAFT: "draft",

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.activity.application import ActivityApp
-from services.activity.usecases.base import utc
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.rollup import CST
+from services.common.times import utc
 
 MARKER = "秦岭北麓生态保护清洁行动"
 CHANGAN, YANTA = "610116", "610113"

@@ -12,8 +12,9 @@ from zhiyuan.common.v1 import common_pb2 as common
 from services.commendation import models as m
 from services.commendation.queries import Page
 from services.common.rollup_query import LEVELS as LEVELS
-from services.common.rollup_query import RollupResult, to_rollup, ts
+from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
+from services.common.times import iso as ts
 
 REQUEST_STATUS = {
     pb.STAR_REQUEST_STATUS_PENDING: "pending",

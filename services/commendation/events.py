@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.commendation.models import Volunteer
 from services.commendation.stars import TIER_KEYS, HoursNews, RerateOrder
+from services.common import times
 from services.common.outbox import Envelope
 from services.common.rollup import month_of
 from services.common.tenancy import validate_code
@@ -32,15 +32,10 @@ def _hours(data: dict[str, Any], key: str) -> Decimal:
         raise ValueError(f"event field {key!r} must be a number") from None
 
 
-def _when(env: Envelope) -> datetime:
-    when = datetime.fromisoformat(env.occurred_at.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def hours(env: Envelope, delta_key: str) -> HoursNews:
     """hours.record.approved (``hours``) or .corrected (``delta_hours``)."""
     d = env.data
-    when = _when(env)
+    when = times.parse(env.occurred_at)
     month = d.get("service_month") or month_of(when)
     if not isinstance(month, str) or len(month) != 7:
         raise ValueError("event field 'service_month' must be YYYY-MM")
@@ -59,7 +54,7 @@ def imported(env: Envelope) -> list[tuple[str, HoursNews]]:
     """hours.records.imported: (claim id, news) per volunteer and service
     year; the claim id is derived from the event, volunteer and year, so a
     redelivered (or half-applied) event applies each part once."""
-    when = _when(env)
+    when = times.parse(env.occurred_at)
     out = []
     for entry in env.data.get("volunteers") or []:
         years = entry.get("years")
@@ -93,7 +88,7 @@ def volunteer(env: Envelope) -> Volunteer:
         volunteer_number=_text(d, "volunteer_number", 20),
         division_code=validate_code(_text(d, "home_division_code", 12)),
         status=_text(d, "status", 12),
-        changed_at=_when(env),
+        changed_at=times.parse(env.occurred_at),
     )
 
 

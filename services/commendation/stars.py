@@ -44,6 +44,7 @@ from services.commendation.models import (
 from services.common import outbox, settings_replica
 from services.common.db import is_postgres
 from services.common.tenancy import Scope, ancestors, validate_code
+from services.common.times import utc
 
 if TYPE_CHECKING:
     from services.commendation.star_batch import Book
@@ -573,13 +574,8 @@ def apply_news(rating: StarRating, news: HoursNews) -> bool:
     """The rating's total follows the event unless a later one was applied
     first; True when the total fell (a correction may lower stars)."""
     lower = False
-    if _aware(rating.total_as_of) <= news.occurred_at:
+    if utc(rating.total_as_of) <= news.occurred_at:
         lower = news.total_hours < rating.total_hours
         rating.total_hours = news.total_hours
         rating.total_as_of = news.occurred_at
     return lower
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite (embedded mode) hands back naive datetimes, stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

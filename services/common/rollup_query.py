@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from zhiyuan.common.v1 import common_pb2 as common
@@ -51,13 +50,6 @@ def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
             field, f"{field}.known", f"unknown value {value}", f"未知的取值 {value}"
         )
     return known[value]
-
-
-def ts(value: datetime | None) -> str:
-    """RFC 3339; SQLite (embedded mode) hands back naive datetimes stored as UTC."""
-    if value is None:
-        return ""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def check_query(

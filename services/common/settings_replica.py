@@ -27,7 +27,7 @@ values up in an :class:`EffectiveCache` keyed by what it read::
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select
@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from services.common import times
 from services.common.outbox import Envelope
 from services.common.settings import effective_settings, parse_setting
 from services.common.tenancy import ancestors, validate_code
@@ -49,8 +50,7 @@ def from_event(env: Envelope) -> tuple[str, dict[str, str], datetime]:
         isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
     ):
         raise ValueError("event field 'overrides' must map keys to JSON text")
-    when = datetime.fromisoformat(env.occurred_at.replace("Z", "+00:00"))
-    return code, dict(raw), when if when.tzinfo else when.replace(tzinfo=UTC)
+    return code, dict(raw), times.parse(env.occurred_at)
 
 
 def replace(
@@ -62,9 +62,7 @@ def replace(
     if row is None:
         s.add(model(division_code=code, overrides=overrides, changed_at=when))
         return True
-    held = row.changed_at
-    # SQLite (embedded mode) hands back naive datetimes, stored as UTC.
-    if (held if held.tzinfo else held.replace(tzinfo=UTC)) > when:
+    if times.utc(row.changed_at) > when:
         return False
     row.overrides, row.changed_at = overrides, when
     return True

@@ -14,7 +14,7 @@ from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
-from services.common.rollup_query import ts as ts
+from services.common.times import iso as ts
 from services.hours import domain
 from services.hours import models as m
 from services.hours.queries import Page

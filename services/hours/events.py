@@ -8,9 +8,10 @@ credit hours nobody recorded).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from services.common import times
 from services.common.outbox import Envelope
 from services.common.tenancy import validate_code
 from services.hours.domain import Interval, counted_interval
@@ -40,9 +41,7 @@ def _time(data: dict[str, Any], key: str) -> datetime:
     raw = data.get(key)
     if not isinstance(raw, str):
         raise ValueError(f"event field {key!r} must be an RFC 3339 time")
-    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    # The platform's services write UTC; a time without an offset is theirs.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return times.parse(raw)
 
 
 def _common(env: Envelope, source: str, source_id: str) -> dict[str, Any]:

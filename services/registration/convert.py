@@ -9,8 +9,8 @@ from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
-from services.common.rollup_query import ts as ts
 from services.common.tenancy import level_of
+from services.common.times import iso as ts
 from services.registration import models as m
 from services.registration.queries import Page
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from services.common import outbox
 from services.common.config import Config
 from services.common.db import Database, upsertable_insert
 from services.common.errors import ResourceExhausted
+from services.common.times import utc
 from services.registration.models import LoginAttempt
 
 
@@ -107,7 +108,7 @@ class LoginGuard:
                 )
             ).all()
         until = max(
-            (_aware(t) for _, t in rows if t is not None and _aware(t) > now),
+            (utc(t) for _, t in rows if t is not None and utc(t) > now),
             default=None,
         )
         if until is not None:
@@ -125,9 +126,9 @@ class LoginGuard:
             s.execute(delete(LoginAttempt).where(LoginAttempt.updated_at < now - stale))
             for key in sorted(keys):  # one lock order: no deadlock between replicas
                 row = _locked_row(s, key, now)
-                if now - _aware(row.updated_at) > stale:
+                if now - utc(row.updated_at) > stale:
                     row.lockouts = 0
-                if now - _aware(row.window_started_at) > window:
+                if now - utc(row.window_started_at) > window:
                     row.failures, row.window_started_at = 0, now
                 row.failures += 1
                 row.updated_at = now
@@ -159,8 +160,3 @@ def _locked_row(s: Session, key: str, now: datetime) -> LoginAttempt:
     return s.execute(
         select(LoginAttempt).where(LoginAttempt.key == key).with_for_update()
     ).scalar_one()
-
-
-def _aware(t: datetime) -> datetime:
-    # SQLite (embedded mode) gives back naive datetimes; they were UTC.
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import Repository, missing
-from services.activity.usecases.base import UseCases, iso, utc
+from services.activity.usecases.base import UseCases
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.errors import (
@@ -25,6 +25,7 @@ from services.common.errors import (
 from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope
+from services.common.times import iso, utc
 
 _CODE = re.compile(r"^\d{6}$")
 

@@ -4,7 +4,7 @@ and events recorded in it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,12 +32,3 @@ class UseCases:
         self, s: Session, event_type: str, code: str, data: dict[str, Any]
     ) -> None:
         outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite (embedded mode) hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime | None) -> str:
-    return utc(moment).isoformat() if moment else ""

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
-from services.activity.usecases.base import UseCases, utc
+from services.activity.usecases.base import UseCases
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope
+from services.common.times import utc
 
 Hook = Callable[[Session, m.Project], None]
 

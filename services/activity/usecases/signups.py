@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from services.activity import domain
 from services.activity import models as m
 from services.activity.repository import Repository, missing
-from services.activity.usecases.base import UseCases, utc
+from services.activity.usecases.base import UseCases
 from services.common.auth import Principal
 from services.common.errors import (
     AlreadyExists,
@@ -28,6 +28,7 @@ from services.common.errors import (
 from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
 from services.common.tenancy import Scope
+from services.common.times import utc
 
 ACTIVE = ("pending", "confirmed", "waitlisted")
 

@@ -5,7 +5,7 @@ activity's client and registration's (which organisations the caller sees)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -64,12 +64,3 @@ class UseCases:
         if self.cipher is None:
             raise RuntimeError("bookings need the personal-data key")
         return self.cipher
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite (embedded mode) hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime | None) -> str:
-    return utc(moment).isoformat() if moment else ""

@@ -15,12 +15,13 @@ from services.common.errors import AlreadyExists, PermissionDenied
 from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
 from services.common.roles import require_organisation
 from services.common.rollup import CST, month_of
+from services.common.times import utc
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import check_weights, kg
 from services.recycling.repository import Repository
-from services.recycling.usecases.base import UseCases, utc
+from services.recycling.usecases.base import UseCases
 
 NO_KG = kg(0)
 
