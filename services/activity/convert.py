@@ -10,8 +10,8 @@ from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.activity import models as m
-from services.activity.queries import Page
 from services.activity.repository import ProjectView
+from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup

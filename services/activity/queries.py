@@ -3,9 +3,7 @@ the caller's scope (plus the open emergency campaigns of its ancestors)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from services.activity import domain
@@ -13,22 +11,14 @@ from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.paging import next_token, page_bounds
+from services.common.paging import Page, next_token, page_bounds
 from services.common.rollup_query import (
     RollupResult,
     summarize,
 )
 from services.common.tenancy import Level
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 VIEWERS = (*domain.READERS, "volunteer")
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    next_token: str
-    total: int
 
 
 class ActivityQueries:

@@ -2,16 +2,17 @@
 (pure functions, like domain.py).
 
 Example:
-    >>> parse_time("2026-11-08T09:00:00+08:00", "starts_at").isoformat()
+    >>> utc_moment("2026-11-08T09:00:00+08:00", "starts_at").isoformat()
     '2026-11-08T01:00:00+00:00'
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from services.common.checks import text as text
+from services.common.checks import utc_moment as utc_moment
 from services.common.errors import InvalidArgument
 from services.common.pii import mask_address as mask_address
 from services.common.service_fields import check_service_fields
@@ -22,25 +23,6 @@ MAX_SESSIONS = 50
 MAX_CAPACITY = 10_000
 MAX_SESSION = timedelta(hours=24)
 MAX_VISIT = timedelta(hours=12)
-
-
-def parse_time(value: str, field: str) -> datetime:
-    """An RFC 3339 moment with an offset, as UTC (SQLite keeps no offsets)."""
-    value = (value or "").strip()
-    if not value:
-        raise InvalidArgument.required(field)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidArgument(
-            field,
-            f"{field}.format",
-            "must be an RFC 3339 time with an offset, e.g. 2026-11-08T09:00:00+08:00",
-            "时间格式应为带时区的 RFC 3339，如 2026-11-08T09:00:00+08:00",
-        )
-    return moment.astimezone(UTC)
 
 
 def check_order(start: datetime, end: datetime, field: str, longest: timedelta) -> None:
@@ -98,7 +80,7 @@ def sessions(raw: list[tuple[str, str, int]]) -> list[SessionSpec]:
     out = []
     for i, (start, end, capacity) in enumerate(raw):
         f = f"sessions[{i}]"
-        s, e = parse_time(start, f"{f}.starts_at"), parse_time(end, f"{f}.ends_at")
+        s, e = utc_moment(start, f"{f}.starts_at"), utc_moment(end, f"{f}.ends_at")
         check_order(s, e, f"{f}.ends_at", MAX_SESSION)
         if not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidArgument(
@@ -131,8 +113,8 @@ def project_spec(raw: dict, division: str) -> ProjectSpec:  # type: ignore[type-
             "类型须为服务或捐赠",
         )
     spec_sessions = sessions(raw["sessions"])
-    r_start = parse_time(raw["recruit_starts_at"], "recruit_starts_at")
-    r_end = parse_time(raw["recruit_ends_at"], "recruit_ends_at")
+    r_start = utc_moment(raw["recruit_starts_at"], "recruit_starts_at")
+    r_end = utc_moment(raw["recruit_ends_at"], "recruit_ends_at")
     check_order(r_start, r_end, "recruit_ends_at", timedelta(days=366))
     if r_end > spec_sessions[-1].ends_at:
         raise InvalidArgument(

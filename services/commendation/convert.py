@@ -10,7 +10,7 @@ from zhiyuan.commendation.v1 import commendation_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.commendation import models as m
-from services.commendation.queries import Page
+from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value

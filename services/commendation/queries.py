@@ -4,7 +4,6 @@ beyond the volunteer number and a masked name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,18 +28,10 @@ from services.common import checks
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import NotFound
-from services.common.paging import next_token, page_bounds
+from services.common.paging import Page, next_token, page_bounds
 from services.common.roles import READERS
 from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level, Scope, validate_code
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    next_token: str
-    total: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _page(s: Session, q: Any, order: Any, size_token: tuple[int, str]) -> Page:

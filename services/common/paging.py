@@ -5,16 +5,31 @@ Example::
     size, offset = page_bounds(req.page.page_size, req.page.page_token)
     ...
     next_token(offset, size, total)   # "" on the last page
+    return Page(items, next_token(offset, size, total), total)
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass, field
+from typing import Any
 
 from services.common.errors import InvalidArgument
 
 MAX_PAGE = 500
 MAX_OFFSET = 10_000_000  # paging deeper than this means a filter is missing
+
+
+@dataclass
+class Page:
+    """One page of a list call: its rows, the next page's token ('' on the
+    last) and how many rows there are in all; ``extra`` carries what a call
+    adds beside the rows (e.g. names looked up for them)."""
+
+    items: list[Any]
+    next_token: str
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def page_bounds(page_size: int, token: str) -> tuple[int, int]:

@@ -4,20 +4,20 @@
 Example::
 
     node, own, level = check_query(principal.scope, code, group_by)
-    start, end = check_period(start, end)
+    start, end = checks.period(start, end, "query.period")
     ...
     return to_rollup(rows, total, node, metric_names)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from zhiyuan.common.v1 import common_pb2 as common
 
+from services.common import checks
 from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Level, Scope, child_level, level_of, validate_code
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from services.common.rollup import Rollup
 
 T = TypeVar("T")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 LEVELS = {
     common.DIVISION_LEVEL_PROVINCE: Level.PROVINCE,
     common.DIVISION_LEVEL_CITY: Level.CITY,
@@ -69,30 +68,6 @@ def check_query(
             "分组层级须低于所查询区划的层级",
         )
     return node, own, level
-
-
-def check_month(value: str, field: str) -> str:
-    if value and not _MONTH.match(value):
-        raise InvalidArgument(
-            field,
-            "period.month_format",
-            "months are written YYYY-MM",
-            "月份格式应为 YYYY-MM",
-        )
-    return value
-
-
-def check_period(start: str, end: str, prefix: str = "query.period") -> tuple[str, str]:
-    start = check_month(start, f"{prefix}.start_month")
-    end = check_month(end, f"{prefix}.end_month")
-    if start and end and end < start:
-        raise InvalidArgument(
-            f"{prefix}.end_month",
-            "period.order",
-            "the period must not end before it starts",
-            "截止月份不能早于起始月份",
-        )
-    return start, end
 
 
 def division_ref(code: str, name: str | None = None) -> common.DivisionRef:
@@ -157,7 +132,7 @@ def summarize(
     code, group_by, start, end, by_month = query
     principal.require_any(*roles)
     node, own, level = check_query(principal.scope, code, group_by)
-    start, end = check_period(start, end)
+    start, end = checks.period(start, end, "query.period")
     with db.session(principal.scope) as s:
         scope = Scope(node)
         rollup.check_range(start, end)

@@ -10,6 +10,7 @@ from typing import Any
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
 
+from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup
@@ -17,7 +18,6 @@ from services.common.rollup_query import enum_value as enum_value
 from services.common.times import iso as ts
 from services.hours import domain
 from services.hours import models as m
-from services.hours.queries import Page
 
 STATUSES = {
     pb.RECORD_STATUS_PENDING: "pending",

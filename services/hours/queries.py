@@ -4,13 +4,12 @@ statements, each confined to the caller's scope."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.paging import next_token, page_bounds
+from services.common.paging import Page, next_token, page_bounds
 from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
@@ -26,14 +25,6 @@ from services.hours.models import (
 )
 from services.hours.registration_client import Registration
 from services.hours.repository import missing
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    next_token: str
-    total: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,33 +9,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from services.common.checks import ident as ident
+from services.common.checks import moment as moment
+from services.common.checks import period as period
 from services.common.checks import text as text
 from services.common.errors import InvalidArgument
 from services.common.service_fields import check_service_fields
 from services.hours.domain import hours
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMBER = re.compile(r"^ZYC-\d{2}-\d{4}-\d{6}-[A-Z2-9]{4}$")
 MAX_SESSION = timedelta(hours=24)
-
-
-def moment(value: str, field: str) -> datetime:
-    """An RFC 3339 time with its offset (a time without one is ambiguous)."""
-    value = (value or "").strip()
-    if not value:
-        raise InvalidArgument.required(field)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidArgument(
-            field,
-            f"{field}.format",
-            "must be an RFC 3339 time with an offset, e.g. 2026-11-01T09:00:00+08:00",
-            "须为带时区的 RFC 3339 时间，如 2026-11-01T09:00:00+08:00",
-        )
-    return parsed
 
 
 def session(start: str, end: str, now: datetime) -> tuple[datetime, datetime]:
@@ -87,30 +69,6 @@ def amount(value: float, field: str, maximum: Decimal | None = None) -> Decimal:
 
 def service_field(value: str) -> str:
     return check_service_fields([text(value, "service_field", 40)], "service_field")[0]
-
-
-def month(value: str, field: str) -> str:
-    if value and not _MONTH.match(value):
-        raise InvalidArgument(
-            field,
-            "period.month_format",
-            "months are written YYYY-MM",
-            "月份格式应为 YYYY-MM",
-        )
-    return value
-
-
-def period(start: str, end: str, prefix: str = "period") -> tuple[str, str]:
-    start = month(start, f"{prefix}.start_month")
-    end = month(end, f"{prefix}.end_month")
-    if start and end and end < start:
-        raise InvalidArgument(
-            f"{prefix}.end_month",
-            "period.order",
-            "the period must not end before it starts",
-            "截止月份不能早于起始月份",
-        )
-    return start, end
 
 
 def certificate_number(value: str) -> str:

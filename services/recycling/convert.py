@@ -10,13 +10,13 @@ from decimal import Decimal
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 
+from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
 from services.common.times import iso
 from services.recycling import models as m
 from services.recycling.quantities import Items
-from services.recycling.queries import Page
 from services.recycling.usecases.drives import DriveView
 
 BIN_STATUS = {

@@ -4,12 +4,11 @@ each confined to the caller's scope (an empty division means the scope)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
-from services.common.paging import next_token, page_bounds
+from services.common.paging import Page, next_token, page_bounds
 from services.common.rollup_query import (
     RollupResult,
     summarize,
@@ -22,13 +21,6 @@ from services.recycling.repository import Repository
 from services.recycling.usecases.drives import DriveView
 
 Build = Callable[[Repository, str], Any]
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    next_token: str
-    total: int
 
 
 class RecyclingQueries:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 from services.common import checks
 from services.common.checks import ident as ident
 from services.common.checks import text as text
+from services.common.checks import utc_moment as utc_moment
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Scope, validate_code
 from services.recycling.quantities import MAX_ITEMS, Weights, kg
@@ -64,25 +65,6 @@ _WHAT_ZH = {
     "the booking": "预约日期",
     "the bin's deployment": "回收箱投放日期",
 }
-
-
-def moment(value: str, field: str) -> datetime:
-    """An RFC 3339 time with its offset, as UTC."""
-    value = (value or "").strip()
-    if not value:
-        raise InvalidArgument.required(field)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidArgument(
-            field,
-            f"{field}.format",
-            "must be an RFC 3339 time with an offset, e.g. 2026-11-08T09:00:00+08:00",
-            "时间格式应为带时区的 RFC 3339，如 2026-11-08T09:00:00+08:00",
-        )
-    return parsed.astimezone(UTC)
 
 
 def bin_code(value: str, field: str = "code") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
 from services.common.rollup_query import RollupResult, to_rollup
@@ -12,7 +13,6 @@ from services.common.rollup_query import enum_value as enum_value
 from services.common.tenancy import level_of
 from services.common.times import iso as ts
 from services.registration import models as m
-from services.registration.queries import Page
 
 DIV_STATUS = {
     "active": pb.DIVISION_STATUS_ACTIVE,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# Text checks are the kernel's; the use cases call them by this name.
+from services.common.checks import text as check_text
 from services.common.errors import InvalidArgument, PermissionDenied
 from services.common.roles import ADMINS as ADMINS
 from services.common.roles import IMPLIES
@@ -43,15 +45,6 @@ def check_grant(granter_roles: Iterable[str], requested: Iterable[str]) -> list[
     return requested
 
 
-def check_text(value: str, field: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidArgument.required(field)
-    if len(value) > max_length:
-        raise InvalidArgument.too_long(field, max_length)
-    return value
-
-
 def volunteer_number(province_code: str, serial: int) -> str:
     """Public volunteer number: 'ZY', province, 10-digit serial."""
     return f"ZY{province_code}{serial:010d}"
@@ -67,6 +60,7 @@ from services.common.settings import (  # noqa: E402
 
 __all__ = [
     "SERVICE_FIELDS",
+    "check_text",
     "SETTINGS",
     "SettingSpec",
     "check_service_fields",

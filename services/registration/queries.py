@@ -4,15 +4,14 @@ each confined to the caller's scope."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
+from services.common import checks
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import InvalidArgument
-from services.common.paging import next_token, page_bounds
+from services.common.paging import Page, next_token, page_bounds
 from services.common.pii import PiiCipher
-from services.common.rollup_query import RollupResult, check_period, check_query
+from services.common.rollup_query import RollupResult, check_query
 from services.common.tenancy import Level
 from services.registration import domain
 from services.registration.models import (
@@ -24,17 +23,8 @@ from services.registration.models import (
 )
 from services.registration.repository import Repository
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _NUMBER = re.compile(r"^ZY\d{12}$")
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    next_token: str
-    total: int
-    extra: dict[str, Any]
 
 
 class RegistrationQueries:
@@ -137,7 +127,7 @@ class RegistrationQueries:
         """Rows for the children (or a deeper level) of ``node`` and its total."""
         p.require_any(*domain.READERS)
         node, own, level = check_query(p.scope, node, group_by)
-        start, end = check_period(start, end)
+        start, end = checks.period(start, end, "query.period")
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             rows = repo.rollup_rows(node, level, start, end, by_month)

@@ -120,7 +120,7 @@ class AttendanceCases(UseCases):
         p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
-        ended = validation.parse_time(ended_at, "ended_at")
+        ended = validation.utc_moment(ended_at, "ended_at")
         with self._tx(p.scope) as s:
             repo = Repository(s, p.scope)
             session, project = repo.session_of(session_id)

@@ -157,8 +157,8 @@ class PairingCases(UseCases):
         """Record a visit of a pair; announces ``activity.visit.logged``."""
         p.require_any(*domain.MANAGERS)
         pid = required(pair_id, "pair_id")
-        start = validation.parse_time(started_at, "started_at")
-        end = validation.parse_time(ended_at, "ended_at")
+        start = validation.utc_moment(started_at, "started_at")
+        end = validation.utc_moment(ended_at, "ended_at")
         validation.check_order(start, end, "ended_at", validation.MAX_VISIT)
         now = self.clock()
         if end > now + CLOCK_SKEW:
