@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from services.common import outbox
-from services.common.auth import Principal
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.references import Organisation, optional_organisation
 from services.common.remote import Remote
 from services.common.rollup import CST
+from services.common.unit_of_work import UnitOfWork
 from services.recycling.activity_client import Activity
 from services.recycling.models import OUTBOX
 
@@ -31,22 +28,15 @@ class UseCases:
         registration: Remote | None = None,
     ):
         self.db, self.activity, self.clock = db, activity, clock
+        self.uow = UnitOfWork(db, OUTBOX, clock)
         # Registration answers which organisations the caller may name.
         self.registration = registration
         # Bookings hold residents' contact data: stored encrypted only.
         self.cipher = cipher
 
-    def _tx(self, p: Principal):  # type: ignore[no-untyped-def]
-        return self.db.session(p.scope)
-
     def today(self) -> date:
         """Today in China, the calendar every recorded date is checked against."""
         return self.clock().astimezone(CST).date()
-
-    def _event(
-        self, s: Session, event_type: str, code: str, data: dict[str, Any]
-    ) -> None:
-        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
 
     def _activity(self) -> Activity:
         if self.activity is None:

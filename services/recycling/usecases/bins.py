@@ -65,7 +65,8 @@ class BinCases(UseCases):
     def create_bins(self, p: Principal, drafts: Sequence[BinDraft]) -> list[m.Bin]:
         """Place several bins in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             out = []
             for d in drafts:
@@ -105,7 +106,8 @@ class BinCases(UseCases):
             raise InvalidArgument.required("status")
         day = v.day(changed_on, "changed_on", self.today())
         reason = v.text(reason, "reason", 500, required=False)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             row = Repository(s, p.scope).bin(ident, lock=True)
             domain.check_bin_transition(row.status, target)
             v.not_before(
@@ -139,7 +141,7 @@ class BinCases(UseCases):
         if delta:
             month = domain.month_of_day(day)
             m.ROLLUP.bump(s, row.division_code, month, bins_deployed=delta)
-        self._event(
+        self.uow.record(
             s,
             "recycling.bin.status_changed",
             row.division_code,

@@ -57,7 +57,8 @@ class BookingCases(UseCases):
         note = v.text(note, "note", 500, required=False)
         seal = self._cipher().encrypt
         try:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 row = m.Booking(
                     id=str(uuid.uuid4()), division_code=code, request_key=key,
                     created_by=p.subject,
@@ -87,7 +88,8 @@ class BookingCases(UseCases):
             return earlier, False
 
     def _by_key(self, p: Principal, key: str) -> m.Booking | None:
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return Repository(s, p.scope).booking_by_key(key)
 
     def assign_booking(
@@ -116,7 +118,8 @@ class BookingCases(UseCases):
         ident = v.ident(ident, "id")
         got = check_weights(v.weights(*weights, field="weights"))
         day = v.day(collected_on, "collected_on", self.today())
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             row = Repository(s, p.scope).booking(ident, lock=True)
             require_organisation(p, row.organisation_id, "organisation_id")
             domain.check_booking_transition(row.status, "collected")
@@ -132,8 +135,7 @@ class BookingCases(UseCases):
             month = domain.month_of_day(day)
             metrics = got.metrics()
             m.ROLLUP.bump(s, row.division_code, month, bookings_collected=1, **metrics)
-            self._event(
-                s,
+            work.record(
                 "recycling.booking.collected",
                 row.division_code,
                 {
@@ -161,7 +163,8 @@ class BookingCases(UseCases):
         self, p: Principal, ident: str, target: str, own: bool = False, **fields: Any
     ) -> m.Booking:
         ident = v.ident(ident, "id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             row = Repository(s, p.scope).booking(ident, lock=True)
             if not p.has_any(*domain.MANAGERS) and not (
                 own and row.created_by == p.subject

@@ -93,7 +93,8 @@ class CollectionCases(BinCases):
     ) -> list[tuple[m.Collection, list[m.Bin]]]:
         """Several collections in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             # Every listed bin locked at once, in one order: no deadlocks.
             wanted: dict[str, set[str]] = {}
@@ -141,7 +142,7 @@ class CollectionCases(BinCases):
                 self._changed(s, p, b, b.status, after, d.collected_on, why, row.id)
         month = domain.month_of_day(d.collected_on)
         m.ROLLUP.bump(s, d.division_code, month, events=1, **d.weights.metrics())
-        self._event(
+        self.uow.record(
             s,
             "recycling.collection.recorded",
             d.division_code,

@@ -88,7 +88,8 @@ class DriveCases(UseCases):
         """Drives in one transaction (all or none): each +1 drive, its items
         and households in the month held."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return [DriveView(self._drive(s, p, d), Items(), 0, []) for d in drafts]
 
     def _drive(self, s: Session, p: Principal, d: DriveDraft) -> m.Drive:
@@ -109,7 +110,7 @@ class DriveCases(UseCases):
             items_garments=given.garments, items_books=given.books,
             items_other=given.other, households=d.households,
         )  # fmt: skip
-        self._event(
+        self.uow.record(
             s,
             "recycling.drive.recorded",
             d.division_code,
@@ -153,7 +154,8 @@ class DriveCases(UseCases):
         none); never more than a drive has left (checked under the drive's
         lock, so two offices recording at once cannot together exceed it)."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             return [self._handout(s, repo, p, d) for d in drafts]
 
