@@ -189,7 +189,7 @@ def import_rows(
             for i in range(workers)
         ]
         for pool, applier in zip(pools, appliers, strict=True):
-            stack.callback(lambda p=pool, a=applier: p.submit(a.close).result())
+            stack.callback(_close_on, pool, applier)
         inflight: deque[tuple[Future[_Applied], int]] = deque()
         last: tuple[Future[_Applied], set[str], threading.Event] | None = None
         jobs = 0
@@ -220,6 +220,11 @@ def import_rows(
             done = _settle(inflight.popleft(), report, done, progress)
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
+
+
+def _close_on(pool: ThreadPoolExecutor, applier: _Applier) -> None:
+    """Close an applier's connection on its own thread, after its chunks."""
+    pool.submit(applier.close).result()
 
 
 # (imported, duplicates, refused rows as (row, status)) of one applied chunk.
