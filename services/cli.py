@@ -114,28 +114,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    cfg = load()
-    host, port = str(cfg["gateway.listen"]).rsplit(":", 1)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
-    grpc_lines = "".join(
-        f"  gRPC {name + ':':<14} {cfg.service(name).grpc_address}\n"
-        for name in SERVICES
-    )
-    print(
-        "\n  志愿 Zhiyuan is starting / 正在启动\n"
-        f"  web console:        http://{shown}:{port}/console/\n"
-        f"  API + OpenAPI docs: http://{shown}:{port}/docs\n"
-        f"  health:             http://{shown}:{port}/readyz\n"
-        f"{grpc_lines}"
-        "  demo logins (password 'zhiyuan-demo-2026'):\n"
-        "    sx-admin     provincial admin, Shaanxi (61)\n"
-        "    yanta-admin  county admin, Yanta district (610113)\n"
-        "  stop with Ctrl-C\n",
-        flush=True,
-    )
+    from services import up
     from services.supervisor import Supervisor, platform_processes
 
-    supervisor = Supervisor(platform_processes(SERVICES, args.only), cwd=str(ROOT))
+    cfg = load()
+    processes = platform_processes(SERVICES, args.only)
+    if not up.preflight(cfg, processes):
+        return 1
+    print(up.starting_text(processes), flush=True)
+    supervisor = Supervisor(
+        processes,
+        cwd=str(ROOT),
+        ready=up.checks(cfg, processes, since=time.time() - 1),
+        on_ready=lambda seconds: up.ready_text(cfg, processes, seconds),
+    )
     return supervisor.run()
 
 

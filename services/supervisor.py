@@ -9,6 +9,9 @@ exits, with growing delays, while the others keep running.
   ``supervisor |``, naming the process, its pid and the exit code.
 - SIGINT (Ctrl-C) or SIGTERM stops everything: each child gets SIGTERM by
   its pid, then SIGKILL if it is still there after ``grace`` seconds.
+- Given ``ready`` probes (name → callable), a thread polls them after the
+  start and says ``on_ready(seconds)`` once all of them pass; until then,
+  every ``remind_every`` seconds, it names the processes still awaited.
 
 Example::
 
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
@@ -56,6 +59,9 @@ class Supervisor:
         stable_after: float = 60.0,
         grace: float = 10.0,
         out: IO[str] | None = None,
+        ready: Mapping[str, Callable[[], bool]] | None = None,
+        on_ready: Callable[[float], str] | None = None,
+        remind_every: float = 30.0,
     ):
         self.children = {n: Child(n, list(argv)) for n, argv in processes.items()}
         self.cwd, self.env = cwd, dict(env) if env is not None else None
@@ -65,13 +71,17 @@ class Supervisor:
         self.stopping = threading.Event()
         self._write_lock = threading.Lock()
         self._width = max((len(n) for n in self.children), default=10)
+        self.ready = dict(ready or {})
+        self.on_ready = on_ready or (lambda s: f"ready / 已就绪 ({s:.0f}s)")
+        self.remind_every = remind_every
 
     # -- output ---------------------------------------------------------------
 
     def say(self, message: str, name: str = "supervisor") -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
         with self._write_lock:
-            self.out.write(f"{stamp} {name:<{self._width}} | {message}\n")
+            for line in message.splitlines() or [""]:
+                self.out.write(f"{stamp} {name:<{self._width}} | {line}\n")
             self.out.flush()
 
     def _pump(self, child: Child, stream: IO[bytes]) -> None:
@@ -130,6 +140,34 @@ class Supervisor:
                 self.say(f"restarting {child.name}")
                 self.start(child)
 
+    def await_ready(self, poll: float = 1.0) -> bool:
+        """Poll the ``ready`` probes until all pass (then say ``on_ready``
+        once and return True) or the supervisor stops (False)."""
+        started = time.monotonic()
+        waiting = dict(self.ready)
+        remind_at = started + self.remind_every
+        while waiting:
+            for name, probe in list(waiting.items()):
+                try:
+                    answered = probe()
+                except Exception:  # noqa: BLE001 - any failure means "not yet"
+                    answered = False
+                if answered:
+                    del waiting[name]
+            now = time.monotonic()
+            if waiting and now >= remind_at:
+                self.say(
+                    f"waiting for {', '.join(waiting)} ({now - started:.0f}s) / "
+                    "仍在等待这些进程就绪"
+                )
+                remind_at = now + self.remind_every
+            if waiting and self.stopping.wait(poll):
+                return False
+        if self.stopping.is_set():
+            return False
+        self.say(self.on_ready(time.monotonic() - started))
+        return True
+
     def stop_all(self) -> None:
         """SIGTERM every child by pid, SIGKILL what is left after the grace."""
         running = [c for c in self.children.values() if c.proc is not None]
@@ -160,6 +198,8 @@ class Supervisor:
         try:
             for child in self.children.values():
                 self.start(child)
+            if self.ready:
+                threading.Thread(target=self.await_ready, daemon=True).start()
             while not self.stopping.wait(poll):
                 self.tick()
         finally:

@@ -117,6 +117,27 @@ def load(
     return Config(_expand_tree(yaml.safe_load(path.read_text(encoding="utf-8")), env))
 
 
+def variable(
+    key: str, path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> str | None:
+    """The environment variable behind a dotted key of the config file, for
+    messages that tell an operator what to change.
+
+    Example::
+
+        variable("gateway.listen")  # "GATEWAY_LISTEN"
+    """
+    env = os.environ if env is None else env
+    path = Path(path or env.get("ZHIYUAN_CONFIG") or DEFAULT_PATH)
+    node: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    found = _VAR.search(node) if isinstance(node, str) else None
+    return found.group(1) if found else None
+
+
 def _expand_tree(node: Any, env: Mapping[str, str]) -> Any:
     if isinstance(node, dict):
         return {k: _expand_tree(v, env) for k, v in node.items()}

@@ -1,5 +1,7 @@
 """`zhiyuan up` restarts a crashed process and keeps the others running; a
-SIGTERM to it stops every child. Real api processes on the test databases."""
+SIGTERM to it stops every child; it says "ready" once every process answers;
+it starts nothing when a listen address is taken, and names the variable to
+change. Real api processes on the test databases."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import io
 import os
 import re
 import signal
+import socket
+import subprocess
 import sys
 
 import grpc
@@ -14,6 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.testing import Processes, free_port, wait_for
 from services.supervisor import Supervisor
+
+READY = "ready / 已就绪: 2 processes answer"
 
 WATCHED = ("registration", "activity")
 
@@ -64,6 +70,7 @@ def test_up_restarts_a_killed_process_and_stops_all(migrated, tmp_path):
             timeout=60,
             what="activity api",
         )
+        wait_for(lambda: READY in procs.log("up"), timeout=60, what="the ready line")
         first = started(procs.log("up"))
         victim, bystander = first["registration-api"][0], first["activity-api"][0]
 
@@ -77,6 +84,9 @@ def test_up_restarts_a_killed_process_and_stops_all(migrated, tmp_path):
         wait_for(lambda: serving(address), timeout=60, what="registration api back")
 
         log = procs.log("up")
+        assert log.count(READY) == 1  # once, not again after a restart
+        assert log.index("started activity-api") < log.index(READY)
+        assert "gRPC registration:" in log.split(READY, 1)[1]
         again = started(log)
         assert again["registration-api"][1] != victim
         assert again["activity-api"] == [bystander] and alive(bystander)
@@ -138,3 +148,57 @@ def test_backoff_doubles_up_to_the_cap():
 def test_backoff_starts_again_after_a_stable_run():
     sup, out = crashing(stable_after=0)  # every run counts as having recovered
     assert restarts(sup, out, 3) == [("1", "0.01")] * 3
+
+
+def test_up_starts_nothing_when_a_listen_address_is_taken(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = f"127.0.0.1:{holder.getsockname()[1]}"
+        env = {
+            **os.environ,
+            "ACTIVITY_GRPC_LISTEN": taken,
+            "ACTIVITY_API_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
+            "REGISTRATION_GRPC_LISTEN": f"127.0.0.1:{free_port()}",
+            "REGISTRATION_API_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "up",
+             "--only", "registration-api,activity-api"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"{taken} (ACTIVITY_GRPC_LISTEN)" in done.stderr
+    assert "activity-api cannot start" in done.stderr
+    assert "activity-api 无法启动" in done.stderr
+    assert "nothing was started" in done.stderr and "Traceback" not in done.stderr
+    assert "(REGISTRATION_GRPC_LISTEN)" not in done.stderr  # free: not refused
+    assert "started" not in done.stdout
+
+
+def test_ready_is_said_once_when_every_probe_passes():
+    answers = {"a": iter([False, True]), "b": iter([False, False, True])}
+    out = io.StringIO()
+    sup = Supervisor(
+        {},
+        out=out,
+        ready={name: (lambda it=it: next(it, True)) for name, it in answers.items()},
+        on_ready=lambda seconds: "all up\nsecond line",
+        remind_every=0,
+    )
+    assert sup.await_ready(poll=0.001) is True
+    log = out.getvalue()
+    assert "waiting for a, b" in log and "waiting for b (" in log
+    assert log.count("all up") == 1 and log.rstrip().endswith("| second line")
+
+
+def test_ready_is_not_said_when_stopped_first():
+    out = io.StringIO()
+
+    def broken() -> bool:
+        raise ConnectionRefusedError  # a probe's failure means "not yet"
+
+    sup = Supervisor({}, out=out, ready={"x": broken}, remind_every=3600)
+    sup.stopping.set()
+    assert sup.await_ready(poll=0.001) is False
+    assert "ready" not in out.getvalue()
