@@ -18,18 +18,18 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 
 from services.common import keys
-from services.common.auth import Principal, hash_password
+from services.common.auth import Principal
 from services.common.config import Config
 from services.common.db import Database
 from services.common.divisions import REFERENCE as DIVISIONS_REFERENCE
-from services.common.errors import AlreadyExists, InvalidArgument
-from services.common.outbox import now
-from services.common.tenancy import Scope, level_of, parent_of
+from services.common.errors import AlreadyExists
+from services.common.tenancy import Scope, level_of, parent_of, validate_code
 from services.registration.application import RegistrationApp
 from services.registration.domain import SERVICE_FIELDS
 from services.registration.idcard import make_id_number
 from services.registration.models import Account, Division
 from services.registration.repository import Repository
+from services.registration.usecases.accounts import AccountCases
 
 REFERENCE = DIVISIONS_REFERENCE
 FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
@@ -92,36 +92,30 @@ def create_account(
     roles: list[str],
     display: str,
     organisation_id: str = "",
-) -> None:
-    from services.registration.domain import ADMINS
-    from services.registration.usecases.accounts import check_organisation
+) -> Account:
+    """Create an account through the API's own use case, so the same rules
+    and errors apply (username, password length, roles, organisation); for
+    ``zhiyuan admin create`` and the demo seed, before any admin exists.
 
-    organisation_id = (organisation_id or "").strip()
-    if "org_leader" in roles and not set(roles) & set(ADMINS) and not organisation_id:
-        raise InvalidArgument.required("organisation_id")
+    The caller is the system principal: an operator over the new account's
+    own division, so it may grant any role there and reach nothing outside.
+
+    Example::
+
+        create_account(load(), "yanta-admin", "long-enough-pw", "610113",
+                       ["tenant_admin"], "雁塔区文明办")
+    """
+    code = validate_code(scope, "scope_code")
+    system = Principal("system", "cli", code, frozenset({"operator"}), 0)
     db = Database(cfg.service("registration"))
-    with db.session(Scope(scope)) as s:
-        repo = Repository(s, Scope(scope))
-        repo.division(scope, "scope")
-        if organisation_id:
-            check_organisation(repo, organisation_id, scope)
-        if s.execute(select(Account).where(Account.username == username)).first():
-            raise AlreadyExists.entity("account", "账号", username, field="username")
-        s.add(
-            Account(
-                id=username,
-                username=username,
-                password_hash=hash_password(password),
-                display_name=display,
-                scope_code=scope,
-                roles=roles,
-                active=True,
-                created_by="cli",
-                created_at=now(),
-                organisation_id=organisation_id or None,
-            )
+    try:
+        # Accounts hold no personal data: no key is needed to create one.
+        cases = AccountCases(db, None, None)  # type: ignore[arg-type]
+        return cases.create_account(
+            system, username, password, display, code, roles, organisation_id
         )
-    db.dispose()
+    finally:
+        db.dispose()
 
 
 def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
