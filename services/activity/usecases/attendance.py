@@ -40,7 +40,8 @@ class AttendanceCases(UseCases):
     ) -> tuple[str, datetime, datetime]:
         """The current code of a running session, for its leader to show."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             session, project = Repository(s, p.scope).session_of(
                 required(session_id, "session_id")
             )
@@ -58,7 +59,8 @@ class AttendanceCases(UseCases):
         """Check a confirmed volunteer in, by the current code or (no code) by
         the leader directly. Twice is ALREADY_EXISTS."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
-        with self._tx(scope) as s:
+        with self.uow(scope) as work:
+            s = work.session
             repo = Repository(s, scope)
             session, project = repo.session_of(session_id)
             _running(project)
@@ -101,7 +103,8 @@ class AttendanceCases(UseCases):
     ) -> m.Attendance:
         """Check out by code (closed by the volunteer) or by the leader."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
-        with self._tx(scope) as s:
+        with self.uow(scope) as work:
+            s = work.session
             repo = Repository(s, scope)
             session, project = repo.session_of(session_id)
             row = _open_attendance(repo, session_id, volunteer_id)
@@ -121,7 +124,8 @@ class AttendanceCases(UseCases):
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
         ended = validation.utc_moment(ended_at, "ended_at")
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             session, project = repo.session_of(session_id)
             require_organisation(p, project.organisation_id, "organisation_id")
@@ -149,7 +153,8 @@ class AttendanceCases(UseCases):
             p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
         required(volunteer_id, "volunteer_id")
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             _, project = Repository(s, p.scope).session_of(session_id, reach_up=True)
             reach = domain.reach(
                 p.scope.code, project.division_code, project.emergency, project.status
@@ -208,7 +213,7 @@ class AttendanceCases(UseCases):
         row.checked_out_at, row.closed_by = at, closed_by
         s.flush()
         m.ROLLUP.bump(s, project.division_code, month_of(at), attendances=1)
-        self._event(
+        self.uow.record(
             s,
             "activity.attendance.checked_out",
             project.division_code,

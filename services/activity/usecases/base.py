@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from services.activity.models import OUTBOX
 from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
-from services.common.tenancy import Scope
+from services.common.unit_of_work import UnitOfWork
 
 
 class UseCases:
@@ -24,11 +21,4 @@ class UseCases:
         clock: Callable[[], datetime] = outbox.now,
     ):
         self.db, self.cipher, self.clock = db, cipher, clock
-
-    def _tx(self, scope: Scope):  # type: ignore[no-untyped-def]
-        return self.db.session(scope)
-
-    def _event(
-        self, s: Session, event_type: str, code: str, data: dict[str, Any]
-    ) -> None:
-        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
+        self.uow = UnitOfWork(db, OUTBOX, clock)

@@ -65,7 +65,8 @@ class PairingCases(UseCases):
                 "须取得帮扶对象本人同意后方可登记",
             )
         now = self.clock()
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             row = m.Recipient(
                 id=str(uuid.uuid4()),
                 division_code=code,
@@ -100,7 +101,8 @@ class PairingCases(UseCases):
         # An org_leader pairs for its own organisation only.
         require_organisation(p, oid, "organisation_id")
         try:
-            with self._tx(p.scope) as s:
+            with self.uow(p.scope) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 recipient = repo.recipient(rid)  # locked: one-to-one is checked once
                 volunteer = repo.volunteer(vid)
@@ -169,7 +171,8 @@ class PairingCases(UseCases):
                 "不能晚于当前时间",
             )
         note = validation.text(note, "note", 1000, required=False)
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             pair = Repository(s, p.scope).pair(pid)
             require_organisation(p, pair.organisation_id, "organisation_id")
             visit = m.Visit(
@@ -188,8 +191,7 @@ class PairingCases(UseCases):
             s.add(visit)
             s.flush()
             m.ROLLUP.bump(s, pair.division_code, month_of(start), visits=1)
-            self._event(
-                s,
+            work.record(
                 "activity.visit.logged",
                 pair.division_code,
                 {

@@ -38,7 +38,8 @@ class ProjectCases(UseCases):
             raise InvalidArgument.required("organisation_id")
         # An org_leader publishes for its own organisation only.
         require_organisation(p, organisation_id.strip(), "organisation_id")
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             org = repo.organisation(organisation_id.strip(), "organisation_id")
             spec = validation.project_spec(raw, org.division_code)
@@ -63,7 +64,8 @@ class ProjectCases(UseCases):
         """Replace the editable fields (sessions included) of a draft or a
         returned project."""
         p.require_any(*domain.MANAGERS)
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             project = repo.project(ident, lock=True)
             require_organisation(p, project.organisation_id, "organisation_id")
@@ -142,7 +144,8 @@ class ProjectCases(UseCases):
         hook: Hook | None = None,
     ) -> ProjectView:
         p.require_any(*roles)
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             project = repo.project(ident, lock=True)
             if "org_leader" in roles:  # a manager's step: its own projects only
@@ -176,7 +179,7 @@ class ProjectCases(UseCases):
         # Sessions count in the month they take place, not the publishing one.
         for month, n in Counter(month_of(utc(x.starts_at)) for x in sessions).items():
             m.ROLLUP.bump(s, code, month, sessions=n)
-        self._event(
+        self.uow.record(
             s,
             "activity.project.published",
             code,
@@ -203,7 +206,7 @@ class ProjectCases(UseCases):
 
     def _closed(self, s: Session, project: m.Project, verb: str) -> None:
         code = project.division_code
-        self._event(
+        self.uow.record(
             s,
             f"activity.project.{verb}",
             code,

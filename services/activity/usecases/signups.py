@@ -63,7 +63,8 @@ class SignUpCases(UseCases):
         p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             _, project = repo.session_of(session_id, reach_up=True)
             v = repo.volunteer(volunteer_id)
@@ -86,7 +87,8 @@ class SignUpCases(UseCases):
     def _join(
         self, p: Principal, scope: Scope, session_id: str, who: Candidate
     ) -> m.SignUp:
-        with self._tx(scope) as s:
+        with self.uow(scope) as work:
+            s = work.session
             repo = Repository(s, scope)
             repo.lock_session(session_id)
             session, project = repo.session_of(session_id)
@@ -147,7 +149,8 @@ class SignUpCases(UseCases):
         the answer lists only the promoted sign-ups the caller may see."""
         p.require_any(*domain.MANAGERS)
         ident = required(sign_up_id, "sign_up_id")
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             found = repo.sign_up(ident)
             try:  # scoped by the project's tenant, before any state check
@@ -156,7 +159,8 @@ class SignUpCases(UseCases):
                 raise missing("sign_up_id", "sign-up", "报名", ident) from None
             division = found.division_code
         scope = Scope(division)
-        with self._tx(scope) as s:
+        with self.uow(scope) as work:
+            s = work.session
             repo = Repository(s, scope)
             row = repo.sign_up(ident)
             repo.lock_session(row.session_id)
@@ -201,7 +205,8 @@ class SignUpCases(UseCases):
             reason = required(reason, "reason")
             if len(reason) > 500:
                 raise InvalidArgument.too_long("reason", 500)
-        with self._tx(p.scope) as s:
+        with self.uow(p.scope) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             row = repo.sign_up(ident)
             if not p.scope.contains(row.division_code):  # the volunteer's tenant
