@@ -3,9 +3,6 @@ the same errors, nothing written when it refuses, and a generated id."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import grpc
@@ -19,20 +16,11 @@ from services.common.tenancy import Scope
 from services.registration.models import Account
 from services.registration.repository import login_lookup
 from tests.helpers import auth
+from tests.integration.test_cli import zhiyuan
 
 pytestmark = pytest.mark.integration
 
 COUNTY = "610113"
-
-
-def zhiyuan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def admin_create(env: dict[str, str], username: str, password: str) -> str:
