@@ -10,6 +10,7 @@ import csv
 import sys
 from typing import Any
 
+from services.cli_help import command
 from services.cli_reports import _stub, _token
 
 
@@ -91,38 +92,62 @@ def cmd_honours(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     def scoped(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--scope", default="61", help="caller scope (default 61)")
-        p.add_argument("--role", default="province_admin", help="caller role")
-        p.add_argument("--division", default="", help="node (default: the scope)")
-        p.add_argument("--limit", type=int, default=100, help="rows (max 500)")
+        p.add_argument(
+            "--scope", default="61",
+            help="the caller's division code (default 61) / 调用者的管辖区划",
+        )  # fmt: skip
+        p.add_argument(
+            "--role", default="province_admin",
+            help="the caller's role (default province_admin) / 调用者的角色",
+        )  # fmt: skip
+        p.add_argument(
+            "--division", default="", help="node (default: the scope) / 区划代码"
+        )
+        p.add_argument("--limit", type=int, default=100, help="rows (max 500) / 行数")
 
-    s = sub.add_parser("stars", help="star ratings / 星级评定")
+    s = command(
+        sub, "stars", "star ratings / 星级评定",
+        en="Star ratings of volunteers: the requests awaiting approval, and "
+        "re-rating after the thresholds change.",
+        zh="志愿者星级评定：查询待审批的星级申请，以及门槛调整后的重新评定。",
+        examples=["zhiyuan stars pending --scope 6101 --mine",
+                  "zhiyuan stars rerate --division 6101"],
+    )  # fmt: skip
     s_sub = s.add_subparsers(dest="action", required=True)
-    sp = s_sub.add_parser("pending", help="star requests awaiting approval, as CSV")
+    sp = command(
+        s_sub, "pending", "star requests awaiting approval, as CSV / 待审批星级",
+        en="Print the star requests awaiting approval in a division as CSV "
+        "(id, volunteer number, division, stars, approving division, hours "
+        "at the request), as the caller --scope/--role sees them; --mine "
+        "keeps those the scope itself approves. The count goes to stderr.",
+        zh="以 CSV 输出某区划待审批的星级申请（编号、志愿者编号、区划、星级、"
+        "审批区划、申请时时长），按调用者 --scope/--role 的权限可见；--mine "
+        "只列出由本级审批的申请。总数输出到标准错误。",
+        examples=["zhiyuan stars pending --scope 6101 --role tenant_admin "
+                  "--mine > to-approve.csv"],
+    )  # fmt: skip
     sp.add_argument(
-        "--mine", action="store_true", help="only those the scope itself approves"
-    )
+        "--mine", action="store_true",
+        help="only those the scope itself approves / 仅本级审批的",
+    )  # fmt: skip
     scoped(sp)
     sp.set_defaults(func=cmd_stars_pending)
 
-    rr = s_sub.add_parser(
-        "rerate",
-        help="re-rate stars under the current thresholds / 按现行门槛重新评定",
-        description=(
-            "Re-evaluate every star rating whose volunteer lives in the "
-            "division's subtree under the star thresholds and approval levels "
-            "now in effect there, as the worker does after a settings change: "
-            "requests open for those who now reach a tier, pending requests "
-            "that no longer qualify are withdrawn; approved stars are never "
-            "lowered. Safe to repeat and to run beside the workers. Use it for "
-            "settings changed before the worker re-rated by itself.\n\n"
-            "按辖区现行的星级时长门槛和审批层级，重新评定该区划及其下级所有志愿者的"
-            "星级：达到新星级的发起审批申请，不再符合条件的待审批申请予以撤回；"
-            "已批准的星级不会因门槛调整而降低。可重复执行，可与后台进程同时运行。"
-        ),
-        epilog="example / 示例: zhiyuan stars rerate --division 6101",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    rr = command(
+        s_sub, "rerate",
+        "re-rate stars under the current thresholds / 按现行门槛重新评定",
+        en="Re-evaluate every star rating whose volunteer lives in the "
+        "division's subtree under the star thresholds and approval levels "
+        "now in effect there, as the worker does after a settings change: "
+        "requests open for those who now reach a tier, pending requests "
+        "that no longer qualify are withdrawn; approved stars are never "
+        "lowered. Safe to repeat and to run beside the workers. Use it for "
+        "settings changed before the worker re-rated by itself.",
+        zh="按辖区现行的星级时长门槛和审批层级，重新评定该区划及其下级所有志愿者的"
+        "星级：达到新星级的发起审批申请，不再符合条件的待审批申请予以撤回；"
+        "已批准的星级不会因门槛调整而降低。可重复执行，可与后台进程同时运行。",
+        examples=["zhiyuan stars rerate --division 6101"],
+    )  # fmt: skip
     rr.add_argument(
         "--division", required=True,
         help="division code whose subtree is re-rated, e.g. 6101 / 区划代码",
@@ -133,11 +158,25 @@ def add_commands(sub: Any) -> None:
     )  # fmt: skip
     rr.set_defaults(func=cmd_stars_rerate)
 
-    h = sub.add_parser("honours", help="honour lists as CSV / 荣誉榜")
+    h = command(
+        sub, "honours", "honour lists as CSV / 荣誉榜",
+        en="Print a division's honour list as CSV, as the caller "
+        "--scope/--role sees it: 'medal' lists five-star volunteers whose "
+        "approved hours reach a medal (4,000 / 3,000 / 2,000 by default, "
+        "per-tenant); 'long-service' lists those with approved hours in at "
+        "least --min-years consecutive years (default: the tenant's setting, "
+        "10). The count goes to stderr.",
+        zh="以 CSV 输出某区划的荣誉榜，按调用者 --scope/--role 的权限可见："
+        "medal 列出已获五星且累计时长达到奖章标准（默认 4000/3000/2000 小时，"
+        "可按租户设置）的志愿者；long-service 列出连续至少 --min-years 年有"
+        "已审核时长的志愿者（默认取租户设置，10 年）。总数输出到标准错误。",
+        examples=["zhiyuan honours medal --division 6101 > medals.csv",
+                  "zhiyuan honours long-service --min-years 5 --limit 500"],
+    )  # fmt: skip
     h.add_argument("kind", choices=["medal", "long-service"])
     h.add_argument(
         "--min-years", type=int, default=0,
-        help="long service: years (default: the tenant's setting, 10)",
+        help="long service: years (default: the tenant's setting, 10) / 年数",
     )  # fmt: skip
     scoped(h)
     h.set_defaults(func=cmd_honours)

@@ -13,6 +13,11 @@ is not JSON), with headers saying queue, event id, type, error and attempts.
 Replaying is safe: consumers are idempotent, an event already applied is
 skipped. Each message is published (with publisher confirms) before it is
 taken off the DLQ, so an interrupted replay duplicates, never loses.
+
+查看、重新投递和清除后台进程放弃处理的事件（死信）。每个事件处理队列都有对应
+的死信队列；重试用尽或事件本身有误时消息进入死信队列。重新投递是安全的：消费
+端幂等，已处理的事件会被跳过；消息先确认投递再从死信队列移除，中断时只会重复，
+不会丢失。
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 from kombu import Connection, Queue
 
+from services.cli_help import command
 from services.common import deadletter as dl
 from services.common.config import load
 
@@ -224,6 +230,8 @@ def add_commands(sub: Any) -> None:
         "dlq",
         help="dead-lettered events: list, show, replay, purge / 死信事件",
         description=__doc__,
+        epilog="examples / 示例:\n  zhiyuan dlq list\n"
+        "  zhiyuan dlq replay --queue hours",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d_sub = d.add_subparsers(dest="action", required=True)
@@ -243,27 +251,56 @@ def add_commands(sub: Any) -> None:
             else "the event / 事件编号",
         )
 
-    ls = d_sub.add_parser(
-        "list", help="count per DLQ and each message's event, error, attempts"
-    )
+    ls = command(
+        d_sub, "list",
+        "count per DLQ and each message's event, error, attempts / 列出死信",
+        en="For every dead-letter queue (or those --queue matches): its "
+        "message count, then each message's event id, type, error and "
+        "attempts. Nothing is taken off the queue.",
+        zh="列出每个死信队列（或名称包含 --queue 的队列）的消息数，以及每条消息的"
+        "事件编号、类型、错误和尝试次数。不会从队列中取走消息。",
+        examples=["zhiyuan dlq list", "zhiyuan dlq list --queue hours --limit 20"],
+    )  # fmt: skip
     filters(ls)
     ls.add_argument(
-        "--limit", type=int, default=100, help="messages shown per DLQ (default 100)"
-    )
+        "--limit", type=int, default=100,
+        help="messages shown per DLQ (default 100) / 每个队列显示的条数",
+    )  # fmt: skip
     ls.set_defaults(func=cmd_list)
-    sh = d_sub.add_parser("show", help="a message's headers and body")
+    sh = command(
+        d_sub, "show", "a message's headers and body / 查看一条死信",
+        en="Print one dead-lettered message, its headers (queue, event id, "
+        "type, error, attempts) and its body. The message stays.",
+        zh="显示一条死信消息的消息头（队列、事件编号、类型、错误、尝试次数）和 "
+        "内容。消息仍保留在队列中。",
+        examples=["zhiyuan dlq show --event-id 7f1d6c1e-0000-4000-8000-00000000"
+                  "0001"],
+    )  # fmt: skip
     filters(sh, need_id=True)
     sh.set_defaults(func=cmd_show)
-    rp = d_sub.add_parser(
-        "replay",
-        help="move messages back to their handler's queue (all, or one event)",
-        description="Publish each message (with confirms) to the queue it "
-        "failed on, then remove it from the DLQ. Consumers are idempotent: an "
-        "event already applied is skipped. / 重新投递到原队列，消费端幂等。",
-    )
+    rp = command(
+        d_sub, "replay",
+        "move messages back to their handler's queue (all, or one event) / "
+        "重新投递",
+        en="Publish each message (with confirms) to the queue it failed on, "
+        "then remove it from the DLQ. Consumers are idempotent: an event "
+        "already applied is skipped. Fix the cause first.",
+        zh="将每条消息（经发布确认）重新投递到其失败的原队列，再从死信队列移除。"
+        "消费端幂等，已处理的事件会被跳过。请先排除失败原因。",
+        examples=["zhiyuan dlq replay --queue hours",
+                  "zhiyuan dlq replay --event-id 7f1d6c1e-0000-4000-8000-"
+                  "000000000001"],
+    )  # fmt: skip
     filters(rp)
     rp.set_defaults(func=cmd_replay)
-    pg = d_sub.add_parser("purge", help="delete messages for good (needs --yes)")
+    pg = command(
+        d_sub, "purge", "delete messages for good (needs --yes) / 清除死信",
+        en="Delete dead-lettered messages for good (all, those --queue "
+        "matches, or one event). Refused without --yes.",
+        zh="永久删除死信消息（全部、名称包含 --queue 的队列中的，或某一事件）。"
+        "必须加 --yes 确认。",
+        examples=["zhiyuan dlq purge --queue recycling --yes"],
+    )  # fmt: skip
     filters(pg)
     pg.add_argument("--yes", action="store_true", help="confirm / 确认清除")
     pg.set_defaults(func=cmd_purge)

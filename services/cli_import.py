@@ -20,6 +20,11 @@ number the spreadsheet shows (the header is row 1), the field, the rule and
 a message in Chinese and English. Importing the same file again imports
 nothing twice.
 
+按批次导入 CSV 或 XLSX 文件（使用后台提供的模板：中文或英文表头；UTF-8、
+带 BOM 的 UTF-8 或 GB18030 编码）。正确的行予以导入；错误的行逐条报告电子
+表格中显示的行号（表头为第 1 行）、字段、规则和中英文说明。同一文件再次
+导入不会重复导入。
+
 hours:       志愿者编号,区划代码,组织名称,服务领域,服务内容,
              开始时间,结束时间,时长,补录原因
              Imported records are approved (the office certifies its
@@ -29,7 +34,7 @@ hours:       志愿者编号,区划代码,组织名称,服务领域,服务内容
 volunteers:  姓名,身份证号,手机号,区划代码,服务领域
              Registered as pending (or verified with --verified).
 
-examples:
+examples / 示例:
   zhiyuan import hours register.xlsx --scope 610113 --report bad-rows.csv
   zhiyuan import volunteers roll.csv --scope 6101 --chunk-size 50000
 """

@@ -199,3 +199,30 @@ def test_settings_announce_rebuilds_a_lost_hours_replica(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 nodes")
     wait_for(lambda: has_cap("7"), timeout=20, what="the replica rebuilt by announce")
+
+
+def test_admin_create_reads_the_password_from_stdin(migrated, apis, stub):
+    from zhiyuan.registration.v1 import registration_pb2 as pb
+
+    argv = [sys.executable, "-m", "services.cli", "admin", "create",
+            "--username", "cli-stdin", "--scope", "610113",
+            "--roles", "tenant_admin"]  # fmt: skip
+    env = {**os.environ, **migrated}
+    no_terminal = subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert no_terminal.returncode != 0
+    assert "--password-stdin" in no_terminal.stderr
+    assert "Traceback" not in no_terminal.stderr
+
+    done = subprocess.run(
+        [*argv, "--password-stdin"], env=env, input="stdin-password-1\n",
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stdin-password-1" not in done.stdout + done.stderr
+    reply = stub.Login(
+        pb.LoginRequest(username="cli-stdin", password="stdin-password-1")
+    )
+    assert reply.access_token and reply.account.username == "cli-stdin"
