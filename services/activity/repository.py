@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.activity import models as m
 from services.common.errors import NotFound
+from services.common.paging import page_rows
 from services.common.tenancy import Scope, ancestors
 
 
@@ -194,13 +195,7 @@ class Repository:
     def list_page(
         self, query: Any, order: Any, size: int, offset: int
     ) -> tuple[list[Any], int]:
-        total = self.s.execute(
-            select(func.count()).select_from(query.subquery())
-        ).scalar_one()
-        rows = self.s.execute(
-            query.order_by(*order).limit(size).offset(offset)
-        ).scalars()
-        return list(rows), total
+        return page_rows(self.s, query, order, size, offset)
 
     def under(self, model: Any, node: str, column: str = "division_code") -> Any:
         """Rows of ``model`` at ``node`` or below (``node`` inside the scope)."""

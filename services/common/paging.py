@@ -11,8 +11,12 @@ Example::
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidArgument
 
@@ -53,3 +57,15 @@ def page_bounds(page_size: int, token: str) -> tuple[int, int]:
 def next_token(offset: int, size: int, total: int) -> str:
     nxt = offset + size
     return base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < total else ""
+
+
+def page_rows(
+    session: Session, query: Any, order: Sequence[Any], size: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of a scoped select, in ``order``, and how many rows it has
+    in all (its rows must be entities or single values)."""
+    total = session.execute(
+        select(func.count()).select_from(query.subquery())
+    ).scalar_one()
+    rows = session.execute(query.order_by(*order).limit(size).offset(offset))
+    return list(rows.scalars()), total

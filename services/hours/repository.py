@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from services.common.errors import NotFound
+from services.common.paging import page_rows
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
 from services.common.tenancy import Scope, ancestors
@@ -78,11 +79,7 @@ class Repository:
     def page(
         self, query: Any, order: Sequence[Any], size: int, offset: int
     ) -> tuple[list[Any], int]:
-        total = self.s.execute(
-            select(func.count()).select_from(query.subquery())
-        ).scalar_one()
-        rows = self.s.execute(query.order_by(*order).limit(size).offset(offset))
-        return list(rows.scalars()), total
+        return page_rows(self.s, query, order, size, offset)
 
     def corrections(self, record_ids: Sequence[str]) -> dict[str, list[Correction]]:
         out: dict[str, list[Correction]] = {i: [] for i in record_ids}

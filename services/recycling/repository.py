@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
+from services.common.paging import page_rows
 from services.common.tenancy import Scope
 from services.recycling import models as m
 from services.recycling.quantities import Items
@@ -49,11 +50,7 @@ class Repository:
     def page(
         self, query: Any, order: Sequence[Any], size: int, offset: int
     ) -> tuple[list[Any], int]:
-        total = self.s.execute(
-            select(func.count()).select_from(query.subquery())
-        ).scalar_one()
-        rows = self.s.execute(query.order_by(*order).limit(size).offset(offset))
-        return list(rows.scalars()), total
+        return page_rows(self.s, query, order, size, offset)
 
     # -- bins ------------------------------------------------------------------------
     def bin(self, ident: str, field: str = "id", lock: bool = False) -> m.Bin:

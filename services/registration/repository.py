@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
+from services.common.paging import page_rows
 from services.common.tenancy import Level, Scope, validate_code
 from services.registration.models import (
     ROLLUP,
@@ -116,13 +117,7 @@ class Repository:
     def list_page(
         self, query: Any, order: Any, size: int, offset: int
     ) -> tuple[list[Any], int]:
-        total = self.s.execute(
-            select(func.count()).select_from(query.subquery())
-        ).scalar_one()
-        rows = self.s.execute(
-            query.order_by(order).limit(size).offset(offset)
-        ).scalars()
-        return list(rows), total
+        return page_rows(self.s, query, (order,), size, offset)
 
     def organisations_query(self, node: str, parent_id: str | None) -> Any:
         q = select(Organisation).where(
