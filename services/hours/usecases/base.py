@@ -7,12 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from services.common import outbox
-from services.common.auth import Principal
 from services.common.db import Database
 from services.common.pii import PiiCipher
+from services.common.unit_of_work import UnitOfWork
 from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 
@@ -26,16 +24,9 @@ class UseCases:
         cipher: PiiCipher | None = None,
     ):
         self.db, self.registration, self.clock = db, registration, clock
+        self.uow = UnitOfWork(db, OUTBOX, clock)
         # Certificates carry the full name: stored sealed when a key is set.
         self.cipher = cipher
-
-    def _tx(self, principal: Principal):  # type: ignore[no-untyped-def]
-        return self.db.session(principal.scope)
-
-    def _event(
-        self, s: Session, event_type: str, code: str, data: dict[str, Any]
-    ) -> None:
-        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
 
     def _registration(self) -> Registration:
         if self.registration is None:

@@ -56,12 +56,14 @@ class CertificateCases(UseCases):
         contact = v.text(contact, "contact", 100)
         query = (volunteer_id, code, org_id, start, end)
         # Refuse before the real name is revealed (and the reveal logged).
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             self._certified(Repository(s, p.scope), *query)
         who = self._registration().identity(volunteer_id, "certificate")
         now = self.clock()
         today = now.astimezone(CST).date()
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             rows = self._certified(Repository(s, p.scope), *query)
             total = sum((h for _, h in rows), Decimal(0))
             serial = _next_serial(s, code[:2], today.year)
@@ -79,8 +81,7 @@ class CertificateCases(UseCases):
             )  # fmt: skip
             cert.pdf = self._seal(pdf.render(_text(cert, who.name, rows)))
             s.add(cert)
-            self._event(
-                s,
+            work.record(
                 "hours.certificate.issued",
                 code,
                 {
@@ -134,14 +135,16 @@ class CertificateCases(UseCases):
     def certificate(self, p: Principal, number_: str) -> Certificate:
         p.require_any(*domain.READERS)
         number_ = v.certificate_number(number_)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return Repository(s, p.scope).certificate(number_)
 
     def revoke(self, p: Principal, number_: str, reason: str) -> Certificate:
         p.require_any(*domain.WRITERS)
         number_ = v.certificate_number(number_)
         reason = v.text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             cert = Repository(s, p.scope).certificate(number_, lock=True)
             require_organisation(p, cert.organisation_id, "organisation_id")
             if cert.status != "valid":

@@ -148,7 +148,8 @@ class RecordCases(UseCases):
             else str(uuid.uuid4())
         )
         if request_id:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 earlier = Repository(s, p.scope).record_by_source("honour", record_id)
                 if earlier is not None:
                     return earlier, False
@@ -165,7 +166,8 @@ class RecordCases(UseCases):
             field, "service", content, a, b, domain.Interval(a, b),
             p.username, given_hours=given, note=f"补录：{reason}",
         )  # fmt: skip
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             cross_tenant.lock_volunteer(s, volunteer_id)
             earlier = repo.record_by_source("honour", record_id) if request_id else None

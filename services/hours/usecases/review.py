@@ -21,7 +21,8 @@ class ReviewCases(UseCases):
     def approve(self, p: Principal, ident: str) -> tuple[HourRecord, Decimal]:
         p.require_any(*domain.WRITERS)
         ident = v.ident(ident, "id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             record = Repository(s, p.scope).record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "approved")
@@ -30,8 +31,7 @@ class ReviewCases(UseCases):
             record.reviewed_at = self.clock()
             s.flush()
             rollups.count(s, record, record.hours, +1)
-            self._event(
-                s,
+            work.record(
                 "hours.record.approved",
                 record.division_code,
                 {
@@ -53,7 +53,8 @@ class ReviewCases(UseCases):
         p.require_any(*domain.WRITERS)
         ident = v.ident(ident, "id")
         reason = v.text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             record = Repository(s, p.scope).record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "rejected")
@@ -81,7 +82,8 @@ class ReviewCases(UseCases):
             )
         wanted = None if reverse else v.amount(new_hours or 0.0, "new_hours")
         reason = v.text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             record = repo.record(record_id, "record_id", lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
@@ -111,8 +113,7 @@ class ReviewCases(UseCases):
             else:
                 s.flush()
                 rollups.amend(s, record, fix.delta_hours)
-            self._event(
-                s,
+            work.record(
                 "hours.record.corrected",
                 record.division_code,
                 {

@@ -92,7 +92,8 @@ class TimeBankCases(UseCases):
         request_id = v.text(request_id, "request_id", 64, required=False)
         key = f"withdraw/{p.subject}/{request_id or uuid.uuid4()}"
         try:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 earlier = repo.transaction_by_key(key) if request_id else None
                 if earlier is not None:
@@ -104,7 +105,8 @@ class TimeBankCases(UseCases):
                                 None, service, p.username, key)  # fmt: skip
                 return tx, entries, balance - hours
         except IntegrityError:
-            with self._tx(p) as s:  # the same client raced itself
+            with self.uow(p) as work:  # the same client raced itself
+                s = work.session
                 repo = Repository(s, p.scope)
                 earlier = repo.transaction_by_key(key)
                 if earlier is None:
