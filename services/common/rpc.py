@@ -258,12 +258,20 @@ def serve_api(
 
     telemetry.init(f"{name}-api")
     listen = cfg.service(name).grpc_listen
-    server, health = build_server(
-        listen,
-        keys.verifier(cfg),
-        public_methods=public_methods,
-        max_workers=api_workers(cfg, name),
-    )
+    verifier = keys.verifier(cfg)
+    try:
+        server, health = build_server(
+            listen,
+            verifier,
+            public_methods=public_methods,
+            max_workers=api_workers(cfg, name),
+        )
+    except RuntimeError as exc:  # the port is taken: a line, not a traceback
+        var = f"{name.upper()}_GRPC_LISTEN"
+        raise SystemExit(
+            f"{name}-api: cannot listen on {listen} ({exc}); free it or set "
+            f"{var}\n{name}-api：无法监听 {listen}，请释放该端口或设置 {var}"
+        ) from None
     add_to_server(servicer, server)
     server.start()
     mark_serving(health, f"zhiyuan.{name}.v1.{name.title()}Service")

@@ -202,3 +202,25 @@ def test_ready_is_not_said_when_stopped_first():
     sup.stopping.set()
     assert sup.await_ready(poll=0.001) is False
     assert "ready" not in out.getvalue()
+
+
+def test_an_api_whose_port_was_taken_after_the_check_says_so_in_one_line(
+    tmp_path,
+):
+    env = {**os.environ, "ZHIYUAN_DATA_DIR": str(tmp_path),
+           "REGISTRATION_API_METRICS_LISTEN": ""}  # fmt: skip
+    env.pop("JWT_PUBLIC_KEY", None)
+    keys = [sys.executable, "-m", "services.cli", "keys", "ensure"]
+    assert subprocess.run(keys, env=env, capture_output=True).returncode == 0
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        env["REGISTRATION_GRPC_LISTEN"] = f"127.0.0.1:{holder.getsockname()[1]}"
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "run", "registration", "api"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "registration-api: cannot listen on" in done.stderr
+    assert "set REGISTRATION_GRPC_LISTEN" in done.stderr
