@@ -139,7 +139,8 @@ class AccountCases(UseCases):
             organisation_id=organisation_id or None,
         )
         try:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 repo.division(scope_code, "scope_code")
                 if organisation_id:

@@ -41,7 +41,8 @@ class DirectoryCases(UseCases):
         code = validate_code(code, "code")
 
         def load() -> tuple[Division, list[Division]]:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 div = repo.division(code)
                 return div, repo.divisions(strict_ancestors(div.code))
@@ -53,7 +54,8 @@ class DirectoryCases(UseCases):
     ):  # type: ignore[no-untyped-def]
         p.require_any(*domain.READERS)
         parent = validate_code(parent or p.scope.code, "parent_code")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return Repository(s, p.scope).children(
                 parent, include_retired, size, offset
             )
@@ -65,7 +67,8 @@ class DirectoryCases(UseCases):
         code = p.scope.require(validate_code(code, "code"), "code")
         name = domain.check_text(name, "name", 100)
         parent = parent_of(code)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             if parent is not None and repo.division(parent, "code").status != "active":
                 raise FailedPrecondition(
@@ -92,7 +95,8 @@ class DirectoryCases(UseCases):
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         name = domain.check_text(name, "name", 100)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             div = Repository(s, p.scope).division(code)
             old, div.name = div.name, name
             self._change(s, p, code, "renamed", old, name, None, reason)
@@ -104,7 +108,8 @@ class DirectoryCases(UseCases):
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         domain.check_text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             div = repo.division(code)
             if div.status == "retired":
@@ -143,7 +148,7 @@ class DirectoryCases(UseCases):
                 changed_at=self.clock(),
             )
         )
-        self._event(
+        self.uow.record(
             s,
             "registration.division.changed",
             code,
@@ -157,7 +162,8 @@ class DirectoryCases(UseCases):
 
     def division_history(self, p: Principal, code: str) -> list[DivisionChange]:
         p.require_any(*domain.READERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             repo.division(code)
             return repo.history(code)
@@ -165,7 +171,8 @@ class DirectoryCases(UseCases):
     # -- settings ------------------------------------------------------------
     def effective_settings(self, p: Principal, code: str) -> list[tuple[str, str, str]]:
         code = p.scope.require(code or p.scope.code)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             chain = strict_ancestors(code) + [code]
             return domain.effective_settings(
                 code, Repository(s, p.scope).overrides_for(chain)
@@ -185,7 +192,8 @@ class DirectoryCases(UseCases):
                     f"unknown setting {key!r}",
                     f"未知的设置项“{key}”",
                 )
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             for key, value in parsed.items():
                 s.merge(
                     TenantSetting(
@@ -204,8 +212,7 @@ class DirectoryCases(UseCases):
             chain = strict_ancestors(code) + [code]
             overrides = Repository(s, p.scope).overrides_for(chain)
             # Other services keep a replica of every node's overrides.
-            self._event(
-                s,
+            work.record(
                 "registration.settings.changed",
                 code,
                 {"division_code": code, "overrides": overrides.get(code, {})},

@@ -71,7 +71,8 @@ class PeopleCases(UseCases):
         fields = domain.check_service_fields(fields)
         contact = domain.check_text(contact, "contact_name", 100, required=False)
         phone = validate_phone(phone, "contact_phone") if phone else ""
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             if repo.division(code, "division_code").status != "active":
                 raise FailedPrecondition(
@@ -106,8 +107,7 @@ class PeopleCases(UseCases):
             s.flush()
             metric = "teams" if kind == "team" else "organisations"
             ROLLUP.bump(s, code, month_of(org.created_at), **{metric: 1})
-            self._event(
-                s,
+            work.record(
                 "registration.organisation.created",
                 code,
                 {
@@ -153,7 +153,8 @@ class PeopleCases(UseCases):
         if earlier is not None:
             return earlier
         try:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 if repo.division(home, "home_division_code").status != "active":
                     raise FailedPrecondition(
@@ -190,8 +191,8 @@ class PeopleCases(UseCases):
                 s.add(vol)
                 s.flush()
                 ROLLUP.bump(s, home, month_of(now), volunteers_registered=1)
-                self._event(
-                    s, "registration.volunteer.registered", home, _volunteer_event(vol)
+                work.record(
+                    "registration.volunteer.registered", home, _volunteer_event(vol)
                 )
                 return vol
         except IntegrityError as exc:
@@ -216,7 +217,8 @@ class PeopleCases(UseCases):
     def _earlier(self, p: Principal, key: str | None) -> Volunteer | None:
         if not key:
             return None
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return Repository(s, p.scope).volunteer_by_request(key)
 
     def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
@@ -257,7 +259,8 @@ class PeopleCases(UseCases):
         in the same transaction (no log, no name)."""
         p.require_any(*domain.ADMINS, "org_leader")
         purpose = domain.check_text(purpose, "purpose", 200)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             vol = Repository(s, p.scope).volunteer(ident)
             s.add(
                 PiiAccess(
@@ -274,7 +277,8 @@ class PeopleCases(UseCases):
 
     def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.READERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             repo = Repository(s, p.scope)
             vol = repo.volunteer(ident)
             return vol, repo.team_ids([vol.id]).get(vol.id, [])
@@ -285,7 +289,8 @@ class PeopleCases(UseCases):
         p.require_any(*domain.ADMINS)
         if not verify:
             reason = domain.check_text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             vol = Repository(s, p.scope).volunteer(ident, for_update=True)
             target = "verified" if verify else "rejected"
             if vol.status != "pending":
@@ -304,8 +309,7 @@ class PeopleCases(UseCases):
                 month_of(vol.reviewed_at),
                 **{f"volunteers_{target}": 1},
             )
-            self._event(
-                s,
+            work.record(
                 f"registration.volunteer.{target}",
                 vol.home_division_code,
                 _volunteer_event(vol),
@@ -327,7 +331,8 @@ class PeopleCases(UseCases):
                 "角色须为 member 或 leader",
             )
         try:
-            with self._tx(p) as s:
+            with self.uow(p) as work:
+                s = work.session
                 repo = Repository(s, p.scope)
                 vol = repo.volunteer(vid, field="volunteer_id")
                 org = repo.organisation(oid, "organisation_id")
