@@ -14,9 +14,9 @@ from services.commendation import domain
 from services.commendation.clients import Facts
 from services.commendation.models import OUTBOX, ROLLUP, PolicyNode
 from services.common import outbox, settings_replica
-from services.common.auth import Principal
 from services.common.db import Database
 from services.common.rollup import month_of
+from services.common.unit_of_work import UnitOfWork
 
 
 class UseCases:
@@ -28,14 +28,7 @@ class UseCases:
         today: Callable[[], date] = domain.today,
     ):
         self.db, self.facts, self.clock, self.today = db, facts, clock, today
-
-    def _tx(self, principal: Principal):  # type: ignore[no-untyped-def]
-        return self.db.session(principal.scope)
-
-    def _event(
-        self, s: Session, event_type: str, code: str, data: dict[str, Any]
-    ) -> None:
-        outbox.record(s, OUTBOX, event_type, division_code=code, data=data)
+        self.uow = UnitOfWork(db, OUTBOX, clock)
 
     def _bump(self, s: Session, code: str, **deltas: float) -> None:
         ROLLUP.bump(s, code, month_of(self.clock()), **deltas)

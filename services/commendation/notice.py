@@ -42,7 +42,8 @@ class NoticeCases(RoundCases):
 
     def start_notice(self, p: Principal, ident: str) -> tuple[AwardRound, int]:
         p.require_any(*REVIEWERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             r = self._owned_round(s, p, ident)
             if r.status != "open":
                 raise FailedPrecondition.transition(
@@ -60,7 +61,7 @@ class NoticeCases(RoundCases):
             r.notice_ends_on = domain.add_working_days(start, r.notice_working_days)
             for n in ready:
                 n.status, n.updated_at = "in_notice", self.clock()
-            self._event(s, "commendation.round.notice_started", r.division_code, {
+            work.record("commendation.round.notice_started", r.division_code, {
                 "round_id": r.id, "notice_starts_on": start.isoformat(),
                 "notice_ends_on": r.notice_ends_on.isoformat(),
                 "nominations": len(ready),
@@ -79,7 +80,8 @@ class NoticeCases(RoundCases):
         """Anyone in the round's subtree may object while the notice runs."""
         ident = checks.ident(ident, "nomination_id")
         content = checks.text(content, "content", 2000)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             rounds = select(Nomination.round_division_code).where(
                 Nomination.id == ident
             )
@@ -115,7 +117,7 @@ class NoticeCases(RoundCases):
                 resolved_by="", resolved_at=None,
             )  # fmt: skip
             s.add(o)
-            self._event(s, "commendation.objection.filed", n.division_code, {
+            self.uow.record(s, "commendation.objection.filed", n.division_code, {
                 "objection_id": o.id, "nomination_id": n.id, "round_id": r.id,
             })  # fmt: skip
             return o
@@ -135,7 +137,8 @@ class NoticeCases(RoundCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         resolution = checks.text(resolution, "resolution", 2000)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             o = s.execute(
                 select(Objection)
                 .where(
@@ -168,7 +171,8 @@ class NoticeCases(RoundCases):
 
     def finalize(self, p: Principal, ident: str) -> tuple[AwardRound, int, int]:
         p.require_any(*REVIEWERS)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             r = self._owned_round(s, p, ident)
             if r.status != "notice" or r.notice_ends_on is None:
                 raise FailedPrecondition.transition(
@@ -206,7 +210,7 @@ class NoticeCases(RoundCases):
                 if n.category in ROLLUP_CATEGORIES:
                     deltas[f"awards_{n.category}"] = 1.0
                 self._bump(s, n.division_code, **deltas)
-                self._event(s, "commendation.award.granted", n.division_code, {
+                work.record("commendation.award.granted", n.division_code, {
                     "nomination_id": n.id, "round_id": r.id, "category": n.category,
                     "volunteer_id": n.nominee_volunteer_id, "year": r.year,
                 })  # fmt: skip

@@ -64,13 +64,15 @@ class CommendationQueries(UseCases):
                 StarRequest.approving_code == p.scope_code,
                 StarRequest.status == "pending",
             )
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return _page(s, q, [StarRequest.created_at, StarRequest.id], paging)
 
     def volunteer_stars(self, p: Principal, volunteer_id: str) -> dict[str, Any]:
         p.require_any(*READERS)
         volunteer_id = checks.ident(volunteer_id, "volunteer_id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             rating = s.execute(
                 select(StarRating).where(
                     StarRating.volunteer_id == volunteer_id,
@@ -108,7 +110,8 @@ class CommendationQueries(UseCases):
         """Medal holders (five stars plus the hours) or long service, best first."""
         node = self._node(p, code)
         checks.whole(min_years, "min_years", 0, 60)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             settings = self._settings(s, node.code)
             q = select(StarRating).where(
                 StarRating.division_code.like(node.like_pattern)
@@ -145,7 +148,8 @@ class CommendationQueries(UseCases):
         q = select(BarEntry).where(BarEntry.division_code.like(node.like_pattern))
         if active_only:
             q = q.where(BarEntry.ends_on >= self.today())
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return _page(s, q, [BarEntry.created_at.desc(), BarEntry.id], paging)
 
     def rounds(self, p: Principal, code: str, paging: tuple[int, str]) -> Page:
@@ -161,13 +165,15 @@ class CommendationQueries(UseCases):
             AwardRound.division_code.like(node.like_pattern)
             | AwardRound.division_code.in_(above)
         )
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             return _page(s, q, [AwardRound.created_at.desc(), AwardRound.id], paging)
 
     def round(self, p: Principal, ident: str) -> tuple[AwardRound, dict[str, int]]:
         p.require_any(*READERS, "volunteer")
         ident = checks.ident(ident, "id")  # GetRound's field, not round_id
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             r = visible_round(s, p, ident)
             counts = dict(
                 s.execute(
@@ -190,7 +196,8 @@ class CommendationQueries(UseCases):
             q = q.where(Nomination.status == status)
         if awaiting_me:
             q = q.where(Nomination.current_stage == p.scope_code)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             page = _page(s, q, [Nomination.created_at, Nomination.id], paging)
             page.extra["steps"] = self._steps(s, [n.id for n in page.items])
         return page
@@ -198,7 +205,8 @@ class CommendationQueries(UseCases):
     def nomination(self, p: Principal, ident: str) -> tuple[Nomination, list, list]:  # type: ignore[type-arg]
         p.require_any(*READERS)
         ident = checks.ident(ident, "id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             n = s.execute(
                 select(Nomination).where(
                     Nomination.id == ident,
@@ -232,7 +240,8 @@ class CommendationQueries(UseCases):
         p.require_any(*READERS, "volunteer")
         ident = checks.ident(ident, "round_id")
         page_bounds(*paging)  # a bad token is refused whether or not it runs
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             r = visible_round(s, p, ident)
         running = (
             r.status == "notice"

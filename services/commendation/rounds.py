@@ -64,7 +64,8 @@ class RoundCases(UseCases):
                 "deadline", "deadline.future", "the deadline has passed",
                 "截止日期已过",
             )  # fmt: skip
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             settings = self._settings(s, code)
             cats = v.categories(categories or settings["awards.categories"])
             days = notice_days or settings["awards.notice_working_days"]
@@ -77,7 +78,7 @@ class RoundCases(UseCases):
                 finalized_at=None,
             )  # fmt: skip
             s.add(r)
-            self._event(s, "commendation.round.opened", code, {
+            work.record("commendation.round.opened", code, {
                 "round_id": r.id, "title": title, "year": year,
                 "deadline": due.isoformat(), "categories": cats,
             })  # fmt: skip
@@ -91,7 +92,8 @@ class RoundCases(UseCases):
         p.require_any(*MANAGERS)
         # An org_leader nominates for its own organisation (unit) only.
         require_organisation(p, req.unit_organisation_id, "unit_organisation_id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             existing = s.execute(
                 select(Nomination).where(
                     Nomination.nominated_by == p.username,
@@ -130,7 +132,8 @@ class RoundCases(UseCases):
                 "评选发起单位负责终审，不能在本次评选中推荐",
                 field="unit_division_code", rule="nomination.own_round",
             )  # fmt: skip
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             r = self.round_for(s, p, req.round_id)
             self._before_deadline(r)
             n = Nomination(
@@ -151,7 +154,7 @@ class RoundCases(UseCases):
             s.add(n)
             self._enter_stage(s, r, n)
             self._bump(s, unit, nominations=1)
-            self._event(s, "commendation.nomination.submitted", unit, {
+            work.record("commendation.nomination.submitted", unit, {
                 "nomination_id": n.id, "round_id": r.id, "category": n.category,
                 "stage_code": stages[0],
             })  # fmt: skip
@@ -250,7 +253,8 @@ class RoundCases(UseCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         comment = checks.text(comment, "comment", 1000, required=decision != "approve")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             n = self.nomination(s, p, ident, lock=True)
             self._may_review(s, p, n)
             stage = n.stage_codes[n.stage_index]
@@ -267,7 +271,7 @@ class RoundCases(UseCases):
                 n.status_reason, n.at_round_level = comment, False
                 n.current_stage = ""
             n.updated_at = self.clock()
-            self._event(s, "commendation.nomination.reviewed", n.division_code, {
+            work.record("commendation.nomination.reviewed", n.division_code, {
                 "nomination_id": n.id, "stage_code": stage, "decision": decision,
                 "status": n.status,
             })  # fmt: skip
@@ -316,7 +320,8 @@ class RoundCases(UseCases):
         p.require_any(*MANAGERS)
         ident = checks.ident(ident, "id")
         statement = checks.text(statement, "statement", 4000)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             n = self.nomination(s, p, ident, lock=True)
             require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
             if p.subject != n.nominated_by_subject and p.scope_code not in (
@@ -345,7 +350,8 @@ class RoundCases(UseCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "nomination_id")
         reason = checks.text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             n = self.nomination(s, p, ident, lock=True)
             if n.status not in _UNDER_REVIEW:
                 # Once decided, recusal has nothing left to keep fair.

@@ -44,8 +44,10 @@ from services.commendation.stars import (
     apply_news,
 )
 from services.common import outbox
+from services.common.db import Database
 from services.common.rollup import month_of
 from services.common.tenancy import Scope, ancestors
+from services.common.unit_of_work import UnitOfWork
 
 Items = Sequence[tuple[str, HoursNews]]
 
@@ -64,6 +66,24 @@ class Book:
         return self.refused.get(volunteer_id, 0) >= stars
 
 
+class _KeptEvents(UnitOfWork):
+    """A unit of work whose events are kept for the batch's one write."""
+
+    def __init__(self, db: Database, events: list[tuple[str, str, dict[str, Any]]]):
+        super().__init__(db, OUTBOX)
+        self.events = events
+
+    def record(
+        self,
+        session: Session,
+        event_type: str,
+        division_code: str,
+        data: dict[str, Any],
+    ) -> str:
+        self.events.append((event_type, division_code, data))
+        return ""
+
+
 class _BatchCases(StarCases):
     """The use cases inside a batch: outbox events and rollup bumps are
     kept and written once, at the end of the batch."""
@@ -72,11 +92,7 @@ class _BatchCases(StarCases):
         super().__init__(cases.db, cases.facts, cases.clock, cases.today)
         self.events: list[tuple[str, str, dict[str, Any]]] = []
         self.bumps: list[tuple[str, str, dict[str, float]]] = []
-
-    def _event(
-        self, s: Session, event_type: str, code: str, data: dict[str, Any]
-    ) -> None:
-        self.events.append((event_type, code, data))
+        self.uow = _KeptEvents(cases.db, self.events)
 
     def _bump(self, s: Session, code: str, **deltas: float) -> None:
         self.bumps.append((code, month_of(self.clock()), deltas))

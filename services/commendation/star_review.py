@@ -26,7 +26,8 @@ class StarReviewCases(StarCases):
     def approve_star(self, p: Principal, ident: str) -> tuple[StarRequest, StarRating]:
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             # The rating first, then the request: the worker locks them in
             # that order too, so an approval and an hours event never deadlock.
             found = self._request(s, p, ident, lock=False)
@@ -57,7 +58,8 @@ class StarReviewCases(StarCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         reason = checks.text(reason, "reason", 500)
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             found = self._request(s, p, ident, lock=False)
             s.get(StarRating, found.volunteer_id, with_for_update=True)
             request = self._request(s, p, ident)
@@ -107,7 +109,8 @@ class StarReviewCases(StarCases):
         if organisation_id:
             self._facts().organisation(organisation_id, "organisation_id")
         start = self.today()
-        with self._tx(p) as s:
+        with self.uow(p) as work:
+            s = work.session
             entry = BarEntry(
                 id=str(uuid.uuid4()), volunteer_id=volunteer_id,
                 volunteer_number=nominee.volunteer_number,
@@ -119,7 +122,7 @@ class StarReviewCases(StarCases):
                 created_at=self.clock(),
             )  # fmt: skip
             s.add(entry)
-            self._event(s, "commendation.volunteer.barred", entry.division_code, {
+            work.record("commendation.volunteer.barred", entry.division_code, {
                 "bar_id": entry.id, "volunteer_id": volunteer_id,
                 "volunteer_number": entry.volunteer_number, "years": years,
                 "ends_on": entry.ends_on.isoformat(),

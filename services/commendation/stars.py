@@ -320,7 +320,7 @@ class StarCases(UseCases):
                 after = self._settings(s, code)
                 keys = [k for k in TIER_KEYS if before[k] != after[k]]
                 if keys:
-                    self._event(s, RERATE_EVENT, code, {
+                    self.uow.record(s, RERATE_EVENT, code, {
                         "division_code": code, "keys": keys, "after": "",
                         "settings_event_id": event_id,
                     })  # fmt: skip
@@ -352,7 +352,7 @@ class StarCases(UseCases):
                 if more and i < batches - 1:
                     continue
                 if outbox.claim(s, PROCESSED, consumer, event_id) and more:
-                    self._event(s, RERATE_EVENT, order.division_code, {
+                    self.uow.record(s, RERATE_EVENT, order.division_code, {
                         "division_code": order.division_code,
                         "keys": list(order.keys) if order.keys is not None else None,
                         "after": summary.last, "part_of": event_id,
@@ -507,7 +507,7 @@ class StarCases(UseCases):
             created_at=self.clock(), decided_by="", decided_at=None,
         )  # fmt: skip
         s.add(request)
-        self._event(s, "commendation.star_request.opened", rating.division_code, {
+        self.uow.record(s, "commendation.star_request.opened", rating.division_code, {
             "request_id": request.id, "volunteer_id": rating.volunteer_id,
             "volunteer_number": rating.volunteer_number, "stars": stars,
             "approval_level": level, "approving_division_code": request.approving_code,
@@ -533,7 +533,7 @@ class StarCases(UseCases):
             deltas["star_approvals"] = 1.0
         self._bump(s, rating.division_code, **deltas)
         rating.stars = to
-        self._event(s, f"commendation.stars.{kind}", rating.division_code, {
+        self.uow.record(s, f"commendation.stars.{kind}", rating.division_code, {
             "volunteer_id": rating.volunteer_id,
             "volunteer_number": rating.volunteer_number,
             "from_stars": old, "to_stars": to,
