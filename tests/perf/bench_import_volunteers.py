@@ -8,11 +8,11 @@ reading, the GB 11643 checks, encryption and the blind index, COPY into
 staging, duplicates and homes in SQL, number allocation, ``INSERT … SELECT``
 under row security, the rollups and the outbox events (``verified``: each
 ``registration.volunteers.imported`` part of up to 1,000 volunteers stands
-for their registered and verified events). The baseline is the floor: the finished rows of
-``volunteers`` COPYed straight into ``raw_copy (LIKE volunteers INCLUDING
-ALL)``. Goal (issue 10): ≥ 0.5×. Peak RSS of this process is reported too
-(the rows stream from the file, so it does not grow with the file). Never a
-timed assert.
+for their registered and verified events). The baseline is the floor: the
+finished rows of ``volunteers`` COPYed straight into ``raw_copy (LIKE
+volunteers INCLUDING ALL)``. Goal (issue 10): ≥ 0.5×. Peak RSS of this
+process is reported too (the rows stream from the file, so it does not grow
+with the file). Never a timed assert.
 """
 
 from __future__ import annotations
