@@ -7,7 +7,6 @@ Everything started here is stopped by PID at the end, failures included.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.testing import Processes, platform_env, wait_for
 from services.registration.seed import load_divisions
-from tests.faults.servers import PrivatePostgres, PrivateRabbit
+from tests.faults.servers import PrivatePostgres, PrivateRabbit, queue_depths
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / "test-artifacts" / "faults.json"
@@ -182,8 +181,6 @@ class Platform:
         """Every handler queue, its DLQ and the retry delay queues on the
         private node → messages in it (passive declares over AMQP: the
         rabbitmqctl escript took over a minute on a busy host)."""
-        from kombu import Connection, Queue
-
         from services.catalog import worker_classes
         from services.common.deadletter import delay_queue, dlq_name
         from services.common.worker import handler_queues
@@ -192,19 +189,7 @@ class Platform:
         names += [dlq_name(n) for n in names]
         delays = RETRY_ENV["WORKER_RETRY_DELAYS_SECONDS"].split(",")
         names += sorted({delay_queue(float(d))[1].name for d in delays})
-        out: dict[str, int] = {}
-        with Connection(self.mq.uri, connect_timeout=5) as conn:
-            for name in names:
-                channel = conn.channel()
-                try:
-                    got = Queue(name, durable=True)(channel).queue_declare(passive=True)
-                    out[name] = int(got.message_count)
-                except conn.channel_errors:
-                    pass  # not declared (yet): holds nothing
-                finally:
-                    with contextlib.suppress(Exception):
-                        channel.close()
-        return out
+        return queue_depths(self.mq.uri, names)
 
     def zhiyuan(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(  # noqa: S603 - our own interpreter and module

@@ -34,7 +34,7 @@ import pytest
 
 from services.common.testing import Processes, platform_env
 from tests.faults.conftest import RETRY_ENV
-from tests.faults.servers import PrivatePostgres, PrivateRabbit
+from tests.faults.servers import PrivatePostgres, PrivateRabbit, queue_depths
 from tests.perf.bench_stars import Burst, make_burst, shaanxi_townships, tier
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -82,26 +82,12 @@ class StarStack:
 
     def queues(self) -> dict[str, int]:
         """The star queue, its DLQ and the retry delay queues → messages."""
-        from kombu import Connection, Queue
-
         from services.common.deadletter import delay_queue, dlq_name
 
         delays = RETRY_ENV["WORKER_RETRY_DELAYS_SECONDS"].split(",")
         names = [QUEUE, dlq_name(QUEUE)]
         names += sorted({delay_queue(float(d))[1].name for d in delays})
-        out: dict[str, int] = {}
-        with Connection(self.amqp_uri, connect_timeout=5) as conn:
-            for name in names:
-                channel = conn.channel()
-                try:
-                    got = Queue(name, durable=True)(channel).queue_declare(passive=True)
-                    out[name] = int(got.message_count)
-                except conn.channel_errors:
-                    pass  # not declared (yet): holds nothing
-                finally:
-                    with contextlib.suppress(Exception):
-                        channel.close()
-        return out
+        return queue_depths(self.amqp_uri, names)
 
     def consumers(self) -> int:
         from kombu import Connection
