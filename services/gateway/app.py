@@ -37,6 +37,7 @@ from services.gateway import (
     api_imports,
     api_recycling,
     api_registry,
+    api_roles,
     api_services,
     api_statistics,
     api_volunteers,
@@ -138,6 +139,7 @@ def create_app(
     for module in (
         api_identity,
         api_registry,
+        api_roles,
         api_volunteers,
         api_statistics,
         api_services,
