@@ -1,7 +1,7 @@
 """``zhiyuan``: the operator's and office's command line.
 
 zhiyuan migrate                 apply every service's migrations
-zhiyuan seed                    division tree + Shaanxi demo data (idempotent)
+zhiyuan seed                    division tree + a living Shaanxi demo (idempotent)
 zhiyuan keys ensure             create development keys under .run/keys
 zhiyuan admin create ...        create an account directly (bootstrap)
 zhiyuan token ...               sign a token (operators, scripts)
@@ -44,14 +44,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    import importlib.util
+    from services.seed.driver import seed
 
-    cfg = load()
-    for name in SERVICES:  # registration first: the others build on its data
-        if importlib.util.find_spec(f"services.{name}.seed") is None:
-            continue
-        module = importlib.import_module(f"services.{name}.seed")
-        module.seed(cfg, province=args.province, volunteers=args.volunteers)
+    seed(load(), args.province, volunteers=args.volunteers, wait=not args.no_wait)
     return 0
 
 
@@ -100,7 +95,7 @@ def read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_admin_create(args: argparse.Namespace) -> int:
-    from services.registration.seed import create_account
+    from services.registration.bootstrap import create_account
 
     password = read_password(args)
     create_account(
@@ -223,11 +218,17 @@ def parser() -> argparse.ArgumentParser:
 
     s = command(
         sub, "seed", "load divisions and demo data / 导入区划与演示数据",
-        en="Load the national division tree and a demo province's accounts, "
-        "organisations, volunteers and activity into every service. "
-        "Idempotent: a second run adds nothing.",
-        zh="导入全国行政区划树，以及演示省份的账号、组织、志愿者和活动数据。"
-        "可重复执行，不会重复导入。",
+        en="Load the national division tree and a living demo province into "
+        "every service: accounts, organisations, thousands of volunteers and "
+        "a year and more of their hours (through the bulk imports, "
+        "PostgreSQL only), projects, an emergency campaign running now, "
+        "recycling, an award round; then runs the workers it needs until "
+        "the stars are rated, and approves them. Idempotent: a second run "
+        "adds nothing.",
+        zh="导入全国行政区划树和一个“活的”演示省份：账号、组织、数千名志愿者及"
+        "其一年多的服务时长（批量导入，仅限 PostgreSQL）、项目、正在进行的应急"
+        "行动、回收数据和评选活动；随后运行所需的处理进程直至星级评定完成并予"
+        "以审核。可重复执行，不会重复导入。",
         examples=["zhiyuan seed", "zhiyuan seed --province 61 --volunteers 1000"],
     )  # fmt: skip
     s.add_argument(
@@ -235,8 +236,13 @@ def parser() -> argparse.ArgumentParser:
         help="demo province code (default 61 Shaanxi) / 演示省份代码",
     )  # fmt: skip
     s.add_argument(
-        "--volunteers", type=int, default=300,
-        help="demo volunteers (default 300) / 演示志愿者人数",
+        "--volunteers", type=int, default=3000,
+        help="volunteers imported in bulk, about 20 hour records each "
+        "(default 3000) / 批量导入的志愿者人数",
+    )  # fmt: skip
+    s.add_argument(
+        "--no-wait", action="store_true",
+        help="do not run the workers to rate stars now / 不等待星级评定",
     )  # fmt: skip
     s.set_defaults(func=cmd_seed)
 

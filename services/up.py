@@ -75,7 +75,7 @@ def ready_text(cfg: Config, processes: Iterable[str], seconds: float) -> str:
             address = cfg.service(service).grpc_address
             lines.append(f"  gRPC {service + ':':<14}       {address}")
     if "gateway" in names:
-        from services.registration.seed import DEMO_PASSWORD
+        from services.seed.registration import DEMO_PASSWORD
 
         lines += [
             f"  demo logins / 演示账号 (password / 密码 '{DEMO_PASSWORD}'):",

@@ -54,7 +54,7 @@ def migrated(env: dict[str, str]) -> dict[str, str]:
     from services.common.config import load
     from services.common.db import Database
     from services.common.migrations import upgrade
-    from services.registration.seed import load_divisions
+    from services.registration.bootstrap import load_divisions
 
     cfg = load()
     for name in SERVICES:

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from services.common.config import load
 from services.common.db import Database
 from services.common.testing import Processes, platform_env, wait_for
-from services.registration.seed import load_divisions
+from services.registration.bootstrap import load_divisions
 from tests.faults.servers import PrivatePostgres, PrivateRabbit, queue_depths
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from services.common.tenancy import Level
 from services.common.testing import create_migrated_database, drop_database
 from services.recycling.models import ROLLUP
 from services.recycling.queries import RecyclingQueries
-from services.recycling.seed import seed
+from services.seed.recycling import seed
 
 pytestmark = pytest.mark.integration
 PROVINCE = Principal("t", "t", "61", frozenset({"province_admin"}), 0)

@@ -149,7 +149,7 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
         from services.common.config import load
         from services.common.db import Database
         from services.common.migrations import upgrade
-        from services.registration.seed import load_divisions
+        from services.registration.bootstrap import load_divisions
         from services.registration.service import serve
 
         cfg = load()

@@ -73,8 +73,8 @@ def run(settings: Settings) -> Report:
         from services.common.keys import pii_cipher
         from services.common.migrations import upgrade
         from services.common.tenancy import Scope
+        from services.registration.bootstrap import load_divisions
         from services.registration.bulk import COLUMNS, import_rows
-        from services.registration.seed import load_divisions
 
         cfg = load()
         with contextlib.redirect_stdout(io.StringIO()):

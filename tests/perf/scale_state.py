@@ -80,7 +80,7 @@ class Platform:
         from services.common.config import load
         from services.common.db import Database
         from services.common.migrations import upgrade
-        from services.registration.seed import load_divisions
+        from services.registration.bootstrap import load_divisions
 
         try:
             for name in SERVICES:
@@ -1040,7 +1040,7 @@ def login(run: Running, who: str) -> str:
     import httpx
 
     from services.common.config import load
-    from services.registration.seed import create_account
+    from services.registration.bootstrap import create_account
 
     scope, roles = DASHBOARD_ADMINS[who]
     username = f"scale-{who}"

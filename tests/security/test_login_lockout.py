@@ -25,9 +25,9 @@ from services.common.db import Database
 from services.common.errors import ResourceExhausted, Unauthenticated
 from services.common.testing import wait_for
 from services.registration.application import RegistrationApp
+from services.registration.bootstrap import create_account
 from services.registration.login_guard import LoginGuard, LoginPolicy
 from services.registration.models import LoginAttempt
-from services.registration.seed import create_account
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test account

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from services.common.divisions import name_of
-from services.recycling.seed_facts import plan
-from services.recycling.seed_plan import LAST, SHAANXI, figures_for
+from services.seed.recycling_facts import plan
+from services.seed.recycling_plan import LAST, SHAANXI, figures_for
 
 DEMO = plan("61")
 

@@ -2,8 +2,9 @@
 life (publish, sign up, check in and out with the rotating code, complete),
 so every row, rollup and event is what the api would have produced.
 
-There is no emergency campaign: registration's demo has no city- or
-province-level organisation to publish one.
+Xi'an's city-level federation runs an emergency campaign now (flood
+watch): its session started an hour ago, a few volunteers are checked in,
+and its leader can show the rotating check-in code (the seed prints one).
 """
 
 from __future__ import annotations
@@ -102,7 +103,10 @@ class Demo:
         self._recruiting(self._org(CHANGAN, "养老") or changan)
         self._awaiting_review(yanta)
         self._pairing(self._org(CHANGAN, "总队") or changan)
-        print("  5 projects, sign-ups and attendances, 3 households paired")
+        city = self._org(CHANGAN[:4], "")
+        if city is not None:
+            self._emergency(city)
+        print("  6 projects, sign-ups and attendances, 3 households paired")
 
     def _org(self, county: str, hint: str) -> Any:
         found = [o for o in self.orgs if o.division_code == county and hint in o.name]
@@ -201,6 +205,37 @@ class Demo:
         self.clock.at += timedelta(hours=1)
         for vol in self.vols[:4]:
             self.app.sign_up(self.admin, view.sessions[0].id, vol.id)
+
+    def _emergency(self, org: Any) -> None:
+        """A city's flood watch, running now, with volunteers checked in."""
+        now = datetime.now(UTC)
+        self.clock.at = now - timedelta(hours=3)
+        start = now - timedelta(hours=1)
+        raw = self._raw(
+            "汛期防汛应急值守行动",
+            "emergency",
+            "西安市灞河、浐河沿岸重点堤段",
+            [(start, start + timedelta(hours=8), 40)],
+            emergency=True,
+        )
+        raw["recruit_starts_at"] = self.clock.at.isoformat()
+        leader, view = self._published(org, raw)
+        session = view.sessions[0]
+        team = [v.id for v in self.vols[5:17]]
+        for vid in team:
+            self.app.sign_up(self.admin, session.id, vid)
+        self.clock.at = start - timedelta(minutes=15)
+        self.app.start_project(leader, view.project.id)
+        self.clock.at = start + timedelta(minutes=5)
+        for vid in team[:8]:
+            code, _, _ = self.app.checkin_code(leader, session.id)
+            self.app.check_in(self.kiosk, session.id, vid, code)
+        self.clock.at = datetime.now(UTC)
+        code, _, _ = self.app.checkin_code(leader, session.id)
+        print(
+            f"  emergency campaign running: check-in code {code} (rotates; "
+            f"the console shows the current one) / 应急行动进行中，签到码 {code}"
+        )
 
     def _awaiting_review(self, org: Any) -> None:
         self.clock.at = datetime.now(UTC) - timedelta(hours=5)

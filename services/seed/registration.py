@@ -5,34 +5,30 @@ The demo builds, through the same use cases the API runs (so rollups and
 events are real): provincial and county admin accounts; Chang'an district's
 "1+10+N" structure (one district team, ten professional sub-teams, one
 sub-team per street, as Yuexiu's 1+10+18); organisations in several
-counties; a few hundred volunteers with valid generated ID numbers.
+counties and Xi'an's city-level federation; a few hundred volunteers with valid
+generated ID numbers (the province's thousands come in bulk: ``province``).
 """
 
 from __future__ import annotations
 
-import csv
 import random
-import sys
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from services.common import keys
 from services.common.auth import Principal
 from services.common.config import Config
 from services.common.db import Database
-from services.common.divisions import REFERENCE as DIVISIONS_REFERENCE
 from services.common.errors import AlreadyExists
-from services.common.tenancy import Scope, level_of, parent_of, validate_code
+from services.common.tenancy import Scope
 from services.registration.application import RegistrationApp
+from services.registration.bootstrap import create_account, load_divisions, progress
 from services.registration.domain import SERVICE_FIELDS
 from services.registration.idcard import make_id_number
-from services.registration.models import Account, Division
+from services.registration.models import Account
 from services.registration.repository import Repository
-from services.registration.usecases.accounts import AccountCases
 
-REFERENCE = DIVISIONS_REFERENCE
-FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
 DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -41,81 +37,6 @@ GIVEN = (
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅鑫宇浩然子涵欣怡梓萱"
 )
 DEMO_COUNTIES = ["610116", "610113", "610103", "610602", "610702", "610802", "610402"]
-
-
-def _progress(label: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stdout.write(
-        f"\r  {label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-    )
-    if done >= total:
-        sys.stdout.write("\n")
-    sys.stdout.flush()
-
-
-def load_divisions(db: Database) -> int:
-    """Insert the reference divisions that are missing; returns how many."""
-    with db.session(None) as s:
-        have = set(s.execute(select(Division.code)).scalars())
-    added = 0
-    for name in FILES:
-        with open(REFERENCE / name, encoding="utf-8") as fh:
-            rows = [r for r in csv.DictReader(fh) if r["code"] not in have]
-        for start in range(0, len(rows), 2000):
-            chunk = rows[start : start + 2000]
-            with db.session(None) as s:
-                s.execute(
-                    insert(Division),
-                    [
-                        {
-                            "code": r["code"],
-                            "name": r["name"],
-                            "level": level_of(r["code"]).rank,
-                            "parent_code": parent_of(r["code"]),
-                            "status": "active",
-                            "successor_code": None,
-                        }
-                        for r in chunk
-                    ],
-                )
-            added += len(chunk)
-            _progress(name.removesuffix(".csv"), start + len(chunk), len(rows))
-    return added
-
-
-def create_account(
-    cfg: Config,
-    username: str,
-    password: str,
-    scope: str,
-    roles: list[str],
-    display: str,
-    organisation_id: str = "",
-) -> Account:
-    """Create an account through the API's own use case, so the same rules
-    and errors apply (username, password length, roles, organisation); for
-    ``zhiyuan admin create`` and the demo seed, before any admin exists.
-
-    The caller is the system principal: an operator over the new account's
-    own division, so it may grant any role there and reach nothing outside.
-
-    Example::
-
-        create_account(load(), "yanta-admin", "long-enough-pw", "610113",
-                       ["tenant_admin"], "雁塔区文明办")
-    """
-    code = validate_code(scope, "scope_code")
-    system = Principal("system", "cli", code, frozenset({"operator"}), 0)
-    db = Database(cfg.service("registration"))
-    try:
-        # Accounts hold no personal data: no key is needed to create one.
-        cases = AccountCases(db, None, None)  # type: ignore[arg-type]
-        return cases.create_account(
-            system, username, password, display, code, roles, organisation_id
-        )
-    finally:
-        db.dispose()
 
 
 def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
@@ -182,6 +103,20 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
                 "",
             )
         )
+    # A city-level organisation: emergency campaigns are a city's or a
+    # province's (activity's demo runs one).
+    created.append(
+        app.create_organisation(
+            admin,
+            "西安市志愿者联合会",
+            "organisation",
+            "6101",
+            "",
+            ["emergency", "civilisation"],
+            "",
+            "",
+        )  # fmt: skip
+    )
     for county in DEMO_COUNTIES[1:]:
         with db.session(Scope(county)) as s:
             name = Repository(s, Scope(county)).division(county).name
@@ -197,7 +132,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
                 "",
             )
         )
-    _progress("organisations", len(created), len(created))
+    progress("organisations", len(created), len(created))
     return created
 
 
@@ -236,4 +171,4 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
                 admin, vol.id, False, "材料不全 / incomplete documents"
             )
         if (i + 1) % 25 == 0 or i + 1 == count:
-            _progress("volunteers", i + 1, count)
+            progress("volunteers", i + 1, count)

@@ -1,5 +1,5 @@
 """Demo data for recycling (idempotent): the 爱为宝 programme of a province
-as :mod:`seed_facts` plans it, written through the use cases (bins and
+as :mod:`recycling_facts` plans it, written through the use cases (bins and
 collections in a few all-or-nothing batches), so every rollup row, status
 history entry and event is what the api would have produced.
 
@@ -23,7 +23,7 @@ from services.common.rollup import CST
 from services.common.tenancy import Scope
 from services.recycling.application import RecyclingApp
 from services.recycling.models import Bin
-from services.recycling.seed_facts import Plan, PlannedBooking, plan
+from services.seed.recycling_facts import Plan, PlannedBooking, plan
 
 BATCH = 250  # collections per transaction
 

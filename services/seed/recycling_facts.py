@@ -1,4 +1,4 @@
-"""The facts of the recycling demo (see :mod:`seed_plan`): collection
+"""The facts of the recycling demo (see :mod:`recycling_plan`): collection
 events carrying the programme's tonnage in whole half-kilograms, donation
 drives with their handouts, and residents' pickup bookings; and
 :func:`plan`, the whole demo of a province, the same every time.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.recycling.quantities import split_exact
-from services.recycling.seed_plan import (
+from services.seed.recycling_plan import (
     FIRST,
     LAST,
     Figures,

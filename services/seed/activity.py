@@ -30,12 +30,12 @@ from zhiyuan.registration.v1 import registration_pb2_grpc as rpb_grpc
 
 from services.activity import replica
 from services.activity.models import Project
-from services.activity.seed_demo import MARKER, Demo
 from services.catalog import api_entry
 from services.common import keys, rpc
 from services.common.config import Config
 from services.common.db import Database
 from services.common.tenancy import Scope
+from services.seed.activity_demo import MARKER, Demo
 
 DEMO_PROVINCE = "61"
 KINDS = {

@@ -1,11 +1,12 @@
-"""Demo data for hours. The demo's hour records are not made here: they
-arrive as the activity seed's check-out and visit events, which the hours
-worker turns into pending records once the workers run (`make run`). So on
-a fresh database this seed finds nothing and does nothing; run again later
-(`zhiyuan seed` is idempotent) it approves about two thirds of the pending
-records it finds in the province, through the same use case the api runs,
-so rollups, events and time-bank deposits are real. Which records it
-approves depends only on their ids: a rerun approves no others.
+"""Demo data for hours: the review of what activity's demo produced. The
+records are not made here: they arrive as the activity seed's check-out and
+visit events, which the hours worker turns into pending records.
+:mod:`services.seed.stars` runs the workers and waits until every such event
+is handled, then calls :func:`seed`, which approves about two thirds of the
+pending records it finds in the province, through the same use case the api
+runs, so rollups, events and time-bank deposits are real. Which records it
+approves depends only on their ids: a rerun approves no others. (The
+province's year of imported hours is :mod:`services.seed.province`'s.)
 """
 
 from __future__ import annotations
