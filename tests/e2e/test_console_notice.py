@@ -235,7 +235,7 @@ def test_nominate_then_object_from_the_public_notice(kit: Kit, page) -> None:  #
     error = page.locator("[data-testid=nominate-error][data-field=statement]")
     error.wait_for()
     assert error.get_attribute("data-rule") == "statement.required"
-    assert error.inner_text().startswith("statement: ")
+    assert error.inner_text().startswith("推荐理由：")  # the label, not the key
     listed = ok(kit.http.get(f"{C}/nominations", headers=kit.province,
                              params={"round_id": rid}))  # fmt: skip
     assert listed.get("nominations", []) == []  # nothing written
@@ -292,7 +292,7 @@ def test_nominate_then_object_from_the_public_notice(kit: Kit, page) -> None:  #
     row.locator("[data-action=object]").click()
     bad = row.locator("[data-testid=objection-error][data-field=content]")
     bad.wait_for()
-    assert bad.inner_text().startswith("content: ")
+    assert bad.inner_text().startswith("服务内容：")
     row.locator("[data-testid=objection-content]").fill(
         "该志愿者部分补录时长缺少签到记录，请核实。"
     )

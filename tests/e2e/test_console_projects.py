@@ -592,7 +592,8 @@ def test_edit_a_returned_project_resubmit_and_approve(platform, page) -> None:  
     assert page.get_attribute(EDIT_ERROR, "data-rule") == (
         "sessions[0].ends_at.after_start"
     )
-    assert page.inner_text(EDIT_ERROR) == "sessions[0].ends_at: 须晚于开始时间"
+    # The field's label and the session's position, not the key.
+    assert page.inner_text(EDIT_ERROR) == "场次结束时间 #1：须晚于开始时间"
     assert end_input.get_attribute("aria-invalid") == "true"
     assert editable(ok(county.get(f"/projects/{pid}"))["project"]) == editable(before)
     shot(page, "project-edit")
@@ -810,7 +811,7 @@ def test_check_out_close_attendance_and_withdraw(platform, page) -> None:  # typ
     error = "[data-testid=attendance-message]"
     page.wait_for_selector(f"{error}[data-field=ended_at]")
     assert page.get_attribute(error, "data-rule") == "ended_at.within_session"
-    assert page.inner_text(error).startswith("ended_at: ")
+    assert page.inner_text(error).startswith("补签退时间：")
     assert ended_input.get_attribute("aria-invalid") == "true"
     assert not attendances(county, sid)[second["id"]]["checked_out_at"]
     ended = since.replace(microsecond=0) + timedelta(seconds=3)

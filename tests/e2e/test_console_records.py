@@ -237,7 +237,8 @@ def test_a_refused_correction_names_field_and_rule_and_changes_nothing(
         shown.wait_for()
         assert shown.get_attribute("data-field") == field
         text = shown.inner_text()
-        assert text.startswith(f"{field}: ") and len(text) > len(f"{field}: ")
+        label = {"reason": "原因", "new_hours": "更正后时长"}[field]
+        assert text.startswith(f"{label}：") and len(text) > len(f"{label}：")
         assert page.locator("[data-testid=correction-row]").count() == 0
 
     # In English the service's English message is shown.
@@ -278,7 +279,7 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
         "[data-testid=issue-error][data-rule='issuer_name.required']"
     )
     refused.wait_for()
-    assert refused.inner_text().startswith("issuer_name: ")
+    assert refused.inner_text().startswith("出具单位：")
     assert page.locator("[data-testid=certificate]").count() == 0
 
     # The office knows the volunteer by number, not by id: the form looks
@@ -395,7 +396,7 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     page.click("[data-testid=verify-submit]")
     bad = page.locator("[data-testid=verify-error][data-rule='number.format']")
     bad.wait_for()
-    assert bad.inner_text().startswith("number: ")
+    assert bad.inner_text().startswith("证明编号：")
 
 
 def test_the_certificate_list_downloads_verifies_and_revokes_by_row(

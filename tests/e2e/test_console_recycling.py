@@ -287,7 +287,7 @@ def test_collection_in_the_form_moves_the_summary(platform, page) -> None:  # ty
         form.locator("button[type=submit]").click()
         page.wait_for_selector("[data-testid=collection-error][data-field=weights]")
         assert error.get_attribute("data-rule") == "weights.positive"
-        assert error.inner_text().startswith("weights: ")
+        assert error.inner_text().startswith("各类重量（公斤）：")
         # Nothing was written, and the form keeps what was typed.
         assert collections_total(http) == count_before
         assert recycling(http) == before
@@ -381,7 +381,7 @@ def test_drive_with_a_distribution_and_one_too_many(platform, page) -> None:  # 
     # More households than the drive was for: refused naming households.
     distribute("6", "1")
     page.wait_for_selector("[data-testid=drive-error][data-field=households]")
-    assert error.inner_text().startswith("households: ")
+    assert error.inner_text().startswith("参与户数：")
 
     got = ok(http.get(f"/recycling/drives/{drive_id}"))
     assert len(got["distributions"]) == 1
@@ -436,7 +436,9 @@ def test_pickup_booking_assigned_and_collected(platform, page) -> None:  # type:
     # Collected with no weight at all: refused naming weights, still assigned.
     row.locator("[data-action=collect]").click()
     page.wait_for_selector("[data-testid=booking-error][data-field=weights]")
-    assert page.inner_text("[data-testid=booking-error]").startswith("weights: ")
+    assert page.inner_text("[data-testid=booking-error]").startswith(
+        "各类重量（公斤）："
+    )
     assert row.get_attribute("data-status") == "BOOKING_STATUS_ASSIGNED"
 
     row.locator("input[name=textiles_kg]").fill("6.5")
@@ -587,8 +589,8 @@ def test_office_books_by_phone_masked_then_assigned_and_cancelled(  # type: igno
     form.locator("button[type=submit]").click()
     page.wait_for_selector("[data-testid=booking-error][data-field=contact_phone]")
     assert error.get_attribute("data-rule") == "phone.format"
-    assert error.inner_text().startswith("contact_phone: ")
-    assert len(error.inner_text()) > len("contact_phone: ")
+    assert error.inner_text().startswith("联系电话：")
+    assert len(error.inner_text()) > len("联系电话：")
     assert bookings_total(http) == count_before
     assert form.locator("input[name=contact_name]").input_value() == name
     assert form.get_attribute("data-key") == key  # the same filled form

@@ -115,8 +115,9 @@ def test_register_verify_and_organise_in_the_console(platform, page) -> None:  #
     register(page, "孙有误", id_number[:-3] + "ABC", new_phone())
     error = page.locator("[data-testid=volunteer-form-error][data-field=id_number]")
     error.wait_for()
-    assert error.inner_text().startswith("id_number: ")
-    assert len(error.inner_text()) > len("id_number: ")
+    # The field's label, not its key (data-field keeps the key).
+    assert error.inner_text().startswith("身份证号：")
+    assert len(error.inner_text()) > len("身份证号：")
     assert page.locator(f"{TABLE} tbody tr").count() == rows_before
     after = page.get_attribute("[data-testid=volunteers-total]", "data-total")
     assert after == total_before

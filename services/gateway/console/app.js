@@ -4,53 +4,8 @@
 // page with the route to come back to, a 403 shows the access-denied page.
 "use strict";
 
-const TEXT = {
-  zh: {
-    title: "志愿服务管理平台", logout: "退出", login: "登录", username: "账号",
-    password: "密码", expired: "登录已过期，请重新登录", badLogin: "账号或密码错误",
-    denied: "无权访问", deniedText: "该区划不在您的管辖范围内。", back: "返回我的看板",
-    children: "下级单位", export: "导出", year: "年度",
-    volunteers_registered: "注册志愿者", volunteers_verified: "已认证志愿者",
-    organisations: "组织与队伍", projects: "发布项目", hours_year: "本年服务时长（小时）",
-    hours_total: "累计服务时长（小时）", tonnes: "回收（吨）", bins_deployed: "在用回收箱",
-    stars: "星级志愿者", awards: "表彰", code: "区划代码", name: "名称",
-    hours_by_month: "本年每月服务时长", hours_by_field: "各服务领域时长",
-    tonnes_by_child: "各下级单位回收吨数", stars_chart: "星级分布", loading: "加载中…",
-    failed: "加载失败", lang: "English", noData: "暂无数据", unavailableChart: "暂不可用",
-    dashboard: "数据看板", importVolunteers: "批量导入志愿者", chooseFile: "选择 CSV 文件",
-    start: "开始导入", imported: "已导入", failedRows: "失败", row: "行", field: "字段",
-    rule: "规则", message: "原因", importHelp: "表头：姓名,身份证号,手机号,区划代码,服务领域（多个领域用 ; 分隔）。正确的行会保存，错误的行在下方列出。",
-    allGood: "全部导入成功", hoursQueue: "时长审核", approve: "通过", reject: "驳回",
-    rejectReason: "驳回原因", volunteer: "志愿者编号", content: "服务内容", started: "开始时间",
-    hours: "时长（小时）", division: "区划", none: "没有待审核的记录", actions: "操作",
-    importHours: "批量补录时长", template: "下载模板", importNav: "批量导入", noticeNav: "评选公示",
-    importHoursHelp: "表头：志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因。时间写作 2026-11-01 09:00（北京时间）；每行作为补录时长进入审核，时长不能超过活动时长。重复上传同一文件不会重复记录。",
-  },
-  en: {
-    title: "Zhiyuan volunteer service", logout: "Log out", login: "Log in",
-    username: "Username", password: "Password", expired: "Your session expired; please log in again",
-    badLogin: "Wrong username or password", denied: "Access denied",
-    deniedText: "This division lies outside your jurisdiction.", back: "Back to my dashboard",
-    children: "Units below", export: "Export", year: "Year",
-    volunteers_registered: "Registered volunteers", volunteers_verified: "Verified volunteers",
-    organisations: "Organisations and teams", projects: "Projects published",
-    hours_year: "Service hours this year", hours_total: "Service hours in total",
-    tonnes: "Recycled (tonnes)", bins_deployed: "Bins in service", stars: "Star volunteers",
-    awards: "Awards", code: "Code", name: "Name", hours_by_month: "Service hours per month",
-    hours_by_field: "Hours by service field", tonnes_by_child: "Tonnes by unit",
-    stars_chart: "Star ratings", loading: "Loading…", failed: "Could not load", lang: "中文", unavailableChart: "Unavailable for now",
-    noData: "No data yet", dashboard: "Dashboard", importVolunteers: "Import volunteers",
-    chooseFile: "Choose a CSV file", start: "Import", imported: "Imported", failedRows: "Failed",
-    row: "Row", field: "Field", rule: "Rule", message: "Reason",
-    importHelp: "Header: name,id_number,phone,home_division_code,service_fields (fields separated by ;). Good rows are kept; bad rows are listed below.",
-    allGood: "Every row was imported", hoursQueue: "Hours review", approve: "Approve",
-    reject: "Reject", rejectReason: "Why is it rejected?", volunteer: "Volunteer no.",
-    content: "Service", started: "Started", hours: "Hours", division: "Division",
-    none: "Nothing awaits review", actions: "Actions",
-    importHours: "Import hour records", template: "Download a template", importNav: "Import", noticeNav: "Public notices",
-    importHoursHelp: "Header: volunteer_number,division_code,organisation_name,service_field,content,session_start,session_end,hours,reason. Times as 2026-11-01 09:00 (China time); each row is recorded as honour hours awaiting review, never more than the session lasted. Uploading the same file again records nothing twice.",
-  },
-};
+// Filled by text.js and pages/*.text.js (zy.dictionary).
+const TEXT = { zh: {}, en: {} };
 const FIGURES = ["volunteers_registered", "volunteers_verified", "organisations", "projects",
   "hours_year", "hours_total", "tonnes", "bins_deployed", "stars", "awards"];
 
@@ -59,6 +14,24 @@ const t = (key) => (TEXT[lang][key] ?? key);
 const locale = () => (lang === "zh" ? "zh-CN" : "en-GB");
 const num = (v) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(v);
 const view = () => document.getElementById("view");
+// The one China-time formatter. ``v`` is a moment (RFC 3339 or epoch ms), a
+// China calendar day "YYYY-MM-DD" or a month "YYYY-MM"; it is shown in China
+// time (Asia/Shanghai, UTC+8 all year) in the current language, whatever the
+// browser's own zone. ``style``: minutes (default), seconds, day, longDay, month.
+const CHINA_STYLES = {
+  minutes: { dateStyle: "medium", timeStyle: "short" },
+  seconds: { dateStyle: "medium", timeStyle: "medium" },
+  day: { dateStyle: "medium" },
+  longDay: { dateStyle: "long" },
+  month: { year: "numeric", month: "long" },
+};
+function when(v, style = "minutes") {
+  if (v === null || v === undefined || v === "") return "";
+  // A bare day or month names a China date: noon China time stays on it.
+  const moment = /^\d{4}-\d{2}$/.test(v) ? `${v}-15T12:00:00+08:00`
+    : /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T12:00:00+08:00` : v;
+  return new Intl.DateTimeFormat(locale(), { ...CHINA_STYLES[style], timeZone: "Asia/Shanghai" }).format(new Date(moment));
+}
 // A figure a service could not give (null while it is unavailable) shows as a dash.
 const fig = (v) => (v === null || v === undefined ? "—" : num(v));
 
@@ -134,8 +107,8 @@ function renderLogin(params) {
         body: JSON.stringify({ username: user.value, password: pass.value }) });
       const token = (await r.json()).access_token;
       sessionStorage.setItem("zy.token", token);
-      const me = await (await api("/me")).json();
-      const reader = (me.roles || []).some((role) => ROLE_GROUPS.readers.includes(role));
+      const [me] = await Promise.all([getJson("/me"), loadRoles()]);
+      const reader = inGroup(me, "readers");
       // Residents and volunteers have the public notice, not the office pages.
       go(params.get("next") || (reader ? "#/dashboard" : "#/commendation/notice"));
     } catch (err) { error.textContent = t("badLogin"); }
@@ -329,7 +302,6 @@ async function renderHours() {
       if (err.status !== 401) alert(err.body?.error?.[lang === "zh" ? "message_zh" : "message_en"] || err.message);
     }
   };
-  const when = (v) => new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v));
   const rows = records.map((rec) => el("tr", { "data-id": rec.id },
     el("td", { text: rec.volunteer_number }), el("td", { text: rec.division_code }),
     el("td", { text: rec.content }), el("td", { text: when(rec.started_at) }), el("td", { text: num(rec.hours) }),
@@ -351,23 +323,28 @@ async function renderWho() {
   const logout = document.getElementById("logout");
   if (!sessionStorage.getItem("zy.token")) { who.textContent = ""; logout.hidden = true; return; }
   try {
-    const me = await (await api("/me")).json();
+    const [me] = await Promise.all([getJson("/me"), loadRoles()]);
     who.textContent = `${me.username} · ${me.scope_code}`;
     logout.hidden = false;
     // Links to pages the user's roles cannot open are hidden (the services
     // refuse them anyway; this only spares the user a dead end).
-    const roles = new Set(me.roles || []);
     document.querySelectorAll("nav.links a[data-roles]").forEach((a) => {
-      a.hidden = !ROLE_GROUPS[a.dataset.roles].some((r) => roles.has(r));
+      a.hidden = !inGroup(me, a.dataset.roles);
     });
   } catch (err) { who.textContent = ""; }
 }
 
-// The services' role groups (services/common/roles.py).
-const ROLE_GROUPS = {
-  managers: ["operator", "province_admin", "tenant_admin", "org_leader"],
-  readers: ["operator", "province_admin", "tenant_admin", "org_leader", "reviewer"],
-};
+// The services' role groups (admins, managers, readers, reviewers), served by
+// GET /api/v1/roles from services/common/roles.py and fetched once, so the
+// console shows what the services allow without a copy of their lists.
+let roleGroups = null;
+async function loadRoles() {
+  if (!roleGroups) roleGroups = (await getJson("/roles")).groups;
+  return roleGroups;
+}
+// Whether ``me`` (GET /me) holds a role of ``group``; pages render after
+// route() has loaded the groups.
+const inGroup = (me, group) => (me?.roles || []).some((r) => (roleGroups?.[group] || []).includes(r));
 
 function route() {
   document.documentElement.lang = locale();
@@ -375,12 +352,18 @@ function route() {
   document.getElementById("lang").textContent = t("lang");
   const [path, query] = (location.hash.slice(1) || "/dashboard").split("?");
   const params = new URLSearchParams(query || "");
+  const open = Object.keys(PUBLIC_PAGES).find((p) => path === p || path.startsWith(`${p}/`));
+  if (open) {
+    renderWho();
+    return PUBLIC_PAGES[open](path.slice(open.length + 1), params);
+  }
   if (path === "/login" || !sessionStorage.getItem("zy.token")) {
     renderWho();
     return renderLogin(path === "/login" ? params : new URLSearchParams(location.hash ? { next: location.hash } : {}));
   }
   renderWho();
-  return Promise.resolve(renderPage(path, params)).then(restoreDraft);
+  // Without the groups a page shows no manager's tools; it still renders.
+  return loadRoles().catch(() => null).then(() => renderPage(path, params)).then(restoreDraft);
 }
 
 function renderPage(path, params) {
@@ -418,12 +401,29 @@ function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// Writes an API error into `node` as "field: message" in the current
-// language, with the field and the rule in data-field / data-rule.
+// The label of a field an API error names (id_number, sessions[1].ends_at)
+// in the current language: its "field.*" entry (fields.text.js; an index
+// is dropped there and shown as the position after the label), else the
+// label of the control carrying the field in ``near`` (the form the error
+// is shown in), else the key.
+function fieldLabel(key, near = view()) {
+  const index = key.match(/\[(\d+)\]/);
+  const at = index ? ` #${Number(index[1]) + 1}` : "";
+  const known = TEXT[lang][`field.${key.replace(/\[\d+\]/g, "")}`];
+  if (known) return `${known}${at}`;
+  const control = near.querySelector(`[data-field="${CSS.escape(key)}"], [name="${CSS.escape(key)}"]`);
+  const label = control?.closest("label")?.querySelector("span")?.textContent
+    || control?.querySelector("legend")?.textContent || control?.getAttribute("aria-label");
+  return label ? label.trim() : key;
+}
+
+// Writes an API error into `node` as "label: message" in the current
+// language (the field's label, not its key), with the field's key and the
+// rule in data-field / data-rule.
 function showError(node, err) {
   const e = err?.body?.error;
   const message = e ? (lang === "zh" ? e.message_zh : e.message_en) : `${t("failed")}: ${err?.message || err}`;
-  node.textContent = e?.field ? `${e.field}: ${message}` : message;
+  node.textContent = e?.field ? `${fieldLabel(e.field, node.closest("form, section") || view())}${lang === "zh" ? "：" : ": "}${message}` : message;
   node.dataset.field = e?.field || "";
   node.dataset.rule = e?.rule || "";
   node.hidden = false;
@@ -457,12 +457,23 @@ function fieldName(code) {
 }
 
 // Pages in their own files (pages/*.js, loaded after this one) register
-// here: zy.pages["/volunteers"] = (rest, params) => ...; zy.text(zh, en).
+// here: zy.pages["/volunteers"] = (rest, params) => ...; their words come
+// from pages/<page>.text.js through zy.dictionary.
 const PAGES = {};
+// Pages anyone may open without logging in (zy.publicPages["/verify"]).
+const PUBLIC_PAGES = {};
 window.zy = {
-  api, el, t, num, go, locale, renderDenied, pages: PAGES, view,
+  api, el, t, num, go, locale, when, inGroup, fieldLabel, renderDenied, pages: PAGES, publicPages: PUBLIC_PAGES, view,
   get: getJson, post: postJson, uuid, showError, clearError, allPages, serviceFields, fieldName,
   lang: () => lang,
-  text: (zh, en) => { Object.assign(TEXT.zh, zh); Object.assign(TEXT.en, en); },
+  // A page's words: zy.dictionary("pj", { zh: {...}, en: {...} }) adds
+  // "pj.title" and so on; an empty prefix adds the shell's own keys.
+  dictionary: (prefix, words) => {
+    for (const language of ["zh", "en"]) {
+      for (const [k, v] of Object.entries(words[language])) TEXT[language][prefix ? `${prefix}.${k}` : k] = v;
+    }
+  },
+  // A page's key, or the shell's key of the same name (loading, failed, ...).
+  scoped: (prefix) => (k) => { const v = t(`${prefix}.${k}`); return v === `${prefix}.${k}` ? t(k) : v; },
 };
 document.addEventListener("DOMContentLoaded", route);

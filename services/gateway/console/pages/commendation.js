@@ -8,72 +8,8 @@
 "use strict";
 
 (() => {
-  const { el, t } = window.zy;
-  // Keys carry a prefix so that other pages' strings never collide with these.
-  const prefixed = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`cm.${k}`, v]));
-  const T = (k) => { const v = t(`cm.${k}`); return v === `cm.${k}` ? t(k) : v; };
-  window.zy.text(...[{
-    commendation: "表彰评选", starRequests: "待我审批的星级申请", stars: "星级",
-    hoursAtRequest: "申请时时长", requestedAt: "申请时间", reason: "原因",
-    rounds: "评选活动", chooseRound: "选择评选活动", nominationsAwaiting: "待我审核的推荐",
-    nominee: "被推荐人", unit: "推荐单位", category: "类别", evidence: "事迹依据",
-    approvedHours: "已审核时长", approvedRecords: "记录条数", signals: "风险提示",
-    comment: "审核意见", return: "退回", noneNominations: "没有待本级审核的推荐",
-    noneStars: "没有待审批的星级申请", roundOwner: "本单位发起的评选",
-    status: "状态", notice: "公示期", startNotice: "开始公示", finalize: "公示期满，确认表彰",
-    objections: "公示异议", noneObjections: "暂无异议", upheld: "异议成立（撤销推荐）",
-    dismissed: "异议不成立", resolution: "处理意见", resolve: "处理", quota: "每单位名额",
-    deadline: "截止日期", noRounds: "暂无可见的评选活动", done: "操作成功",
-    ROUND_STATUS_OPEN: "推荐中", ROUND_STATUS_NOTICE: "公示中", ROUND_STATUS_FINALIZED: "已表彰",
-    NOMINATION_STATUS_IN_REVIEW: "审核中", NOMINATION_STATUS_RETURNED: "已退回",
-    NOMINATION_STATUS_REJECTED: "未通过", NOMINATION_STATUS_APPROVED: "已通过",
-    NOMINATION_STATUS_IN_NOTICE: "公示中", NOMINATION_STATUS_AWARDED: "已表彰",
-    NOMINATION_STATUS_WITHDRAWN: "已撤销", OBJECTION_STATUS_OPEN: "待处理",
-    OBJECTION_STATUS_UPHELD: "成立", OBJECTION_STATUS_DISMISSED: "不成立",
-    individual: "个人", collective: "集体", project: "项目", station: "站点",
-    nominate: "推荐", nominateTitle: "推荐先进典型", unitDivision: "推荐单位区划",
-    unitOrganisation: "推荐组织", office: "本级单位（不经组织）", nomineeVolunteer: "被推荐志愿者",
-    nomineeName: "集体／项目／站点名称", nomineeDivision: "所在区划", statement: "主要事迹",
-    nominated: "已提交推荐", noVolunteers: "没有可选的志愿者",
-    findVolunteer: "按编号或身份证号查找", find: "查找", notFoundVolunteer: "您的辖区内没有这位志愿者",
-    publicNotice: "评选公示", viewNotice: "查看公示", noticeRounds: "公示中的评选",
-    noNoticeRounds: "暂无公示中的评选", noticeEnds: "公示截止", summary: "事迹简介",
-    noticeEmpty: "该评选当前没有公示中的推荐", noticeNotRunning: "公示未开始或已结束",
-    objectionContent: "异议内容（请写明事实和联系方式以便核实）", fileObjection: "提出异议",
-    objectionFiled: "异议已提交，编号", backToRounds: "返回评选", nomineeDivisionCol: "所在区划",
-    content: "内容",
-  }, {
-    commendation: "Commendation", starRequests: "Star requests awaiting me", stars: "Stars",
-    hoursAtRequest: "Hours at request", requestedAt: "Requested", reason: "Reason",
-    rounds: "Award rounds", chooseRound: "Choose a round", nominationsAwaiting: "Nominations awaiting my level",
-    nominee: "Nominee", unit: "Nominating unit", category: "Category", evidence: "Evidence",
-    approvedHours: "Approved hours", approvedRecords: "Records", signals: "Fraud signals",
-    comment: "Comment", return: "Return", noneNominations: "No nomination awaits this level",
-    noneStars: "No star request awaits approval", roundOwner: "A round my unit opened",
-    status: "Status", notice: "Public notice", startNotice: "Start public notice", finalize: "Finalize the awards",
-    objections: "Objections", noneObjections: "No objections", upheld: "Upheld (withdraw the nomination)",
-    dismissed: "Dismissed", resolution: "Resolution", resolve: "Resolve", quota: "Quota per unit",
-    deadline: "Deadline", noRounds: "No award round is visible to you", done: "Done",
-    ROUND_STATUS_OPEN: "Open", ROUND_STATUS_NOTICE: "In notice", ROUND_STATUS_FINALIZED: "Finalized",
-    NOMINATION_STATUS_IN_REVIEW: "In review", NOMINATION_STATUS_RETURNED: "Returned",
-    NOMINATION_STATUS_REJECTED: "Rejected", NOMINATION_STATUS_APPROVED: "Approved",
-    NOMINATION_STATUS_IN_NOTICE: "In notice", NOMINATION_STATUS_AWARDED: "Awarded",
-    NOMINATION_STATUS_WITHDRAWN: "Withdrawn", OBJECTION_STATUS_OPEN: "Open",
-    OBJECTION_STATUS_UPHELD: "Upheld", OBJECTION_STATUS_DISMISSED: "Dismissed",
-    individual: "Individual", collective: "Collective", project: "Project", station: "Station",
-    nominate: "Nominate", nominateTitle: "Nominate a model", unitDivision: "Nominating unit's division",
-    unitOrganisation: "Nominating organisation", office: "The division's office (no organisation)",
-    nomineeVolunteer: "Volunteer nominated", nomineeName: "Name of the collective / project / station",
-    nomineeDivision: "Its division", statement: "Deeds", nominated: "Nomination submitted",
-    noVolunteers: "No volunteers to choose from",
-    findVolunteer: "Find by number or ID number", find: "Find", notFoundVolunteer: "No such volunteer in your area",
-    publicNotice: "Public notice", viewNotice: "View the public notice", noticeRounds: "Rounds on public notice",
-    noNoticeRounds: "No round is on public notice", noticeEnds: "Notice ends", summary: "Summary",
-    noticeEmpty: "Nothing of this round is on notice", noticeNotRunning: "The notice has not started or has ended",
-    objectionContent: "Your objection (facts, and how to reach you to check them)", fileObjection: "Object",
-    objectionFiled: "Objection filed, no.", backToRounds: "Back to the rounds", nomineeDivisionCol: "Division",
-    content: "Content",
-  }].map(prefixed));
+  const { el } = window.zy;
+  const T = window.zy.scoped("cm");
 
   const ROUTE = "#/commendation";
   const { get, post, uuid } = window.zy;
@@ -81,17 +17,12 @@
   const say = window.zy.showError; // "comment: 必填", with data-field / data-rule
   const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
   const head = (keys) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", { text: T(k) }))));
-  const left = { style: "text-align:left;white-space:normal" };
+  const left = { class: "prose" };
   let current = null;
-  const MANAGERS = ["operator", "province_admin", "tenant_admin", "org_leader"];
   const here = (route) => location.hash.split("?")[0] === route;
   // Dates in China time, in the page's language: "2026-05-08" is a China day.
-  const day = (iso) => (iso ? new Intl.DateTimeFormat(window.zy.locale(), { dateStyle: "medium", timeZone: "Asia/Shanghai" })
-    .format(new Date(`${iso}T12:00:00+08:00`)) : "");
-  const when = (ts) => (ts ? new Intl.DateTimeFormat(window.zy.locale(), { dateStyle: "medium", timeStyle: "short",
-    timeZone: "Asia/Shanghai" }).format(new Date(ts)) : "");
-  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
-  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
+  const day = (iso) => window.zy.when(iso, "day");
+  const { when } = window.zy;
   // Runs an action; on success re-renders the page, on failure says why in `box`.
   const act = (box, fn) => async () => {
     box.textContent = "";
@@ -125,14 +56,13 @@
     return el("td", { ...left, "data-col": "evidence" },
       el("div", { "data-testid": "evidence-hours", "data-value": ev.approved_hours || 0,
         text: `${T("approvedHours")}: ${window.zy.num(ev.approved_hours || 0)} · ${T("approvedRecords")}: ${window.zy.num(ev.approved_records || 0)}` }),
-      el("ul", { style: "margin:2px 0;padding-left:16px;font-size:12px;color:#555" },
+      el("ul", { class: "sublist" },
         (ev.activities || []).map((a) => el("li", { "data-testid": "evidence-activity", text: a }))));
   }
 
   function signalsOf(n) {
     return el("td", { ...left, "data-col": "signals" }, (n.signals || []).map((s) => el("div", {
-      class: "error signal", "data-testid": "signal", "data-code": s.code,
-      style: "background:#fdecea;border-left:3px solid #b3241b;padding:2px 6px;margin:2px 0;font-weight:600",
+      class: "error signal highlight", "data-testid": "signal", "data-code": s.code,
       text: `⚠ ${zh() ? s.detail_zh : s.detail_en}`,
     })));
   }
@@ -186,7 +116,7 @@
           on: { click: act(box, () => post(`/commendation/objections/${o.id}/resolve`,
             { upheld: verdict.value === "true", resolution: resolution.value })) } })] : []));
     });
-    return el("section", { class: "card", "data-testid": "round-owner", style: "margin-top:12px" },
+    return el("section", { class: "card spaced", "data-testid": "round-owner" },
       el("h3", { text: `${T("roundOwner")}: ${round.title}` }), status, tools, box,
       el("h4", { text: T("objections") }),
       rows.length ? el("table", { "data-testid": "objections" },
@@ -199,7 +129,7 @@
   function nominateSection(round, me, volunteers, organisations) {
     const box = errorBox("nominate-error");
     const done = el("p", { class: "notice", "data-testid": "nominate-done" });
-    const label = (key, control) => el("label", { style: LABEL }, el("span", { text: T(key) }), control);
+    const label = (key, control) => el("label", { class: "field" }, el("span", { text: T(key) }), control);
     const category = el("select", { name: "category", "data-testid": "nominate-category", "aria-label": T("category") },
       (round.categories || []).map((c) => el("option", { value: c, text: T(c) })));
     const unit = el("input", { name: "unit_division_code", "data-testid": "nominate-unit", value: me.scope_code || "",
@@ -232,9 +162,9 @@
         volunteer.value = v.id;
       } catch (err) { if (err.status !== 401) say(box, err); }
     } } });
-    const individualPart = el("div", { style: GRID }, label("nomineeVolunteer", volunteer),
+    const individualPart = el("div", { class: "row" }, label("nomineeVolunteer", volunteer),
       label("findVolunteer", el("span", {}, find, findButton)));
-    const collectivePart = el("div", { style: GRID }, label("nomineeName", nomineeName), label("nomineeDivision", nomineeCode));
+    const collectivePart = el("div", { class: "row" }, label("nomineeName", nomineeName), label("nomineeDivision", nomineeCode));
     const toggle = () => {
       const individual = category.value === "individual";
       individualPart.hidden = !individual; collectivePart.hidden = individual;
@@ -247,7 +177,7 @@
     toggle();
     let requestId = uuid();
     const submit = el("button", { type: "submit", "data-testid": "nominate-submit", text: T("nominate") });
-    const form = el("form", { class: "card form", "data-testid": "nominate-form", novalidate: "", style: "margin-top:12px", on: { submit: async (e) => {
+    const form = el("form", { class: "card form spaced", "data-testid": "nominate-form", novalidate: "", on: { submit: async (e) => {
       e.preventDefault();
       box.textContent = ""; box.dataset.field = ""; box.dataset.rule = ""; done.textContent = "";
       const individual = category.value === "individual";
@@ -270,7 +200,7 @@
       } finally { submit.disabled = false; }
     } } },
     el("h3", { text: `${T("nominateTitle")}: ${round.title}` }),
-    el("div", { style: GRID }, label("category", category), label("unitDivision", unit), label("unitOrganisation", organisation)),
+    el("div", { class: "row" }, label("category", category), label("unitDivision", unit), label("unitOrganisation", organisation)),
     individualPart, collectivePart, label("statement", statement),
     el("div", { class: "tools" }, submit), box, done);
     return form;
@@ -279,7 +209,7 @@
   // Links to the rounds whose public notice runs (or ran).
   function noticeLinks(rounds) {
     const noticed = rounds.filter((r) => r.status === "ROUND_STATUS_NOTICE");
-    return el("section", { class: "card", "data-testid": "notice-rounds", style: "margin-top:12px" },
+    return el("section", { class: "card spaced", "data-testid": "notice-rounds" },
       el("h3", { text: T("noticeRounds") }),
       noticed.length ? el("ul", {}, noticed.map((r) => el("li", {}, el("a", {
         href: `${ROUTE}/notice?round=${r.id}`, "data-testid": "notice-link", "data-round": r.id,
@@ -386,7 +316,7 @@
       value: r.id, text: `${r.title} · ${r.division_code} · ${r.year} · ${T(r.status)}`,
     })));
     select.value = round ? round.id : "";
-    const roundPart = el("section", { class: "card", "data-testid": "rounds", style: "margin-top:12px" },
+    const roundPart = el("section", { class: "card spaced", "data-testid": "rounds" },
       el("h3", { text: T("rounds") }), list.length ? select : el("p", { text: T("noRounds") }));
     const open = list.filter((r) => r.status === "ROUND_STATUS_OPEN");
     if (!round && open.length) {
@@ -405,7 +335,7 @@
       roundPart.append(queueSection(queue?.nominations || []));
     }
     let nominate = [];
-    if (round && round.status === "ROUND_STATUS_OPEN" && (me.roles || []).some((r) => MANAGERS.includes(r))) {
+    if (round && round.status === "ROUND_STATUS_OPEN" && window.zy.inGroup(me, "managers")) {
       // Volunteers and organisations of the caller's scope to choose from;
       // without them the form still takes a collective nomination.
       const [volunteers, organisations] = await Promise.all([

@@ -7,20 +7,7 @@
   const zy = window.zy;
   const { el, t } = zy;
   // Layout of the forms, inline: app.css is shared with the other pages.
-  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
-  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
 
-  zy.text({
-    navOrganisations: "组织与队伍", orgTitle: "组织与队伍", orgCreate: "创建组织或队伍", orgName: "名称",
-    orgKind: "类型", kind_organisation: "志愿服务组织", kind_team: "志愿服务队", orgDivision: "所属区划代码",
-    orgParent: "上级组织", orgNoParent: "（无，顶级）", orgSubmit: "创建", orgCreated: "已创建",
-    orgEmpty: "暂无组织", orgTotal: "共", orgCount: "个",
-  }, {
-    navOrganisations: "Organisations", orgTitle: "Organisations and teams", orgCreate: "Create an organisation or team",
-    orgName: "Name", orgKind: "Kind", kind_organisation: "Organisation", kind_team: "Team",
-    orgDivision: "Division code", orgParent: "Parent", orgNoParent: "(none, top level)", orgSubmit: "Create",
-    orgCreated: "Created", orgEmpty: "No organisations yet", orgTotal: "Total", orgCount: "",
-  });
 
   const kindOf = (o) => String(o.kind || "").replace("ORGANISATION_KIND_", "").toLowerCase();
 
@@ -85,7 +72,7 @@
 
     const error = el("p", { class: "error", "data-testid": "org-form-error" });
     const notice = el("p", { class: "notice", "data-testid": "org-notice" });
-    const field = (label, control) => el("label", { style: LABEL }, el("span", { text: t(label) }), control);
+    const field = (label, control) => el("label", { class: "field" }, el("span", { text: t(label) }), control);
     const kind = el("select", { name: "kind", "data-testid": "org-kind", "aria-label": t("orgKind") },
       ["team", "organisation"].map((k) => el("option", { value: k, text: t(`kind_${k}`) })));
     const form = el("form", { class: "card form", "data-testid": "org-form", on: { submit: async (e) => {
@@ -109,7 +96,7 @@
       }
     } } },
     el("h3", { text: t("orgCreate") }),
-    el("div", { class: "grid", style: GRID },
+    el("div", { class: "grid row" },
       field("orgName", el("input", { name: "name", "data-testid": "org-name", required: "", autocomplete: "off", "aria-label": t("orgName") })),
       field("orgKind", kind),
       field("orgDivision", el("input", { name: "division_code", "data-testid": "org-division", required: "", inputmode: "numeric",

@@ -14,111 +14,17 @@
 (() => {
   const zy = window.zy;
   const { el } = zy;
-  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
-  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
-  const CODE_STYLE = "font:700 64px/1.1 ui-monospace,Menlo,Consolas,monospace;letter-spacing:12px;color:#b3241b;margin:8px 0";
-  const BADGE = "display:inline-block;padding:0 8px;border-radius:10px;background:#fdf1ef;color:#b3241b;font-size:12px";
 
   const STATUSES = ["DRAFT", "SUBMITTED", "APPROVED", "RETURNED", "RECRUITING", "IN_PROGRESS", "COMPLETED", "CANCELLED"]
     .map((s) => `PROJECT_STATUS_${s}`);
-  // services/common/roles.py
-  const MANAGERS = ["operator", "province_admin", "tenant_admin", "org_leader"];
-  const REVIEWERS = ["reviewer", "tenant_admin", "province_admin"];
-
-  const prefixed = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`pj.${k}`, v]));
-  zy.text(...[{
-    projects: "志愿项目", listTitle: "本辖区项目", status: "状态", allStatuses: "全部状态",
-    title: "项目名称", organisation: "发布组织", division: "区划", field: "服务领域", kind: "类型",
-    sessions: "活动场次", firstSession: "首场时间", publisher: "发布人", createdAt: "创建时间",
-    actions: "操作", open: "查看", next: "下一页", first: "第一页", total: "共", items: "个项目",
-    empty: "暂无项目", reviewQueue: "待我审核的项目",
-    reviewHelp: "本人发布的项目须由其他有审核权限的账号（本级审核员或上级管理员）审核。",
-    noneReview: "没有待您审核的项目", approve: "审核通过", return: "退回修改", returnReason: "退回意见",
-    create: "新建项目", description: "项目简介", place: "服务地点", recruitStarts: "招募开始",
-    recruitEnds: "招募截止", minAge: "最低年龄（0 为不限）", requiredSkills: "报名须具备的服务领域（可不选）",
-    leaderApproval: "报名需负责人审批", emergency: "应急招募（仅省、市级；报名无需审批）",
-    sessionStart: "开始时间", sessionEnd: "结束时间", capacity: "名额", addSession: "添加场次",
-    removeSession: "删除", save: "保存为草稿", createdOk: "项目草稿已创建", openIt: "打开项目",
-    submit: "提交审核", publish: "发布招募", start: "开始活动", complete: "结项", cancel: "取消项目",
-    cancelReason: "取消原因", done: "操作成功", back: "返回项目列表",
-    notFound: "未找到该项目，或该项目不在您的管辖范围内。", notFoundTitle: "项目不存在",
-    comment: "审核意见", publishedAt: "发布时间", recruitWindow: "招募时间", eligibility: "报名条件",
-    noMinAge: "不限年龄", ageFrom: "周岁以上", yes: "是", no: "否", timesNote: "时间均为北京时间（UTC+8）",
-    signUps: "报名名单", volunteerNumber: "志愿者编号", queue: "序号", signedAt: "报名时间", reason: "原因",
-    approveSignUp: "通过", rejectSignUp: "拒绝", rejectReason: "拒绝原因", noneSignUps: "暂无报名",
-    checkInDirect: "代为签到", checkInCode: "签到码", validUntil: "本码有效至", refreshIn: "秒后自动更新",
-    codeHidden: "项目开始（进行中）后显示签到码", attendance: "签到记录", checkedIn: "签到时间",
-    checkedOut: "签退时间", closedBy: "签退方式", noneAttendance: "暂无签到", refresh: "刷新",
-    manage: "管理", confirmed: "已确认", waitlisted: "候补", selected: "当前场次", session: "场次",
-    closed_volunteer: "本人凭码", closed_leader: "负责人", notOut: "未签退", pager: "翻页",
-    PROJECT_STATUS_DRAFT: "草稿", PROJECT_STATUS_SUBMITTED: "待审核", PROJECT_STATUS_APPROVED: "已通过",
-    PROJECT_STATUS_RETURNED: "已退回", PROJECT_STATUS_RECRUITING: "招募中", PROJECT_STATUS_IN_PROGRESS: "进行中",
-    PROJECT_STATUS_COMPLETED: "已结项", PROJECT_STATUS_CANCELLED: "已取消",
-    PROJECT_KIND_SERVICE: "志愿服务", PROJECT_KIND_DONATION: "捐赠（不计时长）",
-    SIGN_UP_STATUS_PENDING: "待审批", SIGN_UP_STATUS_CONFIRMED: "已确认", SIGN_UP_STATUS_WAITLISTED: "候补",
-    SIGN_UP_STATUS_WITHDRAWN: "已取消", SIGN_UP_STATUS_REJECTED: "已拒绝",
-    edit: "修改项目", editHelp: "草稿或被退回的项目可以修改；保存后再提交审核。场次整体替换，所属组织不能更改。",
-    saveEdit: "保存修改", savedOk: "修改已保存", returnedComment: "退回意见",
-    duration: "服务时长（按场次时段）", credited: "计入时长（小时）", creditPending: "待计入…", checkOut: "代为签退",
-    closeAt: "补签退时间", closeAttendance: "补签退",
-    closeHelp: "补签退：按志愿者实际结束服务的时间签退，须在签到之后、场次结束之前且不晚于当前时间；凭码或代为签退须在场次结束后 2 小时内。",
-    withdraw: "代为取消报名", withdrawConfirm: "确认代该志愿者取消报名？空出的名额将依次让给候补的志愿者。",
-    RECORD_STATUS_PENDING: "待审核", RECORD_STATUS_APPROVED: "已通过", RECORD_STATUS_REJECTED: "未计入",
-    RECORD_STATUS_REVERSED: "已冲销", why_overlap: "与已有时长重叠", why_excluded_kind: "该类型不计时长",
-    why_daily_cap: "超出每日上限", why_no_service_time: "不在场次时段内或时长过短",
-  }, {
-    projects: "Projects", listTitle: "Projects in my scope", status: "Status", allStatuses: "All statuses",
-    title: "Title", organisation: "Organisation", division: "Division", field: "Service field", kind: "Kind",
-    sessions: "Sessions", firstSession: "First session", publisher: "Publisher", createdAt: "Created",
-    actions: "Actions", open: "Open", next: "Next page", first: "First page", total: "Total", items: "projects",
-    empty: "No projects yet", reviewQueue: "Projects awaiting my review",
-    reviewHelp: "A project is reviewed by another account with review rights (a reviewer of the same level or an admin above), never by its publisher.",
-    noneReview: "No project awaits your review", approve: "Approve", return: "Return", returnReason: "Comment for the publisher",
-    create: "New project", description: "Description", place: "Place", recruitStarts: "Recruiting from",
-    recruitEnds: "Recruiting until", minAge: "Minimum age (0: none)", requiredSkills: "Service fields volunteers must have (optional)",
-    leaderApproval: "Sign-ups need the leader's approval", emergency: "Emergency campaign (province or city only; no approval)",
-    sessionStart: "Starts", sessionEnd: "Ends", capacity: "Places", addSession: "Add a session",
-    removeSession: "Remove", save: "Save as draft", createdOk: "Draft project created", openIt: "Open the project",
-    submit: "Submit for review", publish: "Publish (start recruiting)", start: "Start", complete: "Complete", cancel: "Cancel the project",
-    cancelReason: "Reason for cancelling", done: "Done", back: "Back to the projects",
-    notFound: "This project does not exist or lies outside your jurisdiction.", notFoundTitle: "Project not found",
-    comment: "Reviewer's comment", publishedAt: "Published", recruitWindow: "Recruiting", eligibility: "Eligibility",
-    noMinAge: "Any age", ageFrom: "years or older", yes: "Yes", no: "No", timesNote: "Times are Beijing time (UTC+8)",
-    signUps: "Sign-ups", volunteerNumber: "Volunteer no.", queue: "No.", signedAt: "Signed up", reason: "Reason",
-    approveSignUp: "Approve", rejectSignUp: "Reject", rejectReason: "Why is it rejected?", noneSignUps: "No sign-ups yet",
-    checkInDirect: "Check in", checkInCode: "Check-in code", validUntil: "Valid until", refreshIn: "s until the next code",
-    codeHidden: "The code is shown once the project has started (in progress)", attendance: "Attendance", checkedIn: "Checked in",
-    checkedOut: "Checked out", closedBy: "Closed by", noneAttendance: "Nobody has checked in yet", refresh: "Refresh",
-    manage: "Manage", confirmed: "Confirmed", waitlisted: "Waitlisted", selected: "Selected session", session: "Session",
-    closed_volunteer: "Volunteer (code)", closed_leader: "Leader", notOut: "Not checked out", pager: "Paging",
-    PROJECT_STATUS_DRAFT: "Draft", PROJECT_STATUS_SUBMITTED: "Awaiting review", PROJECT_STATUS_APPROVED: "Approved",
-    PROJECT_STATUS_RETURNED: "Returned", PROJECT_STATUS_RECRUITING: "Recruiting", PROJECT_STATUS_IN_PROGRESS: "In progress",
-    PROJECT_STATUS_COMPLETED: "Completed", PROJECT_STATUS_CANCELLED: "Cancelled",
-    PROJECT_KIND_SERVICE: "Volunteer service", PROJECT_KIND_DONATION: "Donation (no hours)",
-    SIGN_UP_STATUS_PENDING: "Pending", SIGN_UP_STATUS_CONFIRMED: "Confirmed", SIGN_UP_STATUS_WAITLISTED: "Waitlisted",
-    SIGN_UP_STATUS_WITHDRAWN: "Withdrawn", SIGN_UP_STATUS_REJECTED: "Rejected",
-    edit: "Edit the project", editHelp: "Drafts and returned projects can be edited; submit again after saving. Sessions are replaced as a whole; the organisation cannot change.",
-    saveEdit: "Save changes", savedOk: "Changes saved", returnedComment: "Returned with the comment",
-    duration: "Service time (within the session)", credited: "Credited hours", creditPending: "Being credited…", checkOut: "Check out",
-    closeAt: "Service ended at", closeAttendance: "Close attendance",
-    closeHelp: "Close attendance: check out at the time the volunteer actually stopped, after the check-in, by the session's end and not in the future; a check-out (by code or by the leader) is possible until 2 hours after the session.",
-    withdraw: "Withdraw for the volunteer", withdrawConfirm: "Withdraw this volunteer's sign-up? A freed place goes to the waitlist in order.",
-    RECORD_STATUS_PENDING: "Pending review", RECORD_STATUS_APPROVED: "Approved", RECORD_STATUS_REJECTED: "Not credited",
-    RECORD_STATUS_REVERSED: "Reversed", why_overlap: "overlaps recorded hours", why_excluded_kind: "kind not counted",
-    why_daily_cap: "over the daily cap", why_no_service_time: "outside the session, or too short",
-  }].map(prefixed));
-
-  const T = (k) => { const v = zy.t(`pj.${k}`); return v === `pj.${k}` ? zy.t(k) : v; };
+  const T = window.zy.scoped("pj");
   const isZh = () => zy.lang() === "zh";
   const enc = encodeURIComponent;
   const { get, post, showError, allPages } = zy; // showError: "field: message", field and rule as data
   const ACTIVE_SIGN_UPS = ["SIGN_UP_STATUS_PENDING", "SIGN_UP_STATUS_CONFIRMED", "SIGN_UP_STATUS_WAITLISTED"];
-  const hasAny = (me, roles) => (me.roles || []).some((r) => roles.includes(r));
 
   // Dates and times in Beijing time, in the current language.
-  const when = (v, seconds = false) => (v ? new Intl.DateTimeFormat(zy.locale(), {
-    dateStyle: "medium", timeStyle: seconds ? "medium" : "short", timeZone: "Asia/Shanghai",
-  }).format(new Date(v)) : "");
+  const when = (v, seconds = false) => zy.when(v, seconds ? "seconds" : "minutes");
   // A datetime-local value (Beijing wall time) as RFC 3339 with its offset;
   // China keeps no daylight saving time, so the offset is always +08:00.
   const rfc = (v) => (v ? `${v.length === 16 ? `${v}:00` : v}+08:00` : "");
@@ -202,7 +108,7 @@
       el("td", { "data-col": "field", text: fieldName(p.service_field) }),
       el("td", { "data-col": "first_session", text: when(p.sessions?.[0]?.starts_at) }),
       el("td", { "data-col": "sessions", text: zy.num((p.sessions || []).length) }),
-      el("td", { "data-col": "status" }, el("span", { style: BADGE, text: T(p.status) })),
+      el("td", { "data-col": "status" }, el("span", { class: "badge", text: T(p.status) })),
       el("td", { "data-col": "actions" }, el("a", { href: `#/projects/${enc(p.id)}`, "data-action": "open", text: T("open") })));
 
     async function load() {
@@ -229,7 +135,7 @@
     }
 
     // Review queue: submitted projects in scope that someone else published.
-    const reviewer = hasAny(me, REVIEWERS);
+    const reviewer = zy.inGroup(me, "reviewers");
     const queueBody = el("tbody");
     const queueError = el("p", { class: "error", "data-testid": "review-message" });
     const queueTable = el("table", { "data-testid": "review-queue" },
@@ -279,11 +185,11 @@
         message, notice, table, empty, el("div", { class: "tools", "aria-label": T("pager") }, first, next)),
     ];
     if (reviewer) {
-      sections.push(el("section", { class: "card", style: "margin-top:12px", "data-testid": "review-section" },
-        el("h3", { text: T("reviewQueue") }), el("p", { style: "color:#666;font-size:12px", text: T("reviewHelp") }),
+      sections.push(el("section", { class: "card spaced", "data-testid": "review-section" },
+        el("h3", { text: T("reviewQueue") }), el("p", { class: "hint", text: T("reviewHelp") }),
         queueError, queueTable, queueEmpty));
     }
-    if (hasAny(me, MANAGERS)) {
+    if (zy.inGroup(me, "managers")) {
       sections.push(await createForm(me, gen, notice, load));
       if (gen !== generation) return undefined;
     }
@@ -298,7 +204,7 @@
   // A prefilled time left untouched is sent back exactly as it was stored.
   function projectFields(v, { lead = [], emergency = false } = {}) {
     const fields = fieldsCache || [];
-    const label = (text, node) => el("label", { style: LABEL }, el("span", { text }), node);
+    const label = (text, node) => el("label", { class: "field" }, el("span", { text }), node);
     const input = (name, attrs = {}) => el("input", { name, "data-field": name, "data-testid": `pj-${name.replace(/_/g, "-")}`, autocomplete: "off", ...attrs });
     const time = (name, iso, attrs = {}) => {
       const node = input(name, { type: "datetime-local", ...attrs });
@@ -312,7 +218,7 @@
     const kind = el("select", { name: "kind", "data-field": "kind", "data-testid": "pj-kind" },
       ["PROJECT_KIND_SERVICE", "PROJECT_KIND_DONATION"].map((k) => el("option", { value: k, text: T(k) })));
     const chosen = new Set(v?.eligibility?.required_skills || []);
-    const skills = el("fieldset", { "data-testid": "pj-required-skills", "data-field": "eligibility.required_skills", style: "display:flex;flex-wrap:wrap;gap:4px 14px;border:1px solid #eee" },
+    const skills = el("fieldset", { "data-testid": "pj-required-skills", "data-field": "eligibility.required_skills", class: "choices" },
       el("legend", { text: T("requiredSkills") }),
       fields.map((f) => {
         const box = el("input", { type: "checkbox", name: "required_skills", value: f.code });
@@ -336,11 +242,11 @@
         if (!stored) node.value = value || "";
         return node;
       };
-      const r = el("div", { class: "session-row", "data-testid": "pj-session", style: GRID },
+      const r = el("div", { class: "session-row row", "data-testid": "pj-session" },
         label(T("sessionStart"), stamp("session_starts_at", start)),
         label(T("sessionEnd"), stamp("session_ends_at", end)),
-        label(T("capacity"), el("input", { type: "number", min: "1", name: "session_capacity", value: String(capacity), style: "width:90px" })),
-        el("button", { type: "button", "data-action": "remove-session", style: "align-self:end", text: T("removeSession"), on: { click: () => {
+        label(T("capacity"), el("input", { type: "number", min: "1", name: "session_capacity", value: String(capacity), class: "w-90" })),
+        el("button", { type: "button", "data-action": "remove-session", class: "at-end", text: T("removeSession"), on: { click: () => {
           if (sessionList.children.length > 1) { r.remove(); renumber(); }
         } } }));
       sessionList.append(r); renumber();
@@ -356,27 +262,27 @@
 
     const title = input("title", { maxlength: "100", size: "30", value: v?.title || "" });
     const place = input("place", { maxlength: "200", size: "30", value: v?.place || "" });
-    const description = el("textarea", { name: "description", "data-field": "description", "data-testid": "pj-description", rows: "2", maxlength: "2000", style: "width:100%" });
+    const description = el("textarea", { name: "description", "data-field": "description", "data-testid": "pj-description", rows: "2", maxlength: "2000", class: "full" });
     description.value = v?.description || "";
     field.value = v?.service_field || "";
     kind.value = v?.kind || "PROJECT_KIND_SERVICE";
     const recruitStarts = v ? time("recruit_starts_at", v.recruit_starts_at) : input("recruit_starts_at", { type: "datetime-local", value: local(Date.now()) });
     const recruitEnds = v ? time("recruit_ends_at", v.recruit_ends_at) : input("recruit_ends_at", { type: "datetime-local", value: `${tomorrow}T09:00` });
-    const minAge = input("min_age", { type: "number", min: "0", max: "100", value: String(v?.eligibility?.min_age || 0), "data-field": "eligibility.min_age", style: "width:90px" });
+    const minAge = input("min_age", { type: "number", min: "0", max: "100", value: String(v?.eligibility?.min_age || 0), "data-field": "eligibility.min_age", class: "w-90" });
     const approval = input("leader_approval", { type: "checkbox" });
     approval.checked = !!v?.leader_approval;
     const urgent = emergency || v?.emergency ? input("emergency", { type: "checkbox" }) : null;
     if (urgent) urgent.checked = !!v?.emergency;
 
     const nodes = [
-      el("div", { style: GRID }, lead, label(T("title"), title), label(T("place"), place), label(T("field"), field), label(T("kind"), kind)),
+      el("div", { class: "row" }, lead, label(T("title"), title), label(T("place"), place), label(T("field"), field), label(T("kind"), kind)),
       label(T("description"), description),
-      el("div", { style: GRID },
+      el("div", { class: "row" },
         label(T("recruitStarts"), recruitStarts), label(T("recruitEnds"), recruitEnds), label(T("minAge"), minAge),
-        el("label", { style: "align-self:end" }, approval, ` ${T("leaderApproval")}`),
-        urgent ? el("label", { style: "align-self:end" }, urgent, ` ${T("emergency")}`) : ""),
+        el("label", { class: "at-end" }, approval, ` ${T("leaderApproval")}`),
+        urgent ? el("label", { class: "at-end" }, urgent, ` ${T("emergency")}`) : ""),
       skills,
-      el("h4", { style: "margin:10px 0 0", text: `${T("sessions")}（${T("timesNote")}）` }),
+      el("h4", { class: "subhead", text: `${T("sessions")}（${T("timesNote")}）` }),
       sessionList,
     ];
     const payload = () => ({
@@ -420,11 +326,11 @@
     const org = el("select", { name: "organisation_id", "data-field": "organisation_id", "data-testid": "pj-organisation" },
       orgs.map((o) => el("option", { value: o.id, text: `${o.name} (${o.division_code})` })));
     const editor = projectFields(null, {
-      lead: el("label", { style: LABEL }, el("span", { text: T("organisation") }), org),
+      lead: el("label", { class: "field" }, el("span", { text: T("organisation") }), org),
       emergency: me.scope_code.length <= 4,
     });
     const submit = el("button", { type: "submit", "data-testid": "pj-submit", text: T("save") });
-    const form = el("form", { class: "card form", style: "margin-top:12px", novalidate: "", "data-testid": "project-form", on: { submit: async (e) => {
+    const form = el("form", { class: "card form spaced", novalidate: "", "data-testid": "project-form", on: { submit: async (e) => {
       e.preventDefault();
       formReset(form, formError, notice);
       submit.disabled = true;
@@ -450,16 +356,16 @@
   function editForm(project, again) {
     const formError = el("p", { class: "error", "data-testid": "project-edit-error" });
     const editor = projectFields(project, {
-      lead: el("label", { style: LABEL }, el("span", { text: T("organisation") }),
-        el("span", { style: "padding:4px 0;color:#222", "data-testid": "pj-edit-organisation", text: `${project.organisation_name} (${project.division_code})` })),
+      lead: el("label", { class: "field" }, el("span", { text: T("organisation") }),
+        el("span", { class: "value", "data-testid": "pj-edit-organisation", text: `${project.organisation_name} (${project.division_code})` })),
       emergency: project.division_code.length <= 4,
     });
     const save = el("button", { type: "submit", "data-testid": "pj-edit-save", text: T("saveEdit") });
     const comment = project.status === "PROJECT_STATUS_RETURNED" && project.comment
-      ? el("div", { "data-testid": "edit-comment", style: "border-left:4px solid #b3241b;background:#fdf1ef;padding:8px 12px;margin:6px 0" },
+      ? el("div", { "data-testid": "edit-comment", class: "callout" },
         el("strong", { text: `${T("returnedComment")}${isZh() ? "：" : ": "}` }), el("span", { "data-col": "comment", text: project.comment }))
       : "";
-    const form = el("form", { class: "card form", style: "margin-top:12px", novalidate: "", "data-testid": "project-edit-form", "data-id": project.id, on: { submit: async (e) => {
+    const form = el("form", { class: "card form spaced", novalidate: "", "data-testid": "project-edit-form", "data-id": project.id, on: { submit: async (e) => {
       e.preventDefault();
       formReset(form, formError);
       save.disabled = true;
@@ -474,7 +380,7 @@
       }
     } } },
     el("h3", { text: T("edit") }), comment,
-    el("p", { style: "color:#666;font-size:12px;margin:2px 0", text: T("editHelp") }),
+    el("p", { class: "hint", text: T("editHelp") }),
     editor.nodes, el("div", { class: "tools" }, editor.addButton, save), formError);
     return form;
   }
@@ -502,8 +408,8 @@
     const message = el("p", { class: "error", "data-testid": "project-message" });
     const notice = el("p", { class: "notice", "data-testid": "project-notice", text: takeFlash() });
     const status = project.status;
-    const manager = hasAny(me, MANAGERS);
-    const reviewer = hasAny(me, REVIEWERS) && project.publisher !== me.username;
+    const manager = zy.inGroup(me, "managers");
+    const reviewer = zy.inGroup(me, "reviewers") && project.publisher !== me.username;
     const again = (text) => { flash = text; zy.go(location.hash); };
 
     async function act(verb, body) {
@@ -516,7 +422,7 @@
       }
     }
     const button = (verb, text, onClick) => el("button", { type: "button", "data-action": verb, text, on: { click: onClick || (() => act(verb)) } });
-    const actions = el("div", { class: "tools", "data-testid": "project-actions", style: "flex-wrap:wrap;align-items:center" });
+    const actions = el("div", { class: "tools wrap middle", "data-testid": "project-actions" });
     if (manager && ["PROJECT_STATUS_DRAFT", "PROJECT_STATUS_RETURNED"].includes(status)) actions.append(button("submit", T("submit")));
     if (reviewer && status === "PROJECT_STATUS_SUBMITTED") {
       const reason = el("input", { name: "return_reason", "data-testid": "return-reason", placeholder: T("returnReason"), "aria-label": T("returnReason") });
@@ -532,9 +438,9 @@
       }));
     }
 
-    const el2 = (k, v, col) => [el("dt", { style: "color:#666", text: T(k) }), el("dd", { style: "margin:0", "data-col": col || k, text: v })];
+    const el2 = (k, v, col) => [el("dt", { class: "muted", text: T(k) }), el("dd", { class: "flush", "data-col": col || k, text: v })];
     const elig = project.eligibility || {};
-    const details = el("dl", { style: "display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:8px 0" },
+    const details = el("dl", { class: "facts" },
       el2("organisation", project.organisation_name), el2("division", project.division_code),
       el2("place", project.place), el2("field", fieldName(project.service_field)), el2("kind", T(project.kind)),
       el2("recruitWindow", `${when(project.recruit_starts_at)} – ${when(project.recruit_ends_at)}`),
@@ -552,7 +458,7 @@
     const chosen = sessions.find((x) => x.id === params.get("session")) || sessions[0];
     const sessionTable = el("table", { "data-testid": "sessions-table" },
       el("thead", {}, el("tr", {}, ["session", "sessionStart", "sessionEnd", "capacity", "confirmed", "waitlisted", "actions"].map((h) => el("th", { text: T(h) })))),
-      el("tbody", {}, sessions.map((x, i) => el("tr", { "data-id": x.id, "data-selected": String(x === chosen), style: x === chosen ? "background:#fdf1ef" : "" },
+      el("tbody", {}, sessions.map((x, i) => el("tr", { "data-id": x.id, "data-selected": String(x === chosen), class: x === chosen ? "chosen" : "" },
         el("td", { text: `#${i + 1}` }), el("td", { "data-col": "starts_at", text: when(x.starts_at) }),
         el("td", { "data-col": "ends_at", text: when(x.ends_at) }), el("td", { "data-col": "capacity", text: zy.num(x.capacity) }),
         el("td", { "data-col": "confirmed", text: zy.num(x.confirmed) }), el("td", { "data-col": "waitlisted", text: zy.num(x.waitlisted) }),
@@ -562,11 +468,11 @@
       el("p", {}, el("a", { href: "#/projects", "data-testid": "back-to-projects", text: `‹ ${T("back")}` })),
       el("section", { class: "card", "data-testid": "project-detail", "data-id": project.id, "data-status": status },
         el("h2", { "data-testid": "project-title" }, `${project.title} `,
-          el("span", { style: BADGE, "data-testid": "project-status", "data-status": status, text: T(status) })),
+          el("span", { class: "badge", "data-testid": "project-status", "data-status": status, text: T(status) })),
         details, actions, message, notice),
     ];
     if (manager && ["PROJECT_STATUS_DRAFT", "PROJECT_STATUS_RETURNED"].includes(status)) parts.push(editForm(project, again));
-    parts.push(el("section", { class: "card", style: "margin-top:12px" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable));
+    parts.push(el("section", { class: "card spaced" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable));
     if (chosen) parts.push(sessionPanel(project, chosen, sessions.indexOf(chosen), me, gen));
     view.replaceChildren(...parts);
     return undefined;
@@ -575,7 +481,7 @@
   function sessionPanel(project, session, index, me, gen) {
     const running = project.status === "PROJECT_STATUS_IN_PROGRESS";
     const open = ["PROJECT_STATUS_RECRUITING", "PROJECT_STATUS_IN_PROGRESS"].includes(project.status);
-    const manager = hasAny(me, MANAGERS);
+    const manager = zy.inGroup(me, "managers");
     const sid = enc(session.id);
     const alive = () => gen === generation;
 
@@ -769,7 +675,7 @@
     // The rotating code: fetched again as soon as its window ends (the
     // service still accepts it for one more window, so the code on screen
     // never shows an expired code), with a countdown meanwhile.
-    const codeBox = el("div", { "data-testid": "checkin-code", style: "text-align:center" });
+    const codeBox = el("div", { "data-testid": "checkin-code", class: "centred" });
     const codeError = el("p", { class: "error", "data-testid": "checkin-message" });
     async function loadCode() {
       if (!alive()) return;
@@ -785,9 +691,9 @@
         codeBox.dataset.validUntil = c.valid_until;
         codeBox.dataset.loaded = String(Date.now());
         codeBox.replaceChildren(
-          el("div", { "data-testid": "checkin-code-value", "aria-label": T("checkInCode"), style: CODE_STYLE, text: c.code }),
+          el("div", { "data-testid": "checkin-code-value", "aria-label": T("checkInCode"), class: "checkin-code", text: c.code }),
           el("div", { "data-testid": "checkin-expiry", text: `${T("validUntil")} ${when(c.valid_until, true)}` }),
-          el("div", { style: "color:#666;font-size:12px" }, countdown));
+          el("div", { class: "hint" }, countdown));
         const ticker = setInterval(() => (alive() && countdown.isConnected ? tick() : clearInterval(ticker)), 1000);
         timers.add(ticker);
         const windowMs = (Number(c.window_seconds) || 60) * 1000;
@@ -803,19 +709,19 @@
     }
 
     const codeSection = running && manager
-      ? el("div", {}, el("h4", { style: "margin:4px 0", text: T("checkInCode") }), codeBox, codeError)
-      : el("p", { class: "empty", "data-testid": "checkin-hidden", style: "padding:8px 0", text: T("codeHidden") });
-    const panel = el("section", { class: "card", style: "margin-top:12px", "data-testid": "session-panel", "data-id": session.id },
+      ? el("div", {}, el("h4", { class: "tight", text: T("checkInCode") }), codeBox, codeError)
+      : el("p", { class: "empty compact", "data-testid": "checkin-hidden", text: T("codeHidden") });
+    const panel = el("section", { class: "card spaced", "data-testid": "session-panel", "data-id": session.id },
       el("h3", { text: `${T("selected")} #${index + 1}: ${when(session.starts_at)} – ${when(session.ends_at)}` }),
-      el("div", { style: "display:grid;grid-template-columns:minmax(0,2fr) minmax(260px,1fr);gap:16px" },
-        el("div", { style: "overflow-x:auto" },
-          el("h4", { style: "margin:4px 0", text: T("signUps") }), suError, suNotice, suTable, suEmpty),
+      el("div", { class: "session-grid" },
+        el("div", { class: "scroll-x" },
+          el("h4", { class: "tight", text: T("signUps") }), suError, suNotice, suTable, suEmpty),
         codeSection),
       // Full width: the attendance rows carry the check-out and close tools.
-      el("div", { style: "overflow-x:auto" },
-        el("h4", { style: "margin:12px 0 4px", text: T("attendance") }),
+      el("div", { class: "scroll-x" },
+        el("h4", { class: "subhead-gap", text: T("attendance") }),
         el("div", { class: "tools" }, el("button", { type: "button", "data-testid": "attendance-refresh", text: T("refresh"), on: { click: loadAttendance } })),
-        manager ? el("p", { style: "color:#666;font-size:12px;margin:2px 0", "data-testid": "close-help", text: T("closeHelp") }) : "",
+        manager ? el("p", { class: "hint", "data-testid": "close-help", text: T("closeHelp") }) : "",
         atError, atNotice, atTable, atEmpty));
     // Sign-ups after attendance: who is present decides their buttons.
     loadAttendance().then(loadSignUps);

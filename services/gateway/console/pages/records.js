@@ -11,107 +11,22 @@
 
 (() => {
   const zy = window.zy;
-  const { el, t } = zy;
+  const { el } = zy;
   const ROUTE = "#/records";
-  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0;align-items:flex-end";
-  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
-  const LEFT = "text-align:left;white-space:normal";
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-  const prefixed = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`hr.${k}`, v]));
   // A page key, or the shell's key of the same name (loading, failed, ...).
-  const T = (k) => { const v = t(`hr.${k}`); return v === `hr.${k}` ? t(k) : v; };
-  zy.text(...[{
-    records: "时长与证明", list: "时长记录", filters: "筛选", status: "状态", allStatuses: "全部状态",
-    volunteerFilter: "志愿者（编号或 ID）", divisionFilter: "区划代码", apply: "查询", clear: "清除",
-    total: "共", items: "条", first: "第一页", prev: "上一页", next: "下一页", empty: "没有符合条件的时长记录",
-    volunteer: "志愿者编号", division: "区划", content: "服务内容", field: "服务领域", started: "服务时间",
-    hours: "记入时长", effective: "当前有效时长", source: "来源", open: "详情",
-    RECORD_STATUS_PENDING: "待审核", RECORD_STATUS_APPROVED: "已通过", RECORD_STATUS_REJECTED: "已驳回",
-    RECORD_STATUS_REVERSED: "已冲销", RECORD_SOURCE_ATTENDANCE: "签到签退", RECORD_SOURCE_VISIT: "结对走访",
-    RECORD_SOURCE_HONOUR: "补录", CORRECTION_KIND_AMEND: "更正时长", CORRECTION_KIND_REVERSAL: "整条冲销",
-    CERTIFICATE_STATUS_VALID: "有效", CERTIFICATE_STATUS_REVOKED: "已撤销",
-    detail: "时长记录详情", backToList: "返回时长记录", notFound: "未找到该时长记录",
-    notFoundText: "该记录不存在，或不在您的管辖范围内。", organisation: "记录组织", ended: "结束时间",
-    duration: "服务时段", rounding: "取整规则", roundedHours: "取整后时长", cappedHours: "超出每日上限未计入",
-    note: "备注", statusReason: "状态说明", recordedBy: "记录人", recordedAt: "记录时间",
-    reviewedBy: "审核人", reviewedAt: "审核时间", minutes: "分钟",
-    corrections: "更正记录", noCorrections: "该记录尚无更正", when: "时间", kind: "类型",
-    change: "原时长 → 新时长", delta: "变动", reason: "原因", actor: "操作人",
-    correct: "更正或冲销", modeAmend: "更正为新的时长", modeReverse: "整条冲销（记为 0 小时）",
-    newHours: "新时长（小时）", reasonHelp: "更正原因（必填，如：异议核实、录入错误）", submitCorrection: "提交更正",
-    corrected: "已更正", onlyApproved: "只有已通过审核的记录可以更正或冲销。",
-    totals: "志愿者累计时长", totalsScope: "本辖区内", approvedHours: "已审核时长", pendingHours: "待审核时长",
-    approvedRecords: "已通过记录", pendingRecords: "待审核记录", rejectedRecords: "已驳回记录",
-    platformTotal: "全平台累计（星级依据）", byField: "各服务领域", noTotals: "该志愿者在本辖区内没有时长记录",
-    showVolunteer: "查看该志愿者的全部记录与证明",
-    certificates: "志愿服务记录证明", issue: "开具证明", volunteerId: "志愿者（编号、身份证号或 ID）", startMonth: "起始月份",
-    endMonth: "截止月份", issuerName: "出具单位", personInCharge: "负责人", handler: "经办人",
-    handlerHelp: "留空则为当前账号", contact: "联系方式", submitIssue: "开具", issued: "证明已开具",
-    number: "证明编号", nameMasked: "姓名", idNumber: "证件号码", serviceContent: "服务内容",
-    period: "证明期间", openPeriod: "不限", issuedOn: "开具日期", issuedBy: "开具账号",
-    revokedReason: "撤销原因", download: "下载 PDF", revoke: "撤销证明", revokeReason: "撤销原因（必填）",
-    revoked: "证明已撤销", verify: "证明核验", verifyHelp: "任何人均可凭证明编号核验（无需登录）",
-    verifyButton: "核验", verifyValid: "证明有效", verifyRevoked: "证明已撤销，不再有效",
-    verifyMissing: "未找到该编号的证明", hoursUnit: "小时", numberPlaceholder: "ZYC-61-2026-000042-K7QX",
-    manage: "按编号管理证明", manageHelp: "下载或撤销本辖区开具的证明",
-    certListVolunteer: "该志愿者的证明", certListLatest: "本辖区最新开具的证明", certEmpty: "没有符合条件的证明",
-    certHours: "证明时长", issued_on: "开具日期", allCertStatuses: "全部证明", revokeOpen: "撤销…",
-  }, {
-    records: "Hours and certificates", list: "Hour records", filters: "Filters", status: "Status",
-    allStatuses: "All statuses", volunteerFilter: "Volunteer (number or ID)", divisionFilter: "Division code",
-    apply: "Search", clear: "Clear", total: "Total", items: "", first: "First page", prev: "Previous page",
-    next: "Next page", empty: "No hour records match", volunteer: "Volunteer no.", division: "Division",
-    content: "Service", field: "Field", started: "Served", hours: "Credited", effective: "Effective hours",
-    source: "Source", open: "Details",
-    RECORD_STATUS_PENDING: "Pending", RECORD_STATUS_APPROVED: "Approved", RECORD_STATUS_REJECTED: "Rejected",
-    RECORD_STATUS_REVERSED: "Reversed", RECORD_SOURCE_ATTENDANCE: "Check-in/out", RECORD_SOURCE_VISIT: "Pairing visit",
-    RECORD_SOURCE_HONOUR: "Added by hand", CORRECTION_KIND_AMEND: "Amended", CORRECTION_KIND_REVERSAL: "Reversed",
-    CERTIFICATE_STATUS_VALID: "Valid", CERTIFICATE_STATUS_REVOKED: "Revoked",
-    detail: "Hour record", backToList: "Back to hour records", notFound: "Hour record not found",
-    notFoundText: "The record does not exist or lies outside your jurisdiction.", organisation: "Recorded by (organisation)",
-    ended: "Ended", duration: "Service time", rounding: "Rounding", roundedHours: "Rounded hours",
-    cappedHours: "Not credited (daily cap)", note: "Note", statusReason: "Status reason", recordedBy: "Recorded by",
-    recordedAt: "Recorded at", reviewedBy: "Reviewed by", reviewedAt: "Reviewed at", minutes: "min",
-    corrections: "Corrections", noCorrections: "No corrections yet", when: "When", kind: "Kind",
-    change: "Old → new hours", delta: "Change", reason: "Reason", actor: "By",
-    correct: "Correct or reverse", modeAmend: "Amend to new hours", modeReverse: "Reverse entirely (0 hours)",
-    newHours: "New hours", reasonHelp: "Why (required: an upheld objection, a recording error, ...)",
-    submitCorrection: "Submit correction", corrected: "Corrected",
-    onlyApproved: "Only approved records can be corrected or reversed.",
-    totals: "Volunteer's totals", totalsScope: "in your jurisdiction", approvedHours: "Approved hours",
-    pendingHours: "Pending hours", approvedRecords: "Approved records", pendingRecords: "Pending records",
-    rejectedRecords: "Rejected records", platformTotal: "Platform total (basis of stars)", byField: "By field",
-    noTotals: "This volunteer has no hour records in your jurisdiction",
-    showVolunteer: "All records and certificates of this volunteer",
-    certificates: "Service certificates", issue: "Issue a certificate", volunteerId: "Volunteer (number, ID number or id)",
-    startMonth: "From month", endMonth: "To month", issuerName: "Issuer", personInCharge: "Person in charge",
-    handler: "Handler", handlerHelp: "empty: your account", contact: "Contact", submitIssue: "Issue",
-    issued: "Certificate issued", number: "Certificate no.", nameMasked: "Name", idNumber: "ID number",
-    serviceContent: "Service", period: "Period", openPeriod: "open", issuedOn: "Issued on", issuedBy: "Issued by",
-    revokedReason: "Revocation reason", download: "Download PDF", revoke: "Revoke", revokeReason: "Why revoke (required)",
-    revoked: "Certificate revoked", verify: "Verify a certificate",
-    verifyHelp: "Anyone can verify a certificate by its number (no login needed)", verifyButton: "Verify",
-    verifyValid: "The certificate is valid", verifyRevoked: "The certificate was revoked and is no longer valid",
-    verifyMissing: "No certificate has this number", hoursUnit: "h", numberPlaceholder: "ZYC-61-2026-000042-K7QX",
-    manage: "Manage a certificate by number", manageHelp: "Download or revoke a certificate issued in your jurisdiction",
-    certListVolunteer: "This volunteer's certificates", certListLatest: "Latest certificates issued in your jurisdiction",
-    certEmpty: "No certificates match", certHours: "Certified hours", issued_on: "Issued on",
-    allCertStatuses: "All certificates", revokeOpen: "Revoke…",
-  }].map(prefixed));
+  const T = window.zy.scoped("hr");
 
   const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
   const CERT_STATUSES = ["CERTIFICATE_STATUS_VALID", "CERTIFICATE_STATUS_REVOKED"];
 
   const fieldLabel = zy.fieldName;
   const hoursText = (v) => `${zy.num(Number(v || 0))} ${T("hoursUnit")}`;
-  const when = (v) => (v ? new Intl.DateTimeFormat(zy.locale(), {
-    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v)) : "");
-  // A China calendar date "YYYY-MM-DD" (certificates) in the user's language.
-  const day = (v) => (v ? new Intl.DateTimeFormat(zy.locale(), { dateStyle: "long", timeZone: "Asia/Shanghai" })
-    .format(new Date(`${v}T12:00:00+08:00`)) : "");
-  const month = (v) => (v ? new Intl.DateTimeFormat(zy.locale(), { year: "numeric", month: "long", timeZone: "Asia/Shanghai" })
-    .format(new Date(`${v}-15T12:00:00+08:00`)) : T("openPeriod"));
+  const { when } = zy;
+  // A China calendar date "YYYY-MM-DD" (certificates) and a month.
+  const day = (v) => zy.when(v, "longDay");
+  const month = (v) => (v ? zy.when(v, "month") : T("openPeriod"));
   const enc = encodeURIComponent;
   const json = (body) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
   const { get, showError } = zy; // "field: message", field and rule kept as data
@@ -119,17 +34,17 @@
     nodes.forEach((n) => { n.textContent = ""; n.dataset.field = ""; n.dataset.rule = ""; });
   }
   const errorBox = (id) => el("p", { class: "error", role: "alert", "data-testid": id });
-  const noticeBox = (id) => el("p", { class: "notice", role: "status", "data-testid": id, style: "color:#1e7b34" });
-  const label = (key, control, help) => el("label", { style: LABEL },
+  const noticeBox = (id) => el("p", { class: "notice good", role: "status", "data-testid": id });
+  const label = (key, control, help) => el("label", { class: "field" },
     el("span", { text: help ? `${T(key)}（${help}）` : T(key) }), control);
   const head = (keys, left = []) => el("thead", {}, el("tr", {}, keys.map((k) => el("th", {
-    text: T(k), ...(left.includes(k) ? { style: "text-align:left" } : {}) }))));
+    text: T(k), ...(left.includes(k) ? { class: "left" } : {}) }))));
   // A definition list: [key, value, testid?, data-value?] rows.
   const facts = (testid, rows) => el("dl", { "data-testid": testid,
-    style: "display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:8px 0" },
+    class: "facts" },
   rows.filter(Boolean).flatMap(([key, value, id, raw]) => [
-    el("dt", { style: "color:#666", text: T(key) }),
-    el("dd", { style: "margin:0", ...(id ? { "data-testid": id } : {}), ...(raw !== undefined ? { "data-value": String(raw) } : {}),
+    el("dt", { class: "muted", text: T(key) }),
+    el("dd", { class: "flush", ...(id ? { "data-testid": id } : {}), ...(raw !== undefined ? { "data-value": String(raw) } : {}),
       text: value ?? "" })]));
 
   // A failed load: 403 is the denied page, 404 (or a malformed id) a clear
@@ -166,7 +81,7 @@
   function certificateActions(number, done, withDownload = true) {
     const box = errorBox("certificate-error");
     const reason = el("input", { name: "revoke_reason", "data-testid": "revoke-reason", "aria-label": T("revokeReason"),
-      placeholder: T("revokeReason"), style: "min-width:240px" });
+      placeholder: T("revokeReason"), class: "minw-240" });
     const revoke = el("button", { type: "button", "data-testid": "certificate-revoke", text: T("revoke"), on: { click: async () => {
       clear(box); revoke.disabled = true;
       try {
@@ -174,7 +89,7 @@
         done(got.certificate);
       } catch (err) { if (err.status !== 401) showError(box, err); } finally { revoke.disabled = false; }
     } } });
-    return el("div", {}, el("div", { class: "tools", style: "flex-wrap:wrap;align-items:center" },
+    return el("div", {}, el("div", { class: "tools wrap middle" },
       withDownload ? el("button", { type: "button", "data-testid": "certificate-download", text: T("download"),
         on: { click: () => downloadPdf(number, box) } }) : "",
       reason, revoke), box);
@@ -182,8 +97,8 @@
 
   function certificateCard(cert, onRevoked) {
     const status = cert.status || "";
-    const card = el("section", { class: "card", "data-testid": "certificate", "data-number": cert.number, "data-status": status,
-      style: "margin-top:12px;border-left:4px solid #b3241b" });
+    const card = el("section", { class: "card spaced accent", "data-testid": "certificate", "data-number": cert.number,
+      "data-status": status });
     const period = cert.period || {};
     card.append(el("h3", { text: `${T("certificates")} · ${T(status)}` }), facts("certificate-facts", [
       ["number", cert.number, "certificate-number"],
@@ -219,16 +134,20 @@
     const result = el("div", { "data-testid": "issued" });
     const input = (name, attrs = {}) => el("input", { name, "data-testid": `cert-${name}`, autocomplete: "off", ...attrs });
     const submit = el("button", { type: "submit", "data-testid": "cert-submit", text: T("submitIssue") });
-    const form = el("form", { class: "card", novalidate: "", "data-testid": "certificate-form", style: "margin-top:12px", on: { submit: async (e) => {
+    const form = el("form", { class: "card spaced", novalidate: "", "data-testid": "certificate-form", on: { submit: async (e) => {
       e.preventDefault();
       clear(box, notice);
       const value = (n) => form.elements[n].value.trim();
       // A volunteer number (or whole ID number) is looked up exactly; an id
       // is passed on as it is, so the service names it if it is wrong.
+      // A number not found in the caller's scope (unknown, or registered in
+      // another county) is refused as the service refuses an unknown id.
       let volunteer = value("volunteer_id");
       if (volunteer && !UUID.test(volunteer)) {
         try {
-          volunteer = (await resolveVolunteer(volunteer)) || volunteer;
+          const typed = volunteer;
+          volunteer = await resolveVolunteer(typed);
+          if (!volunteer) { showError(box, volunteerNotFound(typed)); return; }
         } catch (err) {
           if (err.status !== 401) showError(box, err);
           return;
@@ -252,11 +171,11 @@
       } finally { submit.disabled = false; }
     } } },
     el("h3", { text: T("issue") }),
-    el("div", { style: GRID },
-      label("volunteerId", input("volunteer_id", { value: volunteerId || "", style: "min-width:300px" })),
+    el("div", { class: "row bottom" },
+      label("volunteerId", input("volunteer_id", { value: volunteerId || "", class: "minw-300" })),
       label("startMonth", input("start_month", { type: "month" })),
       label("endMonth", input("end_month", { type: "month" }))),
-    el("div", { style: GRID },
+    el("div", { class: "row bottom" },
       label("issuerName", input("issuer_name")),
       label("personInCharge", input("person_in_charge")),
       label("handler", input("handler", { placeholder: me?.username || "" }), T("handlerHelp")),
@@ -269,9 +188,9 @@
     const box = errorBox("verify-error");
     const result = el("div", { "data-testid": "verify-result" });
     const number = el("input", { name: "verify_number", "data-testid": "verify-number", "aria-label": T("number"),
-      placeholder: T("numberPlaceholder"), style: "min-width:260px", autocomplete: "off" });
+      placeholder: T("numberPlaceholder"), class: "minw-260", autocomplete: "off" });
     const go = el("button", { type: "submit", "data-testid": "verify-submit", text: T("verifyButton") });
-    const form = el("form", { class: "card", novalidate: "", "data-testid": "verify-form", style: "margin-top:12px", on: { submit: async (e) => {
+    const form = el("form", { class: "card spaced", novalidate: "", "data-testid": "verify-form", on: { submit: async (e) => {
       e.preventDefault();
       clear(box); result.replaceChildren(); delete result.dataset.status;
       const n = number.value.trim();
@@ -290,7 +209,7 @@
         result.dataset.status = valid ? "valid" : "revoked";
         result.dataset.number = data.number;
         result.append(
-          el("p", { "data-testid": "verify-verdict", style: `font-weight:600;color:${valid ? "#1e7b34" : "#b3241b"}`,
+          el("p", { "data-testid": "verify-verdict", class: valid ? "verdict good" : "verdict bad",
             text: valid ? `✔ ${T("verifyValid")}` : `✘ ${T("verifyRevoked")}` }),
           facts("verify-facts", [
             ["number", data.number], ["nameMasked", data.name_masked],
@@ -300,7 +219,7 @@
           ]));
       } catch (err) { showError(box, err); } finally { go.disabled = false; }
     } } },
-    el("h3", { text: T("verify") }), el("p", { style: "color:#666;margin:0", text: T("verifyHelp") }),
+    el("h3", { text: T("verify") }), el("p", { class: "muted flush", text: T("verifyHelp") }),
     el("div", { class: "tools" }, number, go), box, result);
     // Verify a number from elsewhere on the page (a row of the list).
     form.check = (n) => { number.value = n; form.requestSubmit(); form.scrollIntoView({ block: "nearest" }); };
@@ -309,7 +228,7 @@
 
   function manageBox(changed) {
     const number = el("input", { name: "manage_number", "data-testid": "manage-number", "aria-label": T("number"),
-      placeholder: T("numberPlaceholder"), style: "min-width:260px", autocomplete: "off" });
+      placeholder: T("numberPlaceholder"), class: "minw-260", autocomplete: "off" });
     const slot = el("div", { "data-testid": "manage-result" });
     const box = errorBox("manage-error");
     const pick = () => {
@@ -319,8 +238,8 @@
       slot.replaceChildren(certificateActions(n, (cert) => { slot.replaceChildren(certificateCard(cert, changed)); changed?.(); }));
     };
     number.addEventListener("change", pick);
-    return el("section", { class: "card", "data-testid": "manage-certificate", style: "margin-top:12px" },
-      el("h3", { text: T("manage") }), el("p", { style: "color:#666;margin:0", text: T("manageHelp") }),
+    return el("section", { class: "card spaced", "data-testid": "manage-certificate" },
+      el("h3", { text: T("manage") }), el("p", { class: "muted flush", text: T("manageHelp") }),
       el("div", { class: "tools" }, number), box, slot);
   }
 
@@ -352,7 +271,7 @@
       const tr = el("tr", { "data-testid": "cert-row", "data-number": c.number, "data-status": c.status,
         "data-volunteer": c.volunteer_id, "data-division": c.division_code });
       const button = (action, key, click) => el("button", { type: "button", "data-action": action, text: T(key), on: { click } });
-      const actions = el("td", { "data-col": "actions", style: "white-space:nowrap" },
+      const actions = el("td", { "data-col": "actions", class: "nowrap" },
         button("download", "download", () => downloadPdf(c.number, rowBox)),
         button("verify", "verifyButton", () => verifier.check(c.number)));
       if (c.status === "CERTIFICATE_STATUS_VALID") {
@@ -361,7 +280,7 @@
           const open = tr.nextElementSibling?.dataset.testid === "cert-revoke-row" ? tr.nextElementSibling : null;
           if (open) { open.remove(); return; }
           tr.after(el("tr", { "data-testid": "cert-revoke-row", "data-number": c.number },
-            el("td", { colspan: String(cols.length), style: "text-align:left" },
+            el("td", { colspan: String(cols.length), class: "left" },
               certificateActions(c.number, () => load(), false))));
         }));
       }
@@ -371,7 +290,7 @@
         el("td", { "data-col": "name", text: c.name_masked }),
         el("td", { "data-col": "hours", "data-value": String(c.hours), text: hoursText(c.hours) }),
         el("td", { "data-col": "period", text: `${month(period.start_month)} – ${month(period.end_month)}` }),
-        el("td", { "data-col": "issuer", style: LEFT, text: c.issuer_name }),
+        el("td", { "data-col": "issuer", class: "prose", text: c.issuer_name }),
         el("td", { "data-col": "status", "data-value": c.status, text: T(c.status) }),
         el("td", { "data-col": "issued", "data-value": c.issued_on, text: day(c.issued_on) }),
         actions);
@@ -409,8 +328,7 @@
     }
     status.addEventListener("change", () => { token = ""; trail.length = 0; load(); });
 
-    const node = el("section", { class: "card", "data-testid": "cert-list", "data-volunteer": volunteerId || "",
-      style: "margin-top:12px" },
+    const node = el("section", { class: "card spaced", "data-testid": "cert-list", "data-volunteer": volunteerId || "" },
     el("h3", { text: volunteerId ? T("certListVolunteer") : T("certListLatest") }),
     el("div", { class: "tools" }, status), box, table, empty,
     el("div", { class: "tools" }, prev, next, total));
@@ -422,7 +340,7 @@
   // -- volunteer totals --------------------------------------------------------
 
   async function totalsCard(volunteerId) {
-    const card = el("section", { class: "card", "data-testid": "volunteer-totals", "data-volunteer": volunteerId, style: "margin-top:12px" });
+    const card = el("section", { class: "card spaced", "data-testid": "volunteer-totals", "data-volunteer": volunteerId });
     let data;
     try {
       data = await get(`/hours/volunteers/${enc(volunteerId)}/totals`);
@@ -456,6 +374,11 @@
 
   // A volunteer number (or a whole ID number) is looked up exactly, inside
   // the caller's scope; the list filters by the volunteer's id.
+  // The error the hours service gives for an unknown volunteer id (NOT_FOUND,
+  // naming the field), for a number the caller's scope does not hold.
+  const volunteerNotFound = (typed) => ({ status: 404, body: { error: {
+    code: "NOT_FOUND", field: "volunteer_id", rule: "volunteer_id.exists",
+    message_zh: `未找到志愿者“${typed}”`, message_en: `volunteer '${typed}' was not found` } } });
   async function resolveVolunteer(value) {
     if (!value || UUID.test(value)) return value;
     const data = await get(`/volunteers?q=${enc(value)}`);
@@ -493,11 +416,10 @@
     }
     if (location.hash !== asked) return undefined; // the user went elsewhere meanwhile
     if (unknown) {
-      message.textContent = `volunteer: ${T("noTotals")}`;
-      message.dataset.field = "volunteer_id"; message.dataset.rule = "volunteer_id.exists";
+      showError(message, volunteerNotFound(volunteerAsked));
     }
 
-    const form = el("form", { class: "tools", novalidate: "", "data-testid": "records-filters", style: "flex-wrap:wrap;align-items:flex-end",
+    const form = el("form", { class: "tools wrap bottom", novalidate: "", "data-testid": "records-filters",
       on: { submit: (e) => {
         e.preventDefault();
         const q = new URLSearchParams();
@@ -507,7 +429,7 @@
     label("status", el("select", { name: "status", "data-testid": "records-status" },
       el("option", { value: "", text: T("allStatuses") }), STATUSES.map((s) => el("option", { value: s, text: T(s) })))),
     label("volunteerFilter", el("input", { name: "volunteer", "data-testid": "records-volunteer", value: volunteerAsked,
-      autocomplete: "off", style: "min-width:300px" })),
+      autocomplete: "off", class: "minw-300" })),
     label("divisionFilter", el("input", { name: "division", "data-testid": "records-division", value: division,
       placeholder: me.scope_code || "", inputmode: "numeric", autocomplete: "off" })),
     el("button", { type: "submit", "data-testid": "records-apply", text: T("apply") }),
@@ -520,7 +442,7 @@
     el("td", { "data-col": "volunteer" }, el("a", { href: `${ROUTE}?volunteer=${enc(r.volunteer_id)}`, title: r.volunteer_id,
       text: r.volunteer_number, on: { click: (e) => e.stopPropagation() } })),
     el("td", { "data-col": "division", text: r.division_code }),
-    el("td", { "data-col": "content", style: LEFT, text: r.content }),
+    el("td", { "data-col": "content", class: "prose", text: r.content }),
     el("td", { "data-col": "field", text: fieldLabel(r.service_field) }),
     el("td", { "data-col": "started", text: when(r.started_at) }),
     el("td", { "data-col": "hours", text: zy.num(r.hours) }),
@@ -551,7 +473,7 @@
     }
     const verifier = verifyBox();
     const list = certificateList(volunteerId || "", division, verifier, unknown);
-    const certs = el("div", { "data-testid": "certificates" }, el("h2", { style: "margin:18px 0 0", text: T("certificates") }),
+    const certs = el("div", { "data-testid": "certificates" }, el("h2", { class: "section-head", text: T("certificates") }),
       list.node, issueForm(volunteerId || "", me, list.reload), verifier, manageBox(list.reload));
     parts.push(certs);
     await list.load();
@@ -568,13 +490,13 @@
     const hours = el("input", { name: "new_hours", type: "number", step: "0.01", "data-testid": "correction-hours",
       value: String(record.effective_hours ?? ""), "aria-label": T("newHours") });
     const reason = el("textarea", { name: "reason", rows: "2", "data-testid": "correction-reason", "aria-label": T("reasonHelp"),
-      placeholder: T("reasonHelp"), style: "min-width:420px" });
-    const mode = (value, key) => el("label", { style: "margin-right:16px" },
+      placeholder: T("reasonHelp"), class: "minw-420" });
+    const mode = (value, key) => el("label", { class: "gap-right" },
       el("input", { type: "radio", name: "mode", value, "data-testid": `correction-mode-${value}`,
         ...(value === "amend" ? { checked: "" } : {}),
         on: { change: () => { hours.disabled = value === "reverse"; } } }), ` ${T(key)}`);
     const submit = el("button", { type: "submit", "data-testid": "correction-submit", text: T("submitCorrection") });
-    const form = el("form", { class: "card", novalidate: "", "data-testid": "correction-form", style: "margin-top:12px", on: { submit: async (e) => {
+    const form = el("form", { class: "card spaced", novalidate: "", "data-testid": "correction-form", on: { submit: async (e) => {
       e.preventDefault();
       clear(box, notice);
       const reverse = form.querySelector("input[name=mode]:checked")?.value === "reverse";
@@ -591,7 +513,7 @@
     } } },
     el("h3", { text: T("correct") }),
     el("div", {}, mode("amend", "modeAmend"), mode("reverse", "modeReverse")),
-    el("div", { style: GRID }, label("newHours", hours), label("reason", reason)),
+    el("div", { class: "row bottom" }, label("newHours", hours), label("reason", reason)),
     el("div", { class: "tools" }, submit), box, notice);
     return form;
   }
@@ -636,7 +558,7 @@
     el("a", { href: `${ROUTE}?volunteer=${enc(r.volunteer_id)}`, "data-testid": "volunteer-link", text: T("showVolunteer") }));
 
     const fixes = data.corrections || [];
-    const history = el("section", { class: "card", "data-testid": "corrections", "data-count": String(fixes.length), style: "margin-top:12px" },
+    const history = el("section", { class: "card spaced", "data-testid": "corrections", "data-count": String(fixes.length) },
       el("h3", { text: T("corrections") }),
       fixes.length ? el("table", {}, head(["when", "kind", "change", "delta", "reason", "actor"], ["reason"]),
         el("tbody", {}, fixes.map((c) => el("tr", { "data-testid": "correction-row", "data-id": c.id, "data-kind": c.kind,
@@ -646,7 +568,7 @@
         el("td", { "data-col": "kind", text: T(c.kind) }),
         el("td", { "data-col": "change", text: `${zy.num(c.previous_hours)} → ${zy.num(c.new_hours)}` }),
         el("td", { "data-col": "delta", text: `${c.delta_hours > 0 ? "+" : ""}${zy.num(c.delta_hours)}` }),
-        el("td", { "data-col": "reason", style: LEFT, text: c.reason }),
+        el("td", { "data-col": "reason", class: "prose", text: c.reason }),
         el("td", { "data-col": "actor", text: c.actor })))))
         : el("p", { class: "empty", "data-testid": "corrections-empty", text: T("noCorrections") }));
 
@@ -656,7 +578,7 @@
       if (notice) notice.textContent = message;
     };
     const correction = r.status === "RECORD_STATUS_APPROVED" ? correctionForm({ ...r, effective_hours: data.effective_hours }, reload)
-      : el("section", { class: "card", "data-testid": "correction-closed", style: "margin-top:12px" },
+      : el("section", { class: "card spaced", "data-testid": "correction-closed" },
         el("h3", { text: T("correct") }), el("p", { text: T("onlyApproved") }));
     let totals;
     try { totals = await totalsCard(r.volunteer_id); } catch (err) { return undefined; }
@@ -664,6 +586,16 @@
     view.replaceChildren(detail, history, correction, totals);
     return undefined;
   }
+
+  // The public verification page (#/verify/<number>): the address a
+  // certificate's QR code holds. No login: the form is filled and checked.
+  zy.publicPages["/verify"] = (rest) => {
+    const form = verifyBox();
+    form.dataset.testid = "verify-page";
+    zy.view().replaceChildren(form);
+    const n = decodeURIComponent(rest || "").trim();
+    if (n) form.check(n);
+  };
 
   zy.pages["/records"] = async (rest, params) => {
     const id = (rest || "").split("/")[0];

@@ -14,57 +14,8 @@
 "use strict";
 
 (() => {
-  const { el, t } = window.zy;
-  // Keys carry a prefix so that other pages' strings never collide with these.
-  const prefixed = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`rc.${k}`, v]));
-  const T = (k) => { const v = t(`rc.${k}`); return v === `rc.${k}` ? t(k) : v; };
-  window.zy.text(...[{
-    recycling: "爱为宝回收", bins: "回收箱", binCode: "编号", address: "地址", status: "状态",
-    deployedOn: "投放日期", changedOn: "状态变更", lastEmptied: "最近清运", newBin: "投放回收箱",
-    create: "保存", changeStatus: "变更", reason: "原因", collections: "回收活动",
-    newCollection: "登记回收活动", organisation: "组织/队伍", collectedOn: "日期",
-    binCodes: "清运的回收箱（逗号分隔）", textiles: "衣物（千克）", books: "书籍（千克）",
-    other: "其他（千克）", total: "合计（千克）", note: "备注", drives: "捐赠活动",
-    driveTitle: "活动名称", heldOn: "日期", items: "捐赠（衣/书/其他）", distributed: "已发放",
-    households: "受益户数（已覆盖/计划）", bookings: "预约上门回收", contact: "联系人",
-    phone: "电话", window: "预约时段", assign: "派单", collect: "登记回收", cancel: "取消预约",
-    cancelReason: "取消原因", filter: "筛选", more: "更多", empty: "暂无记录", saved: "已保存",
-    BIN_STATUS_DEPLOYED: "在用", BIN_STATUS_FULL: "已满", BIN_STATUS_MAINTENANCE: "维修中",
-    BIN_STATUS_RETIRED: "已撤除", BOOKING_STATUS_REQUESTED: "待派单", BOOKING_STATUS_ASSIGNED: "已派单",
-    BOOKING_STATUS_COLLECTED: "已回收", BOOKING_STATUS_CANCELLED: "已取消",
-    history: "历史", hideHistory: "收起", day: "日期", fromStatus: "原状态", toStatus: "新状态", changedBy: "操作人",
-    final: "已撤除，状态不可再变更", confirmRetire: "撤除后不能恢复，确定撤除该回收箱吗？",
-    newDrive: "登记捐赠活动", garments: "衣物（件）", booksItems: "书籍（册）", otherItems: "其他（件）",
-    recipientHouseholds: "计划受益户数", distribute: "登记发放", distributeHouseholds: "发放户数",
-    collected: "回收重量（千克）",
-    bookByPhone: "电话预约登记", contactName: "联系人姓名", contactPhone: "联系电话",
-    windowStart: "上门时段开始（北京时间）", windowEnd: "上门时段结束（北京时间）", book: "登记预约",
-    allStatuses: "全部状态", first: "第一页", next: "下一页", totalOf: "共 {n} 条",
-    alreadyBooked: "该预约已登记，未重复创建", justBooked: "新登记",
-  }, {
-    recycling: "Recycling", bins: "Bins", binCode: "Code", address: "Address", status: "Status",
-    deployedOn: "Deployed", changedOn: "Status since", lastEmptied: "Last emptied", newBin: "Place a bin",
-    create: "Save", changeStatus: "Change", reason: "Reason", collections: "Collections",
-    newCollection: "Record a collection", organisation: "Organisation / team", collectedOn: "Date",
-    binCodes: "Bins emptied (comma separated)", textiles: "Textiles (kg)", books: "Books (kg)",
-    other: "Other (kg)", total: "Total (kg)", note: "Note", drives: "Donation drives",
-    driveTitle: "Title", heldOn: "Date", items: "Donated (garments/books/other)", distributed: "Distributed",
-    households: "Households (reached/planned)", bookings: "Pickup bookings", contact: "Contact",
-    phone: "Phone", window: "Window", assign: "Assign", collect: "Collect", cancel: "Cancel",
-    cancelReason: "Why cancel?", filter: "Filter", more: "More", empty: "Nothing yet", saved: "Saved",
-    BIN_STATUS_DEPLOYED: "Deployed", BIN_STATUS_FULL: "Full", BIN_STATUS_MAINTENANCE: "Maintenance",
-    BIN_STATUS_RETIRED: "Retired", BOOKING_STATUS_REQUESTED: "Requested", BOOKING_STATUS_ASSIGNED: "Assigned",
-    BOOKING_STATUS_COLLECTED: "Collected", BOOKING_STATUS_CANCELLED: "Cancelled",
-    history: "History", hideHistory: "Hide", day: "Date", fromStatus: "From", toStatus: "To", changedBy: "By",
-    final: "Retired: no further changes", confirmRetire: "A retired bin cannot come back. Retire this bin?",
-    newDrive: "Record a donation drive", garments: "Garments", booksItems: "Books", otherItems: "Other items",
-    recipientHouseholds: "Households planned", distribute: "Distribute", distributeHouseholds: "Households",
-    collected: "Collected (kg)",
-    bookByPhone: "Book a pickup for a caller", contactName: "Contact name", contactPhone: "Contact phone",
-    windowStart: "Window from (China time)", windowEnd: "Window until (China time)", book: "Book",
-    allStatuses: "All statuses", first: "First page", next: "Next page", totalOf: "{n} in total",
-    alreadyBooked: "Already booked: nothing created twice", justBooked: "Just booked",
-  }].map(prefixed));
+  const { el } = window.zy;
+  const T = window.zy.scoped("rc");
 
   const ROUTE = "#/recycling";
   // The service's bin lifecycle (services/recycling/domain.py): only these
@@ -87,17 +38,16 @@
   const input = (name, attrs = {}) => el("input", { name, placeholder: T(attrs.label || name), "aria-label": T(attrs.label || name), ...attrs.extra });
   // Numbers go to the service as typed (a blank is 0): its refusal names the
   // field, where the browser's own check would only show a bubble.
-  const kg = (name, label) => input(name, { label, extra: { type: "number", step: "0.1", style: "width:90px" } });
-  const count = (name, label) => input(name, { label, extra: { type: "number", step: "1", style: "width:90px" } });
-  const small = (node) => { node.style.width = "80px"; return node; };
-  const cell = (...children) => el("div", { style: "display:flex;flex-wrap:wrap;gap:4px;margin:2px 0" }, ...children);
+  const kg = (name, label) => input(name, { label, extra: { type: "number", step: "0.1", class: "w-90" } });
+  const count = (name, label) => input(name, { label, extra: { type: "number", step: "1", class: "w-90" } });
+  const small = (node) => { node.classList.add("w-80"); return node; };
+  const cell = (...children) => el("div", { class: "chips" }, ...children);
   const numberOf = (node) => Number(node.value || 0);
   const n = (v) => window.zy.num(v || 0);
   const w = (x) => x || {};
   const qs = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v)).toString();
   // A time (RFC 3339, UTC from the service) as China time in the user's language.
-  const when = (v) => (v ? new Intl.DateTimeFormat(window.zy.locale(), {
-    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" }).format(new Date(v)) : "");
+  const { when } = window.zy;
   // A "datetime-local" value read as China time, whatever the browser's zone.
   const cst = (v) => (v ? `${v.length === 16 ? `${v}:00` : v}+08:00` : "");
   // One idempotency key per filled booking form: a double submit books once.
@@ -136,7 +86,7 @@
     current.delete(`${list}_page`);
     window.history.replaceState(null, "", hashOf(current));
   };
-  const section = (id, title, ...children) => el("section", { class: "card", "data-testid": id, style: "margin-top:12px" },
+  const section = (id, title, ...children) => el("section", { class: "card spaced", "data-testid": id },
     el("h3", { text: T(title) }), ...children);
   const table = (id, columns, rows) => (rows.length
     ? el("table", { "data-testid": id }, head(columns), el("tbody", {}, rows))
@@ -202,7 +152,7 @@
     } else {
       const status = el("select", { name: "status", "aria-label": T("status") },
         moves.map((s) => el("option", { value: s, text: T(s) })));
-      const reason = input("reason", { extra: { style: "width:110px" } });
+      const reason = input("reason", { extra: { class: "w-110" } });
       actions = [status, reason, el("button", { type: "button", "data-action": "status", text: T("changeStatus"),
         on: { click: act(box, async () => {
           if (status.value === "BIN_STATUS_RETIRED" && !window.confirm(T("confirmRetire"))) return false;
@@ -230,7 +180,7 @@
       window.history.replaceState(null, "", `${ROUTE}?${current}`);
       return { kind: "bin", id: got.bin.id };
     }) } }, el("strong", { text: T("newBin") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
-    const filter = input("division", { label: "division", extra: { value: division, "data-testid": "division-filter", style: "width:110px" } });
+    const filter = input("division", { label: "division", extra: { value: division, "data-testid": "division-filter", class: "w-110" } });
     const tools = el("form", { class: "tools", on: { submit: (e) => {
       e.preventDefault(); window.zy.go(filter.value.trim() ? `${ROUTE}?division=${filter.value.trim()}` : ROUTE);
     } } }, filter, el("button", { type: "submit", text: T("filter") }));
@@ -255,7 +205,7 @@
       org: input("organisation_name", { label: "organisation" }),
       on: input("collected_on", { label: "collectedOn", extra: { type: "date" } }), codes: input("bin_codes", { label: "binCodes" }),
       textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other"), note: input("note") };
-    const form = el("form", { class: "tools", "data-testid": "collection-form", novalidate: "", style: "flex-wrap:wrap", on: { submit: act(box, async () => {
+    const form = el("form", { class: "tools wrap", "data-testid": "collection-form", novalidate: "", on: { submit: act(box, async () => {
       const got = await post("/recycling/collections", {
         division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), collected_on: f.on.value,
         bin_codes: f.codes.value.split(/[,，\s]+/).filter(Boolean), note: f.note.value.trim(),
@@ -282,7 +232,7 @@
       held: input("held_on", { label: "heldOn", extra: { type: "date" } }), garments: count("garments", "garments"),
       books: count("books", "booksItems"), other: count("other", "otherItems"),
       households: count("recipient_households", "recipientHouseholds") };
-    const form = el("form", { class: "tools", "data-testid": "drive-form", novalidate: "", style: "flex-wrap:wrap", on: { submit: act(box, async () => {
+    const form = el("form", { class: "tools wrap", "data-testid": "drive-form", novalidate: "", on: { submit: act(box, async () => {
       const got = await post("/recycling/drives", {
         division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), title: f.title.value.trim(),
         held_on: f.held.value, recipient_households: numberOf(f.households),
@@ -322,7 +272,7 @@
   function bookingRow(b, box, pinned = false) {
     const cells = [];
     if (b.status === "BOOKING_STATUS_REQUESTED") {
-      const org = input("organisation_name", { label: "organisation", extra: { style: "width:120px" } });
+      const org = input("organisation_name", { label: "organisation", extra: { class: "w-120" } });
       cells.push(cell(small(org), el("button", { type: "button", "data-action": "assign", text: T("assign"),
         on: { click: act(box, async () => {
           keep((await post(`/recycling/bookings/${b.id}/assign`, { organisation_name: org.value.trim() })).booking);
@@ -339,7 +289,7 @@
         }) } })));
     }
     if (b.status === "BOOKING_STATUS_REQUESTED" || b.status === "BOOKING_STATUS_ASSIGNED") {
-      const reason = input("reason", { label: "cancelReason", extra: { style: "width:120px" } });
+      const reason = input("reason", { label: "cancelReason", extra: { class: "w-120" } });
       cells.push(cell(small(reason), el("button", { type: "button", "data-action": "cancel", text: T("cancel"),
         on: { click: act(box, async () => {
           keep((await post(`/recycling/bookings/${b.id}/cancel`, { reason: reason.value.trim() })).booking);
@@ -360,7 +310,7 @@
     if (pinned) {
       row.dataset.pinned = "true";
       row.title = T("justBooked");
-      row.style.outline = "2px solid #d97706";
+      row.classList.add("pinned");
     }
     return row;
   }
@@ -370,16 +320,16 @@
   // is made once per filled form, so a double submit returns the same booking.
   function bookingForm(division, box) {
     const key = newKey();
-    const f = { division: input("division_code", { label: "division", extra: { value: division, style: "width:110px" } }),
-      name: input("contact_name", { label: "contactName", extra: { autocomplete: "off", style: "width:110px" } }),
-      phone: input("contact_phone", { label: "contactPhone", extra: { type: "tel", autocomplete: "off", style: "width:130px" } }),
-      address: input("address", { extra: { autocomplete: "off", style: "width:240px" } }),
+    const f = { division: input("division_code", { label: "division", extra: { value: division, class: "w-110" } }),
+      name: input("contact_name", { label: "contactName", extra: { autocomplete: "off", class: "w-110" } }),
+      phone: input("contact_phone", { label: "contactPhone", extra: { type: "tel", autocomplete: "off", class: "w-130" } }),
+      address: input("address", { extra: { autocomplete: "off", class: "w-240" } }),
       start: input("window_start", { label: "windowStart", extra: { type: "datetime-local" } }),
       end: input("window_end", { label: "windowEnd", extra: { type: "datetime-local" } }),
       note: input("note") };
     const submit = el("button", { type: "submit", text: T("book") });
-    const labelled = (node, label) => el("label", { style: "display:inline-flex;gap:4px;align-items:center" }, T(label), node);
-    return el("form", { class: "tools", "data-testid": "booking-form", "data-key": key, novalidate: "", style: "flex-wrap:wrap",
+    const labelled = (node, label) => el("label", { class: "inline-tools" }, T(label), node);
+    return el("form", { class: "tools wrap", "data-testid": "booking-form", "data-key": key, novalidate: "",
       on: { submit: act(box, async () => {
         submit.disabled = true;
         try {

@@ -7,32 +7,10 @@
   const zy = window.zy;
   const { el, t } = zy;
   // Layout of the forms, inline: app.css is shared with the other pages.
-  const GRID = "display:flex;flex-wrap:wrap;gap:10px 16px;margin:8px 0";
-  const LABEL = "display:grid;gap:2px;font-size:12px;color:#555";
 
   let FIELDS = []; // the service fields, from GET /api/v1/service-fields
   const STATUSES = ["pending", "verified", "rejected"];
 
-  zy.text({
-    navVolunteers: "志愿者", volunteersTitle: "志愿者管理", volNumber: "志愿者编号", volName: "姓名",
-    volIdNumber: "身份证号", volPhone: "手机号", volHome: "所属区划", volStatus: "状态",
-    volFields: "服务领域", status_all: "全部状态", status_pending: "待审核", status_verified: "已认证",
-    status_rejected: "已驳回", volVerify: "认证", volReject: "驳回", volJoin: "加入队伍",
-    volTeam: "选择队伍", volNoTeams: "没有可选的队伍", volNext: "下一页", volFirst: "第一页",
-    volRegister: "注册志愿者", volSubmit: "提交注册", volRegistered: "注册成功", volEmpty: "暂无志愿者",
-    volTotal: "共", volPeople: "人", volJoined: "已加入队伍", volDone: "操作成功",
-    volFieldsHelp: "可多选", volSearch: "按志愿者编号或完整身份证号查找", volFind: "查找", volClear: "清除",
-  }, {
-    navVolunteers: "Volunteers", volunteersTitle: "Volunteers", volNumber: "Volunteer no.", volName: "Name",
-    volIdNumber: "ID number", volPhone: "Phone", volHome: "Home division", volStatus: "Status",
-    volFields: "Service fields", status_all: "All statuses", status_pending: "Pending",
-    status_verified: "Verified", status_rejected: "Rejected", volVerify: "Verify", volReject: "Reject",
-    volJoin: "Join team", volTeam: "Choose a team", volNoTeams: "No teams to choose from",
-    volNext: "Next page", volFirst: "First page", volRegister: "Register a volunteer", volSubmit: "Register",
-    volRegistered: "Registered", volEmpty: "No volunteers yet", volTotal: "Total", volPeople: "",
-    volJoined: "Joined the team", volDone: "Done", volFieldsHelp: "choose any",
-    volSearch: "Volunteer no. or whole ID number", volFind: "Find", volClear: "Clear",
-  });
 
   const fieldLabel = zy.fieldName;
   const statusOf = (v) => String(v.status || "").replace("VOLUNTEER_STATUS_", "").toLowerCase();
@@ -163,10 +141,10 @@
     }
 
     // Register form.
-    const input = (name, label, attrs = {}) => el("label", { style: LABEL }, el("span", { text: t(label) }),
+    const input = (name, label, attrs = {}) => el("label", { class: "field" }, el("span", { text: t(label) }),
       el("input", { name, "data-testid": `vol-${name}`, "aria-label": t(label), required: "", ...attrs }));
     const formError = el("p", { class: "error", "data-testid": "volunteer-form-error" });
-    const fieldBoxes = el("fieldset", { class: "fields", "data-testid": "vol-service-fields", style: "display:flex;flex-wrap:wrap;gap:4px 14px;border:1px solid #eee" },
+    const fieldBoxes = el("fieldset", { class: "fields choices", "data-testid": "vol-service-fields" },
       el("legend", { text: `${t("volFields")}（${t("volFieldsHelp")}）` }),
       FIELDS.map(({ code }) => el("label", {},
         el("input", { type: "checkbox", name: "service_fields", value: code, "data-field": code }), fieldLabel(code))));
@@ -195,7 +173,7 @@
       } finally { submit.disabled = false; }
     } } },
     el("h3", { text: t("volRegister") }),
-    el("div", { class: "grid", style: GRID }, input("name", "volName", { autocomplete: "off" }),
+    el("div", { class: "grid row" }, input("name", "volName", { autocomplete: "off" }),
       input("id_number", "volIdNumber", { autocomplete: "off", maxlength: "18" }),
       input("phone", "volPhone", { autocomplete: "off", inputmode: "tel" }),
       input("home_division_code", "volHome", { value: me.scope_code || "", inputmode: "numeric" })),
