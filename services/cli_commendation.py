@@ -38,7 +38,8 @@ def cmd_stars_pending(args: argparse.Namespace) -> int:
 
 
 def cmd_stars_rerate(args: argparse.Namespace) -> int:
-    from services.commendation.stars import RerateSummary, StarCases
+    from services.commendation.usecases.rerate import RerateSummary
+    from services.commendation.usecases.stars import StarCases
     from services.common.config import load
     from services.common.db import Database
     from services.common.errors import InvalidArgument

@@ -1,11 +1,14 @@
-"""Commendation's use cases: each runs in one scoped transaction, checks the
-caller's roles and scope, writes, bumps rollups and records events together.
-Nothing here knows about gRPC or nameko."""
+"""Commendation's use cases: each runs in the kernel's unit of work (one
+scoped transaction), checks the caller's roles and scope, writes through the
+repository, bumps rollups and records events together. Nothing here knows
+about gRPC or nameko. The areas live in ``usecases/``."""
 
 from __future__ import annotations
 
-from services.commendation.notice import NoticeCases
-from services.commendation.star_review import StarReviewCases
+from services.commendation.usecases.notice import NoticeCases
+from services.commendation.usecases.star_review import StarReviewCases
+
+__all__ = ["CommendationApp"]
 
 
 class CommendationApp(StarReviewCases, NoticeCases):

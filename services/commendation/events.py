@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.commendation.models import Volunteer
-from services.commendation.stars import TIER_KEYS, HoursNews, RerateOrder
+from services.commendation.usecases.ratings import HoursNews
+from services.commendation.usecases.rerate import TIER_KEYS, RerateOrder
 from services.common import times
 from services.common.outbox import Envelope
 from services.common.rollup import month_of

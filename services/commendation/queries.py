@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.commendation import domain
-from services.commendation.base import UseCases
 from services.commendation.models import (
     ROLLUP,
     ROLLUP_TABLE,
@@ -23,22 +22,16 @@ from services.commendation.models import (
     StarRating,
     StarRequest,
 )
-from services.commendation.rounds import visible_round
+from services.commendation.usecases.base import UseCases
+from services.commendation.usecases.rounds import visible_round
 from services.common import checks
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import NotFound
-from services.common.paging import Page, next_token, page_bounds
+from services.common.paging import Page, page_bounds
 from services.common.roles import READERS
 from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level, Scope, validate_code
-
-
-def _page(s: Session, q: Any, order: Any, size_token: tuple[int, str]) -> Page:
-    size, offset = page_bounds(*size_token)
-    total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-    items = list(s.execute(q.order_by(*order).limit(size).offset(offset)).scalars())
-    return Page(items, next_token(offset, size, total), total)
 
 
 class CommendationQueries(UseCases):
@@ -65,8 +58,9 @@ class CommendationQueries(UseCases):
                 StarRequest.status == "pending",
             )
         with self.uow(p) as work:
-            s = work.session
-            return _page(s, q, [StarRequest.created_at, StarRequest.id], paging)
+            return self.repo(work).page(
+                q, [StarRequest.created_at, StarRequest.id], paging
+            )
 
     def volunteer_stars(self, p: Principal, volunteer_id: str) -> dict[str, Any]:
         p.require_any(*READERS)
@@ -94,7 +88,9 @@ class CommendationQueries(UseCases):
                     StarRequest.status == "pending",
                 )
             ).scalar_one_or_none()
-            medals = self._settings(s, rating.division_code)["honours.medal_hours"]
+            medals = self.repo(work).settings(rating.division_code)[
+                "honours.medal_hours"
+            ]
         medal = domain.medal(rating.stars, rating.total_hours, medals)
         return {
             "rating": rating,
@@ -111,8 +107,7 @@ class CommendationQueries(UseCases):
         node = self._node(p, code)
         checks.whole(min_years, "min_years", 0, 60)
         with self.uow(p) as work:
-            s = work.session
-            settings = self._settings(s, node.code)
+            settings = self.repo(work).settings(node.code)
             q = select(StarRating).where(
                 StarRating.division_code.like(node.like_pattern)
             )
@@ -125,12 +120,12 @@ class CommendationQueries(UseCases):
                 years = checks.whole(years, "min_years", 1, 60)
                 q = q.where(StarRating.continuous_years >= years)
                 order = [StarRating.continuous_years.desc(), StarRating.volunteer_id]
-            page = _page(s, q, order, paging)
+            page = self.repo(work).page(q, order, paging)
             # One settings read per division on the page, not per volunteer.
             rules: dict[str, dict[str, float]] = {}
             for r in page.items:
                 if r.division_code not in rules:
-                    rules[r.division_code] = self._settings(s, r.division_code)[
+                    rules[r.division_code] = self.repo(work).settings(r.division_code)[
                         "honours.medal_hours"
                     ]
             medals = {
@@ -149,8 +144,9 @@ class CommendationQueries(UseCases):
         if active_only:
             q = q.where(BarEntry.ends_on >= self.today())
         with self.uow(p) as work:
-            s = work.session
-            return _page(s, q, [BarEntry.created_at.desc(), BarEntry.id], paging)
+            return self.repo(work).page(
+                q, [BarEntry.created_at.desc(), BarEntry.id], paging
+            )
 
     def rounds(self, p: Principal, code: str, paging: tuple[int, str]) -> Page:
         """Rounds opened in the subtree, and those opened above it. A round
@@ -166,15 +162,16 @@ class CommendationQueries(UseCases):
             | AwardRound.division_code.in_(above)
         )
         with self.uow(p) as work:
-            s = work.session
-            return _page(s, q, [AwardRound.created_at.desc(), AwardRound.id], paging)
+            return self.repo(work).page(
+                q, [AwardRound.created_at.desc(), AwardRound.id], paging
+            )
 
     def round(self, p: Principal, ident: str) -> tuple[AwardRound, dict[str, int]]:
         p.require_any(*READERS, "volunteer")
         ident = checks.ident(ident, "id")  # GetRound's field, not round_id
         with self.uow(p) as work:
             s = work.session
-            r = visible_round(s, p, ident)
+            r = visible_round(self.repo(work), p, ident)
             counts = dict(
                 s.execute(
                     select(Nomination.status, func.count())
@@ -198,7 +195,9 @@ class CommendationQueries(UseCases):
             q = q.where(Nomination.current_stage == p.scope_code)
         with self.uow(p) as work:
             s = work.session
-            page = _page(s, q, [Nomination.created_at, Nomination.id], paging)
+            page = self.repo(work).page(
+                q, [Nomination.created_at, Nomination.id], paging
+            )
             page.extra["steps"] = self._steps(s, [n.id for n in page.items])
         return page
 
@@ -241,8 +240,7 @@ class CommendationQueries(UseCases):
         ident = checks.ident(ident, "round_id")
         page_bounds(*paging)  # a bad token is refused whether or not it runs
         with self.uow(p) as work:
-            s = work.session
-            r = visible_round(s, p, ident)
+            r = visible_round(self.repo(work), p, ident)
         running = (
             r.status == "notice"
             and r.notice_ends_on is not None
@@ -253,8 +251,10 @@ class CommendationQueries(UseCases):
         q = select(Nomination).where(
             Nomination.round_id == r.id, Nomination.status == "in_notice"
         )
-        with self.db.session(Scope(r.division_code)) as s:
-            page = _page(s, q, [Nomination.created_at, Nomination.id], paging)
+        with self.uow(Scope(r.division_code)) as work:
+            page = self.repo(work).page(
+                q, [Nomination.created_at, Nomination.id], paging
+            )
         return r, page
 
     @staticmethod

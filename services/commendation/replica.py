@@ -6,19 +6,14 @@ statement), under the part's one claim."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from sqlalchemy import text
-
 from services.commendation import events
-from services.commendation.models import PROCESSED, Volunteer
-from services.commendation.stars import _SET_SCOPE, _UPSERT_VOLUNTEER
+from services.commendation.models import Volunteer
+from services.commendation.repository import Repository
 from services.common import outbox, volunteer_events
-from services.common.db import Database, is_postgres
+from services.common.db import Database
 from services.common.tenancy import Scope
-
-_HOMES_OF = text("SELECT commendation_home_of(v) FROM unnest(CAST(:ids AS text[])) v")
 
 
 def replicate_imported(db: Database, consumer: str, body: dict[str, Any]) -> bool:
@@ -28,29 +23,10 @@ def replicate_imported(db: Database, consumer: str, body: dict[str, Any]) -> boo
     for one in volunteer_events.expand(env):
         v = events.volunteer(one)
         latest[v.id] = v  # the same time: the later event wins, as one by one
-    scope = env.division_code
-    with db.session(Scope(scope)) as s:
-        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
+    scope = Scope(env.division_code)
+    with db.session(scope) as s:
+        repo = Repository(s, scope)
+        if not repo.claim(consumer, env.event_id):
             return False
-        if not latest:
-            return True
-        if is_postgres(db.engine):
-            # A home already replicated outside the part's scope (an id seen
-            # before): the scope must cover it, as one by one.
-            homes = s.execute(_HOMES_OF, {"ids": list(latest)}).scalars()
-            outside = [h for h in homes if h and not h.startswith(scope)]
-            if outside:
-                common = os.path.commonprefix([scope, *outside])
-                s.execute(_SET_SCOPE, {"scope": common or scope})
-        s.execute(
-            _UPSERT_VOLUNTEER,
-            [
-                {
-                    "id": v.id, "volunteer_number": v.volunteer_number,
-                    "division_code": v.division_code, "status": v.status,
-                    "changed_at": v.changed_at,
-                }
-                for v in latest.values()
-            ],
-        )  # fmt: skip
+        repo.upsert_volunteers(list(latest.values()))
         return True

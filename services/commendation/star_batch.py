@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,18 +37,14 @@ from sqlalchemy.orm.exc import NoResultFound
 
 from services.commendation import domain
 from services.commendation.models import OUTBOX, ROLLUP, StarRating, StarRequest
-from services.commendation.stars import (
-    EPOCH,
-    SETTINGS_CACHE,
-    HoursNews,
-    StarCases,
-    apply_news,
-)
+from services.commendation.repository import Repository
+from services.commendation.usecases.ratings import EPOCH, HoursNews, apply_news
+from services.commendation.usecases.stars import StarCases
 from services.common import outbox
 from services.common.db import Database
-from services.common.rollup import month_of
+from services.common.settings_replica import EffectiveCache
 from services.common.tenancy import Scope, ancestors
-from services.common.unit_of_work import UnitOfWork
+from services.common.unit_of_work import Rollup, UnitOfWork
 
 Items = Sequence[tuple[str, HoursNews]]
 
@@ -67,11 +64,17 @@ class Book:
 
 
 class _KeptEvents(UnitOfWork):
-    """A unit of work whose events are kept for the batch's one write."""
+    """A unit of work whose events and rollup bumps are kept for the batch's
+    one write of each."""
 
     def __init__(self, db: Database, events: list[tuple[str, str, dict[str, Any]]]):
         super().__init__(db, OUTBOX)
         self.events = events
+        self.bumps: list[tuple[str, str, dict[str, float]]] = []
+
+    def work(self, session: Session, clock: Callable[[], datetime]) -> _BatchWork:
+        """What the use cases see inside the batch's transaction."""
+        return _BatchWork(self, session, clock)
 
     def record(
         self,
@@ -84,18 +87,23 @@ class _KeptEvents(UnitOfWork):
         return ""
 
 
-class _BatchCases(StarCases):
-    """The use cases inside a batch: outbox events and rollup bumps are
-    kept and written once, at the end of the batch."""
+@dataclass
+class _BatchWork:
+    """The kernel's :class:`~services.common.unit_of_work.Work` of a batch:
+    its session (the system context), with events and bumps kept."""
 
-    def __init__(self, cases: StarCases):
-        super().__init__(cases.db, cases.facts, cases.clock, cases.today)
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-        self.bumps: list[tuple[str, str, dict[str, float]]] = []
-        self.uow = _KeptEvents(cases.db, self.events)
+    kept: _KeptEvents
+    session: Session
+    clock: Callable[[], datetime]
+    scope: Scope | None = None
 
-    def _bump(self, s: Session, code: str, **deltas: float) -> None:
-        self.bumps.append((code, month_of(self.clock()), deltas))
+    def record(self, event_type: str, division_code: str, data: dict[str, Any]) -> str:
+        return self.kept.record(self.session, event_type, division_code, data)
+
+    def bump(
+        self, rollup: Rollup, division_code: str, month: str, **deltas: float
+    ) -> None:
+        self.kept.bumps.append((division_code, month, deltas))
 
 
 def follow_batch(
@@ -126,19 +134,20 @@ def follow_batch(
     provinces: dict[str, list[str]] = defaultdict(list)
     for v in sorted(todo):
         provinces[home[v][:2]].append(v)
-    batch = _BatchCases(cases)
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    work = _KeptEvents(cases.db, events).work(s, cases.clock)
     for province, group in sorted(provinces.items()):
-        _apply(batch, s, province, {v: todo[v] for v in group}, home, items)
+        _apply(cases, work, province, {v: todo[v] for v in group}, home, items)
         for v in group:
             for i in todo[v]:
                 out[i] = True
-    outbox.record_many(s, OUTBOX, batch.events)
+    outbox.record_many(s, OUTBOX, events)
     return out
 
 
 def _apply(
-    cases: _BatchCases,
-    s: Session,
+    cases: StarCases,
+    work: _BatchWork,
     province: str,
     todo: dict[str, list[int]],  # volunteer → item indexes, in id order
     home: dict[str, str],
@@ -146,6 +155,7 @@ def _apply(
 ) -> None:
     """One province's volunteers: read and lock in one round trip, apply the
     events in memory, write the ratings back in one statement."""
+    s, repo = work.session, Repository(work.session, None)
     volunteers = list(todo)
     added: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for v, indexes in todo.items():
@@ -183,22 +193,22 @@ def _apply(
         s.add(request)
         if book.pending.setdefault(request.volunteer_id, request) is not request:
             raise RuntimeError(f"two pending requests for {request.volunteer_id}")
-    settings = _Settings(dict(got_policy.fetchall()))
+    settings = _Settings(dict(got_policy.fetchall()), cases.settings_cache)
     for v in volunteers:
         rating = ratings[v]
         rating.continuous_years = domain.continuous_years(years[v])
         for i in todo[v]:
             lower = apply_news(rating, items[i][1])
             cases.reconcile(
-                s, rating, actor="system",
+                work, repo, rating, actor="system",
                 settings=settings.at(rating.division_code), lower=lower, book=book,
             )  # fmt: skip
     # The requests, star changes and rollups, while the scope is this
     # province's.
     s.flush()
-    if cases.bumps:
-        ROLLUP.bump_many(s, cases.bumps)
-        cases.bumps.clear()
+    if work.kept.bumps:
+        ROLLUP.bump_many(s, work.kept.bumps)
+        work.kept.bumps.clear()
     rows = list(ratings.values())
     s.execute(_UPDATE_RATINGS, {
         "v": [r.volunteer_id for r in rows], "total": [r.total_hours for r in rows],
@@ -211,17 +221,17 @@ def _apply(
 
 class _Settings:
     """The effective settings at a division from the override rows read for
-    the batch (the process's cache, keyed by the rows of its ancestors)."""
+    the batch (the use cases' cache, keyed by the rows of its ancestors)."""
 
-    def __init__(self, rows: dict[str, Any]):
-        self.rows = rows
+    def __init__(self, rows: dict[str, Any], cache: EffectiveCache):
+        self.rows, self.cache = rows, cache
         self.found: dict[str, dict[str, Any]] = {}
 
     def at(self, code: str) -> dict[str, Any]:
         if code not in self.found:
             chain = [[a, self.rows[a]] for a in ancestors(code) if a in self.rows]
             key = json.dumps(chain, sort_keys=True) if chain else None
-            self.found[code] = SETTINGS_CACHE.get(key, code)
+            self.found[code] = self.cache.get(key, code)
         return self.found[code]
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from nameko.extensions import DependencyProvider
+
 from services.commendation import events, replica
 from services.commendation.models import PROCESSED
-from services.commendation.stars import StarCases
+from services.commendation.usecases.stars import StarCases
 from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
@@ -30,9 +32,26 @@ from services.common.worker import (
 log = logging.getLogger(__name__)
 
 
+class SettingsCache(DependencyProvider):
+    """One :class:`~services.common.settings_replica.EffectiveCache` per
+    worker process, handed to the star use cases of every handler (they are
+    made per event; the effective settings they compute are worth keeping:
+    most events of a batch, and of the next, share one chain of overrides)."""
+
+    def setup(self) -> None:
+        self.cache = settings_replica.EffectiveCache()
+
+    def get_dependency(self, worker_ctx: Any) -> settings_replica.EffectiveCache:
+        return self.cache
+
+
 class CommendationWorker(OutboxWorker):
     name = "commendation"
     processed = PROCESSED
+    settings_cache = SettingsCache()
+
+    def _stars(self) -> StarCases:
+        return StarCases(self.db, settings_cache=self.settings_cache)
 
     @batch_event_handler("hours", "record.approved")
     def on_record_approved(self, bodies: list[dict[str, Any]]) -> None:
@@ -50,14 +69,14 @@ class CommendationWorker(OutboxWorker):
         for body in bodies:
             env = Envelope.from_body(body)
             items.append((env.event_id, events.hours(env, delta_key)))
-        StarCases(self.db).follow_hours_batch("commendation.hours", items)
+        self._stars().follow_hours_batch("commendation.hours", items)
 
     @event_handler("hours", "records.imported")
     def on_records_imported(self, body: dict[str, Any]) -> None:
         """A bulk import's chunk: per volunteer and service year, the hours
         added and the total after; each applied once (its own claim)."""
         env = Envelope.from_body(body)
-        cases = StarCases(self.db)
+        cases = self._stars()
         for claim_id, news in events.imported(env):
             cases.follow_hours("commendation.hours", claim_id, news)
 
@@ -77,7 +96,7 @@ class CommendationWorker(OutboxWorker):
     def _volunteer(self, body: dict[str, Any]) -> None:
         """The volunteer's home division, where their stars belong."""
         env = Envelope.from_body(body)
-        StarCases(self.db).replicate_volunteer(
+        self._stars().replicate_volunteer(
             "commendation.volunteers", env.event_id, events.volunteer(env)
         )
 
@@ -88,7 +107,7 @@ class CommendationWorker(OutboxWorker):
         orders a re-rating of the subtree (``stars.rerate_requested``)."""
         env = Envelope.from_body(body)
         code, overrides, when = settings_replica.from_event(env)
-        StarCases(self.db).follow_settings(
+        self._stars().follow_settings(
             "commendation.settings", env.event_id, code, overrides, when
         )
 
@@ -98,9 +117,7 @@ class CommendationWorker(OutboxWorker):
         (the last transaction orders the next part)."""
         env = Envelope.from_body(body)
         order = events.rerate(env)
-        done = StarCases(self.db).follow_rerate(
-            "commendation.rerate", env.event_id, order
-        )
+        done = self._stars().follow_rerate("commendation.rerate", env.event_id, order)
         if done is not None:
             log.info(
                 "re-rated %d ratings under %s: %d opened, %d superseded, "

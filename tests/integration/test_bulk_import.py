@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from services.commendation.events import hours as hours_news
 from services.commendation.events import imported
 from services.commendation.models import ServiceYear, StarRating, Volunteer
-from services.commendation.stars import StarCases
+from services.commendation.usecases.stars import StarCases
 from services.common.auth import Principal
 from services.common.bulk import BROKEN
 from services.common.config import load

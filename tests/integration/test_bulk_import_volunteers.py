@@ -28,7 +28,7 @@ from services.activity.models import VolunteerReplica
 from services.commendation import replica as commendation_replica
 from services.commendation.events import volunteer as volunteer_news
 from services.commendation.models import Volunteer as CommendationVolunteer
-from services.commendation.stars import StarCases
+from services.commendation.usecases.stars import StarCases
 from services.common import volunteer_events
 from services.common.auth import Principal
 from services.common.config import load

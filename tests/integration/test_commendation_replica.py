@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from services.commendation.models import Volunteer
-from services.commendation.stars import StarCases
+from services.commendation.usecases.stars import StarCases
 from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
@@ -122,7 +122,7 @@ def test_an_older_event_does_not_overwrite_a_newer_one(db):
 def _news(ident: str, home: str, year: int, delta: str, total: str, at: datetime):  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
-    from services.commendation.stars import HoursNews
+    from services.commendation.usecases.ratings import HoursNews
 
     return HoursNews(
         volunteer_id=ident,

@@ -563,7 +563,7 @@ def test_a_redelivered_settings_event_changes_nothing(kit: Kit, migrated) -> Non
     from kombu import Connection, Exchange, Producer
 
     from services.commendation import events
-    from services.commendation.stars import StarCases
+    from services.commendation.usecases.stars import StarCases
     from services.common import settings_replica
     from services.common.config import load
     from services.common.db import Database
@@ -669,7 +669,8 @@ def test_cli_rerates_a_subtree_and_reports_counts(kit: Kit, migrated) -> None:  
     # the outbox and finished by the worker; still nothing new.
     import uuid
 
-    from services.commendation.stars import RerateOrder, StarCases
+    from services.commendation.usecases.rerate import RerateOrder
+    from services.commendation.usecases.stars import StarCases
     from services.common.config import load
     from services.common.db import Database
 

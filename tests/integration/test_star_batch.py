@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from services.commendation.stars import HoursNews, StarCases
+from services.commendation.usecases.ratings import HoursNews
+from services.commendation.usecases.stars import StarCases
 from services.common.config import load
 from services.common.db import Database
 from services.common.errors import InvalidArgument

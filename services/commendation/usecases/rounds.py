@@ -10,17 +10,15 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from services.commendation import domain
 from services.commendation import validation as v
-from services.commendation.base import UseCases
-from services.commendation.models import AwardRound, BarEntry, Nomination, ReviewStep
+from services.commendation.models import AwardRound, Nomination, ReviewStep
+from services.commendation.repository import Repository
+from services.commendation.usecases.base import UseCases
 from services.common import checks
 from services.common.auth import Principal
-from services.common.db import is_postgres
 from services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -37,10 +35,10 @@ _UNDER_REVIEW = frozenset({"in_review", "returned"})
 HOLDS_PLACE = ("in_review", "approved", "in_notice", "awarded")
 
 
-def visible_round(s: Session, p: Principal, ident: str) -> AwardRound:
+def visible_round(repo: Repository, p: Principal, ident: str) -> AwardRound:
     """A round the caller may see: opened in their subtree or above them."""
     ident = checks.ident(ident, "round_id")
-    r = s.get(AwardRound, ident)
+    r = repo.round(ident)
     if r is None or not (
         p.scope.contains(r.division_code) or p.scope_code.startswith(r.division_code)
     ):
@@ -65,8 +63,8 @@ class RoundCases(UseCases):
                 "截止日期已过",
             )  # fmt: skip
         with self.uow(p) as work:
-            s = work.session
-            settings = self._settings(s, code)
+            repo = self.repo(work)
+            settings = repo.settings(code)
             cats = v.categories(categories or settings["awards.categories"])
             days = notice_days or settings["awards.notice_working_days"]
             days = checks.whole(days, "notice_working_days", 5, 60)
@@ -77,15 +75,15 @@ class RoundCases(UseCases):
                 notice_ends_on=None, created_by=p.username, created_at=self.clock(),
                 finalized_at=None,
             )  # fmt: skip
-            s.add(r)
+            repo.add(r)
             work.record("commendation.round.opened", code, {
                 "round_id": r.id, "title": title, "year": year,
                 "deadline": due.isoformat(), "categories": cats,
             })  # fmt: skip
             return r
 
-    def round_for(self, s: Session, p: Principal, ident: str) -> AwardRound:
-        return visible_round(s, p, ident)
+    def round_for(self, repo: Repository, p: Principal, ident: str) -> AwardRound:
+        return visible_round(repo, p, ident)
 
     # -- nominate --------------------------------------------------------------
     def nominate(self, p: Principal, req: v.NominationInput) -> Nomination:
@@ -93,16 +91,11 @@ class RoundCases(UseCases):
         # An org_leader nominates for its own organisation (unit) only.
         require_organisation(p, req.unit_organisation_id, "unit_organisation_id")
         with self.uow(p) as work:
-            s = work.session
-            existing = s.execute(
-                select(Nomination).where(
-                    Nomination.nominated_by == p.username,
-                    Nomination.request_id == req.request_id,
-                )
-            ).scalar_one_or_none()
+            repo = self.repo(work)
+            existing = repo.submitted(p.username, req.request_id)
             if existing is not None:
                 return existing  # the same submission again
-            r = self.round_for(s, p, req.round_id)
+            r = self.round_for(repo, p, req.round_id)
         unit = p.scope.require(req.unit_division_code, "unit_division_code")
         if not unit.startswith(r.division_code):
             raise PermissionDenied.outside_scope(
@@ -133,8 +126,8 @@ class RoundCases(UseCases):
                 field="unit_division_code", rule="nomination.own_round",
             )  # fmt: skip
         with self.uow(p) as work:
-            s = work.session
-            r = self.round_for(s, p, req.round_id)
+            repo = self.repo(work)
+            r = self.round_for(repo, p, req.round_id)
             self._before_deadline(r)
             n = Nomination(
                 id=str(uuid.uuid4()), round_id=r.id,
@@ -151,15 +144,15 @@ class RoundCases(UseCases):
                 request_id=req.request_id,
                 created_at=self.clock(), updated_at=self.clock(),
             )  # fmt: skip
-            s.add(n)
-            self._enter_stage(s, r, n)
-            self._bump(s, unit, nominations=1)
+            repo.add(n)
+            self._enter_stage(repo, r, n)
+            self._bump(work, unit, nominations=1)
             work.record("commendation.nomination.submitted", unit, {
                 "nomination_id": n.id, "round_id": r.id, "category": n.category,
                 "stage_code": stages[0],
             })  # fmt: skip
             try:
-                s.flush()
+                repo.flush()
             except IntegrityError:
                 raise FailedPrecondition(
                     "this request_id was used for another nomination",
@@ -201,13 +194,8 @@ class RoundCases(UseCases):
         return evidence, signals, (nominee.name_masked, nominee.home_division_code)
 
     def _barred_until(self, volunteer_id: str, home: str) -> date | None:
-        with self.db.session(Scope(home)) as s:
-            return s.execute(
-                select(func.max(BarEntry.ends_on)).where(
-                    BarEntry.volunteer_id == volunteer_id,
-                    BarEntry.ends_on >= self.today(),
-                )
-            ).scalar()
+        with self.uow(Scope(home)) as work:
+            return self.repo(work).barred_until(volunteer_id, self.today())
 
     def _before_deadline(self, r: AwardRound) -> None:
         if r.status != "open" or self.today() > r.deadline:
@@ -217,27 +205,16 @@ class RoundCases(UseCases):
                 field="round_id", rule="round.deadline",
             )  # fmt: skip
 
-    def _enter_stage(self, s: Session, r: AwardRound, n: Nomination) -> None:
+    @staticmethod
+    def _enter_stage(repo: Repository, r: AwardRound, n: Nomination) -> None:
         """Checks on reaching a stage: the round's own level takes a place
         of the child unit's quota."""
         if n.stage_codes[n.stage_index] != r.division_code or n.at_round_level:
             return
-        if is_postgres(self.db.engine):
-            # Two reviewers passing two nominations of one child unit up at
-            # once must not both take its last place.
-            s.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"quota:{r.id}:{n.child_code}"},
-            )
-        held = s.execute(
-            select(func.count()).where(
-                Nomination.round_id == r.id,
-                Nomination.child_code == n.child_code,
-                Nomination.at_round_level.is_(True),
-                Nomination.status.in_(HOLDS_PLACE),
-                Nomination.id != n.id,
-            )
-        ).scalar_one()
+        # Two reviewers passing two nominations of one child unit up at once
+        # must not both take its last place.
+        repo.lock_quota(r.id, n.child_code)
+        held = repo.places_held(r.id, n.child_code, HOLDS_PLACE, but=n.id)
         if held >= r.quota_per_child:
             raise FailedPrecondition(
                 f"{n.child_code} has passed up its quota of {r.quota_per_child}",
@@ -254,18 +231,18 @@ class RoundCases(UseCases):
         ident = checks.ident(ident, "id")
         comment = checks.text(comment, "comment", 1000, required=decision != "approve")
         with self.uow(p) as work:
-            s = work.session
-            n = self.nomination(s, p, ident, lock=True)
-            self._may_review(s, p, n)
+            repo = self.repo(work)
+            n = repo.nomination(ident, lock=True)
+            self._may_review(repo, p, n)
             stage = n.stage_codes[n.stage_index]
-            s.add(self._step(n, stage, decision, comment, p))
+            repo.add(self._step(n, stage, decision, comment, p))
             if decision == "approve":
                 if n.stage_index + 1 == len(n.stage_codes):
                     n.status, n.current_stage = "approved", ""
                 else:
                     n.stage_index += 1
                     n.current_stage = n.stage_codes[n.stage_index]
-                    self._enter_stage(s, s.get(AwardRound, n.round_id), n)
+                    self._enter_stage(repo, self._round_of(repo, n), n)
             else:
                 n.status = "rejected" if decision == "reject" else "returned"
                 n.status_reason, n.at_round_level = comment, False
@@ -277,7 +254,14 @@ class RoundCases(UseCases):
             })  # fmt: skip
             return n
 
-    def _may_review(self, s: Session, p: Principal, n: Nomination) -> None:
+    @staticmethod
+    def _round_of(repo: Repository, n: Nomination) -> AwardRound:
+        r = repo.round(n.round_id)
+        assert r is not None  # a nomination's round is never deleted
+        return r
+
+    @staticmethod
+    def _may_review(repo: Repository, p: Principal, n: Nomination) -> None:
         if n.status != "in_review":
             raise FailedPrecondition.transition(
                 "nomination", "推荐", n.status, "reviewed"
@@ -289,13 +273,7 @@ class RoundCases(UseCases):
                 f"该推荐当前由 {stage} 审核",
                 field="id", rule="review.stage",
             )  # fmt: skip
-        conflicted = s.execute(
-            select(func.count()).where(
-                ReviewStep.nomination_id == n.id,
-                ReviewStep.decision == "conflict",
-                ReviewStep.reviewer_subject == p.subject,
-            )
-        ).scalar_one()
+        conflicted = repo.conflict_declared(n.id, p.subject)
         own = p.subject == n.nominated_by_subject or (
             not n.unit_organisation_id and p.scope_code == n.division_code
         )
@@ -321,8 +299,8 @@ class RoundCases(UseCases):
         ident = checks.ident(ident, "id")
         statement = checks.text(statement, "statement", 4000)
         with self.uow(p) as work:
-            s = work.session
-            n = self.nomination(s, p, ident, lock=True)
+            repo = self.repo(work)
+            n = repo.nomination(ident, lock=True)
             require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
             if p.subject != n.nominated_by_subject and p.scope_code not in (
                 n.division_code,
@@ -337,13 +315,13 @@ class RoundCases(UseCases):
                 raise FailedPrecondition.transition(
                     "nomination", "推荐", n.status, "in_review"
                 )
-            r = s.get(AwardRound, n.round_id)
+            r = self._round_of(repo, n)
             self._before_deadline(r)
             n.statement, n.status, n.status_reason = statement, "in_review", ""
             n.stage_index, n.updated_at = 0, self.clock()
             n.current_stage = n.stage_codes[0]
-            s.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
-            self._enter_stage(s, r, n)
+            repo.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
+            self._enter_stage(repo, r, n)
             return n
 
     def declare_conflict(self, p: Principal, ident: str, reason: str) -> Nomination:
@@ -351,31 +329,14 @@ class RoundCases(UseCases):
         ident = checks.ident(ident, "nomination_id")
         reason = checks.text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            n = self.nomination(s, p, ident, lock=True)
+            repo = self.repo(work)
+            n = repo.nomination(ident, lock=True)
             if n.status not in _UNDER_REVIEW:
                 # Once decided, recusal has nothing left to keep fair.
                 raise FailedPrecondition.transition(
                     "nomination", "推荐", n.status, "conflict declared"
                 )
-            declared = s.execute(
-                select(ReviewStep.id).where(
-                    ReviewStep.nomination_id == n.id,
-                    ReviewStep.decision == "conflict",
-                    ReviewStep.reviewer_subject == p.subject,
-                )
-            ).first()
-            if declared is None:  # declaring twice records it once
-                s.add(self._step(n, p.scope_code, "conflict", reason, p))
+            if not repo.conflict_declared(n.id, p.subject):
+                # declaring twice records it once
+                repo.add(self._step(n, p.scope_code, "conflict", reason, p))
             return n
-
-    def nomination(
-        self, s: Session, p: Principal, ident: str, lock: bool = False
-    ) -> Nomination:
-        q = select(Nomination).where(
-            Nomination.id == ident, Nomination.division_code.like(p.scope.like_pattern)
-        )
-        n = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
-        if n is None:
-            raise NotFound.entity("nomination", "推荐", ident)
-        return n

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import select
-
 from services.commendation import domain
 from services.commendation.models import BarEntry, StarRating, StarRequest
-from services.commendation.stars import StarCases
+from services.commendation.repository import Repository
+from services.commendation.usecases.stars import StarCases
 from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -27,16 +26,16 @@ class StarReviewCases(StarCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         with self.uow(p) as work:
-            s = work.session
+            repo = self.repo(work)
             # The rating first, then the request: the worker locks them in
             # that order too, so an approval and an hours event never deadlock.
-            found = self._request(s, p, ident, lock=False)
-            rating = s.get(StarRating, found.volunteer_id, with_for_update=True)
+            found = self._request(repo, p, ident, lock=False)
+            rating = repo.rating(found.volunteer_id, lock=True)
             assert rating is not None  # a request is opened with its rating
-            request = self._request(s, p, ident, lock=True)
+            request = self._request(repo, p, ident, lock=True)
             eligible = domain.tier(
                 rating.total_hours,
-                self._settings(s, rating.division_code)["stars.thresholds_hours"],
+                repo.settings(rating.division_code)["stars.thresholds_hours"],
             )
             if eligible < request.stars:
                 raise FailedPrecondition(
@@ -48,10 +47,10 @@ class StarReviewCases(StarCases):
                 )
             request.status, request.reason = "approved", ""
             request.decided_by, request.decided_at = p.username, self.clock()
-            s.flush()
-            self._change(s, rating, request.stars, "approved", p.username, "")
+            repo.flush()
+            self._change(work, repo, rating, request.stars, "approved", p.username, "")
             # Hours that grew meanwhile open the next tier at once.
-            self.reconcile(s, rating, actor=p.username)
+            self.reconcile(work, repo, rating, actor=p.username)
             return request, rating
 
     def reject_star(self, p: Principal, ident: str, reason: str) -> StarRequest:
@@ -59,20 +58,19 @@ class StarReviewCases(StarCases):
         ident = checks.ident(ident, "id")
         reason = checks.text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            found = self._request(s, p, ident, lock=False)
-            s.get(StarRating, found.volunteer_id, with_for_update=True)
-            request = self._request(s, p, ident)
+            repo = self.repo(work)
+            found = self._request(repo, p, ident, lock=False)
+            repo.rating(found.volunteer_id, lock=True)
+            request = self._request(repo, p, ident)
             request.status, request.reason = "rejected", reason
             request.decided_by, request.decided_at = p.username, self.clock()
             return request
 
-    def _request(self, s, p: Principal, ident: str, lock: bool = True) -> StarRequest:  # type: ignore[no-untyped-def]
-        q = select(StarRequest).where(
-            StarRequest.id == ident,
-            StarRequest.division_code.like(p.scope.like_pattern),
-        )
-        request = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+    @staticmethod
+    def _request(
+        repo: Repository, p: Principal, ident: str, lock: bool = True
+    ) -> StarRequest:
+        request = repo.star_request(ident, lock)
         if request is None:
             raise NotFound.entity("star request", "星级申请", ident)
         if request.approving_code != p.scope_code:
@@ -110,7 +108,6 @@ class StarReviewCases(StarCases):
             self._facts().organisation(organisation_id, "organisation_id")
         start = self.today()
         with self.uow(p) as work:
-            s = work.session
             entry = BarEntry(
                 id=str(uuid.uuid4()), volunteer_id=volunteer_id,
                 volunteer_number=nominee.volunteer_number,
@@ -121,7 +118,7 @@ class StarReviewCases(StarCases):
                 organisation_name=organisation_name, created_by=p.username,
                 created_at=self.clock(),
             )  # fmt: skip
-            s.add(entry)
+            self.repo(work).add(entry)
             work.record("commendation.volunteer.barred", entry.division_code, {
                 "bar_id": entry.id, "volunteer_id": volunteer_id,
                 "volunteer_number": entry.volunteer_number, "years": years,

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
-
 from services.commendation import domain
 from services.commendation.models import (
     ROLLUP_CATEGORIES,
     AwardRound,
-    BarEntry,
     Nomination,
     Objection,
 )
-from services.commendation.rounds import RoundCases
+from services.commendation.repository import Repository
+from services.commendation.usecases.rounds import RoundCases
 from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -30,8 +28,8 @@ from services.common.tenancy import Scope
 
 
 class NoticeCases(RoundCases):
-    def _owned_round(self, s, p: Principal, ident: str) -> AwardRound:  # type: ignore[no-untyped-def]
-        r = self.round_for(s, p, ident)
+    def _owned_round(self, repo: Repository, p: Principal, ident: str) -> AwardRound:
+        r = self.round_for(repo, p, ident)
         if p.scope_code != r.division_code:
             raise PermissionDenied(
                 f"only {r.division_code}, which opened the round, may do this",
@@ -43,13 +41,13 @@ class NoticeCases(RoundCases):
     def start_notice(self, p: Principal, ident: str) -> tuple[AwardRound, int]:
         p.require_any(*REVIEWERS)
         with self.uow(p) as work:
-            s = work.session
-            r = self._owned_round(s, p, ident)
+            repo = self.repo(work)
+            r = self._owned_round(repo, p, ident)
             if r.status != "open":
                 raise FailedPrecondition.transition(
                     "award round", "评选活动", r.status, "notice"
                 )
-            ready = list(self._of_round(s, r, "approved"))
+            ready = repo.of_round(r.id, "approved")
             if not ready:
                 raise FailedPrecondition(
                     "no nomination has passed every level yet",
@@ -68,30 +66,19 @@ class NoticeCases(RoundCases):
             })  # fmt: skip
             return r, len(ready)
 
-    def _of_round(self, s, r: AwardRound, status: str):  # type: ignore[no-untyped-def]
-        return s.execute(
-            select(Nomination)
-            .where(Nomination.round_id == r.id, Nomination.status == status)
-            .order_by(Nomination.created_at)
-            .with_for_update()
-        ).scalars()
-
     def file_objection(self, p: Principal, ident: str, content: str) -> Objection:
         """Anyone in the round's subtree may object while the notice runs."""
         ident = checks.ident(ident, "nomination_id")
         content = checks.text(content, "content", 2000)
         with self.uow(p) as work:
-            s = work.session
-            rounds = select(Nomination.round_division_code).where(
-                Nomination.id == ident
-            )
-            home = s.execute(rounds).scalar()
+            home = self.repo(work).round_code_of(ident)
         # The notice is public to the round's whole subtree, so the caller
         # may object to a nomination outside their own; the write runs in
         # the round's scope once the caller is known to lie inside it.
         round_code = home or self._round_code_public(ident, p)
-        with self.db.session(Scope(round_code)) as s:
-            n = s.get(Nomination, ident, with_for_update=True)
+        with self.uow(Scope(round_code)) as work:
+            repo = self.repo(work)
+            n = repo.nomination_by_id(ident, lock=True)
             if n is None or (
                 n.status != "in_notice" and not p.scope.contains(n.division_code)
             ):
@@ -104,7 +91,7 @@ class NoticeCases(RoundCases):
                     "仅可在公示期内对推荐提出异议",
                     field="nomination_id", rule="objection.notice",
                 )  # fmt: skip
-            r = s.get(AwardRound, n.round_id)
+            r = repo.round(n.round_id)
             if r is None or r.notice_ends_on is None or self.today() > r.notice_ends_on:
                 raise FailedPrecondition(
                     "the public notice has ended", "公示期已结束",
@@ -116,8 +103,8 @@ class NoticeCases(RoundCases):
                 resolution="", filed_by=p.username, filed_at=self.clock(),
                 resolved_by="", resolved_at=None,
             )  # fmt: skip
-            s.add(o)
-            self.uow.record(s, "commendation.objection.filed", n.division_code, {
+            repo.add(o)
+            work.record("commendation.objection.filed", n.division_code, {
                 "objection_id": o.id, "nomination_id": n.id, "round_id": r.id,
             })  # fmt: skip
             return o
@@ -125,8 +112,8 @@ class NoticeCases(RoundCases):
     def _round_code_public(self, ident: str, p: Principal) -> str:
         """The round of a nomination outside the caller's scope, if the
         caller lies in that round's subtree (the notice is public there)."""
-        with self.db.session(Scope(p.scope_code[:2])) as s:
-            n = s.get(Nomination, ident)
+        with self.uow(Scope(p.scope_code[:2])) as work:
+            n = self.repo(work).nomination_by_id(ident)
             if n is not None and p.scope_code.startswith(n.round_division_code):
                 return n.round_division_code
         raise NotFound.entity("nomination", "推荐", ident)
@@ -138,18 +125,9 @@ class NoticeCases(RoundCases):
         ident = checks.ident(ident, "id")
         resolution = checks.text(resolution, "resolution", 2000)
         with self.uow(p) as work:
-            s = work.session
-            o = s.execute(
-                select(Objection)
-                .where(
-                    Objection.id == ident,
-                    Objection.division_code.like(p.scope.like_pattern),
-                )
-                .with_for_update()
-            ).scalar_one_or_none()
-            if o is None:
-                raise NotFound.entity("objection", "异议", ident)
-            self._owned_round(s, p, o.round_id)
+            repo = self.repo(work)
+            o = repo.objection(ident)
+            self._owned_round(repo, p, o.round_id)
             if o.status != "open":
                 raise FailedPrecondition.transition(
                     "objection", "异议", o.status, "resolved"
@@ -160,7 +138,7 @@ class NoticeCases(RoundCases):
                 p.username,
                 self.clock(),
             )
-            n = self.nomination(s, p, o.nomination_id, lock=True)
+            n = repo.nomination(o.nomination_id, lock=True)
             if upheld and n.status == "in_notice":
                 n.status, n.status_reason = (
                     "withdrawn",
@@ -172,8 +150,8 @@ class NoticeCases(RoundCases):
     def finalize(self, p: Principal, ident: str) -> tuple[AwardRound, int, int]:
         p.require_any(*REVIEWERS)
         with self.uow(p) as work:
-            s = work.session
-            r = self._owned_round(s, p, ident)
+            repo = self.repo(work)
+            r = self._owned_round(repo, p, ident)
             if r.status != "notice" or r.notice_ends_on is None:
                 raise FailedPrecondition.transition(
                     "award round", "评选活动", r.status, "finalized"
@@ -184,11 +162,7 @@ class NoticeCases(RoundCases):
                     f"公示期至 {r.notice_ends_on.isoformat()} 结束",
                     field="round_id", rule="notice.ended",
                 )  # fmt: skip
-            open_ = s.execute(
-                select(func.count()).where(
-                    Objection.round_id == r.id, Objection.status == "open"
-                )
-            ).scalar_one()
+            open_ = repo.open_objections(r.id)
             if open_:
                 raise FailedPrecondition(
                     f"{open_} objection(s) are still open",
@@ -196,8 +170,11 @@ class NoticeCases(RoundCases):
                     field="round_id", rule="objection.resolved",
                 )  # fmt: skip
             awarded = withdrawn = 0
-            for n in list(self._of_round(s, r, "in_notice")):
-                if n.nominee_volunteer_id and self._barred(s, n.nominee_volunteer_id):
+            for n in repo.of_round(r.id, "in_notice"):
+                barred = n.nominee_volunteer_id and repo.barred_until(
+                    n.nominee_volunteer_id, self.today()
+                )
+                if barred:
                     n.status, n.status_reason = (
                         "withdrawn",
                         "barred for falsified hours",
@@ -209,20 +186,10 @@ class NoticeCases(RoundCases):
                 deltas = {"awards": 1.0}
                 if n.category in ROLLUP_CATEGORIES:
                     deltas[f"awards_{n.category}"] = 1.0
-                self._bump(s, n.division_code, **deltas)
+                self._bump(work, n.division_code, **deltas)
                 work.record("commendation.award.granted", n.division_code, {
                     "nomination_id": n.id, "round_id": r.id, "category": n.category,
                     "volunteer_id": n.nominee_volunteer_id, "year": r.year,
                 })  # fmt: skip
             r.status, r.finalized_at = "finalized", self.clock()
             return r, awarded, withdrawn
-
-    def _barred(self, s, volunteer_id: str) -> bool:  # type: ignore[no-untyped-def]
-        return bool(
-            s.execute(
-                select(func.count()).where(
-                    BarEntry.volunteer_id == volunteer_id,
-                    BarEntry.ends_on >= self.today(),
-                )
-            ).scalar_one()
-        )

@@ -1,0 +1,1 @@
+"""Commendation's use cases, one module per area (see ``application.py``)."""
