@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import httpx
 
 from services.registration.idcard import make_id_number
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+# The seed's demo logins (`zhiyuan seed`) all share this password.
+PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - the documented demo password
 
 _serial = itertools.count(1)
 
 
 def auth(token: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")]
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict:
+    """The JSON body of ``response``, asserting its status (the body on failure)."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def log_in(page: Page, base: str, user: str, route: str = "") -> None:
+    """Log in to the console as ``user`` (replacing whoever was logged in) and
+    open ``route``, a hash route such as ``/projects`` (empty: the user's start
+    page); returns once the header shows ``user``."""
+    target = f"?next={quote('#' + route, safe='')}" if route else ""
+    page.goto(f"{base}/console/#/login{target}")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[data-testid=login-form] button[type=submit]")
+    page.wait_for_function(
+        "user => document.querySelector('[data-testid=who]').textContent"
+        ".startsWith(user + ' ')",
+        arg=user,
+    )
 
 
 def new_id_number(county: str = "610113", born: date = date(1990, 5, 17)) -> str:

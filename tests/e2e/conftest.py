@@ -19,8 +19,7 @@ from services.common.testing import (
     platform_env,
     wait_for,
 )
-
-PASSWORD = "zhiyuan-demo-2026"
+from tests.helpers import PASSWORD  # the seed's demo logins
 
 
 @pytest.fixture(scope="package")

@@ -12,15 +12,9 @@ import pytest
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login
 from tests.e2e.test_console_api import expected_figures
+from tests.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-def log_in(page, base: str, username: str, route: str = "") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/{route}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
 
 
 def figure(page, name: str) -> float:  # type: ignore[no-untyped-def]
@@ -67,7 +61,7 @@ def test_provincial_dashboard_drill_down_and_back(platform, page) -> None:  # ty
 
 def test_a_url_outside_the_scope_gets_the_403_page(platform, page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
-    log_in(page, base, "yanta-admin", "#/dashboard/6102")
+    log_in(page, base, "yanta-admin", "/dashboard/6102")
     page.wait_for_selector("[data-testid=denied]")
     assert "403" in page.inner_text("[data-testid=denied]")
     assert page.locator("[data-testid^=figure-]").count() == 0
@@ -78,7 +72,7 @@ def test_a_url_outside_the_scope_gets_the_403_page(platform, page) -> None:  # t
 
 def test_an_expired_session_returns_to_login_and_back(platform, page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
-    log_in(page, base, "sx-admin", "#/dashboard/6101")
+    log_in(page, base, "sx-admin", "/dashboard/6101")
     page.wait_for_selector("[data-testid=breadcrumb] a[data-code='6101']")
     # The token goes stale (as it would at expiry): the next call is a 401.
     page.evaluate("sessionStorage.setItem('zy.token', 'expired.token.value')")

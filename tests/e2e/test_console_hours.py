@@ -10,15 +10,10 @@ import pytest
 
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.helpers import new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 TOWN = "610113006"
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def pending_record(base: str, county: dict) -> dict:

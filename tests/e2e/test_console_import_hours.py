@@ -16,19 +16,14 @@ import httpx
 import pytest
 
 from tests.browser import shot
-from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.e2e.conftest import login
+from tests.helpers import log_in, new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 TOWN = "610113006"
 HEADER = (
     "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因"
 )
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def verified(base: str, headers: dict, town: str) -> tuple[dict, str]:
@@ -60,13 +55,6 @@ def records_of(base: str, headers: dict, volunteer_id: str) -> list[dict]:
             params={"volunteer_id": volunteer_id, "page_size": 100},
         )
     ).get("records", [])  # fmt: skip
-
-
-def log_in(page, base: str, route: str, user: str = "yanta-admin") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/#{route}")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
 
 
 def upload(page, payload: bytes) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +97,7 @@ def test_hour_records_import_keeps_good_rows_and_reports_bad_ones(
     ]
     payload = ("\ufeff" + "\n".join([HEADER, *rows]) + "\n").encode()
 
-    log_in(page, base, "/import?kind=hours")
+    log_in(page, base, "yanta-admin", "/import?kind=hours")
     page.wait_for_selector("section[data-kind=hours] [data-testid=import-file]")
     assert "志愿者编号" in page.inner_text("[data-testid=import-help]")
     upload(page, payload)
@@ -154,7 +142,7 @@ def test_volunteer_search_by_number_and_id_number_stays_in_scope(
     county = login(base, "yanta-admin")
     vol, id_number = verified(base, county, TOWN)
 
-    log_in(page, base, "/volunteers")
+    log_in(page, base, "yanta-admin", "/volunteers")
     table = "[data-testid=volunteers-table]"
     page.wait_for_selector(f"{table}[data-loaded]", state="attached")
     for term in (vol["volunteer_number"], id_number):

@@ -26,7 +26,7 @@ from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 from services.common.testing import wait_for
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.helpers import new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 C = "/commendation"
@@ -37,11 +37,6 @@ SETTINGS = {
     "hours.daily_cap": "12",
 }
 _day = iter(range(3, 300))
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def sign_in(page, base: str, username: str, route: str) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -24,19 +23,14 @@ import pytest
 
 from services.common.testing import wait_for
 from tests.browser import shot
-from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.e2e.conftest import login
+from tests.helpers import log_in, new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COUNTY, TOWN = "610113", "610113006"
 CST = ZoneInfo("Asia/Shanghai")
 TABLE = "[data-testid=projects-table]"
 FORM = "[data-testid=project-form]"
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def api(base: str, user: str) -> httpx.Client:
@@ -81,19 +75,6 @@ def project_total(http: httpx.Client) -> int:
 def wall(moment: datetime) -> str:
     """A moment as a datetime-local value in Beijing time."""
     return moment.astimezone(CST).strftime("%Y-%m-%dT%H:%M")
-
-
-def log_in(page, base: str, user: str, route: str) -> None:  # type: ignore[no-untyped-def]
-    """Log in as ``user`` (replacing whoever was logged in) and open ``route``."""
-    page.goto(f"{base}/console/#/login?next={quote('#' + route, safe='')}")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_function(
-        "user => document.querySelector('[data-testid=who]').textContent"
-        ".startsWith(user + ' ')",
-        arg=user,
-    )
 
 
 def list_loaded(page) -> None:  # type: ignore[no-untyped-def]

@@ -22,17 +22,12 @@ import httpx
 import pytest
 
 from tests.browser import shot
-from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.e2e.conftest import login
+from tests.helpers import log_in, new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 TOWN = "610113006"
 CERT_NUMBER = re.compile(r"^ZYC-61-\d{4}-\d{6}-[A-Z2-9]{4}$")
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def client(base: str, headers: dict) -> httpx.Client:
@@ -72,13 +67,6 @@ def record_detail(base: str, headers: dict, record_id: str) -> dict:
         return ok(http.get(f"/hours/records/{record_id}"))
 
 
-def log_in(page, base: str, route: str, user: str = "yanta-admin") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/#{route}")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
-
-
 def list_loaded(page, previous: str) -> str:  # type: ignore[no-untyped-def]
     """Wait for a records list other than the one stamped ``previous``."""
     page.wait_for_function(
@@ -115,7 +103,7 @@ def test_correcting_an_approved_record_moves_the_totals(platform, page) -> None:
     before = totals(base, county, vid)
     assert before["approved_hours"] == pytest.approx(1.75)
 
-    log_in(page, base, f"/records/{record['id']}")
+    log_in(page, base, "yanta-admin", f"/records/{record['id']}")
     page.wait_for_selector("[data-testid=correction-form]")
     detail = "[data-testid=record-detail]"
     assert page.get_attribute(detail, "data-status") == "RECORD_STATUS_APPROVED"
@@ -219,7 +207,7 @@ def test_a_refused_correction_names_field_and_rule_and_changes_nothing(
     before_totals = totals(base, county, vid)
     before = record_detail(base, county, record["id"])
 
-    log_in(page, base, f"/records/{record['id']}")
+    log_in(page, base, "yanta-admin", f"/records/{record['id']}")
     page.wait_for_selector("[data-testid=correction-form]")
     error = "[data-testid=correction-error]"
     cases = [
@@ -267,7 +255,7 @@ def test_issue_download_verify_and_revoke_a_certificate(platform, page) -> None:
     started = datetime.fromisoformat(record["started_at"])
     month = started.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
-    log_in(page, base, f"/records?volunteer={vid}")
+    log_in(page, base, "yanta-admin", f"/records?volunteer={vid}")
     page.wait_for_selector("[data-testid=certificate-form]")
     assert page.input_value("[data-testid=cert-volunteer_id]") == vid
     page.wait_for_selector(f"[data-testid=records-table] tr[data-id='{record['id']}']")
@@ -414,7 +402,7 @@ def test_the_certificate_list_downloads_verifies_and_revokes_by_row(
         older = ok(http.post("/certificates", json=body), 201)["certificate"]
         newer = ok(http.post("/certificates", json=body), 201)["certificate"]
 
-    log_in(page, base, f"/records?volunteer={vid}")
+    log_in(page, base, "yanta-admin", f"/records?volunteer={vid}")
     cert_row(page, newer["number"]).wait_for()
     rows = page.locator("[data-testid=cert-row]")
     assert [rows.nth(i).get_attribute("data-number") for i in range(rows.count())] == [
@@ -521,7 +509,7 @@ def test_a_neighbouring_county_sees_nothing_of_the_record(platform, page) -> Non
     assert outside.status_code == 403
     assert outside.json()["error"]["field"] == "division_code"
 
-    log_in(page, base, f"/records/{record['id']}", "changan-admin")
+    log_in(page, base, "changan-admin", f"/records/{record['id']}")
     page.wait_for_selector("[data-testid=record-not-found], [data-testid=denied]")
     html = page.content()
     for secret in (record["content"], record["volunteer_number"], vid):

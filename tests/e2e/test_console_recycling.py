@@ -31,18 +31,13 @@ from playwright.sync_api import expect
 
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login, login_with
-from tests.helpers import new_phone
+from tests.helpers import new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COUNTY, TOWN = "610113", "610113002"
 CST = ZoneInfo("Asia/Shanghai")
 BINS, COLLECTIONS = "[data-testid=bins]", "[data-testid=collections]"
 DRIVES, BOOKINGS = "[data-testid=drives]", "[data-testid=bookings]"
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def client(base: str, headers: dict) -> httpx.Client:

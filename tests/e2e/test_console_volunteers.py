@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.browser import shot
-from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone
+from tests.e2e.conftest import login
+from tests.helpers import log_in, new_id_number, new_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COUNTY, TOWN = "610113", "610113006"
@@ -48,13 +48,6 @@ def county_total(base: str, headers: dict) -> int:
     return int(got.json()["page"].get("total_size", 0))
 
 
-def log_in(page, base: str, route: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/#{route}")
-    page.fill("input[name=username]", "yanta-admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
-
-
 def table_loaded(page) -> str:  # type: ignore[no-untyped-def]
     """Wait for the volunteers table to have loaded; its load stamp."""
     page.wait_for_selector(f"{TABLE}[data-loaded]", state="attached")
@@ -75,7 +68,7 @@ def test_register_verify_and_organise_in_the_console(platform, page) -> None:  #
     base, _, _ = platform
     county = login(base, "yanta-admin")
     parent = county_organisation(base, county)
-    log_in(page, base, "/volunteers")
+    log_in(page, base, "yanta-admin", "/volunteers")
     page.wait_for_selector("[data-testid=volunteer-form]")
     table_loaded(page)
 

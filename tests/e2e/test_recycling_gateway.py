@@ -15,15 +15,10 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import login
-from tests.helpers import new_phone
+from tests.helpers import new_phone, ok
 
 pytestmark = pytest.mark.e2e
 TOWN = "610113002"
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def test_recycling_through_the_gateway(platform):
