@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from zhiyuan.activity.v1 import activity_pb2 as pb
 from services.common.testing import wait_for
 from tests.helpers import auth
 from tests.integration.test_activity_flow import Kit, one_session, raw_rows, when
+from tests.integration.test_metrics import scrape, value
 
 pytestmark = pytest.mark.integration
 ENVELOPE = {"event_id", "event_type", "occurred_at", "division_code", "data"}
@@ -86,15 +86,27 @@ class Tap:
         self.queue.declare()
         self.seen: list[tuple[str, dict[str, Any]]] = []
 
+    def take(self) -> None:
+        """Move every message now in the queue to ``seen`` (taken with no_ack:
+        none is left unacknowledged)."""
+        while (msg := self.queue.get(no_ack=True)) is not None:
+            body = (
+                msg.payload if isinstance(msg.payload, dict) else json.loads(msg.body)
+            )
+            self.seen.append((msg.delivery_info["routing_key"], body))
+
+    def drain(self) -> None:
+        """Take messages until the broker reports the queue empty."""
+
+        def empty() -> bool:
+            self.take()
+            return self.queue.queue_declare(passive=True).message_count == 0
+
+        wait_for(empty, timeout=30, what=f"{self.queue.name} drained")
+
     def find(self, routing_key: str, **match: Any) -> dict[str, Any]:
         def look() -> dict[str, Any] | None:
-            while (msg := self.queue.get(no_ack=True)) is not None:
-                body = (
-                    msg.payload
-                    if isinstance(msg.payload, dict)
-                    else json.loads(msg.body)
-                )
-                self.seen.append((msg.delivery_info["routing_key"], body))
+            self.take()
             for key, body in self.seen:
                 data = body.get("data", {})
                 if key == routing_key and all(
@@ -159,9 +171,20 @@ def test_check_out_publishes_the_documented_event(kit: Kit, tap: Tap) -> None:
         ("checked_out_at", att.checked_out_at),
     ):
         assert datetime.fromisoformat(data[key]) == datetime.fromisoformat(expected)
-    # One check-out, one event, whatever the relay's retries.
-    time.sleep(1)
-    tap.find("attendance.checked_out", attendance_id=att.id)
+    # One check-out, one event, whatever the relay's retries. The relay marks
+    # a row sent only after the broker confirmed every copy it published (so
+    # they are all in the tap's queue by then), under a row lock no other relay
+    # passes, and never publishes a sent row again: once it is marked, drain
+    # the queue and count.
+    wait_for(
+        lambda: raw_rows(
+            kit.env,
+            "SELECT 1 FROM outbox WHERE id = :i AND published_at IS NOT NULL",
+            i=body["event_id"],
+        ),
+        what="the relay marking the check-out event sent",
+    )
+    tap.drain()
     copies = [b for k, b in tap.seen if b["data"].get("attendance_id") == att.id]
     assert len(copies) == 1
 
@@ -268,6 +291,8 @@ def organisation_event(event_id: str, org_id: str, name: str) -> dict[str, Any]:
 
 def test_redelivered_registration_event_is_applied_once(kit, migrated) -> None:  # type: ignore[no-untyped-def]
     uri, org_id = migrated["AMQP_URI"], str(uuid.uuid4())
+    wait_for(lambda: _ready(uri) == 0, what="earlier organisation events consumed")
+    before = _handled(migrated)
     first = organisation_event(str(uuid.uuid4()), org_id, "小寨街道第一版")
     later = organisation_event(str(uuid.uuid4()), org_id, "小寨街道第二版")
 
@@ -294,8 +319,13 @@ def test_redelivered_registration_event_is_applied_once(kit, migrated) -> None: 
         ),
         what="a marker event after the redelivery",
     )
-    wait_for(lambda: _idle(uri), what="the replica's queue drained")
-    time.sleep(0.5)  # handlers run concurrently: let an in-flight one finish
+    # Handlers run concurrently, so the marker may land before the redelivery
+    # is done: wait until all four deliveries are handled and acknowledged
+    # (the worker counts a delivery handled after its ack) and none is ready.
+    wait_for(
+        lambda: _ready(uri) == 0 and _handled(migrated) >= before + 4,
+        what="the four deliveries handled and acknowledged",
+    )
     assert name() == "小寨街道第二版"
     claims = raw_rows(
         kit.env,
@@ -305,11 +335,20 @@ def test_redelivered_registration_event_is_applied_once(kit, migrated) -> None: 
     assert claims[0][0] == 1
 
 
-def _idle(amqp_uri: str) -> bool:
-    queue = "evt-registration-organisation.created--activity.on_organisation_created"
+ORG_QUEUE = "evt-registration-organisation.created--activity.on_organisation_created"
+
+
+def _ready(amqp_uri: str) -> int:
+    """Messages waiting in activity's organisation queue (not yet delivered)."""
     with Connection(amqp_uri) as conn:
-        q = Queue(queue, durable=True)(conn.default_channel)
-        return q.queue_declare(passive=True).message_count == 0
+        q = Queue(ORG_QUEUE, durable=True)(conn.default_channel)
+        return int(q.queue_declare(passive=True).message_count)
+
+
+def _handled(env: dict[str, str]) -> float:
+    """Deliveries of that queue the activity worker has handled and acked."""
+    page = scrape(env["ACTIVITY_WORKER_METRICS_LISTEN"])
+    return value(page, "zhiyuan_events_total", queue=ORG_QUEUE, outcome="handled")
 
 
 def volunteer_event(kind: str, vid: str, status: str) -> dict[str, Any]:
@@ -350,6 +389,16 @@ def test_a_late_registered_event_never_undoes_verified(kit, migrated) -> None:  
     assert status() == "verified"
 
 
+def lock_waiters(env: dict[str, str]) -> int:
+    """Sessions of activity's database waiting for a lock."""
+    rows = raw_rows(
+        env,
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE NOT l.granted AND a.datname = current_database()",
+    )
+    return int(rows[0][0])
+
+
 def test_concurrent_replica_writes_of_one_volunteer_do_not_collide(migrated) -> None:  # type: ignore[no-untyped-def]
     """`registered` and `verified` are consumed from separate queues, so two
     transactions may create the same replica row at once: the second must
@@ -369,10 +418,15 @@ def test_concurrent_replica_writes_of_one_volunteer_do_not_collide(migrated) -> 
                 replica.upsert_volunteer(
                     s, vid, "ZY610099999998", home, status, date(1988, 6, 1), []
                 )
-                if hold:  # keep the first insert uncommitted for a moment
-                    inserted.set()
-                    time.sleep(0.5)
-        except Exception as exc:  # noqa: BLE001 - the assertion reports it
+                if hold:  # keep the first insert uncommitted until the
+                    inserted.set()  # second write waits on it
+                    wait_for(
+                        lambda: lock_waiters(migrated),
+                        timeout=30,
+                        what="the second write waiting on the uncommitted row",
+                    )
+        # A timed-out wait too: pytest's Failed is not an Exception.
+        except BaseException as exc:  # noqa: BLE001 - the assertion reports it
             errors.append(exc)
 
     first = threading.Thread(target=write, args=("pending", True))
