@@ -111,8 +111,8 @@ def test_every_page_has_a_dictionary() -> None:
     names = {p.name for p in FILES}
     pages = {p.stem for p in (CONSOLE / "pages").glob("*.js")} - {p.stem for p in FILES}
     assert "text.js" in names
-    for page in pages:  # projects.js, and the modules of a split page
-        assert f"{page.split('.')[0]}.text.js" in names, page
+    for page in pages:  # projects.js, and its modules projects-form.js, ...
+        assert f"{page.split('-')[0]}.text.js" in names, page
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

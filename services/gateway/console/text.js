@@ -1,52 +1,21 @@
-// The console shell's words (login, dashboard, import, hours review) in
-// Chinese and English; each page adds its own in pages/<page>.text.js.
+// The console shell's words (title bar, login, access denied, navigation)
+// in Chinese and English; each page adds its own in pages/<page>.text.js.
 // Both languages have the same keys (tests/unit/test_console_i18n.py).
 "use strict";
 
 window.zy.dictionary("", {
   zh: {
-    title: "志愿服务管理平台", logout: "退出", login: "登录", username: "账号",
-    password: "密码", expired: "登录已过期，请重新登录", badLogin: "账号或密码错误",
-    denied: "无权访问", deniedText: "该区划不在您的管辖范围内。", back: "返回我的看板",
-    children: "下级单位", export: "导出", year: "年度",
-    volunteers_registered: "注册志愿者", volunteers_verified: "已认证志愿者",
-    organisations: "组织与队伍", projects: "发布项目", hours_year: "本年服务时长（小时）",
-    hours_total: "累计服务时长（小时）", tonnes: "回收（吨）", bins_deployed: "在用回收箱",
-    stars: "星级志愿者", awards: "表彰", code: "区划代码", name: "名称",
-    hours_by_month: "本年每月服务时长", hours_by_field: "各服务领域时长",
-    tonnes_by_child: "各下级单位回收吨数", stars_chart: "星级分布", loading: "加载中…",
-    failed: "加载失败", lang: "English", noData: "暂无数据", unavailableChart: "暂不可用",
-    dashboard: "数据看板", importVolunteers: "批量导入志愿者", chooseFile: "选择 CSV 文件",
-    start: "开始导入", imported: "已导入", failedRows: "失败", row: "行", field: "字段",
-    rule: "规则", message: "原因", importHelp: "表头：姓名,身份证号,手机号,区划代码,服务领域（多个领域用 ; 分隔）。正确的行会保存，错误的行在下方列出。",
-    allGood: "全部导入成功", hoursQueue: "时长审核", approve: "通过", reject: "驳回",
-    rejectReason: "驳回原因", volunteer: "志愿者编号", content: "服务内容", started: "开始时间",
-    hours: "时长（小时）", division: "区划", none: "没有待审核的记录", actions: "操作",
-    importHours: "批量补录时长", template: "下载模板", importNav: "批量导入", noticeNav: "评选公示",
-    importHoursHelp: "表头：志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因。时间写作 2026-11-01 09:00（北京时间）；每行作为补录时长进入审核，时长不能超过活动时长。重复上传同一文件不会重复记录。",
+    title: "志愿服务管理平台", logout: "退出", login: "登录", username: "账号", password: "密码", expired: "登录已过期，请重新登录",
+    badLogin: "账号或密码错误", denied: "无权访问", deniedText: "该区划不在您的管辖范围内。", back: "返回我的看板", loading: "加载中…",
+    failed: "加载失败", lang: "English", dashboard: "数据看板", hoursQueue: "时长审核", importNav: "批量导入",
+    noticeNav: "评选公示",
   },
   en: {
-    title: "Zhiyuan volunteer service", logout: "Log out", login: "Log in",
-    username: "Username", password: "Password", expired: "Your session expired; please log in again",
+    title: "Zhiyuan volunteer service", logout: "Log out", login: "Log in", username: "Username",
+    password: "Password", expired: "Your session expired; please log in again",
     badLogin: "Wrong username or password", denied: "Access denied",
     deniedText: "This division lies outside your jurisdiction.", back: "Back to my dashboard",
-    children: "Units below", export: "Export", year: "Year",
-    volunteers_registered: "Registered volunteers", volunteers_verified: "Verified volunteers",
-    organisations: "Organisations and teams", projects: "Projects published",
-    hours_year: "Service hours this year", hours_total: "Service hours in total",
-    tonnes: "Recycled (tonnes)", bins_deployed: "Bins in service", stars: "Star volunteers",
-    awards: "Awards", code: "Code", name: "Name", hours_by_month: "Service hours per month",
-    hours_by_field: "Hours by service field", tonnes_by_child: "Tonnes by unit",
-    stars_chart: "Star ratings", loading: "Loading…", failed: "Could not load", lang: "中文", unavailableChart: "Unavailable for now",
-    noData: "No data yet", dashboard: "Dashboard", importVolunteers: "Import volunteers",
-    chooseFile: "Choose a CSV file", start: "Import", imported: "Imported", failedRows: "Failed",
-    row: "Row", field: "Field", rule: "Rule", message: "Reason",
-    importHelp: "Header: name,id_number,phone,home_division_code,service_fields (fields separated by ;). Good rows are kept; bad rows are listed below.",
-    allGood: "Every row was imported", hoursQueue: "Hours review", approve: "Approve",
-    reject: "Reject", rejectReason: "Why is it rejected?", volunteer: "Volunteer no.",
-    content: "Service", started: "Started", hours: "Hours", division: "Division",
-    none: "Nothing awaits review", actions: "Actions",
-    importHours: "Import hour records", template: "Download a template", importNav: "Import", noticeNav: "Public notices",
-    importHoursHelp: "Header: volunteer_number,division_code,organisation_name,service_field,content,session_start,session_end,hours,reason. Times as 2026-11-01 09:00 (China time); each row is recorded as honour hours awaiting review, never more than the session lasted. Uploading the same file again records nothing twice.",
+    loading: "Loading…", failed: "Could not load", lang: "中文", dashboard: "Dashboard",
+    hoursQueue: "Hours review", importNav: "Import", noticeNav: "Public notices",
   },
 });

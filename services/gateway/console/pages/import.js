@@ -1,0 +1,75 @@
+// Bulk import (#/import?kind=volunteers|hours): a CSV or XLSX file sent as
+// it is, the service's streamed report read line by line into a progress
+// bar, a summary and the refused rows.
+"use strict";
+
+(() => {
+  const zy = window.zy;
+  const { el, t, num, api, view } = zy;
+
+  // Import templates: the header each kind of file needs.
+  const IMPORTS = {
+    volunteers: { path: "/imports/volunteers", title: "importVolunteers", help: "importHelp",
+      header: "姓名,身份证号,手机号,区划代码,服务领域" },
+    hours: { path: "/imports/hours", title: "importHours", help: "importHoursHelp",
+      header: "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因" },
+  };
+
+  function renderImport(params) {
+    const kind = IMPORTS[params?.get("kind")] ? params.get("kind") : "volunteers";
+    const spec = IMPORTS[kind];
+    const tabs = el("nav", { class: "tools", "data-testid": "import-kinds" }, Object.keys(IMPORTS).map((k) =>
+      el("a", { href: `#/import?kind=${k}`, class: k === kind ? "active" : "", "data-kind": k, text: t(IMPORTS[k].title) })));
+    const template = el("a", { href: URL.createObjectURL(new Blob([`\ufeff${spec.header}\r\n`], { type: "text/csv" })),
+      download: `zhiyuan-${kind}-template.csv`, "data-testid": "import-template", text: t("template") });
+    const file = el("input", { type: "file", accept: ".csv,text/csv,.xlsx", "data-testid": "import-file", "aria-label": t("chooseFile") });
+    const progress = el("progress", { max: "1", value: "0", "data-testid": "import-progress" });
+    const summary = el("p", { "data-testid": "import-summary" });
+    const body = el("tbody");
+    const report = el("table", { "data-testid": "import-report" },
+      el("thead", {}, el("tr", {}, [t("row"), t("field"), t("rule"), t("message")].map((h) => el("th", { text: h })))), body);
+    const start = el("button", { type: "button", "data-testid": "import-start", text: t("start"), on: { click: async () => {
+      if (!file.files.length) return;
+      start.disabled = true; body.replaceChildren(); summary.textContent = "";
+      let done = 0, ok = 0, bad = 0;
+      try {
+        const response = await api(spec.path, { method: "POST", headers: { "content-type": "text/csv" }, body: await file.files[0].arrayBuffer() });
+        const reader = response.body.getReader(), decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done: end } = await reader.read();
+          buffer += decoder.decode(value || new Uint8Array(), { stream: !end });
+          const lines = buffer.split("\n"); buffer = lines.pop();
+          for (const line of lines.filter(Boolean)) {
+            const item = JSON.parse(line);
+            if (item.total !== undefined) progress.max = Math.max(item.total, 1);
+            else if (item.progress !== undefined) progress.value = item.progress;
+            else if (item.row !== undefined) {
+              done += 1; progress.value = done;
+              if (item.ok) ok += 1;
+              else {
+                bad += 1;
+                body.append(el("tr", { "data-row": item.row }, el("td", { text: item.row }), el("td", { text: item.field || "" }),
+                  el("td", { text: item.rule || "" }), el("td", { text: zy.lang() === "zh" ? item.message_zh : item.message_en })));
+              }
+              summary.textContent = `${t("imported")} ${num(ok)} · ${t("failedRows")} ${num(bad)}`;
+            } else if (item.done) {
+              progress.value = progress.max;
+              summary.textContent = `${t("imported")} ${num(item.imported)} · ${t("failedRows")} ${num(item.failed)}`
+                + (item.failed ? "" : ` · ${t("allGood")}`);
+              summary.dataset.imported = item.imported; summary.dataset.failed = item.failed;
+            }
+          }
+          if (end) break;
+        }
+      } catch (err) {
+        if (err.status !== 401) summary.textContent = `${t("failed")}: ${err.body?.error?.[zy.lang() === "zh" ? "message_zh" : "message_en"] || err.message}`;
+      } finally { start.disabled = false; }
+    } } });
+    view().replaceChildren(el("section", { class: "card", "data-kind": kind }, tabs, el("h2", { text: t(spec.title) }),
+      el("p", { "data-testid": "import-help", text: t(spec.help) }, " ", template),
+      el("div", { class: "tools" }, file, start), progress, summary, report));
+  }
+
+  zy.pages["/import"] = (rest, params) => renderImport(params);
+})();
