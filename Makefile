@@ -74,7 +74,7 @@ run: seed ## set everything up and start the whole platform
 	@$(PY) -m services.common.preflight --only amqp
 	$(BIN)/zhiyuan up
 
-lint: proto ## ruff (format + check), mypy on the kernel, eslint on the console
+lint: proto ## ruff (format + check), mypy (kernel, registration, activity, recycling), eslint
 	$(BIN)/ruff format --check services tests scripts
 	$(BIN)/ruff check services tests scripts
 	$(BIN)/mypy

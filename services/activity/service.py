@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import grpc
 from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.activity.v1 import activity_pb2_grpc as pb_grpc
 
@@ -26,20 +27,28 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         self.app, self.q = app, queries
 
     # -- projects ------------------------------------------------------------
-    def CreateProject(self, req, ctx):  # noqa: N802
+    def CreateProject(  # noqa: N802
+        self, req: pb.CreateProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateProjectResponse:
         view = self.app.create_project(
             me(), req.organisation_id, cv.project_fields(req)
         )
         return pb.CreateProjectResponse(project=cv.project(view))
 
-    def UpdateProject(self, req, ctx):  # noqa: N802
+    def UpdateProject(  # noqa: N802
+        self, req: pb.UpdateProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.UpdateProjectResponse:
         view = self.app.update_project(me(), req.id, cv.project_fields(req))
         return pb.UpdateProjectResponse(project=cv.project(view))
 
-    def GetProject(self, req, ctx):  # noqa: N802
+    def GetProject(  # noqa: N802
+        self, req: pb.GetProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetProjectResponse:
         return pb.GetProjectResponse(project=cv.project(self.q.project(me(), req.id)))
 
-    def ListProjects(self, req, ctx):  # noqa: N802
+    def ListProjects(  # noqa: N802
+        self, req: pb.ListProjectsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListProjectsResponse:
         status = cv.enum_value(cv.PROJECT_STATUS, req.status, "status")
         page = self.q.projects(
             me(), req.division_code, status, req.page.page_size, req.page.page_token
@@ -48,7 +57,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             projects=[cv.project(v) for v in page.items], page=cv.page(page)
         )
 
-    def ListOpenProjects(self, req, ctx):  # noqa: N802
+    def ListOpenProjects(  # noqa: N802
+        self, req: pb.ListOpenProjectsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListOpenProjectsResponse:
         page = self.q.open_projects(
             me(), req.division_code, req.page.page_size, req.page.page_token
         )
@@ -56,54 +67,78 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             projects=[cv.project(v) for v in page.items], page=cv.page(page)
         )
 
-    def SubmitProject(self, req, ctx):  # noqa: N802
+    def SubmitProject(  # noqa: N802
+        self, req: pb.SubmitProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.SubmitProjectResponse:
         view = self.app.submit_project(me(), req.id)
         return pb.SubmitProjectResponse(project=cv.project(view))
 
-    def ApproveProject(self, req, ctx):  # noqa: N802
+    def ApproveProject(  # noqa: N802
+        self, req: pb.ApproveProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.ApproveProjectResponse:
         view = self.app.approve_project(me(), req.id)
         return pb.ApproveProjectResponse(project=cv.project(view))
 
-    def ReturnProject(self, req, ctx):  # noqa: N802
+    def ReturnProject(  # noqa: N802
+        self, req: pb.ReturnProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.ReturnProjectResponse:
         view = self.app.return_project(me(), req.id, req.reason)
         return pb.ReturnProjectResponse(project=cv.project(view))
 
-    def PublishProject(self, req, ctx):  # noqa: N802
+    def PublishProject(  # noqa: N802
+        self, req: pb.PublishProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.PublishProjectResponse:
         view = self.app.publish_project(me(), req.id)
         return pb.PublishProjectResponse(project=cv.project(view))
 
-    def StartProject(self, req, ctx):  # noqa: N802
+    def StartProject(  # noqa: N802
+        self, req: pb.StartProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.StartProjectResponse:
         view = self.app.start_project(me(), req.id)
         return pb.StartProjectResponse(project=cv.project(view))
 
-    def CompleteProject(self, req, ctx):  # noqa: N802
+    def CompleteProject(  # noqa: N802
+        self, req: pb.CompleteProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.CompleteProjectResponse:
         view = self.app.complete_project(me(), req.id)
         return pb.CompleteProjectResponse(project=cv.project(view))
 
-    def CancelProject(self, req, ctx):  # noqa: N802
+    def CancelProject(  # noqa: N802
+        self, req: pb.CancelProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.CancelProjectResponse:
         view = self.app.cancel_project(me(), req.id, req.reason)
         return pb.CancelProjectResponse(project=cv.project(view))
 
     # -- sign-ups ---------------------------------------------------------------
-    def SignUp(self, req, ctx):  # noqa: N802
+    def SignUp(  # noqa: N802
+        self, req: pb.SignUpRequest, ctx: grpc.ServicerContext
+    ) -> pb.SignUpResponse:
         row = self.app.sign_up(me(), req.session_id, req.volunteer_id)
         return pb.SignUpResponse(sign_up=cv.sign_up(row))
 
-    def WithdrawSignUp(self, req, ctx):  # noqa: N802
+    def WithdrawSignUp(  # noqa: N802
+        self, req: pb.WithdrawSignUpRequest, ctx: grpc.ServicerContext
+    ) -> pb.WithdrawSignUpResponse:
         row, promoted = self.app.withdraw(me(), req.sign_up_id)
         return pb.WithdrawSignUpResponse(
             sign_up=cv.sign_up(row), promoted=[cv.sign_up(x) for x in promoted]
         )
 
-    def ApproveSignUp(self, req, ctx):  # noqa: N802
+    def ApproveSignUp(  # noqa: N802
+        self, req: pb.ApproveSignUpRequest, ctx: grpc.ServicerContext
+    ) -> pb.ApproveSignUpResponse:
         row = self.app.decide(me(), req.sign_up_id, True, "")
         return pb.ApproveSignUpResponse(sign_up=cv.sign_up(row))
 
-    def RejectSignUp(self, req, ctx):  # noqa: N802
+    def RejectSignUp(  # noqa: N802
+        self, req: pb.RejectSignUpRequest, ctx: grpc.ServicerContext
+    ) -> pb.RejectSignUpResponse:
         row = self.app.decide(me(), req.sign_up_id, False, req.reason)
         return pb.RejectSignUpResponse(sign_up=cv.sign_up(row))
 
-    def ListSignUps(self, req, ctx):  # noqa: N802
+    def ListSignUps(  # noqa: N802
+        self, req: pb.ListSignUpsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListSignUpsResponse:
         status = cv.enum_value(cv.SIGN_UP_STATUS, req.status, "status")
         page = self.q.sign_ups(
             me(), req.session_id, status, req.page.page_size, req.page.page_token
@@ -113,7 +148,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         )
 
     # -- attendance ----------------------------------------------------------------
-    def GetCheckInCode(self, req, ctx):  # noqa: N802
+    def GetCheckInCode(  # noqa: N802
+        self, req: pb.GetCheckInCodeRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCheckInCodeResponse:
         code, start, end = self.app.checkin_code(me(), req.session_id)
         return pb.GetCheckInCodeResponse(
             code=code,
@@ -122,21 +159,29 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             window_seconds=60,
         )
 
-    def CheckIn(self, req, ctx):  # noqa: N802
+    def CheckIn(  # noqa: N802
+        self, req: pb.CheckInRequest, ctx: grpc.ServicerContext
+    ) -> pb.CheckInResponse:
         row = self.app.check_in(me(), req.session_id, req.volunteer_id, req.code)
         return pb.CheckInResponse(attendance=cv.attendance(row))
 
-    def CheckOut(self, req, ctx):  # noqa: N802
+    def CheckOut(  # noqa: N802
+        self, req: pb.CheckOutRequest, ctx: grpc.ServicerContext
+    ) -> pb.CheckOutResponse:
         row = self.app.check_out(me(), req.session_id, req.volunteer_id, req.code)
         return pb.CheckOutResponse(attendance=cv.attendance(row))
 
-    def CloseAttendance(self, req, ctx):  # noqa: N802
+    def CloseAttendance(  # noqa: N802
+        self, req: pb.CloseAttendanceRequest, ctx: grpc.ServicerContext
+    ) -> pb.CloseAttendanceResponse:
         row = self.app.close_attendance(
             me(), req.session_id, req.volunteer_id, req.ended_at
         )
         return pb.CloseAttendanceResponse(attendance=cv.attendance(row))
 
-    def ListAttendances(self, req, ctx):  # noqa: N802
+    def ListAttendances(  # noqa: N802
+        self, req: pb.ListAttendancesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListAttendancesResponse:
         page = self.q.attendances(
             me(), req.session_id, req.page.page_size, req.page.page_token
         )
@@ -145,7 +190,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         )
 
     # -- pairing ----------------------------------------------------------------------
-    def CreateRecipient(self, req, ctx):  # noqa: N802
+    def CreateRecipient(  # noqa: N802
+        self, req: pb.CreateRecipientRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateRecipientResponse:
         row = self.app.create_recipient(
             me(),
             req.division_code,
@@ -158,7 +205,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         )
         return pb.CreateRecipientResponse(recipient=cv.recipient(row))
 
-    def ListRecipients(self, req, ctx):  # noqa: N802
+    def ListRecipients(  # noqa: N802
+        self, req: pb.ListRecipientsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListRecipientsResponse:
         page = self.q.recipients(
             me(), req.division_code, req.page.page_size, req.page.page_token
         )
@@ -166,13 +215,17 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             recipients=[cv.recipient(x) for x in page.items], page=cv.page(page)
         )
 
-    def CreatePair(self, req, ctx):  # noqa: N802
+    def CreatePair(  # noqa: N802
+        self, req: pb.CreatePairRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreatePairResponse:
         row = self.app.create_pair(
             me(), req.recipient_id, req.volunteer_id, req.organisation_id
         )
         return pb.CreatePairResponse(pair=cv.pair(row))
 
-    def ListPairs(self, req, ctx):  # noqa: N802
+    def ListPairs(  # noqa: N802
+        self, req: pb.ListPairsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListPairsResponse:
         page = self.q.pairs(
             me(),
             req.division_code,
@@ -184,13 +237,17 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             pairs=[cv.pair(x) for x in page.items], page=cv.page(page)
         )
 
-    def LogVisit(self, req, ctx):  # noqa: N802
+    def LogVisit(  # noqa: N802
+        self, req: pb.LogVisitRequest, ctx: grpc.ServicerContext
+    ) -> pb.LogVisitResponse:
         row = self.app.log_visit(
             me(), req.pair_id, req.started_at, req.ended_at, req.note
         )
         return pb.LogVisitResponse(visit=cv.visit(row))
 
-    def ListVisits(self, req, ctx):  # noqa: N802
+    def ListVisits(  # noqa: N802
+        self, req: pb.ListVisitsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListVisitsResponse:
         page = self.q.visits(
             me(),
             req.division_code,
@@ -203,7 +260,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         )
 
     # -- statistics ------------------------------------------------------------
-    def Summarize(self, req, ctx):  # noqa: N802
+    def Summarize(  # noqa: N802
+        self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeResponse:
         q = req.query
         result = self.q.summarize(
             me(),

@@ -93,7 +93,7 @@ def sessions(raw: list[tuple[str, str, int]]) -> list[SessionSpec]:
     return sorted(out, key=lambda x: x.starts_at)
 
 
-def project_spec(raw: dict, division: str) -> ProjectSpec:  # type: ignore[type-arg]
+def project_spec(raw: dict, division: str) -> ProjectSpec:
     """Check a create or update request's fields for an organisation at
     ``division`` (emergency campaigns are a province's or a city's)."""
     title = text(raw["title"], "title", 100)

@@ -53,6 +53,6 @@ class Activity(Remote):
                 rule="activity_project.kind_service",
             )
         if session_id not in {s.id for s in project.sessions}:
-            err = NotFound.entity("activity session", "活动场次", session_id)
-            err.field, err.rule = "activity_session_id", "activity_session_id.exists"
-            raise err
+            gone = NotFound.entity("activity session", "活动场次", session_id)
+            gone.field, gone.rule = "activity_session_id", "activity_session_id.exists"
+            raise gone

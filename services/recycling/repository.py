@@ -54,7 +54,7 @@ class Repository:
 
     # -- bins ------------------------------------------------------------------------
     def bin(self, ident: str, field: str = "id", lock: bool = False) -> m.Bin:
-        return self._one(m.Bin, ident, field, ("recycling bin", "回收箱"), lock)  # type: ignore[no-any-return]
+        return self._one(m.Bin, ident, field, ("recycling bin", "回收箱"), lock)
 
     def bin_code_taken(self, province: str, code: str) -> bool:
         """Whether a bin of the caller's scope has the code (others' bins are
@@ -85,7 +85,7 @@ class Repository:
 
     # -- collections -------------------------------------------------------------------
     def collection(self, ident: str, field: str = "id") -> m.Collection:
-        return self._one(m.Collection, ident, field, ("collection", "回收活动"), False)  # type: ignore[no-any-return]
+        return self._one(m.Collection, ident, field, ("collection", "回收活动"), False)
 
     def emptied(self, collection_ids: Sequence[str]) -> dict[str, list[str]]:
         """Bin codes emptied by each collection."""
@@ -102,7 +102,7 @@ class Repository:
 
     # -- drives ------------------------------------------------------------------------
     def drive(self, ident: str, field: str = "id", lock: bool = False) -> m.Drive:
-        return self._one(m.Drive, ident, field, ("donation drive", "捐赠活动"), lock)  # type: ignore[no-any-return]
+        return self._one(m.Drive, ident, field, ("donation drive", "捐赠活动"), lock)
 
     def distributions(self, drive_id: str) -> list[m.Distribution]:
         t = m.Distribution
@@ -134,7 +134,7 @@ class Repository:
 
     # -- bookings ----------------------------------------------------------------------
     def booking(self, ident: str, field: str = "id", lock: bool = False) -> m.Booking:
-        return self._one(m.Booking, ident, field, ("pickup booking", "预约"), lock)  # type: ignore[no-any-return]
+        return self._one(m.Booking, ident, field, ("pickup booking", "预约"), lock)
 
     def booking_by_key(self, request_key: str) -> m.Booking | None:
         t = m.Booking

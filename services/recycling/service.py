@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import grpc
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 from zhiyuan.recycling.v1 import recycling_pb2_grpc as pb_grpc
 
@@ -28,13 +29,17 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         self.app, self.q = app, queries
 
     # -- bins ----------------------------------------------------------------------
-    def CreateBin(self, req, ctx):  # noqa: N802
+    def CreateBin(  # noqa: N802
+        self, req: pb.CreateBinRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateBinResponse:
         draft = self.app.check_bin(
             me(), req.code, req.division_code, *cv.place(req.place), req.deployed_on
         )
         return pb.CreateBinResponse(bin=cv.bin_(self.app.create_bin(me(), draft)))
 
-    def ListBins(self, req, ctx):  # noqa: N802
+    def ListBins(  # noqa: N802
+        self, req: pb.ListBinsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListBinsResponse:
         status = cv.enum_value(cv.BIN_STATUS, req.status, "status")
         page = self.q.bins(
             me(), req.division_code, status, req.page.page_size, req.page.page_token
@@ -43,13 +48,17 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             bins=[cv.bin_(b) for b in page.items], page=cv.page(page)
         )
 
-    def GetBin(self, req, ctx):  # noqa: N802
+    def GetBin(  # noqa: N802
+        self, req: pb.GetBinRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetBinResponse:
         row, history = self.q.bin(me(), req.id)
         return pb.GetBinResponse(
             bin=cv.bin_(row), history=[cv.change(c) for c in history]
         )
 
-    def ChangeBinStatus(self, req, ctx):  # noqa: N802
+    def ChangeBinStatus(  # noqa: N802
+        self, req: pb.ChangeBinStatusRequest, ctx: grpc.ServicerContext
+    ) -> pb.ChangeBinStatusResponse:
         status = cv.enum_value(cv.BIN_STATUS, req.status, "status")
         row = self.app.change_bin_status(
             me(), req.id, status, req.changed_on, req.reason
@@ -57,7 +66,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         return pb.ChangeBinStatusResponse(bin=cv.bin_(row))
 
     # -- collections -----------------------------------------------------------------
-    def RecordCollection(self, req, ctx):  # noqa: N802
+    def RecordCollection(  # noqa: N802
+        self, req: pb.RecordCollectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.RecordCollectionResponse:
         draft = self.app.check_collection(
             me(), req.division_code, req.organisation_id, req.organisation_name,
             req.collected_on, list(req.bin_codes), cv.weights(req.weights),
@@ -69,7 +80,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             bins=[cv.bin_(b) for b in bins],
         )
 
-    def ListCollections(self, req, ctx):  # noqa: N802
+    def ListCollections(  # noqa: N802
+        self, req: pb.ListCollectionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListCollectionsResponse:
         page = self.q.collections(
             me(), req.division_code, req.page.page_size, req.page.page_token
         )
@@ -78,12 +91,16 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             page=cv.page(page),
         )
 
-    def GetCollection(self, req, ctx):  # noqa: N802
+    def GetCollection(  # noqa: N802
+        self, req: pb.GetCollectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCollectionResponse:
         row, codes = self.q.collection(me(), req.id)
         return pb.GetCollectionResponse(collection=cv.collection(row, codes))
 
     # -- drives ----------------------------------------------------------------------
-    def RecordDrive(self, req, ctx):  # noqa: N802
+    def RecordDrive(  # noqa: N802
+        self, req: pb.RecordDriveRequest, ctx: grpc.ServicerContext
+    ) -> pb.RecordDriveResponse:
         draft = self.app.check_drive(
             me(), req.division_code, req.organisation_id, req.organisation_name,
             req.title, req.held_on, cv.items(req.items), req.recipient_households,
@@ -91,7 +108,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         (view,) = self.app.record_drives(me(), [draft])
         return pb.RecordDriveResponse(drive=cv.drive(view))
 
-    def RecordDistribution(self, req, ctx):  # noqa: N802
+    def RecordDistribution(  # noqa: N802
+        self, req: pb.RecordDistributionRequest, ctx: grpc.ServicerContext
+    ) -> pb.RecordDistributionResponse:
         draft = self.app.check_handout(
             me(), req.drive_id, req.distributed_on, req.households,
             cv.items(req.items), req.note,
@@ -101,7 +120,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             distribution=cv.distribution(row), drive=cv.drive(view)
         )
 
-    def ListDrives(self, req, ctx):  # noqa: N802
+    def ListDrives(  # noqa: N802
+        self, req: pb.ListDrivesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListDrivesResponse:
         page = self.q.drives(
             me(), req.division_code, req.page.page_size, req.page.page_token
         )
@@ -109,7 +130,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             drives=[cv.drive(d) for d in page.items], page=cv.page(page)
         )
 
-    def GetDrive(self, req, ctx):  # noqa: N802
+    def GetDrive(  # noqa: N802
+        self, req: pb.GetDriveRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetDriveResponse:
         view = self.q.drive(me(), req.id)
         return pb.GetDriveResponse(
             drive=cv.drive(view),
@@ -117,7 +140,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         )
 
     # -- bookings --------------------------------------------------------------------
-    def CreateBooking(self, req, ctx):  # noqa: N802
+    def CreateBooking(  # noqa: N802
+        self, req: pb.CreateBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateBookingResponse:
         row, created = self.app.create_booking(
             me(), req.request_id, req.division_code, req.contact_name,
             req.contact_phone, req.address, req.window_start, req.window_end,
@@ -125,7 +150,9 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         )  # fmt: skip
         return pb.CreateBookingResponse(booking=cv.booking(row), created=created)
 
-    def ListBookings(self, req, ctx):  # noqa: N802
+    def ListBookings(  # noqa: N802
+        self, req: pb.ListBookingsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListBookingsResponse:
         status = cv.enum_value(cv.BOOKING_STATUS, req.status, "status")
         page = self.q.bookings(
             me(), req.division_code, status, req.page.page_size, req.page.page_token
@@ -134,24 +161,32 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             bookings=[cv.booking(b) for b in page.items], page=cv.page(page)
         )
 
-    def AssignBooking(self, req, ctx):  # noqa: N802
+    def AssignBooking(  # noqa: N802
+        self, req: pb.AssignBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.AssignBookingResponse:
         row = self.app.assign_booking(
             me(), req.id, req.organisation_id, req.organisation_name
         )
         return pb.AssignBookingResponse(booking=cv.booking(row))
 
-    def CollectBooking(self, req, ctx):  # noqa: N802
+    def CollectBooking(  # noqa: N802
+        self, req: pb.CollectBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.CollectBookingResponse:
         row = self.app.collect_booking(
             me(), req.id, cv.weights(req.weights), req.collected_on
         )
         return pb.CollectBookingResponse(booking=cv.booking(row))
 
-    def CancelBooking(self, req, ctx):  # noqa: N802
+    def CancelBooking(  # noqa: N802
+        self, req: pb.CancelBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.CancelBookingResponse:
         row = self.app.cancel_booking(me(), req.id, req.reason)
         return pb.CancelBookingResponse(booking=cv.booking(row))
 
     # -- statistics ------------------------------------------------------------------
-    def Summarize(self, req, ctx):  # noqa: N802
+    def Summarize(  # noqa: N802
+        self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeResponse:
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
         result = self.q.summarize(

@@ -4,6 +4,8 @@ each confined to the caller's scope."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from services.common import checks
 from services.common.auth import Principal
@@ -52,8 +54,14 @@ class RegistrationQueries:
         )  # fmt: skip
 
     def _run(
-        self, p: Principal, build, order, page_size: int, token: str, extra=None
-    ) -> Page:  # type: ignore[no-untyped-def]
+        self,
+        p: Principal,
+        build: Callable[[Repository], Any],
+        order: Any,
+        page_size: int,
+        token: str,
+        extra: Callable[[Repository, list[Any]], dict[str, Any]] | None = None,
+    ) -> Page:
         p.require_any(*domain.READERS)
         size, offset = page_bounds(page_size, token)
         with self.db.session(p.scope) as s:
@@ -66,7 +74,7 @@ class RegistrationQueries:
         self,
         p: Principal,
         node: str,
-        status: str,
+        status: str | None,
         size: int,
         token: str,
         query: str = "",

@@ -55,7 +55,9 @@ class Repository:
         )
         return dict(rows.tuples().all())
 
-    def children(self, parent: str, include_retired: bool, size: int, offset: int):  # type: ignore[no-untyped-def]
+    def children(
+        self, parent: str, include_retired: bool, size: int, offset: int
+    ) -> tuple[Sequence[Division], int]:
         q = select(Division).where(Division.parent_code == parent)
         if not include_retired:
             q = q.where(Division.status == "active")

@@ -39,7 +39,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def __init__(self, app: RegistrationApp, queries: RegistrationQueries):
         self.app, self.q = app, queries
 
-    def Login(self, req, ctx):  # noqa: N802
+    def Login(  # noqa: N802
+        self, req: pb.LoginRequest, ctx: grpc.ServicerContext
+    ) -> pb.LoginResponse:
         token, exp, acc = self.app.login(
             req.username, req.password, client=client_address(ctx)
         )
@@ -47,13 +49,17 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             access_token=token, expires_at=exp, account=cv.account(acc)
         )
 
-    def GetDivision(self, req, ctx):  # noqa: N802
+    def GetDivision(  # noqa: N802
+        self, req: pb.GetDivisionRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetDivisionResponse:
         div, chain = self.app.get_division(me(), req.code)
         return pb.GetDivisionResponse(
             division=cv.division(div), ancestors=[cv.division_ref(d) for d in chain]
         )
 
-    def ListDivisions(self, req, ctx):  # noqa: N802
+    def ListDivisions(  # noqa: N802
+        self, req: pb.ListDivisionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListDivisionsResponse:
         from services.common.paging import next_token, page_bounds
 
         size, offset = page_bounds(req.page.page_size, req.page.page_token)
@@ -67,33 +73,47 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             ),
         )
 
-    def CreateDivision(self, req, ctx):  # noqa: N802
+    def CreateDivision(  # noqa: N802
+        self, req: pb.CreateDivisionRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateDivisionResponse:
         div = self.app.create_division(me(), req.code, req.name, req.reason)
         return pb.CreateDivisionResponse(division=cv.division(div))
 
-    def RenameDivision(self, req, ctx):  # noqa: N802
+    def RenameDivision(  # noqa: N802
+        self, req: pb.RenameDivisionRequest, ctx: grpc.ServicerContext
+    ) -> pb.RenameDivisionResponse:
         div = self.app.rename_division(me(), req.code, req.name, req.reason)
         return pb.RenameDivisionResponse(division=cv.division(div))
 
-    def RetireDivision(self, req, ctx):  # noqa: N802
+    def RetireDivision(  # noqa: N802
+        self, req: pb.RetireDivisionRequest, ctx: grpc.ServicerContext
+    ) -> pb.RetireDivisionResponse:
         div = self.app.retire_division(me(), req.code, req.successor_code, req.reason)
         return pb.RetireDivisionResponse(division=cv.division(div))
 
-    def ListDivisionHistory(self, req, ctx):  # noqa: N802
+    def ListDivisionHistory(  # noqa: N802
+        self, req: pb.ListDivisionHistoryRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListDivisionHistoryResponse:
         changes = self.app.division_history(me(), req.code)
         return pb.ListDivisionHistoryResponse(changes=[cv.change(c) for c in changes])
 
-    def GetEffectiveSettings(self, req, ctx):  # noqa: N802
+    def GetEffectiveSettings(  # noqa: N802
+        self, req: pb.GetEffectiveSettingsRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetEffectiveSettingsResponse:
         rows = self.app.effective_settings(me(), req.division_code)
         return pb.GetEffectiveSettingsResponse(settings=cv.settings(rows))
 
-    def UpdateTenantSettings(self, req, ctx):  # noqa: N802
+    def UpdateTenantSettings(  # noqa: N802
+        self, req: pb.UpdateTenantSettingsRequest, ctx: grpc.ServicerContext
+    ) -> pb.UpdateTenantSettingsResponse:
         rows = self.app.update_settings(
             me(), req.division_code, dict(req.set_json), list(req.clear)
         )
         return pb.UpdateTenantSettingsResponse(settings=cv.settings(rows))
 
-    def CreateAccount(self, req, ctx):  # noqa: N802
+    def CreateAccount(  # noqa: N802
+        self, req: pb.CreateAccountRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateAccountResponse:
         acc = self.app.create_account(
             me(),
             req.username,
@@ -105,7 +125,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.CreateAccountResponse(account=cv.account(acc))
 
-    def ListAccounts(self, req, ctx):  # noqa: N802
+    def ListAccounts(  # noqa: N802
+        self, req: pb.ListAccountsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListAccountsResponse:
         page = self.q.accounts(
             me(), req.scope_code, req.page.page_size, req.page.page_token
         )
@@ -113,7 +135,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             accounts=[cv.account(a) for a in page.items], page=cv.page(page)
         )
 
-    def CreateOrganisation(self, req, ctx):  # noqa: N802
+    def CreateOrganisation(  # noqa: N802
+        self, req: pb.CreateOrganisationRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateOrganisationResponse:
         org = self.app.create_organisation(
             me(),
             req.name,
@@ -126,14 +150,18 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.CreateOrganisationResponse(organisation=cv.organisation(org))
 
-    def GetOrganisation(self, req, ctx):  # noqa: N802
+    def GetOrganisation(  # noqa: N802
+        self, req: pb.GetOrganisationRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetOrganisationResponse:
         org, children = self.q.organisation(me(), req.id)
         return pb.GetOrganisationResponse(
             organisation=cv.organisation(org),
             children=[cv.organisation(c) for c in children],
         )
 
-    def ListOrganisations(self, req, ctx):  # noqa: N802
+    def ListOrganisations(  # noqa: N802
+        self, req: pb.ListOrganisationsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListOrganisationsResponse:
         page = self.q.organisations(
             me(),
             req.division_code,
@@ -145,7 +173,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             organisations=[cv.organisation(o) for o in page.items], page=cv.page(page)
         )
 
-    def RegisterVolunteer(self, req, ctx):  # noqa: N802
+    def RegisterVolunteer(  # noqa: N802
+        self, req: pb.RegisterVolunteerRequest, ctx: grpc.ServicerContext
+    ) -> pb.RegisterVolunteerResponse:
         g = req.guardian if req.HasField("guardian") else None
         vol = self.app.register_volunteer(
             me(),
@@ -159,11 +189,15 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.RegisterVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
-    def GetVolunteer(self, req, ctx):  # noqa: N802
+    def GetVolunteer(  # noqa: N802
+        self, req: pb.GetVolunteerRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetVolunteerResponse:
         vol, teams = self.app.get_volunteer(me(), req.id)
         return pb.GetVolunteerResponse(volunteer=cv.volunteer(vol, teams))
 
-    def ListVolunteers(self, req, ctx):  # noqa: N802
+    def ListVolunteers(  # noqa: N802
+        self, req: pb.ListVolunteersRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListVolunteersResponse:
         page = self.q.volunteers(
             me(),
             req.division_code,
@@ -178,21 +212,29 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             page=cv.page(page),
         )
 
-    def VerifyVolunteer(self, req, ctx):  # noqa: N802
+    def VerifyVolunteer(  # noqa: N802
+        self, req: pb.VerifyVolunteerRequest, ctx: grpc.ServicerContext
+    ) -> pb.VerifyVolunteerResponse:
         vol = self.app.review_volunteer(me(), req.id, True, "")
         return pb.VerifyVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
-    def RejectVolunteer(self, req, ctx):  # noqa: N802
+    def RejectVolunteer(  # noqa: N802
+        self, req: pb.RejectVolunteerRequest, ctx: grpc.ServicerContext
+    ) -> pb.RejectVolunteerResponse:
         vol = self.app.review_volunteer(me(), req.id, False, req.reason)
         return pb.RejectVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
-    def AddTeamMembership(self, req, ctx):  # noqa: N802
+    def AddTeamMembership(  # noqa: N802
+        self, req: pb.AddTeamMembershipRequest, ctx: grpc.ServicerContext
+    ) -> pb.AddTeamMembershipResponse:
         vol, teams = self.app.add_membership(
             me(), req.volunteer_id, req.organisation_id, req.role or "member"
         )
         return pb.AddTeamMembershipResponse(volunteer=cv.volunteer(vol, teams))
 
-    def GetVolunteerIdentity(self, req, ctx):  # noqa: N802
+    def GetVolunteerIdentity(  # noqa: N802
+        self, req: pb.GetVolunteerIdentityRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetVolunteerIdentityResponse:
         vol, name = self.app.volunteer_identity(me(), req.id, req.purpose)
         return pb.GetVolunteerIdentityResponse(
             id=vol.id,
@@ -203,7 +245,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             home_division_code=vol.home_division_code,
         )
 
-    def Summarize(self, req, ctx):  # noqa: N802
+    def Summarize(  # noqa: N802
+        self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeResponse:
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
         result = self.q.summarize(
@@ -216,7 +260,9 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
-    def ListActivityFeed(self, req, ctx):  # noqa: N802
+    def ListActivityFeed(  # noqa: N802
+        self, req: pb.ListActivityFeedRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListActivityFeedResponse:
         page = self.q.feed(
             me(), req.division_code, req.page.page_size, req.page.page_token
         )

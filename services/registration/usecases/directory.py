@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import (
@@ -33,7 +36,7 @@ class DirectoryCases(UseCases):
         cache = self.__dict__.get("_division_cache")
         if cache is None:
             cache = self.__dict__.setdefault("_division_cache", RefCache(60.0))
-        return cache  # type: ignore[no-any-return]
+        return cache
 
     def get_division(self, p: Principal, code: str) -> tuple[Division, list[Division]]:
         p.require_any(*domain.READERS)
@@ -51,7 +54,7 @@ class DirectoryCases(UseCases):
 
     def list_divisions(
         self, p: Principal, parent: str, include_retired: bool, size: int, offset: int
-    ):  # type: ignore[no-untyped-def]
+    ) -> tuple[Sequence[Division], int]:
         p.require_any(*domain.READERS)
         parent = validate_code(parent or p.scope.code, "parent_code")
         with self.uow(p) as work:
@@ -134,7 +137,17 @@ class DirectoryCases(UseCases):
             )
             return div
 
-    def _change(self, s, p, code, kind, old, new, successor, reason):  # type: ignore[no-untyped-def]
+    def _change(
+        self,
+        s: Session,
+        p: Principal,
+        code: str,
+        kind: str,
+        old: str | None,
+        new: str | None,
+        successor: str | None,
+        reason: str,
+    ) -> None:
         clear_after_commit(s, self.division_cache)
         s.add(
             DivisionChange(
@@ -180,7 +193,7 @@ class DirectoryCases(UseCases):
 
     def update_settings(
         self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]
-    ):  # type: ignore[no-untyped-def]
+    ) -> list[tuple[str, str, str]]:
         p.require_any(*domain.ADMINS)
         code = p.scope.require(code or p.scope.code)
         parsed = {k: domain.parse_setting(k, v) for k, v in sorted(set_json.items())}

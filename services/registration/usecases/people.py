@@ -361,7 +361,7 @@ class PeopleCases(UseCases):
             ) from exc
 
 
-def _volunteer_event(vol: Volunteer) -> dict:  # type: ignore[type-arg]
+def _volunteer_event(vol: Volunteer) -> dict:
     # Events carry what consumers need and no personal data beyond masked forms.
     return {
         "volunteer_id": vol.id,
