@@ -177,7 +177,12 @@ def build(cfg: Config) -> tuple[HoursServicer, Database, Registration]:
     registration = Registration(
         cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
     )
-    app = HoursApp(db, registration, cipher=keys.pii_cipher(cfg))
+    app = HoursApp(
+        db,
+        registration,
+        cipher=keys.pii_cipher(cfg),
+        public_url=cfg.get("gateway.public_url", ""),
+    )
     return HoursServicer(app, HoursQueries(db, registration)), db, registration
 
 

@@ -9,7 +9,9 @@ import io
 import zxingcpp
 from pypdf import PdfReader
 
+from services.common import config
 from services.hours.pdf import FONT, CertificateText, render, verify_url, wrap
+from services.hours.usecases.base import UseCases
 
 TEXT = CertificateText(
     number="ZYC-61-2026-000007-K7QX",
@@ -67,3 +69,10 @@ def test_long_chinese_text_wraps_inside_the_margins() -> None:
     lines = wrap("养老助老·重阳敬老（3.50小时）；" * 12, 300, 12)
     assert len(lines) > 3
     assert "".join(lines) == "养老助老·重阳敬老（3.50小时）；" * 12
+
+
+def test_the_qr_address_follows_gateway_public_url() -> None:
+    cfg = config.load(env={"GATEWAY_PUBLIC_URL": "https://zy.example.cn"})
+    cases = UseCases(None, public_url=cfg.get("gateway.public_url", ""))  # type: ignore[arg-type]
+    assert cases.public_url == "https://zy.example.cn"
+    assert UseCases(None).public_url == "http://127.0.0.1:8080"  # type: ignore[arg-type]

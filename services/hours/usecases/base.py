@@ -11,6 +11,7 @@ from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import UnitOfWork
+from services.hours import pdf
 from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 
@@ -22,8 +23,11 @@ class UseCases:
         registration: Registration | None = None,
         clock: Callable[[], datetime] = outbox.now,
         cipher: PiiCipher | None = None,
+        public_url: str = "",
     ):
         self.db, self.registration, self.clock = db, registration, clock
+        # The gateway's public address, for the certificate's QR code.
+        self.public_url = public_url or pdf.DEFAULT_PUBLIC_URL
         self.uow = UnitOfWork(db, OUTBOX, clock)
         # Certificates carry the full name: stored sealed when a key is set.
         self.cipher = cipher

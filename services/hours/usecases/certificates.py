@@ -79,7 +79,8 @@ class CertificateCases(UseCases):
                 issued_on=today, issued_by=p.username, issued_at=now,
                 status="valid", revoked_reason="", pdf=b"",
             )  # fmt: skip
-            cert.pdf = self._seal(pdf.render(_text(cert, who.name, rows)))
+            text = _text(cert, who.name, rows)
+            cert.pdf = self._seal(pdf.render(text, self.public_url))
             s.add(cert)
             work.record(
                 "hours.certificate.issued",
