@@ -10,23 +10,27 @@ commendation's stars. Each chunk is one transaction:
 1. rows are checked in Python for what only Python can (formats, times,
    scope, the reference division tree) and volunteers are looked up by
    number in one query per chunk (registration's directory, in the caller's
-   scope; only verified volunteers receive hours);
-2. the good rows are COPYed into a TEMP staging table; SQL marks duplicates
-   (the same file's row again, or the same volunteer and session already on
-   record) and overlaps with existing records, across tenants, and reads the
-   volunteers' existing day totals;
+   scope; only verified volunteers receive hours). This runs on the
+   caller's thread while the previous chunk is in the database;
+2. the chunk's volunteers' presence rows are read under the presence lock,
+   then every record on file of those volunteers, in every tenant (one
+   index probe per volunteer on each province partition where presence or
+   the chunk puts them, and pending records anywhere);
 3. the tenant's policy applies in row order, per volunteer, exactly as one
-   at a time would: overlaps inside the file, rounding (a blank ``hours``
-   cell is the session rounded by the policy), the daily cap;
-4. ``INSERT … SELECT`` under the application role and the caller's scope
-   (row security refuses anything outside it), the rollups once per group,
-   and one outbox event per ≤ ``EVENT_VOLUNTEERS`` volunteers.
+   at a time would: duplicates (the same file's row again, or the same
+   session on record), overlaps with records on file and earlier rows,
+   rounding (a blank ``hours`` cell is the session rounded by the policy),
+   the daily cap;
+4. the kept records are COPYed straight into ``hour_records`` (binary; as
+   the owner, since PostgreSQL cannot COPY under row security: the scope is
+   checked row by row and once more before the COPY), the rollups and
+   presence move in two statements (:func:`rollups.apply_imported`), and
+   one outbox event goes per ≤ ``EVENT_VOLUNTEERS`` volunteers.
 
-The cross-tenant reads (overlap, day totals, platform totals) run as the
-database owner, as the SECURITY DEFINER functions of the one-at-a-time path
-do; writes of facts run as the application role. Re-importing a file
-imports nothing twice: a row's id is derived from ``source`` and its row
-number, and a row equal to a record on file is a duplicate.
+The cross-tenant reads run as the database owner, as the SECURITY DEFINER
+functions of the one-at-a-time path do. Re-importing a file imports
+nothing twice: a row's id is derived from ``source`` and its row number,
+and a row equal to a record on file is a duplicate.
 
 Example::
 
@@ -44,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,12 +64,11 @@ from services.common.bulk import (
     RowProblems,
     canonical,
     chunked,
-    copy_rows,
 )
 from services.common.db import Database, is_postgres
 from services.common.divisions import name_of
 from services.common.errors import FailedPrecondition, InvalidArgument
-from services.common.rollup import month_of
+from services.common.rollup import array_literal
 from services.common.service_fields import SERVICE_FIELDS
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
@@ -94,13 +97,6 @@ _FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 # Looks volunteers up by number in a scope: number → (id, status).
 VolunteerLookup = Callable[[Scope, Sequence[str]], Mapping[str, tuple[str, str]]]
 
-STAGE = "hours_import_stage"
-_STAGE_COLUMNS = (
-    "row_no", "id", "volunteer_id", "volunteer_number", "division_code",
-    "organisation_name", "service_field", "content", "started_at", "ended_at",
-    "service_day", "month", "duration_seconds", "rounding", "rounded", "note",
-)  # fmt: skip
-
 
 @dataclass
 class _Row:
@@ -115,6 +111,24 @@ class _Row:
     given: Decimal | None
     reason: str
     volunteer_id: str = ""
+    # Filled on the reading thread once the row has passed its checks.
+    id: str = ""
+    seconds: int = 0
+    day: date | None = None
+    month: str = ""
+
+
+@dataclass
+class _Theirs:
+    """A record on file of a chunk's volunteer, in any tenant."""
+
+    id: str
+    volunteer_id: str
+    start: datetime
+    end: datetime
+    day: date
+    status: str
+    effective: Decimal  # hours plus corrections
 
 
 def import_rows(
@@ -155,7 +169,7 @@ def import_rows(
     done = pending_rows = 0
     try:
         for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
-            good = _checked(scope, chunk, volunteers, clock(), report)
+            good = _checked(scope, chunk, volunteers, clock(), report, source)
             if pending is not None:
                 _merge(report, pending.result())
                 done += pending_rows
@@ -203,9 +217,11 @@ def _checked(
     volunteers: VolunteerLookup,
     now: datetime,
     report: ImportReport,
+    source: str,
 ) -> list[_Row]:
     """The chunk's rows that pass the checks only Python can make, their
-    volunteers looked up; the others are reported."""
+    volunteers looked up and what the record derives from the row alone
+    (its id, service day and month) filled in; the others are reported."""
     report.rows += len(chunk)
     parsed: list[_Row] = []
     for number, values in chunk:
@@ -218,20 +234,25 @@ def _checked(
     found = volunteers(scope, sorted({r.number for r in parsed}))
     good: list[_Row] = []
     for r in parsed:
-        problems = RowProblems(r.row, LABELS)
         got = found.get(r.number)
-        if got is None:
-            problems.add("volunteer_number", "volunteer_number.known",
-                         f"no volunteer numbered {r.number} in your area",
-                         f"您的辖区内没有编号为“{r.number}”的志愿者")  # fmt: skip
-        elif got[1] != "verified":
-            problems.add("volunteer_number", "volunteer.verified",
-                         "only verified volunteers receive hours",
-                         "只有已审核通过的志愿者才能记录时长")  # fmt: skip
-        if problems:
+        if got is None or got[1] != "verified":
+            problems = RowProblems(r.row, LABELS)
+            if got is None:
+                problems.add("volunteer_number", "volunteer_number.known",
+                             f"no volunteer numbered {r.number} in your area",
+                             f"您的辖区内没有编号为“{r.number}”的志愿者")  # fmt: skip
+            else:
+                problems.add("volunteer_number", "volunteer.verified",
+                             "only verified volunteers receive hours",
+                             "只有已审核通过的志愿者才能记录时长")  # fmt: skip
             report.reject(problems.errors)
         else:
-            r.volunteer_id = got[0]  # type: ignore[index]
+            r.volunteer_id = got[0]
+            r.id = str(uuid.uuid5(_IDS, f"{scope.code}/{source}/{r.row}"))
+            r.seconds = int((r.end - r.start).total_seconds())
+            local = r.start.astimezone(domain.CST)  # as service_day, month_of
+            r.day = local.date()
+            r.month = f"{local.year:04d}-{local.month:02d}"
             good.append(r)
     return good
 
@@ -377,143 +398,124 @@ def _apply(
     report: ImportReport,
     policies: dict[str, domain.Policy],
 ) -> None:
-    # Hash joins over a chunk's volunteers' records stay in memory.
-    s.execute(text("SET LOCAL work_mem = '64MB'"))
     _policies(s, {r.code for r in rows} - set(policies), policies)
-    s.execute(text(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (row_no int PRIMARY KEY,"
-        " id text, volunteer_id text, volunteer_number text, division_code text,"
-        " organisation_name text, service_field text, content text,"
-        " started_at timestamptz, ended_at timestamptz, service_day date,"
-        " month text, duration_seconds int, rounding text, rounded numeric(10,2),"
-        " note text, status text NOT NULL DEFAULT 'ok', credited numeric(10,2),"
-        " capped numeric(10,2)) ON COMMIT DELETE ROWS"
-    ))  # fmt: skip
-    s.execute(text(f"GRANT SELECT ON {STAGE} TO {db.app_role}"))
-    copy_rows(
-        s,
-        STAGE,
-        _STAGE_COLUMNS,
-        (_staged(r, scope.code, source, policies) for r in rows),
-    )
-    s.execute(text(f"ANALYZE {STAGE}"))
-    _theirs(s)
-    # Duplicates: this file's row again, or the same session on record.
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE EXISTS ("
-        " SELECT 1 FROM zy_theirs t WHERE t.id = st.id)"
-    ))  # fmt: skip
-    # Two statements, not one with OR: an OR keeps each EXISTS a subplan
-    # run per row (quadratic once the volunteers' records outgrow work_mem).
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'duplicate' WHERE status = 'ok'"
-        " AND EXISTS (SELECT 1 FROM zy_theirs t"
-        " WHERE t.volunteer_id = st.volunteer_id AND t.started_at = st.started_at"
-        " AND t.ended_at = st.ended_at AND t.status IN ('pending', 'approved'))"
-    ))  # fmt: skip
-    s.execute(text(
-        f"UPDATE {STAGE} st SET status = 'overlap' WHERE status = 'ok' AND EXISTS ("
-        " SELECT 1 FROM zy_theirs t WHERE t.volunteer_id = st.volunteer_id"
-        " AND t.status IN ('pending', 'approved')"
-        " AND t.started_at < st.ended_at AND st.started_at < t.ended_at)"
-    ))  # fmt: skip
-    existing = {
-        (v, d): Decimal(t)
-        for v, d, t in s.execute(text(
-            "SELECT t.volunteer_id, t.service_day, sum(t.effective)"
-            " FROM zy_theirs t JOIN (SELECT DISTINCT volunteer_id, service_day"
-            f"  FROM {STAGE} WHERE status = 'ok') k"
-            " ON k.volunteer_id = t.volunteer_id AND k.service_day = t.service_day"
-            " WHERE t.status IN ('pending', 'approved') GROUP BY 1, 2"
-        ))
-    }  # fmt: skip
-    status = dict(s.execute(text(f"SELECT row_no, status FROM {STAGE}")).all())
-    decided = _decide(rows, status, existing, policies)
-    s.execute(
-        text(
-            f"UPDATE {STAGE} st SET status = d.status, credited = d.credited,"
-            " capped = d.capped, note = st.note || d.note FROM unnest("
-            " CAST(:rows AS int[]), CAST(:statuses AS text[]),"
-            " CAST(:credited AS numeric[]), CAST(:capped AS numeric[]),"
-            " CAST(:notes AS text[])) AS d(row_no, status, credited, capped, note)"
-            " WHERE st.row_no = d.row_no"
-        ),
-        {
-            "rows": [r for r, *_ in decided],
-            "statuses": [x for _, x, *_ in decided],
-            "credited": [c for _, _, c, _, _ in decided],
-            "capped": [c for *_, c, _ in decided],
-            "notes": [n for *_, n in decided],
-        },
-    )
-    event_id = str(uuid.uuid4())
-    # The facts, as the application role in the caller's scope: row security
-    # is the last line that keeps a row outside the scope out.
-    s.execute(
-        text("SELECT set_config('role', :role, true),"
-             " set_config('zhiyuan.scope', :scope, true)"),
-        {"role": db.app_role, "scope": scope.code},
-    )  # fmt: skip
-    s.execute(
-        text(
-            "INSERT INTO hour_records (id, source, source_id, event_id,"
-            " volunteer_id, volunteer_number, division_code, organisation_id,"
-            " organisation_name, service_field, activity_kind, content, started_at,"
-            " ended_at, duration_seconds, service_day, month, rounding,"
-            " rounded_hours, hours, capped_hours, note, status, status_reason,"
-            " recorded_by, recorded_at, reviewed_by, reviewed_at)"
-            " SELECT id, 'import', id, :event, volunteer_id, volunteer_number,"
-            " division_code, '', organisation_name, service_field, 'service',"
-            " content, started_at, ended_at, duration_seconds, service_day, month,"
-            " rounding, rounded, credited, capped, note, 'approved', '', :actor,"
-            f" :now, :actor, :now FROM {STAGE} WHERE status = 'ok' ORDER BY row_no"
-        ),
-        {"event": event_id, "actor": actor[:100], "now": now},
-    )
-    s.execute(text("RESET ROLE"))
-    counts = dict(
-        s.execute(text(f"SELECT status, count(*) FROM {STAGE} GROUP BY 1")).all()
-    )
-    report.imported += counts.get("ok", 0)
-    report.duplicates += counts.get("duplicate", 0)
-    for row_no, state in sorted(
-        s.execute(
-            text(f"SELECT row_no, status FROM {STAGE} WHERE status NOT IN"
-                 " ('ok', 'duplicate')")
-        ).tuples()
-    ):  # fmt: skip
-        problems = RowProblems(row_no, LABELS)
+    # Presence (the volunteers' approved hours by division and month) is
+    # read once, under the lock its writes need, for where to look for the
+    # volunteers' records and for the distinct counts.
+    rollups.lock_all(s)
+    before = rollups.present(s, sorted({r.volunteer_id for r in rows}))
+    theirs = _theirs(s, rows, before)
+    kept, refused = _decide(rows, theirs, policies)
+    for r, state in refused:
+        if state == "duplicate":
+            report.duplicates += 1
+            continue
+        problems = RowProblems(r.row, LABELS)
         err = _refusal(state)
         problems.add(err.field or "session_start", err.rule or state,
                      err.message_en, err.message_zh)  # fmt: skip
         report.reject(problems.errors)
-    if counts.get("ok", 0):
-        _count(s)
-        _announce(s, scope, event_id)
+    if not kept:
+        return
+    # The scope was checked row by row; checked again here because COPY
+    # runs as the table's owner: PostgreSQL cannot COPY under row security,
+    # and an INSERT from a staging table would cost as much as the COPY.
+    outside = sorted({k.row.code for k in kept if not scope.contains(k.row.code)})
+    if outside:
+        raise FailedPrecondition(
+            f"rows outside the import's area {scope.code}: {outside[:5]}",
+            f"有记录不在导入辖区 {scope.code} 内：{outside[:5]}",
+        )
+    event_id = str(uuid.uuid4())
+    _copy_records(s, kept, event_id, actor[:100], now)
+    report.imported += len(kept)
+    rollups.apply_imported(
+        s,
+        ((k.row.volunteer_id, k.row.code, k.row.month, k.row.field, k.credited)
+         for k in kept),
+        before,
+    )  # fmt: skip
+    _announce(s, scope, event_id, kept, theirs)
 
 
-def _theirs(s: Session) -> None:
-    """``zy_theirs``: every record on file of the chunk's volunteers, in
-    every tenant, with its effective hours (corrections included): what the
-    duplicate, overlap, daily-cap and total checks read. One index probe per
-    volunteer and partition, so a chunk costs the same however many records
-    the table holds (hour_records is partitioned by province; a volunteer
-    may have served in any). The planner is kept off sequential scans: the
+_RECORD_COLUMNS = (
+    "id",
+    "source",
+    "source_id",
+    "event_id",
+    "volunteer_id",
+    "volunteer_number",
+    "division_code",
+    "organisation_id",
+    "organisation_name",
+    "service_field",
+    "activity_kind",
+    "content",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "service_day",
+    "month",
+    "rounding",
+    "rounded_hours",
+    "hours",
+    "capped_hours",
+    "note",
+    "status",
+    "status_reason",
+    "recorded_by",
+    "recorded_at",
+    "reviewed_by",
+    "reviewed_at",
+)
+_RECORD_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+    "text", "text", "timestamptz", "timestamptz", "int4", "date", "text", "text",
+    "numeric", "numeric", "numeric", "text", "text", "text", "text", "timestamptz",
+    "text", "timestamptz",
+)  # fmt: skip
+
+
+def _copy_records(
+    s: Session, kept: list[_Kept], event_id: str, actor: str, now: datetime
+) -> None:
+    """The chunk's records, approved, straight into hour_records (binary
+    COPY, in row order; PostgreSQL routes each to its partition)."""
+    raw = s.connection().connection.driver_connection
+    if raw is None:  # a pooled connection always has one; typing says maybe
+        raise RuntimeError("COPY needs a live database connection")
+    cols = ", ".join(_RECORD_COLUMNS)
+    sql = f"COPY hour_records ({cols}) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as cur, cur.copy(sql) as cp:
+        cp.set_types(_RECORD_TYPES)
+        for k in kept:
+            r = k.row
+            cp.write_row((
+                r.id, "import", r.id, event_id, r.volunteer_id, r.number, r.code,
+                "", r.org, r.field, "service", r.content, r.start, r.end,
+                r.seconds, r.day, r.month, k.rounding, k.rounded, k.credited,
+                k.capped, k.note, "approved", "", actor, now, actor, now,
+            ))  # fmt: skip
+
+
+def _theirs(
+    s: Session, rows: list[_Row], presence: Mapping[rollups.Key, int]
+) -> list[_Theirs]:
+    """Every record on file of the chunk's volunteers, in every tenant, with
+    its effective hours (corrections included): what the duplicate, overlap,
+    daily-cap and total checks read. One index probe per volunteer and
+    partition, so a chunk costs the same however many records the table
+    holds (hour_records is partitioned by province; a volunteer may have
+    served in any). The planner is kept off sequential scans: the
     partitions' statistics lag far behind a bulk load."""
-    s.execute(text("DROP TABLE IF EXISTS pg_temp.zy_theirs"))
+    vols = sorted({r.volunteer_id for r in rows})
     # Where to look: each volunteer in the chunk's own provinces, and in any
     # other province where presence shows approved hours of theirs.
-    s.execute(text(
-        "CREATE TEMP TABLE zy_where ON COMMIT DROP AS"
-        f" SELECT DISTINCT st.volunteer_id AS v, left(st.division_code, 2) AS p"
-        f" FROM {STAGE} st UNION SELECT DISTINCT p.volunteer_id,"
-        " left(p.division_code, 2) FROM hours_presence p"
-        f" WHERE p.volunteer_id IN (SELECT volunteer_id FROM {STAGE})"
-    ))  # fmt: skip
-    s.execute(text("ANALYZE zy_where"))
-    # One index probe per (volunteer, province), on the province's partition
-    # itself: through the parent, run-time pruning costs ~30x the probe.
-    provinces = s.execute(text("SELECT DISTINCT p FROM zy_where")).scalars().all()
+    where: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        where[r.code[:2]].add(r.volunteer_id)
+    for v, code, _, _ in presence:
+        where[code[:2]].add(v)
     parts = dict(
         s.execute(
             text(
@@ -527,52 +529,48 @@ def _theirs(s: Session) -> None:
     )
     cols = (
         "h.id, h.volunteer_id, h.started_at, h.ended_at, h.service_day,"
-        " h.status, h.hours AS effective"
+        " h.status, h.hours"
     )
-    selects = []
-    for code in provinces:
+    selects, params = [], {}
+    for i, (code, mine) in enumerate(sorted(where.items())):
         if not (code.isdigit() and len(code) == 2):
             raise ValueError(f"not a province code: {code!r}")
+        params[f"v{i}"] = array_literal(sorted(mine))
+        # One index probe per (volunteer, province), on the province's own
+        # partition: through the parent, run-time pruning costs ~30x the probe.
         if code in parts:
             selects.append(
-                f"SELECT {cols} FROM zy_where w JOIN {parts[code]} h"
-                f" ON h.volunteer_id = w.v WHERE w.p = '{code}'"
+                f"SELECT {cols} FROM {parts[code]} h"
+                f" WHERE h.volunteer_id = ANY(CAST(:v{i} AS text[]))"
             )
         else:  # no partition of its own (the default one): by range
             selects.append(
-                f"SELECT {cols} FROM zy_where w JOIN hour_records h"
-                f" ON h.volunteer_id = w.v AND h.division_code >= '{code}'"
-                f" AND h.division_code < '{code}~' WHERE w.p = '{code}'"
+                f"SELECT {cols} FROM hour_records h"
+                f" WHERE h.volunteer_id = ANY(CAST(:v{i} AS text[]))"
+                f" AND h.division_code >= '{code}' AND h.division_code < '{code}~'"
             )
-    plan = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin")
-    s.execute(text("; ".join(f"SET LOCAL {p} = off" for p in plan)))
-    s.execute(
-        text(
-            "CREATE TEMP TABLE zy_theirs ON COMMIT DROP AS "
-            + " UNION ALL ".join(selects)
-        )
-    )
-    s.execute(text("; ".join(f"SET LOCAL {p} = on" for p in plan)))
     # Pending records elsewhere (no presence row shows where): few, read
     # through their partial index in every partition.
+    selects.append(
+        f"SELECT {cols} FROM hour_records h WHERE h.status = 'pending'"
+        " AND h.volunteer_id = ANY(CAST(:vols AS text[]))"
+    )
+    params["vols"] = array_literal(vols)
     s.execute(text("SET LOCAL enable_seqscan = off"))
-    s.execute(text(
-        f"INSERT INTO zy_theirs SELECT {cols} FROM hour_records h"
-        " WHERE h.status = 'pending'"
-        " AND h.volunteer_id IN (SELECT v FROM zy_where)"
-        " AND NOT EXISTS (SELECT 1 FROM zy_where w WHERE w.v = h.volunteer_id"
-        "  AND w.p = left(h.division_code, 2))"
-    ))  # fmt: skip
+    found: dict[str, _Theirs] = {}
+    for rid, v, start, end, day, status, hours in s.execute(
+        text(" UNION ALL ".join(selects)), params
+    ).tuples():
+        found[rid] = _Theirs(rid, v, start, end, day, status, Decimal(hours))
     s.execute(text("SET LOCAL enable_seqscan = on"))
-    # Indexed, so that no plan of the checks below is quadratic in the chunk.
-    s.execute(text("CREATE INDEX ON zy_theirs (volunteer_id, started_at)"))
-    s.execute(text("ANALYZE zy_theirs"))
-    # Corrections are few: one pass over them, not one probe per record.
-    s.execute(text(
-        "UPDATE zy_theirs t SET effective = t.effective + c.delta FROM ("
-        " SELECT record_id, sum(delta_hours) AS delta FROM hour_corrections"
-        " GROUP BY 1) AS c WHERE c.record_id = t.id"
-    ))  # fmt: skip
+    if found:
+        for rid, delta in s.execute(
+            text("SELECT record_id, sum(delta_hours) FROM hour_corrections"
+                 " WHERE record_id = ANY(CAST(:ids AS text[])) GROUP BY 1"),
+            {"ids": array_literal(list(found))},
+        ).tuples():  # fmt: skip
+            found[rid].effective += Decimal(delta)
+    return list(found.values())
 
 
 def _policies(s: Session, codes: set[str], into: dict[str, domain.Policy]) -> None:
@@ -590,67 +588,77 @@ def _policies(s: Session, codes: set[str], into: dict[str, domain.Policy]) -> No
         into[code] = domain.Policy.from_settings(effective_settings(code, mine))
 
 
-def _staged(
-    r: _Row, scope: str, source: str, policies: dict[str, domain.Policy]
-) -> tuple:  # type: ignore[type-arg]
-    seconds = int((r.end - r.start).total_seconds())
-    policy = policies[r.code]
-    rounding = "manual" if r.given is not None else policy.rounding
-    rounded = r.given if r.given is not None else domain.round_hours(seconds, rounding)
-    note = f"补录：{r.reason}" if r.reason else "批量导入"
-    return (
-        r.row, str(uuid.uuid5(_IDS, f"{scope}/{source}/{r.row}")),
-        r.volunteer_id, r.number,
-        r.code, r.org, r.field, r.content, r.start, r.end,
-        domain.service_day(r.start), month_of(r.start), seconds, rounding,
-        rounded, note,
-    )  # fmt: skip
+@dataclass
+class _Kept:
+    """A row to import, as the policy credits it."""
+
+    row: _Row
+    rounding: str
+    rounded: Decimal
+    credited: Decimal
+    capped: Decimal
+    note: str
+
+
+_ACTIVE = ("pending", "approved")
 
 
 def _decide(
-    rows: list[_Row],
-    status: dict[int, str],
-    existing: dict[tuple[str, Any], Decimal],
-    policies: dict[str, domain.Policy],
-) -> list[tuple[int, str, Decimal, Decimal, str]]:
-    """The policy in row order, as one-at-a-time would apply it: overlap
-    with the file's earlier records, then rounding and the daily cap over
-    what the day already holds (on record and earlier in the file)."""
-    out = []
+    rows: list[_Row], theirs: list[_Theirs], policies: dict[str, domain.Policy]
+) -> tuple[list[_Kept], list[tuple[_Row, str]]]:
+    """The policy in row order, as one at a time would apply it: a row is a
+    duplicate of a record on file (its id, or the same session pending or
+    approved), overlaps one, then is a duplicate of or overlaps an earlier
+    row of the file; then rounding and the daily cap over what the day
+    already holds (on record and earlier in the file). Returns the rows to
+    import and the refused ones with their reason."""
+    ids = {t.id for t in theirs}
+    on_file: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    day_total: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    for t in theirs:
+        if t.status in _ACTIVE:
+            on_file[t.volunteer_id].append((t.start, t.end))
+            day_total[(t.volunteer_id, t.day)] += t.effective
     taken: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    day_total = dict(existing)
+    kept: list[_Kept] = []
+    refused: list[tuple[_Row, str]] = []
     for r in sorted(rows, key=lambda x: x.row):
-        state = status.get(r.row, "ok")
-        credited = capped = Decimal(0)
-        note = ""
-        if state == "ok":
-            mine = taken[r.volunteer_id]
-            if any(a == r.start and b == r.end for a, b in mine):
-                state = "duplicate"
-            elif any(a < r.end and r.start < b for a, b in mine):
-                state = "overlap"
-        if state == "ok":
-            seconds = int((r.end - r.start).total_seconds())
-            policy = policies[r.code]
-            rounded = (
-                r.given if r.given is not None
-                else domain.round_hours(seconds, policy.rounding)
-            )  # fmt: skip
-            key = (r.volunteer_id, domain.service_day(r.start))
-            credited, capped = domain.apply_cap(
-                day_total.get(key, Decimal(0)), rounded, policy.daily_cap
-            )
-            if rounded <= 0:
-                state = "no_service_time"
-            elif credited <= 0:
-                state = "daily_cap"
-            else:
-                taken[r.volunteer_id].append((r.start, r.end))
-                day_total[key] = day_total.get(key, Decimal(0)) + credited
-                if capped:
-                    note = f"；每日上限 {policy.daily_cap} 小时：{capped} 小时未计入"
-        out.append((r.row, state, credited, capped, note))
-    return out
+        state = "ok"
+        if r.id in ids:
+            state = "duplicate"
+        else:
+            for spans in (on_file.get(r.volunteer_id, ()), taken[r.volunteer_id]):
+                if any(a == r.start and b == r.end for a, b in spans):
+                    state = "duplicate"
+                elif any(a < r.end and r.start < b for a, b in spans):
+                    state = "overlap"
+                if state != "ok":
+                    break
+        if state != "ok":
+            refused.append((r, state))
+            continue
+        policy = policies[r.code]
+        rounding = "manual" if r.given is not None else policy.rounding
+        rounded = (
+            r.given if r.given is not None
+            else domain.round_hours(r.seconds, policy.rounding)
+        )  # fmt: skip
+        key = (r.volunteer_id, r.day)
+        credited, capped = domain.apply_cap(
+            day_total.get(key, Decimal(0)), rounded, policy.daily_cap
+        )
+        if rounded <= 0:
+            refused.append((r, "no_service_time"))
+        elif credited <= 0:
+            refused.append((r, "daily_cap"))
+        else:
+            taken[r.volunteer_id].append((r.start, r.end))
+            day_total[key] += credited
+            note = f"补录：{r.reason}" if r.reason else "批量导入"
+            if capped:
+                note += f"；每日上限 {policy.daily_cap} 小时：{capped} 小时未计入"
+            kept.append(_Kept(r, rounding, rounded, credited, capped, note))
+    return kept, refused
 
 
 def _refusal(state: str) -> InvalidArgument | FailedPrecondition:
@@ -672,46 +680,37 @@ def _refusal(state: str) -> InvalidArgument | FailedPrecondition:
     )  # fmt: skip
 
 
-def _count(s: Session) -> None:
-    """Rollups for the chunk's imported records, set-wise (sums, distinct
-    volunteers, every ancestor and period), as approving one by one would."""
-    rollups.apply_imported(
-        s,
-        "SELECT volunteer_id, division_code, service_field, credited AS hours,"
-        f" month FROM {STAGE} WHERE status = 'ok'",
-        {},
-    )
-
-
-def _announce(s: Session, scope: Scope, event_id: str) -> None:
+def _announce(
+    s: Session, scope: Scope, event_id: str, kept: list[_Kept], theirs: list[_Theirs]
+) -> None:
     """``hours.records.imported``: per volunteer, the hours added per
     service year and the platform total after the chunk, in parts of at
     most EVENT_VOLUNTEERS volunteers. Every part names the chunk (its
     ``chunk_id`` is the records' ``event_id``)."""
-    rows = s.execute(text(
-        "WITH mine AS (SELECT volunteer_id, min(volunteer_number) AS number,"
-        "  min(division_code) AS code FROM hours_import_stage WHERE status = 'ok'"
-        "  GROUP BY 1),"
-        " years AS (SELECT volunteer_id, substr(month, 1, 4) AS year,"
-        "  sum(credited) AS hours FROM hours_import_stage WHERE status = 'ok'"
-        "  GROUP BY 1, 2),"
-        " totals AS (SELECT volunteer_id, sum(hours) AS total FROM ("
-        "  SELECT volunteer_id, effective AS hours FROM zy_theirs"
-        "  WHERE status = 'approved' UNION ALL SELECT volunteer_id, credited"
-        "  FROM hours_import_stage WHERE status = 'ok') AS x GROUP BY 1)"
-        " SELECT m.volunteer_id, m.number, m.code, t.total,"
-        "  json_object_agg(y.year, y.hours)"
-        " FROM mine m JOIN totals t USING (volunteer_id)"
-        " JOIN years y USING (volunteer_id)"
-        " GROUP BY m.volunteer_id, m.number, m.code, t.total ORDER BY 1"
-    )).tuples()  # fmt: skip
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for t in theirs:
+        if t.status == "approved":
+            total[t.volunteer_id] += t.effective
+    mine: dict[str, dict[str, Any]] = {}
+    for k in kept:
+        r = k.row
+        entry = mine.get(r.volunteer_id)
+        if entry is None:
+            entry = mine[r.volunteer_id] = {
+                "number": r.number, "code": r.code, "years": defaultdict(Decimal),
+            }  # fmt: skip
+        entry["number"] = min(entry["number"], r.number)
+        entry["code"] = min(entry["code"], r.code)
+        entry["years"][r.month[:4]] += k.credited
+        total[r.volunteer_id] += k.credited
     entries = [
         {
-            "volunteer_id": v, "volunteer_number": number, "division_code": code,
-            "years": {y: float(h) for y, h in years.items()},
-            "volunteer_total_hours": float(total),
+            "volunteer_id": v, "volunteer_number": e["number"],
+            "division_code": e["code"],
+            "years": {y: float(h) for y, h in sorted(e["years"].items())},
+            "volunteer_total_hours": float(total[v]),
         }
-        for v, number, code, total, years in rows
+        for v, e in sorted(mine.items())
     ]  # fmt: skip
     parts = list(chunked(entries, EVENT_VOLUNTEERS))
     for i, part in enumerate(parts, start=1):

@@ -27,14 +27,13 @@ from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
 from services.common.rollup import (
-    ALL_TIME,
     Cells,
     array_literal,
     merge,
     month_of,
     periods_of,
 )
-from services.common.tenancy import Level, ancestors
+from services.common.tenancy import ancestors
 from services.hours.models import ROLLUP, ROLLUP_FIELDS, HourRecord
 
 # (volunteer_id, division_code, month, service_field)
@@ -282,147 +281,95 @@ def amend(s: Session, record: HourRecord, delta: Decimal) -> None:
     ROLLUP.bump(s, record.division_code, record.month, **deltas)
 
 
-def _sql_ancestors(code: str) -> str:
-    """The SQL rows (one column) of ``code``'s ancestors, itself included,
-    as :func:`ancestors` gives them (``code`` is a SQL expression)."""
-    widths = ", ".join(str(level.width) for level in Level)
-    return (
-        f"(SELECT left({code}, w) FROM unnest(ARRAY[{widths}]) AS w"
-        f" WHERE w <= length({code}))"
-    )
-
-
-def _sql_periods(month: str) -> str:
-    return f"(VALUES ({month}), (left({month}, 4)), ('{ALL_TIME}'))"
-
-
-def apply_imported(s: Session, records: str, params: Mapping[str, Any]) -> int:
-    """:func:`apply_approved` (``sign=1``) done entirely in PostgreSQL, for a
-    bulk import's chunk: ``records`` is a SQL query with the columns
-    volunteer_id, division_code, service_field, hours and month. Sums and
-    distinct volunteers land in every ancestor's month, year and all-time
-    cells, exactly as approving the records one by one would; nothing of
-    the records travels to Python. Runs as the database owner (presence is
-    cross-tenant) and locks presence for the rest of the transaction.
-    Returns the number of presence keys the chunk touched.
-
-    Distinct volunteers: a chunk's presence key that did not exist before
-    can make its volunteer count in the counters (ancestor, period, field)
-    it maps to; one of those counters gains the volunteer unless one of the
-    volunteer's earlier presence rows maps to it too. Only the counters of
-    new keys are probed, against the volunteer's own rows (the key's
-    leading column)."""
-    fields = array_literal(list(ROLLUP_FIELDS))
+def lock_all(s: Session) -> None:
+    """Serialise with everyone else writing presence for the rest of the
+    transaction (a bulk chunk: one table lock, not one per volunteer)."""
     s.execute(text("LOCK TABLE hours_presence IN SHARE ROW EXCLUSIVE MODE"))
-    s.execute(text("DROP TABLE IF EXISTS pg_temp.zy_keys, pg_temp.zy_gained"))
-    s.execute(
-        text(
-            "CREATE TEMP TABLE zy_keys ON COMMIT DROP AS"
-            " SELECT volunteer_id AS v, division_code AS c, month AS m,"
-            " service_field AS f, count(*)::int AS n, sum(hours) AS h,"
-            " NOT EXISTS (SELECT 1 FROM hours_presence p"
-            "  WHERE p.volunteer_id = r.volunteer_id"
-            "  AND p.division_code = r.division_code AND p.month = r.month"
-            "  AND p.service_field = r.service_field) AS fresh"
-            f" FROM ({records}) AS r GROUP BY 1, 2, 3, 4"
-        ),
-        dict(params),
-    )
-    s.execute(text("ANALYZE zy_keys"))
-    keys = int(s.execute(text("SELECT count(*) FROM zy_keys")).scalar_one())
-    if not keys:
+
+
+def present(s: Session, volunteers: list[str]) -> dict[Key, int]:
+    """Every presence row of ``volunteers``, in every tenant."""
+    return _present(s, volunteers)
+
+
+# One imported record: volunteer_id, division_code, month, service_field, hours.
+Imported = tuple[str, str, str, str, Decimal]
+
+
+def apply_imported(
+    s: Session, records: Iterable[Imported], before: Mapping[Key, int]
+) -> int:
+    """:func:`apply_approved` (``sign=1``) for a bulk import's chunk, given
+    the chunk's volunteers' presence rows ``before`` it (read under
+    :func:`lock_all`): sums and distinct volunteers land in every ancestor's
+    month, year and all-time cells, exactly as approving the records one by
+    one would, in two statements (presence, rollup cells). Returns the
+    number of presence keys the chunk touched.
+
+    Distinct volunteers: only a presence key new to its volunteer can make
+    them count somewhere new; the counters gained are those its key maps to
+    less those the volunteer's earlier rows map to. A volunteer whose rows,
+    earlier and in the chunk, all lie in one division (most: people serve
+    where they live) is worked out at that division and copied up the tree."""
+    # Sums per (division, month): the field columns folded in before the
+    # ancestors are expanded (a few cells per division, not per field).
+    sums: dict[tuple[str, str], dict[str, float]] = {}
+    hours: dict[tuple[str, str, str], list[Any]] = {}
+    deltas: dict[Key, int] = defaultdict(int)
+    for v, code, month, field, h in records:
+        acc = hours.get((code, month, field))
+        if acc is None:
+            acc = hours[(code, month, field)] = [Decimal(0), 0]
+        acc[0] += h
+        acc[1] += 1
+        deltas[(v, code, month, field)] += 1
+    if not deltas:
         return 0
-    # Counters a new key maps to, less those the volunteer already counts
-    # in through an earlier row (presence is still as it was before). A
-    # volunteer whose rows, earlier and in the chunk, all lie in one
-    # division (most: people serve where they live) counts in an ancestor's
-    # counter exactly when in the division's own, so only that one is
-    # probed and the answer is copied up the tree.
-    probe = (
-        "NOT EXISTS (SELECT 1 FROM hours_presence q"
-        " WHERE q.volunteer_id = cand.v"
-        " AND left(q.division_code, length(cand.a)) = cand.a"
-        " AND (cand.p = :all OR q.month = cand.p"
-        "  OR (length(cand.p) = 4 AND left(q.month, 4) = cand.p))"
-        " AND (cand.ff = '' OR q.service_field = cand.ff))"
-    )
-    field_of = (
-        "(SELECT '' UNION ALL SELECT k.f"
-        " WHERE k.f = ANY(CAST(:fields AS text[]))) AS z(ff)"
-    )
-    s.execute(
-        text(
-            "CREATE TEMP TABLE zy_gained ON COMMIT DROP AS"
-            " WITH one AS (SELECT t.v FROM (SELECT v, min(c) AS c FROM zy_keys"
-            "  GROUP BY v HAVING count(DISTINCT c) = 1) AS t"
-            "  WHERE NOT EXISTS (SELECT 1 FROM hours_presence q"
-            "   WHERE q.volunteer_id = t.v AND q.division_code <> t.c)),"
-            " single AS (SELECT DISTINCT k.v, k.c AS a, y.p, z.ff FROM zy_keys k"
-            f"  CROSS JOIN LATERAL {_sql_periods('k.m')} AS y(p)"
-            f"  CROSS JOIN LATERAL {field_of}"
-            "  WHERE k.fresh AND k.v IN (SELECT v FROM one)),"
-            " spread AS (SELECT DISTINCT k.v, x.a, y.p, z.ff FROM zy_keys k"
-            f"  CROSS JOIN LATERAL {_sql_ancestors('k.c')} AS x(a)"
-            f"  CROSS JOIN LATERAL {_sql_periods('k.m')} AS y(p)"
-            f"  CROSS JOIN LATERAL {field_of}"
-            "  WHERE k.fresh AND k.v NOT IN (SELECT v FROM one)),"
-            f" gained AS (SELECT x.a, cand.p, cand.ff FROM single AS cand"
-            f"  CROSS JOIN LATERAL {_sql_ancestors('cand.a')} AS x(a)"
-            f"  WHERE {probe}"
-            f"  UNION ALL SELECT cand.a, cand.p, cand.ff FROM spread AS cand"
-            f"  WHERE {probe})"
-            " SELECT a, p, ff, count(*)::float8 AS gained FROM gained"
-            " GROUP BY 1, 2, 3"
-        ),
-        {"fields": fields, "all": ALL_TIME},
-    )
-    s.execute(
-        text(
-            "INSERT INTO hours_presence AS p (volunteer_id, division_code, month,"
-            " service_field, records) SELECT v, c, m, f, n FROM zy_keys"
-            " ORDER BY 1, 2, 3, 4"
-            " ON CONFLICT (volunteer_id, division_code, month, service_field)"
-            " DO UPDATE SET records = p.records + EXCLUDED.records"
-        )
-    )
-    # Every cell: sums of the records' (division, month, field) groups at
-    # each ancestor and period, and the distinct volunteers gained.
-    metrics = list(ROLLUP.metrics)
-    sums = []
-    for m in metrics:
-        base, _, fld = m.partition("_")
-        if base == "volunteers":
-            expr = "0::float8"
-        elif fld:
-            what = "h" if base == "hours" else "n"
-            expr = f"CASE WHEN g.f = '{fld}' THEN g.{what} ELSE 0 END"
+    for (code, month, field), (h, n) in hours.items():
+        cell = sums.setdefault((code, month), {})
+        got = {"hours": float(h), "records": float(n)}
+        if field in ROLLUP_FIELDS:
+            got[f"hours_{field}"] = got["hours"]
+            got[f"records_{field}"] = got["records"]
+        for m, d in got.items():
+            cell[m] = cell.get(m, 0.0) + d
+    cells = ROLLUP.expand_rows((c, m, d) for (c, m), d in sums.items())
+    mine: dict[str, list[Key]] = defaultdict(list)
+    for key in before:
+        if before[key] > 0:
+            mine[key[0]].append(key)
+    fresh: dict[str, list[Key]] = defaultdict(list)
+    for key in deltas:
+        if before.get(key, 0) <= 0:
+            fresh[key[0]].append(key)
+    # Gains of single-division volunteers are summed per division first and
+    # copied up the tree once per (division, period, field).
+    local: dict[tuple[str, str, str], int] = defaultdict(int)
+    gained: dict[tuple[str, str, str], int] = defaultdict(int)
+    for v, keys in fresh.items():
+        old = mine.get(v, [])
+        codes = {k[1] for k in keys} | {k[1] for k in old}
+        if len(codes) == 1:
+            code = next(iter(codes))
+            was = {pf for k in old for pf in _periods_fields(k)}
+            for p, f in {pf for k in keys for pf in _periods_fields(k)} - was:
+                local[(code, p, f)] += 1
         else:
-            expr = "g.h" if base == "hours" else "g.n"
-        sums.append(f"{expr} AS {m}")
-    gains = []
-    for m in metrics:
-        base, _, fld = m.partition("_")
-        if base == "volunteers":
-            gains.append(f"CASE WHEN d.ff = '{fld}' THEN d.gained ELSE 0 END AS {m}")
-        else:
-            gains.append(f"0::float8 AS {m}")
-    cols = ", ".join(metrics)
-    totals = ", ".join(f"sum({m})" for m in metrics)
-    sets = ", ".join(f"{m} = r.{m} + EXCLUDED.{m}" for m in metrics)
-    s.execute(
-        text(
-            f"INSERT INTO {ROLLUP.table_name} AS r (level, division_code, period,"
-            f" {cols}) SELECT length(code), code, period, {totals} FROM ("
-            f"  SELECT x.a AS code, y.p AS period, {', '.join(sums)} FROM ("
-            "   SELECT c, m, f, sum(h)::float8 AS h, sum(n)::float8 AS n"
-            "   FROM zy_keys GROUP BY 1, 2, 3) AS g"
-            f"  CROSS JOIN LATERAL {_sql_ancestors('g.c')} AS x(a)"
-            f"  CROSS JOIN LATERAL {_sql_periods('g.m')} AS y(p)"
-            "  UNION ALL"
-            f"  SELECT d.a, d.p, {', '.join(gains)} FROM zy_gained d"
-            " ) AS cell GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-            " ON CONFLICT (level, division_code, period) DO UPDATE SET "
-            f"{sets}"
-        )
-    )
-    return keys
+            was3 = {c for k in old for c in _counters(k)}
+            for c in {c for k in keys for c in _counters(k)} - was3:
+                gained[c] += 1
+    for (code, p, f), n in local.items():
+        for a in _ancestors(code):
+            gained[(a, p, f)] += n
+    for (a, p, f), n in gained.items():
+        merge(cells, (a, p), {_metric(f): float(n)})
+    _write_presence(s, deltas)
+    ROLLUP.add_cells(s, cells)
+    return len(deltas)
+
+
+def _periods_fields(key: Key) -> list[tuple[str, str]]:
+    """The (period, field) counters of a presence row at its own division."""
+    _, _, month, field = key
+    fields = (ALL_FIELDS, field) if field in ROLLUP_FIELDS else (ALL_FIELDS,)
+    return [(p, f) for p in periods_of(month) for f in fields]
