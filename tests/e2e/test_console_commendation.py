@@ -88,7 +88,7 @@ def test_reviewer_works_the_nomination_queue(platform, page) -> None:  # type: i
     row.locator("[data-action=return]").click()
     error = page.locator("[data-testid=nomination-error]")
     page.wait_for_selector("[data-testid=nomination-error][data-field=comment]")
-    assert "comment" in error.inner_text()
+    assert error.inner_text().startswith("审核意见：")  # the label, not the key
     shot(page, "commendation-queue")
 
     row.locator("[data-action=approve]").click()

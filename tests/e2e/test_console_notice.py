@@ -179,7 +179,7 @@ def test_star_requests_are_approved_and_rejected_in_the_page(kit: Kit, page) -> 
     # Rejecting needs a reason: the service says so, naming the field.
     row2.locator("[data-action=reject]").click()
     page.wait_for_selector("[data-testid=star-error][data-field=reason]")
-    assert page.locator("[data-testid=star-error]").inner_text().startswith("reason")
+    assert page.locator("[data-testid=star-error]").inner_text().startswith("原因：")
     assert kit.stars(two["id"])["pending"]["id"] == second["id"]  # still pending
 
     row1.locator("[data-action=approve]").click()

@@ -396,7 +396,7 @@ def test_bad_input_names_field_and_rule_and_creates_nothing(platform, page) -> N
     page.click("[data-testid=pj-submit]")
     page.wait_for_selector(f"{error}[data-field=title]")
     assert page.get_attribute(error, "data-rule") == "title.required"
-    assert page.inner_text(error) == "title: 此项为必填项"
+    assert page.inner_text(error) == "项目名称：此项为必填项"  # the label, not the key
 
     # In English: a session that ends before it starts.
     page.click("[data-testid=lang]")
@@ -405,7 +405,7 @@ def test_bad_input_names_field_and_rule_and_creates_nothing(platform, page) -> N
     page.click("[data-testid=pj-submit]")
     page.wait_for_selector(f"{error}[data-field='sessions[0].ends_at']")
     assert page.get_attribute(error, "data-rule") == "sessions[0].ends_at.after_start"
-    assert page.inner_text(error) == "sessions[0].ends_at: must be after the start"
+    assert page.inner_text(error) == "Session end #1: must be after the start"
     end_input = page.locator(f"{FORM} input[name=session_ends_at]").first
     assert end_input.get_attribute("aria-invalid") == "true"
 

@@ -235,7 +235,7 @@ def test_a_refused_correction_names_field_and_rule_and_changes_nothing(
     page.fill("[data-testid=correction-hours]", "1")
     page.click("[data-testid=correction-submit]")
     page.locator(f"{error}[data-rule='reason.required']").wait_for()
-    assert page.inner_text(error) == "reason: a value is required"
+    assert page.inner_text(error) == "Reason: a value is required"
 
     assert page.locator("[data-testid=corrections-empty]").count() == 1
     after = record_detail(base, county, record["id"])

@@ -273,8 +273,8 @@ def test_collection_in_the_form_moves_the_summary(platform, page) -> None:  # ty
             "[data-testid=collection-error][data-field='weights.textiles_kg']"
         )
         assert error.get_attribute("data-rule") == "weights.textiles_kg.non_negative"
-        assert error.inner_text().startswith("weights.textiles_kg: ")
-        assert len(error.inner_text()) > len("weights.textiles_kg: ")
+        assert error.inner_text().startswith("衣物（千克）：")  # the label, not the key
+        assert len(error.inner_text()) > len("衣物（千克）：")
 
         # No weight in any category: the weights as a whole are refused.
         for name in ("textiles_kg", "books_kg", "other_kg"):
@@ -282,7 +282,7 @@ def test_collection_in_the_form_moves_the_summary(platform, page) -> None:  # ty
         form.locator("button[type=submit]").click()
         page.wait_for_selector("[data-testid=collection-error][data-field=weights]")
         assert error.get_attribute("data-rule") == "weights.positive"
-        assert error.inner_text().startswith("各类重量（公斤）：")
+        assert error.inner_text().startswith("各类重量（千克）：")
         # Nothing was written, and the form keeps what was typed.
         assert collections_total(http) == count_before
         assert recycling(http) == before
@@ -371,7 +371,7 @@ def test_drive_with_a_distribution_and_one_too_many(platform, page) -> None:  # 
     distribute("1", "26")
     page.wait_for_selector("[data-testid=drive-error][data-field='items.garments']")
     assert error.get_attribute("data-rule") == "distribution.within_drive"
-    assert error.inner_text().startswith("items.garments: ")
+    assert error.inner_text().startswith("衣物（件）：")
     assert "25" in error.inner_text()  # what is left
     # More households than the drive was for: refused naming households.
     distribute("6", "1")
@@ -432,7 +432,7 @@ def test_pickup_booking_assigned_and_collected(platform, page) -> None:  # type:
     row.locator("[data-action=collect]").click()
     page.wait_for_selector("[data-testid=booking-error][data-field=weights]")
     assert page.inner_text("[data-testid=booking-error]").startswith(
-        "各类重量（公斤）："
+        "各类重量（千克）："
     )
     assert row.get_attribute("data-status") == "BOOKING_STATUS_ASSIGNED"
 
