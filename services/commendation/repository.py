@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from services.commendation.models import (
@@ -349,13 +349,17 @@ class Repository:
         return Page(items, next_token(offset, size, total), total)
 
 
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
 _INSERT_RATING = outbox.cached_insert(
-    StarRating.__table__, "volunteer_id", "volunteer_number", "division_code",
+    _table(StarRating), "volunteer_id", "volunteer_number", "division_code",
     "total_hours", "total_as_of", "stars", "eligible_stars", "continuous_years",
     "updated_at", tail="ON CONFLICT DO NOTHING",
 )  # fmt: skip
 _UPSERT_VOLUNTEER = outbox.cached_insert(
-    Volunteer.__table__,
+    _table(Volunteer),
     "id", "volunteer_number", "division_code", "status", "changed_at",
     tail="ON CONFLICT (id) DO UPDATE SET"
     " volunteer_number = excluded.volunteer_number, status = excluded.status,"
@@ -365,7 +369,7 @@ _UPSERT_VOLUNTEER = outbox.cached_insert(
 _HOMES_OF = text("SELECT commendation_home_of(v) FROM unnest(CAST(:ids AS text[])) v")
 _SET_SCOPE = text("SELECT set_config('zhiyuan.scope', :scope, true)")
 _ADD_YEAR_HOURS = outbox.cached_insert(
-    ServiceYear.__table__, "volunteer_id", "year", "division_code", "hours",
+    _table(ServiceYear), "volunteer_id", "year", "division_code", "hours",
     tail="ON CONFLICT (volunteer_id, year) DO UPDATE"
     " SET hours = round(service_years.hours + excluded.hours, 2)",
 )  # fmt: skip

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from services.commendation import domain
 from services.commendation.clients import Facts
@@ -17,7 +16,7 @@ from services.common import outbox
 from services.common.db import Database
 from services.common.rollup import month_of
 from services.common.settings_replica import EffectiveCache
-from services.common.unit_of_work import UnitOfWork, Work
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
 
 RepositoryFactory = Callable[[Work], Repository]
 
@@ -29,8 +28,8 @@ def sql_repository(work: Work) -> Repository:
 class UseCases:
     """``settings_cache``: effective settings by the override rows they come
     from, kept as long as this object (the worker keeps one per process);
-    ``repository``: how a unit of work's repository is made (a test's
-    in-memory one instead of SQL)."""
+    ``repository``: how a unit of work's repository is made, and ``uow``
+    the unit of work (a test's in-memory ones instead of SQL)."""
 
     def __init__(
         self,
@@ -41,7 +40,7 @@ class UseCases:
         *,
         settings_cache: EffectiveCache | None = None,
         repository: RepositoryFactory = sql_repository,
-        uow: Any = None,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
         self.db, self.facts, self.clock, self.today = db, facts, clock, today
         self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
