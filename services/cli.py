@@ -237,8 +237,9 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     s.add_argument(
         "--volunteers", type=int, default=3000,
-        help="volunteers imported in bulk, about 20 hour records each "
-        "(default 3000) / 批量导入的志愿者人数",
+        help="demo volunteers: the first 200 registered one by one, the rest "
+        "imported in bulk with about 20 hour records each (default 3000) / "
+        "演示志愿者人数（前 200 名逐个注册，其余批量导入）",
     )  # fmt: skip
     s.add_argument(
         "--no-wait", action="store_true",

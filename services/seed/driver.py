@@ -37,14 +37,17 @@ def seed(
     wait: bool = True,
     handmade: int = HANDMADE,
 ) -> None:
-    """Load the demo of ``province_code`` with about ``volunteers`` imported
-    volunteers (and twenty hour records each, on average) and ``handmade``
-    registered one by one. ``wait=False`` leaves the hour and star reviews
-    to a later run."""
+    """Load the demo of ``province_code`` with ``volunteers`` volunteers: up
+    to ``handmade`` registered one by one, the rest imported in bulk (with
+    twenty hour records each, on average). ``wait=False`` leaves the hour
+    and star reviews to a later run."""
     started = time.perf_counter()
+    handmade = min(handmade, volunteers)
     registration.seed(cfg, province=province_code, volunteers=handmade)
-    if _bulk_capable(cfg):
-        province.seed(cfg, province_code, volunteers=volunteers)
+    if volunteers <= handmade:
+        print("province: no bulk volunteers asked for / 未要求批量导入")
+    elif _bulk_capable(cfg):
+        province.seed(cfg, province_code, volunteers=volunteers - handmade)
     else:
         print(
             "province: the bulk imports need PostgreSQL (set *_DATABASE_URL); "

@@ -83,7 +83,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 3000) -> Report:
             done = s.execute(
                 select(HourRecord.id).where(HourRecord.recorded_by == ACTOR).limit(1)
             ).first()
-        if done or volunteers <= 0:
+        if done:
             print("province: volunteers and hours already present / 已存在")
             return report
         rng = random.Random(f"{province}-{volunteers}")  # noqa: S311 - demo data
