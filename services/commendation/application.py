@@ -6,11 +6,12 @@ about gRPC or nameko. The areas live in ``usecases/``."""
 from __future__ import annotations
 
 from services.commendation.usecases.notice import NoticeCases
+from services.commendation.usecases.review import ReviewCases
 from services.commendation.usecases.star_review import StarReviewCases
 
 __all__ = ["CommendationApp"]
 
 
-class CommendationApp(StarReviewCases, NoticeCases):
+class CommendationApp(StarReviewCases, NoticeCases, ReviewCases):
     """Every commendation use case, as the api role, the worker and the seed
     call them."""

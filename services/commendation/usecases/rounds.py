@@ -2,7 +2,7 @@
 subtree; organisations and units below nominate from recorded facts before
 the deadline; each level reviews before passing up, never a nomination of
 its own unit or one it declared a conflict on; each child unit passes at
-most its quota up to the round's level."""
+most its quota up to the round's level. Reviewing is in :mod:`.review`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.commendation import domain
 from services.commendation import validation as v
-from services.commendation.models import AwardRound, Nomination, ReviewStep
+from services.commendation.models import AwardRound, Nomination
 from services.commendation.repository import Repository
 from services.commendation.usecases.base import UseCases
 from services.common import checks
@@ -25,11 +25,8 @@ from services.common.errors import (
     NotFound,
     PermissionDenied,
 )
-from services.common.roles import ADMINS, MANAGERS, REVIEWERS, require_organisation
+from services.common.roles import ADMINS, MANAGERS, require_organisation
 from services.common.tenancy import Scope, validate_code
-
-# A nomination whose review is still running (a returned one comes back).
-_UNDER_REVIEW = frozenset({"in_review", "returned"})
 
 # Once it passed every level a nomination holds its quota place until the end.
 HOLDS_PLACE = ("in_review", "approved", "in_notice", "awarded")
@@ -222,121 +219,3 @@ class RoundCases(UseCases):
                 field="id", rule="round.quota",
             )  # fmt: skip
         n.at_round_level = True
-
-    # -- review ------------------------------------------------------------------
-    def review(
-        self, p: Principal, ident: str, decision: str, comment: str
-    ) -> Nomination:
-        p.require_any(*REVIEWERS)
-        ident = checks.ident(ident, "id")
-        comment = checks.text(comment, "comment", 1000, required=decision != "approve")
-        with self.uow(p) as work:
-            repo = self.repo(work)
-            n = repo.nomination(ident, lock=True)
-            self._may_review(repo, p, n)
-            stage = n.stage_codes[n.stage_index]
-            repo.add(self._step(n, stage, decision, comment, p))
-            if decision == "approve":
-                if n.stage_index + 1 == len(n.stage_codes):
-                    n.status, n.current_stage = "approved", ""
-                else:
-                    n.stage_index += 1
-                    n.current_stage = n.stage_codes[n.stage_index]
-                    self._enter_stage(repo, self._round_of(repo, n), n)
-            else:
-                n.status = "rejected" if decision == "reject" else "returned"
-                n.status_reason, n.at_round_level = comment, False
-                n.current_stage = ""
-            n.updated_at = self.clock()
-            work.record("commendation.nomination.reviewed", n.division_code, {
-                "nomination_id": n.id, "stage_code": stage, "decision": decision,
-                "status": n.status,
-            })  # fmt: skip
-            return n
-
-    @staticmethod
-    def _round_of(repo: Repository, n: Nomination) -> AwardRound:
-        r = repo.round(n.round_id)
-        assert r is not None  # a nomination's round is never deleted
-        return r
-
-    @staticmethod
-    def _may_review(repo: Repository, p: Principal, n: Nomination) -> None:
-        if n.status != "in_review":
-            raise FailedPrecondition.transition(
-                "nomination", "推荐", n.status, "reviewed"
-            )
-        stage = n.current_stage
-        if p.scope_code != stage:
-            raise PermissionDenied(
-                f"this nomination is being reviewed at {stage}",
-                f"该推荐当前由 {stage} 审核",
-                field="id", rule="review.stage",
-            )  # fmt: skip
-        conflicted = repo.conflict_declared(n.id, p.subject)
-        own = p.subject == n.nominated_by_subject or (
-            not n.unit_organisation_id and p.scope_code == n.division_code
-        )
-        if own or conflicted:
-            raise PermissionDenied(
-                "you must step aside: the nomination is your own unit's or you "
-                "declared a conflict",
-                "您须回避：该推荐来自本单位或您已声明利益关系",
-                field="id", rule="review.recusal",
-            )  # fmt: skip
-
-    def _step(
-        self, n: Nomination, stage: str, decision: str, comment: str, p: Principal
-    ) -> ReviewStep:
-        return ReviewStep(
-            nomination_id=n.id, division_code=n.division_code, stage_code=stage,
-            decision=decision, comment=comment, reviewer=p.username,
-            reviewer_subject=p.subject, decided_at=self.clock(),
-        )  # fmt: skip
-
-    def resubmit(self, p: Principal, ident: str, statement: str) -> Nomination:
-        p.require_any(*MANAGERS)
-        ident = checks.ident(ident, "id")
-        statement = checks.text(statement, "statement", 4000)
-        with self.uow(p) as work:
-            repo = self.repo(work)
-            n = repo.nomination(ident, lock=True)
-            require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
-            if p.subject != n.nominated_by_subject and p.scope_code not in (
-                n.division_code,
-                n.nominated_by_scope,
-            ):
-                raise PermissionDenied(
-                    "only the nominating unit resubmits its nomination",
-                    "仅推荐单位可重新提交推荐",
-                    field="id", rule="nomination.unit",
-                )  # fmt: skip
-            if n.status != "returned":
-                raise FailedPrecondition.transition(
-                    "nomination", "推荐", n.status, "in_review"
-                )
-            r = self._round_of(repo, n)
-            self._before_deadline(r)
-            n.statement, n.status, n.status_reason = statement, "in_review", ""
-            n.stage_index, n.updated_at = 0, self.clock()
-            n.current_stage = n.stage_codes[0]
-            repo.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
-            self._enter_stage(repo, r, n)
-            return n
-
-    def declare_conflict(self, p: Principal, ident: str, reason: str) -> Nomination:
-        p.require_any(*REVIEWERS)
-        ident = checks.ident(ident, "nomination_id")
-        reason = checks.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            repo = self.repo(work)
-            n = repo.nomination(ident, lock=True)
-            if n.status not in _UNDER_REVIEW:
-                # Once decided, recusal has nothing left to keep fair.
-                raise FailedPrecondition.transition(
-                    "nomination", "推荐", n.status, "conflict declared"
-                )
-            if not repo.conflict_declared(n.id, p.subject):
-                # declaring twice records it once
-                repo.add(self._step(n, p.scope_code, "conflict", reason, p))
-            return n
