@@ -30,14 +30,16 @@ def ok(response: httpx.Response, status: int = 200) -> dict:
     return response.json()
 
 
-def log_in(page: Page, base: str, user: str, route: str = "") -> None:
+def log_in(
+    page: Page, base: str, user: str, route: str = "", password: str = PASSWORD
+) -> None:
     """Log in to the console as ``user`` (replacing whoever was logged in) and
     open ``route``, a hash route such as ``/projects`` (empty: the user's start
     page); returns once the header shows ``user``."""
     target = f"?next={quote('#' + route, safe='')}" if route else ""
     page.goto(f"{base}/console/#/login{target}")
     page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("form[data-testid=login-form] button[type=submit]")
     page.wait_for_function(
         "user => document.querySelector('[data-testid=who]').textContent"

@@ -26,7 +26,7 @@ from zhiyuan.registration.v1 import registration_pb2_grpc as reg_grpc
 from services.common.testing import wait_for
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login
-from tests.helpers import new_id_number, new_phone, ok
+from tests.helpers import log_in, new_id_number, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 C = "/commendation"
@@ -39,18 +39,10 @@ SETTINGS = {
 _day = iter(range(3, 300))
 
 
-def sign_in(page, base: str, username: str, route: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/#{route}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_selector(f"[data-testid=who]:has-text('{username}')")
-
-
 def switch_user(page, base: str, username: str, route: str) -> None:  # type: ignore[no-untyped-def]
     page.click("[data-testid=logout]")
     page.wait_for_selector("[data-testid=login-form]")
-    sign_in(page, base, username, route)
+    log_in(page, base, username, route)
 
 
 class Kit:
@@ -167,7 +159,7 @@ def test_star_requests_are_approved_and_rejected_in_the_page(kit: Kit, page) -> 
     assert first["stars"] == second["stars"] == 1
     assert first["approving_division_code"] == COUNTY  # one star: the county
 
-    sign_in(page, kit.base, "yanta-admin", C)
+    log_in(page, kit.base, "yanta-admin", C)
     queue = page.locator("[data-testid=star-requests]")
     row1 = queue.locator(f"tr[data-id='{first['id']}']")
     row2 = queue.locator(f"tr[data-id='{second['id']}']")
@@ -212,7 +204,7 @@ def test_nominate_then_object_from_the_public_notice(kit: Kit, page) -> None:  #
     round_ = kit.round(kit.province, "61", "控制台公示评选")
     rid = round_["id"]
 
-    sign_in(page, kit.base, "yanta-admin", f"{C}?round={rid}")
+    log_in(page, kit.base, "yanta-admin", f"{C}?round={rid}")
     form = page.locator("[data-testid=nominate-form]")
     form.wait_for()
     assert form.locator("[data-testid=nominate-unit]").input_value() == COUNTY
@@ -332,7 +324,7 @@ def test_a_county_rounds_notice_is_denied_outside_the_county(kit: Kit, page) -> 
     seen = ok(kit.http.get(f"{C}/rounds/{rid}/notice", headers=resident))
     assert [e["nomination_id"] for e in seen["entries"]] == [n["id"]]
 
-    sign_in(page, kit.base, "changan-admin", f"{C}/notice?round={rid}")
+    log_in(page, kit.base, "changan-admin", f"{C}/notice?round={rid}")
     page.wait_for_selector("[data-testid=denied]")
     assert page.locator("[data-testid=notice-entries]").count() == 0
     assert n["nominee_name"] not in page.locator("#view").inner_text()

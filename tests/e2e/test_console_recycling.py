@@ -31,7 +31,7 @@ from playwright.sync_api import expect
 
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login, login_with
-from tests.helpers import new_phone, ok
+from tests.helpers import log_in, new_phone, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COUNTY, TOWN = "610113", "610113002"
@@ -52,17 +52,10 @@ def today() -> str:
     return datetime.now(CST).date().isoformat()
 
 
-def sign_in(page, base: str, username: str, route: str = "/recycling") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/#{route}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[data-testid=login-form] button[type=submit]")
-
-
 def opened(
     page, base: str, username: str = "yanta-admin", route: str = "/recycling"
 ) -> None:  # type: ignore[no-untyped-def]
-    sign_in(page, base, username, route)
+    log_in(page, base, username, route)
     page.wait_for_selector("[data-testid=recycling-title]")
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import login, login_with
+from tests.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SECRET = "Resident-2026-pass"
@@ -43,13 +44,6 @@ def visible_links(page) -> set[str]:  # type: ignore[no-untyped-def]
     return out
 
 
-def sign_in(page, base: str, user: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/console/")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", SECRET)
-    page.click("form[data-testid=login-form] button[type=submit]")
-
-
 def test_a_resident_lands_on_the_public_notices_and_sees_no_office_page(
     platform, page
 ) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +73,7 @@ def test_a_resident_lands_on_the_public_notices_and_sees_no_office_page(
         got = httpx.get(f"{base}/api/v1{path}", headers=headers, timeout=30)
         assert got.status_code == 403, (path, got.text)
 
-    sign_in(page, base, resident)
+    log_in(page, base, resident, password=SECRET)
     page.wait_for_function("() => location.hash === '#/commendation/notice'")
     page.wait_for_selector("[data-testid=notice-rounds]")
     assert page.locator("[data-testid=denied]").count() == 0
@@ -95,7 +89,7 @@ def test_a_reviewer_sees_the_office_pages_but_not_the_managers_ones(
     base, _, _ = platform
     county = login(base, "yanta-admin")
     reviewer = account(base, county, "610113", "reviewer")
-    sign_in(page, base, reviewer)
+    log_in(page, base, reviewer, password=SECRET)
     page.wait_for_selector("[data-testid=figure-volunteers_registered]")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=nav-import]').hidden"
