@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import grpc
 import httpx
+import pytest
 
 from services.registration.idcard import make_id_number
 
@@ -22,6 +25,27 @@ _serial = itertools.count(1)
 
 def auth(token: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")]
+
+
+def rejected(
+    fn: Callable[[], Any], code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT
+) -> dict[str, Any]:
+    """Call ``fn``, expect a refusal with ``code`` and no stack trace; return
+    the trailing metadata (see :func:`assert_field`)."""
+    with pytest.raises(grpc.RpcError) as err:
+        fn()
+    assert err.value.code() == code, err.value.details()
+    assert "Traceback" not in err.value.details()
+    return dict(err.value.trailing_metadata() or ())
+
+
+def assert_field(trailers: dict[str, Any], field: str, rule: str | None) -> None:
+    """A refusal names ``field`` and ``rule`` (None: any rule) and says why
+    in Chinese."""
+    assert trailers.get("zhiyuan-field") == field
+    if rule is not None:
+        assert trailers.get("zhiyuan-rule") == rule
+    assert trailers.get("zhiyuan-message-zh-bin", b"").decode().strip()
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict:

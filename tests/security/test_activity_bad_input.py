@@ -8,12 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import grpc
 import pytest
 from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
-from tests.helpers import auth
+from tests.helpers import assert_field, auth, rejected
 from tests.integration.test_activity_flow import Kit, editable, when
 
 pytestmark = pytest.mark.integration
@@ -49,20 +48,6 @@ def session(
         return [spec]
 
     return Later(make)
-
-
-def rejected(fn: Callable[[], Any]) -> dict[str, Any]:
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
-    assert "Traceback" not in err.value.details()
-    return dict(err.value.trailing_metadata() or ())
-
-
-def assert_field(trailers: dict[str, Any], field: str, rule: str) -> None:
-    got = (trailers.get("zhiyuan-field"), trailers.get("zhiyuan-rule"))
-    assert got == (field, rule)
-    assert trailers.get("zhiyuan-message-zh-bin", b"").decode().strip()
 
 
 @pytest.fixture(scope="module")

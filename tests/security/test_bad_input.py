@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.registration.idcard import check_character
-from tests.helpers import auth, new_id_number, new_phone
+from tests.helpers import assert_field, auth, new_id_number, new_phone, rejected
 
 pytestmark = pytest.mark.integration
 
@@ -30,23 +29,6 @@ def with_check(first17: str) -> str:
 
 def flip_check(number: str) -> str:
     return number[:17] + ("0" if number[17] != "0" else "1")
-
-
-def rejected(fn: Callable[[], Any], code: grpc.StatusCode = INVALID) -> dict[str, Any]:
-    """Call ``fn``, expect ``code``; return the trailing metadata."""
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    assert err.value.code() == code, err.value.details()
-    assert "Traceback" not in err.value.details()
-    return dict(err.value.trailing_metadata() or ())
-
-
-def assert_field(trailers: dict[str, Any], field: str, rule: str) -> None:
-    assert (trailers.get("zhiyuan-field"), trailers.get("zhiyuan-rule")) == (
-        field,
-        rule,
-    )
-    assert trailers.get("zhiyuan-message-zh-bin", b"").decode().strip()
 
 
 # -- RegisterVolunteer --------------------------------------------------------

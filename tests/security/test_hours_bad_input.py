@@ -18,7 +18,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
 
 from services.common.testing import wait_for
-from tests.helpers import auth
+from tests.helpers import assert_field, auth, rejected
 from tests.integration.test_hours_flow import (
     approve,
     arrived,
@@ -35,21 +35,6 @@ COUNTY, TOWN = "610113", "610113004"
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 UUID = str(uuid.uuid4())
 LONG = "长" * 501
-
-
-def rejected(fn: Callable[[], Any]) -> dict[str, Any]:
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    assert err.value.code() == INVALID, err.value.details()
-    assert "Traceback" not in err.value.details()
-    return dict(err.value.trailing_metadata() or ())
-
-
-def assert_field(trailers: dict[str, Any], field: str, rule: str | None) -> None:
-    assert trailers.get("zhiyuan-field") == field
-    if rule is not None:
-        assert trailers.get("zhiyuan-rule") == rule
-    assert trailers.get("zhiyuan-message-zh-bin", b"").decode().strip()
 
 
 def count(sql: str) -> int:
