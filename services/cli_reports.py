@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import sys
 from typing import Any
 
@@ -13,7 +12,7 @@ from google.protobuf import json_format
 
 from services.catalog import SERVICES
 from services.cli_help import command
-from services.common import keys, rpc
+from services.common import keys, protos, rpc
 from services.common.config import load
 
 LEVELS = {"city": 2, "county": 3, "township": 4, "village": 5}
@@ -21,13 +20,12 @@ LEVELS = {"city": 2, "county": 3, "township": 4, "village": 5}
 
 def _stub(service: str, token: str | None) -> Any:
     cfg = load()
-    module = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2_grpc")
     channel = rpc.channel(
         cfg.service(service).grpc_address,
         deadline=float(cfg["grpc.deadline_seconds"]),
         token=lambda: token,
     )
-    return getattr(module, f"{service.title()}ServiceStub")(channel)
+    return protos.stub(service, channel)
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -41,7 +39,7 @@ def _token(args: argparse.Namespace) -> str:
 def cmd_rollup(args: argparse.Namespace) -> int:
     from zhiyuan.common.v1 import common_pb2 as common
 
-    messages = importlib.import_module(f"zhiyuan.{args.service}.v1.{args.service}_pb2")
+    messages = protos.messages(args.service)
     query = common.RollupQuery(
         division_code=args.division,
         group_by=LEVELS.get(args.group_by or "", 0),

@@ -46,6 +46,7 @@ from services.common.auth import (
 from services.common.config import Config
 from services.common.errors import Unavailable, ZhiyuanError, one_line
 from services.common.metrics import GrpcMetrics, measured
+from services.common.protos import service_name
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ def serve_api(
         ) from None
     add_to_server(servicer, server)
     server.start()
-    mark_serving(health, f"zhiyuan.{name}.v1.{name.title()}Service")
+    mark_serving(health, service_name(name))
     log.info("%s api listening on %s", name, listen)
     stop = stop or threading.Event()
     _watch(cfg, name, health, stop)
@@ -296,8 +297,9 @@ def _watch(
     from services.common.readiness import DatabaseReadiness
 
     metrics.serve(metrics.listen_of(cfg, "api", name))
-    service = f"zhiyuan.{name}.v1.{name.title()}Service"
-    probe = DatabaseReadiness(cfg.service(name).database_url, health, service)
+    probe = DatabaseReadiness(
+        cfg.service(name).database_url, health, service_name(name)
+    )
     probe.update()
     threading.Thread(target=probe.run, args=(stop,), daemon=True).start()
 

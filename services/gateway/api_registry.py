@@ -1,34 +1,123 @@
-"""Routes: divisions and tenant settings, organisations and teams."""
+"""Routes of the registration service: login and accounts, divisions and
+tenant settings, organisations and teams, volunteers' real-name registration
+and review, the activity feed (see :mod:`services.gateway.transcode`).
+
+They are table routes like the other services', marked ``strict``: the API
+has always checked their query strings and bodies at the edge (required
+fields, lower-case choices such as ``status=pending`` or ``kind=team``,
+unknown fields refused), so :mod:`services.gateway.contract` builds that
+check from the request messages. Two routes answer without gRPC:
+``/me`` and ``/service-fields``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
-from services.gateway.backend import Rpc
-from services.gateway.models import OrganisationBody
-from services.gateway.params import Division, PageSize, PageToken, page
-from services.gateway.protojson import from_json, reply_doc
+from services.gateway.backend import Me
+from services.gateway.contract import REQUIRED, Rule
+from services.gateway.errors import ErrorBody
+from services.gateway.transcode import Route, register
 
 router = APIRouter(prefix="/api/v1")
 
-KINDS = {
-    "organisation": pb.ORGANISATION_KIND_ORGANISATION,
-    "team": pb.ORGANISATION_KIND_TEAM,
+
+def _client_address(request: Request) -> tuple[tuple[str, str], ...]:
+    """Where a login comes from, for counting failed logins per address."""
+    client = request.client.host if request.client else ""
+    return ((CLIENT_ADDRESS_KEY, client),) if client else ()
+
+
+STATUS = Rule(
+    choices={
+        "pending": pb.VOLUNTEER_STATUS_PENDING,
+        "verified": pb.VOLUNTEER_STATUS_VERIFIED,
+        "rejected": pb.VOLUNTEER_STATUS_REJECTED,
+    }
+)
+KIND = Rule(
+    required=True,
+    choices={
+        "organisation": pb.ORGANISATION_KIND_ORGANISATION,
+        "team": pb.ORGANISATION_KIND_TEAM,
+    },
+)
+ROLE = Rule(choices={"member": "member", "leader": "leader"}, default="member")
+TOO_MANY: dict[int | str, Any] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Too many failed logins: wait Retry-After seconds "
+        "/ 登录失败次数过多，请稍后再试",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+}
+GUARDIAN = {f"guardian.{f}": REQUIRED for f in ("name", "phone", "relation", "consent")}
+VOLUNTEER = {
+    **{f: REQUIRED for f in ("name", "id_number", "phone", "home_division_code")},
+    **GUARDIAN,
 }
 
 
-# -- reference data ----------------------------------------------------------
+def route(method: str, path: str, rpc: str, summary: str, tag: str, **kw: Any) -> Route:
+    """A registration route, checked at the edge."""
+    return Route(method, path, "registration", rpc, summary, tag, strict=True, **kw)
 
 
-@router.get(
-    "/service-fields",
-    tags=["divisions"],
-    summary="Service fields / 服务领域",
-)
+ID, DIV, ORG, VOL = "identity", "divisions", "organisations", "volunteers"
+ROUTES = [
+    route("POST", "/login", "Login", "Log in / 登录", ID, public=True,
+          body="LoginBody", rules={"username": REQUIRED, "password": REQUIRED},
+          metadata=_client_address, responses=TOO_MANY,
+          doc="Exchange a username and password for a signed access token. Too "
+          "many failures for an account or from a client address: 429 with "
+          "Retry-After."),
+    route("POST", "/accounts", "CreateAccount", "Create an account / 创建账号", ID,
+          status_code=201, body="AccountBody",
+          rules={f: REQUIRED for f in ("username", "password", "scope_code")}),
+    route("GET", "/accounts", "ListAccounts", "List accounts / 账号列表", ID),
+    route("GET", "/divisions/{code}", "GetDivision", "One division / 行政区划", DIV),
+    route("GET", "/divisions", "ListDivisions", "Child divisions / 下级区划", DIV),
+    route("GET", "/divisions/{division_code}/settings", "GetEffectiveSettings",
+          "Effective tenant settings / 生效配置", DIV),
+    route("GET", "/organisations", "ListOrganisations",
+          "Organisations and teams / 组织与队伍", ORG),
+    route("POST", "/organisations", "CreateOrganisation",
+          "Create an organisation or team / 创建组织或队伍", ORG, status_code=201,
+          body="OrganisationBody",
+          rules={"name": REQUIRED, "kind": KIND, "division_code": REQUIRED}),
+    route("GET", "/organisations/{id}", "GetOrganisation",
+          "One organisation / 组织详情", ORG),
+    route("GET", "/volunteers", "ListVolunteers", "List volunteers / 志愿者列表",
+          VOL, rules={"status": STATUS, "query": Rule(alias="q", max_length=40)},
+          doc="Volunteers at a node or below, personal data masked. ``q`` "
+          "finds one volunteer exactly, by number or by ID number, in scope."),
+    route("POST", "/volunteers", "RegisterVolunteer",
+          "Register a volunteer / 注册志愿者", VOL, status_code=201,
+          body="VolunteerBody", rules=VOLUNTEER,
+          header=("idempotency-key", "request_id"),
+          doc="Real-name registration; a repeated request_id (or Idempotency-Key) "
+          "returns the first result."),
+    route("GET", "/volunteers/{id}", "GetVolunteer", "One volunteer / 志愿者详情",
+          VOL),
+    route("POST", "/volunteers/{id}/verify", "VerifyVolunteer",
+          "Verify a registration / 审核通过", VOL),
+    route("POST", "/volunteers/{id}/reject", "RejectVolunteer",
+          "Reject a registration / 审核驳回", VOL, body="RejectBody",
+          rules={"reason": REQUIRED}),
+    route("POST", "/volunteers/{volunteer_id}/teams", "AddTeamMembership",
+          "Join a team / 加入队伍", VOL, body="MembershipBody",
+          rules={"organisation_id": REQUIRED, "role": ROLE}),
+    route("GET", "/feed", "ListActivityFeed", "Activity feed / 动态", "statistics"),
+]  # fmt: skip
+
+register(router, ROUTES)
+
+
+@router.get("/service-fields", tags=[DIV], summary="Service fields / 服务领域")
 def service_fields() -> dict[str, list[dict[str, str]]]:
     """The service fields every service accepts, by code, with their
     Chinese and English names. Public: it is reference data."""
@@ -40,105 +129,13 @@ def service_fields() -> dict[str, list[dict[str, str]]]:
     }
 
 
-# -- divisions ---------------------------------------------------------------
-
-
-@router.get(
-    "/divisions/{code}",
-    tags=["divisions"],
-    summary="One division / 行政区划",
-    responses=reply_doc(pb.GetDivisionResponse),
-)
-async def get_division(code: str, rpc: Rpc) -> Any:
-    """A division and its ancestors from the province down."""
-    return await rpc("GetDivision", pb.GetDivisionRequest(code=code))
-
-
-@router.get(
-    "/divisions",
-    tags=["divisions"],
-    summary="Child divisions / 下级区划",
-    responses=reply_doc(pb.ListDivisionsResponse),
-)
-async def list_divisions(
-    rpc: Rpc,
-    parent_code: Annotated[str, Query(description="Parent node / 上级区划")] = "",
-    include_retired: Annotated[
-        bool, Query(description="Include retired divisions / 含已撤销区划")
-    ] = False,
-    page_size: PageSize = 0,
-    page_token: PageToken = "",
-) -> Any:
-    """The children of a node."""
-    request = pb.ListDivisionsRequest(
-        parent_code=parent_code,
-        include_retired=include_retired,
-        page=page(page_size, page_token),
-    )
-    return await rpc("ListDivisions", request)
-
-
-@router.get(
-    "/divisions/{code}/settings",
-    tags=["divisions"],
-    summary="Effective tenant settings / 生效配置",
-    responses=reply_doc(pb.GetEffectiveSettingsResponse),
-)
-async def get_settings(code: str, rpc: Rpc) -> Any:
-    """Settings in force at a node, each with the node that set it."""
-    request = pb.GetEffectiveSettingsRequest(division_code=code)
-    return await rpc("GetEffectiveSettings", request)
-
-
-# -- organisations -----------------------------------------------------------
-
-
-@router.get(
-    "/organisations",
-    tags=["organisations"],
-    summary="Organisations and teams / 组织与队伍",
-    responses=reply_doc(pb.ListOrganisationsResponse),
-)
-async def list_organisations(
-    rpc: Rpc,
-    division_code: Division = "",
-    parent_id: Annotated[
-        str, Query(description="Direct children of this one / 上级组织")
-    ] = "",
-    page_size: PageSize = 0,
-    page_token: PageToken = "",
-) -> Any:
-    """Organisations at a node or below, or the sub-teams of one."""
-    request = pb.ListOrganisationsRequest(
-        division_code=division_code,
-        parent_id=parent_id,
-        page=page(page_size, page_token),
-    )
-    return await rpc("ListOrganisations", request)
-
-
-@router.post(
-    "/organisations",
-    tags=["organisations"],
-    summary="Create an organisation or team / 创建组织或队伍",
-    responses=reply_doc(pb.CreateOrganisationResponse, 201),
-    status_code=201,
-)
-async def create_organisation(body: OrganisationBody, rpc: Rpc) -> Any:
-    """Create an organisation (``kind=organisation``) or team (``team``)."""
-    data = body.model_dump()
-    data["kind"] = KINDS[data["kind"]]
-    request = from_json(data, pb.CreateOrganisationRequest())
-    return await rpc("CreateOrganisation", request)
-
-
-@router.get(
-    "/organisations/{organisation_id}",
-    tags=["organisations"],
-    summary="One organisation / 组织详情",
-    responses=reply_doc(pb.GetOrganisationResponse),
-)
-async def get_organisation(organisation_id: str, rpc: Rpc) -> Any:
-    """An organisation with its direct sub-teams."""
-    request = pb.GetOrganisationRequest(id=organisation_id)
-    return await rpc("GetOrganisation", request)
+@router.get("/me", tags=[ID], summary="Who am I / 当前用户")
+async def me(principal: Me) -> dict[str, Any]:
+    """The verified principal of the bearer token (no gRPC call)."""
+    return {
+        "subject": principal.subject,
+        "username": principal.username,
+        "scope_code": principal.scope_code,
+        "roles": sorted(principal.roles),
+        "expires_at": principal.expires_at,
+    }

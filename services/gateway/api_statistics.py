@@ -1,8 +1,7 @@
-"""Routes: registration rollups (Summarize) and the activity feed."""
+"""Route: any service's rollup (Summarize), one route for every service."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -10,9 +9,10 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.catalog import SERVICES
+from services.common import protos
 from services.common.errors import NotFound
 from services.gateway.backend import Rpc
-from services.gateway.params import Division, PageSize, PageToken, page
+from services.gateway.params import Division
 from services.gateway.protojson import reply_doc
 
 router = APIRouter(prefix="/api/v1")
@@ -66,24 +66,5 @@ async def rollup(
     )
     if service not in SERVICES:
         raise NotFound(f"no service {service!r}", f"没有名为“{service}”的服务")
-    messages = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
-    return await rpc("Summarize", messages.SummarizeRequest(query=query), service)
-
-
-@router.get(
-    "/feed",
-    tags=["statistics"],
-    summary="Activity feed / 动态",
-    responses=reply_doc(pb.ListActivityFeedResponse),
-)
-async def activity_feed(
-    rpc: Rpc,
-    division_code: Division = "",
-    page_size: PageSize = 0,
-    page_token: PageToken = "",
-) -> Any:
-    """Recent registration events in the caller's scope, newest first."""
-    request = pb.ListActivityFeedRequest(
-        division_code=division_code, page=page(page_size, page_token)
-    )
-    return await rpc("ListActivityFeed", request)
+    request = protos.messages(service).SummarizeRequest(query=query)
+    return await rpc("Summarize", request, service)

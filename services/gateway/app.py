@@ -33,20 +33,18 @@ from services.common.config import Config
 from services.gateway import (
     api_commendation,
     api_dashboard,
-    api_identity,
     api_imports,
     api_recycling,
     api_registry,
     api_roles,
     api_services,
     api_statistics,
-    api_volunteers,
     docs,
     errors,
 )
 from services.gateway.access_log import AccessLog
 from services.gateway.backend import Backend, connect
-from services.gateway.models import ErrorBody
+from services.gateway.errors import ErrorBody
 
 DESCRIPTION = """\
 Zhiyuan (志愿) volunteer-service administration: divisions, organisations and
@@ -137,10 +135,8 @@ def create_app(
     # Our access log, not uvicorn's: it never writes a query value.
     app.add_middleware(AccessLog)
     for module in (
-        api_identity,
         api_registry,
         api_roles,
-        api_volunteers,
         api_statistics,
         api_services,
         api_recycling,

@@ -9,7 +9,6 @@ Routes ask for an :data:`Rpc` (authenticated) or :data:`PublicRpc` and await
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, filters
 
 from services.catalog import SERVICES
-from services.common import rpc
+from services.common import protos, rpc
 from services.common.auth import Principal
 from services.common.config import Config
 from services.common.errors import Unauthenticated
@@ -66,8 +65,7 @@ class Backend:
 
 
 async def _check(name: str, health: Any) -> str:
-    service = f"zhiyuan.{name}.v1.{name.title()}Service"
-    request = health_pb2.HealthCheckRequest(service=service)
+    request = health_pb2.HealthCheckRequest(service=protos.service_name(name))
     try:
         reply = await health.Check(request, timeout=READY_TIMEOUT)
     except grpc.RpcError as err:
@@ -86,9 +84,7 @@ def connect(cfg: Config) -> Backend:
         channel = grpc.aio.insecure_channel(
             address, interceptors=interceptors, options=rpc.CHANNEL_OPTIONS
         )
-        module = importlib.import_module(f"zhiyuan.{name}.v1.{name}_pb2_grpc")
-        stub = getattr(module, f"{name.title()}ServiceStub")(channel)
-        stubs[name] = (stub, health_pb2_grpc.HealthStub(channel))
+        stubs[name] = (protos.stub(name, channel), health_pb2_grpc.HealthStub(channel))
         channels.append(channel)
 
     async def close() -> None:

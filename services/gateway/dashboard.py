@@ -19,12 +19,12 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import Any
 
 import grpc
 from zhiyuan.common.v1 import common_pb2 as common
 
+from services.common import protos
 from services.common.divisions import name_of
 from services.common.errors import InvalidArgument
 from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
@@ -77,7 +77,7 @@ PB_LEVEL = {
 
 
 def _request(service: str, code: str, start: str, end: str, by_month: bool) -> Any:
-    module = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
+    module = protos.messages(service)
     level = child_level(level_of(code))
     assert level is not None
     query = common.RollupQuery(

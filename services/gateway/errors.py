@@ -20,6 +20,7 @@ import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from services.common.errors import ZhiyuanError
@@ -70,6 +71,22 @@ RULES: dict[str, tuple[str, str]] = {
     "json_invalid": ("json", "请求体不是有效的 JSON"),
 }
 TYPE_RULE = ("type", "类型不正确")
+
+
+class ErrorDetail(BaseModel):
+    """One platform error, in English and Chinese."""
+
+    code: str = Field(description="gRPC-style status name, e.g. INVALID_ARGUMENT")
+    message_en: str
+    message_zh: str
+    field: str | None = Field(default=None, description="The field at fault")
+    rule: str | None = Field(default=None, description="The rule it broke")
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer of the API (documented in the OpenAPI document)."""
+
+    error: ErrorDetail
 
 
 def http_status(code: grpc.StatusCode) -> int:

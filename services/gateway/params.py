@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from zhiyuan.common.v1 import common_pb2 as common
 
 PageSize = Annotated[
     int,
@@ -17,8 +16,3 @@ PageToken = Annotated[
 Division = Annotated[
     str, Query(description="At this node or below (default: your scope) / 区划代码")
 ]
-
-
-def page(size: int, token: str) -> common.PageRequest:
-    """The proto paging request of a list route's query."""
-    return common.PageRequest(page_size=size, page_token=token)

@@ -12,11 +12,12 @@ Example::
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,7 +26,9 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from services.common import protos
 from services.common.errors import InvalidArgument
+from services.gateway import contract
 from services.gateway.backend import PublicRpc, Rpc
 from services.gateway.protojson import field_schema, reply_doc, schema, to_json
 
@@ -48,17 +51,21 @@ class Route:
     status_code: int = 200
     # A bytes field of the reply to send as the body, with this media type.
     download: tuple[str, str] | None = None
+    # Validate the query or body at the edge (see contract.py), with the
+    # rules the proto cannot say; ``body`` names its schema in the document.
+    strict: bool = False
+    rules: Mapping[str, contract.Rule] = default(default_factory=dict)
+    body: str = ""
+    # (header, field): the header fills the field when the body leaves it empty.
+    header: tuple[str, str] | None = None
+    # Extra gRPC metadata taken from the HTTP request (e.g. the client address).
+    metadata: Callable[[Request], tuple[tuple[str, str], ...]] | None = None
+    responses: Mapping[int | str, Any] = default(default_factory=dict)
+    doc: str = ""  # the operation's description, when its summary is not enough
 
 
 def messages(route: Route) -> tuple[type[Message], type[Message]]:
-    module = importlib.import_module(f"zhiyuan.{route.service}.v1.{route.service}_pb2")
-    method = module.DESCRIPTOR.services_by_name[
-        f"{route.service.title()}Service"
-    ].methods_by_name[route.rpc]
-    return (
-        getattr(module, method.input_type.name),
-        getattr(module, method.output_type.name),
-    )
+    return protos.method_types(route.service, route.rpc)
 
 
 def _coerce(descriptor: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +109,47 @@ def build_request(
         ) from exc
 
 
+async def _call(route: Route, request: Request, rpc: Any, message: Message) -> Any:
+    extra = route.metadata(request) if route.metadata else ()
+    reply = await rpc.call(route.rpc, message, route.service, extra)
+    if route.download:
+        field, media_type = route.download
+        return Response(getattr(reply, field), media_type=media_type)
+    return to_json(reply)
+
+
+def _strict_endpoint(route: Route) -> Callable[..., Any]:
+    """FastAPI validates the parameters and body built from the request
+    message (see contract.py); the endpoint turns them into the message."""
+    request_type, _ = messages(route)
+    in_path = re.findall(r"{(\w+)}", route.path)
+
+    async def endpoint(**values: Any) -> Any:
+        data = contract.data_of(route.method, route.rules, route.header, values)
+        path = {name: values[name] for name in in_path}
+        message = build_request(route, request_type, path, data)
+        return await _call(route, values["request"], values["rpc"], message)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    caller_dep = PublicRpc if route.public else Rpc
+    _name(endpoint, route)
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", kw, annotation=Request),
+            inspect.Parameter("rpc", kw, annotation=caller_dep),
+            *contract.signature(
+                route.method,
+                in_path,
+                request_type.DESCRIPTOR,
+                route.rules,
+                route.body,
+                route.header,
+            ),
+        ]
+    )
+    return endpoint
+
+
 def _endpoint(route: Route) -> Callable[..., Any]:
     request_type, _ = messages(route)
     caller_dep = PublicRpc if route.public else Rpc
@@ -126,18 +174,19 @@ def _endpoint(route: Route) -> Callable[..., Any]:
                     "请求体须为 JSON 对象",
                 )
         message = build_request(route, request_type, path, data)
-        reply = await rpc.call(route.rpc, message, route.service)
-        if route.download:
-            field, media_type = route.download
-            return Response(getattr(reply, field), media_type=media_type)
-        return to_json(reply)
+        return await _call(route, request, rpc, message)
 
     # Real objects, not the strings `from __future__ import annotations` leaves,
     # so FastAPI can resolve the caller dependency of this route.
     endpoint.__annotations__ = {"request": Request, "rpc": caller_dep, "return": Any}
-    endpoint.__name__ = f"{route.service}_{route.rpc}"
-    endpoint.__doc__ = f"gRPC {route.service}.{route.rpc}."
+    _name(endpoint, route)
     return endpoint
+
+
+def _name(endpoint: Callable[..., Any], route: Route) -> None:
+    """The operation's id and description in the OpenAPI document."""
+    endpoint.__name__ = f"{route.service}_{route.rpc}"
+    endpoint.__doc__ = route.doc or f"gRPC {route.service}.{route.rpc}."
 
 
 def _param_schema(field: Any) -> dict[str, Any]:
@@ -206,7 +255,7 @@ PAGE_PARAMETERS: list[dict[str, Any]] = [
 
 def _responses(route: Route, reply_type: type[Message]) -> dict[int | str, Any]:
     if route.download is None:
-        return reply_doc(reply_type, route.status_code)
+        return {**reply_doc(reply_type, route.status_code), **route.responses}
     _, media_type = route.download
     return {
         route.status_code: {
@@ -220,19 +269,21 @@ def register(router: APIRouter, routes: list[Route]) -> None:
     for route in routes:
         request_type, reply_type = messages(route)
         extra: dict[str, Any] = {"parameters": parameters(route, request_type)}
-        if route.method != "GET":
+        if route.strict:
+            extra = {}  # FastAPI documents what it validates
+        elif route.method != "GET":
             body = schema(request_type.DESCRIPTOR)
             for name in re.findall(r"{(\w+)}", route.path):
                 body["properties"].pop(name, None)  # taken from the path
             extra["requestBody"] = {"content": {"application/json": {"schema": body}}}
         router.add_api_route(
             route.path,
-            _endpoint(route),
+            _strict_endpoint(route) if route.strict else _endpoint(route),
             methods=[route.method],
             summary=route.summary,
             tags=[route.tag],
             status_code=route.status_code,
             responses=_responses(route, reply_type),
             response_class=Response if route.download else JSONResponse,
-            openapi_extra=extra,
+            openapi_extra=extra or None,
         )
