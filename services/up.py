@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from services.common import preflight as listen_preflight
+from services.common import protos
 from services.common.config import Config
 
 PROBE_TIMEOUT = 2.0
@@ -91,7 +92,7 @@ def _api_serving(cfg: Config, service: str) -> Callable[[], bool]:
 
     address = cfg.service(service).grpc_address
     # The named service follows the api's database ("" is liveness only).
-    name = f"zhiyuan.{service}.v1.{service.title()}Service"
+    name = protos.service_name(service)
 
     def check() -> bool:
         with grpc.insecure_channel(address) as channel:

@@ -4,7 +4,6 @@ workers, clients and tokens."""
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 
 pytest.register_assert_rewrite("services.common.testing")
 
+from services.common import protos  # noqa: E402
 from services.common.auth import TokenIssuer  # noqa: E402
 from services.common.testing import PRIVATE_PEM, Processes, wait_for  # noqa: E402
 
@@ -101,10 +101,9 @@ def stubs(apis: dict[str, str]) -> Iterator[Callable[[str], Any]]:
     channels: dict[str, grpc.Channel] = {}
 
     def make(name: str) -> Any:
-        module = importlib.import_module(f"zhiyuan.{name}.v1.{name}_pb2_grpc")
         if name not in channels:
             channels[name] = grpc.insecure_channel(apis[name])
-        return getattr(module, f"{name.title()}ServiceStub")(channels[name])
+        return protos.stub(name, channels[name])
 
     yield make
     for channel in channels.values():

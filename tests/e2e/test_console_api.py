@@ -6,7 +6,6 @@ is a 403 with no figures, and the table exports as CSV and XLSX."""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 
 import grpc
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from zhiyuan.common.v1 import common_pb2 as common
 
+from services.common import protos
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +25,10 @@ ADDITIVE = ["volunteers_registered", "volunteers_verified", "organisations",
 
 def grpc_total(env: dict, headers: dict, service: str, code: str) -> dict[str, float]:
     """The service's own answer, asked over gRPC with the caller's token."""
-    module = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
-    grpc_mod = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2_grpc")
+    module = protos.messages(service)
     address = env[f"{service.upper()}_GRPC_ADDRESS"]
     with grpc.insecure_channel(address) as channel:
-        stub = getattr(grpc_mod, f"{service.title()}ServiceStub")(channel)
+        stub = protos.stub(service, channel)
         reply = stub.Summarize(
             module.SummarizeRequest(query=common.RollupQuery(division_code=code)),
             metadata=[("authorization", headers["authorization"])],

@@ -801,15 +801,12 @@ def fact_count(engine: Engine, table: str) -> int:
 
 def summarize_stub(address: str, service: str) -> tuple[Any, Any, Any]:
     """(channel, the service's stub, its pb2 module)."""
-    import importlib
-
     import grpc
 
-    pb = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2")
-    pb_grpc = importlib.import_module(f"zhiyuan.{service}.v1.{service}_pb2_grpc")
-    stub_class = getattr(pb_grpc, f"{service.title()}ServiceStub")
+    from services.common import protos
+
     channel = grpc.insecure_channel(address)
-    return channel, stub_class(channel), pb
+    return channel, protos.stub(service, channel), protos.messages(service)
 
 
 def summarize(
