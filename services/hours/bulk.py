@@ -50,6 +50,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
@@ -93,6 +94,7 @@ EVENT = "hours.records.imported"
 EVENT_VOLUNTEERS = 1000  # volunteers per event: a bounded message
 _IDS = uuid.UUID("0c5e7a57-1b0e-4c35-9f6d-8d1f3e2b7a10")
 _NUMBER = re.compile(r"^ZY\d{12}$")
+_PLAIN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}\Z")  # China time
 _FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 # Looks volunteers up by number in a scope: number → (id, status).
 VolunteerLookup = Callable[[Scope, Sequence[str]], Mapping[str, tuple[str, str]]]
@@ -296,18 +298,11 @@ def _parse(
               "志愿者编号为 ZY 加 12 位数字")  # fmt: skip
     code = v.get("division_code", "")
     if code:
-        try:
-            validate_code(code)
-            if not scope.contains(code):
-                p.add("division_code", "division_code.scope",
-                      f"{code} lies outside your area {scope.code}",
-                      f"区划 {code} 不在您的辖区 {scope.code} 内")  # fmt: skip
-            elif not name_of(code):
-                p.add("division_code", "division_code.known",
-                      f"no division has the code {code}",
-                      f"没有代码为 {code} 的行政区划")  # fmt: skip
-        except InvalidArgument as err:
-            p.add_error(err, "division_code")
+        problem = _code_problem(code, scope.code)
+        if isinstance(problem, InvalidArgument):
+            p.add_error(problem, "division_code")
+        elif problem is not None:
+            p.add("division_code", *problem)
     for key, limit in (("organisation_name", 200), ("content", 200), ("reason", 500)):
         if len(v.get(key, "")) > limit:
             p.add_error(InvalidArgument.too_long(key, limit))
@@ -339,11 +334,35 @@ def _parse(
                 start, end, given, v.get("reason", ""))  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
+def _code_problem(
+    code: str, scope: str
+) -> InvalidArgument | tuple[str, str, str] | None:
+    """What is wrong with a row's division code in ``scope`` (codes repeat
+    across a file's rows: worked out once per code)."""
+    try:
+        validate_code(code)
+    except InvalidArgument as err:
+        return err
+    if not code.startswith(scope):
+        return ("division_code.scope", f"{code} lies outside your area {scope}",
+                f"区划 {code} 不在您的辖区 {scope} 内")  # fmt: skip
+    if not name_of(code):
+        return ("division_code.known", f"no division has the code {code}",
+                f"没有代码为 {code} 的行政区划")  # fmt: skip
+    return None
+
+
 def _moment(value: str, key: str, p: RowProblems) -> datetime | None:
     """A spreadsheet time (``2026-11-01 09:00``, ``2026/11/1 9:00``) is
     China time; an RFC 3339 time keeps its offset."""
     if not value:
         return None
+    if len(value) == 16 and _PLAIN.match(value):  # the template's own form
+        with contextlib.suppress(ValueError):
+            return datetime(int(value[:4]), int(value[5:7]), int(value[8:10]),
+                            int(value[11:13]), int(value[14:16]),
+                            tzinfo=domain.CST)  # fmt: skip
     raw = value.replace("/", "-").replace("T", " ").replace("Z", "+00:00")
     m = re.match(
         r"^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))?(.*)$", raw

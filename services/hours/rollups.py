@@ -362,7 +362,9 @@ def apply_imported(
         for a in _ancestors(code):
             gained[(a, p, f)] += n
     for (a, p, f), n in gained.items():
-        merge(cells, (a, p), {_metric(f): float(n)})
+        cell = cells.setdefault((a, p), {})
+        m = _metric(f)
+        cell[m] = cell.get(m, 0.0) + n
     _write_presence(s, deltas)
     ROLLUP.add_cells(s, cells)
     return len(deltas)

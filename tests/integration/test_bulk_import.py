@@ -320,6 +320,7 @@ def test_every_bad_field_is_reported_and_nothing_is_half_written(
         {**good, "service_field": "juggling"},
         {**good, "content": "x" * 201},
         {**good, "session_start": "yesterday"},
+        {**good, "session_start": "2025-02-30 09:00"},  # the template's form
         {**good, "session_end": "2025-04-01 08:00"},
         {**good, "session_end": "2025-04-03 10:00"},
         {
@@ -341,6 +342,7 @@ def test_every_bad_field_is_reported_and_nothing_is_half_written(
         ("organisation_name", "organisation_name.required"),
         ("service_field", "service_field.known"),
         ("content", "content.max_length"),
+        ("session_start", "session_start.format"),
         ("session_start", "session_start.format"),
         ("session_end", "session_end.after_start"),
         ("session_end", "session_end.max_duration"),
