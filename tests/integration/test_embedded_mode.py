@@ -13,11 +13,28 @@ from sqlalchemy import select
 pytestmark = pytest.mark.integration
 
 
-def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch):
+@pytest.fixture
+def own_vhost():
+    """A vhost of this test's own: the seed's workers must not share queues
+    with the session's workers (on PostgreSQL), which would take the
+    embedded platform's events and leave its seed waiting."""
+    from services.common.testing import create_vhost, delete_vhost
+
+    uri = create_vhost()
+    yield uri
+    delete_vhost(uri)
+
+
+def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch, own_vhost):
     from services.catalog import SERVICES
     from services.common.testing import free_port
 
-    env = {**os.environ, "ZHIYUAN_DATA_DIR": str(tmp_path)}
+    # None of the session platform's per-service settings: its heartbeat
+    # files would tell the seed that workers are alive (they are, but on
+    # PostgreSQL), its addresses would reach its api roles.
+    prefixes = tuple(f"{name.upper()}_" for name in SERVICES)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(ZHIYUAN_DATA_DIR=str(tmp_path), AMQP_URI=own_vhost)
     # Every service embedded, none pointing at the session's PostgreSQL.
     env.update({f"{name.upper()}_DATABASE_URL": "" for name in SERVICES})
     port = free_port()  # the seed may serve registration's api itself
