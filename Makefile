@@ -14,7 +14,7 @@ CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help venv proto tools browser keys migrate seed run test test-unit test-fast \
+.PHONY: help venv proto tools browser keys databases migrate seed run test test-unit test-fast \
         lint bench scale chart-check compose-check proto-lint check-services clean
 
 help: ## list the targets
@@ -61,18 +61,26 @@ browser: ## install Debian's chromium for the browser tests if missing
 check-services: venv ## say whether PostgreSQL and RabbitMQ are reachable
 	@$(PY) -m services.common.preflight
 
-migrate: proto ## apply every service's migrations (DATABASE_URLs from the env)
-	$(BIN)/zhiyuan migrate
+# make run's databases: the local PostgreSQL when it answers (zhiyuan_<service>,
+# created if missing), else embedded SQLite; your own *_DATABASE_URLs win.
+LOCAL_ENV := .run/local.env
+ZY := set -a; [ ! -f $(LOCAL_ENV) ] || . ./$(LOCAL_ENV); set +a; $(BIN)/zhiyuan
+
+databases: venv ## choose make run's databases (writes .run/local.env)
+	@$(PY) scripts/local_databases.py --write $(LOCAL_ENV)
+
+migrate: proto databases ## apply every service's migrations
+	@$(ZY) migrate
 
 keys: venv ## development JWT and personal-data keys under .run/keys (if missing)
 	@$(BIN)/zhiyuan keys ensure
 
 seed: migrate keys ## load the division tree and the Shaanxi demo data (idempotent)
-	$(BIN)/zhiyuan seed
+	@$(ZY) seed
 
 run: seed ## set everything up and start the whole platform
 	@$(PY) -m services.common.preflight --only amqp
-	$(BIN)/zhiyuan up
+	@$(ZY) up
 
 lint: proto ## ruff (format + check), mypy (kernel, registration, activity, recycling), eslint
 	$(BIN)/ruff format --check services tests scripts
