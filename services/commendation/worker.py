@@ -76,9 +76,7 @@ class CommendationWorker(OutboxWorker):
         """A bulk import's chunk: per volunteer and service year, the hours
         added and the total after; each applied once (its own claim)."""
         env = Envelope.from_body(body)
-        cases = self._stars()
-        for claim_id, news in events.imported(env):
-            cases.follow_hours("commendation.hours", claim_id, news)
+        self._stars().follow_imported("commendation.hours", events.imported(env))
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:
