@@ -797,8 +797,11 @@ def deposit_imported(
         if not posts:
             return 0
         now = clock()
-        accounts = {(domain.bank_code(c), v) for _, v, c, _, _ in posts}
-        accounts |= {(b, "") for b, _ in accounts}
+        found = {(domain.bank_code(c), v) for _, v, c, _, _ in posts}
+        # Inserted in key order: two parts handled at once wait on each
+        # other's new rows (the bank's own account above all) in one order,
+        # never in a cycle (a set's order deadlocked them).
+        accounts = sorted(found | {(b, "") for b, _ in found})
         s.execute(
             text(
                 "INSERT INTO timebank_accounts (id, division_code, kind, volunteer_id,"
