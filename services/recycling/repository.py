@@ -1,7 +1,10 @@
-"""Scoped data access for recycling. A :class:`Repository` is built from a
-session and a :class:`Scope`; every query it issues filters by that scope's
-prefix (row-level security repeats the filter in PostgreSQL). Another
-tenant's row and no row at all get the same NOT_FOUND."""
+"""Recycling's data access: every statement its use cases make. A
+:class:`Repository` is built from the session of a unit of work and its
+:class:`Scope`; every query it issues filters by that scope's prefix
+(row-level security repeats the filter in PostgreSQL). Another tenant's row
+and no row at all get the same NOT_FOUND. The use cases reach the database
+only through it (and the unit of work's events and rollup bumps), so an
+in-memory one stands in for it in the unit tier."""
 
 from __future__ import annotations
 
@@ -9,13 +12,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.tenancy import Scope
+from services.common.unit_of_work import Work
 from services.recycling import models as m
 from services.recycling.quantities import Items
+
+# What each entity is called in a NOT_FOUND (English, Chinese).
+BIN = ("recycling bin", "回收箱")
+COLLECTION = ("collection", "回收活动")
+DRIVE = ("donation drive", "捐赠活动")
+BOOKING = ("pickup booking", "预约")
 
 
 def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
@@ -24,10 +35,32 @@ def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
     return err
 
 
+class KeyTaken(Exception):
+    """A new row's unique key (a bin's code in its province, a booking's
+    request key) is already held, perhaps by a row this scope cannot see."""
+
+
 class Repository:
     def __init__(self, session: Session, scope: Scope):
         self.s = session
         self.scope = scope
+
+    def add(self, row: Any) -> None:
+        """Write ``row`` with the transaction (at the next flush)."""
+        self.s.add(row)
+
+    def flush(self) -> None:
+        """Send the pending writes now, so a broken rule fails here."""
+        self.s.flush()
+
+    def add_unique(self, row: Any) -> None:
+        """Write ``row`` now; :class:`KeyTaken` when a unique constraint
+        refuses it (the transaction is then spoilt: let it roll back)."""
+        self.s.add(row)
+        try:
+            self.s.flush()
+        except IntegrityError:
+            raise KeyTaken(type(row).__name__) from None
 
     def _inside(self, column: Any) -> Any:
         return column.like(self.scope.like_pattern)
@@ -54,7 +87,7 @@ class Repository:
 
     # -- bins ------------------------------------------------------------------------
     def bin(self, ident: str, field: str = "id", lock: bool = False) -> m.Bin:
-        return self._one(m.Bin, ident, field, ("recycling bin", "回收箱"), lock)
+        return self._one(m.Bin, ident, field, BIN, lock)
 
     def bin_code_taken(self, province: str, code: str) -> bool:
         """Whether a bin of the caller's scope has the code (others' bins are
@@ -85,7 +118,7 @@ class Repository:
 
     # -- collections -------------------------------------------------------------------
     def collection(self, ident: str, field: str = "id") -> m.Collection:
-        return self._one(m.Collection, ident, field, ("collection", "回收活动"), False)
+        return self._one(m.Collection, ident, field, COLLECTION, False)
 
     def emptied(self, collection_ids: Sequence[str]) -> dict[str, list[str]]:
         """Bin codes emptied by each collection."""
@@ -102,7 +135,7 @@ class Repository:
 
     # -- drives ------------------------------------------------------------------------
     def drive(self, ident: str, field: str = "id", lock: bool = False) -> m.Drive:
-        return self._one(m.Drive, ident, field, ("donation drive", "捐赠活动"), lock)
+        return self._one(m.Drive, ident, field, DRIVE, lock)
 
     def distributions(self, drive_id: str) -> list[m.Distribution]:
         t = m.Distribution
@@ -134,9 +167,16 @@ class Repository:
 
     # -- bookings ----------------------------------------------------------------------
     def booking(self, ident: str, field: str = "id", lock: bool = False) -> m.Booking:
-        return self._one(m.Booking, ident, field, ("pickup booking", "预约"), lock)
+        return self._one(m.Booking, ident, field, BOOKING, lock)
 
     def booking_by_key(self, request_key: str) -> m.Booking | None:
         t = m.Booking
         q = select(t).where(t.request_key == request_key, self._inside(t.division_code))
         return self.s.execute(q).scalar_one_or_none()
+
+
+def sql_repository(work: Work) -> Repository:
+    """The repository of a unit of work in SQL (the use cases' default)."""
+    if work.scope is None:
+        raise RuntimeError("recycling's use cases run in a caller's scope")
+    return Repository(work.session, work.scope)

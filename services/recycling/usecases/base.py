@@ -1,6 +1,9 @@
-"""The shared part of recycling's use cases: a scoped transaction per call,
-the clock and China's calendar day, events recorded in the transaction,
-activity's client and registration's (which organisations the caller sees)."""
+"""The shared part of recycling's use cases: the kernel's unit of work (a
+scoped transaction per call, the clock, events recorded in it, rollup
+bumps), the repository a unit's session is read and written through, China's
+calendar day, activity's client and registration's (which organisations the
+caller sees). A use case touches no session itself: a test hands in an
+in-memory unit of work and repository instead."""
 
 from __future__ import annotations
 
@@ -13,12 +16,18 @@ from services.common.pii import PiiCipher
 from services.common.references import Organisation, optional_organisation
 from services.common.remote import Remote
 from services.common.rollup import CST
-from services.common.unit_of_work import UnitOfWork
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
 from services.recycling.activity_client import Activity
 from services.recycling.models import OUTBOX
+from services.recycling.repository import Repository, sql_repository
+
+RepositoryFactory = Callable[[Work], Repository]
 
 
 class UseCases:
+    """``repository``: how a unit of work's repository is made, and ``uow``
+    the unit of work (a test's in-memory ones instead of SQL)."""
+
     def __init__(
         self,
         db: Database,
@@ -26,9 +35,13 @@ class UseCases:
         activity: Activity | None = None,
         clock: Callable[[], datetime] = outbox.now,
         registration: Remote | None = None,
+        *,
+        repository: RepositoryFactory = sql_repository,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
         self.db, self.activity, self.clock = db, activity, clock
-        self.uow = UnitOfWork(db, OUTBOX, clock)
+        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
+        self.repo = repository
         # Registration answers which organisations the caller may name.
         self.registration = registration
         # Bookings hold residents' contact data: stored encrypted only.

@@ -9,15 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, InvalidArgument
+from services.common.unit_of_work import Work
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
-from services.recycling.repository import Repository
+from services.recycling.repository import KeyTaken, Repository
 from services.recycling.usecases.base import UseCases
 
 
@@ -66,19 +64,18 @@ class BinCases(UseCases):
         """Place several bins in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             out = []
             for d in drafts:
                 try:
-                    out.append(self._place(s, repo, p, d))
-                except IntegrityError:
+                    out.append(self._place(work, repo, p, d))
+                except KeyTaken:
                     # Another tenant of the province holds the code (invisible
                     # here): the unique constraint still sees it.
                     raise _taken(d.code) from None
             return out
 
-    def _place(self, s: Session, repo: Repository, p: Principal, d: BinDraft) -> m.Bin:
+    def _place(self, work: Work, repo: Repository, p: Principal, d: BinDraft) -> m.Bin:
         province = d.division_code[:2]
         if repo.bin_code_taken(province, d.code):
             raise _taken(d.code)
@@ -90,9 +87,10 @@ class BinCases(UseCases):
             status_changed_on=d.deployed_on, last_emptied_on=None,
             created_by=p.username, created_at=now,
         )  # fmt: skip
-        s.add(row)
-        s.flush()
-        self._changed(s, p, row, "", "deployed", d.deployed_on, "投放 / deployed")
+        repo.add_unique(row)
+        self._changed(
+            work, repo, p, row, "", "deployed", d.deployed_on, "投放 / deployed"
+        )
         return row
 
     def change_bin_status(
@@ -107,18 +105,19 @@ class BinCases(UseCases):
         day = v.day(changed_on, "changed_on", self.today())
         reason = v.text(reason, "reason", 500, required=False)
         with self.uow(p) as work:
-            s = work.session
-            row = Repository(s, p.scope).bin(ident, lock=True)
+            repo = self.repo(work)
+            row = repo.bin(ident, lock=True)
             domain.check_bin_transition(row.status, target)
             v.not_before(
                 day, row.status_changed_on, "changed_on", "the bin's last change"
             )
-            self._changed(s, p, row, row.status, target, day, reason)
+            self._changed(work, repo, p, row, row.status, target, day, reason)
             return row
 
     def _changed(
         self,
-        s: Session,
+        work: Work,
+        repo: Repository,
         p: Principal,
         row: m.Bin,
         current: str,
@@ -128,7 +127,7 @@ class BinCases(UseCases):
         collection_id: str | None = None,
     ) -> None:
         """Apply a status change: history, the bin, the rollup and the event."""
-        s.add(
+        repo.add(
             m.BinStatusChange(
                 id=str(uuid.uuid4()), bin_id=row.id, division_code=row.division_code,
                 from_status=current, to_status=target, changed_on=day,
@@ -140,9 +139,8 @@ class BinCases(UseCases):
         delta = domain.deployed_delta(current, target)
         if delta:
             month = domain.month_of_day(day)
-            m.ROLLUP.bump(s, row.division_code, month, bins_deployed=delta)
-        self.uow.record(
-            s,
+            work.bump(m.ROLLUP, row.division_code, month, bins_deployed=delta)
+        work.record(
             "recycling.bin.status_changed",
             row.division_code,
             {

@@ -8,8 +8,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, PermissionDenied
 from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
@@ -20,7 +18,7 @@ from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import check_weights, kg
-from services.recycling.repository import Repository
+from services.recycling.repository import KeyTaken
 from services.recycling.usecases.base import UseCases
 
 NO_KG = kg(0)
@@ -58,7 +56,7 @@ class BookingCases(UseCases):
         seal = self._cipher().encrypt
         try:
             with self.uow(p) as work:
-                s = work.session
+                repo = self.repo(work)
                 row = m.Booking(
                     id=str(uuid.uuid4()), division_code=code, request_key=key,
                     created_by=p.subject,
@@ -74,11 +72,10 @@ class BookingCases(UseCases):
                     cancel_reason="", changed_by=p.username, created_at=now,
                     updated_at=now,
                 )  # fmt: skip
-                s.add(row)
-                s.flush()
-                m.ROLLUP.bump(s, code, month_of(now), bookings=1)
+                repo.add_unique(row)
+                work.bump(m.ROLLUP, code, month_of(now), bookings=1)
                 return row, True
-        except IntegrityError:
+        except KeyTaken:
             # The same key submitted twice at once: the other one won.
             earlier = self._by_key(p, key)
             if earlier is None:  # made under a scope the caller no longer has
@@ -89,8 +86,7 @@ class BookingCases(UseCases):
 
     def _by_key(self, p: Principal, key: str) -> m.Booking | None:
         with self.uow(p) as work:
-            s = work.session
-            return Repository(s, p.scope).booking_by_key(key)
+            return self.repo(work).booking_by_key(key)
 
     def assign_booking(
         self, p: Principal, ident: str, organisation_id: str, organisation_name: str
@@ -119,8 +115,7 @@ class BookingCases(UseCases):
         got = check_weights(v.weights(*weights, field="weights"))
         day = v.day(collected_on, "collected_on", self.today())
         with self.uow(p) as work:
-            s = work.session
-            row = Repository(s, p.scope).booking(ident, lock=True)
+            row = self.repo(work).booking(ident, lock=True)
             require_organisation(p, row.organisation_id, "organisation_id")
             domain.check_booking_transition(row.status, "collected")
             made = utc(row.created_at).astimezone(CST).date()
@@ -134,7 +129,9 @@ class BookingCases(UseCases):
             self._set(row, p, "collected")
             month = domain.month_of_day(day)
             metrics = got.metrics()
-            m.ROLLUP.bump(s, row.division_code, month, bookings_collected=1, **metrics)
+            work.bump(
+                m.ROLLUP, row.division_code, month, bookings_collected=1, **metrics
+            )
             work.record(
                 "recycling.booking.collected",
                 row.division_code,
@@ -164,8 +161,7 @@ class BookingCases(UseCases):
     ) -> m.Booking:
         ident = v.ident(ident, "id")
         with self.uow(p) as work:
-            s = work.session
-            row = Repository(s, p.scope).booking(ident, lock=True)
+            row = self.repo(work).booking(ident, lock=True)
             if not p.has_any(*domain.MANAGERS) and not (
                 own and row.created_by == p.subject
             ):

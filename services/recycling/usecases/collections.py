@@ -10,16 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.roles import require_organisation
+from services.common.unit_of_work import Work
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import Weights, check_weights
-from services.recycling.repository import Repository, missing
+from services.recycling.repository import BIN, Repository, missing
 from services.recycling.usecases.bins import BinCases
 
 
@@ -94,8 +93,7 @@ class CollectionCases(BinCases):
         """Several collections in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             # Every listed bin locked at once, in one order: no deadlocks.
             wanted: dict[str, set[str]] = {}
             for d in drafts:
@@ -105,11 +103,12 @@ class CollectionCases(BinCases):
                 for province, codes in sorted(wanted.items())
                 for code, b in repo.bins_by_code(province, sorted(codes)).items()
             }
-            return [self._collect(s, p, d, found) for d in drafts]
+            return [self._collect(work, repo, p, d, found) for d in drafts]
 
     def _collect(
         self,
-        s: Session,
+        work: Work,
+        repo: Repository,
         p: Principal,
         d: CollectionDraft,
         found: dict[tuple[str, str], m.Bin],
@@ -125,10 +124,10 @@ class CollectionCases(BinCases):
             activity_session_id=d.activity_session_id, note=d.note,
             recorded_by=p.username, recorded_at=self.clock(),
         )  # fmt: skip
-        s.add(row)
-        s.flush()
+        repo.add(row)
+        repo.flush()
         for b in bins:
-            s.add(
+            repo.add(
                 m.CollectionBin(
                     collection_id=row.id, bin_id=b.id, bin_code=b.code,
                     division_code=d.division_code,
@@ -139,11 +138,12 @@ class CollectionCases(BinCases):
             after = domain.emptied_status(b.status, b.status_changed_on, d.collected_on)
             if after != b.status:
                 why = "清运后恢复使用 / emptied, back in service"
-                self._changed(s, p, b, b.status, after, d.collected_on, why, row.id)
+                self._changed(
+                    work, repo, p, b, b.status, after, d.collected_on, why, row.id
+                )
         month = domain.month_of_day(d.collected_on)
-        m.ROLLUP.bump(s, d.division_code, month, events=1, **d.weights.metrics())
-        self.uow.record(
-            s,
+        work.bump(m.ROLLUP, d.division_code, month, events=1, **d.weights.metrics())
+        work.record(
             "recycling.collection.recorded",
             d.division_code,
             {
@@ -172,7 +172,7 @@ class CollectionCases(BinCases):
         for code in d.bin_codes:
             b = found.get((d.division_code[:2], code))
             if b is None:  # another tenant's bin looks exactly like none
-                raise missing("bin_codes", "recycling bin", "回收箱", code)
+                raise missing("bin_codes", *BIN, code)
             if not b.division_code.startswith(d.division_code):
                 raise InvalidArgument(
                     "bin_codes",

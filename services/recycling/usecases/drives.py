@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from services.common.auth import Principal
 from services.common.roles import require_organisation
+from services.common.unit_of_work import Work
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
@@ -89,10 +88,14 @@ class DriveCases(UseCases):
         and households in the month held."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p) as work:
-            s = work.session
-            return [DriveView(self._drive(s, p, d), Items(), 0, []) for d in drafts]
+            repo = self.repo(work)
+            return [
+                DriveView(self._drive(work, repo, p, d), Items(), 0, []) for d in drafts
+            ]
 
-    def _drive(self, s: Session, p: Principal, d: DriveDraft) -> m.Drive:
+    def _drive(
+        self, work: Work, repo: Repository, p: Principal, d: DriveDraft
+    ) -> m.Drive:
         require_organisation(p, d.organisation_id, "organisation_id")
         given = d.items
         row = m.Drive(
@@ -103,15 +106,14 @@ class DriveCases(UseCases):
             recipient_households=d.households, recorded_by=p.username,
             recorded_at=self.clock(),
         )  # fmt: skip
-        s.add(row)
-        s.flush()
-        m.ROLLUP.bump(
-            s, d.division_code, domain.month_of_day(d.held_on), drives=1,
+        repo.add(row)
+        repo.flush()
+        work.bump(
+            m.ROLLUP, d.division_code, domain.month_of_day(d.held_on), drives=1,
             items_garments=given.garments, items_books=given.books,
             items_other=given.other, households=d.households,
         )  # fmt: skip
-        self.uow.record(
-            s,
+        work.record(
             "recycling.drive.recorded",
             d.division_code,
             {
@@ -155,12 +157,11 @@ class DriveCases(UseCases):
         lock, so two offices recording at once cannot together exceed it)."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
-            return [self._handout(s, repo, p, d) for d in drafts]
+            repo = self.repo(work)
+            return [self._handout(repo, p, d) for d in drafts]
 
     def _handout(
-        self, s: Session, repo: Repository, p: Principal, d: HandoutDraft
+        self, repo: Repository, p: Principal, d: HandoutDraft
     ) -> tuple[m.Distribution, DriveView]:
         drive = repo.drive(d.drive_id, "drive_id", lock=True)
         require_organisation(p, drive.organisation_id, "organisation_id")
@@ -176,8 +177,8 @@ class DriveCases(UseCases):
             garments=d.items.garments, books=d.items.books, other_items=d.items.other,
             note=d.note, recorded_by=p.username, recorded_at=self.clock(),
         )  # fmt: skip
-        s.add(row)
-        s.flush()
+        repo.add(row)
+        repo.flush()
         given = before.plus(d.items)
         view = DriveView(
             drive, given, reached + d.households, repo.distributions(drive.id)
