@@ -147,7 +147,7 @@ def worker(
 
     procs = Processes(migrated, tmp_path_factory.mktemp("logs"))
     for name in SERVICES:
-        procs.start(f"{name}-worker", "services.worker_main", name)
+        procs.start(f"{name}-worker", "services.cli.worker", name)
     for name in SERVICES:
         beat = Path(migrated[f"{name.upper()}_HEARTBEAT_FILE"])
         # Generous: a worker starting on two cores shared with other runs was

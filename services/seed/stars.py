@@ -73,7 +73,7 @@ def workers(cfg: Config) -> Iterator[list[int]]:
             if not alive(cfg, name):
                 started.append(
                     subprocess.Popen(  # noqa: S603 - our interpreter and module
-                        [sys.executable, "-m", "services.worker_main", name],
+                        [sys.executable, "-m", "services.cli.worker", name],
                         env=dict(os.environ),
                         stdout=log,
                         stderr=subprocess.STDOUT,

@@ -163,7 +163,7 @@ def star_stack(
     upgrade(load(env={**os.environ, **env}).service("commendation"))
     procs = Processes(env, tmp_path)
     stack = StarStack(pg, mq, url.replace("+psycopg", "", 1), amqp_uri, procs)
-    procs.start("commendation-worker", "services.worker_main", "commendation")
+    procs.start("commendation-worker", "services.cli.worker", "commendation")
     try:
         beat = Path(env["COMMENDATION_HEARTBEAT_FILE"])
         _poll(

@@ -149,7 +149,7 @@ def test_worker_reports_outbox_backlog_and_dlq_depth(
     assert metrics.outbox_backlog(engine) == 3
 
     procs = Processes(env, tmp_path)
-    procs.start("worker", "services.worker_main", "registration")
+    procs.start("worker", "services.cli.worker", "registration")
     at = env["REGISTRATION_WORKER_METRICS_LISTEN"]
     try:
         dlq = "zhiyuan_dlq_messages"

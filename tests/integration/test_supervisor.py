@@ -16,8 +16,8 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.cli.supervisor import Supervisor
 from services.common.testing import Processes, free_port, wait_for
-from services.supervisor import Supervisor
 
 READY = "ready / 已就绪: 2 processes answer"
 

@@ -58,7 +58,7 @@ def hours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hours]:
         env.update(WORKER_BATCH_SIZE="20", WORKER_UNKNOWN_ERROR_RETRIES="1")
         env["WORKER_RETRY_DELAYS_SECONDS"] = "0.2,0.5"
         procs = Processes(env, tmp)
-        procs.start("hours-worker", "services.worker_main", "hours")
+        procs.start("hours-worker", "services.cli.worker", "hours")
         beat = Path(env["HOURS_HEARTBEAT_FILE"])
         wait_for(
             lambda: beat.exists() and queue_exists(amqp_uri, QUEUE),

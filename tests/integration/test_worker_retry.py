@@ -84,7 +84,7 @@ def start_stage(tmp: Path, delays: str) -> Iterator[Stage]:
     env["WORKER_RETRY_DELAYS_SECONDS"] = delays
     env["WORKER_UNKNOWN_ERROR_RETRIES"] = "2"
     procs = Processes(env, tmp)
-    procs.start("registration-worker", "services.worker_main", "registration")
+    procs.start("registration-worker", "services.cli.worker", "registration")
     stage = Stage(amqp_uri, url, procs)
     try:
         beat = Path(env["REGISTRATION_HEARTBEAT_FILE"])

@@ -3,7 +3,7 @@ worker applying ``hours.record.approved`` events, against raw kombu
 publish + consume of as many messages of the same size, measured in the
 same run.
 
-Subject: ``python -m services.worker_main commendation`` as a separate
+Subject: ``python -m services.cli.worker commendation`` as a separate
 process (its star consumer is a ``batch_event_handler``: batches of up to
 ``WORKER_BATCH_SIZE`` events, default 50, prefetch two batches, each batch
 applied set-wise in one transaction) on a throw-away,
@@ -475,7 +475,7 @@ def commendation_stack(settings: Settings) -> Iterator[Stack]:
             # Its own process group: a Ctrl-C reaches this process only, and
             # the clean-up stops the worker before the vhost and database go.
             worker = subprocess.Popen(  # noqa: S603 - our interpreter and module
-                [sys.executable, "-m", "services.worker_main", "commendation"],
+                [sys.executable, "-m", "services.cli.worker", "commendation"],
                 env={**os.environ, **env},
                 cwd=ROOT,
                 stdout=log_file,

@@ -909,7 +909,7 @@ class Running:
 
 
 def _process_name(argv: list[str]) -> str:
-    if "services.worker_main" in argv:
+    if "services.cli.worker" in argv:
         return f"{argv[-1]}-worker"
     if "run" in argv:
         rest = argv[argv.index("run") + 1 :]
@@ -964,7 +964,7 @@ def mark_outbox_delivered(platform: Platform) -> dict[str, int]:
 def running_platform(
     platform: Platform, startup_timeout: float = 600
 ) -> Iterator[Running]:
-    """``zhiyuan up`` (services/supervisor.py) against this run's databases,
+    """``zhiyuan up`` (services/cli/supervisor.py) against this run's databases,
     with its own RabbitMQ vhost and ports; returns once the gateway's
     /readyz lists every api SERVING and every worker wrote its heartbeat.
     Everything it started is stopped on exit."""

@@ -1,5 +1,6 @@
 """Every `zhiyuan` subcommand's --help says what it does in English and
-Chinese, with an example of that very command."""
+Chinese, with an example of that very command, and a word on every argument
+it takes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import pytest
 
 from services import cli
+from services.cli.root import build_parser
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -26,7 +28,7 @@ def commands(
     return found
 
 
-ALL = commands(cli.parser())
+ALL = commands(build_parser())
 
 
 def test_every_command_is_covered() -> None:
@@ -51,3 +53,25 @@ def test_help_describes_the_command_with_an_example(
     assert description.splitlines()[0] in shown
     assert "示例" in shown and "example" in shown
     assert re.search(rf"^\s+zhiyuan {' '.join(path)}\b", shown, re.M), shown
+
+
+@pytest.mark.parametrize(("path", "sub"), ALL, ids=[" ".join(path) for path, _ in ALL])
+def test_every_argument_says_what_it_is(
+    path: tuple[str, ...], sub: argparse.ArgumentParser
+) -> None:
+    unexplained = [
+        action.dest
+        for action in sub._actions
+        if not isinstance(action, argparse._SubParsersAction)
+        and action.help != argparse.SUPPRESS
+        and not (action.help or "").strip()
+    ]
+    assert not unexplained, f"zhiyuan {' '.join(path)}: no help for {unexplained}"
+
+
+def test_the_overview_names_every_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    shown = capsys.readouterr().out
+    top = {path[0] for path, _ in ALL}
+    assert {name for name in top if f"zhiyuan {name}" not in shown} == set()

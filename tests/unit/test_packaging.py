@@ -1,5 +1,6 @@
 """The distribution the container image installs carries what is not a
-Python module: every service's migrations and the division reference."""
+Python module: every service's migrations and the division reference; and
+the `zhiyuan` command with the worker entry it execs."""
 
 from __future__ import annotations
 
@@ -25,3 +26,8 @@ def test_wheel_contains_migrations_and_reference_data(tmp_path):
         assert f"services/{name}/migrations/env.py" in names
         assert f"services/{name}/migrations/versions/0001_initial.py" in names
     assert "services/common/reference/streets.csv" in names
+    # The `zhiyuan` script and the worker entry the chart's commands run.
+    assert {"services/cli/__main__.py", "services/cli/worker.py"} <= names
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "zhiyuan = services.cli:main" in scripts

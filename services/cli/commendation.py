@@ -10,15 +10,15 @@ import csv
 import sys
 from typing import Any
 
-from services.cli_help import command
-from services.cli_reports import _stub, _token
+from services.cli.help import command
+from services.cli.remote import caller_options, caller_token, stub
 
 
 def cmd_stars_pending(args: argparse.Namespace) -> int:
     from zhiyuan.commendation.v1 import commendation_pb2 as pb
     from zhiyuan.common.v1 import common_pb2 as common
 
-    reply = _stub("commendation", _token(args)).ListStarRequests(
+    reply = stub("commendation", caller_token(args)).ListStarRequests(
         pb.ListStarRequestsRequest(
             division_code=args.division,
             status=pb.STAR_REQUEST_STATUS_PENDING,
@@ -73,7 +73,7 @@ def cmd_honours(args: argparse.Namespace) -> int:
     from zhiyuan.common.v1 import common_pb2 as common
 
     kind = {"medal": pb.HONOUR_KIND_MEDAL, "long-service": pb.HONOUR_KIND_LONG_SERVICE}
-    reply = _stub("commendation", _token(args)).ListHonours(
+    reply = stub("commendation", caller_token(args)).ListHonours(
         pb.ListHonoursRequest(
             division_code=args.division,
             kind=kind[args.kind],
@@ -93,14 +93,7 @@ def cmd_honours(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     def scoped(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--scope", default="61",
-            help="the caller's division code (default 61) / 调用者的管辖区划",
-        )  # fmt: skip
-        p.add_argument(
-            "--role", default="province_admin",
-            help="the caller's role (default province_admin) / 调用者的角色",
-        )  # fmt: skip
+        caller_options(p)
         p.add_argument(
             "--division", default="", help="node (default: the scope) / 区划代码"
         )
@@ -174,7 +167,11 @@ def add_commands(sub: Any) -> None:
         examples=["zhiyuan honours medal --division 6101 > medals.csv",
                   "zhiyuan honours long-service --min-years 5 --limit 500"],
     )  # fmt: skip
-    h.add_argument("kind", choices=["medal", "long-service"])
+    h.add_argument(
+        "kind", choices=["medal", "long-service"],
+        help="medal (five stars and the medal hours) or long-service "
+        "(consecutive years) / 奖章榜或长期服务榜",
+    )  # fmt: skip
     h.add_argument(
         "--min-years", type=int, default=0,
         help="long service: years (default: the tenant's setting, 10) / 年数",

@@ -47,7 +47,10 @@ def add_commands(sub: Any) -> None:
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", choices=["hours", "volunteers"])
+    p.add_argument(
+        "kind", choices=["hours", "volunteers"],
+        help="what the file holds: hour records or volunteers / 导入内容",
+    )  # fmt: skip
     p.add_argument("file", type=Path, help="a .csv or .xlsx file")
     p.add_argument(
         "--scope", required=True,

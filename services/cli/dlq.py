@@ -32,7 +32,7 @@ from typing import Any
 
 from kombu import Connection, Queue
 
-from services.cli_help import command
+from services.cli.help import command
 from services.common import deadletter as dl
 from services.common.config import load
 

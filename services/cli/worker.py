@@ -1,6 +1,6 @@
 """Entry of a worker process: eventlet must patch the standard library before
 anything else is imported, and psycopg must use select-based waiting under
-eventlet (../shared/STACK_NOTES.md). Usage: python -m services.worker_main NAME
+eventlet (../shared/STACK_NOTES.md). Usage: python -m services.cli.worker NAME
 """
 
 import os
@@ -51,5 +51,5 @@ if __name__ == "__main__":
     from services.catalog import SERVICES
 
     if len(sys.argv) != 2 or sys.argv[1] not in SERVICES:
-        sys.exit(f"usage: python -m services.worker_main {{{','.join(SERVICES)}}}")
+        sys.exit(f"usage: python -m services.cli.worker {{{','.join(SERVICES)}}}")
     main(sys.argv[1])

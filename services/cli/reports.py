@@ -11,29 +11,11 @@ from typing import Any
 from google.protobuf import json_format
 
 from services.catalog import SERVICES
-from services.cli_help import command
-from services.common import keys, protos, rpc
-from services.common.config import load
+from services.cli.help import command
+from services.cli.remote import caller_options, caller_token, stub
+from services.common import protos
 
 LEVELS = {"city": 2, "county": 3, "township": 4, "village": 5}
-
-
-def _stub(service: str, token: str | None) -> Any:
-    cfg = load()
-    channel = rpc.channel(
-        cfg.service(service).grpc_address,
-        deadline=float(cfg["grpc.deadline_seconds"]),
-        token=lambda: token,
-    )
-    return protos.stub(service, channel)
-
-
-def _token(args: argparse.Namespace) -> str:
-    """A short-lived token for the operator's scope (needs the signing key)."""
-    value, _ = keys.issuer(load()).issue(
-        subject="cli", username="cli", scope_code=args.scope, roles=[args.role], ttl=300
-    )
-    return value
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
@@ -46,7 +28,7 @@ def cmd_rollup(args: argparse.Namespace) -> int:
         period=common.Period(start_month=args.start or "", end_month=args.end or ""),
         by_month=args.by_month,
     )
-    reply = _stub(args.service, _token(args)).Summarize(
+    reply = stub(args.service, caller_token(args)).Summarize(
         messages.SummarizeRequest(query=query)
     )
     rollup = reply.rollup
@@ -64,7 +46,7 @@ def cmd_rollup(args: argparse.Namespace) -> int:
 def cmd_certificate_verify(args: argparse.Namespace) -> int:
     from zhiyuan.hours.v1 import hours_pb2
 
-    reply = _stub("hours", None).VerifyCertificate(
+    reply = stub("hours", None).VerifyCertificate(
         hours_pb2.VerifyCertificateRequest(number=args.number)
     )
     body = json_format.MessageToDict(reply, preserving_proto_field_name=True)
@@ -77,7 +59,7 @@ def cmd_hours_pending(args: argparse.Namespace) -> int:
     from zhiyuan.common.v1 import common_pb2 as common
     from zhiyuan.hours.v1 import hours_pb2
 
-    reply = _stub("hours", _token(args)).ListRecords(
+    reply = stub("hours", caller_token(args)).ListRecords(
         hours_pb2.ListRecordsRequest(
             division_code=args.division,
             status=hours_pb2.RECORD_STATUS_PENDING,
@@ -95,16 +77,6 @@ def cmd_hours_pending(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    def scoped(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--scope", default="61",
-            help="the caller's division code (default 61) / 调用者的管辖区划",
-        )  # fmt: skip
-        p.add_argument(
-            "--role", default="province_admin",
-            help="the caller's role (default province_admin) / 调用者的角色",
-        )  # fmt: skip
-
     r = command(
         sub, "rollup",
         "export a service's rollup as CSV / 导出统计 (needs JWT_PRIVATE_KEY)",
@@ -138,7 +110,7 @@ def add_commands(sub: Any) -> None:
     r.add_argument(
         "--by-month", action="store_true", help="one row per month / 按月分行"
     )
-    scoped(r)
+    caller_options(r)
     r.set_defaults(func=cmd_rollup)
 
     c = command(
@@ -186,5 +158,5 @@ def add_commands(sub: Any) -> None:
         "--division", default="", help="node (default: the scope) / 区划代码"
     )
     pq.add_argument("--limit", type=int, default=100, help="rows (default 100) / 行数")
-    scoped(pq)
+    caller_options(pq)
     pq.set_defaults(func=cmd_hours_pending)
