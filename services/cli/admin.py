@@ -16,11 +16,18 @@ from typing import Any
 from services.cli.help import command
 from services.common.config import load
 
+ARGV_WARNING = (
+    "warning: --password is deprecated: ps and the shell history show the "
+    "password; use the prompt or --password-stdin\n"
+    "警告：--password 已不建议使用，密码会出现在进程列表和 shell 历史中；"
+    "请改用提示输入或 --password-stdin"
+)
+
 
 def read_password(args: argparse.Namespace) -> str:
     """The new account's password: the first line of standard input with
-    ``--password-stdin``; the deprecated ``--password`` value (a warning on a
-    terminal: ps and the shell history show it); else asked twice, unechoed.
+    ``--password-stdin``; the deprecated ``--password`` value (with a warning
+    on stderr); else asked twice, unechoed, on the terminal.
 
     Example::
 
@@ -29,14 +36,7 @@ def read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if args.password is not None:
-        if sys.stderr.isatty():
-            print(
-                "warning: --password shows the password to ps and the shell "
-                "history; use the prompt or --password-stdin\n"
-                "警告：--password 会让密码出现在进程列表和 shell 历史中；"
-                "请改用提示输入或 --password-stdin",
-                file=sys.stderr,
-            )
+        print(ARGV_WARNING, file=sys.stderr)
         return str(args.password)
     if not sys.stdin.isatty():
         raise SystemExit(
@@ -155,11 +155,13 @@ def add_admin(sub: Any) -> None:
         a_sub, "create", "create an account directly in the database / 创建账号",
         en="Create an account under the same rules as the API. The password "
         "is asked for twice without echo, or read from the first line of "
-        "standard input with --password-stdin (scripts); --password on the "
-        "command line still works but shows it to ps and the shell history.",
+        "standard input with --password-stdin (scripts). --password on the "
+        "command line is deprecated: it still works, with a warning, but "
+        "shows the password to ps and the shell history.",
         zh="按与接口相同的规则创建账号。密码在提示后输入两次（不回显），或用 "
-        "--password-stdin 从标准输入的第一行读取（脚本）；仍可用 --password "
-        "在命令行给出，但会出现在进程列表和 shell 历史中，不建议使用。",
+        "--password-stdin 从标准输入的第一行读取（脚本）。--password 已不建议"
+        "使用：仍可在命令行给出（会显示警告），但密码会出现在进程列表和 shell "
+        "历史中。",
         examples=[
             "zhiyuan admin create --username yanta-admin --scope 610113 "
             "--roles tenant_admin --display-name 雁塔区文明办",
@@ -171,12 +173,13 @@ def add_admin(sub: Any) -> None:
     secret = ac.add_mutually_exclusive_group()
     secret.add_argument(
         "--password-stdin", action="store_true",
-        help="read the password from standard input / 从标准输入读取密码",
+        help="read the password (at least 10 characters) from the first line "
+        "of standard input / 从标准输入读取密码",
     )  # fmt: skip
     secret.add_argument(
         "--password",
-        help="deprecated: visible to other users; at least 10 characters / "
-        "不建议：其他用户可见",
+        help="deprecated: visible to ps and the shell history; use the prompt "
+        "or --password-stdin / 不建议使用：其他用户可见",
     )  # fmt: skip
     ac.add_argument(
         "--scope", required=True,

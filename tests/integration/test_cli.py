@@ -15,10 +15,13 @@ from services.common.testing import PUBLIC_PEM
 pytestmark = pytest.mark.integration
 
 
-def zhiyuan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def zhiyuan(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
         env={**os.environ, **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -52,16 +55,15 @@ def test_admin_create_then_duplicate_is_a_clear_error(migrated):
         "create",
         "--username",
         "cli-admin",
-        "--password",
-        "long-enough-pw",
+        "--password-stdin",
         "--scope",
         "610113",
         "--roles",
         "tenant_admin",
     )
-    first = zhiyuan(migrated, *args)
+    first = zhiyuan(migrated, *args, stdin="long-enough-pw\n")
     assert first.returncode == 0, first.stderr
-    again = zhiyuan(migrated, *args)
+    again = zhiyuan(migrated, *args, stdin="long-enough-pw\n")
     assert again.returncode == 2
     assert "already exists" in again.stderr and "Traceback" not in again.stderr
 
@@ -73,12 +75,12 @@ def test_admin_create_outside_the_tree_is_refused(migrated):
         "create",
         "--username",
         "ghost",
-        "--password",
-        "long-enough-pw",
+        "--password-stdin",
         "--scope",
         "999999",
         "--roles",
         "tenant_admin",
+        stdin="long-enough-pw\n",
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -100,8 +102,9 @@ def test_token_carries_the_org_claim_when_given(migrated):
 def test_admin_create_org_leader_needs_its_organisation(migrated, org):
     done = zhiyuan(
         migrated, "admin", "create", "--username", f"cli-leader{len(org)}",
-        "--password", "long-enough-pw", "--scope", "610113",
+        "--password-stdin", "--scope", "610113",
         "--roles", "org_leader", "--organisation-id", org,
+        stdin="long-enough-pw\n",
     )  # fmt: skip
     assert done.returncode == 2
     assert "organisation_id" in done.stderr and "Traceback" not in done.stderr

@@ -26,8 +26,8 @@ COUNTY = "610113"
 def admin_create(env: dict[str, str], username: str, password: str) -> str:
     """`zhiyuan admin create` for a county reviewer; its stderr (exit 2)."""
     done = zhiyuan(
-        env, "admin", "create", "--username", username, "--password", password,
-        "--scope", COUNTY, "--roles", "reviewer",
+        env, "admin", "create", "--username", username, "--password-stdin",
+        "--scope", COUNTY, "--roles", "reviewer", stdin=f"{password}\n",
     )  # fmt: skip
     assert done.returncode == 2, done.stdout
     assert "Traceback" not in done.stderr
@@ -93,7 +93,8 @@ def test_admin_create_gives_the_account_a_generated_id(migrated, stub, db):  # t
     username = f"cli-{uuid.uuid4().hex[:8]}"
     done = zhiyuan(
         migrated, "admin", "create", "--username", username,
-        "--password", "long-enough-pw", "--scope", COUNTY, "--roles", "reviewer",
+        "--password-stdin", "--scope", COUNTY, "--roles", "reviewer",
+        stdin="long-enough-pw\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     with db.session(Scope(COUNTY)) as s:
