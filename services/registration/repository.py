@@ -1,6 +1,12 @@
-"""Scoped data access for registration. A :class:`Repository` is built from a
-session and a :class:`Scope`; every tenant query it issues filters by that
-scope's prefix (and row-level security repeats the filter in PostgreSQL)."""
+"""Registration's data access: the statements its use cases make (the
+failed-login counter keeps its own in ``login_guard``), and, with the kernel's
+``db``, the only place that knows PostgreSQL from SQLite (embedded mode).
+
+A :class:`Repository` is built from the session of a unit of work and its
+:class:`Scope` (``None``: the system context, which reads only the public
+reference data and the login look-up). Every tenant query it issues filters
+by the scope's prefix (and row-level security repeats the filter in
+PostgreSQL), so another tenant's row and no row get the same NOT_FOUND."""
 
 from __future__ import annotations
 
@@ -8,10 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
 from services.common.paging import page_rows
+from services.common.refcache import RefCache, clear_after_commit
 from services.common.tenancy import Level, Scope, validate_code
 from services.registration.models import (
     ROLLUP,
@@ -28,10 +36,49 @@ from services.registration.models import (
 )
 
 
+class Taken(Exception):
+    """An insert met a unique key that already holds its value. ``key`` is
+    the first of the keys the caller named that the database's message
+    mentions, or ``""``."""
+
+    def __init__(self, key: str):
+        super().__init__(key or "a unique key")
+        self.key = key
+
+
 class Repository:
-    def __init__(self, session: Session, scope: Scope):
+    def __init__(self, session: Session, scope: Scope | None):
         self.s = session
         self.scope = scope
+
+    @property
+    def tenant(self) -> Scope:
+        """The scope every tenant query filters by (none: a system unit)."""
+        if self.scope is None:
+            raise RuntimeError("a tenant query needs a scope")
+        return self.scope
+
+    # -- writes ----------------------------------------------------------------
+    def add(self, row: Any) -> None:
+        self.s.add(row)
+
+    def flush(self) -> None:
+        self.s.flush()
+
+    def insert(self, row: Any, keys: Sequence[str] = ()) -> None:
+        """Add ``row`` and write it now; a unique key it breaks raises
+        :class:`Taken` naming which of ``keys`` (the transaction is then
+        spoilt: let the exception end the unit of work)."""
+        self.s.add(row)
+        try:
+            self.s.flush()
+        except IntegrityError as exc:
+            said = str(exc.orig)
+            raise Taken(next((k for k in keys if k in said), "")) from exc
+
+    def clear_after_commit(self, cache: RefCache) -> None:
+        """Clear ``cache`` now and once this unit's transaction commits."""
+        clear_after_commit(self.s, cache)
 
     # -- divisions (public reference data) ---------------------------------
     def division(self, code: str, field: str = "code") -> Division:
@@ -67,6 +114,13 @@ class Repository:
         rows = self.s.execute(q.order_by(Division.code).limit(size).offset(offset))
         return rows.scalars().all(), total
 
+    def division_exists(self, code: str) -> bool:
+        return self.s.get(Division, code) is not None
+
+    def address_code_known(self, code: str) -> bool:
+        """:func:`address_code_known` in this unit's transaction."""
+        return address_code_known(self.s, code)
+
     def history(self, code: str) -> list[DivisionChange]:
         q = select(DivisionChange).where(DivisionChange.code == code)
         return list(self.s.execute(q.order_by(DivisionChange.id)).scalars())
@@ -81,12 +135,24 @@ class Repository:
             out.setdefault(row.division_code, {})[row.key] = row.value_json
         return out
 
+    def put_setting(self, row: TenantSetting) -> None:
+        """Set an override (insert, or replace the node's value of the key)."""
+        self.s.merge(row)
+
+    def clear_setting(self, code: str, key: str) -> None:
+        """Drop the node's override of ``key``, if it has one."""
+        row = self.s.get(TenantSetting, (code, key))
+        if row is not None:
+            self.s.delete(row)
+
     # -- tenant entities -------------------------------------------------------
     def _scoped(
         self, model: Any, column: Any, ident: str, kind: tuple[str, str], field: str
     ) -> Any:
         row = self.s.execute(
-            select(model).where(model.id == ident, column.like(self.scope.like_pattern))
+            select(model).where(
+                model.id == ident, column.like(self.tenant.like_pattern)
+            )
         ).scalar_one_or_none()
         if row is None:
             # Another tenant's row and no row at all get the same answer.
@@ -112,7 +178,7 @@ class Repository:
         return self.s.execute(
             select(Volunteer).where(
                 Volunteer.request_id == request_id,
-                Volunteer.home_division_code.like(self.scope.like_pattern),
+                Volunteer.home_division_code.like(self.tenant.like_pattern),
             )
         ).scalar_one_or_none()
 
@@ -123,21 +189,21 @@ class Repository:
 
     def organisations_query(self, node: str, parent_id: str | None) -> Any:
         q = select(Organisation).where(
-            Organisation.division_code.like(self.scope.narrow(node).like_pattern)
+            Organisation.division_code.like(self.tenant.narrow(node).like_pattern)
         )
         if parent_id:
             q = q.where(Organisation.parent_id == parent_id)
         return q
 
     def org_children(self, ident: str) -> list[Organisation]:
-        q = self.organisations_query(self.scope.code, ident)
+        q = self.organisations_query(self.tenant.code, ident)
         return list(self.s.execute(q.order_by(Organisation.created_at)).scalars())
 
     def volunteers_query(
         self, node: str, status: str | None, search: tuple[str, str] | None = None
     ) -> Any:
         q = select(Volunteer).where(
-            Volunteer.home_division_code.like(self.scope.narrow(node).like_pattern)
+            Volunteer.home_division_code.like(self.tenant.narrow(node).like_pattern)
         )
         if status:
             q = q.where(Volunteer.status == status)
@@ -152,7 +218,7 @@ class Repository:
         rows = self.s.execute(
             select(TeamMembership.volunteer_id, TeamMembership.organisation_id).where(
                 TeamMembership.volunteer_id.in_(list(volunteer_ids)),
-                TeamMembership.division_code.like(self.scope.like_pattern),
+                TeamMembership.division_code.like(self.tenant.like_pattern),
             )
         )
         out: dict[str, list[str]] = {}
@@ -162,12 +228,12 @@ class Repository:
 
     def accounts_query(self, node: str) -> Any:
         return select(Account).where(
-            Account.scope_code.like(self.scope.narrow(node, "scope_code").like_pattern)
+            Account.scope_code.like(self.tenant.narrow(node, "scope_code").like_pattern)
         )
 
     def feed_query(self, node: str) -> Any:
         return select(FeedItem).where(
-            FeedItem.division_code.like(self.scope.narrow(node).like_pattern)
+            FeedItem.division_code.like(self.tenant.narrow(node).like_pattern)
         )
 
     def next_serial(self, name: str) -> int:
@@ -178,6 +244,11 @@ class Repository:
             .returning(Counter.value)
         ).scalar_one()
 
+    # -- the system context (login precedes scope) -------------------------
+    def login_lookup(self, username: str) -> dict[str, Any] | None:
+        """:func:`login_lookup` in this unit's transaction."""
+        return login_lookup(self.s, username)
+
     # -- rollups --------------------------------------------------------------
     def rollup_rows(
         self, node: str, level: Level, start: str, end: str, by_month: bool
@@ -185,7 +256,7 @@ class Repository:
         """Summed metrics per division at ``level`` under ``node`` (an index
         read of the rollup table; ``node`` must lie inside the scope)."""
         return ROLLUP.read(
-            self.s, ROLLUP_TABLE, self.scope.narrow(node), level, start, end, by_month
+            self.s, ROLLUP_TABLE, self.tenant.narrow(node), level, start, end, by_month
         )
 
 

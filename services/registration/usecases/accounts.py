@@ -8,8 +8,6 @@ import secrets
 import uuid
 from functools import cache
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common.auth import Principal, check_password, hash_password
 from services.common.errors import (
     AlreadyExists,
@@ -19,12 +17,12 @@ from services.common.errors import (
 )
 from services.common.tenancy import is_within
 from services.registration import domain
-from services.registration.login_guard import LoginGuard, LoginPolicy
+from services.registration.login_guard import LoginPolicy
 from services.registration.models import (
     Account,
     Organisation,
 )
-from services.registration.repository import Repository, login_lookup
+from services.registration.repository import Repository, Taken
 from services.registration.usecases.base import UseCases
 
 # ASCII only: look-alike letters from other scripts make spoofable names.
@@ -52,11 +50,11 @@ class AccountCases(UseCases):
             raise InvalidArgument.required("username")
         if not password:
             raise InvalidArgument.required("password")
-        guard = LoginGuard(self.db, self.login_policy, self.clock)
+        guard = self.login_guard(self.login_policy)
         keys = guard.keys(username, client)
         recorded = guard.check(keys)
-        with self.db.session(None) as s:
-            row = login_lookup(s, username.strip())
+        with self.uow(None) as work:
+            row = self.repo(work).login_lookup(username.strip())
         # Always one KDF verification, against a dummy hash when the account
         # is unknown; the same answer for unknown user and wrong password.
         matches = check_password(
@@ -140,13 +138,12 @@ class AccountCases(UseCases):
         )
         try:
             with self.uow(p) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.repo(work)
                 repo.division(scope_code, "scope_code")
                 if organisation_id:
                     check_organisation(repo, organisation_id, scope_code)
-                s.add(acc)
-        except IntegrityError as exc:
+                repo.insert(acc)
+        except Taken as exc:
             raise AlreadyExists.entity(
                 "account", "账号", username, field="username"
             ) from exc

@@ -1,5 +1,6 @@
-"""The shared part of registration's use cases: a scoped transaction per
-call and events recorded in it."""
+"""The shared part of registration's use cases: the kernel's unit of work (a
+scoped transaction per call, the clock, events recorded in it, rollup bumps)
+and the repository a unit's session is read and written through."""
 
 from __future__ import annotations
 
@@ -10,21 +11,47 @@ from services.common import outbox
 from services.common.auth import TokenIssuer
 from services.common.db import Database
 from services.common.pii import PiiCipher
+from services.common.rollup import month_of
 from services.common.tenancy import ancestors
-from services.common.unit_of_work import UnitOfWork
-from services.registration.models import OUTBOX
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
+from services.registration.login_guard import LoginGuard, LoginPolicy
+from services.registration.models import OUTBOX, ROLLUP
+from services.registration.repository import Repository
+
+RepositoryFactory = Callable[[Work], Repository]
+GuardFactory = Callable[[LoginPolicy], LoginGuard]
+
+
+def sql_repository(work: Work) -> Repository:
+    return Repository(work.session, work.scope)
 
 
 class UseCases:
+    """``repository``: how a unit of work's repository is made, ``uow`` the
+    unit of work and ``login_guard`` the failed-login counter under a policy
+    (a test's in-memory ones instead of SQL)."""
+
     def __init__(
         self,
         db: Database,
         cipher: PiiCipher,
         issuer: TokenIssuer | None,
         clock: Callable[[], datetime] = outbox.now,
+        *,
+        repository: RepositoryFactory = sql_repository,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
+        login_guard: GuardFactory | None = None,
     ):
         self.db, self.cipher, self.issuer, self.clock = db, cipher, issuer, clock
-        self.uow = UnitOfWork(db, OUTBOX, clock)
+        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
+        self.repo = repository
+        self.login_guard: GuardFactory = login_guard or (
+            lambda policy: LoginGuard(db, policy, clock)
+        )
+
+    def _bump(self, work: Work, code: str, at: datetime, **deltas: float) -> None:
+        """Count a fact of time ``at`` in the rollups of ``code`` and above."""
+        work.bump(ROLLUP, code, month_of(at), **deltas)
 
 
 def strict_ancestors(code: str) -> list[str]:

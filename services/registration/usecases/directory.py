@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
 from services.common.auth import Principal
 from services.common.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
 )
-from services.common.refcache import RefCache, clear_after_commit
+from services.common.refcache import RefCache
 from services.common.tenancy import level_of, parent_of, validate_code
+from services.common.unit_of_work import Work
 from services.registration import domain
 from services.registration.models import (
     Division,
@@ -45,8 +44,7 @@ class DirectoryCases(UseCases):
 
         def load() -> tuple[Division, list[Division]]:
             with self.uow(p) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.repo(work)
                 div = repo.division(code)
                 return div, repo.divisions(strict_ancestors(div.code))
 
@@ -58,10 +56,7 @@ class DirectoryCases(UseCases):
         p.require_any(*domain.READERS)
         parent = validate_code(parent or p.scope.code, "parent_code")
         with self.uow(p) as work:
-            s = work.session
-            return Repository(s, p.scope).children(
-                parent, include_retired, size, offset
-            )
+            return self.repo(work).children(parent, include_retired, size, offset)
 
     def create_division(
         self, p: Principal, code: str, name: str, reason: str
@@ -71,15 +66,14 @@ class DirectoryCases(UseCases):
         name = domain.check_text(name, "name", 100)
         parent = parent_of(code)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             if parent is not None and repo.division(parent, "code").status != "active":
                 raise FailedPrecondition(
                     "the parent division is retired",
                     "上级行政区划已撤销",
                     field="code",
                 )
-            if s.get(Division, code) is not None:
+            if repo.division_exists(code):
                 raise AlreadyExists.entity("division", "行政区划", code, field="code")
             div = Division(
                 code=code,
@@ -88,8 +82,8 @@ class DirectoryCases(UseCases):
                 parent_code=parent,
                 status="active",
             )
-            s.add(div)
-            self._change(s, p, code, "created", None, name, None, reason)
+            repo.add(div)
+            self._change(work, repo, p, code, "created", None, name, None, reason)
             return div
 
     def rename_division(
@@ -99,10 +93,10 @@ class DirectoryCases(UseCases):
         p.scope.require(code, "code")
         name = domain.check_text(name, "name", 100)
         with self.uow(p) as work:
-            s = work.session
-            div = Repository(s, p.scope).division(code)
+            repo = self.repo(work)
+            div = repo.division(code)
             old, div.name = div.name, name
-            self._change(s, p, code, "renamed", old, name, None, reason)
+            self._change(work, repo, p, code, "renamed", old, name, None, reason)
             return div
 
     def retire_division(
@@ -112,8 +106,7 @@ class DirectoryCases(UseCases):
         p.scope.require(code, "code")
         domain.check_text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             div = repo.division(code)
             if div.status == "retired":
                 raise FailedPrecondition.transition(
@@ -133,13 +126,15 @@ class DirectoryCases(UseCases):
                     )
             div.status, div.successor_code = "retired", successor or None
             self._change(
-                s, p, code, "retired", div.name, None, successor or None, reason
-            )
+                work, repo, p, code, "retired", div.name, None, successor or None,
+                reason,
+            )  # fmt: skip
             return div
 
     def _change(
         self,
-        s: Session,
+        work: Work,
+        repo: Repository,
         p: Principal,
         code: str,
         kind: str,
@@ -148,8 +143,8 @@ class DirectoryCases(UseCases):
         successor: str | None,
         reason: str,
     ) -> None:
-        clear_after_commit(s, self.division_cache)
-        s.add(
+        repo.clear_after_commit(self.division_cache)
+        repo.add(
             DivisionChange(
                 code=code,
                 kind=kind,
@@ -161,8 +156,7 @@ class DirectoryCases(UseCases):
                 changed_at=self.clock(),
             )
         )
-        self.uow.record(
-            s,
+        work.record(
             "registration.division.changed",
             code,
             {
@@ -176,8 +170,7 @@ class DirectoryCases(UseCases):
     def division_history(self, p: Principal, code: str) -> list[DivisionChange]:
         p.require_any(*domain.READERS)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             repo.division(code)
             return repo.history(code)
 
@@ -185,11 +178,8 @@ class DirectoryCases(UseCases):
     def effective_settings(self, p: Principal, code: str) -> list[tuple[str, str, str]]:
         code = p.scope.require(code or p.scope.code)
         with self.uow(p) as work:
-            s = work.session
             chain = strict_ancestors(code) + [code]
-            return domain.effective_settings(
-                code, Repository(s, p.scope).overrides_for(chain)
-            )
+            return domain.effective_settings(code, self.repo(work).overrides_for(chain))
 
     def update_settings(
         self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]
@@ -206,9 +196,9 @@ class DirectoryCases(UseCases):
                     f"未知的设置项“{key}”",
                 )
         with self.uow(p) as work:
-            s = work.session
+            repo = self.repo(work)
             for key, value in parsed.items():
-                s.merge(
+                repo.put_setting(
                     TenantSetting(
                         division_code=code,
                         key=key,
@@ -218,12 +208,10 @@ class DirectoryCases(UseCases):
                     )
                 )
             for key in clear:
-                row = s.get(TenantSetting, (code, key))
-                if row is not None:
-                    s.delete(row)
-            s.flush()
+                repo.clear_setting(code, key)
+            repo.flush()
             chain = strict_ancestors(code) + [code]
-            overrides = Repository(s, p.scope).overrides_for(chain)
+            overrides = repo.overrides_for(chain)
             # Other services keep a replica of every node's overrides.
             work.record(
                 "registration.settings.changed",

@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common.auth import Principal
 from services.common.errors import (
     AlreadyExists,
@@ -22,17 +20,16 @@ from services.common.pii import (
     validate_phone,
 )
 from services.common.roles import require_organisation
-from services.common.rollup import CST, month_of
+from services.common.rollup import CST
 from services.registration import domain
 from services.registration.idcard import parse_id_number
 from services.registration.models import (
-    ROLLUP,
     Organisation,
     PiiAccess,
     TeamMembership,
     Volunteer,
 )
-from services.registration.repository import Repository, address_code_known
+from services.registration.repository import Taken
 from services.registration.usecases.base import UseCases
 
 
@@ -72,8 +69,7 @@ class PeopleCases(UseCases):
         contact = domain.check_text(contact, "contact_name", 100, required=False)
         phone = validate_phone(phone, "contact_phone") if phone else ""
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             if repo.division(code, "division_code").status != "active":
                 raise FailedPrecondition(
                     "the division is retired", "该行政区划已撤销", field="division_code"
@@ -103,10 +99,10 @@ class PeopleCases(UseCases):
                 contact_phone_masked=mask_phone(phone) if phone else "",
                 created_at=self.clock(),
             )
-            s.add(org)
-            s.flush()
+            repo.add(org)
+            repo.flush()
             metric = "teams" if kind == "team" else "organisations"
-            ROLLUP.bump(s, code, month_of(org.created_at), **{metric: 1})
+            self._bump(work, code, org.created_at, **{metric: 1})
             work.record(
                 "registration.organisation.created",
                 code,
@@ -121,8 +117,8 @@ class PeopleCases(UseCases):
 
     # -- volunteers -------------------------------------------------------------
     def _address_code_known(self, code: str) -> bool:
-        with self.db.session(None) as s:
-            return address_code_known(s, code)
+        with self.uow(None) as work:
+            return self.repo(work).address_code_known(code)
 
     def register_volunteer(
         self,
@@ -154,8 +150,7 @@ class PeopleCases(UseCases):
             return earlier
         try:
             with self.uow(p) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.repo(work)
                 if repo.division(home, "home_division_code").status != "active":
                     raise FailedPrecondition(
                         "the division is retired",
@@ -188,15 +183,14 @@ class PeopleCases(UseCases):
                     registered_by=p.username,
                     registered_at=now,
                 )
-                s.add(vol)
-                s.flush()
-                ROLLUP.bump(s, home, month_of(now), volunteers_registered=1)
+                repo.insert(vol, keys=("request_id",))
+                self._bump(work, home, now, volunteers_registered=1)
                 work.record(
                     "registration.volunteer.registered", home, _volunteer_event(vol)
                 )
                 return vol
-        except IntegrityError as exc:
-            if key and "request_id" in str(exc.orig):
+        except Taken as exc:
+            if key and exc.key == "request_id":
                 # The same client raced itself: answer with the winner.
                 earlier = self._earlier(p, key)
                 if earlier is not None:
@@ -218,8 +212,7 @@ class PeopleCases(UseCases):
         if not key:
             return None
         with self.uow(p) as work:
-            s = work.session
-            return Repository(s, p.scope).volunteer_by_request(key)
+            return self.repo(work).volunteer_by_request(key)
 
     def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
         if g is None or not (g.name or g.phone or g.consent):
@@ -260,9 +253,9 @@ class PeopleCases(UseCases):
         p.require_any(*domain.ADMINS, "org_leader")
         purpose = domain.check_text(purpose, "purpose", 200)
         with self.uow(p) as work:
-            s = work.session
-            vol = Repository(s, p.scope).volunteer(ident)
-            s.add(
+            repo = self.repo(work)
+            vol = repo.volunteer(ident)
+            repo.add(
                 PiiAccess(
                     actor=p.username,
                     actor_scope=p.scope.code,
@@ -278,8 +271,7 @@ class PeopleCases(UseCases):
     def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.READERS)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             vol = repo.volunteer(ident)
             return vol, repo.team_ids([vol.id]).get(vol.id, [])
 
@@ -290,8 +282,7 @@ class PeopleCases(UseCases):
         if not verify:
             reason = domain.check_text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            vol = Repository(s, p.scope).volunteer(ident, for_update=True)
+            vol = self.repo(work).volunteer(ident, for_update=True)
             target = "verified" if verify else "rejected"
             if vol.status != "pending":
                 raise FailedPrecondition.transition(
@@ -303,10 +294,10 @@ class PeopleCases(UseCases):
                 self.clock(),
             )
             vol.rejection_reason = "" if verify else reason
-            ROLLUP.bump(
-                s,
+            self._bump(
+                work,
                 vol.home_division_code,
-                month_of(vol.reviewed_at),
+                vol.reviewed_at,
                 **{f"volunteers_{target}": 1},
             )
             work.record(
@@ -332,8 +323,7 @@ class PeopleCases(UseCases):
             )
         try:
             with self.uow(p) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.repo(work)
                 vol = repo.volunteer(vid, field="volunteer_id")
                 org = repo.organisation(oid, "organisation_id")
                 if vol.status != "verified":
@@ -342,7 +332,7 @@ class PeopleCases(UseCases):
                         "只有已审核的志愿者才能加入队伍",
                         field="volunteer_id",
                     )
-                s.add(
+                repo.insert(
                     TeamMembership(
                         volunteer_id=vid,
                         organisation_id=oid,
@@ -351,9 +341,8 @@ class PeopleCases(UseCases):
                         created_at=self.clock(),
                     )
                 )
-                s.flush()
                 return vol, repo.team_ids([vid]).get(vid, [])
-        except IntegrityError as exc:
+        except Taken as exc:
             raise AlreadyExists(
                 "the volunteer is already in this team",
                 "该志愿者已在此队伍中",
