@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -76,7 +77,9 @@ class Kit:
         return self.store.of(Volunteer)
 
 
-def division(code: str, name: str, parent: str | None, status: str = "active") -> Any:
+def division(
+    code: str, name: str, parent: str | None, status: str = "active"
+) -> Division:
     level = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5}[len(code)]
     return Division(
         code=code, name=name, level=level, parent_code=parent, status=status
@@ -84,7 +87,7 @@ def division(code: str, name: str, parent: str | None, status: str = "active") -
 
 
 @pytest.fixture
-def kit(monkeypatch: pytest.MonkeyPatch) -> Any:
+def kit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kit]:
     # The KDF's strength is not under test: a cheap one keeps each test fast.
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(1, 8, 1))
     accounts._dummy_hash.cache_clear()
