@@ -1,6 +1,8 @@
-"""Scoped data access for activity. A :class:`Repository` is built from a
-session and a :class:`Scope`; every tenant query it issues filters by that
-scope's prefix, and row-level security repeats the filter in PostgreSQL.
+"""Scoped data access for activity: every statement its use cases make, and
+the only place that knows PostgreSQL from SQLite (embedded mode). A
+:class:`Repository` is built from a session and a :class:`Scope`; every
+tenant query it issues filters by that scope's prefix, and row-level security
+repeats the filter in PostgreSQL.
 
 Emergency campaigns are the one exception the tree allows upward: a node may
 read (never write) the open emergency projects of its ancestors.
@@ -12,7 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, text
+from sqlalchemy import and_, delete, false, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.activity import models as m
@@ -25,6 +28,12 @@ def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
     err = NotFound.entity(kind_en, kind_zh, key)
     err.field, err.rule = field, f"{field}.exists"
     return err
+
+
+class KeyTaken(Exception):
+    """A new row's unique key (one active sign-up per volunteer and session,
+    one pair per volunteer and recipient) is already held, perhaps by a
+    concurrent transaction's row."""
 
 
 @dataclass
@@ -40,6 +49,36 @@ class Repository:
     def __init__(self, session: Session, scope: Scope):
         self.s = session
         self.scope = scope
+
+    # -- writes ------------------------------------------------------------------
+    def add(self, row: Any) -> None:
+        """Write ``row`` with the transaction (at the next flush)."""
+        self.s.add(row)
+
+    def flush(self) -> None:
+        """Send the pending writes now, so a broken rule fails here."""
+        self.s.flush()
+
+    def add_unique(self, row: Any) -> None:
+        """Write ``row`` now; :class:`KeyTaken` when a unique index refuses it
+        (the transaction is then spoilt: let it roll back)."""
+        self.s.add(row)
+        try:
+            self.s.flush()
+        except IntegrityError:
+            raise KeyTaken(type(row).__name__) from None
+
+    def save_project(
+        self, project: m.Project, sessions: list[m.ProjectSession]
+    ) -> None:
+        """Write a project and replace its sessions whole (nobody can sign up
+        before recruiting, so no sign-up hangs on an old one)."""
+        self.s.add(project)
+        self.s.flush()
+        t = m.ProjectSession
+        self.s.execute(delete(t).where(t.project_id == project.id))
+        self.s.add_all(sessions)
+        self.s.flush()
 
     # -- visibility -------------------------------------------------------------
     def _inside(self, column: Any) -> Any:
@@ -130,6 +169,12 @@ class Repository:
         if self.s.get_bind().dialect.name == "postgresql":
             key = uuid.UUID(session_id).int % (1 << 63)
             self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def lock_queue_of(self, row: m.SignUp) -> None:
+        """Serialise on the sign-up's session, then read the row again: it
+        may have changed while this transaction waited for the lock."""
+        self.lock_session(row.session_id)
+        self.s.refresh(row)
 
     def confirmed(self, session_id: str) -> int:
         return self.counts([session_id])[session_id][0]

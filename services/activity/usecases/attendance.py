@@ -8,8 +8,6 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import Repository, missing
@@ -23,9 +21,9 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.roles import require_organisation
-from services.common.rollup import month_of
 from services.common.tenancy import Scope
 from services.common.times import iso, utc
+from services.common.unit_of_work import Work
 
 _CODE = re.compile(r"^\d{6}$")
 
@@ -41,8 +39,7 @@ class AttendanceCases(UseCases):
         """The current code of a running session, for its leader to show."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p.scope) as work:
-            s = work.session
-            session, project = Repository(s, p.scope).session_of(
+            session, project = self.repo(work).session_of(
                 required(session_id, "session_id")
             )
             require_organisation(p, project.organisation_id, "organisation_id")
@@ -60,8 +57,7 @@ class AttendanceCases(UseCases):
         the leader directly. Twice is ALREADY_EXISTS."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
         with self.uow(scope) as work:
-            s = work.session
-            repo = Repository(s, scope)
+            repo = self.repo(work)
             session, project = repo.session_of(session_id)
             _running(project)
             sign_up = repo.active_sign_up(session_id, volunteer_id)
@@ -94,8 +90,8 @@ class AttendanceCases(UseCases):
                 volunteer_division_code=sign_up.volunteer_division_code,
                 checked_in_at=now,
             )
-            s.add(row)
-            s.flush()
+            repo.add(row)
+            repo.flush()
             return row
 
     def check_out(
@@ -104,8 +100,7 @@ class AttendanceCases(UseCases):
         """Check out by code (closed by the volunteer) or by the leader."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
         with self.uow(scope) as work:
-            s = work.session
-            repo = Repository(s, scope)
+            repo = self.repo(work)
             session, project = repo.session_of(session_id)
             row = _open_attendance(repo, session_id, volunteer_id)
             self._check_caller(p, reach, row.volunteer_division_code, volunteer_id)
@@ -113,7 +108,7 @@ class AttendanceCases(UseCases):
             self._check_code(session, code, now, volunteer_id)
             domain.check_out_allowed(now, utc(row.checked_in_at), utc(session.ends_at))
             closed_by = "volunteer" if code else "leader"
-            return self._close(s, session, project, row, now, closed_by)
+            return self._close(work, repo, session, project, row, now, closed_by)
 
     def close_attendance(
         self, p: Principal, session_id: str, volunteer_id: str, ended_at: str
@@ -125,15 +120,14 @@ class AttendanceCases(UseCases):
         volunteer_id = required(volunteer_id, "volunteer_id")
         ended = validation.utc_moment(ended_at, "ended_at")
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             session, project = repo.session_of(session_id)
             require_organisation(p, project.organisation_id, "organisation_id")
             row = _open_attendance(repo, session_id, volunteer_id)
             # Service not yet done cannot be recorded: never after now either.
             latest = min(utc(session.ends_at), self.clock())
             domain.check_close(ended, utc(row.checked_in_at), latest)
-            return self._close(s, session, project, row, ended, "leader")
+            return self._close(work, repo, session, project, row, ended, "leader")
 
     # -- shared steps ------------------------------------------------------------------
     def _locate(
@@ -154,8 +148,7 @@ class AttendanceCases(UseCases):
         session_id = required(session_id, "session_id")
         required(volunteer_id, "volunteer_id")
         with self.uow(p.scope) as work:
-            s = work.session
-            _, project = Repository(s, p.scope).session_of(session_id, reach_up=True)
+            _, project = self.repo(work).session_of(session_id, reach_up=True)
             reach = domain.reach(
                 p.scope.code, project.division_code, project.emergency, project.status
             )
@@ -203,7 +196,8 @@ class AttendanceCases(UseCases):
 
     def _close(
         self,
-        s: Session,
+        work: Work,
+        repo: Repository,
         session: m.ProjectSession,
         project: m.Project,
         row: m.Attendance,
@@ -211,10 +205,9 @@ class AttendanceCases(UseCases):
         closed_by: str,
     ) -> m.Attendance:
         row.checked_out_at, row.closed_by = at, closed_by
-        s.flush()
-        m.ROLLUP.bump(s, project.division_code, month_of(at), attendances=1)
-        self.uow.record(
-            s,
+        repo.flush()
+        self._bump(work, project.division_code, at, attendances=1)
+        work.record(
             "activity.attendance.checked_out",
             project.division_code,
             {

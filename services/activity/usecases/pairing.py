@@ -10,18 +10,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from services.activity import domain, validation
 from services.activity import models as m
-from services.activity.repository import Repository
+from services.activity.repository import KeyTaken
 from services.activity.usecases.base import UseCases
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from services.common.pii import mask_name, mask_phone, validate_phone
 from services.common.roles import require_organisation
-from services.common.rollup import month_of
 from services.common.tenancy import validate_code
 
 MODES = ("one_to_one", "many_to_one")
@@ -66,7 +63,7 @@ class PairingCases(UseCases):
             )
         now = self.clock()
         with self.uow(p.scope) as work:
-            s = work.session
+            repo = self.repo(work)
             row = m.Recipient(
                 id=str(uuid.uuid4()),
                 division_code=code,
@@ -84,9 +81,9 @@ class PairingCases(UseCases):
                 consent_recorded_by=p.username,
                 created_at=now,
             )
-            s.add(row)
-            s.flush()
-            m.ROLLUP.bump(s, code, month_of(now), recipients=1)
+            repo.add(row)
+            repo.flush()
+            self._bump(work, code, now, recipients=1)
             return row
 
     def create_pair(
@@ -102,8 +99,7 @@ class PairingCases(UseCases):
         require_organisation(p, oid, "organisation_id")
         try:
             with self.uow(p.scope) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.repo(work)
                 recipient = repo.recipient(rid)  # locked: one-to-one is checked once
                 volunteer = repo.volunteer(vid)
                 org = repo.organisation(oid, "organisation_id")
@@ -141,11 +137,10 @@ class PairingCases(UseCases):
                     created_by=p.username,
                     created_at=now,
                 )
-                s.add(pair)
-                s.flush()
-                m.ROLLUP.bump(s, recipient.division_code, month_of(now), pairs=1)
+                repo.add_unique(pair)
+                self._bump(work, recipient.division_code, now, pairs=1)
                 return pair
-        except IntegrityError as exc:
+        except KeyTaken as exc:
             raise AlreadyExists(
                 "the volunteer is already paired with this recipient",
                 "该志愿者已与此帮扶对象结对",
@@ -172,8 +167,8 @@ class PairingCases(UseCases):
             )
         note = validation.text(note, "note", 1000, required=False)
         with self.uow(p.scope) as work:
-            s = work.session
-            pair = Repository(s, p.scope).pair(pid)
+            repo = self.repo(work)
+            pair = repo.pair(pid)
             require_organisation(p, pair.organisation_id, "organisation_id")
             visit = m.Visit(
                 id=str(uuid.uuid4()),
@@ -188,9 +183,9 @@ class PairingCases(UseCases):
                 logged_by=p.username,
                 created_at=now,
             )
-            s.add(visit)
-            s.flush()
-            m.ROLLUP.bump(s, pair.division_code, month_of(start), visits=1)
+            repo.add(visit)
+            repo.flush()
+            self._bump(work, pair.division_code, start, visits=1)
             work.record(
                 "activity.visit.logged",
                 pair.division_code,

@@ -8,9 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
-
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
@@ -19,10 +16,11 @@ from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.roles import require_organisation
 from services.common.rollup import month_of
-from services.common.tenancy import Scope
 from services.common.times import utc
+from services.common.unit_of_work import Work
 
-Hook = Callable[[Session, m.Project], None]
+# A lifecycle step's own work, in the unit of work of the move.
+Hook = Callable[[Work, Repository, m.Project], None]
 
 
 class ProjectCases(UseCases):
@@ -39,8 +37,7 @@ class ProjectCases(UseCases):
         # An org_leader publishes for its own organisation only.
         require_organisation(p, organisation_id.strip(), "organisation_id")
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             org = repo.organisation(organisation_id.strip(), "organisation_id")
             spec = validation.project_spec(raw, org.division_code)
             now = self.clock()
@@ -55,7 +52,7 @@ class ProjectCases(UseCases):
                 comment="",
                 created_at=now,
             )
-            self._apply(s, project, spec)
+            self._apply(repo, project, spec)
             return repo.view(project)
 
     def update_project(
@@ -65,16 +62,17 @@ class ProjectCases(UseCases):
         returned project."""
         p.require_any(*domain.MANAGERS)
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             project = repo.project(ident, lock=True)
             require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_editable(project.status)
-            self._apply(s, project, validation.project_spec(raw, project.division_code))
+            self._apply(
+                repo, project, validation.project_spec(raw, project.division_code)
+            )
             return repo.view(project)
 
     def _apply(
-        self, s: Session, project: m.Project, spec: validation.ProjectSpec
+        self, repo: Repository, project: m.Project, spec: validation.ProjectSpec
     ) -> None:
         for name in (
             "title", "description", "place", "service_field", "kind",
@@ -83,26 +81,21 @@ class ProjectCases(UseCases):
         ):  # fmt: skip
             setattr(project, name, getattr(spec, name))
         project.updated_at = self.clock()
-        s.add(project)
-        s.flush()
-        # Nobody can sign up before recruiting, so sessions are replaced whole.
-        s.execute(
-            delete(m.ProjectSession).where(m.ProjectSession.project_id == project.id)
-        )
-        for item in spec.sessions:
-            s.add(
-                m.ProjectSession(
-                    id=str(uuid.uuid4()),
-                    project_id=project.id,
-                    division_code=project.division_code,
-                    emergency=project.emergency,
-                    starts_at=item.starts_at,
-                    ends_at=item.ends_at,
-                    capacity=item.capacity,
-                    secret=os.urandom(32),
-                )
+        sessions = [
+            m.ProjectSession(
+                id=str(uuid.uuid4()),
+                project_id=project.id,
+                division_code=project.division_code,
+                emergency=project.emergency,
+                starts_at=item.starts_at,
+                ends_at=item.ends_at,
+                capacity=item.capacity,
+                secret=os.urandom(32),
             )
-        s.flush()
+            for item in spec.sessions
+        ]
+        # Nobody can sign up before recruiting, so sessions are replaced whole.
+        repo.save_project(project, sessions)
 
     # -- the lifecycle --------------------------------------------------------------
     def submit_project(self, p: Principal, ident: str) -> ProjectView:
@@ -129,9 +122,9 @@ class ProjectCases(UseCases):
     def cancel_project(self, p: Principal, ident: str, reason: str) -> ProjectView:
         reason = validation.text(reason, "reason", 500, required=False)
 
-        def cancelled(s: Session, project: m.Project) -> None:
+        def cancelled(work: Work, repo: Repository, project: m.Project) -> None:
             project.comment, project.closed_at = reason, self.clock()
-            self._closed(s, project, "cancelled")
+            self._closed(work, project, "cancelled")
 
         return self._move(p, ident, "cancelled", domain.MANAGERS, cancelled)
 
@@ -145,20 +138,19 @@ class ProjectCases(UseCases):
     ) -> ProjectView:
         p.require_any(*roles)
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             project = repo.project(ident, lock=True)
             if "org_leader" in roles:  # a manager's step: its own projects only
                 require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_transition(project.status, target)
             if hook:
-                hook(s, project)
+                hook(work, repo, project)
             project.status, project.updated_at = target, self.clock()
-            s.flush()
+            repo.flush()
             return repo.view(project)
 
     def _review(self, p: Principal, comment: str) -> Hook:
-        def review(s: Session, project: m.Project) -> None:
+        def review(work: Work, repo: Repository, project: m.Project) -> None:
             # The token's subject, not the display name: names are not unique.
             if p.subject == project.publisher_subject:
                 raise PermissionDenied(
@@ -170,17 +162,16 @@ class ProjectCases(UseCases):
 
         return review
 
-    def _published(self, s: Session, project: m.Project) -> None:
+    def _published(self, work: Work, repo: Repository, project: m.Project) -> None:
         now = self.clock()
         project.published_at = now
         code = project.division_code
-        m.ROLLUP.bump(s, code, month_of(now), projects_published=1)
-        sessions = Repository(s, Scope(code)).view(project).sessions
+        self._bump(work, code, now, projects_published=1)
+        sessions = repo.view(project).sessions
         # Sessions count in the month they take place, not the publishing one.
         for month, n in Counter(month_of(utc(x.starts_at)) for x in sessions).items():
-            m.ROLLUP.bump(s, code, month, sessions=n)
-        self.uow.record(
-            s,
+            work.bump(m.ROLLUP, code, month, sessions=n)
+        work.record(
             "activity.project.published",
             code,
             {
@@ -194,20 +185,19 @@ class ProjectCases(UseCases):
             },
         )
 
-    def _completed(self, s: Session, project: m.Project) -> None:
-        if Repository(s, Scope(project.division_code)).open_attendances(project.id):
+    def _completed(self, work: Work, repo: Repository, project: m.Project) -> None:
+        if repo.open_attendances(project.id):
             raise FailedPrecondition(
                 "volunteers are still checked in: check them out or close attendance",
                 "仍有志愿者未签退，请先签退或补签退",
                 rule="project.open_attendance",
             )
         project.closed_at = self.clock()
-        self._closed(s, project, "completed")
+        self._closed(work, project, "completed")
 
-    def _closed(self, s: Session, project: m.Project, verb: str) -> None:
+    def _closed(self, work: Work, project: m.Project, verb: str) -> None:
         code = project.division_code
-        self.uow.record(
-            s,
+        work.record(
             f"activity.project.{verb}",
             code,
             {"project_id": project.id, "division_code": code},

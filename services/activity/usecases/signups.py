@@ -12,11 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-
 from services.activity import domain
 from services.activity import models as m
-from services.activity.repository import Repository, missing
+from services.activity.repository import KeyTaken, missing
 from services.activity.usecases.base import UseCases
 from services.common.auth import Principal
 from services.common.errors import (
@@ -26,7 +24,7 @@ from services.common.errors import (
     NotFound,
 )
 from services.common.roles import require_organisation
-from services.common.rollup import CST, month_of
+from services.common.rollup import CST
 from services.common.tenancy import Scope
 from services.common.times import utc
 
@@ -64,8 +62,7 @@ class SignUpCases(UseCases):
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             _, project = repo.session_of(session_id, reach_up=True)
             v = repo.volunteer(volunteer_id)
             who = Candidate(
@@ -81,15 +78,14 @@ class SignUpCases(UseCases):
             )
         try:
             return self._join(p, Scope(division), session_id, who)
-        except IntegrityError as exc:  # a concurrent twin won the unique index
+        except KeyTaken as exc:  # a concurrent twin won the unique index
             raise _twice() from exc
 
     def _join(
         self, p: Principal, scope: Scope, session_id: str, who: Candidate
     ) -> m.SignUp:
         with self.uow(scope) as work:
-            s = work.session
-            repo = Repository(s, scope)
+            repo = self.repo(work)
             repo.lock_session(session_id)
             session, project = repo.session_of(session_id)
             now = self.clock()
@@ -133,9 +129,8 @@ class SignUpCases(UseCases):
                 created_by=p.username,
                 created_at=now,
             )
-            s.add(row)
-            s.flush()
-            m.ROLLUP.bump(s, project.division_code, month_of(now), signups=1)
+            repo.add_unique(row)
+            self._bump(work, project.division_code, now, signups=1)
             return row
 
     def withdraw(
@@ -150,8 +145,7 @@ class SignUpCases(UseCases):
         p.require_any(*domain.MANAGERS)
         ident = required(sign_up_id, "sign_up_id")
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             found = repo.sign_up(ident)
             try:  # scoped by the project's tenant, before any state check
                 repo.project(found.project_id, reach_up=True)
@@ -160,11 +154,9 @@ class SignUpCases(UseCases):
             division = found.division_code
         scope = Scope(division)
         with self.uow(scope) as work:
-            s = work.session
-            repo = Repository(s, scope)
+            repo = self.repo(work)
             row = repo.sign_up(ident)
-            repo.lock_session(row.session_id)
-            s.refresh(row)
+            repo.lock_queue_of(row)
             session, project = repo.session_of(row.session_id)
             self._check_open(project, row, "withdrawn")
             if repo.attendance(row.session_id, row.volunteer_id) is not None:
@@ -175,7 +167,7 @@ class SignUpCases(UseCases):
                 )
             freed = row.status == "confirmed"
             row.status, row.decided_at = "withdrawn", self.clock()
-            s.flush()
+            repo.flush()
             promoted: list[m.SignUp] = []
             if freed:
                 waiting = repo.waitlist(row.session_id)
@@ -183,7 +175,7 @@ class SignUpCases(UseCases):
                 for nxt in domain.promotions(waiting, confirmed, session.capacity):
                     nxt.status, nxt.decided_at = "confirmed", self.clock()
                     promoted.append(nxt)
-            s.flush()
+            repo.flush()
             # Another tenant's volunteer promoted in a shared campaign is
             # promoted all the same, but not named to this caller.
             visible = [
@@ -206,13 +198,11 @@ class SignUpCases(UseCases):
             if len(reason) > 500:
                 raise InvalidArgument.too_long("reason", 500)
         with self.uow(p.scope) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             row = repo.sign_up(ident)
             if not p.scope.contains(row.division_code):  # the volunteer's tenant
                 raise missing("sign_up_id", "sign-up", "报名", ident)
-            repo.lock_session(row.session_id)
-            s.refresh(row)
+            repo.lock_queue_of(row)
             session, project = repo.session_of(row.session_id)
             require_organisation(p, project.organisation_id, "organisation_id")
             target = "confirmed" if approve else "rejected"
@@ -223,7 +213,7 @@ class SignUpCases(UseCases):
                 # The queue is first come, first served from approval on.
                 row.queue_number = repo.next_queue_number(row.session_id)
             row.status, row.reason, row.decided_at = target, reason, self.clock()
-            s.flush()
+            repo.flush()
             return row
 
     def _check_open(
