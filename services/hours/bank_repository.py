@@ -3,12 +3,15 @@ account's entries, never a stored figure) and statements."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
+from services.common.db import upsertable_insert
 from services.hours.models import BankAccount, BankEntry, BankTransaction
 from services.hours.repository import Repository, missing
 
@@ -43,6 +46,24 @@ class BankRepository(Repository):
         if row is None:
             raise missing("volunteer_id", "time-bank account", "时间银行账户", bank)
         return row
+
+    def ensure_account(
+        self, bank: str, volunteer_id: str, created_at: datetime
+    ) -> BankAccount:
+        """The account (the bank's own when ``volunteer_id`` is empty),
+        created on first use and locked for this transaction."""
+        self.s.execute(
+            upsertable_insert(self.s, BankAccount)
+            .values(
+                id=str(uuid.uuid4()),
+                division_code=bank,
+                kind="volunteer" if volunteer_id else "bank",
+                volunteer_id=volunteer_id,
+                created_at=created_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        return self.account(bank, volunteer_id, lock=True)
 
     def balance(self, account_id: str) -> Decimal:
         got = self.s.execute(

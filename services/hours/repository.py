@@ -1,25 +1,35 @@
-"""Scoped data access for hours. A :class:`Repository` is built from a
-session and a :class:`Scope`; every tenant query it issues filters by that
+"""Scoped data access for hours: every statement its use cases make. A
+:class:`Repository` is built from the session of a unit of work and its
+:class:`Scope` (``None``: the system context, which sees no tenant rows
+and asks only the cross-tenant questions); every tenant query it issues filters by that
 scope's prefix (and row-level security repeats the filter in PostgreSQL).
-Another tenant's row and no row at all get the same NOT_FOUND."""
+Another tenant's row and no row at all get the same NOT_FOUND. Where
+PostgreSQL and SQLite differ, :mod:`.cross_tenant` and the kernel's
+``upsertable_insert`` decide, never a use case."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from services.common import outbox, settings_replica
+from services.common.db import upsertable_insert
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
 from services.common.tenancy import Scope, ancestors
+from services.hours import cross_tenant, rollups
 from services.hours.domain import Policy
 from services.hours.models import (
+    PROCESSED,
     Certificate,
+    CertificateCounter,
     Correction,
     HourRecord,
     PolicyNode,
@@ -41,13 +51,55 @@ def effective(record: HourRecord, corrections: Sequence[Correction]) -> Decimal:
 
 
 class Repository:
-    def __init__(self, session: Session, scope: Scope):
+    def __init__(self, session: Session, scope: Scope | None):
         self.s = session
         self.scope = scope
 
+    def within(self, code: str) -> Self:
+        """The same transaction seen from ``code`` (a node inside this
+        scope): a batch's rows are each read where they belong."""
+        return type(self)(self.s, Scope(code))
+
     def _inside(self, column: Any, node: str | None = None) -> Any:
+        assert self.scope is not None, "a scoped read needs a scope"
         scope = self.scope.narrow(node) if node else self.scope
         return column.like(scope.like_pattern)
+
+    def add(self, row: Any) -> None:
+        self.s.add(row)
+
+    def flush(self) -> None:
+        self.s.flush()
+
+    def claim(self, consumer: str, event_id: str) -> bool:
+        """Whether this consumer handles the event now (False: done before)."""
+        return outbox.claim(self.s, PROCESSED, consumer, event_id)
+
+    # -- the volunteer across tenants (see cross_tenant) -----------------------
+    def lock_volunteer(self, volunteer_id: str) -> None:
+        """Serialise with every transaction writing the volunteer's hours."""
+        cross_tenant.lock_volunteer(self.s, volunteer_id)
+
+    def overlaps(self, volunteer_id: str, start: datetime, end: datetime) -> bool:
+        return cross_tenant.overlaps(self.s, volunteer_id, start, end)
+
+    def day_total(self, volunteer_id: str, day: date, exclude: str = "") -> Decimal:
+        return cross_tenant.day_total(self.s, volunteer_id, day, exclude)
+
+    def platform_total(self, volunteer_id: str) -> Decimal:
+        return cross_tenant.platform_total(self.s, volunteer_id)
+
+    def verify_certificate(self, number: str) -> Mapping[str, Any] | None:
+        return cross_tenant.verify_certificate(self.s, number)
+
+    # -- rollups (sums and distinct volunteers, see rollups) -------------------
+    def count_approved(self, record: HourRecord, amount: Decimal, sign: int) -> None:
+        """Count an approved record in (``sign=1``) or, reversed, out (-1)."""
+        rollups.count(self.s, record, amount, sign)
+
+    def amend_counted(self, record: HourRecord, delta: Decimal) -> None:
+        """An amendment of a counted record: its hours change, not its count."""
+        rollups.amend(self.s, record, delta)
 
     # -- records ---------------------------------------------------------------
     def record(self, ident: str, field: str = "id", lock: bool = False) -> HourRecord:
@@ -97,6 +149,21 @@ class Repository:
             out[c.record_id].append(c)
         return out
 
+    def approved(
+        self, volunteer_id: str, node: str, org_id: str, start: str, end: str
+    ) -> list[HourRecord]:
+        """The volunteer's approved records inside ``node``, of ``org_id``
+        (any when empty) in the months ``start`` to ``end`` (open when
+        empty), in the order they started."""
+        q = self.records_query(node, volunteer_id, "approved")
+        if org_id:
+            q = q.where(HourRecord.organisation_id == org_id)
+        if start:
+            q = q.where(HourRecord.month >= start)
+        if end:
+            q = q.where(HourRecord.month <= end)
+        return list(self.s.execute(q.order_by(HourRecord.started_at)).scalars())
+
     def with_effective(
         self, records: Sequence[HourRecord]
     ) -> list[tuple[HourRecord, Decimal]]:
@@ -113,6 +180,12 @@ class Repository:
         overrides = {r.division_code: usable(r.overrides) for r in rows}
         return Policy.from_settings(effective_settings(code, overrides))
 
+    def replace_policy(
+        self, code: str, overrides: dict[str, str], changed_at: datetime
+    ) -> bool:
+        """Replace the node's overrides; False when the replica is newer."""
+        return settings_replica.replace(self.s, PolicyNode, code, overrides, changed_at)
+
     # -- certificates ---------------------------------------------------------
     def certificate(self, number: str, lock: bool = False) -> Certificate:
         q = select(Certificate).where(
@@ -122,6 +195,19 @@ class Repository:
         if row is None:
             raise missing("number", "certificate", "证明", number)
         return row
+
+    def next_certificate_serial(self, province: str, year: int) -> int:
+        """The province's next certificate serial of the year (from 1)."""
+        stmt = (
+            upsertable_insert(self.s, CertificateCounter)
+            .values(province=province, year=year, value=1)
+            .on_conflict_do_update(
+                index_elements=["province", "year"],
+                set_={"value": CertificateCounter.value + 1},
+            )
+            .returning(CertificateCounter.value)
+        )
+        return int(self.s.execute(stmt).scalar_one())
 
     def certificates_query(
         self, node: str, volunteer_id: str, status: str | None

@@ -10,18 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from services.common.auth import Principal
-from services.common.db import upsertable_insert
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.pii import mask_name
 from services.common.roles import require_organisation
 from services.common.rollup import CST
 from services.common.service_fields import SERVICE_FIELDS
-from services.hours import cross_tenant, domain, pdf
+from services.hours import domain, pdf
 from services.hours import validation as v
-from services.hours.models import Certificate, CertificateCounter, HourRecord
+from services.hours.models import Certificate, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import UseCases, number
 
@@ -57,16 +54,15 @@ class CertificateCases(UseCases):
         query = (volunteer_id, code, org_id, start, end)
         # Refuse before the real name is revealed (and the reveal logged).
         with self.uow(p) as work:
-            s = work.session
-            self._certified(Repository(s, p.scope), *query)
+            self._certified(self.repo(work), *query)
         who = self._registration().identity(volunteer_id, "certificate")
         now = self.clock()
         today = now.astimezone(CST).date()
         with self.uow(p) as work:
-            s = work.session
-            rows = self._certified(Repository(s, p.scope), *query)
+            repo = self.repo(work)
+            rows = self._certified(repo, *query)
             total = sum((h for _, h in rows), Decimal(0))
-            serial = _next_serial(s, code[:2], today.year)
+            serial = repo.next_certificate_serial(code[:2], today.year)
             cert = Certificate(
                 number=domain.certificate_number(code[:2], today.year, serial),
                 volunteer_id=volunteer_id, volunteer_number=who.volunteer_number,
@@ -81,7 +77,7 @@ class CertificateCases(UseCases):
             )  # fmt: skip
             text = _text(cert, who.name, rows)
             cert.pdf = self._seal(pdf.render(text, self.public_url))
-            s.add(cert)
+            repo.add(cert)
             work.record(
                 "hours.certificate.issued",
                 code,
@@ -103,14 +99,7 @@ class CertificateCases(UseCases):
         start: str,
         end: str,
     ) -> list[tuple[HourRecord, Decimal]]:
-        q = repo.records_query(code, volunteer_id, "approved")
-        if org_id:
-            q = q.where(HourRecord.organisation_id == org_id)
-        if start:
-            q = q.where(HourRecord.month >= start)
-        if end:
-            q = q.where(HourRecord.month <= end)
-        records = list(repo.s.execute(q.order_by(HourRecord.started_at)).scalars())
+        records = repo.approved(volunteer_id, code, org_id, start, end)
         rows = [(r, h) for r, h in repo.with_effective(records) if h > 0]
         if not rows:
             raise FailedPrecondition(
@@ -137,16 +126,14 @@ class CertificateCases(UseCases):
         p.require_any(*domain.READERS)
         number_ = v.certificate_number(number_)
         with self.uow(p) as work:
-            s = work.session
-            return Repository(s, p.scope).certificate(number_)
+            return self.repo(work).certificate(number_)
 
     def revoke(self, p: Principal, number_: str, reason: str) -> Certificate:
         p.require_any(*domain.WRITERS)
         number_ = v.certificate_number(number_)
         reason = v.text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            cert = Repository(s, p.scope).certificate(number_, lock=True)
+            cert = self.repo(work).certificate(number_, lock=True)
             require_organisation(p, cert.organisation_id, "organisation_id")
             if cert.status != "valid":
                 raise FailedPrecondition.transition(
@@ -159,26 +146,13 @@ class CertificateCases(UseCases):
     def verify(self, number_: str) -> Mapping[str, Any]:
         """Anyone (no token): only what the certificate shows publicly."""
         number_ = v.certificate_number(number_)
-        with self.db.session(None) as s:
-            found = cross_tenant.verify_certificate(s, number_)
+        with self.uow(None) as work:
+            found = self.repo(work).verify_certificate(number_)
         if found is None:
             err = NotFound.entity("certificate", "证明", number_)
             err.field, err.rule = "number", "number.exists"
             raise err
         return found
-
-
-def _next_serial(s: Session, province: str, year: int) -> int:
-    stmt = (
-        upsertable_insert(s, CertificateCounter)
-        .values(province=province, year=year, value=1)
-        .on_conflict_do_update(
-            index_elements=["province", "year"],
-            set_={"value": CertificateCounter.value + 1},
-        )
-        .returning(CertificateCounter.value)
-    )
-    return int(s.execute(stmt).scalar_one())
 
 
 def _content(rows: list[tuple[HourRecord, Decimal]], limit: int = 6) -> str:

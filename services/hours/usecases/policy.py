@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.common import outbox, settings_replica
 from services.common.tenancy import Scope
-from services.hours.models import PROCESSED, PolicyNode
 from services.hours.usecases.base import UseCases
 
 
@@ -23,7 +21,8 @@ class PolicyCases(UseCases):
         """Replace the node's overrides (the event carries all of them);
         False when the event was applied already or is older than the
         replica (two changes can be handled out of order)."""
-        with self.db.session(Scope(code)) as s:
-            if not outbox.claim(s, PROCESSED, consumer, event_id):
+        with self.uow(Scope(code)) as work:
+            repo = self.repo(work)
+            if not repo.claim(consumer, event_id):
                 return False
-            return settings_replica.replace(s, PolicyNode, code, overrides, changed_at)
+            return repo.replace_policy(code, overrides, changed_at)

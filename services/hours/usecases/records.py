@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
-from services.common import outbox, references
+from services.common import references
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.roles import require_organisation
 from services.common.rollup import month_of
 from services.common.tenancy import Scope, ancestors, is_within
-from services.hours import cross_tenant, domain
+from services.hours import domain
 from services.hours import validation as v
-from services.hours.models import PROCESSED, HourRecord
+from services.hours.models import HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import UseCases
 
@@ -59,13 +57,13 @@ class RecordCases(UseCases):
     def ingest(self, consumer: str, event_id: str, draft: Draft) -> HourRecord | None:
         """Apply one consumed event: a record, exactly once per event and
         per source entry; ``None`` when it was already applied."""
-        with self.db.session(Scope(draft.division_code)) as s:
-            if not outbox.claim(s, PROCESSED, consumer, event_id):
+        with self.uow(Scope(draft.division_code)) as work:
+            repo = self.repo(work)
+            if not repo.claim(consumer, event_id):
                 return None
-            repo = Repository(s, Scope(draft.division_code))
             if repo.record_by_source(draft.source, draft.source_id) is not None:
                 return None  # the same check-out announced twice
-            return self._place(s, repo, draft, strict=False)
+            return self._place(repo, draft, strict=False)
 
     def ingest_batch(
         self, consumer: str, items: Sequence[tuple[str, Draft]]
@@ -92,18 +90,19 @@ class RecordCases(UseCases):
         if not shared:
             raise ValueError("a batch's drafts must lie in one province")
         out: list[HourRecord | None] = []
-        with self.db.session(Scope(shared[-1])) as s:
+        with self.uow(Scope(shared[-1])) as work:
+            batch = self.repo(work)
             for volunteer_id in sorted({draft.volunteer_id for _, draft in items}):
-                cross_tenant.lock_volunteer(s, volunteer_id)
+                batch.lock_volunteer(volunteer_id)
             for event_id, draft in items:
-                if not outbox.claim(s, PROCESSED, consumer, event_id):
+                if not batch.claim(consumer, event_id):
                     out.append(None)
                     continue
-                repo = Repository(s, Scope(draft.division_code))
+                repo = batch.within(draft.division_code)
                 if repo.record_by_source(draft.source, draft.source_id) is not None:
                     out.append(None)  # the same check-out announced twice
                     continue
-                out.append(self._place(s, repo, draft, strict=False))
+                out.append(self._place(repo, draft, strict=False))
         return out
 
     def record_honour(
@@ -149,8 +148,7 @@ class RecordCases(UseCases):
         )
         if request_id:
             with self.uow(p) as work:
-                s = work.session
-                earlier = Repository(s, p.scope).record_by_source("honour", record_id)
+                earlier = self.repo(work).record_by_source("honour", record_id)
                 if earlier is not None:
                     return earlier, False
         number, status = self._registration().volunteer(volunteer_id)
@@ -167,22 +165,19 @@ class RecordCases(UseCases):
             p.username, given_hours=given, note=f"补录：{reason}",
         )  # fmt: skip
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
-            cross_tenant.lock_volunteer(s, volunteer_id)
+            repo = self.repo(work)
+            repo.lock_volunteer(volunteer_id)
             earlier = repo.record_by_source("honour", record_id) if request_id else None
             if earlier is not None:  # the same request, racing the first
                 return earlier, False
-            return self._place(s, repo, draft, strict=True), True
+            return self._place(repo, draft, strict=True), True
 
-    def _place(
-        self, s: Session, repo: Repository, d: Draft, strict: bool
-    ) -> HourRecord:
+    def _place(self, repo: Repository, d: Draft, strict: bool) -> HourRecord:
         """Round, cap and check overlap under the volunteer's lock. An event
         cannot be answered with an error, so (``strict=False``) a refused
         record is stored as rejected with its reason; a request (``strict``)
         is refused and nothing is written."""
-        cross_tenant.lock_volunteer(s, d.volunteer_id)
+        repo.lock_volunteer(d.volunteer_id)
         policy = repo.policy(d.division_code)
         start, end = d.interval or (d.started_at, d.started_at)
         seconds = int((end - start).total_seconds())
@@ -201,10 +196,10 @@ class RecordCases(UseCases):
             note=d.note, status="pending", status_reason="", recorded_by=d.recorded_by,
             recorded_at=self.clock(),
         )  # fmt: skip
-        reason = self._refusal(s, d, policy, record)
+        reason = self._refusal(repo, d, policy, record)
         if reason is None:
             rounded = d.given_hours or domain.round_hours(seconds, policy.rounding)
-            day = cross_tenant.day_total(s, d.volunteer_id, record.service_day)
+            day = repo.day_total(d.volunteer_id, record.service_day)
             credited, capped = domain.apply_cap(day, rounded, policy.daily_cap)
             record.rounded_hours, record.hours, record.capped_hours = (
                 rounded, credited, capped
@@ -222,12 +217,12 @@ class RecordCases(UseCases):
                 raise _refused(reason)
             record.status, record.status_reason = "rejected", reason
             record.hours = Decimal(0)
-        s.add(record)
-        s.flush()
+        repo.add(record)
+        repo.flush()
         return record
 
     def _refusal(
-        self, s: Session, d: Draft, policy: domain.Policy, record: HourRecord
+        self, repo: Repository, d: Draft, policy: domain.Policy, record: HourRecord
     ) -> str | None:
         if d.activity_kind in policy.excluded_kinds:
             record.note = _join(record.note, "捐赠等不计服务时长")
@@ -235,7 +230,7 @@ class RecordCases(UseCases):
         if d.interval is None:
             record.note = _join(record.note, "签到签退时间不在活动时段内")
             return "no_service_time"
-        if cross_tenant.overlaps(s, d.volunteer_id, *d.interval):
+        if repo.overlaps(d.volunteer_id, *d.interval):
             record.note = _join(record.note, "与该志愿者已有的时长记录时间重叠")
             return "overlap"
         return None

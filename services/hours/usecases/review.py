@@ -10,7 +10,7 @@ from decimal import Decimal
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.roles import require_organisation
-from services.hours import cross_tenant, domain, rollups
+from services.hours import domain
 from services.hours import validation as v
 from services.hours.models import Correction, HourRecord
 from services.hours.repository import Repository, effective
@@ -22,15 +22,15 @@ class ReviewCases(UseCases):
         p.require_any(*domain.WRITERS)
         ident = v.ident(ident, "id")
         with self.uow(p) as work:
-            s = work.session
-            record = Repository(s, p.scope).record(ident, lock=True)
+            repo = self.repo(work)
+            record = repo.record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "approved")
-            cross_tenant.lock_volunteer(s, record.volunteer_id)
+            repo.lock_volunteer(record.volunteer_id)
             record.status, record.reviewed_by = "approved", p.username
             record.reviewed_at = self.clock()
-            s.flush()
-            rollups.count(s, record, record.hours, +1)
+            repo.flush()
+            repo.count_approved(record, record.hours, +1)
             work.record(
                 "hours.record.approved",
                 record.division_code,
@@ -43,7 +43,7 @@ class ReviewCases(UseCases):
                     "service_month": record.month,
                     "hours": number(record.hours),
                     "volunteer_total_hours": number(
-                        cross_tenant.platform_total(s, record.volunteer_id)
+                        repo.platform_total(record.volunteer_id)
                     ),
                 },
             )
@@ -54,8 +54,7 @@ class ReviewCases(UseCases):
         ident = v.ident(ident, "id")
         reason = v.text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            record = Repository(s, p.scope).record(ident, lock=True)
+            record = self.repo(work).record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "rejected")
             record.status, record.status_reason = "rejected", reason
@@ -83,16 +82,15 @@ class ReviewCases(UseCases):
         wanted = None if reverse else v.amount(new_hours or 0.0, "new_hours")
         reason = v.text(reason, "reason", 500)
         with self.uow(p) as work:
-            s = work.session
-            repo = Repository(s, p.scope)
+            repo = self.repo(work)
             record = repo.record(record_id, "record_id", lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "approved", "corrected")
-            cross_tenant.lock_volunteer(s, record.volunteer_id)
+            repo.lock_volunteer(record.volunteer_id)
             current = effective(record, repo.corrections([record.id])[record.id])
             new = Decimal("0.00") if wanted is None else wanted
             if wanted is not None:
-                self._check_amendment(s, repo, record, current, wanted)
+                self._check_amendment(repo, record, current, wanted)
             fix = Correction(
                 id=str(uuid.uuid4()),
                 record_id=record.id,
@@ -105,14 +103,14 @@ class ReviewCases(UseCases):
                 actor=p.username,
                 created_at=self.clock(),
             )
-            s.add(fix)
+            repo.add(fix)
             if wanted is None:
                 record.status = "reversed"
-                s.flush()
-                rollups.count(s, record, current, -1)
+                repo.flush()
+                repo.count_approved(record, current, -1)
             else:
-                s.flush()
-                rollups.amend(s, record, fix.delta_hours)
+                repo.flush()
+                repo.amend_counted(record, fix.delta_hours)
             work.record(
                 "hours.record.corrected",
                 record.division_code,
@@ -125,7 +123,7 @@ class ReviewCases(UseCases):
                     "service_month": record.month,
                     "delta_hours": number(fix.delta_hours),
                     "volunteer_total_hours": number(
-                        cross_tenant.platform_total(s, record.volunteer_id)
+                        repo.platform_total(record.volunteer_id)
                     ),
                     "reason": reason,
                 },
@@ -133,8 +131,8 @@ class ReviewCases(UseCases):
             return record, fix, new
 
     def _check_amendment(
-        self, s, repo: Repository, record: HourRecord, current: Decimal, wanted: Decimal
-    ) -> None:  # type: ignore[no-untyped-def]
+        self, repo: Repository, record: HourRecord, current: Decimal, wanted: Decimal
+    ) -> None:
         # Never more than the service time allows, as the policy rounded it.
         limit = max(
             record.rounded_hours, domain.round_hours(record.duration_seconds, "exact")
@@ -154,9 +152,7 @@ class ReviewCases(UseCases):
                 "新时长与当前时长相同",
             )
         cap = repo.policy(record.division_code).daily_cap
-        day = cross_tenant.day_total(
-            s, record.volunteer_id, record.service_day, record.id
-        )
+        day = repo.day_total(record.volunteer_id, record.service_day, record.id)
         if wanted > current and day + wanted > cap:
             raise InvalidArgument(
                 "new_hours",

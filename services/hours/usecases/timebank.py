@@ -16,21 +16,13 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from services.common import outbox
 from services.common.auth import Principal
-from services.common.db import upsertable_insert
 from services.common.tenancy import Scope
 from services.hours import domain
 from services.hours import validation as v
-from services.hours.bank_repository import BankRepository as Repository
-from services.hours.models import (
-    PROCESSED,
-    BankAccount,
-    BankEntry,
-    BankTransaction,
-)
+from services.hours.bank_repository import BankRepository
+from services.hours.models import BankEntry, BankTransaction
 from services.hours.repository import effective
 from services.hours.usecases.base import UseCases
 
@@ -43,13 +35,13 @@ class TimeBankCases(UseCases):
     ) -> None:
         """Bring the deposits of a record to its effective hours × ratio."""
         bank = domain.bank_code(code)
-        with self.db.session(Scope(bank)) as s:
-            if not outbox.claim(s, PROCESSED, consumer, event_id):
+        with self.uow(Scope(bank)) as work:
+            repo = self.bank(work)
+            if not repo.claim(consumer, event_id):
                 return
-            repo = Repository(s, Scope(bank))
             record = repo.record(record_id)
-            account = self._ensure(s, repo, bank, record.volunteer_id)
-            self._ensure(s, repo, bank, "")
+            account = repo.ensure_account(bank, record.volunteer_id, self.clock())
+            repo.ensure_account(bank, "", self.clock())
             posted = repo.posted(record.id, account.id)
             first = repo.deposit_for(record.id)
             ratio = first.ratio if first and first.ratio is not None else None
@@ -71,8 +63,9 @@ class TimeBankCases(UseCases):
             else:
                 return
             if entries:
-                self._post(s, bank, record.volunteer_id, kind, entries, record.id,
-                           ratio, note, "system", f"{consumer}/{event_id}")  # fmt: skip
+                self._post(repo, bank, record.volunteer_id, kind, entries,
+                           record.id, ratio, note, "system",
+                           f"{consumer}/{event_id}")  # fmt: skip
 
     def withdraw(
         self,
@@ -93,51 +86,34 @@ class TimeBankCases(UseCases):
         key = f"withdraw/{p.subject}/{request_id or uuid.uuid4()}"
         try:
             with self.uow(p) as work:
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.bank(work)
                 earlier = repo.transaction_by_key(key) if request_id else None
                 if earlier is not None:
                     return self._replay(repo, earlier)
                 account = repo.account(code, volunteer_id, lock=True)
                 balance = repo.balance(account.id)
                 entries = domain.withdrawal(code, volunteer_id, hours, balance)
-                tx = self._post(s, code, volunteer_id, "withdrawal", entries, "",
-                                None, service, p.username, key)  # fmt: skip
+                tx = self._post(repo, code, volunteer_id, "withdrawal", entries,
+                                "", None, service, p.username, key)  # fmt: skip
                 return tx, entries, balance - hours
         except IntegrityError:
             with self.uow(p) as work:  # the same client raced itself
-                s = work.session
-                repo = Repository(s, p.scope)
+                repo = self.bank(work)
                 earlier = repo.transaction_by_key(key)
                 if earlier is None:
                     raise
                 return self._replay(repo, earlier)
 
     def _replay(
-        self, repo: Repository, tx: BankTransaction
+        self, repo: BankRepository, tx: BankTransaction
     ) -> tuple[BankTransaction, list[domain.Entry], Decimal]:
         legs = [domain.Entry(a, m) for a, m in repo.entries([tx.id])[tx.id]]
         account = repo.account(tx.division_code, tx.volunteer_id)
         return tx, legs, repo.balance(account.id)
 
-    def _ensure(self, s: Session, repo: Repository, bank: str, volunteer_id: str):  # type: ignore[no-untyped-def]
-        """The account, created on first use and locked for this transaction."""
-        s.execute(
-            upsertable_insert(s, BankAccount)
-            .values(
-                id=str(uuid.uuid4()),
-                division_code=bank,
-                kind="volunteer" if volunteer_id else "bank",
-                volunteer_id=volunteer_id,
-                created_at=self.clock(),
-            )
-            .on_conflict_do_nothing()
-        )
-        return repo.account(bank, volunteer_id, lock=True)
-
     def _post(
         self,
-        s: Session,
+        repo: BankRepository,
         bank: str,
         volunteer_id: str,
         kind: str,
@@ -149,11 +125,12 @@ class TimeBankCases(UseCases):
         key: str,
     ) -> BankTransaction:
         domain.check_balanced(entries)
+        at_bank = repo.within(bank)
         accounts = {
-            domain.bank_account(bank): Repository(s, Scope(bank)).account(bank, "").id,
-            domain.volunteer_account(volunteer_id): Repository(s, Scope(bank))
-            .account(bank, volunteer_id)
-            .id,
+            domain.bank_account(bank): at_bank.account(bank, "").id,
+            domain.volunteer_account(volunteer_id): at_bank.account(
+                bank, volunteer_id
+            ).id,
         }
         tx = BankTransaction(
             id=str(uuid.uuid4()), division_code=bank, kind=kind,
@@ -161,10 +138,10 @@ class TimeBankCases(UseCases):
             description=description, actor=actor, request_key=key,
             created_at=self.clock(),
         )  # fmt: skip
-        s.add(tx)
-        s.flush()
+        repo.add(tx)
+        repo.flush()
         for e in entries:
-            s.add(
+            repo.add(
                 BankEntry(
                     transaction_id=tx.id,
                     account_id=accounts[e.account],
@@ -172,5 +149,5 @@ class TimeBankCases(UseCases):
                     amount=e.amount,
                 )
             )
-        s.flush()
+        repo.flush()
         return tx
