@@ -127,11 +127,15 @@ function renderDenied() {
 async function renderWho() {
   const who = document.getElementById("who");
   const logout = document.getElementById("logout");
-  if (!sessionStorage.getItem("zy.token")) { who.textContent = ""; logout.hidden = true; return; }
+  // Logged out (the login page, the public verify page) the bar carries no
+  // navigation: every link would only lead back to the login form.
+  const nav = document.querySelector("nav.links");
+  if (!sessionStorage.getItem("zy.token")) { who.textContent = ""; logout.hidden = true; nav.hidden = true; return; }
   try {
     const [me] = await Promise.all([getJson("/me"), loadRoles()]);
     who.textContent = `${me.username} · ${me.scope_code}`;
     logout.hidden = false;
+    nav.hidden = false;
     // Links to pages the user's roles cannot open are hidden (the services
     // refuse them anyway; this only spares the user a dead end).
     document.querySelectorAll("nav.links a[data-roles]").forEach((a) => {
