@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from services.common.divisions import name_of
 from tests.browser import shot
 from tests.e2e.conftest import PASSWORD, login
 from tests.helpers import new_id_number, new_phone, ok
@@ -51,6 +52,10 @@ def test_approving_a_record_moves_the_dashboard(platform, page) -> None:  # type
     row = page.locator(f"[data-testid=hours-queue] tr[data-id='{record['id']}']")
     row.wait_for()
     assert "社区助老（控制台审核）" in row.inner_text()
+    # The volunteer and the division by name, not only by number and code.
+    volunteer = row.locator("[data-col=volunteer]").inner_text()
+    assert record["volunteer_number"] in volunteer and "赵*" in volunteer
+    assert row.locator("[data-col=division]").inner_text() == f"{TOWN} {name_of(TOWN)}"
     shot(page, "hours-queue")
     row.locator("[data-action=approve]").click()
     row.wait_for(state="detached")

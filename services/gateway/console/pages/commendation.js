@@ -38,7 +38,8 @@
     const rows = requests.map((r) => {
       const reason = el("input", { name: "reason", placeholder: T("reason"), "aria-label": T("reason") });
       return el("tr", { "data-id": r.id },
-        el("td", { text: r.volunteer_number || r.volunteer_id }), el("td", { text: r.division_code }),
+        window.zy.volunteerNames.cell(r.volunteer_id, r.volunteer_number, { "data-col": "volunteer" }),
+        window.zy.divisions.cell(r.division_code, { "data-col": "division" }),
         el("td", { text: "★".repeat(r.stars || 0) }), el("td", { text: window.zy.num(r.hours_at_request || 0) }),
         el("td", { text: when(r.created_at) }),
         el("td", {}, el("button", { type: "button", "data-action": "approve", text: T("approve"),
@@ -164,7 +165,8 @@
     } } });
     const individualPart = el("div", { class: "row" }, label("nomineeVolunteer", volunteer),
       label("findVolunteer", el("span", {}, find, findButton)));
-    const collectivePart = el("div", { class: "row" }, label("nomineeName", nomineeName), label("nomineeDivision", nomineeCode));
+    const collectivePart = el("div", { class: "row" }, label("nomineeName", nomineeName), label("nomineeDivision",
+      window.zy.divisions.picker(nomineeCode, me.scope_code || "")));
     const toggle = () => {
       const individual = category.value === "individual";
       individualPart.hidden = !individual; collectivePart.hidden = individual;
@@ -172,7 +174,10 @@
     category.addEventListener("change", toggle);
     organisation.addEventListener("change", () => {
       const chosen = organisation.selectedOptions[0];
-      if (chosen?.dataset.division) unit.value = chosen.dataset.division;
+      if (chosen?.dataset.division) {
+        unit.value = chosen.dataset.division;
+        unit.dispatchEvent(new Event("change")); // the picker follows
+      }
     });
     toggle();
     let requestId = uuid();
@@ -200,7 +205,8 @@
       } finally { submit.disabled = false; }
     } } },
     el("h3", { text: `${T("nominateTitle")}: ${round.title}` }),
-    el("div", { class: "row" }, label("category", category), label("unitDivision", unit), label("unitOrganisation", organisation)),
+    el("div", { class: "row" }, label("category", category),
+      label("unitDivision", window.zy.divisions.picker(unit, me.scope_code || "")), label("unitOrganisation", organisation)),
     individualPart, collectivePart, label("statement", statement),
     el("div", { class: "tools" }, submit), box, done);
     return form;
@@ -351,8 +357,13 @@
         const box = errorBox("owner-error"); say(box, err); owner = [box];
       }
     }
+    // The star requests' volunteers and divisions by name: one lookup per
+    // distinct volunteer and per distinct parent division.
+    const requests = stars.requests || [];
+    await Promise.all([window.zy.divisions.load(requests.map((r) => r.division_code)),
+      window.zy.volunteerNames.load(requests.map((r) => r.volunteer_id))]).catch(() => null);
     if (!here(ROUTE)) return undefined;
-    view.replaceChildren(el("h2", { text: T("commendation") }), starSection(stars.requests || []), roundPart,
+    view.replaceChildren(el("h2", { text: T("commendation") }), starSection(requests), roundPart,
       ...nominate, ...owner, noticeLinks(list));
     return undefined;
   }

@@ -107,7 +107,9 @@
       el("button", { type: "button", "data-testid": "export-xlsx", text: `${t("export")} XLSX`, on: { click: () => download(board.node.code, board.year, "xlsx") } }));
     view().replaceChildren(crumbs, banner,
       el("h2", { "data-testid": "node-name", text: `${board.node.name || board.node.code} · ${t("year")} ${board.year}` }),
-      figures, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, table));
+      figures, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, board.children.length ? table
+        // A township with no villages on the platform, say, has no units below.
+        : el("p", { class: "empty", "data-testid": "children-empty", text: t("noChildren") })));
   }
 
   // Any route the console does not know shows the user's own dashboard.

@@ -17,6 +17,11 @@
       return undefined;
     }
     const records = (await r.json()).records || [];
+    // Names beside the numbers and codes: one lookup per distinct
+    // volunteer and per distinct parent division, not per row.
+    await Promise.all([zy.divisions.load(records.map((rec) => rec.division_code)),
+      zy.volunteerNames.load(records.map((rec) => rec.volunteer_id))]).catch(() => null);
+    if (location.hash !== asked) return undefined;
     const act = async (id, verb, body) => {
       try {
         await api(`/hours/records/${id}/${verb}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
@@ -26,7 +31,8 @@
       }
     };
     const rows = records.map((rec) => el("tr", { "data-id": rec.id },
-      el("td", { text: rec.volunteer_number }), el("td", { text: rec.division_code }),
+      zy.volunteerNames.cell(rec.volunteer_id, rec.volunteer_number, { "data-col": "volunteer" }),
+      zy.divisions.cell(rec.division_code, { "data-col": "division" }),
       el("td", { text: rec.content }), el("td", { text: when(rec.started_at) }), el("td", { text: num(rec.hours) }),
       el("td", {},
         el("button", { type: "button", "data-action": "approve", text: t("approve"), on: { click: () => act(rec.id, "approve") } }),

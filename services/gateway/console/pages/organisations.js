@@ -99,8 +99,8 @@
     el("div", { class: "grid row" },
       field("orgName", el("input", { name: "name", "data-testid": "org-name", required: "", autocomplete: "off", "aria-label": t("orgName") })),
       field("orgKind", kind),
-      field("orgDivision", el("input", { name: "division_code", "data-testid": "org-division", required: "", inputmode: "numeric",
-        value: me.scope_code || "", "aria-label": t("orgDivision") })),
+      field("orgDivision", zy.divisions.picker(el("input", { name: "division_code", "data-testid": "org-division", required: "",
+        inputmode: "numeric", value: me.scope_code || "", "aria-label": t("orgDivision") }), me.scope_code || "")),
       field("orgParent", parent)),
     el("div", { class: "tools" }, el("button", { type: "submit", "data-testid": "org-submit", text: t("orgSubmit") })),
     error, notice);

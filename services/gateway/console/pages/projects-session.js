@@ -9,6 +9,15 @@
   const kit = zy.projects;
   const { T, when, rfc, enc, clear, timers, ACTIVE_SIGN_UPS } = kit;
 
+  // Why a session panel shows no check-in code: the project is over, it has
+  // not started yet, or the code is its managers' to show.
+  function codeWhy(status, manager) {
+    if (status === "PROJECT_STATUS_COMPLETED") return "codeEnded";
+    if (status === "PROJECT_STATUS_CANCELLED") return "codeCancelled";
+    if (status === "PROJECT_STATUS_IN_PROGRESS" && !manager) return "codeManagers";
+    return "codeHidden";
+  }
+
   function sessionPanel(project, session, index, me, gen) {
     const running = project.status === "PROJECT_STATUS_IN_PROGRESS";
     const open = ["PROJECT_STATUS_RECRUITING", "PROJECT_STATUS_IN_PROGRESS"].includes(project.status);
@@ -54,13 +63,15 @@
       }
       return el("tr", { "data-id": s.id, "data-volunteer": s.volunteer_id, "data-number": s.volunteer_number, "data-status": s.status },
         el("td", { text: s.queue_number ? zy.num(s.queue_number) : "" }),
-        el("td", { "data-col": "volunteer_number", text: s.volunteer_number }),
+        zy.volunteerNames.cell(s.volunteer_id, s.volunteer_number, { "data-col": "volunteer_number" }),
         el("td", { "data-col": "status", text: T(s.status) }),
         el("td", { text: when(s.created_at) }), el("td", { "data-col": "reason", text: s.reason || "" }), cell);
     };
     async function loadSignUps() {
       try {
         const list = await allPages(`/sessions/${sid}/sign-ups`, "sign_ups");
+        // Names beside the numbers: one lookup per volunteer not yet named.
+        await zy.volunteerNames.load(list.map((s) => s.volunteer_id));
         if (!alive()) return;
         suBody.replaceChildren(...list.map(suRow));
         suTable.hidden = !list.length; suEmpty.hidden = !!list.length;
@@ -241,7 +252,8 @@
 
     const codeSection = running && manager
       ? el("div", {}, el("h4", { class: "tight", text: T("checkInCode") }), codeBox, codeError)
-      : el("p", { class: "empty compact", "data-testid": "checkin-hidden", text: T("codeHidden") });
+      : el("p", { class: "empty compact", "data-testid": "checkin-hidden", "data-why": codeWhy(project.status, manager),
+        text: T(codeWhy(project.status, manager)) });
     const panel = el("section", { class: "card spaced", "data-testid": "session-panel", "data-id": session.id },
       el("h3", { text: `${T("selected")} #${index + 1}: ${when(session.starts_at)} – ${when(session.ends_at)}` }),
       el("div", { class: "session-grid" },

@@ -167,7 +167,7 @@
       const reason = el("input", { name: "return_reason", "data-testid": "return-reason", placeholder: T("returnReason"), "aria-label": T("returnReason"), size: "18" });
       return el("tr", { "data-id": p.id },
         el("td", { "data-col": "title" }, el("a", { href: `#/projects/${enc(p.id)}`, text: p.title })),
-        el("td", { text: p.organisation_name }), el("td", { text: p.division_code }),
+        el("td", { text: p.organisation_name }), zy.divisions.cell(p.division_code, { "data-col": "division" }),
         el("td", { "data-col": "publisher", text: p.publisher }),
         el("td", { text: when(p.sessions?.[0]?.starts_at) }),
         el("td", { "data-col": "actions" },
@@ -180,6 +180,7 @@
       try {
         const list = (await allPages("/projects?status=PROJECT_STATUS_SUBMITTED", "projects"))
           .filter((p) => p.publisher !== me.username);
+        await zy.divisions.load(list.map((p) => p.division_code));
         if (!kit.current(gen)) return;
         queueBody.replaceChildren(...list.map(queueRow));
         queueTable.hidden = !list.length; queueEmpty.hidden = !!list.length;

@@ -142,6 +142,7 @@
         if (volunteerId) query.set("volunteer_id", volunteerId);
         if (division) query.set("division_code", division);
         data = await get(`/hours/records?${query}`);
+        await zy.divisions.load((data.records || []).map((r) => r.division_code)); // names beside codes
       }
     } catch (err) {
       if (location.hash !== asked) return undefined;
@@ -164,8 +165,8 @@
       el("option", { value: "", text: T("allStatuses") }), STATUSES.map((s) => el("option", { value: s, text: T(s) })))),
     label("volunteerFilter", el("input", { name: "volunteer", "data-testid": "records-volunteer", value: volunteerAsked,
       autocomplete: "off", class: "minw-300" })),
-    label("divisionFilter", el("input", { name: "division", "data-testid": "records-division", value: division,
-      placeholder: me.scope_code || "", inputmode: "numeric", autocomplete: "off" })),
+    label("divisionFilter", zy.divisions.picker(el("input", { name: "division", "data-testid": "records-division", value: division,
+      placeholder: me.scope_code || "", inputmode: "numeric", autocomplete: "off" }), me.scope_code || "")),
     el("button", { type: "submit", "data-testid": "records-apply", text: T("apply") }),
     el("button", { type: "button", "data-testid": "records-clear", text: T("clear"), on: { click: () => zy.go(ROUTE) } }));
     form.elements.status.value = status;
@@ -175,7 +176,7 @@
       "data-effective": r.effective_hours, class: "drill", on: { click: () => zy.go(`${ROUTE}/${r.id}`) } },
     el("td", { "data-col": "volunteer" }, el("a", { href: `${ROUTE}?volunteer=${enc(r.volunteer_id)}`, title: r.volunteer_id,
       text: r.volunteer_number, on: { click: (e) => e.stopPropagation() } })),
-    el("td", { "data-col": "division", text: r.division_code }),
+    zy.divisions.cell(r.division_code, { "data-col": "division" }),
     el("td", { "data-col": "content", class: "prose", text: r.content }),
     el("td", { "data-col": "field", text: fieldLabel(r.service_field) }),
     el("td", { "data-col": "started", text: when(r.started_at) }),

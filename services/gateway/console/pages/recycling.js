@@ -88,9 +88,24 @@
   };
   const section = (id, title, ...children) => el("section", { class: "card spaced", "data-testid": id },
     el("h3", { text: T(title) }), ...children);
+  // A list scrolls inside its own box (both ways, header kept in view), so
+  // a township's 500 bins do not make the page thousands of pixels long and
+  // the actions column is a sideways scroll away, not past the page's end.
   const table = (id, columns, rows) => (rows.length
-    ? el("table", { "data-testid": id }, head(columns), el("tbody", {}, rows))
+    ? el("div", { class: "table-box", "data-testid": `${id}-box` },
+      el("table", { "data-testid": id }, head(columns), el("tbody", {}, rows)))
     : el("p", { "data-testid": `${id}-empty`, text: T("empty") }));
+  // A division field: a picker over the tree under the user's scope that
+  // fills the code input (which can still be typed in).
+  const divisionField = (node) => window.zy.divisions.picker(node);
+  const divisionCell = (code) => window.zy.divisions.cell(code);
+  // The page's four parts, one tap away from the bar that stays at the top.
+  const PARTS = [["bins-section", "bins"], ["collections-section", "collections"], ["drives-section", "drives"],
+    ["bookings-section", "bookings"]];
+  const partsNav = () => el("nav", { class: "tools section-nav", "data-testid": "recycling-parts", "aria-label": T("recycling") },
+    PARTS.map(([id, title]) => el("button", { type: "button", "data-part": id, text: T(title), on: { click: () => {
+      document.querySelector(`[data-testid=${id}]`)?.scrollIntoView({ block: "start" });
+    } } })));
 
   // Moves one list to another page or filter: the hash changes, the page is drawn again.
   const goWith = (changes) => {
@@ -160,7 +175,7 @@
           return { kind: "bin", id: got.bin?.id || b.id };
         }) } }), history];
     }
-    row.append(el("td", { text: b.code }), el("td", { text: b.division_code }), el("td", { text: b.place?.address || "" }),
+    row.append(el("td", { text: b.code }), divisionCell(b.division_code), el("td", { text: b.place?.address || "" }),
       el("td", { "data-col": "status", text: T(b.status) }), el("td", { text: b.deployed_on || "" }),
       el("td", { "data-col": "changed", text: b.status_changed_on || "" }), el("td", { text: b.last_emptied_on || "" }),
       el("td", {}, actions));
@@ -172,18 +187,19 @@
     const rows = bins.map((b) => binRow(b, box));
     const f = { code: input("code", { label: "binCode" }), division: input("division_code", { label: "division", extra: { value: division } }),
       address: input("address"), deployed: input("deployed_on", { label: "deployedOn", extra: { type: "date" } }) };
-    const form = el("form", { class: "tools", "data-testid": "bin-form", novalidate: "", on: { submit: act(box, async () => {
+    const form = el("form", { class: "tools wrap", "data-testid": "bin-form", novalidate: "", on: { submit: act(box, async () => {
       const got = await post("/recycling/bins", { code: f.code.value.trim(), division_code: f.division.value.trim(),
         place: { address: f.address.value.trim() }, deployed_on: f.deployed.value });
       // Show the new bin's township, where it is certain to be listed.
       current = new URLSearchParams({ division: got.bin.division_code });
       window.history.replaceState(null, "", `${ROUTE}?${current}`);
       return { kind: "bin", id: got.bin.id };
-    }) } }, el("strong", { text: T("newBin") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
+    }) } }, el("strong", { text: T("newBin") }), f.code, divisionField(f.division), f.address, f.deployed,
+    el("button", { type: "submit", text: T("create") }));
     const filter = input("division", { label: "division", extra: { value: division, "data-testid": "division-filter", class: "w-110" } });
-    const tools = el("form", { class: "tools", on: { submit: (e) => {
+    const tools = el("form", { class: "tools wrap", on: { submit: (e) => {
       e.preventDefault(); window.zy.go(filter.value.trim() ? `${ROUTE}?division=${filter.value.trim()}` : ROUTE);
-    } } }, filter, el("button", { type: "submit", text: T("filter") }));
+    } } }, divisionField(filter), el("button", { type: "submit", text: T("filter") }));
     const list = table("bins", ["binCode", "division", "address", "status", "deployedOn", "changedOn", "lastEmptied", "actions"], rows);
     rows.forEach((row, i) => { if (opened.has(bins[i].id)) showHistory(row, bins[i], box); });
     const more = next ? el("button", { type: "button", "data-testid": "bins-more", text: T("more"), on: { click: async () => {
@@ -213,9 +229,10 @@
       });
       firstPage("collections"); // newest first: the new one is on the first page
       return { kind: "collection", id: got.collection.id };
-    }) } }, el("strong", { text: T("newCollection") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
+    }) } }, el("strong", { text: T("newCollection") }), divisionField(f.division),
+    Object.values(f).filter((node) => node !== f.division), el("button", { type: "submit", text: T("create") }));
     const rows = collections.map((c) => el("tr", { "data-id": c.id, "data-total": c.total_kg || 0 },
-      el("td", { text: c.collected_on }), el("td", { text: c.division_code }), el("td", { text: c.organisation_name || "" }),
+      el("td", { text: c.collected_on }), divisionCell(c.division_code), el("td", { text: c.organisation_name || "" }),
       el("td", { text: (c.bin_codes || []).join(", ") }), el("td", { "data-col": "textiles", text: n(w(c.weights).textiles_kg) }),
       el("td", { "data-col": "books", text: n(w(c.weights).books_kg) }), el("td", { "data-col": "other", text: n(w(c.weights).other_kg) }),
       el("td", { "data-col": "total", text: n(c.total_kg) })));
@@ -240,7 +257,8 @@
       });
       firstPage("drives");
       return { kind: "drive", id: got.drive.id };
-    }) } }, el("strong", { text: T("newDrive") }), Object.values(f), el("button", { type: "submit", text: T("create") }));
+    }) } }, el("strong", { text: T("newDrive") }), divisionField(f.division),
+    Object.values(f).filter((node) => node !== f.division), el("button", { type: "submit", text: T("create") }));
     const rows = drives.map((d) => {
       const g = { households: count("households", "distributeHouseholds"), garments: count("garments", "garments"),
         books: count("books", "booksItems"), other: count("other", "otherItems") };
@@ -256,7 +274,7 @@
           return { kind: "distribution", id: got.distribution.id };
         }) } }));
       return el("tr", { "data-id": d.id },
-        el("td", { text: d.title }), el("td", { text: d.division_code }), el("td", { text: d.organisation_name || "" }),
+        el("td", { text: d.title }), divisionCell(d.division_code), el("td", { text: d.organisation_name || "" }),
         el("td", { text: d.held_on }), el("td", { "data-col": "items", text: items(d.items) }),
         el("td", { "data-col": "distributed", text: items(d.distributed) }),
         el("td", { "data-col": "households", text: `${n(d.households_reached)} / ${n(d.recipient_households)}` }), el("td", {}, give));
@@ -348,7 +366,7 @@
           return { kind: "booking", id: made.id, created: got.created !== false };
         } finally { submit.disabled = false; }
       }) } },
-    el("strong", { text: T("bookByPhone") }), f.division, f.name, f.phone, f.address,
+    el("strong", { text: T("bookByPhone") }), divisionField(f.division), f.name, f.phone, f.address,
     labelled(f.start, "windowStart"), labelled(f.end, "windowEnd"), f.note, submit);
   }
 
@@ -392,6 +410,10 @@
     if (failures.length === got.length && failures.every((err) => err.status === 403)) return window.zy.renderDenied();
     if (!location.hash.startsWith(ROUTE)) return undefined; // the user moved on meanwhile
     const [bins, collections, drives, bookings] = got.map((g) => (g.status === "fulfilled" ? g.value : {}));
+    // Division names beside the codes: one lookup per distinct parent.
+    await window.zy.divisions.load([...(bins.bins || []), ...(collections.collections || []), ...(drives.drives || [])]
+      .map((x) => x.division_code));
+    if (gen !== renders) return undefined;
     const parts = [binsPart(bins.bins || [], division, bins.page?.next_page_token),
       collectionsPart(collections.collections || [], division, collections.page),
       drivesPart(drives.drives || [], division, drives.page),
@@ -412,7 +434,7 @@
       if (notice.created !== undefined) said.dataset.created = String(notice.created);
       notice = null;
     }
-    view.replaceChildren(el("h2", { "data-testid": "recycling-title", text: T("recycling") }), said, ...parts);
+    view.replaceChildren(el("h2", { "data-testid": "recycling-title", text: T("recycling") }), partsNav(), said, ...parts);
     return undefined;
   }
 

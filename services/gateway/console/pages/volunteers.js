@@ -149,6 +149,9 @@
       FIELDS.map(({ code }) => el("label", {},
         el("input", { type: "checkbox", name: "service_fields", value: code, "data-field": code }), fieldLabel(code))));
     const submit = el("button", { type: "submit", "data-testid": "vol-submit", text: t("volSubmit") });
+    // The home division: picked from the tree under the user's scope (or typed).
+    const home = input("home_division_code", "volHome", { value: me.scope_code || "", inputmode: "numeric" });
+    home.append(zy.divisions.picker(home.querySelector("input"), me.scope_code || ""));
     const form = el("form", { class: "card form", "data-testid": "volunteer-form", on: { submit: async (e) => {
       e.preventDefault();
       clearMessage(formError); clearMessage(notice); clearMessage(message);
@@ -167,6 +170,7 @@
         notice.dataset.id = v.id;
         form.reset();
         form.elements.home_division_code.value = me.scope_code || "";
+        form.elements.home_division_code.dispatchEvent(new Event("change")); // the picker follows
         await load();
       } catch (err) {
         if (err.status !== 401) showError(formError, err);
@@ -176,7 +180,7 @@
     el("div", { class: "grid row" }, input("name", "volName", { autocomplete: "off" }),
       input("id_number", "volIdNumber", { autocomplete: "off", maxlength: "18" }),
       input("phone", "volPhone", { autocomplete: "off", inputmode: "tel" }),
-      input("home_division_code", "volHome", { value: me.scope_code || "", inputmode: "numeric" })),
+      home),
     fieldBoxes, el("div", { class: "tools" }, submit), formError);
 
     view.replaceChildren(
