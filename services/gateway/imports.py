@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -42,6 +43,7 @@ from services.common.pii import PiiCipher
 from services.common.roles import ADMINS
 from services.common.rpc import error_details
 from services.common.service_fields import SERVICE_FIELDS
+from services.common.times import parse as parse_time
 from services.gateway.backend import Caller
 from services.hours import bulk as hours_bulk
 from services.registration import bulk as registration_bulk
@@ -164,9 +166,12 @@ def _fields(value: str) -> list[str]:
 async def run_volunteers(
     rpc: Caller, rows: list[Row], file_key: str
 ) -> AsyncIterator[str]:
-    """NDJSON lines: the total, one result per row, then the summary."""
+    """NDJSON lines: the total, one result per row (``row`` numbered as the
+    spreadsheet shows it, the header being row 1; ``created`` false for a
+    row an earlier upload of the file registered), then the summary."""
     yield json.dumps({"total": len(rows)}) + "\n"
-    imported = failed = 0
+    imported = failed = duplicates = 0
+    started = datetime.now(UTC)
     for row in rows:
         v = row.values
         request = pb.RegisterVolunteerRequest(
@@ -175,7 +180,7 @@ async def run_volunteers(
             service_fields=_fields(v.get("service_fields", "")),
             request_id=f"import:{file_key}:{row.number}",
         )  # fmt: skip
-        out: dict[str, Any] = {"row": row.number}
+        out: dict[str, Any] = {"row": row.number + 1}
         try:
             reply = await rpc.call("RegisterVolunteer", request)
         except grpc.RpcError as err:
@@ -183,14 +188,32 @@ async def run_volunteers(
             details = error_details(err)
             out.update(ok=False, **details)
         else:
-            imported += 1
+            # The request_id's earlier answer is the volunteer registered by
+            # an earlier upload: older than this one.
+            created = _since(reply.volunteer.registered_at, started)
+            imported, duplicates = imported + created, duplicates + (not created)
             out.update(
-                ok=True,
+                ok=True, created=created,
                 volunteer_id=reply.volunteer.id,
                 volunteer_number=reply.volunteer.volunteer_number,
-            )
+            )  # fmt: skip
         yield json.dumps(out, ensure_ascii=False) + "\n"
-    yield json.dumps({"done": True, "imported": imported, "failed": failed}) + "\n"
+    yield _summary(imported, failed, duplicates)
+
+
+def _since(moment: str, started: datetime) -> bool:
+    """Whether ``moment`` (RFC 3339) is not before ``started``; an unreadable
+    one counts as new, as every row did before."""
+    try:
+        return parse_time(moment) >= started
+    except ValueError:
+        return True
+
+
+def _summary(imported: int, failed: int, duplicates: int) -> str:
+    return json.dumps({
+        "done": True, "imported": imported, "failed": failed, "duplicates": duplicates,
+    }) + "\n"  # fmt: skip
 
 
 def _moment(value: str) -> str:
@@ -214,11 +237,11 @@ async def run_hours(rpc: Caller, rows: list[Row], file_key: str) -> AsyncIterato
     number; the number is looked up as the caller, so only volunteers the
     caller may see can be named."""
     yield json.dumps({"total": len(rows)}) + "\n"
-    imported = failed = 0
+    imported = failed = duplicates = 0
     volunteers: dict[str, str | None] = {}
     for row in rows:
         v = row.values
-        out: dict[str, Any] = {"row": row.number}
+        out: dict[str, Any] = {"row": row.number + 1}  # the header is row 1
         try:
             number = v["volunteer_number"].strip().upper()
             if number not in volunteers:
@@ -247,14 +270,16 @@ async def run_hours(rpc: Caller, rows: list[Row], file_key: str) -> AsyncIterato
             failed += 1
             out.update(ok=False, **error_details(err))
         else:
-            imported += 1
+            # A row an earlier upload recorded is answered, not recorded again.
+            imported += reply.created
+            duplicates += not reply.created
             out.update(
                 ok=True, record_id=reply.record.id, created=reply.created,
                 volunteer_number=reply.record.volunteer_number,
                 hours=reply.record.hours,
             )  # fmt: skip
         yield json.dumps(out, ensure_ascii=False) + "\n"
-    yield json.dumps({"done": True, "imported": imported, "failed": failed}) + "\n"
+    yield _summary(imported, failed, duplicates)
 
 
 async def _volunteer_id(rpc: Caller, number: str) -> str | None:

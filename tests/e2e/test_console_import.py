@@ -74,14 +74,18 @@ def test_csv_import_keeps_good_rows_and_reports_the_bad_one(platform, page) -> N
     report = page.locator("[data-testid=import-report] tbody tr")
     assert report.count() == 1
     cells = report.first.locator("td").all_inner_texts()
-    # The row as the spreadsheet shows it (the header is row 1).
-    assert cells[0] == "4" and cells[1] == "id_number"
+    # The row as the spreadsheet shows it (the header is row 1), the field by
+    # its label (the key kept as data).
+    assert cells[0] == "4" and cells[1] == "身份证号"
+    assert report.first.get_attribute("data-field") == "id_number"
     assert cells[2].startswith("id_number.") and cells[3]  # the rule and why
     shot(page, "import-report")
     assert county_total(base, county) == before + 3
 
     upload(page, payload)  # the same file again: no one twice
     assert summary.get_attribute("data-imported") == "0"
+    assert summary.get_attribute("data-duplicates") == "3"
+    assert summary.inner_text().startswith("已导入 0 ")
     assert county_total(base, county) == before + 3
 
 

@@ -106,18 +106,21 @@ def test_hour_records_import_keeps_good_rows_and_reports_bad_ones(
     assert summary.get_attribute("data-failed") == "3"
     progress = page.locator("[data-testid=import-progress]")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "5"
+    refused = page.locator("[data-testid=import-report] tbody tr").all()
     report = {
         cells[0]: cells[1:]
-        for cells in (
-            tr.locator("td").all_inner_texts()
-            for tr in page.locator("[data-testid=import-report] tbody tr").all()
-        )
+        for cells in (tr.locator("td").all_inner_texts() for tr in refused)
     }
-    # Rows as the spreadsheet shows them (the header is row 1).
+    keys = {
+        tr.get_attribute("data-row"): tr.get_attribute("data-field") for tr in refused
+    }
+    # Rows as the spreadsheet shows them (the header is row 1), fields by
+    # their labels (the keys kept as data).
     assert set(report) == {"3", "4", "6"}
-    assert report["3"][:2] == ["volunteer_number", "volunteer_number.known"]
-    assert report["4"][0] == "hours" and report["4"][1].startswith("hours.")
-    assert report["6"][:2] == ["volunteer_number", "volunteer_number.known"]
+    assert keys == {"3": "volunteer_number", "4": "hours", "6": "volunteer_number"}
+    assert report["3"][:2] == ["志愿者编号", "volunteer_number.known"]
+    assert report["4"][0] == "时长" and report["4"][1].startswith("hours.")
+    assert report["6"][:2] == ["志愿者编号", "volunteer_number.known"]
     assert all(r[2] for r in report.values())  # a reason in words, in Chinese
     shot(page, "import-hours-report")
 
@@ -130,6 +133,8 @@ def test_hour_records_import_keeps_good_rows_and_reports_bad_ones(
 
     upload(page, payload)  # the same file again: no new rows
     assert summary.get_attribute("data-imported") == "0"
+    assert summary.get_attribute("data-duplicates") == "2"
+    assert summary.inner_text().startswith("已导入 0 ")
     assert sorted(r["id"] for r in records_of(base, county, vol["id"])) == sorted(
         r["id"] for r in kept
     )

@@ -28,7 +28,7 @@ window.zy.dictionary("field", {
     "weights.textiles_kg": "衣物（千克）", "weights.books_kg": "书籍（千克）", "weights.other_kg": "其他（千克）",
     "items.garments": "衣物（件）", "items.books": "书籍（册）", "items.other": "其他（件）", items: "捐赠物品",
     households: "参与户数", collected_on: "回收日期", held_on: "活动日期", deployed_on: "投放日期",
-    page_token: "翻页标记", page_size: "每页条数", q: "查询",
+    page_token: "翻页标记", page_size: "每页条数", q: "查询", file: "文件", request_id: "请求编号",
   },
   en: {
     name: "Name", id_number: "ID number", phone: "Mobile", home_division_code: "Home division",
@@ -51,6 +51,6 @@ window.zy.dictionary("field", {
     "weights.textiles_kg": "Textiles (kg)", "weights.books_kg": "Books (kg)", "weights.other_kg": "Other (kg)",
     "items.garments": "Garments", "items.books": "Books", "items.other": "Other items", items: "Donated items",
     households: "Households", collected_on: "Collected on", held_on: "Held on", deployed_on: "Deployed on",
-    page_token: "Page token", page_size: "Page size", q: "Search",
+    page_token: "Page token", page_size: "Page size", q: "Search", file: "File", request_id: "Request ID",
   },
 });

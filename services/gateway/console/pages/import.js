@@ -15,6 +15,28 @@
       header: "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因" },
   };
 
+  // A refused row: its number as the spreadsheet shows it (the header is
+  // row 1; the service numbers rows so), the field's label (its key kept in
+  // data-field), the rule and the reason in the page's language.
+  function refusedRow(item) {
+    const label = zy.fieldLabel(item.field || "", el("form"));
+    const shown = label === item.field && zy.lang() === "zh" && item.label_zh ? item.label_zh : label;
+    return el("tr", { "data-row": item.row, "data-field": item.field || "", "data-rule": item.rule || "" },
+      el("td", { text: item.row ?? "" }), el("td", { "data-col": "field", text: shown || "" }),
+      el("td", { text: item.rule || "" }), el("td", { text: zy.lang() === "zh" ? item.message_zh : item.message_en }));
+  }
+
+  // "Imported 3 · already imported 2 · failed 1": rows an earlier upload of
+  // the same file imported are not counted as imported again.
+  function counts(imported, failed, duplicates, final = false) {
+    const parts = [`${t("imported")} ${num(imported)}`];
+    if (duplicates) parts.push(`${t("duplicateRows")} ${num(duplicates)}`);
+    parts.push(`${t("failedRows")} ${num(failed)}`);
+    if (final && !failed && imported) parts.push(t("allGood"));
+    if (final && !failed && !imported && duplicates) parts.push(t("nothingNew"));
+    return parts.join(" · ");
+  }
+
   function renderImport(params) {
     const kind = IMPORTS[params?.get("kind")] ? params.get("kind") : "volunteers";
     const spec = IMPORTS[kind];
@@ -31,7 +53,9 @@
     const start = el("button", { type: "button", "data-testid": "import-start", text: t("start"), on: { click: async () => {
       if (!file.files.length) return;
       start.disabled = true; body.replaceChildren(); summary.textContent = "";
-      let done = 0, ok = 0, bad = 0;
+      // The last upload's figures go: data-imported is set again when this one is done.
+      ["imported", "failed", "duplicates"].forEach((k) => delete summary.dataset[k]);
+      let done = 0, ok = 0, bad = 0, again = 0;
       try {
         const response = await api(spec.path, { method: "POST", headers: { "content-type": "text/csv" }, body: await file.files[0].arrayBuffer() });
         const reader = response.body.getReader(), decoder = new TextDecoder();
@@ -46,18 +70,23 @@
             else if (item.progress !== undefined) progress.value = item.progress;
             else if (item.row !== undefined) {
               done += 1; progress.value = done;
-              if (item.ok) ok += 1;
+              // A row an earlier upload imported is answered again (created
+              // false), not imported twice: it is counted apart.
+              if (item.ok && item.created === false) again += 1;
+              else if (item.ok) ok += 1;
               else {
                 bad += 1;
-                body.append(el("tr", { "data-row": item.row }, el("td", { text: item.row }), el("td", { text: item.field || "" }),
-                  el("td", { text: item.rule || "" }), el("td", { text: zy.lang() === "zh" ? item.message_zh : item.message_en })));
+                body.append(refusedRow(item));
               }
-              summary.textContent = `${t("imported")} ${num(ok)} · ${t("failedRows")} ${num(bad)}`;
+              summary.textContent = counts(ok, bad, again);
+            } else if (item.done && item.error) {
+              // The import stopped: rows already imported are kept.
+              summary.textContent = `${t("failed")}: ${zy.lang() === "zh" ? item.error.message_zh : item.error.message_en}`;
             } else if (item.done) {
               progress.value = progress.max;
-              summary.textContent = `${t("imported")} ${num(item.imported)} · ${t("failedRows")} ${num(item.failed)}`
-                + (item.failed ? "" : ` · ${t("allGood")}`);
+              summary.textContent = counts(item.imported, item.failed, item.duplicates || 0, true);
               summary.dataset.imported = item.imported; summary.dataset.failed = item.failed;
+              summary.dataset.duplicates = item.duplicates || 0;
             }
           }
           if (end) break;
