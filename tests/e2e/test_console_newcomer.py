@@ -157,7 +157,7 @@ def test_a_completed_project_says_check_in_is_over(platform, page) -> None:  # t
 
 def test_recycling_lists_scroll_inside_their_cards(platform, page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
-    log_in(page, base, "yanta-admin", f"/recycling?division={TOWN}")
+    log_in(page, base, "yanta-admin", f"/recycling?division={OTHER_TOWN}")
     page.wait_for_selector("[data-testid=bins] tbody tr", state="attached")
     sizes = page.evaluate(
         """() => {
@@ -189,4 +189,3 @@ def test_recycling_lists_scroll_inside_their_cards(platform, page) -> None:  # t
         ".getBoundingClientRect().top; return top >= 0 && top < window.innerHeight; }"
     )
     shot(page, "recycling-sections")
-    print(f"recycling page: {sizes}")
