@@ -180,3 +180,30 @@ class FakeUnitOfWork:
         for key, delta in work.bumps.items():
             self.bumps[key] = self.bumps.get(key, 0) + delta
         self.committed = True
+
+
+class Snapshots(Protocol):
+    """An in-memory store a fake unit of work can roll back."""
+
+    def snapshot(self) -> Any: ...
+    def restore(self, saved: Any) -> None: ...
+
+
+class TransactionalFakeUnitOfWork(FakeUnitOfWork):
+    """:class:`FakeUnitOfWork` over an in-memory store (a test's fake
+    repository keeps its rows there): a unit that raises puts the store back
+    as it found it, as a rolled-back transaction leaves the tables."""
+
+    def __init__(self, store: Snapshots, now: datetime | None = None):
+        super().__init__(now)
+        self.store = store
+
+    @contextmanager
+    def __call__(self, caller: Caller) -> Iterator[FakeWork]:
+        saved = self.store.snapshot()
+        try:
+            with super().__call__(caller) as work:
+                yield work
+        except BaseException:
+            self.store.restore(saved)
+            raise

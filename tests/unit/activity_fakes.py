@@ -4,7 +4,7 @@
 one unit of work gets, filtered by that unit's scope as the SQL one is (a
 row of another tenant and no row get the same NOT_FOUND, and an ancestor's
 emergency campaign is readable from below). The unit of work is
-commendation's :class:`TransactionalFakeUoW` (the kernel's fake that also
+the kernel's :class:`TransactionalFakeUnitOfWork` (the fake that also
 puts the rows back when a unit raises); it only needs ``snapshot`` and
 ``restore`` of the store. Only what the use cases call is here: a method a
 use case starts calling fails with AttributeError, not silently.
@@ -24,7 +24,9 @@ from sqlalchemy import inspect
 from services.activity import models as m
 from services.activity.repository import KeyTaken, ProjectView, missing
 from services.common.tenancy import Scope, ancestors
-from tests.unit.commendation_fakes import TransactionalFakeUoW
+from services.common.unit_of_work import (
+    TransactionalFakeUnitOfWork,
+)
 
 ACTIVE = ("pending", "confirmed", "waitlisted")
 
@@ -56,8 +58,8 @@ class FakeStore:
         self.rows = rows
 
 
-def unit_of_work(store: FakeStore, now: datetime) -> TransactionalFakeUoW:
-    return TransactionalFakeUoW(store, now)  # type: ignore[arg-type]
+def unit_of_work(store: FakeStore, now: datetime) -> TransactionalFakeUnitOfWork:
+    return TransactionalFakeUnitOfWork(store, now)
 
 
 def _unique_key(row: Any) -> tuple[Any, ...] | None:

@@ -11,9 +11,8 @@ method a use case starts calling fails with AttributeError, not silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +33,6 @@ from services.common.errors import NotFound
 from services.common.paging import Page
 from services.common.settings_replica import EffectiveCache
 from services.common.tenancy import Scope, ancestors
-from services.common.unit_of_work import Caller, FakeUnitOfWork, FakeWork
 
 
 class FakeStore:
@@ -69,22 +67,6 @@ class FakeStore:
         self.rows, self.ratings, self.years = rows, ratings, years
         self.claimed, self.homes = claimed, homes
         self.overrides = json.loads(overrides)
-
-
-class TransactionalFakeUoW(FakeUnitOfWork):
-    def __init__(self, store: FakeStore, now: datetime):
-        super().__init__(now)
-        self.store = store
-
-    @contextmanager
-    def __call__(self, caller: Caller) -> Iterator[FakeWork]:
-        saved = self.store.snapshot()
-        try:
-            with super().__call__(caller) as work:
-                yield work
-        except BaseException:
-            self.store.restore(saved)
-            raise
 
 
 class FakeRepository:

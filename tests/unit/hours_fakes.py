@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +27,6 @@ from sqlalchemy import inspect
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
 from services.common.tenancy import Scope, ancestors
-from services.common.unit_of_work import Caller, FakeUnitOfWork, FakeWork
 from services.hours.cross_tenant import ACTIVE
 from services.hours.domain import Policy
 from services.hours.models import (
@@ -79,22 +77,6 @@ class FakeStore:
         self.rows, self.claimed, self.overrides = rows, claimed, overrides
         self.serials, self.locked = serials, locked
         self.rollup = defaultdict(Decimal, rollup)
-
-
-class TransactionalFakeUoW(FakeUnitOfWork):
-    def __init__(self, store: FakeStore, now: datetime):
-        super().__init__(now)
-        self.store = store
-
-    @contextmanager
-    def __call__(self, caller: Caller) -> Iterator[FakeWork]:
-        saved = self.store.snapshot()
-        try:
-            with super().__call__(caller) as work:
-                yield work
-        except BaseException:
-            self.store.restore(saved)
-            raise
 
 
 class FakeRepository:

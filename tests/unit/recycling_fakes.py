@@ -3,8 +3,8 @@
 :class:`FakeStore` holds the rows of every tenant; :class:`FakeRepository`
 is the view of it one unit of work gets (filtered by that unit's scope, as
 the SQL one is, while the unique keys are checked across every tenant, as
-PostgreSQL's constraints are); :class:`TransactionalFakeUoW` is the kernel's
-:class:`FakeUnitOfWork` that also puts the rows back as they were when a
+PostgreSQL's constraints are); the unit of work is the kernel's
+:class:`TransactionalFakeUnitOfWork`, which puts the rows back as they were when a
 unit raises, as a rolled-back transaction would. Only what the use cases
 call is here: a method a use case starts calling fails with AttributeError,
 not silently.
@@ -12,15 +12,12 @@ not silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import inspect
 
 from services.common.tenancy import Scope
-from services.common.unit_of_work import Caller, FakeUnitOfWork, FakeWork
 from services.recycling import models as m
 from services.recycling.quantities import Items
 from services.recycling.repository import BIN, BOOKING, DRIVE, KeyTaken, missing
@@ -47,22 +44,6 @@ class FakeStore:
             for key, value in values.items():
                 setattr(o, key, value)
         self.rows = rows
-
-
-class TransactionalFakeUoW(FakeUnitOfWork):
-    def __init__(self, store: FakeStore, now: datetime):
-        super().__init__(now)
-        self.store = store
-
-    @contextmanager
-    def __call__(self, caller: Caller) -> Iterator[FakeWork]:
-        saved = self.store.snapshot()
-        try:
-            with super().__call__(caller) as work:
-                yield work
-        except BaseException:
-            self.store.restore(saved)
-            raise
 
 
 def _unique_key(row: Any) -> tuple[Any, ...] | None:

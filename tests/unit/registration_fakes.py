@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect
@@ -22,7 +21,11 @@ from sqlalchemy import inspect
 from services.common.errors import NotFound
 from services.common.refcache import RefCache
 from services.common.tenancy import Scope, validate_code
-from services.common.unit_of_work import Caller, FakeUnitOfWork, FakeWork
+from services.common.unit_of_work import (
+    Caller,
+    FakeWork,
+    TransactionalFakeUnitOfWork,
+)
 from services.registration.login_guard import LoginGuard
 from services.registration.models import (
     Account,
@@ -64,21 +67,17 @@ class FakeStore:
                 setattr(o, key, value)
 
 
-class TransactionalFakeUoW(FakeUnitOfWork):
-    def __init__(self, store: FakeStore, now: datetime):
-        super().__init__(now)
-        self.store = store
+class TransactionalFakeUoW(TransactionalFakeUnitOfWork):
+    """The kernel's rollback fake, plus the after-commit hooks (the
+    division cache is cleared only when a unit commits)."""
+
+    store: FakeStore
 
     @contextmanager
     def __call__(self, caller: Caller) -> Iterator[FakeWork]:
-        saved = self.store.snapshot()
         self.store.after_commit = []
-        try:
-            with super().__call__(caller) as work:
-                yield work
-        except BaseException:
-            self.store.restore(saved)
-            raise
+        with super().__call__(caller) as work:
+            yield work
         hooks, self.store.after_commit = self.store.after_commit, []
         for hook in hooks:
             hook()

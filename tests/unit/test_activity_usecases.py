@@ -31,8 +31,8 @@ from services.common.errors import (
 )
 from services.common.pii import PiiCipher
 from services.common.rollup import month_of
+from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from tests.unit.activity_fakes import FakeRepository, FakeStore, unit_of_work
-from tests.unit.commendation_fakes import TransactionalFakeUoW
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)
 COUNTY, STREET, SIBLING, CITY = "610113", "610113001", "610103", "6101"
@@ -45,7 +45,7 @@ JUNE = ("2026-06-03T01:00:00Z", "2026-06-03T05:00:00Z")
 @dataclass
 class Kit:
     store: FakeStore
-    uow: TransactionalFakeUoW
+    uow: TransactionalFakeUnitOfWork
     app: ActivityApp
 
     def types(self) -> list[str]:

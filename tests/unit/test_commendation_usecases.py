@@ -25,10 +25,10 @@ from services.commendation.validation import NominationInput
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, PermissionDenied
 from services.common.rollup import month_of
+from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from tests.unit.commendation_fakes import (
     FakeRepository,
     FakeStore,
-    TransactionalFakeUoW,
 )
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ ROUND = "0b7f3a52-6c1e-4d1a-9a53-6f0f3f1f2a10"
 @dataclass
 class Kit:
     store: FakeStore
-    uow: TransactionalFakeUoW
+    uow: TransactionalFakeUnitOfWork
     app: CommendationApp
 
     def types(self) -> list[str]:
@@ -61,7 +61,7 @@ class FakeFacts:
 @pytest.fixture
 def kit() -> Kit:
     store = FakeStore()
-    uow = TransactionalFakeUoW(store, NOW)
+    uow = TransactionalFakeUnitOfWork(store, NOW)
     app = CommendationApp(
         None,  # type: ignore[arg-type]  # no database: the fakes stand in
         FakeFacts(),  # type: ignore[arg-type]

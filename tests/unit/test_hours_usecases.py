@@ -20,6 +20,7 @@ from services.common.errors import (
     NotFound,
     PermissionDenied,
 )
+from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from services.hours.application import Draft, HoursApp
 from services.hours.domain import Interval
 from services.hours.models import (
@@ -30,7 +31,7 @@ from services.hours.models import (
     HourRecord,
 )
 from services.hours.registration_client import Identity
-from tests.unit.hours_fakes import FakeRepository, FakeStore, TransactionalFakeUoW
+from tests.unit.hours_fakes import FakeRepository, FakeStore
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 in China
 MORNING = datetime(2026, 5, 5, 1, 0, tzinfo=UTC)  # 09:00 the day before
@@ -67,7 +68,7 @@ class FakeRegistration:
 @dataclass
 class Kit:
     store: FakeStore
-    uow: TransactionalFakeUoW
+    uow: TransactionalFakeUnitOfWork
     registration: FakeRegistration
     app: HoursApp
 
@@ -88,7 +89,7 @@ class Kit:
 @pytest.fixture
 def kit() -> Kit:
     store = FakeStore()
-    uow = TransactionalFakeUoW(store, NOW)
+    uow = TransactionalFakeUnitOfWork(store, NOW)
     registration = FakeRegistration()
     fake = lambda work: FakeRepository(store, work.scope)  # noqa: E731
     app = HoursApp(

@@ -23,9 +23,10 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.pii import PiiCipher
+from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from services.recycling import models as m
 from services.recycling.application import RecyclingApp
-from tests.unit.recycling_fakes import FakeRepository, FakeStore, TransactionalFakeUoW
+from tests.unit.recycling_fakes import FakeRepository, FakeStore
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 on 6 May in China
 COUNTY = "610113"  # Yanta district of Xi'an
@@ -56,7 +57,7 @@ class FakeActivity:
 @dataclass
 class Kit:
     store: FakeStore
-    uow: TransactionalFakeUoW
+    uow: TransactionalFakeUnitOfWork
     app: RecyclingApp
     activity: FakeActivity
 
@@ -70,7 +71,7 @@ class Kit:
 @pytest.fixture
 def kit() -> Kit:
     store = FakeStore()
-    uow = TransactionalFakeUoW(store, NOW)
+    uow = TransactionalFakeUnitOfWork(store, NOW)
     activity = FakeActivity()
     app = RecyclingApp(
         None,  # type: ignore[arg-type]  # no database: the fakes stand in
