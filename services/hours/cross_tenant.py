@@ -11,7 +11,7 @@ questions are plain queries there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,20 @@ def lock_volunteer(s: Session, volunteer_id: str) -> None:
         s.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:v, 0))"),
             {"v": volunteer_id},
+        )
+
+
+def lock_volunteers(s: Session, volunteer_ids: Sequence[str]) -> None:
+    """:func:`lock_volunteer` for many volunteers in one statement, taken in
+    sorted order, so two batches wait for each other instead of deadlocking."""
+    if _pg(s) and volunteer_ids:
+        s.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(hashtextextended(v, 0)))"
+                " FROM (SELECT v FROM unnest(CAST(:vs AS text[])) AS t(v)"
+                ' ORDER BY v COLLATE "C") AS o'
+            ),
+            {"vs": sorted(set(volunteer_ids))},
         )
 
 
@@ -67,6 +81,52 @@ def overlaps(
         HourRecord.ended_at > start,
     )
     return s.execute(q).scalar_one() > 0
+
+
+def overlaps_many(
+    s: Session, spans: Sequence[tuple[str, datetime, datetime]]
+) -> list[bool]:
+    """:func:`overlaps` for each ``(volunteer, start, end)``, in one round
+    trip on PostgreSQL."""
+    if not spans:
+        return []
+    if not _pg(s):
+        return [overlaps(s, v, a, b) for v, a, b in spans]
+    rows = s.execute(
+        text(
+            "SELECT hours_overlaps(t.v, t.a, t.b, '') FROM unnest("
+            "CAST(:vs AS text[]), CAST(:as AS timestamptz[]),"
+            " CAST(:bs AS timestamptz[])) WITH ORDINALITY AS t(v, a, b, n)"
+            " ORDER BY t.n"
+        ),
+        {
+            "vs": [v for v, _, _ in spans],
+            "as": [a for _, a, _ in spans],
+            "bs": [b for _, _, b in spans],
+        },
+    ).scalars()
+    return [bool(x) for x in rows]
+
+
+def day_totals(
+    s: Session, days: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], Decimal]:
+    """:func:`day_total` for each ``(volunteer, day)``, in one round trip on
+    PostgreSQL."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    if not _pg(s):
+        return {(v, d): day_total(s, v, d) for v, d in wanted}
+    rows = s.execute(
+        text(
+            "SELECT hours_day_total(t.v, t.d, '') FROM unnest("
+            "CAST(:vs AS text[]), CAST(:ds AS date[]))"
+            " WITH ORDINALITY AS t(v, d, n) ORDER BY t.n"
+        ),
+        {"vs": [v for v, _ in wanted], "ds": [d for _, d in wanted]},
+    ).scalars()
+    return {key: Decimal(got) for key, got in zip(wanted, rows, strict=True)}
 
 
 def day_total(s: Session, volunteer_id: str, day: date, exclude: str = "") -> Decimal:

@@ -75,16 +75,36 @@ class Repository:
         """Whether this consumer handles the event now (False: done before)."""
         return outbox.claim(self.s, PROCESSED, consumer, event_id)
 
+    def claim_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """The events of ``event_ids`` this consumer handles now."""
+        return outbox.claim_many(self.s, PROCESSED, consumer, event_ids)
+
     # -- the volunteer across tenants (see cross_tenant) -----------------------
     def lock_volunteer(self, volunteer_id: str) -> None:
         """Serialise with every transaction writing the volunteer's hours."""
         cross_tenant.lock_volunteer(self.s, volunteer_id)
 
+    def lock_volunteers(self, volunteer_ids: Sequence[str]) -> None:
+        """:meth:`lock_volunteer` for a batch's volunteers, in one order."""
+        cross_tenant.lock_volunteers(self.s, volunteer_ids)
+
     def overlaps(self, volunteer_id: str, start: datetime, end: datetime) -> bool:
         return cross_tenant.overlaps(self.s, volunteer_id, start, end)
 
+    def overlaps_many(
+        self, spans: Sequence[tuple[str, datetime, datetime]]
+    ) -> list[bool]:
+        """:meth:`overlaps` for each ``(volunteer, start, end)``."""
+        return cross_tenant.overlaps_many(self.s, spans)
+
     def day_total(self, volunteer_id: str, day: date, exclude: str = "") -> Decimal:
         return cross_tenant.day_total(self.s, volunteer_id, day, exclude)
+
+    def day_totals(
+        self, days: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], Decimal]:
+        """:meth:`day_total` for each ``(volunteer, day)``."""
+        return cross_tenant.day_totals(self.s, days)
 
     def platform_total(self, volunteer_id: str) -> Decimal:
         return cross_tenant.platform_total(self.s, volunteer_id)
@@ -119,6 +139,27 @@ class Repository:
                 self._inside(HourRecord.division_code),
             )
         ).scalar_one_or_none()
+
+    def records_by_source(
+        self, sources: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], HourRecord]:
+        """:meth:`record_by_source` for many ``(source, source_id)`` keys in
+        one query: the ones found inside the scope."""
+        if not sources:
+            return {}
+        wanted = set(sources)
+        rows = self.s.execute(
+            select(HourRecord).where(
+                HourRecord.source_id.in_(sorted({i for _, i in wanted})),
+                HourRecord.source.in_(sorted({k for k, _ in wanted})),
+                self._inside(HourRecord.division_code),
+            )
+        ).scalars()
+        return {
+            (r.source, r.source_id): r
+            for r in rows
+            if (r.source, r.source_id) in wanted
+        }
 
     def records_query(self, node: str, volunteer_id: str, status: str | None) -> Any:
         q = select(HourRecord).where(self._inside(HourRecord.division_code, node))

@@ -194,7 +194,10 @@ def approve_all(app: HoursApp, db: Database) -> None:
         app.approve(ADMIN, ident)
 
 
-def test_a_batch_gives_what_one_at_a_time_gives(twins):
+# Six: the redelivery and the repeated check-out land in later batches than
+# their first; all in one: every earlier record is the batch's own.
+@pytest.mark.parametrize("size", [6, BATCH_MAX])
+def test_a_batch_gives_what_one_at_a_time_gives(twins, size):
     single_db, batch_db = twins
     items = events()
     single, batch = HoursApp(single_db), HoursApp(batch_db)
@@ -203,8 +206,8 @@ def test_a_batch_gives_what_one_at_a_time_gives(twins):
 
     one_by_one = [single.ingest(CONSUMER, e, d) for e, d in items]
     batched: list[HourRecord | None] = []
-    for i in range(0, len(items), 6):  # the redelivery lands in a later batch
-        batched += batch.ingest_batch(CONSUMER, items[i : i + 6])
+    for i in range(0, len(items), size):
+        batched += batch.ingest_batch(CONSUMER, items[i : i + size])
 
     assert [shape(r) for r in batched] == [shape(r) for r in one_by_one]
     reasons = [r.status_reason for r in one_by_one if r and r.status == "rejected"]

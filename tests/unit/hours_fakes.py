@@ -105,9 +105,16 @@ class FakeRepository:
         self.store.claimed.add((consumer, event_id))
         return True
 
+    def claim_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        return {e for e in dict.fromkeys(event_ids) if self.claim(consumer, e)}
+
     # -- the volunteer across tenants ----------------------------------------
     def lock_volunteer(self, volunteer_id: str) -> None:
         self.store.locked.append(volunteer_id)
+
+    def lock_volunteers(self, volunteer_ids: Sequence[str]) -> None:
+        for volunteer_id in sorted(set(volunteer_ids)):
+            self.lock_volunteer(volunteer_id)
 
     def _active(self, volunteer_id: str, exclude: str = "") -> list[HourRecord]:
         return [
@@ -125,6 +132,16 @@ class FakeRepository:
             r.started_at < end and r.ended_at > start
             for r in self._active(volunteer_id)
         )
+
+    def overlaps_many(
+        self, spans: Sequence[tuple[str, datetime, datetime]]
+    ) -> list[bool]:
+        return [self.overlaps(v, a, b) for v, a, b in spans]
+
+    def day_totals(
+        self, days: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], Decimal]:
+        return {(v, d): self.day_total(v, d) for v, d in set(days)}
 
     def day_total(self, volunteer_id: str, day: date, exclude: str = "") -> Decimal:
         return sum(
@@ -179,6 +196,12 @@ class FakeRepository:
             ):
                 return r  # type: ignore[no-any-return]
         return None
+
+    def records_by_source(
+        self, sources: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], HourRecord]:
+        found = {key: self.record_by_source(*key) for key in set(sources)}
+        return {key: r for key, r in found.items() if r is not None}
 
     def corrections(self, record_ids: Sequence[str]) -> dict[str, list[Correction]]:
         out: dict[str, list[Correction]] = {i: [] for i in record_ids}

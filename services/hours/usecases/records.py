@@ -5,10 +5,12 @@ the policy, overlap and daily cap are applied the same way."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from services.common import references
 from services.common.auth import Principal
@@ -63,7 +65,8 @@ class RecordCases(UseCases):
                 return None
             if repo.record_by_source(draft.source, draft.source_id) is not None:
                 return None  # the same check-out announced twice
-            return self._place(repo, draft, strict=False)
+            repo.lock_volunteer(draft.volunteer_id)
+            return self._place(repo, _Asked(repo), draft, strict=False)
 
     def ingest_batch(
         self, consumer: str, items: Sequence[tuple[str, Draft]]
@@ -89,20 +92,31 @@ class RecordCases(UseCases):
         ]
         if not shared:
             raise ValueError("a batch's drafts must lie in one province")
-        out: list[HourRecord | None] = []
         with self.uow(Scope(shared[-1])) as work:
             batch = self.repo(work)
-            for volunteer_id in sorted({draft.volunteer_id for _, draft in items}):
-                batch.lock_volunteer(volunteer_id)
-            for event_id, draft in items:
-                if not batch.claim(consumer, event_id):
-                    out.append(None)
-                    continue
-                repo = batch.within(draft.division_code)
-                if repo.record_by_source(draft.source, draft.source_id) is not None:
-                    out.append(None)  # the same check-out announced twice
-                    continue
-                out.append(self._place(repo, draft, strict=False))
+            batch.lock_volunteers([draft.volunteer_id for _, draft in items])
+            fresh = batch.claim_many(consumer, [event_id for event_id, _ in items])
+            known = batch.records_by_source(
+                [(draft.source, draft.source_id) for _, draft in items]
+            )
+            todo: list[tuple[int, Draft]] = []
+            for i, (event_id, draft) in enumerate(items):
+                if event_id in fresh:  # not applied before, nor earlier here
+                    fresh.discard(event_id)
+                    todo.append((i, draft))
+            ledger = _Ledger(batch, [draft for _, draft in todo])
+            out: list[HourRecord | None] = [None] * len(items)
+            for i, draft in todo:
+                source = (draft.source, draft.source_id)
+                earlier = known.get(source)
+                if earlier is not None and is_within(
+                    earlier.division_code, draft.division_code
+                ):
+                    continue  # the same check-out announced twice
+                known[source] = out[i] = self._place(
+                    batch.within(draft.division_code), ledger, draft, strict=False
+                )
+            batch.flush()
         return out
 
     def record_honour(
@@ -170,15 +184,17 @@ class RecordCases(UseCases):
             earlier = repo.record_by_source("honour", record_id) if request_id else None
             if earlier is not None:  # the same request, racing the first
                 return earlier, False
-            return self._place(repo, draft, strict=True), True
+            return self._place(repo, _Asked(repo), draft, strict=True), True
 
-    def _place(self, repo: Repository, d: Draft, strict: bool) -> HourRecord:
-        """Round, cap and check overlap under the volunteer's lock. An event
-        cannot be answered with an error, so (``strict=False``) a refused
-        record is stored as rejected with its reason; a request (``strict``)
-        is refused and nothing is written."""
-        repo.lock_volunteer(d.volunteer_id)
-        policy = repo.policy(d.division_code)
+    def _place(
+        self, repo: Repository, ledger: Ledger, d: Draft, strict: bool
+    ) -> HourRecord:
+        """Round, cap and check overlap under the volunteer's lock (the
+        caller holds it); ``ledger`` answers the policy, overlap and the
+        day's hours. An event cannot be answered with an error, so
+        (``strict=False``) a refused record is stored as rejected with its
+        reason; a request (``strict``) is refused and nothing is written."""
+        policy = ledger.policy(d.division_code)
         start, end = d.interval or (d.started_at, d.started_at)
         seconds = int((end - start).total_seconds())
         rounding = "manual" if d.given_hours else policy.rounding
@@ -196,10 +212,10 @@ class RecordCases(UseCases):
             note=d.note, status="pending", status_reason="", recorded_by=d.recorded_by,
             recorded_at=self.clock(),
         )  # fmt: skip
-        reason = self._refusal(repo, d, policy, record)
+        reason = self._refusal(ledger, d, policy, record)
         if reason is None:
             rounded = d.given_hours or domain.round_hours(seconds, policy.rounding)
-            day = repo.day_total(d.volunteer_id, record.service_day)
+            day = ledger.day_total(d.volunteer_id, record.service_day)
             credited, capped = domain.apply_cap(day, rounded, policy.daily_cap)
             record.rounded_hours, record.hours, record.capped_hours = (
                 rounded, credited, capped
@@ -218,11 +234,11 @@ class RecordCases(UseCases):
             record.status, record.status_reason = "rejected", reason
             record.hours = Decimal(0)
         repo.add(record)
-        repo.flush()
+        ledger.placed(record)
         return record
 
     def _refusal(
-        self, repo: Repository, d: Draft, policy: domain.Policy, record: HourRecord
+        self, ledger: Ledger, d: Draft, policy: domain.Policy, record: HourRecord
     ) -> str | None:
         if d.activity_kind in policy.excluded_kinds:
             record.note = _join(record.note, "捐赠等不计服务时长")
@@ -230,10 +246,80 @@ class RecordCases(UseCases):
         if d.interval is None:
             record.note = _join(record.note, "签到签退时间不在活动时段内")
             return "no_service_time"
-        if repo.overlaps(d.volunteer_id, *d.interval):
+        if ledger.overlaps(d.volunteer_id, *d.interval):
             record.note = _join(record.note, "与该志愿者已有的时长记录时间重叠")
             return "overlap"
         return None
+
+
+class Ledger(Protocol):
+    """What placing a record asks: the policy at a division, whether the
+    volunteer's active records overlap a span, their hours on a day."""
+
+    def policy(self, code: str) -> domain.Policy: ...
+
+    def overlaps(self, volunteer_id: str, start: datetime, end: datetime) -> bool: ...
+
+    def day_total(self, volunteer_id: str, day: date) -> Decimal: ...
+
+    def placed(self, record: HourRecord) -> None: ...
+
+
+class _Asked:
+    """One record at a time: each question goes to the database, which
+    already holds every earlier record (flushed after placing)."""
+
+    def __init__(self, repo: Repository):
+        self.repo = repo
+
+    def policy(self, code: str) -> domain.Policy:
+        return self.repo.policy(code)
+
+    def overlaps(self, volunteer_id: str, start: datetime, end: datetime) -> bool:
+        return self.repo.overlaps(volunteer_id, start, end)
+
+    def day_total(self, volunteer_id: str, day: date) -> Decimal:
+        return self.repo.day_total(volunteer_id, day)
+
+    def placed(self, record: HourRecord) -> None:
+        self.repo.flush()
+
+
+class _Ledger:
+    """A batch's questions, asked of the database once for all its drafts
+    before any is placed, plus the batch's own records placed so far: the
+    same answers one draft at a time would get, in a few round trips."""
+
+    def __init__(self, repo: Repository, drafts: Sequence[Draft]):
+        self.repo = repo
+        timed = [(d.volunteer_id, *d.interval) for d in drafts if d.interval]
+        self.stored_overlap = dict(zip(timed, repo.overlaps_many(timed), strict=True))
+        self.stored_day = repo.day_totals(
+            [(v, domain.service_day(a)) for v, a, _ in timed]
+        )
+        self.policies: dict[str, domain.Policy] = {}
+        self.batch: dict[str, list[HourRecord]] = defaultdict(list)
+
+    def policy(self, code: str) -> domain.Policy:
+        if code not in self.policies:
+            self.policies[code] = self.repo.policy(code)
+        return self.policies[code]
+
+    def _active(self, volunteer_id: str) -> list[HourRecord]:
+        return [r for r in self.batch[volunteer_id] if r.status != "rejected"]
+
+    def overlaps(self, volunteer_id: str, start: datetime, end: datetime) -> bool:
+        return self.stored_overlap[(volunteer_id, start, end)] or any(
+            r.started_at < end and r.ended_at > start
+            for r in self._active(volunteer_id)
+        )
+
+    def day_total(self, volunteer_id: str, day: date) -> Decimal:
+        mine = (r.hours for r in self._active(volunteer_id) if r.service_day == day)
+        return self.stored_day[(volunteer_id, day)] + sum(mine, Decimal(0))
+
+    def placed(self, record: HourRecord) -> None:
+        self.batch[record.volunteer_id].append(record)
 
 
 def _join(*parts: str) -> str:
