@@ -151,6 +151,7 @@ negatives=(
   "schema|role outside the enum|/services/registration/roles/1|services: {registration: {roles: [api, cron]}}"
   "schema|bad service name|'Bad-Name' does not match pattern|services: {Bad-Name: {enabled: true}}"
   "schema|malformed PII key|/secrets/piiKey|secrets: {piiKey: not-base64-of-32-bytes}"
+  "schema|public URL without a scheme|/config/publicUrl|config: {publicUrl: zhiyuan.example.org}"
   "validate|no endpoints and no secrets|secrets.existingSecret|{}"
 )
 for case in "${negatives[@]}"; do

@@ -35,6 +35,19 @@ database owner.
   value: {{ $v.config.databasePoolSize | quote }}
 - name: DATABASE_MAX_OVERFLOW
   value: {{ $v.config.databaseMaxOverflow | quote }}
+{{- $public := $v.config.publicUrl -}}
+{{- if and (not $public) $v.ingress.enabled $v.ingress.hosts -}}
+{{- $host := (first $v.ingress.hosts).host -}}
+{{- $tls := false -}}
+{{- range $t := $v.ingress.tls -}}
+{{- if has $host ($t.hosts | default list) -}}{{- $tls = true -}}{{- end -}}
+{{- end -}}
+{{- $public = printf "%s://%s" (ternary "https" "http" $tls) $host -}}
+{{- end -}}
+{{- if and $public (not $migrate) }}
+- name: GATEWAY_PUBLIC_URL
+  value: {{ $public | quote }}
+{{- end }}
 - name: JWT_ISSUER
   value: {{ $v.jwt.issuer | quote }}
 - name: JWT_AUDIENCE
