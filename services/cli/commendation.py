@@ -38,8 +38,8 @@ def cmd_stars_pending(args: argparse.Namespace) -> int:
 
 
 def cmd_stars_rerate(args: argparse.Namespace) -> int:
+    from services.commendation.application import CommendationApp
     from services.commendation.usecases.rerate import RerateSummary
-    from services.commendation.usecases.stars import StarCases
     from services.common.config import load
     from services.common.db import Database
     from services.common.errors import InvalidArgument
@@ -56,7 +56,9 @@ def cmd_stars_rerate(args: argparse.Namespace) -> int:
 
     db = Database(load().service("commendation"))
     try:
-        done = StarCases(db).rerate(code, batch=args.batch, progress=progress)
+        done = CommendationApp(db).rerating.rerate(
+            code, batch=args.batch, progress=progress
+        )
     finally:
         db.dispose()
     print(

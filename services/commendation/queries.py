@@ -22,7 +22,7 @@ from services.commendation.models import (
     StarRating,
     StarRequest,
 )
-from services.commendation.usecases.base import UseCases
+from services.commendation.usecases.base import Context
 from services.commendation.usecases.rounds import visible_round
 from services.common import checks
 from services.common.auth import Principal
@@ -34,9 +34,9 @@ from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level, Scope, validate_code
 
 
-class CommendationQueries(UseCases):
+class CommendationQueries:
     def __init__(self, db: Database):
-        super().__init__(db)
+        self.ctx = Context(db)
 
     def _node(self, p: Principal, code: str) -> Scope:
         p.require_any(*READERS)
@@ -57,15 +57,15 @@ class CommendationQueries(UseCases):
                 StarRequest.approving_code == p.scope_code,
                 StarRequest.status == "pending",
             )
-        with self.uow(p) as work:
-            return self.repo(work).page(
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).page(
                 q, [StarRequest.created_at, StarRequest.id], paging
             )
 
     def volunteer_stars(self, p: Principal, volunteer_id: str) -> dict[str, Any]:
         p.require_any(*READERS)
         volunteer_id = checks.ident(volunteer_id, "volunteer_id")
-        with self.uow(p) as work:
+        with self.ctx.uow(p) as work:
             s = work.session
             rating = s.execute(
                 select(StarRating).where(
@@ -88,7 +88,7 @@ class CommendationQueries(UseCases):
                     StarRequest.status == "pending",
                 )
             ).scalar_one_or_none()
-            medals = self.repo(work).settings(rating.division_code)[
+            medals = self.ctx.repo(work).settings(rating.division_code)[
                 "honours.medal_hours"
             ]
         medal = domain.medal(rating.stars, rating.total_hours, medals)
@@ -106,8 +106,8 @@ class CommendationQueries(UseCases):
         """Medal holders (five stars plus the hours) or long service, best first."""
         node = self._node(p, code)
         checks.whole(min_years, "min_years", 0, 60)
-        with self.uow(p) as work:
-            settings = self.repo(work).settings(node.code)
+        with self.ctx.uow(p) as work:
+            settings = self.ctx.repo(work).settings(node.code)
             q = select(StarRating).where(
                 StarRating.division_code.like(node.like_pattern)
             )
@@ -120,14 +120,14 @@ class CommendationQueries(UseCases):
                 years = checks.whole(years, "min_years", 1, 60)
                 q = q.where(StarRating.continuous_years >= years)
                 order = [StarRating.continuous_years.desc(), StarRating.volunteer_id]
-            page = self.repo(work).page(q, order, paging)
+            page = self.ctx.repo(work).page(q, order, paging)
             # One settings read per division on the page, not per volunteer.
             rules: dict[str, dict[str, float]] = {}
             for r in page.items:
                 if r.division_code not in rules:
-                    rules[r.division_code] = self.repo(work).settings(r.division_code)[
-                        "honours.medal_hours"
-                    ]
+                    rules[r.division_code] = self.ctx.repo(work).settings(
+                        r.division_code
+                    )["honours.medal_hours"]
             medals = {
                 r.volunteer_id: domain.medal(
                     r.stars, r.total_hours, rules[r.division_code]
@@ -142,9 +142,9 @@ class CommendationQueries(UseCases):
         node = self._node(p, code)
         q = select(BarEntry).where(BarEntry.division_code.like(node.like_pattern))
         if active_only:
-            q = q.where(BarEntry.ends_on >= self.today())
-        with self.uow(p) as work:
-            return self.repo(work).page(
+            q = q.where(BarEntry.ends_on >= self.ctx.today())
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).page(
                 q, [BarEntry.created_at.desc(), BarEntry.id], paging
             )
 
@@ -161,17 +161,17 @@ class CommendationQueries(UseCases):
             AwardRound.division_code.like(node.like_pattern)
             | AwardRound.division_code.in_(above)
         )
-        with self.uow(p) as work:
-            return self.repo(work).page(
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).page(
                 q, [AwardRound.created_at.desc(), AwardRound.id], paging
             )
 
     def round(self, p: Principal, ident: str) -> tuple[AwardRound, dict[str, int]]:
         p.require_any(*READERS, "volunteer")
         ident = checks.ident(ident, "id")  # GetRound's field, not round_id
-        with self.uow(p) as work:
+        with self.ctx.uow(p) as work:
             s = work.session
-            r = visible_round(self.repo(work), p, ident)
+            r = visible_round(self.ctx.repo(work), p, ident)
             counts = dict(
                 s.execute(
                     select(Nomination.status, func.count())
@@ -193,9 +193,9 @@ class CommendationQueries(UseCases):
             q = q.where(Nomination.status == status)
         if awaiting_me:
             q = q.where(Nomination.current_stage == p.scope_code)
-        with self.uow(p) as work:
+        with self.ctx.uow(p) as work:
             s = work.session
-            page = self.repo(work).page(
+            page = self.ctx.repo(work).page(
                 q, [Nomination.created_at, Nomination.id], paging
             )
             page.extra["steps"] = self._steps(s, [n.id for n in page.items])
@@ -204,7 +204,7 @@ class CommendationQueries(UseCases):
     def nomination(self, p: Principal, ident: str) -> tuple[Nomination, list, list]:  # type: ignore[type-arg]
         p.require_any(*READERS)
         ident = checks.ident(ident, "id")
-        with self.uow(p) as work:
+        with self.ctx.uow(p) as work:
             s = work.session
             n = s.execute(
                 select(Nomination).where(
@@ -239,20 +239,20 @@ class CommendationQueries(UseCases):
         p.require_any(*READERS, "volunteer")
         ident = checks.ident(ident, "round_id")
         page_bounds(*paging)  # a bad token is refused whether or not it runs
-        with self.uow(p) as work:
-            r = visible_round(self.repo(work), p, ident)
+        with self.ctx.uow(p) as work:
+            r = visible_round(self.ctx.repo(work), p, ident)
         running = (
             r.status == "notice"
             and r.notice_ends_on is not None
-            and self.today() <= r.notice_ends_on
+            and self.ctx.today() <= r.notice_ends_on
         )
         if not running:
             return r, Page([], "", 0)
         q = select(Nomination).where(
             Nomination.round_id == r.id, Nomination.status == "in_notice"
         )
-        with self.uow(Scope(r.division_code)) as work:
-            page = self.repo(work).page(
+        with self.ctx.uow(Scope(r.division_code)) as work:
+            page = self.ctx.repo(work).page(
                 q, [Nomination.created_at, Nomination.id], paging
             )
         return r, page
@@ -275,4 +275,4 @@ class CommendationQueries(UseCases):
     ) -> RollupResult:  # fmt: skip
         """Rows for the children (or a deeper level) of a node, and its total."""
         query = (code, group_by, start, end, by_month)
-        return summarize(self.db, p, ROLLUP, ROLLUP_TABLE, query, READERS)
+        return summarize(self.ctx.db, p, ROLLUP, ROLLUP_TABLE, query, READERS)

@@ -38,7 +38,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         )
 
     def ApproveStarRequest(self, req, ctx):  # noqa: N802
-        request, _ = self.app.approve_star(me(), req.id)
+        request, _ = self.app.star_review.approve_star(me(), req.id)
         got = self.q.volunteer_stars(me(), request.volunteer_id)
         return pb.ApproveStarRequestResponse(
             request=cv.star_request(request),
@@ -46,7 +46,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         )
 
     def RejectStarRequest(self, req, ctx):  # noqa: N802
-        request = self.app.reject_star(me(), req.id, req.reason)
+        request = self.app.star_review.reject_star(me(), req.id, req.reason)
         return pb.RejectStarRequestResponse(request=cv.star_request(request))
 
     def GetVolunteerStars(self, req, ctx):  # noqa: N802
@@ -68,7 +68,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         )
 
     def BarVolunteer(self, req, ctx):  # noqa: N802
-        entry = self.app.bar(
+        entry = self.app.star_review.bar(
             me(), req.volunteer_id, req.years, req.reason, req.organisation_id,
             req.organisation_name,
         )  # fmt: skip
@@ -81,7 +81,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         )
 
     def OpenRound(self, req, ctx):  # noqa: N802
-        r = self.app.open_round(
+        r = self.app.rounds.open_round(
             me(), req.division_code, req.title, req.year, list(req.categories),
             req.quota_per_child, req.deadline, req.notice_working_days,
         )  # fmt: skip
@@ -103,7 +103,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             req.unit_organisation_id, req.nominee_volunteer_id, req.nominee_name,
             req.nominee_division_code, req.statement, req.request_id,
         )  # fmt: skip
-        n = self.app.nominate(me(), parsed)
+        n = self.app.rounds.nominate(me(), parsed)
         return pb.NominateResponse(nomination=cv.nomination(n, []))
 
     def GetNomination(self, req, ctx):  # noqa: N802
@@ -129,36 +129,38 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         decision = cv.enum_value(cv.DECISIONS, req.decision, "decision")
         if decision is None:
             raise InvalidArgument.required("decision")
-        self.app.review(me(), req.id, decision, req.comment)
+        self.app.review.review(me(), req.id, decision, req.comment)
         n, steps, _ = self.q.nomination(me(), req.id)
         return pb.ReviewNominationResponse(nomination=cv.nomination(n, steps))
 
     def ResubmitNomination(self, req, ctx):  # noqa: N802
-        self.app.resubmit(me(), req.id, req.statement)
+        self.app.review.resubmit(me(), req.id, req.statement)
         n, steps, _ = self.q.nomination(me(), req.id)
         return pb.ResubmitNominationResponse(nomination=cv.nomination(n, steps))
 
     def DeclareConflict(self, req, ctx):  # noqa: N802
-        self.app.declare_conflict(me(), req.nomination_id, req.reason)
+        self.app.review.declare_conflict(me(), req.nomination_id, req.reason)
         n, steps, _ = self.q.nomination(me(), req.nomination_id)
         return pb.DeclareConflictResponse(nomination=cv.nomination(n, steps))
 
     def StartNotice(self, req, ctx):  # noqa: N802
-        r, count = self.app.start_notice(me(), req.round_id)
+        r, count = self.app.notice.start_notice(me(), req.round_id)
         return pb.StartNoticeResponse(round=cv.round_(r), nominations_in_notice=count)
 
     def FileObjection(self, req, ctx):  # noqa: N802
-        o = self.app.file_objection(me(), req.nomination_id, req.content)
+        o = self.app.notice.file_objection(me(), req.nomination_id, req.content)
         return pb.FileObjectionResponse(objection=cv.objection(o))
 
     def ResolveObjection(self, req, ctx):  # noqa: N802
-        o, n = self.app.resolve_objection(me(), req.id, req.upheld, req.resolution)
+        o, n = self.app.notice.resolve_objection(
+            me(), req.id, req.upheld, req.resolution
+        )
         return pb.ResolveObjectionResponse(
             objection=cv.objection(o), nomination=cv.nomination(n, [])
         )
 
     def FinalizeRound(self, req, ctx):  # noqa: N802
-        r, awarded, withdrawn = self.app.finalize(me(), req.round_id)
+        r, awarded, withdrawn = self.app.notice.finalize(me(), req.round_id)
         return pb.FinalizeRoundResponse(
             round=cv.round_(r), awarded=awarded, withdrawn=withdrawn
         )

@@ -8,7 +8,7 @@ trip; then per province (the transaction's scope) one pipelined round trip
 inserts and locks the ratings, adds the year hours and reads the years
 served, the pending requests (locked), the refusals and the setting
 overrides. The per-event rules then run in memory, event after event in the
-order given (:meth:`StarCases.reconcile` with a :class:`Book` instead of a
+order given (:meth:`RatingCases.reconcile` with a :class:`Book` instead of a
 query per event), so the outcome is the one of applying the events one at a
 time. The writes follow in one statement per kind: the ratings, the
 requests opened or closed, the outbox events, the rollup bumps.
@@ -38,8 +38,12 @@ from sqlalchemy.orm.exc import NoResultFound
 from services.commendation import domain
 from services.commendation.models import OUTBOX, ROLLUP, StarRating, StarRequest
 from services.commendation.repository import Repository
-from services.commendation.usecases.ratings import EPOCH, HoursNews, apply_news
-from services.commendation.usecases.stars import StarCases
+from services.commendation.usecases.ratings import (
+    EPOCH,
+    HoursNews,
+    RatingCases,
+    apply_news,
+)
 from services.common import outbox
 from services.common.db import Database
 from services.common.settings_replica import EffectiveCache
@@ -51,7 +55,7 @@ Items = Sequence[tuple[str, HoursNews]]
 
 @dataclass
 class Book:
-    """What :meth:`StarCases.reconcile` would query per event, read once
+    """What :meth:`RatingCases.reconcile` would query per event, read once
     for a batch and kept up to date as the batch opens and closes requests:
     each volunteer's pending request (locked) and the highest tier a
     reviewer refused."""
@@ -107,10 +111,11 @@ class _BatchWork:
 
 
 def follow_batch(
-    cases: StarCases, s: Session, consumer: str, items: Items
+    cases: RatingCases, s: Session, consumer: str, items: Items
 ) -> list[bool]:
     """Apply ``(event_id, news)`` pairs in ``s`` (begun in the system
-    context); each answer as :meth:`StarCases.follow_hours` would give."""
+    context) by the star rule of ``cases``; each answer as
+    :meth:`StarCases.follow_hours` would give."""
     out = [False] * len(items)
     volunteers = sorted({news.volunteer_id for _, news in items})
     with _pipeline(s) as raw:
@@ -135,7 +140,7 @@ def follow_batch(
     for v in sorted(todo):
         provinces[home[v][:2]].append(v)
     events: list[tuple[str, str, dict[str, Any]]] = []
-    work = _KeptEvents(cases.db, events).work(s, cases.clock)
+    work = _KeptEvents(cases.ctx.db, events).work(s, cases.ctx.clock)
     for province, group in sorted(provinces.items()):
         _apply(cases, work, province, {v: todo[v] for v in group}, home, items)
         for v in group:
@@ -146,7 +151,7 @@ def follow_batch(
 
 
 def _apply(
-    cases: StarCases,
+    cases: RatingCases,
     work: _BatchWork,
     province: str,
     todo: dict[str, list[int]],  # volunteer → item indexes, in id order
@@ -166,7 +171,7 @@ def _apply(
     with _pipeline(s) as raw:
         raw.execute(_SET_SCOPE, [province])
         raw.execute(_INSERT_RATINGS, [
-            EPOCH, cases.clock(), volunteers,
+            EPOCH, cases.ctx.clock(), volunteers,
             [items[todo[v][0]][1].volunteer_number for v in volunteers],
             [home[v] for v in volunteers],
         ])  # fmt: skip
@@ -193,7 +198,7 @@ def _apply(
         s.add(request)
         if book.pending.setdefault(request.volunteer_id, request) is not request:
             raise RuntimeError(f"two pending requests for {request.volunteer_id}")
-    settings = _Settings(dict(got_policy.fetchall()), cases.settings_cache)
+    settings = _Settings(dict(got_policy.fetchall()), cases.ctx.settings_cache)
     for v in volunteers:
         rating = ratings[v]
         rating.continuous_years = domain.continuous_years(years[v])

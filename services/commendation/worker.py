@@ -19,8 +19,8 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.commendation import events, replica
+from services.commendation.application import CommendationApp
 from services.commendation.models import PROCESSED
-from services.commendation.usecases.stars import StarCases
 from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
@@ -50,8 +50,8 @@ class CommendationWorker(OutboxWorker):
     processed = PROCESSED
     settings_cache = SettingsCache()
 
-    def _stars(self) -> StarCases:
-        return StarCases(self.db, settings_cache=self.settings_cache)
+    def _app(self) -> CommendationApp:
+        return CommendationApp(self.db, settings_cache=self.settings_cache)
 
     @batch_event_handler("hours", "record.approved")
     def on_record_approved(self, bodies: list[dict[str, Any]]) -> None:
@@ -69,14 +69,14 @@ class CommendationWorker(OutboxWorker):
         for body in bodies:
             env = Envelope.from_body(body)
             items.append((env.event_id, events.hours(env, delta_key)))
-        self._stars().follow_hours_batch("commendation.hours", items)
+        self._app().stars.follow_hours_batch("commendation.hours", items)
 
     @event_handler("hours", "records.imported")
     def on_records_imported(self, body: dict[str, Any]) -> None:
         """A bulk import's chunk: per volunteer and service year, the hours
         added and the total after; each applied once (its own claim)."""
         env = Envelope.from_body(body)
-        self._stars().follow_imported("commendation.hours", events.imported(env))
+        self._app().stars.follow_imported("commendation.hours", events.imported(env))
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ class CommendationWorker(OutboxWorker):
     def _volunteer(self, body: dict[str, Any]) -> None:
         """The volunteer's home division, where their stars belong."""
         env = Envelope.from_body(body)
-        self._stars().replicate_volunteer(
+        self._app().stars.replicate_volunteer(
             "commendation.volunteers", env.event_id, events.volunteer(env)
         )
 
@@ -105,7 +105,7 @@ class CommendationWorker(OutboxWorker):
         orders a re-rating of the subtree (``stars.rerate_requested``)."""
         env = Envelope.from_body(body)
         code, overrides, when = settings_replica.from_event(env)
-        self._stars().follow_settings(
+        self._app().rerating.follow_settings(
             "commendation.settings", env.event_id, code, overrides, when
         )
 
@@ -115,7 +115,9 @@ class CommendationWorker(OutboxWorker):
         (the last transaction orders the next part)."""
         env = Envelope.from_body(body)
         order = events.rerate(env)
-        done = self._stars().follow_rerate("commendation.rerate", env.event_id, order)
+        done = self._app().rerating.follow_rerate(
+            "commendation.rerate", env.event_id, order
+        )
         if done is not None:
             log.info(
                 "re-rated %d ratings under %s: %d opened, %d superseded, "

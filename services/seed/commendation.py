@@ -39,7 +39,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 0) -> int:
         if found:
             print(f"commendation: round {title!r} exists / 评选活动已存在")
             return 0
-        CommendationApp(db).open_round(
+        CommendationApp(db).rounds.open_round(
             admin, province, title, today.year, [], 3,
             (today + timedelta(days=60)).isoformat(), 0,
         )  # fmt: skip

@@ -173,7 +173,7 @@ def approve_stars(db: Database, province: str) -> int:
                 f"seed-reviewer-{code}", f"reviewer-{code}", code,
                 frozenset({"reviewer"}), 0,
             )  # fmt: skip
-            app.approve_star(reviewer, ident)
+            app.star_review.approve_star(reviewer, ident)
             approved += 1
     print(f"stars: {approved} star ratings approved / 已审核星级 {approved} 条")
     return approved

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from services.commendation.application import CommendationApp
 from services.commendation.events import hours as hours_news
 from services.commendation.events import imported
 from services.commendation.models import ServiceYear, StarRating, Volunteer
-from services.commendation.usecases.stars import StarCases
 from services.common.auth import Principal
 from services.common.bulk import BROKEN
 from services.common.config import load
@@ -186,7 +186,7 @@ def one_at_a_time(dbs: dict[str, Database], people, rows) -> list[tuple[int, str
     with dbs["hours_one"].session(None) as s:
         payloads = s.execute(select(OUTBOX.c.payload).order_by(OUTBOX.c.seq)).scalars()
         envs = [Envelope.from_body(p) for p in payloads]
-    stars = StarCases(dbs["commendation_one"])
+    stars = CommendationApp(dbs["commendation_one"]).stars
     for env in envs:
         data = env.data
         app.reconcile("hours.timebank.approved", env.event_id, data["record_id"],
@@ -214,7 +214,7 @@ def feed(dbs: dict[str, Database]) -> None:
     with dbs["hours_bulk"].session(None) as s:
         payloads = s.execute(select(OUTBOX.c.payload).order_by(OUTBOX.c.seq)).scalars()
         envs = [Envelope.from_body(p) for p in payloads]
-    stars = StarCases(dbs["commendation_bulk"])
+    stars = CommendationApp(dbs["commendation_bulk"]).stars
     for _ in range(2):
         for env in envs:
             assert env.event_type == bulk.EVENT
@@ -270,7 +270,7 @@ def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
     rows = register(people)
     for side in ("one", "bulk"):  # commendation's replica of the volunteers
         for number, (vid, status) in people.items():
-            StarCases(twins[f"commendation_{side}"]).replicate_volunteer(
+            CommendationApp(twins[f"commendation_{side}"]).stars.replicate_volunteer(
                 "commendation.volunteers", str(uuid.uuid4()),
                 Volunteer(id=vid, volunteer_number=number, division_code=T1,
                           status=status, changed_at=datetime.now(CST)),

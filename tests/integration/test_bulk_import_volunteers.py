@@ -26,9 +26,9 @@ from sqlalchemy import select, text
 from services.activity import replica as activity_replica
 from services.activity.models import VolunteerReplica
 from services.commendation import replica as commendation_replica
+from services.commendation.application import CommendationApp
 from services.commendation.events import volunteer as volunteer_news
 from services.commendation.models import Volunteer as CommendationVolunteer
-from services.commendation.usecases.stars import StarCases
 from services.common import volunteer_events
 from services.common.auth import Principal
 from services.common.config import load
@@ -172,7 +172,7 @@ def deliver(dbs: dict[str, Database]) -> None:
     workers subscribe them (registration's feed, activity's and
     commendation's volunteer replicas), twice: redelivery changes nothing."""
     reg, act, com = dbs["registration"], dbs["activity"], dbs["commendation"]
-    stars = StarCases(com)
+    stars = CommendationApp(com).stars
     for body in bodies(reg) * 2:
         kind = body["event_type"]
         if kind == volunteer_events.EVENT:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from services.commendation.application import CommendationApp
 from services.commendation.models import Volunteer
-from services.commendation.usecases.stars import StarCases
 from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
@@ -67,7 +67,7 @@ def replica(db: Database, ident: str) -> Volunteer:
 
 
 def test_registered_and_verified_at_once_both_apply(db):
-    cases = StarCases(db)
+    cases = CommendationApp(db).stars
     failures: list[BaseException] = []
     for _ in range(5):
         ident = str(uuid.uuid4())
@@ -102,7 +102,7 @@ def test_registered_and_verified_at_once_both_apply(db):
 
 
 def test_an_older_event_does_not_overwrite_a_newer_one(db):
-    cases = StarCases(db)
+    cases = CommendationApp(db).stars
     ident = str(uuid.uuid4())
     newer = volunteer(ident, "verified", T0 + timedelta(hours=1))
     older = volunteer(ident, "pending", T0)
@@ -166,7 +166,7 @@ def test_a_batch_of_hours_events_equals_them_one_at_a_time(db):
     """follow_hours_batch (the star worker's batch) gives what follow_hours
     gives one event at a time: totals, years, tiers, requests; a repeated
     event is applied once."""
-    cases = StarCases(db)
+    cases = CommendationApp(db).stars
 
     def events(idents: list[str]) -> list[tuple[str, Any]]:
         homes = ["610113003", "610116001", "610113003"]

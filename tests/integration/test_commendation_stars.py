@@ -563,7 +563,7 @@ def test_a_redelivered_settings_event_changes_nothing(kit: Kit, migrated) -> Non
     from kombu import Connection, Exchange, Producer
 
     from services.commendation import events
-    from services.commendation.usecases.stars import StarCases
+    from services.commendation.application import CommendationApp
     from services.common import settings_replica
     from services.common.config import load
     from services.common.db import Database
@@ -599,7 +599,7 @@ def test_a_redelivered_settings_event_changes_nothing(kit: Kit, migrated) -> Non
     # events once more here: the claims make both no-ops.
     db = Database(load().service("commendation"))
     try:
-        cases = StarCases(db)
+        cases = CommendationApp(db).rerating
         env = Envelope.from_body(body)
         code, overrides, when = settings_replica.from_event(env)
         assert not cases.follow_settings(
@@ -669,14 +669,14 @@ def test_cli_rerates_a_subtree_and_reports_counts(kit: Kit, migrated) -> None:  
     # the outbox and finished by the worker; still nothing new.
     import uuid
 
+    from services.commendation.application import CommendationApp
     from services.commendation.usecases.rerate import RerateOrder
-    from services.commendation.usecases.stars import StarCases
     from services.common.config import load
     from services.common.db import Database
 
     db = Database(load().service("commendation"))
     try:
-        first = StarCases(db).follow_rerate(
+        first = CommendationApp(db).rerating.follow_rerate(
             "commendation.rerate", str(uuid.uuid4()), RerateOrder(town),
             batch=1, batches=1,
         )  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from services.commendation.application import CommendationApp
 from services.commendation.usecases.ratings import HoursNews
 from services.commendation.usecases.stars import StarCases
 from services.common.config import load
@@ -64,7 +65,7 @@ def sides() -> Iterator[tuple[Side, Side]]:
             )
             upgrade(svc)
             db = Database(svc)
-            made.append(Side(url, db, StarCases(db, clock=lambda: NOW)))
+            made.append(Side(url, db, CommendationApp(db, clock=lambda: NOW).stars))
         yield made[0], made[1]
     finally:
         for side in made:

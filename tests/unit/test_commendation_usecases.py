@@ -82,7 +82,7 @@ def follow(kit: Kit, total: float, delta: float, minutes: int = 0) -> bool:
         VID, "N-1", HOME, 2026, Decimal(str(delta)), Decimal(str(total)),
         NOW + timedelta(minutes=minutes),
     )  # fmt: skip
-    return kit.app.follow_hours(HOURS, f"e-{uuid.uuid4()}", news)
+    return kit.app.stars.follow_hours(HOURS, f"e-{uuid.uuid4()}", news)
 
 
 def requests(kit: Kit, status: str = "pending") -> list[StarRequest]:
@@ -114,8 +114,8 @@ def test_reaching_a_tier_opens_one_request_at_the_tiers_level(kit: Kit) -> None:
 
 def test_the_same_event_twice_changes_nothing(kit: Kit) -> None:
     news = HoursNews(VID, "N-1", HOME, 2026, Decimal(150), Decimal(150), NOW)
-    assert kit.app.follow_hours(HOURS, "e-1", news)
-    assert not kit.app.follow_hours(HOURS, "e-1", news)
+    assert kit.app.stars.follow_hours(HOURS, "e-1", news)
+    assert not kit.app.stars.follow_hours(HOURS, "e-1", news)
     assert len(requests(kit)) == 1 and len(kit.uow.events) == 1
     assert kit.store.years == {(VID, 2026): Decimal(150)}
 
@@ -141,7 +141,9 @@ def test_a_tenants_thresholds_and_levels_apply_below_it(kit: Kit) -> None:
 def test_a_refused_tier_is_not_asked_again_until_the_next(kit: Kit) -> None:
     follow(kit, 150, 150)
     (req,) = requests(kit)
-    kit.app.reject_star(who("610113", "reviewer"), req.id, "hours look padded")
+    kit.app.star_review.reject_star(
+        who("610113", "reviewer"), req.id, "hours look padded"
+    )
     follow(kit, 250, 100, minutes=1)  # still one star: no new request
     assert requests(kit) == []
     follow(kit, 320, 70, minutes=2)
@@ -150,9 +152,9 @@ def test_a_refused_tier_is_not_asked_again_until_the_next(kit: Kit) -> None:
 
 def _approved_two_stars(kit: Kit) -> None:
     follow(kit, 150, 150)
-    kit.app.approve_star(who("610113", "reviewer"), requests(kit)[0].id)
+    kit.app.star_review.approve_star(who("610113", "reviewer"), requests(kit)[0].id)
     follow(kit, 320, 170, minutes=1)
-    kit.app.approve_star(who("610113", "reviewer"), requests(kit)[0].id)
+    kit.app.star_review.approve_star(who("610113", "reviewer"), requests(kit)[0].id)
     assert kit.store.ratings[VID].stars == 2
 
 
@@ -168,7 +170,7 @@ def test_only_the_tiers_level_approves(kit: Kit) -> None:
     follow(kit, 650, 650)
     req = requests(kit)[0]  # three stars: the city's
     with pytest.raises(PermissionDenied) as err:
-        kit.app.approve_star(who("610113", "reviewer"), req.id)
+        kit.app.star_review.approve_star(who("610113", "reviewer"), req.id)
     assert err.value.rule == "stars.approval_level"
     assert req.status == "pending" and not kit.uow.committed
 
@@ -179,7 +181,7 @@ def test_approval_rechecks_hours_corrected_since_the_request(kit: Kit) -> None:
     kit.store.ratings[VID].total_hours = Decimal(80)  # as if read before a fix
     events = len(kit.uow.events)
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.approve_star(who("610113", "reviewer"), req.id)
+        kit.app.star_review.approve_star(who("610113", "reviewer"), req.id)
     assert err.value.rule == "stars.hours_reached"
     assert req.status == "pending" and len(kit.uow.events) == events
 
@@ -222,11 +224,13 @@ def _nominate(kit: Kit, unit: str, key: str) -> Nomination:
         nominee_division_code=unit, statement="ten years of river patrols",
         request_id=key,
     )  # fmt: skip
-    return kit.app.nominate(who(unit[:6], "tenant_admin", subject=f"n-{key}"), req)
+    return kit.app.rounds.nominate(
+        who(unit[:6], "tenant_admin", subject=f"n-{key}"), req
+    )
 
 
 def _pass_county(kit: Kit, n: Nomination) -> Nomination:
-    return kit.app.review(who(n.stage_codes[0], "reviewer"), n.id, "approve", "")
+    return kit.app.review.review(who(n.stage_codes[0], "reviewer"), n.id, "approve", "")
 
 
 def test_a_nomination_is_reviewed_by_every_level_up_to_the_round(kit: Kit) -> None:
@@ -239,7 +243,7 @@ def test_a_nomination_is_reviewed_by_every_level_up_to_the_round(kit: Kit) -> No
     assert _nominate(kit, "610113001", "k1") is n  # the same submission again
     _pass_county(kit, n)
     assert (n.current_stage, n.at_round_level) == ("6101", True)
-    kit.app.review(who("6101", "reviewer"), n.id, "approve", "")
+    kit.app.review.review(who("6101", "reviewer"), n.id, "approve", "")
     assert n.status == "approved"
 
 
@@ -265,7 +269,7 @@ def test_a_rejected_nomination_gives_its_place_back(kit: Kit) -> None:
     first = _nominate(kit, "610113001", "k1")
     second = _nominate(kit, "610113002", "k2")
     _pass_county(kit, first)
-    kit.app.review(who("6101", "reviewer"), first.id, "reject", "not enough")
+    kit.app.review.review(who("6101", "reviewer"), first.id, "reject", "not enough")
     _pass_county(kit, second)
     assert second.at_round_level and not first.at_round_level
 
@@ -277,12 +281,12 @@ def test_reviewers_step_aside_from_their_own_unit_and_declared_conflicts(
     n = _nominate(kit, "610113", "k1")  # the county office's own nomination
     assert n.stage_codes == ["6101"]  # it does not review itself
     reviewer = who("6101", "reviewer", subject="r-1")
-    kit.app.declare_conflict(reviewer, n.id, "my sister's team")
-    kit.app.declare_conflict(reviewer, n.id, "said twice, recorded once")
+    kit.app.review.declare_conflict(reviewer, n.id, "my sister's team")
+    kit.app.review.declare_conflict(reviewer, n.id, "said twice, recorded once")
     with pytest.raises(PermissionDenied) as err:
-        kit.app.review(reviewer, n.id, "approve", "")
+        kit.app.review.review(reviewer, n.id, "approve", "")
     assert err.value.rule == "review.recusal"
-    kit.app.review(who("6101", "reviewer", subject="r-2"), n.id, "approve", "")
+    kit.app.review.review(who("6101", "reviewer", subject="r-2"), n.id, "approve", "")
     assert n.status == "approved"
 
 
@@ -298,7 +302,7 @@ def test_nominations_close_at_the_deadline(kit: Kit) -> None:
 def test_the_rounds_own_unit_cannot_nominate_into_it(kit: Kit) -> None:
     _round(kit)
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.nominate(
+        kit.app.rounds.nominate(
             who("6101", "tenant_admin"),
             NominationInput(ROUND, "collective", "6101", "", "", "x", "6101", "s", "k"),
         )

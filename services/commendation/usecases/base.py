@@ -1,7 +1,8 @@
-"""The shared part of commendation's use cases: the kernel's unit of work
-(a scoped transaction per call, the clock, events recorded in it, rollup
-bumps), the repository a unit's session is read through, the effective
-settings and the remote facts."""
+"""What commendation's use-case areas share, handed to each as one
+:class:`Context`: the kernel's unit of work (a scoped transaction per call,
+the clock, events recorded in it, rollup bumps), the repository a unit's
+session is read through, the effective settings and the remote facts. The
+areas (``usecases/*.py``) are composed in ``application.py``, not inherited."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ def sql_repository(work: Work) -> Repository:
     return Repository(work.session, work.scope)
 
 
-class UseCases:
+class Context:
     """``settings_cache``: effective settings by the override rows they come
     from, kept as long as this object (the worker keeps one per process);
-    ``repository``: how a unit of work's repository is made, and ``uow``
-    the unit of work (a test's in-memory ones instead of SQL)."""
+    ``repository`` (kept as ``repo``): how a unit of work's repository is
+    made, and ``uow`` the unit of work (a test's in-memory ones instead of
+    SQL); ``facts``: the remote facts clients, None where no use case needs
+    them (the worker, the seed, the CLI)."""
 
     def __init__(
         self,
@@ -49,10 +52,11 @@ class UseCases:
         )
         self.repo = repository
 
-    def _bump(self, work: Work, code: str, **deltas: float) -> None:
+    def bump(self, work: Work, code: str, **deltas: float) -> None:
+        """Add ``deltas`` to ``code``'s rollup row of this month."""
         work.bump(ROLLUP, code, month_of(self.clock()), **deltas)
 
-    def _facts(self) -> Facts:
+    def require_facts(self) -> Facts:
         if self.facts is None:
             raise RuntimeError("this use case needs the remote facts clients")
         return self.facts

@@ -19,6 +19,7 @@ from services.commendation.models import (
     Objection,
 )
 from services.commendation.repository import Repository
+from services.commendation.usecases.base import Context
 from services.commendation.usecases.rounds import RoundCases
 from services.common import checks
 from services.common.auth import Principal
@@ -27,9 +28,15 @@ from services.common.roles import REVIEWERS
 from services.common.tenancy import Scope
 
 
-class NoticeCases(RoundCases):
+class NoticeCases:
+    """The notice, objections and the award, on rounds found through
+    ``rounds``."""
+
+    def __init__(self, ctx: Context, rounds: RoundCases):
+        self.ctx, self.rounds = ctx, rounds
+
     def _owned_round(self, repo: Repository, p: Principal, ident: str) -> AwardRound:
-        r = self.round_for(repo, p, ident)
+        r = self.rounds.round_for(repo, p, ident)
         if p.scope_code != r.division_code:
             raise PermissionDenied(
                 f"only {r.division_code}, which opened the round, may do this",
@@ -40,8 +47,8 @@ class NoticeCases(RoundCases):
 
     def start_notice(self, p: Principal, ident: str) -> tuple[AwardRound, int]:
         p.require_any(*REVIEWERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             r = self._owned_round(repo, p, ident)
             if r.status != "open":
                 raise FailedPrecondition.transition(
@@ -54,11 +61,11 @@ class NoticeCases(RoundCases):
                     "尚无通过各级审核的推荐",
                     field="round_id", rule="notice.nominations",
                 )  # fmt: skip
-            start = self.today()
+            start = self.ctx.today()
             r.status, r.notice_starts_on = "notice", start
             r.notice_ends_on = domain.add_working_days(start, r.notice_working_days)
             for n in ready:
-                n.status, n.updated_at = "in_notice", self.clock()
+                n.status, n.updated_at = "in_notice", self.ctx.clock()
             work.record("commendation.round.notice_started", r.division_code, {
                 "round_id": r.id, "notice_starts_on": start.isoformat(),
                 "notice_ends_on": r.notice_ends_on.isoformat(),
@@ -70,14 +77,14 @@ class NoticeCases(RoundCases):
         """Anyone in the round's subtree may object while the notice runs."""
         ident = checks.ident(ident, "nomination_id")
         content = checks.text(content, "content", 2000)
-        with self.uow(p) as work:
-            home = self.repo(work).round_code_of(ident)
+        with self.ctx.uow(p) as work:
+            home = self.ctx.repo(work).round_code_of(ident)
         # The notice is public to the round's whole subtree, so the caller
         # may object to a nomination outside their own; the write runs in
         # the round's scope once the caller is known to lie inside it.
         round_code = home or self._round_code_public(ident, p)
-        with self.uow(Scope(round_code)) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(Scope(round_code)) as work:
+            repo = self.ctx.repo(work)
             n = repo.nomination_by_id(ident, lock=True)
             if n is None or (
                 n.status != "in_notice" and not p.scope.contains(n.division_code)
@@ -92,7 +99,11 @@ class NoticeCases(RoundCases):
                     field="nomination_id", rule="objection.notice",
                 )  # fmt: skip
             r = repo.round(n.round_id)
-            if r is None or r.notice_ends_on is None or self.today() > r.notice_ends_on:
+            if (
+                r is None
+                or r.notice_ends_on is None
+                or self.ctx.today() > r.notice_ends_on
+            ):
                 raise FailedPrecondition(
                     "the public notice has ended", "公示期已结束",
                     field="nomination_id", rule="objection.notice",
@@ -100,7 +111,7 @@ class NoticeCases(RoundCases):
             o = Objection(
                 id=str(uuid.uuid4()), nomination_id=n.id, round_id=r.id,
                 division_code=n.division_code, content=content, status="open",
-                resolution="", filed_by=p.username, filed_at=self.clock(),
+                resolution="", filed_by=p.username, filed_at=self.ctx.clock(),
                 resolved_by="", resolved_at=None,
             )  # fmt: skip
             repo.add(o)
@@ -112,8 +123,8 @@ class NoticeCases(RoundCases):
     def _round_code_public(self, ident: str, p: Principal) -> str:
         """The round of a nomination outside the caller's scope, if the
         caller lies in that round's subtree (the notice is public there)."""
-        with self.uow(Scope(p.scope_code[:2])) as work:
-            n = self.repo(work).nomination_by_id(ident)
+        with self.ctx.uow(Scope(p.scope_code[:2])) as work:
+            n = self.ctx.repo(work).nomination_by_id(ident)
             if n is not None and p.scope_code.startswith(n.round_division_code):
                 return n.round_division_code
         raise NotFound.entity("nomination", "推荐", ident)
@@ -124,8 +135,8 @@ class NoticeCases(RoundCases):
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         resolution = checks.text(resolution, "resolution", 2000)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             o = repo.objection(ident)
             self._owned_round(repo, p, o.round_id)
             if o.status != "open":
@@ -136,7 +147,7 @@ class NoticeCases(RoundCases):
             o.resolution, o.resolved_by, o.resolved_at = (
                 resolution,
                 p.username,
-                self.clock(),
+                self.ctx.clock(),
             )
             n = repo.nomination(o.nomination_id, lock=True)
             if upheld and n.status == "in_notice":
@@ -144,19 +155,19 @@ class NoticeCases(RoundCases):
                     "withdrawn",
                     f"objection upheld: {resolution}",
                 )
-                n.updated_at = self.clock()
+                n.updated_at = self.ctx.clock()
             return o, n
 
     def finalize(self, p: Principal, ident: str) -> tuple[AwardRound, int, int]:
         p.require_any(*REVIEWERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             r = self._owned_round(repo, p, ident)
             if r.status != "notice" or r.notice_ends_on is None:
                 raise FailedPrecondition.transition(
                     "award round", "评选活动", r.status, "finalized"
                 )
-            if self.today() <= r.notice_ends_on:
+            if self.ctx.today() <= r.notice_ends_on:
                 raise FailedPrecondition(
                     f"the public notice runs until {r.notice_ends_on.isoformat()}",
                     f"公示期至 {r.notice_ends_on.isoformat()} 结束",
@@ -172,7 +183,7 @@ class NoticeCases(RoundCases):
             awarded = withdrawn = 0
             for n in repo.of_round(r.id, "in_notice"):
                 barred = n.nominee_volunteer_id and repo.barred_until(
-                    n.nominee_volunteer_id, self.today()
+                    n.nominee_volunteer_id, self.ctx.today()
                 )
                 if barred:
                     n.status, n.status_reason = (
@@ -181,15 +192,15 @@ class NoticeCases(RoundCases):
                     )
                     withdrawn += 1
                     continue
-                n.status, n.updated_at = "awarded", self.clock()
+                n.status, n.updated_at = "awarded", self.ctx.clock()
                 awarded += 1
                 deltas = {"awards": 1.0}
                 if n.category in ROLLUP_CATEGORIES:
                     deltas[f"awards_{n.category}"] = 1.0
-                self._bump(work, n.division_code, **deltas)
+                self.ctx.bump(work, n.division_code, **deltas)
                 work.record("commendation.award.granted", n.division_code, {
                     "nomination_id": n.id, "round_id": r.id, "category": n.category,
                     "volunteer_id": n.nominee_volunteer_id, "year": r.year,
                 })  # fmt: skip
-            r.status, r.finalized_at = "finalized", self.clock()
+            r.status, r.finalized_at = "finalized", self.ctx.clock()
             return r, awarded, withdrawn

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from services.commendation import domain
 from services.commendation.models import StarChange, StarRating, StarRequest
 from services.commendation.repository import Repository
-from services.commendation.usecases.base import UseCases
+from services.commendation.usecases.base import Context
 from services.common.times import utc
 from services.common.unit_of_work import Work
 
@@ -64,7 +64,13 @@ def apply_news(rating: StarRating, news: HoursNews) -> bool:
     return lower
 
 
-class RatingCases(UseCases):
+class RatingCases:
+    """The star rule itself: the area every star path (hours events,
+    re-ratings, approvals) is handed."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def reconcile(
         self,
         work: Work,
@@ -87,7 +93,7 @@ class RatingCases(UseCases):
         if settings is None:
             settings = repo.settings(rating.division_code)
         eligible = domain.tier(rating.total_hours, settings["stars.thresholds_hours"])
-        rating.eligible_stars, rating.updated_at = eligible, self.clock()
+        rating.eligible_stars, rating.updated_at = eligible, self.ctx.clock()
         closed, opened, lowered = "", 0, False
         vid = rating.volunteer_id
         pending = repo.pending(vid) if book is None else book.pending.get(vid)
@@ -103,8 +109,8 @@ class RatingCases(UseCases):
                 del book.pending[vid]
         if eligible < rating.stars and lower:
             lowered = True
-            self._change(work, repo, rating, eligible, "lowered_by_correction",
-                         actor, "hours corrected below the threshold")  # fmt: skip
+            self.change(work, repo, rating, eligible, "lowered_by_correction",
+                        actor, "hours corrected below the threshold")  # fmt: skip
         if (
             eligible > rating.stars
             and pending is None
@@ -123,7 +129,7 @@ class RatingCases(UseCases):
 
     def _close(self, request: StarRequest, status: str, reason: str) -> None:
         request.status, request.reason = status, reason
-        request.decided_by, request.decided_at = "system", self.clock()
+        request.decided_by, request.decided_at = "system", self.ctx.clock()
 
     def _open(
         self, work: Work, repo: Repository, rating: StarRating, stars: int,
@@ -137,7 +143,7 @@ class RatingCases(UseCases):
             approval_level=level,
             approving_code=domain.approving_code(rating.division_code, level),
             hours_at_request=rating.total_hours, status="pending", reason="",
-            created_at=self.clock(), decided_by="", decided_at=None,
+            created_at=self.ctx.clock(), decided_by="", decided_at=None,
         )  # fmt: skip
         repo.add(request)
         work.record("commendation.star_request.opened", rating.division_code, {
@@ -147,15 +153,17 @@ class RatingCases(UseCases):
         })  # fmt: skip
         return request
 
-    def _change(
+    def change(
         self, work: Work, repo: Repository, rating: StarRating, to: int, kind: str,
         actor: str, reason: str,
     ) -> None:  # fmt: skip
+        """Move ``rating``'s stars to ``to``, on the record (a star change, the
+        rollup, an event); a reviewer's approval calls it too."""
         old = rating.stars
         repo.add(StarChange(
             volunteer_id=rating.volunteer_id, division_code=rating.division_code,
             from_stars=old, to_stars=to, kind=kind, reason=reason, actor=actor,
-            changed_at=self.clock(),
+            changed_at=self.ctx.clock(),
         ))  # fmt: skip
         deltas: dict[str, float] = {}
         if old:
@@ -164,7 +172,7 @@ class RatingCases(UseCases):
             deltas[f"stars_{to}"] = 1.0
         if kind == "approved":
             deltas["star_approvals"] = 1.0
-        self._bump(work, rating.division_code, **deltas)
+        self.ctx.bump(work, rating.division_code, **deltas)
         rating.stars = to
         work.record(f"commendation.stars.{kind}", rating.division_code, {
             "volunteer_id": rating.volunteer_id,

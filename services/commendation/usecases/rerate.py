@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement
 
 from services.commendation.models import StarRating
 from services.commendation.repository import Repository
+from services.commendation.usecases.base import Context
 from services.commendation.usecases.ratings import (
     RULES_CHANGED,
     RatingCases,
@@ -64,7 +65,12 @@ class RerateSummary:
         self.withdrawn += outcome.closed == "withdrawn"
 
 
-class RerateCases(RatingCases):
+class RerateCases:
+    """Re-rating a subtree after a rule change, through ``ratings``."""
+
+    def __init__(self, ctx: Context, ratings: RatingCases):
+        self.ctx, self.ratings = ctx, ratings
+
     def follow_settings(
         self,
         consumer: str,
@@ -78,8 +84,8 @@ class RerateCases(RatingCases):
         of its subtree (an outbox event, in the same transaction as the
         claim: a redelivered settings event orders nothing, a crash after
         the commit loses nothing)."""
-        with self.uow(Scope(code)) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(Scope(code)) as work:
+            repo = self.ctx.repo(work)
             if not repo.claim(consumer, event_id):
                 return False
             before = repo.settings(code)
@@ -107,18 +113,18 @@ class RerateCases(RatingCases):
         the event and, when ratings remain, records the next part (from
         where it stopped) in the outbox, so no handler runs unbounded and a
         crash resumes at the last committed part. None: already handled."""
-        with self.uow(None) as work:
-            if self.repo(work).handled(consumer, event_id):
+        with self.ctx.uow(None) as work:
+            if self.ctx.repo(work).handled(consumer, event_id):
                 return None
         scope = Scope(order.division_code)
-        with self.uow(scope) as work:
+        with self.ctx.uow(scope) as work:
             summary = RerateSummary(order.division_code, last=order.after)
             where = self._rerate_where(
-                self.repo(work), order.division_code, order.keys, summary
+                self.ctx.repo(work), order.division_code, order.keys, summary
             )
         for i in range(batches):
-            with self.uow(scope) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(scope) as work:
+                repo = self.ctx.repo(work)
                 count = self._rerate_batch(work, repo, where, batch, summary)
                 more = count == batch
                 if more and i < batches - 1:
@@ -146,14 +152,16 @@ class RerateCases(RatingCases):
         code = validate_code(code)
         scope = Scope(code)
         summary = RerateSummary(code)
-        with self.uow(scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(scope) as work:
+            repo = self.ctx.repo(work)
             order = tuple(keys) if keys is not None else None
             where = self._rerate_where(repo, code, order, summary)
             summary.total = repo.count_ratings(where)
         while True:
-            with self.uow(scope) as work:
-                count = self._rerate_batch(work, self.repo(work), where, batch, summary)
+            with self.ctx.uow(scope) as work:
+                count = self._rerate_batch(
+                    work, self.ctx.repo(work), where, batch, summary
+                )
             if count and progress is not None:
                 progress(summary)
             if count < batch:
@@ -205,8 +213,8 @@ class RerateCases(RatingCases):
             code = rating.division_code
             if code not in settings:
                 rows = repo.settings_rows(code)
-                settings[code] = self.settings_cache.get(rows, code)
-            outcome = self.reconcile(
+                settings[code] = self.ctx.settings_cache.get(rows, code)
+            outcome = self.ratings.reconcile(
                 work, repo, rating, actor="system", settings=settings[code],
                 lower=False, why=RULES_CHANGED,
             )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.commendation.models import AwardRound, Nomination, ReviewStep
 from services.commendation.repository import Repository
+from services.commendation.usecases.base import Context
 from services.commendation.usecases.rounds import RoundCases
 from services.common import checks
 from services.common.auth import Principal
@@ -18,15 +19,20 @@ from services.common.roles import MANAGERS, REVIEWERS, require_organisation
 _UNDER_REVIEW = frozenset({"in_review", "returned"})
 
 
-class ReviewCases(RoundCases):
+class ReviewCases:
+    """Reviewing nominations, with the round checks of ``rounds``."""
+
+    def __init__(self, ctx: Context, rounds: RoundCases):
+        self.ctx, self.rounds = ctx, rounds
+
     def review(
         self, p: Principal, ident: str, decision: str, comment: str
     ) -> Nomination:
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         comment = checks.text(comment, "comment", 1000, required=decision != "approve")
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             n = repo.nomination(ident, lock=True)
             self._may_review(repo, p, n)
             stage = n.stage_codes[n.stage_index]
@@ -37,12 +43,12 @@ class ReviewCases(RoundCases):
                 else:
                     n.stage_index += 1
                     n.current_stage = n.stage_codes[n.stage_index]
-                    self._enter_stage(repo, self._round_of(repo, n), n)
+                    self.rounds.enter_stage(repo, self._round_of(repo, n), n)
             else:
                 n.status = "rejected" if decision == "reject" else "returned"
                 n.status_reason, n.at_round_level = comment, False
                 n.current_stage = ""
-            n.updated_at = self.clock()
+            n.updated_at = self.ctx.clock()
             work.record("commendation.nomination.reviewed", n.division_code, {
                 "nomination_id": n.id, "stage_code": stage, "decision": decision,
                 "status": n.status,
@@ -86,15 +92,15 @@ class ReviewCases(RoundCases):
         return ReviewStep(
             nomination_id=n.id, division_code=n.division_code, stage_code=stage,
             decision=decision, comment=comment, reviewer=p.username,
-            reviewer_subject=p.subject, decided_at=self.clock(),
+            reviewer_subject=p.subject, decided_at=self.ctx.clock(),
         )  # fmt: skip
 
     def resubmit(self, p: Principal, ident: str, statement: str) -> Nomination:
         p.require_any(*MANAGERS)
         ident = checks.ident(ident, "id")
         statement = checks.text(statement, "statement", 4000)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             n = repo.nomination(ident, lock=True)
             require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
             if p.subject != n.nominated_by_subject and p.scope_code not in (
@@ -111,20 +117,20 @@ class ReviewCases(RoundCases):
                     "nomination", "推荐", n.status, "in_review"
                 )
             r = self._round_of(repo, n)
-            self._before_deadline(r)
+            self.rounds.before_deadline(r)
             n.statement, n.status, n.status_reason = statement, "in_review", ""
-            n.stage_index, n.updated_at = 0, self.clock()
+            n.stage_index, n.updated_at = 0, self.ctx.clock()
             n.current_stage = n.stage_codes[0]
             repo.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
-            self._enter_stage(repo, r, n)
+            self.rounds.enter_stage(repo, r, n)
             return n
 
     def declare_conflict(self, p: Principal, ident: str, reason: str) -> Nomination:
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "nomination_id")
         reason = checks.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             n = repo.nomination(ident, lock=True)
             if n.status not in _UNDER_REVIEW:
                 # Once decided, recusal has nothing left to keep fair.

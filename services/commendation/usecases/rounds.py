@@ -16,7 +16,7 @@ from services.commendation import domain
 from services.commendation import validation as v
 from services.commendation.models import AwardRound, Nomination
 from services.commendation.repository import Repository
-from services.commendation.usecases.base import UseCases
+from services.commendation.usecases.base import Context
 from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import (
@@ -43,7 +43,14 @@ def visible_round(repo: Repository, p: Principal, ident: str) -> AwardRound:
     return r
 
 
-class RoundCases(UseCases):
+class RoundCases:
+    """Rounds and nominations; the round checks that reviewing and the
+    notice share (:meth:`round_for`, :meth:`before_deadline`,
+    :meth:`enter_stage`) live here."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def open_round(
         self, p: Principal, code: str, title: str, year: int,
         categories: list[str], quota: int, deadline: str, notice_days: int,
@@ -54,13 +61,13 @@ class RoundCases(UseCases):
         year = checks.whole(year, "year", 2000, 2100)
         quota = checks.whole(quota, "quota_per_child", 1, 10_000)
         due = checks.day(deadline, "deadline")
-        if due < self.today():
+        if due < self.ctx.today():
             raise InvalidArgument(
                 "deadline", "deadline.future", "the deadline has passed",
                 "截止日期已过",
             )  # fmt: skip
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             settings = repo.settings(code)
             cats = v.categories(categories or settings["awards.categories"])
             days = notice_days or settings["awards.notice_working_days"]
@@ -69,7 +76,7 @@ class RoundCases(UseCases):
                 id=str(uuid.uuid4()), division_code=code, title=title, year=year,
                 categories=cats, quota_per_child=quota, deadline=due,
                 notice_working_days=days, status="open", notice_starts_on=None,
-                notice_ends_on=None, created_by=p.username, created_at=self.clock(),
+                notice_ends_on=None, created_by=p.username, created_at=self.ctx.clock(),
                 finalized_at=None,
             )  # fmt: skip
             repo.add(r)
@@ -87,8 +94,8 @@ class RoundCases(UseCases):
         p.require_any(*MANAGERS)
         # An org_leader nominates for its own organisation (unit) only.
         require_organisation(p, req.unit_organisation_id, "unit_organisation_id")
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             existing = repo.submitted(p.username, req.request_id)
             if existing is not None:
                 return existing  # the same submission again
@@ -104,7 +111,7 @@ class RoundCases(UseCases):
                 f"this round has the categories {', '.join(r.categories)}",
                 f"本次评选的类别为：{'、'.join(r.categories)}",
             )  # fmt: skip
-        facts = self._facts()
+        facts = self.ctx.require_facts()
         unit_name = f"{unit} office"
         if req.unit_organisation_id:
             unit_name, org_code = facts.organisation(req.unit_organisation_id)
@@ -122,10 +129,10 @@ class RoundCases(UseCases):
                 "评选发起单位负责终审，不能在本次评选中推荐",
                 field="unit_division_code", rule="nomination.own_round",
             )  # fmt: skip
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             r = self.round_for(repo, p, req.round_id)
-            self._before_deadline(r)
+            self.before_deadline(r)
             n = Nomination(
                 id=str(uuid.uuid4()), round_id=r.id,
                 round_division_code=r.division_code, category=req.category,
@@ -139,11 +146,11 @@ class RoundCases(UseCases):
                 evidence=evidence, signals=signals, nominated_by=p.username,
                 nominated_by_subject=p.subject, nominated_by_scope=p.scope_code,
                 request_id=req.request_id,
-                created_at=self.clock(), updated_at=self.clock(),
+                created_at=self.ctx.clock(), updated_at=self.ctx.clock(),
             )  # fmt: skip
             repo.add(n)
-            self._enter_stage(repo, r, n)
-            self._bump(work, unit, nominations=1)
+            self.enter_stage(repo, r, n)
+            self.ctx.bump(work, unit, nominations=1)
             work.record("commendation.nomination.submitted", unit, {
                 "nomination_id": n.id, "round_id": r.id, "category": n.category,
                 "stage_code": stages[0],
@@ -162,7 +169,7 @@ class RoundCases(UseCases):
         self, req: v.NominationInput, r: AwardRound
     ) -> tuple[dict[str, Any], list[dict[str, str]], tuple[str, str]]:
         """Evidence and fraud signals, fetched as the nominating caller."""
-        facts = self._facts()
+        facts = self.ctx.require_facts()
         if req.category != "individual":
             code = validate_code(req.nominee_division_code, "nominee_division_code")
             if not code.startswith(r.division_code):
@@ -191,11 +198,11 @@ class RoundCases(UseCases):
         return evidence, signals, (nominee.name_masked, nominee.home_division_code)
 
     def _barred_until(self, volunteer_id: str, home: str) -> date | None:
-        with self.uow(Scope(home)) as work:
-            return self.repo(work).barred_until(volunteer_id, self.today())
+        with self.ctx.uow(Scope(home)) as work:
+            return self.ctx.repo(work).barred_until(volunteer_id, self.ctx.today())
 
-    def _before_deadline(self, r: AwardRound) -> None:
-        if r.status != "open" or self.today() > r.deadline:
+    def before_deadline(self, r: AwardRound) -> None:
+        if r.status != "open" or self.ctx.today() > r.deadline:
             raise FailedPrecondition(
                 f"nominations closed on {r.deadline.isoformat()}",
                 f"推荐已于 {r.deadline.isoformat()} 截止",
@@ -203,7 +210,7 @@ class RoundCases(UseCases):
             )  # fmt: skip
 
     @staticmethod
-    def _enter_stage(repo: Repository, r: AwardRound, n: Nomination) -> None:
+    def enter_stage(repo: Repository, r: AwardRound, n: Nomination) -> None:
         """Checks on reaching a stage: the round's own level takes a place
         of the child unit's quota."""
         if n.stage_codes[n.stage_index] != r.division_code or n.at_round_level:

@@ -14,19 +14,26 @@ from datetime import date
 from services.commendation import domain
 from services.commendation.models import BarEntry, StarRating, StarRequest
 from services.commendation.repository import Repository
-from services.commendation.usecases.stars import StarCases
+from services.commendation.usecases.base import Context
+from services.commendation.usecases.ratings import RatingCases
 from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.roles import ADMINS, REVIEWERS
 
 
-class StarReviewCases(StarCases):
+class StarReviewCases:
+    """The reviewers' decisions on star requests (the stars move through
+    ``ratings``), and bars."""
+
+    def __init__(self, ctx: Context, ratings: RatingCases):
+        self.ctx, self.ratings = ctx, ratings
+
     def approve_star(self, p: Principal, ident: str) -> tuple[StarRequest, StarRating]:
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             # The rating first, then the request: the worker locks them in
             # that order too, so an approval and an hours event never deadlock.
             found = self._request(repo, p, ident, lock=False)
@@ -46,24 +53,26 @@ class StarReviewCases(StarCases):
                     rule="stars.hours_reached",
                 )
             request.status, request.reason = "approved", ""
-            request.decided_by, request.decided_at = p.username, self.clock()
+            request.decided_by, request.decided_at = p.username, self.ctx.clock()
             repo.flush()
-            self._change(work, repo, rating, request.stars, "approved", p.username, "")
+            self.ratings.change(
+                work, repo, rating, request.stars, "approved", p.username, ""
+            )
             # Hours that grew meanwhile open the next tier at once.
-            self.reconcile(work, repo, rating, actor=p.username)
+            self.ratings.reconcile(work, repo, rating, actor=p.username)
             return request, rating
 
     def reject_star(self, p: Principal, ident: str, reason: str) -> StarRequest:
         p.require_any(*REVIEWERS)
         ident = checks.ident(ident, "id")
         reason = checks.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             found = self._request(repo, p, ident, lock=False)
             repo.rating(found.volunteer_id, lock=True)
             request = self._request(repo, p, ident)
             request.status, request.reason = "rejected", reason
-            request.decided_by, request.decided_at = p.username, self.clock()
+            request.decided_by, request.decided_at = p.username, self.ctx.clock()
             return request
 
     @staticmethod
@@ -103,11 +112,11 @@ class StarReviewCases(StarCases):
         organisation_name = checks.text(organisation_name, "organisation_name", 200)
         # Fetched in the caller's scope; a volunteer outside it is NOT_FOUND,
         # and so is an organisation (a neighbour's, an ancestor's, unknown).
-        nominee = self._facts().nominee(volunteer_id, "volunteer_id")
+        nominee = self.ctx.require_facts().nominee(volunteer_id, "volunteer_id")
         if organisation_id:
-            self._facts().organisation(organisation_id, "organisation_id")
-        start = self.today()
-        with self.uow(p) as work:
+            self.ctx.require_facts().organisation(organisation_id, "organisation_id")
+        start = self.ctx.today()
+        with self.ctx.uow(p) as work:
             entry = BarEntry(
                 id=str(uuid.uuid4()), volunteer_id=volunteer_id,
                 volunteer_number=nominee.volunteer_number,
@@ -116,9 +125,9 @@ class StarReviewCases(StarCases):
                 years=years, starts_on=start, ends_on=_years_after(start, years),
                 reason=reason, organisation_id=organisation_id,
                 organisation_name=organisation_name, created_by=p.username,
-                created_at=self.clock(),
+                created_at=self.ctx.clock(),
             )  # fmt: skip
-            self.repo(work).add(entry)
+            self.ctx.repo(work).add(entry)
             work.record("commendation.volunteer.barred", entry.division_code, {
                 "bar_id": entry.id, "volunteer_id": volunteer_id,
                 "volunteer_number": entry.volunteer_number, "years": years,

@@ -14,20 +14,31 @@ from decimal import Decimal
 from services.commendation import domain
 from services.commendation.models import StarRating, Volunteer
 from services.commendation.repository import Repository, batches_set_wise
-from services.commendation.usecases.ratings import EPOCH, HoursNews, apply_news
-from services.commendation.usecases.rerate import RerateCases
+from services.commendation.usecases.base import Context
+from services.commendation.usecases.ratings import (
+    EPOCH,
+    HoursNews,
+    RatingCases,
+    apply_news,
+)
 from services.common.tenancy import Scope
 from services.common.unit_of_work import Work
 
 IMPORTED_SLICE = 500  # parts of an imported chunk per transaction
 
 
-class StarCases(RerateCases):
+class StarCases:
+    """The replica of volunteers and the hours events, each brought to the
+    star rule through ``ratings``."""
+
+    def __init__(self, ctx: Context, ratings: RatingCases):
+        self.ctx, self.ratings = ctx, ratings
+
     # -- replicas ------------------------------------------------------------
     def replicate_volunteer(self, consumer: str, event_id: str, v: Volunteer) -> bool:
         """Keep the volunteer's number, home division and status."""
-        with self.uow(Scope(v.division_code)) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(Scope(v.division_code)) as work:
+            repo = self.ctx.repo(work)
             if not repo.claim(consumer, event_id):
                 return False
             repo.upsert_volunteers([v])
@@ -43,8 +54,8 @@ class StarCases(RerateCases):
         approvals do), so two events or an event and an approval never
         deadlock.
         """
-        with self.uow(None) as work:
-            return self._follow(work, self.repo(work), consumer, event_id, news)
+        with self.ctx.uow(None) as work:
+            return self._follow(work, self.ctx.repo(work), consumer, event_id, news)
 
     def follow_hours_batch(
         self, consumer: str, items: Sequence[tuple[str, HoursNews]]
@@ -56,15 +67,15 @@ class StarCases(RerateCases):
         On PostgreSQL the batch is applied set-wise (:mod:`.star_batch`): a
         fixed number of statements per batch, the same outcome.
         """
-        if batches_set_wise(self.db):
+        if batches_set_wise(self.ctx.db):
             from services.commendation.star_batch import follow_batch
 
-            with self.uow(None) as work:
-                return follow_batch(self, work.session, consumer, items)
+            with self.ctx.uow(None) as work:
+                return follow_batch(self.ratings, work.session, consumer, items)
         order = sorted(range(len(items)), key=lambda i: items[i][1].volunteer_id)
         out = [False] * len(items)
-        with self.uow(None) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(None) as work:
+            repo = self.ctx.repo(work)
             for i in order:
                 event_id, news = items[i]
                 out[i] = self._follow(work, repo, consumer, event_id, news)
@@ -106,8 +117,8 @@ class StarCases(RerateCases):
         lower = apply_news(rating, news)
         settings = None
         if rating.division_code == home:  # always, unless the home moved
-            settings = self.settings_cache.get(rows, home)
-        self.reconcile(
+            settings = self.ctx.settings_cache.get(rows, home)
+        self.ratings.reconcile(
             work, repo, rating, actor="system", settings=settings, lower=lower
         )
         # Written while the scope is this volunteer's home: a batch moves
@@ -124,5 +135,5 @@ class StarCases(RerateCases):
             "volunteer_id": news.volunteer_id,
             "volunteer_number": news.volunteer_number, "division_code": home,
             "total_hours": Decimal(0), "total_as_of": EPOCH, "stars": 0,
-            "eligible_stars": 0, "continuous_years": 0, "updated_at": self.clock(),
+            "eligible_stars": 0, "continuous_years": 0, "updated_at": self.ctx.clock(),
         })  # fmt: skip
