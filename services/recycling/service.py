@@ -32,10 +32,10 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def CreateBin(  # noqa: N802
         self, req: pb.CreateBinRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateBinResponse:
-        draft = self.app.check_bin(
+        draft = self.app.bins.check_bin(
             me(), req.code, req.division_code, *cv.place(req.place), req.deployed_on
         )
-        return pb.CreateBinResponse(bin=cv.bin_(self.app.create_bin(me(), draft)))
+        return pb.CreateBinResponse(bin=cv.bin_(self.app.bins.create_bin(me(), draft)))
 
     def ListBins(  # noqa: N802
         self, req: pb.ListBinsRequest, ctx: grpc.ServicerContext
@@ -60,7 +60,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         self, req: pb.ChangeBinStatusRequest, ctx: grpc.ServicerContext
     ) -> pb.ChangeBinStatusResponse:
         status = cv.enum_value(cv.BIN_STATUS, req.status, "status")
-        row = self.app.change_bin_status(
+        row = self.app.bins.change_bin_status(
             me(), req.id, status, req.changed_on, req.reason
         )
         return pb.ChangeBinStatusResponse(bin=cv.bin_(row))
@@ -69,12 +69,12 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def RecordCollection(  # noqa: N802
         self, req: pb.RecordCollectionRequest, ctx: grpc.ServicerContext
     ) -> pb.RecordCollectionResponse:
-        draft = self.app.check_collection(
+        draft = self.app.collections.check_collection(
             me(), req.division_code, req.organisation_id, req.organisation_name,
             req.collected_on, list(req.bin_codes), cv.weights(req.weights),
             req.activity_project_id, req.activity_session_id, req.note,
         )  # fmt: skip
-        row, bins = self.app.record_collection(me(), draft)
+        row, bins = self.app.collections.record_collection(me(), draft)
         return pb.RecordCollectionResponse(
             collection=cv.collection(row, draft.bin_codes),
             bins=[cv.bin_(b) for b in bins],
@@ -101,21 +101,21 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def RecordDrive(  # noqa: N802
         self, req: pb.RecordDriveRequest, ctx: grpc.ServicerContext
     ) -> pb.RecordDriveResponse:
-        draft = self.app.check_drive(
+        draft = self.app.drives.check_drive(
             me(), req.division_code, req.organisation_id, req.organisation_name,
             req.title, req.held_on, cv.items(req.items), req.recipient_households,
         )  # fmt: skip
-        (view,) = self.app.record_drives(me(), [draft])
+        (view,) = self.app.drives.record_drives(me(), [draft])
         return pb.RecordDriveResponse(drive=cv.drive(view))
 
     def RecordDistribution(  # noqa: N802
         self, req: pb.RecordDistributionRequest, ctx: grpc.ServicerContext
     ) -> pb.RecordDistributionResponse:
-        draft = self.app.check_handout(
+        draft = self.app.drives.check_handout(
             me(), req.drive_id, req.distributed_on, req.households,
             cv.items(req.items), req.note,
         )  # fmt: skip
-        ((row, view),) = self.app.record_distributions(me(), [draft])
+        ((row, view),) = self.app.drives.record_distributions(me(), [draft])
         return pb.RecordDistributionResponse(
             distribution=cv.distribution(row), drive=cv.drive(view)
         )
@@ -143,7 +143,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def CreateBooking(  # noqa: N802
         self, req: pb.CreateBookingRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateBookingResponse:
-        row, created = self.app.create_booking(
+        row, created = self.app.bookings.create_booking(
             me(), req.request_id, req.division_code, req.contact_name,
             req.contact_phone, req.address, req.window_start, req.window_end,
             req.note,
@@ -164,7 +164,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def AssignBooking(  # noqa: N802
         self, req: pb.AssignBookingRequest, ctx: grpc.ServicerContext
     ) -> pb.AssignBookingResponse:
-        row = self.app.assign_booking(
+        row = self.app.bookings.assign_booking(
             me(), req.id, req.organisation_id, req.organisation_name
         )
         return pb.AssignBookingResponse(booking=cv.booking(row))
@@ -172,7 +172,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def CollectBooking(  # noqa: N802
         self, req: pb.CollectBookingRequest, ctx: grpc.ServicerContext
     ) -> pb.CollectBookingResponse:
-        row = self.app.collect_booking(
+        row = self.app.bookings.collect_booking(
             me(), req.id, cv.weights(req.weights), req.collected_on
         )
         return pb.CollectBookingResponse(booking=cv.booking(row))
@@ -180,7 +180,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
     def CancelBooking(  # noqa: N802
         self, req: pb.CancelBookingRequest, ctx: grpc.ServicerContext
     ) -> pb.CancelBookingResponse:
-        row = self.app.cancel_booking(me(), req.id, req.reason)
+        row = self.app.bookings.cancel_booking(me(), req.id, req.reason)
         return pb.CancelBookingResponse(booking=cv.booking(row))
 
     # -- statistics ------------------------------------------------------------------

@@ -41,9 +41,9 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 0) -> None:
             if s.execute(first).first() is not None:
                 print("recycling demo data already present / 回收演示数据已存在")
                 return
-        Writer(RecyclingApp(db, keys.pii_cipher(cfg), clock=Clock()), province).run(
-            demo
-        )
+        clock = Clock()
+        app = RecyclingApp(db, keys.pii_cipher(cfg), clock=clock)
+        Writer(app, province, clock).run(demo)
         print(
             f"recycling: {len(demo.bins)} bins, {len(demo.collections)} collections,"
             f" {len(demo.drives)} drives, {len(demo.bookings)} bookings"
@@ -74,9 +74,9 @@ def who(subject: str, scope: str, role: str) -> Principal:
 
 
 class Writer:
-    def __init__(self, app: RecyclingApp, province: str):
-        self.app, self.province = app, province
-        self.clock: Clock = app.clock  # type: ignore[assignment]
+    def __init__(self, app: RecyclingApp, province: str, clock: Clock):
+        """``clock`` is the one ``app`` was built with."""
+        self.app, self.province, self.clock = app, province, clock
         self.admin = who("recycling-seed", province, "province_admin")
 
     def run(self, demo: Plan) -> None:
@@ -86,7 +86,7 @@ class Writer:
             if b.final is not None:
                 status, day = b.final
                 why = "箱满待清运 / full" if status == "full" else "维修 / repair"
-                self.app.change_bin_status(
+                self.app.bins.change_bin_status(
                     self.admin, ids[b.code], status, day.isoformat(), why
                 )
         self._drives(demo)
@@ -95,16 +95,18 @@ class Writer:
 
     def _bins(self, demo: Plan) -> dict[str, str]:
         drafts = [
-            self.app.check_bin(
+            self.app.bins.check_bin(
                 self.admin, b.code, b.town, b.address, b.latitude, b.longitude,
                 b.deployed_on.isoformat(),
             )
             for b in demo.bins
         ]  # fmt: skip
-        ids = {row.code: row.id for row in self.app.create_bins(self.admin, drafts)}
+        ids = {
+            row.code: row.id for row in self.app.bins.create_bins(self.admin, drafts)
+        }
         for b in demo.bins:
             if b.retired_on is not None:
-                self.app.change_bin_status(
+                self.app.bins.change_bin_status(
                     self.admin, ids[b.code], "retired", b.retired_on.isoformat(),
                     "设备老化撤除 / worn out",
                 )  # fmt: skip
@@ -112,33 +114,35 @@ class Writer:
 
     def _collections(self, demo: Plan) -> None:
         drafts = [
-            self.app.check_collection(
+            self.app.collections.check_collection(
                 self.admin, c.town, "", c.team, c.day.isoformat(), c.bin_codes,
                 (c.half_kg[0] / 2, c.half_kg[1] / 2, c.half_kg[2] / 2),
             )
             for c in demo.collections
         ]  # fmt: skip
         for start in range(0, len(drafts), BATCH):
-            self.app.record_collections(self.admin, drafts[start : start + BATCH])
+            self.app.collections.record_collections(
+                self.admin, drafts[start : start + BATCH]
+            )
 
     def _drives(self, demo: Plan) -> None:
         drafts = [
-            self.app.check_drive(
+            self.app.drives.check_drive(
                 self.admin, d.town, "", d.team, d.title, d.day.isoformat(), d.items,
                 d.households,
             )
             for d in demo.drives
         ]  # fmt: skip
-        views = self.app.record_drives(self.admin, drafts)
+        views = self.app.drives.record_drives(self.admin, drafts)
         handouts = [
-            self.app.check_handout(
+            self.app.drives.check_handout(
                 self.admin, view.drive.id, day.isoformat(), homes, items,
                 "消毒整理后发放 / disinfected and handed out",
             )
             for d, view in zip(demo.drives, views, strict=True)
             for day, homes, items in d.handouts
         ]  # fmt: skip
-        self.app.record_distributions(self.admin, handouts)
+        self.app.drives.record_distributions(self.admin, handouts)
 
     def _booking(self, i: int, b: PlannedBooking, demo: Plan) -> None:
         """One resident's booking along its story, on a simulated clock."""
@@ -150,19 +154,21 @@ class Writer:
             made, window = at(b.made_on, 20), b.made_on + timedelta(days=2)
         resident = who(f"resident-{self.province}-{i}", b.town, "volunteer")
         self.clock.at = made
-        row, _ = self.app.create_booking(
+        row, _ = self.app.bookings.create_booking(
             resident, f"seed-{i}", b.town, b.name, b.phone, b.address,
             at(window, 9).isoformat(), at(window, 12).isoformat(), b.note,
         )  # fmt: skip
         if b.status == "cancelled":
             self.clock.at = made + timedelta(hours=1)
-            self.app.cancel_booking(resident, row.id, "已自行投放至回收箱")
+            self.app.bookings.cancel_booking(resident, row.id, "已自行投放至回收箱")
         elif b.status in ("assigned", "collected"):
             self.clock.at = made + timedelta(minutes=30)
             team = f"{demo.tree.names.get(b.town[:6], '')}爱为宝志愿服务队"
-            self.app.assign_booking(self.admin, row.id, "", team)
+            self.app.bookings.assign_booking(self.admin, row.id, "", team)
         if b.status == "collected":
             self.clock.at = at(window, 18)
             kg = (b.half_kg[0] / 2, b.half_kg[1] / 2, b.half_kg[2] / 2)
-            self.app.collect_booking(self.admin, row.id, kg, window.isoformat())
+            self.app.bookings.collect_booking(
+                self.admin, row.id, kg, window.isoformat()
+            )
         self.clock.at = None

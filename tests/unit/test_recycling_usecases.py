@@ -98,18 +98,18 @@ def place(
     kit: Kit, code: str, division: str = TOWN, day: str = "2026-04-20",
     p: Principal = ADMIN,
 ) -> m.Bin:  # fmt: skip
-    draft = kit.app.check_bin(p, code, division, "雁塔路 1 号", 34.2, 108.9, day)
-    return kit.app.create_bin(p, draft)
+    draft = kit.app.bins.check_bin(p, code, division, "雁塔路 1 号", 34.2, 108.9, day)
+    return kit.app.bins.create_bin(p, draft)
 
 
 def collect(
     kit: Kit, codes: Sequence[str], day: str, division: str = TOWN,
     weights: tuple[float, float, float] = (120.5, 30, 0), p: Principal = ADMIN,
 ) -> tuple[m.Collection, list[m.Bin]]:  # fmt: skip
-    draft = kit.app.check_collection(
+    draft = kit.app.collections.check_collection(
         p, division, "", "雁塔志愿者协会", day, codes, weights
     )
-    return kit.app.record_collection(p, draft)
+    return kit.app.collections.record_collection(p, draft)
 
 
 # -- bins ------------------------------------------------------------------------------
@@ -146,11 +146,11 @@ def test_a_bin_code_is_unique_in_its_province_whoever_holds_it(kit: Kit) -> None
 def test_bins_placed_together_are_placed_all_or_none(kit: Kit) -> None:
     place(kit, "AWB-0002")
     drafts = [
-        kit.app.check_bin(ADMIN, code, TOWN, "x", None, None, "2026-05-01")
+        kit.app.bins.check_bin(ADMIN, code, TOWN, "x", None, None, "2026-05-01")
         for code in ("AWB-0003", "AWB-0002")
     ]
     with pytest.raises(AlreadyExists):
-        kit.app.create_bins(ADMIN, drafts)
+        kit.app.bins.create_bins(ADMIN, drafts)
     assert [b.code for b in kit.store.of(m.Bin)] == ["AWB-0002"]
     assert kit.bump(TOWN, "2026-05", "bins_deployed") == 0
     assert not kit.uow.committed
@@ -158,13 +158,15 @@ def test_bins_placed_together_are_placed_all_or_none(kit: Kit) -> None:
 
 def test_a_bin_leaves_the_deployed_count_only_when_it_retires(kit: Kit) -> None:
     b = place(kit, "AWB-0004")
-    kit.app.change_bin_status(ADMIN, b.id, "full", "2026-04-25", "")
-    kit.app.change_bin_status(ADMIN, b.id, "maintenance", "2026-04-28", "lid broken")
+    kit.app.bins.change_bin_status(ADMIN, b.id, "full", "2026-04-25", "")
+    kit.app.bins.change_bin_status(
+        ADMIN, b.id, "maintenance", "2026-04-28", "lid broken"
+    )
     assert kit.bump(TOWN, "2026-04", "bins_deployed") == 1  # still in service
-    kit.app.change_bin_status(ADMIN, b.id, "retired", "2026-05-02", "site closed")
+    kit.app.bins.change_bin_status(ADMIN, b.id, "retired", "2026-05-02", "site closed")
     assert kit.bump(TOWN, "2026-05", "bins_deployed") == -1
     with pytest.raises(FailedPrecondition) as err:  # retired is final
-        kit.app.change_bin_status(ADMIN, b.id, "deployed", "2026-05-03", "")
+        kit.app.bins.change_bin_status(ADMIN, b.id, "deployed", "2026-05-03", "")
     assert err.value.rule == "state.transition"
     assert [(c.from_status, c.to_status) for c in kit.store.of(m.BinStatusChange)] == [
         ("", "deployed"), ("deployed", "full"), ("full", "maintenance"),
@@ -180,10 +182,10 @@ def test_a_status_change_is_dated_between_the_last_change_and_today(kit: Kit) ->
         ("2026-05-07", "changed_on.past"),  # tomorrow in China
     ):
         with pytest.raises(InvalidArgument) as err:
-            kit.app.change_bin_status(ADMIN, b.id, "full", day, "")
+            kit.app.bins.change_bin_status(ADMIN, b.id, "full", day, "")
         assert err.value.rule == rule
     with pytest.raises(InvalidArgument) as err:
-        kit.app.change_bin_status(ADMIN, b.id, "", "2026-05-01", "")
+        kit.app.bins.change_bin_status(ADMIN, b.id, "", "2026-05-01", "")
     assert (err.value.field, err.value.rule) == ("status", "status.required")
     assert b.status == "deployed" and len(kit.events()) == 1
 
@@ -192,9 +194,9 @@ def test_another_tenants_bin_is_answered_as_no_bin_at_all(kit: Kit) -> None:
     b = place(kit, "AWB-0006")
     neighbour = who(NEIGHBOUR, "tenant_admin")
     with pytest.raises(NotFound) as foreign:
-        kit.app.change_bin_status(neighbour, b.id, "full", "2026-05-01", "")
+        kit.app.bins.change_bin_status(neighbour, b.id, "full", "2026-05-01", "")
     with pytest.raises(NotFound) as unknown:
-        kit.app.change_bin_status(neighbour, str(uuid.uuid4()), "full", "", "")
+        kit.app.bins.change_bin_status(neighbour, str(uuid.uuid4()), "full", "", "")
     for err in (foreign.value, unknown.value):
         assert (err.field, err.rule) == ("id", "id.exists")
     assert b.status == "deployed"
@@ -213,7 +215,7 @@ def test_only_managers_place_bins_and_only_inside_their_scope(kit: Kit) -> None:
 # -- collections -----------------------------------------------------------------------
 def test_a_collection_counts_its_weight_and_puts_full_bins_back(kit: Kit) -> None:
     full = place(kit, "AWB-0010")
-    kit.app.change_bin_status(ADMIN, full.id, "full", "2026-05-01", "")
+    kit.app.bins.change_bin_status(ADMIN, full.id, "full", "2026-05-01", "")
     other = place(kit, "AWB-0011")
     row, bins = collect(kit, ["AWB-0011", "AWB-0010"], "2026-05-03")
     assert [b.code for b in bins] == ["AWB-0010", "AWB-0011"]
@@ -235,7 +237,7 @@ def test_a_collection_counts_its_weight_and_puts_full_bins_back(kit: Kit) -> Non
 
 def test_a_collection_dated_before_the_bin_filled_leaves_it_full(kit: Kit) -> None:
     b = place(kit, "AWB-0012")
-    kit.app.change_bin_status(ADMIN, b.id, "full", "2026-05-04", "")
+    kit.app.bins.change_bin_status(ADMIN, b.id, "full", "2026-05-04", "")
     collect(kit, ["AWB-0012"], "2026-05-02")
     assert (b.status, b.last_emptied_on.isoformat()) == ("full", "2026-05-02")
 
@@ -255,7 +257,7 @@ def test_a_collection_refuses_a_bin_it_cannot_have_emptied(
     good = place(kit, "AWB-0020")
     if setup == "retired":
         bad = place(kit, "AWB-0021")
-        kit.app.change_bin_status(ADMIN, bad.id, "retired", "2026-05-01", "")
+        kit.app.bins.change_bin_status(ADMIN, bad.id, "retired", "2026-05-01", "")
     elif setup == "other_town":
         place(kit, "AWB-0021", OTHER_TOWN)
     elif setup == "neighbour":
@@ -277,22 +279,25 @@ def test_a_linked_activity_session_is_checked_before_anything_opens(
     place(kit, "AWB-0030")
     project, session = str(uuid.uuid4()), str(uuid.uuid4())
     with pytest.raises(InvalidArgument) as err:
-        kit.app.check_collection(ADMIN, TOWN, "", "x", "", ["AWB-0030"], (1, 0, 0),
-                                 activity_project_id=project)  # fmt: skip
+        kit.app.collections.check_collection(
+            ADMIN, TOWN, "", "x", "", ["AWB-0030"], (1, 0, 0),
+            activity_project_id=project,
+        )  # fmt: skip
     assert err.value.field == "activity_session_id"
     kit.activity.donation_projects.add(project)
     opened = len(kit.uow.scopes)
     with pytest.raises(FailedPrecondition):
-        kit.app.check_collection(ADMIN, TOWN, "", "x", "", ["AWB-0030"], (1, 0, 0),
-                                 activity_project_id=project,
-                                 activity_session_id=session)  # fmt: skip
+        kit.app.collections.check_collection(
+            ADMIN, TOWN, "", "x", "", ["AWB-0030"], (1, 0, 0),
+            activity_project_id=project, activity_session_id=session,
+        )  # fmt: skip
     assert len(kit.uow.scopes) == opened  # refused before any transaction
     service = str(uuid.uuid4())
-    draft = kit.app.check_collection(
+    draft = kit.app.collections.check_collection(
         ADMIN, TOWN, "", "x", "", ["AWB-0030"], (1, 0, 0),
         activity_project_id=service, activity_session_id=session,
     )  # fmt: skip
-    kit.app.record_collection(ADMIN, draft)
+    kit.app.collections.record_collection(ADMIN, draft)
     assert kit.activity.asked[-1] == (service, session)
     (event,) = kit.events("recycling.collection.recorded")
     assert (event["activity_project_id"], event["activity_session_id"]) == (
@@ -304,12 +309,15 @@ def test_an_organisation_leader_records_only_its_own_collections(kit: Kit) -> No
     place(kit, "AWB-0040")
     leader = who(COUNTY, "org_leader", org=ORG)
     with pytest.raises(PermissionDenied) as err:
-        kit.app.check_collection(leader, TOWN, str(uuid.uuid4()), "x", "",
-                                 ["AWB-0040"], (1, 0, 0))  # fmt: skip
+        kit.app.collections.check_collection(
+            leader, TOWN, str(uuid.uuid4()), "x", "", ["AWB-0040"], (1, 0, 0)
+        )
     assert (err.value.field, err.value.rule) == ("organisation_id", "organisation.own")
-    draft = kit.app.check_collection(ADMIN, TOWN, "", "x", "", ["AWB-0040"], (1, 0, 0))
+    draft = kit.app.collections.check_collection(
+        ADMIN, TOWN, "", "x", "", ["AWB-0040"], (1, 0, 0)
+    )
     with pytest.raises(PermissionDenied):  # the admin's draft names no organisation
-        kit.app.record_collection(leader, draft)
+        kit.app.collections.record_collection(leader, draft)
     assert kit.store.of(m.Collection) == []
 
 
@@ -324,10 +332,10 @@ def test_a_collection_weighs_something(kit: Kit) -> None:
 
 # -- drives and distributions --------------------------------------------------------
 def drive(kit: Kit, items: tuple[int, int, int] = (100, 20, 0), homes: int = 10) -> str:
-    draft = kit.app.check_drive(
+    draft = kit.app.drives.check_drive(
         ADMIN, TOWN, "", "雁塔志愿者协会", "寒冬送温暖", "2026-04-30", items, homes
     )
-    (view,) = kit.app.record_drives(ADMIN, [draft])
+    (view,) = kit.app.drives.record_drives(ADMIN, [draft])
     return view.drive.id
 
 
@@ -335,8 +343,8 @@ def hand_out(
     kit: Kit, drive_id: str, items: tuple[int, int, int], homes: int,
     day: str = "2026-05-02",
 ) -> Any:  # fmt: skip
-    draft = kit.app.check_handout(ADMIN, drive_id, day, homes, items, "")
-    return kit.app.record_distributions(ADMIN, [draft])[0]
+    draft = kit.app.drives.check_handout(ADMIN, drive_id, day, homes, items, "")
+    return kit.app.drives.record_distributions(ADMIN, [draft])[0]
 
 
 def test_a_drive_is_counted_once_and_its_handouts_never(kit: Kit) -> None:
@@ -365,11 +373,11 @@ def test_a_drive_hands_out_no_more_than_it_has(kit: Kit) -> None:
             hand_out(kit, ident, items, homes)
         assert (err.value.field, err.value.rule) == (where, "distribution.within_drive")
     drafts = [
-        kit.app.check_handout(ADMIN, ident, "2026-05-02", 1, (5, 0, 0), ""),
-        kit.app.check_handout(ADMIN, ident, "2026-05-02", 1, (6, 0, 0), ""),
+        kit.app.drives.check_handout(ADMIN, ident, "2026-05-02", 1, (5, 0, 0), ""),
+        kit.app.drives.check_handout(ADMIN, ident, "2026-05-02", 1, (6, 0, 0), ""),
     ]  # each fits alone; together they exceed the ten garments left
     with pytest.raises(FailedPrecondition):
-        kit.app.record_distributions(ADMIN, drafts)
+        kit.app.drives.record_distributions(ADMIN, drafts)
     assert len(kit.store.of(m.Distribution)) == 1
 
 
@@ -379,9 +387,11 @@ def test_a_handout_follows_its_drive_in_the_callers_scope(kit: Kit) -> None:
         hand_out(kit, ident, (1, 0, 0), 1, day="2026-04-29")
     assert early.value.rule == "distributed_on.not_before"
     neighbour = who(NEIGHBOUR, "tenant_admin")
-    draft = kit.app.check_handout(neighbour, ident, "2026-05-02", 1, (1, 0, 0), "")
+    draft = kit.app.drives.check_handout(
+        neighbour, ident, "2026-05-02", 1, (1, 0, 0), ""
+    )
     with pytest.raises(NotFound) as hidden:
-        kit.app.record_distributions(neighbour, [draft])
+        kit.app.drives.record_distributions(neighbour, [draft])
     assert hidden.value.field == "drive_id"
     assert kit.store.of(m.Distribution) == []
 
@@ -393,7 +403,7 @@ RESIDENT = who(TOWN, "volunteer", subject="resident-1")
 def book(
     kit: Kit, key: str = "r-1", p: Principal = RESIDENT, division: str = TOWN
 ) -> tuple[m.Booking, bool]:
-    return kit.app.create_booking(
+    return kit.app.bookings.create_booking(
         p, key, division, "王小明", "13912345678", "陕西省西安市雁塔区雁塔路 1 号",
         "2026-05-08T01:00:00Z", "2026-05-08T05:00:00Z", "",
     )  # fmt: skip
@@ -430,13 +440,13 @@ def test_a_request_id_used_under_a_scope_since_left_is_not_booked_again(
 def test_a_booking_goes_requested_assigned_collected(kit: Kit) -> None:
     row, _ = book(kit)
     with pytest.raises(FailedPrecondition):  # nobody was sent yet
-        kit.app.collect_booking(ADMIN, row.id, (10, 0, 0), "2026-05-06")
-    kit.app.assign_booking(ADMIN, row.id, "", "雁塔志愿者协会")
+        kit.app.bookings.collect_booking(ADMIN, row.id, (10, 0, 0), "2026-05-06")
+    kit.app.bookings.assign_booking(ADMIN, row.id, "", "雁塔志愿者协会")
     assert (row.status, row.organisation_name) == ("assigned", "雁塔志愿者协会")
     with pytest.raises(InvalidArgument) as err:  # before it was booked
-        kit.app.collect_booking(ADMIN, row.id, (10, 0, 0), "2026-05-05")
+        kit.app.bookings.collect_booking(ADMIN, row.id, (10, 0, 0), "2026-05-05")
     assert err.value.rule == "collected_on.not_before"
-    kit.app.collect_booking(ADMIN, row.id, (12.3, 0, 0.4), "2026-05-06")
+    kit.app.bookings.collect_booking(ADMIN, row.id, (12.3, 0, 0.4), "2026-05-06")
     assert (row.status, str(row.textiles_kg), row.changed_by) == (
         "collected", "12.3", ADMIN.username,
     )  # fmt: skip
@@ -445,29 +455,29 @@ def test_a_booking_goes_requested_assigned_collected(kit: Kit) -> None:
     (event,) = kit.events("recycling.booking.collected")
     assert event["total_kg"] == pytest.approx(12.7)
     with pytest.raises(FailedPrecondition):  # collected is final
-        kit.app.cancel_booking(RESIDENT, row.id, "changed my mind")
+        kit.app.bookings.cancel_booking(RESIDENT, row.id, "changed my mind")
 
 
 def test_only_the_resident_or_an_office_cancels_a_booking(kit: Kit) -> None:
     row, _ = book(kit)
     stranger = who(TOWN, "volunteer", subject="resident-2")
     with pytest.raises(PermissionDenied) as err:
-        kit.app.cancel_booking(stranger, row.id, "not mine")
+        kit.app.bookings.cancel_booking(stranger, row.id, "not mine")
     assert err.value.rule == "booking.owner"
     with pytest.raises(PermissionDenied):  # a resident does not dispatch teams
-        kit.app.assign_booking(RESIDENT, row.id, "", "x")
+        kit.app.bookings.assign_booking(RESIDENT, row.id, "", "x")
     assert row.status == "requested"
-    kit.app.cancel_booking(RESIDENT, row.id, "moved away")
+    kit.app.bookings.cancel_booking(RESIDENT, row.id, "moved away")
     assert (row.status, row.cancel_reason) == ("cancelled", "moved away")
     assert kit.bump(TOWN, "2026-05", "bookings") == 1  # the booking still counts
 
 
 def test_an_organisation_leader_collects_only_its_own_bookings(kit: Kit) -> None:
     row, _ = book(kit)
-    kit.app.assign_booking(ADMIN, row.id, "", "another team")
+    kit.app.bookings.assign_booking(ADMIN, row.id, "", "another team")
     leader = who(COUNTY, "org_leader", org=ORG)
     with pytest.raises(PermissionDenied) as err:
-        kit.app.collect_booking(leader, row.id, (10, 0, 0), "2026-05-06")
+        kit.app.bookings.collect_booking(leader, row.id, (10, 0, 0), "2026-05-06")
     assert err.value.rule == "organisation.own"
     assert row.status == "assigned" and kit.events() == []
 
@@ -479,7 +489,9 @@ def test_a_pickup_window_lies_ahead_and_lasts_at_most_a_week(kit: Kit) -> None:
         ("2026-05-08T01:00:00Z", "2026-05-15T02:00:00Z", "window_end.max_duration"),
     ):
         with pytest.raises(InvalidArgument) as err:
-            kit.app.create_booking(RESIDENT, "k", TOWN, "王小明", "13912345678",
-                                   "雁塔路 1 号", start, end, "")  # fmt: skip
+            kit.app.bookings.create_booking(
+                RESIDENT, "k", TOWN, "王小明", "13912345678", "雁塔路 1 号", start,
+                end, "",
+            )  # fmt: skip
         assert err.value.rule == rule
     assert kit.store.rows == [] and kit.uow.bumps == {}

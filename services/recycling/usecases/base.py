@@ -1,13 +1,15 @@
-"""The shared part of recycling's use cases: the kernel's unit of work (a
-scoped transaction per call, the clock, events recorded in it, rollup
-bumps), the repository a unit's session is read and written through, China's
-calendar day, activity's client and registration's (which organisations the
-caller sees). A use case touches no session itself: a test hands in an
-in-memory unit of work and repository instead."""
+"""The shared part of recycling's use cases: a :class:`Context` every area is
+built with, holding the database, the kernel's unit of work (a scoped
+transaction per call, the clock, events recorded in it, rollup bumps), the
+repository a unit's session is read and written through, China's calendar
+day, activity's client and registration's (which organisations the caller
+sees) and the personal-data cipher. A use case touches no session itself: a
+test hands in an in-memory unit of work and repository instead."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.common import outbox
@@ -24,12 +26,25 @@ from services.recycling.repository import Repository, sql_repository
 RepositoryFactory = Callable[[Work], Repository]
 
 
-class UseCases:
-    """``repository``: how a unit of work's repository is made, and ``uow``
-    the unit of work (a test's in-memory ones instead of SQL)."""
+@dataclass(frozen=True)
+class Context:
+    """What the areas work with: ``uow`` the unit of work (a test's in-memory
+    one instead of SQL) and ``repo`` how a unit of work's repository is made;
+    ``registration`` answers which organisations the caller may name, and
+    ``cipher`` seals bookings' contact data (stored encrypted only). Build it
+    with :meth:`build`, which supplies today's defaults."""
 
-    def __init__(
-        self,
+    db: Database
+    uow: UnitOfWork | FakeUnitOfWork
+    repo: RepositoryFactory
+    clock: Callable[[], datetime]
+    cipher: PiiCipher | None = None
+    activity: Activity | None = None
+    registration: Remote | None = None
+
+    @classmethod
+    def build(
+        cls,
         db: Database,
         cipher: PiiCipher | None = None,
         activity: Activity | None = None,
@@ -38,32 +53,36 @@ class UseCases:
         *,
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ):
-        self.db, self.activity, self.clock = db, activity, clock
-        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
-        self.repo = repository
-        # Registration answers which organisations the caller may name.
-        self.registration = registration
-        # Bookings hold residents' contact data: stored encrypted only.
-        self.cipher = cipher
+    ) -> Context:
+        return cls(
+            db,
+            uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repository,
+            clock,
+            cipher,
+            activity,
+            registration,
+        )
 
     def today(self) -> date:
         """Today in China, the calendar every recorded date is checked against."""
         return self.clock().astimezone(CST).date()
 
-    def _activity(self) -> Activity:
+    def require_activity(self) -> Activity:
+        """Activity's client (a use case linking a session needs it)."""
         if self.activity is None:
             raise RuntimeError("this use case needs activity's client")
         return self.activity
 
-    def _organisation(self, organisation_id: str) -> Organisation | None:
+    def organisation(self, organisation_id: str) -> Organisation | None:
         """The named organisation if the caller may see it (NOT_FOUND
         otherwise, as for an unknown id); ``None`` when none is named."""
         return optional_organisation(
             self.registration, organisation_id, "organisation_id"
         )
 
-    def _cipher(self) -> PiiCipher:
+    def require_cipher(self) -> PiiCipher:
+        """The personal-data key (bookings hold residents' contact data)."""
         if self.cipher is None:
             raise RuntimeError("bookings need the personal-data key")
         return self.cipher

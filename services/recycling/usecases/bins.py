@@ -16,7 +16,7 @@ from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.repository import KeyTaken, Repository
-from services.recycling.usecases.base import UseCases
+from services.recycling.usecases.base import Context
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,12 @@ def _taken(code: str) -> AlreadyExists:
     return AlreadyExists.entity("recycling bin", "回收箱", code, field="code")
 
 
-class BinCases(UseCases):
+class BinCases:
+    """Placing bins and changing their status."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def check_bin(
         self,
         p: Principal,
@@ -53,7 +58,7 @@ class BinCases(UseCases):
             v.division(p.scope, division_code),
             v.text(address, "place.address", 200),
             *v.coordinates(latitude, longitude),
-            v.day(deployed_on, "deployed_on", self.today()),
+            v.day(deployed_on, "deployed_on", self.ctx.today()),
         )
 
     def create_bin(self, p: Principal, draft: BinDraft) -> m.Bin:
@@ -63,8 +68,8 @@ class BinCases(UseCases):
     def create_bins(self, p: Principal, drafts: Sequence[BinDraft]) -> list[m.Bin]:
         """Place several bins in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             out = []
             for d in drafts:
                 try:
@@ -79,7 +84,7 @@ class BinCases(UseCases):
         province = d.division_code[:2]
         if repo.bin_code_taken(province, d.code):
             raise _taken(d.code)
-        now = self.clock()
+        now = self.ctx.clock()
         row = m.Bin(
             id=str(uuid.uuid4()), code=d.code, province=province,
             division_code=d.division_code, address=d.address, latitude=d.latitude,
@@ -88,7 +93,7 @@ class BinCases(UseCases):
             created_by=p.username, created_at=now,
         )  # fmt: skip
         repo.add_unique(row)
-        self._changed(
+        self.apply_change(
             work, repo, p, row, "", "deployed", d.deployed_on, "投放 / deployed"
         )
         return row
@@ -102,19 +107,19 @@ class BinCases(UseCases):
         ident = v.ident(ident, "id")
         if not target:
             raise InvalidArgument.required("status")
-        day = v.day(changed_on, "changed_on", self.today())
+        day = v.day(changed_on, "changed_on", self.ctx.today())
         reason = v.text(reason, "reason", 500, required=False)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             row = repo.bin(ident, lock=True)
             domain.check_bin_transition(row.status, target)
             v.not_before(
                 day, row.status_changed_on, "changed_on", "the bin's last change"
             )
-            self._changed(work, repo, p, row, row.status, target, day, reason)
+            self.apply_change(work, repo, p, row, row.status, target, day, reason)
             return row
 
-    def _changed(
+    def apply_change(
         self,
         work: Work,
         repo: Repository,
@@ -126,12 +131,13 @@ class BinCases(UseCases):
         reason: str,
         collection_id: str | None = None,
     ) -> None:
-        """Apply a status change: history, the bin, the rollup and the event."""
+        """Apply a status change: history, the bin, the rollup and the event
+        (collections call it too, for the full bins they empty)."""
         repo.add(
             m.BinStatusChange(
                 id=str(uuid.uuid4()), bin_id=row.id, division_code=row.division_code,
                 from_status=current, to_status=target, changed_on=day,
-                changed_by=p.username, recorded_at=self.clock(), reason=reason,
+                changed_by=p.username, recorded_at=self.ctx.clock(), reason=reason,
                 collection_id=collection_id,
             )
         )  # fmt: skip

@@ -19,12 +19,17 @@ from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import check_weights, kg
 from services.recycling.repository import KeyTaken
-from services.recycling.usecases.base import UseCases
+from services.recycling.usecases.base import Context
 
 NO_KG = kg(0)
 
 
-class BookingCases(UseCases):
+class BookingCases:
+    """Residents' pickup bookings, from request to collection."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def create_booking(
         self,
         p: Principal,
@@ -50,13 +55,13 @@ class BookingCases(UseCases):
         address = v.text(address, "address", 200)
         start = v.utc_moment(window_start, "window_start")
         end = v.utc_moment(window_end, "window_end")
-        now = self.clock()
+        now = self.ctx.clock()
         domain.check_window(start, end, now)
         note = v.text(note, "note", 500, required=False)
-        seal = self._cipher().encrypt
+        seal = self.ctx.require_cipher().encrypt
         try:
-            with self.uow(p) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.repo(work)
                 row = m.Booking(
                     id=str(uuid.uuid4()), division_code=code, request_key=key,
                     created_by=p.subject,
@@ -85,8 +90,8 @@ class BookingCases(UseCases):
             return earlier, False
 
     def _by_key(self, p: Principal, key: str) -> m.Booking | None:
-        with self.uow(p) as work:
-            return self.repo(work).booking_by_key(key)
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).booking_by_key(key)
 
     def assign_booking(
         self, p: Principal, ident: str, organisation_id: str, organisation_name: str
@@ -98,7 +103,7 @@ class BookingCases(UseCases):
         require_organisation(p, org_id, "organisation_id")
         org_name = v.text(organisation_name, "organisation_name", 200)
         ident = v.ident(ident, "id")
-        self._organisation(org_id)
+        self.ctx.organisation(org_id)
         return self._move(p, ident, "assigned", organisation_id=org_id,
                           organisation_name=org_name)  # fmt: skip
 
@@ -113,9 +118,9 @@ class BookingCases(UseCases):
         p.require_any(*domain.MANAGERS)
         ident = v.ident(ident, "id")
         got = check_weights(v.weights(*weights, field="weights"))
-        day = v.day(collected_on, "collected_on", self.today())
-        with self.uow(p) as work:
-            row = self.repo(work).booking(ident, lock=True)
+        day = v.day(collected_on, "collected_on", self.ctx.today())
+        with self.ctx.uow(p) as work:
+            row = self.ctx.repo(work).booking(ident, lock=True)
             require_organisation(p, row.organisation_id, "organisation_id")
             domain.check_booking_transition(row.status, "collected")
             made = utc(row.created_at).astimezone(CST).date()
@@ -160,8 +165,8 @@ class BookingCases(UseCases):
         self, p: Principal, ident: str, target: str, own: bool = False, **fields: Any
     ) -> m.Booking:
         ident = v.ident(ident, "id")
-        with self.uow(p) as work:
-            row = self.repo(work).booking(ident, lock=True)
+        with self.ctx.uow(p) as work:
+            row = self.ctx.repo(work).booking(ident, lock=True)
             if not p.has_any(*domain.MANAGERS) and not (
                 own and row.created_by == p.subject
             ):
@@ -177,4 +182,5 @@ class BookingCases(UseCases):
             return row
 
     def _set(self, row: m.Booking, p: Principal, status: str) -> None:
-        row.status, row.changed_by, row.updated_at = status, p.username, self.clock()
+        now = self.ctx.clock()
+        row.status, row.changed_by, row.updated_at = status, p.username, now

@@ -19,6 +19,7 @@ from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import Weights, check_weights
 from services.recycling.repository import BIN, Repository, missing
+from services.recycling.usecases.base import Context
 from services.recycling.usecases.bins import BinCases
 
 
@@ -37,7 +38,13 @@ class CollectionDraft:
     note: str = ""
 
 
-class CollectionCases(BinCases):
+class CollectionCases:
+    """Recording collections; ``bins`` applies the status changes of the
+    bins a collection empties."""
+
+    def __init__(self, ctx: Context, bins: BinCases):
+        self.ctx, self.bins = ctx, bins
+
     def check_collection(
         self,
         p: Principal,
@@ -58,7 +65,7 @@ class CollectionCases(BinCases):
             v.division(p.scope, division_code),
             v.ident(organisation_id, "organisation_id", required=False),
             v.text(organisation_name, "organisation_name", 200),
-            v.day(collected_on, "collected_on", self.today()),
+            v.day(collected_on, "collected_on", self.ctx.today()),
             tuple(sorted(v.bin_codes(list(bin_codes)))),
             check_weights(v.weights(*weights, field="weights")),
             v.ident(activity_project_id, "activity_project_id", required=False),
@@ -67,7 +74,7 @@ class CollectionCases(BinCases):
         )
         # An org_leader records its own organisation's collections only.
         require_organisation(p, draft.organisation_id, "organisation_id")
-        self._organisation(draft.organisation_id)
+        self.ctx.organisation(draft.organisation_id)
         project, session = draft.activity_project_id, draft.activity_session_id
         if bool(project) != bool(session):
             field = "activity_session_id" if project else "activity_project_id"
@@ -78,7 +85,7 @@ class CollectionCases(BinCases):
                 "关联活动时须同时填写项目和场次",
             )
         if project:
-            self._activity().check_service_session(project, session)
+            self.ctx.require_activity().check_service_session(project, session)
         return draft
 
     def record_collection(
@@ -92,8 +99,8 @@ class CollectionCases(BinCases):
     ) -> list[tuple[m.Collection, list[m.Bin]]]:
         """Several collections in one transaction: all of them or none."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             # Every listed bin locked at once, in one order: no deadlocks.
             wanted: dict[str, set[str]] = {}
             for d in drafts:
@@ -122,7 +129,7 @@ class CollectionCases(BinCases):
             books_kg=d.weights.books, other_kg=d.weights.other,
             activity_project_id=d.activity_project_id,
             activity_session_id=d.activity_session_id, note=d.note,
-            recorded_by=p.username, recorded_at=self.clock(),
+            recorded_by=p.username, recorded_at=self.ctx.clock(),
         )  # fmt: skip
         repo.add(row)
         repo.flush()
@@ -138,7 +145,7 @@ class CollectionCases(BinCases):
             after = domain.emptied_status(b.status, b.status_changed_on, d.collected_on)
             if after != b.status:
                 why = "清运后恢复使用 / emptied, back in service"
-                self._changed(
+                self.bins.apply_change(
                     work, repo, p, b, b.status, after, d.collected_on, why, row.id
                 )
         month = domain.month_of_day(d.collected_on)

@@ -19,7 +19,7 @@ from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import Items, check_distribution, check_items
 from services.recycling.repository import Repository
-from services.recycling.usecases.base import UseCases
+from services.recycling.usecases.base import Context
 
 
 @dataclass
@@ -54,7 +54,12 @@ def items_of(row: m.Drive | m.Distribution) -> Items:
     return Items(row.garments, row.books, row.other_items)
 
 
-class DriveCases(UseCases):
+class DriveCases:
+    """Recording donation drives and their distributions."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def check_drive(
         self,
         p: Principal,
@@ -72,13 +77,13 @@ class DriveCases(UseCases):
             v.ident(organisation_id, "organisation_id", required=False),
             v.text(organisation_name, "organisation_name", 200),
             v.text(title, "title", 100),
-            v.day(held_on, "held_on", self.today()),
+            v.day(held_on, "held_on", self.ctx.today()),
             check_items(Items(*items)),
             v.households(recipient_households, "recipient_households"),
         )
         # An org_leader records its own organisation's drives only.
         require_organisation(p, draft.organisation_id, "organisation_id")
-        self._organisation(draft.organisation_id)
+        self.ctx.organisation(draft.organisation_id)
         return draft
 
     def record_drives(
@@ -87,8 +92,8 @@ class DriveCases(UseCases):
         """Drives in one transaction (all or none): each +1 drive, its items
         and households in the month held."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             return [
                 DriveView(self._drive(work, repo, p, d), Items(), 0, []) for d in drafts
             ]
@@ -104,7 +109,7 @@ class DriveCases(UseCases):
             title=d.title, held_on=d.held_on, garments=given.garments,
             books=given.books, other_items=given.other,
             recipient_households=d.households, recorded_by=p.username,
-            recorded_at=self.clock(),
+            recorded_at=self.ctx.clock(),
         )  # fmt: skip
         repo.add(row)
         repo.flush()
@@ -143,7 +148,7 @@ class DriveCases(UseCases):
         p.require_any(*domain.MANAGERS)
         return HandoutDraft(
             v.ident(drive_id, "drive_id"),
-            v.day(distributed_on, "distributed_on", self.today()),
+            v.day(distributed_on, "distributed_on", self.ctx.today()),
             v.households(households, "households"),
             check_items(Items(*items)),
             v.text(note, "note", 500, required=False),
@@ -156,8 +161,8 @@ class DriveCases(UseCases):
         none); never more than a drive has left (checked under the drive's
         lock, so two offices recording at once cannot together exceed it)."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             return [self._handout(repo, p, d) for d in drafts]
 
     def _handout(
@@ -175,7 +180,7 @@ class DriveCases(UseCases):
             id=str(uuid.uuid4()), drive_id=drive.id, division_code=drive.division_code,
             distributed_on=d.distributed_on, households=d.households,
             garments=d.items.garments, books=d.items.books, other_items=d.items.other,
-            note=d.note, recorded_by=p.username, recorded_at=self.clock(),
+            note=d.note, recorded_by=p.username, recorded_at=self.ctx.clock(),
         )  # fmt: skip
         repo.add(row)
         repo.flush()
