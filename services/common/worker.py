@@ -417,7 +417,7 @@ class BatchEventHandler(DeadLetteringEventHandler):
 
         @batch_event_handler("activity", "attendance.checked_out")
         def on_checked_out(self, bodies: list[dict[str, Any]]) -> None:
-            HoursApp(self.db).ingest_batch(consumer, [... for b in bodies])
+            HoursApp(self.db).records.ingest_batch(consumer, [... for b in bodies])
     """
 
     def setup(self) -> None:

@@ -1,9 +1,25 @@
 """Hours' use cases: each runs in one scoped transaction, checks the caller's
 roles and scope, writes, bumps rollups and records events together. Nothing
-here knows about gRPC or nameko. The areas live in ``usecases/``."""
+here knows about gRPC or nameko. The areas live in ``usecases/``; this module
+composes them over one :class:`~services.hours.usecases.base.Context`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from services.common import outbox
+from services.common.db import Database
+from services.common.pii import PiiCipher
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
+from services.hours.registration_client import Registration
+from services.hours.usecases.base import (
+    BankRepositoryFactory,
+    Context,
+    RepositoryFactory,
+    sql_bank_repository,
+    sql_repository,
+)
 from services.hours.usecases.certificates import CertificateCases
 from services.hours.usecases.policy import PolicyCases
 from services.hours.usecases.records import Draft, RecordCases
@@ -13,5 +29,48 @@ from services.hours.usecases.timebank import TimeBankCases
 __all__ = ["Draft", "HoursApp"]
 
 
-class HoursApp(RecordCases, ReviewCases, CertificateCases, TimeBankCases, PolicyCases):
-    """Every hours use case, as the api role, the worker and the seed call them."""
+class HoursApp:
+    """Every hours use case, as the api role, the worker and the seed call
+    them, by area:
+
+    - ``records``: hour records from activity's events (``ingest``,
+      ``ingest_batch``) and honour hours by hand (``record_honour``);
+    - ``review``: approving, rejecting and correcting records;
+    - ``certificates``: issuing, reading (and its PDF), revoking and
+      verifying certificates;
+    - ``bank``: the time bank's deposits (``reconcile``) and withdrawals;
+    - ``policy``: the replica of registration's setting overrides
+      (``replicate``).
+
+    ``ctx`` is the one context the areas share; ``repository``,
+    ``bank_repository`` and ``uow`` are how a unit of work and its
+    repositories are made (a test's in-memory ones instead of SQL).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        registration: Registration | None = None,
+        clock: Callable[[], datetime] = outbox.now,
+        cipher: PiiCipher | None = None,
+        public_url: str = "",
+        *,
+        repository: RepositoryFactory = sql_repository,
+        bank_repository: BankRepositoryFactory = sql_bank_repository,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
+    ):
+        self.ctx = Context.build(
+            db,
+            registration,
+            clock,
+            cipher,
+            public_url,
+            repository=repository,
+            bank_repository=bank_repository,
+            uow=uow,
+        )
+        self.records = RecordCases(self.ctx)
+        self.review = ReviewCases(self.ctx)
+        self.certificates = CertificateCases(self.ctx)
+        self.bank = TimeBankCases(self.ctx)
+        self.policy = PolicyCases(self.ctx)

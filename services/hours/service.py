@@ -28,7 +28,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         self.app, self.q = app, queries
 
     def RecordHonourHours(self, req, ctx):  # noqa: N802
-        rec, created = self.app.record_honour(
+        rec, created = self.app.records.record_honour(
             me(), req.volunteer_id, req.division_code, req.organisation_id,
             req.organisation_name, req.service_field, req.content,
             req.session_start, req.session_end, req.hours, req.reason,
@@ -57,11 +57,11 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         )
 
     def ApproveRecord(self, req, ctx):  # noqa: N802
-        rec, effective = self.app.approve(me(), req.id)
+        rec, effective = self.app.review.approve(me(), req.id)
         return pb.ApproveRecordResponse(record=cv.record(rec, effective))
 
     def RejectRecord(self, req, ctx):  # noqa: N802
-        rec = self.app.reject(me(), req.id, req.reason)
+        rec = self.app.review.reject(me(), req.id, req.reason)
         return pb.RejectRecordResponse(record=cv.record(rec, 0))
 
     def CorrectRecord(self, req, ctx):  # noqa: N802
@@ -69,7 +69,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         new_hours = req.new_hours if change == "new_hours" else None
         # "reverse: false" asks for nothing; the use case says so.
         reverse = change == "reverse" and req.reverse
-        rec, fix, effective = self.app.correct(
+        rec, fix, effective = self.app.review.correct(
             me(), req.record_id, new_hours, reverse, req.reason
         )
         return pb.CorrectRecordResponse(
@@ -106,7 +106,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
     def IssueCertificate(self, req, ctx):  # noqa: N802
-        cert = self.app.issue(
+        cert = self.app.certificates.issue(
             me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
             req.division_code, req.organisation_id, req.issuer_name,
             req.person_in_charge, req.handler, req.contact,
@@ -114,17 +114,17 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         return pb.IssueCertificateResponse(certificate=cv.certificate(cert))
 
     def GetCertificatePdf(self, req, ctx):  # noqa: N802
-        cert, document = self.app.certificate_pdf(me(), req.number)
+        cert, document = self.app.certificates.certificate_pdf(me(), req.number)
         return pb.GetCertificatePdfResponse(
             number=cert.number, filename=f"{cert.number}.pdf", pdf=document
         )
 
     def RevokeCertificate(self, req, ctx):  # noqa: N802
-        cert = self.app.revoke(me(), req.number, req.reason)
+        cert = self.app.certificates.revoke(me(), req.number, req.reason)
         return pb.RevokeCertificateResponse(certificate=cv.certificate(cert))
 
     def VerifyCertificate(self, req, ctx):  # noqa: N802
-        return cv.verification(self.app.verify(req.number))
+        return cv.verification(self.app.certificates.verify(req.number))
 
     def ListCertificates(self, req, ctx):  # noqa: N802
         status = cv.enum_value(cv.CERT_STATUSES, req.status, "status")
@@ -151,7 +151,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         )
 
     def WithdrawTimeBank(self, req, ctx):  # noqa: N802
-        tx, legs, balance = self.app.withdraw(
+        tx, legs, balance = self.app.bank.withdraw(
             me(), req.volunteer_id, req.division_code, req.hours, req.service,
             req.request_id,
         )  # fmt: skip

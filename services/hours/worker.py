@@ -61,7 +61,7 @@ class HoursWorker(OutboxWorker):
         for items in groups.values():
             for start in range(0, len(items), BATCH_MAX):
                 chunk = items[start : start + BATCH_MAX]
-                for record in app.ingest_batch(consumer, chunk):
+                for record in app.records.ingest_batch(consumer, chunk):
                     if record is not None and record.status == "rejected":
                         # Nobody can be answered from here: the record says
                         # why, and ListRecords(status=REJECTED) shows it.
@@ -76,7 +76,7 @@ class HoursWorker(OutboxWorker):
         """A node's overrides changed: replace that node's replica."""
         env = Envelope.from_body(body)
         code, overrides, when = settings_replica.from_event(env)
-        HoursApp(self.db).replicate(
+        HoursApp(self.db).policy.replicate(
             "hours.settings", env.event_id, code, overrides, when
         )
 
@@ -101,7 +101,7 @@ class HoursWorker(OutboxWorker):
     def _bank(self, consumer: str, env: Envelope) -> None:
         record_id = str(env.data["record_id"])
         code = str(env.data["division_code"])
-        HoursApp(self.db).reconcile(consumer, env.event_id, record_id, code)
+        HoursApp(self.db).bank.reconcile(consumer, env.event_id, record_id, code)
 
 
 WORKER = HoursWorker

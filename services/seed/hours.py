@@ -42,7 +42,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 0) -> int:
             chosen = [i for i in pending if _chosen(i)]
         app = HoursApp(db)
         for ident in chosen:
-            app.approve(admin, ident)
+            app.review.approve(admin, ident)
         print(
             f"hours: {len(chosen)} pending records approved / 已审核 {len(chosen)} 条"
         )

@@ -175,22 +175,22 @@ def one_at_a_time(dbs: dict[str, Database], people, rows) -> list[tuple[int, str
             (datetime.fromisoformat(end) - datetime.fromisoformat(start)).seconds / 3600
         )  # fmt: skip
         try:
-            record, _ = app.record_honour(
+            record, _ = app.records.record_honour(
                 ADMIN, vid, r["区划代码"], "", r["组织名称"], field, r["服务内容"],
                 start, end, float(amount), r["补录原因"],
             )  # fmt: skip
         except ZhiyuanError as err:  # the refusal is compared
             refused.append((number, err.rule))
             continue
-        app.approve(ADMIN, record.id)
+        app.review.approve(ADMIN, record.id)
     with dbs["hours_one"].session(None) as s:
         payloads = s.execute(select(OUTBOX.c.payload).order_by(OUTBOX.c.seq)).scalars()
         envs = [Envelope.from_body(p) for p in payloads]
     stars = CommendationApp(dbs["commendation_one"]).stars
     for env in envs:
         data = env.data
-        app.reconcile("hours.timebank.approved", env.event_id, data["record_id"],
-                      data["division_code"])  # fmt: skip
+        app.bank.reconcile("hours.timebank.approved", env.event_id, data["record_id"],
+                           data["division_code"])  # fmt: skip
         stars.follow_hours("commendation.hours", env.event_id, hours_news(env, "hours"))
     return refused
 
@@ -429,7 +429,7 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
     # And one pending in Shanxi, entered one at a time and not yet reviewed:
     # no presence row says where it is.
     shanxi = Principal("t", "shanxi-admin", "14", frozenset({"tenant_admin"}), 2**40)
-    pending, _ = HoursApp(db, Directory(people)).record_honour(
+    pending, _ = HoursApp(db, Directory(people)).records.record_honour(
         shanxi, people[a][0], "140105001", "", "协会", "elderly_care", "陪伴",
         moment("2025-06-01 21:00"), moment("2025-06-01 22:00"), 1.0, "补录",
     )  # fmt: skip

@@ -129,20 +129,20 @@ def _workload(db: Database) -> None:
     rng = random.Random(4242)
     app = HoursApp(db)
     records = [
-        app.ingest("hours.attendance", str(uuid.uuid4()), _draft(rng, n))
+        app.records.ingest("hours.attendance", str(uuid.uuid4()), _draft(rng, n))
         for n in range(140)
     ]
     approved = []
     for r in records:
         if r is not None and r.status == "pending" and rng.random() < 0.85:
-            app.approve(admin(r.division_code[:2]), r.id)
+            app.review.approve(admin(r.division_code[:2]), r.id)
             approved.append(r)
     for r in rng.sample(approved, 30):
         p = admin(r.division_code[:2])
         if rng.random() < 0.5 or r.hours <= Decimal("0.25"):
-            app.correct(p, r.id, None, True, "撤销")
+            app.review.correct(p, r.id, None, True, "撤销")
         else:
-            app.correct(p, r.id, float(r.hours) - 0.25, False, "更正")
+            app.review.correct(p, r.id, float(r.hours) - 0.25, False, "更正")
     for province in ("61", "62"):
         bulk = _bulk(db, rng, province)
         # Reverse a third of the bulk set-wise: it may remove volunteers.

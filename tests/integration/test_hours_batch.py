@@ -27,7 +27,7 @@ from services.hours.models import (
     HourRecord,
     Presence,
 )
-from services.hours.usecases.records import BATCH_MAX, Draft, RecordCases
+from services.hours.usecases.records import BATCH_MAX, Draft
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +123,7 @@ def events() -> list[tuple[str, Draft]]:
 
 
 def half_hour_at_baoji(app: HoursApp) -> None:
-    app.replicate(
+    app.policy.replicate(
         "hours.settings",
         SETTINGS_EVENT,
         "6103",
@@ -191,7 +191,7 @@ def approve_all(app: HoursApp, db: Database) -> None:
         ).scalars()
         ids = list(pending)
     for ident in ids:
-        app.approve(ADMIN, ident)
+        app.review.approve(ADMIN, ident)
 
 
 # Six: the redelivery and the repeated check-out land in later batches than
@@ -204,10 +204,10 @@ def test_a_batch_gives_what_one_at_a_time_gives(twins, size):
     half_hour_at_baoji(single)
     half_hour_at_baoji(batch)
 
-    one_by_one = [single.ingest(CONSUMER, e, d) for e, d in items]
+    one_by_one = [single.records.ingest(CONSUMER, e, d) for e, d in items]
     batched: list[HourRecord | None] = []
     for i in range(0, len(items), size):
-        batched += batch.ingest_batch(CONSUMER, items[i : i + size])
+        batched += batch.records.ingest_batch(CONSUMER, items[i : i + size])
 
     assert [shape(r) for r in batched] == [shape(r) for r in one_by_one]
     reasons = [r.status_reason for r in one_by_one if r and r.status == "rejected"]
@@ -246,14 +246,14 @@ def test_a_failing_batch_writes_nothing(twins):
     good = (str(uuid.uuid4()), draft("v-1", YANTA, at(2, 1), 60))
     bad = (str(uuid.uuid4()), draft("v-2", YANTA, at(2, 1), 60, source_id="x" * 65))
     with pytest.raises(Exception):  # noqa: B017,PT011 - the database's own error
-        app.ingest_batch(CONSUMER, [good, bad])
+        app.records.ingest_batch(CONSUMER, [good, bad])
     assert snapshot(db)["records"] == [] and snapshot(db)["processed"] == set()
-    [record] = app.ingest_batch(CONSUMER, [good])
+    [record] = app.records.ingest_batch(CONSUMER, [good])
     assert record is not None and record.status == "pending"
 
 
 def test_batch_limits_are_checked_before_any_work():
-    cases = RecordCases(db=None)  # type: ignore[arg-type] - never reached
+    cases = HoursApp(db=None).records  # type: ignore[arg-type] - never reached
     assert cases.ingest_batch(CONSUMER, []) == []
     mixed = [
         (str(uuid.uuid4()), draft("v", YANTA, at(2, 1), 60)),

@@ -254,9 +254,9 @@ def ingest_phase(
         chunk = items[i : i + size]
         t0 = clock()
         if size == 1:
-            results = [app.ingest(CONSUMER, chunk[0][0], chunk[0][1])]
+            results = [app.records.ingest(CONSUMER, chunk[0][0], chunk[0][1])]
         else:
-            results = app.ingest_batch(CONSUMER, chunk)
+            results = app.records.ingest_batch(CONSUMER, chunk)
         latencies.append(clock() - t0)
         _check(results, "ingest" if size == 1 else "ingest_batch")
         done += len(chunk)

@@ -83,7 +83,7 @@ class Kit:
         return self.store.rollup.get((code, MONTH, metric), Decimal(0))
 
     def ingest(self, d: Draft, event_id: str = "") -> HourRecord | None:
-        return self.app.ingest(CONSUMER, event_id or str(uuid.uuid4()), d)
+        return self.app.records.ingest(CONSUMER, event_id or str(uuid.uuid4()), d)
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def draft(
 def approved(kit: Kit, minutes: int = 180, start: datetime = MORNING) -> HourRecord:
     record = kit.ingest(draft(start, minutes))
     assert record is not None and record.status == "pending"
-    kit.app.approve(who(), record.id)
+    kit.app.review.approve(who(), record.id)
     return record
 
 
@@ -139,7 +139,7 @@ def honour(kit: Kit, p: Principal | None = None, **given: object) -> HourRecord:
         "amount": 2.5, "reason": "签到设备故障",
     }  # fmt: skip
     args.update(given)
-    record, _ = kit.app.record_honour(p or who(), **args)  # type: ignore[arg-type]
+    record, _ = kit.app.records.record_honour(p or who(), **args)  # type: ignore[arg-type]
     return record
 
 
@@ -212,21 +212,21 @@ def test_a_batch_sees_its_own_records_and_locks_volunteers_in_order(kit: Kit) ->
         ("e-2", draft(vid=VID, minutes=60)),
         ("e-3", draft(vid=VID2, start=MORNING + timedelta(minutes=30))),
     ]
-    first, second, third = kit.app.ingest_batch(CONSUMER, items)
+    first, second, third = kit.app.records.ingest_batch(CONSUMER, items)
     assert kit.store.locked[:2] == [VID, VID2]  # before any record
     assert first is not None and second is not None and third is not None
     assert [first.status, second.status] == ["pending", "pending"]
     assert third.status_reason == "overlap"  # against the batch's own first
-    assert kit.app.ingest_batch(CONSUMER, items) == [None, None, None]
+    assert kit.app.records.ingest_batch(CONSUMER, items) == [None, None, None]
 
 
 def test_a_failing_batch_writes_nothing(kit: Kit) -> None:
     good = ("e-1", draft())
     backwards = replace(draft(), interval=Interval(MORNING, MORNING - timedelta(1)))
     with pytest.raises(ValueError, match="negative"):
-        kit.app.ingest_batch(CONSUMER, [good, ("e-2", backwards)])
+        kit.app.records.ingest_batch(CONSUMER, [good, ("e-2", backwards)])
     assert kit.records() == [] and kit.store.claimed == set()
-    [record] = kit.app.ingest_batch(CONSUMER, [good])
+    [record] = kit.app.records.ingest_batch(CONSUMER, [good])
     assert record is not None and record.status == "pending"
 
 
@@ -235,7 +235,7 @@ def test_honour_hours_are_manual_and_a_repeated_request_answers_the_first(
     kit: Kit,
 ) -> None:
     record = honour(kit, request_id="r-1")
-    again, created = kit.app.record_honour(
+    again, created = kit.app.records.record_honour(
         who(), VID, TOWN, "", "雁塔区", "elderly_care", "重阳敬老",
         "2026-05-05T09:00:00+08:00", "2026-05-05T12:00:00+08:00", 2.5,
         "签到设备故障", request_id="r-1",
@@ -288,7 +288,7 @@ def test_approval_counts_the_record_and_announces_the_platform_total(
 ) -> None:
     kit.ingest(draft(code=ELSEWHERE, start=MORNING - timedelta(days=1)))
     [there] = kit.records()
-    kit.app.approve(who("62"), there.id)  # an hour in Gansu
+    kit.app.review.approve(who("62"), there.id)  # an hour in Gansu
     record = approved(kit, minutes=180)
     assert (record.status, record.reviewed_by) == ("approved", "u-610113")
     assert record.reviewed_at == NOW
@@ -302,10 +302,10 @@ def test_approval_counts_the_record_and_announces_the_platform_total(
 def test_a_record_is_reviewed_once(kit: Kit) -> None:
     record = approved(kit)
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.approve(who(), record.id)
+        kit.app.review.approve(who(), record.id)
     assert err.value.rule == "state.transition"
     with pytest.raises(FailedPrecondition):
-        kit.app.reject(who(), record.id, "重复")
+        kit.app.review.reject(who(), record.id, "重复")
     assert kit.types() == ["hours.record.approved"]
     assert kit.counted("records") == 1
 
@@ -313,10 +313,10 @@ def test_a_record_is_reviewed_once(kit: Kit) -> None:
 def test_a_rejected_record_counts_nothing_and_cannot_be_approved(kit: Kit) -> None:
     record = kit.ingest(draft())
     assert record is not None
-    kit.app.reject(who(), record.id, "未实际参加")
+    kit.app.review.reject(who(), record.id, "未实际参加")
     assert (record.status, record.status_reason) == ("rejected", "未实际参加")
     with pytest.raises(FailedPrecondition):
-        kit.app.approve(who(), record.id)
+        kit.app.review.approve(who(), record.id)
     assert kit.uow.events == [] and kit.store.rollup == {}
 
 
@@ -325,7 +325,7 @@ def test_another_tenants_record_is_not_found_like_an_unknown_one(kit: Kit) -> No
     assert record is not None
     for ident in (record.id, str(uuid.uuid4())):
         with pytest.raises(NotFound) as err:
-            kit.app.approve(who(), ident)
+            kit.app.review.approve(who(), ident)
         assert (err.value.field, err.value.rule) == ("id", "id.exists")
     assert record.status == "pending"
 
@@ -334,9 +334,9 @@ def test_an_org_leader_reviews_only_its_own_organisations_hours(kit: Kit) -> Non
     record = kit.ingest(draft())
     assert record is not None
     with pytest.raises(PermissionDenied):
-        kit.app.approve(who(COUNTY, "org_leader", org=OTHER_ORG), record.id)
+        kit.app.review.approve(who(COUNTY, "org_leader", org=OTHER_ORG), record.id)
     assert record.status == "pending" and kit.uow.events == []
-    kit.app.approve(who(COUNTY, "org_leader", org=ORG), record.id)
+    kit.app.review.approve(who(COUNTY, "org_leader", org=ORG), record.id)
     assert record.status == "approved"
 
 
@@ -345,7 +345,7 @@ def test_an_amendment_is_a_new_entry_and_moves_the_rollup_by_the_delta(
     kit: Kit,
 ) -> None:
     record = approved(kit, minutes=180)
-    _, fix, now = kit.app.correct(who(), record.id, 2.0, False, "提前离开")
+    _, fix, now = kit.app.review.correct(who(), record.id, 2.0, False, "提前离开")
     assert (record.status, record.hours) == ("approved", Decimal("3.00"))
     assert (fix.kind, fix.previous_hours, fix.delta_hours) == (
         "amend",
@@ -363,13 +363,13 @@ def test_a_reversal_counts_the_record_out_and_ends_its_corrections(
     kit: Kit,
 ) -> None:
     record = approved(kit, minutes=180)
-    kit.app.correct(who(), record.id, 2.0, False, "提前离开")
-    kit.app.correct(who(), record.id, None, True, "未实际参加")
+    kit.app.review.correct(who(), record.id, 2.0, False, "提前离开")
+    kit.app.review.correct(who(), record.id, None, True, "未实际参加")
     assert record.status == "reversed"
     assert (kit.counted("hours"), kit.counted("records")) == (Decimal(0), 0)
     assert kit.uow.events[-1][2]["volunteer_total_hours"] == 0.0
     with pytest.raises(FailedPrecondition):
-        kit.app.correct(who(), record.id, 1.0, False, "再改")
+        kit.app.review.correct(who(), record.id, 1.0, False, "再改")
 
 
 @pytest.mark.parametrize(
@@ -385,7 +385,7 @@ def test_an_amendment_is_checked_and_a_refused_one_writes_nothing(
 ) -> None:
     record = approved(kit, minutes=180)
     with pytest.raises(InvalidArgument) as err:
-        kit.app.correct(who(), record.id, new_hours, reverse, "改")
+        kit.app.review.correct(who(), record.id, new_hours, reverse, "改")
     assert err.value.rule == rule
     assert kit.store.of(Correction) == [] and kit.types() == ["hours.record.approved"]
 
@@ -393,12 +393,12 @@ def test_an_amendment_is_checked_and_a_refused_one_writes_nothing(
 def test_raising_hours_respects_the_daily_cap(kit: Kit) -> None:
     kit.store.set_policy(COUNTY, **{"hours.daily_cap": 4})
     record = approved(kit, minutes=180)
-    kit.app.correct(who(), record.id, 2.0, False, "提前离开")
+    kit.app.review.correct(who(), record.id, 2.0, False, "提前离开")
     kit.ingest(draft(MORNING + timedelta(hours=4), minutes=120))  # 2 h pending
     with pytest.raises(InvalidArgument) as err:
-        kit.app.correct(who(), record.id, 3.0, False, "核实后恢复")
+        kit.app.review.correct(who(), record.id, 3.0, False, "核实后恢复")
     assert err.value.rule == "new_hours.daily_cap"
-    kit.app.correct(who(), record.id, 1.5, False, "再核")  # lowering is fine
+    kit.app.review.correct(who(), record.id, 1.5, False, "再核")  # lowering is fine
     assert kit.counted("hours") == Decimal("1.5")
 
 
@@ -406,14 +406,14 @@ def test_raising_hours_respects_the_daily_cap(kit: Kit) -> None:
 def test_deposits_follow_the_records_effective_hours_exactly_once(kit: Kit) -> None:
     kit.store.set_policy(COUNTY, **{"timebank.deposit_ratio": 0.5})
     record = approved(kit, minutes=240)
-    kit.app.reconcile("hours.bank", "e-approved", record.id, TOWN)
-    kit.app.reconcile("hours.bank", "e-approved", record.id, TOWN)  # redelivered
+    kit.app.bank.reconcile("hours.bank", "e-approved", record.id, TOWN)
+    kit.app.bank.reconcile("hours.bank", "e-approved", record.id, TOWN)  # redelivered
     repo = FakeRepository(kit.store, None).within(COUNTY)
     account = repo.account(COUNTY, VID)
     assert repo.balance(account.id) == Decimal("2.00")
     assert repo.balance(repo.account(COUNTY, "").id) == Decimal("-2.00")
-    kit.app.correct(who(), record.id, 3.0, False, "提前离开")
-    kit.app.reconcile("hours.bank", "e-corrected", record.id, TOWN)
+    kit.app.review.correct(who(), record.id, 3.0, False, "提前离开")
+    kit.app.bank.reconcile("hours.bank", "e-corrected", record.id, TOWN)
     assert repo.balance(account.id) == Decimal("1.50")
     kinds = [t.kind for t in kit.store.of(BankTransaction)]
     assert kinds == ["deposit", "adjustment"]
@@ -422,13 +422,13 @@ def test_deposits_follow_the_records_effective_hours_exactly_once(kit: Kit) -> N
 
 def test_a_withdrawal_never_exceeds_the_balance_and_is_idempotent(kit: Kit) -> None:
     record = approved(kit, minutes=120)
-    kit.app.reconcile("hours.bank", "e-1", record.id, TOWN)
+    kit.app.bank.reconcile("hours.bank", "e-1", record.id, TOWN)
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.withdraw(who(), VID, COUNTY, 2.5, "理发服务", "w-1")
+        kit.app.bank.withdraw(who(), VID, COUNTY, 2.5, "理发服务", "w-1")
     assert err.value.rule == "timebank.balance"
     assert [t.kind for t in kit.store.of(BankTransaction)] == ["deposit"]
-    tx, legs, left = kit.app.withdraw(who(), VID, COUNTY, 1.5, "理发服务", "w-2")
-    again, legs_again, left_again = kit.app.withdraw(
+    tx, legs, left = kit.app.bank.withdraw(who(), VID, COUNTY, 1.5, "理发服务", "w-2")
+    again, legs_again, left_again = kit.app.bank.withdraw(
         who(), VID, COUNTY, 1.5, "理发服务", "w-2"
     )
     assert (again.id, legs_again) == (tx.id, legs)
@@ -438,10 +438,10 @@ def test_a_withdrawal_never_exceeds_the_balance_and_is_idempotent(kit: Kit) -> N
 
 def test_a_clawback_never_takes_the_balance_below_zero(kit: Kit) -> None:
     record = approved(kit, minutes=120)
-    kit.app.reconcile("hours.bank", "e-1", record.id, TOWN)
-    kit.app.withdraw(who(), VID, COUNTY, 1.5, "理发服务", "w-1")
-    kit.app.correct(who(), record.id, None, True, "未实际参加")
-    kit.app.reconcile("hours.bank", "e-2", record.id, TOWN)
+    kit.app.bank.reconcile("hours.bank", "e-1", record.id, TOWN)
+    kit.app.bank.withdraw(who(), VID, COUNTY, 1.5, "理发服务", "w-1")
+    kit.app.review.correct(who(), record.id, None, True, "未实际参加")
+    kit.app.bank.reconcile("hours.bank", "e-2", record.id, TOWN)
     repo = FakeRepository(kit.store, None).within(COUNTY)
     assert repo.balance(repo.account(COUNTY, VID).id) == Decimal(0)
     clawback = kit.store.of(BankTransaction)[-1]
@@ -454,7 +454,9 @@ def test_no_certificate_without_approved_hours_and_no_name_revealed(
 ) -> None:
     kit.ingest(draft())  # pending only
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.issue(who(), VID, ("", ""), "", "", "雁塔区", "王主任", "", "029")
+        kit.app.certificates.issue(
+            who(), VID, ("", ""), "", "", "雁塔区", "王主任", "", "029"
+        )
     assert err.value.rule == "certificate.no_hours"
     assert kit.registration.asked == [] and kit.store.of(Certificate) == []
 
@@ -463,27 +465,29 @@ def test_a_certificate_certifies_effective_hours_and_is_revoked_once(
     kit: Kit,
 ) -> None:
     record = approved(kit, minutes=180)
-    kit.app.correct(who(), record.id, 2.0, False, "提前离开")
+    kit.app.review.correct(who(), record.id, 2.0, False, "提前离开")
     # 谁记录谁证明: the recording organisation issues, under its own name.
-    cert = kit.app.issue(who(), VID, ("", ""), "", ORG, "", "王主任", "", "029")
+    cert = kit.app.certificates.issue(
+        who(), VID, ("", ""), "", ORG, "", "王主任", "", "029"
+    )
     assert cert.hours == Decimal("2.00") and cert.number.startswith("ZYC-61-2026-")
     assert cert.name_masked != "张三丰" and cert.issuer_name == "雁塔区志愿者协会"
     assert cert.pdf.startswith(b"%PDF")
     assert kit.types()[-1] == "hours.certificate.issued"
-    assert kit.app.verify(cert.number)["status"] == "valid"
-    kit.app.revoke(who(), cert.number, "信息有误")
-    assert kit.app.verify(cert.number)["status"] == "revoked"
+    assert kit.app.certificates.verify(cert.number)["status"] == "valid"
+    kit.app.certificates.revoke(who(), cert.number, "信息有误")
+    assert kit.app.certificates.verify(cert.number)["status"] == "revoked"
     with pytest.raises(FailedPrecondition):
-        kit.app.revoke(who(), cert.number, "再撤")
+        kit.app.certificates.revoke(who(), cert.number, "再撤")
 
 
 # -- the policy replica -------------------------------------------------------------
 def test_an_older_policy_change_does_not_overwrite_a_newer_one(kit: Kit) -> None:
     newer, older = NOW, NOW - timedelta(hours=1)
     half = {"hours.rounding": '"half_hour"'}
-    assert kit.app.replicate("hours.settings", "e-2", COUNTY, half, newer)
+    assert kit.app.policy.replicate("hours.settings", "e-2", COUNTY, half, newer)
     exact = {"hours.rounding": '"exact"'}
-    assert not kit.app.replicate("hours.settings", "e-1", COUNTY, exact, older)
-    assert not kit.app.replicate("hours.settings", "e-2", COUNTY, half, newer)
+    assert not kit.app.policy.replicate("hours.settings", "e-1", COUNTY, exact, older)
+    assert not kit.app.policy.replicate("hours.settings", "e-2", COUNTY, half, newer)
     record = kit.ingest(draft(minutes=50))
     assert record is not None and record.hours == Decimal("1.00")  # half hours

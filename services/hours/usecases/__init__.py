@@ -1,1 +1,3 @@
-"""Hours' use cases by area; ``services.hours.application`` joins them."""
+"""Hours' use cases by area, each built on one shared
+:class:`~services.hours.usecases.base.Context`; ``services.hours.application``
+composes them."""

@@ -1,10 +1,15 @@
-"""The shared part of hours' use cases: the kernel's unit of work (a scoped
-transaction per call, the clock, events recorded in it), the repositories a
-unit's session is read through, and registration's client."""
+"""What hours' use-case areas share: a :class:`Context` holding the
+database, the kernel's unit of work (a scoped transaction per call, the
+clock, events recorded in it), how the repositories a unit's session is read
+through are made, registration's client, the PII cipher and the gateway's
+public address. Each area takes the context in its constructor;
+``HoursApp`` builds one context and composes the areas. :func:`number`
+writes an amount as an event's JSON number."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +35,28 @@ def sql_bank_repository(work: Work) -> BankRepository:
     return BankRepository(work.session, work.scope)
 
 
-class UseCases:
-    """``repository`` and ``bank_repository``: how a unit of work's
-    repositories are made, and ``uow`` the unit of work (a test's in-memory
-    ones instead of SQL)."""
+@dataclass(frozen=True)
+class Context:
+    """What the areas work with: ``uow`` the unit of work, ``repo`` and
+    ``bank`` how a unit of work's repositories are made (a test's in-memory
+    ones instead of SQL), ``registration`` registration's client (``None``
+    where no use case needs it), ``cipher`` seals certificates (they carry
+    the full name) when a key is set, and ``public_url`` is the gateway's
+    public address, for the certificate's QR code. Build it with
+    :meth:`build`, which supplies today's defaults."""
 
-    def __init__(
-        self,
+    db: Database
+    registration: Registration | None
+    clock: Callable[[], datetime]
+    cipher: PiiCipher | None
+    public_url: str
+    uow: UnitOfWork | FakeUnitOfWork
+    repo: RepositoryFactory
+    bank: BankRepositoryFactory
+
+    @classmethod
+    def build(
+        cls,
         db: Database,
         registration: Registration | None = None,
         clock: Callable[[], datetime] = outbox.now,
@@ -46,16 +66,20 @@ class UseCases:
         repository: RepositoryFactory = sql_repository,
         bank_repository: BankRepositoryFactory = sql_bank_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ):
-        self.db, self.registration, self.clock = db, registration, clock
-        # The gateway's public address, for the certificate's QR code.
-        self.public_url = public_url or pdf.DEFAULT_PUBLIC_URL
-        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
-        self.repo, self.bank = repository, bank_repository
-        # Certificates carry the full name: stored sealed when a key is set.
-        self.cipher = cipher
+    ) -> Context:
+        return cls(
+            db=db,
+            registration=registration,
+            clock=clock,
+            cipher=cipher,
+            public_url=public_url or pdf.DEFAULT_PUBLIC_URL,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repo=repository,
+            bank=bank_repository,
+        )
 
-    def _registration(self) -> Registration:
+    def registration_client(self) -> Registration:
+        """Registration's client, for a use case that cannot go without it."""
         if self.registration is None:
             raise RuntimeError("this use case needs the registration client")
         return self.registration

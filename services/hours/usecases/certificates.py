@@ -20,12 +20,15 @@ from services.hours import domain, pdf
 from services.hours import validation as v
 from services.hours.models import Certificate, HourRecord
 from services.hours.repository import Repository
-from services.hours.usecases.base import UseCases, number
+from services.hours.usecases.base import Context, number
 
 PDF_CONTEXT = "certificate.pdf"
 
 
-class CertificateCases(UseCases):
+class CertificateCases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
     def issue(
         self,
         p: Principal,
@@ -53,13 +56,13 @@ class CertificateCases(UseCases):
         contact = v.text(contact, "contact", 100)
         query = (volunteer_id, code, org_id, start, end)
         # Refuse before the real name is revealed (and the reveal logged).
-        with self.uow(p) as work:
-            self._certified(self.repo(work), *query)
-        who = self._registration().identity(volunteer_id, "certificate")
-        now = self.clock()
+        with self.ctx.uow(p) as work:
+            self._certified(self.ctx.repo(work), *query)
+        who = self.ctx.registration_client().identity(volunteer_id, "certificate")
+        now = self.ctx.clock()
         today = now.astimezone(CST).date()
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             rows = self._certified(repo, *query)
             total = sum((h for _, h in rows), Decimal(0))
             serial = repo.next_certificate_serial(code[:2], today.year)
@@ -76,7 +79,7 @@ class CertificateCases(UseCases):
                 status="valid", revoked_reason="", pdf=b"",
             )  # fmt: skip
             text = _text(cert, who.name, rows)
-            cert.pdf = self._seal(pdf.render(text, self.public_url))
+            cert.pdf = self._seal(pdf.render(text, self.ctx.public_url))
             repo.add(cert)
             work.record(
                 "hours.certificate.issued",
@@ -112,42 +115,44 @@ class CertificateCases(UseCases):
 
     def _seal(self, document: bytes) -> bytes:
         return (
-            self.cipher.seal(document, context=PDF_CONTEXT) if self.cipher else document
+            self.ctx.cipher.seal(document, context=PDF_CONTEXT)
+            if self.ctx.cipher
+            else document
         )
 
     def certificate_pdf(self, p: Principal, number_: str) -> tuple[Certificate, bytes]:
         """The certificate and its PDF, unsealed for the caller in scope."""
         cert = self.certificate(p, number_)
-        if cert.pdf.startswith(b"%PDF") or self.cipher is None:
+        if cert.pdf.startswith(b"%PDF") or self.ctx.cipher is None:
             return cert, cert.pdf  # written before sealing was configured
-        return cert, self.cipher.open(cert.pdf, context=PDF_CONTEXT)
+        return cert, self.ctx.cipher.open(cert.pdf, context=PDF_CONTEXT)
 
     def certificate(self, p: Principal, number_: str) -> Certificate:
         p.require_any(*domain.READERS)
         number_ = v.certificate_number(number_)
-        with self.uow(p) as work:
-            return self.repo(work).certificate(number_)
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).certificate(number_)
 
     def revoke(self, p: Principal, number_: str, reason: str) -> Certificate:
         p.require_any(*domain.WRITERS)
         number_ = v.certificate_number(number_)
         reason = v.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            cert = self.repo(work).certificate(number_, lock=True)
+        with self.ctx.uow(p) as work:
+            cert = self.ctx.repo(work).certificate(number_, lock=True)
             require_organisation(p, cert.organisation_id, "organisation_id")
             if cert.status != "valid":
                 raise FailedPrecondition.transition(
                     "certificate", "证明", cert.status, "revoked"
                 )
             cert.status, cert.revoked_reason = "revoked", reason
-            cert.revoked_by, cert.revoked_at = p.username, self.clock()
+            cert.revoked_by, cert.revoked_at = p.username, self.ctx.clock()
             return cert
 
     def verify(self, number_: str) -> Mapping[str, Any]:
         """Anyone (no token): only what the certificate shows publicly."""
         number_ = v.certificate_number(number_)
-        with self.uow(None) as work:
-            found = self.repo(work).verify_certificate(number_)
+        with self.ctx.uow(None) as work:
+            found = self.ctx.repo(work).verify_certificate(number_)
         if found is None:
             err = NotFound.entity("certificate", "证明", number_)
             err.field, err.rule = "number", "number.exists"

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.common.tenancy import Scope
-from services.hours.usecases.base import UseCases
+from services.hours.usecases.base import Context
 
 
-class PolicyCases(UseCases):
+class PolicyCases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
     def replicate(
         self,
         consumer: str,
@@ -21,8 +24,8 @@ class PolicyCases(UseCases):
         """Replace the node's overrides (the event carries all of them);
         False when the event was applied already or is older than the
         replica (two changes can be handled out of order)."""
-        with self.uow(Scope(code)) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(Scope(code)) as work:
+            repo = self.ctx.repo(work)
             if not repo.claim(consumer, event_id):
                 return False
             return repo.replace_policy(code, overrides, changed_at)

@@ -22,7 +22,7 @@ from services.hours import domain
 from services.hours import validation as v
 from services.hours.models import HourRecord
 from services.hours.repository import Repository
-from services.hours.usecases.base import UseCases
+from services.hours.usecases.base import Context
 
 # Namespace of honour records' ids derived from a division and a request_id.
 _HONOUR_KEYS = uuid.UUID("5d6c1f0e-7a43-4b52-9d3e-2f8e1c0b6a71")
@@ -55,12 +55,15 @@ class Draft:
     note: str = ""
 
 
-class RecordCases(UseCases):
+class RecordCases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
     def ingest(self, consumer: str, event_id: str, draft: Draft) -> HourRecord | None:
         """Apply one consumed event: a record, exactly once per event and
         per source entry; ``None`` when it was already applied."""
-        with self.uow(Scope(draft.division_code)) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(Scope(draft.division_code)) as work:
+            repo = self.ctx.repo(work)
             if not repo.claim(consumer, event_id):
                 return None
             if repo.record_by_source(draft.source, draft.source_id) is not None:
@@ -92,8 +95,8 @@ class RecordCases(UseCases):
         ]
         if not shared:
             raise ValueError("a batch's drafts must lie in one province")
-        with self.uow(Scope(shared[-1])) as work:
-            batch = self.repo(work)
+        with self.ctx.uow(Scope(shared[-1])) as work:
+            batch = self.ctx.repo(work)
             batch.lock_volunteers([draft.volunteer_id for _, draft in items])
             fresh = batch.claim_many(consumer, [event_id for event_id, _ in items])
             known = batch.records_by_source(
@@ -146,14 +149,14 @@ class RecordCases(UseCases):
         org_name = v.text(org_name, "organisation_name", 200)
         field = v.service_field(field)
         content = v.text(content, "content", 200)
-        a, b = v.session(start, end, self.clock())
+        a, b = v.session(start, end, self.ctx.clock())
         given = v.amount(amount, "hours", domain.hours((b - a).total_seconds() / 3600))
         reason = v.text(reason, "reason", 500)
         request_id = v.text(request_id, "request_id", 100, required=False)
         # The organisation must be one the caller may see: another tenant's,
         # an ancestor's or an unknown one is NOT_FOUND alike, nothing written.
         references.optional_organisation(
-            self._registration().remote, org_id, "organisation_id"
+            self.ctx.registration_client().remote, org_id, "organisation_id"
         )
         record_id = (
             str(uuid.uuid5(_HONOUR_KEYS, f"{code}/{request_id}"))
@@ -161,11 +164,11 @@ class RecordCases(UseCases):
             else str(uuid.uuid4())
         )
         if request_id:
-            with self.uow(p) as work:
-                earlier = self.repo(work).record_by_source("honour", record_id)
+            with self.ctx.uow(p) as work:
+                earlier = self.ctx.repo(work).record_by_source("honour", record_id)
                 if earlier is not None:
                     return earlier, False
-        number, status = self._registration().volunteer(volunteer_id)
+        number, status = self.ctx.registration_client().volunteer(volunteer_id)
         if status != "verified":
             raise FailedPrecondition(
                 "only verified volunteers receive hours",
@@ -178,8 +181,8 @@ class RecordCases(UseCases):
             field, "service", content, a, b, domain.Interval(a, b),
             p.username, given_hours=given, note=f"补录：{reason}",
         )  # fmt: skip
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             repo.lock_volunteer(volunteer_id)
             earlier = repo.record_by_source("honour", record_id) if request_id else None
             if earlier is not None:  # the same request, racing the first
@@ -210,7 +213,7 @@ class RecordCases(UseCases):
             month=month_of(start), rounding=rounding,
             rounded_hours=Decimal(0), hours=Decimal(0), capped_hours=Decimal(0),
             note=d.note, status="pending", status_reason="", recorded_by=d.recorded_by,
-            recorded_at=self.clock(),
+            recorded_at=self.ctx.clock(),
         )  # fmt: skip
         reason = self._refusal(ledger, d, policy, record)
         if reason is None:

@@ -14,21 +14,24 @@ from services.hours import domain
 from services.hours import validation as v
 from services.hours.models import Correction, HourRecord
 from services.hours.repository import Repository, effective
-from services.hours.usecases.base import UseCases, number
+from services.hours.usecases.base import Context, number
 
 
-class ReviewCases(UseCases):
+class ReviewCases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
     def approve(self, p: Principal, ident: str) -> tuple[HourRecord, Decimal]:
         p.require_any(*domain.WRITERS)
         ident = v.ident(ident, "id")
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             record = repo.record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "approved")
             repo.lock_volunteer(record.volunteer_id)
             record.status, record.reviewed_by = "approved", p.username
-            record.reviewed_at = self.clock()
+            record.reviewed_at = self.ctx.clock()
             repo.flush()
             repo.count_approved(record, record.hours, +1)
             work.record(
@@ -53,12 +56,12 @@ class ReviewCases(UseCases):
         p.require_any(*domain.WRITERS)
         ident = v.ident(ident, "id")
         reason = v.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            record = self.repo(work).record(ident, lock=True)
+        with self.ctx.uow(p) as work:
+            record = self.ctx.repo(work).record(ident, lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "pending", "rejected")
             record.status, record.status_reason = "rejected", reason
-            record.reviewed_by, record.reviewed_at = p.username, self.clock()
+            record.reviewed_by, record.reviewed_at = p.username, self.ctx.clock()
             return record
 
     def correct(
@@ -81,8 +84,8 @@ class ReviewCases(UseCases):
             )
         wanted = None if reverse else v.amount(new_hours or 0.0, "new_hours")
         reason = v.text(reason, "reason", 500)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             record = repo.record(record_id, "record_id", lock=True)
             require_organisation(p, record.organisation_id, "organisation_id")
             _require(record, "approved", "corrected")
@@ -101,7 +104,7 @@ class ReviewCases(UseCases):
                 delta_hours=new - current,
                 reason=reason,
                 actor=p.username,
-                created_at=self.clock(),
+                created_at=self.ctx.clock(),
             )
             repo.add(fix)
             if wanted is None:

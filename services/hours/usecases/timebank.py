@@ -24,24 +24,27 @@ from services.hours import validation as v
 from services.hours.bank_repository import BankRepository
 from services.hours.models import BankEntry, BankTransaction
 from services.hours.repository import effective
-from services.hours.usecases.base import UseCases
+from services.hours.usecases.base import Context
 
 MAX_WITHDRAWAL = Decimal(10_000)
 
 
-class TimeBankCases(UseCases):
+class TimeBankCases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
     def reconcile(
         self, consumer: str, event_id: str, record_id: str, code: str
     ) -> None:
         """Bring the deposits of a record to its effective hours × ratio."""
         bank = domain.bank_code(code)
-        with self.uow(Scope(bank)) as work:
-            repo = self.bank(work)
+        with self.ctx.uow(Scope(bank)) as work:
+            repo = self.ctx.bank(work)
             if not repo.claim(consumer, event_id):
                 return
             record = repo.record(record_id)
-            account = repo.ensure_account(bank, record.volunteer_id, self.clock())
-            repo.ensure_account(bank, "", self.clock())
+            account = repo.ensure_account(bank, record.volunteer_id, self.ctx.clock())
+            repo.ensure_account(bank, "", self.ctx.clock())
             posted = repo.posted(record.id, account.id)
             first = repo.deposit_for(record.id)
             ratio = first.ratio if first and first.ratio is not None else None
@@ -85,8 +88,8 @@ class TimeBankCases(UseCases):
         request_id = v.text(request_id, "request_id", 64, required=False)
         key = f"withdraw/{p.subject}/{request_id or uuid.uuid4()}"
         try:
-            with self.uow(p) as work:
-                repo = self.bank(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.bank(work)
                 earlier = repo.transaction_by_key(key) if request_id else None
                 if earlier is not None:
                     return self._replay(repo, earlier)
@@ -97,8 +100,8 @@ class TimeBankCases(UseCases):
                                 "", None, service, p.username, key)  # fmt: skip
                 return tx, entries, balance - hours
         except IntegrityError:
-            with self.uow(p) as work:  # the same client raced itself
-                repo = self.bank(work)
+            with self.ctx.uow(p) as work:  # the same client raced itself
+                repo = self.ctx.bank(work)
                 earlier = repo.transaction_by_key(key)
                 if earlier is None:
                     raise
@@ -136,7 +139,7 @@ class TimeBankCases(UseCases):
             id=str(uuid.uuid4()), division_code=bank, kind=kind,
             volunteer_id=volunteer_id, record_id=record_id, ratio=ratio,
             description=description, actor=actor, request_key=key,
-            created_at=self.clock(),
+            created_at=self.ctx.clock(),
         )  # fmt: skip
         repo.add(tx)
         repo.flush()
