@@ -4,13 +4,45 @@ Nothing here knows about gRPC. The areas live in ``usecases/``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from services.activity.usecases.attendance import AttendanceCases
+from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
 from services.activity.usecases.pairing import PairingCases
 from services.activity.usecases.projects import ProjectCases
 from services.activity.usecases.signups import SignUpCases
+from services.common import outbox
+from services.common.db import Database
+from services.common.pii import PiiCipher
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
 
 __all__ = ["ActivityApp"]
 
 
-class ActivityApp(ProjectCases, SignUpCases, AttendanceCases, PairingCases):
-    """Every activity use case, as the api role and the seed call them."""
+class ActivityApp:
+    """Every activity use case, as the api role and the seed call them, by
+    area, all sharing one :class:`Context`:
+
+    - ``projects``: drafting, review and the rest of a project's lifecycle;
+    - ``signups``: sign-ups, the waitlist and the leader's decision;
+    - ``attendance``: the rotating code, check-in, check-out, the late close;
+    - ``pairing``: recipients, volunteer ↔ recipient pairs and visit logs.
+
+    ``repository``: how a unit of work's repository is made, and ``uow`` the
+    unit of work (a test's in-memory ones instead of SQL)."""
+
+    def __init__(
+        self,
+        db: Database,
+        cipher: PiiCipher,
+        clock: Callable[[], datetime] = outbox.now,
+        *,
+        repository: RepositoryFactory = sql_repository,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
+    ):
+        ctx = Context.build(db, cipher, clock, repository=repository, uow=uow)
+        self.projects = ProjectCases(ctx)
+        self.signups = SignUpCases(ctx)
+        self.attendance = AttendanceCases(ctx)
+        self.pairing = PairingCases(ctx)

@@ -30,7 +30,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def CreateProject(  # noqa: N802
         self, req: pb.CreateProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateProjectResponse:
-        view = self.app.create_project(
+        view = self.app.projects.create_project(
             me(), req.organisation_id, cv.project_fields(req)
         )
         return pb.CreateProjectResponse(project=cv.project(view))
@@ -38,7 +38,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def UpdateProject(  # noqa: N802
         self, req: pb.UpdateProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.UpdateProjectResponse:
-        view = self.app.update_project(me(), req.id, cv.project_fields(req))
+        view = self.app.projects.update_project(me(), req.id, cv.project_fields(req))
         return pb.UpdateProjectResponse(project=cv.project(view))
 
     def GetProject(  # noqa: N802
@@ -70,56 +70,56 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def SubmitProject(  # noqa: N802
         self, req: pb.SubmitProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.SubmitProjectResponse:
-        view = self.app.submit_project(me(), req.id)
+        view = self.app.projects.submit_project(me(), req.id)
         return pb.SubmitProjectResponse(project=cv.project(view))
 
     def ApproveProject(  # noqa: N802
         self, req: pb.ApproveProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.ApproveProjectResponse:
-        view = self.app.approve_project(me(), req.id)
+        view = self.app.projects.approve_project(me(), req.id)
         return pb.ApproveProjectResponse(project=cv.project(view))
 
     def ReturnProject(  # noqa: N802
         self, req: pb.ReturnProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.ReturnProjectResponse:
-        view = self.app.return_project(me(), req.id, req.reason)
+        view = self.app.projects.return_project(me(), req.id, req.reason)
         return pb.ReturnProjectResponse(project=cv.project(view))
 
     def PublishProject(  # noqa: N802
         self, req: pb.PublishProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.PublishProjectResponse:
-        view = self.app.publish_project(me(), req.id)
+        view = self.app.projects.publish_project(me(), req.id)
         return pb.PublishProjectResponse(project=cv.project(view))
 
     def StartProject(  # noqa: N802
         self, req: pb.StartProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.StartProjectResponse:
-        view = self.app.start_project(me(), req.id)
+        view = self.app.projects.start_project(me(), req.id)
         return pb.StartProjectResponse(project=cv.project(view))
 
     def CompleteProject(  # noqa: N802
         self, req: pb.CompleteProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.CompleteProjectResponse:
-        view = self.app.complete_project(me(), req.id)
+        view = self.app.projects.complete_project(me(), req.id)
         return pb.CompleteProjectResponse(project=cv.project(view))
 
     def CancelProject(  # noqa: N802
         self, req: pb.CancelProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.CancelProjectResponse:
-        view = self.app.cancel_project(me(), req.id, req.reason)
+        view = self.app.projects.cancel_project(me(), req.id, req.reason)
         return pb.CancelProjectResponse(project=cv.project(view))
 
     # -- sign-ups ---------------------------------------------------------------
     def SignUp(  # noqa: N802
         self, req: pb.SignUpRequest, ctx: grpc.ServicerContext
     ) -> pb.SignUpResponse:
-        row = self.app.sign_up(me(), req.session_id, req.volunteer_id)
+        row = self.app.signups.sign_up(me(), req.session_id, req.volunteer_id)
         return pb.SignUpResponse(sign_up=cv.sign_up(row))
 
     def WithdrawSignUp(  # noqa: N802
         self, req: pb.WithdrawSignUpRequest, ctx: grpc.ServicerContext
     ) -> pb.WithdrawSignUpResponse:
-        row, promoted = self.app.withdraw(me(), req.sign_up_id)
+        row, promoted = self.app.signups.withdraw(me(), req.sign_up_id)
         return pb.WithdrawSignUpResponse(
             sign_up=cv.sign_up(row), promoted=[cv.sign_up(x) for x in promoted]
         )
@@ -127,13 +127,13 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def ApproveSignUp(  # noqa: N802
         self, req: pb.ApproveSignUpRequest, ctx: grpc.ServicerContext
     ) -> pb.ApproveSignUpResponse:
-        row = self.app.decide(me(), req.sign_up_id, True, "")
+        row = self.app.signups.decide(me(), req.sign_up_id, True, "")
         return pb.ApproveSignUpResponse(sign_up=cv.sign_up(row))
 
     def RejectSignUp(  # noqa: N802
         self, req: pb.RejectSignUpRequest, ctx: grpc.ServicerContext
     ) -> pb.RejectSignUpResponse:
-        row = self.app.decide(me(), req.sign_up_id, False, req.reason)
+        row = self.app.signups.decide(me(), req.sign_up_id, False, req.reason)
         return pb.RejectSignUpResponse(sign_up=cv.sign_up(row))
 
     def ListSignUps(  # noqa: N802
@@ -151,7 +151,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def GetCheckInCode(  # noqa: N802
         self, req: pb.GetCheckInCodeRequest, ctx: grpc.ServicerContext
     ) -> pb.GetCheckInCodeResponse:
-        code, start, end = self.app.checkin_code(me(), req.session_id)
+        code, start, end = self.app.attendance.checkin_code(me(), req.session_id)
         return pb.GetCheckInCodeResponse(
             code=code,
             valid_from=start.isoformat(),
@@ -162,19 +162,23 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def CheckIn(  # noqa: N802
         self, req: pb.CheckInRequest, ctx: grpc.ServicerContext
     ) -> pb.CheckInResponse:
-        row = self.app.check_in(me(), req.session_id, req.volunteer_id, req.code)
+        row = self.app.attendance.check_in(
+            me(), req.session_id, req.volunteer_id, req.code
+        )
         return pb.CheckInResponse(attendance=cv.attendance(row))
 
     def CheckOut(  # noqa: N802
         self, req: pb.CheckOutRequest, ctx: grpc.ServicerContext
     ) -> pb.CheckOutResponse:
-        row = self.app.check_out(me(), req.session_id, req.volunteer_id, req.code)
+        row = self.app.attendance.check_out(
+            me(), req.session_id, req.volunteer_id, req.code
+        )
         return pb.CheckOutResponse(attendance=cv.attendance(row))
 
     def CloseAttendance(  # noqa: N802
         self, req: pb.CloseAttendanceRequest, ctx: grpc.ServicerContext
     ) -> pb.CloseAttendanceResponse:
-        row = self.app.close_attendance(
+        row = self.app.attendance.close_attendance(
             me(), req.session_id, req.volunteer_id, req.ended_at
         )
         return pb.CloseAttendanceResponse(attendance=cv.attendance(row))
@@ -193,7 +197,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def CreateRecipient(  # noqa: N802
         self, req: pb.CreateRecipientRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateRecipientResponse:
-        row = self.app.create_recipient(
+        row = self.app.pairing.create_recipient(
             me(),
             req.division_code,
             req.name,
@@ -218,7 +222,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def CreatePair(  # noqa: N802
         self, req: pb.CreatePairRequest, ctx: grpc.ServicerContext
     ) -> pb.CreatePairResponse:
-        row = self.app.create_pair(
+        row = self.app.pairing.create_pair(
             me(), req.recipient_id, req.volunteer_id, req.organisation_id
         )
         return pb.CreatePairResponse(pair=cv.pair(row))
@@ -240,7 +244,7 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
     def LogVisit(  # noqa: N802
         self, req: pb.LogVisitRequest, ctx: grpc.ServicerContext
     ) -> pb.LogVisitResponse:
-        row = self.app.log_visit(
+        row = self.app.pairing.log_visit(
             me(), req.pair_id, req.started_at, req.ended_at, req.note
         )
         return pb.LogVisitResponse(visit=cv.visit(row))

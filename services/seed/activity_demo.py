@@ -139,10 +139,10 @@ class Demo:
 
     def _published(self, org: Any, raw: dict[str, Any]) -> tuple[Principal, Any]:
         leader = self._leader(org)
-        view = self.app.create_project(leader, org.id, raw)
-        self.app.submit_project(leader, view.project.id)
-        self.app.approve_project(self.admin, view.project.id)
-        return leader, self.app.publish_project(leader, view.project.id)
+        view = self.app.projects.create_project(leader, org.id, raw)
+        self.app.projects.submit_project(leader, view.project.id)
+        self.app.projects.approve_project(self.admin, view.project.id)
+        return leader, self.app.projects.publish_project(leader, view.project.id)
 
     def _past(
         self,
@@ -166,30 +166,32 @@ class Demo:
         team = [v.id for v in self.vols[:people]]
         for s in view.sessions:
             for vid in team:
-                row = self.app.sign_up(self.admin, s.id, vid)
+                row = self.app.signups.sign_up(self.admin, s.id, vid)
                 if approval:
-                    self.app.decide(leader, row.id, True, "")
+                    self.app.signups.decide(leader, row.id, True, "")
         self.clock.at = sessions[0][0] - timedelta(minutes=30)
-        self.app.start_project(leader, view.project.id)
+        self.app.projects.start_project(leader, view.project.id)
         for s in view.sessions:
             self._attend(leader, s, team)
         self.clock.at = utc(view.sessions[-1].ends_at) + timedelta(hours=4)
-        self.app.complete_project(leader, view.project.id)
+        self.app.projects.complete_project(leader, view.project.id)
 
     def _attend(self, leader: Principal, session: Any, vids: list[str]) -> None:
         start, end = utc(session.starts_at), utc(session.ends_at)
         self.clock.at = start - timedelta(minutes=10)
         for vid in vids:
-            code, _, _ = self.app.checkin_code(leader, session.id)
-            self.app.check_in(self.kiosk, session.id, vid, code)
+            code, _, _ = self.app.attendance.checkin_code(leader, session.id)
+            self.app.attendance.check_in(self.kiosk, session.id, vid, code)
         self.clock.at = end + timedelta(minutes=5)
         for vid in vids[:-1]:
-            code, _, _ = self.app.checkin_code(leader, session.id)
-            self.app.check_out(self.kiosk, session.id, vid, code)
+            code, _, _ = self.app.attendance.checkin_code(leader, session.id)
+            self.app.attendance.check_out(self.kiosk, session.id, vid, code)
         # The last one forgot: the leader closes it at the real end.
         self.clock.at = end + timedelta(hours=3)
         real_end = end - timedelta(minutes=20)
-        self.app.close_attendance(leader, session.id, vids[-1], real_end.isoformat())
+        self.app.attendance.close_attendance(
+            leader, session.id, vids[-1], real_end.isoformat()
+        )
 
     def _recruiting(self, org: Any) -> None:
         self.clock.at = datetime.now(UTC) - timedelta(days=2)
@@ -204,7 +206,7 @@ class Demo:
         _, view = self._published(org, raw)
         self.clock.at += timedelta(hours=1)
         for vol in self.vols[:4]:
-            self.app.sign_up(self.admin, view.sessions[0].id, vol.id)
+            self.app.signups.sign_up(self.admin, view.sessions[0].id, vol.id)
 
     def _emergency(self, org: Any) -> None:
         """A city's flood watch, running now, with volunteers checked in."""
@@ -223,15 +225,15 @@ class Demo:
         session = view.sessions[0]
         team = [v.id for v in self.vols[5:17]]
         for vid in team:
-            self.app.sign_up(self.admin, session.id, vid)
+            self.app.signups.sign_up(self.admin, session.id, vid)
         self.clock.at = start - timedelta(minutes=15)
-        self.app.start_project(leader, view.project.id)
+        self.app.projects.start_project(leader, view.project.id)
         self.clock.at = start + timedelta(minutes=5)
         for vid in team[:8]:
-            code, _, _ = self.app.checkin_code(leader, session.id)
-            self.app.check_in(self.kiosk, session.id, vid, code)
+            code, _, _ = self.app.attendance.checkin_code(leader, session.id)
+            self.app.attendance.check_in(self.kiosk, session.id, vid, code)
         self.clock.at = datetime.now(UTC)
-        code, _, _ = self.app.checkin_code(leader, session.id)
+        code, _, _ = self.app.attendance.checkin_code(leader, session.id)
         print(
             f"  emergency campaign running: check-in code {code} (rotates; "
             f"the console shows the current one) / 应急行动进行中，签到码 {code}"
@@ -247,8 +249,8 @@ class Demo:
             [(start, start + timedelta(hours=2), 30)],
         )
         leader = self._leader(org)
-        view = self.app.create_project(leader, org.id, raw)
-        self.app.submit_project(leader, view.project.id)
+        view = self.app.projects.create_project(leader, org.id, raw)
+        self.app.projects.submit_project(leader, view.project.id)
 
     def _pairing(self, org: Any) -> None:
         leader = self._leader(org)
@@ -262,16 +264,16 @@ class Demo:
             self.clock.at = day(-40, 10)  # consent and pairing, then the visits
             code = streets[i % len(streets)] if streets else org.division_code
             mode = "one_to_one" if i == 0 else "many_to_one"
-            rec = self.app.create_recipient(
+            rec = self.app.pairing.create_recipient(
                 leader, code, name, phone, address, mode, needs, True
             )
             for vol in teams[i] or self.vols[-1:]:
                 self.clock.at = day(-40, 10)
-                pair = self.app.create_pair(self.admin, rec.id, vol.id, org.id)
+                pair = self.app.pairing.create_pair(self.admin, rec.id, vol.id, org.id)
                 for d in (-30, -9):
                     self.clock.at = day(d, 12)
                     note = f"入户探访{name[0]}家，了解近况，协助打扫卫生"
-                    self.app.log_visit(
+                    self.app.pairing.log_visit(
                         leader,
                         pair.id,
                         day(d, 10).isoformat(),

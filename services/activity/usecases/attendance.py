@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import Repository, missing
-from services.activity.usecases.base import UseCases
+from services.activity.usecases.base import Context, bump
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.errors import (
@@ -32,19 +32,24 @@ _CODE = re.compile(r"^\d{6}$")
 GUESSES = domain.CodeGuesses()
 
 
-class AttendanceCases(UseCases):
+class AttendanceCases:
+    """The rotating code, check-in, check-out and the late close."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def checkin_code(
         self, p: Principal, session_id: str
     ) -> tuple[str, datetime, datetime]:
         """The current code of a running session, for its leader to show."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p.scope) as work:
-            session, project = self.repo(work).session_of(
+        with self.ctx.uow(p.scope) as work:
+            session, project = self.ctx.repo(work).session_of(
                 required(session_id, "session_id")
             )
             require_organisation(p, project.organisation_id, "organisation_id")
             _running(project)
-            window = domain.code_window(self.clock())
+            window = domain.code_window(self.ctx.clock())
             code = domain.checkin_code(session.secret, window)
         start = datetime.fromtimestamp(window * domain.WINDOW_SECONDS, UTC)
         end = datetime.fromtimestamp((window + 1) * domain.WINDOW_SECONDS, UTC)
@@ -56,8 +61,8 @@ class AttendanceCases(UseCases):
         """Check a confirmed volunteer in, by the current code or (no code) by
         the leader directly. Twice is ALREADY_EXISTS."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
-        with self.uow(scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(scope) as work:
+            repo = self.ctx.repo(work)
             session, project = repo.session_of(session_id)
             _running(project)
             sign_up = repo.active_sign_up(session_id, volunteer_id)
@@ -69,7 +74,7 @@ class AttendanceCases(UseCases):
                     rule="attendance.confirmed_sign_up",
                 )
             self._check_caller(p, reach, sign_up.volunteer_division_code, volunteer_id)
-            now = self.clock()
+            now = self.ctx.clock()
             self._check_code(session, code, now, volunteer_id)
             domain.check_in_allowed(now, utc(session.starts_at), utc(session.ends_at))
             if repo.attendance(session_id, volunteer_id) is not None:
@@ -99,12 +104,12 @@ class AttendanceCases(UseCases):
     ) -> m.Attendance:
         """Check out by code (closed by the volunteer) or by the leader."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
-        with self.uow(scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(scope) as work:
+            repo = self.ctx.repo(work)
             session, project = repo.session_of(session_id)
             row = _open_attendance(repo, session_id, volunteer_id)
             self._check_caller(p, reach, row.volunteer_division_code, volunteer_id)
-            now = self.clock()
+            now = self.ctx.clock()
             self._check_code(session, code, now, volunteer_id)
             domain.check_out_allowed(now, utc(row.checked_in_at), utc(session.ends_at))
             closed_by = "volunteer" if code else "leader"
@@ -119,13 +124,13 @@ class AttendanceCases(UseCases):
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
         ended = validation.utc_moment(ended_at, "ended_at")
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             session, project = repo.session_of(session_id)
             require_organisation(p, project.organisation_id, "organisation_id")
             row = _open_attendance(repo, session_id, volunteer_id)
             # Service not yet done cannot be recorded: never after now either.
-            latest = min(utc(session.ends_at), self.clock())
+            latest = min(utc(session.ends_at), self.ctx.clock())
             domain.check_close(ended, utc(row.checked_in_at), latest)
             return self._close(work, repo, session, project, row, ended, "leader")
 
@@ -147,8 +152,8 @@ class AttendanceCases(UseCases):
             p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
         required(volunteer_id, "volunteer_id")
-        with self.uow(p.scope) as work:
-            _, project = self.repo(work).session_of(session_id, reach_up=True)
+        with self.ctx.uow(p.scope) as work:
+            _, project = self.ctx.repo(work).session_of(session_id, reach_up=True)
             reach = domain.reach(
                 p.scope.code, project.division_code, project.emergency, project.status
             )
@@ -206,7 +211,7 @@ class AttendanceCases(UseCases):
     ) -> m.Attendance:
         row.checked_out_at, row.closed_by = at, closed_by
         repo.flush()
-        self._bump(work, project.division_code, at, attendances=1)
+        bump(work, project.division_code, at, attendances=1)
         work.record(
             "activity.attendance.checked_out",
             project.division_code,

@@ -1,11 +1,14 @@
-"""The shared part of activity's use cases: the kernel's unit of work (a
-scoped transaction per call, the clock, events recorded in it, rollup bumps)
-and the repository a unit's session is read and written through. A use case
-talks to nothing else, so the same code runs on in-memory fakes."""
+"""The shared part of activity's use cases: a :class:`Context` every area is
+built with, holding the database, the kernel's unit of work (a scoped
+transaction per call, the clock, events recorded in it, rollup bumps), the
+repository a unit's session is read and written through and the PII cipher.
+A use case talks to nothing else, so the same code runs on in-memory fakes.
+:func:`bump` counts a fact in the rollups of a unit of work."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from services.activity.models import OUTBOX, ROLLUP
@@ -25,25 +28,38 @@ def sql_repository(work: Work) -> Repository:
     return Repository(work.session, work.scope)
 
 
-class UseCases:
-    """``repository``: how a unit of work's repository is made, and ``uow``
-    the unit of work (a test's in-memory ones instead of SQL)."""
+@dataclass(frozen=True)
+class Context:
+    """What the areas work with: ``uow`` the unit of work (a test's in-memory
+    one instead of SQL) and ``repo`` how a unit of work's repository is made.
+    Build it with :meth:`build`, which supplies today's defaults."""
 
-    def __init__(
-        self,
+    db: Database
+    cipher: PiiCipher
+    clock: Callable[[], datetime]
+    uow: UnitOfWork | FakeUnitOfWork
+    repo: RepositoryFactory
+
+    @classmethod
+    def build(
+        cls,
         db: Database,
         cipher: PiiCipher,
         clock: Callable[[], datetime] = outbox.now,
         *,
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ):
-        self.db, self.cipher, self.clock = db, cipher, clock
-        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
-        self.repo = repository
+    ) -> Context:
+        return cls(
+            db,
+            cipher,
+            clock,
+            uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repository,
+        )
 
-    @staticmethod
-    def _bump(work: Work, code: str, at: datetime, **deltas: float) -> None:
-        """Count a fact of the moment ``at`` in the rollups of ``code`` and
-        its ancestors, in this unit of work."""
-        work.bump(ROLLUP, code, month_of(at), **deltas)
+
+def bump(work: Work, code: str, at: datetime, **deltas: float) -> None:
+    """Count a fact of the moment ``at`` in the rollups of ``code`` and its
+    ancestors, in this unit of work."""
+    work.bump(ROLLUP, code, month_of(at), **deltas)

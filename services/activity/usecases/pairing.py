@@ -13,7 +13,7 @@ from datetime import timedelta
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import KeyTaken
-from services.activity.usecases.base import UseCases
+from services.activity.usecases.base import Context, bump
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
@@ -26,7 +26,12 @@ MODES = ("one_to_one", "many_to_one")
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-class PairingCases(UseCases):
+class PairingCases:
+    """Recipients, their pairs with volunteers and the visits logged."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def create_recipient(
         self,
         p: Principal,
@@ -61,19 +66,21 @@ class PairingCases(UseCases):
                 "the household must consent to being recorded",
                 "须取得帮扶对象本人同意后方可登记",
             )
-        now = self.clock()
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        now = self.ctx.clock()
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             row = m.Recipient(
                 id=str(uuid.uuid4()),
                 division_code=code,
-                name_enc=self.cipher.encrypt(name, context="recipient.name"),
+                name_enc=self.ctx.cipher.encrypt(name, context="recipient.name"),
                 name_masked=mask_name(name),
-                phone_enc=self.cipher.encrypt(phone, context="recipient.phone")
+                phone_enc=self.ctx.cipher.encrypt(phone, context="recipient.phone")
                 if phone
                 else None,
                 phone_masked=mask_phone(phone) if phone else "",
-                address_enc=self.cipher.encrypt(address, context="recipient.address"),
+                address_enc=self.ctx.cipher.encrypt(
+                    address, context="recipient.address"
+                ),
                 address_masked=validation.mask_address(address),
                 pairing_mode=mode,
                 needs=needs,
@@ -83,7 +90,7 @@ class PairingCases(UseCases):
             )
             repo.add(row)
             repo.flush()
-            self._bump(work, code, now, recipients=1)
+            bump(work, code, now, recipients=1)
             return row
 
     def create_pair(
@@ -98,8 +105,8 @@ class PairingCases(UseCases):
         # An org_leader pairs for its own organisation only.
         require_organisation(p, oid, "organisation_id")
         try:
-            with self.uow(p.scope) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p.scope) as work:
+                repo = self.ctx.repo(work)
                 recipient = repo.recipient(rid)  # locked: one-to-one is checked once
                 volunteer = repo.volunteer(vid)
                 org = repo.organisation(oid, "organisation_id")
@@ -125,7 +132,7 @@ class PairingCases(UseCases):
                         field="volunteer_id",
                         rule="pairing.one_to_one",
                     )
-                now = self.clock()
+                now = self.ctx.clock()
                 pair = m.Pair(
                     id=str(uuid.uuid4()),
                     recipient_id=rid,
@@ -138,7 +145,7 @@ class PairingCases(UseCases):
                     created_at=now,
                 )
                 repo.add_unique(pair)
-                self._bump(work, recipient.division_code, now, pairs=1)
+                bump(work, recipient.division_code, now, pairs=1)
                 return pair
         except KeyTaken as exc:
             raise AlreadyExists(
@@ -157,7 +164,7 @@ class PairingCases(UseCases):
         start = validation.utc_moment(started_at, "started_at")
         end = validation.utc_moment(ended_at, "ended_at")
         validation.check_order(start, end, "ended_at", validation.MAX_VISIT)
-        now = self.clock()
+        now = self.ctx.clock()
         if end > now + CLOCK_SKEW:
             raise InvalidArgument(
                 "ended_at",
@@ -166,8 +173,8 @@ class PairingCases(UseCases):
                 "不能晚于当前时间",
             )
         note = validation.text(note, "note", 1000, required=False)
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             pair = repo.pair(pid)
             require_organisation(p, pair.organisation_id, "organisation_id")
             visit = m.Visit(
@@ -185,7 +192,7 @@ class PairingCases(UseCases):
             )
             repo.add(visit)
             repo.flush()
-            self._bump(work, pair.division_code, start, visits=1)
+            bump(work, pair.division_code, start, visits=1)
             work.record(
                 "activity.visit.logged",
                 pair.division_code,

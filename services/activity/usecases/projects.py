@@ -11,7 +11,7 @@ from typing import Any
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
-from services.activity.usecases.base import UseCases
+from services.activity.usecases.base import Context, bump
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.roles import require_organisation
@@ -23,8 +23,11 @@ from services.common.unit_of_work import Work
 Hook = Callable[[Work, Repository, m.Project], None]
 
 
-class ProjectCases(UseCases):
+class ProjectCases:
     """Projects from draft to completion; each step checks the transition."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
 
     def create_project(
         self, p: Principal, organisation_id: str, raw: dict[str, Any]
@@ -36,11 +39,11 @@ class ProjectCases(UseCases):
             raise InvalidArgument.required("organisation_id")
         # An org_leader publishes for its own organisation only.
         require_organisation(p, organisation_id.strip(), "organisation_id")
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             org = repo.organisation(organisation_id.strip(), "organisation_id")
             spec = validation.project_spec(raw, org.division_code)
-            now = self.clock()
+            now = self.ctx.clock()
             project = m.Project(
                 id=str(uuid.uuid4()),
                 organisation_id=org.id,
@@ -61,8 +64,8 @@ class ProjectCases(UseCases):
         """Replace the editable fields (sessions included) of a draft or a
         returned project."""
         p.require_any(*domain.MANAGERS)
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             project = repo.project(ident, lock=True)
             require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_editable(project.status)
@@ -80,7 +83,7 @@ class ProjectCases(UseCases):
             "leader_approval", "emergency",
         ):  # fmt: skip
             setattr(project, name, getattr(spec, name))
-        project.updated_at = self.clock()
+        project.updated_at = self.ctx.clock()
         sessions = [
             m.ProjectSession(
                 id=str(uuid.uuid4()),
@@ -123,7 +126,7 @@ class ProjectCases(UseCases):
         reason = validation.text(reason, "reason", 500, required=False)
 
         def cancelled(work: Work, repo: Repository, project: m.Project) -> None:
-            project.comment, project.closed_at = reason, self.clock()
+            project.comment, project.closed_at = reason, self.ctx.clock()
             self._closed(work, project, "cancelled")
 
         return self._move(p, ident, "cancelled", domain.MANAGERS, cancelled)
@@ -137,15 +140,15 @@ class ProjectCases(UseCases):
         hook: Hook | None = None,
     ) -> ProjectView:
         p.require_any(*roles)
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             project = repo.project(ident, lock=True)
             if "org_leader" in roles:  # a manager's step: its own projects only
                 require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_transition(project.status, target)
             if hook:
                 hook(work, repo, project)
-            project.status, project.updated_at = target, self.clock()
+            project.status, project.updated_at = target, self.ctx.clock()
             repo.flush()
             return repo.view(project)
 
@@ -163,10 +166,10 @@ class ProjectCases(UseCases):
         return review
 
     def _published(self, work: Work, repo: Repository, project: m.Project) -> None:
-        now = self.clock()
+        now = self.ctx.clock()
         project.published_at = now
         code = project.division_code
-        self._bump(work, code, now, projects_published=1)
+        bump(work, code, now, projects_published=1)
         sessions = repo.view(project).sessions
         # Sessions count in the month they take place, not the publishing one.
         for month, n in Counter(month_of(utc(x.starts_at)) for x in sessions).items():
@@ -192,7 +195,7 @@ class ProjectCases(UseCases):
                 "仍有志愿者未签退，请先签退或补签退",
                 rule="project.open_attendance",
             )
-        project.closed_at = self.clock()
+        project.closed_at = self.ctx.clock()
         self._closed(work, project, "completed")
 
     def _closed(self, work: Work, project: m.Project, verb: str) -> None:

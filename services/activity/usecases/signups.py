@@ -15,7 +15,7 @@ from datetime import date
 from services.activity import domain
 from services.activity import models as m
 from services.activity.repository import KeyTaken, missing
-from services.activity.usecases.base import UseCases
+from services.activity.usecases.base import Context, bump
 from services.common.auth import Principal
 from services.common.errors import (
     AlreadyExists,
@@ -54,15 +54,20 @@ def not_open(what_en: str, what_zh: str, rule: str) -> FailedPrecondition:
     return FailedPrecondition(what_en, what_zh, rule=rule)
 
 
-class SignUpCases(UseCases):
+class SignUpCases:
+    """Sign-ups, the waitlist and the leader's decision."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
     def sign_up(self, p: Principal, session_id: str, volunteer_id: str) -> m.SignUp:
         """Sign a volunteer in the caller's scope up for a session of a project
         the caller reaches (its own, or an ancestor's emergency campaign)."""
         p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
         volunteer_id = required(volunteer_id, "volunteer_id")
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             _, project = repo.session_of(session_id, reach_up=True)
             v = repo.volunteer(volunteer_id)
             who = Candidate(
@@ -84,11 +89,11 @@ class SignUpCases(UseCases):
     def _join(
         self, p: Principal, scope: Scope, session_id: str, who: Candidate
     ) -> m.SignUp:
-        with self.uow(scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(scope) as work:
+            repo = self.ctx.repo(work)
             repo.lock_session(session_id)
             session, project = repo.session_of(session_id)
-            now = self.clock()
+            now = self.ctx.clock()
             if project.status not in domain.OPEN:
                 raise not_open(
                     "the project is not recruiting",
@@ -130,7 +135,7 @@ class SignUpCases(UseCases):
                 created_at=now,
             )
             repo.add_unique(row)
-            self._bump(work, project.division_code, now, signups=1)
+            bump(work, project.division_code, now, signups=1)
             return row
 
     def withdraw(
@@ -144,8 +149,8 @@ class SignUpCases(UseCases):
         the answer lists only the promoted sign-ups the caller may see."""
         p.require_any(*domain.MANAGERS)
         ident = required(sign_up_id, "sign_up_id")
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             found = repo.sign_up(ident)
             try:  # scoped by the project's tenant, before any state check
                 repo.project(found.project_id, reach_up=True)
@@ -153,8 +158,8 @@ class SignUpCases(UseCases):
                 raise missing("sign_up_id", "sign-up", "报名", ident) from None
             division = found.division_code
         scope = Scope(division)
-        with self.uow(scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(scope) as work:
+            repo = self.ctx.repo(work)
             row = repo.sign_up(ident)
             repo.lock_queue_of(row)
             session, project = repo.session_of(row.session_id)
@@ -166,14 +171,14 @@ class SignUpCases(UseCases):
                     "sign_up.attended",
                 )
             freed = row.status == "confirmed"
-            row.status, row.decided_at = "withdrawn", self.clock()
+            row.status, row.decided_at = "withdrawn", self.ctx.clock()
             repo.flush()
             promoted: list[m.SignUp] = []
             if freed:
                 waiting = repo.waitlist(row.session_id)
                 confirmed = repo.confirmed(row.session_id)
                 for nxt in domain.promotions(waiting, confirmed, session.capacity):
-                    nxt.status, nxt.decided_at = "confirmed", self.clock()
+                    nxt.status, nxt.decided_at = "confirmed", self.ctx.clock()
                     promoted.append(nxt)
             repo.flush()
             # Another tenant's volunteer promoted in a shared campaign is
@@ -197,8 +202,8 @@ class SignUpCases(UseCases):
             reason = required(reason, "reason")
             if len(reason) > 500:
                 raise InvalidArgument.too_long("reason", 500)
-        with self.uow(p.scope) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p.scope) as work:
+            repo = self.ctx.repo(work)
             row = repo.sign_up(ident)
             if not p.scope.contains(row.division_code):  # the volunteer's tenant
                 raise missing("sign_up_id", "sign-up", "报名", ident)
@@ -212,7 +217,7 @@ class SignUpCases(UseCases):
                 target = domain.place_for(confirmed, session.capacity, False)
                 # The queue is first come, first served from approval on.
                 row.queue_number = repo.next_queue_number(row.session_id)
-            row.status, row.reason, row.decided_at = target, reason, self.clock()
+            row.status, row.reason, row.decided_at = target, reason, self.ctx.clock()
             repo.flush()
             return row
 
