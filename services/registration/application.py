@@ -1,15 +1,65 @@
 """Registration's use cases: each runs in one scoped transaction, checks the
 caller's roles and scope, writes, bumps rollups and records events together.
-Nothing here knows about gRPC. The areas live in ``usecases/``."""
+Nothing here knows about gRPC. The areas live in ``usecases/``; this module
+composes them over one :class:`~services.registration.usecases.base.Context`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from services.common import outbox
+from services.common.auth import TokenIssuer
+from services.common.db import Database
+from services.common.pii import PiiCipher
+from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
 from services.registration.usecases.accounts import AccountCases
+from services.registration.usecases.base import (
+    Context,
+    GuardFactory,
+    RepositoryFactory,
+    sql_repository,
+)
 from services.registration.usecases.directory import DirectoryCases
 from services.registration.usecases.people import Guardian, PeopleCases
 
 __all__ = ["Guardian", "RegistrationApp"]
 
 
-class RegistrationApp(DirectoryCases, AccountCases, PeopleCases):
-    """Every registration use case, as the api role and the seed call them."""
+class RegistrationApp:
+    """Every registration use case, as the api role and the seed call them,
+    by area:
+
+    - ``directory``: divisions (get, list, create, rename, retire, history)
+      and tenant settings (effective, update);
+    - ``accounts``: login and creating accounts (``accounts.login_policy``
+      holds the failed-login limits);
+    - ``people``: organisations and teams, volunteers (register, review,
+      identity, get) and team memberships.
+
+    ``ctx`` is the one context the areas share.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        cipher: PiiCipher,
+        issuer: TokenIssuer | None,
+        clock: Callable[[], datetime] = outbox.now,
+        *,
+        repository: RepositoryFactory = sql_repository,
+        uow: UnitOfWork | FakeUnitOfWork | None = None,
+        login_guard: GuardFactory | None = None,
+    ):
+        self.ctx = Context(
+            db,
+            cipher,
+            issuer,
+            clock,
+            repository=repository,
+            uow=uow,
+            login_guard=login_guard,
+        )
+        self.directory = DirectoryCases(self.ctx)
+        self.accounts = AccountCases(self.ctx)
+        self.people = PeopleCases(self.ctx)

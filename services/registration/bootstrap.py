@@ -23,6 +23,7 @@ from services.common.divisions import REFERENCE
 from services.common.tenancy import level_of, parent_of, validate_code
 from services.registration.models import Account, Division
 from services.registration.usecases.accounts import AccountCases
+from services.registration.usecases.base import Context
 
 FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
 
@@ -95,7 +96,7 @@ def create_account(
     db = Database(cfg.service("registration"))
     try:
         # Accounts hold no personal data: no key is needed to create one.
-        cases = AccountCases(db, None, None)  # type: ignore[arg-type]
+        cases = AccountCases(Context(db, None, None))  # type: ignore[arg-type]
         return cases.create_account(
             system, username, password, display, code, roles, organisation_id
         )

@@ -42,7 +42,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def Login(  # noqa: N802
         self, req: pb.LoginRequest, ctx: grpc.ServicerContext
     ) -> pb.LoginResponse:
-        token, exp, acc = self.app.login(
+        token, exp, acc = self.app.accounts.login(
             req.username, req.password, client=client_address(ctx)
         )
         return pb.LoginResponse(
@@ -52,7 +52,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def GetDivision(  # noqa: N802
         self, req: pb.GetDivisionRequest, ctx: grpc.ServicerContext
     ) -> pb.GetDivisionResponse:
-        div, chain = self.app.get_division(me(), req.code)
+        div, chain = self.app.directory.get_division(me(), req.code)
         return pb.GetDivisionResponse(
             division=cv.division(div), ancestors=[cv.division_ref(d) for d in chain]
         )
@@ -63,7 +63,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         from services.common.paging import next_token, page_bounds
 
         size, offset = page_bounds(req.page.page_size, req.page.page_token)
-        rows, total = self.app.list_divisions(
+        rows, total = self.app.directory.list_divisions(
             me(), req.parent_code, req.include_retired, size, offset
         )
         return pb.ListDivisionsResponse(
@@ -76,37 +76,39 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def CreateDivision(  # noqa: N802
         self, req: pb.CreateDivisionRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateDivisionResponse:
-        div = self.app.create_division(me(), req.code, req.name, req.reason)
+        div = self.app.directory.create_division(me(), req.code, req.name, req.reason)
         return pb.CreateDivisionResponse(division=cv.division(div))
 
     def RenameDivision(  # noqa: N802
         self, req: pb.RenameDivisionRequest, ctx: grpc.ServicerContext
     ) -> pb.RenameDivisionResponse:
-        div = self.app.rename_division(me(), req.code, req.name, req.reason)
+        div = self.app.directory.rename_division(me(), req.code, req.name, req.reason)
         return pb.RenameDivisionResponse(division=cv.division(div))
 
     def RetireDivision(  # noqa: N802
         self, req: pb.RetireDivisionRequest, ctx: grpc.ServicerContext
     ) -> pb.RetireDivisionResponse:
-        div = self.app.retire_division(me(), req.code, req.successor_code, req.reason)
+        div = self.app.directory.retire_division(
+            me(), req.code, req.successor_code, req.reason
+        )
         return pb.RetireDivisionResponse(division=cv.division(div))
 
     def ListDivisionHistory(  # noqa: N802
         self, req: pb.ListDivisionHistoryRequest, ctx: grpc.ServicerContext
     ) -> pb.ListDivisionHistoryResponse:
-        changes = self.app.division_history(me(), req.code)
+        changes = self.app.directory.division_history(me(), req.code)
         return pb.ListDivisionHistoryResponse(changes=[cv.change(c) for c in changes])
 
     def GetEffectiveSettings(  # noqa: N802
         self, req: pb.GetEffectiveSettingsRequest, ctx: grpc.ServicerContext
     ) -> pb.GetEffectiveSettingsResponse:
-        rows = self.app.effective_settings(me(), req.division_code)
+        rows = self.app.directory.effective_settings(me(), req.division_code)
         return pb.GetEffectiveSettingsResponse(settings=cv.settings(rows))
 
     def UpdateTenantSettings(  # noqa: N802
         self, req: pb.UpdateTenantSettingsRequest, ctx: grpc.ServicerContext
     ) -> pb.UpdateTenantSettingsResponse:
-        rows = self.app.update_settings(
+        rows = self.app.directory.update_settings(
             me(), req.division_code, dict(req.set_json), list(req.clear)
         )
         return pb.UpdateTenantSettingsResponse(settings=cv.settings(rows))
@@ -114,7 +116,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def CreateAccount(  # noqa: N802
         self, req: pb.CreateAccountRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateAccountResponse:
-        acc = self.app.create_account(
+        acc = self.app.accounts.create_account(
             me(),
             req.username,
             req.password,
@@ -138,7 +140,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def CreateOrganisation(  # noqa: N802
         self, req: pb.CreateOrganisationRequest, ctx: grpc.ServicerContext
     ) -> pb.CreateOrganisationResponse:
-        org = self.app.create_organisation(
+        org = self.app.people.create_organisation(
             me(),
             req.name,
             KINDS.get(req.kind, ""),
@@ -177,7 +179,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         self, req: pb.RegisterVolunteerRequest, ctx: grpc.ServicerContext
     ) -> pb.RegisterVolunteerResponse:
         g = req.guardian if req.HasField("guardian") else None
-        vol = self.app.register_volunteer(
+        vol = self.app.people.register_volunteer(
             me(),
             req.name,
             req.id_number,
@@ -192,7 +194,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def GetVolunteer(  # noqa: N802
         self, req: pb.GetVolunteerRequest, ctx: grpc.ServicerContext
     ) -> pb.GetVolunteerResponse:
-        vol, teams = self.app.get_volunteer(me(), req.id)
+        vol, teams = self.app.people.get_volunteer(me(), req.id)
         return pb.GetVolunteerResponse(volunteer=cv.volunteer(vol, teams))
 
     def ListVolunteers(  # noqa: N802
@@ -215,19 +217,19 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def VerifyVolunteer(  # noqa: N802
         self, req: pb.VerifyVolunteerRequest, ctx: grpc.ServicerContext
     ) -> pb.VerifyVolunteerResponse:
-        vol = self.app.review_volunteer(me(), req.id, True, "")
+        vol = self.app.people.review_volunteer(me(), req.id, True, "")
         return pb.VerifyVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
     def RejectVolunteer(  # noqa: N802
         self, req: pb.RejectVolunteerRequest, ctx: grpc.ServicerContext
     ) -> pb.RejectVolunteerResponse:
-        vol = self.app.review_volunteer(me(), req.id, False, req.reason)
+        vol = self.app.people.review_volunteer(me(), req.id, False, req.reason)
         return pb.RejectVolunteerResponse(volunteer=cv.volunteer(vol, []))
 
     def AddTeamMembership(  # noqa: N802
         self, req: pb.AddTeamMembershipRequest, ctx: grpc.ServicerContext
     ) -> pb.AddTeamMembershipResponse:
-        vol, teams = self.app.add_membership(
+        vol, teams = self.app.people.add_membership(
             me(), req.volunteer_id, req.organisation_id, req.role or "member"
         )
         return pb.AddTeamMembershipResponse(volunteer=cv.volunteer(vol, teams))
@@ -235,7 +237,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def GetVolunteerIdentity(  # noqa: N802
         self, req: pb.GetVolunteerIdentityRequest, ctx: grpc.ServicerContext
     ) -> pb.GetVolunteerIdentityResponse:
-        vol, name = self.app.volunteer_identity(me(), req.id, req.purpose)
+        vol, name = self.app.people.volunteer_identity(me(), req.id, req.purpose)
         return pb.GetVolunteerIdentityResponse(
             id=vol.id,
             volunteer_number=vol.volunteer_number,
@@ -286,7 +288,7 @@ def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
     db = Database(cfg.service("registration"))
     cipher = keys.pii_cipher(cfg)
     app = RegistrationApp(db, cipher, keys.issuer(cfg))
-    app.login_policy = LoginPolicy.from_config(cfg)
+    app.accounts.login_policy = LoginPolicy.from_config(cfg)
     return RegistrationServicer(app, RegistrationQueries(db, cipher)), db
 
 

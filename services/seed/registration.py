@@ -66,7 +66,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
     fields = list(SERVICE_FIELDS)
     with db.session(Scope("610116")) as s:
         streets = Repository(s, Scope("610116")).children("610116", False, 100, 0)[0]
-    root = app.create_organisation(
+    root = app.people.create_organisation(
         admin,
         "长安区志愿服务总队",
         "organisation",
@@ -79,7 +79,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
     created = [root]
     for f in fields[:10]:
         created.append(
-            app.create_organisation(
+            app.people.create_organisation(
                 admin,
                 f"长安区{SERVICE_FIELDS[f]}志愿服务队",
                 "team",
@@ -92,7 +92,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
         )
     for street in streets:
         created.append(
-            app.create_organisation(
+            app.people.create_organisation(
                 admin,
                 f"{street.name}志愿服务队",
                 "team",
@@ -106,7 +106,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
     # A city-level organisation: emergency campaigns are a city's or a
     # province's (activity's demo runs one).
     created.append(
-        app.create_organisation(
+        app.people.create_organisation(
             admin,
             "西安市志愿者联合会",
             "organisation",
@@ -121,7 +121,7 @@ def _organisations(db, app, admin, rng):  # type: ignore[no-untyped-def]
         with db.session(Scope(county)) as s:
             name = Repository(s, Scope(county)).division(county).name
         created.append(
-            app.create_organisation(
+            app.people.create_organisation(
                 admin,
                 f"{name}志愿者协会",
                 "organisation",
@@ -149,7 +149,7 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
         )
         phone = f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}"
         try:
-            vol = app.register_volunteer(
+            vol = app.people.register_volunteer(
                 admin,
                 name,
                 number,
@@ -162,12 +162,12 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
         except AlreadyExists:
             continue
         if i % 4 != 3:
-            app.review_volunteer(admin, vol.id, True, "")
+            app.people.review_volunteer(admin, vol.id, True, "")
             local = [t for t in teams if t.division_code.startswith(county)]
             if local and i % 2 == 0:
-                app.add_membership(admin, vol.id, rng.choice(local).id, "member")
+                app.people.add_membership(admin, vol.id, rng.choice(local).id, "member")
         elif i % 8 == 7:
-            app.review_volunteer(
+            app.people.review_volunteer(
                 admin, vol.id, False, "材料不全 / incomplete documents"
             )
         if (i + 1) % 25 == 0 or i + 1 == count:

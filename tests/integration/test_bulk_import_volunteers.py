@@ -230,7 +230,7 @@ def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
     ]  # fmt: skip
     app = RegistrationApp(one, cipher, None)
     for r in rows:
-        app.register_volunteer(
+        app.people.register_volunteer(
             ADMIN, r["name"], r["id_number"], r["phone"], r["home_division_code"],
             ["elderly_care", "minors"], None, "",
         )  # fmt: skip
@@ -271,11 +271,11 @@ def test_a_checked_roll_reaches_every_consumer_as_registering_and_verifying(
     ]  # fmt: skip
     app = RegistrationApp(one, cipher, None)
     for r in rows:
-        vol = app.register_volunteer(
+        vol = app.people.register_volunteer(
             ADMIN, r["name"], r["id_number"], r["phone"], r["home_division_code"],
             [], None, "",
         )  # fmt: skip
-        app.review_volunteer(ADMIN, vol.id, True, "")
+        app.people.review_volunteer(ADMIN, vol.id, True, "")
     report = bulk.import_rows(
         many, Scope(COUNTY), rows, source=str(uuid.uuid4()), cipher=cipher,
         verified=True,

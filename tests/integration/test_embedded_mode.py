@@ -87,7 +87,7 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch, own_vhost):
     before = RegistrationQueries(db, cipher).summarize(
         province, "61", None, "", "", False
     )
-    vol = app.register_volunteer(
+    vol = app.people.register_volunteer(
         province,
         "周八",
         new_id_number("610113"),
@@ -97,7 +97,7 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch, own_vhost):
         None,
         "",
     )
-    app.review_volunteer(province, vol.id, True, "")
+    app.people.review_volunteer(province, vol.id, True, "")
     after = RegistrationQueries(db, cipher).summarize(
         province, "61", None, "", "", False
     )
@@ -111,6 +111,6 @@ def test_migrate_seed_and_register_on_sqlite(tmp_path, monkeypatch, own_vhost):
         assert metrics["volunteers_registered"] == sum(
             h.startswith(code) for h in homes
         )
-    token, _, _ = app.login("yanta-admin", "zhiyuan-demo-2026")
+    token, _, _ = app.accounts.login("yanta-admin", "zhiyuan-demo-2026")
     assert keys.verifier(cfg).verify(token).scope_code == "610113"
     db.dispose()

@@ -100,7 +100,7 @@ def quick_app(migrated):  # type: ignore[no-untyped-def]
     cfg = load()
     db = Database(cfg.service("registration"))
     app = RegistrationApp(db, keys.pii_cipher(cfg), keys.issuer(cfg))
-    app.login_policy = LoginPolicy(
+    app.accounts.login_policy = LoginPolicy(
         account_max_failures=3,
         client_max_failures=6,
         lockout_seconds=0.5,
@@ -112,19 +112,19 @@ def quick_app(migrated):  # type: ignore[no-untyped-def]
 
 def fail(app: RegistrationApp, username: str, client: str = "") -> None:
     with pytest.raises(Unauthenticated):
-        app.login(username, "wrong-password", client)
+        app.accounts.login(username, "wrong-password", client)
 
 
 def locked_for(app: RegistrationApp, username: str, client: str = "") -> int:
     with pytest.raises(ResourceExhausted) as err:
-        app.login(username, PASSWORD, client)
+        app.accounts.login(username, PASSWORD, client)
     assert err.value.field == "username" and err.value.rule == "login.locked"
     return err.value.retry_after
 
 
 def lifted(app: RegistrationApp, username: str) -> bool:
     """Whether the lock is gone (asks without counting an attempt)."""
-    guard = LoginGuard(app.db, app.login_policy, app.clock)
+    guard = LoginGuard(app.ctx.db, app.accounts.login_policy, app.ctx.clock)
     try:
         guard.check(guard.keys(username, ""))
     except ResourceExhausted:
@@ -133,7 +133,7 @@ def lifted(app: RegistrationApp, username: str) -> bool:
 
 
 def lock_length(app: RegistrationApp, username: str) -> float:
-    with app.db.session(None) as s:
+    with app.ctx.db.session(None) as s:
         row = s.get(LoginAttempt, f"account:{username}")
         assert row is not None and row.locked_until is not None
         return (row.locked_until - row.window_started_at).total_seconds()
@@ -142,18 +142,20 @@ def lock_length(app: RegistrationApp, username: str) -> float:
 def test_the_lock_lifts_after_its_window_and_a_success_resets_the_count(
     quick_app,
 ):
-    quick_app.login_policy = replace(quick_app.login_policy, lockout_seconds=2)
+    quick_app.accounts.login_policy = replace(
+        quick_app.accounts.login_policy, lockout_seconds=2
+    )
     username = new_account()
     for _ in range(3):
         fail(quick_app, username)
     assert 1 <= locked_for(quick_app, username) <= 2
     wait_for(lambda: lifted(quick_app, username), timeout=10, what="unlock")
-    token, _exp, _acc = quick_app.login(username, PASSWORD, "")
+    token, _exp, _acc = quick_app.accounts.login(username, PASSWORD, "")
     assert token
     # The success cleared the count: two more failures do not lock.
     for _ in range(2):
         fail(quick_app, username)
-    assert quick_app.login(username, PASSWORD, "")[0]
+    assert quick_app.accounts.login(username, PASSWORD, "")[0]
 
 
 def test_repeated_lockouts_double_the_wait(quick_app):
@@ -168,12 +170,14 @@ def test_repeated_lockouts_double_the_wait(quick_app):
 
 
 def test_one_client_trying_many_usernames_is_locked(quick_app):
-    quick_app.login_policy = replace(quick_app.login_policy, lockout_seconds=60)
+    quick_app.accounts.login_policy = replace(
+        quick_app.accounts.login_policy, lockout_seconds=60
+    )
     username = new_account()
     client = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
     for n in range(6):
         fail(quick_app, f"spray-{n}-{uuid.uuid4().hex[:6]}", client)
     assert locked_for(quick_app, username, client) >= 1
     # The same account from another address still logs in.
-    token, _exp, _acc = quick_app.login(username, PASSWORD, "192.0.2.77")
+    token, _exp, _acc = quick_app.accounts.login(username, PASSWORD, "192.0.2.77")
     assert token

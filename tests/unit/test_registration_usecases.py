@@ -140,13 +140,13 @@ def register(kit: Kit, p: Principal = ADMIN, **kw: Any) -> Volunteer:
         "request_id": "",
     }
     args.update(kw)
-    return kit.app.register_volunteer(p, **args)
+    return kit.app.people.register_volunteer(p, **args)
 
 
 def org(
     kit: Kit, code: str = TOWN, kind: str = "organisation", parent: str = ""
 ) -> Any:
-    return kit.app.create_organisation(
+    return kit.app.people.create_organisation(
         ADMIN, "小寨志愿服务队", kind, code, parent, ["elderly_care"], "", ""
     )
 
@@ -232,12 +232,12 @@ def test_an_id_number_from_outside_the_division_tree_is_refused(kit: Kit) -> Non
 # -- reviewing volunteers -----------------------------------------------------------
 def test_verifying_is_one_transition_counted_and_announced_once(kit: Kit) -> None:
     vol = register(kit)
-    done = kit.app.review_volunteer(ADMIN, vol.id, True, "")
+    done = kit.app.people.review_volunteer(ADMIN, vol.id, True, "")
     assert (done.status, done.reviewed_by, done.reviewed_at) == (
         "verified", ADMIN.username, NOW,
     )  # fmt: skip
     with pytest.raises(FailedPrecondition):
-        kit.app.review_volunteer(ADMIN, vol.id, False, "changed my mind")
+        kit.app.people.review_volunteer(ADMIN, vol.id, False, "changed my mind")
     assert kit.types() == [
         "registration.volunteer.registered",
         "registration.volunteer.verified",
@@ -250,9 +250,9 @@ def test_verifying_is_one_transition_counted_and_announced_once(kit: Kit) -> Non
 def test_a_rejection_needs_a_reason_and_keeps_it(kit: Kit) -> None:
     vol = register(kit)
     with pytest.raises(InvalidArgument) as err:
-        kit.app.review_volunteer(ADMIN, vol.id, False, "  ")
+        kit.app.people.review_volunteer(ADMIN, vol.id, False, "  ")
     assert err.value.field == "reason" and vol.status == "pending"
-    kit.app.review_volunteer(ADMIN, vol.id, False, "证件照片不清晰")
+    kit.app.people.review_volunteer(ADMIN, vol.id, False, "证件照片不清晰")
     assert (vol.status, vol.rejection_reason) == ("rejected", "证件照片不清晰")
     assert kit.types()[-1] == "registration.volunteer.rejected"
     assert kit.bump(TOWN, "volunteers_rejected") == 1
@@ -264,22 +264,22 @@ def test_another_tenants_volunteer_is_not_found_and_leaders_do_not_review(
     vol = register(kit)
     neighbour, nobody = who(OTHER, "tenant_admin"), str(uuid.uuid4())
     with pytest.raises(NotFound) as err:
-        kit.app.review_volunteer(neighbour, vol.id, True, "")
+        kit.app.people.review_volunteer(neighbour, vol.id, True, "")
     with pytest.raises(NotFound) as none:
-        kit.app.review_volunteer(neighbour, nobody, True, "")
+        kit.app.people.review_volunteer(neighbour, nobody, True, "")
     # Another tenant's volunteer and no volunteer at all: the same answer.
     assert str(err.value).replace(vol.id, "?") == str(none.value).replace(nobody, "?")
     with pytest.raises(PermissionDenied):
-        kit.app.review_volunteer(who(COUNTY, "org_leader"), vol.id, True, "")
+        kit.app.people.review_volunteer(who(COUNTY, "org_leader"), vol.id, True, "")
     assert vol.status == "pending" and len(kit.uow.events) == 1
 
 
 def test_revealing_a_name_is_logged_with_its_purpose(kit: Kit) -> None:
     vol = register(kit)
     with pytest.raises(InvalidArgument):
-        kit.app.volunteer_identity(ADMIN, vol.id, "")
+        kit.app.people.volunteer_identity(ADMIN, vol.id, "")
     assert kit.store.of(PiiAccess) == []
-    got, name = kit.app.volunteer_identity(ADMIN, vol.id, "核对证书信息")
+    got, name = kit.app.people.volunteer_identity(ADMIN, vol.id, "核对证书信息")
     assert (got.id, name) == (vol.id, "王小明")
     (log,) = kit.store.of(PiiAccess)
     assert (log.actor, log.actor_scope, log.volunteer_id, log.purpose) == (
@@ -287,7 +287,7 @@ def test_revealing_a_name_is_logged_with_its_purpose(kit: Kit) -> None:
     )  # fmt: skip
     assert (log.division_code, log.fields, log.accessed_at) == (TOWN, "name", NOW)
     with pytest.raises(NotFound):
-        kit.app.volunteer_identity(who(OTHER, "tenant_admin"), vol.id, "查看")
+        kit.app.people.volunteer_identity(who(OTHER, "tenant_admin"), vol.id, "查看")
     assert len(kit.store.of(PiiAccess)) == 1
 
 
@@ -315,44 +315,52 @@ def test_only_verified_volunteers_join_a_team_once(kit: Kit) -> None:
     team = org(kit, TOWN, "team")
     vol = register(kit)
     with pytest.raises(FailedPrecondition) as err:
-        kit.app.add_membership(ADMIN, vol.id, team.id, "member")
+        kit.app.people.add_membership(ADMIN, vol.id, team.id, "member")
     assert err.value.field == "volunteer_id"
-    kit.app.review_volunteer(ADMIN, vol.id, True, "")
-    got, teams = kit.app.add_membership(ADMIN, vol.id, team.id, "member")
+    kit.app.people.review_volunteer(ADMIN, vol.id, True, "")
+    got, teams = kit.app.people.add_membership(ADMIN, vol.id, team.id, "member")
     assert got.id == vol.id and teams == [team.id]
     with pytest.raises(AlreadyExists) as twice:
-        kit.app.add_membership(ADMIN, vol.id, team.id, "leader")
+        kit.app.people.add_membership(ADMIN, vol.id, team.id, "leader")
     assert twice.value.field == "organisation_id"
-    assert kit.app.get_volunteer(ADMIN, vol.id)[1] == [team.id]
+    assert kit.app.people.get_volunteer(ADMIN, vol.id)[1] == [team.id]
 
 
 def test_a_team_leader_adds_members_to_its_own_team_only(kit: Kit) -> None:
     mine, theirs = org(kit, TOWN, "team"), org(kit, TOWN, "team")
     vol = register(kit)
-    kit.app.review_volunteer(ADMIN, vol.id, True, "")
+    kit.app.people.review_volunteer(ADMIN, vol.id, True, "")
     leader = who(COUNTY, "org_leader", org=mine.id)
     with pytest.raises(PermissionDenied):
-        kit.app.add_membership(leader, vol.id, theirs.id, "member")
-    kit.app.add_membership(leader, vol.id, mine.id, "member")
-    assert kit.app.get_volunteer(ADMIN, vol.id)[1] == [mine.id]
+        kit.app.people.add_membership(leader, vol.id, theirs.id, "member")
+    kit.app.people.add_membership(leader, vol.id, mine.id, "member")
+    assert kit.app.people.get_volunteer(ADMIN, vol.id)[1] == [mine.id]
 
 
 # -- accounts and login -------------------------------------------------------------
 def test_accounts_are_granted_only_held_roles_inside_the_scope(kit: Kit) -> None:
     app = kit.app
     with pytest.raises(PermissionDenied):
-        app.create_account(ADMIN, "prov", PASSWORD, "", COUNTY, ["province_admin"])
+        app.accounts.create_account(
+            ADMIN, "prov", PASSWORD, "", COUNTY, ["province_admin"]
+        )
     with pytest.raises(PermissionDenied):
-        app.create_account(ADMIN, "next-door", PASSWORD, "", OTHER, ["reviewer"])
+        app.accounts.create_account(
+            ADMIN, "next-door", PASSWORD, "", OTHER, ["reviewer"]
+        )
     with pytest.raises(InvalidArgument) as err:
-        app.create_account(ADMIN, "leader", PASSWORD, "", TOWN, ["org_leader"])
+        app.accounts.create_account(ADMIN, "leader", PASSWORD, "", TOWN, ["org_leader"])
     assert err.value.field == "organisation_id"
-    made = app.create_account(ADMIN, "xiaozhai", PASSWORD, "", TOWN, ["reviewer"])
+    made = app.accounts.create_account(
+        ADMIN, "xiaozhai", PASSWORD, "", TOWN, ["reviewer"]
+    )
     assert (made.display_name, made.roles, made.created_by) == (
         "xiaozhai", ["reviewer"], ADMIN.username,
     )  # fmt: skip
     with pytest.raises(AlreadyExists) as taken:
-        app.create_account(ADMIN, "xiaozhai", PASSWORD, "", COUNTY, ["reviewer"])
+        app.accounts.create_account(
+            ADMIN, "xiaozhai", PASSWORD, "", COUNTY, ["reviewer"]
+        )
     assert taken.value.field == "username"
     assert [a.username for a in kit.store.of(Account)] == ["xiaozhai"]
 
@@ -362,16 +370,16 @@ def test_a_leaders_organisation_must_lie_inside_the_accounts_scope(
 ) -> None:
     at_town, at_county = org(kit, TOWN), org(kit, COUNTY)
     with pytest.raises(InvalidArgument) as err:
-        kit.app.create_account(
+        kit.app.accounts.create_account(
             ADMIN, "leader", PASSWORD, "", TOWN, ["org_leader"], at_county.id
         )
     assert err.value.rule == "scope.contains"
     with pytest.raises(InvalidArgument) as err:
-        kit.app.create_account(
+        kit.app.accounts.create_account(
             ADMIN, "leader", PASSWORD, "", TOWN, ["org_leader"], str(uuid.uuid4())
         )
     assert err.value.rule == "organisation_id.exists"
-    made = kit.app.create_account(
+    made = kit.app.accounts.create_account(
         ADMIN, "leader", PASSWORD, "", TOWN, ["org_leader"], at_town.id
     )
     assert made.organisation_id == at_town.id
@@ -380,20 +388,20 @@ def test_a_leaders_organisation_must_lie_inside_the_accounts_scope(
 def test_login_answers_alike_for_unknown_and_wrong_and_counts_failures(
     kit: Kit,
 ) -> None:
-    made = kit.app.create_account(
+    made = kit.app.accounts.create_account(
         ADMIN, "xiaozhai", PASSWORD, "小寨", TOWN, ["reviewer"]
     )
     answers = []
     for username, password in (("xiaozhai", "wrong-pw-123"), ("nobody", PASSWORD)):
         with pytest.raises(Unauthenticated) as err:
-            kit.app.login(username, password, "203.0.113.7")
+            kit.app.accounts.login(username, password, "203.0.113.7")
         answers.append(str(err.value))
     assert answers[0] == answers[1]
     assert kit.guard.failures == [
         ["account:xiaozhai", "client:203.0.113.7"],
         ["account:nobody", "client:203.0.113.7"],
     ]
-    token, expires, acc = kit.app.login("xiaozhai", PASSWORD, "203.0.113.7")
+    token, expires, acc = kit.app.accounts.login("xiaozhai", PASSWORD, "203.0.113.7")
     claims = kit.verifier.verify(token)
     assert claims.expires_at == expires
     assert (claims.subject, claims.scope_code, claims.roles) == (
@@ -403,11 +411,11 @@ def test_login_answers_alike_for_unknown_and_wrong_and_counts_failures(
     # The account had failures on record: the success clears them; a login
     # with none on record has nothing to clear.
     assert kit.guard.cleared == [["account:xiaozhai", "client:203.0.113.7"]]
-    kit.app.login("xiaozhai", PASSWORD, "198.51.100.1")
+    kit.app.accounts.login("xiaozhai", PASSWORD, "198.51.100.1")
     assert len(kit.guard.cleared) == 1
     made.active = False
     with pytest.raises(Unauthenticated):
-        kit.app.login("xiaozhai", PASSWORD)
+        kit.app.accounts.login("xiaozhai", PASSWORD)
 
 
 # -- divisions and settings ---------------------------------------------------------
@@ -418,12 +426,16 @@ def test_divisions_are_created_under_active_parents_once_with_history(
     kit: Kit,
 ) -> None:
     with pytest.raises(FailedPrecondition):
-        kit.app.create_division(OPERATOR, "610113002001", "某社区", "")
+        kit.app.directory.create_division(OPERATOR, "610113002001", "某社区", "")
     with pytest.raises(AlreadyExists):
-        kit.app.create_division(OPERATOR, TOWN, "重复", "")
+        kit.app.directory.create_division(OPERATOR, TOWN, "重复", "")
     with pytest.raises(PermissionDenied):
-        kit.app.create_division(ADMIN, "610113003", "新街道", "")  # not an operator
-    made = kit.app.create_division(OPERATOR, "610113003", "新街道", "区划调整")
+        kit.app.directory.create_division(
+            ADMIN, "610113003", "新街道", ""
+        )  # not an operator
+    made = kit.app.directory.create_division(
+        OPERATOR, "610113003", "新街道", "区划调整"
+    )
     assert (made.level, made.parent_code, made.status) == (4, COUNTY, "active")
     ((kind, code, data),) = kit.uow.events
     assert (kind, code, data["kind"], data["name"]) == (
@@ -435,27 +447,29 @@ def test_divisions_are_created_under_active_parents_once_with_history(
 
 def test_retiring_names_an_active_successor_of_the_same_level(kit: Kit) -> None:
     with pytest.raises(InvalidArgument) as err:
-        kit.app.retire_division(OPERATOR, TOWN, OTHER, "合并")
+        kit.app.directory.retire_division(OPERATOR, TOWN, OTHER, "合并")
     assert err.value.rule == "successor_code.same_level_active"
     with pytest.raises(InvalidArgument):
-        kit.app.retire_division(OPERATOR, TOWN, "610113002", "合并")  # retired
+        kit.app.directory.retire_division(
+            OPERATOR, TOWN, "610113002", "合并"
+        )  # retired
     assert kit.store.of(DivisionChange) == [] and kit.uow.events == []
-    kit.app.create_division(OPERATOR, "610113003", "新街道", "")
-    div = kit.app.retire_division(OPERATOR, TOWN, "610113003", "合并")
+    kit.app.directory.create_division(OPERATOR, "610113003", "新街道", "")
+    div = kit.app.directory.retire_division(OPERATOR, TOWN, "610113003", "合并")
     assert (div.status, div.successor_code) == ("retired", "610113003")
     assert kit.uow.events[-1][2]["successor_code"] == "610113003"
     with pytest.raises(FailedPrecondition):
-        kit.app.retire_division(OPERATOR, TOWN, "", "again")
+        kit.app.directory.retire_division(OPERATOR, TOWN, "", "again")
 
 
 def test_a_rename_is_seen_at_once_by_the_cached_division_reads(kit: Kit) -> None:
-    assert kit.app.get_division(ADMIN, TOWN)[0].name == "小寨路街道"
+    assert kit.app.directory.get_division(ADMIN, TOWN)[0].name == "小寨路街道"
     (town,) = [d for d in kit.store.of(Division) if d.code == TOWN]
     kit.store.rows.remove(town)  # another replica renames it
     kit.store.put(division(TOWN, "changed behind the cache", COUNTY))
-    assert kit.app.get_division(ADMIN, TOWN)[0].name == "小寨路街道"  # cached
-    kit.app.rename_division(OPERATOR, TOWN, "小寨街道", "更名")
-    div, chain = kit.app.get_division(ADMIN, TOWN)
+    assert kit.app.directory.get_division(ADMIN, TOWN)[0].name == "小寨路街道"  # cached
+    kit.app.directory.rename_division(OPERATOR, TOWN, "小寨街道", "更名")
+    div, chain = kit.app.directory.get_division(ADMIN, TOWN)
     assert div.name == "小寨街道"
     assert [d.code for d in chain] == ["61", "6101", COUNTY]
     assert kit.uow.events[-1][2] == {
@@ -469,7 +483,7 @@ def test_settings_override_inherit_and_announce_the_nodes_overrides(
     kit.store.put(
         TenantSetting(division_code="61", key="hours.daily_cap", value_json="10")
     )
-    got = kit.app.update_settings(
+    got = kit.app.directory.update_settings(
         ADMIN, TOWN, {"hours.daily_cap": "6", "hours.rounding": '"chongqing"'}, []
     )
     rows = {key: (value, source) for key, value, source in got}
@@ -481,13 +495,15 @@ def test_settings_override_inherit_and_announce_the_nodes_overrides(
         "hours.daily_cap": "6",
         "hours.rounding": '"chongqing"',
     }
-    got = kit.app.update_settings(ADMIN, TOWN, {}, ["hours.daily_cap"])
+    got = kit.app.directory.update_settings(ADMIN, TOWN, {}, ["hours.daily_cap"])
     rows = {key: (value, source) for key, value, source in got}
     assert rows["hours.daily_cap"] == ("10", "61")  # inherited again
     with pytest.raises(InvalidArgument) as err:
-        kit.app.update_settings(ADMIN, TOWN, {"hours.daily_cap": "8"}, ["nope"])
+        kit.app.directory.update_settings(
+            ADMIN, TOWN, {"hours.daily_cap": "8"}, ["nope"]
+        )
     assert err.value.rule == "settings.known_key"
     with pytest.raises(PermissionDenied):
-        kit.app.update_settings(ADMIN, OTHER, {"hours.daily_cap": "8"}, [])
+        kit.app.directory.update_settings(ADMIN, OTHER, {"hours.daily_cap": "8"}, [])
     assert len(kit.uow.events) == 2
     assert [r.value_json for r in kit.store.of(TenantSetting)] == ["10", '"chongqing"']

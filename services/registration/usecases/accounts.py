@@ -23,17 +23,20 @@ from services.registration.models import (
     Organisation,
 )
 from services.registration.repository import Repository, Taken
-from services.registration.usecases.base import UseCases
+from services.registration.usecases.base import Context
 
 # ASCII only: look-alike letters from other scripts make spoofable names.
 USERNAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-class AccountCases(UseCases):
+class AccountCases:
     """Login and delegated administration of accounts."""
 
     # Failed-login limits; the api role sets them from the config file.
     login_policy: LoginPolicy = LoginPolicy()
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
 
     def login(
         self, username: str, password: str, client: str = ""
@@ -50,11 +53,11 @@ class AccountCases(UseCases):
             raise InvalidArgument.required("username")
         if not password:
             raise InvalidArgument.required("password")
-        guard = self.login_guard(self.login_policy)
+        guard = self.ctx.login_guard(self.login_policy)
         keys = guard.keys(username, client)
         recorded = guard.check(keys)
-        with self.uow(None) as work:
-            row = self.repo(work).login_lookup(username.strip())
+        with self.ctx.uow(None) as work:
+            row = self.ctx.repo(work).login_lookup(username.strip())
         # Always one KDF verification, against a dummy hash when the account
         # is unknown; the same answer for unknown user and wrong password.
         matches = check_password(
@@ -65,11 +68,11 @@ class AccountCases(UseCases):
             raise Unauthenticated("wrong username or password", "用户名或密码错误")
         if keys[0] in recorded:  # most logins have no failures to forget
             guard.succeeded(keys)
-        assert self.issuer is not None, "this process has no signing key"
+        assert self.ctx.issuer is not None, "this process has no signing key"
         roles = (
             row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
         )
-        token, exp = self.issuer.issue(
+        token, exp = self.ctx.issuer.issue(
             subject=row["id"],
             username=username,
             scope_code=row["scope_code"],
@@ -133,12 +136,12 @@ class AccountCases(UseCases):
             roles=roles,
             active=True,
             created_by=p.username,
-            created_at=self.clock(),
+            created_at=self.ctx.clock(),
             organisation_id=organisation_id or None,
         )
         try:
-            with self.uow(p) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.repo(work)
                 repo.division(scope_code, "scope_code")
                 if organisation_id:
                     check_organisation(repo, organisation_id, scope_code)

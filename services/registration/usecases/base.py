@@ -1,6 +1,10 @@
-"""The shared part of registration's use cases: the kernel's unit of work (a
-scoped transaction per call, the clock, events recorded in it, rollup bumps)
-and the repository a unit's session is read and written through."""
+"""What registration's use-case areas share: a :class:`Context` holding the
+database, the kernel's unit of work (a scoped transaction per call, the
+clock, events recorded in it, rollup bumps), the repository a unit's session
+is read and written through, the PII cipher, the token issuer and the
+failed-login counter. Each area takes the context (and any area it calls)
+in its constructor; ``RegistrationApp`` builds one context and composes the
+areas."""
 
 from __future__ import annotations
 
@@ -26,10 +30,11 @@ def sql_repository(work: Work) -> Repository:
     return Repository(work.session, work.scope)
 
 
-class UseCases:
-    """``repository``: how a unit of work's repository is made, ``uow`` the
-    unit of work and ``login_guard`` the failed-login counter under a policy
-    (a test's in-memory ones instead of SQL)."""
+class Context:
+    """The dependencies every area reaches: ``uow`` the unit of work,
+    ``repo`` how a unit of work's repository is made and ``login_guard`` the
+    failed-login counter under a policy (a test's in-memory ones instead of
+    SQL); ``issuer`` is ``None`` in a process that signs no tokens."""
 
     def __init__(
         self,
@@ -49,9 +54,10 @@ class UseCases:
             lambda policy: LoginGuard(db, policy, clock)
         )
 
-    def _bump(self, work: Work, code: str, at: datetime, **deltas: float) -> None:
-        """Count a fact of time ``at`` in the rollups of ``code`` and above."""
-        work.bump(ROLLUP, code, month_of(at), **deltas)
+
+def bump(work: Work, code: str, at: datetime, **deltas: float) -> None:
+    """Count a fact of time ``at`` in the rollups of ``code`` and above."""
+    work.bump(ROLLUP, code, month_of(at), **deltas)
 
 
 def strict_ancestors(code: str) -> list[str]:

@@ -21,21 +21,18 @@ from services.registration.models import (
     TenantSetting,
 )
 from services.registration.repository import Repository
-from services.registration.usecases.base import UseCases, strict_ancestors
+from services.registration.usecases.base import Context, strict_ancestors
 
 
-class DirectoryCases(UseCases):
+class DirectoryCases:
     """Divisions (reference data changed at run time) and tenant settings."""
 
-    @property
-    def division_cache(self) -> RefCache:
-        """Divisions and their ancestor chains, public reference data read on
-        most calls: cleared by this process's changes, 60 s old at most for
-        changes made by another replica."""
-        cache = self.__dict__.get("_division_cache")
-        if cache is None:
-            cache = self.__dict__.setdefault("_division_cache", RefCache(60.0))
-        return cache
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        # Divisions and their ancestor chains, public reference data read on
+        # most calls: cleared by this process's changes, 60 s old at most for
+        # changes made by another replica.
+        self.division_cache = RefCache(60.0)
 
     def get_division(self, p: Principal, code: str) -> tuple[Division, list[Division]]:
         p.require_any(*domain.READERS)
@@ -43,8 +40,8 @@ class DirectoryCases(UseCases):
         code = validate_code(code, "code")
 
         def load() -> tuple[Division, list[Division]]:
-            with self.uow(p) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.repo(work)
                 div = repo.division(code)
                 return div, repo.divisions(strict_ancestors(div.code))
 
@@ -55,8 +52,8 @@ class DirectoryCases(UseCases):
     ) -> tuple[Sequence[Division], int]:
         p.require_any(*domain.READERS)
         parent = validate_code(parent or p.scope.code, "parent_code")
-        with self.uow(p) as work:
-            return self.repo(work).children(parent, include_retired, size, offset)
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).children(parent, include_retired, size, offset)
 
     def create_division(
         self, p: Principal, code: str, name: str, reason: str
@@ -65,8 +62,8 @@ class DirectoryCases(UseCases):
         code = p.scope.require(validate_code(code, "code"), "code")
         name = domain.check_text(name, "name", 100)
         parent = parent_of(code)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             if parent is not None and repo.division(parent, "code").status != "active":
                 raise FailedPrecondition(
                     "the parent division is retired",
@@ -92,8 +89,8 @@ class DirectoryCases(UseCases):
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         name = domain.check_text(name, "name", 100)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             div = repo.division(code)
             old, div.name = div.name, name
             self._change(work, repo, p, code, "renamed", old, name, None, reason)
@@ -105,8 +102,8 @@ class DirectoryCases(UseCases):
         p.require_any("operator", "province_admin")
         p.scope.require(code, "code")
         domain.check_text(reason, "reason", 500)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             div = repo.division(code)
             if div.status == "retired":
                 raise FailedPrecondition.transition(
@@ -153,7 +150,7 @@ class DirectoryCases(UseCases):
                 successor_code=successor,
                 reason=reason or "",
                 actor=p.username,
-                changed_at=self.clock(),
+                changed_at=self.ctx.clock(),
             )
         )
         work.record(
@@ -169,17 +166,19 @@ class DirectoryCases(UseCases):
 
     def division_history(self, p: Principal, code: str) -> list[DivisionChange]:
         p.require_any(*domain.READERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             repo.division(code)
             return repo.history(code)
 
     # -- settings ------------------------------------------------------------
     def effective_settings(self, p: Principal, code: str) -> list[tuple[str, str, str]]:
         code = p.scope.require(code or p.scope.code)
-        with self.uow(p) as work:
+        with self.ctx.uow(p) as work:
             chain = strict_ancestors(code) + [code]
-            return domain.effective_settings(code, self.repo(work).overrides_for(chain))
+            return domain.effective_settings(
+                code, self.ctx.repo(work).overrides_for(chain)
+            )
 
     def update_settings(
         self, p: Principal, code: str, set_json: dict[str, str], clear: list[str]
@@ -195,8 +194,8 @@ class DirectoryCases(UseCases):
                     f"unknown setting {key!r}",
                     f"未知的设置项“{key}”",
                 )
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             for key, value in parsed.items():
                 repo.put_setting(
                     TenantSetting(
@@ -204,7 +203,7 @@ class DirectoryCases(UseCases):
                         key=key,
                         value_json=json.dumps(value, ensure_ascii=False),
                         updated_by=p.username,
-                        updated_at=self.clock(),
+                        updated_at=self.ctx.clock(),
                     )
                 )
             for key in clear:

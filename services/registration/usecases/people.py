@@ -30,7 +30,7 @@ from services.registration.models import (
     Volunteer,
 )
 from services.registration.repository import Taken
-from services.registration.usecases.base import UseCases
+from services.registration.usecases.base import Context, bump
 
 
 @dataclass
@@ -41,8 +41,11 @@ class Guardian:
     consent: bool
 
 
-class PeopleCases(UseCases):
+class PeopleCases:
     """Organisations, teams, volunteers and their memberships."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
 
     def create_organisation(
         self,
@@ -68,8 +71,8 @@ class PeopleCases(UseCases):
         fields = domain.check_service_fields(fields)
         contact = domain.check_text(contact, "contact_name", 100, required=False)
         phone = validate_phone(phone, "contact_phone") if phone else ""
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             if repo.division(code, "division_code").status != "active":
                 raise FailedPrecondition(
                     "the division is retired", "该行政区划已撤销", field="division_code"
@@ -91,18 +94,18 @@ class PeopleCases(UseCases):
                 parent_id=parent_id or None,
                 service_fields=fields,
                 contact_name=contact,
-                contact_phone_enc=self.cipher.encrypt(
+                contact_phone_enc=self.ctx.cipher.encrypt(
                     phone, context="organisation.phone"
                 )
                 if phone
                 else None,
                 contact_phone_masked=mask_phone(phone) if phone else "",
-                created_at=self.clock(),
+                created_at=self.ctx.clock(),
             )
             repo.add(org)
             repo.flush()
             metric = "teams" if kind == "team" else "organisations"
-            self._bump(work, code, org.created_at, **{metric: 1})
+            bump(work, code, org.created_at, **{metric: 1})
             work.record(
                 "registration.organisation.created",
                 code,
@@ -117,8 +120,8 @@ class PeopleCases(UseCases):
 
     # -- volunteers -------------------------------------------------------------
     def _address_code_known(self, code: str) -> bool:
-        with self.uow(None) as work:
-            return self.repo(work).address_code_known(code)
+        with self.ctx.uow(None) as work:
+            return self.ctx.repo(work).address_code_known(code)
 
     def register_volunteer(
         self,
@@ -133,7 +136,7 @@ class PeopleCases(UseCases):
     ) -> Volunteer:
         p.require_any(*domain.ADMINS, "org_leader")
         name = domain.check_text(name, "name", 50)
-        today = self.clock().astimezone(CST).date()
+        today = self.ctx.clock().astimezone(CST).date()
         home = p.scope.require(home, "home_division_code")
         rid = parse_id_number(
             id_number, today=today, known_address_code=self._address_code_known
@@ -149,8 +152,8 @@ class PeopleCases(UseCases):
         if earlier is not None:
             return earlier
         try:
-            with self.uow(p) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.repo(work)
                 if repo.division(home, "home_division_code").status != "active":
                     raise FailedPrecondition(
                         "the division is retired",
@@ -158,20 +161,20 @@ class PeopleCases(UseCases):
                         field="home_division_code",
                     )
                 serial = repo.next_serial("volunteer_number")
-                now = self.clock()
+                now = self.ctx.clock()
                 vol = Volunteer(
                     id=str(uuid.uuid4()),
                     volunteer_number=domain.volunteer_number(home[:2], serial),
-                    name_enc=self.cipher.encrypt(name, context="volunteer.name"),
+                    name_enc=self.ctx.cipher.encrypt(name, context="volunteer.name"),
                     name_masked=mask_name(name),
-                    id_number_enc=self.cipher.encrypt(
+                    id_number_enc=self.ctx.cipher.encrypt(
                         rid.number, context="volunteer.id_number"
                     ),
                     id_number_masked=mask_id_number(rid.number),
-                    id_hash=self.cipher.blind_index(
+                    id_hash=self.ctx.cipher.blind_index(
                         rid.number, context="volunteer.id_number"
                     ),
-                    phone_enc=self.cipher.encrypt(phone, context="volunteer.phone"),
+                    phone_enc=self.ctx.cipher.encrypt(phone, context="volunteer.phone"),
                     phone_masked=mask_phone(phone),
                     sex=rid.sex,
                     birth_date=rid.birth_date,
@@ -184,7 +187,7 @@ class PeopleCases(UseCases):
                     registered_at=now,
                 )
                 repo.insert(vol, keys=("request_id",))
-                self._bump(work, home, now, volunteers_registered=1)
+                bump(work, home, now, volunteers_registered=1)
                 work.record(
                     "registration.volunteer.registered", home, _volunteer_event(vol)
                 )
@@ -211,8 +214,8 @@ class PeopleCases(UseCases):
     def _earlier(self, p: Principal, key: str | None) -> Volunteer | None:
         if not key:
             return None
-        with self.uow(p) as work:
-            return self.repo(work).volunteer_by_request(key)
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).volunteer_by_request(key)
 
     def _guardian(self, required: bool, g: Guardian | None) -> bytes | None:
         if g is None or not (g.name or g.phone or g.consent):
@@ -239,11 +242,11 @@ class PeopleCases(UseCases):
                 "name": name,
                 "phone": phone,
                 "relation": relation,
-                "consent_at": self.clock().isoformat(),
+                "consent_at": self.ctx.clock().isoformat(),
             },
             ensure_ascii=False,
         )
-        return self.cipher.encrypt(blob, context="volunteer.guardian")
+        return self.ctx.cipher.encrypt(blob, context="volunteer.guardian")
 
     def volunteer_identity(
         self, p: Principal, ident: str, purpose: str
@@ -252,8 +255,8 @@ class PeopleCases(UseCases):
         in the same transaction (no log, no name)."""
         p.require_any(*domain.ADMINS, "org_leader")
         purpose = domain.check_text(purpose, "purpose", 200)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             vol = repo.volunteer(ident)
             repo.add(
                 PiiAccess(
@@ -263,15 +266,15 @@ class PeopleCases(UseCases):
                     division_code=vol.home_division_code,
                     fields="name",
                     purpose=purpose,
-                    accessed_at=self.clock(),
+                    accessed_at=self.ctx.clock(),
                 )
             )
-            return vol, self.cipher.decrypt(vol.name_enc, context="volunteer.name")
+            return vol, self.ctx.cipher.decrypt(vol.name_enc, context="volunteer.name")
 
     def get_volunteer(self, p: Principal, ident: str) -> tuple[Volunteer, list[str]]:
         p.require_any(*domain.READERS)
-        with self.uow(p) as work:
-            repo = self.repo(work)
+        with self.ctx.uow(p) as work:
+            repo = self.ctx.repo(work)
             vol = repo.volunteer(ident)
             return vol, repo.team_ids([vol.id]).get(vol.id, [])
 
@@ -281,8 +284,8 @@ class PeopleCases(UseCases):
         p.require_any(*domain.ADMINS)
         if not verify:
             reason = domain.check_text(reason, "reason", 500)
-        with self.uow(p) as work:
-            vol = self.repo(work).volunteer(ident, for_update=True)
+        with self.ctx.uow(p) as work:
+            vol = self.ctx.repo(work).volunteer(ident, for_update=True)
             target = "verified" if verify else "rejected"
             if vol.status != "pending":
                 raise FailedPrecondition.transition(
@@ -291,10 +294,10 @@ class PeopleCases(UseCases):
             vol.status, vol.reviewed_by, vol.reviewed_at = (
                 target,
                 p.username,
-                self.clock(),
+                self.ctx.clock(),
             )
             vol.rejection_reason = "" if verify else reason
-            self._bump(
+            bump(
                 work,
                 vol.home_division_code,
                 vol.reviewed_at,
@@ -322,8 +325,8 @@ class PeopleCases(UseCases):
                 "角色须为 member 或 leader",
             )
         try:
-            with self.uow(p) as work:
-                repo = self.repo(work)
+            with self.ctx.uow(p) as work:
+                repo = self.ctx.repo(work)
                 vol = repo.volunteer(vid, field="volunteer_id")
                 org = repo.organisation(oid, "organisation_id")
                 if vol.status != "verified":
@@ -338,7 +341,7 @@ class PeopleCases(UseCases):
                         organisation_id=oid,
                         role=role,
                         division_code=org.division_code,
-                        created_at=self.clock(),
+                        created_at=self.ctx.clock(),
                     )
                 )
                 return vol, repo.team_ids([vid]).get(vid, [])
