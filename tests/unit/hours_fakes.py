@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -239,6 +239,9 @@ class FakeRepository:
             if a in self.store.overrides
         }
         return Policy.from_settings(effective_settings(code, overrides))
+
+    def policies(self, codes: Iterable[str]) -> dict[str, Policy]:
+        return {code: self.policy(code) for code in set(codes)}
 
     def replace_policy(
         self, code: str, overrides: dict[str, str], changed_at: datetime

@@ -300,12 +300,12 @@ class _Ledger:
         self.stored_day = repo.day_totals(
             [(v, domain.service_day(a)) for v, a, _ in timed]
         )
-        self.policies: dict[str, domain.Policy] = {}
+        # Read before any record is added: a query after an add would flush
+        # the records one by one (autoflush) instead of once at the end.
+        self.policies = repo.policies({d.division_code for d in drafts})
         self.batch: dict[str, list[HourRecord]] = defaultdict(list)
 
     def policy(self, code: str) -> domain.Policy:
-        if code not in self.policies:
-            self.policies[code] = self.repo.policy(code)
         return self.policies[code]
 
     def _active(self, volunteer_id: str) -> list[HourRecord]:
