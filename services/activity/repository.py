@@ -15,25 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, delete, false, func, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.activity import models as m
+from services.common.db import add_unique
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.tenancy import Scope, ancestors
 
-
-def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
-    err = NotFound.entity(kind_en, kind_zh, key)
-    err.field, err.rule = field, f"{field}.exists"
-    return err
-
-
-class KeyTaken(Exception):
-    """A new row's unique key (one active sign-up per volunteer and session,
-    one pair per volunteer and recipient) is already held, perhaps by a
-    concurrent transaction's row."""
+# Not found, named by the request's field (kept under this name for callers).
+missing = NotFound.named_by
 
 
 @dataclass
@@ -60,13 +51,8 @@ class Repository:
         self.s.flush()
 
     def add_unique(self, row: Any) -> None:
-        """Write ``row`` now; :class:`KeyTaken` when a unique index refuses it
-        (the transaction is then spoilt: let it roll back)."""
-        self.s.add(row)
-        try:
-            self.s.flush()
-        except IntegrityError:
-            raise KeyTaken(type(row).__name__) from None
+        """Write ``row`` now (:class:`KeyTaken` when its unique key is held)."""
+        add_unique(self.s, row)
 
     def save_project(
         self, project: m.Project, sessions: list[m.ProjectSession]

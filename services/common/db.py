@@ -268,3 +268,18 @@ def upsertable_insert(session: Session, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+class KeyTaken(Exception):
+    """A new row's unique key is already held, perhaps by a concurrent
+    transaction's row or one the caller's scope cannot see."""
+
+
+def add_unique(session: Session, row: Any) -> None:
+    """Write ``row`` now; :class:`KeyTaken` when a unique index refuses it
+    (the transaction is then spoilt: let it roll back)."""
+    session.add(row)
+    try:
+        session.flush()
+    except exc.IntegrityError:
+        raise KeyTaken(type(row).__name__) from None

@@ -139,6 +139,14 @@ class NotFound(ZhiyuanError):
         """No ``kind`` with this public key (never pass personal data as key)."""
         return cls(f"{kind_en} '{key}' was not found", f"未找到{kind_zh}“{key}”")
 
+    @classmethod
+    def named_by(cls, field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
+        """:meth:`entity`, named by the request's ``field`` (rule
+        ``<field>.exists``): another tenant's row and no row alike."""
+        err = cls.entity(kind_en, kind_zh, key)
+        err.field, err.rule = field, f"{field}.exists"
+        return err
+
 
 class AlreadyExists(ZhiyuanError):
     """Creating the entity would duplicate one that exists.

@@ -35,11 +35,8 @@ from services.hours.models import (
     PolicyNode,
 )
 
-
-def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
-    err = NotFound.entity(kind_en, kind_zh, key)
-    err.field, err.rule = field, f"{field}.exists"
-    return err
+# Not found, named by the request's field (kept under this name for callers).
+missing = NotFound.named_by
 
 
 def effective(record: HourRecord, corrections: Sequence[Correction]) -> Decimal:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.db import add_unique
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.tenancy import Scope
@@ -29,15 +29,8 @@ DRIVE = ("donation drive", "捐赠活动")
 BOOKING = ("pickup booking", "预约")
 
 
-def missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
-    err = NotFound.entity(kind_en, kind_zh, key)
-    err.field, err.rule = field, f"{field}.exists"
-    return err
-
-
-class KeyTaken(Exception):
-    """A new row's unique key (a bin's code in its province, a booking's
-    request key) is already held, perhaps by a row this scope cannot see."""
+# Not found, named by the request's field (kept under this name for callers).
+missing = NotFound.named_by
 
 
 class Repository:
@@ -54,13 +47,8 @@ class Repository:
         self.s.flush()
 
     def add_unique(self, row: Any) -> None:
-        """Write ``row`` now; :class:`KeyTaken` when a unique constraint
-        refuses it (the transaction is then spoilt: let it roll back)."""
-        self.s.add(row)
-        try:
-            self.s.flush()
-        except IntegrityError:
-            raise KeyTaken(type(row).__name__) from None
+        """Write ``row`` now (:class:`KeyTaken` when its unique key is held)."""
+        add_unique(self.s, row)
 
     def _inside(self, column: Any) -> Any:
         return column.like(self.scope.like_pattern)

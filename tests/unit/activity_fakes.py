@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import inspect
 
 from services.activity import models as m
-from services.activity.repository import KeyTaken, ProjectView, missing
+from services.activity.repository import ProjectView, missing
+from services.common.db import KeyTaken
 from services.common.tenancy import Scope, ancestors
 from services.common.unit_of_work import (
     TransactionalFakeUnitOfWork,

@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import inspect
 
+from services.common.db import KeyTaken
 from services.common.tenancy import Scope
 from services.recycling import models as m
 from services.recycling.quantities import Items
-from services.recycling.repository import BIN, BOOKING, DRIVE, KeyTaken, missing
+from services.recycling.repository import BIN, BOOKING, DRIVE, missing
 
 
 class FakeStore:

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from services.activity import domain, validation
 from services.activity import models as m
-from services.activity.repository import KeyTaken
 from services.activity.usecases.base import Context, bump
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
+from services.common.db import KeyTaken
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from services.common.pii import mask_name, mask_phone, validate_phone
 from services.common.roles import require_organisation

@@ -14,9 +14,10 @@ from datetime import date
 
 from services.activity import domain
 from services.activity import models as m
-from services.activity.repository import KeyTaken, missing
+from services.activity.repository import missing
 from services.activity.usecases.base import Context, bump
 from services.common.auth import Principal
+from services.common.db import KeyTaken
 from services.common.errors import (
     AlreadyExists,
     FailedPrecondition,

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.common.auth import Principal
+from services.common.db import KeyTaken
 from services.common.errors import AlreadyExists, InvalidArgument
 from services.common.unit_of_work import Work
 from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
-from services.recycling.repository import KeyTaken, Repository
+from services.recycling.repository import Repository
 from services.recycling.usecases.base import Context
 
 

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from services.common.auth import Principal
+from services.common.db import KeyTaken
 from services.common.errors import AlreadyExists, PermissionDenied
 from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
 from services.common.roles import require_organisation
@@ -18,7 +19,6 @@ from services.recycling import domain
 from services.recycling import models as m
 from services.recycling import validation as v
 from services.recycling.quantities import check_weights, kg
-from services.recycling.repository import KeyTaken
 from services.recycling.usecases.base import Context
 
 NO_KG = kg(0)
