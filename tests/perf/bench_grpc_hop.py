@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent import futures
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import grpc
 
@@ -110,20 +111,6 @@ def echo_caller(address: str) -> Caller:
 
 
 @contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
-@contextlib.contextmanager
 def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
     """The api role on a fresh database and vhost; yields (address, max_workers).
     Everything is removed on exit, whatever the reason."""
@@ -144,7 +131,7 @@ def registration_api(log: Callable[[str], None]) -> Iterator[tuple[str, int]]:
         # Spans are still created by the tracing interceptor, just not written
         # out (jsonl would measure file appends); logs only when something breaks.
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-        stack.enter_context(_environ(env))
+        stack.enter_context(patch.dict(os.environ, env))
 
         from services.common.config import load
         from services.common.db import Database

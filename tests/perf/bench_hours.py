@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from tests.perf.runner import (
     Benchmark,
@@ -84,20 +85,6 @@ CONTENT = {
 CHINA_OFFSET = timedelta(hours=8)
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 # --- the database ---------------------------------------------------------
 
 
@@ -125,7 +112,7 @@ def hours_database(log: Callable[[str], None]) -> Iterator[Target]:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_bench")))
         env = testing.platform_env(tmp, {"hours": database_url}, NO_BROKER)
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-        stack.enter_context(_environ(env))
+        stack.enter_context(patch.dict(os.environ, env))
 
         from services.common.config import load
         from services.common.db import Database

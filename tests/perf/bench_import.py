@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
 import resource
 import tempfile
@@ -22,8 +23,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
-from tests.perf.bench_hours import NO_BROKER, _environ
+from tests.perf.bench_hours import NO_BROKER
 from tests.perf.runner import Benchmark, Report, Settings, uninterruptible
 
 RECORDS_PER_VOLUNTEER = 10
@@ -78,7 +80,7 @@ def run(settings: Settings) -> Report:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_imp")))
         env = testing.platform_env(tmp, {"hours": url}, NO_BROKER)
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-        stack.enter_context(_environ(env))
+        stack.enter_context(patch.dict(os.environ, env))
 
         from services.common.config import load
         from services.common.db import Database

@@ -20,14 +20,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import random
 import resource
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from unittest.mock import patch
 
-from tests.perf.bench_hours import NO_BROKER, _environ
+from tests.perf.bench_hours import NO_BROKER
 from tests.perf.runner import Benchmark, Report, Settings, uninterruptible
 from tests.perf.scale_data import Tree, volunteer_rows
 
@@ -65,7 +67,7 @@ def run(settings: Settings) -> Report:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zy_vol")))
         env = testing.platform_env(tmp, {"registration": url}, NO_BROKER)
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-        stack.enter_context(_environ(env))
+        stack.enter_context(patch.dict(os.environ, env))
 
         from services.common.bulk import ImportReport, read_table
         from services.common.config import load

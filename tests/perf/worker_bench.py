@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from tests.perf.runner import (
     ROOT,
@@ -60,20 +61,6 @@ NOTES_FIGURES = {
     "kombu publish+consume, confirms on (per message)": 1545.0,
     "nameko events, dispatch -> handler": 846.0,
 }
-
-
-@contextlib.contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def shaanxi_townships() -> dict[str, list[str]]:
@@ -321,7 +308,7 @@ def worker_stack(
         env = testing.platform_env(tmp, {service: database_url}, amqp_uri)
         # Spans are still made, not written out; logs only when something breaks.
         env |= {"OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-        stack.enter_context(environ(env))
+        stack.enter_context(patch.dict(os.environ, env))
 
         from services.common.config import load
         from services.common.migrations import upgrade
