@@ -172,13 +172,12 @@ class CommendationQueries:
         with self.ctx.uow(p) as work:
             s = work.session
             r = visible_round(self.ctx.repo(work), p, ident)
-            counts = dict(
-                s.execute(
-                    select(Nomination.status, func.count())
-                    .where(Nomination.round_id == r.id)
-                    .group_by(Nomination.status)
-                ).all()
-            )
+            rows = s.execute(
+                select(Nomination.status, func.count())
+                .where(Nomination.round_id == r.id)
+                .group_by(Nomination.status)
+            ).tuples()
+            counts: dict[str, int] = {status: n for status, n in rows}
         return r, counts
 
     def nominations(

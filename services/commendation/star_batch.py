@@ -248,6 +248,8 @@ def _pipeline(s: Session) -> Iterator[Any]:
     end cleanly must never go back to the pool."""
     conn = s.connection()
     raw = conn.connection.driver_connection
+    if raw is None:  # only after the pool invalidated it
+        raise RuntimeError("the session's connection is closed")
     try:
         with raw.pipeline():
             yield raw

@@ -633,7 +633,8 @@ def _decide(
     import and the refused ones with their reason."""
     ids = {t.id for t in theirs}
     on_file: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    day_total: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    # Keyed by (volunteer, China day); a checked row's day is always set.
+    day_total: dict[tuple[str, date | None], Decimal] = defaultdict(Decimal)
     for t in theirs:
         if t.status in _ACTIVE:
             on_file[t.volunteer_id].append((t.start, t.end))

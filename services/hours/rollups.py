@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
@@ -249,10 +249,15 @@ def apply_approved(
                           " hours, month FROM hour_records WHERE event_id = :e",
                        {"e": event_id})
     """
+    rows: Iterable[Mapping[str, Any]]
     if isinstance(records, str | Select):
         query = text(records) if isinstance(records, str) else records
-        records = session.execute(query, dict(params or {})).mappings()
-    _apply(session, records, sign)
+        # RowMapping's keys may also be columns; the rows here are read by name.
+        got = session.execute(query, dict(params or {})).mappings()
+        rows = cast(Iterable[Mapping[str, Any]], got)
+    else:
+        rows = records
+    _apply(session, rows, sign)
 
 
 def count(s: Session, record: HourRecord, amount: Decimal, sign: int) -> None:
