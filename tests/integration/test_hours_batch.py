@@ -264,3 +264,21 @@ def test_batch_limits_are_checked_before_any_work():
     many = [(str(uuid.uuid4()), mixed[0][1])] * (BATCH_MAX + 1)
     with pytest.raises(ValueError, match="at most"):
         cases.ingest_batch(CONSUMER, many)
+
+
+def test_a_neighbours_record_of_the_same_source_is_not_seen(twins):
+    """The source check looks only inside the draft's own division: a
+    record of another township with the same source id neither hides the
+    new one nor is read; the batch answers as one at a time does."""
+    single_db, batch_db = twins
+    single, batch = HoursApp(single_db), HoursApp(batch_db)
+    source = str(uuid.uuid4())
+    beilin = (str(uuid.uuid4()), draft("v-n", BEILIN, at(2, 1), 60, source_id=source))
+    yanta = (str(uuid.uuid4()), draft("v-y", YANTA, at(2, 1), 60, source_id=source))
+    one_by_one = [single.records.ingest(CONSUMER, e, d) for e, d in (beilin, yanta)]
+    # One batch (scope 6101): the batch sees Beilin's record, Yanta's draft
+    # must not.
+    batched = batch.records.ingest_batch(CONSUMER, [beilin, yanta])
+    assert [shape(r) for r in batched] == [shape(r) for r in one_by_one]
+    assert [r is not None and r.status for r in batched] == ["pending", "pending"]
+    assert snapshot(single_db)["records"] == snapshot(batch_db)["records"]
