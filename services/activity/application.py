@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from services.activity.models import OUTBOX
 from services.activity.usecases.attendance import AttendanceCases
 from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
 from services.activity.usecases.pairing import PairingCases
@@ -41,7 +42,13 @@ class ActivityApp:
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
-        ctx = Context.build(db, cipher, clock, repository=repository, uow=uow)
+        ctx = Context(
+            db=db,
+            cipher=cipher,
+            clock=clock,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repo=repository,
+        )
         self.projects = ProjectCases(ctx)
         self.signups = SignUpCases(ctx)
         self.attendance = AttendanceCases(ctx)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from services.commendation import domain
 from services.commendation.clients import Facts
+from services.commendation.models import OUTBOX
 from services.commendation.usecases.base import (
     Context,
     RepositoryFactory,
@@ -56,9 +57,16 @@ class CommendationApp:
         uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
         self.ctx = ctx = Context(
-            db, facts, clock, today,
-            settings_cache=settings_cache, repository=repository, uow=uow,
-        )  # fmt: skip
+            db=db,
+            facts=facts,
+            clock=clock,
+            today=today,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            settings_cache=(
+                settings_cache if settings_cache is not None else EffectiveCache()
+            ),
+            repo=repository,
+        )
         self.ratings = RatingCases(ctx)
         self.stars = StarCases(ctx, self.ratings)
         self.rerating = RerateCases(ctx, self.ratings)

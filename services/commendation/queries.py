@@ -26,7 +26,6 @@ from services.commendation.usecases.base import Context
 from services.commendation.usecases.rounds import visible_round
 from services.common import checks
 from services.common.auth import Principal
-from services.common.db import Database
 from services.common.errors import NotFound
 from services.common.paging import Page, page_bounds
 from services.common.roles import READERS
@@ -35,8 +34,8 @@ from services.common.tenancy import Level, Scope, validate_code
 
 
 class CommendationQueries:
-    def __init__(self, db: Database):
-        self.ctx = Context(db)
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
 
     def _node(self, p: Principal, code: str) -> Scope:
         p.require_any(*READERS)

@@ -186,7 +186,8 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
 def build(cfg: Config) -> tuple[CommendationServicer, Database, Facts]:
     db = Database(cfg.service("commendation"))
     facts = Facts.from_config(cfg)
-    servicer = CommendationServicer(CommendationApp(db, facts), CommendationQueries(db))
+    app = CommendationApp(db, facts)
+    servicer = CommendationServicer(app, CommendationQueries(app.ctx))
     return servicer, db, facts
 
 

@@ -12,6 +12,8 @@ from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
+from services.hours import pdf
+from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 from services.hours.usecases.base import (
     BankRepositoryFactory,
@@ -59,15 +61,15 @@ class HoursApp:
         bank_repository: BankRepositoryFactory = sql_bank_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
-        self.ctx = Context.build(
-            db,
-            registration,
-            clock,
-            cipher,
-            public_url,
-            repository=repository,
-            bank_repository=bank_repository,
-            uow=uow,
+        self.ctx = Context(
+            db=db,
+            registration=registration,
+            clock=clock,
+            cipher=cipher,
+            public_url=public_url or pdf.DEFAULT_PUBLIC_URL,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repo=repository,
+            bank=bank_repository,
         )
         self.records = RecordCases(self.ctx)
         self.review = ReviewCases(self.ctx)

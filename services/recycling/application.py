@@ -14,6 +14,7 @@ from services.common.pii import PiiCipher
 from services.common.remote import Remote
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
 from services.recycling.activity_client import Activity
+from services.recycling.models import OUTBOX
 from services.recycling.repository import sql_repository
 from services.recycling.usecases.base import Context, RepositoryFactory
 from services.recycling.usecases.bins import BinCases, BinDraft
@@ -60,8 +61,14 @@ class RecyclingApp:
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
     ):
-        ctx = Context.build(
-            db, cipher, activity, clock, registration, repository=repository, uow=uow
+        ctx = Context(
+            db=db,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repo=repository,
+            clock=clock,
+            cipher=cipher,
+            activity=activity,
+            registration=registration,
         )
         self.bins = BinCases(ctx)
         self.collections = CollectionCases(ctx, self.bins)

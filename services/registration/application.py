@@ -13,6 +13,8 @@ from services.common.auth import TokenIssuer
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
+from services.registration.login_guard import LoginGuard
+from services.registration.models import OUTBOX
 from services.registration.usecases.accounts import AccountCases
 from services.registration.usecases.base import (
     Context,
@@ -52,13 +54,13 @@ class RegistrationApp:
         login_guard: GuardFactory | None = None,
     ):
         self.ctx = Context(
-            db,
-            cipher,
-            issuer,
-            clock,
-            repository=repository,
-            uow=uow,
-            login_guard=login_guard,
+            db=db,
+            cipher=cipher,
+            issuer=issuer,
+            clock=clock,
+            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
+            repo=repository,
+            login_guard=login_guard or (lambda policy: LoginGuard(db, policy, clock)),
         )
         self.directory = DirectoryCases(self.ctx)
         self.accounts = AccountCases(self.ctx)

@@ -21,9 +21,8 @@ from services.common.config import Config
 from services.common.db import Database
 from services.common.divisions import REFERENCE
 from services.common.tenancy import level_of, parent_of, validate_code
+from services.registration.application import RegistrationApp
 from services.registration.models import Account, Division
-from services.registration.usecases.accounts import AccountCases
-from services.registration.usecases.base import Context
 
 FILES = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv"]
 
@@ -96,8 +95,8 @@ def create_account(
     db = Database(cfg.service("registration"))
     try:
         # Accounts hold no personal data: no key is needed to create one.
-        cases = AccountCases(Context(db, None, None))  # type: ignore[arg-type]
-        return cases.create_account(
+        app = RegistrationApp(db, None, None)  # type: ignore[arg-type]
+        return app.accounts.create_account(
             system, username, password, display, code, roles, organisation_id
         )
     finally:

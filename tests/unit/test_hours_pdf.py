@@ -10,8 +10,8 @@ import zxingcpp
 from pypdf import PdfReader
 
 from services.common import config
+from services.hours.application import HoursApp
 from services.hours.pdf import FONT, CertificateText, render, verify_url, wrap
-from services.hours.usecases.base import Context
 
 TEXT = CertificateText(
     number="ZYC-61-2026-000007-K7QX",
@@ -73,6 +73,6 @@ def test_long_chinese_text_wraps_inside_the_margins() -> None:
 
 def test_the_qr_address_follows_gateway_public_url() -> None:
     cfg = config.load(env={"GATEWAY_PUBLIC_URL": "https://zy.example.cn"})
-    cases = Context.build(None, public_url=cfg.get("gateway.public_url", ""))  # type: ignore[arg-type]
-    assert cases.public_url == "https://zy.example.cn"
-    assert Context.build(None).public_url == "http://127.0.0.1:8080"  # type: ignore[arg-type]
+    app = HoursApp(None, public_url=cfg.get("gateway.public_url", ""))  # type: ignore[arg-type]
+    assert app.ctx.public_url == "https://zy.example.cn"
+    assert HoursApp(None).ctx.public_url == "http://127.0.0.1:8080"  # type: ignore[arg-type]

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.activity.models import OUTBOX, ROLLUP
+from services.activity.models import ROLLUP
 from services.activity.repository import Repository
-from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.rollup import month_of
@@ -32,31 +31,13 @@ def sql_repository(work: Work) -> Repository:
 class Context:
     """What the areas work with: ``uow`` the unit of work (a test's in-memory
     one instead of SQL) and ``repo`` how a unit of work's repository is made.
-    Build it with :meth:`build`, which supplies today's defaults."""
+    ``ActivityApp`` builds it and holds the defaults."""
 
     db: Database
     cipher: PiiCipher
     clock: Callable[[], datetime]
     uow: UnitOfWork | FakeUnitOfWork
     repo: RepositoryFactory
-
-    @classmethod
-    def build(
-        cls,
-        db: Database,
-        cipher: PiiCipher,
-        clock: Callable[[], datetime] = outbox.now,
-        *,
-        repository: RepositoryFactory = sql_repository,
-        uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ) -> Context:
-        return cls(
-            db,
-            cipher,
-            clock,
-            uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
-            repository,
-        )
 
 
 def bump(work: Work, code: str, at: datetime, **deltas: float) -> None:

@@ -7,13 +7,12 @@ areas (``usecases/*.py``) are composed in ``application.py``, not inherited."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.commendation import domain
 from services.commendation.clients import Facts
-from services.commendation.models import OUTBOX, ROLLUP
+from services.commendation.models import ROLLUP
 from services.commendation.repository import Repository
-from services.common import outbox
 from services.common.db import Database
 from services.common.rollup import month_of
 from services.common.settings_replica import EffectiveCache
@@ -26,31 +25,22 @@ def sql_repository(work: Work) -> Repository:
     return Repository(work.session, work.scope)
 
 
+@dataclass(frozen=True)
 class Context:
     """``settings_cache``: effective settings by the override rows they come
     from, kept as long as this object (the worker keeps one per process);
-    ``repository`` (kept as ``repo``): how a unit of work's repository is
-    made, and ``uow`` the unit of work (a test's in-memory ones instead of
-    SQL); ``facts``: the remote facts clients, None where no use case needs
-    them (the worker, the seed, the CLI)."""
+    ``repo``: how a unit of work's repository is made, and ``uow`` the unit
+    of work (a test's in-memory ones instead of SQL); ``facts``: the remote
+    facts clients, None where no use case needs them (the worker, the seed,
+    the CLI). ``CommendationApp`` builds it and holds the defaults."""
 
-    def __init__(
-        self,
-        db: Database,
-        facts: Facts | None = None,
-        clock: Callable[[], datetime] = outbox.now,
-        today: Callable[[], date] = domain.today,
-        *,
-        settings_cache: EffectiveCache | None = None,
-        repository: RepositoryFactory = sql_repository,
-        uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ):
-        self.db, self.facts, self.clock, self.today = db, facts, clock, today
-        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
-        self.settings_cache = (
-            settings_cache if settings_cache is not None else EffectiveCache()
-        )
-        self.repo = repository
+    db: Database
+    facts: Facts | None
+    clock: Callable[[], datetime]
+    today: Callable[[], date]
+    uow: UnitOfWork | FakeUnitOfWork
+    settings_cache: EffectiveCache
+    repo: RepositoryFactory
 
     def bump(self, work: Work, code: str, **deltas: float) -> None:
         """Add ``deltas`` to ``code``'s rollup row of this month."""

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
-from services.hours import pdf
 from services.hours.bank_repository import BankRepository
-from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 from services.hours.repository import Repository
 
@@ -42,8 +39,8 @@ class Context:
     ones instead of SQL), ``registration`` registration's client (``None``
     where no use case needs it), ``cipher`` seals certificates (they carry
     the full name) when a key is set, and ``public_url`` is the gateway's
-    public address, for the certificate's QR code. Build it with
-    :meth:`build`, which supplies today's defaults."""
+    public address, for the certificate's QR code. ``HoursApp`` builds it
+    and holds the defaults."""
 
     db: Database
     registration: Registration | None
@@ -53,30 +50,6 @@ class Context:
     uow: UnitOfWork | FakeUnitOfWork
     repo: RepositoryFactory
     bank: BankRepositoryFactory
-
-    @classmethod
-    def build(
-        cls,
-        db: Database,
-        registration: Registration | None = None,
-        clock: Callable[[], datetime] = outbox.now,
-        cipher: PiiCipher | None = None,
-        public_url: str = "",
-        *,
-        repository: RepositoryFactory = sql_repository,
-        bank_repository: BankRepositoryFactory = sql_bank_repository,
-        uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ) -> Context:
-        return cls(
-            db=db,
-            registration=registration,
-            clock=clock,
-            cipher=cipher,
-            public_url=public_url or pdf.DEFAULT_PUBLIC_URL,
-            uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
-            repo=repository,
-            bank=bank_repository,
-        )
 
     def registration_client(self) -> Registration:
         """Registration's client, for a use case that cannot go without it."""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.references import Organisation, optional_organisation
@@ -20,8 +19,7 @@ from services.common.remote import Remote
 from services.common.rollup import CST
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
 from services.recycling.activity_client import Activity
-from services.recycling.models import OUTBOX
-from services.recycling.repository import Repository, sql_repository
+from services.recycling.repository import Repository
 
 RepositoryFactory = Callable[[Work], Repository]
 
@@ -31,38 +29,16 @@ class Context:
     """What the areas work with: ``uow`` the unit of work (a test's in-memory
     one instead of SQL) and ``repo`` how a unit of work's repository is made;
     ``registration`` answers which organisations the caller may name, and
-    ``cipher`` seals bookings' contact data (stored encrypted only). Build it
-    with :meth:`build`, which supplies today's defaults."""
+    ``cipher`` seals bookings' contact data (stored encrypted only).
+    ``RecyclingApp`` builds it and holds the defaults."""
 
     db: Database
     uow: UnitOfWork | FakeUnitOfWork
     repo: RepositoryFactory
     clock: Callable[[], datetime]
-    cipher: PiiCipher | None = None
-    activity: Activity | None = None
-    registration: Remote | None = None
-
-    @classmethod
-    def build(
-        cls,
-        db: Database,
-        cipher: PiiCipher | None = None,
-        activity: Activity | None = None,
-        clock: Callable[[], datetime] = outbox.now,
-        registration: Remote | None = None,
-        *,
-        repository: RepositoryFactory = sql_repository,
-        uow: UnitOfWork | FakeUnitOfWork | None = None,
-    ) -> Context:
-        return cls(
-            db,
-            uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
-            repository,
-            clock,
-            cipher,
-            activity,
-            registration,
-        )
+    cipher: PiiCipher | None
+    activity: Activity | None
+    registration: Remote | None
 
     def today(self) -> date:
         """Today in China, the calendar every recorded date is checked against."""

@@ -9,9 +9,9 @@ areas."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from services.common import outbox
 from services.common.auth import TokenIssuer
 from services.common.db import Database
 from services.common.pii import PiiCipher
@@ -19,7 +19,7 @@ from services.common.rollup import month_of
 from services.common.tenancy import ancestors
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
 from services.registration.login_guard import LoginGuard, LoginPolicy
-from services.registration.models import OUTBOX, ROLLUP
+from services.registration.models import ROLLUP
 from services.registration.repository import Repository
 
 RepositoryFactory = Callable[[Work], Repository]
@@ -30,29 +30,21 @@ def sql_repository(work: Work) -> Repository:
     return Repository(work.session, work.scope)
 
 
+@dataclass(frozen=True)
 class Context:
     """The dependencies every area reaches: ``uow`` the unit of work,
     ``repo`` how a unit of work's repository is made and ``login_guard`` the
     failed-login counter under a policy (a test's in-memory ones instead of
-    SQL); ``issuer`` is ``None`` in a process that signs no tokens."""
+    SQL); ``issuer`` is ``None`` in a process that signs no tokens.
+    ``RegistrationApp`` builds it and holds the defaults."""
 
-    def __init__(
-        self,
-        db: Database,
-        cipher: PiiCipher,
-        issuer: TokenIssuer | None,
-        clock: Callable[[], datetime] = outbox.now,
-        *,
-        repository: RepositoryFactory = sql_repository,
-        uow: UnitOfWork | FakeUnitOfWork | None = None,
-        login_guard: GuardFactory | None = None,
-    ):
-        self.db, self.cipher, self.issuer, self.clock = db, cipher, issuer, clock
-        self.uow = uow if uow is not None else UnitOfWork(db, OUTBOX, clock)
-        self.repo = repository
-        self.login_guard: GuardFactory = login_guard or (
-            lambda policy: LoginGuard(db, policy, clock)
-        )
+    db: Database
+    cipher: PiiCipher
+    issuer: TokenIssuer | None
+    clock: Callable[[], datetime]
+    uow: UnitOfWork | FakeUnitOfWork
+    repo: RepositoryFactory
+    login_guard: GuardFactory
 
 
 def bump(work: Work, code: str, at: datetime, **deltas: float) -> None:
