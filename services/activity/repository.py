@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, delete, false, func, or_, select, text
-from sqlalchemy.orm import Session
 
 from services.activity import models as m
-from services.common.db import add_unique
+from services.common.db import SessionRepository
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.tenancy import Scope, ancestors
@@ -36,24 +35,7 @@ class ProjectView:
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-class Repository:
-    def __init__(self, session: Session, scope: Scope):
-        self.s = session
-        self.scope = scope
-
-    # -- writes ------------------------------------------------------------------
-    def add(self, row: Any) -> None:
-        """Write ``row`` with the transaction (at the next flush)."""
-        self.s.add(row)
-
-    def flush(self) -> None:
-        """Send the pending writes now, so a broken rule fails here."""
-        self.s.flush()
-
-    def add_unique(self, row: Any) -> None:
-        """Write ``row`` now (:class:`KeyTaken` when its unique key is held)."""
-        add_unique(self.s, row)
-
+class Repository(SessionRepository[Scope]):
     def save_project(
         self, project: m.Project, sessions: list[m.ProjectSession]
     ) -> None:

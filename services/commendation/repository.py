@@ -32,7 +32,7 @@ from services.commendation.models import (
     Volunteer,
 )
 from services.common import outbox, settings_replica
-from services.common.db import Database, is_postgres
+from services.common.db import Database, SessionRepository, is_postgres
 from services.common.errors import NotFound
 from services.common.paging import Page, next_token, page_bounds, page_rows
 from services.common.tenancy import Scope
@@ -44,16 +44,10 @@ def batches_set_wise(db: Database) -> bool:
     return is_postgres(db.engine)
 
 
-class Repository:
+class Repository(SessionRepository[Scope | None]):
     def __init__(self, session: Session, scope: Scope | None):
-        self.s, self.scope = session, scope
+        super().__init__(session, scope)
         self.postgres = session.get_bind().dialect.name == "postgresql"
-
-    def add(self, row: Any) -> None:
-        self.s.add(row)
-
-    def flush(self) -> None:
-        self.s.flush()
 
     def _inside(self, column: Any) -> Any:
         assert self.scope is not None, "a scoped read needs a scope"

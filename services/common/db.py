@@ -23,7 +23,7 @@ import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
@@ -283,3 +283,29 @@ def add_unique(session: Session, row: Any) -> None:
         session.flush()
     except exc.IntegrityError:
         raise KeyTaken(type(row).__name__) from None
+
+
+S = TypeVar("S", bound=Scope | None)
+
+
+class SessionRepository(Generic[S]):
+    """What every service's repository shares: the unit of work's session
+    (``s``), the scope its tenant reads filter by (``scope``; ``None`` in a
+    system unit where the service has one) and the writes, which go with
+    the transaction."""
+
+    def __init__(self, session: Session, scope: S):
+        self.s = session
+        self.scope = scope
+
+    def add(self, row: Any) -> None:
+        """Write ``row`` with the transaction (at the next flush)."""
+        self.s.add(row)
+
+    def flush(self) -> None:
+        """Send the pending writes now, so a broken rule fails here."""
+        self.s.flush()
+
+    def add_unique(self, row: Any) -> None:
+        """Write ``row`` now (:class:`KeyTaken` when its unique key is held)."""
+        add_unique(self.s, row)

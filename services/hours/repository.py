@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any, Self
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import defer
 
 from services.common import outbox, settings_replica
-from services.common.db import upsertable_insert
+from services.common.db import SessionRepository, upsertable_insert
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.settings import effective_settings
@@ -47,11 +47,7 @@ def effective(record: HourRecord, corrections: Sequence[Correction]) -> Decimal:
     return record.hours + sum((c.delta_hours for c in corrections), Decimal(0))
 
 
-class Repository:
-    def __init__(self, session: Session, scope: Scope | None):
-        self.s = session
-        self.scope = scope
-
+class Repository(SessionRepository[Scope | None]):
     def within(self, code: str) -> Self:
         """The same transaction seen from ``code`` (a node inside this
         scope): a batch's rows are each read where they belong."""
@@ -61,12 +57,6 @@ class Repository:
         assert self.scope is not None, "a scoped read needs a scope"
         scope = self.scope.narrow(node) if node else self.scope
         return column.like(scope.like_pattern)
-
-    def add(self, row: Any) -> None:
-        self.s.add(row)
-
-    def flush(self) -> None:
-        self.s.flush()
 
     def claim(self, consumer: str, event_id: str) -> bool:
         """Whether this consumer handles the event now (False: done before)."""

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from services.common.db import add_unique
+from services.common.db import SessionRepository
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.tenancy import Scope
@@ -33,23 +32,7 @@ BOOKING = ("pickup booking", "预约")
 missing = NotFound.named_by
 
 
-class Repository:
-    def __init__(self, session: Session, scope: Scope):
-        self.s = session
-        self.scope = scope
-
-    def add(self, row: Any) -> None:
-        """Write ``row`` with the transaction (at the next flush)."""
-        self.s.add(row)
-
-    def flush(self) -> None:
-        """Send the pending writes now, so a broken rule fails here."""
-        self.s.flush()
-
-    def add_unique(self, row: Any) -> None:
-        """Write ``row`` now (:class:`KeyTaken` when its unique key is held)."""
-        add_unique(self.s, row)
-
+class Repository(SessionRepository[Scope]):
     def _inside(self, column: Any) -> Any:
         return column.like(self.scope.like_pattern)
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.db import SessionRepository
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.refcache import RefCache, clear_after_commit
@@ -46,11 +47,7 @@ class Taken(Exception):
         self.key = key
 
 
-class Repository:
-    def __init__(self, session: Session, scope: Scope | None):
-        self.s = session
-        self.scope = scope
-
+class Repository(SessionRepository[Scope | None]):
     @property
     def tenant(self) -> Scope:
         """The scope every tenant query filters by (none: a system unit)."""
@@ -59,12 +56,6 @@ class Repository:
         return self.scope
 
     # -- writes ----------------------------------------------------------------
-    def add(self, row: Any) -> None:
-        self.s.add(row)
-
-    def flush(self) -> None:
-        self.s.flush()
-
     def insert(self, row: Any, keys: Sequence[str] = ()) -> None:
         """Add ``row`` and write it now; a unique key it breaks raises
         :class:`Taken` naming which of ``keys`` (the transaction is then
