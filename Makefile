@@ -82,7 +82,7 @@ run: seed ## set everything up and start the whole platform
 	@$(PY) -m services.common.preflight --only amqp
 	@$(ZY) up
 
-lint: proto ## ruff (format + check), mypy (kernel, registration, activity, recycling), eslint
+lint: proto ## ruff (format + check), mypy (all of services/, every function typed), eslint
 	$(BIN)/ruff format --check services tests scripts
 	$(BIN)/ruff check services tests scripts
 	$(BIN)/mypy

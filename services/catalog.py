@@ -20,7 +20,7 @@ SERVICES: tuple[str, ...] = (
 
 def api_entry(name: str) -> Callable[..., None]:
     """The ``serve(cfg, stop=None)`` function of a service's api role."""
-    return importlib.import_module(f"services.{name}.service").serve  # type: ignore[no-any-return]
+    return importlib.import_module(f"services.{name}.service").serve
 
 
 def worker_class(name: str) -> Any:

@@ -199,7 +199,7 @@ class CommendationQueries:
             page.extra["steps"] = self._steps(s, [n.id for n in page.items])
         return page
 
-    def nomination(self, p: Principal, ident: str) -> tuple[Nomination, list, list]:  # type: ignore[type-arg]
+    def nomination(self, p: Principal, ident: str) -> tuple[Nomination, list, list]:
         p.require_any(*READERS)
         ident = checks.ident(ident, "id")
         with self.ctx.uow(p) as work:

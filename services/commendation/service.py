@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import grpc
 from zhiyuan.commendation.v1 import commendation_pb2 as pb
 from zhiyuan.commendation.v1 import commendation_pb2_grpc as pb_grpc
 
@@ -28,7 +29,9 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
     def __init__(self, app: CommendationApp, queries: CommendationQueries):
         self.app, self.q = app, queries
 
-    def ListStarRequests(self, req, ctx):  # noqa: N802
+    def ListStarRequests(  # noqa: N802
+        self, req: pb.ListStarRequestsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListStarRequestsResponse:
         status = cv.enum_value(cv.REQUEST_STATUS, req.status, "status")
         got = self.q.star_requests(
             me(), req.division_code, status, req.awaiting_me, _paging(req)
@@ -37,7 +40,9 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             requests=[cv.star_request(r) for r in got.items], page=cv.page(got)
         )
 
-    def ApproveStarRequest(self, req, ctx):  # noqa: N802
+    def ApproveStarRequest(  # noqa: N802
+        self, req: pb.ApproveStarRequestRequest, ctx: grpc.ServicerContext
+    ) -> pb.ApproveStarRequestResponse:
         request, _ = self.app.star_review.approve_star(me(), req.id)
         got = self.q.volunteer_stars(me(), request.volunteer_id)
         return pb.ApproveStarRequestResponse(
@@ -45,17 +50,23 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             stars=cv.stars(got["rating"], got["history"], got["pending"], got["medal"]),
         )
 
-    def RejectStarRequest(self, req, ctx):  # noqa: N802
+    def RejectStarRequest(  # noqa: N802
+        self, req: pb.RejectStarRequestRequest, ctx: grpc.ServicerContext
+    ) -> pb.RejectStarRequestResponse:
         request = self.app.star_review.reject_star(me(), req.id, req.reason)
         return pb.RejectStarRequestResponse(request=cv.star_request(request))
 
-    def GetVolunteerStars(self, req, ctx):  # noqa: N802
+    def GetVolunteerStars(  # noqa: N802
+        self, req: pb.GetVolunteerStarsRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetVolunteerStarsResponse:
         got = self.q.volunteer_stars(me(), req.volunteer_id)
         return pb.GetVolunteerStarsResponse(
             stars=cv.stars(got["rating"], got["history"], got["pending"], got["medal"])
         )
 
-    def ListHonours(self, req, ctx):  # noqa: N802
+    def ListHonours(  # noqa: N802
+        self, req: pb.ListHonoursRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListHonoursResponse:
         kind = cv.enum_value(cv.HONOURS, req.kind, "kind")
         if kind is None:
             raise InvalidArgument.required("kind")
@@ -67,37 +78,49 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             page=cv.page(got),
         )
 
-    def BarVolunteer(self, req, ctx):  # noqa: N802
+    def BarVolunteer(  # noqa: N802
+        self, req: pb.BarVolunteerRequest, ctx: grpc.ServicerContext
+    ) -> pb.BarVolunteerResponse:
         entry = self.app.star_review.bar(
             me(), req.volunteer_id, req.years, req.reason, req.organisation_id,
             req.organisation_name,
         )  # fmt: skip
         return pb.BarVolunteerResponse(bar=cv.bar(entry))
 
-    def ListBars(self, req, ctx):  # noqa: N802
+    def ListBars(  # noqa: N802
+        self, req: pb.ListBarsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListBarsResponse:
         got = self.q.bars(me(), req.division_code, req.active_only, _paging(req))
         return pb.ListBarsResponse(
             bars=[cv.bar(b) for b in got.items], page=cv.page(got)
         )
 
-    def OpenRound(self, req, ctx):  # noqa: N802
+    def OpenRound(  # noqa: N802
+        self, req: pb.OpenRoundRequest, ctx: grpc.ServicerContext
+    ) -> pb.OpenRoundResponse:
         r = self.app.rounds.open_round(
             me(), req.division_code, req.title, req.year, list(req.categories),
             req.quota_per_child, req.deadline, req.notice_working_days,
         )  # fmt: skip
         return pb.OpenRoundResponse(round=cv.round_(r))
 
-    def GetRound(self, req, ctx):  # noqa: N802
+    def GetRound(  # noqa: N802
+        self, req: pb.GetRoundRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetRoundResponse:
         r, counts = self.q.round(me(), req.id)
         return pb.GetRoundResponse(round=cv.round_(r), nominations_by_status=counts)
 
-    def ListRounds(self, req, ctx):  # noqa: N802
+    def ListRounds(  # noqa: N802
+        self, req: pb.ListRoundsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListRoundsResponse:
         got = self.q.rounds(me(), req.division_code, _paging(req))
         return pb.ListRoundsResponse(
             rounds=[cv.round_(r) for r in got.items], page=cv.page(got)
         )
 
-    def Nominate(self, req, ctx):  # noqa: N802
+    def Nominate(  # noqa: N802
+        self, req: pb.NominateRequest, ctx: grpc.ServicerContext
+    ) -> pb.NominateResponse:
         parsed = NominationInput.parse(
             req.round_id, req.category, req.unit_division_code,
             req.unit_organisation_id, req.nominee_volunteer_id, req.nominee_name,
@@ -106,14 +129,18 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         n = self.app.rounds.nominate(me(), parsed)
         return pb.NominateResponse(nomination=cv.nomination(n, []))
 
-    def GetNomination(self, req, ctx):  # noqa: N802
+    def GetNomination(  # noqa: N802
+        self, req: pb.GetNominationRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetNominationResponse:
         n, steps, objections = self.q.nomination(me(), req.id)
         return pb.GetNominationResponse(
             nomination=cv.nomination(n, steps),
             objections=[cv.objection(o) for o in objections],
         )
 
-    def ListNominations(self, req, ctx):  # noqa: N802
+    def ListNominations(  # noqa: N802
+        self, req: pb.ListNominationsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListNominationsResponse:
         status = cv.enum_value(cv.NOMINATION_STATUS, req.status, "status")
         got = self.q.nominations(
             me(), req.round_id, req.division_code, status, req.awaiting_me,
@@ -125,7 +152,9 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             page=cv.page(got),
         )
 
-    def ReviewNomination(self, req, ctx):  # noqa: N802
+    def ReviewNomination(  # noqa: N802
+        self, req: pb.ReviewNominationRequest, ctx: grpc.ServicerContext
+    ) -> pb.ReviewNominationResponse:
         decision = cv.enum_value(cv.DECISIONS, req.decision, "decision")
         if decision is None:
             raise InvalidArgument.required("decision")
@@ -133,25 +162,35 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         n, steps, _ = self.q.nomination(me(), req.id)
         return pb.ReviewNominationResponse(nomination=cv.nomination(n, steps))
 
-    def ResubmitNomination(self, req, ctx):  # noqa: N802
+    def ResubmitNomination(  # noqa: N802
+        self, req: pb.ResubmitNominationRequest, ctx: grpc.ServicerContext
+    ) -> pb.ResubmitNominationResponse:
         self.app.review.resubmit(me(), req.id, req.statement)
         n, steps, _ = self.q.nomination(me(), req.id)
         return pb.ResubmitNominationResponse(nomination=cv.nomination(n, steps))
 
-    def DeclareConflict(self, req, ctx):  # noqa: N802
+    def DeclareConflict(  # noqa: N802
+        self, req: pb.DeclareConflictRequest, ctx: grpc.ServicerContext
+    ) -> pb.DeclareConflictResponse:
         self.app.review.declare_conflict(me(), req.nomination_id, req.reason)
         n, steps, _ = self.q.nomination(me(), req.nomination_id)
         return pb.DeclareConflictResponse(nomination=cv.nomination(n, steps))
 
-    def StartNotice(self, req, ctx):  # noqa: N802
+    def StartNotice(  # noqa: N802
+        self, req: pb.StartNoticeRequest, ctx: grpc.ServicerContext
+    ) -> pb.StartNoticeResponse:
         r, count = self.app.notice.start_notice(me(), req.round_id)
         return pb.StartNoticeResponse(round=cv.round_(r), nominations_in_notice=count)
 
-    def FileObjection(self, req, ctx):  # noqa: N802
+    def FileObjection(  # noqa: N802
+        self, req: pb.FileObjectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.FileObjectionResponse:
         o = self.app.notice.file_objection(me(), req.nomination_id, req.content)
         return pb.FileObjectionResponse(objection=cv.objection(o))
 
-    def ResolveObjection(self, req, ctx):  # noqa: N802
+    def ResolveObjection(  # noqa: N802
+        self, req: pb.ResolveObjectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.ResolveObjectionResponse:
         o, n = self.app.notice.resolve_objection(
             me(), req.id, req.upheld, req.resolution
         )
@@ -159,13 +198,17 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             objection=cv.objection(o), nomination=cv.nomination(n, [])
         )
 
-    def FinalizeRound(self, req, ctx):  # noqa: N802
+    def FinalizeRound(  # noqa: N802
+        self, req: pb.FinalizeRoundRequest, ctx: grpc.ServicerContext
+    ) -> pb.FinalizeRoundResponse:
         r, awarded, withdrawn = self.app.notice.finalize(me(), req.round_id)
         return pb.FinalizeRoundResponse(
             round=cv.round_(r), awarded=awarded, withdrawn=withdrawn
         )
 
-    def ListNotice(self, req, ctx):  # noqa: N802
+    def ListNotice(  # noqa: N802
+        self, req: pb.ListNoticeRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListNoticeResponse:
         r, got = self.q.notice(me(), req.round_id, _paging(req))
         return pb.ListNoticeResponse(
             round=cv.round_(r),
@@ -173,7 +216,9 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             page=cv.page(got),
         )
 
-    def Summarize(self, req, ctx):  # noqa: N802
+    def Summarize(  # noqa: N802
+        self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeResponse:
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
         result = self.q.summarize(

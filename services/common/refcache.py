@@ -50,7 +50,7 @@ class RefCache:
             entry = self._entries.get(key)
             if entry is not None and entry[0] > now:
                 self._entries.move_to_end(key)
-                return entry[1]  # type: ignore[no-any-return]
+                return entry[1]
             generation = self._generation
         value = load()
         with self._lock:

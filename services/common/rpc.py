@@ -359,8 +359,14 @@ def _caller_token() -> str | None:
 
 class _Details(grpc.ClientCallDetails):
     def __init__(
-        self, method, timeout, metadata, credentials, wait_for_ready, compression
-    ):  # type: ignore[no-untyped-def]
+        self,
+        method: str,
+        timeout: float | None,
+        metadata: Any,
+        credentials: Any,
+        wait_for_ready: bool | None,
+        compression: Any,
+    ):
         self.method = method
         self.timeout = timeout
         self.metadata = metadata
@@ -396,15 +402,15 @@ def channel(
 
 def error_details(err: grpc.RpcError) -> dict[str, str]:
     """The structured error a server sent, for clients such as the gateway."""
-    trailers = dict(err.trailing_metadata() or ())  # type: ignore[attr-defined]
+    trailers = dict(err.trailing_metadata() or ())
 
     def text(key: str) -> str:
         value = trailers.get(key, b"")
         return value.decode() if isinstance(value, bytes) else str(value)
 
     body = {
-        "code": err.code().name,  # type: ignore[attr-defined]
-        "message_en": text(EN_KEY) or (err.details() or ""),  # type: ignore[attr-defined]
+        "code": err.code().name,
+        "message_en": text(EN_KEY) or (err.details() or ""),
         "message_zh": text(ZH_KEY),
     }
     if text(FIELD_KEY):

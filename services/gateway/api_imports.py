@@ -54,9 +54,9 @@ async def import_volunteers(request: Request, rpc: Rpc, me: Me) -> StreamingResp
     (administrators only; ``{"progress": k}`` lines after each chunk)."""
     raw = await _body(request)
     if bulk_ready():
-        rows = bulk_rows(raw, "", "volunteers")
+        table = bulk_rows(raw, "", "volunteers")
         return StreamingResponse(
-            run_bulk("volunteers", me, rows, digest(raw)), media_type=NDJSON
+            run_bulk("volunteers", me, table, digest(raw)), media_type=NDJSON
         )
     rows = parse_volunteers(decode(raw))
     return StreamingResponse(
@@ -92,9 +92,9 @@ async def import_hours(request: Request, rpc: Rpc, me: Me) -> StreamingResponse:
     policy; the daily cap and overlaps apply as one at a time."""
     raw = await _body(request)
     if bulk_ready():
-        rows = bulk_rows(raw, "", "hours")
+        table = bulk_rows(raw, "", "hours")
         return StreamingResponse(
-            run_bulk("hours", me, rows, digest(raw)), media_type=NDJSON
+            run_bulk("hours", me, table, digest(raw)), media_type=NDJSON
         )
     rows = parse_hours(decode(raw))
     return StreamingResponse(

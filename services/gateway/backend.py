@@ -69,7 +69,7 @@ async def _check(name: str, health: Any) -> str:
     try:
         reply = await health.Check(request, timeout=READY_TIMEOUT)
     except grpc.RpcError as err:
-        return str(err.code().name)  # type: ignore[attr-defined]
+        return str(err.code().name)
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
@@ -137,7 +137,7 @@ class Caller:
         stub_method = getattr(self.backend.stub(service), method)
         return await stub_method(
             message, timeout=self.backend.deadline, metadata=metadata
-        )  # type: ignore[no-any-return]
+        )
 
     async def __call__(
         self, method: str, message: Message, service: str = "registration"

@@ -132,7 +132,7 @@ def body_model(
         else:
             zero = _TYPES[field.cpp_type]() if field.cpp_type in _TYPES else None
             fields[field.name] = (kind, Field(default=zero, description=doc))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         name or f"{descriptor.name}Body",
         __config__=ConfigDict(extra="forbid"),
         **fields,

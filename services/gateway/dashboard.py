@@ -229,7 +229,7 @@ def _unavailable(services: list[str], results: list[Any]) -> list[str]:
     for service, result in zip(services, results, strict=True):
         if not isinstance(result, BaseException):
             continue
-        code = result.code() if isinstance(result, grpc.RpcError) else None  # type: ignore[attr-defined]
+        code = result.code() if isinstance(result, grpc.RpcError) else None
         if code not in MISSING:
             raise result
         if service not in missing:

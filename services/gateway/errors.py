@@ -101,7 +101,7 @@ def envelope(body: dict[str, Any]) -> dict[str, Any]:
 def rpc_error_body(err: grpc.RpcError) -> tuple[int, dict[str, str]]:
     """HTTP status and error body for a failed gRPC call (sync or aio)."""
     body = error_details(err)
-    code = err.code()  # type: ignore[attr-defined]
+    code = err.code()
     if not body.get("message_zh"):
         en, zh = GENERIC.get(code, GENERIC_DEFAULT)
         body = {"code": code.name, "message_en": en, "message_zh": zh}
@@ -136,7 +136,7 @@ def _json(
 
 
 async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
-    status, body = rpc_error_body(exc)  # type: ignore[arg-type]
+    status, body = rpc_error_body(exc)
     if status >= 500:
         log.warning(
             "%s %s: gRPC %s", request.method, safe_path(request.url.path), body["code"]

@@ -395,7 +395,7 @@ def _import(
     progress: Callable[[int], None],
 ) -> ImportReport:
     p.require_any(*ADMINS)  # a whole file: the tenant's administrators
-    registration = bulk_database("registration")
+    registration = _postgres("registration")
     if kind == "volunteers":
         # One chunk in the database at a time: the gateway's bulk pool is
         # small (bulk_database), and other imports may share it.
@@ -404,12 +404,21 @@ def _import(
             progress=progress, actor=p.username, cipher=_cipher(), connections=1,
         )  # fmt: skip
     return hours_bulk.import_rows(
-        bulk_database("hours"), p.scope, rows, source=source,
+        _postgres("hours"), p.scope, rows, source=source,
         chunk_size=BULK_CHUNK, progress=progress, actor=p.username,
         volunteers=lambda scope, numbers: registration_bulk.lookup(
             registration, scope, numbers
         ),
     )  # fmt: skip
+
+
+def _postgres(service: str) -> Database:
+    """The bulk database of a service behind PostgreSQL (the bulk path is
+    only taken there: :func:`bulk_ready`)."""
+    db = bulk_database(service)
+    if db is None:
+        raise RuntimeError(f"{service}: the bulk import needs PostgreSQL")
+    return db
 
 
 _CIPHER: list[PiiCipher] = []

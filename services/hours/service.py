@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from decimal import Decimal
 
+import grpc
 from zhiyuan.hours.v1 import hours_pb2 as pb
 from zhiyuan.hours.v1 import hours_pb2_grpc as pb_grpc
 
@@ -27,7 +29,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
     def __init__(self, app: HoursApp, queries: HoursQueries):
         self.app, self.q = app, queries
 
-    def RecordHonourHours(self, req, ctx):  # noqa: N802
+    def RecordHonourHours(  # noqa: N802
+        self, req: pb.RecordHonourHoursRequest, ctx: grpc.ServicerContext
+    ) -> pb.RecordHonourHoursResponse:
         rec, created = self.app.records.record_honour(
             me(), req.volunteer_id, req.division_code, req.organisation_id,
             req.organisation_name, req.service_field, req.content,
@@ -38,7 +42,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             record=cv.record(rec, rec.hours), created=created
         )
 
-    def ListRecords(self, req, ctx):  # noqa: N802
+    def ListRecords(  # noqa: N802
+        self, req: pb.ListRecordsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListRecordsResponse:
         status = cv.enum_value(cv.STATUSES, req.status, "status")
         page = self.q.records(
             me(), req.division_code, req.volunteer_id, status,
@@ -48,7 +54,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             records=[cv.record(r, e) for r, e in page.items], page=cv.page(page)
         )
 
-    def GetRecord(self, req, ctx):  # noqa: N802
+    def GetRecord(  # noqa: N802
+        self, req: pb.GetRecordRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetRecordResponse:
         rec, fixes, effective = self.q.record(me(), req.id)
         return pb.GetRecordResponse(
             record=cv.record(rec, effective),
@@ -56,15 +64,21 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             effective_hours=cv.h(effective),
         )
 
-    def ApproveRecord(self, req, ctx):  # noqa: N802
+    def ApproveRecord(  # noqa: N802
+        self, req: pb.ApproveRecordRequest, ctx: grpc.ServicerContext
+    ) -> pb.ApproveRecordResponse:
         rec, effective = self.app.review.approve(me(), req.id)
         return pb.ApproveRecordResponse(record=cv.record(rec, effective))
 
-    def RejectRecord(self, req, ctx):  # noqa: N802
+    def RejectRecord(  # noqa: N802
+        self, req: pb.RejectRecordRequest, ctx: grpc.ServicerContext
+    ) -> pb.RejectRecordResponse:
         rec = self.app.review.reject(me(), req.id, req.reason)
-        return pb.RejectRecordResponse(record=cv.record(rec, 0))
+        return pb.RejectRecordResponse(record=cv.record(rec, Decimal(0)))
 
-    def CorrectRecord(self, req, ctx):  # noqa: N802
+    def CorrectRecord(  # noqa: N802
+        self, req: pb.CorrectRecordRequest, ctx: grpc.ServicerContext
+    ) -> pb.CorrectRecordResponse:
         change = req.WhichOneof("change")
         new_hours = req.new_hours if change == "new_hours" else None
         # "reverse: false" asks for nothing; the use case says so.
@@ -78,7 +92,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             effective_hours=cv.h(effective),
         )
 
-    def GetVolunteerTotals(self, req, ctx):  # noqa: N802
+    def GetVolunteerTotals(  # noqa: N802
+        self, req: pb.GetVolunteerTotalsRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetVolunteerTotalsResponse:
         t = self.q.totals(me(), req.volunteer_id, req.division_code)
         return pb.GetVolunteerTotalsResponse(
             volunteer_id=t.volunteer_id, volunteer_number=t.volunteer_number,
@@ -92,11 +108,15 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             platform_total_hours=cv.h(t.platform_total),
         )  # fmt: skip
 
-    def GetHourPolicy(self, req, ctx):  # noqa: N802
+    def GetHourPolicy(  # noqa: N802
+        self, req: pb.GetHourPolicyRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetHourPolicyResponse:
         code, policy = self.q.policy(me(), req.division_code)
         return cv.policy(code, policy)
 
-    def Summarize(self, req, ctx):  # noqa: N802
+    def Summarize(  # noqa: N802
+        self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeResponse:
         q = req.query
         level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
         result = self.q.summarize(
@@ -105,7 +125,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         )  # fmt: skip
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
-    def IssueCertificate(self, req, ctx):  # noqa: N802
+    def IssueCertificate(  # noqa: N802
+        self, req: pb.IssueCertificateRequest, ctx: grpc.ServicerContext
+    ) -> pb.IssueCertificateResponse:
         cert = self.app.certificates.issue(
             me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
             req.division_code, req.organisation_id, req.issuer_name,
@@ -113,20 +135,28 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         )  # fmt: skip
         return pb.IssueCertificateResponse(certificate=cv.certificate(cert))
 
-    def GetCertificatePdf(self, req, ctx):  # noqa: N802
+    def GetCertificatePdf(  # noqa: N802
+        self, req: pb.GetCertificatePdfRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCertificatePdfResponse:
         cert, document = self.app.certificates.certificate_pdf(me(), req.number)
         return pb.GetCertificatePdfResponse(
             number=cert.number, filename=f"{cert.number}.pdf", pdf=document
         )
 
-    def RevokeCertificate(self, req, ctx):  # noqa: N802
+    def RevokeCertificate(  # noqa: N802
+        self, req: pb.RevokeCertificateRequest, ctx: grpc.ServicerContext
+    ) -> pb.RevokeCertificateResponse:
         cert = self.app.certificates.revoke(me(), req.number, req.reason)
         return pb.RevokeCertificateResponse(certificate=cv.certificate(cert))
 
-    def VerifyCertificate(self, req, ctx):  # noqa: N802
+    def VerifyCertificate(  # noqa: N802
+        self, req: pb.VerifyCertificateRequest, ctx: grpc.ServicerContext
+    ) -> pb.VerifyCertificateResponse:
         return cv.verification(self.app.certificates.verify(req.number))
 
-    def ListCertificates(self, req, ctx):  # noqa: N802
+    def ListCertificates(  # noqa: N802
+        self, req: pb.ListCertificatesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListCertificatesResponse:
         status = cv.enum_value(cv.CERT_STATUSES, req.status, "status")
         page = self.q.certificates(
             me(), req.division_code, req.volunteer_id, status,
@@ -136,7 +166,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             certificates=[cv.certificate(c) for c in page.items], page=cv.page(page)
         )
 
-    def GetTimeBankBalance(self, req, ctx):  # noqa: N802
+    def GetTimeBankBalance(  # noqa: N802
+        self, req: pb.GetTimeBankBalanceRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetTimeBankBalanceResponse:
         found = self.q.balances(me(), req.volunteer_id, req.division_code)
         return pb.GetTimeBankBalanceResponse(
             accounts=[
@@ -150,7 +182,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             total_hours=cv.h(sum(b for _, b in found)),
         )
 
-    def WithdrawTimeBank(self, req, ctx):  # noqa: N802
+    def WithdrawTimeBank(  # noqa: N802
+        self, req: pb.WithdrawTimeBankRequest, ctx: grpc.ServicerContext
+    ) -> pb.WithdrawTimeBankResponse:
         tx, legs, balance = self.app.bank.withdraw(
             me(), req.volunteer_id, req.division_code, req.hours, req.service,
             req.request_id,
@@ -160,7 +194,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             balance_hours=cv.h(balance),
         )
 
-    def ListTimeBankTransactions(self, req, ctx):  # noqa: N802
+    def ListTimeBankTransactions(  # noqa: N802
+        self, req: pb.ListTimeBankTransactionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListTimeBankTransactionsResponse:
         page = self.q.transactions(
             me(), req.volunteer_id, req.division_code,
             req.page.page_size, req.page.page_token,

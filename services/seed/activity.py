@@ -67,7 +67,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
         except grpc.RpcError as err:
             print(
                 "activity demo data skipped: registration's api answered "
-                f"{err.code().name} / 未能读取注册数据，跳过活动演示数据"  # type: ignore[attr-defined]
+                f"{err.code().name} / 未能读取注册数据，跳过活动演示数据"
             )
             return
         write_replica(db, province, orgs, vols)

@@ -178,8 +178,8 @@ def hour_rows(
     order = list(people)
     rng.shuffle(order)
     targets: list[float] = []
-    for share, target in TIERS:
-        targets += [target] * max(1, round(share * len(order)))
+    for share, tier in TIERS:
+        targets += [float(tier)] * max(1, round(share * len(order)))
     fields = list(FIELDS)
     for i, (number, home) in enumerate(order):
         target = targets[i] if i < len(targets) else rng.choice(LIGHT)
