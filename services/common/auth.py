@@ -63,6 +63,9 @@ class Principal:
     token: str = field(repr=False, default="")
     # The organisation (or team) an org_leader account runs; "" for others.
     organisation_id: str = ""
+    # The volunteer a volunteer's own account is (claim ``vol``): the
+    # volunteer's own pages act for this volunteer only; "" for others.
+    volunteer_id: str = ""
 
     @property
     def scope(self) -> Scope:
@@ -113,6 +116,7 @@ class TokenIssuer:
         ttl: int | None = None,
         now: int | None = None,
         organisation_id: str = "",
+        volunteer_id: str = "",
     ) -> tuple[str, int]:
         """Sign a token; returns it with its expiry (seconds since the epoch)."""
         now = int(time.time()) if now is None else now
@@ -129,6 +133,8 @@ class TokenIssuer:
         }
         if organisation_id:
             claims["org"] = organisation_id
+        if volunteer_id:
+            claims["vol"] = volunteer_id
         return jwt.encode(claims, self._key, algorithm=self.algorithm), exp  # type: ignore[arg-type]
 
 
@@ -201,6 +207,7 @@ class TokenVerifier:
             expires_at=int(claims["exp"]),
             token=token,
             organisation_id=_text_claim(claims.get("org")),
+            volunteer_id=_text_claim(claims.get("vol")),
         )
 
 

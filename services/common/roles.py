@@ -83,3 +83,23 @@ def require_organisation(
             field=field,
             rule="organisation.own",
         )
+
+
+def own_volunteer(p: Principal, field: str = "volunteer_id") -> str:
+    """The volunteer a volunteer's own account is (its token's ``vol``
+    claim): what the volunteer's own pages read and act for, never an id
+    the request names. An account that is no volunteer's is refused with
+    PERMISSION_DENIED naming ``field``.
+
+    Example::
+
+        records = repo.records_of(own_volunteer(p))
+    """
+    if "volunteer" not in p.roles or not p.volunteer_id:
+        raise PermissionDenied(
+            "only a volunteer's own account may do this",
+            "只有志愿者本人的账号可以进行此操作",
+            field=field,
+            rule="volunteer.own",
+        )
+    return p.volunteer_id
