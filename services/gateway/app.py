@@ -41,6 +41,7 @@ from services.gateway import (
     api_statistics,
     docs,
     errors,
+    me,
 )
 from services.gateway.access_log import AccessLog
 from services.gateway.backend import Backend, connect
@@ -143,6 +144,7 @@ def create_app(
         api_commendation,
         api_dashboard,
         api_imports,
+        me,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # The web console: static files that talk only to this API.
@@ -150,6 +152,12 @@ def create_app(
         "/console",
         StaticFiles(directory=Path(__file__).parent / "console", html=True),
         name="console",
+    )
+    # The volunteers' and residents' own pages, for a phone first.
+    app.mount(
+        "/m",
+        StaticFiles(directory=Path(__file__).parent / "mobile", html=True),
+        name="mobile",
     )
     docs.install(app)
     app.add_api_route("/healthz", healthz, tags=["health"], summary="Liveness")
