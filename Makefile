@@ -82,12 +82,13 @@ run: seed ## set everything up and start the whole platform
 	@$(PY) -m services.common.preflight --only amqp
 	@$(ZY) up
 
-lint: proto ## ruff (format + check), mypy (all of services/, every function typed), eslint
+lint: proto ## ruff (format + check), mypy (all of services/, every function typed), eslint (console, /m/)
 	$(BIN)/ruff format --check services tests scripts
 	$(BIN)/ruff check services tests scripts
 	$(BIN)/mypy
 	@bash scripts/tools.sh eslint >/dev/null
 	.tools/npm/node_modules/.bin/eslint --config services/gateway/console/eslint.config.mjs services/gateway/console
+	.tools/npm/node_modules/.bin/eslint --config services/gateway/mobile/eslint.config.mjs services/gateway/mobile
 
 proto-lint: tools ## buf lint (and breaking check against main when history exists)
 	@bash scripts/proto_check.sh

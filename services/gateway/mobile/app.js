@@ -1,0 +1,68 @@
+// Zhiyuan for volunteers, on a phone: a small single-page app over the
+// gateway's own API (/api/v1, the volunteer's /me routes), served at /m/.
+// Routes live in the hash: #/signin?next=..., #/find/<project id>,
+// #/check-in?session=<id>&code=<code> (what the leader's QR code opens).
+// The token is kept in sessionStorage like the console's; a 401 sends the
+// volunteer to sign in and back. Chinese by default, English by the switch
+// in the header (kept in localStorage, shared with the console).
+//
+// This file is the shell: the header, the tab bar and the router. Each page
+// is a module under pages/ exporting its routes; their words are in
+// pages/<page>.text.js; the helpers they share in kit.js; styles in app.css.
+
+import { el, lang, loadShared, locale, setLang, t, token, words } from "./kit.js";
+import shellText from "./app.text.js";
+import * as account from "./pages/account.js";
+import * as find from "./pages/find.js";
+import * as checkin from "./pages/checkin.js";
+import * as service from "./pages/service.js";
+import * as certificates from "./pages/certificates.js";
+
+words("", shellText);
+
+// path -> { render(rest, params), open (no token needed), tab }.
+const ROUTES = { ...account.routes, ...find.routes, ...checkin.routes, ...service.routes, ...certificates.routes };
+const TABS = [
+  ["find", "#/find", "tabFind"],
+  ["check-in", "#/check-in", "tabCheckIn"],
+  ["service", "#/service", "tabService"],
+  ["me", "#/me", "tabMe"],
+];
+
+function tabBar(current) {
+  const bar = document.getElementById("tabs");
+  bar.hidden = !token();
+  bar.replaceChildren(...TABS.map(([name, href, key]) => el("a", {
+    href, "data-testid": `tab-${name}`, "aria-current": name === current ? "page" : false, text: t(key),
+  })));
+}
+
+function route() {
+  document.documentElement.lang = locale();
+  document.title = t("title");
+  document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  const [path, rawQuery] = (location.hash.slice(1) || (token() ? "/find" : "/signin")).split("?");
+  const params = new URLSearchParams(rawQuery || "");
+  const key = Object.keys(ROUTES).sort((a, b) => b.length - a.length)
+    .find((p) => path === p || path.startsWith(`${p}/`));
+  const page = ROUTES[key] || ROUTES["/find"];
+  const rest = key ? path.slice(key.length + 1) : "";
+  if (!page.open && !token()) {
+    // The page (with its ?session=&code= from a QR code) comes back after.
+    tabBar("");
+    return ROUTES["/signin"].render("", new URLSearchParams({ next: location.hash || "#/find" }));
+  }
+  tabBar(page.tab);
+  window.scrollTo(0, 0);
+  return page.render(rest, params);
+}
+
+document.getElementById("lang").addEventListener("click", () => {
+  setLang(lang() === "zh" ? "en" : "zh");
+  route();
+});
+window.addEventListener("hashchange", route);
+loadShared().then(() => {
+  if (!location.hash) history.replaceState(null, "", token() ? "#/find" : "#/signin");
+  route();
+});

@@ -1,0 +1,134 @@
+// My service: totals this year and overall and the time-bank balance
+// (GET /me/totals), stars with the progress to the next and honours
+// (GET /me/stars), the hour records with their status (GET /me/records,
+// filtered by status) and an objection on a record: a correction request
+// with a reason that lands in the office's queue
+// (POST /me/records/{id}/objections). Each part loads on its own: one that
+// fails says so in its own card.
+
+import {
+  clearErrors, el, enc, errorBox, get, go, hours, labelled, num, post, query, showError, t, view, when,
+  words,
+} from "../kit.js";
+import text from "./service.text.js";
+
+const T = words("sv", text);
+const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
+const BADGE = { RECORD_STATUS_APPROVED: "good", RECORD_STATUS_REJECTED: "grey", RECORD_STATUS_REVERSED: "grey" };
+
+const card = (testid, title, ...children) => el("section", { class: "card", "data-testid": testid },
+  title ? el("h2", { text: title }) : "", ...children);
+const figure = (key, value, testid) => el("div", { class: "figure", "data-testid": testid },
+  el("div", { class: "v", text: value }), el("div", { class: "k", text: T(key) }));
+
+function totalsCard(got) {
+  return card("totals", "",
+    el("div", { class: "figures" },
+      figure("thisYear", hours(got.hours_this_year), "hours-this-year"),
+      figure("total", hours(got.hours_total), "hours-total"),
+      figure("pending", hours(got.pending_hours), "pending-hours"),
+      figure("records", num(got.records_total), "records-total"),
+      figure("timeBank", hours(got.time_bank_balance), "time-bank")));
+}
+
+function starsCard(got) {
+  const n = Number(got.stars) || 0;
+  const stars = el("div", { class: "stars", "data-testid": "stars", "data-stars": n, "aria-label": T("starsOf").replace("{n}", n) },
+    [1, 2, 3, 4, 5].map((i) => el("span", { class: i <= n ? "" : "off", text: "★" })));
+  const next = Number(got.next_star) || 0;
+  const toNext = next
+    ? [el("progress", { "data-testid": "star-progress", max: "1", value: String(Math.max(0, Math.min(1, Number(got.progress) || 0))) }),
+      el("p", { class: "muted", "data-testid": "to-next", text: T("toNext").replace("{h}", num(got.hours_to_next)).replace("{n}", next) })]
+    : [el("p", { class: "muted", "data-testid": "to-next", text: T("topStar") })];
+  const honours = got.honours || [];
+  return card("star-card", T("stars"), stars,
+    el("p", { class: "muted", text: T("counted").replace("{h}", num(got.hours_counted)) }), ...toNext,
+    got.pending_request ? el("p", { class: "hint", "data-testid": "star-pending", text: T("starPending") }) : "",
+    el("h3", { class: "spaced", text: T("honours") }),
+    honours.length
+      ? el("ul", { class: "list", "data-testid": "honours" }, honours.map((h) => el("li", { "data-testid": "honour" },
+        el("strong", { text: h.round_title }), " ", h.level ? el("span", { class: "badge", text: t(`div.${h.level}`) }) : "",
+        el("p", { class: "muted", text: [h.division_name, when(h.awarded_at, "day")].filter(Boolean).join(" · ") }))))
+      : el("p", { class: "muted", "data-testid": "no-honours", text: T("noHonours") }));
+}
+
+function objectionForm(record) {
+  const box = errorBox("objection-error");
+  const reason = el("textarea", { name: "reason", "data-testid": "objection-reason", maxlength: "500" });
+  const submit = el("button", { type: "submit", class: "primary", "data-testid": "objection-submit", text: T("sendObjection") });
+  const form = el("form", { "data-testid": "objection-form", novalidate: true, on: { submit: async (e) => {
+    e.preventDefault();
+    clearErrors(form, box);
+    submit.disabled = true;
+    try {
+      await post(`/me/records/${enc(record.id)}/objections`, { reason: reason.value.trim() });
+      form.replaceWith(el("p", { class: "notice", "data-testid": "objection-sent", role: "status", text: T("objectionSent") }));
+    } catch (err) { if (err.status !== 401) showError(box, err, form); } finally { submit.disabled = false; }
+  } } }, labelled("reason", T("reason"), reason, T("reasonHint")), submit, box);
+  return form;
+}
+
+function recordItem(r) {
+  const shown = r.status === "RECORD_STATUS_APPROVED" ? r.effective_hours ?? r.hours : r.hours;
+  const item = el("li", { "data-testid": "record", "data-id": r.id, "data-status": r.status },
+    el("div", { class: "row" }, el("strong", { text: r.content || r.organisation_name || "" }),
+      el("span", { "data-testid": "record-hours", text: hours(shown) })),
+    el("p", { class: "muted", text: [when(r.started_at), r.organisation_name].filter(Boolean).join(" · ") }),
+    el("span", { class: `badge ${BADGE[r.status] ?? ""}`, "data-testid": "record-status", text: T(r.status) }),
+    r.status_reason ? el("p", { class: "muted", text: `${T("why")}${r.status_reason}` }) : "",
+    r.note ? el("p", { class: "muted", text: r.note }) : "");
+  const open = el("button", { type: "button", "data-testid": "objection-open", text: T("object"), on: { click: () => {
+    open.replaceWith(objectionForm(r));
+  } } });
+  item.append(el("div", { class: "actions" }, open));
+  return item;
+}
+
+async function recordsCard(params) {
+  const status = params.get("status") || "";
+  const box = errorBox("records-error");
+  const list = el("ul", { class: "list", "data-testid": "records" });
+  const more = el("button", { type: "button", "data-testid": "more-records", text: t("more"), hidden: true });
+  const filter = el("select", { name: "status", "data-testid": "record-filter", "aria-label": T("status"),
+    on: { change: () => go(`#/service${query({ status: filter.value })}`) } },
+  el("option", { value: "", text: T("allStatuses") }), STATUSES.map((s) => el("option", { value: s, text: T(s) })));
+  filter.value = status;
+  let pageToken = "";
+  async function load() {
+    more.disabled = true;
+    try {
+      const got = await get(`/me/records${query({ status, page_size: 20, page_token: pageToken })}`);
+      list.append(...(got.records || []).map(recordItem));
+      pageToken = got.page?.next_page_token || "";
+      more.hidden = !pageToken;
+      if (!list.children.length) list.append(el("li", { class: "empty", "data-testid": "no-records", text: T("noRecords") }));
+    } catch (err) { if (err.status !== 401) showError(box, err); } finally { more.disabled = false; }
+  }
+  more.addEventListener("click", load);
+  const section = card("records-card", T("records"), filter, box, list, more);
+  await load();
+  return section;
+}
+
+async function renderService(rest, params) {
+  const slot = (testid) => el("div", { "data-testid": `${testid}-slot` }, el("p", { class: "muted", text: t("loading") }));
+  const totals = slot("totals");
+  const stars = slot("stars");
+  const records = slot("records");
+  view().replaceChildren(el("h1", { text: T("title") }), totals, stars, records);
+  const fill = async (node, make) => {
+    try { node.replaceChildren(await make()); } catch (err) {
+      if (err.status === 401) return;
+      const box = errorBox(`${node.dataset.testid}-error`);
+      showError(box, err);
+      node.replaceChildren(card("", "", box));
+    }
+  };
+  await Promise.all([
+    fill(totals, async () => totalsCard(await get("/me/totals"))),
+    fill(stars, async () => starsCard(await get("/me/stars"))),
+    fill(records, () => recordsCard(params)),
+  ]);
+}
+
+export const routes = { "/service": { render: renderService, tab: "service" } };
