@@ -23,6 +23,7 @@ from services.hours.usecases.base import (
     sql_repository,
 )
 from services.hours.usecases.certificates import CertificateCases
+from services.hours.usecases.objections import ObjectionCases
 from services.hours.usecases.policy import PolicyCases
 from services.hours.usecases.records import Draft, RecordCases
 from services.hours.usecases.review import ReviewCases
@@ -38,8 +39,10 @@ class HoursApp:
     - ``records``: hour records from activity's events (``ingest``,
       ``ingest_batch``) and honour hours by hand (``record_honour``);
     - ``review``: approving, rejecting and correcting records;
-    - ``certificates``: issuing, reading (and its PDF), revoking and
-      verifying certificates;
+    - ``objections``: a volunteer's objection to its own record, and the
+      office resolving it (through ``review``'s corrections);
+    - ``certificates``: issuing (by an office, or on a volunteer's own
+      request), reading (and its PDF), revoking and verifying certificates;
     - ``bank``: the time bank's deposits (``reconcile``) and withdrawals;
     - ``policy``: the replica of registration's setting overrides
       (``replicate``).
@@ -73,6 +76,7 @@ class HoursApp:
         )
         self.records = RecordCases(self.ctx)
         self.review = ReviewCases(self.ctx)
+        self.objections = ObjectionCases(self.ctx, self.review)
         self.certificates = CertificateCases(self.ctx)
         self.bank = TimeBankCases(self.ctx)
         self.policy = PolicyCases(self.ctx)

@@ -38,6 +38,12 @@ CERT_STATUS = {
     "revoked": pb.CERTIFICATE_STATUS_REVOKED,
 }
 CERT_STATUSES = {v: k for k, v in CERT_STATUS.items()}
+OBJECTION_STATUS = {
+    "open": pb.OBJECTION_STATUS_OPEN,
+    "corrected": pb.OBJECTION_STATUS_CORRECTED,
+    "dismissed": pb.OBJECTION_STATUS_DISMISSED,
+}
+OBJECTION_STATUSES = {v: k for k, v in OBJECTION_STATUS.items()}
 
 
 def h(value: Decimal | float | int) -> float:
@@ -67,6 +73,17 @@ def correction(c: m.Correction) -> pb.Correction:
         previous_hours=h(c.previous_hours), new_hours=h(c.new_hours),
         delta_hours=h(c.delta_hours), reason=c.reason, actor=c.actor,
         created_at=ts(c.created_at),
+    )  # fmt: skip
+
+
+def objection(o: m.Objection) -> pb.Objection:
+    return pb.Objection(
+        id=o.id, record_id=o.record_id, volunteer_id=o.volunteer_id,
+        volunteer_number=o.volunteer_number, division_code=o.division_code,
+        reason=o.reason, status=OBJECTION_STATUS[o.status],
+        filed_at=ts(o.filed_at), resolved_by=o.resolved_by or "",
+        resolved_at=ts(o.resolved_at), resolution_note=o.resolution_note,
+        correction_id=o.correction_id or "",
     )  # fmt: skip
 
 

@@ -131,6 +131,37 @@ class Correction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Objection(Base):
+    """A volunteer's objection to one of its records (a correction request),
+    kept under the record's division: that office's queue. One open at a
+    time per record (a partial unique index)."""
+
+    __tablename__ = "hour_objections"
+    __table_args__ = (
+        Index(
+            "ux_hour_objections_open",
+            "record_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("hour_records.id"), index=True
+    )
+    division_code: Mapped[str] = mapped_column(String(12, collation="C"), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # open|corrected|dismissed
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_note: Mapped[str] = mapped_column(Text)
+    correction_id: Mapped[str | None] = mapped_column(String(36))
+
+
 class PolicyNode(Base):
     """Replica of one node's complete setting overrides (from registration)."""
 

@@ -22,7 +22,9 @@ from services.hours.models import (
     Certificate,
     Correction,
     HourRecord,
+    Objection,
 )
+from services.hours.own_queries import OwnQueries
 from services.hours.registration_client import Registration
 from services.hours.repository import missing
 
@@ -43,6 +45,8 @@ class HoursQueries:
         self.db = db
         # Whose totals the caller may see is registration's answer.
         self.registration = registration
+        # A volunteer's own reads ("my service").
+        self.own = OwnQueries(db)
 
     def _node(self, p: Principal, code: str) -> str:
         p.require_any(*domain.READERS)
@@ -163,6 +167,21 @@ class HoursQueries:
             repo = Repository(s, p.scope)
             q = repo.certificates_query(node, volunteer_id, status)
             order = (Certificate.issued_at.desc(), Certificate.number.desc())
+            items, total = repo.page(q, order, size, offset)
+            return Page(items, next_token(offset, size, total), total)
+
+    def objections(
+        self, p: Principal, code: str, status: str | None, size: int, token: str
+    ) -> Page:
+        """The office's queue: objections to records in the subtree ``code``
+        (default: the caller's scope), optionally of one status, oldest
+        first."""
+        node = self._node(p, code)
+        size, offset = page_bounds(size, token)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            q = repo.objections_query(node, status)
+            order = (Objection.filed_at, Objection.id)
             items, total = repo.page(q, order, size, offset)
             return Page(items, next_token(offset, size, total), total)
 

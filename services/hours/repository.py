@@ -24,7 +24,7 @@ from services.common.paging import page_rows
 from services.common.settings import effective_settings
 from services.common.settings_replica import usable
 from services.common.tenancy import Scope, ancestors
-from services.hours import cross_tenant, rollups
+from services.hours import cross_tenant, own_rows, rollups
 from services.hours.domain import Policy
 from services.hours.models import (
     PROCESSED,
@@ -32,6 +32,7 @@ from services.hours.models import (
     CertificateCounter,
     Correction,
     HourRecord,
+    Objection,
     PolicyNode,
 )
 
@@ -98,6 +99,55 @@ class Repository(SessionRepository[Scope | None]):
 
     def verify_certificate(self, number: str) -> Mapping[str, Any] | None:
         return cross_tenant.verify_certificate(self.s, number)
+
+    # -- a volunteer's own rows, wherever kept (see own_rows) ------------------
+    def own_records(
+        self, volunteer_id: str, status: str | None, limit: int = 0, offset: int = 0
+    ) -> tuple[list[HourRecord], int]:
+        """A page of the volunteer's records (``limit`` 0: all), newest
+        first, and their number."""
+        return own_rows.records(self.s, volunteer_id, status, limit, offset)
+
+    def own_record(self, volunteer_id: str, ident: str, field: str) -> HourRecord:
+        """One of the volunteer's records; another's is NOT_FOUND like none."""
+        row = own_rows.record(self.s, volunteer_id, ident)
+        if row is None:
+            raise missing(field, "hour record", "时长记录", ident)
+        return row
+
+    def own_with_effective(
+        self, volunteer_id: str, records: Sequence[HourRecord]
+    ) -> list[tuple[HourRecord, Decimal]]:
+        fixes = own_rows.corrections(self.s, volunteer_id, [r.id for r in records])
+        return [(r, effective(r, fixes[r.id])) for r in records]
+
+    def own_objections(self, volunteer_id: str) -> list[Objection]:
+        return own_rows.objections(self.s, volunteer_id)
+
+    def file_objection(
+        self, ident: str, volunteer_id: str, record_id: str, reason: str, at: datetime
+    ) -> Objection:
+        """An open objection to the volunteer's own record, under the
+        record's division."""
+        row = own_rows.file_objection(
+            self.s, ident, volunteer_id, record_id, reason, at
+        )
+        if row is None:
+            raise missing("record_id", "hour record", "时长记录", record_id)
+        return row
+
+    def own_certificates(self, volunteer_id: str) -> list[Certificate]:
+        return own_rows.certificates(self.s, volunteer_id)
+
+    def own_certificate(self, volunteer_id: str, number: str) -> Certificate:
+        """One of the volunteer's certificates, with its PDF."""
+        found = own_rows.certificates(self.s, volunteer_id, number)
+        if not found:
+            raise missing("number", "certificate", "证明", number)
+        return found[0]
+
+    def own_bank_balance(self, volunteer_id: str) -> Decimal:
+        return own_rows.bank_balance(self.s, volunteer_id)
 
     # -- rollups (sums and distinct volunteers, see rollups) -------------------
     def count_approved(self, record: HourRecord, amount: Decimal, sign: int) -> None:
@@ -197,6 +247,33 @@ class Repository(SessionRepository[Scope | None]):
     ) -> list[tuple[HourRecord, Decimal]]:
         fixes = self.corrections([r.id for r in records])
         return [(r, effective(r, fixes[r.id])) for r in records]
+
+    # -- objections, in the office of the record's division ------------------
+    def objection(self, ident: str, lock: bool = False) -> Objection:
+        q = select(Objection).where(
+            Objection.id == ident, self._inside(Objection.division_code)
+        )
+        row = self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+        if row is None:
+            raise missing("id", "objection", "异议", ident)
+        return row
+
+    def objections_query(self, node: str, status: str | None) -> Any:
+        q = select(Objection).where(self._inside(Objection.division_code, node))
+        return q.where(Objection.status == status) if status else q
+
+    def latest_correction(self, record_id: str, since: datetime) -> Correction | None:
+        """The record's newest correction made at or after ``since``."""
+        return self.s.execute(
+            select(Correction)
+            .where(
+                Correction.record_id == record_id,
+                Correction.created_at >= since,
+                self._inside(Correction.division_code),
+            )
+            .order_by(Correction.created_at.desc(), Correction.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
 
     # -- policy (replica of registration's overrides) ------------------------
     def policy(self, code: str) -> Policy:

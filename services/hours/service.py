@@ -166,6 +166,78 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             certificates=[cv.certificate(c) for c in page.items], page=cv.page(page)
         )
 
+    def ListMyRecords(  # noqa: N802
+        self, req: pb.ListMyRecordsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyRecordsResponse:
+        status = cv.enum_value(cv.STATUSES, req.status, "status")
+        page = self.q.own.records(me(), status, req.page.page_size, req.page.page_token)
+        return pb.ListMyRecordsResponse(
+            records=[cv.record(r, e) for r, e in page.items], page=cv.page(page)
+        )
+
+    def GetMyTotals(  # noqa: N802
+        self, req: pb.GetMyTotalsRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetMyTotalsResponse:
+        t = self.q.own.totals(me())
+        return pb.GetMyTotalsResponse(
+            hours_this_year=cv.h(t.hours_this_year), hours_total=cv.h(t.hours_total),
+            pending_hours=cv.h(t.pending_hours), records_total=t.records_total,
+            time_bank_balance=cv.h(t.time_bank_balance), year=t.year,
+        )  # fmt: skip
+
+    def FileObjection(  # noqa: N802
+        self, req: pb.FileObjectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.FileObjectionResponse:
+        found = self.app.objections.file(me(), req.record_id, req.reason)
+        return pb.FileObjectionResponse(objection=cv.objection(found))
+
+    def ListObjections(  # noqa: N802
+        self, req: pb.ListObjectionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListObjectionsResponse:
+        status = cv.enum_value(cv.OBJECTION_STATUSES, req.status, "status")
+        page = self.q.objections(
+            me(), req.division_code, status, req.page.page_size, req.page.page_token
+        )
+        return pb.ListObjectionsResponse(
+            objections=[cv.objection(o) for o in page.items], page=cv.page(page)
+        )
+
+    def ResolveObjection(  # noqa: N802
+        self, req: pb.ResolveObjectionRequest, ctx: grpc.ServicerContext
+    ) -> pb.ResolveObjectionResponse:
+        change = req.WhichOneof("change")
+        found, fix = self.app.objections.resolve(
+            me(), req.id, req.outcome, req.note,
+            req.new_hours if change == "new_hours" else None,
+            change == "reverse" and req.reverse,
+        )  # fmt: skip
+        return pb.ResolveObjectionResponse(
+            objection=cv.objection(found),
+            correction=cv.correction(fix) if fix else None,
+        )
+
+    def RequestMyCertificate(  # noqa: N802
+        self, req: pb.RequestMyCertificateRequest, ctx: grpc.ServicerContext
+    ) -> pb.RequestMyCertificateResponse:
+        cert = self.app.certificates.request_own(me(), req.period_start, req.period_end)
+        return pb.RequestMyCertificateResponse(certificate=cv.certificate(cert))
+
+    def ListMyCertificates(  # noqa: N802
+        self, req: pb.ListMyCertificatesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyCertificatesResponse:
+        found = self.q.own.certificates(me())
+        return pb.ListMyCertificatesResponse(
+            certificates=[cv.certificate(c) for c in found]
+        )
+
+    def GetMyCertificatePdf(  # noqa: N802
+        self, req: pb.GetMyCertificatePdfRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCertificatePdfResponse:
+        cert, document = self.app.certificates.own_pdf(me(), req.number)
+        return pb.GetCertificatePdfResponse(
+            number=cert.number, filename=f"{cert.number}.pdf", pdf=document
+        )
+
     def GetTimeBankBalance(  # noqa: N802
         self, req: pb.GetTimeBankBalanceRequest, ctx: grpc.ServicerContext
     ) -> pb.GetTimeBankBalanceResponse:

@@ -10,12 +10,16 @@ from decimal import Decimal
 
 from services.common.checks import ident as ident
 from services.common.checks import moment as moment
+from services.common.checks import month
 from services.common.checks import period as period
 from services.common.checks import text as text
 from services.common.errors import InvalidArgument
 from services.common.service_fields import check_service_fields
 from services.hours.domain import hours
 
+# Control characters but the line break and the tab (NUL and the like
+# cannot be stored, and show nothing a reader could check).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 NUMBER = re.compile(r"^ZYC-\d{2}-\d{4}-\d{6}-[A-Z2-9]{4}$")
 MAX_SESSION = timedelta(hours=24)
 
@@ -81,3 +85,31 @@ def certificate_number(value: str) -> str:
             "证明编号格式应如 ZYC-61-2026-000042-K7QX",
         )
     return value
+
+
+def prose(value: str, field: str, max_length: int = 500) -> str:
+    """Required free text (a reason, a note) of 1 to ``max_length``
+    characters, lines allowed, no other control characters."""
+    value = text(value, field, max_length)
+    if CONTROL.search(value):
+        raise InvalidArgument(
+            field,
+            f"{field}.characters",
+            "must not contain control characters",
+            "不能包含控制字符",
+        )
+    return value
+
+
+def months(start: str, end: str) -> tuple[str, str]:
+    """A period as two months named ``period_start`` and ``period_end``
+    (either may be empty: open), in order."""
+    start, end = month(start, "period_start"), month(end, "period_end")
+    if start and end and end < start:
+        raise InvalidArgument(
+            "period_end",
+            "period.order",
+            "the period must not end before it starts",
+            "截止月份不能早于起始月份",
+        )
+    return start, end

@@ -48,6 +48,7 @@ from tests.integration.test_hours_flow import (
     total,
     verified_volunteer,
 )
+from tests.integration.test_hours_self_service import volunteer_token
 from tests.security.matrix import (
     NF,
     OK,
@@ -76,6 +77,8 @@ SCOPES = {
 CALLERS = (*SCOPES, "noscope")
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
+# A volunteer's own calls: no office account may make them (no claim vol).
+OWN_ONLY = dict(owner=PD, sibling=PD, city=PD, province=PD, child=PD, noscope=PD)
 PUBLIC = dict(owner=OK, sibling=OK, city=OK, province=OK, child=OK, noscope=OK)
 
 
@@ -106,6 +109,11 @@ class World:
     @property
     def own(self) -> str:
         return self.token(OWNER)
+
+    @property
+    def mine(self) -> str:
+        """The token of the volunteer's own account (role volunteer, claim vol)."""
+        return volunteer_token(self.vol, TOWN)
 
     def caller(self, who: str, roles: tuple[str, ...] = ()) -> str:
         return caller_token(self.token, SCOPES, who, roles)
@@ -154,6 +162,7 @@ def w(stubs, stub, token, worker, amqp_uri) -> World:  # type: ignore[no-untyped
     approve(world.hours, world.own, second.id)
     wait_for(lambda: world.balance() == 2.5, timeout=30, what="the owner's deposits")
     world.cert = world.issue()
+    world.extra["objection"] = _open_objection(world)
     return world
 
 
@@ -405,6 +414,69 @@ def _stated(w: World, _: Any, resp: Any) -> None:
     assert all(t.division_code == OWNER for t in resp.transactions)
 
 
+def _objections() -> tuple[int, int]:
+    return (
+        db_count("SELECT count(*) FROM hour_objections"),
+        db_count("SELECT count(*) FROM hour_objections WHERE status = 'open'"),
+    )
+
+
+def _own(rpc: str, **fields: Any) -> Callable[[World, Any, str], Any]:
+    def act(w: World, _: Any, tok: str) -> Any:
+        request = getattr(pb, f"{rpc}Request")(**fields)
+        return getattr(w.hours, rpc)(request, metadata=auth(tok))
+
+    return act
+
+
+def _file(w: World, _: Any, tok: str) -> Any:
+    return w.hours.FileObjection(
+        pb.FileObjectionRequest(record_id=w.record.id, reason="少计了"),
+        metadata=auth(tok),
+    )
+
+
+def _my_pdf(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetMyCertificatePdf(
+        pb.GetMyCertificatePdfRequest(number=w.cert.number), metadata=auth(tok)
+    )
+
+
+def _objection_list(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ListObjections(
+        pb.ListObjectionsRequest(division_code=OWNER), metadata=auth(tok)
+    )
+
+
+def _objections_listed(w: World, _: Any, resp: Any) -> None:
+    assert w.extra["objection"] in {o.id for o in resp.objections}
+    assert all(o.division_code.startswith(OWNER) for o in resp.objections)
+
+
+def _open_objection(w: World) -> str:
+    """An open objection of the volunteer to a new record of theirs."""
+    rec = w.pending(w.vol)
+    return w.hours.FileObjection(
+        pb.FileObjectionRequest(record_id=rec.id, reason="未到场"),
+        metadata=auth(w.mine),
+    ).objection.id
+
+
+def _status_of(w: World, ident: str) -> int:
+    got = w.hours.ListObjections(
+        pb.ListObjectionsRequest(page=common.PageRequest(page_size=500)),
+        metadata=auth(w.own),
+    ).objections
+    return {o.id: o.status for o in got}[ident]
+
+
+def _resolve(w: World, ident: str, tok: str) -> Any:
+    return w.hours.ResolveObjection(
+        pb.ResolveObjectionRequest(id=ident, outcome="dismissed", note="记录无误"),
+        metadata=auth(tok),
+    )
+
+
 SPECS: dict[str, Spec] = {
     "RecordHonourHours": Spec(
         SCOPED, _honour, _honour_target, _honoured, _not_honoured
@@ -447,6 +519,35 @@ SPECS: dict[str, Spec] = {
     "GetTimeBankBalance": Spec(BY_ID, _balance, succeeded=_balanced),
     "WithdrawTimeBank": Spec(SCOPED, _withdraw, World.balance, _withdrew, _kept),
     "ListTimeBankTransactions": Spec(SCOPED, _statement, succeeded=_stated),
+    "ListMyRecords": Spec(OWN_ONLY, _own("ListMyRecords")),
+    "GetMyTotals": Spec(OWN_ONLY, _own("GetMyTotals")),
+    "FileObjection": Spec(
+        OWN_ONLY,
+        _file,
+        lambda w: _objections(),
+        unchanged=lambda w, before: _objections() == before or pytest.fail("filed"),
+    ),  # fmt: skip
+    "ListObjections": Spec(SCOPED, _objection_list, succeeded=_objections_listed),
+    "ResolveObjection": Spec(
+        BY_ID,
+        _resolve,
+        _open_objection,
+        lambda w, i, r: (
+            _status_of(w, i) == pb.OBJECTION_STATUS_DISMISSED
+            or pytest.fail("not dismissed")
+        ),
+        lambda w, i: (
+            _status_of(w, i) == pb.OBJECTION_STATUS_OPEN or pytest.fail("not open")
+        ),
+    ),  # fmt: skip
+    "RequestMyCertificate": Spec(
+        OWN_ONLY,
+        _own("RequestMyCertificate"),
+        lambda w: _certificates(),
+        unchanged=_not_issued,
+    ),  # fmt: skip
+    "ListMyCertificates": Spec(OWN_ONLY, _own("ListMyCertificates")),
+    "GetMyCertificatePdf": Spec(OWN_ONLY, _my_pdf),
 }
 
 MATRIX = params(SPECS, CALLERS)

@@ -5,17 +5,20 @@ number by anyone, revocable by the issuer."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from services.common.auth import Principal
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.divisions import name_of
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.pii import mask_name
-from services.common.roles import require_organisation
+from services.common.roles import own_volunteer, require_organisation
 from services.common.rollup import CST
 from services.common.service_fields import SERVICE_FIELDS
+from services.common.tenancy import Level, truncate
 from services.hours import domain, pdf
 from services.hours import validation as v
 from services.hours.models import Certificate, HourRecord
@@ -23,6 +26,19 @@ from services.hours.repository import Repository
 from services.hours.usecases.base import Context, number
 
 PDF_CONTEXT = "certificate.pdf"
+SELF_SERVICE = "本人网上申请"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Whose certificate, issued where (the issuing node), for which
+    organisation's hours (empty: any), over which months, by whom."""
+
+    volunteer_id: str
+    division_code: str
+    organisation_id: str
+    period: tuple[str, str]
+    issuer: str
 
 
 class CertificateCases:
@@ -55,28 +71,87 @@ class CertificateCases:
         handler = v.text(handler or p.username, "handler", 50)
         contact = v.text(contact, "contact", 100)
         query = (volunteer_id, code, org_id, start, end)
+
+        def rows(repo: Repository) -> list[tuple[HourRecord, Decimal]]:
+            return self._certified(repo, *query)
+
+        issued = Issue(volunteer_id, code, org_id, (start, end), issuer)
+        return self._issue(p, issued, (person, handler, contact), rows)
+
+    def request_own(self, p: Principal, start: str, end: str) -> Certificate:
+        """A certificate of the caller's own approved hours in the months
+        ``start`` to ``end`` (open when empty), wherever they were recorded
+        (read by the caller's volunteer id), issued in the name of the
+        caller's home office: the node its token's scope names, whose
+        subtree's offices list and revoke it. Built as :meth:`issue` builds
+        one."""
+        volunteer_id = own_volunteer(p)
+        start, end = v.months(start, end)
+        code = p.scope.code
+        if not code:
+            raise PermissionDenied.no_scope()
+        office = truncate(code, Level.COUNTY) if len(code) > 6 else code
+        issuer = name_of(office) or name_of(code) or code
+
+        def rows(repo: Repository) -> list[tuple[HourRecord, Decimal]]:
+            found, _ = repo.own_records(volunteer_id, "approved")
+            inside = [
+                r
+                for r in sorted(found, key=lambda r: (r.started_at, r.id))
+                if (not start or r.month >= start) and (not end or r.month <= end)
+            ]
+            certified = [
+                (r, h)
+                for r, h in repo.own_with_effective(volunteer_id, inside)
+                if h > 0
+            ]
+            if not certified:
+                raise FailedPrecondition(
+                    "you have no approved hours to certify in this period",
+                    "您在该期间内没有可出具证明的已审核时长",
+                    field="period_start",
+                    rule="certificate.no_hours",
+                )
+            return certified
+
+        issued = Issue(volunteer_id, code, "", (start, end), issuer)
+        # The handler is no clerk: the volunteer asked on its own page.
+        return self._issue(p, issued, ("", SELF_SERVICE, ""), rows)
+
+    def _issue(
+        self,
+        p: Principal,
+        c: Issue,
+        people: tuple[str, str, str],
+        rows_of: Callable[[Repository], list[tuple[HourRecord, Decimal]]],
+    ) -> Certificate:
+        """Number, fill, render and store a certificate of the hours
+        ``rows_of`` reads, and record hours.certificate.issued: the one way
+        every certificate is made."""
+        person, handler, contact = people
         # Refuse before the real name is revealed (and the reveal logged).
         with self.ctx.uow(p) as work:
-            self._certified(self.ctx.repo(work), *query)
-        who = self.ctx.registration_client().identity(volunteer_id, "certificate")
+            rows_of(self.ctx.repo(work))
+        who = self.ctx.registration_client().identity(c.volunteer_id, "certificate")
         now = self.ctx.clock()
         today = now.astimezone(CST).date()
+        code, (start, end) = c.division_code, c.period
         with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
-            rows = self._certified(repo, *query)
+            rows = rows_of(repo)
             total = sum((h for _, h in rows), Decimal(0))
             serial = repo.next_certificate_serial(code[:2], today.year)
             cert = Certificate(
                 number=domain.certificate_number(code[:2], today.year, serial),
-                volunteer_id=volunteer_id, volunteer_number=who.volunteer_number,
+                volunteer_id=c.volunteer_id, volunteer_number=who.volunteer_number,
                 name_masked=mask_name(who.name), id_type=who.id_type,
                 id_number_masked=who.id_number_masked, hours=total,
                 service_content=_content(rows), division_code=code,
-                issuer_name=issuer or rows[0][0].organisation_name,
+                issuer_name=c.issuer or rows[0][0].organisation_name,
                 person_in_charge=person, handler=handler, contact=contact,
-                organisation_id=org_id, period_start=start, period_end=end,
-                issued_on=today, issued_by=p.username, issued_at=now,
-                status="valid", revoked_reason="", pdf=b"",
+                organisation_id=c.organisation_id, period_start=start,
+                period_end=end, issued_on=today, issued_by=p.username,
+                issued_at=now, status="valid", revoked_reason="", pdf=b"",
             )  # fmt: skip
             text = _text(cert, who.name, rows)
             cert.pdf = self._seal(pdf.render(text, self.ctx.public_url))
@@ -86,7 +161,7 @@ class CertificateCases:
                 code,
                 {
                     "certificate_number": cert.number,
-                    "volunteer_id": volunteer_id,
+                    "volunteer_id": c.volunteer_id,
                     "division_code": code,
                     "hours": number(total),
                 },
@@ -123,9 +198,21 @@ class CertificateCases:
     def certificate_pdf(self, p: Principal, number_: str) -> tuple[Certificate, bytes]:
         """The certificate and its PDF, unsealed for the caller in scope."""
         cert = self.certificate(p, number_)
-        if cert.pdf.startswith(b"%PDF") or self.ctx.cipher is None:
-            return cert, cert.pdf  # written before sealing was configured
-        return cert, self.ctx.cipher.open(cert.pdf, context=PDF_CONTEXT)
+        return cert, self._open(cert.pdf)
+
+    def own_pdf(self, p: Principal, number_: str) -> tuple[Certificate, bytes]:
+        """One of the caller's own certificates (wherever issued) and its
+        PDF; another's is NOT_FOUND exactly like an unknown number."""
+        volunteer_id = own_volunteer(p)
+        number_ = v.certificate_number(number_)
+        with self.ctx.uow(p) as work:
+            cert = self.ctx.repo(work).own_certificate(volunteer_id, number_)
+        return cert, self._open(cert.pdf)
+
+    def _open(self, document: bytes) -> bytes:
+        if document.startswith(b"%PDF") or self.ctx.cipher is None:
+            return document  # written before sealing was configured
+        return self.ctx.cipher.open(document, context=PDF_CONTEXT)
 
     def certificate(self, p: Principal, number_: str) -> Certificate:
         p.require_any(*domain.READERS)
