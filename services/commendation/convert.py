@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zhiyuan.commendation.v1 import commendation_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.commendation import models as m
+from services.common.divisions import name_of
 from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import RollupResult, to_rollup
 from services.common.rollup_query import enum_value as enum_value
+from services.common.tenancy import level_of
 from services.common.times import iso as ts
+
+if TYPE_CHECKING:
+    from services.commendation.queries import MyStars
 
 REQUEST_STATUS = {
     pb.STAR_REQUEST_STATUS_PENDING: "pending",
@@ -190,4 +195,26 @@ def notice_entry(n: m.Nomination, r: m.AwardRound) -> pb.NoticeEntry:
         nominee_division_code=n.nominee_division_code, unit_name=n.unit_name,
         unit_division_code=n.division_code, summary=summary,
         notice_ends_on=d(r.notice_ends_on),
+    )  # fmt: skip
+
+
+def my_stars(got: MyStars) -> pb.GetMyStarsResponse:
+    way = got.progress
+    return pb.GetMyStarsResponse(
+        stars=got.stars, hours_counted=h(got.hours), next_star=way.next_star,
+        next_star_hours=h(way.next_hours), hours_to_next=h(way.hours_to_next),
+        progress=way.share, pending_request=got.pending is not None,
+        pending_stars=got.pending.stars if got.pending is not None else 0,
+        honours=[my_honour(n, r) for n, r in got.awards],
+    )  # fmt: skip
+
+
+def my_honour(n: m.Nomination, r: m.AwardRound) -> pb.MyHonour:
+    """An award as its notice showed it: the round, its unit and the
+    nominating unit, nothing from the review (evidence, signals, steps)."""
+    return pb.MyHonour(
+        round_title=r.title, level=level_of(r.division_code).name.lower(),
+        awarded_at=ts(r.finalized_at),
+        division_name=name_of(r.division_code), division_code=r.division_code,
+        category=n.category, year=r.year, unit_name=n.unit_name,
     )  # fmt: skip

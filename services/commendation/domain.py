@@ -53,6 +53,45 @@ def medal(stars: int, total: Decimal | float, hours: Mapping[str, float]) -> str
     return ""
 
 
+@dataclass(frozen=True)
+class Progress:
+    """The way from a volunteer's approved stars to the next star."""
+
+    next_star: int  # 0 at five stars
+    next_hours: Decimal  # the next star's threshold (0 at five stars)
+    hours_to_next: Decimal
+    share: float  # 0..1
+
+
+def progress(
+    stars: int, total: Decimal | float, thresholds: Sequence[float]
+) -> Progress:
+    """How far ``total`` approved hours have gone from the approved star's
+    threshold (0 for none) to the next one's, as the star rule's
+    ``thresholds`` put them. Hours that fell below the approved star's
+    threshold (thresholds raised since) count as no way yet; hours past the
+    next threshold (a request awaiting review) as the whole way.
+
+    Example::
+
+        >>> progress(1, Decimal("200"), [100, 300, 600, 1000, 1500]).share
+        0.5
+        >>> progress(5, Decimal("1600"), [100, 300, 600, 1000, 1500]).next_star
+        0
+    """
+    if stars >= len(thresholds):
+        return Progress(0, Decimal(0), Decimal(0), 1.0)
+    hours = Decimal(str(total))
+    low = Decimal(str(thresholds[stars - 1])) if stars > 0 else Decimal(0)
+    high = Decimal(str(thresholds[stars]))
+    span = high - low
+    share = (hours - low) / span if span > 0 else Decimal(hours >= high)
+    share = min(Decimal(1), max(Decimal(0), share))
+    return Progress(
+        stars + 1, high, max(Decimal(0), high - hours), round(float(share), 4)
+    )
+
+
 def continuous_years(years: Iterable[int]) -> int:
     """The longest run of consecutive calendar years in ``years``."""
     best = run = 0

@@ -4,6 +4,8 @@ beyond the volunteer number and a masked name."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,14 +30,54 @@ from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import NotFound
 from services.common.paging import Page, page_bounds
-from services.common.roles import READERS
+from services.common.roles import READERS, own_volunteer
 from services.common.rollup_query import RollupResult, summarize
 from services.common.tenancy import Level, Scope, validate_code
+
+
+@dataclass(frozen=True)
+class MyStars:
+    """A volunteer's own stars, progress and honours (GetMyStars)."""
+
+    stars: int
+    hours: Decimal
+    progress: domain.Progress
+    pending: StarRequest | None
+    awards: list[tuple[Nomination, AwardRound]]
 
 
 class CommendationQueries:
     def __init__(self, ctx: Context):
         self.ctx = ctx
+
+    def my_stars(self, p: Principal) -> MyStars:
+        """The caller's own stars, the way to the next star and honours: the
+        volunteer the token names (:func:`own_volunteer`), never another.
+
+        Read in the province of the caller's home: the rating, its pending
+        request and the star settings lie at the home; an award's nomination
+        lies at the nominating unit, inside the round's subtree, and a round
+        takes nominees of its own subtree only, so an ancestor of the home.
+        Every row read is the volunteer's own (by the token's id). A
+        volunteer no hours event has reached yet has no rating: no stars, no
+        hours, the first star ahead under the home's settings.
+
+        Example::
+
+            got = queries.my_stars(principal)  # principal.volunteer_id's
+        """
+        vid = own_volunteer(p)
+        with self.ctx.uow(Scope(p.scope.code[:2])) as work:
+            repo = self.ctx.repo(work)
+            rating = repo.rating(vid)
+            home = rating.division_code if rating else repo.home_of(vid)
+            settings = repo.settings(home or p.scope_code)
+            pending = repo.pending(vid, lock=False)
+            awards = repo.awards_of(vid)
+        stars = rating.stars if rating else 0
+        hours = rating.total_hours if rating else Decimal(0)
+        way = domain.progress(stars, hours, settings["stars.thresholds_hours"])
+        return MyStars(stars, hours, way, pending, awards)
 
     def _node(self, p: Principal, code: str) -> Scope:
         p.require_any(*READERS)

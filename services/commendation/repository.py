@@ -122,6 +122,14 @@ class Repository(SessionRepository[Scope | None]):
             ],
         )  # fmt: skip
 
+    def home_of(self, volunteer_id: str) -> str | None:
+        """The volunteer's home division in the replica, if it is in scope."""
+        return self.s.execute(
+            select(Volunteer.division_code).where(
+                Volunteer.id == volunteer_id, self._inside(Volunteer.division_code)
+            )
+        ).scalar()
+
     def enter_home(self, volunteer_id: str, fallback: str) -> str:
         """The volunteer's home division from the replica (a cross-tenant
         lookup), else ``fallback``; in PostgreSQL the transaction's scope
@@ -196,16 +204,14 @@ class Repository(SessionRepository[Scope | None]):
         )
 
     # -- star requests --------------------------------------------------------
-    def pending(self, volunteer_id: str) -> StarRequest | None:
-        """The volunteer's pending request, locked."""
-        return self.s.execute(
-            select(StarRequest)
-            .where(
-                StarRequest.volunteer_id == volunteer_id,
-                StarRequest.status == "pending",
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
+    def pending(self, volunteer_id: str, lock: bool = True) -> StarRequest | None:
+        """The volunteer's pending request, locked unless ``lock`` is False
+        (a read that changes nothing)."""
+        q = select(StarRequest).where(
+            StarRequest.volunteer_id == volunteer_id,
+            StarRequest.status == "pending",
+        )
+        return self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
 
     def rejected_at(self, volunteer_id: str, stars: int) -> bool:
         """A reviewer refused this tier or a higher one."""
@@ -313,6 +319,21 @@ class Repository(SessionRepository[Scope | None]):
             ).first()
             is not None
         )
+
+    def awards_of(self, volunteer_id: str) -> list[tuple[Nomination, AwardRound]]:
+        """The volunteer's awards: nominations of them awarded in a finished
+        round, with the round, newest first."""
+        rows = self.s.execute(
+            select(Nomination, AwardRound)
+            .join(AwardRound, AwardRound.id == Nomination.round_id)
+            .where(
+                Nomination.nominee_volunteer_id == volunteer_id,
+                Nomination.status == "awarded",
+                AwardRound.status == "finalized",
+            )
+            .order_by(AwardRound.finalized_at.desc(), Nomination.id)
+        ).tuples()
+        return list(rows)
 
     # -- objections -------------------------------------------------------------
     def objection(self, ident: str) -> Objection:

@@ -64,6 +64,11 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             stars=cv.stars(got["rating"], got["history"], got["pending"], got["medal"])
         )
 
+    def GetMyStars(  # noqa: N802
+        self, req: pb.GetMyStarsRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetMyStarsResponse:
+        return cv.my_stars(self.q.my_stars(me()))
+
     def ListHonours(  # noqa: N802
         self, req: pb.ListHonoursRequest, ctx: grpc.ServicerContext
     ) -> pb.ListHonoursResponse:

@@ -522,7 +522,9 @@ def test_bad_input_names_the_field_and_writes_nothing(
 
 def test_every_rpc_with_input_has_a_bad_input_case() -> None:
     service = pb.DESCRIPTOR.services_by_name["CommendationService"]
-    assert set(service.methods_by_name) == {case.values[0] for case in CASES}
+    with_input = {m.name for m in service.methods if m.input_type.fields}
+    assert with_input == {case.values[0] for case in CASES}
+    assert with_input < set(service.methods_by_name)  # GetMyStars takes nothing
 
 
 def test_every_request_field_has_a_bad_input_case() -> None:

@@ -755,6 +755,10 @@ def _notice_listed(w: World, _: Any, resp: Any) -> None:
     assert w.star_vol.volunteer_number not in str(resp)
 
 
+def _my_stars(w: World, _: Any, tok: str) -> Any:
+    return w.com.GetMyStars(pb.GetMyStarsRequest(), metadata=auth(tok))
+
+
 def _summarize(w: World, _: Any, tok: str) -> Any:
     return w.com.Summarize(
         pb.SummarizeRequest(query=common.RollupQuery(division_code=OWNER)),
@@ -777,6 +781,12 @@ SPECS: dict[str, Spec] = {
         ROUTED, _reject_star, World.pending_request, _star_rejected, _star_pending
     ),
     "GetVolunteerStars": Spec(BY_ID, _volunteer_stars, succeeded=_stars_got),
+    # A volunteer's own account only: no office account, however high
+    # (tests/security/test_commendation_self_service.py has the volunteers').
+    "GetMyStars": Spec(
+        expect(city=PD, province=PD, owner=PD, sibling=PD, neighbour=PD, child=PD),
+        _my_stars,
+    ),
     "ListHonours": Spec(SCOPED, _honours, succeeded=_honours_listed),
     "BarVolunteer": Spec(
         BY_ID, _bar, lambda w: w.bars_of(w.bar_vol.id), _barred, _not_barred

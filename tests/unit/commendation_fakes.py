@@ -107,6 +107,10 @@ class FakeRepository:
         for v in volunteers:
             self.store.homes[v.id] = v.division_code
 
+    def home_of(self, volunteer_id: str) -> str | None:
+        home = self.store.homes.get(volunteer_id)
+        return home if home is not None and self._inside(home) else None
+
     def enter_home(self, volunteer_id: str, fallback: str) -> str:
         return self.store.homes.get(volunteer_id) or fallback
 
@@ -132,7 +136,7 @@ class FakeRepository:
         return [y for (v, y), h in self.store.years.items() if v == volunteer_id and h]
 
     # -- star requests --
-    def pending(self, volunteer_id: str) -> StarRequest | None:
+    def pending(self, volunteer_id: str, lock: bool = True) -> StarRequest | None:
         found = [
             r
             for r in self.store.of(StarRequest)
@@ -193,6 +197,18 @@ class FakeRepository:
             if n.round_id == round_id and n.status == status
         ]
         return sorted(found, key=lambda n: n.created_at)
+
+    def awards_of(self, volunteer_id: str) -> list[tuple[Nomination, AwardRound]]:
+        rounds = {r.id: r for r in self.store.of(AwardRound)}
+        found = [
+            (n, rounds[n.round_id])
+            for n in self.store.of(Nomination)
+            if n.nominee_volunteer_id == volunteer_id
+            and n.status == "awarded"
+            and rounds[n.round_id].status == "finalized"
+            and self._inside(n.division_code)
+        ]
+        return sorted(found, key=lambda a: (-a[1].finalized_at.timestamp(), a[0].id))
 
     def lock_quota(self, round_id: str, child_code: str) -> None:
         pass  # one thread: nothing to serialise

@@ -103,3 +103,33 @@ def test_signals_read_corrections_reversals_and_inflated_hours() -> None:
     assert got["hours_corrected"].detail_en.startswith("1 ")
     assert "2027-05-01" in got["barred"].detail_zh
     assert domain.signals(records[:2], None) == []
+
+
+@pytest.mark.parametrize(
+    ("stars", "hours", "expected"),
+    [
+        (0, 0, (1, 100, 100, 0.0)),
+        (0, 40, (1, 100, 60, 0.4)),
+        (1, 200, (2, 300, 100, 0.5)),  # from 100 h to 300 h
+        (2, 300, (3, 600, 300, 0.0)),  # just reached two stars
+        (2, 700, (3, 600, 0, 1.0)),  # past the next: awaiting review
+        (3, 500, (4, 1000, 500, 0.0)),  # thresholds raised since approval
+        (4, 1400, (5, 1500, 100, 0.8)),
+        (5, 1600, (0, 0, 0, 1.0)),
+    ],
+)
+def test_progress_runs_from_this_stars_threshold_to_the_next(
+    stars: int, hours: int, expected: tuple[int, int, int, float]
+) -> None:
+    got = domain.progress(stars, Decimal(hours), DEFAULT)
+    assert (got.next_star, got.next_hours, got.hours_to_next, got.share) == expected
+
+
+@given(
+    st.integers(0, 5),
+    st.decimals(0, 5000, places=2, allow_nan=False, allow_infinity=False),
+)
+def test_progress_stays_between_0_and_1(stars: int, hours: Decimal) -> None:
+    got = domain.progress(stars, hours, DEFAULT)
+    assert 0 <= got.share <= 1 and got.hours_to_next >= 0
+    assert got.next_star == (0 if stars == 5 else stars + 1)

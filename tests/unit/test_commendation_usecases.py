@@ -14,12 +14,14 @@ from decimal import Decimal
 import pytest
 
 from services.commendation.application import CommendationApp
+from services.commendation.domain import Progress
 from services.commendation.models import (
     ROLLUP,
     AwardRound,
     Nomination,
     StarRequest,
 )
+from services.commendation.queries import CommendationQueries, MyStars
 from services.commendation.usecases.ratings import HoursNews
 from services.commendation.validation import NominationInput
 from services.common.auth import Principal
@@ -307,3 +309,74 @@ def test_the_rounds_own_unit_cannot_nominate_into_it(kit: Kit) -> None:
             NominationInput(ROUND, "collective", "6101", "", "", "x", "6101", "s", "k"),
         )
     assert err.value.rule == "nomination.own_round"
+
+
+# -- a volunteer's own stars (GetMyStars) ---------------------------------------------
+def mine(kit: Kit, vid: str = VID, roles: tuple[str, ...] = ("volunteer",)) -> MyStars:
+    p = Principal("a-1", "V1", HOME, frozenset(roles), 0, volunteer_id=vid)
+    return CommendationQueries(kit.app.ctx).my_stars(p)
+
+
+def test_my_stars_before_any_hours_show_the_first_star_of_my_home(kit: Kit) -> None:
+    kit.store.homes[VID] = HOME
+    kit.store.overrides["6101"] = {"stars.thresholds_hours": "[10, 20, 30, 40, 50]"}
+    got = mine(kit)
+    assert (got.stars, got.hours, got.pending, got.awards) == (0, 0, None, [])
+    assert got.progress == Progress(1, Decimal(10), Decimal(10), 0.0)
+
+
+def test_my_stars_follow_the_hours_a_request_and_its_approval(kit: Kit) -> None:
+    follow(kit, 50, 50)
+    assert mine(kit).progress == Progress(1, Decimal(100), Decimal(50), 0.5)
+    follow(kit, 150, 100, minutes=1)  # past one star: a request awaits review
+    got = mine(kit)
+    assert got.stars == 0 and got.pending is not None and got.pending.stars == 1
+    assert got.progress == Progress(1, Decimal(100), Decimal(0), 1.0)
+    kit.app.star_review.approve_star(who("610113", "reviewer"), got.pending.id)
+    got = mine(kit)
+    assert (got.stars, got.hours, got.pending) == (1, Decimal(150), None)
+    assert got.progress == Progress(2, Decimal(300), Decimal(150), 0.25)
+
+
+def test_my_stars_at_five_stars_have_no_next_star(kit: Kit) -> None:
+    follow(kit, 1600, 1600)
+    kit.store.ratings[VID].stars = 5
+    assert mine(kit).progress == Progress(0, Decimal(0), Decimal(0), 1.0)
+
+
+def test_my_honours_are_my_awards_in_finished_rounds_only(kit: Kit) -> None:
+    r = _round(kit)
+    later = AwardRound(
+        **{**{c: getattr(r, c) for c in ("division_code", "year", "categories",
+           "quota_per_child", "deadline", "notice_working_days", "created_by",
+           "created_at")}, "id": "r-2", "title": "open round", "status": "notice",
+           "notice_starts_on": None, "notice_ends_on": None, "finalized_at": None},
+    )  # fmt: skip
+    kit.store.rows.append(later)
+    r.status, r.finalized_at = "finalized", NOW
+
+    def nominee(ident: str, rnd: AwardRound, vid: str, status: str) -> None:
+        kit.store.rows.append(Nomination(
+            id=ident, round_id=rnd.id, round_division_code=rnd.division_code,
+            category="individual", division_code="610113", unit_name="雁塔区文明办",
+            nominee_volunteer_id=vid, status=status,
+        ))  # fmt: skip
+
+    nominee("n-mine", r, VID, "awarded")
+    nominee("n-withdrawn", r, VID, "withdrawn")
+    nominee("n-theirs", r, "v-2", "awarded")
+    nominee("n-on-notice", later, VID, "in_notice")
+    assert [(n.id, rnd.id) for n, rnd in mine(kit).awards] == [("n-mine", ROUND)]
+
+
+@pytest.mark.parametrize(
+    ("vid", "roles"),
+    [(VID, ("tenant_admin",)), ("", ("volunteer",)), (VID, ("reviewer", "org_leader"))],
+)
+def test_my_stars_are_only_for_a_volunteers_own_account(
+    kit: Kit, vid: str, roles: tuple[str, ...]
+) -> None:
+    follow(kit, 150, 150)
+    with pytest.raises(PermissionDenied) as err:
+        mine(kit, vid, roles)
+    assert err.value.rule == "volunteer.own"
