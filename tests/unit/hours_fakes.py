@@ -36,6 +36,7 @@ from services.hours.models import (
     Certificate,
     Correction,
     HourRecord,
+    Objection,
 )
 from services.hours.repository import effective, missing
 
@@ -230,6 +231,69 @@ class FakeRepository:
             and (not end or r.month <= end)
         ]
         return sorted(found, key=lambda r: r.started_at)
+
+    # -- a volunteer's own rows, in every tenant (as own_rows' functions) ------
+    def own_records(
+        self, volunteer_id: str, status: str | None, limit: int = 0, offset: int = 0
+    ) -> tuple[list[HourRecord], int]:
+        found = [
+            r
+            for r in self.store.of(HourRecord)
+            if r.volunteer_id == volunteer_id and (not status or r.status == status)
+        ]
+        found.sort(key=lambda r: (r.started_at, r.id), reverse=True)
+        return (found[offset : offset + limit] if limit else found), len(found)
+
+    def own_record(self, volunteer_id: str, ident: str, field: str) -> HourRecord:
+        for r in self.store.of(HourRecord):
+            if r.id == ident and r.volunteer_id == volunteer_id:
+                return r  # type: ignore[no-any-return]
+        raise missing(field, "hour record", "时长记录", ident)
+
+    def own_with_effective(
+        self, volunteer_id: str, records: Sequence[HourRecord]
+    ) -> list[tuple[HourRecord, Decimal]]:
+        assert all(r.volunteer_id == volunteer_id for r in records)
+        return [(r, self._effective(r)) for r in records]
+
+    def own_objections(self, volunteer_id: str) -> list[Objection]:
+        return [o for o in self.store.of(Objection) if o.volunteer_id == volunteer_id]
+
+    def file_objection(
+        self, ident: str, volunteer_id: str, record_id: str, reason: str, at: datetime
+    ) -> Objection:
+        record = self.own_record(volunteer_id, record_id, "record_id")
+        row = Objection(
+            id=ident, record_id=record.id, division_code=record.division_code,
+            volunteer_id=volunteer_id, volunteer_number=record.volunteer_number,
+            reason=reason, status="open", filed_at=at, resolved_by=None,
+            resolved_at=None, resolution_note="", correction_id=None,
+        )  # fmt: skip
+        self.add(row)
+        return row
+
+    def own_certificate(self, volunteer_id: str, number: str) -> Certificate:
+        for c in self.store.of(Certificate):
+            if c.number == number and c.volunteer_id == volunteer_id:
+                return c  # type: ignore[no-any-return]
+        raise missing("number", "certificate", "证明", number)
+
+    # -- objections, in the office of the record's division --------------------
+    def objection(self, ident: str, lock: bool = False) -> Objection:
+        for o in self.store.of(Objection):
+            if o.id == ident and self._inside(o.division_code):
+                return o  # type: ignore[no-any-return]
+        raise missing("id", "objection", "异议", ident)
+
+    def latest_correction(self, record_id: str, since: datetime) -> Correction | None:
+        found = [
+            c
+            for c in self.store.of(Correction)
+            if c.record_id == record_id
+            and c.created_at >= since
+            and self._inside(c.division_code)
+        ]
+        return max(found, key=lambda c: (c.created_at, c.id), default=None)
 
     # -- policy ----------------------------------------------------------------
     def policy(self, code: str) -> Policy:
