@@ -19,6 +19,7 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 from zhiyuan.hours.v1 import hours_pb2 as pb
+from zhiyuan.registration.v1 import registration_pb2 as reg
 
 from services.common.auth import TokenIssuer
 from services.common.testing import PRIVATE_PEM
@@ -271,3 +272,23 @@ def test_unknown_and_malformed_ids_name_their_field(people):
             "record_id",
             "number",
         }
+
+
+def test_a_volunteer_reads_only_its_own_identity_for_its_certificate(people, stub):
+    """Registration reveals a real name to a volunteer's own account for
+    itself only (its certificate prints it); any other id is refused."""
+    _, by = people
+    me = by["me"]
+
+    def identity(ident: str) -> Any:
+        return stub.GetVolunteerIdentity(
+            reg.GetVolunteerIdentityRequest(id=ident, purpose="certificate"),
+            metadata=auth(me.tok),
+        )
+
+    got = identity(me.vol.id)
+    assert got.id == me.vol.id and got.name
+    others = (by["neighbour"].vol.id, by["elsewhere"].vol.id, str(uuid.uuid4()))
+    for other in others:
+        status, _ = outcome(lambda o=other: identity(o))
+        assert status == PD
