@@ -59,7 +59,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v === true ? "" : v);
   }
-  children.flat().forEach((c) => {
+  children.flat(Infinity).forEach((c) => {
     if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : document.createTextNode(c));
   });
   return node;

@@ -30,7 +30,7 @@ function certificateItem(c) {
   return el("li", { "data-testid": "certificate", "data-number": c.number, "data-status": c.status },
     el("div", { class: "row" }, el("strong", { text: c.number }), el("span", { text: hours(c.hours) })),
     el("p", { class: "muted", text: [
-      period.start_month ? `${when(period.start_month, "month")} – ${when(period.end_month, "month")}` : "",
+      period.start_month ? `${when(period.start_month, "month")} – ${period.end_month ? when(period.end_month, "month") : T("toNow")}` : "",
       c.issuer_name, c.issued_on ? `${T("issuedOn")}${when(c.issued_on, "day")}` : "",
     ].filter(Boolean).join(" · ") }),
     c.status === "CERTIFICATE_STATUS_REVOKED" ? el("span", { class: "badge grey", text: T("revoked") }) : "",

@@ -17,7 +17,7 @@ function renderCheckIn(rest, params) {
   const code = el("input", { name: "code", class: "code-input", "data-testid": "code", inputmode: "numeric",
     pattern: "[0-9]{6}", maxlength: "6", autocomplete: "one-time-code", value: fromQr, placeholder: "000000" });
   code.addEventListener("input", () => { code.value = code.value.replace(/\D/g, "").slice(0, 6); });
-  const form = el("form", { "data-testid": "check-in-form", novalidate: true }, labelled("code", T("code"), code));
+  const form = el("form", { "data-testid": "check-in-form", novalidate: true }, labelled("code", T("code"), code, T("sixDigitsHint")));
   async function send(way, button) {
     clearErrors(form, box);
     done.hidden = true;

@@ -72,6 +72,8 @@ async function renderList(params) {
       pageToken = got.page?.next_page_token || "";
       more.hidden = !pageToken;
       if (!list.children.length) list.append(el("p", { class: "empty", "data-testid": "projects-empty", text: T("noProjects") }));
+      // What the list shows, for whoever waits for it (the tests).
+      list.dataset.loaded = query(ask);
     } catch (err) {
       if (err.status !== 401) showError(box, err);
     } finally { more.disabled = false; }
