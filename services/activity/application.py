@@ -10,6 +10,7 @@ from datetime import datetime
 from services.activity.models import OUTBOX
 from services.activity.usecases.attendance import AttendanceCases
 from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
+from services.activity.usecases.own import OwnCases
 from services.activity.usecases.pairing import PairingCases
 from services.activity.usecases.projects import ProjectCases
 from services.activity.usecases.signups import SignUpCases
@@ -28,7 +29,9 @@ class ActivityApp:
     - ``projects``: drafting, review and the rest of a project's lifecycle;
     - ``signups``: sign-ups, the waitlist and the leader's decision;
     - ``attendance``: the rotating code, check-in, check-out, the late close;
-    - ``pairing``: recipients, volunteer ↔ recipient pairs and visit logs.
+    - ``pairing``: recipients, volunteer ↔ recipient pairs and visit logs;
+    - ``own``: a volunteer signing up, withdrawing, checking in and out
+      for themself (their own pages).
 
     ``repository``: how a unit of work's repository is made, and ``uow`` the
     unit of work (a test's in-memory ones instead of SQL)."""
@@ -53,3 +56,4 @@ class ActivityApp:
         self.signups = SignUpCases(ctx)
         self.attendance = AttendanceCases(ctx)
         self.pairing = PairingCases(ctx)
+        self.own = OwnCases(ctx, self.signups, self.attendance)

@@ -10,6 +10,7 @@ from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.activity import models as m
+from services.activity.own_queries import OwnSignUp
 from services.activity.repository import ProjectView
 from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
@@ -117,6 +118,17 @@ def sign_up(x: m.SignUp) -> pb.SignUp:
         reason=x.reason,
         created_at=iso(x.created_at),
     )
+
+
+def own_sign_up(x: OwnSignUp) -> pb.SignUp:
+    """A sign-up as its volunteer sees it: what it is for, and its place in
+    the waitlist."""
+    out = sign_up(x.row)
+    out.project_title = x.project_title
+    out.session_starts_at = iso(x.starts_at)
+    out.session_ends_at = iso(x.ends_at)
+    out.waitlist_position = x.waitlist_position
+    return out
 
 
 def attendance(x: m.Attendance) -> pb.Attendance:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, false, func, or_, select, text
+from sqlalchemy.orm import aliased
 
 from services.activity import models as m
 from services.common.db import SessionRepository
@@ -24,6 +26,9 @@ from services.common.tenancy import Scope, ancestors
 
 # Not found, named by the request's field (kept under this name for callers).
 missing = NotFound.named_by
+# Projects a volunteer may see once published (drafts and reviews stay the
+# office's).
+PUBLISHED = ("recruiting", "in_progress", "completed", "cancelled")
 
 
 @dataclass
@@ -237,3 +242,133 @@ class Repository(SessionRepository[Scope]):
             self._inside(t.division_code), self._inside(t.volunteer_division_code)
         )
         return select(t).where(t.session_id == session_id, either)
+
+    # -- a volunteer's own ----------------------------------------------------------
+    # Read under the scope of the volunteer's province (every project open to
+    # a volunteer lies in it), each narrowed to the volunteer explicitly.
+    def open_to(self, home: str) -> Any:
+        """Projects of ``home`` and its ancestors (a city's or province's
+        emergency campaign among them)."""
+        t = m.Project
+        return select(t).where(
+            t.division_code.in_(ancestors(home)), self._inside(t.division_code)
+        )
+
+    def my_project(self, ident: str, home: str, volunteer_id: str) -> m.Project:
+        """A published project open to the volunteer, or one they signed up
+        for; anything else is NOT_FOUND as an unknown id."""
+        t, s = m.Project, m.SignUp
+        signed = (
+            select(s.id)
+            .where(s.project_id == t.id, s.volunteer_id == volunteer_id)
+            .exists()
+        )
+        q = select(t).where(
+            t.id == ident,
+            self._inside(t.division_code),
+            t.status.in_(PUBLISHED),
+            or_(t.division_code.in_(ancestors(home)), signed),
+        )
+        return self._one(q, "id", ("project", "项目"), ident)
+
+    def my_session(
+        self, ident: str, home: str, volunteer_id: str
+    ) -> tuple[m.ProjectSession, m.Project]:
+        """A session of a project :meth:`my_project` finds."""
+        t = m.ProjectSession
+        q = select(t).where(t.id == ident, self._inside(t.division_code))
+        row = self._one(q, "session_id", ("session", "活动场次"), ident)
+        try:
+            return row, self.my_project(row.project_id, home, volunteer_id)
+        except NotFound:
+            raise missing("session_id", "session", "活动场次", ident) from None
+
+    def my_sign_up(self, ident: str, volunteer_id: str, field: str = "id") -> m.SignUp:
+        """The volunteer's own sign-up; another's is NOT_FOUND."""
+        t = m.SignUp
+        q = select(t).where(
+            t.id == ident,
+            t.volunteer_id == volunteer_id,
+            self._inside(t.volunteer_division_code),
+        )
+        return self._one(q, field, ("sign-up", "报名"), ident)
+
+    def my_sign_ups(self, volunteer_id: str, project_id: str = "") -> Any:
+        t = m.SignUp
+        q = select(t).where(
+            t.volunteer_id == volunteer_id, self._inside(t.volunteer_division_code)
+        )
+        return q.where(t.project_id == project_id) if project_id else q
+
+    def waitlist_positions(self, rows: list[m.SignUp]) -> dict[str, int]:
+        """Each waitlisted sign-up's place in its session's waitlist (1: the
+        next to move up)."""
+        ids = [r.id for r in rows if r.status == "waitlisted"]
+        if not ids:
+            return {}
+        mine, other = aliased(m.SignUp), aliased(m.SignUp)
+        q = (
+            select(mine.id, func.count(other.id))
+            .join(
+                other,
+                and_(
+                    other.session_id == mine.session_id,
+                    other.status == "waitlisted",
+                    other.queue_number <= mine.queue_number,
+                ),
+            )
+            .where(mine.id.in_(ids))
+            .group_by(mine.id)
+        )
+        return {ident: int(n) for ident, n in self.s.execute(q).all()}
+
+    def sessions_and_projects(
+        self, session_ids: list[str]
+    ) -> dict[str, tuple[m.ProjectSession, m.Project]]:
+        if not session_ids:
+            return {}
+        t, p = m.ProjectSession, m.Project
+        q = (
+            select(t, p)
+            .join(p, p.id == t.project_id)
+            .where(t.id.in_(session_ids), self._inside(t.division_code))
+        )
+        return {x.id: (x, y) for x, y in self.s.execute(q).all()}
+
+    def sessions_to_check_in(
+        self, volunteer_id: str, now: datetime, grace: timedelta
+    ) -> list[m.ProjectSession]:
+        """Sessions under way (check-in open) where the volunteer holds a
+        confirmed place."""
+        t, s, p = m.ProjectSession, m.SignUp, m.Project
+        q = (
+            select(t)
+            .join(s, s.session_id == t.id)
+            .join(p, p.id == t.project_id)
+            .where(
+                s.volunteer_id == volunteer_id,
+                s.status == "confirmed",
+                self._inside(s.volunteer_division_code),
+                p.status == "in_progress",
+                t.starts_at <= now + grace,
+                t.ends_at >= now,
+            )
+        )
+        return list(self.s.execute(q.order_by(t.starts_at, t.id)).scalars())
+
+    def sessions_to_check_out(
+        self, volunteer_id: str, now: datetime, grace: timedelta
+    ) -> list[m.ProjectSession]:
+        """Sessions the volunteer is checked in to and may still leave."""
+        t, a = m.ProjectSession, m.Attendance
+        q = (
+            select(t)
+            .join(a, a.session_id == t.id)
+            .where(
+                a.volunteer_id == volunteer_id,
+                a.checked_out_at.is_(None),
+                self._inside(a.volunteer_division_code),
+                t.ends_at >= now - grace,
+            )
+        )
+        return list(self.s.execute(q.order_by(t.starts_at, t.id)).scalars())

@@ -11,7 +11,9 @@ from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.activity.v1 import activity_pb2_grpc as pb_grpc
 
 from services.activity import convert as cv
+from services.activity import qr
 from services.activity.application import ActivityApp
+from services.activity.own_queries import OwnQueries, OwnSignUp, ProjectFilter
 from services.activity.queries import ActivityQueries
 from services.common import keys, rpc
 from services.common.auth import current_principal as me
@@ -23,8 +25,14 @@ SERVICE_NAME = "zhiyuan.activity.v1.ActivityService"
 
 
 class ActivityServicer(pb_grpc.ActivityServiceServicer):
-    def __init__(self, app: ActivityApp, queries: ActivityQueries):
-        self.app, self.q = app, queries
+    def __init__(
+        self,
+        app: ActivityApp,
+        queries: ActivityQueries,
+        own: OwnQueries,
+        public_url: str,
+    ):
+        self.app, self.q, self.own, self.public_url = app, queries, own, public_url
 
     # -- projects ------------------------------------------------------------
     def CreateProject(  # noqa: N802
@@ -159,6 +167,15 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             window_seconds=60,
         )
 
+    def GetCheckInQrCode(  # noqa: N802
+        self, req: pb.GetCheckInQrCodeRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCheckInQrCodeResponse:
+        code, _, end = self.app.attendance.checkin_code(me(), req.session_id)
+        url = qr.checkin_url(self.public_url, req.session_id.strip(), code)
+        return pb.GetCheckInQrCodeResponse(
+            svg=qr.svg(url), code=code, valid_until=end.isoformat(), url=url
+        )
+
     def CheckIn(  # noqa: N802
         self, req: pb.CheckInRequest, ctx: grpc.ServicerContext
     ) -> pb.CheckInResponse:
@@ -278,11 +295,69 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         )
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
+    # -- a volunteer's own pages (the token's volunteer, never the request's) --------
+    def ListMyProjects(  # noqa: N802
+        self, req: pb.ListMyProjectsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyProjectsResponse:
+        f = ProjectFilter.of(req.service_field, req.date, req.near)
+        page = self.own.projects(me(), f, req.page.page_size, req.page.page_token)
+        return pb.ListMyProjectsResponse(
+            projects=[cv.project(v) for v in page.items], page=cv.page(page)
+        )
+
+    def GetMyProject(  # noqa: N802
+        self, req: pb.GetMyProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetMyProjectResponse:
+        view, mine = self.own.project(me(), req.id)
+        project = cv.project(view)
+        return pb.GetMyProjectResponse(
+            project=project,
+            sessions=project.sessions,
+            my_sign_ups=[cv.own_sign_up(x) for x in mine],
+        )
+
+    def SignUpMe(  # noqa: N802
+        self, req: pb.SignUpMeRequest, ctx: grpc.ServicerContext
+    ) -> pb.SignUpMeResponse:
+        row, place = self.app.own.sign_up(me(), req.session_id)
+        return pb.SignUpMeResponse(
+            sign_up=cv.own_sign_up(OwnSignUp(row, waitlist_position=place))
+        )
+
+    def WithdrawMe(  # noqa: N802
+        self, req: pb.WithdrawMeRequest, ctx: grpc.ServicerContext
+    ) -> pb.WithdrawMeResponse:
+        row = self.app.own.withdraw(me(), req.id)
+        return pb.WithdrawMeResponse(sign_up=cv.sign_up(row))
+
+    def ListMySignUps(  # noqa: N802
+        self, req: pb.ListMySignUpsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMySignUpsResponse:
+        page = self.own.sign_ups(me(), req.page.page_size, req.page.page_token)
+        return pb.ListMySignUpsResponse(
+            sign_ups=[cv.own_sign_up(x) for x in page.items], page=cv.page(page)
+        )
+
+    def CheckInMe(  # noqa: N802
+        self, req: pb.CheckInMeRequest, ctx: grpc.ServicerContext
+    ) -> pb.CheckInMeResponse:
+        row = self.app.own.check_in(me(), req.code, req.session_id)
+        return pb.CheckInMeResponse(attendance=cv.attendance(row))
+
+    def CheckOutMe(  # noqa: N802
+        self, req: pb.CheckOutMeRequest, ctx: grpc.ServicerContext
+    ) -> pb.CheckOutMeResponse:
+        row = self.app.own.check_out(me(), req.code, req.session_id)
+        return pb.CheckOutMeResponse(attendance=cv.attendance(row))
+
 
 def build(cfg: Config) -> tuple[ActivityServicer, Database]:
     db = Database(cfg.service("activity"))
     app = ActivityApp(db, keys.pii_cipher(cfg))
-    return ActivityServicer(app, ActivityQueries(db)), db
+    # The QR code on the leader's screen points at the gateway's public address.
+    public_url = str(cfg.get("gateway.public_url", ""))
+    servicer = ActivityServicer(app, ActivityQueries(db), OwnQueries(db), public_url)
+    return servicer, db
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:

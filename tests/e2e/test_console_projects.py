@@ -333,6 +333,15 @@ def test_sign_up_approval_check_in_code_and_attendance(platform, page) -> None: 
         "n => parseFloat(getComputedStyle(n).fontSize)",
     )
     assert size >= 48
+    # Beside the digits, the same code as a QR code for phone cameras.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=checkin-qr]');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    qr_box = page.eval_on_selector(
+        "[data-testid=checkin-qr]", "n => n.getBoundingClientRect().width"
+    )
+    assert qr_box >= 160
     shot(page, "check-in-code")
 
     # A check-in through the API with exactly the code on the screen.

@@ -57,6 +57,7 @@ SCOPES = {
 CALLERS = (*SCOPES, "noscope")
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
+NOBODY = {who: PD for who in CALLERS}  # the volunteer's own calls
 PAGE = common.PageRequest(page_size=500)
 
 
@@ -293,6 +294,20 @@ def _attended(closed: bool) -> Callable[..., None]:
         assert [bool(a.checked_out_at) for a in rows] == [closed]
 
     return check
+
+
+def _own_attendance(method: str, request: Any) -> Any:
+    """CheckInMe or CheckOutMe with the session's right code."""
+
+    def act(w: World, t: tuple[pb.Project, pb.SignUp], tok: str) -> Any:
+        code = w.act.GetCheckInCode(
+            pb.GetCheckInCodeRequest(session_id=t[1].session_id), metadata=w.lead
+        ).code
+        return getattr(w.act, method)(
+            request(code=code, session_id=t[1].session_id), metadata=auth(tok)
+        )
+
+    return act
 
 
 def _no_attendance(w: World, t: tuple[pb.Project, pb.SignUp]) -> None:
@@ -583,6 +598,66 @@ SPECS: dict[str, Spec] = {
         ),
         prepare=lambda w: w.kit.published(w.org),
         succeeded=_summarized,
+    ),
+    "GetCheckInQrCode": Spec(
+        BY_ID,
+        lambda w, p, tok: w.act.GetCheckInQrCode(
+            pb.GetCheckInQrCodeRequest(session_id=p.sessions[0].id), metadata=auth(tok)
+        ),
+        prepare=lambda w: w.kit.started(w.org),
+        succeeded=lambda w, p, r: (
+            (r.svg.startswith(b"<svg") and f"session={p.sessions[0].id}" in r.url)
+            or pytest.fail("not the session's QR code")
+        ),
+    ),
+    # A volunteer's own pages: an office account, whatever its scope, has none
+    # (tests/security/test_activity_self_isolation.py tries volunteers).
+    "ListMyProjects": Spec(
+        NOBODY,
+        lambda w, _, tok: w.act.ListMyProjects(
+            pb.ListMyProjectsRequest(), metadata=auth(tok)
+        ),
+    ),
+    "GetMyProject": Spec(
+        NOBODY,
+        project_call("GetMyProject", pb.GetMyProjectRequest),
+        prepare=lambda w: w.kit.published(w.org),
+    ),
+    "SignUpMe": Spec(
+        NOBODY,
+        lambda w, p, tok: w.act.SignUpMe(
+            pb.SignUpMeRequest(session_id=p.sessions[0].id), metadata=auth(tok)
+        ),
+        prepare=lambda w: w.kit.published(w.org),
+        unchanged=lambda w, p: (
+            w.sign_ups(p.sessions[0].id) == {} or pytest.fail("signed up")
+        ),
+    ),
+    "WithdrawMe": Spec(
+        NOBODY,
+        lambda w, t, tok: w.act.WithdrawMe(
+            pb.WithdrawMeRequest(id=t[1].id), metadata=auth(tok)
+        ),
+        prepare=World.signed,
+        unchanged=_sign_up_now(pb.SIGN_UP_STATUS_CONFIRMED),
+    ),
+    "ListMySignUps": Spec(
+        NOBODY,
+        lambda w, _, tok: w.act.ListMySignUps(
+            pb.ListMySignUpsRequest(), metadata=auth(tok)
+        ),
+    ),
+    "CheckInMe": Spec(
+        NOBODY,
+        _own_attendance("CheckInMe", pb.CheckInMeRequest),
+        prepare=World.started_signed,
+        unchanged=_no_attendance,
+    ),
+    "CheckOutMe": Spec(
+        NOBODY,
+        _own_attendance("CheckOutMe", pb.CheckOutMeRequest),
+        prepare=World.checked_in,
+        unchanged=_attended(False),
     ),
 }
 

@@ -16,15 +16,17 @@ scope, where every such row is visible, so the fake filters them by key only.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import inspect
 
 from services.activity import models as m
-from services.activity.repository import ProjectView, missing
+from services.activity.repository import PUBLISHED, ProjectView, missing
 from services.common.db import KeyTaken
+from services.common.errors import NotFound
 from services.common.tenancy import Scope, ancestors
+from services.common.times import utc
 from services.common.unit_of_work import (
     TransactionalFakeUnitOfWork,
 )
@@ -243,3 +245,80 @@ class FakeRepository:
 
     def pair_count(self, recipient_id: str) -> int:
         return sum(1 for r in self.store.of(m.Pair) if r.recipient_id == recipient_id)
+
+    # -- a volunteer's own (read under the volunteer's province) --
+    def my_project(self, ident: str, home: str, volunteer_id: str) -> m.Project:
+        def visible(r: Any) -> bool:
+            signed = any(
+                s.project_id == r.id and s.volunteer_id == volunteer_id
+                for s in self.store.of(m.SignUp)
+            )
+            return (
+                self._inside(r.division_code)
+                and r.status in PUBLISHED
+                and (r.division_code in ancestors(home) or signed)
+            )
+
+        row = self._find(m.Project, ident, visible)
+        if row is None:
+            raise missing("id", "project", "项目", ident)
+        return row  # type: ignore[no-any-return]
+
+    def my_session(
+        self, ident: str, home: str, volunteer_id: str
+    ) -> tuple[m.ProjectSession, m.Project]:
+        row = self._find(
+            m.ProjectSession, ident, lambda r: self._inside(r.division_code)
+        )
+        project = None
+        if row is not None:
+            try:
+                project = self.my_project(row.project_id, home, volunteer_id)
+            except NotFound:
+                project = None
+        if row is None or project is None:
+            raise missing("session_id", "session", "活动场次", ident)
+        return row, project
+
+    def my_sign_up(self, ident: str, volunteer_id: str, field: str = "id") -> m.SignUp:
+        row = self._find(
+            m.SignUp,
+            ident,
+            lambda r: (
+                r.volunteer_id == volunteer_id
+                and self._inside(r.volunteer_division_code)
+            ),
+        )
+        if row is None:
+            raise missing(field, "sign-up", "报名", ident)
+        return row  # type: ignore[no-any-return]
+
+    def _session(self, ident: str) -> m.ProjectSession:
+        (row,) = [x for x in self.store.of(m.ProjectSession) if x.id == ident]
+        return row  # type: ignore[no-any-return]
+
+    def sessions_to_check_in(
+        self, volunteer_id: str, now: datetime, grace: timedelta
+    ) -> list[m.ProjectSession]:
+        out = []
+        for s in self.store.of(m.SignUp):
+            if s.volunteer_id != volunteer_id or s.status != "confirmed":
+                continue
+            x = self._session(s.session_id)
+            project = [p for p in self.store.of(m.Project) if p.id == x.project_id]
+            running = project[0].status == "in_progress"
+            if running and utc(x.starts_at) <= now + grace and utc(x.ends_at) >= now:
+                out.append(x)
+        return sorted(out, key=lambda x: (x.starts_at, x.id))
+
+    def sessions_to_check_out(
+        self, volunteer_id: str, now: datetime, grace: timedelta
+    ) -> list[m.ProjectSession]:
+        out = []
+        for a in self.store.of(m.Attendance):
+            if a.volunteer_id != volunteer_id or a.checked_out_at is not None:
+                continue
+            x = self._session(a.session_id)
+            if utc(x.ends_at) >= now - grace:
+                out.append(x)
+        return sorted(out, key=lambda x: (x.starts_at, x.id))

@@ -61,6 +61,19 @@ class AttendanceCases:
         """Check a confirmed volunteer in, by the current code or (no code) by
         the leader directly. Twice is ALREADY_EXISTS."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
+        return self.check_in_at(p, scope, reach, session_id, volunteer_id, code)
+
+    def check_in_at(
+        self,
+        p: Principal,
+        scope: Scope,
+        reach: str,
+        session_id: str,
+        volunteer_id: str,
+        code: str,
+    ) -> m.Attendance:
+        """:meth:`check_in` under the project's ``scope``, once the caller
+        is located (``reach``: how it reaches the project, see ``_locate``)."""
         with self.ctx.uow(scope) as work:
             repo = self.ctx.repo(work)
             session, project = repo.session_of(session_id)
@@ -104,6 +117,19 @@ class AttendanceCases:
     ) -> m.Attendance:
         """Check out by code (closed by the volunteer) or by the leader."""
         scope, reach = self._locate(p, session_id, volunteer_id, code)
+        return self.check_out_at(p, scope, reach, session_id, volunteer_id, code)
+
+    def check_out_at(
+        self,
+        p: Principal,
+        scope: Scope,
+        reach: str,
+        session_id: str,
+        volunteer_id: str,
+        code: str,
+    ) -> m.Attendance:
+        """:meth:`check_out` under the project's ``scope`` (see
+        :meth:`check_in_at`)."""
         with self.ctx.uow(scope) as work:
             repo = self.ctx.repo(work)
             session, project = repo.session_of(session_id)
@@ -144,10 +170,7 @@ class AttendanceCases:
         code = (code or "").strip()
         if code:
             p.require_any(*domain.READERS, "volunteer")
-            if not _CODE.match(code):
-                raise InvalidArgument(
-                    "code", "code.format", "six digits", "签到码为 6 位数字"
-                )
+            code_text(code)
         else:
             p.require_any(*domain.MANAGERS)
         session_id = required(session_id, "session_id")
@@ -184,20 +207,10 @@ class AttendanceCases:
         # Per volunteer: one person's typos never lock the others out.
         key = f"{session.id}/{volunteer_id}"
         if not GUESSES.allowed(key, now):
-            raise FailedPrecondition(
-                "too many wrong codes; wait a few minutes",
-                "签到码错误次数过多，请稍后再试",
-                field="code",
-                rule="code.attempts",
-            )
+            raise too_many_guesses()
         if not domain.code_accepted(session.secret, code.strip(), now):
             GUESSES.missed(key, now)
-            raise InvalidArgument(
-                "code",
-                "code.mismatch",
-                "the code is wrong or has expired",
-                "签到码错误或已过期",
-            )
+            raise wrong_code()
 
     def _close(
         self,
@@ -235,6 +248,34 @@ class AttendanceCases:
             },
         )
         return row
+
+
+def too_many_guesses() -> FailedPrecondition:
+    return FailedPrecondition(
+        "too many wrong codes; wait a few minutes",
+        "签到码错误次数过多，请稍后再试",
+        field="code",
+        rule="code.attempts",
+    )
+
+
+def wrong_code() -> InvalidArgument:
+    return InvalidArgument(
+        "code",
+        "code.mismatch",
+        "the code is wrong or has expired; use the code now on the leader's screen",
+        "签到码错误或已过期，请使用负责人屏幕上当前显示的签到码",
+    )
+
+
+def code_text(code: str) -> str:
+    """The code as typed, stripped, if it has the form of one (six digits)."""
+    code = (code or "").strip()
+    if not code:
+        raise InvalidArgument.required("code")
+    if not _CODE.match(code):
+        raise InvalidArgument("code", "code.format", "six digits", "签到码为 6 位数字")
+    return code
 
 
 def _running(project: m.Project) -> None:

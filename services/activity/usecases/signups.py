@@ -83,13 +83,15 @@ class SignUpCases:
                 "project.recruiting",
             )
         try:
-            return self._join(p, Scope(division), session_id, who)
+            return self.join(p, Scope(division), session_id, who)
         except KeyTaken as exc:  # a concurrent twin won the unique index
             raise _twice() from exc
 
-    def _join(
+    def join(
         self, p: Principal, scope: Scope, session_id: str, who: Candidate
     ) -> m.SignUp:
+        """Place ``who`` in the session's queue, worked under the project's
+        ``scope``: the caller's right to do so is checked already."""
         with self.ctx.uow(scope) as work:
             repo = self.ctx.repo(work)
             repo.lock_session(session_id)
@@ -158,7 +160,21 @@ class SignUpCases:
             except NotFound:
                 raise missing("sign_up_id", "sign-up", "报名", ident) from None
             division = found.division_code
-        scope = Scope(division)
+        row, promoted = self.withdraw_in(Scope(division), ident)
+        # Another tenant's volunteer promoted in a shared campaign is
+        # promoted all the same, but not named to this caller.
+        visible = [
+            x
+            for x in promoted
+            if p.scope.contains(x.division_code)
+            or p.scope.contains(x.volunteer_division_code)
+        ]
+        return row, visible
+
+    def withdraw_in(self, scope: Scope, ident: str) -> tuple[m.SignUp, list[m.SignUp]]:
+        """Withdraw a sign-up under its project's ``scope`` (the caller's
+        right checked already) and promote the head of the waitlist into a
+        freed place; returns the sign-up and every promoted one."""
         with self.ctx.uow(scope) as work:
             repo = self.ctx.repo(work)
             row = repo.sign_up(ident)
@@ -182,15 +198,7 @@ class SignUpCases:
                     nxt.status, nxt.decided_at = "confirmed", self.ctx.clock()
                     promoted.append(nxt)
             repo.flush()
-            # Another tenant's volunteer promoted in a shared campaign is
-            # promoted all the same, but not named to this caller.
-            visible = [
-                x
-                for x in promoted
-                if p.scope.contains(x.division_code)
-                or p.scope.contains(x.volunteer_division_code)
-            ]
-            return row, visible
+            return row, promoted
 
     def decide(
         self, p: Principal, sign_up_id: str, approve: bool, reason: str

@@ -216,26 +216,44 @@
 
     // The rotating code: fetched again as soon as its window ends (the
     // service still accepts it for one more window, so the code on screen
-    // never shows an expired code), with a countdown meanwhile.
+    // never shows an expired code), with a countdown meanwhile. Beside the
+    // digits, the same code as a QR code (drawn by the service) that a
+    // volunteer's phone camera opens as the check-in page, code filled in.
     const codeBox = el("div", { "data-testid": "checkin-code", class: "centred" });
     const codeError = el("p", { class: "error", "data-testid": "checkin-message" });
+    let qrUrl = "";
+    async function loadQr() {
+      try {
+        const r = await zy.api(`/sessions/${sid}/code.svg`);
+        const url = URL.createObjectURL(await r.blob());
+        if (!alive()) { URL.revokeObjectURL(url); return null; }
+        if (qrUrl) URL.revokeObjectURL(qrUrl);
+        qrUrl = url;
+        return el("figure", { class: "checkin-qr" },
+          el("img", { src: url, alt: T("qrAlt"), "data-testid": "checkin-qr" }),
+          el("figcaption", { class: "hint", text: T("qrHelp") }));
+      } catch (err) {
+        if (alive() && err.status !== 401) showError(codeError, err);
+        return null;
+      }
+    }
     async function loadCode() {
       if (!alive()) return;
       try {
-        const c = await get(`/sessions/${sid}/check-in-code`);
+        const [c, qr] = await Promise.all([get(`/sessions/${sid}/check-in-code`), loadQr()]);
         if (!alive()) return;
         const until = Date.parse(c.valid_until);
         const countdown = el("span", { "data-testid": "checkin-countdown" });
         const tick = () => { countdown.textContent = `${zy.num(Math.max(0, Math.ceil((until - Date.now()) / 1000)))} ${T("refreshIn")}`; };
         tick();
-        clear(codeError);
+        if (qr) clear(codeError);
         codeBox.dataset.code = c.code;
         codeBox.dataset.validUntil = c.valid_until;
         codeBox.dataset.loaded = String(Date.now());
         codeBox.replaceChildren(
           el("div", { "data-testid": "checkin-code-value", "aria-label": T("checkInCode"), class: "checkin-code", text: c.code }),
           el("div", { "data-testid": "checkin-expiry", text: `${T("validUntil")} ${when(c.valid_until, true)}` }),
-          el("div", { class: "hint" }, countdown));
+          el("div", { class: "hint" }, countdown), qr || "");
         const ticker = setInterval(() => (alive() && countdown.isConnected ? tick() : clearInterval(ticker)), 1000);
         timers.add(ticker);
         const windowMs = (Number(c.window_seconds) || 60) * 1000;
