@@ -202,6 +202,48 @@ def test_checking_in_for_another_countys_session_is_refused(w: World) -> None:
     assert [a.checked_out_at for a in w.attendances(session)] == [""]
 
 
+def test_a_session_open_to_me_gives_no_hold_on_anothers_place(w: World) -> None:
+    # The county's (a parent's) running session: open to the attacker, who
+    # has no place in it; the victim is checked in there.
+    p = w.kit.started(
+        w.org(COUNTY), sessions=one_session(1, -60, 30), recruit_ends_at=when(20)
+    )
+    session = p.sessions[0].id
+    theirs = w.sign_up(w.victim, session)
+    w.act.CheckInMe(
+        pb.CheckInMeRequest(code=w.code(COUNTY, session)), metadata=w.me(w.victim)
+    )
+    for method, request in (
+        (w.act.CheckInMe, pb.CheckInMeRequest),
+        (w.act.CheckOutMe, pb.CheckOutMeRequest),
+    ):
+        for session_id in (session, ""):
+            status, err = outcome(
+                lambda m=method, r=request, s=session_id: m(
+                    r(code=w.code(COUNTY, session), session_id=s), metadata=w.me()
+                )
+            )
+            assert status == grpc.StatusCode.FAILED_PRECONDITION, err
+    status, _ = outcome(
+        lambda: w.act.WithdrawMe(pb.WithdrawMeRequest(id=theirs.id), metadata=w.me())
+    )
+    assert status == NF
+    (row,) = w.attendances(session)
+    assert (row.volunteer_id, row.checked_out_at) == (w.victim.id, "")
+    assert w.queue(session) == {theirs.id: pb.SIGN_UP_STATUS_CONFIRMED}
+
+
+def test_a_parents_unpublished_project_is_not_found(w: World) -> None:
+    draft = w.kit.draft(w.org(CITY))
+    check_indistinguishable(
+        lambda ident: w.act.GetMyProject(
+            pb.GetMyProjectRequest(id=ident), metadata=w.me()
+        ),
+        draft.id,
+        str(uuid.uuid4()),
+    )
+
+
 OFFICE_TOKENS: dict[str, Callable[[World], str]] = {
     "tenant admin": lambda w: w.kit.token(COUNTY),
     "township admin": lambda w: w.kit.token(TOWN),
