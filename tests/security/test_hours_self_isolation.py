@@ -1,7 +1,8 @@
 """A volunteer's own hours calls reach only that volunteer's data (issue 13),
-with real ids harvested from other volunteers' own accounts: one in the same
-county, one in another. Another's record (an objection to it) and another's
-certificate (its PDF) are NOT_FOUND exactly like ids that exist nowhere,
+with real ids harvested from other volunteers' own accounts: one with the
+same home township, one elsewhere in the county, one in another county.
+Another's record (an objection to it) and another's certificate (its PDF)
+are NOT_FOUND exactly like ids that exist nowhere,
 with nothing written; an office account on the volunteer's own calls and a
 volunteer on the office's are PERMISSION_DENIED; a neighbour county's
 office and a township beside the record's cannot resolve an objection (the
@@ -102,6 +103,8 @@ def people(stubs, stub, token, worker, amqp_uri):  # type: ignore[no-untyped-def
         pin_policy(stub, hours, token(office), town)
     return hours, {
         "me": person(hours, stub, token(COUNTY), TOWN, amqp_uri),
+        # Same home: only the volunteer id, not row security, keeps them apart.
+        "housemate": person(hours, stub, token(COUNTY), TOWN, amqp_uri),
         "neighbour": person(hours, stub, token(COUNTY), NEAR_TOWN, amqp_uri),
         "elsewhere": person(hours, stub, token(OTHER_COUNTY), OTHER_TOWN, amqp_uri),
     }
@@ -120,7 +123,7 @@ def _pdf(hours: Any, tok: str, number: str) -> Any:
     )
 
 
-@pytest.mark.parametrize("other", ["neighbour", "elsewhere"])
+@pytest.mark.parametrize("other", ["housemate", "neighbour", "elsewhere"])
 def test_an_objection_to_anothers_record_is_not_found_and_writes_nothing(people, other):
     hours, by = people
     me, them = by["me"], by[other]
@@ -133,7 +136,7 @@ def test_an_objection_to_anothers_record_is_not_found_and_writes_nothing(people,
     assert [r.id for r in mine.records] == [me.record.id]
 
 
-@pytest.mark.parametrize("other", ["neighbour", "elsewhere"])
+@pytest.mark.parametrize("other", ["housemate", "neighbour", "elsewhere"])
 def test_anothers_certificate_pdf_is_not_found(people, other):
     hours, by = people
     me, them = by["me"], by[other]
@@ -288,7 +291,8 @@ def test_a_volunteer_reads_only_its_own_identity_for_its_certificate(people, stu
 
     got = identity(me.vol.id)
     assert got.id == me.vol.id and got.name
-    others = (by["neighbour"].vol.id, by["elsewhere"].vol.id, str(uuid.uuid4()))
+    others = [by[k].vol.id for k in ("housemate", "neighbour", "elsewhere")]
+    others.append(str(uuid.uuid4()))
     for other in others:
         status, _ = outcome(lambda o=other: identity(o))
         assert status == PD
