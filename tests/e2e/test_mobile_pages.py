@@ -10,6 +10,8 @@ the stars and the progress → files an objection, which lands in the office's
 queue → requests a certificate and downloads its PDF → signs out.
 The registration form: the guardian's fields for an under-14, errors shown
 by the field's label in Chinese and in English, a duplicate ID number.
+A full session: the phone joins the waitlist, sees its place, withdraws;
+the "near" filter keeps its township.
 
 Every page is photographed at 390 and 1366 px
 (``test-artifacts/screenshots/mobile-<page>-390.png`` and ``-1366.png``);
@@ -114,7 +116,13 @@ def fill_registration(page: Page, **values: str) -> None:
         page.fill(f"[data-testid=reg-{name}]", value)
 
 
-def county_project(http: httpx.Client, county: dict, province: dict) -> tuple[str, str]:
+def county_project(
+    http: httpx.Client,
+    county: dict,
+    province: dict,
+    title: str = "手机报名测试：社区助老",
+    capacity: int = 5,
+) -> tuple[str, str]:
     """A recruiting county project whose one session is under way; (id, session)."""
     org = ok(
         http.get("/organisations", headers=county, params={"division_code": COUNTY})
@@ -127,7 +135,7 @@ def county_project(http: httpx.Client, county: dict, province: dict) -> tuple[st
             headers=county,
             json={
                 "organisation_id": org["id"],
-                "title": "手机报名测试：社区助老",
+                "title": title,
                 "place": "雁塔区电视塔社区",
                 "description": "陪伴独居老人，读报聊天。",
                 "service_field": "elderly_care",
@@ -136,7 +144,7 @@ def county_project(http: httpx.Client, county: dict, province: dict) -> tuple[st
                     {
                         "starts_at": iso(now - timedelta(minutes=90)),
                         "ends_at": iso(now + timedelta(minutes=60)),
-                        "capacity": 5,
+                        "capacity": capacity,
                     }
                 ],
                 "recruit_starts_at": iso(now - timedelta(hours=2)),
@@ -330,9 +338,7 @@ def test_a_volunteers_journey_on_the_phone(platform, phone: Page) -> None:  # ty
     assert page.evaluate("() => sessionStorage.getItem('zy.m.token')") is None
 
 
-def test_the_registration_form_guardian_errors_and_duplicates(
-    platform, phone: Page
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_registration_form(platform, phone: Page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
     page = phone
     page.goto(f"{base}/m/#/register")
@@ -420,3 +426,78 @@ def test_the_registration_form_guardian_errors_and_duplicates(
     refused.wait_for()
     assert "已注册" in refused.inner_text()
     assert TOWN not in refused.inner_text() and "雁塔" not in refused.inner_text()
+
+
+def registered(
+    base: str, http: httpx.Client, county: dict, name: str
+) -> tuple[str, dict]:
+    """A volunteer registered by POST /me/register and verified by the
+    office: (volunteer number, the volunteer's own token header)."""
+    got = ok(
+        http.post(
+            "/me/register",
+            json={
+                "name": name,
+                "id_number": new_id_number(COUNTY),
+                "phone": new_phone(),
+                "home_division_code": TOWN,
+                "service_fields": ["elderly_care"],
+                "skills": [],
+                "password": PASSWORD,
+            },
+        ),
+        201,
+    )
+    ok(http.post(f"/volunteers/{got['volunteer']['id']}/verify", headers=county))
+    number = got["volunteer_number"]
+    return number, login_with(base, number, PASSWORD)
+
+
+def test_a_full_session_waitlists_the_phone(platform, phone: Page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    page = phone
+    http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
+    county, province = login(base, "yanta-admin"), login(base, "sx-admin")
+    _, first = registered(base, http, county, "赵先到")
+    second, own = registered(base, http, county, "钱后到")
+    pid, sid = county_project(http, county, province, "手机候补测试", capacity=1)
+    for token in (first, own):
+        wait_for(
+            lambda token=token: (
+                pid in str(http.get("/me/projects", headers=token).json())
+            ),
+            timeout=30,
+            what="the project among each volunteer's open projects",
+        )
+    ok(http.post(f"/me/sessions/{sid}/sign-up", headers=first), 201)
+
+    # The one place is taken: the phone joins the waitlist, first in line.
+    sign_in(page, base, second, f"/find/{pid}")
+    session = page.locator(f"[data-testid=session][data-id='{sid}']")
+    join = session.locator("[data-testid=sign-up]")
+    assert join.inner_text() == "报名候补"
+    join.click()
+    status = session.locator("[data-testid=sign-up-status]")
+    status.wait_for()
+    assert status.get_attribute("data-status") == "SIGN_UP_STATUS_WAITLISTED"
+    assert status.inner_text() == "候补中 · 候补第 1 位"
+    assert (
+        page.inner_text("[data-testid=project-notice]") == "名额已满，您在候补第 1 位"
+    )
+    fits_the_phone(page)
+
+    # Withdrawn on the page: the service agrees, and the button is back.
+    session.locator("[data-testid=withdraw]").click()
+    page.wait_for_selector("[data-testid=project-notice]:text('已取消报名')")
+    mine = ok(http.get("/me/sign-ups", headers=own))["sign_ups"]
+    assert [s["status"] for s in mine] == ["SIGN_UP_STATUS_WITHDRAWN"]
+    assert session.locator("[data-testid=sign-up]").is_visible()
+
+    # "Near" a township (kept in the address): the picker shows it.
+    page.goto(f"{base}/m/#/find?near={TOWN}")
+    page.wait_for_selector(f"[data-loaded='?near={TOWN}']")
+    township = "[data-testid=filter-near] select[data-level=township]"
+    page.wait_for_function(
+        "([s, v]) => document.querySelector(s)?.value === v", arg=[township, TOWN]
+    )
+    assert page.locator(f"[data-testid=project][data-id='{pid}']").count() == 1
