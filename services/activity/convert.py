@@ -95,6 +95,14 @@ def project(v: ProjectView) -> pb.Project:
     )
 
 
+def own_project(v: ProjectView) -> pb.Project:
+    """A project as a volunteer's own pages show it: without the office
+    account that published it."""
+    out = project(v)
+    out.publisher = ""
+    return out
+
+
 def session(x: m.ProjectSession, counts: tuple[int, int]) -> pb.Session:
     return pb.Session(
         id=x.id,

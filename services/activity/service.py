@@ -302,14 +302,14 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         f = ProjectFilter.of(req.service_field, req.date, req.near)
         page = self.own.projects(me(), f, req.page.page_size, req.page.page_token)
         return pb.ListMyProjectsResponse(
-            projects=[cv.project(v) for v in page.items], page=cv.page(page)
+            projects=[cv.own_project(v) for v in page.items], page=cv.page(page)
         )
 
     def GetMyProject(  # noqa: N802
         self, req: pb.GetMyProjectRequest, ctx: grpc.ServicerContext
     ) -> pb.GetMyProjectResponse:
         view, mine = self.own.project(me(), req.id)
-        project = cv.project(view)
+        project = cv.own_project(view)
         return pb.GetMyProjectResponse(
             project=project,
             sessions=project.sessions,

@@ -110,6 +110,8 @@ def test_projects_open_to_me_are_my_area_upward_and_my_campaigns(kit: Kit) -> No
     assert {p.id for p in mine} <= set(ids)
     assert not {p.id for p in not_mine} & set(ids)
     assert all(TOWN.startswith(p.division_code) for p in got)
+    # The office account that published a project is not shown to volunteers.
+    assert {p.publisher for p in got} == {""}
     # Nearest first: the township's, the county's, the city's, the province's.
     near = [p.id for p in listed(kit, vol, near=TOWN) if p.id in {x.id for x in mine}]
     assert near == [p.id for p in mine]
@@ -169,6 +171,7 @@ def test_sign_up_waitlist_position_withdraw_and_my_sign_ups(kit: Kit) -> None:
         datetime.fromisoformat(session.starts_at)
     )
     detail = kit.act.GetMyProject(pb.GetMyProjectRequest(id=p.id), metadata=own(c))
+    assert (detail.project.title, detail.project.publisher) == (p.title, "")
     assert [x.id for x in detail.my_sign_ups] == [third.id]
     assert detail.my_sign_ups[0].waitlist_position == 2
     assert (detail.sessions[0].confirmed, detail.sessions[0].waitlisted) == (1, 2)
