@@ -18,7 +18,7 @@ from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
-from services.gateway.backend import Me
+from services.gateway.backend import Caller, Me
 from services.gateway.contract import REQUIRED, Rule
 from services.gateway.errors import ErrorBody
 from services.gateway.transcode import Route, register
@@ -130,12 +130,18 @@ def service_fields() -> dict[str, list[dict[str, str]]]:
 
 
 @router.get("/me", tags=[ID], summary="Who am I / 当前用户")
-async def me(principal: Me) -> dict[str, Any]:
-    """The verified principal of the bearer token (no gRPC call)."""
-    return {
+async def me(principal: Me, request: Request) -> dict[str, Any]:
+    """The verified principal of the bearer token (no gRPC call); for a
+    volunteer's own account also ``volunteer`` (masked) and ``account``,
+    from registration's ``GetMe``."""
+    out: dict[str, Any] = {
         "subject": principal.subject,
         "username": principal.username,
         "scope_code": principal.scope_code,
         "roles": sorted(principal.roles),
         "expires_at": principal.expires_at,
     }
+    if principal.volunteer_id:
+        caller = Caller(request.app.state.backend, principal.token)
+        out.update(await caller("GetMe", pb.GetMeRequest()))
+    return out

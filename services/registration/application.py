@@ -24,6 +24,7 @@ from services.registration.usecases.base import (
 )
 from services.registration.usecases.directory import DirectoryCases
 from services.registration.usecases.people import Guardian, PeopleCases
+from services.registration.usecases.selfservice import SelfServiceCases
 
 __all__ = ["Guardian", "RegistrationApp"]
 
@@ -37,7 +38,10 @@ class RegistrationApp:
     - ``accounts``: login and creating accounts (``accounts.login_policy``
       holds the failed-login limits);
     - ``people``: organisations and teams, volunteers (register, review,
-      identity, get) and team memberships.
+      identity, get) and team memberships;
+    - ``self_service``: a volunteer's own registration (public,
+      ``self_service.policy`` holds its per-address limit), own record and
+      the public division picker.
 
     ``ctx`` is the one context the areas share.
     """
@@ -65,3 +69,4 @@ class RegistrationApp:
         self.directory = DirectoryCases(self.ctx)
         self.accounts = AccountCases(self.ctx)
         self.people = PeopleCases(self.ctx)
+        self.self_service = SelfServiceCases(self.ctx, self.people)

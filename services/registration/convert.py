@@ -107,6 +107,7 @@ def volunteer(v: m.Volunteer, teams: list[str]) -> pb.Volunteer:
         has_guardian=v.guardian_enc is not None,
         registered_at=ts(v.registered_at),
         team_ids=teams,
+        skills=list(v.skills or []),
     )
 
 

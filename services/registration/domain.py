@@ -3,6 +3,7 @@ inheritance. No I/O, no framework imports."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 # Text checks are the kernel's; the use cases call them by this name.
@@ -43,6 +44,49 @@ def check_grant(granter_roles: Iterable[str], requested: Iterable[str]) -> list[
             f"不能授予本人未持有的角色“{missing[0]}”",
         )
     return requested
+
+
+def check_name(value: str, field: str, max_length: int, required: bool = True) -> str:
+    """:func:`check_text` that also refuses control characters (a line
+    break, a bare CR, a tab, a zero-width format character) inside a name,
+    which would break exports and logs and hide what a reader sees."""
+    value = check_text(value, field, max_length, required)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise InvalidArgument(
+            field,
+            f"{field}.characters",
+            "must not contain line breaks or other control characters",
+            "不能包含换行符等控制字符",
+        )
+    return value
+
+
+MAX_SKILLS, MAX_SKILL_LENGTH = 10, 20
+
+
+def check_skills(skills: Iterable[str]) -> list[str]:
+    """Up to ``MAX_SKILLS`` short skills (each at most ``MAX_SKILL_LENGTH``
+    characters, no control characters), trimmed, repeats dropped in order.
+
+    Example:
+        >>> check_skills([" first aid ", "First aid", "driving"])
+        ['first aid', 'driving']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in skills:
+        skill = check_name(raw, "skills", MAX_SKILL_LENGTH)
+        if skill.casefold() not in seen:
+            seen.add(skill.casefold())
+            out.append(skill)
+    if len(out) > MAX_SKILLS:
+        raise InvalidArgument(
+            "skills",
+            "skills.max_items",
+            f"name at most {MAX_SKILLS} skills",
+            f"最多填写 {MAX_SKILLS} 项技能",
+        )
+    return out
 
 
 def volunteer_number(province_code: str, serial: int) -> str:

@@ -90,6 +90,10 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The organisation (or team) an org_leader runs (migration 0003).
     organisation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # A volunteer's own account (migration 0006): the volunteer it is (the
+    # token's ``vol`` claim) and the keyed hash of the phone it signs in with.
+    volunteer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class LoginAttempt(Base):
@@ -137,6 +141,8 @@ class Volunteer(Base):
     birth_date: Mapped[date] = mapped_column(Date)
     home_division_code: Mapped[str] = mapped_column(String(12), index=True)
     service_fields: Mapped[list[str]] = mapped_column(JSON)
+    # Short free-text skills named at self-registration (migration 0006).
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10), index=True)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
     guardian_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

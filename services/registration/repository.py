@@ -105,6 +105,15 @@ class Repository(SessionRepository[Scope | None]):
         rows = self.s.execute(q.order_by(Division.code).limit(size).offset(offset))
         return rows.scalars().all(), total
 
+    def public_children(self, parent: str) -> list[Division]:
+        """The active children of ``parent`` ('': the provinces), by code."""
+        q = select(Division).where(Division.status == "active")
+        if parent:
+            q = q.where(Division.parent_code == parent)
+        else:
+            q = q.where(Division.parent_code.is_(None))
+        return list(self.s.execute(q.order_by(Division.code)).scalars())
+
     def division_exists(self, code: str) -> bool:
         return self.s.get(Division, code) is not None
 
@@ -164,6 +173,19 @@ class Repository(SessionRepository[Scope | None]):
         if for_update:
             self.s.refresh(row, with_for_update=True)
         return row
+
+    def account(self, ident: str, field: str = "id") -> Account:
+        kind = ("account", "账号")
+        return self._scoped(Account, Account.scope_code, ident, kind, field)
+
+    def account_of_volunteer(self, volunteer_id: str) -> Account | None:
+        """The volunteer's own account in scope, if it has one."""
+        return self.s.execute(
+            select(Account).where(
+                Account.volunteer_id == volunteer_id,
+                Account.scope_code.like(self.tenant.like_pattern),
+            )
+        ).scalar_one_or_none()
 
     def volunteer_by_request(self, request_id: str) -> Volunteer | None:
         return self.s.execute(
@@ -240,6 +262,10 @@ class Repository(SessionRepository[Scope | None]):
         """:func:`login_lookup` in this unit's transaction."""
         return login_lookup(self.s, username)
 
+    def login_lookup_phone(self, phone_hash: str) -> dict[str, Any] | None:
+        """:func:`login_lookup_phone` in this unit's transaction."""
+        return login_lookup_phone(self.s, phone_hash)
+
     # -- rollups --------------------------------------------------------------
     def rollup_rows(
         self, node: str, level: Level, start: str, end: str, by_month: bool
@@ -259,17 +285,28 @@ def _missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:
 
 def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
     """The account for a username, across tenants (login precedes scope)."""
+    return _login_row(session, "registration_login_lookup", "username", username)
+
+
+def login_lookup_phone(session: Session, phone_hash: str) -> dict[str, Any] | None:
+    """The account that signs in with the phone of this keyed hash."""
+    return _login_row(
+        session, "registration_login_lookup_phone", "phone_hash", phone_hash
+    )
+
+
+def _login_row(
+    session: Session, function: str, column: str, value: str
+) -> dict[str, Any] | None:
     if session.get_bind().dialect.name == "postgresql":
         row = (
-            session.execute(
-                text("SELECT * FROM registration_login_lookup(:u)"), {"u": username}
-            )
+            session.execute(text(f"SELECT * FROM {function}(:v)"), {"v": value})
             .mappings()
             .first()
         )
         return dict(row) if row else None
     acc = session.execute(
-        select(Account).where(Account.username == username)
+        select(Account).where(getattr(Account, column) == value)
     ).scalar_one_or_none()
     if acc is None:
         return None
@@ -281,6 +318,8 @@ def login_lookup(session: Session, username: str) -> dict[str, Any] | None:
         "roles": acc.roles,
         "active": acc.active,
         "organisation_id": acc.organisation_id,
+        "username": acc.username,
+        "volunteer_id": acc.volunteer_id,
     }
 
 

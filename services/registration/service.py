@@ -21,9 +21,16 @@ from services.registration import convert as cv
 from services.registration.application import Guardian, RegistrationApp
 from services.registration.login_guard import LoginPolicy
 from services.registration.queries import RegistrationQueries
+from services.registration.usecases.selfservice import (
+    SelfRegistration,
+    register_policy,
+)
 
 log = logging.getLogger(__name__)
-PUBLIC_METHODS = {"/zhiyuan.registration.v1.RegistrationService/Login"}
+PUBLIC_METHODS = {
+    f"/zhiyuan.registration.v1.RegistrationService/{name}"
+    for name in ("Login", "SelfRegister", "ListPublicDivisions")
+}
 KINDS = {
     pb.ORGANISATION_KIND_ORGANISATION: "organisation",
     pb.ORGANISATION_KIND_TEAM: "team",
@@ -47,6 +54,46 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         )
         return pb.LoginResponse(
             access_token=token, expires_at=exp, account=cv.account(acc)
+        )
+
+    def SelfRegister(  # noqa: N802
+        self, req: pb.SelfRegisterRequest, ctx: grpc.ServicerContext
+    ) -> pb.SelfRegisterResponse:
+        g = req.guardian if req.HasField("guardian") else None
+        vol, acc = self.app.self_service.self_register(
+            SelfRegistration(
+                req.name,
+                req.id_number,
+                req.phone,
+                req.home_division_code,
+                list(req.service_fields),
+                list(req.skills),
+                req.password,
+                Guardian(g.name, g.phone, g.relation, g.consent) if g else None,
+                req.request_id,
+            ),
+            client=client_address(ctx),
+        )
+        return pb.SelfRegisterResponse(
+            volunteer=cv.volunteer(vol, []),
+            volunteer_number=vol.volunteer_number,
+            account=cv.account(acc),
+        )
+
+    def GetMe(  # noqa: N802
+        self, req: pb.GetMeRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetMeResponse:
+        vol, teams, acc = self.app.self_service.me(me())
+        return pb.GetMeResponse(
+            volunteer=cv.volunteer(vol, teams), account=cv.account(acc)
+        )
+
+    def ListPublicDivisions(  # noqa: N802
+        self, req: pb.ListPublicDivisionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListPublicDivisionsResponse:
+        rows = self.app.self_service.public_divisions(req.parent_code)
+        return pb.ListPublicDivisionsResponse(
+            divisions=[cv.division_ref(d) for d in rows]
         )
 
     def GetDivision(  # noqa: N802
@@ -289,6 +336,7 @@ def build(cfg: Config) -> tuple[RegistrationServicer, Database]:
     cipher = keys.pii_cipher(cfg)
     app = RegistrationApp(db, cipher, keys.issuer(cfg))
     app.accounts.login_policy = LoginPolicy.from_config(cfg)
+    app.self_service.policy = register_policy(cfg)
     return RegistrationServicer(app, RegistrationQueries(db, cipher)), db
 
 

@@ -219,20 +219,59 @@ class FakeRepository:
         self.store.serials[name] = self.store.serials.get(name, 0) + 1
         return self.store.serials[name]
 
+    # -- accounts ------------------------------------------------------------
+    def account(self, ident: str, field: str = "id") -> Account:
+        for a in self.store.of(Account):
+            if a.id == ident and self._inside(a.scope_code):
+                return a  # type: ignore[no-any-return]
+        raise _missing(field, "account", "账号", ident)
+
+    def account_of_volunteer(self, volunteer_id: str) -> Account | None:
+        return next(
+            (
+                a
+                for a in self.store.of(Account)
+                if a.volunteer_id == volunteer_id and self._inside(a.scope_code)
+            ),
+            None,
+        )
+
+    def public_children(self, parent: str) -> list[Division]:
+        return sorted(
+            (
+                d
+                for d in self.store.of(Division)
+                if (d.parent_code or "") == parent and d.status == "active"
+            ),
+            key=lambda d: d.code,
+        )
+
     # -- the system context ----------------------------------------------------
     def login_lookup(self, username: str) -> dict[str, Any] | None:
         acc = next((a for a in self.store.of(Account) if a.username == username), None)
-        if acc is None:
-            return None
-        return {
-            "id": acc.id,
-            "password_hash": acc.password_hash,
-            "display_name": acc.display_name,
-            "scope_code": acc.scope_code,
-            "roles": acc.roles,
-            "active": acc.active,
-            "organisation_id": acc.organisation_id,
-        }
+        return _login_row(acc)
+
+    def login_lookup_phone(self, phone_hash: str) -> dict[str, Any] | None:
+        acc = next(
+            (a for a in self.store.of(Account) if a.phone_hash == phone_hash), None
+        )
+        return _login_row(acc)
+
+
+def _login_row(acc: Account | None) -> dict[str, Any] | None:
+    if acc is None:
+        return None
+    return {
+        "id": acc.id,
+        "password_hash": acc.password_hash,
+        "display_name": acc.display_name,
+        "scope_code": acc.scope_code,
+        "roles": acc.roles,
+        "active": acc.active,
+        "organisation_id": acc.organisation_id,
+        "username": acc.username,
+        "volunteer_id": acc.volunteer_id,
+    }
 
 
 class FakeLoginGuard:

@@ -88,6 +88,12 @@ def division(
 
 @pytest.fixture
 def kit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kit]:
+    yield from make_kit(monkeypatch)
+
+
+def make_kit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kit]:
+    """The use cases over the fakes (the ``kit`` fixture; other modules'
+    fixtures yield from it too)."""
     # The KDF's strength is not under test: a cheap one keeps each test fast.
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(1, 8, 1))
     accounts._dummy_hash.cache_clear()

@@ -1,8 +1,49 @@
 """The registration service's routes for a volunteer's own pages (see
-:mod:`services.gateway.me`)."""
+:mod:`services.gateway.me`): self-registration and the division picker of
+its form, both public. ``GET /api/v1/me`` stays in
+:mod:`services.gateway.api_registry`, which adds the caller's own volunteer
+and account (``GetMe``) when the token is a volunteer's."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from services.gateway.api_registry import GUARDIAN, _client_address
+from services.gateway.contract import REQUIRED
+from services.gateway.errors import ErrorBody
 from services.gateway.transcode import Route
 
-ROUTES: list[Route] = []
+R = "registration"
+TOO_MANY: dict[int | str, Any] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Too many registrations from this address: wait "
+        "Retry-After seconds / 该网络地址注册次数过多，请稍后再试",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+}
+SELF_REGISTRATION = {
+    **{
+        f: REQUIRED
+        for f in ("name", "id_number", "phone", "home_division_code", "password")
+    },
+    **GUARDIAN,
+}
+
+ROUTES: list[Route] = [
+    Route("POST", "/me/register", R, "SelfRegister",
+          "Register yourself as a volunteer / 志愿者自助注册", "me", public=True,
+          status_code=201, strict=True, body="SelfRegisterBody",
+          rules=SELF_REGISTRATION, header=("idempotency-key", "request_id"),
+          metadata=_client_address, responses=TOO_MANY,
+          doc="Real-name registration by the volunteer: a pending volunteer of "
+          "the home township or village (the office verifies it) and an "
+          "account that signs in by volunteer number or phone. An ID number "
+          "already registered: 409, never saying where. Rate-limited per "
+          "client address: 429 with Retry-After."),
+    Route("GET", "/public/divisions", R, "ListPublicDivisions",
+          "Divisions for the registration form / 注册用行政区划", "me",
+          public=True, strict=True,
+          doc="The active children of ``parent_code`` (empty: the provinces), "
+          "codes and names only."),
+]  # fmt: skip

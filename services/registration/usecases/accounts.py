@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 import uuid
 from functools import cache
+from typing import Any
 
 from services.common.auth import Principal, check_password, hash_password
 from services.common.errors import (
@@ -15,6 +17,7 @@ from services.common.errors import (
     NotFound,
     Unauthenticated,
 )
+from services.common.pii import PiiCipher
 from services.common.tenancy import is_within
 from services.registration import domain
 from services.registration.login_guard import LoginPolicy
@@ -27,6 +30,41 @@ from services.registration.usecases.base import Context
 
 # ASCII only: look-alike letters from other scripts make spoofable names.
 USERNAME = re.compile(r"[A-Za-z0-9._-]+")
+# What a volunteer may type to sign in besides a username: a mainland mobile
+# number (blanks, hyphens, +86 allowed) or a volunteer number in any case.
+PHONE_LOGIN = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+NUMBER_LOGIN = re.compile(r"ZY\d{12}", re.IGNORECASE)
+PASSWORD_MIN = 10
+
+
+def check_password_rule(password: str) -> str:
+    """A new account's password: at least ``PASSWORD_MIN`` characters."""
+    if len(password) < PASSWORD_MIN:
+        raise InvalidArgument(
+            "password",
+            "password.min_length",
+            f"must be at least {PASSWORD_MIN} characters",
+            f"密码至少{PASSWORD_MIN}个字符",
+        )
+    return password
+
+
+def phone_index(cipher: PiiCipher, phone: str) -> str:
+    """The keyed hash an account's sign-in phone is found by."""
+    return cipher.blind_index(phone, context="account.phone")
+
+
+def sign_in_name(username: str) -> tuple[str, str]:
+    """What a login names: ("phone", 11 digits), ("username", a volunteer
+    number in upper case) or ("username", the name as typed, trimmed).
+    Full-width digits and letters count as their ASCII forms."""
+    plain = unicodedata.normalize("NFKC", username).strip()
+    compact = re.sub(r"[\s-]", "", plain)
+    if PHONE_LOGIN.fullmatch(compact):
+        return "phone", compact[-11:]
+    if NUMBER_LOGIN.fullmatch(plain):
+        return "username", plain.upper()
+    return "username", username.strip()
 
 
 class AccountCases:
@@ -54,10 +92,11 @@ class AccountCases:
         if not password:
             raise InvalidArgument.required("password")
         guard = self.ctx.login_guard(self.login_policy)
-        keys = guard.keys(username, client)
+        row = self._lookup(username)
+        # A phone and a volunteer number of one account count as that
+        # account; an unknown name counts as itself.
+        keys = guard.keys(row["username"] if row else username, client)
         recorded = guard.check(keys)
-        with self.ctx.uow(None) as work:
-            row = self.ctx.repo(work).login_lookup(username.strip())
         # Always one KDF verification, against a dummy hash when the account
         # is unknown; the same answer for unknown user and wrong password.
         matches = check_password(
@@ -72,12 +111,14 @@ class AccountCases:
         roles = (
             row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
         )
+        username = row.get("username") or username.strip()
         token, exp = self.ctx.issuer.issue(
             subject=row["id"],
             username=username,
             scope_code=row["scope_code"],
             roles=roles,
             organisation_id=row.get("organisation_id") or "",
+            volunteer_id=row.get("volunteer_id") or "",
         )
         acc = Account(
             id=row["id"],
@@ -87,8 +128,19 @@ class AccountCases:
             roles=roles,
             active=True,
             organisation_id=row.get("organisation_id") or None,
+            volunteer_id=row.get("volunteer_id") or None,
         )
         return token, exp, acc
+
+    def _lookup(self, username: str) -> dict[str, Any] | None:
+        kind, name = sign_in_name(username)
+        with self.ctx.uow(None) as work:
+            repo = self.ctx.repo(work)
+            if kind == "phone":
+                row = repo.login_lookup_phone(phone_index(self.ctx.cipher, name))
+                # An account whose own username is all digits still signs in.
+                return row or repo.login_lookup(username.strip())
+            return repo.login_lookup(name)
 
     def create_account(
         self,
@@ -109,13 +161,7 @@ class AccountCases:
                 "use letters, digits, '.', '-' and '_'",
                 "只能使用字母、数字、“.”、“-”和“_”",
             )
-        if len(password) < 10:
-            raise InvalidArgument(
-                "password",
-                "password.min_length",
-                "must be at least 10 characters",
-                "密码至少10个字符",
-            )
+        check_password_rule(password)
         display = domain.check_text(display or username, "display_name", 100)
         scope_code = p.scope.require(scope_code, "scope_code")
         roles = domain.check_grant(p.roles, roles)

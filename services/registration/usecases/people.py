@@ -21,15 +21,16 @@ from services.common.pii import (
 )
 from services.common.roles import require_organisation
 from services.common.rollup import CST
+from services.common.unit_of_work import Work
 from services.registration import domain
-from services.registration.idcard import parse_id_number
+from services.registration.idcard import ResidentId, parse_id_number
 from services.registration.models import (
     Organisation,
     PiiAccess,
     TeamMembership,
     Volunteer,
 )
-from services.registration.repository import Taken
+from services.registration.repository import Repository, Taken
 from services.registration.usecases.base import Context, bump
 
 
@@ -39,6 +40,18 @@ class Guardian:
     phone: str
     relation: str
     consent: bool
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """A person's checked registration details; ``guardian`` is the
+    encrypted consent record, if one was given."""
+
+    name: str
+    rid: ResidentId
+    phone: str
+    fields: list[str]
+    guardian: bytes | None
 
 
 class PeopleCases:
@@ -123,6 +136,79 @@ class PeopleCases:
         with self.ctx.uow(None) as work:
             return self.ctx.repo(work).address_code_known(code)
 
+    def applicant(
+        self,
+        name: str,
+        id_number: str,
+        phone: str,
+        fields: list[str],
+        guardian: Guardian | None,
+    ) -> Applicant:
+        """The checks every registration makes of the person, office or self:
+        the name, the GB 11643 ID number (known address code), the phone,
+        the service fields and a guardian's consent under 14."""
+        name = domain.check_name(name, "name", 50)
+        today = self.ctx.clock().astimezone(CST).date()
+        rid = parse_id_number(
+            id_number, today=today, known_address_code=self._address_code_known
+        )
+        phone = validate_phone(phone, "phone")
+        fields = domain.check_service_fields(fields)
+        blob = self._guardian(rid.requires_guardian_consent(today), guardian)
+        return Applicant(name, rid, phone, fields, blob)
+
+    def enroll(
+        self,
+        work: Work,
+        repo: Repository,
+        a: Applicant,
+        home: str,
+        key: str | None,
+        registered_by: str,
+        skills: list[str] | None = None,
+    ) -> Volunteer:
+        """Write a pending volunteer at ``home`` (an active division) in the
+        unit of work, count it and announce it. A broken unique key raises
+        :class:`Taken` (``"request_id"`` or ``""`` for the ID number)."""
+        if repo.division(home, "home_division_code").status != "active":
+            raise FailedPrecondition(
+                "the division is retired",
+                "该行政区划已撤销",
+                field="home_division_code",
+            )
+        serial = repo.next_serial("volunteer_number")
+        now = self.ctx.clock()
+        cipher = self.ctx.cipher
+        vol = Volunteer(
+            id=str(uuid.uuid4()),
+            volunteer_number=domain.volunteer_number(home[:2], serial),
+            name_enc=cipher.encrypt(a.name, context="volunteer.name"),
+            name_masked=mask_name(a.name),
+            id_number_enc=cipher.encrypt(a.rid.number, context="volunteer.id_number"),
+            id_number_masked=mask_id_number(a.rid.number),
+            id_hash=self.id_hash(a.rid.number),
+            phone_enc=cipher.encrypt(a.phone, context="volunteer.phone"),
+            phone_masked=mask_phone(a.phone),
+            sex=a.rid.sex,
+            birth_date=a.rid.birth_date,
+            home_division_code=home,
+            service_fields=a.fields,
+            skills=list(skills or []),
+            status="pending",
+            guardian_enc=a.guardian,
+            request_id=key,
+            registered_by=registered_by,
+            registered_at=now,
+        )
+        repo.insert(vol, keys=("request_id",))
+        bump(work, home, now, volunteers_registered=1)
+        work.record("registration.volunteer.registered", home, _volunteer_event(vol))
+        return vol
+
+    def id_hash(self, number: str) -> str:
+        """The keyed hash duplicates of an ID number are found by."""
+        return self.ctx.cipher.blind_index(number, context="volunteer.id_number")
+
     def register_volunteer(
         self,
         p: Principal,
@@ -135,15 +221,8 @@ class PeopleCases:
         request_id: str,
     ) -> Volunteer:
         p.require_any(*domain.ADMINS, "org_leader")
-        name = domain.check_text(name, "name", 50)
-        today = self.ctx.clock().astimezone(CST).date()
         home = p.scope.require(home, "home_division_code")
-        rid = parse_id_number(
-            id_number, today=today, known_address_code=self._address_code_known
-        )
-        phone = validate_phone(phone, "phone")
-        fields = domain.check_service_fields(fields)
-        guardian_blob = self._guardian(rid.requires_guardian_consent(today), guardian)
+        a = self.applicant(name, id_number, phone, fields, guardian)
         request_id = domain.check_text(request_id, "request_id", 64, required=False)
         # An idempotency key belongs to the client that chose it: two clients
         # (or tenants) picking the same key never meet.
@@ -153,45 +232,7 @@ class PeopleCases:
             return earlier
         try:
             with self.ctx.uow(p) as work:
-                repo = self.ctx.repo(work)
-                if repo.division(home, "home_division_code").status != "active":
-                    raise FailedPrecondition(
-                        "the division is retired",
-                        "该行政区划已撤销",
-                        field="home_division_code",
-                    )
-                serial = repo.next_serial("volunteer_number")
-                now = self.ctx.clock()
-                vol = Volunteer(
-                    id=str(uuid.uuid4()),
-                    volunteer_number=domain.volunteer_number(home[:2], serial),
-                    name_enc=self.ctx.cipher.encrypt(name, context="volunteer.name"),
-                    name_masked=mask_name(name),
-                    id_number_enc=self.ctx.cipher.encrypt(
-                        rid.number, context="volunteer.id_number"
-                    ),
-                    id_number_masked=mask_id_number(rid.number),
-                    id_hash=self.ctx.cipher.blind_index(
-                        rid.number, context="volunteer.id_number"
-                    ),
-                    phone_enc=self.ctx.cipher.encrypt(phone, context="volunteer.phone"),
-                    phone_masked=mask_phone(phone),
-                    sex=rid.sex,
-                    birth_date=rid.birth_date,
-                    home_division_code=home,
-                    service_fields=fields,
-                    status="pending",
-                    guardian_enc=guardian_blob,
-                    request_id=key,
-                    registered_by=p.username,
-                    registered_at=now,
-                )
-                repo.insert(vol, keys=("request_id",))
-                bump(work, home, now, volunteers_registered=1)
-                work.record(
-                    "registration.volunteer.registered", home, _volunteer_event(vol)
-                )
-                return vol
+                return self.enroll(work, self.ctx.repo(work), a, home, key, p.username)
         except Taken as exc:
             if key and exc.key == "request_id":
                 # The same client raced itself: answer with the winner.
@@ -227,9 +268,9 @@ class PeopleCases:
                     "未满14周岁的志愿者须经监护人同意",
                 )
             return None
-        name = domain.check_text(g.name, "guardian.name", 50)
+        name = domain.check_name(g.name, "guardian.name", 50)
         phone = validate_phone(g.phone, "guardian.phone")
-        relation = domain.check_text(g.relation, "guardian.relation", 30)
+        relation = domain.check_name(g.relation, "guardian.relation", 30)
         if not g.consent:
             raise InvalidArgument(
                 "guardian.consent",
