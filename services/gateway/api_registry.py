@@ -72,7 +72,9 @@ ROUTES = [
     route("POST", "/login", "Login", "Log in / 登录", ID, public=True,
           body="LoginBody", rules={"username": REQUIRED, "password": REQUIRED},
           metadata=_client_address, responses=TOO_MANY,
-          doc="Exchange a username and password for a signed access token. Too "
+          doc="Exchange a username and password for a signed access token. A "
+          "self-registered volunteer may give the volunteer number or the "
+          "11-digit phone as the username; the token then carries ``vol``. Too "
           "many failures for an account or from a client address: 429 with "
           "Retry-After."),
     route("POST", "/accounts", "CreateAccount", "Create an account / 创建账号", ID,
