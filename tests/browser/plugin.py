@@ -1,7 +1,8 @@
 """Browser fixtures, loaded for the whole suite by ``tests/conftest.py`` (one
 definition, so every tier shares the one browser): one headless Debian
 Chromium per session and a fresh
-context (zh-CN, 1400x900) per test. A failing test leaves a screenshot at
+context per test: ``page`` (zh-CN, 1400x900) or ``phone_page`` (zh-CN,
+390x844, mobile, touch). A failing test leaves a screenshot at
 ``test-artifacts/screenshots/<test name>-failure.png``.
 
 Chromium missing fails the test with the command that installs it; it never
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -54,19 +56,38 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+# A phone's screen, as the issue-13 pages are tested on.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
 @pytest.fixture
 def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a new browser context (no cookies or storage from other tests);
     if the test fails, its last state is saved as
     ``test-artifacts/screenshots/<test name>-failure.png``."""
+    yield from _page(chromium, request, viewport={"width": 1400, "height": 900})
+
+
+@pytest.fixture
+def phone_page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """Like ``page``, on a phone: 390x844, mobile (the page's meta viewport
+    applies), touch."""
+    yield from _page(chromium, request, **PHONE)
+
+
+def _page(
+    chromium: Browser, request: pytest.FixtureRequest, **options: Any
+) -> Iterator[Page]:
     # The session counts failed reports as they are logged: a rise between this
     # fixture's setup and its teardown is this test's failure. Unlike a
     # makereport hook, which pytest calls only for tests under this folder,
     # this works wherever the fixture is used (tests/e2e imports it).
     failed_before = request.session.testsfailed
-    context = chromium.new_context(
-        locale="zh-CN", viewport={"width": 1400, "height": 900}
-    )
+    context = chromium.new_context(locale="zh-CN", **options)
     try:
         page = context.new_page()
         yield page

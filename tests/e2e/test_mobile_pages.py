@@ -19,18 +19,16 @@ at 390 px none scrolls sideways and every control is at least 40 px tall."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
 
 from services.common.testing import wait_for
 from tests.browser import shot
+from tests.browser.plugin import PHONE
 from tests.e2e.conftest import login, login_with
 from tests.e2e.test_service_flow import back_date_check_in, iso
 from tests.helpers import new_id_number, new_phone, ok
@@ -39,27 +37,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 COUNTY, TOWN = "610113", "610113006"
 PATH = ["61", "6101", COUNTY, TOWN]
-PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 PASSWORD = "my-own-pass-2026"  # noqa: S105 - a test volunteer's password
-
-
-@pytest.fixture
-def phone(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page on a phone: 390x844, mobile, touch, Chinese; a failure leaves
-    ``test-artifacts/screenshots/<test name>-failure.png``."""
-    failed_before = request.session.testsfailed
-    context = chromium.new_context(
-        locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
-    )
-    try:
-        page = context.new_page()
-        yield page
-        if request.session.testsfailed > failed_before and not page.is_closed():
-            with contextlib.suppress(PlaywrightError):
-                shot(page, f"{request.node.name}-failure")
-    finally:
-        context.close()
 
 
 def fits_the_phone(page: Page) -> None:
@@ -79,7 +58,7 @@ def fits_the_phone(page: Page) -> None:
           };
         }"""
     )
-    assert got["viewport"] == PHONE["width"]
+    assert got["viewport"] == PHONE["viewport"]["width"]
     assert got["width"] <= got["viewport"], got
     assert got["small"] == [], got
 
@@ -90,7 +69,7 @@ def photograph(page: Page, name: str) -> None:
     shot(page, f"mobile-{name}-390")
     page.set_viewport_size(LAPTOP)
     shot(page, f"mobile-{name}-1366")
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(PHONE["viewport"])
 
 
 def sign_in(page: Page, base: str, username: str, route: str = "") -> None:
@@ -160,9 +139,9 @@ def county_project(
     return pid, created["sessions"][0]["id"]
 
 
-def test_a_volunteers_journey_on_the_phone(platform, phone: Page) -> None:  # type: ignore[no-untyped-def]
+def test_a_volunteers_journey_on_the_phone(platform, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
     base, env, _ = platform
-    page = phone
+    page = phone_page
     http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
     county, province = login(base, "yanta-admin"), login(base, "sx-admin")
 
@@ -338,9 +317,9 @@ def test_a_volunteers_journey_on_the_phone(platform, phone: Page) -> None:  # ty
     assert page.evaluate("() => sessionStorage.getItem('zy.m.token')") is None
 
 
-def test_the_registration_form(platform, phone: Page) -> None:  # type: ignore[no-untyped-def]
+def test_the_registration_form(platform, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
-    page = phone
+    page = phone_page
     page.goto(f"{base}/m/#/register")
     page.wait_for_selector("[data-testid=register-form] [data-testid=reg-fields] input")
     guardian = page.locator("[data-testid=reg-guardian]")
@@ -453,9 +432,9 @@ def registered(
     return number, login_with(base, number, PASSWORD)
 
 
-def test_a_full_session_waitlists_the_phone(platform, phone: Page) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_session_waitlists_the_phone(platform, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = platform
-    page = phone
+    page = phone_page
     http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
     county, province = login(base, "yanta-admin"), login(base, "sx-admin")
     _, first = registered(base, http, county, "赵先到")
