@@ -19,7 +19,7 @@ from services.common.db import Database
 from services.common.paging import Page, next_token, page_bounds
 from services.common.roles import own_volunteer
 from services.common.rollup import CST
-from services.hours.models import Certificate
+from services.hours.models import Certificate, Objection
 from services.hours.repository import Repository
 
 
@@ -73,6 +73,13 @@ class OwnQueries:
                 records_total=len(records),
                 time_bank_balance=repo.own_bank_balance(volunteer_id),
             )
+
+    def objections(self, p: Principal, status: str | None) -> list[Objection]:
+        """The caller's objections wherever the records are, newest first."""
+        volunteer_id = own_volunteer(p)
+        with self.db.session(p.scope) as s:
+            found = Repository(s, p.scope).own_objections(volunteer_id)
+        return [o for o in reversed(found) if not status or o.status == status]
 
     def certificates(self, p: Principal) -> list[Certificate]:
         """The caller's certificates wherever issued, newest first, without

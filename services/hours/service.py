@@ -191,6 +191,13 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         found = self.app.objections.file(me(), req.record_id, req.reason)
         return pb.FileObjectionResponse(objection=cv.objection(found))
 
+    def ListMyObjections(  # noqa: N802
+        self, req: pb.ListMyObjectionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyObjectionsResponse:
+        status = cv.enum_value(cv.OBJECTION_STATUSES, req.status, "status")
+        found = self.q.own.objections(me(), status)
+        return pb.ListMyObjectionsResponse(objections=[cv.objection(o) for o in found])
+
     def ListObjections(  # noqa: N802
         self, req: pb.ListObjectionsRequest, ctx: grpc.ServicerContext
     ) -> pb.ListObjectionsResponse:

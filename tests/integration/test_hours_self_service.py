@@ -186,6 +186,15 @@ def test_an_objection_lands_with_the_records_office_and_is_dismissed(
     assert objection.id not in {
         o.id for o in queue(hours, beilin, status=pb.OBJECTION_STATUS_OPEN)
     }
+    (answer,) = [
+        o
+        for o in hours.ListMyObjections(
+            pb.ListMyObjectionsRequest(status=pb.OBJECTION_STATUS_DISMISSED),
+            metadata=auth(tok),
+        ).objections
+        if o.id == objection.id
+    ]
+    assert answer.resolution_note == "签到签退记录为一个半小时"
     # Closed: it cannot be resolved again, and a new one may be filed.
     trailers = rejected(
         lambda: hours.ResolveObjection(

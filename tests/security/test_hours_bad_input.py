@@ -41,6 +41,7 @@ OWN = {
     "ListMyRecords",
     "GetMyTotals",
     "FileObjection",
+    "ListMyObjections",
     "RequestMyCertificate",
     "ListMyCertificates",
     "GetMyCertificatePdf",
@@ -851,6 +852,13 @@ CASES += [
         "reason",
         "reason.characters",
         id="objection-reason-nul",
+    ),
+    P(
+        "ListMyObjections",
+        lambda w: dict(status=9),
+        "status",
+        "status.known",
+        id="my-objections-status",
     ),
     P(
         "ListObjections",

@@ -527,6 +527,7 @@ SPECS: dict[str, Spec] = {
         lambda w: _objections(),
         unchanged=lambda w, before: _objections() == before or pytest.fail("filed"),
     ),  # fmt: skip
+    "ListMyObjections": Spec(OWN_ONLY, _own("ListMyObjections")),
     "ListObjections": Spec(SCOPED, _objection_list, succeeded=_objections_listed),
     "ResolveObjection": Spec(
         BY_ID,

@@ -132,6 +132,8 @@ def test_an_objection_to_anothers_record_is_not_found_and_writes_nothing(people,
         lambda ident: _file(hours, me.tok, ident), them.record.id, str(uuid.uuid4())
     )
     assert written() == before
+    listed = hours.ListMyObjections(pb.ListMyObjectionsRequest(), metadata=auth(me.tok))
+    assert all(o.volunteer_id == me.vol.id for o in listed.objections)
     mine = hours.ListMyRecords(pb.ListMyRecordsRequest(), metadata=auth(me.tok))
     assert [r.id for r in mine.records] == [me.record.id]
 
@@ -163,6 +165,7 @@ OWN_CALLS = {
     "ListMyRecords": lambda me: {},
     "GetMyTotals": lambda me: {},
     "FileObjection": lambda me: {"record_id": me.record.id, "reason": "x"},
+    "ListMyObjections": lambda me: {},
     "RequestMyCertificate": lambda me: {},
     "ListMyCertificates": lambda me: {},
     "GetMyCertificatePdf": lambda me: {"number": me.cert.number},
@@ -226,6 +229,11 @@ def test_only_offices_over_the_record_resolve_its_objection(people, token):
     hours, by = people
     them = by["neighbour"]  # a record in NEAR_TOWN
     objection = _file(hours, them.tok, them.record.id).objection
+    for other in ("me", "housemate", "elsewhere"):
+        seen = hours.ListMyObjections(
+            pb.ListMyObjectionsRequest(), metadata=auth(by[other].tok)
+        ).objections
+        assert objection.id not in {o.id for o in seen}
 
     def resolve(tok: str, ident: str = objection.id) -> Any:
         return hours.ResolveObjection(

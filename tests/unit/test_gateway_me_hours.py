@@ -26,6 +26,7 @@ OWN_RPCS = {
     "ListMyRecords",
     "GetMyTotals",
     "FileObjection",
+    "ListMyObjections",
     "ListMyCertificates",
     "RequestMyCertificate",
     "GetMyCertificatePdf",

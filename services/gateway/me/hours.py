@@ -37,6 +37,14 @@ ROUTES: list[Route] = [
     ),
     Route(
         "GET",
+        "/me/objections",
+        H,
+        "ListMyObjections",
+        "My objections and their answers / 我的异议",
+        "me",
+    ),
+    Route(
+        "GET",
         "/me/certificates",
         H,
         "ListMyCertificates",
