@@ -480,3 +480,55 @@ def test_a_full_session_waitlists_the_phone(platform, phone_page: Page) -> None:
         "([s, v]) => document.querySelector(s)?.value === v", arg=[township, TOWN]
     )
     assert page.locator(f"[data-testid=project][data-id='{pid}']").count() == 1
+
+
+def test_every_page_fits_the_phone_in_english(platform, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = platform
+    page = phone_page
+    http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
+    county, province = login(base, "yanta-admin"), login(base, "sx-admin")
+    number, own = registered(base, http, county, "孙英文")
+    pid, sid = county_project(http, county, province, "手机英文页测试")
+    wait_for(
+        lambda: pid in str(http.get("/me/projects", headers=own).json()),
+        timeout=30,
+        what="the project among the volunteer's open projects",
+    )
+    ok(http.post(f"/me/sessions/{sid}/sign-up", headers=own), 201)
+
+    page.goto(f"{base}/m/#/register")
+    page.wait_for_selector("[data-testid=register-form] [data-testid=reg-fields] input")
+    page.click("[data-testid=lang]")
+    page.wait_for_selector("[data-testid=reg-submit]:text('Register')")
+    child = new_id_number(COUNTY, born=date(datetime.now(UTC).year - 9, 1, 1))
+    fill_registration(page, id_number=child)
+    assert page.locator("[data-testid=reg-guardian]").is_visible()
+    fits_the_phone(page)
+    page.goto(f"{base}/m/#/signin")
+    page.wait_for_selector("[data-testid=signin-submit]:text('Sign in')")
+    fits_the_phone(page)
+
+    sign_in(page, base, number)
+    assert page.evaluate("() => document.documentElement.lang") == "en-GB"
+    assert page.locator("[data-testid=tabs] a").all_inner_texts() == [
+        "Find",
+        "Check in",
+        "My service",
+        "Me",
+    ]
+    ready = {
+        "/find": "[data-testid=projects][data-loaded]",
+        f"/find/{pid}": "[data-testid=session] [data-testid=sign-up-status]",
+        "/sign-ups": "[data-testid=my-sign-up]",
+        "/check-in": "[data-testid=check-in-form]",
+        "/service": "[data-testid=star-card] >> nth=0",
+        "/certificates": "[data-testid=no-certificates]",
+        "/me": "[data-testid=me-status]",
+    }
+    for route, selector in ready.items():
+        page.goto(f"{base}/m/#{route}")
+        page.wait_for_selector(selector)
+        if route == "/service":
+            page.wait_for_selector("[data-testid=totals]")
+            page.wait_for_selector("[data-testid=records] li")
+        fits_the_phone(page)
