@@ -73,6 +73,8 @@ DOCS = {
     "roles": "Roles, only those the caller holds / 角色（不超过创建者权限）",
     "status": "Review status / 审核状态",
     "query": "A volunteer number (ZY…) or a whole ID number / 志愿者编号或完整身份证号",
+    "ids": "Only these volunteers, the parameter once per id, at most 100; those"
+    " outside your scope are left out / 仅列出这些志愿者（每个编号一项，最多 100 个）",
 }
 
 
@@ -181,6 +183,12 @@ def signature(
             continue
         rule = rules.get(field.name, Rule())
         kind = _scalar(field, rule, rules, "")
+        if field.is_repeated:  # given once per value: ?ids=a&ids=b
+            listed = Query(description=DOCS.get(field.name))
+            many: Any = Annotated[list[kind] | None, listed]  # type: ignore[valid-type]
+            name = rule.alias or field.name
+            params.append(inspect.Parameter(name, kw, annotation=many, default=None))
+            continue
         zero = _TYPES.get(field.cpp_type, type(None))()
         if rule.choices or field.cpp_type == F.CPPTYPE_ENUM:
             kind, zero = kind | None, None

@@ -254,6 +254,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             req.page.page_size,
             req.page.page_token,
             req.query,
+            list(req.ids),
         )
         teams = page.extra["teams"]
         return pb.ListVolunteersResponse(

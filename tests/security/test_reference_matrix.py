@@ -467,6 +467,7 @@ REFS: dict[str, Ref] = {
     "registration.GetOrganisation.id": Ref("organisation"),
     "registration.ListOrganisations.parent_id": Ref("organisation"),
     "registration.GetVolunteer.id": Ref("volunteer"),
+    "registration.ListVolunteers.ids": Ref("volunteer"),  # a filter: not listed
     "registration.VerifyVolunteer.id": Ref("volunteer"),
     "registration.RejectVolunteer.id": Ref("volunteer", lambda w: {"reason": "x"}),
     "registration.GetVolunteerIdentity.id": Ref(

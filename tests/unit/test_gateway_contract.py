@@ -50,6 +50,17 @@ def test_query_choices_alias_and_page_fill_the_list_request(client, stub):
     assert (request.page.page_size, request.page.page_token) == (5, "t")
 
 
+def test_a_repeated_query_parameter_fills_a_repeated_field(client, stub):
+    """The console asks the names of a page's volunteers in one call."""
+    stub.replies["ListVolunteers"] = pb.ListVolunteersResponse()
+    response = client.get("/api/v1/volunteers?ids=a&ids=b&page_size=100")
+    assert response.status_code == 200, response.text
+    request = stub.calls[0][1]
+    assert list(request.ids) == ["a", "b"] and request.page.page_size == 100
+    assert client.get("/api/v1/volunteers").status_code == 200
+    assert list(stub.calls[1][1].ids) == []
+
+
 def test_a_too_long_query_is_refused_before_any_call(client, stub):
     response = client.get("/api/v1/volunteers?q=" + "1" * 41)
     assert response.status_code == 400
