@@ -340,6 +340,24 @@ def test_the_registration_form(platform, phone_page: Page) -> None:  # type: ign
     page.click("[data-testid=reg-submit]")
     assert page.inner_text("[data-testid=error-password2]") == "两次输入的密码不一致"
 
+    # A child without the guardian's consent: refused, the error among the
+    # guardian's fields.
+    fill_registration(
+        page,
+        name="林小",
+        id_number=child,
+        phone=new_phone(),
+        password=PASSWORD,
+        password2=PASSWORD,
+    )
+    pick_home(page, PATH)
+    page.click("[data-testid=reg-submit]")
+    inside = guardian.locator(".field-error:visible")
+    inside.wait_for()
+    assert inside.inner_text().startswith("监护人")
+    assert inside.get_attribute("data-field").startswith("guardian")
+    fill_registration(page, id_number=adult)
+
     # A bad phone: the service's message under the phone, by its label.
     fill_registration(
         page, name="林一", phone="12345", password=PASSWORD, password2=PASSWORD
@@ -405,6 +423,10 @@ def test_the_registration_form(platform, phone_page: Page) -> None:  # type: ign
     refused.wait_for()
     assert "已注册" in refused.inner_text()
     assert TOWN not in refused.inner_text() and "雁塔" not in refused.inner_text()
+
+    # Signed in while pending: the projects page says verification comes first.
+    sign_in(page, base, first.json()["volunteer_number"], "/find")
+    page.wait_for_selector("[data-testid=find-pending]", state="visible")
 
 
 def registered(

@@ -67,6 +67,16 @@ export function el(tag, attrs = {}, ...children) {
 
 export const enc = encodeURIComponent;
 
+// A random UUID (v4) for idempotency keys; crypto.randomUUID needs a secure
+// context (https or localhost), getRandomValues does not. (The console's.)
+export function uuid() {
+  if (window.crypto?.randomUUID && window.isSecureContext) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 // -- the API ------------------------------------------------------------------
 
 const TOKEN = "zy.m.token";
@@ -106,15 +116,23 @@ export const query = (params) => {
 
 // -- errors -------------------------------------------------------------------
 
+// The control in `form` carrying the field an error names: by its key, or
+// by the key without an index (skills[2] is the skills input).
+const controlOf = (key, form) => form?.querySelector(`[data-field="${CSS.escape(key)}"]`)
+  || form?.querySelector(`[data-field="${CSS.escape(key.replace(/\[\d+\]/g, ""))}"]`);
+
 // The label of the field an error names, in the current language: the
-// label shown next to its control in `form`, else the console's "field.*"
-// entry (an index is dropped), else the key itself.
+// label shown next to its control in `form` (or the control's data-label),
+// else the console's "field.*" entry, else the key itself; an index is
+// shown as the position after the label.
 export function fieldLabel(key, form) {
-  const control = form?.querySelector(`[data-field="${CSS.escape(key)}"]`);
-  const shown = control?.querySelector(".label")?.textContent;
-  if (shown) return shown.trim();
+  const index = key.match(/\[(\d+)\]/);
+  const at = index ? ` #${Number(index[1]) + 1}` : "";
+  const control = controlOf(key, form);
+  const shown = control?.dataset.label || control?.querySelector(".label")?.textContent;
+  if (shown) return `${shown.trim()}${at}`;
   const known = TEXT[language][`field.${key.replace(/\[\d+\]/g, "")}`];
-  return known || key;
+  return known ? `${known}${at}` : key;
 }
 
 // An API error as text: "label：message" in the current language.
@@ -131,7 +149,7 @@ export function errorText(err, form) {
 // data-field / data-rule.
 export function showError(box, err, form = null) {
   const e = err?.body?.error;
-  const holder = e?.field && form?.querySelector(`[data-field="${CSS.escape(e.field)}"] .field-error`);
+  const holder = e?.field && controlOf(e.field, form)?.querySelector(".field-error");
   const node = holder || box;
   node.textContent = errorText(err, form);
   node.dataset.field = e?.field || "";

@@ -4,7 +4,7 @@
 
 import {
   api, chinaToday, clearErrors, el, errorBox, failed, fieldName, forget, go, labelled, lang, post,
-  serviceFields, setToken, showError, t as shellT, token, view, when, whoAmI, words,
+  serviceFields, setToken, showError, t as shellT, token, uuid, view, when, whoAmI, words,
 } from "../kit.js";
 import { divisionPicker } from "../divisions.js";
 import text from "./account.text.js";
@@ -81,10 +81,14 @@ async function renderRegister() {
     el("div", { class: "field", "data-field": "guardian.consent" },
       el("label", { class: "check" }, gConsent, el("span", { class: "label", text: T("guardianConsent") })),
       el("small", { class: "field-error error", "data-testid": "error-guardian.consent", role: "alert", hidden: true })),
-    el("span", { "data-field": "guardian" }, el("small", { class: "field-error error", role: "alert", hidden: true })));
+    el("span", { "data-field": "guardian", "data-label": T("guardian") },
+      el("small", { class: "field-error error", "data-testid": "error-guardian", role: "alert", hidden: true })));
   idNumber.addEventListener("input", () => { guardian.hidden = !under14(birthDate(idNumber.value)); });
 
   const submit = el("button", { type: "submit", class: "primary", "data-testid": "reg-submit", text: T("registerSubmit") });
+  // One key for this form: a repeat after a lost answer returns the first
+  // registration instead of a duplicate error.
+  const requestId = uuid();
   const form = el("form", { "data-testid": "register-form", novalidate: true, on: { submit: async (e) => {
     e.preventDefault();
     clearErrors(form, box);
@@ -99,6 +103,7 @@ async function renderRegister() {
       service_fields: [...fields.querySelectorAll("input:checked")].map((c) => c.value),
       skills: skills.value.split(/[,，、;；]/).map((s) => s.trim()).filter(Boolean),
       password: password.value,
+      request_id: requestId,
     };
     if (!guardian.hidden) {
       body.guardian = { name: gName.value.trim(), phone: gPhone.value.trim(), relation: gRelation.value.trim(),

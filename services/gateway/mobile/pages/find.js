@@ -5,7 +5,7 @@
 
 import {
   clearErrors, el, enc, errorBox, failed, fieldName, get, go, labelled, post, query, serviceFields, showError,
-  span, t as shellT, view, when, words,
+  span, t as shellT, view, when, whoAmI, words,
 } from "../kit.js";
 import { divisionPicker } from "../divisions.js";
 import text from "./find.text.js";
@@ -60,7 +60,10 @@ async function renderList(params) {
   const box = errorBox("find-error");
   const list = el("div", { "data-testid": "projects" });
   const more = el("button", { type: "button", "data-testid": "more", text: shellT("more"), hidden: true });
-  const page = el("div", {}, el("h1", { text: T("title") }), filters(params), box, list, more);
+  const pending = el("p", { class: "card hint", "data-testid": "find-pending", text: T("pending"), hidden: true });
+  const page = el("div", {}, el("h1", { text: T("title") }), pending, filters(params), box, list, more);
+  // A volunteer awaiting verification may look but not yet sign up.
+  whoAmI().then((me) => { pending.hidden = me.volunteer?.status !== "VOLUNTEER_STATUS_PENDING"; }).catch(() => null);
   const ask = Object.fromEntries(["service_field", "date", "near"].map((k) => [k, params.get(k) || ""]));
   let pageToken = "";
   async function load() {
