@@ -148,8 +148,8 @@ def test_an_objection_lands_with_the_records_office_and_is_dismissed(
     hours, token, me, listen
 ):
     vol, tok, recs = me
-    filed_events = listen("objection_filed")
-    resolved_events = listen("objection_resolved")
+    filed_events = listen("objection.filed")
+    resolved_events = listen("objection.resolved")
     objection = file(
         hours, tok, recs["away"].id, "我当天服务了两个小时，不是一个半小时"
     )
@@ -168,7 +168,7 @@ def test_an_objection_lands_with_the_records_office_and_is_dismissed(
     assert objection.id in {o.id for o in open_}
     assert objection.id not in {o.id for o in queue(hours, token(COUNTY))}
     event = filed_events.next(lambda b: b["data"]["objection_id"] == objection.id)
-    assert event["event_type"] == "hours.objection_filed"
+    assert event["event_type"] == "hours.objection.filed"
     assert event["data"]["volunteer_id"] == vol.id
 
     done = hours.ResolveObjection(

@@ -54,7 +54,7 @@ def test_an_objection_lands_with_the_records_office(kit: Kit) -> None:
         "实际服务两小时",
     )
     assert found.volunteer_id == VID and found.filed_at == NOW
-    assert kit.uow.events[-1][:2] == ("hours.objection_filed", TOWN)
+    assert kit.uow.events[-1][:2] == ("hours.objection.filed", TOWN)
     assert VID in kit.store.locked  # filings of one volunteer are serialised
 
 
@@ -71,7 +71,7 @@ def test_anothers_record_is_not_found_and_nothing_is_written(kit: Kit) -> None:
         with pytest.raises(NotFound) as err:
             kit.app.objections.file(me(), ident, "不对")
         assert err.value.field == "record_id"
-    assert kit.store.of(Objection) == [] and "hours.objection_filed" not in kit.types()
+    assert kit.store.of(Objection) == [] and "hours.objection.filed" not in kit.types()
 
 
 def test_one_open_objection_a_record(kit: Kit) -> None:
@@ -116,7 +116,7 @@ def test_corrected_with_new_hours_is_the_correction_path(kit: Kit) -> None:
         "核实",
     )
     assert done.correction_id == fix.id and done.resolved_by == "u-610113"
-    assert kit.types()[-2:] == ["hours.record.corrected", "hours.objection_resolved"]
+    assert kit.types()[-2:] == ["hours.record.corrected", "hours.objection.resolved"]
     # The correction path's own rules hold: no more than served.
     found = kit.app.objections.file(me(), record.id, "再核")
     with pytest.raises(InvalidArgument) as err:

@@ -53,7 +53,7 @@ class ObjectionCases:
             found = repo.file_objection(
                 str(uuid.uuid4()), volunteer_id, record.id, reason, self.ctx.clock()
             )
-            work.record("hours.objection_filed", found.division_code, _event(found))
+            work.record("hours.objection.filed", found.division_code, _event(found))
             return found
 
     def resolve(
@@ -115,7 +115,7 @@ class ObjectionCases:
             found.status, found.resolution_note = outcome, note
             found.resolved_by, found.resolved_at = p.username, self.ctx.clock()
             found.correction_id = fix.id if fix else None
-            work.record("hours.objection_resolved", found.division_code, _event(found))
+            work.record("hours.objection.resolved", found.division_code, _event(found))
             return found, fix
 
 
