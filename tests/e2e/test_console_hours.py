@@ -47,6 +47,11 @@ def test_approving_a_record_moves_the_dashboard(platform, page) -> None:  # type
     page.fill("input[name=password]", PASSWORD)
     page.click("form[data-testid=login-form] button[type=submit]")
     before = hours_total(page)
+    asked: list[str] = []  # registration's volunteer reads from here on
+    page.on(
+        "request",
+        lambda r: asked.append(r.url) if "/api/v1/volunteers" in r.url else None,
+    )
 
     page.click("[data-testid=nav-hours]")
     row = page.locator(f"[data-testid=hours-queue] tr[data-id='{record['id']}']")
@@ -55,6 +60,9 @@ def test_approving_a_record_moves_the_dashboard(platform, page) -> None:  # type
     # The volunteer and the division by name, not only by number and code.
     volunteer = row.locator("[data-col=volunteer]").inner_text()
     assert record["volunteer_number"] in volunteer and "赵*" in volunteer
+    # The page's names came in one call, not one per volunteer.
+    assert [u for u in asked if "/api/v1/volunteers?" in u] == asked
+    assert len(asked) == 1 and f"ids={record['volunteer_id']}" in asked[0]
     assert row.locator("[data-col=division]").inner_text() == f"{TOWN} {name_of(TOWN)}"
     shot(page, "hours-queue")
     row.locator("[data-action=approve]").click()
