@@ -26,6 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from services.common.divisions import name_of
 from services.common.testing import wait_for
 from tests.browser import shot
 from tests.browser.plugin import PHONE
@@ -186,6 +187,11 @@ def test_a_volunteers_journey_on_the_phone(platform, phone_page: Page) -> None: 
         "[data-testid=me-status][data-status=VOLUNTEER_STATUS_VERIFIED]"
     )
     assert page.inner_text("[data-testid=me-number]") == number
+    # The home division by name, from the province down.
+    page.wait_for_function(
+        "([s, n]) => document.querySelector(s).textContent.endsWith(' ' + n)",
+        arg=["[data-testid=me-home]", name_of(TOWN)],
+    )
     photograph(page, "me")
 
     # Finds the county's project (once activity knows the verified volunteer).

@@ -19,6 +19,19 @@ function children(parent) {
   return lists.get(parent);
 }
 
+// The names from the province down to `code` ("陕西省 西安市 雁塔区 …"),
+// each level's name read from its parent's children; "" when unknown.
+const PARENT_LENGTH = { 2: 0, 4: 2, 6: 4, 9: 6, 12: 9 };
+export async function divisionPath(code) {
+  const chain = [];
+  for (let c = code || ""; c && PARENT_LENGTH[c.length] !== undefined; c = c.slice(0, PARENT_LENGTH[c.length])) chain.unshift(c);
+  try {
+    const names = await Promise.all(chain.map(async (c) => (await children(c.slice(0, PARENT_LENGTH[c.length])))
+      .find((x) => x.code === c)?.name || ""));
+    return names.every(Boolean) ? names.join(" ") : "";
+  } catch (err) { return ""; }
+}
+
 // A picker (returned element, with .value() and .set(code)); `onChange(code)`
 // after each choice. `depth` limits the levels (4: down to the township).
 export function divisionPicker(testid, { onChange = () => {}, depth = 5, onError = () => {} } = {}) {

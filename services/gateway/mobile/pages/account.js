@@ -6,7 +6,7 @@ import {
   api, chinaToday, clearErrors, el, errorBox, failed, fieldName, forget, go, labelled, lang, post,
   serviceFields, setToken, showError, t as shellT, token, uuid, view, when, whoAmI, words,
 } from "../kit.js";
-import { divisionPicker } from "../divisions.js";
+import { divisionPath, divisionPicker } from "../divisions.js";
 import text from "./account.text.js";
 
 const T = words("acc", text);
@@ -163,7 +163,7 @@ async function renderMe() {
     ["number", v.volunteer_number || account.username, "me-number"],
     ["name", v.name],
     ["phone", v.phone],
-    ["home", v.home_division_code],
+    ["home", v.home_division_code, "me-home"],
     ["fields", (v.service_fields || []).map(fieldName).join(lang() === "zh" ? "、" : ", ")],
     ["skills", (v.skills || []).join(lang() === "zh" ? "、" : ", ")],
     ["registeredAt", when(v.registered_at, "day")],
@@ -183,6 +183,12 @@ async function renderMe() {
       el("a", { class: "button", href: "#/certificates", "data-testid": "to-certificates", text: T("myCertificates") }),
       out)),
   );
+  // The home division by name, once the division lookups answer.
+  const home = view().querySelector("[data-testid=me-home]");
+  if (home) {
+    home.dataset.code = v.home_division_code;
+    divisionPath(v.home_division_code).then((name) => { if (name) home.textContent = name; });
+  }
 }
 
 export const routes = {
