@@ -291,10 +291,32 @@ def test_a_volunteers_journey_on_the_phone(platform, phone_page: Page) -> None: 
     photograph(page, "service")
     item.locator("[data-testid=objection-submit]").click()
     item.locator("[data-testid=objection-sent]").wait_for()
+    assert item.locator("[data-testid=objection-status]").inner_text() == "异议处理中"
     queue = ok(http.get("/objections", headers=county))["objections"]
-    assert [o["record_id"] for o in queue if o["volunteer_id"] == vol["id"]] == [
-        record["id"]
-    ]
+    (filed,) = [o for o in queue if o["volunteer_id"] == vol["id"]]
+    assert filed["record_id"] == record["id"]
+
+    # While it is open no second one; the office's answer shows on the record.
+    page.reload()
+    item.locator(
+        "[data-testid=objection][data-status=OBJECTION_STATUS_OPEN]"
+    ).wait_for()
+    assert item.locator("[data-testid=objection-open]").count() == 0
+    ok(
+        http.post(
+            f"/objections/{filed['id']}/resolve",
+            headers=county,
+            json={"outcome": "dismissed", "note": "签到记录显示 10:05 签退"},
+        )
+    )
+    page.reload()
+    item.locator(
+        "[data-testid=objection][data-status=OBJECTION_STATUS_DISMISSED]"
+    ).wait_for()
+    assert item.locator("[data-testid=objection-answer]").inner_text() == (
+        "处理意见：签到记录显示 10:05 签退"
+    )
+    assert item.locator("[data-testid=objection-open]").is_visible()
 
     # A certificate: requested, listed, downloaded as PDF.
     page.click("[data-testid=tab-me]")

@@ -15,6 +15,7 @@ import text from "./service.text.js";
 const T = words("sv", text);
 const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
 const BADGE = { RECORD_STATUS_APPROVED: "good", RECORD_STATUS_REJECTED: "grey", RECORD_STATUS_REVERSED: "grey" };
+const OBJECTION_BADGE = { OBJECTION_STATUS_CORRECTED: "good", OBJECTION_STATUS_DISMISSED: "grey" };
 
 const card = (testid, title, ...children) => el("section", { class: "card", "data-testid": testid },
   title ? el("h2", { text: title }) : "", ...children);
@@ -61,14 +62,24 @@ function objectionForm(record) {
     clearErrors(form, box);
     submit.disabled = true;
     try {
-      await post(`/me/records/${enc(record.id)}/objections`, { reason: reason.value.trim() });
-      form.replaceWith(el("p", { class: "notice", "data-testid": "objection-sent", role: "status", text: T("objectionSent") }));
+      const got = await post(`/me/records/${enc(record.id)}/objections`, { reason: reason.value.trim() });
+      form.replaceWith(el("p", { class: "notice", "data-testid": "objection-sent", role: "status", text: T("objectionSent") }),
+        objectionNote(got.objection || { status: "OBJECTION_STATUS_OPEN", reason: reason.value.trim() }));
     } catch (err) { if (err.status !== 401) showError(box, err, form); } finally { submit.disabled = false; }
   } } }, labelled("reason", T("reason"), reason, T("reasonHint")), submit, box);
   return form;
 }
 
-function recordItem(r) {
+// A record's latest objection and the office's answer; while one is open
+// no other can be filed (one open objection a record).
+function objectionNote(o) {
+  return el("div", { class: "callout", "data-testid": "objection", "data-status": o.status },
+    el("span", { class: `badge ${OBJECTION_BADGE[o.status] ?? ""}`, "data-testid": "objection-status", text: T(o.status) }),
+    el("p", { class: "muted", text: `${T("yourReason")}${o.reason}` }),
+    o.resolution_note ? el("p", { "data-testid": "objection-answer", text: `${T("answer")}${o.resolution_note}` }) : "");
+}
+
+function recordItem(r, objection) {
   const shown = r.status === "RECORD_STATUS_APPROVED" ? r.effective_hours ?? r.hours : r.hours;
   const item = el("li", { "data-testid": "record", "data-id": r.id, "data-status": r.status },
     el("div", { class: "row" }, el("strong", { text: r.content || r.organisation_name || "" }),
@@ -76,7 +87,9 @@ function recordItem(r) {
     el("p", { class: "muted", text: [when(r.started_at), r.organisation_name].filter(Boolean).join(" · ") }),
     el("span", { class: `badge ${BADGE[r.status] ?? ""}`, "data-testid": "record-status", text: T(r.status) }),
     r.status_reason ? el("p", { class: "muted", text: `${T("why")}${r.status_reason}` }) : "",
-    r.note ? el("p", { class: "muted", text: r.note }) : "");
+    r.note ? el("p", { class: "muted", text: r.note }) : "",
+    objection ? objectionNote(objection) : "");
+  if (objection?.status === "OBJECTION_STATUS_OPEN") return item;
   const open = el("button", { type: "button", "data-testid": "objection-open", text: T("object"), on: { click: () => {
     open.replaceWith(objectionForm(r));
   } } });
@@ -94,11 +107,18 @@ async function recordsCard(params) {
   el("option", { value: "", text: T("allStatuses") }), STATUSES.map((s) => el("option", { value: s, text: T(s) })));
   filter.value = status;
   let pageToken = "";
+  // Each record's latest objection (the list is newest first).
+  const latest = new Map();
   async function load() {
     more.disabled = true;
     try {
-      const got = await get(`/me/records${query({ status, page_size: 20, page_token: pageToken })}`);
-      list.append(...(got.records || []).map(recordItem));
+      const [got, mine] = await Promise.all([
+        get(`/me/records${query({ status, page_size: 20, page_token: pageToken })}`),
+        // Without them the records still show; a second objection is refused.
+        pageToken ? null : get("/me/objections").catch((err) => { if (err.status === 401) throw err; return null; }),
+      ]);
+      (mine?.objections || []).forEach((o) => { if (!latest.has(o.record_id)) latest.set(o.record_id, o); });
+      list.append(...(got.records || []).map((r) => recordItem(r, latest.get(r.id))));
       pageToken = got.page?.next_page_token || "";
       more.hidden = !pageToken;
       if (!list.children.length) list.append(el("li", { class: "empty", "data-testid": "no-records", text: T("noRecords") }));

@@ -10,7 +10,9 @@ export default {
     why: "原因：", object: "对此记录有异议", reason: "异议理由", reasonHint: "请写明哪里不对，例如实际服务时段",
     sendObjection: "提交异议", objectionSent: "异议已提交，将由所在地志愿服务组织核实处理。",
     RECORD_STATUS_PENDING: "待审核", RECORD_STATUS_APPROVED: "已认定", RECORD_STATUS_REJECTED: "未认定",
-    RECORD_STATUS_REVERSED: "已撤销",
+    RECORD_STATUS_REVERSED: "已撤销", yourReason: "异议理由：", answer: "处理意见：",
+    OBJECTION_STATUS_OPEN: "异议处理中", OBJECTION_STATUS_CORRECTED: "异议已采纳，记录已更正",
+    OBJECTION_STATUS_DISMISSED: "异议未采纳",
   },
   en: {
     title: "My service", thisYear: "Hours this year", total: "Hours in all", pending: "Hours awaiting review",
@@ -22,6 +24,8 @@ export default {
     reasonHint: "Say what is wrong, e.g. the time you actually served", sendObjection: "Send the objection",
     objectionSent: "Objection sent: your volunteer office will check it.",
     RECORD_STATUS_PENDING: "Awaiting review", RECORD_STATUS_APPROVED: "Approved", RECORD_STATUS_REJECTED: "Rejected",
-    RECORD_STATUS_REVERSED: "Reversed",
+    RECORD_STATUS_REVERSED: "Reversed", yourReason: "Your objection: ", answer: "The office's answer: ",
+    OBJECTION_STATUS_OPEN: "Objection being checked", OBJECTION_STATUS_CORRECTED: "Objection upheld: record corrected",
+    OBJECTION_STATUS_DISMISSED: "Objection dismissed",
   },
 };
