@@ -337,6 +337,53 @@ def test_a_leaders_approval_places_pending_sign_ups_first_come_first_served(
         kit.app.signups.decide(ADMIN, b.id, False, "changed my mind")
 
 
+def decisions(kit: Kit) -> list[tuple[str, str, str]]:
+    return [
+        (data["volunteer_id"], data["status"], code)
+        for kind, code, data in kit.uow.events
+        if kind == "activity.signup.decided"
+    ]
+
+
+def test_each_decided_place_is_announced_to_the_volunteer(kit: Kit) -> None:
+    sid = first_session(recruiting(kit, MAY, capacity=1))
+    first, second = (kit.app.signups.sign_up(ADMIN, sid, v) for v in ("v1", "v2"))
+    kit.app.signups.withdraw(ADMIN, first.id)
+    assert decisions(kit) == [
+        ("v1", "approved", COUNTY),
+        ("v2", "waitlisted", COUNTY),
+        ("v2", "promoted", COUNTY),
+    ]
+    *_, (_, _, data) = kit.uow.events
+    assert data == {
+        "sign_up_id": second.id,
+        "session_id": sid,
+        "project_id": second.project_id,
+        "project_title": "Visiting elderly neighbours",
+        "volunteer_id": "v2",
+        "volunteer_number": "N-v2",
+        "volunteer_division_code": STREET,
+        "division_code": COUNTY,
+        "status": "promoted",
+    }
+
+
+def test_a_leaders_decisions_are_announced_and_a_pending_sign_up_is_not(
+    kit: Kit,
+) -> None:
+    sid = first_session(recruiting(kit, MAY, capacity=1, leader_approval=True))
+    a, b, c = (kit.app.signups.sign_up(ADMIN, sid, v) for v in ("v1", "v2", "v3"))
+    assert decisions(kit) == []
+    kit.app.signups.decide(ADMIN, a.id, True, "")
+    kit.app.signups.decide(ADMIN, b.id, True, "")
+    kit.app.signups.decide(ADMIN, c.id, False, "too many this time")
+    assert decisions(kit) == [
+        ("v1", "approved", COUNTY),
+        ("v2", "waitlisted", COUNTY),
+        ("v3", "rejected", COUNTY),
+    ]
+
+
 def test_withdrawing_in_another_tenants_project_is_not_found_even_for_own_volunteers(
     kit: Kit,
 ) -> None:
@@ -481,7 +528,7 @@ def test_the_leader_closes_a_forgotten_check_out_within_the_session_only(
     with pytest.raises(InvalidArgument) as err:
         kit.app.attendance.close_attendance(ADMIN, sid, "v1", "2026-05-20T06:00:00Z")
     assert err.value.rule == "ended_at.within_session"
-    assert kit.types() == ["activity.project.published"]
+    assert kit.types() == ["activity.project.published", "activity.signup.decided"]
     row = kit.app.attendance.close_attendance(ADMIN, sid, "v1", "2026-05-20T04:30:00Z")
     assert row.closed_by == "leader" and row.checked_out_at == datetime(
         2026, 5, 20, 4, 30, tzinfo=UTC

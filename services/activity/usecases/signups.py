@@ -28,6 +28,7 @@ from services.common.roles import require_organisation
 from services.common.rollup import CST
 from services.common.tenancy import Scope
 from services.common.times import utc
+from services.common.unit_of_work import Work
 
 ACTIVE = ("pending", "confirmed", "waitlisted")
 
@@ -139,6 +140,8 @@ class SignUpCases:
             )
             repo.add_unique(row)
             bump(work, project.division_code, now, signups=1)
+            if row.status != "pending":
+                decided(work, project, row)
             return row
 
     def withdraw(
@@ -198,6 +201,8 @@ class SignUpCases:
                     nxt.status, nxt.decided_at = "confirmed", self.ctx.clock()
                     promoted.append(nxt)
             repo.flush()
+            for nxt in promoted:
+                decided(work, project, nxt, "promoted")
             return row, promoted
 
     def decide(
@@ -228,6 +233,7 @@ class SignUpCases:
                 row.queue_number = repo.next_queue_number(row.session_id)
             row.status, row.reason, row.decided_at = target, reason, self.ctx.clock()
             repo.flush()
+            decided(work, project, row)
             return row
 
     def _check_open(
@@ -243,6 +249,34 @@ class SignUpCases:
             raise not_open(
                 "the project is closed", "项目已结束或取消", "project.recruiting"
             )
+
+
+DECISIONS = {
+    "confirmed": "approved",
+    "waitlisted": "waitlisted",
+    "rejected": "rejected",
+}
+
+
+def decided(work: Work, project: m.Project, row: m.SignUp, status: str = "") -> str:
+    """Announce a decided place (``activity.signup.decided``) in the unit of
+    work that decides it: approved (a place), waitlisted, promoted from the
+    waitlist, or rejected; the volunteer's inbox follows it."""
+    return work.record(
+        "activity.signup.decided",
+        project.division_code,
+        {
+            "sign_up_id": row.id,
+            "session_id": row.session_id,
+            "project_id": project.id,
+            "project_title": project.title,
+            "volunteer_id": row.volunteer_id,
+            "volunteer_number": row.volunteer_number,
+            "volunteer_division_code": row.volunteer_division_code,
+            "division_code": project.division_code,
+            "status": status or DECISIONS[row.status],
+        },
+    )
 
 
 def _twice() -> AlreadyExists:
