@@ -239,9 +239,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
 
     def GetMyCertificatePdf(  # noqa: N802
         self, req: pb.GetMyCertificatePdfRequest, ctx: grpc.ServicerContext
-    ) -> pb.GetCertificatePdfResponse:
+    ) -> pb.GetMyCertificatePdfResponse:
         cert, document = self.app.certificates.own_pdf(me(), req.number)
-        return pb.GetCertificatePdfResponse(
+        return pb.GetMyCertificatePdfResponse(
             number=cert.number, filename=f"{cert.number}.pdf", pdf=document
         )
 

@@ -104,7 +104,7 @@ def test_an_objection_body_fills_the_record_and_reason_and_nothing_else(
 
 def test_my_certificate_goes_out_as_a_pdf(client_and_stub: Any) -> None:
     client, stub, headers = client_and_stub
-    stub.replies["GetMyCertificatePdf"] = pb.GetCertificatePdfResponse(
+    stub.replies["GetMyCertificatePdf"] = pb.GetMyCertificatePdfResponse(
         number="ZYC-61-2026-000001-ABCD", filename="x.pdf", pdf=b"%PDF-1.4 ..."
     )
     got = client.get(
