@@ -130,12 +130,16 @@ async function renderWho() {
   // Logged out (the login page, the public verify page) the bar carries no
   // navigation: every link would only lead back to the login form.
   const nav = document.querySelector("nav.links");
-  if (!sessionStorage.getItem("zy.token")) { who.textContent = ""; logout.hidden = true; nav.hidden = true; return; }
+  const menu = document.getElementById("menu");
+  if (!sessionStorage.getItem("zy.token")) {
+    who.textContent = ""; logout.hidden = true; nav.hidden = true; menu.hidden = true; return;
+  }
   try {
     const [me] = await Promise.all([getJson("/me"), loadRoles()]);
     who.textContent = `${me.username} · ${me.scope_code}`;
     logout.hidden = false;
     nav.hidden = false;
+    menu.hidden = false;
     // Links to pages the user's roles cannot open are hidden (the services
     // refuse them anyway; this only spares the user a dead end).
     document.querySelectorAll("nav.links a[data-roles]").forEach((a) => {
@@ -156,7 +160,12 @@ async function loadRoles() {
 // route() has loaded the groups.
 const inGroup = (me, group) => (me?.roles || []).some((r) => (roleGroups?.[group] || []).includes(r));
 
+// On a phone the navigation, who is logged in and log out fold behind the
+// menu button (app.css shows the button only there); a new page folds them.
+function foldMenu() { document.getElementById("menu").setAttribute("aria-expanded", "false"); }
+
 function route() {
+  foldMenu();
   document.documentElement.lang = locale();
   document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
   document.getElementById("lang").textContent = t("lang");
@@ -187,6 +196,12 @@ document.getElementById("lang").addEventListener("click", () => {
   localStorage.setItem("zy.lang", lang);
   route();
 });
+document.getElementById("menu").addEventListener("click", (e) => {
+  e.currentTarget.setAttribute("aria-expanded", String(e.currentTarget.getAttribute("aria-expanded") !== "true"));
+});
+// The link to the page already shown changes no hash: it folds the menu itself.
+document.querySelector("nav.links").addEventListener("click", (e) => { if (e.target.closest("a")) foldMenu(); });
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") foldMenu(); });
 document.getElementById("logout").addEventListener("click", () => {
   sessionStorage.removeItem("zy.token");
   go("#/login");
