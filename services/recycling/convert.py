@@ -141,7 +141,7 @@ def booking(b: m.Booking) -> pb.Booking:
         organisation_name=b.organisation_name,
         weights=_weights(b.textiles_kg, b.books_kg, b.other_kg),
         collected_on=day(b.collected_on), cancel_reason=b.cancel_reason,
-        created_at=at(b.created_at),
+        created_at=at(b.created_at), estimated_kg=float(b.estimated_kg),
     )  # fmt: skip
 
 

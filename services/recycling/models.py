@@ -183,6 +183,10 @@ class Booking(Base):
     other_kg: Mapped[Decimal] = mapped_column(KG)
     collected_on: Mapped[date | None] = mapped_column(Date)
     cancel_reason: Mapped[str] = mapped_column(Text)
+    # The volunteer's own account that booked (its token's `vol`), else "":
+    # what the resident's own pages list (migration 0003).
+    booker_volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    estimated_kg: Mapped[Decimal] = mapped_column(KG)  # the resident's estimate
     changed_by: Mapped[str] = mapped_column(String(100))  # the latest change
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,7 @@ from typing import Any
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.paging import Page, next_token, page_bounds
+from services.common.roles import own_volunteer
 from services.common.rollup_query import (
     RollupResult,
     summarize,
@@ -118,6 +119,22 @@ class RecyclingQueries:
 
         order = (m.Booking.window_start, m.Booking.id)
         return self._page(p, node, build, order, size, token, domain.MANAGERS)
+
+    def my_bookings(self, p: Principal, size: int, token: str) -> Page:
+        """A volunteer's or resident's own bookings, newest first."""
+        vol = own_volunteer(p)
+        size, offset = page_bounds(size, token)
+        order = (m.Booking.created_at.desc(), m.Booking.id)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            items, total = repo.page(repo.bookings_of(vol), order, size, offset)
+            return Page(items, next_token(offset, size, total), total)
+
+    def my_booking(self, p: Principal, ident: str) -> m.Booking:
+        vol = own_volunteer(p)
+        ident = v.ident(ident, "id")
+        with self.db.session(p.scope) as s:
+            return Repository(s, p.scope).own_booking(ident, vol)
 
     # -- statistics --------------------------------------------------------------------
     def summarize(

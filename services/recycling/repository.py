@@ -140,6 +140,21 @@ class Repository(SessionRepository[Scope]):
     def booking(self, ident: str, field: str = "id", lock: bool = False) -> m.Booking:
         return self._one(m.Booking, ident, field, BOOKING, lock)
 
+    def bookings_of(self, volunteer_id: str) -> Any:
+        """The bookings a volunteer's own account made, in the scope."""
+        return select(m.Booking).where(
+            m.Booking.booker_volunteer_id == volunteer_id,
+            self._inside(m.Booking.division_code),
+        )
+
+    def own_booking(self, ident: str, volunteer_id: str) -> m.Booking:
+        """One of them: another's is NOT_FOUND exactly like no booking."""
+        q = self.bookings_of(volunteer_id).where(m.Booking.id == ident)
+        row = self.s.execute(q).scalar_one_or_none()
+        if row is None:
+            raise missing("id", BOOKING[0], BOOKING[1], ident)
+        return row
+
     def booking_by_key(self, request_key: str) -> m.Booking | None:
         t = m.Booking
         q = select(t).where(t.request_key == request_key, self._inside(t.division_code))

@@ -183,6 +183,30 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         row = self.app.bookings.cancel_booking(me(), req.id, req.reason)
         return pb.CancelBookingResponse(booking=cv.booking(row))
 
+    def CreateMyBooking(  # noqa: N802
+        self, req: pb.CreateMyBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateMyBookingResponse:
+        row, created = self.app.bookings.create_my_booking(
+            me(), req.request_id, (req.contact_name, req.contact_phone, req.address),
+            (req.window_start, req.window_end), req.items, req.estimated_kg,
+        )  # fmt: skip
+        return pb.CreateMyBookingResponse(booking=cv.booking(row), created=created)
+
+    def ListMyBookings(  # noqa: N802
+        self, req: pb.ListMyBookingsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyBookingsResponse:
+        page = self.q.my_bookings(me(), req.page.page_size, req.page.page_token)
+        return pb.ListMyBookingsResponse(
+            bookings=[cv.booking(b) for b in page.items], page=cv.page(page)
+        )
+
+    def GetMyBooking(  # noqa: N802
+        self, req: pb.GetMyBookingRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetMyBookingResponse:
+        return pb.GetMyBookingResponse(
+            booking=cv.booking(self.q.my_booking(me(), req.id))
+        )
+
     # -- statistics ------------------------------------------------------------------
     def Summarize(  # noqa: N802
         self, req: pb.SummarizeRequest, ctx: grpc.ServicerContext

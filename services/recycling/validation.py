@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from decimal import Decimal
 
 from services.common import checks
 from services.common.checks import ident as ident
@@ -20,7 +21,7 @@ from services.common.checks import text as text
 from services.common.checks import utc_moment as utc_moment
 from services.common.errors import InvalidArgument
 from services.common.tenancy import Scope, validate_code
-from services.recycling.quantities import MAX_ITEMS, Weights, kg
+from services.recycling.quantities import MAX_ITEMS, MAX_KG, Weights, kg
 
 BIN_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{1,30}[A-Z0-9])$")
 MAX_BINS_PER_COLLECTION = 200
@@ -137,6 +138,28 @@ def weights(textiles: float, books: float, other: float, field: str) -> Weights:
         value = max(-1e12, min(value, 1e12))
         out.append(kg(value))
     return Weights(*out)
+
+
+def estimate(value: float, field: str, required: bool = True) -> Decimal:
+    """An estimated weight: a finite number of kg up to 50,000 (one decimal),
+    more than 0 when required (0 means none given otherwise)."""
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidArgument(
+            field, f"{field}.number", "must be a finite number", "须为有效数字"
+        )
+    got = kg(max(-1e12, min(value, 1e12)))
+    if got < 0 or got > MAX_KG:
+        raise InvalidArgument(
+            field,
+            f"{field}.range",
+            f"must lie between 0 and {MAX_KG} kg",
+            f"须在 0 至 {MAX_KG} 千克之间",
+        )
+    if required and got == 0:
+        raise InvalidArgument(
+            field, f"{field}.positive", "must be more than 0 kg", "须大于 0 千克"
+        )
+    return got
 
 
 def households(value: int, field: str, required: bool = True) -> int:

@@ -17,6 +17,7 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 
 from tests.integration.test_recycling_flow import Rec, raw, resident
+from tests.integration.test_recycling_self_service import my_form, own_token
 
 pytestmark = pytest.mark.integration
 COUNTY, TOWN, OTHER_TOWN = "610113", "610113002", "610113001"
@@ -24,6 +25,7 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 LONG = "长" * 501
 TOMORROW = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
 YESTERDAY = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+MY_RPCS = ("CreateMyBooking", "ListMyBookings", "GetMyBooking")
 TABLES = (
     "bins", "bin_status_changes", "collections", "collection_bins", "drives",
     "distributions", "bookings", "outbox",
@@ -38,6 +40,7 @@ class World:
     def __init__(self, rec: Rec, token: Any):
         self.rec, self.tok = rec, token(COUNTY)
         self.resident = resident(token)
+        self.mine = own_token(TOWN)
         self.bin = rec.bin(self.tok, deployed_on="2026-01-05")
         self.drive = rec.drive(self.tok)
         self.booking = rec.book(self.resident).booking
@@ -45,7 +48,9 @@ class World:
         rec.call("AssignBooking", self.tok, id=self.assigned.id, organisation_name="队")
 
     def call(self, rpc: str, **fields: Any) -> Any:
-        return self.rec.call(rpc, self.tok, **fields)
+        # A resident's own calls with its own account's token (issue 13).
+        tok = self.mine if rpc in MY_RPCS else self.tok
+        return self.rec.call(rpc, tok, **fields)
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything a rejected request could have touched."""
@@ -120,6 +125,10 @@ def booking(w: World, **over: Any) -> dict[str, Any]:
         window_end=at(1.1),
     )
     return {**base, **over}
+
+
+def my_booking(w: World, **over: Any) -> dict[str, Any]:
+    return my_form(**over)
 
 
 def kg(**over: float) -> pb.Weights:
@@ -240,6 +249,20 @@ CASES = [
     P("CancelBooking", lambda w: dict(id="x", reason="r"), "id", "id.format", id="cancel-id"),  # noqa: E501
     P("CancelBooking", lambda w: dict(id=w.booking.id, reason=""), "reason", "reason.required", id="cancel-reason-empty"),  # noqa: E501
     P("CancelBooking", lambda w: dict(id=w.booking.id, reason=LONG), "reason", "reason.max_length", id="cancel-reason-long"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, request_id=""), "request_id", "request_id.required", id="my-request-empty"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, contact_name=""), "contact_name", "contact_name.required", id="my-name-empty"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, contact_phone="12345678901"), "contact_phone", "phone.format", id="my-phone-format"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, address="址" * 201), "address", "address.max_length", id="my-address-long"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, window_start=""), "window_start", "window_start.required", id="my-start-empty"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, window_start=at(2), window_end=at(1)), "window_end", "window_end.after_start", id="my-end-before-start"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, items=""), "items", "items.required", id="my-items-empty"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, items=LONG), "items", "items.max_length", id="my-items-long"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, estimated_kg=0), "estimated_kg", "estimated_kg.positive", id="my-estimate-none"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, estimated_kg=60_000), "estimated_kg", "estimated_kg.range", id="my-estimate-huge"),  # noqa: E501
+    P("CreateMyBooking", lambda w: my_booking(w, estimated_kg=float("inf")), "estimated_kg", "estimated_kg.number", id="my-estimate-infinite"),  # noqa: E501
+    P("ListMyBookings", lambda w: dict(page=page("#")), "page.page_token", "page.token", id="my-bookings-page"),  # noqa: E501
+    P("GetMyBooking", lambda w: dict(id="b"), "id", "id.format", id="my-booking-id"),  # noqa: E501
+    P("GetMyBooking", lambda w: dict(id=""), "id", "id.required", id="my-booking-id-empty"),  # noqa: E501
     P("Summarize", lambda w: dict(query=query(division_code="6101131")), "query.division_code", "division_code.width", id="summarize-division"),  # noqa: E501
     P("Summarize", lambda w: dict(query=query(group_by=common.DIVISION_LEVEL_CITY)), "query.group_by", "group_by.below_node", id="summarize-group-above"),  # noqa: E501
     P("Summarize", lambda w: dict(query=query(group_by=42)), "query.group_by", "query.group_by.known", id="summarize-group-unknown"),  # noqa: E501
@@ -277,6 +300,7 @@ OTHERS = [
     P("ListBins", lambda w: dict(division_code="610112"), grpc.StatusCode.PERMISSION_DENIED, "division_code", "scope.contains", id="bins-outside-scope"),  # noqa: E501
     P("CreateBooking", lambda w: booking(w, division_code="6103"), grpc.StatusCode.PERMISSION_DENIED, "division_code", "scope.contains", id="book-outside-scope"),  # noqa: E501
     P("AssignBooking", lambda w: dict(id=w.assigned.id, organisation_name="队"), grpc.StatusCode.FAILED_PRECONDITION, None, "state.transition", id="assign-twice"),  # noqa: E501
+    P("GetMyBooking", lambda w: dict(id=w.booking.id), grpc.StatusCode.NOT_FOUND, "id", "id.exists", id="my-booking-not-mine"),  # noqa: E501
 ]  # fmt: skip
 
 

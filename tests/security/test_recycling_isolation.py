@@ -32,6 +32,7 @@ from zhiyuan.recycling.v1 import recycling_pb2 as pb
 
 from tests.helpers import auth
 from tests.integration.test_recycling_flow import Rec, raw, resident
+from tests.integration.test_recycling_self_service import my_form
 from tests.security.matrix import (
     NF,
     OK,
@@ -63,6 +64,11 @@ SCOPED = dict(
 )
 BY_ID = dict(
     owner=OK, sibling=NF, city=OK, othercity=NF, province=OK, child=NF, noscope=PD
+)
+# A resident's own calls (issue 13): no office account may use them; their
+# isolation between residents is test_recycling_self_isolation.py.
+OWN_ONLY = dict(
+    owner=PD, sibling=PD, city=PD, othercity=PD, province=PD, child=PD, noscope=PD
 )
 
 
@@ -216,6 +222,10 @@ def _not_booked(w: World, before: int) -> None:
     assert _bookings(w) == before
 
 
+def _book_mine(w: World, _: Any, tok: str) -> Any:
+    return w.rec.call("CreateMyBooking", tok, **my_form())
+
+
 def _booking_is(status: int) -> Callable[..., None]:
     def check(w: World, b: pb.Booking, *_: Any) -> None:
         assert w.get_booking(b.id).status == status
@@ -294,6 +304,11 @@ SPECS: dict[str, Spec] = {
                           World.booking, _booking_is(pb.BOOKING_STATUS_CANCELLED),
                           _booking_is(pb.BOOKING_STATUS_REQUESTED)),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "CreateMyBooking": Spec(OWN_ONLY, _book_mine, _bookings, unchanged=_not_booked),
+    "ListMyBookings": Spec(OWN_ONLY, lambda w, _, tok: w.rec.call(
+                               "ListMyBookings", tok)),
+    "GetMyBooking": Spec(OWN_ONLY, lambda w, b, tok: w.rec.call(
+                             "GetMyBooking", tok, id=b.id), World.booking),
 }  # fmt: skip
 
 MATRIX = params(SPECS, CALLERS)

@@ -11,6 +11,7 @@ from zhiyuan.recycling.v1 import recycling_pb2 as pb
 from services.common.config import load
 from services.gateway.api_recycling import ROUTES
 from services.gateway.app import create_app
+from services.gateway.me.recycling import ROUTES as ME_ROUTES
 from services.gateway.transcode import messages
 
 
@@ -23,8 +24,21 @@ def test_every_route_names_a_real_rpc_and_its_path_fields() -> None:
 
 def test_every_rpc_but_summarize_has_a_route() -> None:
     methods = set(pb.DESCRIPTOR.services_by_name["RecyclingService"].methods_by_name)
-    assert {r.rpc for r in ROUTES} == methods - {"Summarize"}
+    mine = {r.rpc for r in ME_ROUTES}
+    assert mine == {"CreateMyBooking", "ListMyBookings", "GetMyBooking"}
+    assert {r.rpc for r in ROUTES} == methods - {"Summarize"} - mine
     assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+
+
+def test_the_residents_own_routes_are_under_me() -> None:
+    for route in ME_ROUTES:
+        request, _ = messages(route)
+        assert route.path.startswith("/me/bookings"), route.path
+        for name in re.findall(r"{(\w+)}", route.path):
+            assert name in request.DESCRIPTOR.fields_by_name, (route.path, name)
+    paths = create_app(load()).openapi()["paths"]
+    assert "201" in paths["/api/v1/me/bookings"]["post"]["responses"]
+    assert "get" in paths["/api/v1/me/bookings/{id}"]
 
 
 def test_the_openapi_document_lists_the_recycling_paths() -> None:

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.me import activity, commendation, hours, registration
+from services.gateway.me import (
+    activity,
+    commendation,
+    hours,
+    recycling,
+    registration,
+)
 from services.gateway.transcode import register
 
 router = APIRouter(prefix="/api/v1")
 
 register(
     router,
-    registration.ROUTES + activity.ROUTES + hours.ROUTES + commendation.ROUTES,
+    registration.ROUTES
+    + activity.ROUTES
+    + hours.ROUTES
+    + commendation.ROUTES
+    + recycling.ROUTES,
 )

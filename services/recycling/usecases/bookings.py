@@ -6,13 +6,15 @@ with the same ``request_id`` returns the booking made the first time."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from services.common.auth import Principal
 from services.common.db import KeyTaken
 from services.common.errors import AlreadyExists, PermissionDenied
 from services.common.pii import mask_address, mask_name, mask_phone, validate_phone
-from services.common.roles import require_organisation
+from services.common.roles import own_volunteer, require_organisation
 from services.common.rollup import CST, month_of
 from services.common.times import utc
 from services.recycling import domain
@@ -22,6 +24,18 @@ from services.recycling.quantities import check_weights, kg
 from services.recycling.usecases.base import Context
 
 NO_KG = kg(0)
+
+
+class _Draft(NamedTuple):
+    """A booking's checked values, before it is sealed and stored."""
+
+    name: str
+    phone: str
+    address: str
+    start: datetime
+    end: datetime
+    note: str
+    estimated_kg: Decimal
 
 
 class BookingCases:
@@ -50,32 +64,79 @@ class BookingCases:
         earlier = self._by_key(p, key)
         if earlier is not None:  # checked first: a late retry still finds it
             return earlier, False
-        name = v.text(contact_name, "contact_name", 50)
-        phone = validate_phone(contact_phone, "contact_phone")
-        address = v.text(address, "address", 200)
+        draft = self._draft(
+            (contact_name, contact_phone, address, window_start, window_end),
+            ("note", note, False),
+            0.0,  # an office's booking carries no estimate
+        )
+        return self._add(p, request_id, key, code, draft)
+
+    def create_my_booking(
+        self,
+        p: Principal,
+        request_id: str,
+        contact: tuple[str, str, str],
+        window: tuple[str, str],
+        items: str,
+        estimated_kg: float,
+    ) -> tuple[m.Booking, bool]:
+        """A volunteer's or resident's own account books at its home division
+        (the token's scope): ``contact`` is (name, phone, address), ``window``
+        (start, end); the items and an estimated weight are required."""
+        own_volunteer(p)
+        key = f"{p.subject}/{v.text(request_id, 'request_id', 64)}"
+        code = v.division(p.scope, p.scope.code)
+        earlier = self._by_key(p, key)
+        if earlier is not None:
+            return earlier, False
+        draft = self._draft((*contact, *window), ("items", items, True), estimated_kg)
+        return self._add(p, request_id, key, code, draft)
+
+    def _draft(
+        self,
+        fields: tuple[str, str, str, str, str],
+        note: tuple[str, str, bool],
+        estimated_kg: float,
+    ) -> _Draft:
+        """Every field checked in the form's order, before anything is written."""
+        name, phone, address, window_start, window_end = fields
+        checked = (
+            v.text(name, "contact_name", 50),
+            validate_phone(phone, "contact_phone"),
+            v.text(address, "address", 200),
+        )
         start = v.utc_moment(window_start, "window_start")
         end = v.utc_moment(window_end, "window_end")
+        domain.check_window(start, end, self.ctx.clock())
+        field, text, required = note
+        said = v.text(text, field, 500, required=required)
+        estimate = v.estimate(estimated_kg, "estimated_kg", required=required)
+        return _Draft(*checked, start, end, said, estimate)
+
+    def _add(
+        self, p: Principal, request_id: str, key: str, code: str, d: _Draft
+    ) -> tuple[m.Booking, bool]:
         now = self.ctx.clock()
-        domain.check_window(start, end, now)
-        note = v.text(note, "note", 500, required=False)
         seal = self.ctx.require_cipher().encrypt
+        booker = p.volunteer_id if "volunteer" in p.roles else ""
         try:
             with self.ctx.uow(p) as work:
                 repo = self.ctx.repo(work)
                 row = m.Booking(
                     id=str(uuid.uuid4()), division_code=code, request_key=key,
                     created_by=p.subject,
-                    contact_name_enc=seal(name, context="booking.contact_name"),
-                    contact_name_masked=mask_name(name),
-                    phone_enc=seal(phone, context="booking.phone"),
-                    phone_masked=mask_phone(phone),
-                    address_enc=seal(address, context="booking.address"),
-                    address_masked=mask_address(address), window_start=start,
-                    window_end=end, note=note, status="requested",
+                    contact_name_enc=seal(d.name, context="booking.contact_name"),
+                    contact_name_masked=mask_name(d.name),
+                    phone_enc=seal(d.phone, context="booking.phone"),
+                    phone_masked=mask_phone(d.phone),
+                    address_enc=seal(d.address, context="booking.address"),
+                    address_masked=mask_address(d.address), window_start=d.start,
+                    window_end=d.end, note=d.note, status="requested",
                     organisation_id="", organisation_name="", textiles_kg=NO_KG,
                     books_kg=NO_KG, other_kg=NO_KG, collected_on=None,
-                    cancel_reason="", changed_by=p.username, created_at=now,
-                    updated_at=now,
+                    cancel_reason="", booker_volunteer_id=booker or "",
+                    estimated_kg=d.estimated_kg, changed_by=p.username,
+                    created_at=now, updated_at=now,
                 )  # fmt: skip
                 repo.add_unique(row)
                 work.bump(m.ROLLUP, code, month_of(now), bookings=1)
