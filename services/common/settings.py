@@ -120,6 +120,17 @@ SETTINGS: dict[str, SettingSpec] = {
         "a whole number of working days, at least 5",
         "不少于5个工作日的整数",
     ),
+    "notifications.channels": SettingSpec(
+        ["in_app"],
+        lambda v: (
+            isinstance(v, list)
+            and "in_app" in v
+            and len(set(v)) == len(v)
+            and all(x in {"in_app", "sms", "wechat"} for x in v)
+        ),
+        "a list of channels among in_app, sms, wechat that includes in_app",
+        "通知渠道列表，取值为 in_app、sms、wechat，且须包含 in_app",
+    ),
 }
 
 

@@ -127,3 +127,16 @@ def feed(i: m.FeedItem) -> pb.FeedItem:
 
 def rollup(r: RollupResult) -> common.Rollup:
     return to_rollup(r)
+
+
+def notification(n: m.Notification) -> pb.Notification:
+    return pb.Notification(
+        id=n.id,
+        kind=n.kind,
+        title_zh=n.title_zh,
+        title_en=n.title_en,
+        body_zh=n.body_zh,
+        body_en=n.body_en,
+        created_at=ts(n.created_at),
+        read_at=ts(n.read_at) if n.read_at else "",
+    )

@@ -199,3 +199,38 @@ class PiiAccess(Base):
     fields: Mapped[str] = mapped_column(String(200))
     purpose: Mapped[str] = mapped_column(String(200))
     accessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One item of a volunteer's inbox, made by the worker from an event that
+    concerns the volunteer (migration 0007); kept under the volunteer's home
+    division, read by the volunteer's own account only."""
+
+    __tablename__ = "notifications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The event it came from: one notification per event and volunteer.
+    event_id: Mapped[str] = mapped_column(String(36))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationDelivery(Base):
+    """The outbox of what would be sent on a channel other than the inbox
+    (SMS, WeChat): ``no_adapter`` while no adapter exists, never a pretended
+    "sent"."""
+
+    __tablename__ = "notification_deliveries"
+    notification_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("notifications.id"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,7 @@ from services.common.db import Database
 from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.tenancy import Level
 from services.registration import convert as cv
+from services.registration import inbox
 from services.registration.application import Guardian, RegistrationApp
 from services.registration.login_guard import LoginPolicy
 from services.registration.queries import RegistrationQueries
@@ -86,6 +87,31 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         vol, teams, acc = self.app.self_service.me(me())
         return pb.GetMeResponse(
             volunteer=cv.volunteer(vol, teams), account=cv.account(acc)
+        )
+
+    def ListMyNotifications(  # noqa: N802
+        self, req: pb.ListMyNotificationsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyNotificationsResponse:
+        page = inbox.list_own(
+            self.q.db, me(), req.unread, req.page.page_size, req.page.page_token
+        )
+        return pb.ListMyNotificationsResponse(
+            notifications=[cv.notification(n) for n in page.items],
+            page=cv.page(page),
+            unread_count=page.extra["unread_count"],
+        )
+
+    def MarkNotificationRead(  # noqa: N802
+        self, req: pb.MarkNotificationReadRequest, ctx: grpc.ServicerContext
+    ) -> pb.MarkNotificationReadResponse:
+        row = inbox.mark_read(self.q.db, me(), req.notification_id)
+        return pb.MarkNotificationReadResponse(notification=cv.notification(row))
+
+    def MarkAllNotificationsRead(  # noqa: N802
+        self, req: pb.MarkAllNotificationsReadRequest, ctx: grpc.ServicerContext
+    ) -> pb.MarkAllNotificationsReadResponse:
+        return pb.MarkAllNotificationsReadResponse(
+            marked=inbox.mark_all_read(self.q.db, me())
         )
 
     def ListPublicDivisions(  # noqa: N802

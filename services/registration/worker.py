@@ -1,5 +1,7 @@
-"""Registration's worker role (nameko): the outbox relay on a timer, and the
-activity feed built from registration's own events.
+"""Registration's worker role (nameko): the outbox relay on a timer, the
+activity feed built from registration's own events, and each volunteer's
+inbox built from the events that concern the volunteer (a sign-up decided,
+hours approved or corrected, a certificate issued, stars granted).
 
 Run with ``zhiyuan run registration worker``; never imported by the api role.
 """
@@ -12,7 +14,7 @@ from services.common.worker import (
     OutboxWorker,
     event_handler,
 )
-from services.registration import feed
+from services.registration import feed, inbox
 from services.registration.models import PROCESSED
 
 
@@ -43,6 +45,28 @@ class RegistrationWorker(OutboxWorker):
     @event_handler("registration", "organisation.created")
     def on_organisation_created(self, body: dict[str, Any]) -> None:
         self._feed("organisation.created", body)
+
+    # -- a volunteer's inbox: one notification per event (inbox.notify) ------
+    @event_handler("activity", "signup.decided")
+    def on_signup_decided(self, body: dict[str, Any]) -> None:
+        """A place approved, waitlisted, promoted or rejected."""
+        inbox.notify(self.db, body)
+
+    @event_handler("hours", "record.approved")
+    def on_record_approved(self, body: dict[str, Any]) -> None:
+        inbox.notify(self.db, body)
+
+    @event_handler("hours", "record.corrected")
+    def on_record_corrected(self, body: dict[str, Any]) -> None:
+        inbox.notify(self.db, body)
+
+    @event_handler("hours", "certificate.issued")
+    def on_certificate_issued(self, body: dict[str, Any]) -> None:
+        inbox.notify(self.db, body)
+
+    @event_handler("commendation", "stars.approved")
+    def on_stars_approved(self, body: dict[str, Any]) -> None:
+        inbox.notify(self.db, body)
 
 
 WORKER = RegistrationWorker

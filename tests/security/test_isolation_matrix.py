@@ -727,7 +727,17 @@ MATRIX = params(SPECS, CALLERS)
 
 # Public, or the caller's own record with no id to name: a volunteer's
 # account is refused everything else (tests/security/test_self_isolation.py).
-OWN_OR_PUBLIC = {"Login", "SelfRegister", "ListPublicDivisions", "GetMe"}
+# The inbox is the volunteer's own, an office account refused every call
+# (tests/security/test_notifications_isolation.py).
+OWN_OR_PUBLIC = {
+    "Login",
+    "SelfRegister",
+    "ListPublicDivisions",
+    "GetMe",
+    "ListMyNotifications",
+    "MarkNotificationRead",
+    "MarkAllNotificationsRead",
+}
 
 
 def test_every_rpc_but_login_is_in_the_matrix() -> None:

@@ -46,4 +46,15 @@ ROUTES: list[Route] = [
           public=True, strict=True,
           doc="The active children of ``parent_code`` (empty: the provinces), "
           "codes and names only."),
+    Route("GET", "/me/notifications", R, "ListMyNotifications",
+          "My notifications / 我的通知", "me",
+          doc="The caller's inbox, newest first (``unread=true``: the unread "
+          "ones only), and ``unread_count``: how many are unread in all."),
+    Route("POST", "/me/notifications/{notification_id}/read", R,
+          "MarkNotificationRead", "Mark a notification read / 标记通知为已读",
+          "me",
+          doc="One of the caller's own notifications; another's is 404 like "
+          "an unknown id."),
+    Route("POST", "/me/notifications/read-all", R, "MarkAllNotificationsRead",
+          "Mark all my notifications read / 全部标记为已读", "me"),
 ]  # fmt: skip
