@@ -17,15 +17,18 @@ import * as find from "./pages/find.js";
 import * as checkin from "./pages/checkin.js";
 import * as service from "./pages/service.js";
 import * as certificates from "./pages/certificates.js";
+import * as resident from "./pages/resident.js";
 
 words("", shellText);
 
 // path -> { render(rest, params), open (no token needed), tab }.
-const ROUTES = { ...account.routes, ...find.routes, ...checkin.routes, ...service.routes, ...certificates.routes };
+const ROUTES = { ...account.routes, ...find.routes, ...checkin.routes, ...service.routes, ...certificates.routes,
+  ...resident.routes };
 const TABS = [
   ["find", "#/find", "tabFind"],
   ["check-in", "#/check-in", "tabCheckIn"],
   ["service", "#/service", "tabService"],
+  ["resident", "#/bookings", "tabResident"],
   ["me", "#/me", "tabMe"],
 ];
 
