@@ -564,6 +564,7 @@ def test_every_page_fits_the_phone_in_english(platform, phone_page: Page) -> Non
         "Find",
         "Check in",
         "My service",
+        "Community",
         "Me",
     ]
     ready = {
@@ -574,6 +575,9 @@ def test_every_page_fits_the_phone_in_english(platform, phone_page: Page) -> Non
         "/service": "[data-testid=star-card] >> nth=0",
         "/certificates": "[data-testid=no-certificates]",
         "/me": "[data-testid=me-status]",
+        "/bookings": "[data-testid=no-bookings]",
+        "/bookings/new": "[data-testid=book-form]",
+        "/notices": "[data-testid=rounds], [data-testid=no-rounds]",
     }
     for route, selector in ready.items():
         page.goto(f"{base}/m/#{route}")
