@@ -1,11 +1,14 @@
 """A resident's own bookings reach only that resident (issue 13), with real
 booking ids harvested from other residents' own accounts: one of the same
 home township (only the booker, not row security, keeps them apart), one
-elsewhere in the county and one in another county. Another's booking is
-NOT_FOUND exactly like an id that exists nowhere, lists show only one's own,
-and a booking made with another's request id is one's own, with nothing of
-the other's changed. An office account is refused the resident's own calls
-(the per-RPC matrix of office callers is test_recycling_isolation.py)."""
+elsewhere in the county, one in another county and one whose home is the
+county itself (a parent of the township); and the bookings an office and a
+volunteer-role account without its own (no ``vol``) made in the township.
+Another's booking is NOT_FOUND exactly like an id that exists nowhere,
+lists show only one's own, and a booking made with another's request id is
+one's own, with nothing of the other's changed. An office account is
+refused the resident's own calls (the per-RPC matrix of office callers is
+test_recycling_isolation.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 import pytest
 from zhiyuan.recycling.v1 import recycling_pb2 as pb
 
-from tests.integration.test_recycling_flow import Rec, raw
+from tests.integration.test_recycling_flow import Rec, raw, resident
 from tests.integration.test_recycling_self_service import (
     book_mine,
     mine,
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.integration
 COUNTY, TOWN = "610113", "610113002"
 NEAR_TOWN = "610113006"  # the same county, another township
 OTHER_COUNTY, OTHER_TOWN = "610103", "610103004"
-OTHERS = ("housemate", "neighbour", "elsewhere")
+OTHERS = ("housemate", "neighbour", "elsewhere", "parent")
 
 
 @dataclass
@@ -61,6 +64,7 @@ def people(stubs: Any, token: Any) -> tuple[Rec, dict[str, Person]]:
         "housemate": person(rec, TOWN),
         "neighbour": person(rec, NEAR_TOWN),
         "elsewhere": person(rec, OTHER_TOWN),
+        "parent": person(rec, COUNTY),
     }
 
 
@@ -78,6 +82,25 @@ def test_anothers_booking_is_not_found_like_a_random_id(people, other):
     # The other still sees its own, unchanged.
     got = rec.call("GetMyBooking", them.tok, id=them.booking.id).booking
     assert got == them.booking
+
+
+@pytest.mark.parametrize("account", ["office", "no-vol"])
+def test_a_booking_not_made_by_an_own_account_is_not_found(people, token, account):
+    """In the caller's own township: an office's booking, and one made by a
+    volunteer-role login without ``vol`` (booker ''), are nobody's own."""
+    rec, by = people
+    me = by["me"]
+    tok = token(COUNTY) if account == "office" else resident(token)
+    theirs = rec.book(tok).booking
+    assert theirs.division_code == TOWN
+    before = written()
+    check_indistinguishable(
+        lambda ident: rec.call("GetMyBooking", me.tok, id=ident),
+        theirs.id,
+        str(uuid.uuid4()),
+    )
+    assert written() == before
+    assert [b.id for b in mine(rec, me.tok)] == [me.booking.id]
 
 
 @pytest.mark.parametrize("who", ["me", *OTHERS])
