@@ -226,6 +226,7 @@ def test_the_phone_navigation_is_a_menu_of_whole_words(platform, phone_page) -> 
         assert menu.get_attribute("aria-expanded") == "true"
         assert all(part.is_visible() for part in folded), language
         assert links.count() == len(READY)
+        shot(phone, f"console-menu-390{'' if language == 'zh-CN' else '-en'}")
         for control in [*links.all(), *phone.locator("header.bar button").all()]:
             label = control.inner_text()
             box = control.bounding_box()
