@@ -18,12 +18,13 @@ import * as checkin from "./pages/checkin.js";
 import * as service from "./pages/service.js";
 import * as certificates from "./pages/certificates.js";
 import * as resident from "./pages/resident.js";
+import * as inbox from "./pages/inbox.js";
 
 words("", shellText);
 
 // path -> { render(rest, params), open (no token needed), tab }.
 const ROUTES = { ...account.routes, ...find.routes, ...checkin.routes, ...service.routes, ...certificates.routes,
-  ...resident.routes };
+  ...resident.routes, ...inbox.routes };
 const TABS = [
   ["find", "#/find", "tabFind"],
   ["check-in", "#/check-in", "tabCheckIn"],
@@ -32,7 +33,22 @@ const TABS = [
   ["me", "#/me", "tabMe"],
 ];
 
+// The header's inbox link and its badge: how many notifications are unread,
+// asked again on every page change (a page may have read some).
+async function inboxBadge() {
+  const link = document.getElementById("inbox");
+  link.hidden = !token();
+  link.querySelector(".count")?.remove();
+  if (!token()) return;
+  const n = await inbox.unreadCount();
+  if (n > 0 && !link.querySelector(".count")) {
+    link.append(el("span", { class: "count", "data-testid": "inbox-badge", "aria-label": t("inboxBadge").replace("{n}", n),
+      text: n > 99 ? "99+" : String(n) }));
+  }
+}
+
 function tabBar(current) {
+  inboxBadge();
   const bar = document.getElementById("tabs");
   bar.hidden = !token();
   bar.replaceChildren(...TABS.map(([name, href, key]) => el("a", {
