@@ -681,6 +681,9 @@ SELF: dict[str, str] = {
     "hours.FileObjection.record_id": "tests/security/test_hours_self_isolation.py",
     "hours.ResolveObjection.id": "tests/security/test_hours_self_isolation.py",
     "hours.GetMyCertificatePdf.number": "tests/security/test_hours_self_isolation.py",
+    "registration.MarkNotificationRead.notification_id": (
+        "tests/security/test_notifications_isolation.py"
+    ),
 }
 
 
