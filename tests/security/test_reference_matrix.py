@@ -649,6 +649,7 @@ NOT_REFERENCES: dict[str, str] = {
     "hours.RecordHonourHours.request_id": "the caller's idempotency key",
     "hours.WithdrawTimeBank.request_id": "the caller's idempotency key",
     "recycling.CreateBooking.request_id": "the caller's idempotency key",
+    "recycling.CreateMyBooking.request_id": "the caller's idempotency key",
     "commendation.Nominate.request_id": "the caller's idempotency key",
     "recycling.CreateBin.code": "the new bin's own code",
     "activity.CheckIn.code": "the session's check-in code, a secret, not an id",
@@ -684,6 +685,7 @@ SELF: dict[str, str] = {
     "registration.MarkNotificationRead.notification_id": (
         "tests/security/test_notifications_isolation.py"
     ),
+    "recycling.GetMyBooking.id": "tests/security/test_recycling_self_isolation.py",
 }
 
 
