@@ -66,6 +66,19 @@ class Parser:
             parts.append(self.take("string")[1:-1])
         return "".join(parts)
 
+    def languages(self) -> dict[str, list[tuple[str, str]]]:
+        """``{ zh: {...}, en: {...} }`` up to and including its closing brace:
+        each language's words."""
+        languages = {}
+        while self.peek() != "}":
+            language = self.take("name")
+            self.take("punct", ":")
+            languages[language] = self.words()
+            if self.peek() == ",":
+                self.take("punct", ",")
+        self.take("punct", "}")
+        return languages
+
     def words(self) -> list[tuple[str, str]]:
         """An object of key: text pairs, in source order (repeats kept)."""
         pairs = []
@@ -89,14 +102,7 @@ class Parser:
         prefix = self.take("string")[1:-1]
         self.take("punct", ",")
         self.take("punct", "{")
-        languages = {}
-        while self.peek() != "}":
-            language = self.take("name")
-            self.take("punct", ":")
-            languages[language] = self.words()
-            if self.peek() == ",":
-                self.take("punct", ",")
-        self.take("punct", "}")
+        languages = self.languages()
         self.take("punct", ")")
         self.take("punct", ";")
         assert self.i == len(self.toks), "one call per file"

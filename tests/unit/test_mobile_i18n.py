@@ -25,14 +25,7 @@ def read(path: Path) -> dict[str, list[tuple[str, str]]]:
     p.take("name", "export")
     p.take("name", "default")
     p.take("punct", "{")
-    languages = {}
-    while p.peek() != "}":
-        language = p.take("name")
-        p.take("punct", ":")
-        languages[language] = p.words()
-        if p.peek() == ",":
-            p.take("punct", ",")
-    p.take("punct", "}")
+    languages = p.languages()
     p.take("punct", ";")
     assert p.i == len(p.toks), "one dictionary per file"
     return languages
