@@ -79,6 +79,7 @@ from services.common.bulk import (
     RowProblems,
     canonical,
     chunked,
+    refresh_statistics,
 )
 from services.common.db import Database, is_postgres
 from services.common.errors import FailedPrecondition, InvalidArgument
@@ -218,6 +219,10 @@ def import_rows(
             del chunk, staged
         while inflight:
             done = _settle(inflight.popleft(), report, done, progress)
+    # The next import's lookups by number (and hours' by volunteer) plan on
+    # these statistics; autovacuum may be off or behind.
+    with db._factory() as s, s.begin():
+        refresh_statistics(s, ("volunteers", "registration_rollup%"))
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
 
