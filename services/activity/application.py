@@ -10,10 +10,12 @@ from datetime import datetime
 from services.activity.models import OUTBOX
 from services.activity.usecases.attendance import AttendanceCases
 from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
+from services.activity.usecases.insurance import IdentitySource, InsuranceCases
 from services.activity.usecases.own import OwnCases
 from services.activity.usecases.pairing import PairingCases
 from services.activity.usecases.projects import ProjectCases
 from services.activity.usecases.signups import SignUpCases
+from services.activity.usecases.training import TrainingCases
 from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
@@ -31,7 +33,11 @@ class ActivityApp:
     - ``attendance``: the rotating code, check-in, check-out, the late close;
     - ``pairing``: recipients, volunteer ↔ recipient pairs and visit logs;
     - ``own``: a volunteer signing up, withdrawing, checking in and out
-      for themself (their own pages).
+      for themself (their own pages);
+    - ``insurance``: a project's insurance cover and the insurer's list
+      (names from ``registration``, registration's client);
+    - ``training``: course catalogues, training sessions and attendance
+      (training hours, kept apart from service hours).
 
     ``repository``: how a unit of work's repository is made, and ``uow`` the
     unit of work (a test's in-memory ones instead of SQL)."""
@@ -44,6 +50,7 @@ class ActivityApp:
         *,
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
+        registration: IdentitySource | None = None,
     ):
         ctx = Context(
             db=db,
@@ -57,3 +64,5 @@ class ActivityApp:
         self.attendance = AttendanceCases(ctx)
         self.pairing = PairingCases(ctx)
         self.own = OwnCases(ctx, self.signups, self.attendance)
+        self.insurance = InsuranceCases(ctx, registration)
+        self.training: TrainingCases = self.signups.training

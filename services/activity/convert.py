@@ -12,6 +12,8 @@ from zhiyuan.common.v1 import common_pb2 as common
 from services.activity import models as m
 from services.activity.own_queries import OwnSignUp
 from services.activity.repository import ProjectView
+from services.activity.usecases.insurance import CoverView
+from services.activity.usecases.training import OwnTraining, SessionView
 from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
@@ -64,6 +66,7 @@ def project_fields(req: Any) -> dict[str, Any]:
         "required_skills": list(eligibility.required_skills),
         "leader_approval": req.leader_approval,
         "emergency": req.emergency,
+        "required_course_id": req.required_course_id,
     }
 
 
@@ -92,6 +95,7 @@ def project(v: ProjectView) -> pb.Project:
         comment=p.comment,
         created_at=iso(p.created_at),
         published_at=iso(p.published_at),
+        required_course_id=p.required_course_id or "",
     )
 
 
@@ -192,6 +196,83 @@ def visit(x: m.Visit) -> pb.Visit:
         note=x.note,
         created_at=iso(x.created_at),
     )
+
+
+def cover(v: CoverView) -> tuple[pb.InsuranceCover | None, pb.InsuranceStatus]:
+    """A project's cover (None without one) and what policy asks of it."""
+    status = pb.InsuranceStatus(
+        required=v.required,
+        covers_sessions=v.covers_sessions,
+        covered_volunteers=v.covered_volunteers,
+    )
+    x = v.cover
+    if x is None:
+        return None, status
+    return (
+        pb.InsuranceCover(
+            id=x.id,
+            project_id=x.project_id,
+            insurer=x.insurer,
+            policy_number=x.policy_number,
+            starts_on=x.starts_on.isoformat(),
+            ends_on=x.ends_on.isoformat(),
+            recorded_by=x.recorded_by,
+            created_at=iso(x.created_at),
+        ),
+        status,
+    )
+
+
+def insured(row: tuple[str, str, int]) -> pb.InsuredVolunteer:
+    return pb.InsuredVolunteer(
+        volunteer_id=row[0], volunteer_number=row[1], sessions=row[2]
+    )
+
+
+def course(x: m.Course) -> pb.Course:
+    return pb.Course(
+        id=x.id,
+        division_code=x.division_code,
+        title=x.title,
+        description=x.description,
+        created_by=x.created_by,
+        created_at=iso(x.created_at),
+    )
+
+
+def training_session(v: SessionView) -> pb.TrainingSession:
+    x = v.session
+    return pb.TrainingSession(
+        id=x.id,
+        course_id=x.course_id,
+        course_title=v.course_title,
+        division_code=x.division_code,
+        place=x.place,
+        starts_at=iso(x.starts_at),
+        ends_at=iso(x.ends_at),
+        attended=v.attended,
+    )
+
+
+def training_attendance(x: m.TrainingAttendance) -> pb.TrainingAttendance:
+    return pb.TrainingAttendance(
+        id=x.id,
+        training_session_id=x.training_session_id,
+        course_id=x.course_id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        hours=float(x.hours),
+        recorded_at=iso(x.recorded_at),
+    )
+
+
+def own_training(v: OwnTraining) -> pb.TrainingAttendance:
+    out = training_attendance(v.row)
+    out.course_title = v.course_title
+    if v.session is not None:
+        out.starts_at = iso(v.session.starts_at)
+        out.ends_at = iso(v.session.ends_at)
+    return out
 
 
 def page(p: Page) -> common.PageInfo:

@@ -8,6 +8,7 @@ registration's events: a service never reads another's tables.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -19,8 +20,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -105,6 +108,8 @@ class Project(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A course volunteers must have attended before signing up (0004).
+    required_course_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ProjectSession(Base):
@@ -223,3 +228,98 @@ class Visit(Base):
     note: Mapped[str] = mapped_column(Text)
     logged_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyNode(Base):
+    """Replica of one node's setting overrides (from registration's
+    ``registration.settings.changed``); a node reads its ancestors' rows."""
+
+    __tablename__ = "policy_overrides"
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    overrides: Mapped[dict[str, str]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InsuranceCover(Base):
+    """A project's insurance cover: insurer, policy number and period. A
+    replaced cover stays as history (``replaced_at`` set); the current one
+    has none. It covers the project's accepted (confirmed) sign-ups."""
+
+    __tablename__ = "insurance_covers"
+    __table_args__ = (
+        Index(
+            "uq_insurance_covers_current",
+            "project_id",
+            unique=True,
+            postgresql_where=text("replaced_at IS NULL"),
+            sqlite_where=text("replaced_at IS NULL"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("projects.id"), index=True
+    )
+    # The project's: row security decides on it.
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    insurer: Mapped[str] = mapped_column(String(100))
+    policy_number: Mapped[str] = mapped_column(String(50))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Course(Base):
+    """A training course of a tenant's catalogue: offered to the tenant's
+    whole subtree (a county's menu for its organisations), edited by the
+    owner tenant only."""
+
+    __tablename__ = "courses"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The owner tenant: its subtree sees the course (row security reads
+    # ancestors' rows too).
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrainingSession(Base):
+    """A session of a course, held by a tenant in the course owner's subtree."""
+
+    __tablename__ = "training_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    course_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("courses.id"), index=True
+    )
+    # Where it is held (the organising tenant).
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrainingAttendance(Base):
+    """Who attended a training session and for how many training hours.
+    Training hours are kept apart from service hours: nothing here is ever
+    announced to the hours service."""
+
+    __tablename__ = "training_attendances"
+    __table_args__ = (UniqueConstraint("training_session_id", "volunteer_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    training_session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("training_sessions.id"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The session's; readable by the volunteer's home tenant too.
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    volunteer_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

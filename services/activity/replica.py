@@ -15,8 +15,13 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from services.activity.models import PROCESSED, OrganisationReplica, VolunteerReplica
-from services.common import outbox, volunteer_events
+from services.activity.models import (
+    PROCESSED,
+    OrganisationReplica,
+    PolicyNode,
+    VolunteerReplica,
+)
+from services.common import outbox, settings_replica, volunteer_events
 from services.common.db import Database, upsertable_insert
 from services.common.tenancy import Scope
 
@@ -121,6 +126,18 @@ def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
                 data.get("parent_id") or None,
             )
         return True
+
+
+def apply_settings(db: Database, consumer: str, body: dict[str, Any]) -> bool:
+    """``registration.settings.changed``: the node's complete overrides
+    replace its replica row (an older change arriving late changes nothing);
+    False if seen before or older."""
+    env = outbox.Envelope.from_body(body)
+    code, overrides, when = settings_replica.from_event(env)
+    with db.session(Scope(code)) as s:
+        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
+            return False
+        return settings_replica.replace(s, PolicyNode, code, overrides, when)
 
 
 def apply_imported(db: Database, consumer: str, body: dict[str, Any]) -> bool:

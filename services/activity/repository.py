@@ -13,12 +13,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, delete, false, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from services.activity import models as m
+from services.common import settings_replica
 from services.common.db import SessionRepository
 from services.common.errors import NotFound
 from services.common.paging import page_rows
@@ -193,6 +195,144 @@ class Repository(SessionRepository[Scope]):
             t.project_id == project_id, t.checked_out_at.is_(None)
         )
         return int(self.s.execute(q).scalar_one())
+
+    # -- tenant settings and insurance ---------------------------------------------
+    def settings(self, code: str) -> dict[str, Any]:
+        """Every setting's effective value at ``code`` (from the replica of
+        registration's overrides; ancestors' rows are readable)."""
+        return settings_replica.effective(self.s, m.PolicyNode, code)
+
+    def current_cover(self, project_id: str) -> m.InsuranceCover | None:
+        t = m.InsuranceCover
+        q = select(t).where(
+            t.project_id == project_id,
+            t.replaced_at.is_(None),
+            self._inside(t.division_code),
+        )
+        return self.s.execute(q).scalar_one_or_none()
+
+    def covered(
+        self, project_id: str, size: int = 0, offset: int = 0
+    ) -> tuple[list[tuple[str, str, int]], int]:
+        """The volunteers a cover holds (the project's confirmed sign-ups):
+        (volunteer id, number, sessions) by number, and how many in all."""
+        t = m.SignUp
+        q = (
+            select(t.volunteer_id, t.volunteer_number, func.count())
+            .where(
+                t.project_id == project_id,
+                t.status == "confirmed",
+                self._inside(t.division_code),
+            )
+            .group_by(t.volunteer_id, t.volunteer_number)
+        )
+        total = self.s.execute(select(func.count()).select_from(q.subquery()))
+        q = q.order_by(t.volunteer_number, t.volunteer_id).offset(offset)
+        rows = self.s.execute(q.limit(size) if size else q).all()
+        return [(a, b, int(n)) for a, b, n in rows], int(total.scalar_one())
+
+    # -- training -----------------------------------------------------------------
+    def _offered(self, model: Any, node: str) -> Any:
+        """Courses at ``node``'s ancestors or itself (the menu), or below it."""
+        return or_(
+            model.division_code.in_(ancestors(node)),
+            model.division_code.like(f"{node}%"),
+        )
+
+    def course(self, ident: str, field: str = "course_id") -> m.Course:
+        """A course the scope sees: its own subtree's or an ancestor's."""
+        t = m.Course
+        q = select(t).where(t.id == ident, self._offered(t, self.scope.code))
+        return self._one(q, field, ("course", "培训课程"), ident)
+
+    def course_offered_at(self, ident: str, node: str, field: str) -> m.Course:
+        """A course of ``node``'s own or an ancestor's catalogue (what an
+        organisation or a session at ``node`` may use)."""
+        t = m.Course
+        q = select(t).where(
+            t.id == ident,
+            t.division_code.in_(ancestors(node)),
+            self._offered(t, self.scope.code),
+        )
+        return self._one(q, field, ("course", "培训课程"), ident)
+
+    def courses_at(self, node: str) -> Any:
+        self.scope.require(node)
+        return select(m.Course).where(self._offered(m.Course, node))
+
+    def training_session(
+        self, ident: str, field: str = "training_session_id"
+    ) -> m.TrainingSession:
+        t = m.TrainingSession
+        q = select(t).where(t.id == ident, self._inside(t.division_code))
+        return self._one(q, field, ("training session", "培训场次"), ident)
+
+    def training_attendance(
+        self, session_id: str, volunteer_id: str
+    ) -> m.TrainingAttendance | None:
+        t = m.TrainingAttendance
+        q = select(t).where(
+            t.training_session_id == session_id, t.volunteer_id == volunteer_id
+        )
+        return self.s.execute(q).scalar_one_or_none()
+
+    def trained(self, volunteer_id: str, course_id: str) -> bool:
+        """Whether the volunteer attended a session of the course (read
+        under the volunteer's home scope: their attendance, wherever held)."""
+        t = m.TrainingAttendance
+        q = select(t.id).where(
+            t.volunteer_id == volunteer_id,
+            t.course_id == course_id,
+            or_(self._inside(t.division_code), self._inside(t.volunteer_division_code)),
+        )
+        return self.s.execute(q.limit(1)).first() is not None
+
+    def attended_counts(self, session_ids: list[str]) -> dict[str, int]:
+        if not session_ids:
+            return {}
+        t = m.TrainingAttendance
+        q = (
+            select(t.training_session_id, func.count())
+            .where(t.training_session_id.in_(session_ids))
+            .group_by(t.training_session_id)
+        )
+        return {sid: int(n) for sid, n in self.s.execute(q).all()}
+
+    def course_titles(self, course_ids: list[str]) -> dict[str, str]:
+        if not course_ids:
+            return {}
+        t = m.Course
+        q = select(t.id, t.title).where(t.id.in_(set(course_ids)))
+        return {i: title for i, title in self.s.execute(q).all()}
+
+    def training_attendances_of(self, session_id: str) -> Any:
+        t = m.TrainingAttendance
+        either = or_(
+            self._inside(t.division_code), self._inside(t.volunteer_division_code)
+        )
+        return select(t).where(t.training_session_id == session_id, either)
+
+    def my_training(self, volunteer_id: str) -> Any:
+        t = m.TrainingAttendance
+        return select(t).where(
+            t.volunteer_id == volunteer_id, self._inside(t.volunteer_division_code)
+        )
+
+    def training_hours_of(self, volunteer_id: str) -> Decimal:
+        t = m.TrainingAttendance
+        q = select(func.coalesce(func.sum(t.hours), 0)).where(
+            t.volunteer_id == volunteer_id, self._inside(t.volunteer_division_code)
+        )
+        return Decimal(str(self.s.execute(q).scalar_one()))
+
+    def training_sessions_by_id(self, ids: list[str]) -> dict[str, m.TrainingSession]:
+        """Sessions of the volunteer's own attendance (read under the
+        province: the attendance already proves they are theirs)."""
+        if not ids:
+            return {}
+        t = m.TrainingSession
+        q = select(t).where(t.id.in_(set(ids)), self._inside(t.division_code))
+        return {x.id: x for x in self.s.execute(q).scalars()}
 
     # -- pairing -----------------------------------------------------------------------
     def recipient(self, ident: str, field: str = "recipient_id") -> m.Recipient:

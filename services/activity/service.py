@@ -15,6 +15,7 @@ from services.activity import qr
 from services.activity.application import ActivityApp
 from services.activity.own_queries import OwnQueries, OwnSignUp, ProjectFilter
 from services.activity.queries import ActivityQueries
+from services.activity.registration_client import Registration
 from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
@@ -350,14 +351,133 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         row = self.app.own.check_out(me(), req.code, req.session_id)
         return pb.CheckOutMeResponse(attendance=cv.attendance(row))
 
+    # -- insurance cover ---------------------------------------------------------------
+    def SetInsuranceCover(  # noqa: N802
+        self, req: pb.SetInsuranceCoverRequest, ctx: grpc.ServicerContext
+    ) -> pb.SetInsuranceCoverResponse:
+        view = self.app.insurance.set_cover(
+            me(),
+            req.project_id,
+            req.insurer,
+            req.policy_number,
+            req.starts_on,
+            req.ends_on,
+        )
+        cover, status = cv.cover(view)
+        return pb.SetInsuranceCoverResponse(cover=cover, status=status)
 
-def build(cfg: Config) -> tuple[ActivityServicer, Database]:
+    def GetInsuranceCover(  # noqa: N802
+        self, req: pb.GetInsuranceCoverRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetInsuranceCoverResponse:
+        cover, status = cv.cover(self.app.insurance.get_cover(me(), req.project_id))
+        return pb.GetInsuranceCoverResponse(cover=cover, status=status)
+
+    def ListInsuredVolunteers(  # noqa: N802
+        self, req: pb.ListInsuredVolunteersRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListInsuredVolunteersResponse:
+        page = self.app.insurance.covered(
+            me(), req.project_id, req.page.page_size, req.page.page_token
+        )
+        return pb.ListInsuredVolunteersResponse(
+            volunteers=[cv.insured(x) for x in page.items], page=cv.page(page)
+        )
+
+    def ExportInsuredVolunteers(  # noqa: N802
+        self, req: pb.ExportInsuredVolunteersRequest, ctx: grpc.ServicerContext
+    ) -> pb.ExportInsuredVolunteersResponse:
+        csv = self.app.insurance.roster(me(), req.project_id)
+        return pb.ExportInsuredVolunteersResponse(csv=csv)
+
+    # -- training --------------------------------------------------------------
+    def CreateCourse(  # noqa: N802
+        self, req: pb.CreateCourseRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateCourseResponse:
+        row = self.app.training.create_course(
+            me(), req.division_code, req.title, req.description
+        )
+        return pb.CreateCourseResponse(course=cv.course(row))
+
+    def ListCourses(  # noqa: N802
+        self, req: pb.ListCoursesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListCoursesResponse:
+        page = self.app.training.courses(
+            me(), req.division_code, req.page.page_size, req.page.page_token
+        )
+        return pb.ListCoursesResponse(
+            courses=[cv.course(x) for x in page.items], page=cv.page(page)
+        )
+
+    def CreateTrainingSession(  # noqa: N802
+        self, req: pb.CreateTrainingSessionRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateTrainingSessionResponse:
+        view = self.app.training.create_session(
+            me(),
+            req.course_id,
+            req.division_code,
+            req.place,
+            req.starts_at,
+            req.ends_at,
+        )
+        return pb.CreateTrainingSessionResponse(session=cv.training_session(view))
+
+    def ListTrainingSessions(  # noqa: N802
+        self, req: pb.ListTrainingSessionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListTrainingSessionsResponse:
+        page = self.app.training.sessions(
+            me(),
+            req.division_code,
+            req.course_id,
+            req.page.page_size,
+            req.page.page_token,
+        )
+        return pb.ListTrainingSessionsResponse(
+            sessions=[cv.training_session(x) for x in page.items], page=cv.page(page)
+        )
+
+    def RecordTrainingAttendance(  # noqa: N802
+        self, req: pb.RecordTrainingAttendanceRequest, ctx: grpc.ServicerContext
+    ) -> pb.RecordTrainingAttendanceResponse:
+        row = self.app.training.record(
+            me(), req.training_session_id, req.volunteer_id, req.hours
+        )
+        return pb.RecordTrainingAttendanceResponse(
+            attendance=cv.training_attendance(row)
+        )
+
+    def ListTrainingAttendances(  # noqa: N802
+        self, req: pb.ListTrainingAttendancesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListTrainingAttendancesResponse:
+        page = self.app.training.attendances(
+            me(), req.training_session_id, req.page.page_size, req.page.page_token
+        )
+        return pb.ListTrainingAttendancesResponse(
+            attendances=[cv.training_attendance(x) for x in page.items],
+            page=cv.page(page),
+        )
+
+    def ListMyTraining(  # noqa: N802
+        self, req: pb.ListMyTrainingRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyTrainingResponse:
+        page, hours = self.app.training.mine(
+            me(), req.page.page_size, req.page.page_token
+        )
+        return pb.ListMyTrainingResponse(
+            attendances=[cv.own_training(x) for x in page.items],
+            page=cv.page(page),
+            total_hours=float(hours),
+        )
+
+
+def build(cfg: Config) -> tuple[ActivityServicer, Database, Registration]:
     db = Database(cfg.service("activity"))
-    app = ActivityApp(db, keys.pii_cipher(cfg))
+    registration = Registration(
+        cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
+    )
+    app = ActivityApp(db, keys.pii_cipher(cfg), registration=registration)
     # The QR code on the leader's screen points at the gateway's public address.
     public_url = str(cfg.get("gateway.public_url", ""))
     servicer = ActivityServicer(app, ActivityQueries(db), OwnQueries(db), public_url)
-    return servicer, db
+    return servicer, db, registration
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:
@@ -367,12 +487,12 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
 
         serve(load())  # zhiyuan run activity api
     """
-    servicer, db = build(cfg)
+    servicer, db, registration = build(cfg)
     rpc.serve_api(
         cfg,
         "activity",
         servicer,
         pb_grpc.add_ActivityServiceServicer_to_server,
-        on_stop=[db.dispose],
+        on_stop=[db.dispose, registration.close],
         stop=stop,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.common.checks import ident
 from services.common.checks import text as text
 from services.common.checks import utc_moment as utc_moment
 from services.common.errors import InvalidArgument
@@ -63,6 +64,8 @@ class ProjectSpec:
     required_skills: list[str] = field(default_factory=list)
     leader_approval: bool = False
     emergency: bool = False
+    # A course volunteers must have attended first ("" none).
+    required_course_id: str = ""
 
 
 def sessions(raw: list[tuple[str, str, int]]) -> list[SessionSpec]:
@@ -147,6 +150,7 @@ def project_spec(raw: dict, division: str) -> ProjectSpec:
             "emergency campaigns take volunteers without approval",
             "应急招募无需负责人审批报名",
         )
+    course = ident(raw.get("required_course_id", ""), "required_course_id", False)
     return ProjectSpec(
         title,
         description,
@@ -160,4 +164,5 @@ def project_spec(raw: dict, division: str) -> ProjectSpec:
         skills,
         approval,
         emergency,
+        course,
     )

@@ -1,6 +1,6 @@
 """Activity's worker role (nameko): the outbox relay on a timer, and the
-replica of registration's volunteers and organisations that eligibility and
-publishing check against.
+replica of registration's volunteers, organisations and tenant settings
+that eligibility and publishing check against.
 
 Run with ``zhiyuan run activity worker``; never imported by the api role.
 """
@@ -37,6 +37,11 @@ class ActivityWorker(OutboxWorker):
     @event_handler("registration", "volunteer.rejected")
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.volunteer", body)
+
+    @event_handler("registration", "settings.changed")
+    def on_settings_changed(self, body: dict[str, Any]) -> None:
+        """A node's overrides (the fields that need insurance among them)."""
+        replica.apply_settings(self.db, "activity.replica.settings", body)
 
     @event_handler("registration", "organisation.created")
     def on_organisation_created(self, body: dict[str, Any]) -> None:

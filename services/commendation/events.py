@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.commendation.models import Volunteer
+from services.commendation.usecases.moves import Move
 from services.commendation.usecases.ratings import HoursNews
 from services.commendation.usecases.rerate import TIER_KEYS, RerateOrder
 from services.common import times
@@ -90,6 +91,19 @@ def volunteer(env: Envelope) -> Volunteer:
         division_code=validate_code(_text(d, "home_division_code", 12)),
         status=_text(d, "status", 12),
         changed_at=times.parse(env.occurred_at),
+    )
+
+
+def transfer(env: Envelope) -> Move:
+    """registration.volunteer.transferred: the old and the new home."""
+    d = env.data
+    return Move(
+        volunteer_id=_text(d, "volunteer_id", 36),
+        volunteer_number=_text(d, "volunteer_number", 20),
+        from_code=validate_code(_text(d, "from_division_code", 12)),
+        to_code=validate_code(_text(d, "to_division_code", 12)),
+        status=_text(d, "status", 12),
+        occurred_at=times.parse(env.occurred_at),
     )
 
 

@@ -144,6 +144,24 @@ class Repository(SessionRepository[Scope | None]):
         ).scalar()
         return str(got) if got else fallback
 
+    def enter_scope(self, code: str) -> None:
+        """Narrow (or move) the transaction's scope to ``code``: a transfer
+        deletes the volunteer's rows under the old home, then writes them
+        under the new one, in one transaction."""
+        self.scope = Scope(code)
+        if self.postgres:
+            self.s.execute(_SET_SCOPE, {"scope": code})
+
+    def replica_row(self, volunteer_id: str) -> Volunteer | None:
+        return self.s.get(Volunteer, volunteer_id)
+
+    def service_years_of(self, volunteer_id: str) -> list[ServiceYear]:
+        q = select(ServiceYear).where(ServiceYear.volunteer_id == volunteer_id)
+        return list(self.s.execute(q.order_by(ServiceYear.year)).scalars())
+
+    def delete(self, row: Any) -> None:
+        self.s.delete(row)
+
     # -- ratings -------------------------------------------------------------
     def rating_locked_with_settings(
         self, values: dict[str, Any]

@@ -98,6 +98,15 @@ class CommendationWorker(OutboxWorker):
             "commendation.volunteers", env.event_id, events.volunteer(env)
         )
 
+    @event_handler("registration", "volunteer.transferred")
+    def on_volunteer_transferred(self, body: dict[str, Any]) -> None:
+        """The volunteer's home moved: the replica, the rating and the years
+        served move with it, re-rated by the new home's rules."""
+        env = Envelope.from_body(body)
+        self._app().moves.follow_transfer(
+            "commendation.transfers", env.event_id, events.transfer(env)
+        )
+
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:
         """A node's overrides changed (star thresholds and levels among them):

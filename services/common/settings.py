@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common.errors import InvalidArgument
+from services.common.service_fields import SERVICE_FIELDS
 from services.common.tenancy import ancestors
 
 
@@ -108,6 +109,25 @@ SETTINGS: dict[str, SettingSpec] = {
         "hours for gold > silver > bronze (five-star volunteers)",
         "金、银、铜奖所需小时数，须金 > 银 > 铜（限五星志愿者）",
     ),
+    # Evaluations (评价) of hour records score 1 (差) to 5 (优): one scoring
+    # at most this is poor (0: none is). Hours publishes it; commendation
+    # reads what a poor one blocks.
+    "evaluation.poor_max_score": SettingSpec(
+        2,
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 4,
+        "a whole score from 0 (no evaluation is poor) to 4",
+        "0（不认定差评）到4之间的整数分",
+    ),
+    "evaluation.poor_blocks": SettingSpec(
+        [],
+        lambda v: (
+            isinstance(v, list)
+            and len(set(v)) == len(v)
+            and all(x in {"stars", "nominations"} for x in v)
+        ),
+        "a list among stars, nominations: what a poor evaluation blocks",
+        "差评影响的事项列表，取值为 stars（星级）、nominations（推选）",
+    ),
     "honours.long_service_years": SettingSpec(
         10,
         lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60,
@@ -119,6 +139,18 @@ SETTINGS: dict[str, SettingSpec] = {
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 5,
         "a whole number of working days, at least 5",
         "不少于5个工作日的整数",
+    ),
+    # Service fields whose projects may not open recruiting without an
+    # insurance cover of their sessions (activity checks it on publishing).
+    "insurance.required_fields": SettingSpec(
+        ["emergency", "large_events"],
+        lambda v: (
+            isinstance(v, list)
+            and len(set(v)) == len(v)
+            and all(isinstance(x, str) and x in SERVICE_FIELDS for x in v)
+        ),
+        "a list of distinct service field codes (e.g. emergency, large_events)",
+        "不重复的服务领域代码列表（如 emergency、large_events）",
     ),
     "notifications.channels": SettingSpec(
         ["in_app"],

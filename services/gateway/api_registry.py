@@ -68,6 +68,21 @@ def route(method: str, path: str, rpc: str, summary: str, tag: str, **kw: Any) -
 
 
 ID, DIV, ORG, VOL = "identity", "divisions", "organisations", "volunteers"
+TRANSFERS = "transfers"
+DIRECTION = Rule(
+    choices={
+        "outgoing": pb.TRANSFER_DIRECTION_OUTGOING,
+        "incoming": pb.TRANSFER_DIRECTION_INCOMING,
+    }
+)
+TRANSFER_STATUS = Rule(
+    choices={
+        "pending": pb.TRANSFER_STATUS_PENDING,
+        "accepted": pb.TRANSFER_STATUS_ACCEPTED,
+        "refused": pb.TRANSFER_STATUS_REFUSED,
+        "cancelled": pb.TRANSFER_STATUS_CANCELLED,
+    }
+)
 ROUTES = [
     route("POST", "/login", "Login", "Log in / 登录", ID, public=True,
           body="LoginBody", rules={"username": REQUIRED, "password": REQUIRED},
@@ -113,6 +128,28 @@ ROUTES = [
     route("POST", "/volunteers/{volunteer_id}/teams", "AddTeamMembership",
           "Join a team / 加入队伍", VOL, body="MembershipBody",
           rules={"organisation_id": REQUIRED, "role": ROLE}),
+    # Transfers between regions (issue 14).
+    route("GET", "/transfers", "ListTransfers",
+          "Transfers in and out / 转移申请列表", TRANSFERS,
+          rules={"direction": DIRECTION, "status": TRANSFER_STATUS},
+          doc="Transfers whose old home (``outgoing``) or new home "
+          "(``incoming``) lies in your subtree, or both; newest first."),
+    route("POST", "/volunteers/{volunteer_id}/transfers", "RequestTransfer",
+          "File a transfer for a volunteer / 代办转移申请", TRANSFERS,
+          status_code=201, body="TransferBody",
+          rules={f: REQUIRED for f in ("to_division_code", "consent",
+                                       "consent_note")},
+          doc="The old home's office files a transfer with the volunteer's "
+          "consent (``consent_note``: where the signed form is kept)."),
+    route("POST", "/transfers/{id}/accept", "AcceptTransfer",
+          "Accept a transfer / 接收转移", TRANSFERS,
+          doc="Only an office whose subtree holds the new home."),
+    route("POST", "/transfers/{id}/refuse", "RefuseTransfer",
+          "Refuse a transfer / 拒绝转移", TRANSFERS, body="RefuseTransferBody",
+          rules={"reason": REQUIRED}),
+    route("POST", "/transfers/{id}/cancel", "CancelTransfer",
+          "Cancel a pending transfer / 撤回转移申请", TRANSFERS,
+          doc="The volunteer's own request, or the old home's office."),
     route("GET", "/feed", "ListActivityFeed", "Activity feed / 动态", "statistics"),
 ]  # fmt: skip
 

@@ -65,6 +65,7 @@ TAGS = [
     {"name": "divisions", "description": "The division tree / 行政区划"},
     {"name": "organisations", "description": "Organisations, teams / 组织与队伍"},
     {"name": "volunteers", "description": "Registration, review / 志愿者注册审核"},
+    {"name": "transfers", "description": "Transfers between regions / 转移接续"},
     {"name": "statistics", "description": "Rollups, activity feed / 统计与动态"},
     {"name": "projects", "description": "Projects and their review / 项目与审核"},
     {"name": "sign-ups", "description": "Recruiting / 报名"},

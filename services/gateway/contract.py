@@ -46,6 +46,11 @@ DOCS = {
     "CreateAccountRequest.password": "Initial password / 初始密码",
     "CreateAccountRequest.organisation_id": "Organisation or team an org_leader "
     "runs, inside scope_code / 组织负责人所属组织或队伍（须在管辖区划内）",
+    "RequestTransferRequest.consent": "The volunteer consented to the transfer "
+    "/ 志愿者本人同意转移",
+    "RequestMyTransferRequest.consent": "I consent to the transfer text / 本人同意转移",
+    "consent_note": "Where the evidence of consent is kept / 同意书存放说明",
+    "to_division_code": "The new home: a township or village code / 新居住地区划代码",
     "name": "Name / 名称",
     "id_number": "18-digit resident ID number / 身份证号",
     "phone": "Mobile number / 手机号",

@@ -23,6 +23,8 @@ from services.hours.usecases.base import (
     sql_repository,
 )
 from services.hours.usecases.certificates import CertificateCases
+from services.hours.usecases.complaints import ComplaintCases
+from services.hours.usecases.evaluations import EvaluationCases
 from services.hours.usecases.objections import ObjectionCases
 from services.hours.usecases.policy import PolicyCases
 from services.hours.usecases.records import Draft, RecordCases
@@ -41,6 +43,9 @@ class HoursApp:
     - ``review``: approving, rejecting and correcting records;
     - ``objections``: a volunteer's objection to its own record, and the
       office resolving it (through ``review``'s corrections);
+    - ``evaluations``: the organiser's rating of an approved record;
+    - ``complaints``: complaints about a volunteer, its reply, the outcome;
+    - ``seals``: the issuer's seal image certificates carry;
     - ``certificates``: issuing (by an office, or on a volunteer's own
       request), reading (and its PDF), revoking and verifying certificates;
     - ``bank``: the time bank's deposits (``reconcile``) and withdrawals;
@@ -77,6 +82,9 @@ class HoursApp:
         self.records = RecordCases(self.ctx)
         self.review = ReviewCases(self.ctx)
         self.objections = ObjectionCases(self.ctx, self.review)
+        self.evaluations = EvaluationCases(self.ctx)
+        self.complaints = ComplaintCases(self.ctx)
         self.certificates = CertificateCases(self.ctx)
+        self.seals = self.certificates.seals
         self.bank = TimeBankCases(self.ctx)
         self.policy = PolicyCases(self.ctx)

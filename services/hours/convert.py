@@ -44,6 +44,13 @@ OBJECTION_STATUS = {
     "dismissed": pb.OBJECTION_STATUS_DISMISSED,
 }
 OBJECTION_STATUSES = {v: k for k, v in OBJECTION_STATUS.items()}
+COMPLAINT_STATUS = {
+    "open": pb.COMPLAINT_STATUS_OPEN,
+    "replied": pb.COMPLAINT_STATUS_REPLIED,
+    "upheld": pb.COMPLAINT_STATUS_UPHELD,
+    "dismissed": pb.COMPLAINT_STATUS_DISMISSED,
+}
+COMPLAINT_STATUSES = {v: k for k, v in COMPLAINT_STATUS.items()}
 
 
 def h(value: Decimal | float | int) -> float:
@@ -87,6 +94,39 @@ def objection(o: m.Objection) -> pb.Objection:
     )  # fmt: skip
 
 
+def evaluation(e: m.Evaluation | None) -> pb.Evaluation | None:
+    if e is None:
+        return None
+    return pb.Evaluation(
+        id=e.id, record_id=e.record_id, volunteer_id=e.volunteer_id,
+        volunteer_number=e.volunteer_number, division_code=e.division_code,
+        score=e.score, grade=domain.GRADES[e.score], comment=e.comment,
+        evaluated_by=e.evaluated_by, evaluated_at=ts(e.evaluated_at),
+        poor=e.poor, replaced=e.replaced,
+    )  # fmt: skip
+
+
+def complaint(c: m.Complaint) -> pb.Complaint:
+    return pb.Complaint(
+        id=c.id, division_code=c.division_code, volunteer_id=c.volunteer_id,
+        volunteer_number=c.volunteer_number, record_id=c.record_id,
+        organisation_id=c.organisation_id, text=c.text,
+        status=COMPLAINT_STATUS[c.status], filed_by=c.filed_by,
+        filed_at=ts(c.filed_at), reply=c.reply, replied_at=ts(c.replied_at),
+        decision_note=c.decision_note, decided_by=c.decided_by or "",
+        decided_at=ts(c.decided_at),
+    )  # fmt: skip
+
+
+def seal(s: m.Seal) -> pb.Seal:
+    return pb.Seal(
+        division_code=s.division_code, organisation_id=s.organisation_id,
+        media_type=s.media_type, size_bytes=s.size_bytes, width=s.width,
+        height=s.height, sha256=s.sha256, uploaded_by=s.uploaded_by,
+        uploaded_at=ts(s.uploaded_at),
+    )  # fmt: skip
+
+
 def certificate(c: m.Certificate) -> pb.Certificate:
     return pb.Certificate(
         number=c.number, volunteer_id=c.volunteer_id,
@@ -120,6 +160,8 @@ def policy(code: str, p: domain.Policy) -> pb.GetHourPolicyResponse:
         excluded_kinds=sorted(p.excluded_kinds),
         deposit_ratio=h(p.deposit_ratio),
         sources=p.sources,
+        poor_evaluation_max_score=p.poor_max_score,
+        poor_evaluation_blocks=sorted(p.poor_blocks),
     )
 
 

@@ -127,10 +127,16 @@ class Policy:
     excluded_kinds: frozenset[str] = frozenset({"donation"})
     deposit_ratio: Decimal = Decimal(1)
     sources: dict[str, str] = field(default_factory=dict)
+    # An evaluation scoring at most this is poor (0: none is), and what a
+    # poor one blocks (commendation's to enforce).
+    poor_max_score: int = 2
+    poor_blocks: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, rows: list[tuple[str, str, str]]) -> Policy:
         """From :func:`services.common.settings.effective_settings` rows."""
+        # The hour settings' sources (the evaluation policy's are not
+        # listed: GetHourPolicy's sources describe the hour policy).
         keys = ("hours.rounding", "hours.daily_cap", "hours.excluded_kinds")
         return cls(
             rounding=value(rows, "hours.rounding"),
@@ -140,7 +146,20 @@ class Policy:
             sources={
                 k: s for k, _, s in rows if k in (*keys, "timebank.deposit_ratio")
             },
+            poor_max_score=int(value(rows, "evaluation.poor_max_score")),
+            poor_blocks=frozenset(value(rows, "evaluation.poor_blocks")),
         )
+
+    def poor(self, score: int) -> bool:
+        """Whether an evaluation of ``score`` is poor under this policy."""
+        return score <= self.poor_max_score
+
+
+# -- evaluations ----------------------------------------------------------------
+
+# The evaluation scale (评价): five grades, as township assessment plans
+# (考核) grade service quality; the number is what policy compares.
+GRADES: dict[int, str] = {5: "优", 4: "良", 3: "中", 2: "较差", 1: "差"}
 
 
 def bank_code(division_code: str) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -162,6 +163,67 @@ class Objection(Base):
     correction_id: Mapped[str | None] = mapped_column(String(36))
 
 
+class Evaluation(Base):
+    """The organiser's rating of an approved record's service quality (评价),
+    kept under the record's division. Replacing one keeps the old row,
+    ``superseded_at`` set: at most one current evaluation per record (a
+    partial unique index), and the history is the audit."""
+
+    __tablename__ = "hour_evaluations"
+    __table_args__ = (
+        Index(
+            "ux_hour_evaluations_current",
+            "record_id",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("hour_records.id"), index=True
+    )
+    division_code: Mapped[str] = mapped_column(String(12, collation="C"), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)  # 1 差 .. 5 优
+    # Poor under the tenant policy in force at the record's division when
+    # it was made (what hours.record.evaluated published).
+    poor: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text)
+    # The scope of the office that evaluated: it (or an office above it)
+    # may replace the evaluation, not one below or beside it.
+    evaluator_scope: Mapped[str] = mapped_column(String(12))
+    evaluated_by: Mapped[str] = mapped_column(String(100))
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced: Mapped[int] = mapped_column(Integer)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Complaint(Base):
+    """A complaint about a volunteer (投诉), kept under the division of the
+    office that filed it (that office's queue): the text, the volunteer's
+    reply, the outcome. status: open → replied → upheld | dismissed (an
+    office may decide an open one the volunteer has not answered)."""
+
+    __tablename__ = "hour_complaints"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12, collation="C"), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(36))  # '' if none
+    organisation_id: Mapped[str] = mapped_column(String(36))  # '' the office's
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    filed_by: Mapped[str] = mapped_column(String(100))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class PolicyNode(Base):
     """Replica of one node's complete setting overrides (from registration)."""
 
@@ -214,6 +276,29 @@ class Certificate(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Seal(Base):
+    """The seal image (公章) certificates issued at a node carry: the
+    office's (organisation_id '') or an organisation's. The image is sealed
+    with the PII cipher (context ``certificate.seal``) when a key is set,
+    as certificates' PDFs are. A node reads its ancestors' seals (row
+    security, as settings): a certificate issued below an office carries the
+    office's seal."""
+
+    __tablename__ = "certificate_seals"
+    division_code: Mapped[str] = mapped_column(
+        String(12, collation="C"), primary_key=True
+    )
+    organisation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(20))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CertificateCounter(Base):

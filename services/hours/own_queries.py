@@ -1,9 +1,9 @@
-"""A volunteer's own read side ("my service"): its records, totals and
-certificates, for a volunteer's own account only (the token's ``vol``
-claim). Records are kept where the service was done, often outside the home
-scope the token carries: they are read by the volunteer's id through
-:mod:`.own_rows`, in a session under the caller's own scope, never a wider
-one."""
+"""A volunteer's own read side ("my service"): its records (with their
+evaluations), totals, complaints and certificates, for a volunteer's own
+account only (the token's ``vol`` claim). Records are kept where the
+service was done, often outside the home scope the token carries: they
+are read by the volunteer's id through :mod:`.own_rows`, in a session
+under the caller's own scope, never a wider one."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from services.common.db import Database
 from services.common.paging import Page, next_token, page_bounds
 from services.common.roles import own_volunteer
 from services.common.rollup import CST
-from services.hours.models import Certificate, Objection
+from services.hours.models import Certificate, Complaint, Objection
 from services.hours.repository import Repository
 
 
@@ -45,10 +45,12 @@ class OwnQueries:
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             items, total = repo.own_records(volunteer_id, status, size, offset)
+            rated = repo.own_evaluations(volunteer_id, [r.id for r in items])
             return Page(
                 repo.own_with_effective(volunteer_id, items),
                 next_token(offset, size, total),
                 total,
+                {"evaluations": rated},
             )
 
     def totals(self, p: Principal) -> OwnTotals:
@@ -80,6 +82,13 @@ class OwnQueries:
         with self.db.session(p.scope) as s:
             found = Repository(s, p.scope).own_objections(volunteer_id)
         return [o for o in reversed(found) if not status or o.status == status]
+
+    def complaints(self, p: Principal, status: str | None) -> list[Complaint]:
+        """The complaints about the caller wherever filed, newest first."""
+        volunteer_id = own_volunteer(p)
+        with self.db.session(p.scope) as s:
+            found = Repository(s, p.scope).own_complaints(volunteer_id)
+        return [c for c in reversed(found) if not status or c.status == status]
 
     def certificates(self, p: Principal) -> list[Certificate]:
         """The caller's certificates wherever issued, newest first, without

@@ -26,7 +26,9 @@ from services.hours.models import (
     BankAccount,
     BankEntry,
     Certificate,
+    Complaint,
     Correction,
+    Evaluation,
     HourRecord,
     Objection,
 )
@@ -142,6 +144,84 @@ def file_objection(
     s.add(row)
     s.flush()
     return row
+
+
+def evaluations(
+    s: Session, volunteer_id: str, record_ids: Sequence[str]
+) -> list[Evaluation]:
+    """The current evaluations of the volunteer's records ``record_ids``
+    (migration 0006's function in PostgreSQL)."""
+    if not record_ids:
+        return []
+    if _pg(s):
+        q = select(Evaluation).from_statement(
+            text(
+                "SELECT * FROM hours_own_evaluations(:v, CAST(:ids AS text[]))"
+                " ORDER BY evaluated_at, id"
+            )
+        )
+        return list(
+            s.execute(q, {"v": volunteer_id, "ids": list(record_ids)}).scalars()
+        )
+    return list(
+        s.execute(
+            select(Evaluation)
+            .where(
+                Evaluation.volunteer_id == volunteer_id,
+                Evaluation.record_id.in_(list(record_ids)),
+                Evaluation.superseded_at.is_(None),
+            )
+            .order_by(Evaluation.evaluated_at, Evaluation.id)
+        ).scalars()
+    )
+
+
+def complaints(s: Session, volunteer_id: str) -> list[Complaint]:
+    """The complaints about the volunteer, oldest first."""
+    if _pg(s):
+        q = select(Complaint).from_statement(
+            text("SELECT * FROM hours_own_complaints(:v) ORDER BY filed_at, id")
+        )
+        return list(s.execute(q, {"v": volunteer_id}).scalars())
+    return list(
+        s.execute(
+            select(Complaint)
+            .where(Complaint.volunteer_id == volunteer_id)
+            .order_by(Complaint.filed_at, Complaint.id)
+        ).scalars()
+    )
+
+
+def reply_to_complaint(
+    s: Session, ident: str, volunteer_id: str, reply: str, at: datetime
+) -> Complaint | None:
+    """Write the volunteer's reply to its own open complaint ``ident``
+    (status replied); None when it is no open complaint about them."""
+    if _pg(s):
+        # The session may hold the row as read before the update: the
+        # function's answer replaces it (a refresh would read the table,
+        # which row security hides from the volunteer's scope).
+        q = (
+            select(Complaint)
+            .from_statement(
+                text("SELECT * FROM hours_own_complaint_reply(:i, :v, :r, :at)")
+            )
+            .execution_options(populate_existing=True)
+        )
+        args = {"i": ident, "v": volunteer_id, "r": reply, "at": at}
+        return s.execute(q, args).scalar_one_or_none()
+    found = s.execute(
+        select(Complaint).where(
+            Complaint.id == ident,
+            Complaint.volunteer_id == volunteer_id,
+            Complaint.status == "open",
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    found.reply, found.replied_at, found.status = reply, at, "replied"
+    s.flush()
+    return found
 
 
 def certificates(s: Session, volunteer_id: str, number: str = "") -> list[Certificate]:

@@ -7,8 +7,10 @@ Chinese text is set in WenQuanYi Micro Hei, a TrueType font shipped by the
 pinned PyPI package ``paperang-p2-fonts-cjk``: reportlab embeds the subset of
 glyphs the page uses, so the certificate reads the same on a reader without
 Chinese fonts (the built-in CID font STSong-Light was only named, never
-embedded). The page carries the issuer's seal and a QR code of the public
-verification page's address (``verify_url``). The number is also drawn in
+embedded). The page carries the issuer's seal (the image the office
+uploaded, else one drawn from its name), the optional training and awards
+the volunteer asked for, and a QR code of the public verification page's
+address (``verify_url``). The number is also drawn in
 Helvetica and set as the document title: a reader, or a test, finds it
 without decoding the embedded font.
 
@@ -59,6 +61,12 @@ class CertificateText:
     handler: str
     contact: str
     issued_on: str
+    # The issuer's uploaded seal (PNG or JPEG); None draws the platform's.
+    seal_image: bytes | None = None
+    # Optional sections the volunteer asked for: training and awards, one
+    # line each, as the issuing office attests them.
+    training: tuple[str, ...] = ()
+    awards: tuple[str, ...] = ()
 
 
 def verify_url(number: str, public_url: str = DEFAULT_PUBLIC_URL) -> str:
@@ -126,6 +134,10 @@ def render(c: CertificateText, public_url: str = DEFAULT_PUBLIC_URL) -> bytes:
     y -= 10
     y = _paragraph(pdf, f"服务内容：{c.service_content}", left, right, y, 12)
     y -= 10
+    for title, entries in (("参加培训", c.training), ("获得表彰", c.awards)):
+        if entries:
+            y = _paragraph(pdf, f"{title}：{'；'.join(entries)}", left, right, y, 12)
+            y -= 10
     y = _paragraph(pdf, "特此证明。", left, right, y, 13)
     y -= 30
     signed_top = y
@@ -139,7 +151,14 @@ def render(c: CertificateText, public_url: str = DEFAULT_PUBLIC_URL) -> bytes:
     ):
         y = _paragraph(pdf, f"{label}：{value}", left + 220, right, y, 12)
     # The seal over the issuer's lines, as a stamp sits on a paper one.
-    _seal(pdf, c.issuer_name, right - 80, (signed_top + y) / 2 + 6, 56)
+    cx, cy = right - 80, (signed_top + y) / 2 + 6
+    if c.seal_image:
+        pdf.drawImage(
+            ImageReader(io.BytesIO(c.seal_image)), cx - 60, cy - 60, 120, 120,
+            mask="auto", preserveAspectRatio=True, anchor="c",
+        )  # fmt: skip
+    else:
+        _seal(pdf, c.issuer_name, cx, cy, 56)
     y -= 24
     url = verify_url(c.number, public_url)
     size = 96.0

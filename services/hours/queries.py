@@ -20,7 +20,9 @@ from services.hours.models import (
     ROLLUP_TABLE,
     BankTransaction,
     Certificate,
+    Complaint,
     Correction,
+    Evaluation,
     HourRecord,
     Objection,
 )
@@ -75,14 +77,17 @@ class HoursQueries:
 
     def record(
         self, p: Principal, ident: str
-    ) -> tuple[HourRecord, list[Correction], Decimal]:
+    ) -> tuple[HourRecord, list[Correction], Decimal, Evaluation | None]:
+        """The record, its corrections, the hours it counts now and its
+        current evaluation."""
         p.require_any(*domain.READERS)
         ident = v.ident(ident, "id")
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
             rec = repo.record(ident)
             fixes = repo.corrections([rec.id])[rec.id]
-            return rec, fixes, repo.with_effective([rec])[0][1]
+            found = repo.evaluation(rec.id)
+            return rec, fixes, repo.with_effective([rec])[0][1], found
 
     def totals(self, p: Principal, volunteer_id: str, code: str) -> Totals:
         """A volunteer's hours in the subtree ``code`` (the caller's scope
@@ -182,6 +187,28 @@ class HoursQueries:
             repo = Repository(s, p.scope)
             q = repo.objections_query(node, status)
             order = (Objection.filed_at, Objection.id)
+            items, total = repo.page(q, order, size, offset)
+            return Page(items, next_token(offset, size, total), total)
+
+    def complaints(
+        self,
+        p: Principal,
+        code: str,
+        status: str | None,
+        volunteer_id: str,
+        size: int,
+        token: str,
+    ) -> Page:
+        """The office's queue: complaints kept in the subtree ``code``
+        (default: the caller's scope), optionally of one status and one
+        volunteer, oldest first."""
+        node = self._node(p, code)
+        volunteer_id = v.ident(volunteer_id, "volunteer_id", required=False)
+        size, offset = page_bounds(size, token)
+        with self.db.session(p.scope) as s:
+            repo = Repository(s, p.scope)
+            q = repo.complaints_query(node, status, volunteer_id)
+            order = (Complaint.filed_at, Complaint.id)
             items, total = repo.page(q, order, size, offset)
             return Page(items, next_token(offset, size, total), total)
 

@@ -55,6 +55,20 @@ class Registration:
             "VOLUNTEER_STATUS_"
         ).lower()
 
+    def organisation(self, organisation_id: str) -> str:
+        """The name of an organisation (or team) the caller may see; any
+        other is NOT_FOUND, naming ``organisation_id``."""
+        try:
+            got = self.remote.stub().GetOrganisation(
+                reg.GetOrganisationRequest(id=organisation_id)
+            )
+        except grpc.RpcError as err:
+            raise remote.translate(
+                err, ("registration", "注册登记服务"), "organisation_id",
+                organisation_id, ("organisation", "组织"),
+            ) from None  # fmt: skip
+        return str(got.organisation.name)
+
     def identity(self, volunteer_id: str, purpose: str) -> Identity:
         """The real name and masked ID number (registration logs the reveal)."""
         try:

@@ -30,10 +30,13 @@ from services.hours.models import (
     PROCESSED,
     Certificate,
     CertificateCounter,
+    Complaint,
     Correction,
+    Evaluation,
     HourRecord,
     Objection,
     PolicyNode,
+    Seal,
 )
 
 # Not found, named by the request's field (kept under this name for callers).
@@ -135,6 +138,21 @@ class Repository(SessionRepository[Scope | None]):
         if row is None:
             raise missing("record_id", "hour record", "时长记录", record_id)
         return row
+
+    def own_evaluations(
+        self, volunteer_id: str, record_ids: Sequence[str]
+    ) -> list[Evaluation]:
+        return own_rows.evaluations(self.s, volunteer_id, record_ids)
+
+    def own_complaints(self, volunteer_id: str) -> list[Complaint]:
+        return own_rows.complaints(self.s, volunteer_id)
+
+    def reply_to_complaint(
+        self, ident: str, volunteer_id: str, reply: str, at: datetime
+    ) -> Complaint | None:
+        """The volunteer's reply to its own open complaint (None: no such
+        open complaint of theirs)."""
+        return own_rows.reply_to_complaint(self.s, ident, volunteer_id, reply, at)
 
     def own_certificates(self, volunteer_id: str) -> list[Certificate]:
         return own_rows.certificates(self.s, volunteer_id)
@@ -275,6 +293,55 @@ class Repository(SessionRepository[Scope | None]):
             .limit(1)
         ).scalar_one_or_none()
 
+    # -- evaluations, under the record's division -----------------------------
+    def evaluation(self, record_id: str, lock: bool = False) -> Evaluation | None:
+        """The record's current evaluation, if any."""
+        q = select(Evaluation).where(
+            Evaluation.record_id == record_id,
+            Evaluation.superseded_at.is_(None),
+            self._inside(Evaluation.division_code),
+        )
+        return self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+
+    def evaluations(self, record_ids: Sequence[str]) -> dict[str, Evaluation]:
+        """The current evaluations of ``record_ids`` in scope, by record."""
+        if not record_ids:
+            return {}
+        rows = self.s.execute(
+            select(Evaluation).where(
+                Evaluation.record_id.in_(list(record_ids)),
+                Evaluation.superseded_at.is_(None),
+                self._inside(Evaluation.division_code),
+            )
+        ).scalars()
+        return {e.record_id: e for e in rows}
+
+    # -- complaints, in the office that filed them ----------------------------
+    def served_in(
+        self, volunteer_id: str, node: str, org_id: str = ""
+    ) -> HourRecord | None:
+        """One of the volunteer's records inside ``node``, of ``org_id``
+        when given (None: it served nowhere there, or is unknown)."""
+        q = self.records_query(node, volunteer_id, None)
+        if org_id:
+            q = q.where(HourRecord.organisation_id == org_id)
+        return self.s.execute(q.limit(1)).scalars().first()
+
+    def complaint(self, ident: str, lock: bool = False) -> Complaint:
+        q = select(Complaint).where(
+            Complaint.id == ident, self._inside(Complaint.division_code)
+        )
+        row = self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+        if row is None:
+            raise missing("id", "complaint", "投诉", ident)
+        return row
+
+    def complaints_query(self, node: str, status: str | None, volunteer_id: str) -> Any:
+        q = select(Complaint).where(self._inside(Complaint.division_code, node))
+        if volunteer_id:
+            q = q.where(Complaint.volunteer_id == volunteer_id)
+        return q.where(Complaint.status == status) if status else q
+
     # -- policy (replica of registration's overrides) ------------------------
     def policy(self, code: str) -> Policy:
         """The effective hour policy at ``code`` (its ancestors' overrides
@@ -319,6 +386,33 @@ class Repository(SessionRepository[Scope | None]):
         if row is None:
             raise missing("number", "certificate", "证明", number)
         return row
+
+    def seal(self, code: str, org_id: str, lock: bool = False) -> Seal | None:
+        """The seal kept at ``code`` (inside the scope) for ``org_id``
+        ('' the office's)."""
+        q = select(Seal).where(
+            Seal.division_code == code,
+            Seal.organisation_id == org_id,
+            self._inside(Seal.division_code),
+        )
+        return self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+
+    def seal_for(self, code: str, org_id: str) -> Seal | None:
+        """The seal a certificate issued at ``code`` carries: the
+        organisation's (``org_id``) at the nearest node up the tree, else
+        the office's at the nearest node (row security lets a node read its
+        ancestors' seals)."""
+        chain = ancestors(code)
+        rows = list(
+            self.s.execute(
+                select(Seal).where(
+                    Seal.division_code.in_(chain),
+                    Seal.organisation_id.in_({org_id, ""}),
+                )
+            ).scalars()
+        )
+        rows.sort(key=lambda r: (r.organisation_id == "", -len(r.division_code)))
+        return rows[0] if rows else None
 
     def next_certificate_serial(self, province: str, year: int) -> int:
         """The province's next certificate serial of the year (from 1)."""

@@ -57,11 +57,12 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
     def GetRecord(  # noqa: N802
         self, req: pb.GetRecordRequest, ctx: grpc.ServicerContext
     ) -> pb.GetRecordResponse:
-        rec, fixes, effective = self.q.record(me(), req.id)
+        rec, fixes, effective, rated = self.q.record(me(), req.id)
         return pb.GetRecordResponse(
             record=cv.record(rec, effective),
             corrections=[cv.correction(c) for c in fixes],
             effective_hours=cv.h(effective),
+            evaluation=cv.evaluation(rated),
         )
 
     def ApproveRecord(  # noqa: N802
@@ -132,6 +133,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
             req.division_code, req.organisation_id, req.issuer_name,
             req.person_in_charge, req.handler, req.contact,
+            list(req.training), list(req.awards),
         )  # fmt: skip
         return pb.IssueCertificateResponse(certificate=cv.certificate(cert))
 
@@ -172,7 +174,9 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         status = cv.enum_value(cv.STATUSES, req.status, "status")
         page = self.q.own.records(me(), status, req.page.page_size, req.page.page_token)
         return pb.ListMyRecordsResponse(
-            records=[cv.record(r, e) for r, e in page.items], page=cv.page(page)
+            records=[cv.record(r, e) for r, e in page.items],
+            page=cv.page(page),
+            evaluations=[cv.evaluation(e) for e in page.extra["evaluations"]],
         )
 
     def GetMyTotals(  # noqa: N802
@@ -285,6 +289,67 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             transactions=[cv.transaction(t, legs[t.id]) for t in page.items],
             page=cv.page(page),
         )
+
+    def EvaluateRecord(  # noqa: N802
+        self, req: pb.EvaluateRecordRequest, ctx: grpc.ServicerContext
+    ) -> pb.EvaluateRecordResponse:
+        found = self.app.evaluations.evaluate(
+            me(), req.record_id, req.score, req.comment
+        )
+        return pb.EvaluateRecordResponse(evaluation=cv.evaluation(found))
+
+    def FileComplaint(  # noqa: N802
+        self, req: pb.FileComplaintRequest, ctx: grpc.ServicerContext
+    ) -> pb.FileComplaintResponse:
+        found = self.app.complaints.file(
+            me(), req.division_code, req.volunteer_id, req.record_id, req.text
+        )
+        return pb.FileComplaintResponse(complaint=cv.complaint(found))
+
+    def ListComplaints(  # noqa: N802
+        self, req: pb.ListComplaintsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListComplaintsResponse:
+        status = cv.enum_value(cv.COMPLAINT_STATUSES, req.status, "status")
+        page = self.q.complaints(
+            me(), req.division_code, status, req.volunteer_id,
+            req.page.page_size, req.page.page_token,
+        )  # fmt: skip
+        return pb.ListComplaintsResponse(
+            complaints=[cv.complaint(c) for c in page.items], page=cv.page(page)
+        )
+
+    def DecideComplaint(  # noqa: N802
+        self, req: pb.DecideComplaintRequest, ctx: grpc.ServicerContext
+    ) -> pb.DecideComplaintResponse:
+        found = self.app.complaints.decide(me(), req.id, req.outcome, req.note)
+        return pb.DecideComplaintResponse(complaint=cv.complaint(found))
+
+    def ListMyComplaints(  # noqa: N802
+        self, req: pb.ListMyComplaintsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyComplaintsResponse:
+        status = cv.enum_value(cv.COMPLAINT_STATUSES, req.status, "status")
+        found = self.q.own.complaints(me(), status)
+        return pb.ListMyComplaintsResponse(complaints=[cv.complaint(c) for c in found])
+
+    def ReplyToComplaint(  # noqa: N802
+        self, req: pb.ReplyToComplaintRequest, ctx: grpc.ServicerContext
+    ) -> pb.ReplyToComplaintResponse:
+        found = self.app.complaints.reply(me(), req.id, req.reply)
+        return pb.ReplyToComplaintResponse(complaint=cv.complaint(found))
+
+    def UploadSeal(  # noqa: N802
+        self, req: pb.UploadSealRequest, ctx: grpc.ServicerContext
+    ) -> pb.UploadSealResponse:
+        found = self.app.seals.upload(
+            me(), req.division_code, req.organisation_id, req.image
+        )
+        return pb.UploadSealResponse(seal=cv.seal(found))
+
+    def GetSeal(  # noqa: N802
+        self, req: pb.GetSealRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetSealResponse:
+        found, image = self.app.seals.get(me(), req.division_code, req.organisation_id)
+        return pb.GetSealResponse(seal=cv.seal(found), image=image)
 
 
 def build(cfg: Config) -> tuple[HoursServicer, Database, Registration]:

@@ -3,10 +3,13 @@ and the rule, before anything is read or written."""
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
+
+from PIL import Image
 
 from services.common.checks import ident as ident
 from services.common.checks import moment as moment
@@ -113,3 +116,83 @@ def months(start: str, end: str) -> tuple[str, str]:
             "截止月份不能早于起始月份",
         )
     return start, end
+
+
+SCORE = re.compile(r"^[1-5]$", re.ASCII)
+
+
+def score(value: str) -> int:
+    """An evaluation's score: one ASCII digit from 1 (差) to 5 (优).
+    Full-width digits are refused, not read: a score is typed on a
+    keyboard the office controls, and a silent reading of "５" would
+    hide an input method left in full-width mode."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidArgument.required("score")
+    if not SCORE.match(value):
+        raise InvalidArgument(
+            "score",
+            "score.range",
+            "the score is one of the digits 1 (poor) to 5 (excellent), "
+            "written in ASCII (half-width) digits",
+            "评分须为半角数字 1（差）到 5（优）之一",
+        )
+    return int(value)
+
+
+SEAL_MAX_BYTES = 512 * 1024
+SEAL_PIXELS = (64, 2048)
+SEAL_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+
+def seal_image(data: bytes) -> tuple[str, int, int]:
+    """(media type, width, height) of a seal image: PNG or JPEG, at most
+    512 KiB, 64 to 2048 pixels a side, and a whole image (Pillow reads it
+    through, so a truncated or disguised file is refused)."""
+    if not data:
+        raise InvalidArgument.required("image")
+    if len(data) > SEAL_MAX_BYTES:
+        raise InvalidArgument(
+            "image",
+            "image.max_size",
+            f"a seal image is at most {SEAL_MAX_BYTES // 1024} KiB",
+            f"印章图片不能超过 {SEAL_MAX_BYTES // 1024} KiB",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind, (width, height) = probe.format or "", probe.size
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as whole:
+            whole.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        kind = ""
+    if kind not in SEAL_FORMATS:
+        raise InvalidArgument(
+            "image",
+            "image.format",
+            "a seal image is a PNG or JPEG file",
+            "印章图片须为 PNG 或 JPEG 格式",
+        )
+    low, high = SEAL_PIXELS
+    if not (low <= width <= high and low <= height <= high):
+        raise InvalidArgument(
+            "image",
+            "image.dimensions",
+            f"a seal image is {low} to {high} pixels on each side",
+            f"印章图片的宽和高须在 {low} 到 {high} 像素之间",
+        )
+    return SEAL_FORMATS[kind], width, height
+
+
+def lines(values: list[str], field: str, count: int = 5, length: int = 60) -> list[str]:
+    """Optional lines of prose (training, awards): blanks dropped, at most
+    ``count`` lines of ``length`` characters, no control characters."""
+    kept = [prose(x, f"{field}", length) for x in values if (x or "").strip()]
+    if len(kept) > count:
+        raise InvalidArgument(
+            field,
+            f"{field}.max_items",
+            f"at most {count} lines",
+            f"最多 {count} 条",
+        )
+    return kept

@@ -25,6 +25,7 @@ from services.registration.usecases.base import (
 from services.registration.usecases.directory import DirectoryCases
 from services.registration.usecases.people import Guardian, PeopleCases
 from services.registration.usecases.selfservice import SelfServiceCases
+from services.registration.usecases.transfers import TransferCases
 
 __all__ = ["Guardian", "RegistrationApp"]
 
@@ -41,7 +42,9 @@ class RegistrationApp:
       identity, get) and team memberships;
     - ``self_service``: a volunteer's own registration (public,
       ``self_service.policy`` holds its per-address limit), own record and
-      the public division picker.
+      the public division picker;
+    - ``transfers``: transfers between regions (request, accept, refuse,
+      cancel, the volunteer's own).
 
     ``ctx`` is the one context the areas share.
     """
@@ -70,3 +73,4 @@ class RegistrationApp:
         self.accounts = AccountCases(self.ctx)
         self.people = PeopleCases(self.ctx)
         self.self_service = SelfServiceCases(self.ctx, self.people)
+        self.transfers = TransferCases(self.ctx)

@@ -140,3 +140,39 @@ def notification(n: m.Notification) -> pb.Notification:
         created_at=ts(n.created_at),
         read_at=ts(n.read_at) if n.read_at else "",
     )
+
+
+TRANSFER_STATUS = {
+    "pending": pb.TRANSFER_STATUS_PENDING,
+    "accepted": pb.TRANSFER_STATUS_ACCEPTED,
+    "refused": pb.TRANSFER_STATUS_REFUSED,
+    "cancelled": pb.TRANSFER_STATUS_CANCELLED,
+}
+TRANSFER_DIRECTION = {
+    pb.TRANSFER_DIRECTION_OUTGOING: "outgoing",
+    pb.TRANSFER_DIRECTION_INCOMING: "incoming",
+}
+
+
+def transfer(t: m.Transfer, names: dict[str, str] | None = None) -> pb.Transfer:
+    names = names or {}
+    return pb.Transfer(
+        id=t.id,
+        volunteer_id=t.volunteer_id,
+        volunteer_number=t.volunteer_number,
+        volunteer_name=t.name_masked,
+        from_division_code=t.from_division_code,
+        to_division_code=t.to_division_code,
+        status=TRANSFER_STATUS[t.status],
+        requested_by=t.requested_by,
+        requested_at=ts(t.requested_at),
+        consent_channel=t.consent_channel,
+        consent_text=t.consent_text,
+        consented_at=ts(t.consented_at),
+        consent_note=t.consent_note,
+        decided_by=t.decided_by or "",
+        decided_at=ts(t.decided_at) if t.decided_at else "",
+        reason=t.reason,
+        from_division_name=names.get(t.from_division_code, ""),
+        to_division_name=names.get(t.to_division_code, ""),
+    )

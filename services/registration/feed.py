@@ -18,6 +18,7 @@ SUMMARIES = {
     "volunteer.verified": "志愿者 {volunteer_number} 通过审核",
     "volunteer.rejected": "志愿者 {volunteer_number} 未通过审核",
     "organisation.created": "新增{kind_zh}“{name}”",
+    "volunteer.transferred": "志愿者 {volunteer_number} 由 {from_division_code} 转入",
 }
 
 

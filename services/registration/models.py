@@ -234,3 +234,29 @@ class NotificationDelivery(Base):
     division_code: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Transfer(Base):
+    """A volunteer's transfer between regions (记录转移接续, migration 0008):
+    the request, the volunteer's consent and the decision, kept as the audit
+    record. Visible to the offices of both homes (row security keys on
+    either code); ``volunteer_number`` and ``name_masked`` are copied so the
+    new home's office can see who asks before the volunteer is theirs."""
+
+    __tablename__ = "transfers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    name_masked: Mapped[str] = mapped_column(String(50))
+    from_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    to_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_channel: Mapped[str] = mapped_column(String(10))
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_note: Mapped[str] = mapped_column(String(200), default="")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -21,6 +21,7 @@ from services.registration.models import (
     Account,
     FeedItem,
     Organisation,
+    Transfer,
     Volunteer,
 )
 from services.registration.repository import Repository
@@ -144,6 +145,26 @@ class RegistrationQueries:
         node = node or p.scope.code
         return self._run(
             p, lambda r: r.feed_query(node), FeedItem.id.desc(), size, token
+        )
+
+    def transfers(
+        self, p: Principal, direction: str, status: str | None, size: int, token: str
+    ) -> Page:
+        """Transfers leaving or arriving in the caller's subtree (or both),
+        newest first, with the names of both homes (``extra["names"]``)."""
+
+        def names(r: Repository, items: list[Any]) -> dict[str, Any]:
+            codes = {t.from_division_code for t in items}
+            codes |= {t.to_division_code for t in items}
+            return {"names": r.division_names(sorted(codes))}
+
+        return self._run(
+            p,
+            lambda r: r.transfers_query(direction, status),
+            Transfer.requested_at.desc(),
+            size,
+            token,
+            extra=names,
         )
 
     def summarize(

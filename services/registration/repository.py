@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,9 +30,12 @@ from services.registration.models import (
     Division,
     DivisionChange,
     FeedItem,
+    Notification,
+    NotificationDelivery,
     Organisation,
     TeamMembership,
     TenantSetting,
+    Transfer,
     Volunteer,
 )
 
@@ -256,6 +259,80 @@ class Repository(SessionRepository[Scope | None]):
             .values(value=Counter.value + 1)
             .returning(Counter.value)
         ).scalar_one()
+
+    # -- transfers between regions ------------------------------------------
+    def _either_home(self) -> Any:
+        pattern = self.tenant.like_pattern
+        return or_(
+            Transfer.from_division_code.like(pattern),
+            Transfer.to_division_code.like(pattern),
+        )
+
+    def transfer(self, ident: str, for_update: bool = False) -> Transfer:
+        """A transfer whose old or new home lies in scope (else NOT_FOUND,
+        as for no transfer at all)."""
+        q = select(Transfer).where(Transfer.id == ident, self._either_home())
+        row = self.s.execute(
+            q.with_for_update() if for_update else q
+        ).scalar_one_or_none()
+        if row is None:
+            raise _missing("id", "transfer", "转移申请", ident)
+        return row
+
+    def has_pending_transfer(self, volunteer_id: str) -> bool:
+        q = self.transfers_query("", "pending", volunteer_id)
+        return self.s.execute(q.limit(1)).first() is not None
+
+    def transfers_query(
+        self, direction: str, status: str | None, volunteer_id: str = ""
+    ) -> Any:
+        """Transfers leaving (``outgoing``) or arriving in (``incoming``) the
+        scope, or both (``""``)."""
+        pattern = self.tenant.like_pattern
+        where: Any = {
+            "outgoing": Transfer.from_division_code.like(pattern),
+            "incoming": Transfer.to_division_code.like(pattern),
+        }.get(direction, self._either_home())
+        q = select(Transfer).where(where)
+        if status:
+            q = q.where(Transfer.status == status)
+        if volunteer_id:
+            q = q.where(Transfer.volunteer_id == volunteer_id)
+        return q
+
+    def accept_transfer(self, t: Transfer, actor: str, at: Any) -> None:
+        """Mark the pending ``t`` accepted and move the volunteer's home, own
+        account and inbox to its new home, in this transaction. In
+        PostgreSQL the volunteer lies outside the accepting office's scope:
+        ``registration_transfer_accept`` (SECURITY DEFINER) does it, checking
+        that the new home lies inside the transaction's scope."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(
+                text("SELECT registration_transfer_accept(:t, :a, :at)"),
+                {"t": t.id, "a": actor, "at": at},
+            )
+            self.s.refresh(t)
+            return
+        t.status, t.decided_by, t.decided_at = "accepted", actor, at
+        to, vid = t.to_division_code, t.volunteer_id
+        self.s.execute(
+            update(Volunteer).where(Volunteer.id == vid).values(home_division_code=to)
+        )
+        self.s.execute(
+            update(Account).where(Account.volunteer_id == vid).values(scope_code=to)
+        )
+        mine = select(Notification.id).where(Notification.volunteer_id == vid)
+        self.s.execute(
+            update(NotificationDelivery)
+            .where(NotificationDelivery.notification_id.in_(mine))
+            .values(division_code=to)
+        )
+        self.s.execute(
+            update(Notification)
+            .where(Notification.volunteer_id == vid)
+            .values(division_code=to)
+        )
+        self.s.flush()
 
     # -- the system context (login precedes scope) -------------------------
     def login_lookup(self, username: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import grpc
 from zhiyuan.common.v1 import common_pb2 as common
@@ -26,6 +27,7 @@ from services.registration.usecases.selfservice import (
     SelfRegistration,
     register_policy,
 )
+from services.registration.usecases.transfers import CONSENT_TEXT
 
 log = logging.getLogger(__name__)
 PUBLIC_METHODS = {
@@ -41,6 +43,7 @@ STATUSES = {
     pb.VOLUNTEER_STATUS_VERIFIED: "verified",
     pb.VOLUNTEER_STATUS_REJECTED: "rejected",
 }
+TRANSFER_STATUSES = {v: k for k, v in cv.TRANSFER_STATUS.items()}
 
 
 class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
@@ -345,6 +348,67 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         return pb.ListActivityFeedResponse(
             items=[cv.feed(i) for i in page.items], page=cv.page(page)
         )
+
+    # -- transfers between regions ----------------------------------------------
+    def _transfer(self, t: Any) -> pb.Transfer:
+        return cv.transfer(t, self.app.transfers.division_names([t]))
+
+    def RequestTransfer(  # noqa: N802
+        self, req: pb.RequestTransferRequest, ctx: grpc.ServicerContext
+    ) -> pb.RequestTransferResponse:
+        t = self.app.transfers.request(
+            me(), req.volunteer_id, req.to_division_code, req.consent, req.consent_note
+        )
+        return pb.RequestTransferResponse(transfer=self._transfer(t))
+
+    def RequestMyTransfer(  # noqa: N802
+        self, req: pb.RequestMyTransferRequest, ctx: grpc.ServicerContext
+    ) -> pb.RequestMyTransferResponse:
+        t = self.app.transfers.request_mine(me(), req.to_division_code, req.consent)
+        return pb.RequestMyTransferResponse(transfer=self._transfer(t))
+
+    def ListTransfers(  # noqa: N802
+        self, req: pb.ListTransfersRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListTransfersResponse:
+        page = self.q.transfers(
+            me(),
+            cv.enum_value(cv.TRANSFER_DIRECTION, req.direction, "direction") or "",
+            cv.enum_value(TRANSFER_STATUSES, req.status, "status"),
+            req.page.page_size,
+            req.page.page_token,
+        )
+        names = page.extra["names"]
+        return pb.ListTransfersResponse(
+            transfers=[cv.transfer(t, names) for t in page.items], page=cv.page(page)
+        )
+
+    def ListMyTransfers(  # noqa: N802
+        self, req: pb.ListMyTransfersRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMyTransfersResponse:
+        rows = self.app.transfers.mine(me())
+        names = self.app.transfers.division_names(rows)
+        return pb.ListMyTransfersResponse(
+            transfers=[cv.transfer(t, names) for t in rows],
+            consent_text=CONSENT_TEXT,
+        )
+
+    def AcceptTransfer(  # noqa: N802
+        self, req: pb.AcceptTransferRequest, ctx: grpc.ServicerContext
+    ) -> pb.AcceptTransferResponse:
+        t = self.app.transfers.accept(me(), req.id)
+        return pb.AcceptTransferResponse(transfer=self._transfer(t))
+
+    def RefuseTransfer(  # noqa: N802
+        self, req: pb.RefuseTransferRequest, ctx: grpc.ServicerContext
+    ) -> pb.RefuseTransferResponse:
+        t = self.app.transfers.refuse(me(), req.id, req.reason)
+        return pb.RefuseTransferResponse(transfer=self._transfer(t))
+
+    def CancelTransfer(  # noqa: N802
+        self, req: pb.CancelTransferRequest, ctx: grpc.ServicerContext
+    ) -> pb.CancelTransferResponse:
+        t = self.app.transfers.cancel(me(), req.id)
+        return pb.CancelTransferResponse(transfer=self._transfer(t))
 
 
 def client_address(ctx: grpc.ServicerContext) -> str:

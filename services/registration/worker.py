@@ -42,6 +42,11 @@ class RegistrationWorker(OutboxWorker):
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
         self._feed("volunteer.rejected", body)
 
+    @event_handler("registration", "volunteer.transferred")
+    def on_volunteer_transferred(self, body: dict[str, Any]) -> None:
+        """A transfer accepted: the new home's feed says who arrived."""
+        self._feed("volunteer.transferred", body)
+
     @event_handler("registration", "organisation.created")
     def on_organisation_created(self, body: dict[str, Any]) -> None:
         self._feed("organisation.created", body)

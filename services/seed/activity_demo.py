@@ -106,6 +106,7 @@ class Demo:
         city = self._org(CHANGAN[:4], "")
         if city is not None:
             self._emergency(city)
+        self._training(YANTA)
         print("  6 projects, sign-ups and attendances, 3 households paired")
 
     def _org(self, county: str, hint: str) -> Any:
@@ -142,7 +143,23 @@ class Demo:
         view = self.app.projects.create_project(leader, org.id, raw)
         self.app.projects.submit_project(leader, view.project.id)
         self.app.projects.approve_project(self.admin, view.project.id)
+        if self.app.insurance.get_cover(leader, view.project.id).required:
+            self._insure(leader, view)
         return leader, self.app.projects.publish_project(leader, view.project.id)
+
+    def _insure(self, leader: Principal, view: Any) -> None:
+        """A group accident policy over the sessions, as the tenant's policy
+        asks of emergency and large-event projects before recruiting."""
+        first = utc(view.sessions[0].starts_at).astimezone(CST).date()
+        last = utc(view.sessions[-1].ends_at).astimezone(CST).date()
+        self.app.insurance.set_cover(
+            leader,
+            view.project.id,
+            "中国人民财产保险股份有限公司西安市分公司",
+            f"PEAC{first:%Y%m%d}610100",
+            first.isoformat(),
+            (last + timedelta(days=1)).isoformat(),
+        )
 
     def _past(
         self,
@@ -238,6 +255,28 @@ class Demo:
             f"  emergency campaign running: check-in code {code} (rotates; "
             f"the console shows the current one) / 应急行动进行中，签到码 {code}"
         )
+
+    def _training(self, county: str) -> None:
+        """The county's course menu: a first-aid course its streets use, one
+        session held, with attendance (training hours, not service hours)."""
+        self.clock.at = datetime.now(UTC) - timedelta(days=10)
+        course = self.app.training.create_course(
+            self.admin,
+            county,
+            "应急救护培训（初级）",
+            "心肺复苏与止血包扎，区红十字会授课",
+        )
+        start = day(-6, 14)
+        view = self.app.training.create_session(
+            self.admin,
+            course.id,
+            county,
+            "雁塔区红十字会培训室",
+            start.isoformat(),
+            (start + timedelta(hours=3)).isoformat(),
+        )
+        for vol in self.vols[:6]:
+            self.app.training.record(self.admin, view.session.id, vol.id, 0)
 
     def _awaiting_review(self, org: Any) -> None:
         self.clock.at = datetime.now(UTC) - timedelta(hours=5)

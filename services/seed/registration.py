@@ -26,7 +26,7 @@ from services.registration.application import RegistrationApp
 from services.registration.bootstrap import create_account, load_divisions, progress
 from services.registration.domain import SERVICE_FIELDS
 from services.registration.idcard import make_id_number
-from services.registration.models import Account
+from services.registration.models import Account, Volunteer
 from services.registration.repository import Repository
 
 DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
@@ -59,6 +59,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
     rng = random.Random(61)  # noqa: S311 - deterministic demo data
     teams = _organisations(db, app, admin, rng)
     _volunteers(app, admin, rng, volunteers, teams)
+    _transfers(db, app)
     print("demo data ready / 演示数据已就绪")
 
 
@@ -172,3 +173,33 @@ def _volunteers(app, admin, rng, count, teams):  # type: ignore[no-untyped-def]
             )
         if (i + 1) % 25 == 0 or i + 1 == count:
             progress("volunteers", i + 1, count)
+
+
+def _transfers(db: Database, app: RegistrationApp) -> None:
+    """Transfers between regions (issue 14): a Yanta volunteer moving to a
+    street of Chang'an, filed by Yanta and pending there; a Beilin
+    volunteer who moved to a street of Yanta, accepted by Yanta."""
+
+    def office(username: str, scope: str) -> Principal:
+        return Principal(username, username, scope, frozenset({"tenant_admin"}), 0)
+
+    def verified(county: str, skip: int) -> str | None:
+        with db.session(Scope(county)) as s:
+            q = Repository(s, Scope(county)).volunteers_query(county, "verified")
+            found = s.execute(q.order_by(Volunteer.volunteer_number)).scalars().all()
+        return found[skip].id if len(found) > skip else None
+
+    # The pending one waits for changan-admin in the console.
+    yanta = office("yanta-admin", "610113")
+    moving = verified("610113", 0)
+    if moving:
+        app.transfers.request(
+            yanta, moving, "610116001", True, "签字同意书存雁塔区文明办档案室"
+        )
+    moved = verified("610103", 0)
+    if moved:
+        beilin = office("beilin-admin", "610103")
+        t = app.transfers.request(
+            beilin, moved, "610113001", True, "签字同意书存碑林区档案室"
+        )
+        app.transfers.accept(yanta, t.id)

@@ -31,6 +31,9 @@ READY = {
     "#/commendation": "[data-testid=rounds]",
     "#/recycling": "[data-testid=recycling-title]",
     "#/commendation/notice": "[data-testid=notice-rounds]",
+    "#/training": "[data-testid=training-catalogue]",
+    "#/transfers": "[data-testid=transfer-list] li",
+    "#/complaints": "[data-testid=complaints-queue], [data-testid=complaints-empty]",
 }
 # The pages one level down, reached by following the first link of their
 # kind on a page already visited: (name, page it is on, link, ready).

@@ -22,6 +22,8 @@ from tests.helpers import auth, new_id_number, new_phone
 
 pytestmark = pytest.mark.integration
 ORG, TEAM = rpb.ORGANISATION_KIND_ORGANISATION, rpb.ORGANISATION_KIND_TEAM
+# The fields the default tenant policy insures (insurance.required_fields).
+INSURED = ("emergency", "large_events")
 
 
 def when(minutes: float) -> str:
@@ -165,9 +167,27 @@ class Kit:
             pb.ApproveProjectRequest(id=p.id), metadata=md
         ).project
 
+    def insure(self, p: pb.Project, tok: str, days: int = 400) -> pb.InsuranceCover:
+        """A cover from a month ago to ``days`` ahead, recorded with ``tok``
+        (the default policy asks one of emergency and large-event projects
+        before recruiting)."""
+        today = datetime.now(UTC).date()
+        return self.act.SetInsuranceCover(
+            pb.SetInsuranceCoverRequest(
+                project_id=p.id,
+                insurer="中国人民财产保险",
+                policy_number=f"PEAC{uuid.uuid4().hex[:10].upper()}",
+                starts_on=(today - timedelta(days=30)).isoformat(),
+                ends_on=(today + timedelta(days=days)).isoformat(),
+            ),
+            metadata=auth(tok),
+        ).cover
+
     def published(self, org: rpb.Organisation, **over: Any) -> pb.Project:
         p = self.approved(org, **over)
         md = auth(self.publisher(org))
+        if p.service_field in INSURED:
+            self.insure(p, self.publisher(org))
         return self.act.PublishProject(
             pb.PublishProjectRequest(id=p.id), metadata=md
         ).project

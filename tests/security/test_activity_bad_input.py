@@ -535,3 +535,282 @@ def test_bad_page_token_and_status(world) -> None:  # type: ignore[no-untyped-de
         return act.ListProjects(pb.ListProjectsRequest(status=42), metadata=world["md"])
 
     assert_field(rejected(call), "status", "status.known")
+
+
+# -- SetInsuranceCover: every field ---------------------------------------------------
+
+COVER_CASES = [
+    ("no-project", {"project_id": ""}, "project_id", "project_id.required"),
+    ("project-not-an-id", {"project_id": "P-1"}, "project_id", "project_id.format"),
+    ("no-insurer", {"insurer": " "}, "insurer", "insurer.required"),
+    ("long-insurer", {"insurer": "险" * 101}, "insurer", "insurer.max_length"),
+    ("insurer-cr", {"insurer": "人保\r财险"}, "insurer", "insurer.characters"),
+    ("no-number", {"policy_number": ""}, "policy_number", "policy_number.required"),
+    (
+        "long-number",
+        {"policy_number": "P" * 51},
+        "policy_number",
+        "policy_number.max_length",
+    ),
+    (
+        "bare-cr",
+        {"policy_number": "PEAC\r2026"},
+        "policy_number",
+        "policy_number.characters",
+    ),
+    (
+        "nul-byte",
+        {"policy_number": "PEAC\x002026"},
+        "policy_number",
+        "policy_number.characters",
+    ),
+    (
+        "chinese-number",
+        {"policy_number": "保单2026"},
+        "policy_number",
+        "policy_number.format",
+    ),
+    ("no-start", {"starts_on": ""}, "starts_on", "starts_on.required"),
+    ("start-slashes", {"starts_on": "2026/12/01"}, "starts_on", "starts_on.format"),
+    ("end-no-day", {"ends_on": "2026-02-30"}, "ends_on", "ends_on.format"),
+    ("end-before-start", {"ends_on": "2026-11-30"}, "ends_on", "ends_on.after_start"),
+]
+
+
+def _cover_fields(project: str, **over: str) -> dict[str, str]:
+    fields = {
+        "project_id": project,
+        "insurer": "中国人民财产保险",
+        "policy_number": "PEAC2026001",
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-31",
+    }
+    return {**fields, **over}
+
+
+def _cover_of(world: dict[str, Any], project_id: str) -> Any:
+    return world["kit"].act.GetInsuranceCover(
+        pb.GetInsuranceCoverRequest(project_id=project_id), metadata=world["md"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"), [pytest.param(*c[1:], id=c[0]) for c in COVER_CASES]
+)
+def test_set_insurance_cover_names_the_field_and_writes_nothing(
+    world: dict[str, Any], over: dict[str, str], field: str, rule: str
+) -> None:
+    kit: Kit = world["kit"]
+    p = kit.draft(world["org"], tok=kit.token(OWNER), service_field="emergency")
+    request = pb.SetInsuranceCoverRequest(**_cover_fields(p.id, **over))
+
+    def call() -> Any:
+        return kit.act.SetInsuranceCover(request, metadata=world["md"])
+
+    assert_field(rejected(call), field, rule)
+    assert not _cover_of(world, p.id).HasField("cover")
+
+
+def test_full_width_policy_number_is_stored_as_ascii(world: dict[str, Any]) -> None:
+    kit: Kit = world["kit"]
+    p = kit.draft(world["org"], tok=kit.token(OWNER))
+    fields = _cover_fields(p.id, policy_number="ｐｅａｃ－２０２６－０Ｘ")
+    got = kit.act.SetInsuranceCover(
+        pb.SetInsuranceCoverRequest(**fields), metadata=world["md"]
+    )
+    assert got.cover.policy_number == "PEAC-2026-0X"
+    assert _cover_of(world, p.id).cover.policy_number == "PEAC-2026-0X"
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["GetInsuranceCover", "ListInsuredVolunteers", "ExportInsuredVolunteers"],
+)
+@pytest.mark.parametrize(
+    ("project_id", "rule"), [("", "project_id.required"), ("x", "project_id.format")]
+)
+def test_insurance_reads_name_the_project_field(
+    world: dict[str, Any], method: str, project_id: str, rule: str
+) -> None:
+    request = getattr(pb, f"{method}Request")(project_id=project_id)
+
+    def call() -> Any:
+        return getattr(world["kit"].act, method)(request, metadata=world["md"])
+
+    assert_field(rejected(call), "project_id", rule)
+
+
+# -- training: every new RPC ----------------------------------------------------------
+
+
+def _training_world(world: dict[str, Any]) -> dict[str, Any]:
+    """A course of the owner and a two-hour session of it (made once)."""
+    if "training" not in world:
+        kit: Kit = world["kit"]
+        course = kit.act.CreateCourse(
+            pb.CreateCourseRequest(title="坏输入课程"), metadata=world["md"]
+        ).course
+        session = kit.act.CreateTrainingSession(
+            pb.CreateTrainingSessionRequest(
+                course_id=course.id,
+                place="培训室",
+                starts_at=when(-180),
+                ends_at=when(-60),
+            ),
+            metadata=world["md"],
+        ).session
+        world["training"] = {"course": course.id, "session": session.id}
+    return dict(world["training"])
+
+
+COURSE, SESSION, VOLUNTEER = object(), object(), object()
+TRAINING_CASES = [
+    ("course-no-title", "CreateCourse", {"title": ""}, "title", "title.required"),
+    (
+        "course-long-title",
+        "CreateCourse",
+        {"title": "课" * 101},
+        "title",
+        "title.max_length",
+    ),
+    (
+        "course-bad-division",
+        "CreateCourse",
+        {"title": "课", "division_code": "61011X"},
+        "division_code",
+        None,
+    ),
+    (
+        "session-no-course",
+        "CreateTrainingSession",
+        {"course_id": "", "place": "室", "starts_at": at(-60), "ends_at": at(-30)},
+        "course_id",
+        "course_id.required",
+    ),
+    (
+        "session-course-not-an-id",
+        "CreateTrainingSession",
+        {"course_id": "C1", "place": "室", "starts_at": at(-60), "ends_at": at(-30)},
+        "course_id",
+        "course_id.format",
+    ),
+    (
+        "session-no-place",
+        "CreateTrainingSession",
+        {"course_id": COURSE, "place": "", "starts_at": at(-60), "ends_at": at(-30)},
+        "place",
+        "place.required",
+    ),
+    (
+        "session-start-not-a-time",
+        "CreateTrainingSession",
+        {"course_id": COURSE, "place": "室", "starts_at": "明天", "ends_at": at(-30)},
+        "starts_at",
+        "starts_at.format",
+    ),
+    (
+        "session-ends-first",
+        "CreateTrainingSession",
+        {"course_id": COURSE, "place": "室", "starts_at": at(-30), "ends_at": at(-60)},
+        "ends_at",
+        "ends_at.after_start",
+    ),
+    (
+        "attendance-no-session",
+        "RecordTrainingAttendance",
+        {"training_session_id": "", "volunteer_id": VOLUNTEER},
+        "training_session_id",
+        "training_session_id.required",
+    ),
+    (
+        "attendance-no-volunteer",
+        "RecordTrainingAttendance",
+        {"training_session_id": SESSION, "volunteer_id": " "},
+        "volunteer_id",
+        "volunteer_id.required",
+    ),
+    (
+        "attendance-negative-hours",
+        "RecordTrainingAttendance",
+        {"training_session_id": SESSION, "volunteer_id": VOLUNTEER, "hours": -1},
+        "hours",
+        "hours.range",
+    ),
+    (
+        "attendance-longer-than-session",
+        "RecordTrainingAttendance",
+        {"training_session_id": SESSION, "volunteer_id": VOLUNTEER, "hours": 2.5},
+        "hours",
+        "hours.range",
+    ),
+    (
+        "attendances-no-session",
+        "ListTrainingAttendances",
+        {"training_session_id": ""},
+        "training_session_id",
+        "training_session_id.required",
+    ),
+    (
+        "sessions-course-not-an-id",
+        "ListTrainingSessions",
+        {"course_id": "C1"},
+        "course_id",
+        "course_id.format",
+    ),
+]
+
+
+def _training_counts(world: dict[str, Any]) -> tuple[int, int, int]:
+    kit: Kit = world["kit"]
+    md = world["md"]
+    ids = _training_world(world)
+    courses = kit.act.ListCourses(pb.ListCoursesRequest(page=PAGE), metadata=md)
+    sessions = kit.act.ListTrainingSessions(
+        pb.ListTrainingSessionsRequest(course_id=ids["course"], page=PAGE), metadata=md
+    )
+    attended = kit.act.ListTrainingAttendances(
+        pb.ListTrainingAttendancesRequest(training_session_id=ids["session"]),
+        metadata=md,
+    )
+    return (
+        int(courses.page.total_size),
+        int(sessions.page.total_size),
+        int(attended.page.total_size),
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "fields", "field", "rule"),
+    [pytest.param(*c[1:], id=c[0]) for c in TRAINING_CASES],
+)
+def test_training_rpcs_name_the_field_and_write_nothing(
+    world: dict[str, Any],
+    method: str,
+    fields: dict[str, Any],
+    field: str,
+    rule: str | None,
+) -> None:
+    ids = _training_world(world)
+    stand_in = {COURSE: ids["course"], SESSION: ids["session"]}
+    stand_in[VOLUNTEER] = world["vol"].id
+    values = {k: stand_in.get(v, v) for k, v in now(fields).items()}
+    request = getattr(pb, f"{method}Request")(**values)
+    before = _training_counts(world)
+
+    def call() -> Any:
+        return getattr(world["kit"].act, method)(request, metadata=world["md"])
+
+    assert_field(rejected(call), field, rule)
+    assert _training_counts(world) == before
+
+
+def test_create_project_names_a_malformed_required_course(
+    world: dict[str, Any],
+) -> None:
+    kit: Kit = world["kit"]
+    req = kit.request(world["org"], required_course_id="C-1")
+
+    def call() -> Any:
+        return kit.act.CreateProject(req, metadata=world["md"])
+
+    assert_field(rejected(call), "required_course_id", "required_course_id.format")

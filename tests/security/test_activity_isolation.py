@@ -370,6 +370,111 @@ def _visit(w: World) -> pb.Visit:
     return _log_visit(w, pair, w.kit.token(OWNER)).visit
 
 
+def _cover_request(p: pb.Project, number: str) -> pb.SetInsuranceCoverRequest:
+    today = datetime.now(UTC).date()
+    return pb.SetInsuranceCoverRequest(
+        project_id=p.id,
+        insurer="中国人民财产保险",
+        policy_number=number,
+        starts_on=today.replace(day=1).isoformat(),
+        ends_on=today.replace(year=today.year + 1).isoformat(),
+    )
+
+
+def _cover_of(w: World, p: pb.Project) -> str:
+    got = w.act.GetInsuranceCover(
+        pb.GetInsuranceCoverRequest(project_id=p.id), metadata=w.own
+    )
+    return got.cover.policy_number if got.HasField("cover") else ""
+
+
+def _insured(w: World) -> tuple[pb.Project, pb.SignUp]:
+    p, s = w.signed()
+    w.act.SetInsuranceCover(_cover_request(p, "PEAC-MATRIX-1"), metadata=w.own)
+    return p, s
+
+
+def _insured_csv(w: World, t: tuple[pb.Project, pb.SignUp], r: Any) -> None:
+    text = r.csv.decode("utf-8-sig")
+    assert text.startswith("姓名,证件类型,证件号码,志愿者编号")
+    assert w.vol.volunteer_number in text and "PEAC-MATRIX-1" in text
+
+
+def _course(w: World, marker: str = "") -> pb.Course:
+    return w.act.CreateCourse(
+        pb.CreateCourseRequest(
+            division_code=OWNER, title=marker or f"矩阵课程-{uuid.uuid4().hex[:8]}"
+        ),
+        metadata=w.own,
+    ).course
+
+
+def _course_titles(w: World) -> set[str]:
+    got = w.act.ListCourses(
+        pb.ListCoursesRequest(division_code=OWNER, page=PAGE), metadata=w.own
+    ).courses
+    return {c.title for c in got}
+
+
+def _menu_has(w: World, course: pb.Course, resp: Any) -> None:
+    # The owner's subtree's courses and its ancestors' (the menu), nothing else.
+    assert course.id in {c.id for c in resp.courses}
+    for c in resp.courses:
+        assert c.division_code.startswith(OWNER) or OWNER.startswith(c.division_code)
+
+
+def _training_request(course: pb.Course) -> pb.CreateTrainingSessionRequest:
+    return pb.CreateTrainingSessionRequest(
+        course_id=course.id,
+        division_code=OWNER,
+        place="雁塔区红十字会",
+        starts_at=when(-180),
+        ends_at=when(-60),
+    )
+
+
+def _training(w: World) -> pb.TrainingSession:
+    return w.act.CreateTrainingSession(
+        _training_request(_course(w)), metadata=w.own
+    ).session
+
+
+def _sessions_of(w: World, course_id: str) -> list[str]:
+    got = w.act.ListTrainingSessions(
+        pb.ListTrainingSessionsRequest(course_id=course_id, page=PAGE),
+        metadata=w.own,
+    ).sessions
+    return [x.id for x in got]
+
+
+def _trained(w: World, session_id: str) -> list[str]:
+    got = w.act.ListTrainingAttendances(
+        pb.ListTrainingAttendancesRequest(training_session_id=session_id, page=PAGE),
+        metadata=w.own,
+    ).attendances
+    return [x.volunteer_id for x in got]
+
+
+def _training_attended(w: World) -> pb.TrainingSession:
+    session = _training(w)
+    w.act.RecordTrainingAttendance(
+        pb.RecordTrainingAttendanceRequest(
+            training_session_id=session.id, volunteer_id=w.vol.id
+        ),
+        metadata=w.own,
+    )
+    return session
+
+
+def _record_training(w: World, session: pb.TrainingSession, tok: str) -> Any:
+    return w.act.RecordTrainingAttendance(
+        pb.RecordTrainingAttendanceRequest(
+            training_session_id=session.id, volunteer_id=w.vol.id, hours=1
+        ),
+        metadata=auth(tok),
+    )
+
+
 SPECS: dict[str, Spec] = {
     "CreateProject": Spec(
         BY_ID,
@@ -608,6 +713,116 @@ SPECS: dict[str, Spec] = {
         succeeded=lambda w, p, r: (
             (r.svg.startswith(b"<svg") and f"session={p.sessions[0].id}" in r.url)
             or pytest.fail("not the session's QR code")
+        ),
+    ),
+    "SetInsuranceCover": Spec(
+        BY_ID,
+        lambda w, p, tok: w.act.SetInsuranceCover(
+            _cover_request(p, "PEAC-MATRIX-2"), metadata=auth(tok)
+        ),
+        prepare=World.draft,
+        succeeded=lambda w, p, r: (
+            _cover_of(w, p) == "PEAC-MATRIX-2" or pytest.fail("no cover")
+        ),
+        unchanged=lambda w, p: _cover_of(w, p) == "" or pytest.fail("a cover"),
+    ),
+    "GetInsuranceCover": Spec(
+        BY_ID,
+        lambda w, t, tok: w.act.GetInsuranceCover(
+            pb.GetInsuranceCoverRequest(project_id=t[0].id), metadata=auth(tok)
+        ),
+        prepare=_insured,
+        succeeded=lambda w, t, r: (
+            (r.cover.policy_number, r.status.covered_volunteers) == ("PEAC-MATRIX-1", 1)
+            or pytest.fail("not the project's cover")
+        ),
+    ),
+    "ListInsuredVolunteers": Spec(
+        BY_ID,
+        lambda w, t, tok: w.act.ListInsuredVolunteers(
+            pb.ListInsuredVolunteersRequest(project_id=t[0].id), metadata=auth(tok)
+        ),
+        prepare=World.signed,
+        succeeded=lambda w, t, r: (
+            [x.volunteer_id for x in r.volunteers] == [w.vol.id]
+            or pytest.fail("wrong volunteers")
+        ),
+    ),
+    "ExportInsuredVolunteers": Spec(
+        BY_ID,
+        lambda w, t, tok: w.act.ExportInsuredVolunteers(
+            pb.ExportInsuredVolunteersRequest(project_id=t[0].id), metadata=auth(tok)
+        ),
+        prepare=_insured,
+        succeeded=_insured_csv,
+    ),
+    "CreateCourse": Spec(
+        SCOPED,
+        lambda w, marker, tok: w.act.CreateCourse(
+            pb.CreateCourseRequest(division_code=OWNER, title=marker),
+            metadata=auth(tok),
+        ),
+        prepare=lambda w: f"矩阵课程-{uuid.uuid4().hex[:8]}",
+        succeeded=lambda w, marker, r: (
+            (r.course.division_code == OWNER and marker in _course_titles(w))
+            or pytest.fail("no course")
+        ),
+        unchanged=lambda w, marker: (
+            marker not in _course_titles(w) or pytest.fail("a course")
+        ),
+    ),
+    "ListCourses": Spec(
+        SCOPED,
+        _list_in("ListCourses", pb.ListCoursesRequest, "courses"),
+        prepare=_course,
+        succeeded=_menu_has,
+    ),
+    "CreateTrainingSession": Spec(
+        SCOPED,
+        lambda w, course, tok: w.act.CreateTrainingSession(
+            _training_request(course), metadata=auth(tok)
+        ),
+        prepare=_course,
+        succeeded=lambda w, course, r: (
+            _sessions_of(w, course.id) == [r.session.id] or pytest.fail("no session")
+        ),
+        unchanged=lambda w, course: (
+            _sessions_of(w, course.id) == [] or pytest.fail("a session")
+        ),
+    ),
+    "ListTrainingSessions": Spec(
+        SCOPED,
+        _list_in("ListTrainingSessions", pb.ListTrainingSessionsRequest, "sessions"),
+        prepare=_training,
+        succeeded=_has("sessions", lambda x: x.id),
+    ),
+    "RecordTrainingAttendance": Spec(
+        BY_ID,
+        _record_training,
+        prepare=_training,
+        succeeded=lambda w, session, r: (
+            _trained(w, session.id) == [w.vol.id] or pytest.fail("not recorded")
+        ),
+        unchanged=lambda w, session: (
+            _trained(w, session.id) == [] or pytest.fail("recorded")
+        ),
+    ),
+    "ListTrainingAttendances": Spec(
+        BY_ID,
+        lambda w, session, tok: w.act.ListTrainingAttendances(
+            pb.ListTrainingAttendancesRequest(training_session_id=session.id),
+            metadata=auth(tok),
+        ),
+        prepare=_training_attended,
+        succeeded=lambda w, session, r: (
+            [x.volunteer_id for x in r.attendances] == [w.vol.id]
+            or pytest.fail("wrong attendance")
+        ),
+    ),
+    "ListMyTraining": Spec(
+        NOBODY,
+        lambda w, _, tok: w.act.ListMyTraining(
+            pb.ListMyTrainingRequest(), metadata=auth(tok)
         ),
     ),
     # A volunteer's own pages: an office account, whatever its scope, has none

@@ -280,6 +280,9 @@ def test_an_office_token_has_no_own_pages(w: World, who: str) -> None:
         "CheckInMe": lambda: w.act.CheckInMe(
             pb.CheckInMeRequest(code=code, session_id=session), metadata=tok
         ),
+        "ListMyTraining": lambda: w.act.ListMyTraining(
+            pb.ListMyTrainingRequest(), metadata=tok
+        ),
     }
     for name, call in calls.items():
         status, err = outcome(call)

@@ -5,6 +5,7 @@ request."""
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, text
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
@@ -45,7 +47,10 @@ OWN = {
     "RequestMyCertificate",
     "ListMyCertificates",
     "GetMyCertificatePdf",
+    "ListMyComplaints",
+    "ReplyToComplaint",
 }
+LONGER = "长" * 1001
 
 
 def count(sql: str) -> int:
@@ -78,6 +83,9 @@ class World:
         self.objection = self.call(
             "FileObjection", record_id=self.approved.id, reason="时长少计了半小时"
         ).objection
+        self.complaint = self.call(
+            "FileComplaint", volunteer_id=self.vol.id, text="服务态度差"
+        ).complaint
 
     def _record(self, vol: Any = None) -> pb.HourRecord:
         vid = vol.id if vol else str(uuid.uuid4())
@@ -109,6 +117,10 @@ class World:
             self.call("VerifyCertificate", number=self.cert.number).status,
             count("SELECT count(*) FROM hour_objections"),
             count("SELECT count(*) FROM hour_objections WHERE status = 'open'"),
+            count("SELECT count(*) FROM hour_evaluations"),
+            count("SELECT count(*) FROM hour_complaints"),
+            count("SELECT count(*) FROM hour_complaints WHERE status = 'open'"),
+            count("SELECT count(*) FROM certificate_seals"),
         )
 
 
@@ -945,6 +957,81 @@ CASES += [
         id="my-certificate-pdf-number",
     ),
 ]
+
+
+def rate(w: World, **over: Any) -> dict[str, Any]:
+    return {**dict(record_id=w.approved.id, score="4", comment="认真"), **over}
+
+
+def complain(w: World, **over: Any) -> dict[str, Any]:
+    return {**dict(volunteer_id=w.vol.id, text="迟到半小时"), **over}
+
+
+def decide(w: World, **over: Any) -> dict[str, Any]:
+    return {**dict(id=w.complaint.id, outcome="upheld", note="属实"), **over}
+
+
+def answer(w: World, **over: Any) -> dict[str, Any]:
+    return {**dict(id=w.complaint.id, reply="当天堵车"), **over}
+
+
+# Evaluations and complaints (issue 14): each field, with a bare CR, NUL,
+# full-width digits and lengths one past the bound.
+# fmt: off
+CASES += [
+    P("EvaluateRecord", lambda w: rate(w, record_id=""), "record_id", "record_id.required", id="rate-record-empty"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, record_id="r-1"), "record_id", "record_id.format", id="rate-record-format"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score=""), "score", "score.required", id="rate-score-empty"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score="0"), "score", "score.range", id="rate-score-zero"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score="6"), "score", "score.range", id="rate-score-six"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score="５"), "score", "score.range", id="rate-score-full-width"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score="4.5"), "score", "score.range", id="rate-score-fraction"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, score="优"), "score", "score.range", id="rate-score-word"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, comment=" "), "comment", "comment.required", id="rate-comment-blank"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, comment=LONG), "comment", "comment.max_length", id="rate-comment-long"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, comment="认真\r负责"), "comment", "comment.characters", id="rate-comment-bare-cr"),  # noqa: E501
+    P("EvaluateRecord", lambda w: rate(w, comment="认\x00真"), "comment", "comment.characters", id="rate-comment-nul"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, division_code="6101130"), "division_code", "division_code.width", id="complain-division"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, volunteer_id=""), "volunteer_id", "volunteer_id.required", id="complain-volunteer-empty"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, volunteer_id="V1"), "volunteer_id", "volunteer_id.format", id="complain-volunteer-format"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, record_id="r-1"), "record_id", "record_id.format", id="complain-record-format"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, record_id=w.pending.id), "record_id", "record_id.volunteer", id="complain-record-of-another"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, text=""), "text", "text.required", id="complain-text-empty"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, text=LONGER), "text", "text.max_length", id="complain-text-long"),  # noqa: E501
+    P("FileComplaint", lambda w: complain(w, text="迟到\r早退"), "text", "text.characters", id="complain-text-bare-cr"),  # noqa: E501
+    P("ListComplaints", lambda w: dict(division_code="61011"), "division_code", "division_code.width", id="complaints-division"),  # noqa: E501
+    P("ListComplaints", lambda w: dict(status=9), "status", "status.known", id="complaints-status"),  # noqa: E501
+    P("ListComplaints", lambda w: dict(volunteer_id="V1"), "volunteer_id", "volunteer_id.format", id="complaints-volunteer"),  # noqa: E501
+    P("ListComplaints", lambda w: dict(page=common.PageRequest(page_token="LTE=")), "page.page_token", "page.token", id="complaints-page"),  # noqa: E501
+    P("DecideComplaint", lambda w: decide(w, id="c-1"), "id", "id.format", id="decide-id"),  # noqa: E501
+    P("DecideComplaint", lambda w: decide(w, outcome="maybe"), "outcome", "outcome.choice", id="decide-outcome"),  # noqa: E501
+    P("DecideComplaint", lambda w: decide(w, note=""), "note", "note.required", id="decide-note-empty"),  # noqa: E501
+    P("DecideComplaint", lambda w: decide(w, note=LONG), "note", "note.max_length", id="decide-note-long"),  # noqa: E501
+    P("DecideComplaint", lambda w: decide(w, note="属\r实"), "note", "note.characters", id="decide-note-bare-cr"),  # noqa: E501
+    P("ListMyComplaints", lambda w: dict(status=9), "status", "status.known", id="my-complaints-status"),  # noqa: E501
+    P("ReplyToComplaint", lambda w: answer(w, id=""), "id", "id.required", id="reply-id-empty"),  # noqa: E501
+    P("ReplyToComplaint", lambda w: answer(w, reply=" "), "reply", "reply.required", id="reply-blank"),  # noqa: E501
+    P("ReplyToComplaint", lambda w: answer(w, reply=LONGER), "reply", "reply.max_length", id="reply-long"),  # noqa: E501
+    P("ReplyToComplaint", lambda w: answer(w, reply="堵\r车"), "reply", "reply.characters", id="reply-bare-cr"),  # noqa: E501
+    # Certificates' seal and optional sections (issue 14, part 5).
+    P("UploadSeal", lambda w: dict(division_code="6101130", image=png()), "division_code", "division_code.width", id="seal-division"),  # noqa: E501
+    P("UploadSeal", lambda w: dict(organisation_id="o-1", image=png()), "organisation_id", "organisation_id.format", id="seal-organisation"),  # noqa: E501
+    P("UploadSeal", lambda w: dict(image=b"plain text, no image"), "image", "image.format", id="seal-not-an-image"),  # noqa: E501
+    P("UploadSeal", lambda w: dict(image=png(2100)), "image", "image.dimensions", id="seal-too-wide"),  # noqa: E501
+    P("UploadSeal", lambda w: dict(image=b"\xff\xd8\xff" + bytes(600_000)), "image", "image.max_size", id="seal-too-large"),  # noqa: E501
+    P("GetSeal", lambda w: dict(division_code="61011"), "division_code", "division_code.width", id="get-seal-division"),  # noqa: E501
+    P("GetSeal", lambda w: dict(organisation_id="o-1"), "organisation_id", "organisation_id.format", id="get-seal-organisation"),  # noqa: E501
+    P("IssueCertificate", lambda w: cert(w, training=["急救\r培训"]), "training", "training.characters", id="cert-training-cr"),  # noqa: E501
+    P("IssueCertificate", lambda w: cert(w, training=["课"] * 6), "training", "training.max_items", id="cert-training-many"),  # noqa: E501
+    P("IssueCertificate", lambda w: cert(w, awards=["奖" * 61]), "awards", "awards.max_length", id="cert-awards-long"),  # noqa: E501
+]
+# fmt: on
+
+
+def png(size: int = 100) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 0, 0)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def cert(w: World, **over: Any) -> dict[str, Any]:

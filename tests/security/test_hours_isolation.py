@@ -17,10 +17,13 @@ PERMISSION_DENIED; one addressing another tenant's record, certificate or
 volunteer by id is NOT_FOUND, as if it did not exist; a refused write leaves
 nothing changed (checked with the owner's token, or in the database where no
 call shows it). VerifyCertificate is public: every caller, and no token at all.
+Evaluations and complaints (issue 14): a record's evaluation and a complaint
+by id, like the record; a complaint is filed at the owner's division.
 """
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from typing import Any
 
 import grpc
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, text
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as pb
@@ -163,6 +167,8 @@ def w(stubs, stub, token, worker, amqp_uri) -> World:  # type: ignore[no-untyped
     wait_for(lambda: world.balance() == 2.5, timeout=30, what="the owner's deposits")
     world.cert = world.issue()
     world.extra["objection"] = _open_objection(world)
+    world.extra["complaint"] = _open_complaint(world)
+    _upload_seal(world, None, world.own)
     return world
 
 
@@ -477,6 +483,106 @@ def _resolve(w: World, ident: str, tok: str) -> Any:
     )
 
 
+def _evaluate(w: World, rec: pb.HourRecord, tok: str) -> Any:
+    return w.hours.EvaluateRecord(
+        pb.EvaluateRecordRequest(record_id=rec.id, score="4", comment="服务认真"),
+        metadata=auth(tok),
+    )
+
+
+def _evaluated(w: World, rec: pb.HourRecord, resp: Any) -> None:
+    got = w.get(rec.id)
+    assert got.evaluation.id == resp.evaluation.id and got.evaluation.score == 4
+
+
+def _not_evaluated(w: World, rec: pb.HourRecord) -> None:
+    assert not w.get(rec.id).HasField("evaluation")
+    assert (
+        db_count("SELECT count(*) FROM hour_evaluations WHERE record_id = :r", r=rec.id)
+        == 0
+    )
+
+
+def _complaints() -> int:
+    return db_count("SELECT count(*) FROM hour_complaints")
+
+
+def _file_complaint(w: World, _: Any, tok: str) -> Any:
+    return w.hours.FileComplaint(
+        pb.FileComplaintRequest(
+            division_code=OWNER, volunteer_id=w.vol.id, text="活动中途离开"
+        ),
+        metadata=auth(tok),
+    )
+
+
+def _complaint_filed(w: World, before: int, resp: Any) -> None:
+    assert _complaints() == before + 1
+    assert resp.complaint.division_code == OWNER
+
+
+def _open_complaint(w: World) -> str:
+    """An open complaint of the owner about the owner's volunteer."""
+    return _file_complaint(w, None, w.own).complaint.id
+
+
+def _complaint_status(w: World, ident: str) -> int:
+    got = w.hours.ListComplaints(
+        pb.ListComplaintsRequest(page=common.PageRequest(page_size=500)),
+        metadata=auth(w.own),
+    ).complaints
+    return {c.id: c.status for c in got}[ident]
+
+
+def _complaint_list(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ListComplaints(
+        pb.ListComplaintsRequest(division_code=OWNER), metadata=auth(tok)
+    )
+
+
+def _complaints_listed(w: World, _: Any, resp: Any) -> None:
+    assert w.extra["complaint"] in {c.id for c in resp.complaints}
+    assert all(c.division_code.startswith(OWNER) for c in resp.complaints)
+
+
+def _decide(w: World, ident: str, tok: str) -> Any:
+    return w.hours.DecideComplaint(
+        pb.DecideComplaintRequest(id=ident, outcome="dismissed", note="核实无此事"),
+        metadata=auth(tok),
+    )
+
+
+def _reply(w: World, _: Any, tok: str) -> Any:
+    return w.hours.ReplyToComplaint(
+        pb.ReplyToComplaintRequest(id=w.extra["complaint"], reply="我当天有事提前请假"),
+        metadata=auth(tok),
+    )
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 120), (190, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _seal_state() -> int:
+    return db_count(
+        "SELECT coalesce(max(xmin::text::bigint), 0) + count(*)"
+        " FROM certificate_seals WHERE division_code = :c",
+        c=OWNER,
+    )
+
+
+def _upload_seal(w: World, _: Any, tok: str) -> Any:
+    return w.hours.UploadSeal(
+        pb.UploadSealRequest(division_code=OWNER, image=_png()), metadata=auth(tok)
+    )
+
+
+def _get_seal(w: World, _: Any, tok: str) -> Any:
+    return w.hours.GetSeal(pb.GetSealRequest(division_code=OWNER), metadata=auth(tok))
+
+
 SPECS: dict[str, Spec] = {
     "RecordHonourHours": Spec(
         SCOPED, _honour, _honour_target, _honoured, _not_honoured
@@ -549,6 +655,51 @@ SPECS: dict[str, Spec] = {
     ),  # fmt: skip
     "ListMyCertificates": Spec(OWN_ONLY, _own("ListMyCertificates")),
     "GetMyCertificatePdf": Spec(OWN_ONLY, _my_pdf),
+    "EvaluateRecord": Spec(
+        BY_ID, _evaluate, World.approved, _evaluated, _not_evaluated
+    ),
+    "FileComplaint": Spec(
+        SCOPED,
+        _file_complaint,
+        lambda w: _complaints(),
+        _complaint_filed,
+        lambda w, before: _complaints() == before or pytest.fail("filed"),
+    ),  # fmt: skip
+    "ListComplaints": Spec(SCOPED, _complaint_list, succeeded=_complaints_listed),
+    "DecideComplaint": Spec(
+        BY_ID,
+        _decide,
+        _open_complaint,
+        lambda w, i, r: (
+            _complaint_status(w, i) == pb.COMPLAINT_STATUS_DISMISSED
+            or pytest.fail("not dismissed")
+        ),
+        lambda w, i: (
+            _complaint_status(w, i) == pb.COMPLAINT_STATUS_OPEN
+            or pytest.fail("not open")
+        ),
+    ),  # fmt: skip
+    "UploadSeal": Spec(
+        SCOPED,
+        _upload_seal,
+        lambda w: _seal_state(),
+        lambda w, before, r: r.seal.division_code == OWNER or pytest.fail("seal"),
+        lambda w, before: _seal_state() == before or pytest.fail("uploaded"),
+    ),  # fmt: skip
+    "GetSeal": Spec(
+        SCOPED,
+        _get_seal,
+        succeeded=lambda w, _, r: r.image == _png() or pytest.fail("image"),
+    ),
+    "ListMyComplaints": Spec(OWN_ONLY, _own("ListMyComplaints")),
+    "ReplyToComplaint": Spec(
+        OWN_ONLY,
+        _reply,
+        unchanged=lambda w, _: (
+            _complaint_status(w, w.extra["complaint"]) == pb.COMPLAINT_STATUS_OPEN
+            or pytest.fail("replied")
+        ),
+    ),  # fmt: skip
 }
 
 MATRIX = params(SPECS, CALLERS)

@@ -32,6 +32,7 @@ other tenants' division codes for every RPC) or :data:`NOT_REFERENCES`
 from __future__ import annotations
 
 import importlib
+import io
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -174,6 +175,20 @@ class World:
             needs="陪伴", consent=True,
         ).recipient  # fmt: skip
 
+    def course(self, code: str, tok: str) -> Any:
+        return self.call(
+            "activity", "CreateCourse", tok, division_code=code,
+            title=f"应急救护培训-{uuid.uuid4().hex[:4]}",
+        ).course  # fmt: skip
+
+    def training(self, course_id: str, code: str, tok: str) -> Any:
+        start = datetime.now(UTC) - timedelta(days=1)
+        return self.call(
+            "activity", "CreateTrainingSession", tok, course_id=course_id,
+            division_code=code, place="红十字会培训室", starts_at=start.isoformat(),
+            ends_at=(start + timedelta(hours=2)).isoformat(),
+        ).session  # fmt: skip
+
     # commendation
     def round(self, code: str, tok: str) -> Any:
         year = datetime.now(UTC).year
@@ -259,6 +274,15 @@ def _build(w: World) -> None:
     own["recipient"] = w.recipient(TOWN, tok)
     n_rec, p_rec = w.recipient(N_TOWN, n_tok), w.recipient(P_TOWN, p_tok)
     w.foreign["recipient"] = {"neighbour": n_rec.id, "parent": p_rec.id}
+    # activity: courses (a parent's is on the owner's menu) and training
+    own["course"] = w.course(OWNER, tok)
+    n_course, p_course = w.course(NEIGHBOUR, n_tok), w.course(PARENT, p_tok)
+    w.foreign["course"] = {"neighbour": n_course.id, "parent": p_course.id}
+    own["training"] = w.training(own["course"].id, OWNER, tok)
+    w.foreign["training_session"] = {
+        "neighbour": w.training(n_course.id, N_TOWN, n_tok).id,
+        "parent": w.training(p_course.id, P_TOWN, p_tok).id,
+    }
 
     def pair(rec: Any, vol: Any, org: Any, t: str) -> Any:
         return w.call(
@@ -440,6 +464,15 @@ def _project_update(w: World) -> dict[str, Any]:
     return dict(fields, id=w.own["draft"].id)
 
 
+def _png() -> bytes:
+    """A seal image (hours' UploadSeal)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (100, 100), (200, 0, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _pair_base(w: World) -> dict[str, Any]:
     return dict(
         recipient_id=w.own["recipient"].id, volunteer_id=w.own["vol"].id,
@@ -467,6 +500,14 @@ REFS: dict[str, Ref] = {
     "registration.GetOrganisation.id": Ref("organisation"),
     "registration.ListOrganisations.parent_id": Ref("organisation"),
     "registration.GetVolunteer.id": Ref("volunteer"),
+    "registration.RequestTransfer.volunteer_id": Ref(
+        "volunteer",
+        lambda w: {
+            "to_division_code": "610115001",
+            "consent": True,
+            "consent_note": "签字同意书已存档",
+        },
+    ),  # fmt: skip
     "registration.ListVolunteers.ids": Ref("volunteer"),  # a filter: not listed
     "registration.VerifyVolunteer.id": Ref("volunteer"),
     "registration.RejectVolunteer.id": Ref("volunteer", lambda w: {"reason": "x"}),
@@ -516,6 +557,45 @@ REFS: dict[str, Ref] = {
         "pair", lambda w: {"started_at": when(-60), "ended_at": when(-10)}
     ),
     "activity.ListVisits.pair_id": Ref("pair"),
+    "activity.SetInsuranceCover.project_id": Ref(
+        "project",
+        lambda w: {
+            "insurer": "中国人民财产保险",
+            "policy_number": "PEAC2026001",
+            "starts_on": "2026-01-01",
+            "ends_on": "2099-12-31",
+        },
+    ),
+    "activity.GetInsuranceCover.project_id": Ref("project"),
+    "activity.ListInsuredVolunteers.project_id": Ref("project"),
+    "activity.ExportInsuredVolunteers.project_id": Ref("project"),
+    # A parent's course is on the owner's menu on purpose: usable from below.
+    "activity.CreateProject.required_course_id": Ref(
+        "course",
+        lambda w: {f.name: v for f, v in w.kit.request(w.own["org"]).ListFields()},
+        parent=OK,
+    ),
+    "activity.UpdateProject.required_course_id": Ref(
+        "course", _project_update, parent=OK
+    ),
+    "activity.CreateTrainingSession.course_id": Ref(
+        "course",
+        lambda w: {
+            "place": "红十字会培训室",
+            "starts_at": when(-120),
+            "ends_at": when(-60),
+        },
+        parent=OK,
+    ),
+    # A filter; a parent's course is on the menu: the owner's own sessions of it.
+    "activity.ListTrainingSessions.course_id": Ref("course", parent=OK),
+    "activity.RecordTrainingAttendance.training_session_id": Ref(
+        "training_session", lambda w: {"volunteer_id": w.own["vol"].id, "hours": 1}
+    ),
+    "activity.RecordTrainingAttendance.volunteer_id": Ref(
+        "volunteer", lambda w: {"training_session_id": w.own["training"].id}
+    ),
+    "activity.ListTrainingAttendances.training_session_id": Ref("training_session"),
     # hours
     "hours.RecordHonourHours.volunteer_id": Ref("volunteer", _honour_base),
     "hours.RecordHonourHours.organisation_id": Ref("organisation", _honour_base),
@@ -542,6 +622,18 @@ REFS: dict[str, Ref] = {
     ),
     "hours.ListTimeBankTransactions.volunteer_id": Ref("volunteer"),
     "hours.ListCertificates.volunteer_id": Ref("volunteer"),
+    "hours.EvaluateRecord.record_id": Ref(
+        "record", lambda w: {"score": "4", "comment": "服务认真"}
+    ),
+    "hours.FileComplaint.volunteer_id": Ref("volunteer", lambda w: {"text": "迟到"}),
+    "hours.FileComplaint.record_id": Ref(
+        "record", lambda w: {"volunteer_id": w.own["vol"].id, "text": "迟到"}
+    ),
+    "hours.ListComplaints.volunteer_id": Ref("volunteer"),  # a filter: not listed
+    "hours.UploadSeal.organisation_id": Ref(
+        "organisation", lambda w: {"image": _png()}
+    ),
+    "hours.GetSeal.organisation_id": Ref("organisation"),
     # recycling
     "recycling.GetBin.id": Ref("bin"),
     "recycling.ChangeBinStatus.id": Ref(
@@ -654,7 +746,16 @@ NOT_REFERENCES: dict[str, str] = {
     "recycling.CreateBin.code": "the new bin's own code",
     "activity.CheckIn.code": "the session's check-in code, a secret, not an id",
     "activity.CheckOut.code": "the session's check-in code, a secret, not an id",
+    "activity.SetInsuranceCover.policy_number": "the insurer's policy number, text",
     "hours.VerifyCertificate.number": "public: anyone may verify a certificate",
+    "registration.RequestTransfer.to_division_code": (
+        "the new home, outside the caller's subtree by design: any active "
+        "township or village (tests/security/test_transfer_bad_input.py)"
+    ),
+    "registration.RequestMyTransfer.to_division_code": (
+        "the new home, outside the caller's subtree by design: any active "
+        "township or village (tests/security/test_transfer_bad_input.py)"
+    ),
 }
 
 # Entities the per-service matrix (test_commendation_isolation.py) covers by
@@ -665,6 +766,12 @@ ELSEWHERE: dict[str, str] = {
     "commendation.ApproveStarRequest.id": "star request",
     "commendation.RejectStarRequest.id": "star request",
     "commendation.ResolveObjection.id": "objection",
+    # A transfer has two homes: its matrix has a new-home caller, and the
+    # owner is refused a neighbour's, a parent's and a random transfer alike
+    # (tests/security/test_transfer_isolation.py).
+    "registration.AcceptTransfer.id": "transfer",
+    "registration.RefuseTransfer.id": "transfer",
+    "registration.CancelTransfer.id": "transfer",
 }
 
 
@@ -682,6 +789,8 @@ SELF: dict[str, str] = {
     "hours.FileObjection.record_id": "tests/security/test_hours_self_isolation.py",
     "hours.ResolveObjection.id": "tests/security/test_hours_self_isolation.py",
     "hours.GetMyCertificatePdf.number": "tests/security/test_hours_self_isolation.py",
+    "hours.ReplyToComplaint.id": "tests/security/test_hours_complaints_isolation.py",
+    "hours.DecideComplaint.id": "tests/security/test_hours_complaints_isolation.py",
     "registration.MarkNotificationRead.notification_id": (
         "tests/security/test_notifications_isolation.py"
     ),

@@ -16,6 +16,7 @@ scope, where every such row is visible, so the fake filters them by key only.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.activity import models as m
 from services.activity.repository import PUBLISHED, ProjectView, missing
 from services.common.db import KeyTaken
 from services.common.errors import NotFound
+from services.common.settings import effective_settings
 from services.common.tenancy import Scope, ancestors
 from services.common.times import utc
 from services.common.unit_of_work import (
@@ -228,6 +230,88 @@ class FakeRepository:
             1
             for r in self.store.of(m.Attendance)
             if r.project_id == project_id and r.checked_out_at is None
+        )
+
+    # -- tenant settings and insurance --
+    def settings(self, code: str) -> dict[str, Any]:
+        """As the SQL replica computes them: the nearest override wins."""
+        overrides = {
+            r.division_code: dict(r.overrides)
+            for r in self.store.of(m.PolicyNode)
+            if r.division_code in ancestors(code)
+        }
+        return {k: json.loads(v) for k, v, _ in effective_settings(code, overrides)}
+
+    def current_cover(self, project_id: str) -> m.InsuranceCover | None:
+        for r in self.store.of(m.InsuranceCover):
+            if (
+                r.project_id == project_id
+                and r.replaced_at is None
+                and self._inside(r.division_code)
+            ):
+                return r  # type: ignore[no-any-return]
+        return None
+
+    def covered(
+        self, project_id: str, size: int = 0, offset: int = 0
+    ) -> tuple[list[tuple[str, str, int]], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for r in self.store.of(m.SignUp):
+            if r.project_id == project_id and r.status == "confirmed":
+                key = (r.volunteer_id, r.volunteer_number)
+                counts[key] = counts.get(key, 0) + 1
+        rows = sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        out = [(vid, number, n) for (vid, number), n in rows][offset:]
+        return (out[:size] if size else out), len(rows)
+
+    # -- training --
+    def _offered(self, code: str) -> bool:
+        return code in ancestors(self.scope.code) or self._inside(code)
+
+    def course(self, ident: str, field: str = "course_id") -> m.Course:
+        row = self._find(m.Course, ident, lambda r: self._offered(r.division_code))
+        if row is None:
+            raise missing(field, "course", "培训课程", ident)
+        return row  # type: ignore[no-any-return]
+
+    def course_offered_at(self, ident: str, node: str, field: str) -> m.Course:
+        row = self._find(
+            m.Course,
+            ident,
+            lambda r: (
+                self._offered(r.division_code) and r.division_code in ancestors(node)
+            ),
+        )
+        if row is None:
+            raise missing(field, "course", "培训课程", ident)
+        return row  # type: ignore[no-any-return]
+
+    def training_session(
+        self, ident: str, field: str = "training_session_id"
+    ) -> m.TrainingSession:
+        row = self._find(
+            m.TrainingSession, ident, lambda r: self._inside(r.division_code)
+        )
+        if row is None:
+            raise missing(field, "training session", "培训场次", ident)
+        return row  # type: ignore[no-any-return]
+
+    def training_attendance(
+        self, session_id: str, volunteer_id: str
+    ) -> m.TrainingAttendance | None:
+        for r in self.store.of(m.TrainingAttendance):
+            if r.training_session_id == session_id and r.volunteer_id == volunteer_id:
+                return r  # type: ignore[no-any-return]
+        return None
+
+    def trained(self, volunteer_id: str, course_id: str) -> bool:
+        return any(
+            r.volunteer_id == volunteer_id
+            and r.course_id == course_id
+            and (
+                self._inside(r.division_code) or self._inside(r.volunteer_division_code)
+            )
+            for r in self.store.of(m.TrainingAttendance)
         )
 
     # -- pairing --

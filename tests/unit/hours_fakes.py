@@ -34,9 +34,12 @@ from services.hours.models import (
     BankEntry,
     BankTransaction,
     Certificate,
+    Complaint,
     Correction,
+    Evaluation,
     HourRecord,
     Objection,
+    Seal,
 )
 from services.hours.repository import effective, missing
 
@@ -278,6 +281,48 @@ class FakeRepository:
                 return c  # type: ignore[no-any-return]
         raise missing("number", "certificate", "证明", number)
 
+    def own_complaints(self, volunteer_id: str) -> list[Complaint]:
+        found = [c for c in self.store.of(Complaint) if c.volunteer_id == volunteer_id]
+        return sorted(found, key=lambda c: (c.filed_at, c.id))
+
+    def reply_to_complaint(
+        self, ident: str, volunteer_id: str, reply: str, at: datetime
+    ) -> Complaint | None:
+        for c in self.own_complaints(volunteer_id):
+            if c.id == ident and c.status == "open":
+                c.reply, c.replied_at, c.status = reply, at, "replied"
+                return c
+        return None
+
+    # -- evaluations and complaints, in scope ------------------------------------
+    def evaluation(self, record_id: str, lock: bool = False) -> Evaluation | None:
+        for e in self.store.of(Evaluation):
+            if (
+                e.record_id == record_id
+                and e.superseded_at is None
+                and self._inside(e.division_code)
+            ):
+                return e  # type: ignore[no-any-return]
+        return None
+
+    def served_in(
+        self, volunteer_id: str, node: str, org_id: str = ""
+    ) -> HourRecord | None:
+        for r in self.store.of(HourRecord):
+            if (
+                r.volunteer_id == volunteer_id
+                and self._inside(r.division_code, node)
+                and (not org_id or r.organisation_id == org_id)
+            ):
+                return r  # type: ignore[no-any-return]
+        return None
+
+    def complaint(self, ident: str, lock: bool = False) -> Complaint:
+        for c in self.store.of(Complaint):
+            if c.id == ident and self._inside(c.division_code):
+                return c  # type: ignore[no-any-return]
+        raise missing("id", "complaint", "投诉", ident)
+
     # -- objections, in the office of the record's division --------------------
     def objection(self, ident: str, lock: bool = False) -> Objection:
         for o in self.store.of(Objection):
@@ -322,6 +367,24 @@ class FakeRepository:
             if c.number == number and self._inside(c.division_code):
                 return c  # type: ignore[no-any-return]
         raise missing("number", "certificate", "证明", number)
+
+    def seal(self, code: str, org_id: str, lock: bool = False) -> Seal | None:
+        for x in self.store.of(Seal):
+            if (x.division_code, x.organisation_id) == (code, org_id) and self._inside(
+                code
+            ):
+                return x  # type: ignore[no-any-return]
+        return None
+
+    def seal_for(self, code: str, org_id: str) -> Seal | None:
+        chain = ancestors(code)
+        found = [
+            x
+            for x in self.store.of(Seal)
+            if x.division_code in chain and x.organisation_id in {org_id, ""}
+        ]
+        found.sort(key=lambda x: (x.organisation_id == "", -len(x.division_code)))
+        return found[0] if found else None
 
     def next_certificate_serial(self, province: str, year: int) -> int:
         key = (province, year)

@@ -27,6 +27,7 @@ OWN_RPCS = {
     "ListMySignUps",
     "CheckInMe",
     "CheckOutMe",
+    "ListMyTraining",
 }
 
 

@@ -30,6 +30,18 @@ OWN_RPCS = {
     "ListMyCertificates",
     "RequestMyCertificate",
     "GetMyCertificatePdf",
+    "ListMyComplaints",
+    "ReplyToComplaint",
+}
+OFFICE_RPCS = {
+    "ListObjections",
+    "ResolveObjection",
+    "EvaluateRecord",
+    "ListComplaints",
+    "FileComplaint",
+    "DecideComplaint",
+    "UploadSeal",
+    "GetSeal",
 }
 RECORD = "0b6c4a8e-0000-4000-8000-000000000001"
 
@@ -40,7 +52,7 @@ def test_every_route_names_a_real_rpc_and_its_path_fields() -> None:
         for name in re.findall(r"{(\w+)}", route.path):
             assert name in request.DESCRIPTOR.fields_by_name, (route.path, name)
     assert {r.rpc for r in ROUTES if r.path.startswith("/me/")} == OWN_RPCS
-    assert {r.rpc for r in ROUTES} == OWN_RPCS | {"ListObjections", "ResolveObjection"}
+    assert {r.rpc for r in ROUTES} == OWN_RPCS | OFFICE_RPCS
 
 
 def test_no_own_request_can_name_a_volunteer() -> None:
@@ -135,3 +147,67 @@ def test_a_resolution_carries_outcome_note_and_change(client_and_stub: Any) -> N
     ((_, request, _, _),) = stub.calls
     assert (request.id, request.outcome, request.note) == ("o-1", "corrected", "核实")
     assert request.WhichOneof("change") == "new_hours" and request.new_hours == 1.5
+
+
+def test_a_reply_fills_the_complaint_and_reply_and_nothing_else(
+    client_and_stub: Any,
+) -> None:
+    client, stub, headers = client_and_stub
+    stub.replies["ReplyToComplaint"] = pb.ReplyToComplaintResponse(
+        complaint=pb.Complaint(id="c-1", status=pb.COMPLAINT_STATUS_REPLIED)
+    )
+    got = client.post(
+        "/api/v1/me/complaints/c-1/reply", json={"reply": "当天我在场"}, headers=headers
+    )
+    assert got.status_code == 200, got.text
+    assert got.json()["complaint"]["status"] == "COMPLAINT_STATUS_REPLIED"
+    ((method, request, _, _),) = stub.calls
+    assert (method, request.id, request.reply) == (
+        "ReplyToComplaint",
+        "c-1",
+        "当天我在场",
+    )
+    got = client.post(
+        "/api/v1/me/complaints/c-1/reply",
+        json={"reply": "x", "volunteer_id": "someone-else"},
+        headers=headers,
+    )
+    assert got.status_code == 400 and got.json()["error"]["field"] == "volunteer_id"
+    assert len(stub.calls) == 1
+
+
+def test_an_evaluation_keeps_its_score_as_written(client_and_stub: Any) -> None:
+    """The score travels as text, so the service sees a full-width "５" as
+    typed (and refuses it) instead of JSON parsing reading it as 5."""
+    client, stub, headers = client_and_stub
+    stub.replies["EvaluateRecord"] = pb.EvaluateRecordResponse(
+        evaluation=pb.Evaluation(id="e-1", score=4)
+    )
+    url = f"/api/v1/hours/records/{RECORD}/evaluation"
+    for score in ("4", "５"):
+        got = client.post(
+            url, json={"score": score, "comment": "认真"}, headers=headers
+        )
+        assert got.status_code == 200, got.text
+    assert [(c[0], c[1].record_id, c[1].score) for c in stub.calls] == [
+        ("EvaluateRecord", RECORD, "4"),
+        ("EvaluateRecord", RECORD, "５"),
+    ]
+
+
+def test_a_seal_travels_as_base64_both_ways(client_and_stub: Any) -> None:
+    client, stub, headers = client_and_stub
+    stub.replies["UploadSeal"] = pb.UploadSealResponse(
+        seal=pb.Seal(division_code="610113", media_type="image/png")
+    )
+    got = client.post(
+        "/api/v1/hours/seals",
+        json={"division_code": "610113", "image": "iVBORw0KGgo="},
+        headers=headers,
+    )
+    assert got.status_code == 200, got.text
+    ((method, request, _, _),) = stub.calls
+    assert (method, request.image) == ("UploadSeal", b"\x89PNG\r\n\x1a\n")
+    stub.replies["GetSeal"] = pb.GetSealResponse(image=b"\x89PNG")
+    got = client.get("/api/v1/hours/seals?division_code=610113", headers=headers)
+    assert got.status_code == 200 and got.json()["image"] == "iVBORw=="

@@ -12,6 +12,7 @@ from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
 from services.activity.usecases.base import Context, bump
+from services.activity.usecases.insurance import check_recruiting
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.roles import require_organisation
@@ -83,6 +84,11 @@ class ProjectCases:
             "leader_approval", "emergency",
         ):  # fmt: skip
             setattr(project, name, getattr(spec, name))
+        if spec.required_course_id:  # the organisation's own or an ancestor's
+            repo.course_offered_at(
+                spec.required_course_id, project.division_code, "required_course_id"
+            )
+        project.required_course_id = spec.required_course_id or None
         project.updated_at = self.ctx.clock()
         sessions = [
             m.ProjectSession(
@@ -114,7 +120,14 @@ class ProjectCases:
         )
 
     def publish_project(self, p: Principal, ident: str) -> ProjectView:
-        return self._move(p, ident, "recruiting", domain.MANAGERS, self._published)
+        """Open recruitment; a project whose service field the tenant's
+        policy lists needs an insurance cover holding its sessions first."""
+
+        def published(work: Work, repo: Repository, project: m.Project) -> None:
+            check_recruiting(repo, project)
+            self._published(work, repo, project)
+
+        return self._move(p, ident, "recruiting", domain.MANAGERS, published)
 
     def start_project(self, p: Principal, ident: str) -> ProjectView:
         return self._move(p, ident, "in_progress", domain.MANAGERS)

@@ -16,6 +16,7 @@ from services.activity import domain
 from services.activity import models as m
 from services.activity.repository import missing
 from services.activity.usecases.base import Context, bump
+from services.activity.usecases.training import TrainingCases
 from services.common.auth import Principal
 from services.common.db import KeyTaken
 from services.common.errors import (
@@ -61,6 +62,7 @@ class SignUpCases:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.training = TrainingCases(ctx)
 
     def sign_up(self, p: Principal, session_id: str, volunteer_id: str) -> m.SignUp:
         """Sign a volunteer in the caller's scope up for a session of a project
@@ -119,6 +121,9 @@ class SignUpCases:
                 project.required_skills,
                 utc(session.starts_at).astimezone(CST).date(),
             )
+            if project.required_course_id:
+                title = repo.course(project.required_course_id).title
+                self.training.require_course(project, title, who.id, who.home)
             if repo.active_sign_up(session_id, who.id) is not None:
                 raise _twice()
             approval = bool(project.leader_approval) and not project.emergency

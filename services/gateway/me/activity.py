@@ -37,6 +37,10 @@ ROUTES: list[Route] = [
           "sessions under way. A wrong or expired code: 400 on ``code``."),
     Route("POST", "/me/check-out", A, "CheckOutMe",
           "Check out by the code / 扫码签退", "me"),
+    Route("GET", "/me/training", A, "ListMyTraining",
+          "My training / 我的培训", "me",
+          doc="Courses attended and training hours, newest first; training "
+          "hours are not service hours (``total_hours`` in all)."),
     Route("GET", "/sessions/{session_id}/code.svg", A, "GetCheckInQrCode",
           "The check-in code as a QR code / 签到二维码", "attendance",
           download=("svg", "image/svg+xml"),

@@ -57,4 +57,15 @@ ROUTES: list[Route] = [
           "an unknown id."),
     Route("POST", "/me/notifications/read-all", R, "MarkAllNotificationsRead",
           "Mark all my notifications read / 全部标记为已读", "me"),
+    Route("POST", "/me/transfers", R, "RequestMyTransfer",
+          "Ask to transfer to my new home / 申请转移至新居住地", "me",
+          status_code=201, strict=True, body="MyTransferBody",
+          rules={"to_division_code": REQUIRED, "consent": REQUIRED},
+          doc="The caller's own transfer to a township or village of the new "
+          "home, with consent to the text the answer records; the new home's "
+          "office accepts or refuses it."),
+    Route("GET", "/me/transfers", R, "ListMyTransfers",
+          "My transfers / 我的转移申请", "me"),
+    Route("POST", "/me/transfers/{id}/cancel", R, "CancelTransfer",
+          "Cancel my pending transfer / 撤回我的转移申请", "me"),
 ]  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from services.hours import validation as v
 from services.hours.models import Certificate, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import Context, number
+from services.hours.usecases.seals import SealCases
 
 PDF_CONTEXT = "certificate.pdf"
 SELF_SERVICE = "本人网上申请"
@@ -39,11 +40,14 @@ class Issue:
     organisation_id: str
     period: tuple[str, str]
     issuer: str
+    training: tuple[str, ...] = ()
+    awards: tuple[str, ...] = ()
 
 
 class CertificateCases:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.seals = SealCases(ctx)
 
     def issue(
         self,
@@ -56,7 +60,12 @@ class CertificateCases:
         person: str,
         handler: str,
         contact: str,
+        training: list[str] | None = None,
+        awards: list[str] | None = None,
     ) -> Certificate:
+        """Issue a certificate of the volunteer's approved hours recorded in
+        the subtree ``code`` (of ``org_id`` when given), with the optional
+        ``training`` and ``awards`` lines the volunteer asked for."""
         p.require_any(*domain.WRITERS)
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
         start, end = v.period(*period)
@@ -70,12 +79,16 @@ class CertificateCases:
         person = v.text(person, "person_in_charge", 50)
         handler = v.text(handler or p.username, "handler", 50)
         contact = v.text(contact, "contact", 100)
+        extra = (
+            tuple(v.lines(list(training or []), "training")),
+            tuple(v.lines(list(awards or []), "awards")),
+        )
         query = (volunteer_id, code, org_id, start, end)
 
         def rows(repo: Repository) -> list[tuple[HourRecord, Decimal]]:
             return self._certified(repo, *query)
 
-        issued = Issue(volunteer_id, code, org_id, (start, end), issuer)
+        issued = Issue(volunteer_id, code, org_id, (start, end), issuer, *extra)
         return self._issue(p, issued, (person, handler, contact), rows)
 
     def request_own(self, p: Principal, start: str, end: str) -> Certificate:
@@ -153,7 +166,12 @@ class CertificateCases:
                 period_end=end, issued_on=today, issued_by=p.username,
                 issued_at=now, status="valid", revoked_reason="", pdf=b"",
             )  # fmt: skip
-            text = _text(cert, who.name, rows)
+            text = replace(
+                _text(cert, who.name, rows),
+                seal_image=self.seals.image_for(repo, code, c.organisation_id),
+                training=c.training,
+                awards=c.awards,
+            )
             cert.pdf = self._seal(pdf.render(text, self.ctx.public_url))
             repo.add(cert)
             work.record(

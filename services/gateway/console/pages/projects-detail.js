@@ -42,6 +42,12 @@
         again(`${T("done")}: ${T(p.status)}`);
       } catch (err) {
         if (err.status !== 401) showError(message, err);
+        // Recruiting refused for want of insurance: point at the cover card.
+        if (err.body?.error?.field === "insurance") {
+          const card = document.getElementById("insurance");
+          card?.classList.add("attention");
+          card?.scrollIntoView({ behavior: "smooth", block: "start" });
+        }
       }
     }
     const button = (verb, text, onClick) => el("button", { type: "button", "data-action": verb, text, on: { click: onClick || (() => act(verb)) } });
@@ -94,6 +100,7 @@
           el("span", { class: "badge", "data-testid": "project-status", "data-status": status, text: T(status) })),
         details, actions, message, notice),
     ];
+    parts.push(kit.insuranceCard(project, me, again));
     if (manager && ["PROJECT_STATUS_DRAFT", "PROJECT_STATUS_RETURNED"].includes(status)) parts.push(kit.editForm(project, again));
     parts.push(el("section", { class: "card spaced" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable));
     if (chosen) parts.push(kit.sessionPanel(project, chosen, sessions.indexOf(chosen), me, gen));

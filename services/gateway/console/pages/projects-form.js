@@ -83,6 +83,9 @@
     approval.checked = !!v?.leader_approval;
     const urgent = emergency || v?.emergency ? input("emergency", { type: "checkbox" }) : null;
     if (urgent) urgent.checked = !!v?.emergency;
+    const course = el("select", { name: "required_course_id", "data-field": "required_course_id", "data-testid": "pj-required-course" },
+      el("option", { value: "", text: T("noCourse") }), (kit.courses || []).map((c) => el("option", { value: c.id, text: c.title })));
+    course.value = v?.required_course_id || "";
 
     const nodes = [
       el("div", { class: "row" }, lead, label(T("title"), title), label(T("place"), place), label(T("field"), field), label(T("kind"), kind)),
@@ -92,6 +95,7 @@
         el("label", { class: "at-end" }, approval, ` ${T("leaderApproval")}`),
         urgent ? el("label", { class: "at-end" }, urgent, ` ${T("emergency")}`) : ""),
       skills,
+      el("div", { class: "row" }, label(T("requiredCourse"), course)),
       el("h4", { class: "subhead", text: `${T("sessions")}（${T("timesNote")}）` }),
       sessionList,
     ];
@@ -110,6 +114,7 @@
       },
       leader_approval: approval.checked,
       emergency: !!urgent?.checked,
+      required_course_id: course.value,
     });
     return { nodes, addButton, payload, title };
   }

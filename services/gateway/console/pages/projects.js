@@ -43,7 +43,10 @@
 
   // Service fields come from the API (GET /service-fields), fetched once.
   async function serviceFields() {
+    // The training courses a project may require (the menu at the user's node).
+    const courses = zy.allPages("/courses", "courses").catch(() => []);
     kit.fields = await zy.serviceFields();
+    kit.courses = await courses;
     return kit.fields;
   }
   const fieldName = zy.fieldName;

@@ -1,7 +1,9 @@
-// Hour records: certificates: issuing one for a volunteer, its card with
+// Hour records: certificates: issuing one for a volunteer (with the
+// training and awards the volunteer asked for, one a line), its card with
 // download and revoke, verifying one by number (also the public page
-// #/verify/<number> the PDF's QR code holds), and the certificates issued
-// in scope. Part of the records page (records.js).
+// #/verify/<number> the PDF's QR code holds), the certificates issued in
+// scope, and the office's seal image the certificates carry (upload,
+// preview). Part of the records page (records.js).
 "use strict";
 
 (() => {
@@ -105,6 +107,8 @@
         period: { start_month: value("start_month"), end_month: value("end_month") },
         issuer_name: value("issuer_name"), person_in_charge: value("person_in_charge"),
         handler: value("handler"), contact: value("contact"),
+        training: value("training").split("\n").map((x) => x.trim()).filter(Boolean),
+        awards: value("awards").split("\n").map((x) => x.trim()).filter(Boolean),
       };
       submit.disabled = true;
       try {
@@ -127,8 +131,49 @@
       label("personInCharge", input("person_in_charge")),
       label("handler", input("handler", { placeholder: me?.username || "" }), T("handlerHelp")),
       label("contact", input("contact", { inputmode: "tel" }))),
+    el("div", { class: "row bottom" },
+      label("training", el("textarea", { name: "training", rows: "2", "data-testid": "cert-training" }), T("linesHelp")),
+      label("awards", el("textarea", { name: "awards", rows: "2", "data-testid": "cert-awards" }), T("linesHelp"))),
     el("div", { class: "tools" }, submit), box, notice, result);
     return form;
+  }
+
+  // The office's seal image (PNG or JPEG, at most 512 KiB), printed on the
+  // certificates issued in its subtree: the one kept now, and an upload
+  // that replaces it.
+  function sealBox() {
+    const box = errorBox("seal-error");
+    const notice = noticeBox("seal-notice");
+    const preview = el("div", { "data-testid": "seal-preview" });
+    const file = el("input", { type: "file", name: "seal", accept: "image/png,image/jpeg", "data-testid": "seal-file",
+      "aria-label": T("sealFile") });
+    const show = (got) => {
+      preview.replaceChildren(el("img", { src: `data:${got.seal.media_type};base64,${got.image}`, alt: T("seal"),
+        width: "96", height: "96", "data-testid": "seal-image" }));
+    };
+    const load = () => get("/hours/seals").then(show).catch((err) => {
+      if (err.status === 404) preview.replaceChildren(el("p", { class: "muted", text: T("sealNone") }));
+    });
+    const upload = el("button", { type: "button", "data-testid": "seal-upload", text: T("sealUpload"), on: { click: async () => {
+      clear(box, notice);
+      const picked = file.files?.[0];
+      if (!picked) return;
+      const bytes = new Uint8Array(await picked.arrayBuffer());
+      let binary = "";
+      bytes.forEach((b) => { binary += String.fromCharCode(b); });
+      upload.disabled = true;
+      try {
+        await zy.api("/hours/seals", json({ image: window.btoa(binary) }));
+        notice.textContent = T("sealSaved");
+        await load();
+      } catch (err) {
+        if (err.status !== 401) showError(box, err);
+      } finally { upload.disabled = false; }
+    } } });
+    load();
+    return el("section", { class: "card spaced", "data-testid": "seal" },
+      el("h3", { text: T("seal") }), el("p", { class: "muted flush", text: T("sealHelp") }),
+      preview, el("div", { class: "tools wrap" }, file, upload), box, notice);
   }
 
   function verifyBox() {
@@ -296,6 +341,7 @@
   };
 
   kit.issueForm = issueForm;
+  kit.sealBox = sealBox;
   kit.verifyBox = verifyBox;
   kit.manageBox = manageBox;
   kit.certificateList = certificateList;

@@ -1,4 +1,6 @@
-// Hour records: one record (#/records/<id>): its facts, corrections, a
+// Hour records: one record (#/records/<id>): its facts, its evaluation (评价,
+// with a form to rate an approved record 1-5 or replace the rating), a link
+// to record a complaint about the volunteer for this record, corrections, a
 // correction form (new hours or a reversal, always with a reason) and the
 // volunteer's totals. Part of the records page (records.js).
 "use strict";
@@ -43,6 +45,51 @@
     el("div", { class: "row bottom" }, label("newHours", hours), label("reason", reason)),
     el("div", { class: "tools" }, submit), box, notice);
     return form;
+  }
+
+  // The record's evaluation and, for an approved record, the form that
+  // rates it (or replaces the rating): score 1 (差) to 5 (优) and a comment.
+  function evaluationCard(record, evaluation, reload) {
+    const shown = evaluation ? facts("evaluation-facts", [
+      ["evalScore", `${evaluation.score} · ${T(`grade${evaluation.score}`)}`, "evaluation-score", evaluation.score],
+      ["evalComment", evaluation.comment, "evaluation-comment"],
+      evaluation.poor ? ["evalPoor", T("evalPoorYes"), "evaluation-poor", "true"] : null,
+      ["evalBy", `${evaluation.evaluated_by} · ${when(evaluation.evaluated_at)}`],
+      evaluation.replaced ? ["evalReplaced", zy.num(evaluation.replaced)] : null,
+    ]) : el("p", { class: "empty", "data-testid": "evaluation-empty", text: T("evalNone") });
+    const card = el("section", { class: "card spaced", "data-testid": "evaluation", "data-score": String(evaluation?.score ?? "") },
+      el("h3", { text: T("evaluation") }), shown);
+    if (record.status !== "RECORD_STATUS_APPROVED") {
+      card.append(el("p", { class: "muted", text: T("evalOnlyApproved") }));
+      return card;
+    }
+    const box = errorBox("evaluation-error");
+    const notice = noticeBox("evaluation-notice");
+    const score = el("select", { name: "score", "data-testid": "evaluation-score-input", "aria-label": T("evalScore") },
+      [5, 4, 3, 2, 1].map((n) => el("option", { value: String(n), text: `${n} · ${T(`grade${n}`)}`,
+        ...(String(evaluation?.score ?? 4) === String(n) ? { selected: "" } : {}) })));
+    const comment = el("textarea", { name: "comment", rows: "2", maxlength: "500", "data-testid": "evaluation-comment-input",
+      "aria-label": T("evalCommentHelp"), placeholder: T("evalCommentHelp"), class: "minw-420" });
+    const submit = el("button", { type: "submit", "data-testid": "evaluation-submit",
+      text: evaluation ? T("evalReplace") : T("evalSubmit") });
+    const form = el("form", { novalidate: "", "data-testid": "evaluation-form", on: { submit: async (e) => {
+      e.preventDefault();
+      clear(box, notice);
+      submit.disabled = true;
+      try {
+        const body = { score: score.value, comment: comment.value };
+        await (await zy.api(`/hours/records/${enc(record.id)}/evaluation`, json(body))).json();
+        await reload(T("evalSaved"), "evaluation-notice");
+      } catch (err) {
+        if (err.status !== 401) showError(box, err);
+      } finally { submit.disabled = false; }
+    } } },
+    el("div", { class: "row bottom" }, label("evalScore", score), label("evalComment", comment)),
+    el("div", { class: "tools" }, submit,
+      el("a", { href: `#/complaints?volunteer=${enc(record.volunteer_id)}&record=${enc(record.id)}`,
+        "data-testid": "complain-link", text: T("complainAbout") })), box, notice);
+    card.append(form);
+    return card;
   }
 
   async function renderRecord(id, flash) {
@@ -99,18 +146,19 @@
         el("td", { "data-col": "actor", text: c.actor })))))
         : el("p", { class: "empty", "data-testid": "corrections-empty", text: T("noCorrections") }));
 
-    const reload = async (message) => {
+    const reload = async (message, where = "correction-notice") => {
       await renderRecord(id, true);
-      const notice = zy.view().querySelector("[data-testid=correction-notice]");
+      const notice = zy.view().querySelector(`[data-testid=${where}]`);
       if (notice) notice.textContent = message;
     };
+    const rated = evaluationCard(r, data.evaluation, reload);
     const correction = r.status === "RECORD_STATUS_APPROVED" ? correctionForm({ ...r, effective_hours: data.effective_hours }, reload)
       : el("section", { class: "card spaced", "data-testid": "correction-closed" },
         el("h3", { text: T("correct") }), el("p", { text: T("onlyApproved") }));
     let totals;
     try { totals = await totalsCard(r.volunteer_id); } catch (err) { return undefined; }
     if (location.hash !== asked) return undefined;
-    view.replaceChildren(detail, history, correction, totals);
+    view.replaceChildren(detail, rated, history, correction, totals);
     return undefined;
   }
 

@@ -209,7 +209,8 @@
     const verifier = kit.verifyBox();
     const list = kit.certificateList(volunteerId || "", division, verifier, unknown);
     const certs = el("div", { "data-testid": "certificates" }, el("h2", { class: "section-head", text: T("certificates") }),
-      list.node, kit.issueForm(volunteerId || "", me, list.reload), verifier, kit.manageBox(list.reload));
+      list.node, kit.issueForm(volunteerId || "", me, list.reload), verifier, kit.manageBox(list.reload),
+      kit.sealBox());
     parts.push(certs);
     await list.load();
     if (location.hash !== asked) return undefined;

@@ -181,6 +181,7 @@ async function renderMe() {
     el("section", { class: "card" }, el("div", { class: "actions" },
       el("a", { class: "button", href: "#/sign-ups", "data-testid": "to-sign-ups", text: T("mySignUps") }),
       el("a", { class: "button", href: "#/certificates", "data-testid": "to-certificates", text: T("myCertificates") }),
+      el("a", { class: "button", href: "#/training", "data-testid": "to-training", text: T("myTraining") }),
       out)),
   );
   // The home division by name, once the division lookups answer.

@@ -3,8 +3,11 @@
 // (GET /me/stars), the hour records with their status (GET /me/records,
 // filtered by status) and an objection on a record: a correction request
 // with a reason that lands in the office's queue
-// (POST /me/records/{id}/objections). Each part loads on its own: one that
-// fails says so in its own card.
+// (POST /me/records/{id}/objections); each record's evaluation (评价) by
+// the organiser, as GET /me/records returns it; and the complaints about
+// the volunteer (GET /me/complaints), each answered once
+// (POST /me/complaints/{id}/reply) and showing the office's outcome. Each
+// part loads on its own: one that fails says so in its own card.
 
 import {
   clearErrors, el, enc, errorBox, get, go, hours, labelled, num, post, query, showError, t, view, when,
@@ -16,6 +19,7 @@ const T = words("sv", text);
 const STATUSES = ["RECORD_STATUS_PENDING", "RECORD_STATUS_APPROVED", "RECORD_STATUS_REJECTED", "RECORD_STATUS_REVERSED"];
 const BADGE = { RECORD_STATUS_APPROVED: "good", RECORD_STATUS_REJECTED: "grey", RECORD_STATUS_REVERSED: "grey" };
 const OBJECTION_BADGE = { OBJECTION_STATUS_CORRECTED: "good", OBJECTION_STATUS_DISMISSED: "grey" };
+const COMPLAINT_BADGE = { COMPLAINT_STATUS_DISMISSED: "good", COMPLAINT_STATUS_UPHELD: "grey" };
 
 const card = (testid, title, ...children) => el("section", { class: "card", "data-testid": testid },
   title ? el("h2", { text: title }) : "", ...children);
@@ -79,7 +83,16 @@ function objectionNote(o) {
     o.resolution_note ? el("p", { "data-testid": "objection-answer", text: `${T("answer")}${o.resolution_note}` }) : "");
 }
 
-function recordItem(r, objection) {
+// The organiser's evaluation of a record: score 1-5 with its grade, and
+// the comment.
+function evaluationNote(e) {
+  return el("div", { class: "callout", "data-testid": "evaluation", "data-score": String(e.score) },
+    el("span", { class: `badge ${e.poor ? "grey" : "good"}`, "data-testid": "evaluation-grade",
+      text: `${T("evaluation")}${e.score} · ${T(`grade${e.score}`)}` }),
+    el("p", { class: "muted", "data-testid": "evaluation-comment", text: e.comment }));
+}
+
+function recordItem(r, objection, evaluation) {
   const shown = r.status === "RECORD_STATUS_APPROVED" ? r.effective_hours ?? r.hours : r.hours;
   const item = el("li", { "data-testid": "record", "data-id": r.id, "data-status": r.status },
     el("div", { class: "row" }, el("strong", { text: r.content || r.organisation_name || "" }),
@@ -88,6 +101,7 @@ function recordItem(r, objection) {
     el("span", { class: `badge ${BADGE[r.status] ?? ""}`, "data-testid": "record-status", text: T(r.status) }),
     r.status_reason ? el("p", { class: "muted", text: `${T("why")}${r.status_reason}` }) : "",
     r.note ? el("p", { class: "muted", text: r.note }) : "",
+    evaluation ? evaluationNote(evaluation) : "",
     objection ? objectionNote(objection) : "");
   if (objection?.status === "OBJECTION_STATUS_OPEN") return item;
   const open = el("button", { type: "button", "data-testid": "objection-open", text: T("object"), on: { click: () => {
@@ -118,7 +132,8 @@ async function recordsCard(params) {
         pageToken ? null : get("/me/objections").catch((err) => { if (err.status === 401) throw err; return null; }),
       ]);
       (mine?.objections || []).forEach((o) => { if (!latest.has(o.record_id)) latest.set(o.record_id, o); });
-      list.append(...(got.records || []).map((r) => recordItem(r, latest.get(r.id))));
+      const rated = new Map((got.evaluations || []).map((e) => [e.record_id, e]));
+      list.append(...(got.records || []).map((r) => recordItem(r, latest.get(r.id), rated.get(r.id))));
       pageToken = got.page?.next_page_token || "";
       more.hidden = !pageToken;
       if (!list.children.length) list.append(el("li", { class: "empty", "data-testid": "no-records", text: T("noRecords") }));
@@ -130,12 +145,56 @@ async function recordsCard(params) {
   return section;
 }
 
+function replyForm(c, done) {
+  const box = errorBox("complaint-reply-error");
+  const reply = el("textarea", { name: "reply", "data-testid": "complaint-reply-text", maxlength: "1000" });
+  const submit = el("button", { type: "submit", class: "primary", "data-testid": "complaint-reply-submit", text: T("sendReply") });
+  const form = el("form", { "data-testid": "complaint-reply-form", novalidate: true, on: { submit: async (e) => {
+    e.preventDefault();
+    clearErrors(form, box);
+    submit.disabled = true;
+    try {
+      const got = await post(`/me/complaints/${enc(c.id)}/reply`, { reply: reply.value.trim() });
+      done(got.complaint || { ...c, status: "COMPLAINT_STATUS_REPLIED", reply: reply.value.trim() });
+    } catch (err) { if (err.status !== 401) showError(box, err, form); } finally { submit.disabled = false; }
+  } } }, labelled("reply", T("yourReply"), reply, T("replyHint")), submit, box);
+  return form;
+}
+
+// One complaint about the volunteer: what was said, its reply (or the form
+// to give it, once), and the office's outcome.
+function complaintItem(c) {
+  const item = el("li", { "data-testid": "complaint", "data-id": c.id, "data-status": c.status });
+  const fill = (x) => item.replaceChildren(
+    el("span", { class: `badge ${COMPLAINT_BADGE[x.status] ?? ""}`, "data-testid": "complaint-status", text: T(x.status) }),
+    el("p", { text: x.text }),
+    el("p", { class: "muted", text: when(x.filed_at) }),
+    x.reply ? el("p", { class: "muted", "data-testid": "complaint-reply", text: `${T("replyPrefix")}${x.reply}` }) : "",
+    x.decision_note ? el("p", { "data-testid": "complaint-outcome", text: `${T("answer")}${x.decision_note}` }) : "",
+    x.status === "COMPLAINT_STATUS_OPEN" ? replyForm(x, (got) => {
+      item.dataset.status = got.status;
+      fill(got);
+      item.append(el("p", { class: "notice", "data-testid": "complaint-replied", role: "status", text: T("replySent") }));
+    }) : "");
+  fill(c);
+  return item;
+}
+
+async function complaintsCard() {
+  const got = await get("/me/complaints");
+  const items = got.complaints || [];
+  return card("complaints-card", T("complaints"),
+    items.length ? el("ul", { class: "list", "data-testid": "complaints" }, items.map(complaintItem))
+      : el("p", { class: "muted", "data-testid": "no-complaints", text: T("noComplaints") }));
+}
+
 async function renderService(rest, params) {
   const slot = (testid) => el("div", { "data-testid": `${testid}-slot` }, el("p", { class: "muted", text: t("loading") }));
   const totals = slot("totals");
   const stars = slot("stars");
   const records = slot("records");
-  view().replaceChildren(el("h1", { text: T("title") }), totals, stars, records);
+  const complaints = slot("complaints");
+  view().replaceChildren(el("h1", { text: T("title") }), totals, stars, records, complaints);
   const fill = async (node, make) => {
     try { node.replaceChildren(await make()); } catch (err) {
       if (err.status === 401) return;
@@ -148,6 +207,7 @@ async function renderService(rest, params) {
     fill(totals, async () => totalsCard(await get("/me/totals"))),
     fill(stars, async () => starsCard(await get("/me/stars"))),
     fill(records, () => recordsCard(params)),
+    fill(complaints, () => complaintsCard()),
   ]);
 }
 

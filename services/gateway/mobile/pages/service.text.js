@@ -13,6 +13,11 @@ export default {
     RECORD_STATUS_REVERSED: "已撤销", yourReason: "异议理由：", answer: "处理意见：",
     OBJECTION_STATUS_OPEN: "异议处理中", OBJECTION_STATUS_CORRECTED: "异议已采纳，记录已更正",
     OBJECTION_STATUS_DISMISSED: "异议未采纳",
+    evaluation: "服务评价：", grade5: "优", grade4: "良", grade3: "中", grade2: "较差", grade1: "差",
+    complaints: "关于我的投诉", noComplaints: "没有关于您的投诉", yourReply: "我的回复", replyPrefix: "我的回复：",
+    replyHint: "请说明情况，提交后不能修改", sendReply: "提交回复", replySent: "回复已提交，将由登记投诉的单位处理。",
+    COMPLAINT_STATUS_OPEN: "待您回复", COMPLAINT_STATUS_REPLIED: "已回复，处理中",
+    COMPLAINT_STATUS_UPHELD: "投诉成立", COMPLAINT_STATUS_DISMISSED: "投诉不成立",
   },
   en: {
     title: "My service", thisYear: "Hours this year", total: "Hours in all", pending: "Hours awaiting review",
@@ -27,5 +32,11 @@ export default {
     RECORD_STATUS_REVERSED: "Reversed", yourReason: "Your objection: ", answer: "The office's answer: ",
     OBJECTION_STATUS_OPEN: "Objection being checked", OBJECTION_STATUS_CORRECTED: "Objection upheld: record corrected",
     OBJECTION_STATUS_DISMISSED: "Objection dismissed",
+    evaluation: "Service rated ", grade5: "excellent", grade4: "good", grade3: "fair", grade2: "poor",
+    grade1: "very poor", complaints: "Complaints about me", noComplaints: "No complaints about you",
+    yourReply: "My reply", replyPrefix: "My reply: ", replyHint: "Say what happened; a reply cannot be changed once sent",
+    sendReply: "Send the reply", replySent: "Reply sent: the office that recorded the complaint will decide it.",
+    COMPLAINT_STATUS_OPEN: "Awaiting your reply", COMPLAINT_STATUS_REPLIED: "Replied, being decided",
+    COMPLAINT_STATUS_UPHELD: "Complaint upheld", COMPLAINT_STATUS_DISMISSED: "Complaint dismissed",
   },
 };
