@@ -17,6 +17,7 @@ from services.commendation.usecases.base import (
     RepositoryFactory,
     sql_repository,
 )
+from services.commendation.usecases.conduct import ConductCases
 from services.commendation.usecases.moves import MoveCases
 from services.commendation.usecases.notice import NoticeCases
 from services.commendation.usecases.ratings import RatingCases
@@ -40,6 +41,7 @@ class CommendationApp:
     - ``ratings``: the star rule every star path applies (``reconcile``);
     - ``stars``: the volunteer replica and the hours events;
     - ``moves``: a volunteer's transfer to a new home (stars follow it);
+    - ``conduct``: evaluations and complaints from hours (what they block);
     - ``rerating``: re-rating a subtree after a change of the star rules;
     - ``star_review``: approving and rejecting star requests, bars;
     - ``rounds``: award rounds and nominations;
@@ -73,6 +75,7 @@ class CommendationApp:
         self.stars = StarCases(ctx, self.ratings)
         self.rerating = RerateCases(ctx, self.ratings)
         self.moves = MoveCases(ctx, self.ratings)
+        self.conduct = ConductCases(ctx, self.ratings)
         self.star_review = StarReviewCases(ctx, self.ratings)
         self.rounds = RoundCases(ctx)
         self.review = ReviewCases(ctx, self.rounds)

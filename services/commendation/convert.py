@@ -99,7 +99,7 @@ def stars(
             )
             for c in history
         ],
-        pending=star_request(pending),
+        pending=star_request(pending), held_reason=rating.held_reason or "",
     )  # fmt: skip
 
 
@@ -141,6 +141,12 @@ def _evidence(e: dict[str, Any]) -> pb.Evidence:
         },
         activities=[str(a) for a in e.get("activities") or []],
         projects=int(e.get("projects", 0)),
+        evaluated_records=int(e.get("evaluated_records", 0)),
+        poor_evaluations=int(e.get("poor_evaluations", 0)),
+        average_score=float(e.get("average_score", 0)),
+        complaints_upheld=int(e.get("complaints_upheld", 0)),
+        complaints_dismissed=int(e.get("complaints_dismissed", 0)),
+        complaints_open=int(e.get("complaints_open", 0)),
     )
 
 

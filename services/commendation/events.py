@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.commendation import conduct
 from services.commendation.models import Volunteer
 from services.commendation.usecases.moves import Move
 from services.commendation.usecases.ratings import HoursNews
@@ -124,4 +125,48 @@ def rerate(env: Envelope) -> RerateOrder:
         # (a newer producer's keys only) re-rates under every key.
         keys=None if keys is None else tuple(k for k in TIER_KEYS if k in keys),
         after=after,
+    )
+
+
+def evaluation(env: Envelope) -> conduct.EvaluationNews:
+    """hours.record.evaluated: the record's current evaluation and what the
+    policy in force at the record's division blocks when it is poor."""
+    d = env.data
+    score, replaced, blocks = d.get("score"), d.get("replaced", 0), d.get("poor_blocks")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValueError("event field 'score' must be a whole number 1-5")
+    if isinstance(replaced, bool) or not isinstance(replaced, int) or replaced < 0:
+        raise ValueError("event field 'replaced' must be a count")
+    if not isinstance(d.get("poor"), bool):
+        raise ValueError("event field 'poor' must be true or false")
+    if blocks is None:
+        blocks = []
+    if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
+        raise ValueError("event field 'poor_blocks' must be a list of names")
+    return conduct.EvaluationNews(
+        record_id=_text(d, "record_id", 36),
+        volunteer_id=_text(d, "volunteer_id", 36),
+        volunteer_number=_text(d, "volunteer_number", 20),
+        division_code=validate_code(_text(d, "division_code", 12)),
+        score=score,
+        poor=d["poor"],
+        poor_blocks=tuple(sorted(b for b in blocks if b in conduct.BLOCKABLE)),
+        replaced=replaced,
+        occurred_at=times.parse(env.occurred_at),
+    )
+
+
+def complaint(env: Envelope) -> conduct.ComplaintNews:
+    """hours.complaint.filed / .replied / .decided."""
+    d = env.data
+    status = _text(d, "status", 12)
+    if status not in conduct.COMPLAINT_RANK:
+        raise ValueError("event field 'status' must be a complaint status")
+    return conduct.ComplaintNews(
+        complaint_id=_text(d, "complaint_id", 36),
+        volunteer_id=_text(d, "volunteer_id", 36),
+        volunteer_number=_text(d, "volunteer_number", 20),
+        division_code=validate_code(_text(d, "division_code", 12)),
+        status=status,
+        occurred_at=times.parse(env.occurred_at),
     )

@@ -87,6 +87,9 @@ class StarRating(Base):
     eligible_stars: Mapped[int] = mapped_column(Integer)
     continuous_years: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Why no request opens for the tier the hours reach ('' when none is
+    # held): a poor evaluation under a policy that blocks stars (0003).
+    held_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ServiceYear(Base):
@@ -231,3 +234,32 @@ class Objection(Base):
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EvaluationFact(Base):
+    """The current evaluation of one hour record (hours.record.evaluated),
+    under the volunteer's home, with what its policy blocks when poor."""
+
+    __tablename__ = "evaluation_facts"
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)  # home
+    record_division_code: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int] = mapped_column(Integer)
+    poor: Mapped[bool] = mapped_column(Boolean)
+    poor_blocks: Mapped[list[str]] = mapped_column(JSON)
+    replaced: Mapped[int] = mapped_column(Integer)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintFact(Base):
+    """A complaint's latest status (hours.complaint.*), under the
+    volunteer's home; the texts stay in hours."""
+
+    __tablename__ = "complaint_facts"
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)  # home
+    filed_at_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

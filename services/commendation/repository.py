@@ -18,10 +18,13 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, func, select, text
 from sqlalchemy.orm import Session
 
+from services.commendation import conduct
 from services.commendation.models import (
     PROCESSED,
     AwardRound,
     BarEntry,
+    ComplaintFact,
+    EvaluationFact,
     Nomination,
     Objection,
     PolicyNode,
@@ -32,7 +35,12 @@ from services.commendation.models import (
     Volunteer,
 )
 from services.common import outbox, settings_replica
-from services.common.db import Database, SessionRepository, is_postgres
+from services.common.db import (
+    Database,
+    SessionRepository,
+    is_postgres,
+    upsertable_insert,
+)
 from services.common.errors import NotFound
 from services.common.paging import Page, next_token, page_bounds, page_rows
 from services.common.tenancy import Scope
@@ -256,6 +264,62 @@ class Repository(SessionRepository[Scope | None]):
                 BarEntry.volunteer_id == volunteer_id, BarEntry.ends_on >= today
             )
         ).scalar()
+
+    # -- conduct: evaluations and complaints (from hours) ----------------------
+    def conduct_blocks(self, volunteer_id: str) -> frozenset[str]:
+        """What the volunteer's current poor evaluations block."""
+        rows = self.s.execute(
+            select(EvaluationFact.poor_blocks).where(
+                EvaluationFact.volunteer_id == volunteer_id,
+                EvaluationFact.poor.is_(True),
+            )
+        ).scalars()
+        return conduct.blocks((True, blocked) for blocked in rows)
+
+    def fact_locked(
+        self, model: type[EvaluationFact] | type[ComplaintFact], values: dict[str, Any]
+    ) -> tuple[Any, bool]:
+        """The fact row keyed as ``values`` is, locked; inserted from
+        ``values`` when absent (True then). Two events of one record or
+        complaint handled at once serialise here instead of colliding."""
+        table = _table(model)
+        key = table.primary_key.columns.values()[0]
+        new = self.s.execute(
+            upsertable_insert(self.s, table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(key)
+        ).first()
+        row = self.s.execute(
+            select(model)
+            .where(key == values[key.name])
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        return row, new is not None
+
+    def standing_of(self, volunteer_id: str) -> conduct.Standing:
+        """The volunteer's evaluation and complaint figures."""
+        scores = self.s.execute(
+            select(EvaluationFact.score, EvaluationFact.poor).where(
+                EvaluationFact.volunteer_id == volunteer_id
+            )
+        ).tuples()
+        statuses = self.s.execute(
+            select(ComplaintFact.status).where(
+                ComplaintFact.volunteer_id == volunteer_id
+            )
+        ).scalars()
+        return conduct.standing(scores, statuses)
+
+    def conduct_rows(self, volunteer_id: str) -> list[Any]:
+        """The volunteer's evaluation and complaint facts (a transfer
+        moves them)."""
+        out: list[Any] = []
+        for model in (EvaluationFact, ComplaintFact):
+            q = select(model).where(model.volunteer_id == volunteer_id)
+            out.extend(self.s.execute(q).scalars())
+        return out
 
     # -- rounds and nominations ------------------------------------------------
     def round(self, ident: str) -> AwardRound | None:

@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import NoResultFound
 
-from services.commendation import domain
+from services.commendation import conduct, domain
 from services.commendation.models import OUTBOX, ROLLUP, StarRating, StarRequest
 from services.commendation.repository import Repository
 from services.commendation.usecases.ratings import (
@@ -57,11 +57,12 @@ Items = Sequence[tuple[str, HoursNews]]
 class Book:
     """What :meth:`RatingCases.reconcile` would query per event, read once
     for a batch and kept up to date as the batch opens and closes requests:
-    each volunteer's pending request (locked) and the highest tier a
-    reviewer refused."""
+    each volunteer's pending request (locked), the highest tier a
+    reviewer refused and what their current poor evaluations block."""
 
     pending: dict[str, StarRequest] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
+    blocked: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def rejected_at(self, volunteer_id: str, stars: int) -> bool:
         return self.refused.get(volunteer_id, 0) >= stars
@@ -183,6 +184,7 @@ def _apply(
         got_years = raw.execute(_YEARS_SERVED, [volunteers])
         got_pending = raw.execute(_LOCK_PENDING, [volunteers])
         got_refused = raw.execute(_REFUSED, [volunteers])
+        got_poor = raw.execute(_POOR, [volunteers])
         got_policy = raw.execute(_POLICY, [codes])
     ratings = {r["volunteer_id"]: StarRating(**r) for r in _dicts(got_ratings)}
     missing = [v for v in volunteers if v not in ratings]
@@ -191,7 +193,13 @@ def _apply(
     years: dict[str, list[int]] = defaultdict(list)
     for v, year in got_years.fetchall():
         years[v].append(int(year))
-    book = Book(refused={v: int(m) for v, m in got_refused.fetchall()})
+    poor: dict[str, list[tuple[bool, list[str]]]] = defaultdict(list)
+    for v, blocked in got_poor.fetchall():
+        poor[v].append((True, blocked))
+    book = Book(
+        refused={v: int(m) for v, m in got_refused.fetchall()},
+        blocked={v: conduct.blocks(rows) for v, rows in poor.items()},
+    )
     for row in _dicts(got_pending):
         request = StarRequest(**row)
         make_transient_to_detached(request)  # as if loaded: changes are tracked
@@ -221,6 +229,7 @@ def _apply(
         "eligible": [r.eligible_stars for r in rows],
         "years": [r.continuous_years for r in rows],
         "at": [r.updated_at for r in rows],
+        "held": [r.held_reason for r in rows],
     })  # fmt: skip
 
 
@@ -272,11 +281,11 @@ _HOMES = "SELECT v, commendation_home_of(v) FROM unnest(%s::text[]) AS v"
 _SET_SCOPE = "SELECT set_config('zhiyuan.scope', %s, true)"
 _RATING_COLUMNS = (
     "volunteer_id, volunteer_number, division_code, total_hours, total_as_of,"
-    " stars, eligible_stars, continuous_years, updated_at"
+    " stars, eligible_stars, continuous_years, updated_at, held_reason"
 )
 _INSERT_RATINGS = (
     f"INSERT INTO star_ratings ({_RATING_COLUMNS})"
-    " SELECT v, n, d, 0, %s::timestamptz, 0, 0, 0, %s::timestamptz"
+    " SELECT v, n, d, 0, %s::timestamptz, 0, 0, 0, %s::timestamptz, ''"
     " FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(v, n, d) ORDER BY v"
     " ON CONFLICT DO NOTHING"
 )
@@ -305,6 +314,10 @@ _REFUSED = (
     " WHERE volunteer_id = ANY(%s::text[]) AND status = 'rejected'"
     " GROUP BY volunteer_id"
 )
+_POOR = (
+    "SELECT volunteer_id, poor_blocks FROM evaluation_facts"
+    " WHERE volunteer_id = ANY(%s::text[]) AND poor"
+)
 _POLICY = (
     "SELECT division_code, overrides FROM policy_overrides"
     " WHERE division_code = ANY(%s::text[])"
@@ -312,9 +325,11 @@ _POLICY = (
 _UPDATE_RATINGS = text(
     "UPDATE star_ratings AS r SET total_hours = t.total, total_as_of = t.as_of,"
     " stars = t.stars, eligible_stars = t.eligible, continuous_years = t.years,"
-    " updated_at = t.at FROM unnest(CAST(:v AS text[]), CAST(:total AS numeric[]),"
+    " updated_at = t.at, held_reason = t.held"
+    " FROM unnest(CAST(:v AS text[]), CAST(:total AS numeric[]),"
     " CAST(:as_of AS timestamptz[]), CAST(:stars AS int[]),"
-    " CAST(:eligible AS int[]), CAST(:years AS int[]), CAST(:at AS timestamptz[]))"
-    " AS t(v, total, as_of, stars, eligible, years, at)"
+    " CAST(:eligible AS int[]), CAST(:years AS int[]), CAST(:at AS timestamptz[]),"
+    " CAST(:held AS text[]))"
+    " AS t(v, total, as_of, stars, eligible, years, at, held)"
     " WHERE r.volunteer_id = t.v"
 )

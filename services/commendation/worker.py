@@ -78,6 +78,34 @@ class CommendationWorker(OutboxWorker):
         env = Envelope.from_body(body)
         self._app().stars.follow_imported("commendation.hours", events.imported(env))
 
+    @event_handler("hours", "record.evaluated")
+    def on_record_evaluated(self, body: dict[str, Any]) -> None:
+        """A record's (re-)evaluation: the volunteer's current evaluations,
+        and the stars held or released by what a poor one blocks."""
+        env = Envelope.from_body(body)
+        self._app().conduct.follow_evaluation(
+            "commendation.evaluations", env.event_id, events.evaluation(env)
+        )
+
+    @event_handler("hours", "complaint.filed")
+    def on_complaint_filed(self, body: dict[str, Any]) -> None:
+        self._complaint(body)
+
+    @event_handler("hours", "complaint.replied")
+    def on_complaint_replied(self, body: dict[str, Any]) -> None:
+        self._complaint(body)
+
+    @event_handler("hours", "complaint.decided")
+    def on_complaint_decided(self, body: dict[str, Any]) -> None:
+        self._complaint(body)
+
+    def _complaint(self, body: dict[str, Any]) -> None:
+        """A complaint's status (counted by outcome in nomination evidence)."""
+        env = Envelope.from_body(body)
+        self._app().conduct.follow_complaint(
+            "commendation.complaints", env.event_id, events.complaint(env)
+        )
+
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:
         self._volunteer(body)

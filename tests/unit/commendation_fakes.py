@@ -18,9 +18,12 @@ from typing import Any
 
 from sqlalchemy import inspect
 
+from services.commendation import conduct
 from services.commendation.models import (
     AwardRound,
     BarEntry,
+    ComplaintFact,
+    EvaluationFact,
     Nomination,
     Objection,
     ReviewStep,
@@ -166,6 +169,37 @@ class FakeRepository:
             if b.volunteer_id == volunteer_id and b.ends_on >= today
         ]
         return max(ends) if ends else None
+
+    # -- conduct --
+    def conduct_blocks(self, volunteer_id: str) -> frozenset[str]:
+        return conduct.blocks(
+            (e.poor, e.poor_blocks)
+            for e in self.store.of(EvaluationFact)
+            if e.volunteer_id == volunteer_id
+        )
+
+    def fact_locked(self, model: type, values: dict[str, Any]) -> tuple[Any, bool]:
+        key = "record_id" if model is EvaluationFact else "complaint_id"
+        for row in self.store.of(model):
+            if getattr(row, key) == values[key]:
+                return row, False
+        row = model(**values)
+        self.store.rows.append(row)
+        return row, True
+
+    def standing_of(self, volunteer_id: str) -> conduct.Standing:
+        return conduct.standing(
+            [
+                (e.score, e.poor)
+                for e in self.store.of(EvaluationFact)
+                if e.volunteer_id == volunteer_id
+            ],
+            [
+                c.status
+                for c in self.store.of(ComplaintFact)
+                if c.volunteer_id == volunteer_id
+            ],
+        )
 
     # -- rounds and nominations --
     def round(self, ident: str) -> AwardRound | None:

@@ -3,13 +3,14 @@
 
 In one transaction: under the old home, the pending star request (if any)
 is withdrawn, the stars held leave the old home's rollup and the
-volunteer's rows (the replica, the rating, the years served) are taken out
-of the old subtree; under the new home they are written again, the stars
-held enter the new home's rollup (and a ``transferred`` star change records
-the move), and the rating is re-rated by the new home's rules: a tier the
-hours reach above the approved stars opens a request at the new home's
-approval level. Approved stars are not lowered by the move (as a change of
-rules never lowers them). Star changes, requests and refusals decided
+volunteer's rows (the replica, the rating, the years served, the current
+evaluations and complaints) are taken out of the old subtree; under the
+new home they are written again, the stars held enter the new home's
+rollup (and a ``transferred`` star change records the move), and the
+rating is re-rated by the new home's rules: a tier the hours reach above
+the approved stars opens a request at the new home's approval level.
+Approved stars are not lowered by the move (as a change of rules never
+lowers them). Star changes, requests and refusals decided
 before the move stay under the old home, as its history. Past hours are not
 the replica's: hours keeps them where the service was done.
 """
@@ -84,16 +85,19 @@ class MoveCases:
             pending.status, pending.reason = "withdrawn", MOVED
             pending.decided_by, pending.decided_at = "system", self.ctx.clock()
         years = [(y.year, y.hours) for y in repo.service_years_of(move.volunteer_id)]
-        kept: dict[str, Any] = {"years": years, "rating": None}
+        conduct = repo.conduct_rows(move.volunteer_id)
+        kept: dict[str, Any] = {
+            "years": years,
+            "rating": None,
+            "conduct": [(type(row), _columns(row)) for row in conduct],
+        }
         if rating is not None:
-            kept["rating"] = {
-                c.key: getattr(rating, c.key) for c in StarRating.__table__.columns
-            }
+            kept["rating"] = _columns(rating)
             if rating.stars:  # counted where the rating was (change())
                 held = {f"stars_{rating.stars}": -1.0}
                 self.ctx.bump(work, rating.division_code, **held)
             repo.delete(rating)
-        for row in repo.service_years_of(move.volunteer_id):
+        for row in [*repo.service_years_of(move.volunteer_id), *conduct]:
             repo.delete(row)
         replica = repo.replica_row(move.volunteer_id)
         if replica is not None:
@@ -118,6 +122,10 @@ class MoveCases:
             repo.add(
                 ServiceYear(volunteer_id=vid, year=year, division_code=to, hours=hours)
             )
+        # The evaluations and complaints follow the volunteer (what they
+        # block, and the evidence, are read at the home).
+        for model, values in kept["conduct"]:
+            repo.add(model(**{**values, "division_code": to}))
         if kept["rating"] is None:
             repo.flush()
             return
@@ -149,3 +157,7 @@ class MoveCases:
             why=MOVED,
         )
         repo.flush()
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}

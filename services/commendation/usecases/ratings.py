@@ -6,6 +6,9 @@ level (default: 1-2 stars the county, 3-4 the city, 5 the province, each
 tenant may change both thresholds and levels); a higher tier supersedes
 it, a tier below withdraws it, and a correction below approved stars
 lowers them, on the record. A tier a reviewer refused is not asked again.
+A current poor evaluation whose policy blocks stars (:mod:`..conduct`)
+holds the request: none opens (the rating says why), a pending one is
+withdrawn; the reconcile after the evaluation is lifted opens it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from services.commendation import domain
+from services.commendation import conduct, domain
 from services.commendation.models import StarChange, StarRating, StarRequest
 from services.commendation.repository import Repository
 from services.commendation.usecases.base import Context
@@ -97,6 +100,15 @@ class RatingCases:
         closed, opened, lowered = "", 0, False
         vid = rating.volunteer_id
         pending = repo.pending(vid) if book is None else book.pending.get(vid)
+        held = self.held(repo, vid, book)
+        if pending is not None and held:
+            # A poor evaluation blocks stars: nothing stays asked meanwhile;
+            # the reconcile after it is lifted asks again.
+            closed = "withdrawn"
+            self._close(pending, closed, held)
+            pending = None
+            if book is not None:
+                del book.pending[vid]
         if pending is not None and pending.stars != eligible:
             if eligible > rating.stars:
                 closed = "superseded"
@@ -111,6 +123,7 @@ class RatingCases:
             lowered = True
             self.change(work, repo, rating, eligible, "lowered_by_correction",
                         actor, "hours corrected below the threshold")  # fmt: skip
+        rating.held_reason = ""
         if (
             eligible > rating.stars
             and pending is None
@@ -120,12 +133,25 @@ class RatingCases:
                 else book.rejected_at(vid, eligible)
             )
         ):
-            opened = eligible
-            levels = settings["stars.approval_level"]
-            request = self._open(work, repo, rating, eligible, levels)
-            if book is not None:
-                book.pending[vid] = request
+            if held:
+                rating.held_reason = held
+            else:
+                opened = eligible
+                levels = settings["stars.approval_level"]
+                request = self._open(work, repo, rating, eligible, levels)
+                if book is not None:
+                    book.pending[vid] = request
         return Reconciled(closed, opened, lowered)
+
+    @staticmethod
+    def held(repo: Repository, volunteer_id: str, book: Book | None = None) -> str:
+        """Why the volunteer's star requests are held ('' when they are
+        not): a current poor evaluation whose policy blocks stars."""
+        if book is not None:
+            blocked = book.blocked.get(volunteer_id, frozenset())
+        else:
+            blocked = repo.conduct_blocks(volunteer_id)
+        return conduct.HELD_STARS if "stars" in blocked else ""
 
     def _close(self, request: StarRequest, status: str, reason: str) -> None:
         request.status, request.reason = status, reason

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.commendation import domain
+from services.commendation import conduct, domain
 from services.commendation import validation as v
 from services.commendation.models import AwardRound, Nomination
 from services.commendation.repository import Repository
@@ -183,23 +183,36 @@ class RoundCases:
             raise PermissionDenied.outside_scope(
                 "nominee_volunteer_id", nominee.home_division_code, r.division_code
             )
-        got = facts.hours_of(req.nominee_volunteer_id)
-        barred = self._barred_until(
+        barred, standing = self._at_home(
             req.nominee_volunteer_id, nominee.home_division_code
         )
+        got = facts.hours_of(req.nominee_volunteer_id)
         evidence = {
             "approved_hours": got.approved_hours,
             "approved_records": got.approved_records,
             "platform_hours": got.platform_hours,
             "hours_by_field": got.by_field,
             "activities": got.activities,
+            **standing.as_evidence(),
         }
         signals = [x.as_dict() for x in domain.signals(got.records, barred)]
         return evidence, signals, (nominee.name_masked, nominee.home_division_code)
 
-    def _barred_until(self, volunteer_id: str, home: str) -> date | None:
+    def _at_home(
+        self, volunteer_id: str, home: str
+    ) -> tuple[date | None, conduct.Standing]:
+        """What the nominee's home keeps of them: the end of a bar, and the
+        evaluation and complaint figures; a current poor evaluation whose
+        policy blocks nominations refuses the nomination (nothing written)."""
         with self.ctx.uow(Scope(home)) as work:
-            return self.ctx.repo(work).barred_until(volunteer_id, self.ctx.today())
+            repo = self.ctx.repo(work)
+            if "nominations" in repo.conduct_blocks(volunteer_id):
+                en, zh = conduct.nomination_refusal()
+                raise FailedPrecondition(
+                    en, zh, field="nominee_volunteer_id", rule="evaluation.poor_blocks"
+                )
+            barred = repo.barred_until(volunteer_id, self.ctx.today())
+            return barred, repo.standing_of(volunteer_id)
 
     def before_deadline(self, r: AwardRound) -> None:
         if r.status != "open" or self.ctx.today() > r.deadline:

@@ -57,8 +57,23 @@
     return el("td", { ...left, "data-col": "evidence" },
       el("div", { "data-testid": "evidence-hours", "data-value": ev.approved_hours || 0,
         text: `${T("approvedHours")}: ${window.zy.num(ev.approved_hours || 0)} · ${T("approvedRecords")}: ${window.zy.num(ev.approved_records || 0)}` }),
+      conductOf(ev),
       el("ul", { class: "sublist" },
         (ev.activities || []).map((a) => el("li", { "data-testid": "evidence-activity", text: a }))));
+  }
+
+  // The nominee's evaluations and complaints when nominated (issue 14); a poor evaluation or an upheld complaint is flagged.
+  function conductOf(ev) {
+    const n = (key) => ev[key] || 0;
+    const flagged = n("poor_evaluations") > 0 || n("complaints_upheld") > 0;
+    return el("div", {
+      "data-testid": "evidence-conduct", class: flagged ? "highlight" : "",
+      "data-poor": n("poor_evaluations"), "data-upheld": n("complaints_upheld"),
+      text: `${T("evaluatedRecords")}: ${n("evaluated_records")} · ${T("poorEvaluations")}: ${n("poor_evaluations")}`
+        + ` · ${T("averageScore")}: ${n("evaluated_records") ? n("average_score").toFixed(2) : "—"}`
+        + ` · ${T("complaintsUpheld")}: ${n("complaints_upheld")} · ${T("complaintsDismissed")}: ${n("complaints_dismissed")}`
+        + ` · ${T("complaintsOpen")}: ${n("complaints_open")}`,
+    });
   }
 
   function signalsOf(n) {
