@@ -10,10 +10,11 @@ from datetime import datetime
 from services.activity.models import OUTBOX
 from services.activity.usecases.attendance import AttendanceCases
 from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
+from services.activity.usecases.campaigns import CampaignCases
 from services.activity.usecases.insurance import IdentitySource, InsuranceCases
 from services.activity.usecases.own import OwnCases
 from services.activity.usecases.pairing import PairingCases
-from services.activity.usecases.projects import ProjectCases
+from services.activity.usecases.projects import PositionSource, ProjectCases
 from services.activity.usecases.signups import SignUpCases
 from services.activity.usecases.training import TrainingCases
 from services.common import outbox
@@ -37,10 +38,12 @@ class ActivityApp:
     - ``insurance``: a project's insurance cover and the insurer's list
       (names from ``registration``, registration's client);
     - ``training``: course catalogues, training sessions and attendance
-      (training hours, kept apart from service hours).
+      (training hours, kept apart from service hours);
+    - ``campaigns``: special campaigns (专项行动), tagging and their summary.
 
     ``repository``: how a unit of work's repository is made, and ``uow`` the
-    unit of work (a test's in-memory ones instead of SQL)."""
+    unit of work (a test's in-memory ones instead of SQL); ``positions``
+    checks a service position a project names (registration's client)."""
 
     def __init__(
         self,
@@ -51,6 +54,7 @@ class ActivityApp:
         repository: RepositoryFactory = sql_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
         registration: IdentitySource | None = None,
+        positions: PositionSource | None = None,
     ):
         ctx = Context(
             db=db,
@@ -59,10 +63,11 @@ class ActivityApp:
             uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
             repo=repository,
         )
-        self.projects = ProjectCases(ctx)
+        self.projects = ProjectCases(ctx, positions)
         self.signups = SignUpCases(ctx)
         self.attendance = AttendanceCases(ctx)
         self.pairing = PairingCases(ctx)
         self.own = OwnCases(ctx, self.signups, self.attendance)
         self.insurance = InsuranceCases(ctx, registration)
         self.training: TrainingCases = self.signups.training
+        self.campaigns = CampaignCases(ctx)

@@ -67,6 +67,7 @@ def project_fields(req: Any) -> dict[str, Any]:
         "leader_approval": req.leader_approval,
         "emergency": req.emergency,
         "required_course_id": req.required_course_id,
+        "position_id": req.position_id,
     }
 
 
@@ -96,6 +97,8 @@ def project(v: ProjectView) -> pb.Project:
         created_at=iso(p.created_at),
         published_at=iso(p.published_at),
         required_course_id=p.required_course_id or "",
+        campaign_id=p.campaign_id or "",
+        position_id=p.position_id or "",
     )
 
 
@@ -195,6 +198,7 @@ def visit(x: m.Visit) -> pb.Visit:
         ended_at=iso(x.ended_at),
         note=x.note,
         created_at=iso(x.created_at),
+        campaign_id=x.campaign_id or "",
     )
 
 

@@ -110,6 +110,10 @@ class Project(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A course volunteers must have attended before signing up (0004).
     required_course_id: Mapped[str | None] = mapped_column(String(36))
+    # The special campaign (专项行动) it serves (None: untagged).
+    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # The service position it serves at (migration 0006), or None.
+    position_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ProjectSession(Base):
@@ -228,6 +232,7 @@ class Visit(Base):
     note: Mapped[str] = mapped_column(Text)
     logged_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class PolicyNode(Base):
@@ -322,4 +327,38 @@ class TrainingAttendance(Base):
     volunteer_division_code: Mapped[str] = mapped_column(String(12), index=True)
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    """A special campaign (专项行动) published by a province or city for a
+    window, shared down its subtree (row security lets a node read its
+    ancestors' campaigns); only the publisher edits it."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The publisher's node: the campaign covers its subtree.
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    target_groups: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignDelivery(Base):
+    """A recycling fact tagged to a campaign, from recycling's events: a
+    drive's items delivered or a collected pickup's kg (the fact's division)."""
+
+    __tablename__ = "campaign_deliveries"
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    source: Mapped[str] = mapped_column(String(10))  # drive | booking
+    occurred_on: Mapped[date] = mapped_column(Date)
+    items: Mapped[int] = mapped_column(Integer)
+    kg: Mapped[Decimal] = mapped_column(Numeric(10, 1))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -49,3 +49,15 @@ class Registration:
         return RosterRow(
             got.name, got.id_type, got.id_number_masked, got.volunteer_number
         )
+
+    def position(self, position_id: str) -> str:
+        """The division of a service position the caller may see; any other
+        (a neighbour's, an ancestor's, an unknown one) is NOT_FOUND alike,
+        naming ``position_id``."""
+        try:
+            got = self.remote.stub().GetPosition(reg.GetPositionRequest(id=position_id))
+        except grpc.RpcError as err:
+            raise self.remote.translate(
+                err, "position_id", position_id, ("service position", "服务阵地")
+            ) from None
+        return str(got.position.division_code)

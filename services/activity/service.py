@@ -10,6 +10,7 @@ import grpc
 from zhiyuan.activity.v1 import activity_pb2 as pb
 from zhiyuan.activity.v1 import activity_pb2_grpc as pb_grpc
 
+from services.activity import campaign_convert as ccv
 from services.activity import convert as cv
 from services.activity import qr
 from services.activity.application import ActivityApp
@@ -263,8 +264,9 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         self, req: pb.LogVisitRequest, ctx: grpc.ServicerContext
     ) -> pb.LogVisitResponse:
         row = self.app.pairing.log_visit(
-            me(), req.pair_id, req.started_at, req.ended_at, req.note
-        )
+            me(), req.pair_id, req.started_at, req.ended_at, req.note,
+            req.campaign_id,
+        )  # fmt: skip
         return pb.LogVisitResponse(visit=cv.visit(row))
 
     def ListVisits(  # noqa: N802
@@ -467,13 +469,68 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             total_hours=float(hours),
         )
 
+    # -- special campaigns ---------------------------------------------------------
+    def CreateCampaign(  # noqa: N802
+        self, req: pb.CreateCampaignRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreateCampaignResponse:
+        p = me()
+        row = self.app.campaigns.create(
+            p, req.title, req.description, req.starts_on, req.ends_on,
+            req.target_groups,
+        )  # fmt: skip
+        return pb.CreateCampaignResponse(campaign=ccv.campaign(row, p.scope))
+
+    def UpdateCampaign(  # noqa: N802
+        self, req: pb.UpdateCampaignRequest, ctx: grpc.ServicerContext
+    ) -> pb.UpdateCampaignResponse:
+        p = me()
+        row = self.app.campaigns.update(
+            p, req.id, req.title, req.description, req.starts_on, req.ends_on,
+            req.target_groups,
+        )  # fmt: skip
+        return pb.UpdateCampaignResponse(campaign=ccv.campaign(row, p.scope))
+
+    def GetCampaign(  # noqa: N802
+        self, req: pb.GetCampaignRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCampaignResponse:
+        p = me()
+        row = self.app.campaigns.get(p, req.id)
+        return pb.GetCampaignResponse(campaign=ccv.campaign(row, p.scope))
+
+    def ListCampaigns(  # noqa: N802
+        self, req: pb.ListCampaignsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListCampaignsResponse:
+        p = me()
+        page = self.app.campaigns.list(p, req.page.page_size, req.page.page_token)
+        return pb.ListCampaignsResponse(
+            campaigns=[ccv.campaign(x, p.scope) for x in page.items],
+            page=cv.page(page),
+        )
+
+    def TagProject(  # noqa: N802
+        self, req: pb.TagProjectRequest, ctx: grpc.ServicerContext
+    ) -> pb.TagProjectResponse:
+        view = self.app.campaigns.tag_project(me(), req.project_id, req.campaign_id)
+        return pb.TagProjectResponse(project=cv.project(view))
+
+    def GetCampaignSummary(  # noqa: N802
+        self, req: pb.GetCampaignSummaryRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetCampaignSummaryResponse:
+        p = me()
+        # Unspecified means by child unit; an unknown value is refused.
+        by = ccv.BY.get(req.by, "?" if req.by else "child")
+        got = self.app.campaigns.summary(p, req.campaign_id, req.division_code, by)
+        return ccv.summary(got, p.scope)
+
 
 def build(cfg: Config) -> tuple[ActivityServicer, Database, Registration]:
     db = Database(cfg.service("activity"))
     registration = Registration(
         cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
     )
-    app = ActivityApp(db, keys.pii_cipher(cfg), registration=registration)
+    app = ActivityApp(
+        db, keys.pii_cipher(cfg), registration=registration, positions=registration
+    )
     # The QR code on the leader's screen points at the gateway's public address.
     public_url = str(cfg.get("gateway.public_url", ""))
     servicer = ActivityServicer(app, ActivityQueries(db), OwnQueries(db), public_url)

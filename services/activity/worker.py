@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.activity import replica
+from services.activity import campaign_feed, replica
 from services.activity.models import PROCESSED
 from services.common.worker import (
     OutboxWorker,
@@ -46,6 +46,16 @@ class ActivityWorker(OutboxWorker):
     @event_handler("registration", "organisation.created")
     def on_organisation_created(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.organisation", body)
+
+    @event_handler("recycling", "drive.recorded")
+    def on_drive_recorded(self, body: dict[str, Any]) -> None:
+        """A drive tagged to a campaign: its items delivered."""
+        campaign_feed.apply(self.db, body)
+
+    @event_handler("recycling", "booking.collected")
+    def on_booking_collected(self, body: dict[str, Any]) -> None:
+        """A pickup tagged to a campaign: its kg collected."""
+        campaign_feed.apply(self.db, body)
 
 
 WORKER = ActivityWorker

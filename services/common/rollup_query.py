@@ -91,6 +91,26 @@ class RollupResult:
     names: dict[str, str] = field(default_factory=dict)
 
 
+Rows = list[tuple[str, str, dict[str, float]]]
+
+
+def join_rows(parts: Sequence[tuple[Rows, Sequence[str]]]) -> Rows:
+    """Rows of several rollup tables read over the same query, joined by
+    (division, month): each part's metrics (zero where a part has no row).
+
+    Example:
+        >>> join_rows([([("61", "", {"a": 1.0})], ["a"]), ([], ["b"])])
+        [('61', '', {'a': 1.0, 'b': 0.0})]
+    """
+    joined: dict[tuple[str, str], dict[str, float]] = {}
+    names = [m for _, metrics in parts for m in metrics]
+    for rows, _ in parts:
+        for code, month, metrics in rows:
+            cell = joined.setdefault((code, month), dict.fromkeys(names, 0.0))
+            cell.update(metrics)
+    return [(code, month, joined[(code, month)]) for code, month in sorted(joined)]
+
+
 def to_rollup(r: RollupResult) -> common.Rollup:
     """The common.v1 answer of every service's Summarize."""
 
@@ -129,14 +149,34 @@ def summarize(
         summarize(db, me(), ROLLUP, ROLLUP_TABLE,
                   ("6101", None, "2026-01", "2026-12", False), READERS)
     """
+    return summarize_joined(db, principal, [(rollup, table)], query, roles)
+
+
+def summarize_joined(
+    db: Database,
+    principal: Principal,
+    parts: Sequence[tuple[Rollup, Table]],
+    query: tuple[str, Level | None, str, str, bool],
+    roles: Sequence[str],
+) -> RollupResult:
+    """:func:`summarize` over several rollup tables of one service (e.g.
+    hours and the hours served at positions), read in one transaction and
+    joined by division and month: still an index range of each table."""
     code, group_by, start, end, by_month = query
     principal.require_any(*roles)
     node, own, level = check_query(principal.scope, code, group_by)
     start, end = checks.period(start, end, "query.period")
+    rows_parts: list[tuple[Rows, Sequence[str]]] = []
+    total_parts: list[tuple[Rows, Sequence[str]]] = []
     with db.session(principal.scope) as s:
         scope = Scope(node)
-        rollup.check_range(start, end)
-        rows = rollup.read(s, table, scope, level, start, end, by_month)
-        totals = rollup.read(s, table, scope, own, start, end, False)
-    total = totals[0][2] if totals else {m: 0.0 for m in rollup.metrics}
-    return RollupResult(rows, total, node, list(rollup.metrics))
+        for rollup, table in parts:
+            rollup.check_range(start, end)
+            rows = rollup.read(s, table, scope, level, start, end, by_month)
+            totals = rollup.read(s, table, scope, own, start, end, False)
+            rows_parts.append((rows, rollup.metrics))
+            total_parts.append((totals, rollup.metrics))
+    names = [m for rollup, _ in parts for m in rollup.metrics]
+    totals = join_rows(total_parts)
+    total = totals[0][2] if totals else dict.fromkeys(names, 0.0)
+    return RollupResult(join_rows(rows_parts), total, node, names)

@@ -83,6 +83,26 @@ TRANSFER_STATUS = Rule(
         "cancelled": pb.TRANSFER_STATUS_CANCELLED,
     }
 )
+POSITIONS = "positions"
+POSITION_KINDS = {
+    "guidance_centre": pb.POSITION_KIND_GUIDANCE_CENTRE,
+    "street_centre": pb.POSITION_KIND_STREET_CENTRE,
+    "station": pb.POSITION_KIND_STATION,
+    "base": pb.POSITION_KIND_BASE,
+}
+POSITION_RULES = {
+    "name": REQUIRED,
+    "kind": Rule(required=True, choices=POSITION_KINDS),
+    "base_level": Rule(
+        choices={
+            "district": pb.BASE_LEVEL_DISTRICT,
+            "city": pb.BASE_LEVEL_CITY,
+            "province": pb.BASE_LEVEL_PROVINCE,
+            "national": pb.BASE_LEVEL_NATIONAL,
+        }
+    ),
+    "division_code": REQUIRED,
+}
 ROUTES = [
     route("POST", "/login", "Login", "Log in / 登录", ID, public=True,
           body="LoginBody", rules={"username": REQUIRED, "password": REQUIRED},
@@ -150,6 +170,24 @@ ROUTES = [
     route("POST", "/transfers/{id}/cancel", "CancelTransfer",
           "Cancel a pending transfer / 撤回转移申请", TRANSFERS,
           doc="The volunteer's own request, or the old home's office."),
+    # Service positions (志愿服务阵地, issue 14).
+    route("GET", "/positions", "ListPositions",
+          "Service positions / 服务阵地列表", POSITIONS,
+          rules={"kind": Rule(choices=POSITION_KINDS)},
+          doc="Positions at a node or below (default: your scope), by "
+          "division and name; ``kind`` keeps one kind."),
+    route("POST", "/positions", "CreatePosition",
+          "Register a service position / 新建服务阵地", POSITIONS,
+          status_code=201, body="PositionBody", rules=POSITION_RULES,
+          doc="A guidance centre sits at a county, a street centre at a "
+          "township, a station at a township or village, a base (with its "
+          "``base_level``) at its level's division or below."),
+    route("GET", "/positions/{id}", "GetPosition",
+          "One service position / 服务阵地详情", POSITIONS),
+    route("PUT", "/positions/{id}", "UpdatePosition",
+          "Edit a service position / 修改服务阵地", POSITIONS,
+          body="PositionUpdateBody", rules=POSITION_RULES,
+          doc="Replaces every field, as creating takes them."),
     route("GET", "/feed", "ListActivityFeed", "Activity feed / 动态", "statistics"),
 ]  # fmt: skip
 

@@ -5,12 +5,87 @@ Enums are written by their proto names, e.g. ``"PROJECT_KIND_SERVICE"``."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+from zhiyuan.activity.v1 import activity_pb2 as apb
 
+from services.gateway.contract import REQUIRED, Rule
 from services.gateway.transcode import Route, register
 
 router = APIRouter(prefix="/api/v1")
 
 A, H = "activity", "hours"
+# Special campaigns (专项行动): checked at the edge (contract.py), then by
+# activity (the publisher's level, the window, the target groups).
+CAMPAIGN_BODY = {f: REQUIRED for f in ("title", "starts_on", "ends_on")}
+CAMPAIGNS = [
+    Route(
+        "POST",
+        "/campaigns",
+        A,
+        "CreateCampaign",
+        "Publish a special campaign (a province or city) / 发布专项行动",
+        "campaigns",
+        status_code=201,
+        strict=True,
+        body="CampaignBody",
+        rules=CAMPAIGN_BODY,
+    ),
+    Route(
+        "GET",
+        "/campaigns",
+        A,
+        "ListCampaigns",
+        "Campaigns published here and above / 专项行动列表",
+        "campaigns",
+        strict=True,
+    ),
+    Route(
+        "GET",
+        "/campaigns/{id}",
+        A,
+        "GetCampaign",
+        "A special campaign / 专项行动详情",
+        "campaigns",
+        strict=True,
+    ),
+    Route(
+        "PUT",
+        "/campaigns/{id}",
+        A,
+        "UpdateCampaign",
+        "Edit a campaign (its publisher only) / 修改专项行动",
+        "campaigns",
+        strict=True,
+        body="CampaignUpdateBody",
+        rules=CAMPAIGN_BODY,
+    ),
+    Route(
+        "GET",
+        "/campaigns/{campaign_id}/summary",
+        A,
+        "GetCampaignSummary",
+        "A campaign's figures by child unit or ISO week / 专项行动统计",
+        "campaigns",
+        strict=True,
+        rules={
+            "by": Rule(
+                choices={
+                    "child": apb.CAMPAIGN_SUMMARY_BY_CHILD,
+                    "week": apb.CAMPAIGN_SUMMARY_BY_WEEK,
+                },
+            )
+        },
+    ),
+    Route(
+        "PUT",
+        "/projects/{project_id}/campaign",
+        A,
+        "TagProject",
+        "Tag a project to a campaign (empty: untag) / 项目关联专项行动",
+        "campaigns",
+        strict=True,
+        body="CampaignTagBody",
+    ),
+]
 ACTIVITY = [
     Route(
         "POST",
@@ -248,6 +323,7 @@ ACTIVITY = [
         "Attendance of a training session / 培训签到名单",
         "projects",
     ),
+    *CAMPAIGNS,
 ]
 HOURS = [
     Route(

@@ -71,6 +71,7 @@ TAGS = [
     {"name": "sign-ups", "description": "Recruiting / 报名"},
     {"name": "attendance", "description": "Check-in and check-out / 签到签退"},
     {"name": "pairing", "description": "Pairing for help / 结对帮扶"},
+    {"name": "campaigns", "description": "Special campaigns / 专项行动"},
     {"name": "hours", "description": "Service hours / 服务时长"},
     {"name": "certificates", "description": "Certificates / 志愿服务证明"},
     {"name": "time bank", "description": "Time bank / 时间银行"},

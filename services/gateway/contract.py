@@ -37,6 +37,14 @@ _TYPES: dict[int, type] = {
     F.CPPTYPE_DOUBLE: float,
     F.CPPTYPE_FLOAT: float,
 }
+CAMPAIGN_DOCS = {
+    "title": "Campaign title, e.g. 寒冬送温暖 / 专项行动名称",
+    "starts_on": "First day, YYYY-MM-DD / 开始日期",
+    "ends_on": "Last day, YYYY-MM-DD, not before starts_on / 结束日期",
+    "target_groups": "Target groups: dibao (低保户), flood_affected (受灾户), "
+    "sick_disabled (病残), left_behind_children (留守儿童), elderly_alone "
+    "(独居老人), disabled_children (残疾儿童), veterans (退役军人) / 帮扶对象",
+}
 # Descriptions by ``Message.field`` or field name, in the OpenAPI document.
 DOCS = {
     "RegisterVolunteerRequest.name": "Real name / 真实姓名",
@@ -51,6 +59,30 @@ DOCS = {
     "RequestMyTransferRequest.consent": "I consent to the transfer text / 本人同意转移",
     "consent_note": "Where the evidence of consent is kept / 同意书存放说明",
     "to_division_code": "The new home: a township or village code / 新居住地区划代码",
+    "CreatePositionRequest.kind": "guidance_centre (指导中心), street_centre "
+    "(街道/乡镇中心), station (村/社区服务站) or base (基地)",
+    "UpdatePositionRequest.kind": "guidance_centre (指导中心), street_centre "
+    "(街道/乡镇中心), station (村/社区服务站) or base (基地)",
+    "ListPositionsRequest.kind": "Only this kind of position / 阵地类型",
+    "base_level": "A base's level: district, city, province or national "
+    "/ 基地级别：区级、市级、省级、国家级",
+    "CreatePositionRequest.division_code": "Where the position sits, inside your "
+    "scope / 阵地所在区划代码",
+    "UpdatePositionRequest.division_code": "Where the position sits, inside your "
+    "scope / 阵地所在区划代码",
+    **{
+        f"{m}Request.{f}": doc
+        for m in ("CreateCampaign", "UpdateCampaign")
+        for f, doc in CAMPAIGN_DOCS.items()
+    },
+    "GetCampaignSummaryRequest.by": "child (by child unit, default) or week (by "
+    "ISO week) / 按下级单位或按周汇总",
+    "GetCampaignSummaryRequest.division_code": "A node of the campaign's area in "
+    "your scope (default: the campaign's node or your scope) / 统计的区划",
+    "TagProjectRequest.campaign_id": "A campaign you see whose area and window hold "
+    "the project; empty removes the tag / 关联的专项行动（留空取消关联）",
+    "address": "Street address / 地址",
+    "opening_hours": "Opening hours, free text / 开放时间",
     "name": "Name / 名称",
     "id_number": "18-digit resident ID number / 身份证号",
     "phone": "Mobile number / 手机号",
@@ -197,7 +229,8 @@ def signature(
         zero = _TYPES.get(field.cpp_type, type(None))()
         if rule.choices or field.cpp_type == F.CPPTYPE_ENUM:
             kind, zero = kind | None, None
-        query = Query(description=DOCS.get(field.name), max_length=rule.max_length)
+        doc = DOCS.get(f"{descriptor.name}.{field.name}") or DOCS.get(field.name)
+        query = Query(description=doc, max_length=rule.max_length)
         name = rule.alias or field.name
         hint: Any = Annotated[kind, query]
         params.append(inspect.Parameter(name, kw, annotation=hint, default=zero))

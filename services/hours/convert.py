@@ -71,6 +71,7 @@ def record(r: m.HourRecord, effective: Decimal) -> pb.HourRecord:
         status_reason=r.status_reason, recorded_by=r.recorded_by,
         recorded_at=ts(r.recorded_at), reviewed_by=r.reviewed_by or "",
         reviewed_at=ts(r.reviewed_at), effective_hours=h(effective),
+        position_id=r.position_id or "",
     )  # fmt: skip
 
 

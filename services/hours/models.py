@@ -57,6 +57,9 @@ ROLLUP = Rollup(
     [*BASE_METRICS, *(f"{m}_{f}" for f in ROLLUP_FIELDS for m in BASE_METRICS)],
     distinct=("volunteers", *(f"volunteers_{f}" for f in ROLLUP_FIELDS)),
 )
+# Hours served at service positions (阵地), in their own table (migration
+# 0008): the hours rollup's columns and function are schema frozen earlier.
+POSITION_ROLLUP = Rollup("hours_position_rollup", ["position_hours"])
 HOURS = Numeric(10, 2)
 
 
@@ -67,6 +70,7 @@ class Base(DeclarativeBase):
 OUTBOX = outbox_table(Base.metadata)
 PROCESSED = processed_table(Base.metadata)
 ROLLUP_TABLE = ROLLUP.table(Base.metadata)
+POSITION_ROLLUP_TABLE = POSITION_ROLLUP.table(Base.metadata)
 
 
 class HourRecord(Base):
@@ -112,6 +116,8 @@ class HourRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The service position named by the office (migration 0008), or None.
+    position_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Correction(Base):

@@ -10,12 +10,14 @@ from decimal import Decimal
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.paging import Page, next_token, page_bounds
-from services.common.rollup_query import RollupResult, summarize
+from services.common.rollup_query import RollupResult, summarize_joined
 from services.common.tenancy import Level
 from services.hours import cross_tenant, domain
 from services.hours import validation as v
 from services.hours.bank_repository import BankRepository as Repository
 from services.hours.models import (
+    POSITION_ROLLUP,
+    POSITION_ROLLUP_TABLE,
     ROLLUP,
     ROLLUP_TABLE,
     BankTransaction,
@@ -138,8 +140,9 @@ class HoursQueries:
         """Rows for the children (or a deeper level) of a node, and its total;
         volunteers counted once over the period, not once a month (kept at
         write time for each month, calendar year and all time)."""
-        return summarize(
-            self.db, p, ROLLUP, ROLLUP_TABLE,
+        return summarize_joined(
+            self.db, p,
+            [(ROLLUP, ROLLUP_TABLE), (POSITION_ROLLUP, POSITION_ROLLUP_TABLE)],
             (code, group_by, start, end, by_month), domain.READERS,
         )  # fmt: skip
 

@@ -69,6 +69,19 @@ class Registration:
             ) from None  # fmt: skip
         return str(got.organisation.name)
 
+    def position(self, position_id: str) -> str:
+        """The division of a service position the caller may see; any other
+        (a neighbour's, an ancestor's, an unknown one) is NOT_FOUND alike,
+        naming ``position_id``."""
+        try:
+            got = self.remote.stub().GetPosition(reg.GetPositionRequest(id=position_id))
+        except grpc.RpcError as err:
+            raise remote.translate(
+                err, ("registration", "注册登记服务"), "position_id",
+                position_id, ("service position", "服务阵地"),
+            ) from None  # fmt: skip
+        return str(got.position.division_code)
+
     def identity(self, volunteer_id: str, purpose: str) -> Identity:
         """The real name and masked ID number (registration logs the reveal)."""
         try:

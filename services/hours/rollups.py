@@ -34,7 +34,7 @@ from services.common.rollup import (
     periods_of,
 )
 from services.common.tenancy import ancestors
-from services.hours.models import ROLLUP, ROLLUP_FIELDS, HourRecord
+from services.hours.models import POSITION_ROLLUP, ROLLUP, ROLLUP_FIELDS, HourRecord
 
 # (volunteer_id, division_code, month, service_field)
 Key = tuple[str, str, str, str]
@@ -203,6 +203,8 @@ def _apply(s: Session, rows: Iterable[Mapping[str, Any]], sign: int) -> None:
     """The one implementation behind :func:`apply_approved` and :func:`count`."""
     sums: dict[tuple[str, str, str], list[Decimal]] = {}
     presence: dict[Key, int] = defaultdict(int)
+    # Hours served at a service position: a plain sum, its own table.
+    at_positions: list[tuple[str, str, dict[str, float]]] = []
     for row in rows:
         month = row.get("month") or month_of(row["served_at"])
         field = row["service_field"]
@@ -211,6 +213,9 @@ def _apply(s: Session, rows: Iterable[Mapping[str, Any]], sign: int) -> None:
         acc[0] += Decimal(str(row["hours"]))
         acc[1] += 1
         presence[(row["volunteer_id"], code, month, field)] += sign
+        if row.get("position_id"):
+            served = float(row["hours"]) * sign
+            at_positions.append((code, month, {"position_hours": served}))
     if not presence:
         return
     facts = []
@@ -226,6 +231,8 @@ def _apply(s: Session, rows: Iterable[Mapping[str, Any]], sign: int) -> None:
     _distinct_cells(_present(s, volunteers), presence, cells)
     _write_presence(s, presence)
     ROLLUP.add_cells(s, cells)
+    if at_positions:
+        POSITION_ROLLUP.bump_many(s, at_positions)
 
 
 def apply_approved(
@@ -239,7 +246,8 @@ def apply_approved(
     year and all time), exactly as approving them one by one would.
 
     ``records`` selects rows with the columns volunteer_id, division_code,
-    service_field, hours and served_at (or month, 'YYYY-MM' China time); a
+    service_field, hours and served_at (or month, 'YYYY-MM' China time), and
+    optionally position_id (its hours also count as ``position_hours``); a
     list of such mappings is taken as it is. Many volunteers at once lock
     the presence table for the rest of the transaction: commit each chunk.
 
@@ -271,6 +279,7 @@ def count(s: Session, record: HourRecord, amount: Decimal, sign: int) -> None:
                 "service_field": record.service_field,
                 "hours": amount,
                 "month": record.month,
+                "position_id": record.position_id,
             }
         ],
         sign,
@@ -284,6 +293,10 @@ def amend(s: Session, record: HourRecord, delta: Decimal) -> None:
     if record.service_field in ROLLUP_FIELDS:
         deltas[f"hours_{record.service_field}"] = float(delta)
     ROLLUP.bump(s, record.division_code, record.month, **deltas)
+    if record.position_id:
+        POSITION_ROLLUP.bump(
+            s, record.division_code, record.month, position_hours=float(delta)
+        )
 
 
 def lock_all(s: Session) -> None:

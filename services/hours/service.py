@@ -36,7 +36,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             me(), req.volunteer_id, req.division_code, req.organisation_id,
             req.organisation_name, req.service_field, req.content,
             req.session_start, req.session_end, req.hours, req.reason,
-            req.request_id,
+            req.request_id, req.position_id,
         )  # fmt: skip
         return pb.RecordHonourHoursResponse(
             record=cv.record(rec, rec.hours), created=created

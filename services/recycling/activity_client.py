@@ -11,11 +11,13 @@ donation project's sessions earn none, so they are refused here.
 
 from __future__ import annotations
 
+from datetime import date
+
 import grpc
 from zhiyuan.activity.v1 import activity_pb2 as act
 from zhiyuan.activity.v1 import activity_pb2_grpc as act_grpc
 
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.remote import Remote
 
 # A lookup while the caller waits: a few seconds, not the platform default.
@@ -56,3 +58,28 @@ class Activity(Remote):
             gone = NotFound.entity("activity session", "活动场次", session_id)
             gone.field, gone.rule = "activity_session_id", "activity_session_id.exists"
             raise gone
+
+    def check_campaign(self, campaign_id: str, code: str, day: date) -> None:
+        """Refuse, naming ``campaign_id``, unless the campaign is visible to
+        the caller, covers ``code`` and its window holds ``day``."""
+        try:
+            got = self.stub().GetCampaign(act.GetCampaignRequest(id=campaign_id))
+        except grpc.RpcError as err:
+            kind = ("campaign", "专项行动")
+            raise self.translate(err, "campaign_id", campaign_id, kind) from None
+        c = got.campaign
+        if not code.startswith(c.division_code):
+            raise InvalidArgument(
+                "campaign_id",
+                "campaign_id.covers",
+                f"the campaign of {c.division_code} does not cover {code}",
+                f"该专项行动（{c.division_code}）不覆盖 {code}",
+            )
+        if not c.starts_on <= day.isoformat() <= c.ends_on:
+            raise InvalidArgument(
+                "campaign_id",
+                "campaign_id.window",
+                f"{day.isoformat()} lies outside the campaign's window "
+                f"{c.starts_on} to {c.ends_on}",
+                f"{day.isoformat()} 不在专项行动期间（{c.starts_on} 至 {c.ends_on}）内",
+            )

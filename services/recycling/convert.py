@@ -119,7 +119,7 @@ def drive(view: DriveView) -> pb.Drive:
         recipient_households=d.recipient_households,
         distributed=_items(view.distributed),
         households_reached=view.households_reached, recorded_by=d.recorded_by,
-        recorded_at=at(d.recorded_at),
+        recorded_at=at(d.recorded_at), campaign_id=d.campaign_id or "",
     )  # fmt: skip
 
 
@@ -142,6 +142,7 @@ def booking(b: m.Booking) -> pb.Booking:
         weights=_weights(b.textiles_kg, b.books_kg, b.other_kg),
         collected_on=day(b.collected_on), cancel_reason=b.cancel_reason,
         created_at=at(b.created_at), estimated_kg=float(b.estimated_kg),
+        campaign_id=b.campaign_id or "",
     )  # fmt: skip
 
 

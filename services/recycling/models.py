@@ -136,6 +136,8 @@ class Drive(Base):
     recipient_households: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The special campaign it serves ("" none; activity checked it).
+    campaign_id: Mapped[str] = mapped_column(String(36), default="")
 
 
 class Distribution(Base):
@@ -187,6 +189,8 @@ class Booking(Base):
     # what the resident's own pages list (migration 0003).
     booker_volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
     estimated_kg: Mapped[Decimal] = mapped_column(KG)  # the resident's estimate
+    # The special campaign the pickup served, set when collected ("" none).
+    campaign_id: Mapped[str] = mapped_column(String(36), default="")
     changed_by: Mapped[str] = mapped_column(String(100))  # the latest change
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -104,6 +104,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         draft = self.app.drives.check_drive(
             me(), req.division_code, req.organisation_id, req.organisation_name,
             req.title, req.held_on, cv.items(req.items), req.recipient_households,
+            req.campaign_id,
         )  # fmt: skip
         (view,) = self.app.drives.record_drives(me(), [draft])
         return pb.RecordDriveResponse(drive=cv.drive(view))
@@ -173,7 +174,7 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
         self, req: pb.CollectBookingRequest, ctx: grpc.ServicerContext
     ) -> pb.CollectBookingResponse:
         row = self.app.bookings.collect_booking(
-            me(), req.id, cv.weights(req.weights), req.collected_on
+            me(), req.id, cv.weights(req.weights), req.collected_on, req.campaign_id
         )
         return pb.CollectBookingResponse(booking=cv.booking(row))
 

@@ -24,6 +24,7 @@ from services.registration.usecases.base import (
 )
 from services.registration.usecases.directory import DirectoryCases
 from services.registration.usecases.people import Guardian, PeopleCases
+from services.registration.usecases.positions import PositionCases
 from services.registration.usecases.selfservice import SelfServiceCases
 from services.registration.usecases.transfers import TransferCases
 
@@ -44,7 +45,8 @@ class RegistrationApp:
       ``self_service.policy`` holds its per-address limit), own record and
       the public division picker;
     - ``transfers``: transfers between regions (request, accept, refuse,
-      cancel, the volunteer's own).
+      cancel, the volunteer's own);
+    - ``positions``: service positions (志愿服务阵地: create, update, get).
 
     ``ctx`` is the one context the areas share.
     """
@@ -74,3 +76,4 @@ class RegistrationApp:
         self.people = PeopleCases(self.ctx)
         self.self_service = SelfServiceCases(self.ctx, self.people)
         self.transfers = TransferCases(self.ctx)
+        self.positions = PositionCases(self.ctx)

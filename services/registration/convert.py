@@ -176,3 +176,34 @@ def transfer(t: m.Transfer, names: dict[str, str] | None = None) -> pb.Transfer:
         from_division_name=names.get(t.from_division_code, ""),
         to_division_name=names.get(t.to_division_code, ""),
     )
+
+
+POSITION_KIND = {
+    pb.POSITION_KIND_GUIDANCE_CENTRE: "guidance_centre",
+    pb.POSITION_KIND_STREET_CENTRE: "street_centre",
+    pb.POSITION_KIND_STATION: "station",
+    pb.POSITION_KIND_BASE: "base",
+}
+BASE_LEVEL = {
+    pb.BASE_LEVEL_DISTRICT: "district",
+    pb.BASE_LEVEL_CITY: "city",
+    pb.BASE_LEVEL_PROVINCE: "province",
+    pb.BASE_LEVEL_NATIONAL: "national",
+}
+_PB_POSITION_KIND = {v: k for k, v in POSITION_KIND.items()}
+_PB_BASE_LEVEL = {v: k for k, v in BASE_LEVEL.items()}
+
+
+def position(p: m.Position, names: dict[str, str] | None = None) -> pb.Position:
+    return pb.Position(
+        id=p.id,
+        name=p.name,
+        kind=_PB_POSITION_KIND[p.kind],
+        base_level=_PB_BASE_LEVEL.get(p.base_level or "", 0),
+        division_code=p.division_code,
+        division_name=(names or {}).get(p.division_code, ""),
+        address=p.address,
+        opening_hours=p.opening_hours,
+        created_at=ts(p.created_at),
+        updated_at=ts(p.updated_at),
+    )

@@ -34,6 +34,16 @@ ROLLUP = Rollup(
 )
 
 
+# Service positions (阵地) by kind, in their own rollup table (migration
+# 0009): the registration rollup's columns and add function are schema frozen
+# by earlier revisions. Counted in the month the position was created, so the
+# all-time row is the count of positions there today.
+POSITION_KINDS = ("guidance_centre", "street_centre", "station", "base")
+POSITION_ROLLUP = Rollup(
+    "registration_position_rollup", [f"positions_{k}" for k in POSITION_KINDS]
+)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData()
 
@@ -41,6 +51,7 @@ class Base(DeclarativeBase):
 OUTBOX = outbox_table(Base.metadata)
 PROCESSED = processed_table(Base.metadata)
 ROLLUP_TABLE = ROLLUP.table(Base.metadata)
+POSITION_ROLLUP_TABLE = POSITION_ROLLUP.table(Base.metadata)
 
 
 class Division(Base):
@@ -260,3 +271,22 @@ class Transfer(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Position(Base):
+    """A service position (志愿服务阵地, migration 0009): a guidance centre,
+    street or town centre, village or community station, or a base (with the
+    level it was recognised at), at a division of the tree."""
+
+    __tablename__ = "positions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    base_level: Mapped[str | None] = mapped_column(String(10))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    opening_hours: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -13,14 +13,16 @@ from services.common.db import Database
 from services.common.errors import InvalidArgument
 from services.common.paging import Page, next_token, page_bounds
 from services.common.pii import PiiCipher
-from services.common.rollup_query import RollupResult, check_query
+from services.common.rollup_query import RollupResult, check_query, join_rows
 from services.common.tenancy import Level
 from services.registration import domain
 from services.registration.models import (
+    POSITION_ROLLUP,
     ROLLUP,
     Account,
     FeedItem,
     Organisation,
+    Position,
     Transfer,
     Volunteer,
 )
@@ -180,10 +182,55 @@ class RegistrationQueries:
         p.require_any(*domain.READERS)
         node, own, level = check_query(p.scope, node, group_by)
         start, end = checks.period(start, end, "query.period")
+        metrics = [*ROLLUP.metrics, *POSITION_ROLLUP.metrics]
         with self.db.session(p.scope) as s:
             repo = Repository(s, p.scope)
-            rows = repo.rollup_rows(node, level, start, end, by_month)
-            totals = repo.rollup_rows(node, own, start, end, False)
+            # People and organisations, and positions by kind (their own
+            # table): two index ranges, joined by division and month.
+            rows = join_rows(
+                [
+                    (
+                        repo.rollup_rows(node, level, start, end, by_month),
+                        ROLLUP.metrics,
+                    ),
+                    (
+                        repo.position_rollup_rows(node, level, start, end, by_month),
+                        POSITION_ROLLUP.metrics,
+                    ),
+                ]
+            )
+            totals = join_rows(
+                [
+                    (repo.rollup_rows(node, own, start, end, False), ROLLUP.metrics),
+                    (
+                        repo.position_rollup_rows(node, own, start, end, False),
+                        POSITION_ROLLUP.metrics,
+                    ),
+                ]
+            )
             names = repo.division_names([c for c, _, _ in rows] + [node])
-        total = totals[0][2] if totals else {m: 0.0 for m in ROLLUP.metrics}
-        return RollupResult(rows, total, node, list(ROLLUP.metrics), names)
+        total = totals[0][2] if totals else dict.fromkeys(metrics, 0.0)
+        return RollupResult(rows, total, node, metrics, names)
+
+    def positions(
+        self, p: Principal, node: str, kind: str | None, size: int, token: str
+    ) -> Page:
+        """Positions at ``node`` or below (default: the caller's scope), of
+        one kind when given, by division then name, with division names
+        (``extra["names"]``)."""
+
+        def names(r: Repository, items: list[Any]) -> dict[str, Any]:
+            return {"names": r.division_names(sorted({i.division_code for i in items}))}
+
+        node = node or p.scope.code
+        return self._run(
+            p,
+            # By division and name (the query's order), the id breaking ties.
+            lambda r: r.positions_query(node, kind).order_by(
+                Position.division_code, Position.name
+            ),
+            Position.id,
+            size,
+            token,
+            extra=names,
+        )

@@ -23,6 +23,8 @@ from services.common.paging import page_rows
 from services.common.refcache import RefCache, clear_after_commit
 from services.common.tenancy import Level, Scope, validate_code
 from services.registration.models import (
+    POSITION_ROLLUP,
+    POSITION_ROLLUP_TABLE,
     ROLLUP,
     ROLLUP_TABLE,
     Account,
@@ -33,6 +35,7 @@ from services.registration.models import (
     Notification,
     NotificationDelivery,
     Organisation,
+    Position,
     TeamMembership,
     TenantSetting,
     Transfer,
@@ -335,6 +338,27 @@ class Repository(SessionRepository[Scope | None]):
         self.s.flush()
 
     # -- the system context (login precedes scope) -------------------------
+    # -- service positions -------------------------------------------------------
+    def position(self, ident: str, for_update: bool = False) -> Position:
+        """A position in scope (else NOT_FOUND, as for no position at all)."""
+        q = select(Position).where(
+            Position.id == ident, Position.division_code.like(self.tenant.like_pattern)
+        )
+        row = self.s.execute(
+            q.with_for_update() if for_update else q
+        ).scalar_one_or_none()
+        if row is None:
+            raise _missing("id", "service position", "服务阵地", ident)
+        return row
+
+    def positions_query(self, node: str, kind: str | None) -> Any:
+        q = select(Position).where(
+            Position.division_code.like(self.tenant.narrow(node).like_pattern)
+        )
+        if kind:
+            q = q.where(Position.kind == kind)
+        return q
+
     def login_lookup(self, username: str) -> dict[str, Any] | None:
         """:func:`login_lookup` in this unit's transaction."""
         return login_lookup(self.s, username)
@@ -351,6 +375,20 @@ class Repository(SessionRepository[Scope | None]):
         read of the rollup table; ``node`` must lie inside the scope)."""
         return ROLLUP.read(
             self.s, ROLLUP_TABLE, self.tenant.narrow(node), level, start, end, by_month
+        )
+
+    def position_rollup_rows(
+        self, node: str, level: Level, start: str, end: str, by_month: bool
+    ) -> list[tuple[str, str, dict[str, float]]]:
+        """:meth:`rollup_rows` of the positions counted by kind."""
+        return POSITION_ROLLUP.read(
+            self.s,
+            POSITION_ROLLUP_TABLE,
+            self.tenant.narrow(node),
+            level,
+            start,
+            end,
+            by_month,
         )
 
 

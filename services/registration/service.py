@@ -410,6 +410,50 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         t = self.app.transfers.cancel(me(), req.id)
         return pb.CancelTransferResponse(transfer=self._transfer(t))
 
+    # -- service positions --------------------------------------------------------
+    def _position_fields(self, req: Any) -> tuple[str, str, str, str, str, str]:
+        kind = cv.enum_value(cv.POSITION_KIND, req.kind, "kind") or ""
+        level = cv.enum_value(cv.BASE_LEVEL, req.base_level, "base_level") or ""
+        return (
+            req.name, kind, level, req.division_code, req.address, req.opening_hours
+        )  # fmt: skip
+
+    def _position(self, row: Any) -> pb.Position:
+        return cv.position(row, self.app.positions.division_names([row]))
+
+    def CreatePosition(  # noqa: N802
+        self, req: pb.CreatePositionRequest, ctx: grpc.ServicerContext
+    ) -> pb.CreatePositionResponse:
+        row = self.app.positions.create(me(), *self._position_fields(req))
+        return pb.CreatePositionResponse(position=self._position(row))
+
+    def UpdatePosition(  # noqa: N802
+        self, req: pb.UpdatePositionRequest, ctx: grpc.ServicerContext
+    ) -> pb.UpdatePositionResponse:
+        row = self.app.positions.update(me(), req.id, *self._position_fields(req))
+        return pb.UpdatePositionResponse(position=self._position(row))
+
+    def GetPosition(  # noqa: N802
+        self, req: pb.GetPositionRequest, ctx: grpc.ServicerContext
+    ) -> pb.GetPositionResponse:
+        row = self.app.positions.get(me(), req.id)
+        return pb.GetPositionResponse(position=self._position(row))
+
+    def ListPositions(  # noqa: N802
+        self, req: pb.ListPositionsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListPositionsResponse:
+        page = self.q.positions(
+            me(),
+            req.division_code,
+            cv.enum_value(cv.POSITION_KIND, req.kind, "kind"),
+            req.page.page_size,
+            req.page.page_token,
+        )
+        names = page.extra["names"]
+        return pb.ListPositionsResponse(
+            positions=[cv.position(r, names) for r in page.items], page=cv.page(page)
+        )
+
 
 def client_address(ctx: grpc.ServicerContext) -> str:
     """The end client's address: as the gateway forwards it in metadata

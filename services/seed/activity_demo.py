@@ -10,7 +10,7 @@ and its leader can show the rotating check-in code (the seed prints one).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.activity.application import ActivityApp
@@ -21,6 +21,7 @@ from services.common.rollup import CST
 from services.common.times import utc
 
 MARKER = "秦岭北麓生态保护清洁行动"
+CAMPAIGN = "寒冬送温暖"
 CHANGAN, YANTA = "610116", "610113"
 HOUSEHOLDS = [  # name, phone, address, needs; one-to-one first, then many-to-one
     (
@@ -38,6 +39,16 @@ def day(days_from_today: int, hour: float) -> datetime:
     """A moment on a day relative to today, at a China-time hour, as UTC."""
     today = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0)
     return (today + timedelta(days=days_from_today, hours=hour)).astimezone(UTC)
+
+
+def winter_window(today: date) -> tuple[date, date]:
+    """寒冬送温暖 runs from 15 November to 25 March; out of season (a demo
+    seeded in summer) a window around today instead, so the tags hold."""
+    season = today.year if today.month >= 7 else today.year - 1
+    start, end = date(season, 11, 15), date(season + 1, 3, 25)
+    if start <= today <= end:
+        return start, end
+    return today - timedelta(days=30), today + timedelta(days=110)
 
 
 class Clock:
@@ -77,10 +88,11 @@ class Demo:
                 "  registration's demo organisations or volunteers are missing: skipped"
             )
             return
+        self.campaign = self._campaign()
         self._past(
             changan, MARKER, "environment", "秦岭北麓环山路沿线", [-21, -14], 8, 6
         )
-        self._past(
+        civilised = self._past(
             yanta,
             "大雁塔北广场文明旅游引导",
             "civilisation",
@@ -90,7 +102,7 @@ class Demo:
             4,
             approval=True,
         )
-        self._past(
+        donated = self._past(
             yanta,
             "爱为宝旧衣物捐赠日",
             "recycling",
@@ -100,6 +112,8 @@ class Demo:
             3,
             kind="donation",
         )
+        self._tag(civilised, -7)
+        self._tag(donated, -3)
         self._recruiting(self._org(CHANGAN, "养老") or changan)
         self._awaiting_review(yanta)
         self._pairing(self._org(CHANGAN, "总队") or changan)
@@ -107,7 +121,10 @@ class Demo:
         if city is not None:
             self._emergency(city)
         self._training(YANTA)
-        print("  6 projects, sign-ups and attendances, 3 households paired")
+        print(
+            "  6 projects, sign-ups and attendances, 3 households paired,"
+            f" the province's campaign {CAMPAIGN} with its tagged projects and visits"
+        )
 
     def _org(self, county: str, hint: str) -> Any:
         found = [o for o in self.orgs if o.division_code == county and hint in o.name]
@@ -172,7 +189,8 @@ class Demo:
         people: int,
         approval: bool = False,
         kind: str = "service",
-    ) -> None:
+    ) -> str:
+        """A completed project; its id."""
         sessions = [(day(d, 9), day(d, 12), capacity) for d in days]
         raw = self._raw(
             title, field, place, sessions, leader_approval=approval, kind=kind
@@ -192,6 +210,25 @@ class Demo:
             self._attend(leader, s, team)
         self.clock.at = utc(view.sessions[-1].ends_at) + timedelta(hours=4)
         self.app.projects.complete_project(leader, view.project.id)
+        return str(view.project.id)
+
+    def _campaign(self) -> Any:
+        """The province's winter campaign (寒冬送温暖), published a month ago."""
+        self.clock.at = datetime.now(UTC) - timedelta(days=30)
+        start, end = winter_window(datetime.now(CST).date())
+        return self.app.campaigns.create(
+            self.admin, CAMPAIGN, "为低保户、独居老人和留守儿童送去冬衣、棉被和关怀",
+            start.isoformat(), end.isoformat(),
+            ["dibao", "elderly_alone", "left_behind_children", "sick_disabled"],
+        )  # fmt: skip
+
+    def _in_window(self, days_from_today: int) -> bool:
+        on = datetime.now(CST).date() + timedelta(days=days_from_today)
+        return bool(self.campaign.starts_on <= on <= self.campaign.ends_on)
+
+    def _tag(self, project_id: str, days_from_today: int) -> None:
+        if self._in_window(days_from_today):
+            self.app.campaigns.tag_project(self.admin, project_id, self.campaign.id)
 
     def _attend(self, leader: Principal, session: Any, vids: list[str]) -> None:
         start, end = utc(session.starts_at), utc(session.ends_at)
@@ -312,12 +349,14 @@ class Demo:
                 for d in (-30, -9):
                     self.clock.at = day(d, 12)
                     note = f"入户探访{name[0]}家，了解近况，协助打扫卫生"
+                    tag = self.campaign.id if self._in_window(d) else ""
                     self.app.pairing.log_visit(
                         leader,
                         pair.id,
                         day(d, 10).isoformat(),
                         day(d, 11.5).isoformat(),
                         note,
+                        tag,
                     )
 
     def _leader(self, org: Any) -> Principal:

@@ -19,6 +19,7 @@ from services.common.config import Config
 from services.common.db import Database, is_postgres
 from services.seed import (
     activity,
+    campaign_pickups,
     commendation,
     hours,
     province,
@@ -55,6 +56,7 @@ def seed(
         )
     activity.seed(cfg, province=province_code)
     recycling.seed(cfg, province=province_code)
+    campaign_pickups.seed(cfg, province=province_code)
     commendation.seed(cfg, province=province_code)
     if wait:
         stars.seed(cfg, province_code)

@@ -26,7 +26,7 @@ from services.registration.application import RegistrationApp
 from services.registration.bootstrap import create_account, load_divisions, progress
 from services.registration.domain import SERVICE_FIELDS
 from services.registration.idcard import make_id_number
-from services.registration.models import Account, Volunteer
+from services.registration.models import Account, Position, Volunteer
 from services.registration.repository import Repository
 
 DEMO_PASSWORD = "zhiyuan-demo-2026"  # noqa: S105 - printed by `make run`, demo only
@@ -46,6 +46,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
     with db.session(Scope(province)) as s:
         done = s.execute(select(Account).where(Account.username == "sx-admin")).first()
     if done:
+        _positions(db, RegistrationApp(db, keys.pii_cipher(cfg), None), province)
         print("demo data already present / 演示数据已存在")
         return
     for username, scope, roles, display in [
@@ -60,6 +61,7 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
     teams = _organisations(db, app, admin, rng)
     _volunteers(app, admin, rng, volunteers, teams)
     _transfers(db, app)
+    _positions(db, app, province)
     print("demo data ready / 演示数据已就绪")
 
 
@@ -203,3 +205,54 @@ def _transfers(db: Database, app: RegistrationApp) -> None:
             beilin, moved, "610113001", True, "签字同意书存碑林区档案室"
         )
         app.transfers.accept(yanta, t.id)
+
+
+# Bases of the demo province: (name, level, division).
+DEMO_BASES = (
+    ("长安区助老志愿服务基地", "district", "610116"),
+    ("雁塔区大雁塔文明旅游志愿服务基地", "district", "610113"),
+    ("西安市应急救援志愿服务基地", "city", "6101"),
+    ("陕西省青少年志愿服务基地", "province", "61"),
+    ("延安革命纪念地志愿服务基地", "national", "610602"),
+)
+
+
+def _positions(db: Database, app: RegistrationApp, province: str) -> None:
+    """Service positions (志愿服务阵地, issue 14): Chang'an's and Yanta's
+    guidance centres, a centre in each of Chang'an's first streets with two
+    community stations each, one of Yanta's, and bases from district to
+    national level. Skipped when the province has positions already."""
+    with db.session(Scope(province)) as s:
+        if s.execute(select(Position.id).limit(1)).first():
+            return
+    admin = Principal("seed", "seed", province, frozenset({"province_admin"}), 0)
+    hours = "周一至周五 9:00-17:30，周六 9:00-12:00"
+    made = 0
+    for county in ("610116", "610113"):
+        with db.session(Scope(county)) as s:
+            repo = Repository(s, Scope(county))
+            name = repo.division(county).name
+            streets = repo.children(county, False, 100, 0)[0][:4]
+        app.positions.create(
+            admin, f"{name}新时代文明实践中心", "guidance_centre", "", county,
+            f"陕西省西安市{name}文明路1号", hours,
+        )  # fmt: skip
+        made += 1
+        for i, street in enumerate(streets):
+            app.positions.create(
+                admin, f"{street.name}志愿服务中心", "street_centre", "", street.code,
+                f"{name}{street.name}综合服务楼", hours,
+            )  # fmt: skip
+            for n in range(1 if county == "610113" else 2):
+                app.positions.create(
+                    admin, f"{street.name}第{n + 1}社区学雷锋志愿服务站", "station", "",
+                    street.code, f"{street.name}第{n + 1}社区党群服务中心",
+                    "每日 8:30-20:00",
+                )  # fmt: skip
+            made += 1 + (1 if county == "610113" else 2)
+            if county == "610113" and i >= 1:
+                break
+    for name, level, code in DEMO_BASES:
+        app.positions.create(admin, name, "base", level, code, "", "开放日见公告")
+        made += 1
+    progress("positions", made, made)

@@ -32,12 +32,17 @@ READY = {
     "#/recycling": "[data-testid=recycling-title]",
     "#/commendation/notice": "[data-testid=notice-rounds]",
     "#/training": "[data-testid=training-catalogue]",
+    "#/campaigns": "[data-testid=campaigns-table] tbody tr",
     "#/transfers": "[data-testid=transfer-list] li",
+    "#/positions": "[data-testid=position-list] li",
     "#/complaints": "[data-testid=complaints-queue], [data-testid=complaints-empty]",
 }
 # The pages one level down, reached by following the first link of their
 # kind on a page already visited: (name, page it is on, link, ready).
 DETAILS = [
+    ("campaigns-detail", "#/campaigns",
+     "[data-testid=campaigns-table] a",
+     "[data-testid=campaign-chart-week]"),
     ("projects-detail", "#/projects",
      "[data-testid=projects-table] a[data-action=open]",
      "[data-testid=project-detail]"),

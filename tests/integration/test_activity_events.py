@@ -62,6 +62,7 @@ VISIT = {
     "started_at",
     "ended_at",
     "note",
+    "campaign_id",  # "" when the visit is tagged to no campaign
 }
 
 
@@ -255,6 +256,7 @@ def test_visit_logged_event(kit: Kit, tap: Tap) -> None:
         "division_code": "610116001",
         "service_field": "poverty_relief",
         "note": "助洁助餐",
+        "campaign_id": "",
     }
     assert datetime.fromisoformat(data["started_at"]) == datetime.fromisoformat(
         visit.started_at

@@ -126,6 +126,57 @@ def test_stars_at_every_level_rated_by_the_worker_and_approved(demo) -> None:  #
     assert rolled == [(approved,)]
 
 
+def test_service_positions_of_every_kind_are_seeded_and_counted(demo) -> None:  # type: ignore[no-untyped-def]
+    _, urls = demo
+    kinds = dict(
+        rows(urls["registration"], "SELECT kind, count(*) FROM positions GROUP BY 1")
+    )
+    assert set(kinds) == {"guidance_centre", "street_centre", "station", "base"}
+    assert kinds["station"] > kinds["street_centre"] >= kinds["guidance_centre"]
+    levels = rows(
+        urls["registration"],
+        "SELECT DISTINCT base_level FROM positions WHERE kind = 'base'",
+    )
+    assert {lv for (lv,) in levels} == {"district", "city", "province", "national"}
+    rolled = rows(
+        urls["registration"],
+        "SELECT positions_guidance_centre, positions_street_centre,"
+        " positions_station, positions_base FROM registration_position_rollup"
+        " WHERE level = 2 AND division_code = '61' AND period = 'all'",
+    )
+    assert rolled == [
+        tuple(
+            float(kinds[k])
+            for k in ("guidance_centre", "street_centre", "station", "base")
+        )
+    ]
+
+
+def test_the_winter_campaign_is_seeded_with_tagged_facts(demo) -> None:  # type: ignore[no-untyped-def]
+    _, urls = demo
+    ((cid, code, groups),) = rows(
+        urls["activity"],
+        "SELECT id, division_code, target_groups::text FROM campaigns"
+        " WHERE title = '寒冬送温暖'",
+    )
+    assert code == "61" and "dibao" in groups
+    tagged = rows(
+        urls["activity"],
+        "SELECT (SELECT count(*) FROM projects WHERE campaign_id = :c),"
+        " (SELECT count(*) FROM visits WHERE campaign_id = :c)",
+        c=cid,
+    )
+    assert tagged[0][0] >= 1 and tagged[0][1] >= 1
+    pickups = rows(
+        urls["recycling"],
+        "SELECT (SELECT count(*) FROM bookings WHERE campaign_id = :c"
+        " AND status = 'collected'),"
+        " (SELECT count(*) FROM drives WHERE campaign_id = :c)",
+        c=cid,
+    )
+    assert pickups == [(3, 1)]
+
+
 def test_a_second_run_adds_nothing(demo) -> None:  # type: ignore[no-untyped-def]
     cfg, urls = demo
     before = counts(urls)

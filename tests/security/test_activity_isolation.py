@@ -30,6 +30,7 @@ from zhiyuan.registration.v1 import registration_pb2 as rpb
 
 from tests.helpers import auth
 from tests.integration.test_activity_flow import Kit, editable, when
+from tests.security.campaign_specs import CAMPAIGN_SPECS
 from tests.security.matrix import (
     NF,
     OK,
@@ -874,6 +875,7 @@ SPECS: dict[str, Spec] = {
         prepare=World.checked_in,
         unchanged=_attended(False),
     ),
+    **CAMPAIGN_SPECS,
 }
 
 MATRIX = params(SPECS, CALLERS)

@@ -221,6 +221,13 @@ CASES = [
     ),
     P(
         "RecordHonourHours",
+        lambda w: honour(w, position_id="站点-1"),
+        "position_id",
+        "position_id.format",
+        id="honour-position-id-not-uuid",
+    ),
+    P(
+        "RecordHonourHours",
         lambda w: honour(w, service_field="knitting"),
         "service_field",
         "service_field.known",

@@ -752,9 +752,13 @@ TRANSFERS = {
     "CancelTransfer",
 }
 
+# Service positions (issue 14): their own matrix, with the same callers
+# (tests/security/test_position_isolation.py, which checks it covers these).
+POSITIONS = {"CreatePosition", "UpdatePosition", "GetPosition", "ListPositions"}
+
 
 def test_every_rpc_but_login_is_in_the_matrix() -> None:
-    elsewhere = OWN_OR_PUBLIC | TRANSFERS
+    elsewhere = OWN_OR_PUBLIC | TRANSFERS | POSITIONS
     assert rpc_names(pb, "RegistrationService") - elsewhere == set(SPECS)
 
 

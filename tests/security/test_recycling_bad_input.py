@@ -207,6 +207,7 @@ CASES = [
     P("RecordDrive", lambda w: drive(w, items=pb.Items(books=2_000_000)), "items.books", "items.books.max", id="drive-books-huge"),  # noqa: E501
     P("RecordDrive", lambda w: drive(w, recipient_households=0), "recipient_households", "recipient_households.positive", id="drive-households-zero"),  # noqa: E501
     P("RecordDrive", lambda w: drive(w, recipient_households=-1), "recipient_households", "recipient_households.range", id="drive-households-negative"),  # noqa: E501
+    P("RecordDrive", lambda w: drive(w, campaign_id="１２３"), "campaign_id", "campaign_id.format", id="drive-campaign-full-width"),  # noqa: E501
     P("RecordDistribution", lambda w: handout(w, drive_id=""), "drive_id", "drive_id.required", id="handout-drive-empty"),  # noqa: E501
     P("RecordDistribution", lambda w: handout(w, drive_id="d"), "drive_id", "drive_id.format", id="handout-drive-format"),  # noqa: E501
     P("RecordDistribution", lambda w: handout(w, distributed_on=TOMORROW), "distributed_on", "distributed_on.past", id="handout-future"),  # noqa: E501
@@ -246,6 +247,7 @@ CASES = [
     P("CollectBooking", lambda w: dict(id=w.assigned.id, weights=kg(other_kg=60_000)), "weights.other_kg", "weights.other_kg.max", id="collect-booking-huge"),  # noqa: E501
     P("CollectBooking", lambda w: dict(id=w.assigned.id, weights=kg(), collected_on=TOMORROW), "collected_on", "collected_on.past", id="collect-booking-future"),  # noqa: E501
     P("CollectBooking", lambda w: dict(id=w.assigned.id, weights=kg(), collected_on=YESTERDAY), "collected_on", "collected_on.not_before", id="collect-booking-before-made"),  # noqa: E501
+    P("CollectBooking", lambda w: dict(id=w.assigned.id, weights=kg(), campaign_id="c\r"), "campaign_id", "campaign_id.format", id="collect-booking-campaign-cr"),  # noqa: E501
     P("CancelBooking", lambda w: dict(id="x", reason="r"), "id", "id.format", id="cancel-id"),  # noqa: E501
     P("CancelBooking", lambda w: dict(id=w.booking.id, reason=""), "reason", "reason.required", id="cancel-reason-empty"),  # noqa: E501
     P("CancelBooking", lambda w: dict(id=w.booking.id, reason=LONG), "reason", "reason.max_length", id="cancel-reason-long"),  # noqa: E501

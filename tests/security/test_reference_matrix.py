@@ -146,6 +146,12 @@ class World:
             parent_id=parent,
         ).organisation  # fmt: skip
 
+    def position(self, code: str, tok: str, kind: int, level: int = 0) -> Any:
+        return self.call(
+            "registration", "CreatePosition", tok, kind=kind, base_level=level,
+            name=f"矩阵阵地-{uuid.uuid4().hex[:6]}", division_code=code,
+        ).position  # fmt: skip
+
     # hours
     def honour(self, vol: str, code: str, org: Any, tok: str, day: int) -> Any:
         start = (datetime.now(UTC) - timedelta(days=day)).replace(
@@ -188,6 +194,15 @@ class World:
             division_code=code, place="红十字会培训室", starts_at=start.isoformat(),
             ends_at=(start + timedelta(hours=2)).isoformat(),
         ).session  # fmt: skip
+
+    def campaign(self, code: str, tok: str) -> Any:
+        today = (datetime.now(UTC) + timedelta(hours=8)).date()
+        return self.call(
+            "activity", "CreateCampaign", tok, title=f"寒冬送温暖-{_uuid()[:4]}",
+            starts_on=(today - timedelta(days=20)).isoformat(),
+            ends_on=(today + timedelta(days=100)).isoformat(),
+            target_groups=["dibao"],
+        ).campaign  # fmt: skip
 
     # commendation
     def round(self, code: str, tok: str) -> Any:
@@ -256,6 +271,10 @@ def _build(w: World) -> None:
     w.foreign["organisation"] = {"neighbour": n_org.id, "parent": p_org.id}
     w.foreign["team"] = {"neighbour": n_team.id, "parent": p_team.id}
     w.foreign["volunteer"] = {"neighbour": n_vol.id, "parent": p_vol.id}
+    # registration: service positions (the parent's is a base at the city)
+    n_pos = w.position(N_TOWN, n_tok, rpb.POSITION_KIND_STATION)
+    p_pos = w.position(PARENT, p_tok, rpb.POSITION_KIND_BASE, rpb.BASE_LEVEL_CITY)
+    w.foreign["position"] = {"neighbour": n_pos.id, "parent": p_pos.id}
     # activity: projects, sessions, sign-ups, recipients, pairs
     own["draft"] = kit.draft(own["org"])
     own["published"] = kit.published(own["org"])
@@ -330,6 +349,18 @@ def _build(w: World) -> None:
         "neighbour": rec_.book(resident(w.token, N_TOWN), town=N_TOWN).booking.id,
         "parent": rec_.book(resident(w.token, P_TOWN), town=P_TOWN).booking.id,
     }
+    # activity: special campaigns, published by cities (a county cannot):
+    # Xi'an's is shared down to the owner on purpose; the neighbour's is
+    # Tongchuan's (6102); the owner tags with another of Xi'an's.
+    own["campaign"] = w.campaign(PARENT, p_tok)
+    w.foreign["campaign"] = {
+        "neighbour": w.campaign("6102", w.token("6102")).id,
+        "parent": w.campaign(PARENT, p_tok).id,
+    }
+    own["campaign_booking"] = rec_.book(resident(w.token)).booking
+    rec_.call(
+        "AssignBooking", tok, id=own["campaign_booking"].id, organisation_name="队"
+    )
     # commendation: rounds
     own["round"] = w.round(OWNER, tok)
     n_round, p_round = w.round(NEIGHBOUR, n_tok), w.round(PARENT, p_tok)
@@ -403,6 +434,20 @@ def _honour_base(w: World) -> dict[str, Any]:
         session_start=start.isoformat(),
         session_end=(start + timedelta(hours=1)).isoformat(),
     )  # fmt: skip
+
+
+def _position_base(w: World) -> dict[str, Any]:
+    return dict(name="矩阵服务站", kind=rpb.POSITION_KIND_STATION, division_code=TOWN)
+
+
+def _today() -> str:
+    return (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+
+
+def _campaign_edit(w: World) -> dict[str, Any]:
+    return dict(
+        title="改名", starts_on=_today(), ends_on=_today(), target_groups=["dibao"]
+    )
 
 
 def _cert_base(w: World) -> dict[str, Any]:
@@ -500,6 +545,8 @@ REFS: dict[str, Ref] = {
     "registration.GetOrganisation.id": Ref("organisation"),
     "registration.ListOrganisations.parent_id": Ref("organisation"),
     "registration.GetVolunteer.id": Ref("volunteer"),
+    "registration.GetPosition.id": Ref("position"),
+    "registration.UpdatePosition.id": Ref("position", _position_base),
     "registration.RequestTransfer.volunteer_id": Ref(
         "volunteer",
         lambda w: {
@@ -557,6 +604,26 @@ REFS: dict[str, Ref] = {
         "pair", lambda w: {"started_at": when(-60), "ended_at": when(-10)}
     ),
     "activity.ListVisits.pair_id": Ref("pair"),
+    # A parent's campaign is shared down its subtree on purpose: the owner
+    # reads it, tags its own facts to it, and may not edit it.
+    "activity.GetCampaign.id": Ref("campaign", parent=OK),
+    "activity.UpdateCampaign.id": Ref("campaign", _campaign_edit, parent=PD),
+    "activity.GetCampaignSummary.campaign_id": Ref("campaign", parent=OK),
+    "activity.TagProject.project_id": Ref(
+        "project", lambda w: {"campaign_id": w.own["campaign"].id}
+    ),
+    "activity.TagProject.campaign_id": Ref(
+        "campaign", lambda w: {"project_id": w.own["draft"].id}, parent=OK
+    ),
+    "activity.LogVisit.campaign_id": Ref(
+        "campaign",
+        lambda w: {
+            "pair_id": w.own["pair"].id,
+            "started_at": when(-60),
+            "ended_at": when(-10),
+        },
+        parent=OK,
+    ),
     "activity.SetInsuranceCover.project_id": Ref(
         "project",
         lambda w: {
@@ -578,6 +645,11 @@ REFS: dict[str, Ref] = {
     "activity.UpdateProject.required_course_id": Ref(
         "course", _project_update, parent=OK
     ),
+    "activity.CreateProject.position_id": Ref(
+        "position",
+        lambda w: {f.name: v for f, v in w.kit.request(w.own["org"]).ListFields()},
+    ),
+    "activity.UpdateProject.position_id": Ref("position", _project_update),
     "activity.CreateTrainingSession.course_id": Ref(
         "course",
         lambda w: {
@@ -599,6 +671,7 @@ REFS: dict[str, Ref] = {
     # hours
     "hours.RecordHonourHours.volunteer_id": Ref("volunteer", _honour_base),
     "hours.RecordHonourHours.organisation_id": Ref("organisation", _honour_base),
+    "hours.RecordHonourHours.position_id": Ref("position", _honour_base),
     "hours.ListRecords.volunteer_id": Ref("volunteer"),
     "hours.GetRecord.id": Ref("record"),
     "hours.ApproveRecord.id": Ref("record"),
@@ -658,6 +731,18 @@ REFS: dict[str, Ref] = {
         ),  # fmt: skip
     ),
     "recycling.GetDrive.id": Ref("drive"),
+    "recycling.RecordDrive.campaign_id": Ref(
+        "campaign", lambda w: dict(_drive_base(w), held_on=_today()), parent=OK
+    ),
+    "recycling.CollectBooking.campaign_id": Ref(
+        "campaign",
+        lambda w: dict(
+            id=w.own["campaign_booking"].id,
+            collected_on=_today(),
+            weights=ypb.Weights(textiles_kg=1, books_kg=1, other_kg=1),
+        ),
+        parent=OK,
+    ),
     "recycling.AssignBooking.id": Ref(
         "booking",
         lambda w: dict(organisation_id=w.own["org"].id, organisation_name="队"),

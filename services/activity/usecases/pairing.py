@@ -12,7 +12,9 @@ from datetime import timedelta
 
 from services.activity import domain, validation
 from services.activity import models as m
+from services.activity.campaigns import local_day
 from services.activity.usecases.base import Context, bump
+from services.activity.usecases.campaigns import tagged
 from services.activity.usecases.signups import required
 from services.common.auth import Principal
 from services.common.db import KeyTaken
@@ -156,9 +158,16 @@ class PairingCases:
             ) from exc
 
     def log_visit(
-        self, p: Principal, pair_id: str, started_at: str, ended_at: str, note: str
+        self,
+        p: Principal,
+        pair_id: str,
+        started_at: str,
+        ended_at: str,
+        note: str,
+        campaign_id: str = "",
     ) -> m.Visit:
-        """Record a visit of a pair; announces ``activity.visit.logged``."""
+        """Record a visit of a pair, tagged to a campaign when ``campaign_id``
+        names one (see :func:`tagged`); announces ``activity.visit.logged``."""
         p.require_any(*domain.MANAGERS)
         pid = required(pair_id, "pair_id")
         start = validation.utc_moment(started_at, "started_at")
@@ -177,6 +186,7 @@ class PairingCases:
             repo = self.ctx.repo(work)
             pair = repo.pair(pid)
             require_organisation(p, pair.organisation_id, "organisation_id")
+            campaign = tagged(repo, campaign_id, pair.division_code, [local_day(start)])
             visit = m.Visit(
                 id=str(uuid.uuid4()),
                 pair_id=pair.id,
@@ -189,6 +199,7 @@ class PairingCases:
                 note=note,
                 logged_by=p.username,
                 created_at=now,
+                campaign_id=campaign,
             )
             repo.add(visit)
             repo.flush()
@@ -208,6 +219,7 @@ class PairingCases:
                     "started_at": start.isoformat(),
                     "ended_at": end.isoformat(),
                     "note": note,
+                    "campaign_id": campaign or "",
                 },
             )
             return visit

@@ -6,13 +6,14 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from services.activity import domain, validation
 from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
 from services.activity.usecases.base import Context, bump
 from services.activity.usecases.insurance import check_recruiting
+from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.roles import require_organisation
@@ -24,11 +25,33 @@ from services.common.unit_of_work import Work
 Hook = Callable[[Work, Repository, m.Project], None]
 
 
-class ProjectCases:
-    """Projects from draft to completion; each step checks the transition."""
+class PositionSource(Protocol):
+    def position(self, position_id: str) -> str:
+        """The division of a service position the caller may see (else
+        NOT_FOUND naming ``position_id``)."""
+        ...
 
-    def __init__(self, ctx: Context):
+
+class ProjectCases:
+    """Projects from draft to completion; each step checks the transition.
+    ``positions`` answers whether a named service position (阵地) is one the
+    caller may see (registration's client; None: naming one is refused)."""
+
+    def __init__(self, ctx: Context, positions: PositionSource | None = None):
         self.ctx = ctx
+        self.positions = positions
+
+    def _position(self, raw: dict[str, Any]) -> str | None:
+        """The checked ``position_id`` of a draft, asked of registration as
+        the caller before any transaction (a foreign or unknown position is
+        NOT_FOUND alike, nothing written); None when the draft names none."""
+        ident = checks.ident(str(raw.get("position_id") or ""), "position_id", False)
+        if not ident:
+            return None
+        if self.positions is None:
+            raise RuntimeError("naming a position needs registration's client")
+        self.positions.position(ident)
+        return ident
 
     def create_project(
         self, p: Principal, organisation_id: str, raw: dict[str, Any]
@@ -40,6 +63,7 @@ class ProjectCases:
             raise InvalidArgument.required("organisation_id")
         # An org_leader publishes for its own organisation only.
         require_organisation(p, organisation_id.strip(), "organisation_id")
+        position = self._position(raw)
         with self.ctx.uow(p.scope) as work:
             repo = self.ctx.repo(work)
             org = repo.organisation(organisation_id.strip(), "organisation_id")
@@ -55,6 +79,7 @@ class ProjectCases:
                 publisher_name=p.username,
                 comment="",
                 created_at=now,
+                position_id=position,
             )
             self._apply(repo, project, spec)
             return repo.view(project)
@@ -65,11 +90,13 @@ class ProjectCases:
         """Replace the editable fields (sessions included) of a draft or a
         returned project."""
         p.require_any(*domain.MANAGERS)
+        position = self._position(raw)
         with self.ctx.uow(p.scope) as work:
             repo = self.ctx.repo(work)
             project = repo.project(ident, lock=True)
             require_organisation(p, project.organisation_id, "organisation_id")
             domain.check_editable(project.status)
+            project.position_id = position
             self._apply(
                 repo, project, validation.project_spec(raw, project.division_code)
             )

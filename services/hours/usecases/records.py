@@ -53,6 +53,7 @@ class Draft:
     event_id: str | None = None
     given_hours: Decimal | None = None  # honour hours: set by hand, not rounded
     note: str = ""
+    position_id: str = ""  # the service position an office named
 
 
 class RecordCases:
@@ -136,10 +137,13 @@ class RecordCases:
         amount: float,
         reason: str,
         request_id: str = "",
+        position_id: str = "",
     ) -> tuple[HourRecord, bool]:
         """Honour hours added by hand, never more than the session lasted.
         With a ``request_id`` the same request (for the same division)
-        answers the first record again, with ``False``."""
+        answers the first record again, with ``False``. ``position_id``
+        names the service position (阵地) where the service happened: one
+        the caller may see, else NOT_FOUND as for an unknown id."""
         p.require_any(*domain.WRITERS)
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
         code = p.scope.require(v.text(code, "division_code", 12), "division_code")
@@ -153,11 +157,14 @@ class RecordCases:
         given = v.amount(amount, "hours", domain.hours((b - a).total_seconds() / 3600))
         reason = v.text(reason, "reason", 500)
         request_id = v.text(request_id, "request_id", 100, required=False)
+        position_id = v.ident(position_id, "position_id", required=False)
         # The organisation must be one the caller may see: another tenant's,
         # an ancestor's or an unknown one is NOT_FOUND alike, nothing written.
         references.optional_organisation(
             self.ctx.registration_client().remote, org_id, "organisation_id"
         )
+        if position_id:  # registration answers as the caller: in scope or not found
+            self.ctx.registration_client().position(position_id)
         record_id = (
             str(uuid.uuid5(_HONOUR_KEYS, f"{code}/{request_id}"))
             if request_id
@@ -180,6 +187,7 @@ class RecordCases:
             "honour", record_id, volunteer_id, number, code, org_id, org_name,
             field, "service", content, a, b, domain.Interval(a, b),
             p.username, given_hours=given, note=f"补录：{reason}",
+            position_id=position_id,
         )  # fmt: skip
         with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
@@ -213,7 +221,7 @@ class RecordCases:
             month=month_of(start), rounding=rounding,
             rounded_hours=Decimal(0), hours=Decimal(0), capped_hours=Decimal(0),
             note=d.note, status="pending", status_reason="", recorded_by=d.recorded_by,
-            recorded_at=self.ctx.clock(),
+            recorded_at=self.ctx.clock(), position_id=d.position_id or None,
         )  # fmt: skip
         reason = self._refusal(ledger, d, policy, record)
         if reason is None:

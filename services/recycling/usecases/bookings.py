@@ -150,6 +150,12 @@ class BookingCases:
                 ) from None
             return earlier, False
 
+    def _division(self, p: Principal, ident: str) -> str:
+        """The division of a booking the caller sees (read before asking
+        activity, outside the writing transaction)."""
+        with self.ctx.uow(p) as work:
+            return self.ctx.repo(work).booking(ident).division_code
+
     def _by_key(self, p: Principal, key: str) -> m.Booking | None:
         with self.ctx.uow(p) as work:
             return self.ctx.repo(work).booking_by_key(key)
@@ -174,12 +180,19 @@ class BookingCases:
         ident: str,
         weights: tuple[float, float, float],
         collected_on: str,
+        campaign_id: str = "",
     ) -> m.Booking:
-        """Picked up: +1 booking collected and its kg in the month collected."""
+        """Picked up: +1 booking collected and its kg in the month collected;
+        tagged to a campaign (covering the booking's division, the day in its
+        window) when ``campaign_id`` names one."""
         p.require_any(*domain.MANAGERS)
         ident = v.ident(ident, "id")
         got = check_weights(v.weights(*weights, field="weights"))
         day = v.day(collected_on, "collected_on", self.ctx.today())
+        campaign = v.ident(campaign_id, "campaign_id", required=False)
+        if campaign:
+            code = self._division(p, ident)
+            self.ctx.require_activity().check_campaign(campaign, code, day)
         with self.ctx.uow(p) as work:
             row = self.ctx.repo(work).booking(ident, lock=True)
             require_organisation(p, row.organisation_id, "organisation_id")
@@ -192,6 +205,7 @@ class BookingCases:
                 got.other,
             )
             row.collected_on = day
+            row.campaign_id = campaign
             self._set(row, p, "collected")
             month = domain.month_of_day(day)
             metrics = got.metrics()
@@ -211,6 +225,7 @@ class BookingCases:
                     "books_kg": metrics["kg_books"],
                     "other_kg": metrics["kg_other"],
                     "total_kg": metrics["kg_total"],
+                    "campaign_id": campaign,
                 },
             )
             return row

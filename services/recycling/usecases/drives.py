@@ -39,6 +39,8 @@ class DriveDraft:
     held_on: date
     items: Items
     households: int
+    # The special campaign it serves ("" none), checked with activity.
+    campaign_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class DriveCases:
         held_on: str,
         items: tuple[int, int, int],
         recipient_households: int,
+        campaign_id: str = "",
     ) -> DriveDraft:
         p.require_any(*domain.MANAGERS)
         draft = DriveDraft(
@@ -80,10 +83,15 @@ class DriveCases:
             v.day(held_on, "held_on", self.ctx.today()),
             check_items(Items(*items)),
             v.households(recipient_households, "recipient_households"),
+            v.ident(campaign_id, "campaign_id", required=False),
         )
         # An org_leader records its own organisation's drives only.
         require_organisation(p, draft.organisation_id, "organisation_id")
         self.ctx.organisation(draft.organisation_id)
+        if draft.campaign_id:
+            self.ctx.require_activity().check_campaign(
+                draft.campaign_id, draft.division_code, draft.held_on
+            )
         return draft
 
     def record_drives(
@@ -109,7 +117,7 @@ class DriveCases:
             title=d.title, held_on=d.held_on, garments=given.garments,
             books=given.books, other_items=given.other,
             recipient_households=d.households, recorded_by=p.username,
-            recorded_at=self.ctx.clock(),
+            recorded_at=self.ctx.clock(), campaign_id=d.campaign_id,
         )  # fmt: skip
         repo.add(row)
         repo.flush()
@@ -132,6 +140,7 @@ class DriveCases:
                 "books": given.books,
                 "other_items": given.other,
                 "recipient_households": d.households,
+                "campaign_id": d.campaign_id,
             },
         )
         return row

@@ -46,6 +46,9 @@
     return svg;
   }
 
+  // The campaigns page draws its weekly charts with the same bars.
+  zy.barChart = barChart;
+
   async function download(code, year, format) {
     const r = await api(`/dashboard/export?division_code=${code}&year=${year}&format=${format}`);
     const url = URL.createObjectURL(await r.blob());
@@ -103,6 +106,7 @@
         on: drillable ? { click: () => go(`#/dashboard/${row.code}`) } : {},
       }, columns.map((c) => el("td", { "data-col": c, text: c === "code" || c === "name" ? row[c] : fig(row[c]) }))))));
     const tools = el("div", { class: "tools" },
+      el("a", { href: "#/campaigns", class: "button", "data-testid": "campaigns-link", text: t("campaignsLink") }),
       el("button", { type: "button", "data-testid": "export-csv", text: `${t("export")} CSV`, on: { click: () => download(board.node.code, board.year, "csv") } }),
       el("button", { type: "button", "data-testid": "export-xlsx", text: `${t("export")} XLSX`, on: { click: () => download(board.node.code, board.year, "xlsx") } }));
     view().replaceChildren(crumbs, banner,

@@ -9,6 +9,7 @@ window.zy.dictionary("", {
     tonnes: "回收（吨）", bins_deployed: "在用回收箱", stars: "星级志愿者", awards: "表彰", code: "区划代码", name: "名称",
     hours_by_month: "本年每月服务时长", hours_by_field: "各服务领域时长", tonnes_by_child: "各下级单位回收吨数", stars_chart: "星级分布",
     noData: "暂无数据", unavailableChart: "暂不可用", noChildren: "该区划下暂无下级单位",
+    campaignsLink: "专项行动成效",
   },
   en: {
     children: "Units below", export: "Export", year: "Year", volunteers_registered: "Registered volunteers",
@@ -19,5 +20,6 @@ window.zy.dictionary("", {
     hours_by_month: "Service hours per month", hours_by_field: "Hours by service field",
     tonnes_by_child: "Tonnes by unit", stars_chart: "Star ratings", noData: "No data yet",
     unavailableChart: "Unavailable for now", noChildren: "No units below this division yet",
+    campaignsLink: "Campaign figures",
   },
 });
