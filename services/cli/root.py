@@ -20,6 +20,7 @@ from services.cli import (
     import_,
     processes,
     provision,
+    records,
     reports,
 )
 
@@ -42,6 +43,7 @@ zhiyuan stars pending ...       star ratings awaiting approval, as CSV
 zhiyuan stars rerate --division re-rate stars under the current thresholds
 zhiyuan honours KIND ...        medal or long-service honour list, as CSV
 zhiyuan import KIND FILE        bulk import of hours or volunteers (CSV, XLSX)
+zhiyuan records export|import  national record format (JSON Lines)
 zhiyuan dlq list|show|replay|purge   dead-lettered events
 """
 
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (provision, admin, processes, reports, commendation, import_, dlq):
+    groups = (provision, admin, processes, reports, commendation, import_, records)
+    for group in (*groups, dlq):
         group.add_commands(sub)
     return p
 

@@ -34,6 +34,7 @@ from services.gateway import (
     api_commendation,
     api_dashboard,
     api_imports,
+    api_records,
     api_recycling,
     api_registry,
     api_roles,
@@ -75,6 +76,7 @@ TAGS = [
     {"name": "hours", "description": "Service hours / 服务时长"},
     {"name": "certificates", "description": "Certificates / 志愿服务证明"},
     {"name": "time bank", "description": "Time bank / 时间银行"},
+    {"name": "records", "description": "National record format / 全国志愿服务记录交换"},
     {"name": "recycling", "description": "Bins, collections, drives / 爱为宝回收"},
     {"name": "health", "description": "Liveness and readiness / 健康检查"},
 ]
@@ -146,6 +148,7 @@ def create_app(
         api_commendation,
         api_dashboard,
         api_imports,
+        api_records,
         me,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
