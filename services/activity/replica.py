@@ -25,7 +25,9 @@ from services.common import outbox, settings_replica, volunteer_events
 from services.common.db import Database, upsertable_insert
 from services.common.tenancy import Scope
 
-RANK = {"pending": 0, "verified": 1, "rejected": 1}
+# "merged" (a duplicate registration merged into another, issue 14) outranks
+# a late review event; only the merge's revert (apply_merge) lifts it.
+RANK = {"pending": 0, "verified": 1, "rejected": 1, "merged": 2}
 
 
 def newer_status(current: str | None, incoming: str) -> bool:
@@ -125,6 +127,31 @@ def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
                 env.division_code,
                 data.get("parent_id") or None,
             )
+        return True
+
+
+def apply_merge(db: Database, consumer: str, body: dict[str, Any], undo: bool) -> bool:
+    """``registration.volunteer.merged``: the merged record's replica is
+    marked ``merged``, so it can no longer sign up, check in or be paired
+    (its sign-ups so far stay as they are); ``.unmerged`` (``undo``) gives
+    it back the status it had. False if seen before."""
+    env = outbox.Envelope.from_body(body)
+    data = env.data
+    code = str(data["merged_division_code"])
+    with db.session(Scope(code)) as s:
+        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
+            return False
+        row = s.execute(
+            select(VolunteerReplica)
+            .where(
+                VolunteerReplica.id == str(data["merged_id"]),
+                VolunteerReplica.home_division_code.like(Scope(code).like_pattern),
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        if row is not None:
+            row.status = str(data["merged_status"]) if undo else "merged"
+            row.updated_at = outbox.now()
         return True
 
 

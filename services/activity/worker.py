@@ -38,6 +38,16 @@ class ActivityWorker(OutboxWorker):
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.volunteer", body)
 
+    @event_handler("registration", "volunteer.merged")
+    def on_volunteer_merged(self, body: dict[str, Any]) -> None:
+        """A duplicate registration was merged: it takes no new places."""
+        replica.apply_merge(self.db, "activity.replica.merge", body, False)
+
+    @event_handler("registration", "volunteer.unmerged")
+    def on_volunteer_unmerged(self, body: dict[str, Any]) -> None:
+        """A merge was reverted: the record's status comes back."""
+        replica.apply_merge(self.db, "activity.replica.unmerge", body, True)
+
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:
         """A node's overrides (the fields that need insurance among them)."""

@@ -18,6 +18,7 @@ from services.commendation.usecases.base import (
     sql_repository,
 )
 from services.commendation.usecases.conduct import ConductCases
+from services.commendation.usecases.merges import MergeCases
 from services.commendation.usecases.moves import MoveCases
 from services.commendation.usecases.notice import NoticeCases
 from services.commendation.usecases.ratings import RatingCases
@@ -75,6 +76,7 @@ class CommendationApp:
         self.stars = StarCases(ctx, self.ratings)
         self.rerating = RerateCases(ctx, self.ratings)
         self.moves = MoveCases(ctx, self.ratings)
+        self.merges = MergeCases(ctx, self.ratings)
         self.conduct = ConductCases(ctx, self.ratings)
         self.star_review = StarReviewCases(ctx, self.ratings)
         self.rounds = RoundCases(ctx)

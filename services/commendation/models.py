@@ -263,3 +263,21 @@ class ComplaintFact(Base):
     filed_at_code: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerMerge(Base):
+    """What the survivor's rating took over from a merged duplicate
+    registration (migration 0004): its approved hours and hours per year
+    ([[year, hours], ...]); a revert takes exactly that back."""
+
+    __tablename__ = "commendation_merges"
+    merge_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    hours_added: Mapped[Decimal] = mapped_column(HOURS)
+    years: Mapped[list[list[str]]] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reverted_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )

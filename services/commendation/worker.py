@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider
 from services.commendation import events, replica
 from services.commendation.application import CommendationApp
 from services.commendation.models import PROCESSED
+from services.commendation.usecases.merges import Merge
 from services.common import settings_replica
 from services.common.outbox import Envelope
 from services.common.worker import (
@@ -134,6 +135,21 @@ class CommendationWorker(OutboxWorker):
         self._app().moves.follow_transfer(
             "commendation.transfers", env.event_id, events.transfer(env)
         )
+
+    @event_handler("registration", "volunteer.merged")
+    def on_volunteer_merged(self, body: dict[str, Any]) -> None:
+        """A duplicate registration was merged: the survivor's rating takes
+        over its hours and is re-rated."""
+        env = Envelope.from_body(body)
+        merge = Merge.from_event(env)
+        self._app().merges.follow("commendation.merge", env.event_id, merge, False)
+
+    @event_handler("registration", "volunteer.unmerged")
+    def on_volunteer_unmerged(self, body: dict[str, Any]) -> None:
+        """A merge was reverted: the survivor's rating gives the hours back."""
+        env = Envelope.from_body(body)
+        merge = Merge.from_event(env)
+        self._app().merges.follow("commendation.unmerge", env.event_id, merge, True)
 
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ STATUS = Rule(
         "pending": pb.VOLUNTEER_STATUS_PENDING,
         "verified": pb.VOLUNTEER_STATUS_VERIFIED,
         "rejected": pb.VOLUNTEER_STATUS_REJECTED,
+        "merged": pb.VOLUNTEER_STATUS_MERGED,
     }
 )
 KIND = Rule(
@@ -69,6 +70,7 @@ def route(method: str, path: str, rpc: str, summary: str, tag: str, **kw: Any) -
 
 ID, DIV, ORG, VOL = "identity", "divisions", "organisations", "volunteers"
 TRANSFERS = "transfers"
+MERGES = "merges"
 DIRECTION = Rule(
     choices={
         "outgoing": pb.TRANSFER_DIRECTION_OUTGOING,
@@ -170,6 +172,20 @@ ROUTES = [
     route("POST", "/transfers/{id}/cancel", "CancelTransfer",
           "Cancel a pending transfer / 撤回转移申请", TRANSFERS,
           doc="The volunteer's own request, or the old home's office."),
+    # Duplicate registrations merged (issue 14).
+    route("POST", "/volunteers/{survivor_id}/merge", "MergeVolunteers",
+          "Merge a duplicate registration / 合并重复注册", MERGES,
+          status_code=201, body="MergeBody",
+          rules={"merged_id": REQUIRED, "reason": REQUIRED},
+          doc="Merges ``merged_id`` into the volunteer in the path (both in "
+          "your subtree): the duplicate is marked merged, its memberships and "
+          "account move, its hours and rating follow. Audited; reversible."),
+    route("POST", "/merges/{id}/revert", "RevertMerge",
+          "Revert a merge / 撤销合并", MERGES,
+          doc="Undoes the merge exactly (both records in your subtree)."),
+    route("GET", "/merges", "ListMerges", "Merges / 合并记录", MERGES,
+          doc="Merges touching your subtree, newest first; ``volunteer_id`` "
+          "keeps one volunteer's (survivor or merged)."),
     # Service positions (志愿服务阵地, issue 14).
     route("GET", "/positions", "ListPositions",
           "Service positions / 服务阵地列表", POSITIONS,

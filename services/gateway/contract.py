@@ -58,6 +58,12 @@ DOCS = {
     "/ 志愿者本人同意转移",
     "RequestMyTransferRequest.consent": "I consent to the transfer text / 本人同意转移",
     "consent_note": "Where the evidence of consent is kept / 同意书存放说明",
+    "MergeVolunteersRequest.merged_id": "The duplicate merged into the volunteer "
+    "in the path / 被合并的重复注册志愿者编号",
+    "MergeVolunteersRequest.reason": "Why they are one person (evidence seen) "
+    "/ 合并理由（核实依据）",
+    "ListMergesRequest.volunteer_id": "Only this volunteer's merges "
+    "/ 仅显示该志愿者的合并记录",
     "to_division_code": "The new home: a township or village code / 新居住地区划代码",
     "CreatePositionRequest.kind": "guidance_centre (指导中心), street_centre "
     "(街道/乡镇中心), station (村/社区服务站) or base (基地)",

@@ -25,6 +25,7 @@ from services.hours.usecases.base import (
 from services.hours.usecases.certificates import CertificateCases
 from services.hours.usecases.complaints import ComplaintCases
 from services.hours.usecases.evaluations import EvaluationCases
+from services.hours.usecases.merges import MergeCases
 from services.hours.usecases.objections import ObjectionCases
 from services.hours.usecases.policy import PolicyCases
 from services.hours.usecases.records import Draft, RecordCases
@@ -88,3 +89,4 @@ class HoursApp:
         self.seals = self.certificates.seals
         self.bank = TimeBankCases(self.ctx)
         self.policy = PolicyCases(self.ctx)
+        self.merges = MergeCases(self.ctx)

@@ -353,3 +353,25 @@ class BankEntry(Base):
     )
     division_code: Mapped[str] = mapped_column(String(12), index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
+class VolunteerMerge(Base):
+    """What hours moved for a merge of duplicate registrations (migration
+    0009): the merged volunteer's record ids, certificate numbers and
+    presence rows ([division, month, field, records]), re-pointed to the
+    survivor; a revert points exactly those back. Under the survivor's home."""
+
+    __tablename__ = "hours_merges"
+    merge_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    survivor_number: Mapped[str] = mapped_column(String(20))
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_number: Mapped[str] = mapped_column(String(20))
+    record_ids: Mapped[list[str]] = mapped_column(JSON)
+    certificate_numbers: Mapped[list[str]] = mapped_column(JSON)
+    presence: Mapped[list[list[str | int]]] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reverted_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )

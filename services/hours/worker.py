@@ -24,6 +24,7 @@ from services.common.worker import (
 from services.hours import bulk, events
 from services.hours.application import HoursApp
 from services.hours.models import PROCESSED
+from services.hours.usecases import merges
 from services.hours.usecases.records import BATCH_MAX
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,21 @@ class HoursWorker(OutboxWorker):
         HoursApp(self.db).policy.replicate(
             "hours.settings", env.event_id, code, overrides, when
         )
+
+    @event_handler("registration", "volunteer.merged")
+    def on_volunteer_merged(self, body: dict[str, Any]) -> None:
+        """A duplicate registration was merged: its hours and certificates
+        now belong to the survivor."""
+        env = Envelope.from_body(body)
+        merge = merges.Merge.from_event(env)
+        HoursApp(self.db).merges.follow("hours.merge", env.event_id, merge, False)
+
+    @event_handler("registration", "volunteer.unmerged")
+    def on_volunteer_unmerged(self, body: dict[str, Any]) -> None:
+        """A merge was reverted: exactly what moved goes back."""
+        env = Envelope.from_body(body)
+        merge = merges.Merge.from_event(env)
+        HoursApp(self.db).merges.follow("hours.unmerge", env.event_id, merge, True)
 
     @event_handler("hours", "record.approved")
     def on_record_approved(self, body: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from services.registration.usecases.base import (
     sql_repository,
 )
 from services.registration.usecases.directory import DirectoryCases
+from services.registration.usecases.merges import MergeCases
 from services.registration.usecases.people import Guardian, PeopleCases
 from services.registration.usecases.positions import PositionCases
 from services.registration.usecases.selfservice import SelfServiceCases
@@ -46,6 +47,7 @@ class RegistrationApp:
       the public division picker;
     - ``transfers``: transfers between regions (request, accept, refuse,
       cancel, the volunteer's own);
+    - ``merges``: duplicate registrations merged and reverted;
     - ``positions``: service positions (志愿服务阵地: create, update, get).
 
     ``ctx`` is the one context the areas share.
@@ -76,4 +78,5 @@ class RegistrationApp:
         self.people = PeopleCases(self.ctx)
         self.self_service = SelfServiceCases(self.ctx, self.people)
         self.transfers = TransferCases(self.ctx)
+        self.merges = MergeCases(self.ctx)
         self.positions = PositionCases(self.ctx)

@@ -22,6 +22,7 @@ VOL_STATUS = {
     "pending": pb.VOLUNTEER_STATUS_PENDING,
     "verified": pb.VOLUNTEER_STATUS_VERIFIED,
     "rejected": pb.VOLUNTEER_STATUS_REJECTED,
+    "merged": pb.VOLUNTEER_STATUS_MERGED,
 }
 ORG_KIND = {
     "organisation": pb.ORGANISATION_KIND_ORGANISATION,
@@ -108,6 +109,7 @@ def volunteer(v: m.Volunteer, teams: list[str]) -> pb.Volunteer:
         registered_at=ts(v.registered_at),
         team_ids=teams,
         skills=list(v.skills or []),
+        merged_into_id=v.merged_into_id or "",
     )
 
 
@@ -175,6 +177,24 @@ def transfer(t: m.Transfer, names: dict[str, str] | None = None) -> pb.Transfer:
         reason=t.reason,
         from_division_name=names.get(t.from_division_code, ""),
         to_division_name=names.get(t.to_division_code, ""),
+    )
+
+
+def merge(row: m.VolunteerMerge) -> pb.VolunteerMerge:
+    return pb.VolunteerMerge(
+        id=row.id,
+        survivor_id=row.survivor_id,
+        merged_id=row.merged_id,
+        survivor_number=row.survivor_number,
+        merged_number=row.merged_number,
+        survivor_division_code=row.survivor_division_code,
+        merged_division_code=row.merged_division_code,
+        reason=row.reason,
+        actor=row.actor,
+        created_at=ts(row.created_at),
+        reverted_by=row.reverted_by or "",
+        reverted_at=ts(row.reverted_at) if row.reverted_at else "",
+        moved_organisation_ids=list(row.moved_memberships),
     )
 
 

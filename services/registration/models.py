@@ -163,6 +163,8 @@ class Volunteer(Base):
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A duplicate merged away (status "merged", migration 0010): the survivor.
+    merged_into_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 class TeamMembership(Base):
@@ -290,3 +292,30 @@ class Position(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerMerge(Base):
+    """A duplicate registration merged into its survivor (issue 14,
+    migration 0010), kept as the audit record with what the merge moved, so
+    that a revert undoes exactly that. Row security: read by an office
+    holding either home, written only by one holding both."""
+
+    __tablename__ = "volunteer_merges"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    survivor_number: Mapped[str] = mapped_column(String(20))
+    merged_number: Mapped[str] = mapped_column(String(20))
+    survivor_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    merged_division_code: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reverted_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    reverted_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    merged_status: Mapped[str] = mapped_column(String(10))
+    moved_memberships: Mapped[list[str]] = mapped_column(JSON)
+    moved_accounts: Mapped[dict[str, str]] = mapped_column(JSON)
+    deactivated_accounts: Mapped[list[str]] = mapped_column(JSON)

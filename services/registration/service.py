@@ -410,6 +410,29 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
         t = self.app.transfers.cancel(me(), req.id)
         return pb.CancelTransferResponse(transfer=self._transfer(t))
 
+    # -- duplicate registrations merged ---------------------------------------------
+    def MergeVolunteers(  # noqa: N802
+        self, req: pb.MergeVolunteersRequest, ctx: grpc.ServicerContext
+    ) -> pb.MergeVolunteersResponse:
+        row = self.app.merges.merge(me(), req.survivor_id, req.merged_id, req.reason)
+        return pb.MergeVolunteersResponse(merge=cv.merge(row))
+
+    def RevertMerge(  # noqa: N802
+        self, req: pb.RevertMergeRequest, ctx: grpc.ServicerContext
+    ) -> pb.RevertMergeResponse:
+        row = self.app.merges.revert(me(), req.id)
+        return pb.RevertMergeResponse(merge=cv.merge(row))
+
+    def ListMerges(  # noqa: N802
+        self, req: pb.ListMergesRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListMergesResponse:
+        page = self.app.merges.history(
+            me(), req.volunteer_id, req.page.page_size, req.page.page_token
+        )
+        return pb.ListMergesResponse(
+            merges=[cv.merge(r) for r in page.items], page=cv.page(page)
+        )
+
     # -- service positions --------------------------------------------------------
     def _position_fields(self, req: Any) -> tuple[str, str, str, str, str, str]:
         kind = cv.enum_value(cv.POSITION_KIND, req.kind, "kind") or ""

@@ -556,6 +556,15 @@ REFS: dict[str, Ref] = {
         },
     ),  # fmt: skip
     "registration.ListVolunteers.ids": Ref("volunteer"),  # a filter: not listed
+    # A merge names two volunteers: each refused when foreign (the other the
+    # owner's own); the list filters by one (not listed).
+    "registration.MergeVolunteers.survivor_id": Ref(
+        "volunteer", lambda w: {"merged_id": w.own["vol"].id, "reason": "重复注册"}
+    ),
+    "registration.MergeVolunteers.merged_id": Ref(
+        "volunteer", lambda w: {"survivor_id": w.own["vol"].id, "reason": "重复注册"}
+    ),
+    "registration.ListMerges.volunteer_id": Ref("volunteer"),
     "registration.VerifyVolunteer.id": Ref("volunteer"),
     "registration.RejectVolunteer.id": Ref("volunteer", lambda w: {"reason": "x"}),
     "registration.GetVolunteerIdentity.id": Ref(
@@ -857,6 +866,9 @@ ELSEWHERE: dict[str, str] = {
     "registration.AcceptTransfer.id": "transfer",
     "registration.RefuseTransfer.id": "transfer",
     "registration.CancelTransfer.id": "transfer",
+    # A merge has two homes too: the owner is refused a neighbour's, a
+    # parent's and a random merge alike (tests/security/test_merge_isolation.py).
+    "registration.RevertMerge.id": "merge",
 }
 
 

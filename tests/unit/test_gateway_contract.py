@@ -107,5 +107,5 @@ def test_a_nested_message_reaches_the_service(client, stub):
 def test_every_registration_route_is_a_table_route() -> None:
     from services.gateway.api_registry import ROUTES
 
-    assert len(ROUTES) == 25 and all(r.strict for r in ROUTES)
+    assert len(ROUTES) == 28 and all(r.strict for r in ROUTES)
     assert {r.service for r in ROUTES} == {"registration"}

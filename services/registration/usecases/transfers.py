@@ -256,10 +256,12 @@ def _check_new_home(repo: Repository, vol: Volunteer, to: str) -> None:
             f"the division {to} is retired",
             f"行政区划“{to}”已撤销",
         )
-    if vol.status == "rejected":
+    if vol.status in ("rejected", "merged"):
         raise FailedPrecondition(
-            "a rejected registration cannot be transferred",
-            "已驳回的注册不能转移",
+            f"a {vol.status} registration cannot be transferred",
+            "已驳回的注册不能转移"
+            if vol.status == "rejected"
+            else "已合并的注册不能转移",
             field="volunteer_id",
             rule="volunteer.status",
         )
