@@ -107,7 +107,12 @@ async def export_records(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {JSONL: {"schema": {"type": "string"}}},
+            # The body is read raw, whatever its type says; text/plain is
+            # listed too so that generic clients (and the fuzzer) can send it.
+            "content": {
+                JSONL: {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
         }
     },
 )

@@ -242,11 +242,18 @@ def test_round_trip_into_a_second_database_reproduces_every_record(
     assert report.problems == [] and (report.imported, report.rejected) == (5, 0)
     source = Database(load().service("hours"))
     try:
-        want = snapshot(source)
+        # The suite's other tests keep records in the same county: compare
+        # this world's volunteers' records of the exported year.
+        numbers = {line.volunteer["basic"]["volunteer_number"] for line in lines}
+        number, day = COMPARED.index("volunteer_number"), COMPARED.index("service_day")
+        want = [
+            r for r in snapshot(source)
+            if r[number] in numbers and str(r[day]).startswith("2025-")
+        ]  # fmt: skip
     finally:
         source.dispose()
     got = snapshot(second)
-    assert len(got) == 5
+    assert len(got) == 5 and len(numbers) == 2
     for mine, theirs in zip(got, want, strict=True):
         for name, a, b in zip(COMPARED, mine, theirs, strict=True):
             assert a == b, (name, a, b)

@@ -163,10 +163,19 @@ def test_a_division_outside_the_scope_is_refused(stub, token, engines, code) -> 
 
 
 def test_a_division_in_no_tree_is_not_found(stub, token, engines) -> None:  # type: ignore[no-untyped-def]
-    # A code no test creates (the registration flow creates and retires 610113999).
+    # Other tests create townships under 610113: take a code none holds now.
+    with engines["registration"].connect() as conn:
+        held = set(
+            conn.execute(
+                text("SELECT code FROM divisions WHERE code LIKE '6101139%'")
+            ).scalars()
+        )
+    free = next(
+        c for c in (f"6101139{n:02d}" for n in range(98, 0, -1)) if c not in held
+    )
     before = state(engines)
     trailers = rejected(
-        lambda: _create(stub, token(COUNTY), division_code="610113977"),
+        lambda: _create(stub, token(COUNTY), division_code=free),
         grpc.StatusCode.NOT_FOUND,
     )
     assert_field(trailers, "division_code", "division_code.exists")

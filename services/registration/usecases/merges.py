@@ -27,7 +27,7 @@ from services.registration import domain
 from services.registration import merge_queries as mq
 from services.registration.models import Volunteer, VolunteerMerge
 from services.registration.repository import Repository, Taken
-from services.registration.usecases.base import Context
+from services.registration.usecases.base import Context, bump
 
 
 class MergeCases:
@@ -73,6 +73,7 @@ class MergeCases:
                             rule=f"{field}.no_pending_transfer",
                         )
                 row = self._apply(repo, survivor, merged, reason, p.username)
+                _recount(work, merged, row.merged_status, -1)
                 repo.insert(row, keys=("ux_volunteer_merges_one_live",))
                 _announce(work, row, "registration.volunteer.merged")
                 return row
@@ -166,6 +167,7 @@ class MergeCases:
             for acc in mq.accounts_by_id(repo, row.deactivated_accounts):
                 acc.active = True
             merged.status, merged.merged_into_id = row.merged_status, None
+            _recount(work, merged, row.merged_status, +1)
             row.reverted_by, row.reverted_at = p.username, self.ctx.clock()
             _announce(work, row, "registration.volunteer.unmerged")
             return row
@@ -194,6 +196,15 @@ def _mergeable(vol: Volunteer, field: str) -> None:
             field=field,
             rule=f"{field}.not_merged",
         )
+
+
+def _recount(work: Work, vol: Volunteer, status: str, sign: int) -> None:
+    """A merged record leaves the verified (or rejected) count where and when
+    its review counted it, and a revert puts it back: the rollups then equal
+    the records' statuses. It stays registered (it was)."""
+    if status in ("verified", "rejected") and vol.reviewed_at is not None:
+        metric = {f"volunteers_{status}": float(sign)}
+        bump(work, vol.home_division_code, vol.reviewed_at, **metric)
 
 
 def _announce(work: Work, row: VolunteerMerge, event: str) -> None:
