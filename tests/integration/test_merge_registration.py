@@ -32,10 +32,16 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.migrations import upgrade
-from services.common.tenancy import Scope
+from services.common.tenancy import Level, Scope
 from services.registration.application import RegistrationApp
 from services.registration.bootstrap import load_divisions
-from services.registration.models import OUTBOX, Account, VolunteerMerge
+from services.registration.models import (
+    OUTBOX,
+    ROLLUP,
+    ROLLUP_TABLE,
+    Account,
+    VolunteerMerge,
+)
 from tests.helpers import new_id_number, new_phone
 
 pytestmark = pytest.mark.integration
@@ -181,6 +187,26 @@ def test_merge_moves_memberships_and_account_and_revert_restores(
     assert (err.value.field, err.value.rule) == ("id", "merge.not_reverted")
     # Reverted, the pair can be merged again (one live merge per record).
     assert app.merges.merge(ADMIN, survivor.id, merged.id, "再次核实").id != row.id
+
+
+def _verified(app: RegistrationApp, town: str) -> float:
+    """The township's all-time verified count in registration's rollup."""
+    with app.ctx.db.session(Scope(COUNTY)) as s:
+        rows = ROLLUP.read(
+            s, ROLLUP_TABLE, Scope(COUNTY), Level.TOWNSHIP, "", "", False
+        )
+    return sum(m["volunteers_verified"] for code, _, m in rows if code == town)
+
+
+def test_a_merged_record_leaves_the_verified_count_and_a_revert_restores_it(
+    app: RegistrationApp,
+) -> None:
+    survivor, merged = _volunteer(app, TOWN_A), _volunteer(app, TOWN_B)
+    a, b = _verified(app, TOWN_A), _verified(app, TOWN_B)
+    row = app.merges.merge(ADMIN, survivor.id, merged.id, "同一人两次登记")
+    assert (_verified(app, TOWN_A), _verified(app, TOWN_B)) == (a, b - 1)
+    app.merges.revert(ADMIN, row.id)
+    assert (_verified(app, TOWN_A), _verified(app, TOWN_B)) == (a, b)
 
 
 def test_a_second_account_is_deactivated_and_revert_reactivates_it(
