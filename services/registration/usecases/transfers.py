@@ -66,7 +66,7 @@ class TransferCases:
         the volunteer's consent given in person (``note``: where the signed
         form or other evidence is kept)."""
         p.require_any(*domain.ADMINS)
-        volunteer_id = _ident(volunteer_id, "volunteer_id")
+        volunteer_id = checks.ident(volunteer_id, "volunteer_id")
         to = _new_home_code(to)
         _consented(consent)
         note = domain.check_name(note, "consent_note", 200)
@@ -118,7 +118,7 @@ class TransferCases:
     def accept(self, p: Principal, ident: str) -> Transfer:
         """The new home's office takes the volunteer over."""
         p.require_any(*domain.ADMINS)
-        ident = _ident(ident, "id")
+        ident = checks.ident(ident, "id")
         with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
             t = self._pending(repo, ident, "accepted")
@@ -139,7 +139,7 @@ class TransferCases:
     def refuse(self, p: Principal, ident: str, reason: str) -> Transfer:
         """The new home's office refuses, saying why."""
         p.require_any(*domain.ADMINS)
-        ident = _ident(ident, "id")
+        ident = checks.ident(ident, "id")
         reason = domain.check_text(reason, "reason", 500)
         with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
@@ -153,7 +153,7 @@ class TransferCases:
     def cancel(self, p: Principal, ident: str) -> Transfer:
         """The volunteer (their own request) or the old home's office
         withdraws a pending transfer."""
-        ident = _ident(ident, "id")
+        ident = checks.ident(ident, "id")
         own = "volunteer" in p.roles and bool(p.volunteer_id)
         if not own:
             p.require_any(*domain.ADMINS)
@@ -200,10 +200,6 @@ class TransferCases:
         )
         with self.ctx.uow(None) as work:
             return self.ctx.repo(work).division_names(codes)
-
-
-def _ident(value: str, field: str) -> str:
-    return checks.ident(value, field)
 
 
 def _new_home_code(code: str) -> str:
