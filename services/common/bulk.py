@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import IO, Any
 
 from sqlalchemy import text
@@ -131,6 +132,14 @@ def clean(value: Any) -> str:
         text = str(value)
     if text.isascii() and "\x00" not in text:  # the common case, fast
         return text.replace("\r", " ").replace("\n", " ").strip()
+    return _clean_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _clean_text(text: str) -> str:
+    """:func:`clean` of a cell with other than ASCII: names, contents and
+    addresses repeat row after row in a register, so each is worked out
+    once (a bounded cache)."""
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, in C
         text = unicodedata.normalize("NFKC", text)
     text = text.translate(_INVISIBLE)

@@ -116,6 +116,17 @@ def array_literal(values: Sequence[object]) -> str:
     return "{" + ",".join(map(quote, values)) + "}"
 
 
+def number_array(values: Sequence[float]) -> str:
+    """A PostgreSQL array literal of floats (``repr`` in C, no per-element
+    Python call: a bulk chunk's rollup writes millions of them).
+
+    Example:
+        >>> number_array([1.5, 0.0])
+        '{1.5,0.0}'
+    """
+    return "{" + ",".join(map(repr, values)) + "}"
+
+
 def merge(cells: Cells, key: tuple[str, str], deltas: Mapping[str, float]) -> None:
     cell = cells.setdefault(key, {})
     for metric, delta in deltas.items():
@@ -227,7 +238,7 @@ class Rollup:
         if session.get_bind().dialect.name == "postgresql":
             # Array literals built by str.join: binding Python lists of
             # floats costs far more (the driver dumps them element by element).
-            params = {f"p_{i}": array_literal(col) for i, col in enumerate(columns)}
+            params = {f"p_{i}": number_array(col) for i, col in enumerate(columns)}
             placeholders = ", ".join(
                 f"CAST(:p_{i} AS double precision[])" for i in range(len(columns))
             )

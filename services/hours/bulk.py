@@ -48,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -429,7 +429,8 @@ def _apply(
     # volunteers' records and for the distinct counts.
     rollups.lock_all(s)
     before = rollups.present(s, sorted({r.volunteer_id for r in rows}))
-    theirs = _theirs(s, rows, before)
+    where, parts = _where(s, rows, before)
+    theirs = _theirs(s, rows, where, parts)
     kept, refused = _decide(rows, theirs, policies)
     for r, state in refused:
         if state == "duplicate":
@@ -451,6 +452,7 @@ def _apply(
             f"rows outside the import's area {scope.code}: {outside[:5]}",
             f"有记录不在导入辖区 {scope.code} 内：{outside[:5]}",
         )
+    totals = _totals(s, (r.volunteer_id for r in rows))  # before the COPY
     event_id = str(uuid.uuid4())
     _copy_records(s, kept, event_id, actor[:100], now)
     report.imported += len(kept)
@@ -460,7 +462,7 @@ def _apply(
          for k in kept),
         before,
     )  # fmt: skip
-    _announce(s, scope, event_id, kept, theirs)
+    _announce(s, scope, event_id, kept, totals)
 
 
 _RECORD_COLUMNS = (
@@ -523,24 +525,56 @@ def _copy_records(
             ))  # fmt: skip
 
 
-def _theirs(
+def _windows(rows: list[_Row]) -> list[tuple[str, datetime, datetime]]:
+    """Per volunteer, the stretches of time a chunk's rows can collide with:
+    from the start of the China day before each row's service day to the
+    end of the day after it (a session lasts at most a day, so an overlap
+    starts within a day of the row; the daily cap reads the whole service
+    day). Touching stretches are joined; (volunteer, from, to), sorted."""
+    days: dict[str, set[date]] = defaultdict(set)
+    for r in rows:
+        if r.day is not None:
+            days[r.volunteer_id].add(r.day)
+    out: list[tuple[str, datetime, datetime]] = []
+    for v in sorted(days):
+        lo = hi = None
+        for d in sorted(days[v]):
+            a, b = _day_start(d) - _DAY, _day_start(d) + 2 * _DAY
+            if hi is not None and lo is not None and a <= hi:
+                hi = max(hi, b)
+                continue
+            if lo is not None and hi is not None:
+                out.append((v, lo, hi))
+            lo, hi = a, b
+        if lo is not None and hi is not None:
+            out.append((v, lo, hi))
+    return out
+
+
+_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=4096)
+def _day_start(d: date) -> datetime:
+    """Midnight of a China day, as an aware moment."""
+    return datetime(d.year, d.month, d.day, tzinfo=domain.CST)
+
+
+def _where(
     s: Session, rows: list[_Row], presence: Mapping[rollups.Key, int]
-) -> list[_Theirs]:
-    """Every record on file of the chunk's volunteers, in every tenant, with
-    its effective hours (corrections included): what the duplicate, overlap,
-    daily-cap and total checks read. One index probe per volunteer and
-    partition, so a chunk costs the same however many records the table
-    holds (hour_records is partitioned by province; a volunteer may have
-    served in any). The planner is kept off sequential scans: the
-    partitions' statistics lag far behind a bulk load."""
-    vols = sorted({r.volunteer_id for r in rows})
-    # Where to look: each volunteer in the chunk's own provinces, and in any
-    # other province where presence shows approved hours of theirs.
+) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Where the chunk's volunteers may have records: by province, each
+    volunteer in the chunk's own provinces and in any other where presence
+    shows approved hours of theirs; and hour_records' partition per
+    province code."""
     where: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         where[r.code[:2]].add(r.volunteer_id)
     for v, code, _, _ in presence:
         where[code[:2]].add(v)
+    for code in where:
+        if not (code.isdigit() and len(code) == 2):
+            raise ValueError(f"not a province code: {code!r}")
     parts = dict(
         s.execute(
             text(
@@ -552,35 +586,82 @@ def _theirs(
         .tuples()
         .all()
     )
+    return where, parts
+
+
+def _in_province(parts: Mapping[str, str], code: str) -> tuple[str, str]:
+    """The table to read a province's records from and the condition that
+    keeps it to them: its own partition (through the parent, run-time
+    pruning costs ~30x an index probe), else the default one by range."""
+    table = parts.get(code)
+    if table is not None:
+        return table, ""
+    return "hour_records", (
+        f" AND h.division_code >= '{code}' AND h.division_code < '{code}~'"
+    )
+
+
+def _totals(s: Session, volunteers: Iterable[str]) -> dict[str, Decimal]:
+    """Each volunteer's approved hours on the whole platform (corrections
+    included) before the chunk: the event's ``volunteer_total_hours`` as
+    approving one record reports it. One key probe per volunteer: the
+    totals are kept at write time (hours revision 0010), so a busy
+    volunteer's history is not summed again for every chunk."""
+    got = s.execute(
+        text("SELECT volunteer_id, hours FROM hours_volunteer_totals"
+             " WHERE volunteer_id = ANY(CAST(:v AS text[]))"),
+        {"v": array_literal(sorted(set(volunteers)))},
+    ).tuples()  # fmt: skip
+    return {v: Decimal(h) for v, h in got}
+
+
+def _theirs(
+    s: Session,
+    rows: list[_Row],
+    where: Mapping[str, set[str]],
+    parts: Mapping[str, str],
+) -> list[_Theirs]:
+    """The records on file of the chunk's volunteers, in every tenant, that
+    the duplicate, overlap and daily-cap checks read, with their effective
+    hours (corrections included): those starting within a day of a row's
+    service day (:func:`_windows`), approved or pending. One index range
+    probe per (volunteer, stretch) and partition on (volunteer_id,
+    started_at), so a chunk costs the same however much history its
+    volunteers already have (a busy volunteer's whole history read for
+    every chunk made the national build quadratic). hour_records is
+    partitioned by province and a volunteer may have served in any: the
+    chunk's own provinces and those where presence shows their approved
+    hours are probed (``where``, :func:`_where`), and pending records
+    anywhere through their partial index. The planner is kept off
+    sequential scans: the partitions' statistics lag far behind a bulk
+    load."""
+    windows = _windows(rows)
     cols = (
         "h.id, h.volunteer_id, h.started_at, h.ended_at, h.service_day,"
         " h.status, h.hours"
     )
-    selects, params = [], {}
+    selects: list[str] = []
+    params: dict[str, str] = {}
     for i, (code, mine) in enumerate(sorted(where.items())):
-        if not (code.isdigit() and len(code) == 2):
-            raise ValueError(f"not a province code: {code!r}")
-        params[f"v{i}"] = array_literal(sorted(mine))
-        # One index probe per (volunteer, province), on the province's own
-        # partition: through the parent, run-time pruning costs ~30x the probe.
-        if code in parts:
-            selects.append(
-                f"SELECT {cols} FROM {parts[code]} h"
-                f" WHERE h.volunteer_id = ANY(CAST(:v{i} AS text[]))"
-            )
-        else:  # no partition of its own (the default one): by range
-            selects.append(
-                f"SELECT {cols} FROM hour_records h"
-                f" WHERE h.volunteer_id = ANY(CAST(:v{i} AS text[]))"
-                f" AND h.division_code >= '{code}' AND h.division_code < '{code}~'"
-            )
+        here = [w for w in windows if w[0] in mine]
+        params[f"v{i}"] = array_literal([w[0] for w in here])
+        params[f"a{i}"] = array_literal([w[1].isoformat() for w in here])
+        params[f"b{i}"] = array_literal([w[2].isoformat() for w in here])
+        # One index range probe per (volunteer, stretch) and province.
+        table, extra = _in_province(parts, code)
+        selects.append(
+            f"SELECT {cols} FROM unnest(CAST(:v{i} AS text[]),"
+            f" CAST(:a{i} AS timestamptz[]), CAST(:b{i} AS timestamptz[]))"
+            f" AS w(v, a, b) JOIN {table} h ON h.volunteer_id = w.v"
+            f" AND h.started_at >= w.a AND h.started_at < w.b{extra}"
+        )
     # Pending records elsewhere (no presence row shows where): few, read
     # through their partial index in every partition.
     selects.append(
         f"SELECT {cols} FROM hour_records h WHERE h.status = 'pending'"
         " AND h.volunteer_id = ANY(CAST(:vols AS text[]))"
     )
-    params["vols"] = array_literal(vols)
+    params["vols"] = array_literal(sorted({r.volunteer_id for r in rows}))
     s.execute(text("SET LOCAL enable_seqscan = off"))
     found: dict[str, _Theirs] = {}
     for rid, v, start, end, day, status, hours in s.execute(
@@ -707,16 +788,17 @@ def _refusal(state: str) -> InvalidArgument | FailedPrecondition:
 
 
 def _announce(
-    s: Session, scope: Scope, event_id: str, kept: list[_Kept], theirs: list[_Theirs]
+    s: Session,
+    scope: Scope,
+    event_id: str,
+    kept: list[_Kept],
+    before: Mapping[str, Decimal],
 ) -> None:
     """``hours.records.imported``: per volunteer, the hours added per
     service year and the platform total after the chunk, in parts of at
     most EVENT_VOLUNTEERS volunteers. Every part names the chunk (its
     ``chunk_id`` is the records' ``event_id``)."""
-    total: dict[str, Decimal] = defaultdict(Decimal)
-    for t in theirs:
-        if t.status == "approved":
-            total[t.volunteer_id] += t.effective
+    total: dict[str, Decimal] = defaultdict(Decimal, before)
     mine: dict[str, dict[str, Any]] = {}
     for k in kept:
         r = k.row

@@ -461,3 +461,78 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
         ]
     assert (capped[0], capped[1]) == (3, 3)  # the default cap is 12 a day
     assert totals == [8.0, 11.0]  # approved hours only
+
+
+def test_a_chunk_reads_the_days_around_its_rows_and_the_whole_total(
+    twins: dict[str, Database], people: dict[str, tuple[str, str]]
+) -> None:
+    """A chunk reads only the records starting within a day of its rows'
+    service days (bulk._windows), yet: a session on file that crosses
+    midnight into the row's day overlaps it, a row crossing midnight
+    overlaps a session on file early the next day, the day's hours on file
+    count towards the cap however long ago they were filed, and the
+    event's platform total holds the volunteer's whole history, a
+    correction of a month-old record included."""
+    a = sorted(people)[1]
+    db = twins["hours_bulk"]
+
+    def row(start: str, end: str, hours: str) -> dict[str, str]:
+        return {
+            "volunteer_number": a, "division_code": T1,
+            "organisation_name": "协会", "service_field": "elderly_care",
+            "content": "陪伴", "session_start": start, "session_end": end,
+            "hours": hours,
+        }  # fmt: skip
+
+    history = bulk.import_rows(
+        db, Scope(COUNTY), [
+            row("2025-05-01 08:00", "2025-05-01 18:00", "10"),  # a month before
+            row("2025-06-01 23:00", "2025-06-02 02:00", "3"),  # into 06-02
+            row("2025-06-04 00:30", "2025-06-04 01:30", "1"),
+            row("2025-06-02 08:00", "2025-06-02 16:00", "8"),
+        ],
+        source="history", volunteers=known(people),
+    )  # fmt: skip
+    assert (history.imported, history.rejected) == (4, 0), history.errors
+    with db._factory() as s:
+        may = s.execute(text(
+            "SELECT id FROM hour_records WHERE service_day = '2025-05-01'"
+        )).scalar_one()  # fmt: skip
+    HoursApp(db, Directory(people)).review.correct(ADMIN, may, 7.0, False, "核减")
+    chunk = bulk.import_rows(
+        db, Scope(COUNTY), [
+            row("2025-06-02 01:00", "2025-06-02 03:00", "2"),  # overlaps 23:00-02:00
+            row("2025-06-03 23:30", "2025-06-04 01:00", "1.5"),  # overlaps 00:30
+            row("2025-06-02 16:00", "2025-06-02 22:00", "6"),  # 2 h on file: 4 of 6
+            row("2025-06-10 09:00", "2025-06-10 10:00", "1"),  # nothing near
+        ],
+        source="chunk", volunteers=known(people),
+    )  # fmt: skip
+    assert [(e.row, e.rule) for e in chunk.errors] == [
+        (2, "record.overlap"),
+        (3, "record.overlap"),
+    ]
+    assert chunk.imported == 2
+    with db._factory() as s:
+        capped = s.execute(text(
+            "SELECT hours, capped_hours FROM hour_records"
+            " WHERE service_day = '2025-06-02' AND started_at = :t"
+        ), {"t": moment("2025-06-02 16:00")}).one()  # fmt: skip
+        events = [
+            Envelope.from_body(p).data
+            for (p,) in s.execute(select(OUTBOX.c.payload).order_by(OUTBOX.c.seq))
+        ]
+        whole = s.execute(
+            text("SELECT hours_volunteer_total(:v)"), {"v": people[a][0]}
+        ).scalar_one()
+    # 2025-06-02 holds 8 h on file (the session from the night before is
+    # 06-01's): the default cap of 12 credits 4 of the 6.
+    assert (capped[0], capped[1]) == (4, 2)
+    totals = [
+        v["volunteer_total_hours"]
+        for e in events if e.get("chunk_id")
+        for v in e["volunteers"]
+    ]  # fmt: skip
+    # The history's 10 + 3 + 1 + 8; then less the correction's 3 and plus
+    # the chunk's 4 + 1.
+    assert totals == [22.0, 24.0] and float(whole) == 24.0
