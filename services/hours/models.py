@@ -356,10 +356,11 @@ class BankEntry(Base):
 
 
 class VolunteerMerge(Base):
-    """What hours moved for a merge of duplicate registrations (migration
-    0009): the merged volunteer's record ids, certificate numbers and
-    presence rows ([division, month, field, records]), re-pointed to the
-    survivor; a revert points exactly those back. Under the survivor's home."""
+    """What hours moved for a merge of duplicate registrations (migrations
+    0009, 0011): the merged volunteer's record ids, certificate numbers,
+    presence rows ([division, month, field, records]), conduct rows and
+    time-bank entries, re-pointed to the survivor; a revert points exactly
+    those back. Under the survivor's home."""
 
     __tablename__ = "hours_merges"
     merge_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -371,6 +372,15 @@ class VolunteerMerge(Base):
     record_ids: Mapped[list[str]] = mapped_column(JSON)
     certificate_numbers: Mapped[list[str]] = mapped_column(JSON)
     presence: Mapped[list[list[str | int]]] = mapped_column(JSON)
+    # What else moved (migration 0011): the merged volunteer's objections,
+    # complaints and evaluations, its bank transactions and volunteer-leg
+    # entries, and the survivor accounts the merge opened for them.
+    objection_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    complaint_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evaluation_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bank_transaction_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bank_entry_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    bank_account_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reverted_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), default=None

@@ -6,7 +6,12 @@ embedded SQLite.
 Merged: the merged volunteer's records (in the survivor's county and in
 another city) and certificate point at the survivor, whose platform total
 is then both volunteers' hours; presence folds in; rollups are untouched.
-The same event again changes nothing; the revert restores every row.
+Its objection, complaint (replied and decided) and evaluation are the
+survivor's, and its time bank too: the survivor's balance in each bank is
+both balances. The same event again changes nothing; the revert restores
+every row and balance. A correction of a moved record after the merge
+adjusts the survivor's account, and its adjustment goes back with the
+record.
 """
 
 from __future__ import annotations
@@ -29,11 +34,18 @@ from services.common.migrations import upgrade
 from services.common.tenancy import Scope
 from services.hours import cross_tenant
 from services.hours.application import HoursApp
+from services.hours.bank_repository import BankRepository
 from services.hours.domain import Interval
 from services.hours.models import (
     ROLLUP_TABLE,
+    BankAccount,
+    BankEntry,
+    BankTransaction,
     Certificate,
+    Complaint,
+    Evaluation,
     HourRecord,
+    Objection,
     Presence,
 )
 from services.hours.usecases.merges import Merge
@@ -58,7 +70,7 @@ def app(request, tmp_path_factory) -> Iterator[HoursApp]:  # type: ignore[no-unt
     db.dispose()
 
 
-def _approved(app: HoursApp, volunteer: str, number: str, code: str, day: int) -> str:
+def approved(app: HoursApp, volunteer: str, number: str, code: str, day: int) -> str:
     start = datetime(2026, 3, day, 1, tzinfo=UTC)
     end = start + timedelta(minutes=120)
     record = app.records.ingest(
@@ -107,13 +119,14 @@ def _state(app: HoursApp, ids: set[str], vols: tuple[str, str]) -> dict[str, Any
                 select(HourRecord).where(HourRecord.id.in_(ids))
             ).scalars()
         }
-        certs = dict(
-            s.execute(
+        certs: dict[str, str] = {
+            number: volunteer
+            for number, volunteer in s.execute(
                 select(Certificate.number, Certificate.volunteer_id).where(
                     Certificate.volunteer_id.in_(vols)
                 )
-            ).all()
-        )
+            ).tuples()
+        }
         presence = sorted(
             (p.volunteer_id, p.division_code, p.month, p.service_field, p.records)
             for p in s.execute(
@@ -134,9 +147,9 @@ def test_merge_repoints_hours_and_certificates_and_revert_restores(
     survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
     s_no, m_no = "ZY61000000S", "ZY61000000M"
     ids = {
-        _approved(app, survivor, s_no, HOME, 2),
-        _approved(app, merged, m_no, HOME, 3),
-        _approved(app, merged, m_no, AWAY, 4),
+        approved(app, survivor, s_no, HOME, 2),
+        approved(app, merged, m_no, HOME, 3),
+        approved(app, merged, m_no, AWAY, 4),
     }
     cert = _certificate(app, merged, m_no)
     vols = (survivor, merged)
@@ -161,3 +174,177 @@ def test_merge_repoints_hours_and_certificates_and_revert_restores(
     assert app.merges.follow("hours.unmerge", str(uuid.uuid4()), m, True)
 
     assert _state(app, ids, vols) == before
+
+
+CONDUCT: tuple[Any, ...] = (Objection, Complaint, Evaluation)
+
+
+def conduct(app: HoursApp, volunteer: str, number: str, record: str, code: str) -> None:
+    """An objection to the volunteer's record ``record`` (at ``code``),
+    dismissed; a poor evaluation of it; a complaint about the volunteer,
+    replied to and upheld."""
+    at = datetime(2026, 4, 2, tzinfo=UTC)
+    who = {"volunteer_id": volunteer, "volunteer_number": number}
+    with app.ctx.db.session(ADMIN.scope) as s:
+        s.add(
+            Objection(
+                id=str(uuid.uuid4()), record_id=record, division_code=code,
+                reason="少记了半小时", status="dismissed", filed_at=at,
+                resolved_by="t", resolved_at=at, resolution_note="核实无误",
+                correction_id=None, **who,
+            )
+        )  # fmt: skip
+        s.add(
+            Evaluation(
+                id=str(uuid.uuid4()), record_id=record, division_code=code,
+                score=2, poor=True, comment="迟到", evaluator_scope=code[:6],
+                evaluated_by="t", evaluated_at=at, replaced=0, superseded_at=None,
+                **who,
+            )
+        )  # fmt: skip
+        s.add(
+            Complaint(
+                id=str(uuid.uuid4()), division_code=code, record_id=record,
+                organisation_id="", text="服务态度差", status="upheld",
+                filed_by="t", filed_at=at, reply="下次注意", replied_at=at,
+                decision_note="投诉成立", decided_by="t", decided_at=at, **who,
+            )
+        )  # fmt: skip
+
+
+def deposit(app: HoursApp, record: str, code: str) -> None:
+    """What the worker does after an approval or a correction event."""
+    app.bank.reconcile("hours.timebank", str(uuid.uuid4()), record, code)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def ledger(app: HoursApp, vols: tuple[str, str]) -> dict[str, Any]:
+    """The volunteers' conduct rows, bank transactions, accounts, entries
+    and balances per (volunteer, bank), read as a province admin reads
+    them (balances through the bank's own repository)."""
+    out: dict[str, Any] = {}
+    with app.ctx.db.session(ADMIN.scope) as s:
+        models: tuple[Any, ...] = (*CONDUCT, BankTransaction)
+        for model in models:
+            q = select(model).where(model.volunteer_id.in_(vols))
+            out[model.__tablename__] = {
+                r.id: _columns(r) for r in s.execute(q).scalars()
+            }
+        accounts = {
+            a.id: (a.division_code, a.volunteer_id)
+            for a in s.execute(
+                select(BankAccount).where(BankAccount.volunteer_id.in_(vols))
+            ).scalars()
+        }
+        out["accounts"] = accounts
+        out["entries"] = {
+            e.id: _columns(e)
+            for e in s.execute(
+                select(BankEntry).where(BankEntry.account_id.in_(list(accounts)))
+            ).scalars()
+        }
+        repo = BankRepository(s, ADMIN.scope)
+        out["balances"] = {
+            (v, a.division_code): balance
+            for v in vols
+            for a, balance in repo.accounts(v, ADMIN.scope.code)
+        }
+    return out
+
+
+def _legs(entries: dict[int, dict[str, Any]]) -> dict[int, tuple[Any, ...]]:
+    return {
+        i: (e["transaction_id"], e["division_code"], e["amount"])
+        for i, e in entries.items()
+    }
+
+
+def _as(rows: dict[str, dict[str, Any]], **values: str) -> dict[str, Any]:
+    return {i: {**r, **values} for i, r in rows.items()}
+
+
+def test_merge_moves_bank_and_conduct_and_revert_restores(app: HoursApp) -> None:
+    survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+    s_no, m_no = "ZY61000000T", "ZY61000000N"
+    own = approved(app, survivor, s_no, HOME, 10)
+    home = approved(app, merged, m_no, HOME, 11)
+    away = approved(app, merged, m_no, AWAY, 12)
+    for record, code in ((own, HOME), (home, HOME), (away, AWAY)):
+        deposit(app, record, code)
+    app.bank.withdraw(ADMIN, merged, HOME[:6], 0.5, "理发服务", "")
+    conduct(app, merged, m_no, home, HOME)
+    conduct(app, survivor, s_no, own, HOME)
+    vols = (survivor, merged)
+    before = ledger(app, vols)
+    two, half = Decimal("2.00"), Decimal("1.50")
+    assert before["balances"] == {
+        (survivor, HOME[:6]): two, (merged, HOME[:6]): half, (merged, AWAY[:6]): two,
+    }  # fmt: skip
+    for model in CONDUCT:
+        assert len(before[model.__tablename__]) == 2
+    m = Merge(str(uuid.uuid4()), HOME, survivor, s_no, merged, m_no)
+    event = str(uuid.uuid4())
+
+    assert app.merges.follow("hours.merge", event, m, False)
+
+    after = ledger(app, vols)
+    # Per bank, the survivor holds both balances; the merged holds nothing.
+    assert after["balances"] == {
+        (survivor, HOME[:6]): Decimal("3.50"), (survivor, AWAY[:6]): two,
+        (merged, HOME[:6]): 0, (merged, AWAY[:6]): 0,
+    }  # fmt: skip
+    for model in CONDUCT:
+        table = model.__tablename__
+        assert after[table] == _as(
+            before[table], volunteer_id=survivor, volunteer_number=s_no
+        ), table
+    transactions = before["timebank_transactions"]
+    assert len(transactions) == 4  # three deposits and a withdrawal
+    assert after["timebank_transactions"] == _as(transactions, volunteer_id=survivor)
+    # Entries keep their transaction, bank and amount; only the account moves.
+    assert _legs(after["entries"]) == _legs(before["entries"])
+    # The same event again, or the same merge under another event, changes
+    # nothing.
+    assert not app.merges.follow("hours.merge", event, m, False)
+    assert app.merges.follow("hours.merge", str(uuid.uuid4()), m, False)
+    assert ledger(app, vols) == after
+
+    assert app.merges.follow("hours.unmerge", str(uuid.uuid4()), m, True)
+
+    assert ledger(app, vols) == before
+    # A redelivered revert (another event id) moves nothing.
+    assert app.merges.follow("hours.unmerge", str(uuid.uuid4()), m, True)
+    assert ledger(app, vols) == before
+
+
+def test_a_correction_after_the_merge_goes_back_with_its_record(
+    app: HoursApp,
+) -> None:
+    survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+    s_no, m_no = "ZY61000000U", "ZY61000000V"
+    away = approved(app, merged, m_no, AWAY, 14)
+    deposit(app, away, AWAY)
+    vols = (survivor, merged)
+    m = Merge(str(uuid.uuid4()), HOME, survivor, s_no, merged, m_no)
+    assert app.merges.follow("hours.merge", str(uuid.uuid4()), m, False)
+    assert ledger(app, vols)["balances"][(survivor, AWAY[:6])] == Decimal("2.00")
+    # The record, now the survivor's, is cut to 1.25 h: the reconciliation
+    # takes back only the difference (the deposit moved with the record).
+    app.review.correct(ADMIN, away, 1.25, False, "核减")
+    deposit(app, away, AWAY)
+    assert ledger(app, vols)["balances"][(survivor, AWAY[:6])] == Decimal("1.25")
+
+    assert app.merges.follow("hours.unmerge", str(uuid.uuid4()), m, True)
+
+    back = ledger(app, vols)
+    assert back["balances"] == {(merged, AWAY[:6]): Decimal("1.25")}
+    assert {t["volunteer_id"] for t in back["timebank_transactions"].values()} == {
+        merged
+    }
+    assert len(back["timebank_transactions"]) == 2  # the deposit, the adjustment
+    # Reconciled again, the record's deposits are what its hours say.
+    deposit(app, away, AWAY)
+    assert ledger(app, vols) == back

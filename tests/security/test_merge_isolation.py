@@ -15,10 +15,18 @@ tables).
     MergeVolunteers   OK     OK    NF         NF     PD        PD
     RevertMerge       OK     OK    NF         NF     PD        PD
     ListMerges        own    all   none       none   PD        PD
+
+Hours follows a merge (migration 0011's SECURITY DEFINER functions, which
+move records, certificates, conduct rows and the time bank across tenants)
+only for a merge homed inside the calling transaction's scope: from
+Lantian's, a merge homed at a neighbour's, a parent's or an unknown node is
+refused (42501), and a revert of a neighbour's, a parent's or a random
+merge id finds nothing; each writes nothing to either pair's rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -26,10 +34,16 @@ from typing import Any
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
+from services.common.config import load
+from services.common.db import Database
+from services.common.tenancy import Scope
+from services.hours.application import HoursApp
 from tests.helpers import assert_field, auth, new_id_number, new_phone
+from tests.integration.test_merge_hours import approved, conduct, deposit
 from tests.security.matrix import NF, OK, PD, no_scope_token, outcome
 
 pytestmark = pytest.mark.integration
@@ -239,3 +253,140 @@ def test_bad_input_names_the_field(c: Calls, engine: Any) -> None:
     status, result = c.revert(tok, done.merge.id)
     assert status == grpc.StatusCode.FAILED_PRECONDITION
     assert_field(dict(result.trailing_metadata()), "id", "merge.not_reverted")
+
+
+# -- hours: a merge moves rows only inside the caller's scope ----------------
+
+# Each table's rows of the volunteers ``:v`` (other tests' workers may write
+# elsewhere in the shared database meanwhile).
+HOURS_ROWS = {
+    "hours_merges": "survivor_id = ANY(:v) OR merged_id = ANY(:v)",
+    "hour_records": "volunteer_id = ANY(:v)",
+    "hours_presence": "volunteer_id = ANY(:v)",
+    "hour_objections": "volunteer_id = ANY(:v)",
+    "hour_complaints": "volunteer_id = ANY(:v)",
+    "hour_evaluations": "volunteer_id = ANY(:v)",
+    "timebank_accounts": "volunteer_id = ANY(:v)",
+    "timebank_transactions": "volunteer_id = ANY(:v)",
+    "timebank_entries": "account_id IN (SELECT id FROM timebank_accounts"
+    " WHERE volunteer_id = ANY(:v))",
+}
+REFUSED = "42501"
+
+
+@pytest.fixture(scope="module")
+def hours(migrated: dict[str, str]) -> Iterator[HoursApp]:
+    svc = dataclasses.replace(load().service("hours"), database_pool_size=2)
+    db = Database(svc)
+    yield HoursApp(db)
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def hours_engine(migrated: dict[str, str]) -> Iterator[Any]:
+    eng = create_engine(migrated["HOURS_DATABASE_URL"], pool_size=1, max_overflow=0)
+    yield eng
+    eng.dispose()
+
+
+def hours_rows(engine: Any, vols: list[str]) -> dict[str, tuple[int, int]]:
+    """Rows and the newest row version of the volunteers' hours rows (as
+    the tables' owner: row security does not hide them)."""
+    sql = " UNION ALL ".join(
+        f"SELECT '{t}', count(*), coalesce(max(xmin::text::bigint), 0)"
+        f" FROM {t} WHERE {where}"
+        for t, where in HOURS_ROWS.items()
+    )
+    with engine.connect() as conn:
+        return {r[0]: (r[1], r[2]) for r in conn.execute(text(sql), {"v": vols})}
+
+
+def _pair(hours: HoursApp, town: str) -> tuple[str, str]:
+    """A survivor and a merged volunteer, the merged one with an approved
+    record at ``town``, its deposit, an objection, a complaint and an
+    evaluation."""
+    survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+    record = approved(hours, merged, "ZY6100000M", town, 20)
+    deposit(hours, record, town)
+    conduct(hours, merged, "ZY6100000M", record, town)
+    return survivor, merged
+
+
+def _merge(hours: HoursApp, scope: str, ident: str, code: str, pair: Any) -> int:
+    with hours.ctx.db.session(Scope(scope)) as s:
+        return int(
+            s.execute(
+                text(
+                    "SELECT hours_merge_volunteer(:id, :code, :s, 'ZY6100000S',"
+                    " :m, 'ZY6100000M', now())"
+                ),
+                {"id": ident, "code": code, "s": pair[0], "m": pair[1]},
+            ).scalar_one()
+        )
+
+
+def _unmerge(hours: HoursApp, scope: str, ident: str, code: str) -> int:
+    with hours.ctx.db.session(Scope(scope)) as s:
+        return int(
+            s.execute(
+                text("SELECT hours_unmerge_volunteer(:id, :code, now())"),
+                {"id": ident, "code": code},
+            ).scalar_one()
+        )
+
+
+def _refused(call: Any, *args: Any) -> str:
+    """The SQLSTATE ``call(*args)`` fails with."""
+    with pytest.raises(DBAPIError) as raised:
+        call(*args)
+    return str(getattr(raised.value.orig, "sqlstate", ""))
+
+
+def test_hours_merge_homed_outside_the_scope_is_refused(
+    hours: HoursApp, hours_engine: Any
+) -> None:
+    pair = _pair(hours, TOWN)
+    vols = list(pair)
+    before = hours_rows(hours_engine, vols)
+    assert before["timebank_entries"][0] == 1 and before["hour_objections"][0] == 1
+    for who, code in (
+        ("neighbour", N_TOWN),
+        ("parent", P_TOWN),
+        ("city", CITY),
+        ("random", "999999999"),
+    ):
+        ident = str(uuid.uuid4())
+        got = _refused(_merge, hours, OWNER, ident, code, pair)
+        assert got == REFUSED, (who, got)
+        assert hours_rows(hours_engine, vols) == before, who
+    ident = str(uuid.uuid4())
+    assert _merge(hours, OWNER, ident, TOWN, pair) == 1
+    moved = hours_rows(hours_engine, vols)
+    assert moved["hours_merges"][0] == 1
+    for table in ("hour_objections", "hour_complaints", "hour_evaluations"):
+        assert moved[table][1] > before[table][1], table  # re-pointed
+    assert _unmerge(hours, OWNER, ident, TOWN) == 1
+
+
+def test_hours_revert_of_a_foreign_or_random_merge_finds_nothing(
+    hours: HoursApp, hours_engine: Any
+) -> None:
+    merges = {}
+    for who, town, scope in (
+        ("neighbour", N_TOWN, NEIGHBOUR),
+        ("parent", P_TOWN, CITY),
+    ):
+        pair, ident = _pair(hours, town), str(uuid.uuid4())
+        assert _merge(hours, scope, ident, town, pair) == 1
+        merges[who] = (ident, town, scope, list(pair))
+    vols = [v for _, _, _, pair in merges.values() for v in pair]
+    before = hours_rows(hours_engine, vols)
+    for who, (ident, town, _, _) in merges.items():
+        # Named under the owner's own home, or under theirs, alike refused.
+        assert _unmerge(hours, OWNER, ident, TOWN) == 0, who
+        assert _unmerge(hours, OWNER, str(uuid.uuid4()), TOWN) == 0, who
+        got = _refused(_unmerge, hours, OWNER, ident, town)
+        assert got == REFUSED, (who, got)
+        assert hours_rows(hours_engine, vols) == before, who
+    for who, (ident, town, scope, _) in merges.items():
+        assert _unmerge(hours, scope, ident, town) == 1, who  # theirs to revert

@@ -4,13 +4,18 @@
 Merged: the merged volunteer's hour records (every division: a volunteer
 serves anywhere) and certificates point at the survivor, in one set-wise
 UPDATE each, and their presence rows fold into the survivor's, so the
-survivor's platform total, list and certificates show all the hours.
+survivor's platform total, list and certificates show all the hours. Its
+objections, complaints and evaluations point at the survivor too, and its
+time bank moves: each bank's entries into the survivor's account there,
+so the survivor's balance in each bank is both (migration 0011 says why
+entries move rather than accounts).
 Rollups are not touched: the hours were counted where the service was done.
 Certificates keep their numbers (verified by number, still valid) and the
 volunteer number printed on them. What moved is kept (``hours_merges``), so
 ``.unmerged`` points exactly those back. In PostgreSQL the records lie
-outside the survivor home's scope: migration 0009's SECURITY DEFINER
-functions move them; the embedded SQLite does the same in Python.
+outside the survivor home's scope: migration 0011's SECURITY DEFINER
+functions move them; the embedded SQLite does the same in Python (here and
+in :mod:`services.hours.usecases.merge_rows`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from services.common.outbox import Envelope
 from services.common.tenancy import Scope
 from services.hours.models import Certificate, HourRecord, Presence, VolunteerMerge
 from services.hours.usecases.base import Context
+from services.hours.usecases.merge_rows import merge_rows, unmerge_rows
 
 
 @dataclass(frozen=True)
@@ -128,12 +134,14 @@ def _merge(s: Session, m: Merge, now: datetime) -> None:
     s.flush()
     for code, month, field, n in presence:
         _add_presence(s, m.survivor_id, str(code), str(month), str(field), int(n))
+    moved = merge_rows(s, m.survivor_id, m.survivor_number, m.merged_id, now)
     s.add(
         VolunteerMerge(
             merge_id=m.merge_id, division_code=m.code, survivor_id=m.survivor_id,
             survivor_number=m.survivor_number, merged_id=m.merged_id,
             merged_number=m.merged_number, record_ids=records,
             certificate_numbers=numbers, presence=presence, merged_at=now,
+            **moved,
         )
     )  # fmt: skip
 
@@ -170,6 +178,7 @@ def _unmerge(s: Session, m: Merge, now: datetime) -> None:
             Presence.volunteer_id == row.survivor_id, Presence.records <= 0
         )
     )
+    unmerge_rows(s, row, now)
     row.reverted_at = now
 
 
