@@ -79,6 +79,9 @@ class VolunteerReplica(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     service_fields: Mapped[list[str]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the home last moved by a transfer (0007): an older event arriving
+    # late never moves it back.
+    home_moved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Project(Base):
@@ -362,3 +365,39 @@ class CampaignDelivery(Base):
     items: Mapped[int] = mapped_column(Integer)
     kg: Mapped[Decimal] = mapped_column(Numeric(10, 1))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerTransfer(Base):
+    """A ``registration.volunteer.transferred`` followed (0007): which rows
+    of the volunteer's future commitments moved to the new home. Keyed for
+    row security by the new home; written by the transfer only."""
+
+    __tablename__ = "activity_transfers"
+    transfer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)  # new home
+    from_division_code: Mapped[str] = mapped_column(String(12))
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sign_up_ids: Mapped[list[str]] = mapped_column(JSON)
+    training_attendance_ids: Mapped[list[str]] = mapped_column(JSON)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerMerge(Base):
+    """A ``registration.volunteer.merged`` followed (0007): the ids of every
+    row re-pointed from the merged volunteer to the survivor, by table
+    (``moved``), so ``.unmerged`` points exactly those back. Keyed for row
+    security by the survivor's home. A revert seen before its merge leaves
+    a reverted row with nothing moved, so the late merge moves nothing."""
+
+    __tablename__ = "activity_merges"
+    merge_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    merged_division_code: Mapped[str] = mapped_column(String(12))
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    survivor_number: Mapped[str] = mapped_column(String(20))
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_number: Mapped[str] = mapped_column(String(20))
+    moved: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reverted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ volunteer's status only ever moves forward, pending → verified | rejected.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -24,9 +24,10 @@ from services.activity.models import (
 from services.common import outbox, settings_replica, volunteer_events
 from services.common.db import Database, upsertable_insert
 from services.common.tenancy import Scope
+from services.common.times import parse, utc
 
 # "merged" (a duplicate registration merged into another, issue 14) outranks
-# a late review event; only the merge's revert (apply_merge) lifts it.
+# a late review event; only the merge's revert (moves.follow_merge) lifts it.
 RANK = {"pending": 0, "verified": 1, "rejected": 1, "merged": 2}
 
 
@@ -48,8 +49,13 @@ def upsert_volunteer(
     status: str,
     birth: date | None,
     fields: list[str],
+    at: datetime | None = None,
+    moved: bool = False,
 ) -> None:
-    values = {
+    """Insert or update the replica of one volunteer from an event of the
+    moment ``at`` (``moved``: a transfer, which sets the home's move time).
+    An event older than the home's last move leaves the home as it is."""
+    values: dict[str, Any] = {
         "volunteer_number": number,
         "home_division_code": home,
         "status": status,
@@ -57,17 +63,27 @@ def upsert_volunteer(
         "service_fields": list(fields),
         "updated_at": outbox.now(),
     }
+    if moved:
+        values["home_moved_at"] = at
     # `registered` and `verified` arrive on separate queues and may be handled
     # at once: insert-or-nothing, then lock the row, never read-then-insert.
     if _insert_new(s, VolunteerReplica, ident, values):
         return
     row = s.execute(
         select(VolunteerReplica).where(VolunteerReplica.id == ident).with_for_update()
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if row is None:
+        # Out of this scope (row security): a transfer moved the home after
+        # this event; the volunteer's later events come under the new home.
+        return
     if not newer_status(row.status, status):
         return
     # A birth date from an event is exact; never replace it with nothing.
     values["birth_date"] = birth or row.birth_date
+    last_move = row.home_moved_at
+    if last_move is not None and (at is None or at < utc(last_move)):
+        values.pop("home_division_code")
+        values.pop("home_moved_at", None)
     for key, value in values.items():
         setattr(row, key, value)
 
@@ -117,6 +133,7 @@ def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
                 str(data["status"]),
                 date.fromisoformat(birth) if birth else None,
                 list(data.get("service_fields") or []),
+                at=_moment(env.occurred_at),
             )
         elif env.event_type == "registration.organisation.created":
             upsert_organisation(
@@ -130,29 +147,12 @@ def apply(db: Database, consumer: str, body: dict[str, Any]) -> bool:
         return True
 
 
-def apply_merge(db: Database, consumer: str, body: dict[str, Any], undo: bool) -> bool:
-    """``registration.volunteer.merged``: the merged record's replica is
-    marked ``merged``, so it can no longer sign up, check in or be paired
-    (its sign-ups so far stay as they are); ``.unmerged`` (``undo``) gives
-    it back the status it had. False if seen before."""
-    env = outbox.Envelope.from_body(body)
-    data = env.data
-    code = str(data["merged_division_code"])
-    with db.session(Scope(code)) as s:
-        if not outbox.claim(s, PROCESSED, consumer, env.event_id):
-            return False
-        row = s.execute(
-            select(VolunteerReplica)
-            .where(
-                VolunteerReplica.id == str(data["merged_id"]),
-                VolunteerReplica.home_division_code.like(Scope(code).like_pattern),
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        if row is not None:
-            row.status = str(data["merged_status"]) if undo else "merged"
-            row.updated_at = outbox.now()
-        return True
+def _moment(raw: str) -> datetime | None:
+    """An event's ``occurred_at``; None when it is not a time."""
+    try:
+        return parse(raw)
+    except ValueError:
+        return None
 
 
 def apply_settings(db: Database, consumer: str, body: dict[str, Any]) -> bool:
@@ -204,7 +204,11 @@ def upsert_volunteers(s: Session, rows: list[dict[str, Any]]) -> None:
         index_elements=[t.c.id],
         set_={
             "volunteer_number": stmt.excluded.volunteer_number,
-            "home_division_code": stmt.excluded.home_division_code,
+            # A home a transfer moved is the transfer's (imports come first).
+            "home_division_code": case(
+                (t.c.home_moved_at.is_(None), stmt.excluded.home_division_code),
+                else_=t.c.home_division_code,
+            ),
             "status": stmt.excluded.status,
             "birth_date": case(
                 (stmt.excluded.birth_date.is_(None), t.c.birth_date),

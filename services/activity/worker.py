@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.activity import campaign_feed, replica
+from services.activity import campaign_feed, moves, replica
 from services.activity.models import PROCESSED
 from services.common.worker import (
     OutboxWorker,
@@ -38,15 +38,24 @@ class ActivityWorker(OutboxWorker):
     def on_volunteer_rejected(self, body: dict[str, Any]) -> None:
         replica.apply(self.db, "activity.replica.volunteer", body)
 
+    @event_handler("registration", "volunteer.transferred")
+    def on_volunteer_transferred(self, body: dict[str, Any]) -> None:
+        """The volunteer's home moved: the replica and their commitments to
+        sessions not yet held follow; the past stays where it was done."""
+        moves.follow_transfer(self.db, body)
+
     @event_handler("registration", "volunteer.merged")
     def on_volunteer_merged(self, body: dict[str, Any]) -> None:
-        """A duplicate registration was merged: it takes no new places."""
-        replica.apply_merge(self.db, "activity.replica.merge", body, False)
+        """A duplicate registration was merged: it takes no new places, and
+        its sign-ups, attendance, pairs, visits and training go to the
+        survivor."""
+        moves.follow_merge(self.db, body, undo=False)
 
     @event_handler("registration", "volunteer.unmerged")
     def on_volunteer_unmerged(self, body: dict[str, Any]) -> None:
-        """A merge was reverted: the record's status comes back."""
-        replica.apply_merge(self.db, "activity.replica.unmerge", body, True)
+        """A merge was reverted: exactly what moved goes back, and the
+        record's status comes back."""
+        moves.follow_merge(self.db, body, undo=True)
 
     @event_handler("registration", "settings.changed")
     def on_settings_changed(self, body: dict[str, Any]) -> None:
