@@ -26,11 +26,14 @@ nothing twice.
 导入不会重复导入。
 
 hours:       志愿者编号,区划代码,组织名称,服务领域,服务内容,
-             开始时间,结束时间,时长,补录原因
+             开始时间,结束时间,时长,补录原因[,服务阵地编号]
              Imported records are approved (the office certifies its
              register): rollups, the time bank and star ratings follow. A
              blank 时长 is the session rounded by the tenant's policy; the
              daily cap and overlaps apply as for one record at a time.
+             服务阵地编号 (position_id, optional) is the id of a service
+             position in the scope (its id, as GET /positions reports it);
+             its hours count in the positions' rollup.
 volunteers:  姓名,身份证号,手机号,区划代码,服务领域
              Registered as pending (or verified with --verified).
 

@@ -78,8 +78,10 @@ async def import_volunteers(request: Request, rpc: Rpc, me: Me) -> StreamingResp
 async def import_hours(request: Request, rpc: Rpc, me: Me) -> StreamingResponse:
     """The body is the CSV file (UTF-8 or GB18030) with the header
     ``volunteer_number,division_code,organisation_name,service_field,content,
-    session_start,session_end,hours,reason`` (or 志愿者编号, 区划代码, 组织名称,
-    服务领域, 服务内容, 开始时间, 结束时间, 时长, 补录原因). Times are RFC 3339
+    session_start,session_end,hours,reason[,position_id]`` (or 志愿者编号,
+    区划代码, 组织名称, 服务领域, 服务内容, 开始时间, 结束时间, 时长, 补录原因
+    and the optional 服务阵地编号: the id of a service position in your area,
+    as ``/positions`` reports it). Times are RFC 3339
     or ``2026-11-01 09:00`` in China time; the service field is its code or
     its Chinese name. Each row is recorded as honour hours awaiting review,
     never more than its session lasted. The answer is NDJSON as for

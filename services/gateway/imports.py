@@ -70,8 +70,10 @@ HOUR_COLUMNS = {
     "session_end": ("session_end", "结束时间"),
     "hours": ("hours", "时长", "服务时长"),
     "reason": ("reason", "补录原因", "原因"),
+    # The service position (志愿服务阵地) by its id, optional.
+    "position_id": ("position_id", "服务阵地编号", "阵地编号"),
 }
-OPTIONAL = {"service_fields"}
+OPTIONAL = {"service_fields", "position_id"}
 _FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 
 
@@ -261,6 +263,7 @@ async def run_hours(rpc: Caller, rows: list[Row], file_key: str) -> AsyncIterato
                 session_start=_moment(v["session_start"]),
                 session_end=_moment(v["session_end"]), hours=_hours(v["hours"]),
                 reason=v["reason"], request_id=f"import:{file_key}:{row.number}",
+                position_id=v.get("position_id", ""),
             )  # fmt: skip
             reply = await rpc.call("RecordHonourHours", request, "hours")
         except InvalidArgument as err:
@@ -408,6 +411,9 @@ def _import(
         chunk_size=BULK_CHUNK, progress=progress, actor=p.username,
         volunteers=lambda scope, numbers: registration_bulk.lookup(
             registration, scope, numbers
+        ),
+        positions=lambda scope, ids: registration_bulk.lookup_positions(
+            registration, scope, ids
         ),
     )  # fmt: skip
 

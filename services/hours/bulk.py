@@ -10,12 +10,18 @@ commendation's stars. Each chunk is one transaction:
 1. rows are checked in Python for what only Python can (formats, times,
    scope, the reference division tree) and volunteers are looked up by
    number in one query per chunk (registration's directory, in the caller's
-   scope; only verified volunteers receive hours). This runs on the
-   caller's thread while the previous chunk is in the database;
+   scope; only verified volunteers receive hours), and the service
+   positions the rows name (``position_id``, optional) by id in one more
+   (registration's positions in the caller's scope, as the one-at-a-time
+   path asks GetPosition as the caller). This runs on the caller's thread
+   while the previous chunk is in the database;
 2. the chunk's volunteers' presence rows are read under the presence lock,
-   then every record on file of those volunteers, in every tenant (one
-   index probe per volunteer on each province partition where presence or
-   the chunk puts them, and pending records anywhere);
+   then their records on file that start within a day of a row's service
+   day, in every tenant (one index range probe per volunteer and stretch on
+   each province partition where presence or the chunk puts them, and
+   pending records anywhere), and their platform totals (one key probe
+   each in ``hours_volunteer_totals``): a chunk's reads do not grow with
+   the volunteers' history;
 3. the tenant's policy applies in row order, per volunteer, exactly as one
    at a time would: duplicates (the same file's row again, or the same
    session on record), overlaps with records on file and earlier rows,
@@ -24,8 +30,10 @@ commendation's stars. Each chunk is one transaction:
 4. the kept records are COPYed straight into ``hour_records`` (binary; as
    the owner, since PostgreSQL cannot COPY under row security: the scope is
    checked row by row and once more before the COPY), the rollups and
-   presence move in two statements (:func:`rollups.apply_imported`), and
-   one outbox event goes per ≤ ``EVENT_VOLUNTEERS`` volunteers.
+   presence move in two statements (:func:`rollups.apply_imported`), the
+   hours served at positions in one more (:func:`rollups.add_position_hours`,
+   as approving each record would), and one outbox event goes per
+   ≤ ``EVENT_VOLUNTEERS`` volunteers.
 
 The cross-tenant reads run as the database owner, as the SECURITY DEFINER
 functions of the one-at-a-time path do. Re-importing a file imports
@@ -56,12 +64,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from services.common import outbox
+from services.common import checks, outbox
 from services.common.bulk import (
     BROKEN,
     MAX_KEPT_ERRORS,
     Column,
     ImportReport,
+    RowError,
     RowProblems,
     canonical,
     chunked,
@@ -89,6 +98,9 @@ COLUMNS = (
     Column("session_end", "结束时间"),
     Column("hours", "时长", required=False, aliases=("服务时长",)),
     Column("reason", "补录原因", required=False, aliases=("原因",)),
+    # The position's id as registration reports it (GET /positions): a
+    # position has no other number, and names repeat across divisions.
+    Column("position_id", "服务阵地编号", required=False, aliases=("阵地编号",)),
 )
 LABELS = {c.code: c.label_zh for c in COLUMNS}
 EVENT = "hours.records.imported"
@@ -102,6 +114,8 @@ _PLAIN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}\Z")  # China 
 _FIELD_BY_NAME = {zh: code for code, zh in SERVICE_FIELDS.items()}
 # Looks volunteers up by number in a scope: number → (id, status).
 VolunteerLookup = Callable[[Scope, Sequence[str]], Mapping[str, tuple[str, str]]]
+# Looks service positions up by id in a scope: id → the position's division.
+PositionLookup = Callable[[Scope, Sequence[str]], Mapping[str, str]]
 
 
 @dataclass
@@ -116,6 +130,7 @@ class _Row:
     end: datetime
     given: Decimal | None
     reason: str
+    position: str = ""  # registration's position id, normalised; '' for none
     volunteer_id: str = ""
     # Filled on the reading thread once the row has passed its checks.
     id: str = ""
@@ -146,13 +161,15 @@ def import_rows(
     chunk_size: int = 20_000,
     progress: Callable[[int], None] | None = None,
     volunteers: VolunteerLookup | None = None,
+    positions: PositionLookup | None = None,
     actor: str = "import",
     clock: Callable[[], datetime] = outbox.now,
 ) -> ImportReport:
     """Import hour records (rows keyed by the template's headers, English
     or Chinese) into ``scope``; see the module's docstring. ``progress`` is
     called with the number of rows done after each chunk. ``volunteers``
-    defaults to registration's directory from the configuration."""
+    and ``positions`` default to registration's directory from the
+    configuration (for positions, opened only once a row names one)."""
     if not is_postgres(db.engine):
         raise FailedPrecondition(
             "bulk import needs PostgreSQL (COPY); embedded mode imports row by row",
@@ -165,6 +182,12 @@ def import_rows(
         from services.registration.bulk import directory
 
         volunteers, close = directory()
+    configured: _ConfiguredPositions | None = None
+    places: PositionLookup
+    if positions is None:
+        places = configured = _ConfiguredPositions()
+    else:
+        places = positions
     report = ImportReport()
     policies: dict[str, domain.Policy] = {}
     # One chunk in the database while the next is read and checked: the
@@ -175,7 +198,7 @@ def import_rows(
     done = pending_rows = 0
     try:
         for chunk in chunked(canonical(rows, COLUMNS), max(1, chunk_size)):
-            good = _checked(scope, chunk, volunteers, clock(), report, source)
+            good = _checked(scope, chunk, volunteers, places, clock(), report, source)
             if pending is not None:
                 _merge(report, pending.result())
                 done += pending_rows
@@ -204,8 +227,32 @@ def import_rows(
         pool.shutdown(wait=True)
         if close is not None:
             close()
+        if configured is not None:
+            configured.close()
     report.errors.sort(key=lambda e: e.row)  # stable: fields in column order
     return report
+
+
+class _ConfiguredPositions:
+    """Registration's positions from the configuration (an operator path,
+    as :func:`services.registration.bulk.directory`), its database opened
+    on the first lookup: most files name no position."""
+
+    def __init__(self) -> None:
+        self.db: Database | None = None
+
+    def __call__(self, scope: Scope, ids: Sequence[str]) -> Mapping[str, str]:
+        from services.registration.bulk import lookup_positions
+
+        if self.db is None:
+            from services.common.config import load
+
+            self.db = Database(load().service("registration"))
+        return lookup_positions(self.db, scope, ids)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.dispose()
 
 
 def _merge(report: ImportReport, part: ImportReport) -> None:
@@ -221,13 +268,15 @@ def _checked(
     scope: Scope,
     chunk: list[tuple[int, dict[str, str]]],
     volunteers: VolunteerLookup,
+    positions: PositionLookup,
     now: datetime,
     report: ImportReport,
     source: str,
 ) -> list[_Row]:
     """The chunk's rows that pass the checks only Python can make, their
-    volunteers looked up and what the record derives from the row alone
-    (its id, service day and month) filled in; the others are reported."""
+    volunteers and positions looked up (one query each for the chunk) and
+    what the record derives from the row alone (its id, service day and
+    month) filled in; the others are reported."""
     report.rows += len(chunk)
     parsed: list[_Row] = []
     for number, values in chunk:
@@ -238,20 +287,14 @@ def _checked(
         else:
             parsed.append(row)
     found = volunteers(scope, sorted({r.number for r in parsed}))
+    named = sorted({r.position for r in parsed if r.position})
+    places = positions(scope, named) if named else {}
     good: list[_Row] = []
     for r in parsed:
         got = found.get(r.number)
-        if got is None or got[1] != "verified":
-            problems = RowProblems(r.row, LABELS)
-            if got is None:
-                problems.add("volunteer_number", "volunteer_number.known",
-                             f"no volunteer numbered {r.number} in your area",
-                             f"您的辖区内没有编号为“{r.number}”的志愿者")  # fmt: skip
-            else:
-                problems.add("volunteer_number", "volunteer.verified",
-                             "only verified volunteers receive hours",
-                             "只有已审核通过的志愿者才能记录时长")  # fmt: skip
-            report.reject(problems.errors)
+        unplaced = bool(r.position) and r.position not in places
+        if got is None or got[1] != "verified" or unplaced:
+            report.reject(_unfound(r, got, unplaced))
         else:
             r.volunteer_id = got[0]
             r.id = str(uuid.uuid5(_IDS, f"{scope.code}/{source}/{r.row}"))
@@ -334,10 +377,25 @@ def _parse(
                   "hours are recorded for service already done",
                   "只能记录已完成的服务时长")  # fmt: skip
     given = _amount(v.get("hours", ""), start, end, p)
-    if p or start is None or end is None:
+    cell = v.get("position_id")
+    position = _position(cell) if cell else ""
+    if isinstance(position, InvalidArgument):
+        p.add_error(position, "position_id")
+    if p or start is None or end is None or isinstance(position, InvalidArgument):
         return None
     return _Row(number, vol, code, v["organisation_name"], field, v["content"],
-                start, end, given, v.get("reason", ""))  # fmt: skip
+                start, end, given, v.get("reason", ""), position)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _position(value: str) -> str | InvalidArgument:
+    """A row's position id, as the one-at-a-time path reads it (a UUID,
+    hyphenated, lower case; '' for none), or what is wrong with it; ids
+    repeat across a file's rows: worked out once per value."""
+    try:
+        return checks.ident(value, "position_id", required=False)
+    except InvalidArgument as err:
+        return err
 
 
 @lru_cache(maxsize=4096)
@@ -412,6 +470,26 @@ def _amount(
     return amount
 
 
+def _unfound(r: _Row, got: tuple[str, str] | None, unplaced: bool) -> list[RowError]:
+    """What a row's lookups found wrong: its volunteer (unknown in the
+    scope, or not verified), its position (unknown or outside the scope:
+    alike, as GetPosition answers the caller)."""
+    problems = RowProblems(r.row, LABELS)
+    if got is None:
+        problems.add("volunteer_number", "volunteer_number.known",
+                     f"no volunteer numbered {r.number} in your area",
+                     f"您的辖区内没有编号为“{r.number}”的志愿者")  # fmt: skip
+    elif got[1] != "verified":
+        problems.add("volunteer_number", "volunteer.verified",
+                     "only verified volunteers receive hours",
+                     "只有已审核通过的志愿者才能记录时长")  # fmt: skip
+    if unplaced:
+        problems.add("position_id", "position_id.known",
+                     f"no service position {r.position} in your area",
+                     f"您的辖区内没有编号为“{r.position}”的服务阵地")  # fmt: skip
+    return problems.errors
+
+
 def _apply(
     db: Database,
     s: Session,
@@ -462,6 +540,9 @@ def _apply(
          for k in kept),
         before,
     )  # fmt: skip
+    rollups.add_position_hours(
+        s, ((k.row.code, k.row.month, k.credited) for k in kept if k.row.position)
+    )
     _announce(s, scope, event_id, kept, totals)
 
 
@@ -494,12 +575,13 @@ _RECORD_COLUMNS = (
     "recorded_at",
     "reviewed_by",
     "reviewed_at",
+    "position_id",
 )
 _RECORD_TYPES = (
     "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
     "text", "text", "timestamptz", "timestamptz", "int4", "date", "text", "text",
     "numeric", "numeric", "numeric", "text", "text", "text", "text", "timestamptz",
-    "text", "timestamptz",
+    "text", "timestamptz", "text",
 )  # fmt: skip
 
 
@@ -522,6 +604,7 @@ def _copy_records(
                 "", r.org, r.field, "service", r.content, r.start, r.end,
                 r.seconds, r.day, r.month, k.rounding, k.rounded, k.credited,
                 k.capped, k.note, "approved", "", actor, now, actor, now,
+                r.position or None,
             ))  # fmt: skip
 
 

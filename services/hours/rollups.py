@@ -388,6 +388,22 @@ def apply_imported(
     return len(deltas)
 
 
+def add_position_hours(s: Session, records: Iterable[tuple[str, str, Decimal]]) -> None:
+    """Count a bulk import's records served at a service position, as
+    (division_code, month, credited hours), in ``position_hours`` at every
+    ancestor's month, year and all time, in one statement: what approving
+    each record one by one adds (:func:`count`, the record's division, its
+    hours). Records with no position are not passed."""
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for code, month, h in records:
+        sums[(code, month)] += h
+    if sums:
+        POSITION_ROLLUP.bump_many(
+            s,
+            [(c, m, {"position_hours": float(h)}) for (c, m), h in sums.items()],
+        )
+
+
 def _periods_fields(key: Key) -> list[tuple[str, str]]:
     """The (period, field) counters of a presence row at its own division."""
     _, _, month, field = key

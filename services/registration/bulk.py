@@ -103,7 +103,7 @@ from services.registration.idcard import (
     WEIGHTS,
     parse_id_number,
 )
-from services.registration.models import ROLLUP, Volunteer
+from services.registration.models import ROLLUP, Position, Volunteer
 from services.registration.repository import address_code_checker
 
 COLUMNS = (
@@ -799,6 +799,29 @@ def lookup(
                 Volunteer.home_division_code.like(scope.like_pattern),
             )
             out.update((n, (i, st)) for n, i, st in s.execute(q).tuples())
+    return out
+
+
+def lookup_positions(db: Database, scope: Scope, ids: Sequence[str]) -> dict[str, str]:
+    """position id → its division, for the service positions in ``scope``
+    (as GetPosition answers the caller: another tenant's, an ancestor's or
+    an unknown id is simply absent). One query per 10,000 ids.
+
+    Example::
+
+        lookup_positions(db, Scope("610113"), ["0b6f…"])  # {"0b6f…": "610113005"}
+    """
+    if not ids:
+        return {}
+    out: dict[str, str] = {}
+    with db.session(scope) as s:
+        for part in chunked(ids, 10_000):
+            q = select(Position.id, Position.division_code).where(
+                Position.id.in_(part),
+                Position.division_code.like(scope.like_pattern),
+            )
+            for ident, code in s.execute(q).tuples():
+                out[ident] = code
     return out
 
 

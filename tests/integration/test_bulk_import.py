@@ -1,17 +1,18 @@
 """Bulk import of hour records (services/hours/bulk.py) against one record at
 a time: the same rows on twin hours and commendation databases give the same
-records, refusals, rollups, presence rows, time-bank balances and star
-ratings; a second import adds nothing; bad rows are reported by field and
-rule with nothing half-written; a neighbouring county can neither import
-into nor read another's records."""
+records, refusals, rollups (the hours served at service positions too),
+presence rows, time-bank balances and star ratings; a second import adds
+nothing; bad rows are reported by field and rule with nothing half-written
+(a position unknown, a neighbour's or malformed too); a neighbouring county
+can neither import into nor read another's records."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select, text
@@ -24,15 +25,24 @@ from services.common.auth import Principal
 from services.common.bulk import BROKEN
 from services.common.config import load
 from services.common.db import Database
-from services.common.errors import ZhiyuanError
+from services.common.errors import NotFound, ZhiyuanError
+from services.common.keys import pii_cipher
 from services.common.outbox import Envelope
 from services.common.rollup import CST
 from services.common.tenancy import Scope
 from services.common.testing import create_migrated_database, drop_database
 from services.hours import bulk
 from services.hours.application import HoursApp
-from services.hours.models import OUTBOX, ROLLUP_TABLE, HourRecord, Presence
+from services.hours.models import (
+    OUTBOX,
+    POSITION_ROLLUP_TABLE,
+    ROLLUP_TABLE,
+    HourRecord,
+    Presence,
+)
+from services.hours.registration_client import Registration
 from services.registration import bulk as reg_bulk
+from services.registration.application import RegistrationApp
 from services.registration.idcard import make_id_number
 
 pytestmark = pytest.mark.integration
@@ -43,7 +53,7 @@ ADMIN = Principal("t", "yanta-admin", COUNTY, frozenset({"tenant_admin"}), 2**40
 COMPARED = (
     "volunteer_id", "volunteer_number", "division_code", "service_field",
     "started_at", "ended_at", "duration_seconds", "service_day", "month",
-    "rounded_hours", "hours", "capped_hours", "status", "note",
+    "rounded_hours", "hours", "capped_hours", "status", "note", "position_id",
 )  # fmt: skip
 
 
@@ -87,6 +97,32 @@ def people(migrated: dict[str, str]) -> dict[str, tuple[str, str]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def places(migrated: dict[str, str]) -> dict[str, str]:
+    """Two service positions registered in registration, as an office does:
+    one of Yanta (``own``, at T1) and one of Beilin (``neighbour``)."""
+    cfg = load()
+    db = Database(cfg.service("registration"))
+    city = Principal("c", "xian-admin", "6101", frozenset({"tenant_admin"}), 2**40)
+    cases = RegistrationApp(db, pii_cipher(cfg), None).positions
+    tag = uuid.uuid4().hex[:8]
+    try:
+        own = cases.create(city, f"雁塔站{tag}", "station", "", T1, "", "")
+        theirs = cases.create(city, f"碑林站{tag}", "station", "", OTHER, "", "")
+    finally:
+        db.dispose()
+    return {"own": own.id, "neighbour": theirs.id}
+
+
+def at_positions(scope: Scope, ids: Sequence[str]) -> dict[str, str]:
+    """Registration's positions, as the bulk import asks them."""
+    db = Database(load().service("registration"))
+    try:
+        return reg_bulk.lookup_positions(db, scope, ids)
+    finally:
+        db.dispose()
+
+
 @pytest.fixture
 def twins(migrated: dict[str, str]) -> Iterator[dict[str, Database]]:
     """Fresh hours and commendation databases: one-at-a-time and bulk."""
@@ -110,46 +146,68 @@ def twins(migrated: dict[str, str]) -> Iterator[dict[str, Database]]:
 
 
 class Directory:
-    """Registration's answers for the one-at-a-time path (GetVolunteer)."""
+    """Registration's answers for the one-at-a-time path (GetVolunteer,
+    GetPosition as Yanta's office)."""
 
     remote = None  # rows name no organisation by id
 
-    def __init__(self, people: dict[str, tuple[str, str]]):
+    def __init__(
+        self, people: dict[str, tuple[str, str]], places: dict[str, str] | None = None
+    ):
         self.by_id = {vid: (number, st) for number, (vid, st) in people.items()}
+        self.places = (
+            at_positions(Scope(COUNTY), list(places.values())) if places else {}
+        )
 
     def volunteer(self, volunteer_id: str) -> tuple[str, str]:
         return self.by_id[volunteer_id]
+
+    def position(self, position_id: str) -> str:
+        if position_id not in self.places:
+            raise NotFound.entity("service position", "服务阵地", position_id)
+        return self.places[position_id]
+
+
+def registration(
+    people: dict[str, tuple[str, str]], places: dict[str, str] | None = None
+) -> Registration:
+    """The :class:`Directory` in the registration client's place."""
+    return cast(Registration, Directory(people, places))
 
 
 def china(day: int, hour: int, minute: int = 0) -> str:
     return f"2025-03-{day:02d} {hour:02d}:{minute:02d}"
 
 
-def register(people: dict[str, tuple[str, str]]) -> list[dict[str, str]]:
+def register(people: dict[str, tuple[str, str]], position: str) -> list[dict[str, str]]:
     """Rows that cover overlap (in file), the daily cap, a field, a
-    duplicate row, rounding by the policy (a blank hours cell), and a
-    volunteer busy enough for a star."""
+    duplicate row, rounding by the policy (a blank hours cell), a volunteer
+    busy enough for a star, and service at ``position`` (whole hours: a
+    sum of them is exact in the rollup's floating point either way) beside
+    rows that name none, a refused and a capped one among them."""
     a, b, c = sorted(n for n, (vid, _) in people.items())[:3]
 
     def row(vol: str, code: str, start: str, end: str, hours: str = "",
-            field: str = "养老助老") -> dict[str, str]:  # fmt: skip
+            field: str = "养老助老", at: str = "") -> dict[str, str]:  # fmt: skip
         return {
             "志愿者编号": vol, "区划代码": code, "组织名称": "雁塔区志愿者协会",
             "服务领域": field, "服务内容": "敬老院陪伴", "开始时间": start,
             "结束时间": end, "时长": hours, "补录原因": "纸质登记补录",
+            "服务阵地编号": at,
         }  # fmt: skip
 
     rows = [
-        row(a, T1, china(1, 9), china(1, 11), "2"),
-        row(a, T1, china(1, 10), china(1, 12), "2"),  # overlaps the first
-        row(b, T2, china(2, 6), china(2, 14), "8", "未成年人保护"),
-        row(b, T2, china(2, 14), china(2, 20), "6"),  # 4 of 6 under the cap
+        row(a, T1, china(1, 9), china(1, 11), "2", at=position),
+        row(a, T1, china(1, 10), china(1, 12), "2", at=position),  # overlaps
+        row(b, T2, china(2, 6), china(2, 14), "8", "未成年人保护", at=position),
+        row(b, T2, china(2, 14), china(2, 20), "6", at=position),  # 4 of 6: cap
         row(b, T2, china(2, 20), china(2, 21), "1"),  # the cap is reached
         row(c, T1, china(3, 9), china(3, 10, 47)),  # policy: exact, 1.78
         row(c, T1, china(3, 9), china(3, 10, 47)),  # the same row again
     ]
     for day in range(5, 20):  # 15 × 10 h: a tier for the first volunteer
-        rows.append(row(a, T1 if day % 2 else T2, china(day, 8), china(day, 18), "10"))
+        code, at = (T1, position) if day % 2 else (T2, "")
+        rows.append(row(a, code, china(day, 8), china(day, 18), "10", at=at))
     return rows
 
 
@@ -157,10 +215,16 @@ def moment(value: str) -> str:
     return datetime.fromisoformat(value).replace(tzinfo=CST).isoformat()
 
 
-def one_at_a_time(dbs: dict[str, Database], people, rows) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
-    """Each row through RecordHonourHours then ApproveRecord, and each
-    approval's event through the time bank and the stars."""
-    app = HoursApp(dbs["hours_one"], Directory(people))
+def one_at_a_time(
+    dbs: dict[str, Database],
+    people: dict[str, tuple[str, str]],
+    rows: list[dict[str, str]],
+    places: dict[str, str],
+) -> list[tuple[int, str]]:
+    """Each row through RecordHonourHours (naming its position, if any) then
+    ApproveRecord, and each approval's event through the time bank and the
+    stars."""
+    app = HoursApp(dbs["hours_one"], registration(people, places))
     refused = []
     seen = set()
     for number, r in enumerate(rows, start=2):
@@ -178,9 +242,10 @@ def one_at_a_time(dbs: dict[str, Database], people, rows) -> list[tuple[int, str
             record, _ = app.records.record_honour(
                 ADMIN, vid, r["区划代码"], "", r["组织名称"], field, r["服务内容"],
                 start, end, float(amount), r["补录原因"],
+                position_id=r["服务阵地编号"],
             )  # fmt: skip
         except ZhiyuanError as err:  # the refusal is compared
-            refused.append((number, err.rule))
+            refused.append((number, err.rule or ""))
             continue
         app.review.approve(ADMIN, record.id)
     with dbs["hours_one"].session(None) as s:
@@ -203,7 +268,7 @@ def known(people: dict[str, tuple[str, str]]):  # type: ignore[no-untyped-def]
 def in_bulk(dbs: dict[str, Database], people, rows, source: str):  # type: ignore[no-untyped-def]
     report = bulk.import_rows(
         dbs["hours_bulk"], Scope(COUNTY), rows, source=source, chunk_size=5,
-        volunteers=known(people),
+        volunteers=known(people), positions=at_positions,
     )  # fmt: skip
     feed(dbs)
     return report
@@ -232,6 +297,9 @@ def state(dbs: dict[str, Database], side: str) -> dict[str, Any]:
             for r in s.execute(select(HourRecord)).scalars()
         )
         rollup = sorted(tuple(row) for row in s.execute(select(ROLLUP_TABLE)).tuples())
+        positions = sorted(
+            tuple(row) for row in s.execute(select(POSITION_ROLLUP_TABLE)).tuples()
+        )
         presence = sorted(
             (p.division_code, p.month, p.service_field, p.volunteer_id, p.records)
             for p in s.execute(select(Presence)).scalars()
@@ -258,16 +326,19 @@ def state(dbs: dict[str, Database], side: str) -> dict[str, Any]:
             )).tuples()
         )  # fmt: skip
     return {
-        "records": records, "rollup": rollup, "presence": presence,
+        "records": records, "rollup": rollup, "positions": positions,
+        "presence": presence,
         "balances": balances, "ratings": ratings, "years": years,
         "requests": requests,
     }  # fmt: skip
 
 
 def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
-    twins: dict[str, Database], people: dict[str, tuple[str, str]]
+    twins: dict[str, Database],
+    people: dict[str, tuple[str, str]],
+    places: dict[str, str],
 ) -> None:
-    rows = register(people)
+    rows = register(people, places["own"])
     for side in ("one", "bulk"):  # commendation's replica of the volunteers
         for number, (vid, status) in people.items():
             CommendationApp(twins[f"commendation_{side}"]).stars.replicate_volunteer(
@@ -275,7 +346,7 @@ def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
                 Volunteer(id=vid, volunteer_number=number, division_code=T1,
                           status=status, changed_at=datetime.now(CST)),
             )  # fmt: skip
-    refused = one_at_a_time(twins, people, rows)
+    refused = one_at_a_time(twins, people, rows, places)
     source = str(uuid.uuid4())
     report = in_bulk(twins, people, rows, source)
     assert sorted((e.row, e.rule) for e in report.errors) == sorted(refused)
@@ -284,6 +355,9 @@ def test_bulk_equals_one_at_a_time_and_a_second_import_adds_nothing(
     assert report.imported == len(rows) - 3
     one, many = state(twins, "one"), state(twins, "bulk")
     assert one["balances"] and one["ratings"] and one["rollup"]
+    # At the position: rows 2, 4 and 5 (2 h, 8 h, 4 of 6 h) and the odd days'
+    # 8 × 10 h in March, counted where the service was (T1, T2) and up the tree.
+    assert ("610113", "2025-03", 94.0) in {(c, p, h) for _, c, p, h in one["positions"]}
     assert any(r[2] > 0 for r in one["ratings"])  # a tier was reached
     for key in one:
         assert many[key] == one[key], key
@@ -364,6 +438,65 @@ def test_every_bad_field_is_reported_and_nothing_is_half_written(
         assert s.execute(text("SELECT count(*) FROM hour_records")).scalar_one() == 1
 
 
+def test_a_position_unknown_a_neighbours_or_malformed_is_refused(
+    twins: dict[str, Database],
+    people: dict[str, tuple[str, str]],
+    places: dict[str, str],
+) -> None:
+    """Each refused row names a session of its own, so that without the
+    check it would have been imported; the good row's position is written
+    upper case and stored as registration keeps it."""
+    a = sorted(people)[0]
+    db = twins["hours_bulk"]
+
+    def row(day: int, position: str) -> dict[str, str]:
+        return {
+            "volunteer_number": a, "division_code": T1, "organisation_name": "协会",
+            "service_field": "elderly_care", "content": "陪伴",
+            "session_start": f"2025-04-{day:02d} 09:00",
+            "session_end": f"2025-04-{day:02d} 11:00", "hours": "2",
+            "position_id": position,
+        }  # fmt: skip
+
+    rows = [
+        row(1, places["own"].upper()),
+        row(2, str(uuid.uuid4())),  # registered nowhere
+        row(3, places["neighbour"]),  # Beilin's: outside Yanta
+        row(4, "雁塔站-12"),  # not an id
+    ]
+    report = bulk.import_rows(
+        db, Scope(COUNTY), rows, source="positions", volunteers=known(people),
+        positions=at_positions,
+    )  # fmt: skip
+    assert [(e.row, e.field, e.rule) for e in report.errors] == [
+        (3, "position_id", "position_id.known"),
+        (4, "position_id", "position_id.known"),
+        (5, "position_id", "position_id.format"),
+    ]
+    assert all(e.message_zh and e.message_en for e in report.errors)
+    assert {e.label_zh for e in report.errors} == {"服务阵地编号"}
+    assert (report.imported, report.rejected) == (1, 3)
+    with db.session(Scope("61")) as s:
+        written = s.execute(
+            text("SELECT service_day, position_id FROM hour_records")
+        ).all()
+        rollup = s.execute(text(
+            "SELECT period, position_hours FROM hours_position_rollup"
+            " WHERE division_code = :c ORDER BY period"
+        ), {"c": COUNTY}).all()  # fmt: skip
+        records = s.execute(text(
+            "SELECT records FROM hours_rollup WHERE division_code = :c"
+            " AND period = 'all'"
+        ), {"c": COUNTY}).scalar_one()  # fmt: skip
+        presence = s.execute(text("SELECT count(*) FROM hours_presence")).scalar()
+    assert [(str(d), p) for d, p in written] == [("2025-04-01", places["own"])]
+    assert [tuple(r) for r in rollup] == [("2025", 2.0), ("2025-04", 2.0), ("all", 2.0)]
+    assert (records, presence) == (1, 1)
+    # Registration answers a neighbour's office none of Yanta's positions.
+    assert at_positions(Scope(NEIGHBOUR), [places["own"]]) == {}
+    assert at_positions(Scope(COUNTY), list(places.values())) == {places["own"]: T1}
+
+
 def test_a_neighbouring_county_cannot_import_into_or_read_another(
     twins: dict[str, Database], people: dict[str, tuple[str, str]]
 ) -> None:
@@ -429,7 +562,7 @@ def test_records_in_another_province_count_for_overlap_duplicates_and_the_cap(
     # And one pending in Shanxi, entered one at a time and not yet reviewed:
     # no presence row says where it is.
     shanxi = Principal("t", "shanxi-admin", "14", frozenset({"tenant_admin"}), 2**40)
-    pending, _ = HoursApp(db, Directory(people)).records.record_honour(
+    pending, _ = HoursApp(db, registration(people)).records.record_honour(
         shanxi, people[a][0], "140105001", "", "协会", "elderly_care", "陪伴",
         moment("2025-06-01 21:00"), moment("2025-06-01 22:00"), 1.0, "补录",
     )  # fmt: skip
@@ -498,7 +631,7 @@ def test_a_chunk_reads_the_days_around_its_rows_and_the_whole_total(
         may = s.execute(text(
             "SELECT id FROM hour_records WHERE service_day = '2025-05-01'"
         )).scalar_one()  # fmt: skip
-    HoursApp(db, Directory(people)).review.correct(ADMIN, may, 7.0, False, "核减")
+    HoursApp(db, registration(people)).review.correct(ADMIN, may, 7.0, False, "核减")
     chunk = bulk.import_rows(
         db, Scope(COUNTY), [
             row("2025-06-02 01:00", "2025-06-02 03:00", "2"),  # overlaps 23:00-02:00

@@ -7,9 +7,11 @@ SQLite.
 Xincheng's (610102) thresholds are 2/4/6/8/10 h. A poor evaluation whose
 policy blocks stars holds the request (the rating says why), on the
 one-event path and on the set-wise batch path; the re-evaluation opens it.
-One that blocks nominations refuses a nomination and writes nothing. The
-evidence carries the figures; a redelivered event changes nothing; a
-transfer takes the facts to the new home.
+One that blocks nominations refuses a nomination and writes nothing, and
+refuses resubmitting a returned one when it arrived after the nomination
+(under the volunteer's current home, a transfer's too). The evidence carries
+the figures; a redelivered event changes nothing; a transfer takes the facts
+to the new home.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from services.commendation.models import (
     ComplaintFact,
     EvaluationFact,
     Nomination,
+    ReviewStep,
     StarRating,
     StarRequest,
     Volunteer,
@@ -283,8 +286,8 @@ def test_evidence_shows_the_evaluations_and_complaints(app: CommendationApp) -> 
         (first, "replied"), (first, "upheld"), (second, "dismissed"),
     ]  # fmt: skip
     for cid, status in steps:
-        news = ComplaintNews(cid, vid, f"ZY{vid[:12]}", "610102", status, T0)
-        assert app.conduct.follow_complaint("t.complaints", _id(), news)
+        complaint = ComplaintNews(cid, vid, f"ZY{vid[:12]}", "610102", status, T0)
+        assert app.conduct.follow_complaint("t.complaints", _id(), complaint)
     ev = _nominate(app, rid, vid).evidence
     assert (ev["evaluated_records"], ev["poor_evaluations"]) == (3, 0)
     assert ev["average_score"] == 4.0
@@ -322,3 +325,94 @@ def test_the_facts_lie_under_the_home_and_follow_a_transfer(
     app.stars.follow_hours("t.hours", _id(), _news(vid, 3, 31))
     assert _requests(app, vid, OTHER) == []
     assert _rating(app, vid, OTHER).held_reason == conduct.HELD_STARS
+
+
+def _returned(app: CommendationApp, vid: str) -> Nomination:
+    """A nomination of ``vid`` the city sent back to the county for changes."""
+    n = _nominate(app, _round(app), vid)
+    city = Principal("r", "xian-reviewer", "6101", frozenset({"reviewer"}), 0)
+    back = app.review.review(city, n.id, "return", "请补充服务记录")
+    assert back.status == "returned"
+    return back
+
+
+def _resubmit(app: CommendationApp, n: Nomination) -> Nomination:
+    county = Principal("n", "xincheng-office", COUNTY, frozenset({"tenant_admin"}), 0)
+    return app.review.resubmit(county, n.id, "补充：服务记录齐全。")
+
+
+def _state(app: CommendationApp, ident: str) -> tuple[str, str, str, int, int]:
+    """(status, stage, statement, review steps, outbox rows) of a nomination."""
+    with app.ctx.db.session(Scope("6101")) as s:
+        n = s.get(Nomination, ident)
+        assert n is not None
+        steps = s.execute(
+            select(func.count()).select_from(ReviewStep)
+            .where(ReviewStep.nomination_id == ident)
+        ).scalar_one()  # fmt: skip
+        o = s.execute(select(func.count()).select_from(OUTBOX)).scalar_one()
+        return n.status, n.current_stage, n.statement, int(steps), int(o)
+
+
+def _refused(app: CommendationApp, n: Nomination) -> None:
+    before = _state(app, n.id)
+    with pytest.raises(FailedPrecondition) as err:
+        _resubmit(app, n)
+    assert (err.value.field, err.value.rule) == (
+        "nominee_volunteer_id",
+        "evaluation.poor_blocks",
+    )
+    assert (err.value.message_en, err.value.message_zh) == (
+        conduct.nomination_refusal()
+    )
+    assert _state(app, n.id) == before
+    assert before[0] == "returned"
+
+
+def test_resubmitting_is_refused_after_a_blocking_poor_evaluation(
+    app: CommendationApp,
+) -> None:
+    vid = _volunteer(app)
+    n = _returned(app, vid)
+    blocks = ("nominations",)
+    app.conduct.follow_evaluation(
+        "t.evaluations", _id(), _evaluation(vid, 1, 0, blocks)
+    )
+    _refused(app, n)
+    # Re-evaluated to a good score: it blocks no more.
+    lifted = _evaluation(vid, 5, 1, blocks)
+    assert app.conduct.follow_evaluation("t.evaluations", _id(), lifted)
+    again = _resubmit(app, n)
+    assert (again.status, again.current_stage) == ("in_review", "6101")
+    assert _state(app, n.id)[:3] == ("in_review", "6101", "补充：服务记录齐全。")
+
+
+def test_resubmitting_goes_through_when_the_policy_does_not_block_it(
+    app: CommendationApp,
+) -> None:
+    vid = _volunteer(app)
+    n = _returned(app, vid)
+    # Poor, but this policy holds only stars.
+    app.conduct.follow_evaluation("t.evaluations", _id(), _evaluation(vid, 1))
+    again = _resubmit(app, n)
+    assert (again.status, again.current_stage) == ("in_review", "6101")
+
+
+def test_resubmitting_reads_the_evaluations_at_the_volunteer_s_new_home(
+    app: CommendationApp,
+) -> None:
+    vid = _volunteer(app)
+    n = _returned(app, vid)
+    move = Move(
+        volunteer_id=vid, volunteer_number=f"ZY{vid[:12]}", from_code=TOWN,
+        to_code=OTHER_TOWN, status="verified", occurred_at=T0 + timedelta(days=5),
+    )  # fmt: skip
+    assert app.moves.follow_transfer("t.transfers", _id(), move)
+    blocks = ("nominations",)
+    app.conduct.follow_evaluation(
+        "t.evaluations", _id(), _evaluation(vid, 2, 0, blocks)
+    )
+    assert _count(app, EvaluationFact, vid, OTHER) == 1
+    # The nomination still names the old home; the facts lie at the new one.
+    assert n.nominee_division_code == TOWN
+    _refused(app, n)

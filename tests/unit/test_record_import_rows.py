@@ -15,6 +15,9 @@ from services.gateway.api_records import period_of
 from services.hours import bulk
 from services.hours.record_import import FIELDS, _not_transferred, _row
 
+# A transferred record names no service position of this platform: the
+# optional position_id column is the only one the record format leaves out.
+TRANSFERRED = {c.code for c in bulk.COLUMNS} - {"position_id"}
 RECORD: dict[str, Any] = {
     "record_id": "R1", "division_code": "610113005",
     "organisation_name": "雁塔区志愿者协会", "service_field": "elderly_care",
@@ -26,7 +29,7 @@ RECORD: dict[str, Any] = {
 
 def test_a_record_becomes_a_bulk_import_row() -> None:
     row = _row("ZY610000000042", RECORD, "other-platform")
-    assert set(row) == {c.code for c in bulk.COLUMNS}
+    assert set(row) == TRANSFERRED
     assert row == {
         "volunteer_number": "ZY610000000042", "division_code": "610113005",
         "organisation_name": "雁塔区志愿者协会", "service_field": "elderly_care",
@@ -37,7 +40,7 @@ def test_a_record_becomes_a_bulk_import_row() -> None:
 
 
 def test_every_pipeline_column_maps_back_to_a_field_of_the_file() -> None:
-    assert set(FIELDS) == {c.code for c in bulk.COLUMNS}
+    assert set(FIELDS) == TRANSFERRED
 
 
 @pytest.mark.parametrize(

@@ -96,26 +96,24 @@ class ReviewCases:
         )  # fmt: skip
 
     def resubmit(self, p: Principal, ident: str, statement: str) -> Nomination:
+        """Send a returned nomination back into review from its first level.
+        The nominee's conduct is checked again as on nominating: a poor
+        evaluation that arrived since, under a policy that blocks
+        nominations, refuses it (``nominee_volunteer_id``,
+        ``evaluation.poor_blocks``) with nothing written."""
         p.require_any(*MANAGERS)
         ident = checks.ident(ident, "id")
         statement = checks.text(statement, "statement", 4000)
         with self.ctx.uow(p) as work:
+            n = self._returned_by_unit(self.ctx.repo(work), p, ident)
+            individual = n.category == "individual"
+            nominee, home = n.nominee_volunteer_id, n.nominee_division_code
+        if individual:
+            self.rounds.check_nominee_conduct(nominee, home)
+        with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
-            n = repo.nomination(ident, lock=True)
-            require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
-            if p.subject != n.nominated_by_subject and p.scope_code not in (
-                n.division_code,
-                n.nominated_by_scope,
-            ):
-                raise PermissionDenied(
-                    "only the nominating unit resubmits its nomination",
-                    "仅推荐单位可重新提交推荐",
-                    field="id", rule="nomination.unit",
-                )  # fmt: skip
-            if n.status != "returned":
-                raise FailedPrecondition.transition(
-                    "nomination", "推荐", n.status, "in_review"
-                )
+            # Checked again under the lock: it may have moved on meanwhile.
+            n = self._returned_by_unit(repo, p, ident, lock=True)
             r = self._round_of(repo, n)
             self.rounds.before_deadline(r)
             n.statement, n.status, n.status_reason = statement, "in_review", ""
@@ -124,6 +122,29 @@ class ReviewCases:
             repo.add(self._step(n, n.stage_codes[0], "resubmit", statement[:200], p))
             self.rounds.enter_stage(repo, r, n)
             return n
+
+    @staticmethod
+    def _returned_by_unit(
+        repo: Repository, p: Principal, ident: str, lock: bool = False
+    ) -> Nomination:
+        """The nomination, returned for changes, that the caller's unit may
+        resubmit."""
+        n = repo.nomination(ident, lock=lock)
+        require_organisation(p, n.unit_organisation_id, "unit_organisation_id")
+        if p.subject != n.nominated_by_subject and p.scope_code not in (
+            n.division_code,
+            n.nominated_by_scope,
+        ):
+            raise PermissionDenied(
+                "only the nominating unit resubmits its nomination",
+                "仅推荐单位可重新提交推荐",
+                field="id", rule="nomination.unit",
+            )  # fmt: skip
+        if n.status != "returned":
+            raise FailedPrecondition.transition(
+                "nomination", "推荐", n.status, "in_review"
+            )
+        return n
 
     def declare_conflict(self, p: Principal, ident: str, reason: str) -> Nomination:
         p.require_any(*REVIEWERS)

@@ -43,6 +43,16 @@ def visible_round(repo: Repository, p: Principal, ident: str) -> AwardRound:
     return r
 
 
+def refuse_blocked_nominee(repo: Repository, volunteer_id: str) -> None:
+    """A current poor evaluation whose policy blocks nominations refuses
+    nominating (and resubmitting) the volunteer."""
+    if "nominations" in repo.conduct_blocks(volunteer_id):
+        en, zh = conduct.nomination_refusal()
+        raise FailedPrecondition(
+            en, zh, field="nominee_volunteer_id", rule="evaluation.poor_blocks"
+        )
+
+
 class RoundCases:
     """Rounds and nominations; the round checks that reviewing and the
     notice share (:meth:`round_for`, :meth:`before_deadline`,
@@ -206,13 +216,20 @@ class RoundCases:
         policy blocks nominations refuses the nomination (nothing written)."""
         with self.ctx.uow(Scope(home)) as work:
             repo = self.ctx.repo(work)
-            if "nominations" in repo.conduct_blocks(volunteer_id):
-                en, zh = conduct.nomination_refusal()
-                raise FailedPrecondition(
-                    en, zh, field="nominee_volunteer_id", rule="evaluation.poor_blocks"
-                )
+            refuse_blocked_nominee(repo, volunteer_id)
             barred = repo.barred_until(volunteer_id, self.ctx.today())
             return barred, repo.standing_of(volunteer_id)
+
+    def check_nominee_conduct(self, volunteer_id: str, fallback_home: str) -> None:
+        """Refuse as :meth:`nominate` does if the volunteer's current poor
+        evaluation blocks nominations, read where the facts lie: under the
+        home the replica knows now (it follows transfers), else
+        ``fallback_home``. A read-only transaction of its own, since the
+        home may lie outside the caller's scope (row security)."""
+        with self.ctx.uow(None) as work:
+            repo = self.ctx.repo(work)
+            repo.scope = Scope(repo.enter_home(volunteer_id, fallback_home))
+            refuse_blocked_nominee(repo, volunteer_id)
 
     def before_deadline(self, r: AwardRound) -> None:
         if r.status != "open" or self.ctx.today() > r.deadline:

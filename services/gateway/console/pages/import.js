@@ -12,7 +12,7 @@
     volunteers: { path: "/imports/volunteers", title: "importVolunteers", help: "importHelp",
       header: "姓名,身份证号,手机号,区划代码,服务领域" },
     hours: { path: "/imports/hours", title: "importHours", help: "importHoursHelp",
-      header: "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因" },
+      header: "志愿者编号,区划代码,组织名称,服务领域,服务内容,开始时间,结束时间,时长,补录原因,服务阵地编号" },
   };
 
   // A refused row: its number as the spreadsheet shows it (the header is
