@@ -19,6 +19,7 @@ and one not yet held. They move to Chang'an (610116002) at ``AT``:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
 from services.common.tenancy import Scope
+from services.common.testing import create_migrated_database, drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -48,14 +50,34 @@ TABLES = (m.SignUp, m.Attendance, m.Pair, m.Visit, m.TrainingAttendance)
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def db(request, tmp_path_factory) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     request.getfixturevalue("migrated" if request.param == "postgresql" else "env")
+    if request.param == "postgresql":
+        with private_database() as database:
+            yield database
+        return
     svc = dataclasses.replace(load().service("activity"), database_pool_size=2)
-    if request.param == "sqlite":
-        path = Path(tmp_path_factory.mktemp("embedded")) / "activity.db"
-        svc = dataclasses.replace(svc, database_url=f"sqlite:///{path}")
-        upgrade(svc)
+    path = Path(tmp_path_factory.mktemp("embedded")) / "activity.db"
+    svc = dataclasses.replace(svc, database_url=f"sqlite:///{path}")
+    upgrade(svc)
     database = Database(svc)
     yield database
     database.dispose()
+
+
+@contextlib.contextmanager
+def private_database() -> Iterator[Database]:
+    """A fresh activity database at head: these tests write facts straight
+    into the tables (no rollups), which the session's shared database must
+    not see (test_activity_rollup compares its rollups with every raw fact)."""
+    svc = load().service("activity")
+    url = create_migrated_database(svc, "zy_actmove")
+    database = Database(
+        dataclasses.replace(svc, database_url=url, database_pool_size=2)
+    )
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop_database(url)
 
 
 class Rows:

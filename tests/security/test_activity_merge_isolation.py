@@ -22,11 +22,10 @@ from sqlalchemy import select
 
 from services.activity import models as m
 from services.activity import moves
-from services.common.config import load
 from services.common.db import Database
 from services.common.tenancy import Scope
 from tests.integration.test_activity_merge import AWAY, HOME, TOWN, merge_event
-from tests.integration.test_activity_transfer import AT, Rows
+from tests.integration.test_activity_transfer import AT, Rows, private_database
 from tests.security.test_activity_transfer_isolation import refused
 
 pytestmark = pytest.mark.integration
@@ -37,9 +36,10 @@ ARGS = "(:e, :m, :c, :sc, :s, :sn, :v, :vn, :at)"
 
 @pytest.fixture(scope="module")
 def db(migrated: dict[str, str]) -> Iterator[Database]:
-    database = Database(load().service("activity"))
-    yield database
-    database.dispose()
+    """A fresh activity database: the rows are written straight into the
+    tables, which the session's shared database must not see."""
+    with private_database() as database:
+        yield database
 
 
 def audit_seen(db: Database, office: str, merge: str) -> bool:

@@ -32,11 +32,15 @@ from services.activity import models as m
 from services.activity import moves
 from services.activity.repository import Repository
 from services.common import outbox
-from services.common.config import load
 from services.common.db import Database
 from services.common.errors import NotFound
 from services.common.tenancy import Scope
-from tests.integration.test_activity_transfer import AT, Rows, transferred
+from tests.integration.test_activity_transfer import (
+    AT,
+    Rows,
+    private_database,
+    transferred,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -50,9 +54,10 @@ CALL = "SELECT activity_transfer_volunteer(:e, :t, :v, :f, :to, :at, :now)"
 
 @pytest.fixture(scope="module")
 def db(migrated: dict[str, str]) -> Iterator[Database]:
-    database = Database(load().service("activity"))
-    yield database
-    database.dispose()
+    """A fresh activity database: the rows are written straight into the
+    tables, which the session's shared database must not see."""
+    with private_database() as database:
+        yield database
 
 
 def seen(db: Database, office: str, volunteer: str) -> set[str]:
