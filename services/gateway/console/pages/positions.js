@@ -16,6 +16,26 @@
   const levelOf = (x) => String(x.base_level || "").replace("BASE_LEVEL_", "").toLowerCase();
   const place = (code, name) => (name ? `${name} (${code})` : code);
 
+  // Copies a position's id (the hours import's 服务阵地编号 column takes it).
+  // The clipboard API needs a secure context; elsewhere a selected field
+  // and execCommand stand in.
+  function copyButton(id) {
+    const button = el("button", { type: "button", class: "secondary", "data-testid": "position-copy-id",
+      "aria-label": `${t("copyId")} ${id}`, text: t("copyId"), on: { click: async () => {
+        try {
+          await navigator.clipboard.writeText(id);
+        } catch (err) {
+          const box = el("textarea", { readonly: "", "aria-hidden": "true" });
+          box.value = id;
+          document.body.append(box); box.select(); document.execCommand("copy"); box.remove();
+        }
+        button.textContent = t("copied");
+        button.dataset.copied = "true";
+        setTimeout(() => { button.textContent = t("copyId"); }, 2000);
+      } } });
+    return button;
+  }
+
   function card(x, edit) {
     const kind = kindOf(x);
     const level = levelOf(x);
@@ -25,6 +45,8 @@
       el("strong", { "data-col": "name", text: x.name }),
       el("span", { class: "badge", "data-col": "kind",
         text: ` ${t(`kind_${kind}`)}${kind === "base" && level !== "unspecified" ? ` · ${t(`level_${level}`)}` : ""}` }),
+      el("div", { class: "kv" }, el("span", { class: "muted", text: `${t("id")}: ` }),
+        el("code", { class: "mono", "data-col": "id", "data-testid": "position-id", text: x.id }), " ", copyButton(x.id)),
       row("division", place(x.division_code, x.division_name)),
       x.address ? row("address", x.address) : "",
       x.opening_hours ? row("hours", x.opening_hours) : "",

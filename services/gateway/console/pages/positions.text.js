@@ -13,6 +13,7 @@ window.zy.dictionary("ps", {
     help: "指导中心设在区县，街道中心设在乡镇（街道），服务站设在乡镇或村（社区），基地设在其级别对应区划或以下。",
     submit: "保存", cancelEdit: "取消修改", created: "已新建服务阵地", saved: "已保存修改",
     hoursPlaceholder: "如：周一至周五 9:00-17:00",
+    id: "阵地编号", copyId: "复制编号", copied: "已复制",
   },
   en: {
     nav: "Positions", title: "Service positions", kind: "Kind", kind_all: "Any kind",
@@ -26,5 +27,6 @@ window.zy.dictionary("ps", {
       + "a base at its level's division or below.",
     submit: "Save", cancelEdit: "Cancel editing", created: "Service position created", saved: "Changes saved",
     hoursPlaceholder: "e.g. Mon-Fri 9:00-17:00",
+    id: "Position id", copyId: "Copy id", copied: "Copied",
   },
 });

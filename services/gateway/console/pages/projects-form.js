@@ -12,6 +12,32 @@
   // (UpdateProject takes the same fields as CreateProject, less the
   // organisation). ``v`` is a project to prefill from, or null for defaults.
   // A prefilled time left untouched is sent back exactly as it was stored.
+  // The service position picker (position_id, optional): the positions of
+  // ``division`` and below (GET /positions?division_code=); ``chosen`` (an
+  // edited project's) stays listed even when the list no longer has it.
+  function positionPicker(chosen) {
+    const select = el("select", { name: "position_id", "data-field": "position_id", "data-testid": "pj-position" },
+      el("option", { value: "", text: T("noPosition") }));
+    select.value = "";
+    select.load = async (division) => {
+      let rows = [];
+      if (division) {
+        try {
+          rows = await allPages(`/positions?${new URLSearchParams({ division_code: division })}`, "positions");
+        } catch (err) {
+          if (err.status === 401) throw err;
+        }
+      }
+      const keep = select.value || chosen || "";
+      select.replaceChildren(el("option", { value: "", text: T("noPosition") }),
+        ...rows.map((x) => el("option", { value: x.id, text: `${x.name} (${x.division_name || x.division_code})` })));
+      if (keep && !rows.some((x) => x.id === keep)) select.append(el("option", { value: keep, text: keep }));
+      select.value = keep;
+      select.dataset.loaded = division || "";
+    };
+    return select;
+  }
+
   function projectFields(v, { lead = [], emergency = false } = {}) {
     const fields = kit.fields || [];
     const label = (text, node) => el("label", { class: "field" }, el("span", { text }), node);
@@ -86,6 +112,7 @@
     const course = el("select", { name: "required_course_id", "data-field": "required_course_id", "data-testid": "pj-required-course" },
       el("option", { value: "", text: T("noCourse") }), (kit.courses || []).map((c) => el("option", { value: c.id, text: c.title })));
     course.value = v?.required_course_id || "";
+    const position = positionPicker(v?.position_id || "");
 
     const nodes = [
       el("div", { class: "row" }, lead, label(T("title"), title), label(T("place"), place), label(T("field"), field), label(T("kind"), kind)),
@@ -95,7 +122,8 @@
         el("label", { class: "at-end" }, approval, ` ${T("leaderApproval")}`),
         urgent ? el("label", { class: "at-end" }, urgent, ` ${T("emergency")}`) : ""),
       skills,
-      el("div", { class: "row" }, label(T("requiredCourse"), course)),
+      el("div", { class: "row" }, label(T("requiredCourse"), course),
+        el("label", { class: "field", title: T("positionHelp") }, el("span", { text: T("position") }), position)),
       el("h4", { class: "subhead", text: `${T("sessions")}（${T("timesNote")}）` }),
       sessionList,
     ];
@@ -115,8 +143,9 @@
       leader_approval: approval.checked,
       emergency: !!urgent?.checked,
       required_course_id: course.value,
+      position_id: position.value,
     });
-    return { nodes, addButton, payload, title };
+    return { nodes, addButton, payload, title, position };
   }
 
   // A refused save: "field: message" above the form, the field marked.
@@ -144,6 +173,10 @@
       lead: el("label", { class: "field" }, el("span", { text: T("organisation") }), org),
       emergency: me.scope_code.length <= 4,
     });
+    // The positions follow the organisation: its division's subtree.
+    const divisionOf = () => orgs.find((o) => o.id === org.value)?.division_code || "";
+    org.addEventListener("change", () => editor.position.load(divisionOf()).catch(() => null));
+    await editor.position.load(divisionOf()).catch(() => null);
     const submit = el("button", { type: "submit", "data-testid": "pj-submit", text: T("save") });
     const form = el("form", { class: "card form spaced", novalidate: "", "data-testid": "project-form", on: { submit: async (e) => {
       e.preventDefault();
@@ -175,6 +208,7 @@
         el("span", { class: "value", "data-testid": "pj-edit-organisation", text: `${project.organisation_name} (${project.division_code})` })),
       emergency: project.division_code.length <= 4,
     });
+    editor.position.load(project.division_code).catch(() => null);
     const save = el("button", { type: "submit", "data-testid": "pj-edit-save", text: T("saveEdit") });
     const comment = project.status === "PROJECT_STATUS_RETURNED" && project.comment
       ? el("div", { "data-testid": "edit-comment", class: "callout" },

@@ -1,6 +1,8 @@
 // Volunteers page (#/volunteers): the volunteers of the user's scope with a
 // status filter and paging, real-name registration, review (verify/reject)
 // and joining a team. Personal data is shown only as the API masks it.
+// "Merge a duplicate" on a row and the merges list are volunteers-merge.js
+// (#/volunteers/merge/<id>, #/volunteers/merges).
 "use strict";
 
 (() => {
@@ -9,7 +11,7 @@
   // Layout of the forms, inline: app.css is shared with the other pages.
 
   let FIELDS = []; // the service fields, from GET /api/v1/service-fields
-  const STATUSES = ["pending", "verified", "rejected"];
+  const STATUSES = ["pending", "verified", "rejected", "merged"];
 
 
   const fieldLabel = zy.fieldName;
@@ -21,6 +23,8 @@
   const json = (body) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
 
   async function renderVolunteers(rest, params) {
+    if (rest === "merges") return zy.merges.listPage(params);
+    if (rest.startsWith("merge/")) return zy.merges.mergePage(decodeURIComponent(rest.slice("merge/".length)));
     const view = zy.view();
     view.replaceChildren(el("p", { text: t("loading") }));
     // Paging state: the tokens of the pages seen, the current one last.
@@ -88,7 +92,11 @@
             if (reason) act(`/volunteers/${encodeURIComponent(v.id)}/reject`, json({ reason }), t("volDone"));
           } } }));
       }
-      if (status !== "rejected") {
+      if (status !== "merged") {
+        actions.append(el("a", { href: `#/volunteers/merge/${encodeURIComponent(v.id)}`, class: "button-link", "data-action": "merge",
+          text: t("vmAction"), title: t("vmActionHint") }));
+      }
+      if (status !== "rejected" && status !== "merged") {
         actions.append(el("button", { type: "button", "data-action": "join", text: t("volJoin"), on: { click: () => {
           if (!teamSelect.value) { message.textContent = t("volNoTeams"); return; }
           act(`/volunteers/${encodeURIComponent(v.id)}/teams`, json({ organisation_id: teamSelect.value, role: "member" }), t("volJoined"));
@@ -185,7 +193,8 @@
 
     view.replaceChildren(
       el("section", { class: "card" }, el("h2", { text: t("volunteersTitle") }),
-        el("div", { class: "tools" }, filter, summary, el("span", { class: "spacer" }), el("label", {}, `${t("volTeam")}: `, teamSelect)),
+        el("div", { class: "tools" }, filter, summary, el("span", { class: "spacer" }), el("label", {}, `${t("volTeam")}: `, teamSelect),
+          el("a", { href: "#/volunteers/merges", "data-testid": "merges-link", text: t("vmList") })),
         searchForm,
         message, notice, table, empty, el("div", { class: "tools" }, first, next)),
       form);
