@@ -20,12 +20,13 @@ import * as certificates from "./pages/certificates.js";
 import * as resident from "./pages/resident.js";
 import * as inbox from "./pages/inbox.js";
 import * as training from "./pages/training.js";
+import * as transfer from "./pages/transfer.js";
 
 words("", shellText);
 
 // path -> { render(rest, params), open (no token needed), tab }.
 const ROUTES = { ...account.routes, ...find.routes, ...checkin.routes, ...service.routes, ...certificates.routes,
-  ...resident.routes, ...inbox.routes, ...training.routes };
+  ...resident.routes, ...inbox.routes, ...training.routes, ...transfer.routes };
 const TABS = [
   ["find", "#/find", "tabFind"],
   ["check-in", "#/check-in", "tabCheckIn"],

@@ -182,6 +182,7 @@ async function renderMe() {
       el("a", { class: "button", href: "#/sign-ups", "data-testid": "to-sign-ups", text: T("mySignUps") }),
       el("a", { class: "button", href: "#/certificates", "data-testid": "to-certificates", text: T("myCertificates") }),
       el("a", { class: "button", href: "#/training", "data-testid": "to-training", text: T("myTraining") }),
+      el("a", { class: "button", href: "#/transfer", "data-testid": "to-transfer", text: T("myTransfer") }),
       out)),
   );
   // The home division by name, once the division lookups answer.

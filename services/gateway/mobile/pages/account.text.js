@@ -15,7 +15,7 @@ export default {
     haveAccount: "已有账号？去登录", registeredTitle: "注册已提交", awaiting: "正在等待所在地志愿服务组织审核，审核通过后即可报名参加活动。",
     number: "志愿者编号", signInWith: "请牢记志愿者编号，登录时可使用志愿者编号或手机号。",
     meTitle: "我的信息", registeredAt: "注册日期", rejectedWhy: "未通过审核：", signOut: "退出登录",
-    mySignUps: "我的报名", myCertificates: "我的证明", myTraining: "我的培训",
+    mySignUps: "我的报名", myCertificates: "我的证明", myTraining: "我的培训", myTransfer: "转移接续",
     VOLUNTEER_STATUS_PENDING: "待审核", VOLUNTEER_STATUS_VERIFIED: "已认证", VOLUNTEER_STATUS_REJECTED: "未通过",
   },
   en: {
@@ -37,7 +37,7 @@ export default {
     awaiting: "Awaiting verification by your office; once verified you can sign up for projects.",
     number: "Volunteer number", signInWith: "Keep your volunteer number: you can sign in with it or with your phone.",
     meTitle: "About me", registeredAt: "Registered on", rejectedWhy: "Not verified: ", signOut: "Sign out",
-    mySignUps: "My sign-ups", myCertificates: "My certificates", myTraining: "My training",
+    mySignUps: "My sign-ups", myCertificates: "My certificates", myTraining: "My training", myTransfer: "Moving home",
     VOLUNTEER_STATUS_PENDING: "Awaiting verification", VOLUNTEER_STATUS_VERIFIED: "Verified",
     VOLUNTEER_STATUS_REJECTED: "Not verified",
   },
