@@ -17,6 +17,7 @@ from services.activity.usecases.pairing import PairingCases
 from services.activity.usecases.projects import PositionSource, ProjectCases
 from services.activity.usecases.signups import SignUpCases
 from services.activity.usecases.training import TrainingCases
+from services.activity.usecases.training_of import TrainingOfCases
 from services.common import outbox
 from services.common.db import Database
 from services.common.pii import PiiCipher
@@ -39,6 +40,8 @@ class ActivityApp:
       (names from ``registration``, registration's client);
     - ``training``: course catalogues, training sessions and attendance
       (training hours, kept apart from service hours);
+    - ``training_of``: a volunteer's training in a period, for the
+      certificate's training lines (hours asks);
     - ``campaigns``: special campaigns (专项行动), tagging and their summary.
 
     ``repository``: how a unit of work's repository is made, and ``uow`` the
@@ -70,4 +73,5 @@ class ActivityApp:
         self.own = OwnCases(ctx, self.signups, self.attendance)
         self.insurance = InsuranceCases(ctx, registration)
         self.training: TrainingCases = self.signups.training
+        self.training_of = TrainingOfCases(ctx)
         self.campaigns = CampaignCases(ctx)

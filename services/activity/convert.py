@@ -14,6 +14,7 @@ from services.activity.own_queries import OwnSignUp
 from services.activity.repository import ProjectView
 from services.activity.usecases.insurance import CoverView
 from services.activity.usecases.training import OwnTraining, SessionView
+from services.activity.usecases.training_of import TrainingLine
 from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
 from services.common.rollup_query import PB_LEVEL as PB_LEVEL
@@ -276,6 +277,14 @@ def own_training(v: OwnTraining) -> pb.TrainingAttendance:
     if v.session is not None:
         out.starts_at = iso(v.session.starts_at)
         out.ends_at = iso(v.session.ends_at)
+    return out
+
+
+def training_line(x: TrainingLine) -> pb.TrainingAttendance:
+    out = training_attendance(x.row)
+    out.course_title = x.course_title
+    out.starts_at = iso(x.session.starts_at)
+    out.ends_at = iso(x.session.ends_at)
     return out
 
 

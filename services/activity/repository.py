@@ -318,6 +318,16 @@ class Repository(SessionRepository[Scope]):
             t.volunteer_id == volunteer_id, self._inside(t.volunteer_division_code)
         )
 
+    def training_rows_of(self, volunteer_id: str) -> list[m.TrainingAttendance]:
+        """Every attendance of the volunteer the scope reads: held inside
+        it, or by a volunteer at home inside it (as row security reads)."""
+        t = m.TrainingAttendance
+        either = or_(
+            self._inside(t.division_code), self._inside(t.volunteer_division_code)
+        )
+        q = select(t).where(t.volunteer_id == volunteer_id, either)
+        return list(self.s.execute(q.order_by(t.recorded_at, t.id)).scalars())
+
     def training_hours_of(self, volunteer_id: str) -> Decimal:
         t = m.TrainingAttendance
         q = select(func.coalesce(func.sum(t.hours), 0)).where(

@@ -469,6 +469,18 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             total_hours=float(hours),
         )
 
+    def ListTrainingOf(  # noqa: N802
+        self, req: pb.ListTrainingOfRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListTrainingOfResponse:
+        got = self.app.training_of.training_of(
+            me(), req.volunteer_id, (req.period.start_month, req.period.end_month)
+        )
+        return pb.ListTrainingOfResponse(
+            volunteer_id=got.volunteer_id,
+            attendances=[cv.training_line(x) for x in got.lines],
+            total_hours=float(got.hours),
+        )
+
     # -- special campaigns ---------------------------------------------------------
     def CreateCampaign(  # noqa: N802
         self, req: pb.CreateCampaignRequest, ctx: grpc.ServicerContext

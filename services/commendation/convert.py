@@ -10,6 +10,7 @@ from zhiyuan.commendation.v1 import commendation_pb2 as pb
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.commendation import models as m
+from services.commendation.awards_of import Award
 from services.common.divisions import name_of
 from services.common.paging import Page
 from services.common.rollup_query import LEVELS as LEVELS
@@ -223,4 +224,19 @@ def my_honour(n: m.Nomination, r: m.AwardRound) -> pb.MyHonour:
         awarded_at=ts(r.finalized_at),
         division_name=name_of(r.division_code), division_code=r.division_code,
         category=n.category, year=r.year, unit_name=n.unit_name,
+    )  # fmt: skip
+
+
+AWARD_KINDS = {
+    "star_rating": pb.AWARD_KIND_STAR_RATING,
+    "honour": pb.AWARD_KIND_HONOUR,
+}
+
+
+def award_line(a: Award) -> pb.AwardLine:
+    return pb.AwardLine(
+        kind=AWARD_KINDS[a.kind], awarded_on=a.awarded_on.isoformat(),
+        stars=a.stars, round_title=a.round_title, category=a.category,
+        year=a.year, division_code=a.division_code,
+        division_name=name_of(a.division_code),
     )  # fmt: skip

@@ -257,6 +257,17 @@ class Repository(SessionRepository[Scope | None]):
         )
         return self.s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
 
+    def approved_stars(self, volunteer_id: str) -> list[StarRequest]:
+        """The volunteer's approved star requests in the scope, oldest first."""
+        t = StarRequest
+        q = select(t).where(
+            t.volunteer_id == volunteer_id,
+            t.status == "approved",
+            t.decided_at.is_not(None),
+            self._inside(t.division_code),
+        )
+        return list(self.s.execute(q.order_by(t.decided_at, t.id)).scalars())
+
     # -- bars ----------------------------------------------------------------
     def barred_until(self, volunteer_id: str, today: date) -> date | None:
         return self.s.execute(

@@ -11,6 +11,7 @@ from zhiyuan.commendation.v1 import commendation_pb2_grpc as pb_grpc
 
 from services.commendation import convert as cv
 from services.commendation.application import CommendationApp
+from services.commendation.awards_of import AwardsOfQueries
 from services.commendation.clients import Facts
 from services.commendation.queries import CommendationQueries
 from services.commendation.validation import NominationInput
@@ -28,6 +29,7 @@ def _paging(req) -> tuple[int, str]:  # type: ignore[no-untyped-def]
 class CommendationServicer(pb_grpc.CommendationServiceServicer):
     def __init__(self, app: CommendationApp, queries: CommendationQueries):
         self.app, self.q = app, queries
+        self.awards = AwardsOfQueries(app.ctx)
 
     def ListStarRequests(  # noqa: N802
         self, req: pb.ListStarRequestsRequest, ctx: grpc.ServicerContext
@@ -68,6 +70,17 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         self, req: pb.GetMyStarsRequest, ctx: grpc.ServicerContext
     ) -> pb.GetMyStarsResponse:
         return cv.my_stars(self.q.my_stars(me()))
+
+    def ListAwardsOf(  # noqa: N802
+        self, req: pb.ListAwardsOfRequest, ctx: grpc.ServicerContext
+    ) -> pb.ListAwardsOfResponse:
+        got = self.awards.awards_of(
+            me(), req.volunteer_id, (req.period.start_month, req.period.end_month)
+        )
+        return pb.ListAwardsOfResponse(
+            volunteer_id=got.volunteer_id,
+            awards=[cv.award_line(a) for a in got.awards],
+        )
 
     def ListHonours(  # noqa: N802
         self, req: pb.ListHonoursRequest, ctx: grpc.ServicerContext

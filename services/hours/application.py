@@ -13,6 +13,7 @@ from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork
 from services.hours import pdf
+from services.hours.lines_client import LineSource
 from services.hours.models import OUTBOX
 from services.hours.registration_client import Registration
 from services.hours.usecases.base import (
@@ -55,7 +56,9 @@ class HoursApp:
 
     ``ctx`` is the one context the areas share; ``repository``,
     ``bank_repository`` and ``uow`` are how a unit of work and its
-    repositories are made (a test's in-memory ones instead of SQL).
+    repositories are made (a test's in-memory ones instead of SQL);
+    ``lines`` reads a certificate's training and awards from activity and
+    commendation.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class HoursApp:
         repository: RepositoryFactory = sql_repository,
         bank_repository: BankRepositoryFactory = sql_bank_repository,
         uow: UnitOfWork | FakeUnitOfWork | None = None,
+        lines: LineSource | None = None,
     ):
         self.ctx = Context(
             db=db,
@@ -79,6 +83,7 @@ class HoursApp:
             uow=uow if uow is not None else UnitOfWork(db, OUTBOX, clock),
             repo=repository,
             bank=bank_repository,
+            lines=lines,
         )
         self.records = RecordCases(self.ctx)
         self.review = ReviewCases(self.ctx)

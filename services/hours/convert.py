@@ -139,6 +139,7 @@ def certificate(c: m.Certificate) -> pb.Certificate:
         period=common.Period(start_month=c.period_start, end_month=c.period_end),
         issued_on=c.issued_on.isoformat(), issued_by=c.issued_by,
         status=CERT_STATUS[c.status], revoked_reason=c.revoked_reason,
+        training=list(c.training_lines or ()), awards=list(c.award_lines or ()),
     )  # fmt: skip
 
 

@@ -282,6 +282,11 @@ class Certificate(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The training and awards lines printed on it, drawn from activity's and
+    # commendation's records when issued (migration 0012): kept, so the
+    # certificate reads the same whatever the records say later.
+    training_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    award_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Seal(Base):

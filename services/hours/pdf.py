@@ -9,8 +9,8 @@ glyphs the page uses, so the certificate reads the same on a reader without
 Chinese fonts (the built-in CID font STSong-Light was only named, never
 embedded). The page carries the issuer's seal (the image the office
 uploaded, else one drawn from its name), the optional training and awards
-the volunteer asked for, and a QR code of the public verification page's
-address (``verify_url``). The number is also drawn in
+the volunteer asked for (from the records), and a QR code of the public
+verification page's address (``verify_url``). The number is also drawn in
 Helvetica and set as the document title: a reader, or a test, finds it
 without decoding the embedded font.
 
@@ -64,7 +64,8 @@ class CertificateText:
     # The issuer's uploaded seal (PNG or JPEG); None draws the platform's.
     seal_image: bytes | None = None
     # Optional sections the volunteer asked for: training and awards, one
-    # line each, as the issuing office attests them.
+    # line each, drawn from activity's and commendation's records
+    # (certificate_lines) and kept on the certificate.
     training: tuple[str, ...] = ()
     awards: tuple[str, ...] = ()
 

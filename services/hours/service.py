@@ -17,8 +17,10 @@ from services.common.config import Config
 from services.common.db import Database
 from services.hours import convert as cv
 from services.hours.application import HoursApp
+from services.hours.lines_client import RecordLines
 from services.hours.queries import HoursQueries
 from services.hours.registration_client import Registration
+from services.hours.usecases.certificates import Sections
 
 log = logging.getLogger(__name__)
 SERVICE = "zhiyuan.hours.v1.HoursService"
@@ -133,7 +135,8 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
             me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
             req.division_code, req.organisation_id, req.issuer_name,
             req.person_in_charge, req.handler, req.contact,
-            list(req.training), list(req.awards),
+            Sections(req.include_training, req.include_awards),
+            (list(req.training), list(req.awards)),
         )  # fmt: skip
         return pb.IssueCertificateResponse(certificate=cv.certificate(cert))
 
@@ -230,7 +233,10 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
     def RequestMyCertificate(  # noqa: N802
         self, req: pb.RequestMyCertificateRequest, ctx: grpc.ServicerContext
     ) -> pb.RequestMyCertificateResponse:
-        cert = self.app.certificates.request_own(me(), req.period_start, req.period_end)
+        sections = Sections(req.include_training, req.include_awards)
+        cert = self.app.certificates.request_own(
+            me(), req.period_start, req.period_end, sections
+        )
         return pb.RequestMyCertificateResponse(certificate=cv.certificate(cert))
 
     def ListMyCertificates(  # noqa: N802
@@ -352,18 +358,21 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         return pb.GetSealResponse(seal=cv.seal(found), image=image)
 
 
-def build(cfg: Config) -> tuple[HoursServicer, Database, Registration]:
+def build(cfg: Config) -> tuple[HoursServicer, Database, Registration, RecordLines]:
     db = Database(cfg.service("hours"))
     registration = Registration(
         cfg.service("registration").grpc_address, float(cfg["grpc.deadline_seconds"])
     )
+    lines = RecordLines.from_config(cfg)
     app = HoursApp(
         db,
         registration,
         cipher=keys.pii_cipher(cfg),
         public_url=cfg.get("gateway.public_url", ""),
+        lines=lines,
     )
-    return HoursServicer(app, HoursQueries(db, registration)), db, registration
+    servicer = HoursServicer(app, HoursQueries(db, registration))
+    return servicer, db, registration, lines
 
 
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:
@@ -373,13 +382,13 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
 
         serve(load())  # zhiyuan run hours api
     """
-    servicer, db, registration = build(cfg)
+    servicer, db, registration, lines = build(cfg)
     rpc.serve_api(
         cfg,
         "hours",
         servicer,
         pb_grpc.add_HoursServiceServicer_to_server,
         public_methods=PUBLIC_METHODS,
-        on_stop=[registration.close, db.dispose],
+        on_stop=[registration.close, lines.close, db.dispose],
         stop=stop,
     )

@@ -820,6 +820,23 @@ SPECS: dict[str, Spec] = {
             or pytest.fail("wrong attendance")
         ),
     ),
+    # A certificate's training lines (hours asks as the caller): only a
+    # volunteer at home in the caller's subtree.
+    "ListTrainingOf": Spec(
+        BY_ID,
+        lambda w, session, tok: w.act.ListTrainingOf(
+            pb.ListTrainingOfRequest(volunteer_id=w.vol.id), metadata=auth(tok)
+        ),
+        prepare=_training_attended,
+        succeeded=lambda w, session, r: (
+            (
+                r.volunteer_id == w.vol.id
+                and r.attendances
+                and {x.volunteer_id for x in r.attendances} == {w.vol.id}
+            )
+            or pytest.fail("wrong training")
+        ),
+    ),
     "ListMyTraining": Spec(
         NOBODY,
         lambda w, _, tok: w.act.ListMyTraining(

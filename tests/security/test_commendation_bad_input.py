@@ -289,6 +289,11 @@ CASES = [
       "volunteer_id.required", id="stars-volunteer-empty"),
     P("GetVolunteerStars", lambda w: dict(volunteer_id="V1"), "volunteer_id",
       "volunteer_id.format", id="stars-volunteer-not-uuid"),
+    P("ListAwardsOf", lambda w: dict(volunteer_id="V1"), "volunteer_id",
+      "volunteer_id.format", id="awards-of-volunteer-not-uuid"),
+    P("ListAwardsOf", lambda w: dict(volunteer_id=w.vol.id, period=common.Period(
+      start_month="2026-13")), "period.start_month", "period.month_format",
+      id="awards-of-period-month"),
     P("ListHonours", lambda w: honours(kind=pb.HONOUR_KIND_UNSPECIFIED), "kind",
       "kind.required", id="honours-kind-missing"),
     P("ListHonours", lambda w: honours(kind=9), "kind", "kind.known",

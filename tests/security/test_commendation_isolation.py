@@ -463,6 +463,16 @@ def _volunteer_stars(w: World, _: Any, tok: str) -> Any:
     )
 
 
+def _awards_of(w: World, _: Any, tok: str) -> Any:
+    return w.com.ListAwardsOf(
+        pb.ListAwardsOfRequest(volunteer_id=w.star_vol.id), metadata=auth(tok)
+    )
+
+
+def _awards_got(w: World, _: Any, resp: Any) -> None:
+    assert resp.volunteer_id == w.star_vol.id
+
+
 def _stars_got(w: World, _: Any, resp: Any) -> None:
     assert resp.stars.volunteer_id == w.star_vol.id
     assert resp.stars.division_code == TOWN and resp.stars.total_hours == 2.5
@@ -781,6 +791,8 @@ SPECS: dict[str, Spec] = {
         ROUTED, _reject_star, World.pending_request, _star_rejected, _star_pending
     ),
     "GetVolunteerStars": Spec(BY_ID, _volunteer_stars, succeeded=_stars_got),
+    # A certificate's awards lines (hours asks as the caller).
+    "ListAwardsOf": Spec(BY_ID, _awards_of, succeeded=_awards_got),
     # A volunteer's own account only: no office account, however high
     # (tests/security/test_commendation_self_service.py has the volunteers').
     "GetMyStars": Spec(

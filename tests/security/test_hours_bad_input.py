@@ -1028,9 +1028,9 @@ CASES += [
     P("UploadSeal", lambda w: dict(image=b"\xff\xd8\xff" + bytes(600_000)), "image", "image.max_size", id="seal-too-large"),  # noqa: E501
     P("GetSeal", lambda w: dict(division_code="61011"), "division_code", "division_code.width", id="get-seal-division"),  # noqa: E501
     P("GetSeal", lambda w: dict(organisation_id="o-1"), "organisation_id", "organisation_id.format", id="get-seal-organisation"),  # noqa: E501
-    P("IssueCertificate", lambda w: cert(w, training=["急救\r培训"]), "training", "training.characters", id="cert-training-cr"),  # noqa: E501
-    P("IssueCertificate", lambda w: cert(w, training=["课"] * 6), "training", "training.max_items", id="cert-training-many"),  # noqa: E501
-    P("IssueCertificate", lambda w: cert(w, awards=["奖" * 61]), "awards", "awards.max_length", id="cert-awards-long"),  # noqa: E501
+    # Typed lines are retired: drawn from the records (include_training/awards).
+    P("IssueCertificate", lambda w: cert(w, training=["急救培训"]), "training", "training.from_records", id="cert-training-typed"),  # noqa: E501
+    P("IssueCertificate", lambda w: cert(w, awards=["优秀志愿者"]), "awards", "awards.from_records", id="cert-awards-typed"),  # noqa: E501
 ]
 # fmt: on
 
@@ -1092,6 +1092,11 @@ def test_every_request_field_has_a_bad_input_case() -> None:
     aside = {
         ("CorrectRecord", "reverse"),  # reported as new_hours: change.required
         ("Summarize", "query"),
+        # Flags that accept either value.
+        ("IssueCertificate", "include_training"),
+        ("IssueCertificate", "include_awards"),
+        ("RequestMyCertificate", "include_training"),
+        ("RequestMyCertificate", "include_awards"),
     }
     for service in pb.DESCRIPTOR.services_by_name["HoursService"].methods:
         for f in service.input_type.fields:

@@ -689,6 +689,7 @@ REFS: dict[str, Ref] = {
         "record", lambda w: {"new_hours": 0.5, "reason": "更正"}
     ),
     "hours.GetVolunteerTotals.volunteer_id": Ref("volunteer"),
+    "activity.ListTrainingOf.volunteer_id": Ref("volunteer"),
     "hours.IssueCertificate.volunteer_id": Ref("volunteer", _cert_base),
     "hours.IssueCertificate.organisation_id": Ref(
         "organisation", _cert_base, names="volunteer_id"
@@ -766,6 +767,7 @@ REFS: dict[str, Ref] = {
     "recycling.CancelBooking.id": Ref("booking", lambda w: {"reason": "x"}),
     # commendation
     "commendation.GetVolunteerStars.volunteer_id": Ref("volunteer"),
+    "commendation.ListAwardsOf.volunteer_id": Ref("volunteer"),
     "commendation.BarVolunteer.volunteer_id": Ref(
         "volunteer", lambda w: dict(years=1, reason="虚报时长", organisation_name="x")
     ),

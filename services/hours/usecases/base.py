@@ -17,6 +17,7 @@ from services.common.db import Database
 from services.common.pii import PiiCipher
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
 from services.hours.bank_repository import BankRepository
+from services.hours.lines_client import LineSource
 from services.hours.registration_client import Registration
 from services.hours.repository import Repository
 
@@ -50,6 +51,17 @@ class Context:
     uow: UnitOfWork | FakeUnitOfWork
     repo: RepositoryFactory
     bank: BankRepositoryFactory
+    # Activity's and commendation's records, for a certificate's training
+    # and awards lines (None where no use case prints them).
+    lines: LineSource | None = None
+
+    def line_source(self) -> LineSource:
+        """The records' client, for a certificate that prints their lines."""
+        if self.lines is None:
+            raise RuntimeError(
+                "this use case needs activity's and commendation's client"
+            )
+        return self.lines
 
     def registration_client(self) -> Registration:
         """Registration's client, for a use case that cannot go without it."""

@@ -13,7 +13,12 @@ from typing import Any
 
 from services.common.auth import Principal
 from services.common.divisions import name_of
-from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
+from services.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from services.common.pii import mask_name
 from services.common.roles import own_volunteer, require_organisation
 from services.common.rollup import CST
@@ -21,6 +26,7 @@ from services.common.service_fields import SERVICE_FIELDS
 from services.common.tenancy import Level, truncate
 from services.hours import domain, pdf
 from services.hours import validation as v
+from services.hours.certificate_lines import award_lines, training_lines
 from services.hours.models import Certificate, HourRecord
 from services.hours.repository import Repository
 from services.hours.usecases.base import Context, number
@@ -28,6 +34,15 @@ from services.hours.usecases.seals import SealCases
 
 PDF_CONTEXT = "certificate.pdf"
 SELF_SERVICE = "本人网上申请"
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The optional sections the requester ticked: the volunteer's training
+    (activity's records) and awards (commendation's), over the period."""
+
+    training: bool = False
+    awards: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,8 +55,7 @@ class Issue:
     organisation_id: str
     period: tuple[str, str]
     issuer: str
-    training: tuple[str, ...] = ()
-    awards: tuple[str, ...] = ()
+    sections: Sections
 
 
 class CertificateCases:
@@ -60,13 +74,16 @@ class CertificateCases:
         person: str,
         handler: str,
         contact: str,
-        training: list[str] | None = None,
-        awards: list[str] | None = None,
+        sections: Sections = Sections(),
+        typed: tuple[list[str], list[str]] = ([], []),
     ) -> Certificate:
         """Issue a certificate of the volunteer's approved hours recorded in
-        the subtree ``code`` (of ``org_id`` when given), with the optional
-        ``training`` and ``awards`` lines the volunteer asked for."""
+        the subtree ``code`` (of ``org_id`` when given), with the training
+        and awards ``sections`` the volunteer asked for, drawn from the
+        records. ``typed`` are the retired free-text lines (training,
+        awards): refused when given, never printed."""
         p.require_any(*domain.WRITERS)
+        _refuse_typed(*typed)
         volunteer_id = v.ident(volunteer_id, "volunteer_id")
         start, end = v.period(*period)
         code = p.scope.require(code or p.scope.code, "division_code")
@@ -79,19 +96,17 @@ class CertificateCases:
         person = v.text(person, "person_in_charge", 50)
         handler = v.text(handler or p.username, "handler", 50)
         contact = v.text(contact, "contact", 100)
-        extra = (
-            tuple(v.lines(list(training or []), "training")),
-            tuple(v.lines(list(awards or []), "awards")),
-        )
         query = (volunteer_id, code, org_id, start, end)
 
         def rows(repo: Repository) -> list[tuple[HourRecord, Decimal]]:
             return self._certified(repo, *query)
 
-        issued = Issue(volunteer_id, code, org_id, (start, end), issuer, *extra)
+        issued = Issue(volunteer_id, code, org_id, (start, end), issuer, sections)
         return self._issue(p, issued, (person, handler, contact), rows)
 
-    def request_own(self, p: Principal, start: str, end: str) -> Certificate:
+    def request_own(
+        self, p: Principal, start: str, end: str, sections: Sections = Sections()
+    ) -> Certificate:
         """A certificate of the caller's own approved hours in the months
         ``start`` to ``end`` (open when empty), wherever they were recorded
         (read by the caller's volunteer id), issued in the name of the
@@ -127,7 +142,7 @@ class CertificateCases:
                 )
             return certified
 
-        issued = Issue(volunteer_id, code, "", (start, end), issuer)
+        issued = Issue(volunteer_id, code, "", (start, end), issuer, sections)
         # The handler is no clerk: the volunteer asked on its own page.
         return self._issue(p, issued, ("", SELF_SERVICE, ""), rows)
 
@@ -142,9 +157,12 @@ class CertificateCases:
         ``rows_of`` reads, and record hours.certificate.issued: the one way
         every certificate is made."""
         person, handler, contact = people
-        # Refuse before the real name is revealed (and the reveal logged).
+        # Refuse before the real name is revealed (and the reveal logged),
+        # and before the records' lines are asked for; a service that does
+        # not answer refuses the certificate (never one with lines missing).
         with self.ctx.uow(p) as work:
             rows_of(self.ctx.repo(work))
+        training, awards = self._lines(c)
         who = self.ctx.registration_client().identity(c.volunteer_id, "certificate")
         now = self.ctx.clock()
         today = now.astimezone(CST).date()
@@ -165,12 +183,13 @@ class CertificateCases:
                 organisation_id=c.organisation_id, period_start=start,
                 period_end=end, issued_on=today, issued_by=p.username,
                 issued_at=now, status="valid", revoked_reason="", pdf=b"",
+                training_lines=list(training), award_lines=list(awards),
             )  # fmt: skip
             text = replace(
                 _text(cert, who.name, rows),
                 seal_image=self.seals.image_for(repo, code, c.organisation_id),
-                training=c.training,
-                awards=c.awards,
+                training=training,
+                awards=awards,
             )
             cert.pdf = self._seal(pdf.render(text, self.ctx.public_url))
             repo.add(cert)
@@ -185,6 +204,19 @@ class CertificateCases:
                 },
             )
             return cert
+
+    def _lines(self, c: Issue) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The training and awards lines the requester ticked, read from
+        activity and commendation as the caller, over the period."""
+        training: tuple[str, ...] = ()
+        awards: tuple[str, ...] = ()
+        if c.sections.training:
+            source = self.ctx.line_source()
+            training = training_lines(source.training(c.volunteer_id, c.period))
+        if c.sections.awards:
+            source = self.ctx.line_source()
+            awards = award_lines(source.awards(c.volunteer_id, c.period))
+        return training, awards
 
     def _certified(
         self,
@@ -293,3 +325,22 @@ def _text(
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(CST).strftime("%Y年%m月%d日")
+
+
+def _refuse_typed(training: list[str], awards: list[str]) -> None:
+    """The retired free-text sections: a line typed by the requester is
+    never printed (the certificate attests records, 谁记录谁证明), and is
+    not dropped in silence either: the request is refused, naming the field
+    and what to send instead."""
+    for field, lines, flag, zh in (
+        ("training", training, "include_training", "培训"),
+        ("awards", awards, "include_awards", "表彰"),
+    ):
+        if any(x.strip() for x in lines):
+            raise InvalidArgument(
+                field,
+                f"{field}.from_records",
+                f"{field} lines are no longer typed: they are drawn from the "
+                f"records; set {flag} instead",
+                f"{zh}内容不再手工填写，改为从记录中读取：请勾选“包含{zh}”（{flag}）",
+            )

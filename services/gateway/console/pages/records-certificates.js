@@ -1,5 +1,5 @@
-// Hour records: certificates: issuing one for a volunteer (with the
-// training and awards the volunteer asked for, one a line), its card with
+// Hour records: certificates: issuing one for a volunteer (saying
+// whether to print the volunteer's training and awards as the records hold them), its card with
 // download and revoke, verifying one by number (also the public page
 // #/verify/<number> the PDF's QR code holds), the certificates issued in
 // scope, and the office's seal image the certificates carry (upload,
@@ -83,6 +83,11 @@
     const result = el("div", { "data-testid": "issued" });
     const input = (name, attrs = {}) => el("input", { name, "data-testid": `cert-${name}`, autocomplete: "off", ...attrs });
     const submit = el("button", { type: "submit", "data-testid": "cert-submit", text: T("submitIssue") });
+    // Training and awards are drawn from activity's and commendation's
+    // records (谁记录谁证明), never typed: the office only says whether to
+    // print them.
+    const withTraining = el("input", { type: "checkbox", name: "include_training", "data-testid": "cert-training" });
+    const withAwards = el("input", { type: "checkbox", name: "include_awards", "data-testid": "cert-awards" });
     const form = el("form", { class: "card spaced", novalidate: "", "data-testid": "certificate-form", on: { submit: async (e) => {
       e.preventDefault();
       clear(box, notice);
@@ -107,8 +112,8 @@
         period: { start_month: value("start_month"), end_month: value("end_month") },
         issuer_name: value("issuer_name"), person_in_charge: value("person_in_charge"),
         handler: value("handler"), contact: value("contact"),
-        training: value("training").split("\n").map((x) => x.trim()).filter(Boolean),
-        awards: value("awards").split("\n").map((x) => x.trim()).filter(Boolean),
+        include_training: withTraining.checked,
+        include_awards: withAwards.checked,
       };
       submit.disabled = true;
       try {
@@ -132,8 +137,9 @@
       label("handler", input("handler", { placeholder: me?.username || "" }), T("handlerHelp")),
       label("contact", input("contact", { inputmode: "tel" }))),
     el("div", { class: "row bottom" },
-      label("training", el("textarea", { name: "training", rows: "2", "data-testid": "cert-training" }), T("linesHelp")),
-      label("awards", el("textarea", { name: "awards", rows: "2", "data-testid": "cert-awards" }), T("linesHelp"))),
+      el("label", { class: "check" }, withTraining, el("span", { text: T("includeTraining") })),
+      el("label", { class: "check" }, withAwards, el("span", { text: T("includeAwards") }))),
+    el("p", { class: "muted", text: T("linesHelp") }),
     el("div", { class: "tools" }, submit), box, notice, result);
     return form;
   }
