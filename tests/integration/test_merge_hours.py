@@ -32,6 +32,7 @@ from services.common.config import load
 from services.common.db import Database
 from services.common.migrations import upgrade
 from services.common.tenancy import Scope
+from services.common.testing import create_migrated_database, drop_database
 from services.hours import cross_tenant
 from services.hours.application import HoursApp
 from services.hours.bank_repository import BankRepository
@@ -61,13 +62,25 @@ def app(request, tmp_path_factory) -> Iterator[HoursApp]:  # type: ignore[no-unt
     request.getfixturevalue("migrated" if request.param == "postgresql" else "env")
     cfg = load()
     svc = dataclasses.replace(cfg.service("hours"), database_pool_size=2)
+    url = None
     if request.param == "sqlite":
         path = Path(tmp_path_factory.mktemp("embedded")) / "hours.db"
         svc = dataclasses.replace(svc, database_url=f"sqlite:///{path}")
         upgrade(svc)
+    else:
+        # A database of its own: the suite's hours worker relays and
+        # consumes the shared database's outbox, and its time-bank
+        # reconciliation of these records races the merge (a known bug,
+        # docs/open-work.md: it reconciles into the event's volunteer's
+        # account, not the record's current one). These tests drive the
+        # bank by hand and check exact balances.
+        url = create_migrated_database(cfg.service("hours"), "zy_mergehours")
+        svc = dataclasses.replace(svc, database_url=url)
     db = Database(svc)
     yield HoursApp(db)
     db.dispose()
+    if url is not None:
+        drop_database(url)
 
 
 def approved(app: HoursApp, volunteer: str, number: str, code: str, day: int) -> str:
