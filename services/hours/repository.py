@@ -186,6 +186,29 @@ class Repository(SessionRepository[Scope | None]):
             raise missing(field, "hour record", "时长记录", ident)
         return row
 
+    def record_of_locked_volunteer(self, ident: str) -> HourRecord:
+        """The record, read again until its volunteer's lock is held.
+
+        A merge re-points records under both volunteers' locks
+        (``hours_merge_volunteer``): once the record's current volunteer is
+        locked here, a merge either committed before (the record read names
+        the survivor) or waits for this transaction, so what is read of the
+        volunteer's accounts belongs to the record's volunteer."""
+        held: set[str] = set()
+        while True:
+            q = select(HourRecord).where(
+                HourRecord.id == ident, self._inside(HourRecord.division_code)
+            )
+            row = self.s.execute(
+                q.execution_options(populate_existing=True)
+            ).scalar_one_or_none()
+            if row is None:
+                raise missing("id", "hour record", "时长记录", ident)
+            if row.volunteer_id in held:
+                return row
+            self.lock_volunteer(row.volunteer_id)
+            held.add(row.volunteer_id)
+
     def record_by_source(self, source: str, source_id: str) -> HourRecord | None:
         return self.s.execute(
             select(HourRecord).where(

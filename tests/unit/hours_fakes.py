@@ -193,6 +193,11 @@ class FakeRepository:
                 return r  # type: ignore[no-any-return]
         raise missing(field, "hour record", "时长记录", ident)
 
+    def record_of_locked_volunteer(self, ident: str) -> HourRecord:
+        record = self.record(ident)
+        self.lock_volunteer(record.volunteer_id)
+        return record
+
     def record_by_source(self, source: str, source_id: str) -> HourRecord | None:
         for r in self.store.of(HourRecord):
             if (r.source, r.source_id) == (source, source_id) and self._inside(

@@ -42,7 +42,10 @@ class TimeBankCases:
             repo = self.ctx.bank(work)
             if not repo.claim(consumer, event_id):
                 return
-            record = repo.record(record_id)
+            # Under the volunteer's lock: a merge committing between reading
+            # the record and reading what is posted would have the deposit
+            # posted again, into the merged volunteer's account.
+            record = repo.record_of_locked_volunteer(record_id)
             account = repo.ensure_account(bank, record.volunteer_id, self.ctx.clock())
             repo.ensure_account(bank, "", self.ctx.clock())
             posted = repo.posted(record.id, account.id)
