@@ -15,7 +15,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: help venv proto tools browser keys databases migrate seed run test test-unit test-fast \
-        lint bench scale chart-check compose-check proto-lint check-services clean
+        lint bench scale plan chart-check compose-check proto-lint check-services clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -112,6 +112,9 @@ bench: proto check-services ## benchmarks under tests/perf (ratios against a sam
 SCALE_ARGS ?=
 scale: proto check-services ## national state via the bulk paths, rollups vs GROUP BY, goals table (SCALE_ARGS="--size medium")
 	$(PY) -m tests.perf.bench_scale $(SCALE_ARGS)
+
+plan: proto ## national sizing from make scale's measured rates (docs/scale.md; PLAN_ARGS="--json")
+	$(PY) tests/perf/plan_national.py $(PLAN_ARGS)
 
 clean: ## remove generated files and local state (keeps .venv)
 	rm -rf gen .run build test-artifacts
