@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -398,6 +399,7 @@ class VolunteerMerge(Base):
     survivor_number: Mapped[str] = mapped_column(String(20))
     merged_id: Mapped[str] = mapped_column(String(36), index=True)
     merged_number: Mapped[str] = mapped_column(String(20))
-    moved: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    # Ids moved by table; "homes": by table, [id, home before] (0008).
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON)
     merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reverted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,6 +1,6 @@
 """The moves of :mod:`services.activity.moves` in Python, for the embedded
-SQLite (no row security there): what migration 0007's PostgreSQL functions
-do, row for row, in the caller's transaction.
+SQLite (no row security there): what migrations 0007 and 0008's PostgreSQL
+functions do, row for row, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -127,9 +127,45 @@ def merge(s: Session, mg: Merge, now: datetime) -> int:
             t2.volunteer_id == mg.survivor_id,
         ),
     )
-    s.add(_record(mg, moved, now, None))
+    homes = _move_homes(s, mg, moved, now)
+    s.add(_record(mg, {**moved, "homes": homes}, now, None))
     s.flush()
     return sum(len(ids) for ids in moved.values())
+
+
+def _move_homes(
+    s: Session, mg: Merge, moved: dict[str, list[str]], now: datetime
+) -> dict[str, list[list[str]]]:
+    """The moved sign-ups and training attendances of sessions to come take
+    the survivor's home; their homes before, by table."""
+    homes: dict[str, list[list[str]]] = {}
+    for model, sessions, key in (
+        (m.SignUp, m.ProjectSession, m.SignUp.session_id),
+        (
+            m.TrainingAttendance,
+            m.TrainingSession,
+            m.TrainingAttendance.training_session_id,
+        ),
+    ):
+        rows = s.execute(
+            select(model.id, model.volunteer_division_code)
+            .join(sessions, sessions.id == key)
+            .where(
+                model.id.in_(moved[model.__tablename__]),
+                sessions.starts_at > now,
+                model.volunteer_division_code != mg.survivor_code,
+            )
+            .order_by(model.id)
+        ).tuples()
+        homes[model.__tablename__] = [[str(i), str(c)] for i, c in rows]
+        ids = [i for i, _ in homes[model.__tablename__]]
+        if ids:
+            s.execute(
+                update(model)
+                .where(model.id.in_(ids))
+                .values(volunteer_division_code=mg.survivor_code)
+            )
+    return homes
 
 
 def unmerge(s: Session, mg: Merge, now: datetime) -> int:
@@ -153,6 +189,13 @@ def unmerge(s: Session, mg: Merge, now: datetime) -> int:
             ),
         )
         total += _set(s, model, back, row.merged_id, row.merged_number)
+    for model in (m.SignUp, m.TrainingAttendance):
+        for ident, code in row.moved.get("homes", {}).get(model.__tablename__, []):
+            s.execute(
+                update(model)
+                .where(model.id == ident, model.volunteer_id == row.merged_id)
+                .values(volunteer_division_code=code)
+            )
     row.reverted_at = now
     s.flush()
     return total
@@ -175,7 +218,7 @@ def _set(s: Session, model: Any, ids: list[str], volunteer: str, number: str) ->
 
 
 def _record(
-    mg: Merge, moved: dict[str, list[str]], now: datetime, reverted: datetime | None
+    mg: Merge, moved: dict[str, Any], now: datetime, reverted: datetime | None
 ) -> m.VolunteerMerge:
     return m.VolunteerMerge(
         merge_id=mg.merge_id, division_code=mg.survivor_code,

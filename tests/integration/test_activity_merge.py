@@ -12,16 +12,27 @@ visit. Merged: every other row points at the survivor (id and number) and
 the replica is ``merged``; the same event again changes nothing; the revert
 restores every row and the replica exactly. A revert that arrives before its
 merge leaves everything as it was, even after the merge.
+
+Commitments to come (revision 0008): the merged record's sign-ups and
+training attendances of sessions that have not started take the survivor's
+home, so the survivor's office sees them; the past keeps its home; the
+revert puts the homes back. On PostgreSQL the application role cannot move
+a sign-up's home itself (the hosting office could otherwise).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.activity import moves
 from services.common.db import Database
+from services.common.tenancy import Scope
 from tests.integration import test_activity_transfer as transfer_tests
 from tests.integration.test_activity_transfer import AT, Rows
 
@@ -103,6 +114,58 @@ def test_a_revert_before_its_merge_moves_nothing(db: Database) -> None:
     assert moves.follow_merge(db, unmerged, undo=True)
     assert moves.follow_merge(db, merge_event("merged", merge, survivor, merged), False)
     assert rows.state(survivor[0], merged[0]) == before
+
+
+def test_a_merge_moves_homes_of_commitments_to_come_and_revert_puts_them_back(
+    db: Database,
+) -> None:
+    rows = Rows(db)
+    survivor, merged = rows.volunteer(HOME), rows.volunteer(TOWN)
+    soon = datetime.now(UTC) + timedelta(days=3)
+    to_come = rows.sign_up(rows.session(AWAY, soon), merged, TOWN)
+    training = rows.training(AWAY, soon, merged, TOWN)
+    past = rows.sign_up(rows.session(AWAY, AT - timedelta(days=3)), merged, TOWN)
+    before = rows.state(survivor[0], merged[0])
+    merge = str(uuid.uuid4())
+
+    assert moves.follow_merge(db, merge_event("merged", merge, survivor, merged), False)
+
+    after = rows.state(survivor[0], merged[0])
+    assert after["sign_ups"][to_come] == (*survivor, HOME)
+    assert after["training_attendances"][training] == (*survivor, HOME)
+    assert after["sign_ups"][past] == (*survivor, TOWN)  # the past stays
+    unmerged = merge_event("unmerged", merge, survivor, merged)
+    assert moves.follow_merge(db, unmerged, undo=True)
+    assert rows.state(survivor[0], merged[0]) == before
+
+
+def test_only_the_moves_change_a_sign_ups_home(db: Database) -> None:
+    """The office hosting a project may update its sign-ups, but not the
+    home office that sees them: on PostgreSQL a trigger refuses the
+    application role; SQLite has one trusted process and no roles."""
+    rows = Rows(db)
+    vol = rows.volunteer(TOWN)
+    sign_up = rows.sign_up(rows.session(AWAY, AT + timedelta(days=2)), vol, TOWN)
+    before = rows.state(vol[0])
+    change = text(
+        "UPDATE sign_ups SET volunteer_division_code = :c WHERE id = :i"
+    ).bindparams(c=AWAY, i=sign_up)
+    if db.engine.dialect.name == "postgresql":
+        refused = pytest.raises(DBAPIError, match="moved only by a transfer or a merge")
+        with refused, db.session(Scope(AWAY[:4])) as s:
+            s.execute(change)
+        assert rows.state(vol[0]) == before
+        # The office may still update the sign-up's other columns.
+        with db.session(Scope(AWAY[:4])) as s:
+            done = s.execute(
+                text("UPDATE sign_ups SET status = 'cancelled' WHERE id = :i"),
+                {"i": sign_up},
+            )
+            assert done.rowcount == 1
+    else:
+        with db.session(Scope(AWAY[:4])) as s:
+            s.execute(change)
+        assert rows.state(vol[0])["sign_ups"][sign_up] == (*vol, AWAY)
 
 
 def _owners(state: dict[str, Any]) -> dict[str, tuple[str, str]]:
