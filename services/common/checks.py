@@ -39,6 +39,10 @@ def ident(value: str, field: str, required: bool = True) -> str:
             raise InvalidArgument.required(field)
         return ""
     try:
+        # uuid.UUID reads full-width and other Unicode digits as hex digits:
+        # '１２…' would name the ASCII id instead of being refused.
+        if not value.isascii():
+            raise ValueError(value)
         return str(uuid.UUID(value))
     except ValueError:
         raise InvalidArgument(

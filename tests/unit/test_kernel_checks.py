@@ -42,3 +42,31 @@ def test_period_names_its_fields_under_the_prefix():
     with pytest.raises(InvalidArgument) as err:
         checks.period("2026-05", "2026-04")
     assert (err.value.field, err.value.rule) == ("period.end_month", "period.order")
+
+
+ID = "0b9d3a56-6a3e-4bd4-8f4c-2f1f2c8a9e10"
+
+
+def test_ident_normalises_a_uuid():
+    assert checks.ident(ID.upper(), "volunteer_id") == ID
+    assert checks.ident(" " + ID.replace("-", "") + "\r", "volunteer_id") == ID
+    assert checks.ident("", "volunteer_id", required=False) == ""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # Full-width digits and letters: uuid.UUID alone reads these as ASCII.
+        ID.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789abcdef"}),
+        ID.replace("0", "０", 1),
+        ID.replace("9", "٩", 1),  # an Arabic-Indic digit
+        ID[:-1],
+        ID + "\r0",
+        "not-a-uuid",
+    ],
+)
+def test_ident_refuses_anything_but_an_ascii_uuid(value):
+    with pytest.raises(InvalidArgument) as err:
+        checks.ident(value, "volunteer_id")
+    assert err.value.field == "volunteer_id"
+    assert err.value.rule == "volunteer_id.format"
