@@ -7,9 +7,11 @@ in deploy/compose.yaml. Context: dict
   "role"     api | worker | http | migrate
   "settings" merged role settings (nil for migrate)
 Secrets follow least privilege: JWT_PRIVATE_KEY only where a role sets
-jwtPrivateKey, PII_KEY only for services with piiKey, AMQP only for api and
-worker roles, a database only for its own service; migrate Jobs log in as the
-database owner.
+jwtPrivateKey, PII_KEY only for services with piiKey, AMQP (and the broker
+and federation settings) only for api and worker roles, a database only for
+its own service; migrate Jobs log in as the database owner. With
+rabbitmqCluster or cloudnativepg on, the logins come from the operators'
+Secrets instead of the chart's.
 */}}
 {{- define "zhiyuan.env" -}}
 {{- $v := .root.Values -}}
@@ -83,16 +85,63 @@ database owner.
 {{- end }}
 {{- if has .role (list "api" "worker") }}
 {{- $mq := $v.rabbitmq }}
+{{- if $v.rabbitmqCluster.enabled }}
+{{- /* The RabbitMQ Cluster Operator's default user; its Service carries the cluster's name. */}}
+{{- $rmq := include "zhiyuan.rabbitmqClusterName" .root }}
+{{- include "zhiyuan.secretEnv" (dict "env" "RABBITMQ_USERNAME" "secret" (printf "%s-default-user" $rmq) "key" "username") }}
+{{- include "zhiyuan.secretEnv" (dict "env" "RABBITMQ_PASSWORD" "secret" (printf "%s-default-user" $rmq) "key" "password") }}
+- name: AMQP_URI
+  value: "amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{{ $rmq }}.{{ .root.Release.Namespace }}.svc:5672/{{ urlquery $mq.vhost }}"
+{{- else }}
+{{- /* RABBITMQ_USERNAME/PASSWORD also feed KEDA's TriggerAuthentication (keda.yaml). */}}
+- name: RABBITMQ_USERNAME
+  value: {{ $mq.username | quote }}
 {{- include "zhiyuan.secretEnv" (dict "env" "RABBITMQ_PASSWORD" "secret" $secret "key" "rabbitmq-password") }}
 - name: AMQP_URI
   value: "{{ ternary "amqps" "amqp" $mq.tls }}://{{ urlquery $mq.username }}:$(RABBITMQ_PASSWORD)@{{ $mq.host }}:{{ int $mq.port }}/{{ urlquery $mq.vhost }}"
 {{- end }}
+- name: BROKER_QUORUM_QUEUES
+  value: {{ ternary "true" "false" $v.broker.quorumQueues | quote }}
+{{- $f := $v.federation }}
+- name: FEDERATION_ROLE
+  value: {{ $f.role | quote }}
+{{- if ne $f.role "none" }}
+{{- /* This release's own broker's management API, for `zhiyuan federation link/register` (shovels, users). */}}
+{{- $login := ternary "$(RABBITMQ_USERNAME)" (urlquery $mq.username) $v.rabbitmqCluster.enabled }}
+- name: FEDERATION_MANAGEMENT_URL
+  value: {{ include "zhiyuan.managementUrl" .root | trimSuffix "/" | replace "://" (printf "://%s:$(RABBITMQ_PASSWORD)@" $login) | quote }}
+{{- end }}
+{{- if eq $f.role "downstream" }}
+- name: FEDERATION_NAME
+  value: {{ $f.downstream.name | quote }}
+- name: FEDERATION_SUBTREE
+  value: {{ $f.downstream.subtree | toString | quote }}
+{{- include "zhiyuan.secretEnv" (dict "env" "FEDERATION_UPSTREAM_URI" "secret" $f.downstream.credentialsSecret "key" "uri") }}
+{{- else if eq $f.role "upstream" }}
+- name: FEDERATION_DOWNSTREAMS_FILE
+  value: {{ include "zhiyuan.federationDownstreamsFile" . | quote }}
+{{- end }}
+{{- end }}
 {{- if and $svc.database.enabled (ne .role "http") }}
 {{- $db := $svc.database }}
 {{- $user := ternary $db.ownerUser $db.user $migrate }}
+{{- if $v.cloudnativepg.enabled }}
+{{- /*
+The CloudNativePG Cluster's Secret <cluster>-app (its database owner, a
+member of the app role) for every process. Its key `uri` reads
+postgresql://, which SQLAlchemy maps to psycopg2 (not installed): the URL is
+put together from the same Secret's username and password instead.
+*/}}
+{{- $cluster := include "zhiyuan.cnpgClusterName" (dict "root" .root "name" .name) }}
+{{- include "zhiyuan.secretEnv" (dict "env" (printf "%s_DATABASE_USER" $prefix) "secret" (printf "%s-app" $cluster) "key" "username") }}
+{{- include "zhiyuan.secretEnv" (dict "env" (printf "%s_DATABASE_PASSWORD" $prefix) "secret" (printf "%s-app" $cluster) "key" "password") }}
+- name: {{ $prefix }}_DATABASE_URL
+  value: "postgresql+psycopg://$({{ $prefix }}_DATABASE_USER):$({{ $prefix }}_DATABASE_PASSWORD)@{{ $cluster }}-rw:5432/{{ $db.name }}?sslmode={{ $v.postgresql.sslMode }}"
+{{- else }}
 {{- include "zhiyuan.secretEnv" (dict "env" (printf "%s_DATABASE_PASSWORD" $prefix) "secret" $secret "key" (printf "%s-database-%spassword" .name (ternary "owner-" "" $migrate))) }}
 - name: {{ $prefix }}_DATABASE_URL
   value: "postgresql+psycopg://{{ urlquery $user }}:$({{ $prefix }}_DATABASE_PASSWORD)@{{ $db.host }}:{{ int $db.port }}/{{ $db.name }}?sslmode={{ $v.postgresql.sslMode }}"
+{{- end }}
 - name: {{ $prefix }}_DATABASE_APP_ROLE
   value: {{ $db.appRole | quote }}
 {{- end }}

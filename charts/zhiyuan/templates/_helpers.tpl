@@ -143,7 +143,7 @@ over. The role fixes the command, the port and the probe handler:
 {{- toJson (dict "items" $items) -}}
 {{- end -}}
 
-{{/* Pod-level settings shared by Deployments and Jobs. Context: dict "root" $ "serviceAccountName" name "automountToken" bool. */}}
+{{/* Pod-level settings shared by Deployments and Jobs. Context: dict "root" $ "serviceAccountName" name "automountToken" bool, optionally "mountDownstreams". */}}
 {{- define "zhiyuan.podSpec" -}}
 serviceAccountName: {{ .serviceAccountName }}
 automountServiceAccountToken: {{ .automountToken }}
@@ -160,17 +160,27 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ .root.Values.tmpSizeLimit }}
+  {{- if .mountDownstreams }}
+  - name: federation-downstreams
+    configMap:
+      name: {{ include "zhiyuan.federationDownstreamsName" .root }}
+  {{- end }}
 {{- end -}}
 
-{{/* Container settings shared by every container. Context: $. */}}
+{{/* Container settings shared by every container. Context: dict "root" $ and optionally "mountDownstreams" (the upstream's federation-downstreams ConfigMap). */}}
 {{- define "zhiyuan.containerBase" -}}
-image: {{ include "zhiyuan.image" . | quote }}
-imagePullPolicy: {{ .Values.image.pullPolicy }}
+image: {{ include "zhiyuan.image" .root | quote }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
 securityContext:
-  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+  {{- toYaml .root.Values.containerSecurityContext | nindent 2 }}
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+  {{- if .mountDownstreams }}
+  - name: federation-downstreams
+    mountPath: {{ include "zhiyuan.federationDownstreamsFile" .root | dir }}
+    readOnly: true
+  {{- end }}
 {{- end -}}
 
 {{/* Startup, liveness and readiness probes of a component: the role picks the handler, the values the timing. */}}
@@ -209,6 +219,9 @@ volumeMounts:
 {{- end -}}
 {{- if not .root.Values.secrets.existingSecret -}}
 {{- $_ := set $all "checksum/secret" (include (print .root.Template.BasePath "/secret.yaml") .root | sha256sum) -}}
+{{- end -}}
+{{- if eq .root.Values.federation.role "upstream" -}}
+{{- $_ := set $all "checksum/federation-downstreams" (toJson .root.Values.federation.upstream.downstreams | sha256sum) -}}
 {{- end -}}
 {{- with $all }}{{ toYaml . }}{{ end -}}
 {{- end -}}
