@@ -122,7 +122,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _summary(raw: dl.Raw) -> str:
-    h = raw.headers
+    h = {**_broker_death(raw.headers), **raw.headers}
     error = " ".join(str(h.get(dl.ERROR, "?")).split())
     if len(error) > 120:
         error = error[:117] + "..."
@@ -131,6 +131,22 @@ def _summary(raw: dl.Raw) -> str:
         f"attempts={h.get(dl.ATTEMPTS, '?')}  {h.get(dl.KIND, '?')}  "
         f"at={h.get(dl.FAILED_AT, '?')}  error={error}"
     )
+
+
+def _broker_death(headers: dict[str, Any]) -> dict[str, Any]:
+    """What the broker itself says of a message it dead-lettered (a quorum
+    queue's delivery limit: the worker died holding it each time), in the
+    workers' header names; nothing when a worker put it there."""
+    deaths = headers.get("x-death") or []
+    if dl.KIND in headers or not deaths or not isinstance(deaths[0], dict):
+        return {}
+    death = deaths[0]
+    return {
+        dl.KIND: f"broker:{death.get('reason', '?')}",
+        dl.ERROR: f"{death.get('reason', '?')}: dead-lettered by the broker"
+        " / 由消息代理转入死信队列",
+        dl.FAILED_AT: str(death.get("time", "?")),
+    }
 
 
 def cmd_show(args: argparse.Namespace) -> int:

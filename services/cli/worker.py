@@ -40,7 +40,14 @@ def main(name: str) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    runner.start()
+    from services.common.deadletter import QueueMismatch
+
+    try:
+        runner.start()
+    except QueueMismatch as exc:
+        # Nothing was started (it failed in setup): the operator's move
+        # (docs/broker.md), not a traceback.
+        sys.exit(f"{name} worker: {exc}")
     from services.common import metrics
 
     metrics.start_worker(cfg, name, runner)

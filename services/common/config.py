@@ -24,6 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = ROOT / "deploy" / "config.yaml"
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::([^}]*))?\}")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:
@@ -83,6 +85,29 @@ class Config:
             return self[key]
         except (KeyError, TypeError):
             return default
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        """A yes/no entry (``true``/``false``, ``1``/``0``, ``yes``/``no``,
+        ``on``/``off``; empty or absent: ``default``).
+
+        Example::
+
+            cfg.flag("broker.quorum_queues")  # False unless BROKER_QUORUM_QUEUES=true
+        """
+        value = self.get(key)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(
+            f"configuration {key}: true or false, not {value!r}"
+            f" / 配置项 {key} 只能是 true 或 false，而不是 {value!r}"
+        )
 
     @property
     def data_dir(self) -> Path:

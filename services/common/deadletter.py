@@ -16,6 +16,13 @@ undecodable body, a broken rule), the message goes to ``<queue>.dlq`` on the
 ``zhiyuan.dlx`` exchange, its headers saying queue, event, error, attempts
 and when. ``zhiyuan dlq replay`` moves it back.
 
+With ``broker.quorum_queues`` on (:class:`QueueKind`), every one of these
+durable queues is a quorum queue (docs/broker.md): a handler queue also has
+an ``x-delivery-limit``, so a message that kills the worker each time it is
+delivered lands in its DLQ instead of coming back forever, and queues that
+dead-letter do it at least once (a message is not dropped when the target
+queue's leader is away).
+
 Example::
 
     policy = RetryPolicy.from_config(load())
@@ -61,6 +68,104 @@ DLQ_HEADERS = (QUEUE, EVENT_ID, EVENT_TYPE, ERROR, KIND, ATTEMPTS, FAILED_AT)
 BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-")
 
 DEFAULT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+DEFAULT_DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class QueueKind:
+    """How Zhiyuan declares its durable queues: classic (the default, the
+    arguments they always had) or quorum (``broker.quorum_queues``).
+
+    Example:
+        >>> QueueKind().durable({"x-message-ttl": 1000})
+        {'x-message-ttl': 1000}
+        >>> QueueKind(quorum=True).durable({})
+        {'x-queue-type': 'quorum'}
+        >>> sorted(QueueKind(quorum=True, delivery_limit=5).handler({}))
+        ['x-dead-letter-strategy', 'x-delivery-limit', 'x-overflow', 'x-queue-type']
+    """
+
+    quorum: bool = False
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> QueueKind:
+        raw = cfg.get("broker.delivery_limit")
+        if raw in (None, ""):
+            raw = DEFAULT_DELIVERY_LIMIT
+        if not isinstance(raw, int) or raw < 1:
+            raise ValueError(
+                f"broker.delivery_limit (BROKER_DELIVERY_LIMIT): a whole number"
+                f" from 1, not {raw!r} / 投递次数上限 broker.delivery_limit"
+                f" 须为不小于 1 的整数，而不是 {raw!r}"
+            )
+        return cls(quorum=cfg.flag("broker.quorum_queues"), delivery_limit=raw)
+
+    @property
+    def name(self) -> str:
+        return "quorum" if self.quorum else "classic"
+
+    def durable(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A durable queue's arguments (a DLQ: it dead-letters nothing)."""
+        if not self.quorum:
+            return dict(arguments)
+        return {**arguments, "x-queue-type": "quorum"}
+
+    def dead_lettering(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A queue that dead-letters (a delay queue, a handler queue).
+
+        A quorum queue dead-letters at most once unless told otherwise: a
+        message expiring while its target's leader is being elected would be
+        dropped. At least once needs ``x-overflow: reject-publish`` (no
+        length limit is set, so nothing is ever rejected for it)."""
+        if not self.quorum:
+            return dict(arguments)
+        return {
+            **self.durable(arguments),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+
+    def handler(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A handler queue: dead-lettering, and (quorum) a delivery limit."""
+        out = self.dead_lettering(arguments)
+        if self.quorum:
+            out["x-delivery-limit"] = self.delivery_limit
+        return out
+
+
+CLASSIC = QueueKind()
+
+
+class QueueMismatch(RuntimeError):
+    """The broker holds a queue under other arguments than ours (classic
+    against quorum, another delivery limit): RabbitMQ refuses to redeclare
+    it (PRECONDITION_FAILED) and it cannot be changed in place."""
+
+
+def declare(entity: Any, kind: QueueKind) -> None:
+    """``entity.declare()`` (a bound kombu queue or exchange), turning the
+    broker's PRECONDITION_FAILED on a queue into a :class:`QueueMismatch`
+    that tells the operator what to do (zh + en)."""
+    from amqp.exceptions import PreconditionFailed
+
+    try:
+        entity.declare()
+    except PreconditionFailed as exc:
+        name = getattr(entity, "name", "?")
+        raise QueueMismatch(
+            f"queue {name!r} already exists on the broker with other arguments"
+            f" than this process declares ({exc.reply_text or exc}). This"
+            f" process declares {kind.name} queues (broker.quorum_queues ="
+            f" {str(kind.quorum).lower()}, BROKER_QUORUM_QUEUES); a queue"
+            " cannot change type in place. Set the switch back, or move to a"
+            " new vhost, or drain the queues and delete them (docs/broker.md)."
+            f"\n队列 {name!r} 已以不同参数存在于 RabbitMQ 中；本进程按"
+            f" {'仲裁队列（quorum）' if kind.quorum else '经典队列（classic）'}"
+            " 声明（broker.quorum_queues / BROKER_QUORUM_QUEUES）。队列类型不能"
+            "原地更改：请恢复原设置，或改用新的 vhost，或先排空并删除这些队列"
+            "（见 docs/broker.md）。"
+        ) from exc
 
 
 def dlq_name(queue: str) -> str:
@@ -125,9 +230,13 @@ def parse_delays(raw: Any) -> tuple[float, ...]:
     return delays
 
 
-def delay_queue(seconds: float) -> tuple[Exchange, Queue]:
+def delay_queue(seconds: float, kind: QueueKind = CLASSIC) -> tuple[Exchange, Queue]:
     """The fanout exchange and queue holding messages for ``seconds``; on
-    expiry they go back through the default exchange to their routing key."""
+    expiry they go back through the default exchange to their routing key.
+
+    The queue's own ``x-message-ttl`` times them (one delay per queue, so
+    they expire in the order they came, as a quorum queue expires them:
+    from its head)."""
     ms = int(round(seconds * 1000))
     name = f"zhiyuan.retry.{ms}"
     exchange = Exchange(name, type="fanout", durable=True)
@@ -135,16 +244,18 @@ def delay_queue(seconds: float) -> tuple[Exchange, Queue]:
         name,
         exchange=exchange,
         durable=True,
-        queue_arguments={"x-dead-letter-exchange": "", "x-message-ttl": ms},
+        queue_arguments=kind.dead_lettering(
+            {"x-dead-letter-exchange": "", "x-message-ttl": ms}
+        ),
     )
     return exchange, queue
 
 
-def declare_delays(channel: Any, policy: RetryPolicy) -> None:
+def declare_delays(channel: Any, policy: RetryPolicy, kind: QueueKind) -> None:
     for seconds in sorted(set(policy.delays)):
-        exchange, queue = delay_queue(seconds)
+        exchange, queue = delay_queue(seconds, kind)
         exchange(channel).declare()
-        queue(channel).declare()
+        declare(queue(channel), kind)
 
 
 def clean_headers(headers: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -202,8 +313,8 @@ class Republisher:
     """One confirmed publishing connection, shared by a process's handlers
     (green threads take turns: a confirm is waited for on the connection)."""
 
-    def __init__(self, amqp_uri: str):
-        self.amqp_uri = amqp_uri
+    def __init__(self, amqp_uri: str, kind: QueueKind = CLASSIC):
+        self.amqp_uri, self.kind = amqp_uri, kind
         self._conn: Connection | None = None
         self._lock = threading.Lock()
 
@@ -273,11 +384,14 @@ class Republisher:
 
     def retry_later(self, raw: Raw, queue: str, attempt: int, seconds: float) -> None:
         """Send ``raw`` back to ``queue`` in ``seconds`` as attempt ``attempt``."""
-        exchange, delayed = delay_queue(seconds)
+        exchange, delayed = delay_queue(seconds, self.kind)
         headers = {**clean_headers(raw.headers), ATTEMPT: attempt}
+        # The delay queue's own TTL times the message; a classic queue also
+        # gets it per message, as it always has.
+        expiration = None if self.kind.quorum else seconds
         self.publish(
             raw, exchange=exchange, routing_key=queue, headers=headers,
-            declare=[exchange, delayed], expiration=seconds,
+            declare=[exchange, delayed], expiration=expiration,
         )  # fmt: skip
 
     def dead_letter(self, raw: Raw, queue: str, failure: dict[str, Any]) -> None:

@@ -45,11 +45,14 @@ from services.common.config import load as load_config
 from services.common.db import Database
 from services.common.deadletter import (
     ATTEMPT,
+    CLASSIC,
     DLX,
+    QueueKind,
     Raw,
     Republisher,
     RetryPolicy,
     StateLog,
+    declare,
     declare_delays,
     dlq_name,
     failure_headers,
@@ -260,16 +263,19 @@ class DeadLetteringEventHandler(EventHandler):
 
     def setup(self) -> None:
         service = self.container.service_name
-        self.queue = handler_queue(
-            self.source_service, self.event_type, service, self.method_name
-        )
         cfg = app_config()
+        kind = QueueKind.from_config(cfg)
+        # The consumer redeclares this queue on every (re)connection: it
+        # carries the same arguments as the declaration below.
+        self.queue = handler_queue(
+            self.source_service, self.event_type, service, self.method_name, kind
+        )
         self.policy = RetryPolicy.from_config(cfg)
-        self.republisher = _republisher(self.amqp_uri)
+        self.republisher = _republisher(self.amqp_uri, kind)
         with _connect(self.amqp_uri) as conn:
-            declare_handler_queue(conn.default_channel, self.queue)
+            declare_handler_queue(conn.default_channel, self.queue, kind)
             if (self.amqp_uri, self.policy.delays) not in _DELAYS_DECLARED:
-                declare_delays(conn.default_channel, self.policy)
+                declare_delays(conn.default_channel, self.policy, kind)
                 _DELAYS_DECLARED.add((self.amqp_uri, self.policy.delays))
         Consumer.setup(self)
         self.consumer.handler = self
@@ -355,10 +361,10 @@ _DELAYS_DECLARED: set[tuple[str, tuple[float, ...]]] = set()
 _REPUBLISHERS: dict[str, Republisher] = {}
 
 
-def _republisher(amqp_uri: str) -> Republisher:
+def _republisher(amqp_uri: str, kind: QueueKind) -> Republisher:
     """One confirmed publishing connection per process and broker."""
     if amqp_uri not in _REPUBLISHERS:
-        _REPUBLISHERS[amqp_uri] = Republisher(amqp_uri)
+        _REPUBLISHERS[amqp_uri] = Republisher(amqp_uri, kind)
     return _REPUBLISHERS[amqp_uri]
 
 
@@ -498,26 +504,45 @@ class BatchEventHandler(DeadLetteringEventHandler):
 batch_event_handler = BatchEventHandler.decorator
 
 
-def handler_queue(source: str, event_type: str, service: str, method: str) -> Queue:
-    """The durable queue of one handler, dead-lettering into ``<name>.dlq``."""
+def handler_queue(
+    source: str, event_type: str, service: str, method: str,
+    kind: QueueKind = CLASSIC,
+) -> Queue:  # fmt: skip
+    """The durable queue of one handler, dead-lettering into ``<name>.dlq``
+    (a quorum queue with a delivery limit when ``kind`` says so; the name
+    is the same either way)."""
     name = f"evt-{source}-{event_type}--{service}.{method}"
     return Queue(
         name,
         exchange=Exchange(f"{source}.events", type="topic", durable=True),
         routing_key=event_type,
         durable=True,
-        queue_arguments={
-            "x-dead-letter-exchange": DLX.name,
-            "x-dead-letter-routing-key": f"{name}.dlq",
-        },
+        queue_arguments=kind.handler(
+            {
+                "x-dead-letter-exchange": DLX.name,
+                "x-dead-letter-routing-key": f"{name}.dlq",
+            }
+        ),
     )
 
 
-def declare_handler_queue(channel: Any, queue: Queue) -> None:
-    DLX(channel).declare()
-    queue(channel).declare()
+def dlq_queue(queue: Queue, kind: QueueKind = CLASSIC) -> Queue:
+    """A handler queue's dead-letter queue on ``zhiyuan.dlx``."""
     dlq = dlq_name(queue.name)
-    Queue(dlq, exchange=DLX, routing_key=dlq, durable=True)(channel).declare()
+    return Queue(
+        dlq, exchange=DLX, routing_key=dlq, durable=True,
+        queue_arguments=kind.durable({}),
+    )  # fmt: skip
+
+
+def declare_handler_queue(
+    channel: Any, queue: Queue, kind: QueueKind = CLASSIC
+) -> None:
+    """Declare the DLX, ``queue`` and its DLQ; a queue the broker holds with
+    other arguments (classic against quorum) raises :class:`QueueMismatch`."""
+    DLX(channel).declare()
+    declare(queue(channel), kind)
+    declare(dlq_queue(queue, kind)(channel), kind)
 
 
 _TOPOLOGY: list[Any] = []
@@ -539,10 +564,11 @@ def declare_topology(amqp_uri: str, workers: Iterable[Any] | None = None) -> int
     while its consumer has never run still has a queue to wait in (topic
     exchanges drop what no queue is bound for).
     """
-    queues = handler_queues(workers)
+    kind = QueueKind.from_config(app_config())
+    queues = handler_queues(workers, kind)
     with _connect(amqp_uri) as conn:
         for queue in queues:
-            declare_handler_queue(conn.default_channel, queue)
+            declare_handler_queue(conn.default_channel, queue, kind)
     return len(queues)
 
 
@@ -556,9 +582,11 @@ def _connect(amqp_uri: str) -> Connection:
     return conn
 
 
-def handler_queues(workers: Iterable[Any] | None = None) -> list[Queue]:
+def handler_queues(
+    workers: Iterable[Any] | None = None, kind: QueueKind = CLASSIC
+) -> list[Queue]:
     """The queue of every event handler of ``workers`` (else the registered
-    topology)."""
+    topology), declared as ``kind`` says (names are the same either way)."""
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
     classes = list(workers) if workers is not None else list(_TOPOLOGY)
@@ -579,6 +607,7 @@ def handler_queues(workers: Iterable[Any] | None = None) -> list[Queue]:
                             entry.event_type,
                             cls.name,
                             method_name,
+                            kind,
                         )
                     )
     return queues

@@ -9,6 +9,8 @@ Example::
     pg = PrivatePostgres.create()
     pg.start(); pg.url("zy_hours"); pg.stop_immediate(); pg.start()
     rabbit = PrivateRabbit.create(); rabbit.start(); rabbit.kill9(); rabbit.start()
+    shovel = PrivateRabbit.create(plugins=("rabbitmq_shovel",))
+    cluster = RabbitCluster.create(3); cluster.start()  # tests/faults/cluster.py
     ...; rabbit.destroy(); pg.destroy()
 """
 
@@ -153,24 +155,42 @@ class PrivateRabbit:
     port: int
     dist_port: int
     proc: subprocess.Popen[bytes] | None = None
+    erl_args: str = ""
 
     @classmethod
-    def create(cls) -> PrivateRabbit:
+    def create(
+        cls,
+        plugins: tuple[str, ...] = (),
+        cookie: str | None = None,
+        erl_args: str = "",
+        conf: str = "",
+    ) -> PrivateRabbit:
+        """A node in a new directory, not started. ``plugins`` go into its
+        own enabled-plugins file (e.g. ``("rabbitmq_shovel",)``); ``cookie``
+        is the Erlang cookie nodes of one cluster share (else the node makes
+        its own); ``erl_args`` are extra VM flags (``+S 1:1``); ``conf`` is
+        appended to its rabbitmq.conf."""
         if not RABBIT_SERVER.exists():
             raise ServerError(f"rabbitmq-server missing at {RABBIT_SERVER}")
         root = Path(tempfile.mkdtemp(prefix="zy-faults-mq-"))
         for sub in ("mnesia", "log", "home"):
             (root / sub).mkdir()
-        (root / "enabled_plugins").write_text("[].\n")
+        (root / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         (root / "rabbitmq.conf").write_text(
             "disk_free_limit.absolute = 10MB\n"
             # Eleven processes open ~100 connections at once when they start;
             # the default backlog (128) and 10 acceptors reset some of them
             # on a busy host.
-            "tcp_listen_options.backlog = 1024\nnum_acceptors.tcp = 32\n"
+            "tcp_listen_options.backlog = 1024\nnum_acceptors.tcp = 32\n" + conf
         )
         (root / "rabbitmq-env.conf").write_text("")
-        return cls(root=root, port=free_port(), dist_port=free_port())
+        if cookie is not None:
+            path = root / "home" / ".erlang.cookie"
+            path.write_text(cookie)
+            path.chmod(0o400)
+        return cls(
+            root=root, port=free_port(), dist_port=free_port(), erl_args=erl_args
+        )
 
     @property
     def nodename(self) -> str:
@@ -201,6 +221,7 @@ class PrivateRabbit:
             "RABBITMQ_PID_FILE": str(root / "node.pid"),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
             "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": self.erl_args,
         }
 
     def start(self, timeout: float = 90) -> None:
