@@ -3,7 +3,8 @@
 // with a form to publish one (a province's or city's admins), and one
 // campaign's figures at a node of its area: the totals, two charts by ISO
 // week (households reached, hours) and a table by child unit that drills
-// down. The charts are the dashboard's (zy.barChart). Words: campaigns.text.js.
+// down, and the projects tagged to it in that area. The charts are the
+// dashboard's (zy.barChart). Words: campaigns.text.js.
 "use strict";
 
 (() => {
@@ -69,6 +70,37 @@
     return zy.barChart(series);
   }
 
+  // The projects tagged to the campaign at `at` or below. The API has no
+  // filter by campaign: the area's projects are read (at most 2,000) and
+  // filtered here; a card says so when the area holds more.
+  const SCAN = 4;
+  async function taggedProjects(id, at) {
+    const card = el("section", { class: "card", "data-testid": "campaign-projects" }, el("h3", { text: T("taggedProjects") }),
+      el("p", { text: zy.t("loading") }));
+    (async () => {
+      let all;
+      try { all = await allPages(`/projects?division_code=${enc(at)}`, "projects", SCAN); } catch (err) {
+        const p = errorBox("campaign-projects-failed");
+        if (err.status !== 401) showError(p, err);
+        card.replaceChildren(el("h3", { text: T("taggedProjects") }), p);
+        return;
+      }
+      const mine = all.filter((p) => p.campaign_id === id);
+      await zy.divisions.load(mine.map((p) => p.division_code));
+      const rows = mine.map((p) => el("tr", { "data-id": p.id },
+        el("td", { "data-col": "title" }, el("a", { href: `#/projects/${enc(p.id)}`, text: p.title })),
+        zy.divisions.cell(p.division_code, { "data-col": "division_code" }),
+        el("td", { "data-col": "status", "data-status": p.status, text: zy.t(`pj.${p.status}`) })));
+      const capped = all.length >= SCAN * 500
+        ? el("p", { class: "muted", "data-testid": "campaign-projects-capped", text: T("projectsCapped").replace("{n}", zy.num(all.length)) }) : "";
+      card.replaceChildren(el("h3", { text: T("taggedProjects") }), rows.length
+        ? table("campaign-projects-table", ["project", "unit", "projectStatus"], rows)
+        : el("p", { class: "empty", "data-testid": "campaign-projects-empty", text: T("noTaggedProjects") }), capped);
+      card.dataset.loaded = String(mine.length);
+    })();
+    return card;
+  }
+
   async function summary(id, node) {
     const query = node ? `&division_code=${enc(node)}` : "";
     const [byChild, byWeek] = await Promise.all([
@@ -98,7 +130,8 @@
       el("h3", { text: `${T("figures")} · ${T("at")}: ${zy.divisions.label(at)}` }), totals, charts,
       el("h3", { text: T("byChild") }),
       el("div", { class: "card" }, rows.length ? table("campaign-children", ["unit", ...METRICS], rows)
-        : el("p", { class: "empty", "data-testid": "campaign-empty", text: T("noFigures") })));
+        : el("p", { class: "empty", "data-testid": "campaign-empty", text: T("noFigures") })),
+      await taggedProjects(id, at));
   }
 
   zy.pages["/campaigns"] = async (rest, params) => {

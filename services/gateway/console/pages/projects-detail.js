@@ -101,6 +101,7 @@
         details, actions, message, notice),
     ];
     parts.push(kit.insuranceCard(project, me, again));
+    parts.push(kit.campaignCard(project, me, again));
     if (manager && ["PROJECT_STATUS_DRAFT", "PROJECT_STATUS_RETURNED"].includes(status)) parts.push(kit.editForm(project, again));
     parts.push(el("section", { class: "card spaced" }, el("h3", { text: `${T("sessions")}（${T("timesNote")}）` }), sessionTable));
     if (chosen) parts.push(kit.sessionPanel(project, chosen, sessions.indexOf(chosen), me, gen));

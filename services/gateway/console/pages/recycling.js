@@ -5,7 +5,9 @@
 // and pickup bookings (list with masked contacts and windows in China time,
 // filtered by status; assign, collect with weights, cancel with a reason; and
 // a form for the office to book for a resident who calls in, sent with one
-// idempotency key per filled form). Forms are checked by the service, whose
+// idempotency key per filled form). A drive and a collected pickup may be
+// tagged to a special campaign (zy.campaigns: those covering the division
+// whose window holds the day). Forms are checked by the service, whose
 // refusal is shown as "field: message".
 //
 // The hash keeps each paged list's place: bookings_status, bookings_page
@@ -64,6 +66,7 @@
   // user pages or filters, should the list's page not hold it; kept current
   // from the answers to actions on it.
   let justBooked = null;
+  let campaigns = []; // the campaigns the user sees, read at each draw
   let notice = null; // what the last action saved, said once the page is drawn again
   let saves = 0; // counts them: the notice's data-seq tells one save from the next
   const opened = new Set(); // bins whose history is shown
@@ -249,16 +252,20 @@
       held: input("held_on", { label: "heldOn", extra: { type: "date" } }), garments: count("garments", "garments"),
       books: count("books", "booksItems"), other: count("other", "otherItems"),
       households: count("recipient_households", "recipientHouseholds") };
+    // Campaigns open to the drive's division on its day (today when blank).
+    const campaign = window.zy.campaigns.picker(campaigns,
+      () => ({ division: f.division.value.trim(), day: f.held.value }), { "data-testid": "drive-campaign", class: "w-240" });
+    [f.division, f.held].forEach((node) => ["input", "change"].forEach((e) => node.addEventListener(e, campaign.refresh)));
     const form = el("form", { class: "tools wrap", "data-testid": "drive-form", novalidate: "", on: { submit: act(box, async () => {
       const got = await post("/recycling/drives", {
         division_code: f.division.value.trim(), organisation_name: f.org.value.trim(), title: f.title.value.trim(),
-        held_on: f.held.value, recipient_households: numberOf(f.households),
+        held_on: f.held.value, recipient_households: numberOf(f.households), campaign_id: campaign.value,
         items: { garments: numberOf(f.garments), books: numberOf(f.books), other: numberOf(f.other) },
       });
       firstPage("drives");
       return { kind: "drive", id: got.drive.id };
     }) } }, el("strong", { text: T("newDrive") }), divisionField(f.division),
-    Object.values(f).filter((node) => node !== f.division), el("button", { type: "submit", text: T("create") }));
+    Object.values(f).filter((node) => node !== f.division), campaign, el("button", { type: "submit", text: T("create") }));
     const rows = drives.map((d) => {
       const g = { households: count("households", "distributeHouseholds"), garments: count("garments", "garments"),
         books: count("books", "booksItems"), other: count("other", "otherItems") };
@@ -299,9 +306,12 @@
     }
     if (b.status === "BOOKING_STATUS_ASSIGNED") {
       const k = { textiles: kg("textiles_kg", "textiles"), books: kg("books_kg", "books"), other: kg("other_kg", "other") };
-      cells.push(cell(Object.values(k).map(small), el("button", { type: "button", "data-action": "collect", text: T("collect"),
+      // Collected today: the campaigns open to the booking's division today.
+      const campaign = window.zy.campaigns.picker(campaigns, () => ({ division: b.division_code || "" }),
+        { "data-testid": "collect-campaign", class: "w-120" });
+      cells.push(cell(Object.values(k).map(small), campaign, el("button", { type: "button", "data-action": "collect", text: T("collect"),
         on: { click: act(box, async () => {
-          keep((await post(`/recycling/bookings/${b.id}/collect`, { weights: {
+          keep((await post(`/recycling/bookings/${b.id}/collect`, { campaign_id: campaign.value, weights: {
             textiles_kg: numberOf(k.textiles), books_kg: numberOf(k.books), other_kg: numberOf(k.other) } })).booking);
           return { kind: "booking", id: b.id };
         }) } })));
@@ -404,7 +414,10 @@
       get(`/recycling/collections?${qs({ ...scope, ...paged("collections") })}`),
       get(`/recycling/drives?${qs({ ...scope, ...paged("drives") })}`),
       get(`/recycling/bookings?${qs({ ...scope, status, ...paged("bookings") })}`)]);
+    // Without the campaigns (a failure) the pickers offer "none" only.
+    const seen = await window.zy.campaigns.list().catch(() => []);
     if (gen !== renders) return undefined; // a later render took over
+    campaigns = seen;
     const failures = got.filter((g) => g.status === "rejected").map((g) => g.reason);
     if (failures.some((err) => err.status === 401)) return undefined;
     if (failures.length === got.length && failures.every((err) => err.status === 403)) return window.zy.renderDenied();
