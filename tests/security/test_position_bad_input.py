@@ -18,6 +18,9 @@ from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from tests.helpers import assert_field, auth, new_id_number, new_phone, rejected
 
+# An id that names no position (fixed, so every pytest-xdist worker collects
+# the same test ids).
+UNKNOWN = "3f6b9c1e-8d2a-4e7b-a5c0-9e1d2f3a4b5c"
 pytestmark = pytest.mark.integration
 
 COUNTY, TOWN, OTHER = "610113", "610113004", "610116"
@@ -215,7 +218,7 @@ def test_a_duplicate_name_in_the_division_is_refused(stub, token, engines) -> No
     [
         ("not-a-uuid", grpc.StatusCode.INVALID_ARGUMENT, "id.format"),
         ("", grpc.StatusCode.INVALID_ARGUMENT, "id.required"),
-        (str(uuid.uuid4()), grpc.StatusCode.NOT_FOUND, "id.exists"),
+        (UNKNOWN, grpc.StatusCode.NOT_FOUND, "id.exists"),
     ],
 )
 def test_a_bad_position_id_is_refused(stub, token, engines, ident, code, rule) -> None:  # type: ignore[no-untyped-def]
@@ -257,7 +260,7 @@ def test_a_bad_list_filter_is_refused(stub, token) -> None:  # type: ignore[no-u
     ("position_id", "code", "rule"),
     [
         ("not-a-uuid", grpc.StatusCode.INVALID_ARGUMENT, "position_id.format"),
-        (str(uuid.uuid4()), grpc.StatusCode.NOT_FOUND, "position_id.exists"),
+        (UNKNOWN, grpc.StatusCode.NOT_FOUND, "position_id.exists"),
         # Full-width digits: the kernel's id check reads them as the ASCII
         # id they spell, which names no position.
         (
@@ -319,7 +322,7 @@ def projects(engines: dict[str, Any]) -> tuple[Any, ...]:
     ("position_id", "code", "rule"),
     [
         ("站点-1", grpc.StatusCode.INVALID_ARGUMENT, "position_id.format"),
-        (str(uuid.uuid4()), grpc.StatusCode.NOT_FOUND, "position_id.exists"),
+        (UNKNOWN, grpc.StatusCode.NOT_FOUND, "position_id.exists"),
     ],
 )
 def test_a_project_naming_a_bad_position_is_refused(  # type: ignore[no-untyped-def]
