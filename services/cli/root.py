@@ -17,6 +17,7 @@ from services.cli import (
     admin,
     commendation,
     dlq,
+    federation,
     import_,
     processes,
     provision,
@@ -45,6 +46,7 @@ zhiyuan honours KIND ...        medal or long-service honour list, as CSV
 zhiyuan import KIND FILE        bulk import of hours or volunteers (CSV, XLSX)
 zhiyuan records export|import  national record format (JSON Lines)
 zhiyuan dlq list|show|replay|purge   dead-lettered events
+zhiyuan federation register|link|resync|status   releases feeding upstream
 """
 
 
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     groups = (provision, admin, processes, reports, commendation, import_, records)
-    for group in (*groups, dlq):
+    for group in (*groups, dlq, federation):
         group.add_commands(sub)
     return p
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from services.common.auth import Principal
 from services.common.db import Database
+from services.common.federation_read import Links, summarize_federated
 from services.common.paging import Page, next_token, page_bounds
 from services.common.rollup_query import RollupResult, summarize_joined
 from services.common.tenancy import Level
@@ -145,6 +146,20 @@ class HoursQueries:
             [(ROLLUP, ROLLUP_TABLE), (POSITION_ROLLUP, POSITION_ROLLUP_TABLE)],
             (code, group_by, start, end, by_month), domain.READERS,
         )  # fmt: skip
+
+    def summarize_federated(
+        self,
+        p: Principal,
+        code: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> tuple[RollupResult, Links]:
+        """What downstream releases forwarded of ``hours_rollup`` (issue 15),
+        beside this release's own :meth:`summarize`."""
+        query = (code, group_by, start, end, by_month)
+        return summarize_federated(self.db, p, ROLLUP, query, domain.READERS)
 
     def balances(self, p: Principal, volunteer_id: str, code: str):  # type: ignore[no-untyped-def]
         node = self._node(p, code)

@@ -128,6 +128,28 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         )  # fmt: skip
         return pb.SummarizeResponse(rollup=cv.rollup(result))
 
+    def SummarizeFederated(  # noqa: N802
+        self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeFederatedResponse:
+        """What downstream releases forwarded (services/common/federation.py)."""
+        q = req.query
+        level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
+        result, links = self.q.summarize_federated(
+            me(), q.division_code, level, q.period.start_month,
+            q.period.end_month, q.by_month,
+        )  # fmt: skip
+        return pb.SummarizeFederatedResponse(
+            rollup=cv.rollup(result),
+            links=[
+                pb.FederatedLink(
+                    downstream=d,
+                    subtree=root,
+                    last_delta_at=at.isoformat() if at else "",
+                )  # fmt: skip
+                for d, root, at in links
+            ],
+        )
+
     def IssueCertificate(  # noqa: N802
         self, req: pb.IssueCertificateRequest, ctx: grpc.ServicerContext
     ) -> pb.IssueCertificateResponse:

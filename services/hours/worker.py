@@ -1,6 +1,8 @@
 """Hours' worker role (nameko): hour records from activity's check-outs and
 pairing visits, the replica of registration's setting overrides, time-bank
-deposits after hours' own approvals and corrections, and the outbox relay.
+deposits after hours' own approvals and corrections, the outbox relay, and
+federation of ``hours_rollup`` (relay as a downstream release, apply as an
+upstream; services/common/federation.py).
 
 Every handler claims its event in the transaction of its effect, so a
 redelivered event changes nothing. Run with ``zhiyuan run hours worker``;
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.common import settings_replica
+from services.common.federation_worker import FederatedWorker
 from services.common.outbox import Envelope
 from services.common.worker import (
     OutboxWorker,
@@ -30,9 +33,10 @@ from services.hours.usecases.records import BATCH_MAX
 log = logging.getLogger(__name__)
 
 
-class HoursWorker(OutboxWorker):
+class HoursWorker(FederatedWorker, OutboxWorker):
     name = "hours"
     processed = PROCESSED
+    federated_rollup = "hours_rollup"
 
     @batch_event_handler("activity", "attendance.checked_out")
     def on_attendance_checked_out(self, bodies: list[dict[str, Any]]) -> None:

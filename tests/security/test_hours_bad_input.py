@@ -559,6 +559,43 @@ CASES = [
         id="summarize-period-order",
     ),
     P(
+        "SummarizeFederated",
+        lambda w: dict(query=common.RollupQuery(division_code="6101131")),
+        "query.division_code",
+        "division_code.width",
+        id="federated-division",
+    ),
+    P(
+        "SummarizeFederated",
+        lambda w: dict(
+            query=common.RollupQuery(
+                division_code=COUNTY, group_by=common.DIVISION_LEVEL_CITY
+            )
+        ),
+        "query.group_by",
+        "group_by.below_node",
+        id="federated-group-above",
+    ),
+    P(
+        "SummarizeFederated",
+        lambda w: dict(
+            query=common.RollupQuery(
+                division_code=COUNTY,
+                period=common.Period(start_month="2026-03", end_month="2026-05"),
+            )
+        ),
+        "query.period",
+        "period.stored",
+        id="federated-period-not-stored",
+    ),
+    P(
+        "SummarizeFederated",
+        lambda w: dict(query=common.RollupQuery(division_code=COUNTY, by_month=True)),
+        "query.period",
+        "period.stored",
+        id="federated-by-month",
+    ),
+    P(
         "IssueCertificate",
         lambda w: cert(w, volunteer_id="v"),
         "volunteer_id",
@@ -1092,6 +1129,7 @@ def test_every_request_field_has_a_bad_input_case() -> None:
     aside = {
         ("CorrectRecord", "reverse"),  # reported as new_hours: change.required
         ("Summarize", "query"),
+        ("SummarizeFederated", "query"),
         # Flags that accept either value.
         ("IssueCertificate", "include_training"),
         ("IssueCertificate", "include_awards"),

@@ -1,0 +1,163 @@
+"""``zhiyuan federation``: link releases (issue 15; see
+services/common/federation.py).
+
+    zhiyuan federation register NAME SUBTREE   (upstream) admit a downstream
+    zhiyuan federation link                    (downstream) queue + shovel
+    zhiyuan federation resync [--service S]    (downstream) full snapshot
+    zhiyuan federation status                  what this release federates
+
+下级部署（如区县）把统计汇总转发给上级部署（如省级）：上级用 register 登记下级
+（独立的消息队列账号，只能写入自己的交换器），下级用 link 建立 shovel 链路，
+resync 重新计算并发送全量快照以纠正上级。
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from typing import Any
+
+from services.cli.help import command
+from services.common.config import load
+
+
+def _federated() -> dict[str, str]:
+    """service → the rollup its worker federates (``federated_rollup``)."""
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    from services.catalog import worker_classes
+
+    return {
+        cls.name: cls.federated_rollup
+        for cls in worker_classes()
+        if getattr(cls, "federated_rollup", "")
+    }
+
+
+def _fed() -> Any:
+    from services.common.federation import FederationConfig
+
+    return FederationConfig.from_config(load())
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from services.common.federation_links import register
+
+    cfg = load()
+    password = register(
+        _fed(), args.name, args.subtree, cfg["amqp_uri"], sorted(_federated()),
+        args.password or "",
+    )  # fmt: skip
+    print(json.dumps({"name": args.name, "subtree": args.subtree,
+                      "username": f"federation-{args.name}",
+                      "password": password}))  # fmt: skip
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from services.common.db import Database
+    from services.common.federation import configure_capture
+    from services.common.federation_links import link
+
+    cfg, fed = load(), _fed()
+    shovel = link(fed, cfg["amqp_uri"])
+    for service in _federated():
+        db = Database(cfg.service(service))
+        try:
+            configure_capture(db, fed)
+        finally:
+            db.dispose()
+    print(json.dumps(shovel))
+    return 0
+
+
+def cmd_resync(args: argparse.Namespace) -> int:
+    from services.common.db import Database
+    from services.common.federation import resync
+
+    cfg, fed = load(), _fed()
+    for service, rollup in _federated().items():
+        if args.service and service != args.service:
+            continue
+        db = Database(cfg.service(service))
+        try:
+            sent = resync(db, fed, cfg["amqp_uri"], service, rollup)
+        finally:
+            db.dispose()
+        print(f"{service}: {sent} cells sent for re-sync / 已发送全量快照")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    fed = _fed()
+    out: dict[str, Any] = {
+        "role": fed.role,
+        "name": fed.name,
+        "subtree": fed.subtree,
+        "services": _federated(),
+    }
+    if fed.role == "upstream":
+        out["downstreams"] = [d.__dict__ for d in fed.downstreams()]
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    f = sub.add_parser(
+        "federation",
+        help="link this release to an upstream or downstream one / 联邦部署",
+        description=__doc__,
+        epilog="examples / 示例:\n  zhiyuan federation register yanta 610113\n"
+        "  zhiyuan federation link\n  zhiyuan federation resync",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    f_sub = f.add_subparsers(dest="action", required=True)
+    r = command(
+        f_sub, "register", "admit a downstream (upstream) / 登记下级部署",
+        en="On the upstream release: create the downstream's broker user "
+        "(it may write only to its own exchange zhiyuan.federation.in.NAME), "
+        "the exchange, queues and DLQs, and add it to "
+        "FEDERATION_DOWNSTREAMS_FILE. Prints the credentials the downstream "
+        "puts in FEDERATION_UPSTREAM_URI.",
+        zh="在上级部署上执行：为下级创建消息队列账号（只能写入自己的交换器）、交换器、"
+        "队列和死信队列，并写入 FEDERATION_DOWNSTREAMS_FILE；输出下级填入 "
+        "FEDERATION_UPSTREAM_URI 的凭据。",
+        examples=["zhiyuan federation register yanta 610113"],
+    )  # fmt: skip
+    r.add_argument("name", help="the downstream's name / 下级部署名称")
+    r.add_argument("subtree", help="division code it may report / 其辖区代码")
+    r.add_argument("--password", help="use this password / 指定密码")
+    r.set_defaults(func=cmd_register)
+    link = command(
+        f_sub, "link", "queue and shovel to the upstream (downstream) / 建立链路",
+        en="On the downstream release: declare the local exchange and queue, "
+        "start capturing the subtree's rollup cells, and define a dynamic "
+        "shovel (ack mode on-confirm) to the upstream's exchange, through "
+        "FEDERATION_MANAGEMENT_URL.",
+        zh="在下级部署上执行：声明本地交换器和队列，开始记录辖区统计的变化，并通过"
+        "管理接口建立到上级交换器的 shovel（确认后应答）。",
+        examples=["zhiyuan federation link"],
+    )  # fmt: skip
+    link.set_defaults(func=cmd_link)
+    rs = command(
+        f_sub, "resync", "send a full snapshot (downstream) / 全量重新同步",
+        en="On the downstream release: read every rollup cell of the subtree "
+        "(writers held off for the moment of the read) and send them as a "
+        "re-sync: the upstream overwrites its copy and removes cells the "
+        "snapshot no longer has.",
+        zh="在下级部署上执行：读取辖区全部统计（读取瞬间暂停写入），作为全量快照"
+        "发送；上级覆盖其副本，并删除快照中已不存在的数据。",
+        examples=["zhiyuan federation resync", "zhiyuan federation resync "
+                  "--service hours"],
+    )  # fmt: skip
+    rs.add_argument("--service", help="only this service / 仅此服务")
+    rs.set_defaults(func=cmd_resync)
+    st = command(
+        f_sub, "status", "this release's federation settings / 联邦设置",
+        en="Print the role, name, subtree, federated services and (upstream) "
+        "the registered downstreams as JSON.",
+        zh="以 JSON 输出本部署的联邦角色、名称、辖区、参与的服务及（上级）已登记的"
+        "下级部署。",
+        examples=["zhiyuan federation status"],
+    )  # fmt: skip
+    st.set_defaults(func=cmd_status)
