@@ -11,6 +11,7 @@ from services.activity.models import OUTBOX
 from services.activity.usecases.attendance import AttendanceCases
 from services.activity.usecases.base import Context, RepositoryFactory, sql_repository
 from services.activity.usecases.campaigns import CampaignCases
+from services.activity.usecases.imported_training import ImportedTrainingCases
 from services.activity.usecases.insurance import IdentitySource, InsuranceCases
 from services.activity.usecases.own import OwnCases
 from services.activity.usecases.pairing import PairingCases
@@ -42,6 +43,8 @@ class ActivityApp:
       (training hours, kept apart from service hours);
     - ``training_of``: a volunteer's training in a period, for the
       certificate's training lines (hours asks);
+    - ``imported_training``: training transferred in from another platform
+      (the national record format's import);
     - ``campaigns``: special campaigns (专项行动), tagging and their summary.
 
     ``repository``: how a unit of work's repository is made, and ``uow`` the
@@ -74,4 +77,5 @@ class ActivityApp:
         self.insurance = InsuranceCases(ctx, registration)
         self.training: TrainingCases = self.signups.training
         self.training_of = TrainingOfCases(ctx)
+        self.imported_training = ImportedTrainingCases(ctx)
         self.campaigns = CampaignCases(ctx)

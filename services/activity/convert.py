@@ -288,6 +288,24 @@ def training_line(x: TrainingLine) -> pb.TrainingAttendance:
     return out
 
 
+def imported_training(x: m.ImportedTraining) -> pb.TrainingAttendance:
+    """Training transferred in: marked imported, with its issuer platform
+    and the session's id there (no session or course of this platform)."""
+    return pb.TrainingAttendance(
+        id=x.id,
+        volunteer_id=x.volunteer_id,
+        volunteer_number=x.volunteer_number,
+        hours=float(x.hours),
+        recorded_at=iso(x.imported_at),
+        course_title=x.course_title,
+        starts_at=iso(x.started_at) if x.started_at else "",
+        ends_at=iso(x.ended_at) if x.ended_at else "",
+        imported=True,
+        issuer_platform=x.issuer_platform,
+        source_session_id=x.source_session_id,
+    )
+
+
 def page(p: Page) -> common.PageInfo:
     return common.PageInfo(next_page_token=p.next_token, total_size=p.total)
 

@@ -334,6 +334,28 @@ class TrainingAttendance(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ImportedTraining(Base):
+    """A training record transferred in from another platform (migration
+    0009): under the volunteer's home at the import; training hours, never
+    service hours."""
+
+    __tablename__ = "imported_training"
+    __table_args__ = (UniqueConstraint("volunteer_id", "source_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    course_title: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    issuer_platform: Mapped[str] = mapped_column(String(50))
+    source_session_id: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Campaign(Base):
     """A special campaign (专项行动) published by a province or city for a
     window, shared down its subtree (row security lets a node read its

@@ -328,6 +328,30 @@ class Repository(SessionRepository[Scope]):
         q = select(t).where(t.volunteer_id == volunteer_id, either)
         return list(self.s.execute(q.order_by(t.recorded_at, t.id)).scalars())
 
+    # -- training imported from other platforms (revision 0009) ---------------------
+    def imported_training_of(self, volunteer_id: str) -> list[m.ImportedTraining]:
+        """The volunteer's imported training under the scope (the home at
+        the import), oldest first, undated last."""
+        t = m.ImportedTraining
+        q = select(t).where(
+            t.volunteer_id == volunteer_id, self._inside(t.division_code)
+        )
+        rows = list(self.s.execute(q).scalars())
+        rows.sort(key=lambda r: (r.started_at is None, r.started_at or r.imported_at))
+        return rows
+
+    def imported_training_keys(self, ids: list[str]) -> set[tuple[str, str]]:
+        """(volunteer id, source key) of the volunteers' imported training."""
+        t = m.ImportedTraining
+        q = select(t.volunteer_id, t.source_key).where(t.volunteer_id.in_(ids))
+        return {(v, k) for v, k in self.s.execute(q).tuples()}
+
+    def attended_sessions(self, ids: list[str]) -> set[tuple[str, str]]:
+        """(volunteer id, session id) of the volunteers' attendances here."""
+        t = m.TrainingAttendance
+        q = select(t.volunteer_id, t.training_session_id).where(t.volunteer_id.in_(ids))
+        return {(v, x) for v, x in self.s.execute(q).tuples()}
+
     def training_hours_of(self, volunteer_id: str) -> Decimal:
         t = m.TrainingAttendance
         q = select(func.coalesce(func.sum(t.hours), 0)).where(

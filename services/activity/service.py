@@ -17,6 +17,7 @@ from services.activity.application import ActivityApp
 from services.activity.own_queries import OwnQueries, OwnSignUp, ProjectFilter
 from services.activity.queries import ActivityQueries
 from services.activity.registration_client import Registration
+from services.activity.usecases.imported_training import TrainingEntry
 from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
@@ -473,12 +474,36 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
         self, req: pb.ListTrainingOfRequest, ctx: grpc.ServicerContext
     ) -> pb.ListTrainingOfResponse:
         got = self.app.training_of.training_of(
-            me(), req.volunteer_id, (req.period.start_month, req.period.end_month)
-        )
+            me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
+            req.include_undated,
+        )  # fmt: skip
         return pb.ListTrainingOfResponse(
             volunteer_id=got.volunteer_id,
-            attendances=[cv.training_line(x) for x in got.lines],
+            attendances=[cv.training_line(x) for x in got.lines]
+            + [cv.imported_training(x) for x in got.imported],
             total_hours=float(got.hours),
+        )
+
+    def ImportTraining(  # noqa: N802
+        self, req: pb.ImportTrainingRequest, ctx: grpc.ServicerContext
+    ) -> pb.ImportTrainingResponse:
+        got = self.app.imported_training.import_training(
+            me(),
+            [
+                TrainingEntry(
+                    e.volunteer_id,
+                    e.course_title,
+                    e.started_at,
+                    e.ended_at,
+                    e.hours,
+                    e.issuer_platform,
+                    e.source_session_id,
+                )  # fmt: skip
+                for e in req.entries
+            ],
+        )
+        return pb.ImportTrainingResponse(
+            imported=got.imported, duplicates=got.duplicates, outcomes=got.outcomes
         )
 
     # -- special campaigns ---------------------------------------------------------

@@ -167,6 +167,8 @@ def add_admin(sub: Any) -> None:
             "--roles tenant_admin --display-name 雁塔区文明办",
             "printf '%s\\n' \"$PW\" | zhiyuan admin create --username sx-ops "
             "--scope 61 --roles province_admin --password-stdin",
+            "zhiyuan admin create --username cn-admin --scope CN "
+            "--roles province_admin --display-name 全国志愿服务联合会",
         ],
     )  # fmt: skip
     ac.add_argument("--username", required=True, help="login name / 登录名")
@@ -183,7 +185,9 @@ def add_admin(sub: Any) -> None:
     )  # fmt: skip
     ac.add_argument(
         "--scope", required=True,
-        help="division code, e.g. 61 or 610113 / 管辖区划代码",
+        help="division code, e.g. 61 or 610113, or CN for a national account "
+        "(rollups and the division tree only) / 管辖区划代码（全国级账号为 CN，"
+        "只能查看汇总统计和行政区划）",
     )  # fmt: skip
     ac.add_argument(
         "--roles", required=True,

@@ -13,7 +13,7 @@ import hashlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from services.cli.help import command
 from services.cli.remote import caller_options, caller_token, stub
@@ -114,20 +114,33 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from google.protobuf.message import Message
+
     from services.common.config import load
     from services.common.db import Database
     from services.common.tenancy import Scope
-    from services.hours.record_import import import_records
+    from services.hours.record_import import Remote, import_records
 
     if not args.file.is_file():
         print(f"zhiyuan records import: no such file {args.file}", file=sys.stderr)
         return 2
     raw = args.file.read_bytes()
     db = Database(load().service("hours"))
+    # Training and awards go to activity and commendation over gRPC as the
+    # tenant's administrator (the services check the scope again).
+    token = caller_token(argparse.Namespace(scope=args.scope, role="tenant_admin"))
+    stubs: dict[str, Any] = {}
+
+    def call(service: str, method: str, message: Message) -> Message:
+        if service not in stubs:
+            stubs[service] = stub(service, token)
+        return cast(Message, getattr(stubs[service], method)(message))
+
     try:
         report = import_records(
             db, Scope(args.scope), raw.decode("utf-8-sig").splitlines(),
             source=hashlib.sha256(raw).hexdigest()[:16], actor=args.actor,
+            remote=Remote(call),
         )  # fmt: skip
     finally:
         db.dispose()
@@ -136,6 +149,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{report.duplicates} · rejected {report.rejected} · skipped "
         f"{report.skipped} / 记录 {report.records} · 导入 {report.imported} · "
         f"重复 {report.duplicates} · 拒绝 {report.rejected} · 未转入 {report.skipped}"
+    )
+    print(
+        f"training imported {report.training_imported} · duplicates "
+        f"{report.training_duplicates} · awards imported {report.awards_imported}"
+        f" · duplicates {report.awards_duplicates} · national numbers "
+        f"{report.national_numbers} / 培训导入 {report.training_imported} · 重复 "
+        f"{report.training_duplicates} · 表彰导入 {report.awards_imported} · 重复 "
+        f"{report.awards_duplicates} · 全国编号 {report.national_numbers}"
     )
     for p in report.problems[:50]:
         print(f"  line {p.line} {p.field} {p.rule}: {p.message_zh} / {p.message_en}")

@@ -15,7 +15,7 @@ from services.cli.help import command
 from services.cli.remote import caller_options, caller_token, stub
 from services.common import protos
 
-LEVELS = {"city": 2, "county": 3, "township": 4, "village": 5}
+LEVELS = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
@@ -94,12 +94,15 @@ def add_commands(sub: Any) -> None:
             "zhiyuan rollup registration --division 61 > shaanxi.csv",
             "zhiyuan rollup hours --division 6101 --group-by county "
             "--start 2026-01 --end 2026-06 --by-month",
+            "zhiyuan rollup hours --scope CN --role province_admin --division CN "
+            "> national.csv",
         ],
     )  # fmt: skip
     r.add_argument("service", choices=SERVICES, help="whose rollup / 哪项服务的统计")
     r.add_argument(
         "--division", default="61",
-        help="node to summarise (default 61) / 要汇总的区划代码",
+        help="node to summarise (default 61; CN: the nation by province, for "
+        "--scope CN) / 要汇总的区划代码（CN 为全国，按省分行）",
     )  # fmt: skip
     r.add_argument(
         "--group-by", choices=list(LEVELS),

@@ -21,10 +21,15 @@ its own subtree only, so every award of the volunteer lies in that province.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services.commendation.models import AwardRound, Nomination, StarRequest
+from services.commendation.models import (
+    AwardRound,
+    ImportedAward,
+    Nomination,
+    StarRequest,
+)
 from services.commendation.usecases.base import Context
 from services.common import checks
 from services.common.auth import Principal
@@ -49,6 +54,8 @@ class Award:
 class AwardsOf:
     volunteer_id: str
     awards: list[Award]
+    # Awards transferred in from another platform (ImportAwards).
+    imported: list[ImportedAward] = field(default_factory=list)
 
 
 class AwardsOfQueries:
@@ -56,10 +63,17 @@ class AwardsOfQueries:
         self.ctx = ctx
 
     def awards_of(
-        self, p: Principal, volunteer_id: str, period: tuple[str, str]
+        self,
+        p: Principal,
+        volunteer_id: str,
+        period: tuple[str, str],
+        include_undated: bool = False,
     ) -> AwardsOf:
         """The volunteer's awards dated in the months ``period`` (open
-        bounds when empty), oldest first.
+        bounds when empty), oldest first; and the awards imported from other
+        platforms dated in it (with ``include_undated`` those with no date
+        too), read under the caller's scope (an office) or the province (the
+        volunteer's own account).
 
         Example::
 
@@ -82,6 +96,9 @@ class AwardsOfQueries:
             rating = repo.rating(vid)
             stars = repo.approved_stars(vid)
             honours = repo.awards_of(vid)
+        reader = p.scope if p.has_any(*READERS) else Scope(home[:2])
+        with self.ctx.uow(reader) as work:
+            brought = self.ctx.repo(work).imported_awards_of(vid)
         found = _stars(stars, rating.stars if rating else 0) + [
             _honour(n, r) for n, r in honours
         ]
@@ -92,7 +109,17 @@ class AwardsOfQueries:
             and (not end or a.awarded_on.strftime("%Y-%m") <= end)
         ]
         inside.sort(key=lambda a: (a.awarded_on, a.kind, a.stars, a.round_title))
-        return AwardsOf(vid, inside)
+        imported = [
+            x
+            for x in brought
+            if (x.awarded_on is None and include_undated)
+            or (
+                x.awarded_on is not None
+                and (not start or x.awarded_on.strftime("%Y-%m") >= start)
+                and (not end or x.awarded_on.strftime("%Y-%m") <= end)
+            )
+        ]
+        return AwardsOf(vid, inside, imported)
 
 
 def _day(moment: datetime) -> date:

@@ -233,6 +233,19 @@ AWARD_KINDS = {
 }
 
 
+def imported_award_line(x: m.ImportedAward) -> pb.AwardLine:
+    """An award transferred in: AWARD_KIND_IMPORTED, its kind there, title
+    (also as round_title, for readers printing honours) and issuer."""
+    return pb.AwardLine(
+        kind=pb.AWARD_KIND_IMPORTED,
+        awarded_on=x.awarded_on.isoformat() if x.awarded_on else "",
+        round_title=x.title, division_code=x.awarding_division_code,
+        division_name=name_of(x.awarding_division_code)
+        if x.awarding_division_code else "",
+        imported_kind=x.kind, title=x.title, issuer_platform=x.issuer_platform,
+    )  # fmt: skip
+
+
 def award_line(a: Award) -> pb.AwardLine:
     return pb.AwardLine(
         kind=AWARD_KINDS[a.kind], awarded_on=a.awarded_on.isoformat(),

@@ -265,6 +265,26 @@ class ComplaintFact(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ImportedAward(Base):
+    """An award transferred in from another platform (migration 0005), under
+    the volunteer's home at the import. Never read by a star path: imported
+    awards change no star rating."""
+
+    __tablename__ = "imported_awards"
+    __table_args__ = (UniqueConstraint("volunteer_id", "source_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(100))
+    awarded_on: Mapped[date | None] = mapped_column(Date)
+    awarding_division_code: Mapped[str] = mapped_column(String(12))
+    issuer_platform: Mapped[str] = mapped_column(String(50))
+    source_key: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class VolunteerMerge(Base):
     """What the survivor's rating took over from a merged duplicate
     registration (migration 0004): its approved hours and hours per year

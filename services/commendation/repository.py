@@ -25,11 +25,13 @@ from services.commendation.models import (
     BarEntry,
     ComplaintFact,
     EvaluationFact,
+    ImportedAward,
     Nomination,
     Objection,
     PolicyNode,
     ReviewStep,
     ServiceYear,
+    StarChange,
     StarRating,
     StarRequest,
     Volunteer,
@@ -267,6 +269,34 @@ class Repository(SessionRepository[Scope | None]):
             self._inside(t.division_code),
         )
         return list(self.s.execute(q.order_by(t.decided_at, t.id)).scalars())
+
+    # -- awards imported from other platforms (revision 0005) -----------------
+    def imported_awards_of(self, volunteer_id: str) -> list[ImportedAward]:
+        """The volunteer's imported awards under the scope (the home at the
+        import), oldest first, undated last."""
+        t = ImportedAward
+        q = select(t).where(
+            t.volunteer_id == volunteer_id, self._inside(t.division_code)
+        )
+        rows = list(self.s.execute(q).scalars())
+        rows.sort(key=lambda r: (r.awarded_on is None, r.awarded_on or date.min))
+        return rows
+
+    def imported_award_keys(self, ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(volunteer id, source key) of the volunteers' imported awards."""
+        t = ImportedAward
+        q = select(t.volunteer_id, t.source_key).where(t.volunteer_id.in_(ids))
+        return {(v, k) for v, k in self.s.execute(q).tuples()}
+
+    def approved_changes(self, ids: Sequence[str]) -> list[StarChange]:
+        """The volunteers' approved star changes (the stars' history)."""
+        t = StarChange
+        q = select(t).where(t.volunteer_id.in_(ids), t.kind == "approved")
+        return list(self.s.execute(q.order_by(t.id)).scalars())
+
+    def ratings_of(self, ids: Sequence[str]) -> list[StarRating]:
+        q = select(StarRating).where(StarRating.volunteer_id.in_(ids))
+        return list(self.s.execute(q).scalars())
 
     # -- bars ----------------------------------------------------------------
     def barred_until(self, volunteer_id: str, today: date) -> date | None:

@@ -14,6 +14,10 @@ from services.commendation.application import CommendationApp
 from services.commendation.awards_of import AwardsOfQueries
 from services.commendation.clients import Facts
 from services.commendation.queries import CommendationQueries
+from services.commendation.usecases.imported_awards import (
+    AwardEntry,
+    ImportedAwardCases,
+)
 from services.commendation.validation import NominationInput
 from services.common import rpc
 from services.common.auth import current_principal as me
@@ -30,6 +34,7 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
     def __init__(self, app: CommendationApp, queries: CommendationQueries):
         self.app, self.q = app, queries
         self.awards = AwardsOfQueries(app.ctx)
+        self.imported_awards = ImportedAwardCases(app.ctx)
 
     def ListStarRequests(  # noqa: N802
         self, req: pb.ListStarRequestsRequest, ctx: grpc.ServicerContext
@@ -75,11 +80,34 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
         self, req: pb.ListAwardsOfRequest, ctx: grpc.ServicerContext
     ) -> pb.ListAwardsOfResponse:
         got = self.awards.awards_of(
-            me(), req.volunteer_id, (req.period.start_month, req.period.end_month)
-        )
+            me(), req.volunteer_id, (req.period.start_month, req.period.end_month),
+            req.include_undated,
+        )  # fmt: skip
         return pb.ListAwardsOfResponse(
             volunteer_id=got.volunteer_id,
-            awards=[cv.award_line(a) for a in got.awards],
+            awards=[cv.award_line(a) for a in got.awards]
+            + [cv.imported_award_line(x) for x in got.imported],
+        )
+
+    def ImportAwards(  # noqa: N802
+        self, req: pb.ImportAwardsRequest, ctx: grpc.ServicerContext
+    ) -> pb.ImportAwardsResponse:
+        got = self.imported_awards.import_awards(
+            me(),
+            [
+                AwardEntry(
+                    e.volunteer_id,
+                    e.kind,
+                    e.title,
+                    e.awarded_on,
+                    e.division_code,
+                    e.issuer_platform,
+                )  # fmt: skip
+                for e in req.entries
+            ],
+        )
+        return pb.ImportAwardsResponse(
+            imported=got.imported, duplicates=got.duplicates, outcomes=got.outcomes
         )
 
     def ListHonours(  # noqa: N802

@@ -33,7 +33,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from services.common.errors import PermissionDenied, Unauthenticated
-from services.common.tenancy import Scope
+from services.common.tenancy import (
+    NationalScope,
+    Scope,
+    is_national,
+    national_refusal,
+    rollup_scope_from_claim,
+)
 
 
 def algorithm_for(key: object) -> str:
@@ -47,6 +53,11 @@ def algorithm_for(key: object) -> str:
 
 
 # Roles and what they imply are the registration domain's (domain.IMPLIES).
+
+# The only gRPC methods a national (``CN``) principal may call, by name in any
+# service: the rollups and the division tree. Every other method, present or
+# added later, refuses it at the edge (see :meth:`Principal.check_method`).
+NATIONAL_METHODS = frozenset({"Summarize", "GetDivision", "ListDivisions"})
 
 _current: ContextVar[Principal | None] = ContextVar("zhiyuan_principal", default=None)
 
@@ -69,7 +80,27 @@ class Principal:
 
     @property
     def scope(self) -> Scope:
+        """The tenant scope; a national principal is refused here (every
+        list, detail, write and database session asks for this)."""
         return Scope.from_claim(self.scope_code)
+
+    @property
+    def national(self) -> bool:
+        """Whether the principal is the nation (scope claim exactly ``CN``)."""
+        return is_national(self.scope_code)
+
+    @property
+    def rollup_scope(self) -> Scope | NationalScope:
+        """The scope of a rollup read: the nation or the tenant scope. Only
+        Summarize, the dashboard and the division tree ask for it."""
+        return rollup_scope_from_claim(self.scope_code)
+
+    def check_method(self, method: str) -> None:
+        """Refuse a national principal any gRPC method (full name, e.g.
+        ``/zhiyuan.hours.v1.HoursService/ListRecords``) not in
+        :data:`NATIONAL_METHODS`: new routes are closed to it by default."""
+        if self.national and method.rsplit("/", 1)[-1] not in NATIONAL_METHODS:
+            raise national_refusal()
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

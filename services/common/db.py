@@ -103,6 +103,10 @@ class Database:
         ``scope=None`` is the system context (outbox relay, idempotency
         records): it sees no tenant rows at all under RLS.
         """
+        if scope is not None and not isinstance(scope, Scope):
+            # A NationalScope (or anything else) has no tenant rows to see:
+            # refuse it rather than set a scope nothing was written under.
+            raise TypeError(f"a database session needs a Scope or None, not {scope!r}")
         with self._factory() as session:
             transaction = session.begin()
             if is_postgres(self.engine):

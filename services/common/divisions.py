@@ -30,3 +30,16 @@ def _names() -> dict[str, str]:
 def name_of(code: str) -> str:
     """The division's name, or '' for a code the reference does not know."""
     return _names().get(code, "")
+
+
+@cache
+def province_codes() -> tuple[str, ...]:
+    """The provinces of the shipped tree, by code: the children of the
+    nation that a national rollup read visits in turn.
+
+    Example::
+
+        "61" in province_codes()   # True
+    """
+    with open(REFERENCE / "provinces.csv", encoding="utf-8") as fh:
+        return tuple(sorted(row["code"] for row in csv.DictReader(fh)))

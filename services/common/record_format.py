@@ -35,9 +35,20 @@ FORMAT = "zhiyuan.national-record"
 VERSION = 1
 ID_TYPES = ("resident_id",)
 STATUSES = ("pending", "approved", "rejected")
-_NUMBER = re.compile(r"^ZY\d{12}\Z")
-_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})\Z")
+_NUMBER = re.compile(r"^ZY\d{12}\Z", re.ASCII)  # no full-width digits
+_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})\Z", re.ASCII)
 _MASKED = re.compile(r"^[0-9X*]{18}\Z")
+# The national unified volunteer number: the docs give no layout, so a
+# conservative one (ASCII letters and digits, 6 to 32); registration's
+# record_identity keeps the same rule.
+NATIONAL = re.compile(r"^[0-9A-Za-z]{6,32}\Z")
+# An issuer platform: printable ASCII without spaces, at most 50.
+ISSUER = re.compile(r"^[\x21-\x7e]{1,50}\Z")
+# An award's kind on its platform: lower-case letters, digits and _.
+AWARD_KIND = re.compile(r"^[a-z][a-z0-9_]{0,19}\Z")
+MAX_TRAINING_HOURS = 24  # one training record, as activity's sessions
+MAX_TITLE = 100
+MAX_SOURCE_ID = 100
 
 # Each section's fields: name → (kind, required). Kinds: str, number, int,
 # time (RFC 3339), date (YYYY-MM-DD), code (division), list (of str).
@@ -76,12 +87,15 @@ TRAINING: dict[str, tuple[str, bool]] = {
     "started_at": ("time", False),
     "ended_at": ("time", False),
     "hours": ("number", True),
+    # A record transferred in: the platform that first kept it.
+    "issuer_platform": ("str", False),
 }
 AWARD: dict[str, tuple[str, bool]] = {
     "kind": ("str", True),
     "title": ("str", True),
     "awarded_on": ("date", False),
     "division_code": ("code", False),
+    "issuer_platform": ("str", False),
 }
 CERTIFICATE: dict[str, tuple[str, bool]] = {
     "number": ("str", True),
@@ -272,7 +286,107 @@ def check_volunteer(number: int, obj: Mapping[str, Any]) -> list[Problem]:
             problems += _fields(number, where, item, spec)
             if section == "services":
                 problems += _service(number, where, item)
+            elif section == "training":
+                problems += _training(number, where, item)
+            elif section == "awards":
+                problems += _award(number, where, item)
+    national = basic.get("national_volunteer_number")
+    if isinstance(national, str) and national and not NATIONAL.match(national):
+        problems.append(_problem(number, "basic.national_volunteer_number",
+                                 "national_volunteer_number.format",
+                                 "a national volunteer number is 6 to 32 ASCII"
+                                 " letters and digits",
+                                 "全国志愿者统一编号须为 6 至 32 位半角字母"
+                                 "或数字"))  # fmt: skip
     return problems
+
+
+def plain_text(value: str) -> bool:
+    """Text fit for one line of a record: no line break (CR, LF, U+2028...)
+    or other control character."""
+    return not any(
+        ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in value
+    )
+
+
+def text_problem(
+    number: int, path: str, name: str, value: Any, most: int
+) -> Problem | None:
+    """A title or id: plain text of at most ``most`` characters."""
+    if not isinstance(value, str) or not value:
+        return None  # reported by its kind or as required
+    if not plain_text(value):
+        return _problem(number, path, f"{name}.plain",
+                        "must be one line with no control characters",
+                        "须为单行文本，不得含换行或控制字符")  # fmt: skip
+    if len(value) > most:
+        return _problem(number, path, f"{name}.max_length",
+                        f"at most {most} characters",
+                        f"最多 {most} 个字符")  # fmt: skip
+    return None
+
+
+def issuer_problem(number: int, path: str, value: Any) -> Problem | None:
+    if isinstance(value, str) and value and not ISSUER.match(value):
+        return _problem(number, path, "issuer_platform.format",
+                        "an issuer platform is up to 50 ASCII characters, no spaces",
+                        "来源平台须为最多 50 个半角字符，不含空格")  # fmt: skip
+    return None
+
+
+def hours_problem(
+    number: int, path: str, value: Any, start: Any, end: Any
+) -> Problem | None:
+    """Training hours: more than 0, at most 24 and at most the length."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None  # reported by its kind
+    longest = float(MAX_TRAINING_HOURS)
+    first, last = _time(start), _time(end)
+    if first and last and last > first:
+        longest = min(longest, (last - first).total_seconds() / 3600)
+    if not 0 < value <= longest + 1e-9:
+        return _problem(number, path, "hours.range",
+                        f"training hours must be more than 0 and at most"
+                        f" {longest:g}",
+                        f"培训时长须大于 0 且不超过 {longest:g} 小时")  # fmt: skip
+    return None
+
+
+def _training(number: int, where: str, item: Mapping[str, Any]) -> list[Problem]:
+    got = [
+        text_problem(number, f"{where}.course_title", "course_title",
+                     item.get("course_title"), MAX_TITLE),
+        text_problem(number, f"{where}.session_id", "session_id",
+                     item.get("session_id"), MAX_SOURCE_ID),
+        issuer_problem(number, f"{where}.issuer_platform", item.get("issuer_platform")),
+        hours_problem(number, f"{where}.hours", item.get("hours"),
+                      item.get("started_at"), item.get("ended_at")),
+    ]  # fmt: skip
+    start, end = _time(item.get("started_at")), _time(item.get("ended_at"))
+    if start and end and end <= start:
+        got.append(_problem(number, f"{where}.ended_at", "ended_at.after_start",
+                            "the training must end after it starts",
+                            "培训结束时间须晚于开始时间"))  # fmt: skip
+    if end and item.get("started_at") in (None, ""):
+        got.append(_problem(number, f"{where}.started_at", "started_at.required",
+                            "an end needs a start",
+                            "有结束时间时须有开始时间"))  # fmt: skip
+    return [p for p in got if p is not None]
+
+
+def _award(number: int, where: str, item: Mapping[str, Any]) -> list[Problem]:
+    got = [
+        text_problem(number, f"{where}.title", "title", item.get("title"), MAX_TITLE),
+        issuer_problem(number, f"{where}.issuer_platform", item.get("issuer_platform")),
+    ]
+    kind = item.get("kind")
+    if isinstance(kind, str) and kind and not AWARD_KIND.match(kind):
+        got.append(_problem(number, f"{where}.kind", "kind.format",
+                            "a kind is lower-case letters, digits and _"
+                            " (at most 20)",
+                            "类别须为小写字母、数字或下划线"
+                            "（最多 20 个）"))  # fmt: skip
+    return [p for p in got if p is not None]
 
 
 def _service(number: int, where: str, item: Mapping[str, Any]) -> list[Problem]:
@@ -314,6 +428,19 @@ def _fields(
                                 f"must be a {kind} value",
                                 f"须为{_KINDS_ZH[kind]}"))  # fmt: skip
     return out
+
+
+def star_title(stars: int) -> str:
+    """An approved star rating's award title, as the export writes it."""
+    return f"{stars} 星级志愿者"
+
+
+def source_key(*parts: str) -> str:
+    """An imported record's idempotency key: the SHA-256 of its source
+    (issuer platform, then what names the record there)."""
+    import hashlib
+
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _fits(kind: str, value: Any) -> bool:

@@ -34,12 +34,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import (
     Column,
     Float,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     SmallInteger,
     String,
     Table,
@@ -292,6 +294,20 @@ class Rollup:
         One month, one calendar year and all time are stored rows; another
         range is the sum of its months, which only additive metrics allow:
         with ``distinct`` metrics it is refused (INVALID_ARGUMENT)."""
+        q = self.read_query(table, node, level, start, end, by_month)
+        return self.decode(session.execute(q).mappings(), by_month)
+
+    def read_query(
+        self,
+        table: Table,
+        node: Scope,
+        level: Level,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> Select[Any]:
+        """The SELECT of :meth:`read`, for a caller that sends several at
+        once (the nation's read, province by province)."""
         t = table
         metrics = [t.c[m] for m in self.metrics]
         where = [
@@ -312,17 +328,21 @@ class Rollup:
             where.append(t.c.period == exact)
         if by_month:
             q = select(t.c.division_code, t.c.period, *metrics).where(*where)
-            q = q.order_by(t.c.division_code, t.c.period)
-        elif exact is not None:
+            return q.order_by(t.c.division_code, t.c.period)
+        if exact is not None:
             q = select(t.c.division_code, t.c.period, *metrics).where(*where)
-            q = q.order_by(t.c.division_code)
-        else:
-            sums = [func.sum(c).label(c.name) for c in metrics]
-            q = select(t.c.division_code, *sums).where(*where)
-            q = q.group_by(t.c.division_code).order_by(t.c.division_code)
+            return q.order_by(t.c.division_code)
+        sums = [func.sum(c).label(c.name) for c in metrics]
+        q = select(t.c.division_code, *sums).where(*where)
+        return q.group_by(t.c.division_code).order_by(t.c.division_code)
+
+    def decode(
+        self, rows: Iterable[Mapping[Any, Any]], by_month: bool
+    ) -> list[tuple[str, str, dict[str, float]]]:
+        """:meth:`read_query`'s rows as (code, month or '', metrics)."""
         out = []
-        for row in session.execute(q).mappings():
-            values = {c.name: float(row[c.name] or 0) for c in metrics}
+        for row in rows:
+            values = {m: float(row[m] or 0) for m in self.metrics}
             month = row["period"] if by_month else ""
             out.append((row["division_code"], month, values))
         return out

@@ -11,19 +11,30 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from zhiyuan.common.v1 import common_pb2 as common
 
 from services.common import checks
-from services.common.divisions import name_of
-from services.common.errors import InvalidArgument
-from services.common.tenancy import Level, Scope, child_level, level_of, validate_code
+from services.common.divisions import name_of, province_codes
+from services.common.errors import InvalidArgument, PermissionDenied
+from services.common.rollup_national import read_nation
+from services.common.tenancy import (
+    NATIONAL,
+    NATIONAL_NAME,
+    Level,
+    NationalScope,
+    Scope,
+    child_level,
+    level_of,
+    validate_code,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.orm import Session
 
     from services.common.auth import Principal
     from services.common.db import Database
@@ -52,15 +63,27 @@ def enum_value(known: Mapping[int, T], value: int, field: str) -> T | None:
 
 
 def check_query(
-    scope: Scope, code: str, group_by: Level | None
-) -> tuple[str, Level, Level]:
+    scope: Scope | NationalScope, code: str, group_by: Level | None
+) -> tuple[str, Level | None, Level]:
     """(node, its level, the level rows are grouped at) for a query inside
-    ``scope``; the node defaults to the scope itself."""
+    ``scope``; the node defaults to the scope itself. For the nation the
+    node may be ``CN`` (its level is then ``None``, rows by province unless
+    ``group_by`` says deeper) or any division below it.
+
+    Example:
+        >>> check_query(NationalScope(), "", None)
+        ('CN', None, <Level.PROVINCE: 2>)
+    """
     field = "query.division_code"
-    node = scope.require(validate_code(code or scope.code, field), field)
-    own = Level(len(node))
-    level = group_by or child_level(own)
-    if level is None or level.width <= own.width:
+    if isinstance(scope, NationalScope):
+        node = scope.node(code, field)
+    elif code == NATIONAL:  # above every tenant
+        raise PermissionDenied.outside_scope(field, code, scope.code)
+    else:
+        node = scope.require(validate_code(code or scope.code, field), field)
+    own = None if node == NATIONAL else Level(len(node))
+    level = group_by or (Level.PROVINCE if own is None else child_level(own))
+    if level is None or (own is not None and level.width <= own.width):
         raise InvalidArgument(
             "query.group_by",
             "group_by.below_node",
@@ -72,6 +95,9 @@ def check_query(
 
 def division_ref(code: str, name: str | None = None) -> common.DivisionRef:
     """A division reference; the name from the shipped tree unless given."""
+    if code == NATIONAL:
+        # The nation has no level of its own in common.v1 (UNSPECIFIED).
+        return common.DivisionRef(code=code, name=name or NATIONAL_NAME)
     return common.DivisionRef(
         code=code,
         name=name_of(code) if name is None else name,
@@ -158,25 +184,51 @@ def summarize_joined(
     parts: Sequence[tuple[Rollup, Table]],
     query: tuple[str, Level | None, str, str, bool],
     roles: Sequence[str],
+    names: Callable[[Session, list[str]], dict[str, str]] | None = None,
 ) -> RollupResult:
     """:func:`summarize` over several rollup tables of one service (e.g.
     hours and the hours served at positions), read in one transaction and
-    joined by division and month: still an index range of each table."""
+    joined by division and month: still an index range of each table.
+    ``names`` reads live division names in the same transaction (the shipped
+    tree's otherwise).
+
+    The nation (a ``CN`` caller, the only one that may name node ``CN``)
+    reads province by province in that one transaction, each under the
+    province's own scope (:func:`read_nation`), so row security filters as
+    for a province's admin; its total is the sum of the provinces' totals."""
     code, group_by, start, end, by_month = query
     principal.require_any(*roles)
-    node, own, level = check_query(principal.scope, code, group_by)
+    caller = principal.rollup_scope
+    node, own, level = check_query(caller, code, group_by)
     start, end = checks.period(start, end, "query.period")
+    for rollup, _ in parts:
+        rollup.check_range(start, end)
     rows_parts: list[tuple[Rows, Sequence[str]]] = []
     total_parts: list[tuple[Rows, Sequence[str]]] = []
-    with db.session(principal.scope) as s:
-        scope = Scope(node)
-        for rollup, table in parts:
-            rollup.check_range(start, end)
-            rows = rollup.read(s, table, scope, level, start, end, by_month)
-            totals = rollup.read(s, table, scope, own, start, end, False)
-            rows_parts.append((rows, rollup.metrics))
-            total_parts.append((totals, rollup.metrics))
-    names = [m for rollup, _ in parts for m in rollup.metrics]
-    totals = join_rows(total_parts)
-    total = totals[0][2] if totals else dict.fromkeys(names, 0.0)
-    return RollupResult(join_rows(rows_parts), total, node, names)
+    found: dict[str, str] = {}
+    # The nation reads a node under the node's own scope, and itself from
+    # the first province's on, each province under its own (read_nation).
+    if isinstance(caller, Scope):
+        session_scope = caller
+    else:
+        session_scope = Scope(node if own is not None else province_codes()[0])
+    with db.session(session_scope) as s:
+        if own is None:
+            rows_parts, total_parts = read_nation(s, parts, level, start, end, by_month)
+        else:
+            scope = Scope(node)
+            for rollup, table in parts:
+                rows = rollup.read(s, table, scope, level, start, end, by_month)
+                totals = rollup.read(s, table, scope, own, start, end, False)
+                rows_parts.append((rows, rollup.metrics))
+                total_parts.append((totals, rollup.metrics))
+        if names is not None:
+            codes = sorted({c for rows, _ in rows_parts for c, _, _ in rows})
+            found = names(s, codes + ([node] if own is not None else []))
+    metric_names = [m for rollup, _ in parts for m in rollup.metrics]
+    total = dict.fromkeys(metric_names, 0.0)
+    for _, _, metrics in join_rows(total_parts):
+        # One row for a node; one per province for the nation, summed.
+        for name, value in metrics.items():
+            total[name] += value
+    return RollupResult(join_rows(rows_parts), total, node, metric_names, found)

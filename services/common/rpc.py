@@ -160,7 +160,9 @@ class KernelInterceptor(grpc.ServerInterceptor):
                 if propagate_context and traceparent:
                     trace_token = _attach_caller_trace(context)
                 if needs_auth:
-                    set_current_principal(verify(bearer(authorization)))
+                    principal = verify(bearer(authorization))
+                    principal.check_method(method)
+                    set_current_principal(principal)
                 return behaviour(request, context)
             except ZhiyuanError as err:
                 abort_with(context, err)

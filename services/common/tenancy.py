@@ -6,11 +6,19 @@ has a fixed width, so a code's prefixes are its ancestors and "lies in the
 subtree of" is a string-prefix test that any service can run on its own,
 without asking another service for the tree.
 
+Above the provinces sits the nation, claim ``CN`` (the ministry, the
+national volunteer federation): a :class:`NationalScope` that reads rollups
+of every province and nothing else. It is no :class:`Scope`, so every query,
+write and database session that takes a Scope refuses it; only the rollup
+reads (Summarize, the dashboard) and the reference data opt in to it.
+
 Example:
     >>> ancestors("610113")
     ['61', '6101', '610113']
     >>> Scope("6101").contains("610113001")
     True
+    >>> rollup_scope_from_claim("CN")
+    NationalScope(code='CN')
 """
 
 from __future__ import annotations
@@ -220,6 +228,10 @@ class Scope:
         """
         if value is None or (isinstance(value, str) and not value.strip()):
             raise PermissionDenied.no_scope()
+        if value == NATIONAL:
+            # The nation reads rollups only: whatever asks for a tenant
+            # scope (lists, details, writes, a database session) stops here.
+            raise national_refusal()
         try:
             return cls(value)
         except InvalidArgument:
@@ -277,3 +289,70 @@ class Scope:
             Scope(code='6101')
         """
         return Scope(self.require(code, field))
+
+
+# The claim of the national tenant, exactly: "cn", "CN " or a full-width
+# "ＣＮ" are malformed claims like any other, never the nation.
+NATIONAL = "CN"
+NATIONAL_NAME = "全国"
+
+
+def national_refusal(field: str = "") -> PermissionDenied:
+    """What a national account gets on any route but the rollups and the
+    reference data (rule ``scope.national``).
+
+    Example:
+        >>> national_refusal().rule
+        'scope.national'
+    """
+    return PermissionDenied(
+        "a national account reads the provinces' statistics and the division "
+        "tree only: no personal data, lists, records or changes",
+        "全国级账号只能查看各省汇总统计和行政区划，不能查看个人数据、名单、"
+        "记录，也不能进行任何修改",
+        field=field,
+        rule="scope.national",
+    )
+
+
+def is_national(value: object) -> bool:
+    """Whether a scope claim names the nation (exactly ``CN``)."""
+    return value == NATIONAL
+
+
+@dataclass(frozen=True)
+class NationalScope:
+    """The nation above the provinces: what a ``CN`` claim may read, namely
+    rollups of any node (the nation itself, a province, a city, ...).
+
+    It deliberately is not a :class:`Scope`: it has no ``require`` or
+    ``like_pattern``, so code written for tenant scopes cannot take it by
+    mistake, and a database session refuses it (type and value alike).
+
+    Example:
+        >>> NationalScope().node("6101")
+        '6101'
+        >>> NationalScope().node("")
+        'CN'
+    """
+
+    code: str = NATIONAL
+
+    def __str__(self) -> str:
+        return self.code
+
+    def node(self, code: str, field: str = "query.division_code") -> str:
+        """The node a national query names: ``CN`` when empty, else any
+        well-formed division code (every province lies below the nation)."""
+        if not code or code == NATIONAL:
+            return NATIONAL
+        return validate_code(code, field)
+
+
+def rollup_scope_from_claim(value: str | None) -> Scope | NationalScope:
+    """The scope a rollup read runs under: the nation for exactly ``CN``,
+    else the tenant scope of :meth:`Scope.from_claim` (which refuses no,
+    empty and malformed claims)."""
+    if is_national(value):
+        return NationalScope()
+    return Scope.from_claim(value)

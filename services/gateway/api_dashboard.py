@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.common.rollup import CST
-from services.gateway.backend import Me, Rpc
+from services.gateway.backend import RollupMe, RollupRpc
 from services.gateway.dashboard import FIGURES, compose
 from services.gateway.params import Division
 
@@ -40,9 +40,10 @@ def _this_year() -> int:
 
 @router.get("/dashboard", summary="Dashboard of a node / 数据看板")
 async def dashboard(
-    rpc: Rpc, me: Me, division_code: Division = "", year: Year = None
+    rpc: RollupRpc, me: RollupMe, division_code: Division = "", year: Year = None
 ) -> dict[str, Any]:
-    """Headline figures of the node (default: your scope), one row per child
+    """Headline figures of the node (default: your scope; ``CN`` for a
+    national account, whose children are the provinces), one row per child
     unit with the same figures, and the chart series; every number is read
     from the services' rollups with your own token. A service that cannot
     answer leaves its figures ``null`` and is named in ``unavailable``
@@ -56,8 +57,8 @@ async def dashboard(
     response_class=Response,
 )
 async def export(
-    rpc: Rpc,
-    me: Me,
+    rpc: RollupRpc,
+    me: RollupMe,
     division_code: Division = "",
     year: Year = None,
     format: Literal["csv", "xlsx"] = "csv",  # noqa: A002 - the query's name

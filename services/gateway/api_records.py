@@ -116,13 +116,17 @@ async def export_records(
         }
     },
 )
-async def import_records(request: Request, me: Me) -> dict[str, Any]:
+async def import_records(request: Request, me: Me, rpc: Rpc) -> dict[str, Any]:
     """The body is a file in the national record format. Each approved
     service record becomes an approved hour record here (through the bulk
     import: policy, daily cap and overlaps apply); volunteers must already
     be registered in the caller's subtree (found by full ID number, else by
-    volunteer number). The answer counts records imported, duplicates,
-    rejected and skipped, and lists problems by line and field. The same
+    volunteer number). Each line's training and awards go to activity's
+    ImportTraining and commendation's ImportAwards with the caller's token,
+    and its national volunteer number is stored where the volunteer has
+    none (a different one stored refuses the line). The answer counts
+    records imported, duplicates, rejected and skipped, training and awards
+    imported and duplicate, and lists problems by line and field. The same
     file again imports nothing twice. A file naming a division outside the
     caller's subtree is refused whole (403). Administrators only; needs
     PostgreSQL behind hours and registration."""
@@ -142,13 +146,22 @@ async def import_records(request: Request, me: Me) -> dict[str, Any]:
                               "record import needs PostgreSQL (not embedded mode)",
                               "记录导入需要 PostgreSQL（嵌入模式不支持）")  # fmt: skip
     source = hashlib.sha256(raw).hexdigest()[:16]
+    loop = asyncio.get_running_loop()
+
+    def call(service: str, method: str, message: Message) -> Message:
+        # From the worker thread: the RPC runs on the gateway's loop, with
+        # the caller's own token (the services check the scope again).
+        return asyncio.run_coroutine_threadsafe(
+            rpc.call(method, message, service), loop
+        ).result()
 
     def work() -> dict[str, Any]:
         from services.common.config import load
         from services.common.keys import pii_cipher
+        from services.hours.record_import import Remote
         from services.hours.record_import import import_records as run
         from services.registration import bulk as registration_bulk
-        from services.registration.record_identity import by_id_number
+        from services.registration import record_identity as ri
 
         cipher = pii_cipher(load())
         report = run(
@@ -156,10 +169,11 @@ async def import_records(request: Request, me: Me) -> dict[str, Any]:
             volunteers=lambda scope, numbers: registration_bulk.lookup(
                 registration, scope, numbers
             ),
-            identities=lambda scope, ids: by_id_number(
+            identities=lambda scope, ids: ri.by_id_number(
                 registration, cipher, scope, ids
             ),
+            registry=ri.Directory(registration), remote=Remote(call),
         )  # fmt: skip
         return report.to_dict()
 
-    return await asyncio.get_running_loop().run_in_executor(None, work)
+    return await loop.run_in_executor(None, work)

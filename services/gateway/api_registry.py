@@ -18,7 +18,7 @@ from zhiyuan.registration.v1 import registration_pb2 as pb
 
 from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
-from services.gateway.backend import Caller, Me
+from services.gateway.backend import Caller, RollupMe
 from services.gateway.contract import REQUIRED, Rule
 from services.gateway.errors import ErrorBody
 from services.gateway.transcode import Route, register
@@ -118,8 +118,10 @@ ROUTES = [
           status_code=201, body="AccountBody",
           rules={f: REQUIRED for f in ("username", "password", "scope_code")}),
     route("GET", "/accounts", "ListAccounts", "List accounts / 账号列表", ID),
-    route("GET", "/divisions/{code}", "GetDivision", "One division / 行政区划", DIV),
-    route("GET", "/divisions", "ListDivisions", "Child divisions / 下级区划", DIV),
+    route("GET", "/divisions/{code}", "GetDivision", "One division / 行政区划", DIV,
+          national=True),
+    route("GET", "/divisions", "ListDivisions", "Child divisions / 下级区划", DIV,
+          national=True),
     route("GET", "/divisions/{division_code}/settings", "GetEffectiveSettings",
           "Effective tenant settings / 生效配置", DIV),
     route("GET", "/organisations", "ListOrganisations",
@@ -181,8 +183,11 @@ ROUTES = [
           "your subtree): the duplicate is marked merged, its memberships and "
           "account move, its hours and rating follow. Audited; reversible."),
     route("POST", "/merges/{id}/revert", "RevertMerge",
-          "Revert a merge / 撤销合并", MERGES,
-          doc="Undoes the merge exactly (both records in your subtree)."),
+          "Revert a merge / 撤销合并", MERGES, body="RevertMergeBody",
+          rules={"reason": REQUIRED},
+          doc="Undoes the merge exactly (both records in your subtree), "
+          "saying why: ``reason`` is required (at most 500 characters) and "
+          "kept with the merge as ``revert_reason``."),
     route("GET", "/merges", "ListMerges", "Merges / 合并记录", MERGES,
           doc="Merges touching your subtree, newest first; ``volunteer_id`` "
           "keeps one volunteer's (survivor or merged)."),
@@ -223,7 +228,7 @@ def service_fields() -> dict[str, list[dict[str, str]]]:
 
 
 @router.get("/me", tags=[ID], summary="Who am I / 当前用户")
-async def me(principal: Me, request: Request) -> dict[str, Any]:
+async def me(principal: RollupMe, request: Request) -> dict[str, Any]:
     """The verified principal of the bearer token (no gRPC call); for a
     volunteer's own account also ``volunteer`` (masked) and ``account``,
     from registration's ``GetMe``."""

@@ -11,13 +11,14 @@ from zhiyuan.registration.v1 import registration_pb2 as pb
 from services.catalog import SERVICES
 from services.common import protos
 from services.common.errors import NotFound
-from services.gateway.backend import Rpc
+from services.gateway.backend import RollupRpc
 from services.gateway.params import Division
 from services.gateway.protojson import reply_doc
 
 router = APIRouter(prefix="/api/v1")
 
 LEVELS = {
+    "province": common.DIVISION_LEVEL_PROVINCE,
     "city": common.DIVISION_LEVEL_CITY,
     "county": common.DIVISION_LEVEL_COUNTY,
     "township": common.DIVISION_LEVEL_TOWNSHIP,
@@ -37,7 +38,7 @@ Month = Annotated[
     responses=reply_doc(pb.SummarizeResponse),
 )
 async def rollup(
-    rpc: Rpc,
+    rpc: RollupRpc,
     service: Annotated[
         str,
         Path(
@@ -47,7 +48,7 @@ async def rollup(
     ],
     division_code: Division = "",
     group_by: Annotated[
-        Literal["city", "county", "township", "village"] | None,
+        Literal["province", "city", "county", "township", "village"] | None,
         Query(description="Group rows at this level (default: children) / 汇总层级"),
     ] = None,
     start_month: Month = "",
@@ -57,7 +58,9 @@ async def rollup(
     ] = False,
 ) -> Any:
     """The children of a node with the service's metrics (index reads); every
-    service answers the same shape, so a dashboard needs no per-service code."""
+    service answers the same shape, so a dashboard needs no per-service code.
+    A national account (scope ``CN``) may name ``CN`` (rows by province) or
+    any division below it."""
     query = common.RollupQuery(
         division_code=division_code,
         group_by=LEVELS[group_by] if group_by else common.DIVISION_LEVEL_UNSPECIFIED,

@@ -25,6 +25,7 @@ from services.common import protos, rpc
 from services.common.auth import Principal
 from services.common.config import Config
 from services.common.errors import Unauthenticated
+from services.common.tenancy import national_refusal
 from services.gateway.protojson import to_json
 
 # A backend's health check: short, so /readyz answers well inside a probe's
@@ -107,14 +108,25 @@ bearer_scheme = HTTPBearer(
 )
 
 
-async def authenticate(
+async def verified(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The verified caller; 401 before any gRPC call when the token is bad."""
+    """The verified caller, the nation included; 401 before any gRPC call
+    when the token is bad. Only routes that read rollups or the division
+    tree take it (:data:`RollupMe`, :data:`RollupRpc`)."""
     if creds is None or not creds.credentials:
         raise Unauthenticated.missing_token()
     return request.app.state.verifier.verify(creds.credentials)
+
+
+async def authenticate(principal: Annotated[Principal, Depends(verified)]) -> Principal:
+    """The verified caller of any other route: a national principal is
+    refused here (403, rule ``scope.national``), so a route that forgets to
+    choose is closed to the nation, as each service's interceptor is."""
+    if principal.national:
+        raise national_refusal()
+    return principal
 
 
 class Caller:
@@ -151,6 +163,12 @@ def _authenticated(
     return Caller(request.app.state.backend, principal.token)
 
 
+def _rollup_reader(
+    request: Request, principal: Annotated[Principal, Depends(verified)]
+) -> Caller:
+    return Caller(request.app.state.backend, principal.token)
+
+
 def _public(request: Request) -> Caller:
     return Caller(request.app.state.backend)
 
@@ -158,3 +176,6 @@ def _public(request: Request) -> Caller:
 Rpc = Annotated[Caller, Depends(_authenticated)]
 PublicRpc = Annotated[Caller, Depends(_public)]
 Me = Annotated[Principal, Depends(authenticate)]
+# Rollups (Summarize, the dashboard) and the division tree: the nation too.
+RollupRpc = Annotated[Caller, Depends(_rollup_reader)]
+RollupMe = Annotated[Principal, Depends(verified)]

@@ -26,13 +26,17 @@ from zhiyuan.common.v1 import common_pb2 as common
 
 from services.common import protos
 from services.common.divisions import name_of
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, PermissionDenied
 from services.common.service_fields import SERVICE_FIELDS, SERVICE_FIELDS_EN
 from services.common.tenancy import (
+    NATIONAL,
+    NATIONAL_NAME,
     Level,
     ancestors,
     child_level,
+    is_national,
     level_of,
+    rollup_scope_from_claim,
     validate_code,
 )
 from services.gateway.backend import Caller
@@ -69,6 +73,7 @@ MISSING = frozenset(
     }
 )
 PB_LEVEL = {
+    Level.PROVINCE: common.DIVISION_LEVEL_PROVINCE,
     Level.CITY: common.DIVISION_LEVEL_CITY,
     Level.COUNTY: common.DIVISION_LEVEL_COUNTY,
     Level.TOWNSHIP: common.DIVISION_LEVEL_TOWNSHIP,
@@ -78,7 +83,7 @@ PB_LEVEL = {
 
 def _request(service: str, code: str, start: str, end: str, by_month: bool) -> Any:
     module = protos.messages(service)
-    level = child_level(level_of(code))
+    level = Level.PROVINCE if code == NATIONAL else child_level(level_of(code))
     assert level is not None
     query = common.RollupQuery(
         division_code=code,
@@ -120,6 +125,14 @@ def _figures(
 
 
 def check_node(code: str, scope_code: str) -> str:
+    """The node to show: ``code``, or the caller's own scope when empty. The
+    nation (``CN``) is a node only for a national caller; whether any other
+    node lies in the caller's scope is the services' to say."""
+    rollup_scope_from_claim(scope_code)  # no, empty or malformed claim: 403
+    if is_national(scope_code) and code in ("", NATIONAL):
+        return NATIONAL
+    if code == NATIONAL:
+        raise PermissionDenied.outside_scope("division_code", code, scope_code)
     code = validate_code(code or scope_code, "division_code")
     if child_level(level_of(code)) is None:
         raise InvalidArgument(
@@ -180,16 +193,8 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
     }
     com = totals["commendation"]
     return {
-        "node": {
-            "code": code,
-            "name": name_of(code),
-            "level": level_of(code).name.lower(),
-        },
-        "breadcrumb": [
-            {"code": a, "name": name_of(a)}
-            for a in ancestors(code)
-            if a.startswith(scope_code)
-        ],
+        "node": _node(code),
+        "breadcrumb": breadcrumb(code, scope_code),
         "year": year,
         "headline": headline,
         "children": table,
@@ -219,6 +224,30 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
         "unavailable": unavailable,
         "notice": notice(unavailable),
     }
+
+
+def _node(code: str) -> dict[str, str]:
+    if code == NATIONAL:
+        return {"code": code, "name": NATIONAL_NAME, "level": "nation"}
+    return {"code": code, "name": name_of(code), "level": level_of(code).name.lower()}
+
+
+def breadcrumb(code: str, scope_code: str) -> list[dict[str, str]]:
+    """The way from the caller's own node down to ``code``: for the nation
+    it starts at ``CN`` (全国), for a tenant at its scope.
+
+    Example:
+        >>> [c["code"] for c in breadcrumb("6101", "CN")]
+        ['CN', '61', '6101']
+    """
+    if is_national(scope_code):
+        top = [{"code": NATIONAL, "name": NATIONAL_NAME}]
+        return top + ([] if code == NATIONAL else breadcrumb(code, ""))
+    return [
+        {"code": a, "name": name_of(a)}
+        for a in ancestors(code)
+        if a.startswith(scope_code)
+    ]
 
 
 def _unavailable(services: list[str], results: list[Any]) -> list[str]:

@@ -149,6 +149,7 @@ async def _volunteer(
     stars = await _stars(call, vid)
     services = [_service(r, d.get("evaluation") or {}) for r, d in
                 zip(records, details, strict=True)]  # fmt: skip
+    brought_training, brought_awards = await _imported(call, vid, period)
     return {
         "basic": {
             "name": who["name"],
@@ -156,14 +157,65 @@ async def _volunteer(
             "id_number": who["id_number_masked"],
             "id_number_masked": True,
             "volunteer_number": who["volunteer_number"],
-            "national_volunteer_number": "",
+            "national_volunteer_number": who.get("national_volunteer_number", ""),
             "home_division_code": who["home_division_code"],
         },
         "services": fmt.sorted_services(services),
-        "training": training,
-        "awards": _awards(stars),
+        "training": training + brought_training,
+        "awards": _awards(stars) + brought_awards,
         "certificates": [_certificate(c) for c in certs],
     }
+
+
+async def _imported(
+    call: Call, vid: str, period: tuple[date, date] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Training and awards transferred in from other platforms (activity's
+    ListTrainingOf, commendation's ListAwardsOf, marked imported), each
+    with its issuer platform; undated ones in a whole-record export only."""
+    months = protos.messages("common").Period(
+        start_month=period[0].strftime("%Y-%m") if period else "",
+        end_month=period[1].strftime("%Y-%m") if period else "",
+    )
+
+    def inside(day: date | None) -> bool:
+        if period is None:
+            return True
+        return day is not None and period[0] <= day <= period[1]
+
+    async def ask(service: str, rpc: str, key: str) -> list[dict[str, Any]]:
+        request = _req(service, rpc, volunteer_id=vid, period=months,
+                       include_undated=period is None)  # fmt: skip
+        try:
+            return list((await call(service, rpc, request)).get(key, []))
+        except grpc.RpcError as err:
+            # Not in the service's replica yet: nothing imported there.
+            if err.code() == grpc.StatusCode.NOT_FOUND:
+                return []
+            raise
+
+    training = [
+        {
+            "course_title": t["course_title"], "session_id": t["source_session_id"],
+            "started_at": t["starts_at"] or None, "ended_at": t["ends_at"] or None,
+            "hours": t["hours"], "issuer_platform": t["issuer_platform"],
+        }
+        for t in await ask("activity", "ListTrainingOf", "attendances")
+        if t.get("imported")
+        and inside(china_day(t["starts_at"]) if t["starts_at"] else None)
+    ]  # fmt: skip
+    awards = [
+        {
+            "kind": a["imported_kind"], "title": a["title"],
+            "awarded_on": a["awarded_on"] or None,
+            "division_code": a["division_code"] or None,
+            "issuer_platform": a["issuer_platform"],
+        }
+        for a in await ask("commendation", "ListAwardsOf", "awards")
+        if a["kind"] == "AWARD_KIND_IMPORTED"
+        and inside(date.fromisoformat(a["awarded_on"]) if a["awarded_on"] else None)
+    ]  # fmt: skip
+    return training, awards
 
 
 async def _stars(call: Call, vid: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from google.protobuf.message import Message
 from services.common import protos
 from services.common.errors import InvalidArgument
 from services.gateway import contract
-from services.gateway.backend import PublicRpc, Rpc
+from services.gateway.backend import PublicRpc, RollupRpc, Rpc
 from services.gateway.protojson import field_schema, reply_doc, schema, to_json
 
 F = FieldDescriptor
@@ -48,6 +48,9 @@ class Route:
     summary: str
     tag: str
     public: bool = False
+    # The nation (scope CN) may call it: rollups and the division tree only;
+    # every other route refuses a national caller before any gRPC call.
+    national: bool = False
     status_code: int = 200
     # A bytes field of the reply to send as the body, with this media type.
     download: tuple[str, str] | None = None
@@ -62,6 +65,12 @@ class Route:
     metadata: Callable[[Request], tuple[tuple[str, str], ...]] | None = None
     responses: Mapping[int | str, Any] = default(default_factory=dict)
     doc: str = ""  # the operation's description, when its summary is not enough
+
+
+def _caller_dep(route: Route) -> Any:
+    if route.public:
+        return PublicRpc
+    return RollupRpc if route.national else Rpc
 
 
 def messages(route: Route) -> tuple[type[Message], type[Message]]:
@@ -131,7 +140,7 @@ def _strict_endpoint(route: Route) -> Callable[..., Any]:
         return await _call(route, values["request"], values["rpc"], message)
 
     kw = inspect.Parameter.KEYWORD_ONLY
-    caller_dep = PublicRpc if route.public else Rpc
+    caller_dep = _caller_dep(route)
     _name(endpoint, route)
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
@@ -152,7 +161,7 @@ def _strict_endpoint(route: Route) -> Callable[..., Any]:
 
 def _endpoint(route: Route) -> Callable[..., Any]:
     request_type, _ = messages(route)
-    caller_dep = PublicRpc if route.public else Rpc
+    caller_dep = _caller_dep(route)
 
     async def endpoint(request: Request, rpc: Any) -> Any:
         path = dict(request.path_params)

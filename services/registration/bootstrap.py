@@ -13,14 +13,25 @@ from __future__ import annotations
 
 import csv
 import sys
+import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
-from services.common.auth import Principal
+from services.common.auth import Principal, hash_password
 from services.common.config import Config
 from services.common.db import Database
 from services.common.divisions import REFERENCE
-from services.common.tenancy import level_of, parent_of, validate_code
+from services.common.errors import AlreadyExists, InvalidArgument
+from services.common.tenancy import (
+    NATIONAL,
+    is_national,
+    level_of,
+    parent_of,
+    validate_code,
+)
+from services.registration import domain
 from services.registration.application import RegistrationApp
 from services.registration.models import Account, Division
 
@@ -90,6 +101,8 @@ def create_account(
         create_account(load(), "yanta-admin", "long-enough-pw", "610113",
                        ["tenant_admin"], "雁塔区文明办")
     """
+    if is_national(scope):
+        return create_national_account(cfg, username, password, roles, display)
     code = validate_code(scope, "scope_code")
     system = Principal("system", "cli", code, frozenset({"operator"}), 0)
     db = Database(cfg.service("registration"))
@@ -101,3 +114,68 @@ def create_account(
         )
     finally:
         db.dispose()
+
+
+# Roles a national account may hold: it reads rollups and the tree only, so
+# these only decide that it counts as a reader (the console's dashboard).
+NATIONAL_ROLES = frozenset({"operator", "province_admin", "reviewer"})
+
+
+def create_national_account(
+    cfg: Config, username: str, password: str, roles: list[str], display: str
+) -> Account:
+    """An account at the nation (scope ``CN``), for the ministry or the
+    national volunteer federation: only here, never through the API (no
+    principal may grant a scope above its own, and the nation creates
+    nothing). Written as the database's owner, the way the migrations write:
+    no tenant scope contains ``CN``, so the application role cannot.
+
+    Example::
+
+        create_national_account(load(), "cn-admin", pw, ["province_admin"], "民政部")
+    """
+    from services.registration.usecases.accounts import USERNAME, check_password_rule
+
+    username = domain.check_text(username, "username", 64)
+    if not USERNAME.fullmatch(username):
+        raise InvalidArgument(
+            "username",
+            "username.charset",
+            "use letters, digits, '.', '-' and '_'",
+            "只能使用字母、数字、“.”、“-”和“_”",
+        )
+    check_password_rule(password)
+    display = domain.check_text(display or username, "display_name", 100)
+    granted = sorted(set(roles))
+    if not granted:
+        raise InvalidArgument.required("roles")
+    if not set(granted) <= NATIONAL_ROLES:
+        raise InvalidArgument(
+            "roles",
+            "roles.national",
+            f"a national account holds only {', '.join(sorted(NATIONAL_ROLES))}",
+            f"全国级账号只能持有以下角色：{'、'.join(sorted(NATIONAL_ROLES))}",
+        )
+    acc = Account(
+        id=str(uuid.uuid4()),
+        username=username,
+        password_hash=hash_password(password),
+        display_name=display,
+        scope_code=NATIONAL,
+        roles=granted,
+        active=True,
+        created_by="cli",
+        created_at=datetime.now(UTC),
+    )
+    db = Database(cfg.service("registration"))
+    try:
+        with Session(db.engine) as s, s.begin():
+            taken = s.execute(select(Account.id).where(Account.username == username))
+            if taken.first() is not None:
+                raise AlreadyExists.entity(
+                    "account", "账号", username, field="username"
+                )
+            s.add(acc)
+    finally:
+        db.dispose()
+    return acc

@@ -110,6 +110,7 @@ def volunteer(v: m.Volunteer, teams: list[str]) -> pb.Volunteer:
         team_ids=teams,
         skills=list(v.skills or []),
         merged_into_id=v.merged_into_id or "",
+        national_volunteer_number=v.national_volunteer_number or "",
     )
 
 
@@ -195,6 +196,7 @@ def merge(row: m.VolunteerMerge) -> pb.VolunteerMerge:
         reverted_by=row.reverted_by or "",
         reverted_at=ts(row.reverted_at) if row.reverted_at else "",
         moved_organisation_ids=list(row.moved_memberships),
+        revert_reason=row.revert_reason,
     )
 
 

@@ -165,6 +165,11 @@ class Volunteer(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A duplicate merged away (status "merged", migration 0010): the survivor.
     merged_into_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # The national unified volunteer number (MZ/T 061, migration 0011): set
+    # by a record import when the file carries it and none is stored.
+    national_volunteer_number: Mapped[str | None] = mapped_column(
+        String(32), default=None, index=True
+    )
 
 
 class TeamMembership(Base):
@@ -317,5 +322,20 @@ class VolunteerMerge(Base):
     )
     merged_status: Mapped[str] = mapped_column(String(10))
     moved_memberships: Mapped[list[str]] = mapped_column(JSON)
+    # Account id -> scope before the merge; once reverted it also holds the
+    # revert's reason under REVERT_REASON (not a UUID, so never an account
+    # id): the audit details, kept without a new column.
     moved_accounts: Mapped[dict[str, str]] = mapped_column(JSON)
     deactivated_accounts: Mapped[list[str]] = mapped_column(JSON)
+
+    REVERT_REASON = "revert_reason"
+
+    @property
+    def accounts_moved(self) -> dict[str, str]:
+        """The accounts the merge moved (account id -> scope before)."""
+        return {k: v for k, v in self.moved_accounts.items() if k != self.REVERT_REASON}
+
+    @property
+    def revert_reason(self) -> str:
+        """Why the merge was reverted ("" while it is live)."""
+        return str(self.moved_accounts.get(self.REVERT_REASON, ""))

@@ -13,12 +13,14 @@ from services.common.db import Database
 from services.common.errors import InvalidArgument
 from services.common.paging import Page, next_token, page_bounds
 from services.common.pii import PiiCipher
-from services.common.rollup_query import RollupResult, check_query, join_rows
+from services.common.rollup_query import RollupResult, summarize_joined
 from services.common.tenancy import Level
 from services.registration import domain
 from services.registration.models import (
     POSITION_ROLLUP,
+    POSITION_ROLLUP_TABLE,
     ROLLUP,
+    ROLLUP_TABLE,
     Account,
     FeedItem,
     Organisation,
@@ -178,39 +180,19 @@ class RegistrationQueries:
         end: str,
         by_month: bool,
     ) -> RollupResult:
-        """Rows for the children (or a deeper level) of ``node`` and its total."""
-        p.require_any(*domain.READERS)
-        node, own, level = check_query(p.scope, node, group_by)
-        start, end = checks.period(start, end, "query.period")
-        metrics = [*ROLLUP.metrics, *POSITION_ROLLUP.metrics]
-        with self.db.session(p.scope) as s:
-            repo = Repository(s, p.scope)
-            # People and organisations, and positions by kind (their own
-            # table): two index ranges, joined by division and month.
-            rows = join_rows(
-                [
-                    (
-                        repo.rollup_rows(node, level, start, end, by_month),
-                        ROLLUP.metrics,
-                    ),
-                    (
-                        repo.position_rollup_rows(node, level, start, end, by_month),
-                        POSITION_ROLLUP.metrics,
-                    ),
-                ]
-            )
-            totals = join_rows(
-                [
-                    (repo.rollup_rows(node, own, start, end, False), ROLLUP.metrics),
-                    (
-                        repo.position_rollup_rows(node, own, start, end, False),
-                        POSITION_ROLLUP.metrics,
-                    ),
-                ]
-            )
-            names = repo.division_names([c for c, _, _ in rows] + [node])
-        total = totals[0][2] if totals else dict.fromkeys(metrics, 0.0)
-        return RollupResult(rows, total, node, metrics, names)
+        """Rows for the children (or a deeper level) of ``node`` and its
+        total: people and organisations, and positions by kind (their own
+        table), two index ranges joined by division and month, labelled with
+        registration's live division names. The nation (``CN``) reads every
+        province's rows (see :func:`summarize_joined`)."""
+        return summarize_joined(
+            self.db,
+            p,
+            [(ROLLUP, ROLLUP_TABLE), (POSITION_ROLLUP, POSITION_ROLLUP_TABLE)],
+            (node, group_by, start, end, by_month),
+            domain.READERS,
+            names=lambda s, codes: Repository(s, None).division_names(codes),
+        )
 
     def positions(
         self, p: Principal, node: str, kind: str | None, size: int, token: str

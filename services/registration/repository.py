@@ -21,12 +21,8 @@ from services.common.db import SessionRepository
 from services.common.errors import NotFound
 from services.common.paging import page_rows
 from services.common.refcache import RefCache, clear_after_commit
-from services.common.tenancy import Level, Scope, validate_code
+from services.common.tenancy import Scope, validate_code
 from services.registration.models import (
-    POSITION_ROLLUP,
-    POSITION_ROLLUP_TABLE,
-    ROLLUP,
-    ROLLUP_TABLE,
     Account,
     Counter,
     Division,
@@ -100,9 +96,14 @@ class Repository(SessionRepository[Scope | None]):
         return dict(rows.tuples().all())
 
     def children(
-        self, parent: str, include_retired: bool, size: int, offset: int
+        self, parent: str | None, include_retired: bool, size: int, offset: int
     ) -> tuple[Sequence[Division], int]:
-        q = select(Division).where(Division.parent_code == parent)
+        """The children of ``parent`` (``None``: the provinces), a page."""
+        q = select(Division).where(
+            Division.parent_code.is_(None)
+            if parent is None
+            else Division.parent_code == parent
+        )
         if not include_retired:
             q = q.where(Division.status == "active")
         total = self.s.execute(
@@ -366,30 +367,6 @@ class Repository(SessionRepository[Scope | None]):
     def login_lookup_phone(self, phone_hash: str) -> dict[str, Any] | None:
         """:func:`login_lookup_phone` in this unit's transaction."""
         return login_lookup_phone(self.s, phone_hash)
-
-    # -- rollups --------------------------------------------------------------
-    def rollup_rows(
-        self, node: str, level: Level, start: str, end: str, by_month: bool
-    ) -> list[tuple[str, str, dict[str, float]]]:
-        """Summed metrics per division at ``level`` under ``node`` (an index
-        read of the rollup table; ``node`` must lie inside the scope)."""
-        return ROLLUP.read(
-            self.s, ROLLUP_TABLE, self.tenant.narrow(node), level, start, end, by_month
-        )
-
-    def position_rollup_rows(
-        self, node: str, level: Level, start: str, end: str, by_month: bool
-    ) -> list[tuple[str, str, dict[str, float]]]:
-        """:meth:`rollup_rows` of the positions counted by kind."""
-        return POSITION_ROLLUP.read(
-            self.s,
-            POSITION_ROLLUP_TABLE,
-            self.tenant.narrow(node),
-            level,
-            start,
-            end,
-            by_month,
-        )
 
 
 def _missing(field: str, kind_en: str, kind_zh: str, key: str) -> NotFound:

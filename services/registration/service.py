@@ -92,6 +92,14 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             volunteer=cv.volunteer(vol, teams), account=cv.account(acc)
         )
 
+    def RefreshMyToken(  # noqa: N802
+        self, req: pb.RefreshMyTokenRequest, ctx: grpc.ServicerContext
+    ) -> pb.RefreshMyTokenResponse:
+        token, exp, acc = self.app.accounts.refresh(me())
+        return pb.RefreshMyTokenResponse(
+            access_token=token, expires_at=exp, account=cv.account(acc)
+        )
+
     def ListMyNotifications(  # noqa: N802
         self, req: pb.ListMyNotificationsRequest, ctx: grpc.ServicerContext
     ) -> pb.ListMyNotificationsResponse:
@@ -322,6 +330,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             id_type="resident_id",
             id_number_masked=vol.id_number_masked,
             home_division_code=vol.home_division_code,
+            national_volunteer_number=vol.national_volunteer_number or "",
         )
 
     def Summarize(  # noqa: N802
@@ -420,7 +429,7 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
     def RevertMerge(  # noqa: N802
         self, req: pb.RevertMergeRequest, ctx: grpc.ServicerContext
     ) -> pb.RevertMergeResponse:
-        row = self.app.merges.revert(me(), req.id)
+        row = self.app.merges.revert(me(), req.id, req.reason)
         return pb.RevertMergeResponse(merge=cv.merge(row))
 
     def ListMerges(  # noqa: N802

@@ -1,7 +1,8 @@
 """Merging duplicate registrations and naming service positions in the
 console (headless Chromium, issue 14). A county office finds a duplicate from
 a volunteer's row, compares both records, gives a reason, confirms and
-merges; the merge is listed and reverted; a volunteer of a neighbouring
+merges; the merge is listed and reverted, saying why (a blank reason is
+refused under its label, the reason is kept and shown); a volunteer of a neighbouring
 county cannot be named (the error names the field) and nothing is merged.
 At 390 px the merge pages do not scroll sideways. The positions page shows
 each position's id with a copy button, and the project form offers the
@@ -134,13 +135,43 @@ def test_an_office_merges_lists_and_reverts(platform, chromium) -> None:  # type
             assert card.get_attribute("data-state") == "live"
             assert problems(page, width) == []
             shot(page, f"console-merges-list-{width}")
+            # Through the API: a blank, whitespace-only, bare-CR or too long
+            # reason is refused naming the field; nothing is reverted.
+            for bad in ("", "  \t ", "\r", "理" * 501):
+                got = http.post(f"/merges/{merge_id}/revert", json={"reason": bad})
+                assert got.status_code == 400, got.text
+                assert got.json()["error"]["field"] == "reason", got.text
+            assert status(http, duplicate) == "VOLUNTEER_STATUS_MERGED"
             card.locator("[data-action=revert]").click()
             card.locator("[data-testid=revert-confirm]").wait_for()
+            # Without a reason (blank, then a bare CR) the revert is refused
+            # under the reason's label and nothing changes.
+            for blank in ("", "\r"):
+                card.locator("[data-testid=revert-reason]").fill(blank)
+                card.locator("[data-action=revert-yes]").click()
+                error = card.locator("[data-testid=revert-error][data-field=reason]")
+                error.wait_for()
+                assert error.inner_text().startswith("原因："), error.inner_text()
+                assert status(http, duplicate) == "VOLUNTEER_STATUS_MERGED"
+                assert card.get_attribute("data-state") == "live"
+                page.wait_for_function(
+                    "b => !b.disabled",
+                    arg=card.locator("[data-action=revert-yes]").element_handle(),
+                )
+            card.locator("[data-testid=revert-reason]").fill("核实为两人，误合并")
             card.locator("[data-action=revert-yes]").click()
             page.wait_for_selector(
                 f"[data-testid=merge][data-id='{merge_id}'][data-state=reverted]"
             )
             assert status(http, duplicate) == "VOLUNTEER_STATUS_PENDING"
+            # The reason is kept with the merge and shown on its card.
+            assert card.locator("[data-col=revert_reason]").inner_text() == (
+                "核实为两人，误合并"
+            )
+            (kept,) = [
+                m for m in ok(http.get("/merges"))["merges"] if m["id"] == merge_id
+            ]
+            assert kept["revert_reason"] == "核实为两人，误合并"
             # The list follows the language switch.
             page.click("[data-testid=lang]")
             page.wait_for_selector(f"[data-testid=merge][data-id='{merge_id}']")

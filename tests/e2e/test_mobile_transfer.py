@@ -10,9 +10,11 @@ first "keep it" changes nothing); asked again, the new home's office
 refuses it with a reason, then accepts a third request, both through the
 API; the phone shows each status, both homes by name and the dates, in
 Chinese and in English. Its token, issued before the move, still carries
-the old home: the page says so and signs in again, after which "me" shows
-the new home. Photographed at 390 and 1366 px
-(``test-artifacts/screenshots/mobile-transfer*-390.png`` and ``-1366.png``);
+the old home (GET /me: 404): the page exchanges it (POST /me/refresh) for
+one of the new home without signing in again, and "me" shows the new home.
+An office's token and a forged one get no refresh. Photographed at 390 and
+1366 px (``test-artifacts/screenshots/mobile-transfer*-390.png`` and
+``-1366.png``);
 at 390 px nothing scrolls sideways and every control is at least 40 px
 tall."""
 
@@ -22,8 +24,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from services.common.auth import TokenIssuer, generate_keypair
 from services.common.divisions import name_of
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, login_with
 from tests.e2e.test_mobile_pages import (
     PASSWORD,
     TOWN,
@@ -159,6 +162,7 @@ def test_moving_home_on_the_phone(platform, phone_page: Page) -> None:  # type: 
     )
 
     # A third request, accepted: the phone shows it accepted.
+    old_token = page.evaluate("() => sessionStorage.getItem('zy.m.token')")
     ask(page)
     third = newest(page, "TRANSFER_STATUS_PENDING").get_attribute("data-id")
     ok(http.post(f"/transfers/{third}/accept", headers=province))
@@ -181,9 +185,14 @@ def test_moving_home_on_the_phone(platform, phone_page: Page) -> None:  # type: 
         "TRANSFER_STATUS_CANCELLED",
     ]
     assert page.locator("[data-testid=transfer-requested]").count() == 0
-    # The token from before the move is the old home's: sign in again.
-    assert page.locator("[data-testid=transfer-moved]").is_visible()
-    assert page.locator("[data-testid=transfer-form]").count() == 0
+    # The token from before the move carried the old home (GET /me: 404): the
+    # page exchanged it for one of the new home without asking to sign in.
+    assert page.evaluate("() => sessionStorage.getItem('zy.m.token')") != old_token
+    assert page.locator("[data-testid=transfer-moved]").count() == 0
+    page.wait_for_selector("[data-testid=transfer-current][data-code]")
+    assert page.get_attribute("[data-testid=transfer-current]", "data-code") == (
+        NEW_TOWN
+    )
     # Both homes from the province down.
     page.wait_for_function(
         "([s, n]) => document.querySelector(s)?.textContent === n",
@@ -201,19 +210,32 @@ def test_moving_home_on_the_phone(platform, phone_page: Page) -> None:  # type: 
     fits_the_phone(page)
     assert page.inner_text("[data-testid=transfers] h2") == "My transfer requests"
 
-    # Signed in again: "me" and the page at the new home.
+    # "me" at the new home, still signed in.
     page.click("[data-testid=lang]")
-    page.click("[data-testid=transfer-signin-again]")
-    page.fill("[data-testid=signin-form] input[name=username]", number)
-    page.fill("[data-testid=signin-form] input[name=password]", PASSWORD)
-    page.click("[data-testid=signin-submit]")
+    page.click("[data-testid=tab-me]")
     page.wait_for_function(
         "([s, n]) => document.querySelector(s)?.textContent.endsWith(' ' + n)",
         arg=["[data-testid=me-home]", name_of(NEW_TOWN)],
     )
-    page.click("[data-testid=to-transfer]")
-    page.wait_for_selector("[data-testid=transfer-form]")
-    assert page.get_attribute("[data-testid=transfer-current]", "data-code") == (
-        NEW_TOWN
-    )
-    assert page.locator("[data-testid=transfer-moved]").count() == 0
+    assert page.locator("[data-testid=signin-form]").count() == 0
+
+    # The API behind it: the old token finds no one, its refresh is the new
+    # home's; an office's token and a forged one are refused.
+    assert http.get("/me", headers=own).status_code == 404
+    fresh = ok(http.post("/me/refresh", headers=own))
+    mine = {"authorization": f"Bearer {fresh['access_token']}"}
+    assert fresh["account"]["scope_code"] == NEW_TOWN
+    me = ok(http.get("/me", headers=mine))
+    assert me["scope_code"] == NEW_TOWN
+    assert me["volunteer"]["home_division_code"] == NEW_TOWN
+    again = ok(http.get("/me", headers=login_with(base, number, PASSWORD)))
+    assert me["volunteer"]["id"] == again["volunteer"]["id"]
+    assert http.post("/me/refresh", headers=county).status_code == 403
+    # The same claims signed with another key: refused at the door.
+    forger = TokenIssuer(generate_keypair()[0], "zhiyuan", "zhiyuan")
+    forged, _ = forger.issue(
+        subject=me["subject"], username=number, scope_code=NEW_TOWN,
+        roles=["volunteer"], volunteer_id=me["volunteer"]["id"],
+    )  # fmt: skip
+    got = http.post("/me/refresh", headers={"authorization": f"Bearer {forged}"})
+    assert got.status_code == 401, got.text

@@ -165,6 +165,29 @@ def test_rollup_export_and_certificate_check_against_the_running_apis(
     assert pending.stdout.startswith("id,volunteer_number")
 
 
+def test_the_nations_rollup_export_is_by_province(migrated, apis, stub, token):
+    from tests.integration.test_registration_flow import register
+
+    register(stub, token("610113"))  # so Shaanxi has a row
+    args = ("rollup", "registration", "--scope", "CN", "--role", "province_admin")
+    done = zhiyuan(migrated, *args, "--division", "CN")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("61,陕西省,") for line in lines[1:-1])
+    assert all(len(line.split(",")[0]) == 2 for line in lines[1:-1])
+    assert lines[-1].startswith("CN,全国,")  # the nation's total row
+    # A province's own export reads the same Shaanxi row as the nation's.
+    own = zhiyuan(migrated, "rollup", "registration", "--scope", "61",
+                  "--role", "province_admin", "--division", "61")  # fmt: skip
+    shaanxi = next(x for x in lines if x.startswith("61,"))
+    assert own.stdout.strip().splitlines()[-1] == shaanxi
+    # The nation may not list anything personal through the CLI either.
+    refused = zhiyuan(
+        migrated, "hours", "pending", "--scope", "CN", "--role", "province_admin"
+    )
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
 def test_settings_announce_rebuilds_a_lost_hours_replica(
     migrated, stub, token, worker, stubs
 ):

@@ -126,7 +126,7 @@ def test_hours_and_certificates_follow_a_merge_and_its_revert(
     assert public.number == cert.number  # still valid by its number
     assert public.status == hpb.CERTIFICATE_STATUS_VALID
 
-    _call(stubs, "registration", "RevertMerge", tok, id=done.id)
+    _call(stubs, "registration", "RevertMerge", tok, id=done.id, reason="核实为两人")
     wait_for(
         lambda: hours_of(survivor) == 2.0 and hours_of(merged) == 4.0,
         timeout=60,

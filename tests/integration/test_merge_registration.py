@@ -171,9 +171,13 @@ def test_merge_moves_memberships_and_account_and_revert_restores(
     listed = app.merges.history(ADMIN, merged.id, 10, "")
     assert [m.id for m in listed.items] == [row.id]
 
-    back = app.merges.revert(ADMIN, row.id)
+    back = app.merges.revert(ADMIN, row.id, "核实为两人")
 
     assert back.reverted_by == "lantian-admin" and back.reverted_at is not None
+    # The reason is kept with the merge (the audit row), read back afresh.
+    (kept_row,) = app.merges.history(ADMIN, merged.id, 10, "").items
+    assert kept_row.revert_reason == "核实为两人"
+    assert kept_row.accounts_moved == {acc: TOWN_B}
     again, teams = app.people.get_volunteer(ADMIN, merged.id)
     assert (again.status, again.merged_into_id) == ("verified", None)
     assert sorted(teams) == sorted([shared, only_merged])
@@ -182,8 +186,9 @@ def test_merge_moves_memberships_and_account_and_revert_restores(
     assert _accounts(app, {acc}) == {acc: (merged.id, TOWN_B, True)}
     (event,) = _events(app, "registration.volunteer.unmerged", row.id)
     assert event.payload["data"]["actor"] == "lantian-admin"
+    assert event.payload["data"]["revert_reason"] == "核实为两人"
     with pytest.raises(FailedPrecondition) as err:
-        app.merges.revert(ADMIN, row.id)
+        app.merges.revert(ADMIN, row.id, "核实为两人")
     assert (err.value.field, err.value.rule) == ("id", "merge.not_reverted")
     # Reverted, the pair can be merged again (one live merge per record).
     assert app.merges.merge(ADMIN, survivor.id, merged.id, "再次核实").id != row.id
@@ -205,7 +210,7 @@ def test_a_merged_record_leaves_the_verified_count_and_a_revert_restores_it(
     a, b = _verified(app, TOWN_A), _verified(app, TOWN_B)
     row = app.merges.merge(ADMIN, survivor.id, merged.id, "同一人两次登记")
     assert (_verified(app, TOWN_A), _verified(app, TOWN_B)) == (a, b - 1)
-    app.merges.revert(ADMIN, row.id)
+    app.merges.revert(ADMIN, row.id, "核实为两人")
     assert (_verified(app, TOWN_A), _verified(app, TOWN_B)) == (a, b)
 
 
@@ -222,7 +227,7 @@ def test_a_second_account_is_deactivated_and_revert_reactivates_it(
         own: (survivor.id, TOWN_A, True),
         dup: (merged.id, TOWN_A, False),
     }
-    app.merges.revert(ADMIN, row.id)
+    app.merges.revert(ADMIN, row.id, "核实为两人")
     assert _accounts(app, {dup}) == {dup: (merged.id, TOWN_A, True)}
 
 
@@ -259,10 +264,39 @@ def test_bad_merges_are_refused_naming_the_field(app: RegistrationApp) -> None:
         app.merges.merge(office(COUNTY, "reader", "reviewer"), a.id, c.id, "x")
     neighbour = office(NEIGHBOUR, "changan-admin")
     with pytest.raises(NotFound):
-        app.merges.revert(neighbour, row.id)
+        app.merges.revert(neighbour, row.id, "核实为两人")
     assert app.merges.history(neighbour, "", 50, "").items == []
     with app.ctx.db.session(Scope(COUNTY)) as s:
         mine = s.execute(
             select(VolunteerMerge.id).where(VolunteerMerge.merged_id.in_([c.id, a.id]))
         ).all()
     assert mine == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "rule"),
+    [
+        ("", "reason.required"),
+        ("   \t ", "reason.required"),
+        ("\r", "reason.required"),  # a bare CR is blank
+        ("理" * 501, "reason.max_length"),
+    ],
+    ids=["blank", "whitespace", "bare-cr", "too-long"],
+)
+def test_a_revert_needs_a_reason(app: RegistrationApp, reason: str, rule: str) -> None:
+    survivor, merged = _volunteer(app, TOWN_A), _volunteer(app, TOWN_B)
+    row = app.merges.merge(ADMIN, survivor.id, merged.id, "重复注册")
+
+    with pytest.raises(InvalidArgument) as err:
+        app.merges.revert(ADMIN, row.id, reason)
+
+    assert (err.value.field, err.value.rule) == ("reason", rule)
+    # Nothing written: still merged, the merge live, no unmerged event.
+    gone, _ = app.people.get_volunteer(ADMIN, merged.id)
+    assert (gone.status, gone.merged_into_id) == ("merged", survivor.id)
+    (live,) = app.merges.history(ADMIN, merged.id, 10, "").items
+    assert live.reverted_at is None and live.revert_reason == ""
+    assert _events(app, "registration.volunteer.unmerged", row.id) == []
+    # 500 characters, the limit, are taken.
+    back = app.merges.revert(ADMIN, row.id, "理" * 500)
+    assert back.revert_reason == "理" * 500

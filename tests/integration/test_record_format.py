@@ -17,25 +17,32 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from zhiyuan.activity.v1 import activity_pb2 as apb
 from zhiyuan.hours.v1 import hours_pb2 as hpb
 
+from services.common import protos
 from services.common import record_format as fmt
+from services.common.auth import TokenIssuer
 from services.common.config import load
 from services.common.db import Database
 from services.common.errors import InvalidArgument, PermissionDenied
 from services.common.keys import pii_cipher
 from services.common.tenancy import Scope
-from services.common.testing import create_migrated_database, drop_database
+from services.common.testing import (
+    PRIVATE_PEM,
+    create_migrated_database,
+    drop_database,
+)
 from services.gateway.app import create_app
 from services.hours import bulk
 from services.hours.models import HourRecord
-from services.hours.record_import import import_records
+from services.hours.record_import import Remote, import_records
 from services.registration import bulk as reg_bulk
-from services.registration.record_identity import by_id_number
+from services.registration.record_identity import Directory, by_id_number
 from tests.helpers import auth, new_id_number, new_phone, ok
 from tests.integration.test_activity_flow import Kit
 from tests.integration.test_cli import zhiyuan
@@ -174,6 +181,21 @@ def export(client: TestClient, tok: str, **params: str) -> str:
     return got.text
 
 
+def remote(scope: str = COUNTY) -> Remote:
+    """The services' import RPCs (training, awards) as the county's office."""
+    tok, _ = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan").issue(
+        subject="records-test", username="records-test", scope_code=scope,
+        roles=["tenant_admin"], ttl=600,
+    )  # fmt: skip
+
+    def call(service: str, method: str, message: Any) -> Any:
+        with grpc.insecure_channel(load().service(service).grpc_address) as channel:
+            stub = protos.stub(service, channel)
+            return getattr(stub, method)(message, metadata=auth(tok))
+
+    return Remote(call)
+
+
 def into(db: Database, lines: list[str], source: str = "file-1") -> Any:
     reg = Database(load().service("registration"))
     cipher = pii_cipher(load())
@@ -182,6 +204,7 @@ def into(db: Database, lines: list[str], source: str = "file-1") -> Any:
             db, Scope(COUNTY), lines, source=source,
             volunteers=lambda scope, numbers: reg_bulk.lookup(reg, scope, numbers),
             identities=lambda scope, ids: by_id_number(reg, cipher, scope, ids),
+            registry=Directory(reg), remote=remote(),
         )  # fmt: skip
     finally:
         reg.dispose()

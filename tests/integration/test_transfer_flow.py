@@ -31,12 +31,12 @@ from zhiyuan.common.v1 import common_pb2 as common
 from zhiyuan.hours.v1 import hours_pb2 as hpb
 from zhiyuan.registration.v1 import registration_pb2 as pb
 
-from services.common.auth import TokenIssuer
+from services.common.auth import TokenIssuer, TokenVerifier, generate_keypair
 from services.common.rollup import CST
 from services.common.rpc import CLIENT_ADDRESS_KEY
-from services.common.testing import PRIVATE_PEM, wait_for
+from services.common.testing import PRIVATE_PEM, PUBLIC_PEM, wait_for
 from tests.helpers import auth, new_id_number, new_phone
-from tests.security.matrix import outcome
+from tests.security.matrix import OK, outcome
 
 pytestmark = pytest.mark.integration
 
@@ -359,3 +359,118 @@ def test_a_self_registered_volunteer_signs_in_at_the_new_home(kit: Kit) -> None:
         pb.ListMyTransfersRequest(), metadata=auth(after.access_token)
     )
     assert [x.status for x in listed.transfers] == [pb.TRANSFER_STATUS_ACCEPTED]
+
+
+def _self_registered(kit: Kit, town: str) -> tuple[pb.SelfRegisterResponse, str]:
+    """A volunteer who registered themself at ``town``, and their token."""
+    secret = "my-own-password"  # noqa: S105 - a test volunteer's password
+    got = kit.reg.SelfRegister(
+        pb.SelfRegisterRequest(
+            name="赵刷新", id_number=new_id_number(town[:6]), phone=new_phone(),
+            home_division_code=town, service_fields=["elderly_care"],
+            password=secret,
+        ),
+        metadata=[(CLIENT_ADDRESS_KEY, f"tf-{uuid.uuid4().hex[:12]}")],
+    )  # fmt: skip
+    login = pb.LoginRequest(username=got.volunteer_number, password=secret)
+    return got, kit.reg.Login(login).access_token
+
+
+def _claims(tok: str) -> Any:
+    return TokenVerifier(PUBLIC_PEM, "zhiyuan", "zhiyuan").verify(tok)
+
+
+def _refresh(kit: Kit, tok: str) -> pb.RefreshMyTokenResponse:
+    return kit.reg.RefreshMyToken(pb.RefreshMyTokenRequest(), metadata=auth(tok))
+
+
+def test_a_token_from_before_the_move_is_refreshed_for_the_new_home(
+    kit: Kit,
+) -> None:
+    """RefreshMyToken gives the same account a token of its current home:
+    the old token finds no one after the move, the refreshed one the
+    volunteer at the new home, and its scope holds nothing of the old."""
+    got, before = _self_registered(kit, OLD_TOWN)
+    t = kit.reg.RequestMyTransfer(
+        pb.RequestMyTransferRequest(to_division_code=FAR_TOWN, consent=True),
+        metadata=auth(before),
+    ).transfer
+    # Before the move a refresh keeps the old home.
+    same = _refresh(kit, before)
+    assert same.account.scope_code == OLD_TOWN
+    kit.accept(t.id, kit.far)
+    assert (
+        _code(lambda: kit.reg.GetMe(pb.GetMeRequest(), metadata=auth(before)))
+        == grpc.StatusCode.NOT_FOUND
+    )
+
+    fresh = _refresh(kit, before)
+
+    assert fresh.access_token != before
+    assert fresh.account.scope_code == FAR_TOWN
+    claims = _claims(fresh.access_token)
+    # A refresh moves the scope; it does not lengthen the sign-in.
+    assert fresh.expires_at == claims.expires_at == _claims(before).expires_at
+    assert claims.scope_code == FAR_TOWN and claims.volunteer_id == got.volunteer.id
+    assert claims.subject == got.account.id and claims.roles == {"volunteer"}
+    mine = kit.reg.GetMe(pb.GetMeRequest(), metadata=auth(fresh.access_token))
+    assert mine.volunteer.id == got.volunteer.id
+    assert mine.volunteer.home_division_code == FAR_TOWN
+
+    # The old home's data stays out of reach: the old token still reads the
+    # old township's settings (its scope), the refreshed one is refused.
+    def settings(tok: str) -> Any:
+        return kit.reg.GetEffectiveSettings(
+            pb.GetEffectiveSettingsRequest(division_code=OLD_TOWN),
+            metadata=auth(tok),
+        )
+
+    assert _code(lambda: settings(before)) == OK
+    assert _code(lambda: settings(fresh.access_token)) in (
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
+    )
+    # The refreshed token refreshes again (to the same home).
+    again = _refresh(kit, fresh.access_token)
+    assert again.account.scope_code == FAR_TOWN
+
+
+def test_a_refresh_is_refused_to_forged_staff_and_merged_away_tokens(
+    kit: Kit,
+) -> None:
+    got, own = _self_registered(kit, FAR_TOWN)
+    # Signed with another key, claims copied from the real one: refused at
+    # the door (the signature), whatever it names.
+    forger = TokenIssuer(generate_keypair()[0], "zhiyuan", "zhiyuan")
+    forged, _ = forger.issue(
+        subject=got.account.id, username=got.volunteer_number,
+        scope_code=FAR_TOWN, roles=["volunteer"], volunteer_id=got.volunteer.id,
+    )  # fmt: skip
+    assert _code(lambda: _refresh(kit, forged)) == grpc.StatusCode.UNAUTHENTICATED
+    # A genuine token naming another volunteer than the account's is refused.
+    stray = ISSUER.issue(
+        subject=got.account.id, username=got.volunteer_number,
+        scope_code=FAR_TOWN, roles=["volunteer"], ttl=600,
+        volunteer_id=str(uuid.uuid4()),
+    )[0]  # fmt: skip
+    assert _code(lambda: _refresh(kit, stray)) == grpc.StatusCode.UNAUTHENTICATED
+    # An office's token has no volunteer to refresh for.
+    assert _code(lambda: _refresh(kit, kit.far)) == grpc.StatusCode.PERMISSION_DENIED
+
+    # Merged into another record: the account moves to the survivor, and the
+    # merged volunteer's token is not refreshed.
+    survivor = kit.reg.RegisterVolunteer(
+        pb.RegisterVolunteerRequest(
+            name="赵刷新", id_number=new_id_number(FAR), phone=new_phone(),
+            home_division_code=FAR_TOWN, service_fields=["elderly_care"],
+        ),
+        metadata=auth(kit.far),
+    ).volunteer  # fmt: skip
+    assert _claims(_refresh(kit, own).access_token).volunteer_id == got.volunteer.id
+    kit.reg.MergeVolunteers(
+        pb.MergeVolunteersRequest(
+            survivor_id=survivor.id, merged_id=got.volunteer.id, reason="重复注册"
+        ),
+        metadata=auth(kit.far),
+    )
+    assert _code(lambda: _refresh(kit, own)) == grpc.StatusCode.UNAUTHENTICATED

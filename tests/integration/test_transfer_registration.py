@@ -18,16 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from services.common import keys
-from services.common.auth import Principal
+from services.common.auth import Principal, TokenIssuer, TokenVerifier
 from services.common.config import load
 from services.common.db import Database
-from services.common.errors import NotFound, PermissionDenied
+from services.common.errors import NotFound, PermissionDenied, Unauthenticated
 from services.common.migrations import upgrade
 from services.common.tenancy import Scope
+from services.common.testing import PRIVATE_PEM, PUBLIC_PEM
 from services.registration.application import RegistrationApp
 from services.registration.bootstrap import load_divisions
 from services.registration.models import (
@@ -186,3 +187,55 @@ def test_the_database_refuses_a_move_outside_the_callers_scope(
         assert row is not None and row.status == "pending"
     got, _ = app.people.get_volunteer(old, vol.id)
     assert got.home_division_code == OLD_TOWN
+
+
+def test_the_own_account_refreshes_its_token_to_the_new_home(
+    app: RegistrationApp,
+) -> None:
+    """RefreshMyToken's use case on both stores: before the move the token
+    keeps the old home, after it the new one, with the same expiry; an
+    account deactivated, a token naming another account or volunteer, and
+    an office's principal get none."""
+    cfg = load()
+    signing = RegistrationApp(
+        app.ctx.db, keys.pii_cipher(cfg), TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
+    )
+    verify = TokenVerifier(PUBLIC_PEM, "zhiyuan", "zhiyuan").verify
+    vol = _with_account_and_inbox(app)
+    with app.ctx.db.session(Scope(OLD_TOWN)) as s:
+        acc = s.execute(
+            select(Account).where(Account.volunteer_id == vol.id)
+        ).scalar_one()
+        acc_id, username = acc.id, acc.username
+    expires = int(datetime.now(UTC).timestamp()) + 600
+
+    def own(scope: str, subject: str = acc_id, vid: str = vol.id) -> Principal:
+        return Principal(
+            subject, username, scope, frozenset({"volunteer"}), expires,
+            volunteer_id=vid,
+        )  # fmt: skip
+
+    _, _, before = signing.accounts.refresh(own(OLD_TOWN))
+    assert before.scope_code == OLD_TOWN
+    t = app.transfers.request(
+        office(OLD, "yanliang-admin"), vol.id, NEW_TOWN, True, "同意书已存档"
+    )
+    app.transfers.accept(office(NEW, "changan-admin"), t.id)
+
+    token, exp, after = signing.accounts.refresh(own(OLD_TOWN))
+
+    assert after.scope_code == NEW_TOWN and exp == expires
+    claims = verify(token)
+    assert (claims.scope_code, claims.volunteer_id, claims.subject) == (
+        NEW_TOWN, vol.id, acc_id,
+    )  # fmt: skip
+    for stray in (own(OLD_TOWN, subject=str(uuid.uuid4())),
+                  own(OLD_TOWN, vid=str(uuid.uuid4()))):  # fmt: skip
+        with pytest.raises(Unauthenticated):
+            signing.accounts.refresh(stray)
+    with pytest.raises(PermissionDenied):
+        signing.accounts.refresh(office(NEW, "changan-admin"))
+    with app.ctx.db.session(Scope(NEW_TOWN)) as s:
+        s.execute(update(Account).where(Account.id == acc_id).values(active=False))
+    with pytest.raises(Unauthenticated):
+        signing.accounts.refresh(own(NEW_TOWN))

@@ -25,7 +25,7 @@ strings a NOT_FOUND refusal must not reveal, how a caller's token is made
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
@@ -70,6 +70,18 @@ def no_scope_token(*roles: str) -> str:
     return value
 
 
+def national_token(*roles: str) -> str:
+    """A valid token of the nation (scope ``CN``, the ministry or the
+    national federation): province_admin unless other roles are given."""
+    value, _ = _ISSUER.issue(
+        subject="national",
+        username="cn-admin",
+        scope_code="CN",
+        roles=list(roles or ("province_admin",)),
+    )
+    return value
+
+
 def caller_token(
     token: Callable[..., str],
     scopes: Mapping[str, str],
@@ -77,11 +89,13 @@ def caller_token(
     roles: tuple[str, ...] = (),
 ) -> str:
     """The token of the caller kind ``who``: ``noscope`` gets
-    :func:`no_scope_token`, any other kind ``token(scopes[who], *roles)``,
-    where the roles default to province_admin for ``province`` and
-    tenant_admin for everyone else."""
+    :func:`no_scope_token`, ``national`` :func:`national_token`, any other
+    kind ``token(scopes[who], *roles)``, where the roles default to
+    province_admin for ``province`` and tenant_admin for everyone else."""
     if who == "noscope":
         return no_scope_token(*roles)
+    if who == "national":
+        return national_token(*roles)
     if not roles:
         roles = ("province_admin",) if who == "province" else ("tenant_admin",)
     return token(scopes[who], *roles)
@@ -112,6 +126,26 @@ class Spec:
     prepare: Callable[[Any], Any] = none
     succeeded: Callable[[Any, Any, Any], None] = none
     unchanged: Callable[[Any, Any], None] | None = None
+
+
+# What the nation may call: the rollups and the division tree. Written out
+# here, not taken from the code under test, so that a method added to the
+# code's list by mistake fails the matrices.
+NATION_READS = frozenset({"Summarize", "GetDivision", "ListDivisions"})
+
+
+def with_national(specs: Mapping[str, Spec]) -> dict[str, Spec]:
+    """``specs`` with the ``national`` caller (scope ``CN``) in every row: OK
+    for the rollups and the tree (:data:`NATION_READS`) and for the public
+    RPCs (those a caller without any scope may call, which check no token);
+    PERMISSION_DENIED, with the row's own checks that nothing changed, on
+    every other RPC: lists, details, personal data and any write."""
+    out = {}
+    for rpc, spec in specs.items():
+        allowed = rpc in NATION_READS or spec.expect.get("noscope") == OK
+        expect = {**spec.expect, "national": OK if allowed else PD}
+        out[rpc] = replace(spec, expect=expect)
+    return out
 
 
 def row(base: Mapping[str, Any], **over: Any) -> dict[str, Any]:

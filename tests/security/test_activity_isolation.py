@@ -42,6 +42,7 @@ from tests.security.matrix import (
     outcome,
     params,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,8 @@ SCOPES = {
     "province": PROVINCE,
     "child": CHILD,
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
 NOBODY = {who: PD for who in CALLERS}  # the volunteer's own calls
@@ -467,6 +469,15 @@ def _training_attended(w: World) -> pb.TrainingSession:
     return session
 
 
+def _imported_training(w: World) -> list[str]:
+    """The source session ids of the volunteer's imported training."""
+    got = w.act.ListTrainingOf(
+        pb.ListTrainingOfRequest(volunteer_id=w.vol.id, include_undated=True),
+        metadata=w.own,
+    ).attendances
+    return [x.source_session_id for x in got if x.imported]
+
+
 def _record_training(w: World, session: pb.TrainingSession, tok: str) -> Any:
     return w.act.RecordTrainingAttendance(
         pb.RecordTrainingAttendanceRequest(
@@ -837,6 +848,34 @@ SPECS: dict[str, Spec] = {
             or pytest.fail("wrong training")
         ),
     ),
+    # Training transferred in from another platform (the record import):
+    # only for a volunteer at home in the caller's subtree, the whole batch
+    # refused otherwise.
+    "ImportTraining": Spec(
+        BY_ID,
+        lambda w, source, tok: w.act.ImportTraining(
+            pb.ImportTrainingRequest(
+                entries=[
+                    pb.ImportedTrainingEntry(
+                        volunteer_id=w.vol.id,
+                        course_title="心肺复苏",
+                        hours=1,
+                        issuer_platform="matrix-platform",
+                        source_session_id=source,
+                    )
+                ]
+            ),
+            metadata=auth(tok),
+        ),  # fmt: skip
+        prepare=lambda w: f"matrix-{uuid.uuid4().hex[:8]}",
+        succeeded=lambda w, source, r: (
+            (r.imported == 1 and source in _imported_training(w))
+            or pytest.fail("not imported")
+        ),
+        unchanged=lambda w, source: (
+            source not in _imported_training(w) or pytest.fail("imported")
+        ),
+    ),
     "ListMyTraining": Spec(
         NOBODY,
         lambda w, _, tok: w.act.ListMyTraining(
@@ -895,6 +934,7 @@ SPECS: dict[str, Spec] = {
     **CAMPAIGN_SPECS,
 }
 
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

@@ -25,7 +25,13 @@ from services.common.auth import TokenIssuer, generate_keypair
 from services.common.testing import PRIVATE_PEM
 from tests.helpers import auth
 from tests.integration.test_activity_flow import Kit, one_session, when
-from tests.security.matrix import NF, PD, check_indistinguishable, outcome
+from tests.security.matrix import (
+    NF,
+    PD,
+    check_indistinguishable,
+    national_token,
+    outcome,
+)
 
 pytestmark = pytest.mark.integration
 TOWN, COUNTY, NEIGHBOUR, CITY = "610113002", "610113", "610103", "6101"
@@ -129,6 +135,25 @@ def test_withdrawing_anothers_sign_up_is_not_found_and_changes_nothing(
     assert all(
         before[k][s.id] == pb.SIGN_UP_STATUS_CONFIRMED for k, s in theirs.items()
     )
+
+
+def test_the_nation_neither_reads_nor_withdraws_a_sign_up(w: World) -> None:
+    """The national account (scope CN) is refused the sign-up calls naming
+    real sign-ups (scope.national), and nothing changes."""
+    theirs = harvested(w)
+    before = {k: w.queue(s.session_id) for k, s in theirs.items()}
+    nation = auth(national_token())
+    for row in theirs.values():
+        for call in (
+            lambda i=row.id: w.act.WithdrawMe(
+                pb.WithdrawMeRequest(id=i), metadata=nation
+            ),
+            lambda: w.act.ListMySignUps(pb.ListMySignUpsRequest(), metadata=nation),
+        ):
+            status, err = outcome(call)
+            assert status == PD
+            assert dict(err.trailing_metadata())["zhiyuan-rule"] == "scope.national"
+    assert {k: w.queue(s.session_id) for k, s in theirs.items()} == before
 
 
 def test_anothers_sign_ups_are_never_read(w: World) -> None:

@@ -39,6 +39,7 @@ from tests.integration.test_certificate_lines import (
     at,
     own_token,
 )
+from tests.security.matrix import national_token
 
 pytestmark = pytest.mark.integration
 
@@ -157,6 +158,9 @@ def test_an_office_gets_its_own_volunteer_and_nobody_else(
     for who in ("mine", "parent"):
         got = read(world, county, people[who].vol.id)
         assert got.volunteer_id == people[who].vol.id
+    # The nation (scope CN) reads no volunteer's lines, not even by a real id.
+    nation = refusal(lambda: read(world, national_token(), people["mine"].vol.id))
+    assert nation == (grpc.StatusCode.PERMISSION_DENIED, "None", "scope.national")
 
 
 def test_lines_are_the_volunteers_own(world: World, people: dict[str, Person]) -> None:

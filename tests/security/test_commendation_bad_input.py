@@ -261,6 +261,15 @@ def summary(**over: Any) -> dict[str, Any]:
 
 BAD_TOKEN = "!!"  # not base64
 LONG = "长" * 501
+
+
+def award(w: Any, **over: str) -> pb.ImportedAwardEntry:
+    """An imported award of the world's volunteer, one field spoilt."""
+    fields = dict(volunteer_id=w.vol.id, kind="honour", title="优秀志愿者",
+                  awarded_on="2025-05-04", issuer_platform="other")  # fmt: skip
+    return pb.ImportedAwardEntry(**{**fields, **over})
+
+
 P = pytest.param
 # (rpc, fields(w) -> request fields, field, rule)
 CASES = [
@@ -294,6 +303,21 @@ CASES = [
     P("ListAwardsOf", lambda w: dict(volunteer_id=w.vol.id, period=common.Period(
       start_month="2026-13")), "period.start_month", "period.month_format",
       id="awards-of-period-month"),
+    P("ImportAwards", lambda w: dict(entries=[]), "entries", "entries.required",
+      id="import-awards-none"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, volunteer_id="V1")]),
+      "entries[0].volunteer_id", "volunteer_id.format", id="import-awards-volunteer"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, kind="Honour!")]),
+      "entries[0].kind", "kind.format", id="import-awards-kind"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, title="优秀\r志愿者")]),
+      "entries[0].title", "title.plain", id="import-awards-title-cr"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, awarded_on="2025-02-30")]),
+      "entries[0].awarded_on", "awarded_on.format", id="import-awards-date"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, division_code="６１０１")]),
+      "entries[0].division_code", "division_code.code", id="import-awards-code"),
+    P("ImportAwards", lambda w: dict(entries=[award(w, issuer_platform="有 空格")]),
+      "entries[0].issuer_platform", "issuer_platform.format",
+      id="import-awards-issuer"),
     P("ListHonours", lambda w: honours(kind=pb.HONOUR_KIND_UNSPECIFIED), "kind",
       "kind.required", id="honours-kind-missing"),
     P("ListHonours", lambda w: honours(kind=9), "kind", "kind.known",
@@ -540,6 +564,7 @@ def test_every_request_field_has_a_bad_input_case() -> None:
         ("ListNominations", "awaiting_me"),
         ("ListBars", "active_only"),
         ("ResolveObjection", "upheld"),
+        ("ListAwardsOf", "include_undated"),
     }
     for method in pb.DESCRIPTOR.services_by_name["CommendationService"].methods:
         for f in method.input_type.fields:

@@ -66,6 +66,7 @@ from tests.security.matrix import (
     params,
     row,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -81,7 +82,17 @@ SCOPES = {
     "province": PROVINCE,
     "owner": OWNER,
 }
-CALLERS = ("sibling", "neighbour", "child", "noscope", "city", "province", "owner")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (
+    "sibling",
+    "neighbour",
+    "child",
+    "noscope",
+    "city",
+    "province",
+    "owner",
+    "national",
+)
 
 
 def expect(**over: Any) -> dict[str, Any]:
@@ -469,6 +480,42 @@ def _awards_of(w: World, _: Any, tok: str) -> Any:
     )
 
 
+def _award_target(w: World) -> tuple[str, tuple[int, float]]:
+    """A new award title, and the volunteer's stars and hours before."""
+    before = w.stars(w.star_vol.id)
+    return f"优秀志愿者-{uuid.uuid4().hex[:8]}", (before.stars, before.total_hours)
+
+
+def _import_awards(w: World, target: tuple[str, Any], tok: str) -> Any:
+    title, _ = target
+    return w.com.ImportAwards(
+        pb.ImportAwardsRequest(entries=[pb.ImportedAwardEntry(
+            volunteer_id=w.star_vol.id, kind="honour", title=title,
+            awarded_on="2025-05-04", issuer_platform="matrix-platform",
+        )]),
+        metadata=auth(tok),
+    )  # fmt: skip
+
+
+def _imported_titles(w: World) -> list[str]:
+    got = w.com.ListAwardsOf(
+        pb.ListAwardsOfRequest(volunteer_id=w.star_vol.id, include_undated=True),
+        metadata=auth(w.own),
+    ).awards
+    return [a.title for a in got if a.kind == pb.AWARD_KIND_IMPORTED]
+
+
+def _awards_imported(w: World, target: tuple[str, Any], resp: Any) -> None:
+    title, before = target
+    assert resp.imported == 1 and title in _imported_titles(w)
+    now = w.stars(w.star_vol.id)
+    assert (now.stars, now.total_hours) == before  # imported awards change no star
+
+
+def _awards_not_imported(w: World, target: tuple[str, Any]) -> None:
+    assert target[0] not in _imported_titles(w)
+
+
 def _awards_got(w: World, _: Any, resp: Any) -> None:
     assert resp.volunteer_id == w.star_vol.id
 
@@ -793,6 +840,16 @@ SPECS: dict[str, Spec] = {
     "GetVolunteerStars": Spec(BY_ID, _volunteer_stars, succeeded=_stars_got),
     # A certificate's awards lines (hours asks as the caller).
     "ListAwardsOf": Spec(BY_ID, _awards_of, succeeded=_awards_got),
+    # Awards transferred in from another platform (the record import): only
+    # for a volunteer at home in the caller's subtree, the batch refused
+    # otherwise; never a star.
+    "ImportAwards": Spec(
+        BY_ID,
+        _import_awards,
+        _award_target,
+        _awards_imported,
+        _awards_not_imported,
+    ),
     # A volunteer's own account only: no office account, however high
     # (tests/security/test_commendation_self_service.py has the volunteers').
     "GetMyStars": Spec(
@@ -845,6 +902,7 @@ SPECS: dict[str, Spec] = {
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
 }
 
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

@@ -37,7 +37,7 @@ from tests.integration.test_hours_flow import (
     verified_volunteer,
 )
 from tests.integration.test_hours_self_service import volunteer_token
-from tests.security.matrix import check_indistinguishable
+from tests.security.matrix import PD, check_indistinguishable, national_token, outcome
 
 pytestmark = pytest.mark.integration
 
@@ -205,3 +205,30 @@ def test_each_office_acts_on_its_own(world, token):
             metadata=auth(tok),
         ).complaint
         assert done.status == pb.COMPLAINT_STATUS_DISMISSED
+
+
+def test_the_nation_decides_files_and_evaluates_nothing(world):
+    """The national account (scope CN) is refused every complaint and
+    evaluation call on the owner's own entities, by rule scope.national,
+    and nothing is written."""
+    hours, by = world
+    ours, nation = by["owner"], auth(national_token())
+    calls = {
+        "DecideComplaint": lambda: hours.DecideComplaint(
+            pb.DecideComplaintRequest(id=ours.complaint.id, outcome="upheld",
+                                      note="属实"), metadata=nation),
+        "FileComplaint": lambda: hours.FileComplaint(
+            pb.FileComplaintRequest(volunteer_id=ours.vol.id, text="x"),
+            metadata=nation),
+        "EvaluateRecord": lambda: hours.EvaluateRecord(
+            pb.EvaluateRecordRequest(record_id=ours.record.id, score="1",
+                                     comment="差"), metadata=nation),
+        "ListComplaints": lambda: hours.ListComplaints(
+            pb.ListComplaintsRequest(), metadata=nation),
+    }  # fmt: skip
+    before = written()
+    for name, call in calls.items():
+        status, err = outcome(call)
+        assert status == PD, name
+        assert dict(err.trailing_metadata())["zhiyuan-rule"] == "scope.national"
+    assert written() == before

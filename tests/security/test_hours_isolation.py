@@ -65,6 +65,7 @@ from tests.security.matrix import (
     outcome,
     params,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -78,7 +79,8 @@ SCOPES = {
     "province": PROVINCE,
     "child": CHILD,
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
 # A volunteer's own calls: no office account may make them (no claim vol).
@@ -293,6 +295,19 @@ def _summarize(w: World, _: Any, tok: str) -> Any:
         pb.SummarizeRequest(query=common.RollupQuery(division_code=OWNER)),
         metadata=auth(tok),
     )
+
+
+def _summarize_federated(w: World, _: Any, tok: str) -> Any:
+    return w.hours.SummarizeFederated(
+        pb.SummarizeFederatedRequest(query=common.RollupQuery(division_code=OWNER)),
+        metadata=auth(tok),
+    )
+
+
+def _federated_summarized(w: World, _: Any, resp: Any) -> None:
+    # This release has no downstream: the node's total, and nothing else.
+    assert resp.rollup.total.division.code == OWNER
+    assert all(r.division.code.startswith(OWNER) for r in resp.rollup.rows)
 
 
 def _summarized(w: World, _: Any, resp: Any) -> None:
@@ -611,6 +626,9 @@ SPECS: dict[str, Spec] = {
         succeeded=lambda w, _, r: r.division_code == OWNER or pytest.fail("node"),
     ),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "SummarizeFederated": Spec(
+        SCOPED, _summarize_federated, succeeded=_federated_summarized
+    ),
     "IssueCertificate": Spec(
         SCOPED, _issue, lambda w: _certificates(), _issued, _not_issued
     ),
@@ -702,6 +720,7 @@ SPECS: dict[str, Spec] = {
     ),  # fmt: skip
 }
 
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

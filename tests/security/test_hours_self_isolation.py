@@ -191,6 +191,24 @@ def test_an_office_account_cannot_use_a_volunteers_own_calls(people, token, rpc,
     assert written() == before
 
 
+@pytest.mark.parametrize("rpc", sorted(OWN_CALLS))
+def test_the_nation_cannot_use_a_volunteers_own_calls(people, token, rpc):
+    """The national account (scope CN) is refused like an office, naming
+    the volunteer's own record or certificate, and writes nothing."""
+    hours, by = people
+    fields = OWN_CALLS[rpc](by["me"])
+    before = written()
+    status, err = outcome(
+        lambda: getattr(hours, rpc)(
+            getattr(pb, f"{rpc}Request")(**fields),
+            metadata=auth(token("CN", "province_admin")),
+        )
+    )
+    assert status == PD
+    assert dict(err.trailing_metadata())["zhiyuan-rule"] == "scope.national"
+    assert written() == before
+
+
 def test_a_claim_vol_without_the_volunteer_role_is_refused(people):
     hours, by = people
     me = by["me"]

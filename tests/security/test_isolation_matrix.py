@@ -55,6 +55,7 @@ from tests.security.matrix import (
     outcome,
     params,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,8 @@ SCOPES = {
     "province": PROVINCE,
     "child": CHILD,
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 
 # Expectation rows shared by many RPCs.
 PUBLIC = dict(owner=OK, sibling=OK, city=OK, province=OK, child=OK, noscope=PD)
@@ -721,6 +723,7 @@ SPECS: dict[str, Spec] = {
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
     "ListActivityFeed": Spec(SCOPED, _feed, succeeded=_fed),
 }
+SPECS = with_national(SPECS)
 
 MATRIX = params(SPECS, CALLERS)
 
@@ -734,6 +737,7 @@ OWN_OR_PUBLIC = {
     "SelfRegister",
     "ListPublicDivisions",
     "GetMe",
+    "RefreshMyToken",
     "ListMyNotifications",
     "MarkNotificationRead",
     "MarkAllNotificationsRead",

@@ -44,7 +44,7 @@ from services.common.tenancy import Scope
 from services.hours.application import HoursApp
 from tests.helpers import assert_field, auth, new_id_number, new_phone
 from tests.integration.test_merge_hours import approved, conduct, deposit
-from tests.security.matrix import NF, OK, PD, no_scope_token, outcome
+from tests.security.matrix import NF, OK, PD, national_token, no_scope_token, outcome
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,8 @@ class Calls:
     def revert(self, tok: str, ident: str) -> Any:
         return outcome(
             lambda: self.stub.RevertMerge(
-                pb.RevertMergeRequest(id=ident), metadata=auth(tok)
+                pb.RevertMergeRequest(id=ident, reason="核实为两人"),
+                metadata=auth(tok),
             )
         )
 
@@ -173,6 +174,7 @@ def test_callers_holding_one_or_neither_record_are_refused(
         "child": (c.token(TOWN), NF),  # holds the survivor, not the other
         "reviewer": (c.token(OWNER, "reviewer"), PD),
         "noscope": (no_scope_token(), PD),
+        "national": (national_token(), PD),  # scope CN: rollups only
     }
     before = snapshot(engine)
     for who, (tok, code) in refused.items():

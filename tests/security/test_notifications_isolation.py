@@ -119,7 +119,7 @@ def test_read_all_marks_only_ones_own(stub, people) -> None:
     assert others <= unread_ids()
 
 
-@pytest.mark.parametrize("scope", [TOWN, COUNTY, "61"])
+@pytest.mark.parametrize("scope", [TOWN, COUNTY, "61", "CN"])  # CN: the nation
 def test_an_office_account_is_refused_every_inbox_call(
     stub, token, people, scope
 ) -> None:

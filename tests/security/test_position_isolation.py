@@ -39,6 +39,7 @@ from tests.security.matrix import (
     check_isolation,
     check_needs_a_token,
     params,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -52,7 +53,8 @@ SCOPES = {
     "province": PROVINCE,
     "child": CHILD,
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 SCOPED = dict(owner=OK, sibling=PD, city=OK, province=OK, child=PD, noscope=PD)
 BY_ID = dict(owner=OK, sibling=NF, city=OK, province=OK, child=NF, noscope=PD)
 RPCS = ("CreatePosition", "UpdatePosition", "GetPosition", "ListPositions")
@@ -190,6 +192,7 @@ SPECS = {
     "GetPosition": Spec(BY_ID, _get_act, _snapshot, _got),
     "ListPositions": Spec(SCOPED, _list_act, _snapshot, _listed),
 }
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

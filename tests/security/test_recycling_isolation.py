@@ -45,6 +45,7 @@ from tests.security.matrix import (
     outcome,
     params,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -58,7 +59,8 @@ SCOPES = {
     "province": "61",
     "child": "610113001",
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 SCOPED = dict(
     owner=OK, sibling=PD, city=OK, othercity=PD, province=OK, child=PD, noscope=PD
 )
@@ -311,6 +313,7 @@ SPECS: dict[str, Spec] = {
                              "GetMyBooking", tok, id=b.id), World.booking),
 }  # fmt: skip
 
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

@@ -131,7 +131,8 @@ def test_an_office_account_is_refused_the_residents_own_calls(people, token):
     rec, by = people
     me = by["me"]
     before = written()
-    for tok in (token(TOWN), token(COUNTY), token("61", "province_admin")):
+    nation = token("CN", "province_admin")
+    for tok in (token(TOWN), token(COUNTY), token("61", "province_admin"), nation):
         for rpc, fields in (
             ("GetMyBooking", {"id": me.booking.id}),
             ("ListMyBookings", {}),

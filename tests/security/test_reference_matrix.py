@@ -56,7 +56,7 @@ from services.hours.domain import certificate_number
 from tests.helpers import auth, new_phone
 from tests.integration.test_activity_flow import ORG, TEAM, Kit, when
 from tests.integration.test_recycling_flow import Rec, new_code, resident
-from tests.security.matrix import OK, PD, outcome
+from tests.security.matrix import NATION_READS, OK, PD, national_token, outcome
 
 pytestmark = pytest.mark.integration
 
@@ -830,6 +830,11 @@ DIVISIONS = {
 }
 
 NOT_REFERENCES: dict[str, str] = {
+    "activity.ImportTraining.entries.source_session_id": (
+        "the issuing platform's session id, kept to import a line once; when it"
+        " is one of ours, only the named (in-scope) volunteer's attendance of"
+        " it is read, to count the line a duplicate"
+    ),
     "registration.RegisterVolunteer.id_number": "the new volunteer's own ID number",
     "registration.RegisterVolunteer.request_id": "the caller's idempotency key",
     "registration.SelfRegister.id_number": "the registering person's own ID number",
@@ -871,6 +876,12 @@ ELSEWHERE: dict[str, str] = {
     # A merge has two homes too: the owner is refused a neighbour's, a
     # parent's and a random merge alike (tests/security/test_merge_isolation.py).
     "registration.RevertMerge.id": "merge",
+    # Records imported from another platform name volunteers inside a batch:
+    # a neighbour's, a parent's and a random volunteer refuse the whole batch
+    # with nothing written in any service
+    # (tests/integration/test_record_format_extras.py).
+    "activity.ImportTraining.entries.volunteer_id": "volunteer",
+    "commendation.ImportAwards.entries.volunteer_id": "volunteer",
 }
 
 
@@ -1019,3 +1030,26 @@ def test_foreign_reference_is_refused_like_a_missing_one(
         assert foreign in result.details(), (key, result.details())
     else:
         assert named == (ref.names or name), (key, named, result.details())
+
+
+@pytest.mark.parametrize("key", sorted(REFS))
+def test_the_nation_names_no_entity(w: World, key: str) -> None:
+    """The national caller (scope CN) sends the owner's request naming a
+    neighbour's entity, then an id that exists nowhere: both refused alike,
+    by rule scope.national, before anything is looked up or written."""
+    service, rpc, name = key.split(".", 2)
+    assert rpc not in NATION_READS, key  # only the rollups and the tree are its
+    ref = REFS[key]
+    fields = dict(ref.base(w))
+    before = w.snapshot(service)
+    shapes = []
+    for value in (w.foreign[ref.kind]["neighbour"], RANDOM.get(ref.kind, _uuid)()):
+        fields[name] = [value] if _repeated(key) else value
+        status, result = outcome(
+            lambda: w.call(service, rpc, national_token(), **fields)
+        )
+        assert status == PD, (key, status)
+        assert dict(result.trailing_metadata())["zhiyuan-rule"] == "scope.national"
+        shapes.append(_shape(status, result, value))
+    assert w.snapshot(service) == before, f"{key}: a refused national request wrote"
+    assert shapes[0] == shapes[1]

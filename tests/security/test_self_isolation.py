@@ -106,7 +106,13 @@ def test_get_me_is_each_volunteers_own_record(w: World) -> None:
 
 
 def test_an_office_account_has_no_own_record(w: World, token: Any) -> None:
-    for tok in (w.office, token("61", "province_admin"), token(TOWN, "volunteer")):
+    nation = token("CN", "province_admin")
+    for tok in (
+        w.office,
+        token("61", "province_admin"),
+        token(TOWN, "volunteer"),
+        nation,
+    ):
         rejected(
             lambda t=tok: w.stub.GetMe(pb.GetMeRequest(), metadata=auth(t)), DENIED
         )

@@ -109,6 +109,10 @@ BAD_TOKENS: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "garbage": lambda: auth("not.a.jwt"),
     "expired": lambda: auth(issued(ttl=-10)),
     "forged-signature": lambda: auth(issued(private=OTHER_PRIVATE)),
+    # The nation's scope under a key that is not the platform's.
+    "forged-national": lambda: auth(
+        issued(private=OTHER_PRIVATE, scope_code="CN", roles=["province_admin"])
+    ),
     "other-audience": lambda: auth(issued(aud="other")),
     "other-issuer": lambda: auth(issued(iss="other")),
     "alg-none": lambda: auth(
@@ -237,6 +241,12 @@ def test_volunteer_role_cannot_register(stub, token) -> None:  # type: ignore[no
         pytest.param("61011", "scope.malformed", id="bad-width"),
         pytest.param("６１", "scope.malformed", id="full-width-digits"),
         pytest.param(["61"], "scope.malformed", id="list"),
+        # The nation is exactly "CN": no other spelling of it is the nation.
+        pytest.param("cn", "scope.malformed", id="national-lower-case"),
+        pytest.param("CN ", "scope.malformed", id="national-trailing-blank"),
+        pytest.param(" CN", "scope.malformed", id="national-leading-blank"),
+        pytest.param("ＣＮ", "scope.malformed", id="national-full-width"),
+        pytest.param("CN61", "scope.malformed", id="national-with-digits"),
     ],
 )
 def test_missing_or_malformed_scope_claim_sees_nothing(stub, scope, rule) -> None:  # type: ignore[no-untyped-def]
@@ -246,6 +256,28 @@ def test_missing_or_malformed_scope_claim_sees_nothing(stub, scope, rule) -> Non
         err = refused(lambda r=read: r(stub, auth(tok)))
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED
         assert dict(err.trailing_metadata()).get("zhiyuan-rule") == rule
+
+
+def test_national_scope_reads_rollups_and_divisions_only(stub) -> None:  # type: ignore[no-untyped-def]
+    # The control for the national spellings above: exactly "CN", signed
+    # by the platform, reads the tree and the rollups and nothing else.
+    tok = jwt.encode(claims(scope="CN", roles=["province_admin"]), PRIVATE_PEM,
+                     algorithm="EdDSA")  # fmt: skip
+    assert get_division(stub, auth(tok)).division.code == SCOPE
+    assert summarize(stub, auth(tok)).rollup.total.division.code == SCOPE
+    # The nation's children in the tree are the provinces.
+    provinces = stub.ListDivisions(
+        pb.ListDivisionsRequest(page=common.PageRequest(page_size=100)),
+        metadata=auth(tok),
+    ).divisions
+    codes = [d.code for d in provinces]
+    assert "61" in codes and all(len(c) == 2 for c in codes)
+    nation = stub.Summarize(pb.SummarizeRequest(), metadata=auth(tok)).rollup
+    assert nation.total.division.code == "CN" and nation.total.division.name == "全国"
+    assert all(len(r.division.code) == 2 for r in nation.rows)
+    err = refused(lambda: list_volunteers(stub, auth(tok)))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert dict(err.trailing_metadata()).get("zhiyuan-rule") == "scope.national"
 
 
 def test_scope_claim_absent_is_denied(stub) -> None:  # type: ignore[no-untyped-def]

@@ -51,6 +51,7 @@ from tests.security.matrix import (
     outcome,
     params,
     rpc_names,
+    with_national,
 )
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,8 @@ SCOPES = {
     "province": PROVINCE,
     "child": CHILD,
 }
-CALLERS = (*SCOPES, "noscope")
+# ``national``: scope CN (the ministry), rollups and the division tree only.
+CALLERS = (*SCOPES, "noscope", "national")
 ISSUER = TokenIssuer(PRIVATE_PEM, "zhiyuan", "zhiyuan")
 
 # The RPCs this file covers (test_isolation_matrix.py leaves them here).
@@ -265,6 +267,7 @@ SPECS: dict[str, Spec] = {
         unchanged=_still_pending,
     ),
 }
+SPECS = with_national(SPECS)
 MATRIX = params(SPECS, CALLERS)
 
 

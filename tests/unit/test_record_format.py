@@ -164,3 +164,72 @@ def test_services_are_ordered_by_start_then_id() -> None:
 )  # fmt: skip
 def test_division_code_shapes(value: str, ok: bool) -> None:
     assert fmt.is_code(value) is ok
+
+
+# -- training, awards and the national number (issue 14, part 8) ------------------
+
+
+def _with(section: str, **over: Any) -> dict[str, Any]:
+    v = volunteer()
+    v[section][0].update(over)
+    return v
+
+
+@pytest.mark.parametrize(
+    ("obj", "path", "rule"),
+    [
+        (volunteer(national_volunteer_number="NV-12345"),
+         "basic.national_volunteer_number", "national_volunteer_number.format"),
+        (volunteer(national_volunteer_number="ＮＶ１２３４５６"),
+         "basic.national_volunteer_number", "national_volunteer_number.format"),
+        (volunteer(national_volunteer_number="12345"),
+         "basic.national_volunteer_number", "national_volunteer_number.format"),
+        (_with("training", course_title="急救\r培训"), "training[0].course_title",
+         "course_title.plain"),
+        (_with("training", course_title="急" * 101), "training[0].course_title",
+         "course_title.max_length"),
+        (_with("training", hours=-1), "training[0].hours", "hours.range"),
+        (_with("training", hours=0), "training[0].hours", "hours.range"),
+        (_with("training", hours=3.01), "training[0].hours", "hours.range"),
+        (_with("training", started_at=None, ended_at=None, hours=24.5),
+         "training[0].hours", "hours.range"),
+        (_with("training", started_at=None), "training[0].started_at",
+         "started_at.required"),
+        (_with("training", issuer_platform="有 空格"), "training[0].issuer_platform",
+         "issuer_platform.format"),
+        (_with("awards", title="优秀\u2028志愿者"), "awards[0].title", "title.plain"),
+        (_with("awards", kind="Star Rating"), "awards[0].kind", "kind.format"),
+        (_with("awards", awarded_on="2026-02-30"), "awards[0].awarded_on",
+         "awarded_on.date"),
+        (_with("awards", division_code="６１０１"), "awards[0].division_code",
+         "division_code.code"),
+        (volunteer(home_division_code="６１０１１３００５"),
+         "basic.home_division_code", "home_division_code.code"),
+    ],
+)  # fmt: skip
+def test_each_bad_training_award_or_number_is_named(
+    obj: dict[str, Any], path: str, rule: str
+) -> None:
+    got = fmt.check_volunteer(2, obj)
+    assert [(p.field, p.rule) for p in got] == [(path, rule)], got
+    assert all(p.message_zh and p.message_en for p in got)
+
+
+def test_good_training_awards_and_number_pass() -> None:
+    v = volunteer(national_volunteer_number="NV0123456789ab")
+    v["training"][0].update(hours=3, issuer_platform="sx-volunteer-cloud")
+    v["awards"].append({"kind": "medal", "title": "silver", "awarded_on": None,
+                        "division_code": None, "issuer_platform": "other"})  # fmt: skip
+    v["training"].append({"course_title": "线上课程", "session_id": "x-1",
+                          "hours": 24})  # fmt: skip
+    assert fmt.check_volunteer(2, v) == []
+
+
+def test_source_keys_differ_by_every_part() -> None:
+    keys = {
+        fmt.source_key("training", "a", "s1"),
+        fmt.source_key("training", "b", "s1"),
+        fmt.source_key("training", "a", "s2"),
+        fmt.source_key("training", "a\x1fs", "1"),
+    }
+    assert len(keys) == 4 and all(len(k) == 64 for k in keys)

@@ -18,7 +18,7 @@ its line, and no other row of that node is read.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.activity import domain
@@ -42,10 +42,14 @@ class TrainingLine:
 class TrainingOf:
     volunteer_id: str
     lines: list[TrainingLine]
+    # Training transferred in from another platform (ImportTraining).
+    imported: list[m.ImportedTraining] = field(default_factory=list)
 
     @property
     def hours(self) -> Decimal:
-        return sum((x.row.hours for x in self.lines), Decimal(0))
+        return sum((x.row.hours for x in self.lines), Decimal(0)) + sum(
+            (x.hours for x in self.imported), Decimal(0)
+        )
 
 
 class TrainingOfCases:
@@ -53,10 +57,16 @@ class TrainingOfCases:
         self.ctx = ctx
 
     def training_of(
-        self, p: Principal, volunteer_id: str, period: tuple[str, str]
+        self,
+        p: Principal,
+        volunteer_id: str,
+        period: tuple[str, str],
+        include_undated: bool = False,
     ) -> TrainingOf:
         """The volunteer's attended sessions starting in the months
-        ``period`` (open bounds when empty), oldest first.
+        ``period`` (open bounds when empty), oldest first, and the training
+        imported from other platforms (started in the period; with
+        ``include_undated`` those with no start too) under the home's scope.
 
         Example::
 
@@ -70,10 +80,13 @@ class TrainingOfCases:
                 repo = self.ctx.repo(work)
                 repo.volunteer(vid)  # NOT_FOUND outside the subtree
                 rows = repo.training_rows_of(vid)
+                brought = repo.imported_training_of(vid)
         else:
             vid = own_volunteer(p)
             with self.ctx.uow(Scope(p.scope.code[:2])) as work:
-                rows = self.ctx.repo(work).training_rows_of(vid)
+                repo = self.ctx.repo(work)
+                rows = repo.training_rows_of(vid)
+                brought = repo.imported_training_of(vid)
         lines = [
             x
             for x in self._detailed(rows)
@@ -81,7 +94,17 @@ class TrainingOfCases:
             and (not end or month_of(x.session.starts_at) <= end)
         ]
         lines.sort(key=lambda x: (x.session.starts_at, x.row.id))
-        return TrainingOf(vid, lines)
+        imported = [
+            x
+            for x in brought
+            if (x.started_at is None and include_undated)
+            or (
+                x.started_at is not None
+                and (not start or month_of(x.started_at) >= start)
+                and (not end or month_of(x.started_at) <= end)
+            )
+        ]
+        return TrainingOf(vid, lines, imported)
 
     def _detailed(self, rows: list[m.TrainingAttendance]) -> list[TrainingLine]:
         by_node: dict[str, list[m.TrainingAttendance]] = defaultdict(list)

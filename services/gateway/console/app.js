@@ -142,8 +142,11 @@ async function renderWho() {
     menu.hidden = false;
     // Links to pages the user's roles cannot open are hidden (the services
     // refuse them anyway; this only spares the user a dead end).
+    // A national account (scope CN) reads the dashboard only: every other
+    // page would be refused it (scope.national).
+    const national = me.scope_code === "CN";
     document.querySelectorAll("nav.links a[data-roles]").forEach((a) => {
-      a.hidden = !inGroup(me, a.dataset.roles);
+      a.hidden = !inGroup(me, a.dataset.roles) || (national && a.getAttribute("href") !== "#/dashboard");
     });
   } catch (err) { who.textContent = ""; }
 }

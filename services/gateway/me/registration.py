@@ -41,6 +41,13 @@ ROUTES: list[Route] = [
           "account that signs in by volunteer number or phone. An ID number "
           "already registered: 409, never saying where. Rate-limited per "
           "client address: 429 with Retry-After."),
+    Route("POST", "/me/refresh", R, "RefreshMyToken",
+          "A new token for my account / 刷新我的登录令牌", "me",
+          doc="A volunteer's token for the same account with the account's "
+          "scope as it is now (after a transfer was accepted, the new "
+          "home's). The account must still be active and bound to the "
+          "token's volunteer, and the volunteer not merged away: otherwise "
+          "401 (sign in again); a staff token is 403."),
     Route("GET", "/public/divisions", R, "ListPublicDivisions",
           "Divisions for the registration form / 注册用行政区划", "me",
           public=True, strict=True,

@@ -10,7 +10,7 @@
 // is a module under pages/ exporting its routes; their words are in
 // pages/<page>.text.js; the helpers they share in kit.js; styles in app.css.
 
-import { el, lang, loadShared, locale, setLang, t, token, words } from "./kit.js";
+import { el, lang, loadShared, locale, setLang, t, token, whoAmI, words } from "./kit.js";
 import shellText from "./app.text.js";
 import * as account from "./pages/account.js";
 import * as find from "./pages/find.js";
@@ -58,7 +58,7 @@ function tabBar(current) {
   })));
 }
 
-function route() {
+async function route() {
   document.documentElement.lang = locale();
   document.title = t("title");
   document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
@@ -72,6 +72,13 @@ function route() {
     // The page (with its ?session=&code= from a QR code) comes back after.
     tabBar("");
     return ROUTES["/signin"].render("", new URLSearchParams({ next: location.hash || "#/find" }));
+  }
+  // Who the token is, once per token: a token from before an accepted
+  // transfer is exchanged here for one of the new home (kit.whoAmI), before
+  // any page acts with the old home's scope.
+  if (!page.open) {
+    await whoAmI().catch(() => null);
+    if (!token()) return undefined; // refused (401): kit.api sent it to sign in
   }
   tabBar(page.tab);
   window.scrollTo(0, 0);

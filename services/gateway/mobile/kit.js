@@ -213,9 +213,26 @@ export function fieldName(code) {
 
 // The volunteer signed in (GET /me), fetched once per token.
 let me = null;
+// A token signed in before a transfer was accepted still carries the old
+// home, where the volunteer no longer is: GET /me answers 404. The token is
+// then exchanged once for one of the account's current home (POST
+// /me/refresh) and "me" asked again; a refused refresh (401) signs out.
 export async function whoAmI() {
-  if (!me || me.token !== token()) me = { token: token(), body: await get("/me") };
+  if (!me || me.token !== token()) {
+    const body = await meRefreshed();
+    me = { token: token(), body };
+  }
   return me.body;
+}
+async function meRefreshed() {
+  try {
+    return await get("/me");
+  } catch (err) {
+    if (err.status !== 404 || !token()) throw err;
+    const fresh = await post("/me/refresh", {});
+    setToken(fresh.access_token);
+    return get("/me");
+  }
 }
 export const forget = () => { me = null; };
 

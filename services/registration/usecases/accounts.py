@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 import unicodedata
 import uuid
 from functools import cache
@@ -18,7 +19,8 @@ from services.common.errors import (
     Unauthenticated,
 )
 from services.common.pii import PiiCipher
-from services.common.tenancy import is_within
+from services.common.roles import own_volunteer
+from services.common.tenancy import Scope, is_within
 from services.registration import domain
 from services.registration.login_guard import LoginPolicy
 from services.registration.models import (
@@ -107,11 +109,55 @@ class AccountCases:
             raise Unauthenticated("wrong username or password", "用户名或密码错误")
         if keys[0] in recorded:  # most logins have no failures to forget
             guard.succeeded(keys)
+        return self._issue(row, row.get("username") or username.strip())
+
+    def refresh(self, p: Principal) -> tuple[str, int, Account]:
+        """A new token for the caller's own account (a volunteer's token),
+        with the account's scope as it is now: after a transfer is accepted
+        the account's scope is the new home while the old token still
+        carries the old one.
+
+        Only for the same account still bound to the same volunteer: an
+        account deactivated, renamed or moved to another volunteer (merged
+        away) is UNAUTHENTICATED (sign in again), as is a volunteer merged
+        into another record; a token that is not a volunteer's own is
+        PERMISSION_DENIED. The signature was checked by the interceptor.
+
+        Example::
+
+            token, expires_at, account = app.accounts.refresh(principal)
+        """
+        vid = own_volunteer(p, "volunteer_id")
+        with self.ctx.uow(None) as work:
+            row = self.ctx.repo(work).login_lookup(p.username)
+        if not (
+            row
+            and row["active"]
+            and row["id"] == p.subject
+            and (row.get("volunteer_id") or "") == vid
+        ):
+            raise _sign_in_again()
+        try:
+            with self.ctx.uow(Scope.from_claim(row["scope_code"])) as work:
+                status = self.ctx.repo(work).volunteer(vid).status
+        except NotFound:
+            raise _sign_in_again() from None
+        if status == "merged":
+            raise _sign_in_again()
+        # The same expiry: a refresh moves the scope, it does not lengthen a
+        # sign-in (a stolen token could otherwise be kept alive for ever).
+        return self._issue(row, p.username, expires_at=p.expires_at)
+
+    def _issue(
+        self, row: dict[str, Any], username: str, expires_at: int | None = None
+    ) -> tuple[str, int, Account]:
+        """A token and the account for a looked-up account row (expiring
+        after the issuer's lifetime, or at ``expires_at``)."""
         assert self.ctx.issuer is not None, "this process has no signing key"
         roles = (
             row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
         )
-        username = row.get("username") or username.strip()
+        now = int(time.time())
         token, exp = self.ctx.issuer.issue(
             subject=row["id"],
             username=username,
@@ -119,6 +165,8 @@ class AccountCases:
             roles=roles,
             organisation_id=row.get("organisation_id") or "",
             volunteer_id=row.get("volunteer_id") or "",
+            now=now,
+            ttl=None if expires_at is None else max(0, expires_at - now),
         )
         acc = Account(
             id=row["id"],
@@ -226,3 +274,10 @@ def _dummy_hash() -> str:
     """A hash of a random password, made with the live KDF parameters, for
     unknown usernames to be checked against (once per process)."""
     return hash_password(secrets.token_urlsafe(16))
+
+
+def _sign_in_again() -> Unauthenticated:
+    return Unauthenticated(
+        "this sign-in is no longer valid for the account: sign in again",
+        "登录状态已失效，请重新登录",
+    )

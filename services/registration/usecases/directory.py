@@ -36,11 +36,13 @@ class DirectoryCases:
 
     def get_division(self, p: Principal, code: str) -> tuple[Division, list[Division]]:
         p.require_any(*domain.READERS)
-        p.scope  # noqa: B018 - refuses a missing or malformed scope claim, cached or not
+        # Refuses a missing or malformed scope claim, cached or not; the
+        # nation may read the tree (public reference data, no tenant rows).
+        caller = reference_reader(p)
         code = validate_code(code, "code")
 
         def load() -> tuple[Division, list[Division]]:
-            with self.ctx.uow(p) as work:
+            with self.ctx.uow(caller) as work:
                 repo = self.ctx.repo(work)
                 div = repo.division(code)
                 return div, repo.divisions(strict_ancestors(div.code))
@@ -51,9 +53,15 @@ class DirectoryCases:
         self, p: Principal, parent: str, include_retired: bool, size: int, offset: int
     ) -> tuple[Sequence[Division], int]:
         p.require_any(*domain.READERS)
-        parent = validate_code(parent or p.scope.code, "parent_code")
-        with self.ctx.uow(p) as work:
-            return self.ctx.repo(work).children(parent, include_retired, size, offset)
+        caller = reference_reader(p)
+        # The nation's children are the provinces (no parent).
+        below = (
+            None
+            if caller is None and not parent
+            else validate_code(parent or p.scope.code, "parent_code")
+        )
+        with self.ctx.uow(caller) as work:
+            return self.ctx.repo(work).children(below, include_retired, size, offset)
 
     def create_division(
         self, p: Principal, code: str, name: str, reason: str
@@ -218,3 +226,12 @@ class DirectoryCases:
                 {"division_code": code, "overrides": overrides.get(code, {})},
             )
             return domain.effective_settings(code, overrides)
+
+
+def reference_reader(p: Principal) -> Principal | None:
+    """Who reads the division tree: the principal itself (its scope checked
+    as on every call), or for the nation the system unit (``None``): the tree
+    is public reference data without tenant rows, and a national principal
+    has no tenant scope to open a session with."""
+    p.rollup_scope  # noqa: B018 - refuses a missing or malformed claim
+    return None if p.national else p

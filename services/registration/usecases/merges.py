@@ -128,10 +128,12 @@ class MergeCases:
         merged.status, merged.merged_into_id = "merged", survivor.id
         return row
 
-    def revert(self, p: Principal, ident: str) -> VolunteerMerge:
-        """Undo a merge exactly (an office whose scope holds both records)."""
+    def revert(self, p: Principal, ident: str, reason: str) -> VolunteerMerge:
+        """Undo a merge exactly (an office whose scope holds both records),
+        saying why (kept in the merge row's audit details)."""
         p.require_any(*domain.ADMINS)
         ident = checks.ident(ident, "id")
+        reason = domain.check_text(reason, "reason", 500)
         with self.ctx.uow(p) as work:
             repo = self.ctx.repo(work)
             row = mq.merge(repo, ident, for_update=True)
@@ -160,8 +162,9 @@ class MergeCases:
             mq.move_memberships(
                 repo, row.moved_memberships, row.survivor_id, row.merged_id
             )
-            back = {a.id: a for a in mq.accounts_by_id(repo, list(row.moved_accounts))}
-            for acc_id, scope_code in row.moved_accounts.items():
+            moved = row.accounts_moved
+            back = {a.id: a for a in mq.accounts_by_id(repo, list(moved))}
+            for acc_id, scope_code in moved.items():
                 acc = back[acc_id]
                 acc.volunteer_id, acc.scope_code = row.merged_id, scope_code
             for acc in mq.accounts_by_id(repo, row.deactivated_accounts):
@@ -169,6 +172,8 @@ class MergeCases:
             merged.status, merged.merged_into_id = row.merged_status, None
             _recount(work, merged, row.merged_status, +1)
             row.reverted_by, row.reverted_at = p.username, self.ctx.clock()
+            # A new dict: the JSON column does not track changes in place.
+            row.moved_accounts = {**moved, VolunteerMerge.REVERT_REASON: reason}
             _announce(work, row, "registration.volunteer.unmerged")
             return row
 
@@ -220,5 +225,7 @@ def _announce(work: Work, row: VolunteerMerge, event: str) -> None:
         "merged_status": row.merged_status,
         "actor": row.reverted_by or row.actor,
     }
+    if row.reverted_at is not None:
+        data["revert_reason"] = row.revert_reason
     # Under the survivor's home, where the merged hours and rating now count.
     work.record(event, row.survivor_division_code, data)

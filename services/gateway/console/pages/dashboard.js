@@ -1,6 +1,7 @@
 // The dashboard (#/dashboard, #/dashboard/<code>): a division's headline
 // figures, four charts, the units below it with drill-down, and the CSV /
-// XLSX export. A service that cannot answer is named in a banner.
+// XLSX export. A national account (scope CN) sees the nation by province
+// (breadcrumb 全国 › province › ...). A service that cannot answer is named in a banner.
 "use strict";
 
 (() => {
@@ -105,8 +106,10 @@
         class: drillable ? "drill" : "", "data-code": row.code,
         on: drillable ? { click: () => go(`#/dashboard/${row.code}`) } : {},
       }, columns.map((c) => el("td", { "data-col": c, text: c === "code" || c === "name" ? row[c] : fig(row[c]) }))))));
+    // The nation's view (breadcrumb from CN) has no campaigns page to open.
+    const national = board.breadcrumb[0]?.code === "CN";
     const tools = el("div", { class: "tools" },
-      el("a", { href: "#/campaigns", class: "button", "data-testid": "campaigns-link", text: t("campaignsLink") }),
+      national ? "" : el("a", { href: "#/campaigns", class: "button", "data-testid": "campaigns-link", text: t("campaignsLink") }),
       el("button", { type: "button", "data-testid": "export-csv", text: `${t("export")} CSV`, on: { click: () => download(board.node.code, board.year, "csv") } }),
       el("button", { type: "button", "data-testid": "export-xlsx", text: `${t("export")} XLSX`, on: { click: () => download(board.node.code, board.year, "xlsx") } }));
     view().replaceChildren(crumbs, banner,

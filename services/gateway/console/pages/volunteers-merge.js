@@ -3,7 +3,8 @@
 // (by volunteer number or whole ID number: names are only shown masked, so
 // the API cannot search by them), shows both records side by side, asks a
 // reason and a confirmation, then merges (POST /volunteers/{id}/merge);
-// #/volunteers/merges lists the merges with a revert (POST /merges/{id}/revert).
+// #/volunteers/merges lists the merges with a revert (POST /merges/{id}/revert,
+// asking why: the reason is kept with the merge and shown on its card).
 "use strict";
 
 (() => {
@@ -141,15 +142,19 @@
     const error = el("p", { class: "error", "data-testid": "revert-error" });
     const row = (label, value, col) => el("div", { class: "kv" }, el("span", { class: "muted", text: `${t(label)}${colon()}` }),
       el("span", { "data-col": col, text: value }));
+    // Why the merge is reverted: required, kept with the merge.
+    const reason = el("textarea", { name: "reason", rows: "2", maxlength: "500", "data-testid": "revert-reason",
+      "aria-label": t("vmRevertReason"), placeholder: t("vmRevertReasonHint") });
     const panel = el("div", { class: "callout", hidden: "", "data-testid": "revert-confirm" },
       el("p", { text: t("vmRevertText").replaceAll("{merged}", m.merged_number).replaceAll("{survivor}", m.survivor_number) }),
+      el("label", { class: "field" }, el("span", { text: t("vmRevertReason") }), reason),
       el("div", { class: "tools" },
         el("button", { type: "button", "data-action": "revert-yes", text: t("vmRevertYes"), on: { click: async (e) => {
           const button = e.currentTarget;
           clearError(error);
           button.disabled = true;
           try {
-            await zy.post(`/merges/${enc(m.id)}/revert`, {});
+            await zy.post(`/merges/${enc(m.id)}/revert`, { reason: reason.value });
             await reload(`${t("vmReverted")}${colon()}${m.merged_number}`);
           } catch (err) {
             if (err.status !== 401) showError(error, err);
@@ -166,6 +171,7 @@
     row("vmReason", m.reason, "reason"),
     row("vmBy", `${m.actor} · ${zy.when(m.created_at)}`, "created"),
     live ? "" : row("vmRevertedBy", `${m.reverted_by} · ${zy.when(m.reverted_at)}`, "reverted"),
+    live || !m.revert_reason ? "" : row("vmRevertReason", m.revert_reason, "revert_reason"),
     live ? el("div", { class: "tools" }, el("button", { type: "button", class: "secondary", "data-action": "revert",
       text: t("vmRevert"), on: { click: () => { panel.hidden = false; } } })) : "",
     panel, error);

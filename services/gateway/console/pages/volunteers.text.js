@@ -22,7 +22,7 @@ window.zy.dictionary("", {
     vmConfirmText: "确认将 {merged} 合并到 {survivor}？{merged} 的服务时长、队伍成员身份、证书和活动报名将转到 {survivor}，{merged} 标记为“已合并”。此操作会记入审计，管理员可以撤销。",
     vmDone: "已合并", vmList: "合并记录", vmListHelp: "涉及您管辖范围的合并，最新的在前。撤销会把两条记录完全恢复到合并前的状态。",
     vmEmpty: "暂无合并记录", vmBy: "操作", vmRevertedBy: "撤销", vmLive: "已合并", vmRevertedBadge: "已撤销",
-    vmRevert: "撤销合并", vmRevertYes: "确认撤销",
+    vmRevert: "撤销合并", vmRevertYes: "确认撤销", vmRevertReason: "撤销理由", vmRevertReasonHint: "如：核实后确认为两个不同的人",
     vmRevertText: "确认撤销？{merged} 将恢复为合并前的状态，移到 {survivor} 的队伍成员身份和账号退回 {merged}，时长等随之恢复。",
     vmReverted: "已撤销合并",
   },
@@ -51,7 +51,8 @@ window.zy.dictionary("", {
     vmDone: "Merged", vmList: "Merges",
     vmListHelp: "Merges touching your area, newest first. Reverting restores both records exactly as they were.",
     vmEmpty: "No merges yet", vmBy: "By", vmRevertedBy: "Reverted by", vmLive: "Merged", vmRevertedBadge: "Reverted",
-    vmRevert: "Revert the merge", vmRevertYes: "Yes, revert",
+    vmRevert: "Revert the merge", vmRevertYes: "Yes, revert", vmRevertReason: "Reason for reverting",
+    vmRevertReasonHint: "e.g. checked again: two different people",
     vmRevertText: "Revert? {merged} returns to its state before the merge; the team memberships and account moved "
       + "to {survivor} go back to {merged}, and its hours follow.",
     vmReverted: "Merge reverted",

@@ -34,25 +34,41 @@ function certificateItem(c) {
       c.issuer_name, c.issued_on ? `${T("issuedOn")}${when(c.issued_on, "day")}` : "",
     ].filter(Boolean).join(" · ") }),
     c.status === "CERTIFICATE_STATUS_REVOKED" ? el("span", { class: "badge grey", text: T("revoked") }) : "",
+    drawnLines("training", c.training), drawnLines("awards", c.awards),
     el("div", { class: "actions" }, el("button", { type: "button", class: "primary", "data-testid": "certificate-download",
       text: T("download"), on: { click: () => download(c.number, box) } }), share), box);
+}
+
+// The training or awards lines printed on a certificate (drawn from the
+// records when asked for); nothing when there are none.
+function drawnLines(kind, lines) {
+  if (!lines?.length) return "";
+  return el("div", { class: "lines", "data-testid": `lines-${kind}` }, el("p", { class: "muted", text: T(kind) }),
+    el("ul", {}, lines.map((line) => el("li", { text: line }))));
 }
 
 function requestForm(done) {
   const box = errorBox("request-error");
   const start = el("input", { type: "month", name: "period_start", "data-testid": "period-start" });
   const end = el("input", { type: "month", name: "period_end", "data-testid": "period-end" });
+  // Training and awards are drawn from the records (谁记录谁证明): the
+  // volunteer only says whether to print them.
+  const withTraining = el("input", { type: "checkbox", name: "include_training", "data-testid": "certificate-training" });
+  const withAwards = el("input", { type: "checkbox", name: "include_awards", "data-testid": "certificate-awards" });
   const submit = el("button", { type: "submit", class: "primary", "data-testid": "certificate-request", text: T("request") });
   const form = el("form", { "data-testid": "certificate-form", novalidate: true, on: { submit: async (e) => {
     e.preventDefault();
     clearErrors(form, box);
     submit.disabled = true;
-    const body = { period_start: start.value };
+    const body = { period_start: start.value, include_training: withTraining.checked, include_awards: withAwards.checked };
     if (end.value) body.period_end = end.value;
     try { done(await post("/me/certificates", body)); } catch (err) {
       if (err.status !== 401) showError(box, err, form);
     } finally { submit.disabled = false; }
-  } } }, labelled("period_start", T("from"), start), labelled("period_end", T("to"), end, T("toHint")), submit, box);
+  } } }, labelled("period_start", T("from"), start), labelled("period_end", T("to"), end, T("toHint")),
+  el("label", { class: "check", "data-field": "include_training" }, withTraining, el("span", { text: T("includeTraining") })),
+  el("label", { class: "check", "data-field": "include_awards" }, withAwards, el("span", { text: T("includeAwards") })),
+  el("p", { class: "hint", text: T("linesHint") }), submit, box);
   return form;
 }
 
