@@ -322,20 +322,8 @@ class VolunteerMerge(Base):
     )
     merged_status: Mapped[str] = mapped_column(String(10))
     moved_memberships: Mapped[list[str]] = mapped_column(JSON)
-    # Account id -> scope before the merge; once reverted it also holds the
-    # revert's reason under REVERT_REASON (not a UUID, so never an account
-    # id): the audit details, kept without a new column.
+    # Account id -> scope before the merge.
     moved_accounts: Mapped[dict[str, str]] = mapped_column(JSON)
     deactivated_accounts: Mapped[list[str]] = mapped_column(JSON)
-
-    REVERT_REASON = "revert_reason"
-
-    @property
-    def accounts_moved(self) -> dict[str, str]:
-        """The accounts the merge moved (account id -> scope before)."""
-        return {k: v for k, v in self.moved_accounts.items() if k != self.REVERT_REASON}
-
-    @property
-    def revert_reason(self) -> str:
-        """Why the merge was reverted ("" while it is live)."""
-        return str(self.moved_accounts.get(self.REVERT_REASON, ""))
+    # Why the merge was reverted ('' while it is live; migration 0012).
+    revert_reason: Mapped[str] = mapped_column(Text, default="")

@@ -177,7 +177,7 @@ def test_merge_moves_memberships_and_account_and_revert_restores(
     # The reason is kept with the merge (the audit row), read back afresh.
     (kept_row,) = app.merges.history(ADMIN, merged.id, 10, "").items
     assert kept_row.revert_reason == "核实为两人"
-    assert kept_row.accounts_moved == {acc: TOWN_B}
+    assert kept_row.moved_accounts == {acc: TOWN_B}
     again, teams = app.people.get_volunteer(ADMIN, merged.id)
     assert (again.status, again.merged_into_id) == ("verified", None)
     assert sorted(teams) == sorted([shared, only_merged])

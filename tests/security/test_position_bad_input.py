@@ -261,12 +261,12 @@ def test_a_bad_list_filter_is_refused(stub, token) -> None:  # type: ignore[no-u
     [
         ("not-a-uuid", grpc.StatusCode.INVALID_ARGUMENT, "position_id.format"),
         (UNKNOWN, grpc.StatusCode.NOT_FOUND, "position_id.exists"),
-        # Full-width digits: the kernel's id check reads them as the ASCII
-        # id they spell, which names no position.
+        # Full-width digits: refused as a malformed id (the kernel's id
+        # check admits ASCII only), not read as the ASCII id they spell.
         (
             "１２３４５６７８-1234-1234-1234-123456789012",
-            grpc.StatusCode.NOT_FOUND,
-            "position_id.exists",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "position_id.format",
         ),
         ("站点\r1", grpc.StatusCode.INVALID_ARGUMENT, "position_id.format"),
     ],

@@ -130,7 +130,7 @@ class MergeCases:
 
     def revert(self, p: Principal, ident: str, reason: str) -> VolunteerMerge:
         """Undo a merge exactly (an office whose scope holds both records),
-        saying why (kept in the merge row's audit details)."""
+        saying why (kept on the merge row, the audit record)."""
         p.require_any(*domain.ADMINS)
         ident = checks.ident(ident, "id")
         reason = domain.check_text(reason, "reason", 500)
@@ -162,7 +162,7 @@ class MergeCases:
             mq.move_memberships(
                 repo, row.moved_memberships, row.survivor_id, row.merged_id
             )
-            moved = row.accounts_moved
+            moved = row.moved_accounts
             back = {a.id: a for a in mq.accounts_by_id(repo, list(moved))}
             for acc_id, scope_code in moved.items():
                 acc = back[acc_id]
@@ -172,8 +172,7 @@ class MergeCases:
             merged.status, merged.merged_into_id = row.merged_status, None
             _recount(work, merged, row.merged_status, +1)
             row.reverted_by, row.reverted_at = p.username, self.ctx.clock()
-            # A new dict: the JSON column does not track changes in place.
-            row.moved_accounts = {**moved, VolunteerMerge.REVERT_REASON: reason}
+            row.revert_reason = reason
             _announce(work, row, "registration.volunteer.unmerged")
             return row
 
