@@ -82,6 +82,7 @@ def ready_text(cfg: Config, processes: Iterable[str], seconds: float) -> str:
             f"  demo logins / 演示账号 (password / 密码 '{DEMO_PASSWORD}'):",
             "    sx-admin     provincial admin, Shaanxi (61) / 陕西省管理员",
             "    yanta-admin  county admin, Yanta district (610113) / 雁塔区管理员",
+            "    nation-admin the nation (CN): every province's rollups / 全国统计",
         ]
     return "\n".join(lines)
 

@@ -31,7 +31,6 @@ from services.common.tenancy import (
     parent_of,
     validate_code,
 )
-from services.registration import domain
 from services.registration.application import RegistrationApp
 from services.registration.models import Account, Division
 
@@ -134,18 +133,9 @@ def create_national_account(
 
         create_national_account(load(), "cn-admin", pw, ["province_admin"], "民政部")
     """
-    from services.registration.usecases.accounts import USERNAME, check_password_rule
+    from services.registration.usecases.accounts import check_new_login
 
-    username = domain.check_text(username, "username", 64)
-    if not USERNAME.fullmatch(username):
-        raise InvalidArgument(
-            "username",
-            "username.charset",
-            "use letters, digits, '.', '-' and '_'",
-            "只能使用字母、数字、“.”、“-”和“_”",
-        )
-    check_password_rule(password)
-    display = domain.check_text(display or username, "display_name", 100)
+    username, display = check_new_login(username, password, display)
     granted = sorted(set(roles))
     if not granted:
         raise InvalidArgument.required("roles")

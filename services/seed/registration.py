@@ -53,6 +53,8 @@ def seed(cfg: Config, province: str = "61", volunteers: int = 300) -> None:
         ("sx-admin", province, ["province_admin"], "陕西省慈善协会管理员"),
         ("yanta-admin", "610113", ["tenant_admin"], "雁塔区文明办"),
         ("changan-admin", "610116", ["tenant_admin"], "长安区志愿者协会"),
+        # The nation (issue 15): every province's rollups and nothing else.
+        ("nation-admin", "CN", ["province_admin"], "全国志愿服务统计（演示）"),
     ]:
         create_account(cfg, username, DEMO_PASSWORD, scope, roles, display)
     app = RegistrationApp(db, keys.pii_cipher(cfg), None)

@@ -131,3 +131,12 @@ def test_the_console_shows_the_nation_and_drills_down(platform, nation, page) ->
     ]
     page.click("[data-testid=breadcrumb] a[data-code='CN']")
     page.wait_for_selector("[data-testid=children] tr[data-code='61']")
+
+
+def test_the_demo_seeds_a_national_login(platform) -> None:  # type: ignore[no-untyped-def]
+    """`make run` prints nation-admin among the demo logins: the seed makes it."""
+    base, _, _ = platform
+    cn = http(base, login(base, "nation-admin"))
+    assert cn.get("/me").json()["scope_code"] == "CN"
+    assert cn.get("/dashboard").json()["node"]["code"] == "CN"
+    assert cn.get("/volunteers").status_code == 403

@@ -22,28 +22,25 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from services.common.auth import Principal
 from services.common.config import load
 from services.common.db import Database
 from services.common.tenancy import Scope
 from services.common.testing import create_migrated_database, drop_database
 from services.hours.application import HoursApp
-from services.hours.domain import Interval
 from services.hours.models import BankAccount, BankEntry, BankTransaction
 from services.hours.usecases.merges import Merge, _merge_pg
-from services.hours.usecases.records import Draft
+from tests.integration.test_merge_hours import approved
 
 pytestmark = pytest.mark.integration
 HOME = "610122001"
 BANK = HOME[:6]
-ADMIN = Principal("t", "reviewer-61", "61", frozenset({"province_admin"}), 2**40)
 
 
 @pytest.fixture(scope="module")
@@ -59,26 +56,6 @@ def app(migrated) -> Iterator[tuple[HoursApp, str]]:  # type: ignore[no-untyped-
     yield HoursApp(db), url
     db.dispose()
     drop_database(url)
-
-
-def _approved(app: HoursApp, volunteer: str, number: str) -> str:
-    start = datetime(2026, 3, 9, 1, tzinfo=UTC)
-    end = start + timedelta(minutes=120)
-    record = app.records.ingest(
-        "hours.attendance",
-        str(uuid.uuid4()),
-        Draft(
-            source="attendance", source_id=str(uuid.uuid4()), volunteer_id=volunteer,
-            volunteer_number=number, division_code=HOME, organisation_id="org-1",
-            organisation_name="蓝田县志愿者协会", service_field="elderly_care",
-            activity_kind="service", content="敬老院陪伴", started_at=start,
-            ended_at=end, interval=Interval(start, end), recorded_by="test",
-            event_id=None,
-        ),
-    )  # fmt: skip
-    assert record is not None
-    app.review.approve(ADMIN, record.id)
-    return str(record.id)
 
 
 def _posted(app: HoursApp, record: str) -> dict[str, Decimal]:
@@ -111,7 +88,7 @@ def test_reconciliation_waits_for_a_merge_and_deposits_once_to_the_survivor(
 ) -> None:
     hours, url = app
     survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
-    record = _approved(hours, merged, "ZY61000000R")
+    record = approved(hours, merged, "ZY61000000R", HOME, 9)
     assert _posted(hours, record) == {}
     m = Merge(str(uuid.uuid4()), HOME, survivor, "ZY61000000S", merged, "ZY61000000R")
 

@@ -117,6 +117,10 @@ class FakeRepository:
     def enter_home(self, volunteer_id: str, fallback: str) -> str:
         return self.store.homes.get(volunteer_id) or fallback
 
+    def replica_row(self, volunteer_id: str) -> str | None:
+        """The replica stands for its home here (no Volunteer rows kept)."""
+        return self.store.homes.get(volunteer_id)
+
     def rating_locked_with_settings(
         self, values: dict[str, Any]
     ) -> tuple[StarRating, str | None]:

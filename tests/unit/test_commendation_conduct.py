@@ -21,7 +21,13 @@ from services.commendation.models import AwardRound, Nomination, StarRequest
 from services.commendation.usecases.ratings import HoursNews
 from services.commendation.validation import NominationInput
 from services.common.auth import Principal
-from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.errors import (
+    TRANSIENT,
+    FailedPrecondition,
+    InvalidArgument,
+    Unavailable,
+    failure_kind,
+)
 from services.common.outbox import Envelope
 from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from tests.unit.commendation_fakes import FakeRepository, FakeStore
@@ -141,6 +147,24 @@ def test_a_poor_evaluation_that_blocks_stars_holds_the_request(kit: Kit) -> None
     assert evaluate(kit, 4, replaced=1)
     (asked,) = kit.requests()
     assert asked.stars == 1 and rating.held_reason == ""
+
+
+def test_an_evaluation_before_the_volunteers_replica_waits_for_it(kit: Kit) -> None:
+    """Filed under the record's division it would be invisible to the home's
+    reads (a nomination's check): the event is retried (a transient failure)
+    with nothing written, and kept under the home once the replica is there."""
+    del kit.store.homes[VID]
+    before = list(kit.store.rows)
+    with pytest.raises(Unavailable) as err:
+        evaluate(kit, 1, blocks=("nominations",), event="early")
+    assert (
+        failure_kind(err.value) == TRANSIENT and err.value.rule == "volunteer.replica"
+    )
+    assert kit.store.rows == before
+    kit.store.homes[VID] = HOME  # the registration event arrives
+    assert evaluate(kit, 1, blocks=("nominations",), event="early")
+    (fact,) = [r for r in kit.store.rows if getattr(r, "record_id", None) == "r-1"]
+    assert fact.division_code == HOME and fact.record_division_code == "610113002"
 
 
 def test_a_blocking_evaluation_withdraws_the_pending_request(kit: Kit) -> None:

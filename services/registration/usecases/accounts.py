@@ -51,6 +51,21 @@ def check_password_rule(password: str) -> str:
     return password
 
 
+def check_new_login(username: str, password: str, display: str) -> tuple[str, str]:
+    """A new account's username (letters, digits, '.', '-', '_'), password
+    and display name (the username when blank): (username, display)."""
+    username = domain.check_text(username, "username", 64)
+    if not USERNAME.fullmatch(username):
+        raise InvalidArgument(
+            "username",
+            "username.charset",
+            "use letters, digits, '.', '-' and '_'",
+            "只能使用字母、数字、“.”、“-”和“_”",
+        )
+    check_password_rule(password)
+    return username, domain.check_text(display or username, "display_name", 100)
+
+
 def phone_index(cipher: PiiCipher, phone: str) -> str:
     """The keyed hash an account's sign-in phone is found by."""
     return cipher.blind_index(phone, context="account.phone")
@@ -201,16 +216,7 @@ class AccountCases:
         organisation_id: str = "",
     ) -> Account:
         p.require_any(*domain.ADMINS)
-        username = domain.check_text(username, "username", 64)
-        if not USERNAME.fullmatch(username):
-            raise InvalidArgument(
-                "username",
-                "username.charset",
-                "use letters, digits, '.', '-' and '_'",
-                "只能使用字母、数字、“.”、“-”和“_”",
-            )
-        check_password_rule(password)
-        display = domain.check_text(display or username, "display_name", 100)
+        username, display = check_new_login(username, password, display)
         scope_code = p.scope.require(scope_code, "scope_code")
         roles = domain.check_grant(p.roles, roles)
         organisation_id = (organisation_id or "").strip()
