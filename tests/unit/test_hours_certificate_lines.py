@@ -15,19 +15,15 @@ import pytest
 from pypdf import PdfReader
 
 from services.common.errors import InvalidArgument, Unavailable
-from services.common.unit_of_work import TransactionalFakeUnitOfWork
-from services.hours.application import HoursApp
 from services.hours.certificate_lines import LIMIT, award_lines, training_lines
 from services.hours.lines_client import AwardLine, TrainingLine
 from services.hours.models import Certificate
 from services.hours.usecases.certificates import Sections
-from tests.unit.hours_fakes import FakeRepository, FakeStore
 from tests.unit.test_hours_usecases import (
-    NOW,
     VID,
-    FakeRegistration,
     Kit,
     draft,
+    make_kit,
     who,
 )
 
@@ -56,23 +52,10 @@ class FakeLines:
 
 
 def make(lines: FakeLines) -> Kit:
-    store = FakeStore()
-    uow = TransactionalFakeUnitOfWork(store, NOW)
-    registration = FakeRegistration()
-    fake = lambda work: FakeRepository(store, work.scope)  # noqa: E731
-    app = HoursApp(
-        None,  # type: ignore[arg-type]  # no database: the fakes stand in
-        registration,  # type: ignore[arg-type]
-        uow.clock,
-        uow=uow,
-        repository=fake,  # type: ignore[arg-type]
-        bank_repository=fake,  # type: ignore[arg-type]
-        lines=lines,
-    )
-    kit = Kit(store, uow, registration, app)
+    kit = make_kit(lines)
     record = kit.ingest(draft(minutes=120))
     assert record is not None
-    app.review.approve(who(), record.id)
+    kit.app.review.approve(who(), record.id)
     return kit
 
 

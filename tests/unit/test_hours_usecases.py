@@ -23,6 +23,7 @@ from services.common.errors import (
 from services.common.unit_of_work import TransactionalFakeUnitOfWork
 from services.hours.application import Draft, HoursApp
 from services.hours.domain import Interval
+from services.hours.lines_client import LineSource
 from services.hours.models import (
     BankEntry,
     BankTransaction,
@@ -86,8 +87,9 @@ class Kit:
         return self.app.records.ingest(CONSUMER, event_id or str(uuid.uuid4()), d)
 
 
-@pytest.fixture
-def kit() -> Kit:
+def make_kit(lines: LineSource | None = None) -> Kit:
+    """The app over the in-memory fakes (``lines``: a certificate's training
+    and awards source, for the certificate-lines tests)."""
     store = FakeStore()
     uow = TransactionalFakeUnitOfWork(store, NOW)
     registration = FakeRegistration()
@@ -99,8 +101,14 @@ def kit() -> Kit:
         uow=uow,
         repository=fake,  # type: ignore[arg-type]
         bank_repository=fake,  # type: ignore[arg-type]
+        lines=lines,
     )
     return Kit(store, uow, registration, app)
+
+
+@pytest.fixture
+def kit() -> Kit:
+    return make_kit()
 
 
 def who(scope: str = COUNTY, *roles: str, org: str = "") -> Principal:
