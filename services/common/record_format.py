@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from services.common.errors import InvalidArgument
+
+T = TypeVar("T")
 FORMAT = "zhiyuan.national-record"
 VERSION = 1
 ID_TYPES = ("resident_id",)
@@ -492,3 +495,43 @@ def _problem(number: int, path: str, rule: str, en: str, zh: str) -> Problem:
 def sorted_services(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Service records in the file's order: by start, then record id."""
     return sorted(items, key=lambda r: (str(r["started_at"]), str(r["record_id"])))
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What a batch of imported training or awards came to."""
+
+    imported: int
+    duplicates: int
+    outcomes: list[str]  # per entry: "imported" or "duplicate"
+
+
+def entry_rules(i: int, check: Callable[[], T]) -> T:
+    """Run one batch entry's checks; a refusal names ``entries[i].<field>``
+    while its rule stays the field's own (``hours.range``)."""
+    try:
+        return check()
+    except InvalidArgument as err:
+        err.rule = (err.rule or "").removeprefix(f"entries[{i}].")
+        raise
+
+
+def require_plain(field: str, value: str) -> str:
+    """``value`` is one line with no control characters, else refused."""
+    if not plain_text(value):
+        name = field.rsplit(".", 1)[-1]
+        raise InvalidArgument(
+            field, f"{name}.plain", "must be one line with no control characters",
+            "须为单行文本，不得含换行或控制字符",
+        )  # fmt: skip
+    return value
+
+
+def require_issuer(field: str, value: str) -> str:
+    """The issuing platform's name: up to 50 ASCII characters, no spaces."""
+    if not ISSUER.match(value):
+        raise InvalidArgument(
+            field, "issuer_platform.format", "up to 50 ASCII characters, no spaces",
+            "须为最多 50 个半角字符，不含空格",
+        )  # fmt: skip
+    return value

@@ -62,25 +62,10 @@ class Checked:
         return fmt.source_key("training", self.issuer_platform, self.source_session_id)
 
 
-@dataclass(frozen=True)
-class ImportOutcome:
-    imported: int
-    duplicates: int
-    outcomes: list[str]  # per entry: "imported" or "duplicate"
-
-
-def _bad(field: str, rule: str, en: str, zh: str) -> InvalidArgument:
-    return InvalidArgument(field, rule, en, zh)
-
-
 def check_entry(i: int, e: TrainingEntry) -> Checked:
     """One entry's fields, or INVALID_ARGUMENT naming ``entries[i].<field>``
     with the field's own rule (``hours.range``)."""
-    try:
-        return _check_entry(i, e)
-    except InvalidArgument as err:
-        err.rule = (err.rule or "").removeprefix(f"entries[{i}].")
-        raise
+    return fmt.entry_rules(i, lambda: _check_entry(i, e))
 
 
 def _check_entry(i: int, e: TrainingEntry) -> Checked:
@@ -91,21 +76,15 @@ def _check_entry(i: int, e: TrainingEntry) -> Checked:
     source = checks.text(e.source_session_id, f"{at}.source_session_id",
                          fmt.MAX_SOURCE_ID)  # fmt: skip
     issuer = checks.text(e.issuer_platform, f"{at}.issuer_platform", 50)
-    for name, value in (("course_title", title), ("source_session_id", source)):
-        if not fmt.plain_text(value):
-            raise _bad(f"{at}.{name}", f"{name}.plain",
-                       "must be one line with no control characters",
-                       "须为单行文本，不得含换行或控制字符")  # fmt: skip
-    if not fmt.ISSUER.match(issuer):
-        raise _bad(f"{at}.issuer_platform", "issuer_platform.format",
-                   "up to 50 ASCII characters, no spaces",
-                   "须为最多 50 个半角字符，不含空格")  # fmt: skip
+    fmt.require_plain(f"{at}.course_title", title)
+    fmt.require_plain(f"{at}.source_session_id", source)
+    fmt.require_issuer(f"{at}.issuer_platform", issuer)
     start = (
         checks.utc_moment(e.started_at, f"{at}.started_at") if e.started_at else None
     )
     end = checks.utc_moment(e.ended_at, f"{at}.ended_at") if e.ended_at else None
     if end is not None and (start is None or end <= start):
-        raise _bad(f"{at}.ended_at", "ended_at.after_start",
+        raise InvalidArgument(f"{at}.ended_at", "ended_at.after_start",
                    "the training must start, and end after it starts",
                    "培训须有开始时间，且结束时间晚于开始时间")  # fmt: skip
     longest = Decimal(fmt.MAX_TRAINING_HOURS)
@@ -113,7 +92,7 @@ def _check_entry(i: int, e: TrainingEntry) -> Checked:
         longest = min(longest, Decimal((end - start).total_seconds()) / 3600)
     hours = Decimal(str(e.hours)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     if not (e.hours == e.hours and Decimal(0) < hours <= longest):  # NaN too
-        raise _bad(f"{at}.hours", "hours.range",
+        raise InvalidArgument(f"{at}.hours", "hours.range",
                    f"training hours must be more than 0 and at most {longest:.2f}",
                    f"培训时长须大于 0 且不超过 {longest:.2f} 小时")  # fmt: skip
     return Checked(vid, title, start, end, hours, issuer, source)
@@ -125,7 +104,7 @@ class ImportedTrainingCases:
 
     def import_training(
         self, p: Principal, entries: list[TrainingEntry]
-    ) -> ImportOutcome:
+    ) -> fmt.ImportOutcome:
         """Write the entries not on record yet; all or nothing.
 
         Example::
@@ -138,8 +117,10 @@ class ImportedTrainingCases:
         if not entries:
             raise InvalidArgument.required("entries")
         if len(entries) > MAX_ENTRIES:
-            raise _bad("entries", "entries.max", f"at most {MAX_ENTRIES} entries",
-                       f"最多 {MAX_ENTRIES} 条")  # fmt: skip
+            raise InvalidArgument(
+                "entries", "entries.max", f"at most {MAX_ENTRIES} entries",
+                f"最多 {MAX_ENTRIES} 条",
+            )  # fmt: skip
         checked = [check_entry(i, e) for i, e in enumerate(entries)]
         now = self.ctx.clock()
         outcomes: list[str] = []
@@ -181,6 +162,6 @@ class ImportedTrainingCases:
                     )
                 )
                 outcomes.append("imported")
-        return ImportOutcome(
+        return fmt.ImportOutcome(
             outcomes.count("imported"), outcomes.count("duplicate"), outcomes
         )

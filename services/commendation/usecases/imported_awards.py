@@ -66,25 +66,10 @@ class Checked:
         return fmt.source_key("award", self.issuer_platform, self.kind, self.title, day)
 
 
-@dataclass(frozen=True)
-class ImportOutcome:
-    imported: int
-    duplicates: int
-    outcomes: list[str]  # per entry: "imported" or "duplicate"
-
-
-def _bad(field: str, rule: str, en: str, zh: str) -> InvalidArgument:
-    return InvalidArgument(field, rule, en, zh)
-
-
 def check_entry(i: int, e: AwardEntry) -> Checked:
     """One entry's fields, or INVALID_ARGUMENT naming ``entries[i].<field>``
     with the field's own rule (``hours.range``)."""
-    try:
-        return _check_entry(i, e)
-    except InvalidArgument as err:
-        err.rule = (err.rule or "").removeprefix(f"entries[{i}].")
-        raise
+    return fmt.entry_rules(i, lambda: _check_entry(i, e))
 
 
 def _check_entry(i: int, e: AwardEntry) -> Checked:
@@ -93,23 +78,17 @@ def _check_entry(i: int, e: AwardEntry) -> Checked:
     vid = checks.ident(e.volunteer_id, f"{at}.volunteer_id")
     kind = checks.text(e.kind, f"{at}.kind", 20)
     if not fmt.AWARD_KIND.match(kind):
-        raise _bad(f"{at}.kind", "kind.format",
+        raise InvalidArgument(f"{at}.kind", "kind.format",
                    "lower-case letters, digits and _ (at most 20)",
                    "须为小写字母、数字或下划线（最多 20 个）")  # fmt: skip
     title = checks.text(e.title, f"{at}.title", fmt.MAX_TITLE)
-    if not fmt.plain_text(title):
-        raise _bad(f"{at}.title", "title.plain",
-                   "must be one line with no control characters",
-                   "须为单行文本，不得含换行或控制字符")  # fmt: skip
+    fmt.require_plain(f"{at}.title", title)
     issuer = checks.text(e.issuer_platform, f"{at}.issuer_platform", 50)
-    if not fmt.ISSUER.match(issuer):
-        raise _bad(f"{at}.issuer_platform", "issuer_platform.format",
-                   "up to 50 ASCII characters, no spaces",
-                   "须为最多 50 个半角字符，不含空格")  # fmt: skip
+    fmt.require_issuer(f"{at}.issuer_platform", issuer)
     day = checks.day(e.awarded_on, f"{at}.awarded_on") if e.awarded_on else None
     code = (e.division_code or "").strip()
     if code and not fmt.is_code(code):
-        raise _bad(f"{at}.division_code", "division_code.code",
+        raise InvalidArgument(f"{at}.division_code", "division_code.code",
                    "must be a division code (2, 4, 6, 9 or 12 digits)",
                    "须为行政区划代码（2、4、6、9 或 12 位数字）")  # fmt: skip
     return Checked(vid, kind, title, day, code, issuer)
@@ -119,7 +98,9 @@ class ImportedAwardCases:
     def __init__(self, ctx: Context):
         self.ctx = ctx
 
-    def import_awards(self, p: Principal, entries: list[AwardEntry]) -> ImportOutcome:
+    def import_awards(
+        self, p: Principal, entries: list[AwardEntry]
+    ) -> fmt.ImportOutcome:
         """Write the entries not on record yet; all or nothing.
 
         Example::
@@ -132,8 +113,10 @@ class ImportedAwardCases:
         if not entries:
             raise InvalidArgument.required("entries")
         if len(entries) > MAX_ENTRIES:
-            raise _bad("entries", "entries.max", f"at most {MAX_ENTRIES} entries",
-                       f"最多 {MAX_ENTRIES} 条")  # fmt: skip
+            raise InvalidArgument(
+                "entries", "entries.max", f"at most {MAX_ENTRIES} entries",
+                f"最多 {MAX_ENTRIES} 条",
+            )  # fmt: skip
         checked = [check_entry(i, e) for i, e in enumerate(entries)]
         now = self.ctx.clock()
         outcomes: list[str] = []
@@ -177,7 +160,7 @@ class ImportedAwardCases:
                     )
                 )
                 outcomes.append("imported")
-        return ImportOutcome(
+        return fmt.ImportOutcome(
             outcomes.count("imported"), outcomes.count("duplicate"), outcomes
         )
 
