@@ -11,6 +11,7 @@ from services.activity import models as m
 from services.activity.repository import ProjectView, Repository
 from services.common.auth import Principal
 from services.common.db import Database
+from services.common.federation_read import Links, summarize_federated
 from services.common.paging import Page, next_token, page_bounds
 from services.common.rollup_query import (
     RollupResult,
@@ -129,3 +130,17 @@ class ActivityQueries:
         """Rows for the children (or a deeper level) of a node, and its total."""
         query = (node, group_by, start, end, by_month)
         return summarize(self.db, p, m.ROLLUP, m.ROLLUP_TABLE, query, domain.READERS)
+
+    def summarize_federated(
+        self,
+        p: Principal,
+        node: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> tuple[RollupResult, Links]:
+        """What downstream releases forwarded of ``activity_rollup`` (issue 15),
+        beside this release's own :meth:`summarize`."""
+        query = (node, group_by, start, end, by_month)
+        return summarize_federated(self.db, p, m.ROLLUP, query, domain.READERS)

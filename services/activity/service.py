@@ -22,6 +22,7 @@ from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.federation_read import federated_response
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "zhiyuan.activity.v1.ActivityService"
@@ -298,6 +299,12 @@ class ActivityServicer(pb_grpc.ActivityServiceServicer):
             q.by_month,
         )
         return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+    def SummarizeFederated(  # noqa: N802
+        self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeFederatedResponse:
+        """What downstream releases forwarded (services/common/federation.py)."""
+        return federated_response(pb, me(), req.query, self.q.summarize_federated)
 
     # -- a volunteer's own pages (the token's volunteer, never the request's) --------
     def ListMyProjects(  # noqa: N802

@@ -2,6 +2,9 @@
 replica of registration's volunteers, organisations and tenant settings
 that eligibility and publishing check against.
 
+Federation of ``activity_rollup`` (issue 15): relayed as a downstream release,
+applied as an upstream (services/common/federation_worker.py).
+
 Run with ``zhiyuan run activity worker``; never imported by the api role.
 """
 
@@ -11,15 +14,17 @@ from typing import Any
 
 from services.activity import campaign_feed, moves, replica
 from services.activity.models import PROCESSED
+from services.common.federation_worker import FederatedWorker
 from services.common.worker import (
     OutboxWorker,
     event_handler,
 )
 
 
-class ActivityWorker(OutboxWorker):
+class ActivityWorker(FederatedWorker, OutboxWorker):
     name = "activity"
     processed = PROCESSED
+    federated_rollup = "activity_rollup"
 
     @event_handler("registration", "volunteer.registered")
     def on_volunteer_registered(self, body: dict[str, Any]) -> None:

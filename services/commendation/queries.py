@@ -29,6 +29,7 @@ from services.commendation.usecases.rounds import visible_round
 from services.common import checks
 from services.common.auth import Principal
 from services.common.errors import NotFound
+from services.common.federation_read import Links, summarize_federated
 from services.common.paging import Page, page_bounds
 from services.common.roles import READERS, own_volunteer
 from services.common.rollup_query import RollupResult, summarize
@@ -316,3 +317,17 @@ class CommendationQueries:
         """Rows for the children (or a deeper level) of a node, and its total."""
         query = (code, group_by, start, end, by_month)
         return summarize(self.ctx.db, p, ROLLUP, ROLLUP_TABLE, query, READERS)
+
+    def summarize_federated(
+        self,
+        p: Principal,
+        node: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> tuple[RollupResult, Links]:
+        """What downstream releases forwarded of ``commendation_rollup`` (issue 15),
+        beside this release's own :meth:`summarize`."""
+        query = (node, group_by, start, end, by_month)
+        return summarize_federated(self.ctx.db, p, ROLLUP, query, READERS)

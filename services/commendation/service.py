@@ -24,6 +24,7 @@ from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import InvalidArgument
+from services.common.federation_read import federated_response
 
 
 def _paging(req) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -272,6 +273,12 @@ class CommendationServicer(pb_grpc.CommendationServiceServicer):
             q.period.end_month, q.by_month,
         )  # fmt: skip
         return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+    def SummarizeFederated(  # noqa: N802
+        self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeFederatedResponse:
+        """What downstream releases forwarded (services/common/federation.py)."""
+        return federated_response(pb, me(), req.query, self.q.summarize_federated)
 
 
 def build(cfg: Config) -> tuple[CommendationServicer, Database, Facts]:

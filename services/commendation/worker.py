@@ -7,6 +7,9 @@ redelivered event changes nothing. A change of the star rules re-rates the
 subtree it applies to through the worker's own ``stars.rerate_requested``
 events (bounded parts, each ordering the next through the outbox).
 
+Federation of ``commendation_rollup`` (issue 15): relayed as a downstream release,
+applied as an upstream (services/common/federation_worker.py).
+
 Run with ``zhiyuan run commendation worker``; never imported by the api
 role.
 """
@@ -23,6 +26,7 @@ from services.commendation.application import CommendationApp
 from services.commendation.models import PROCESSED
 from services.commendation.usecases.merges import Merge
 from services.common import settings_replica
+from services.common.federation_worker import FederatedWorker
 from services.common.outbox import Envelope
 from services.common.worker import (
     OutboxWorker,
@@ -46,9 +50,10 @@ class SettingsCache(DependencyProvider):
         return self.cache
 
 
-class CommendationWorker(OutboxWorker):
+class CommendationWorker(FederatedWorker, OutboxWorker):
     name = "commendation"
     processed = PROCESSED
+    federated_rollup = "commendation_rollup"
     settings_cache = SettingsCache()
 
     def _app(self) -> CommendationApp:

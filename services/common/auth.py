@@ -55,9 +55,12 @@ def algorithm_for(key: object) -> str:
 # Roles and what they imply are the registration domain's (domain.IMPLIES).
 
 # The only gRPC methods a national (``CN``) principal may call, by name in any
-# service: the rollups and the division tree. Every other method, present or
-# added later, refuses it at the edge (see :meth:`Principal.check_method`).
-NATIONAL_METHODS = frozenset({"Summarize", "GetDivision", "ListDivisions"})
+# service: the rollups (its own and the federated ones, issue 15) and the
+# division tree. Every other method, present or added later, refuses it at
+# the edge (see :meth:`Principal.check_method`).
+NATIONAL_METHODS = frozenset(
+    {"Summarize", "SummarizeFederated", "GetDivision", "ListDivisions"}
+)
 
 _current: ContextVar[Principal | None] = ContextVar("zhiyuan_principal", default=None)
 

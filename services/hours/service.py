@@ -15,6 +15,7 @@ from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.federation_read import federated_response
 from services.hours import convert as cv
 from services.hours.application import HoursApp
 from services.hours.lines_client import RecordLines
@@ -132,23 +133,7 @@ class HoursServicer(pb_grpc.HoursServiceServicer):
         self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
     ) -> pb.SummarizeFederatedResponse:
         """What downstream releases forwarded (services/common/federation.py)."""
-        q = req.query
-        level = cv.enum_value(cv.LEVELS, q.group_by, "query.group_by")
-        result, links = self.q.summarize_federated(
-            me(), q.division_code, level, q.period.start_month,
-            q.period.end_month, q.by_month,
-        )  # fmt: skip
-        return pb.SummarizeFederatedResponse(
-            rollup=cv.rollup(result),
-            links=[
-                pb.FederatedLink(
-                    downstream=d,
-                    subtree=root,
-                    last_delta_at=at.isoformat() if at else "",
-                )  # fmt: skip
-                for d, root, at in links
-            ],
-        )
+        return federated_response(pb, me(), req.query, self.q.summarize_federated)
 
     def IssueCertificate(  # noqa: N802
         self, req: pb.IssueCertificateRequest, ctx: grpc.ServicerContext

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.common.auth import Principal
 from services.common.db import Database
+from services.common.federation_read import Links, summarize_federated
 from services.common.paging import Page, next_token, page_bounds
 from services.common.roles import own_volunteer
 from services.common.rollup_query import (
@@ -149,3 +150,17 @@ class RecyclingQueries:
         """Rows for the children (or a deeper level) of a node, and its total."""
         query = (code, group_by, start, end, by_month)
         return summarize(self.db, p, m.ROLLUP, m.ROLLUP_TABLE, query, domain.READERS)
+
+    def summarize_federated(
+        self,
+        p: Principal,
+        node: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> tuple[RollupResult, Links]:
+        """What downstream releases forwarded of ``recycling_rollup`` (issue 15),
+        beside this release's own :meth:`summarize`."""
+        query = (node, group_by, start, end, by_month)
+        return summarize_federated(self.db, p, m.ROLLUP, query, domain.READERS)

@@ -14,6 +14,7 @@ from services.common import keys, references, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.federation_read import federated_response
 from services.common.remote import Remote
 from services.recycling import convert as cv
 from services.recycling.activity_client import DEADLINE_SECONDS, Activity
@@ -219,6 +220,12 @@ class RecyclingServicer(pb_grpc.RecyclingServiceServicer):
             q.period.end_month, q.by_month,
         )  # fmt: skip
         return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+    def SummarizeFederated(  # noqa: N802
+        self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeFederatedResponse:
+        """What downstream releases forwarded (services/common/federation.py)."""
+        return federated_response(pb, me(), req.query, self.q.summarize_federated)
 
 
 def build(cfg: Config) -> tuple[RecyclingServicer, Database, list[Remote]]:

@@ -11,6 +11,7 @@ from services.common import checks
 from services.common.auth import Principal
 from services.common.db import Database
 from services.common.errors import InvalidArgument
+from services.common.federation_read import Links, summarize_federated
 from services.common.paging import Page, next_token, page_bounds
 from services.common.pii import PiiCipher
 from services.common.rollup_query import RollupResult, summarize_joined
@@ -193,6 +194,20 @@ class RegistrationQueries:
             domain.READERS,
             names=lambda s, codes: Repository(s, None).division_names(codes),
         )
+
+    def summarize_federated(
+        self,
+        p: Principal,
+        node: str,
+        group_by: Level | None,
+        start: str,
+        end: str,
+        by_month: bool,
+    ) -> tuple[RollupResult, Links]:
+        """What downstream releases forwarded of ``registration_rollup`` (issue 15),
+        beside this release's own :meth:`summarize` (positions are not federated)."""
+        query = (node, group_by, start, end, by_month)
+        return summarize_federated(self.db, p, ROLLUP, query, domain.READERS)
 
     def positions(
         self, p: Principal, node: str, kind: str | None, size: int, token: str

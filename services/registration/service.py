@@ -16,6 +16,7 @@ from services.common import keys, rpc
 from services.common.auth import current_principal as me
 from services.common.config import Config
 from services.common.db import Database
+from services.common.federation_read import federated_response
 from services.common.rpc import CLIENT_ADDRESS_KEY
 from services.common.tenancy import Level
 from services.registration import convert as cv
@@ -347,6 +348,12 @@ class RegistrationServicer(pb_grpc.RegistrationServiceServicer):
             q.by_month,
         )
         return pb.SummarizeResponse(rollup=cv.rollup(result))
+
+    def SummarizeFederated(  # noqa: N802
+        self, req: pb.SummarizeFederatedRequest, ctx: grpc.ServicerContext
+    ) -> pb.SummarizeFederatedResponse:
+        """What downstream releases forwarded (services/common/federation.py)."""
+        return federated_response(pb, me(), req.query, self.q.summarize_federated)
 
     def ListActivityFeed(  # noqa: N802
         self, req: pb.ListActivityFeedRequest, ctx: grpc.ServicerContext

@@ -3,6 +3,9 @@ activity feed built from registration's own events, and each volunteer's
 inbox built from the events that concern the volunteer (a sign-up decided,
 hours approved or corrected, a certificate issued, stars granted).
 
+Federation of ``registration_rollup`` (issue 15): relayed as a downstream release,
+applied as an upstream (services/common/federation_worker.py).
+
 Run with ``zhiyuan run registration worker``; never imported by the api role.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.federation_worker import FederatedWorker
 from services.common.worker import (
     OutboxWorker,
     event_handler,
@@ -18,9 +22,10 @@ from services.registration import feed, inbox
 from services.registration.models import PROCESSED
 
 
-class RegistrationWorker(OutboxWorker):
+class RegistrationWorker(FederatedWorker, OutboxWorker):
     name = "registration"
     processed = PROCESSED
+    federated_rollup = "registration_rollup"
 
     def _feed(self, event_type: str, body: dict[str, Any]) -> None:
         feed.record(self.db, event_type, body)

@@ -131,7 +131,25 @@ class Spec:
 # What the nation may call: the rollups and the division tree. Written out
 # here, not taken from the code under test, so that a method added to the
 # code's list by mistake fails the matrices.
-NATION_READS = frozenset({"Summarize", "GetDivision", "ListDivisions"})
+NATION_READS = frozenset(
+    {"Summarize", "SummarizeFederated", "GetDivision", "ListDivisions"}
+)
+
+
+def federated_read(owner: str, metric: str) -> Callable[[Any, Any, Any], None]:
+    """The ``succeeded`` check of a service's SummarizeFederated asked for
+    ``owner``: the answer is the node's (its total labelled ``owner``), in the
+    service's own rollup's metrics (``metric`` among them), and every row and
+    every reporting downstream's subtree lies under ``owner``."""
+
+    def check(_: Any, __: Any, resp: Any) -> None:
+        rollup = resp.rollup
+        assert rollup.total.division.code == owner
+        assert metric in rollup.metric_names, list(rollup.metric_names)
+        assert all(r.division.code.startswith(owner) for r in rollup.rows)
+        assert all(link.subtree.startswith(owner) for link in resp.links)
+
+    return check
 
 
 def with_national(specs: Mapping[str, Spec]) -> dict[str, Spec]:

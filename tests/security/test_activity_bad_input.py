@@ -520,6 +520,39 @@ def test_summarize_names_the_field(world, query, field, rule) -> None:  # type: 
     assert_field(rejected(call), field, rule)
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "rule"),
+    [
+        ({"division_code": "61X"}, "query.division_code", "division_code.format"),
+        (
+            {"division_code": "61", "group_by": common.DIVISION_LEVEL_PROVINCE},
+            "query.group_by",
+            "group_by.below_node",
+        ),
+        ({"group_by": 9}, "query.group_by", "query.group_by.known"),
+        (
+            {"period": common.Period(start_month="2026-13")},
+            "query.period.start_month",
+            "period.month_format",
+        ),
+        (
+            {"period": common.Period(start_month="2026-03", end_month="2026-05")},
+            "query.period",
+            "period.stored",
+        ),
+        ({"by_month": True}, "query.period", "period.stored"),
+    ],
+)
+def test_summarize_federated_names_the_field(world, query, field, rule) -> None:  # type: ignore[no-untyped-def]
+    def call() -> Any:
+        return world["kit"].act.SummarizeFederated(
+            pb.SummarizeFederatedRequest(query=common.RollupQuery(**query)),
+            metadata=auth(world["kit"].token("61", "province_admin")),
+        )
+
+    assert_field(rejected(call), field, rule)
+
+
 def test_bad_page_token_and_status(world) -> None:  # type: ignore[no-untyped-def]
     act = world["kit"].act
 

@@ -39,6 +39,7 @@ from tests.security.matrix import (
     caller_token,
     check_indistinguishable,
     check_isolation,
+    federated_read,
     outcome,
     params,
     rpc_names,
@@ -715,6 +716,14 @@ SPECS: dict[str, Spec] = {
         ),
         prepare=lambda w: w.kit.published(w.org),
         succeeded=_summarized,
+    ),
+    "SummarizeFederated": Spec(
+        SCOPED,
+        lambda w, _, tok: w.act.SummarizeFederated(
+            pb.SummarizeFederatedRequest(query=common.RollupQuery(division_code=OWNER)),
+            metadata=auth(tok),
+        ),
+        succeeded=federated_read(OWNER, "projects_published"),
     ),
     "GetCheckInQrCode": Spec(
         BY_ID,

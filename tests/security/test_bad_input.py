@@ -571,6 +571,39 @@ def test_summarize_unknown_group_by_value_is_invalid(stub, token):  # type: igno
     assert trailers.get("zhiyuan-field") == "query.group_by"
 
 
+# Federated figures are kept for stored periods only: a range of months or
+# by month is refused, beside every refusal of Summarize's query.
+FEDERATED_CASES = [
+    *SUMMARIZE_CASES,
+    (
+        "range-of-months",
+        dict(
+            division_code=COUNTY,
+            period=L.Period(start_month="2026-03", end_month="2026-05"),
+        ),
+        "query.period",
+        "period.stored",
+    ),
+    ("by-month", dict(division_code=COUNTY, by_month=True), "query.period",
+     "period.stored"),
+    ("group-by-unknown", dict(division_code=COUNTY, group_by=9), "query.group_by",
+     "query.group_by.known"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "rule"),
+    [pytest.param(q, f, r, id=i) for i, q, f, r in FEDERATED_CASES],
+)
+def test_summarize_federated_rejects_bad_query(stub, token, query, field, rule):  # type: ignore[no-untyped-def]
+    req = pb.SummarizeFederatedRequest(query=common.RollupQuery(**query))
+    assert_field(
+        rejected(lambda: stub.SummarizeFederated(req, metadata=auth(token(COUNTY)))),
+        field,
+        rule,
+    )
+
+
 # -- ListVolunteers ----------------------------------------------------------------
 
 

@@ -536,6 +536,22 @@ CASES = [
           period=common.Period(start_month="2026-05", end_month="2026-04")
       ),
       "query.period.end_month", "period.order", id="summarize-period-order"),
+    P("SummarizeFederated", lambda w: summary(division_code="6101181"),
+      "query.division_code", "division_code.width", id="federated-division"),
+    P("SummarizeFederated", lambda w: summary(group_by=42), "query.group_by",
+      "query.group_by.known", id="federated-group-unknown"),
+    P("SummarizeFederated", lambda w: summary(group_by=common.DIVISION_LEVEL_CITY),
+      "query.group_by", "group_by.below_node", id="federated-group-above"),
+    P("SummarizeFederated",
+      lambda w: summary(period=common.Period(start_month="2026-13")),
+      "query.period.start_month", "period.month_format", id="federated-month"),
+    P("SummarizeFederated",
+      lambda w: summary(
+          period=common.Period(start_month="2026-03", end_month="2026-05")
+      ),
+      "query.period", "period.stored", id="federated-period-not-stored"),
+    P("SummarizeFederated", lambda w: summary(by_month=True), "query.period",
+      "period.stored", id="federated-by-month"),
 ]  # fmt: skip
 
 

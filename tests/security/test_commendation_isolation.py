@@ -62,6 +62,7 @@ from tests.security.matrix import (
     check_indistinguishable,
     check_isolation,
     check_needs_a_token,
+    federated_read,
     outcome,
     params,
     row,
@@ -900,6 +901,14 @@ SPECS: dict[str, Spec] = {
         succeeded=_notice_listed,
     ),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "SummarizeFederated": Spec(
+        SCOPED,
+        lambda w, _, tok: w.com.SummarizeFederated(
+            pb.SummarizeFederatedRequest(query=common.RollupQuery(division_code=OWNER)),
+            metadata=auth(tok),
+        ),
+        succeeded=federated_read(OWNER, "nominations"),
+    ),
 }
 
 SPECS = with_national(SPECS)

@@ -52,6 +52,7 @@ from tests.security.matrix import (
     caller_token,
     check_indistinguishable,
     check_isolation,
+    federated_read,
     outcome,
     params,
     rpc_names,
@@ -721,6 +722,14 @@ SPECS: dict[str, Spec] = {
         unchanged=_not_member,
     ),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "SummarizeFederated": Spec(
+        SCOPED,
+        lambda w, _, tok: w.stub.SummarizeFederated(
+            pb.SummarizeFederatedRequest(query=common.RollupQuery(division_code=OWNER)),
+            metadata=auth(tok),
+        ),
+        succeeded=federated_read(OWNER, "volunteers_registered"),
+    ),
     "ListActivityFeed": Spec(SCOPED, _feed, succeeded=_fed),
 }
 SPECS = with_national(SPECS)

@@ -270,6 +270,12 @@ CASES = [
     P("Summarize", lambda w: dict(query=query(group_by=42)), "query.group_by", "query.group_by.known", id="summarize-group-unknown"),  # noqa: E501
     P("Summarize", lambda w: dict(query=query(period=common.Period(start_month="2026-13"))), "query.period.start_month", "period.month_format", id="summarize-month"),  # noqa: E501
     P("Summarize", lambda w: dict(query=query(period=common.Period(start_month="2026-05", end_month="2026-04"))), "query.period.end_month", "period.order", id="summarize-order"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(division_code="6101131")), "query.division_code", "division_code.width", id="federated-division"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(group_by=common.DIVISION_LEVEL_CITY)), "query.group_by", "group_by.below_node", id="federated-group-above"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(group_by=42)), "query.group_by", "query.group_by.known", id="federated-group-unknown"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(period=common.Period(start_month="2026-13"))), "query.period.start_month", "period.month_format", id="federated-month"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(period=common.Period(start_month="2026-03", end_month="2026-05"))), "query.period", "period.stored", id="federated-period-not-stored"),  # noqa: E501
+    P("SummarizeFederated", lambda w: dict(query=query(by_month=True)), "query.period", "period.stored", id="federated-by-month"),  # noqa: E501
 ]  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from tests.security.matrix import (
     check_indistinguishable,
     check_isolation,
     check_needs_a_token,
+    federated_read,
     outcome,
     params,
     rpc_names,
@@ -306,6 +307,13 @@ SPECS: dict[str, Spec] = {
                           World.booking, _booking_is(pb.BOOKING_STATUS_CANCELLED),
                           _booking_is(pb.BOOKING_STATUS_REQUESTED)),
     "Summarize": Spec(SCOPED, _summarize, succeeded=_summarized),
+    "SummarizeFederated": Spec(
+        SCOPED,
+        lambda w, _, tok: w.rec.call(
+            "SummarizeFederated", tok, query=common.RollupQuery(division_code=OWNER)
+        ),
+        succeeded=federated_read(OWNER, "events"),
+    ),
     "CreateMyBooking": Spec(OWN_ONLY, _book_mine, _bookings, unchanged=_not_booked),
     "ListMyBookings": Spec(OWN_ONLY, lambda w, _, tok: w.rec.call(
                                "ListMyBookings", tok)),
