@@ -2,21 +2,24 @@
 series) and the export of its table as CSV or XLSX. While a service cannot
 answer, both still answer 200 with its figures left empty: the page names it
 in ``unavailable``; an export names it in the ``Zhiyuan-Unavailable`` header
-and, in XLSX, on a second sheet."""
+and, in XLSX, on a second sheet. On an upstream release the page also has
+the ``federated`` section (:mod:`services.gateway.dashboard_federated`)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.common.rollup import CST
 from services.gateway.backend import RollupMe, RollupRpc
-from services.gateway.dashboard import FIGURES, compose
+from services.gateway.dashboard import FIGURES, check_node, compose
+from services.gateway.dashboard_federated import federated
 from services.gateway.params import Division
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
@@ -40,15 +43,40 @@ def _this_year() -> int:
 
 @router.get("/dashboard", summary="Dashboard of a node / 数据看板")
 async def dashboard(
-    rpc: RollupRpc, me: RollupMe, division_code: Division = "", year: Year = None
+    request: Request,
+    rpc: RollupRpc,
+    me: RollupMe,
+    division_code: Division = "",
+    year: Year = None,
 ) -> dict[str, Any]:
     """Headline figures of the node (default: your scope; ``CN`` for a
     national account, whose children are the provinces), one row per child
     unit with the same figures, and the chart series; every number is read
     from the services' rollups with your own token. A service that cannot
     answer leaves its figures ``null`` and is named in ``unavailable``
-    (with a bilingual ``notice``); the others' figures are still shown."""
-    return await compose(rpc, me.scope_code, division_code, year or _this_year())
+    (with a bilingual ``notice``); the others' figures are still shown.
+
+    On an upstream release (``FEDERATION_ROLE=upstream``) the answer also
+    has ``federated``: the same figures as forwarded by its downstream
+    releases under the node (``headline``, ``children`` with the
+    ``downstreams`` each row comes from), and ``links``: each downstream's
+    subtree, ``last_delta_at`` (UTC), ``age_seconds`` and ``stale`` (no
+    delta for longer than ``stale_seconds``). 联邦下级平台的数据。"""
+    year = year or _this_year()
+    node = check_node(division_code, me.scope_code)
+    # Both at once; a page refused (403 outside the scope) stops the other.
+    beside = asyncio.ensure_future(
+        federated(rpc, node, year, request.app.state.federation)
+    )
+    try:
+        board = await compose(rpc, me.scope_code, node, year)
+    except BaseException:
+        beside.cancel()
+        raise
+    section = await beside
+    if section is not None:
+        board["federated"] = section
+    return board
 
 
 @router.get(

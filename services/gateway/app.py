@@ -40,6 +40,7 @@ from services.gateway import (
     api_roles,
     api_services,
     api_statistics,
+    dashboard_federated,
     docs,
     errors,
     me,
@@ -134,6 +135,8 @@ def create_app(
         docs_url=None,  # docs.install serves them from local assets, no CDN
         redoc_url=None,
     )
+    # The dashboard's federated section (read once: a bad value stops here).
+    app.state.federation = dashboard_federated.settings(cfg)
     errors.install(app)
     # Requests by route template and status (/metrics on its own port).
     app.add_middleware(metrics.HttpMetrics)

@@ -81,17 +81,21 @@ PB_LEVEL = {
 }
 
 
-def _request(service: str, code: str, start: str, end: str, by_month: bool) -> Any:
-    module = protos.messages(service)
+def rollup_query(code: str, start: str, end: str, by_month: bool) -> Any:
+    """The rollup query of the node's child units (the provinces for CN)."""
     level = Level.PROVINCE if code == NATIONAL else child_level(level_of(code))
     assert level is not None
-    query = common.RollupQuery(
+    return common.RollupQuery(
         division_code=code,
         group_by=PB_LEVEL[level],
         period=common.Period(start_month=start, end_month=end),
         by_month=by_month,
     )
-    return module.SummarizeRequest(query=query)
+
+
+def _request(service: str, code: str, start: str, end: str, by_month: bool) -> Any:
+    module = protos.messages(service)
+    return module.SummarizeRequest(query=rollup_query(code, start, end, by_month))
 
 
 async def _summarize(
@@ -108,9 +112,11 @@ def _metrics(row: common.RollupRow) -> dict[str, float]:
     return dict(row.metrics)
 
 
-def _figures(
+def figures(
     per_service: dict[str, dict[str, float]], unavailable: list[str]
 ) -> dict[str, float | None]:
+    """The FIGURES from each service's metrics; ``None`` for a service in
+    ``unavailable``, 0 for one that has no row yet."""
     out: dict[str, float | None] = {}
     for name, (service, formula) in FIGURES.items():
         if service in unavailable:
@@ -156,7 +162,7 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
     empty = common.Rollup()
     *answers, monthly = [empty if isinstance(r, BaseException) else r for r in results]
     totals = {s: _metrics(a.total) for s, a in zip(SERVICES, answers, strict=True)}
-    headline = _figures(totals, unavailable)
+    headline = figures(totals, unavailable)
     headline["hours_year"] = (
         None
         if "hours" in unavailable
@@ -178,7 +184,7 @@ async def compose(rpc: Caller, scope_code: str, code: str, year: int) -> dict[st
         {"code": c["code"], "name": c["name"] or name_of(c["code"]),
          "hours_year": None if "hours" in unavailable
          else round(year_hours.get(c["code"], 0.0), 2),
-         **_figures(c["metrics"], unavailable)}
+         **figures(c["metrics"], unavailable)}
         for c in sorted(children.values(), key=lambda c: c["code"])
     ]  # fmt: skip
     months: dict[str, float] = {f"{year:04d}-{m:02d}": 0.0 for m in range(1, 13)}

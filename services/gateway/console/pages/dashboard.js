@@ -2,6 +2,7 @@
 // figures, four charts, the units below it with drill-down, and the CSV /
 // XLSX export. A national account (scope CN) sees the nation by province
 // (breadcrumb 全国 › province › ...). A service that cannot answer is named in a banner.
+// On an upstream release the federated part (dashboard-federated.js) is drawn too.
 "use strict";
 
 (() => {
@@ -11,6 +12,8 @@
   const FIGURES = ["volunteers_registered", "volunteers_verified", "organisations", "projects",
     "hours_year", "hours_total", "tonnes", "bins_deployed", "stars", "awards"];
 
+  // Bars of units a federated release reported (dashboard-federated.js).
+  const FEDERATED_FILL = "#3b6ea8";
   // A figure a service could not give (null while it is unavailable) shows as a dash.
   const fig = (v) => (v === null || v === undefined ? "—" : num(v));
 
@@ -35,7 +38,7 @@
       if (horizontal) {
         const w = (d.value / max) * (width - 170);
         add("text", { x: 0, y: i * 20 + 18 }, labelOf(d));
-        add("rect", { x: 110, y: i * 20 + 6, width: Math.max(w, 0.5), height: 14, fill: "#d9534f", "data-value": d.value });
+        add("rect", { x: 110, y: i * 20 + 6, width: Math.max(w, 0.5), height: 14, fill: d.federated ? FEDERATED_FILL : "#d9534f", "data-value": d.value, ...(d.federated ? { "data-federated": "1" } : {}) });
         add("text", { x: 114 + w, y: i * 20 + 18 }, num(d.value));
       } else {
         const slot = width / series.length, h = (d.value / max) * (height - 40);
@@ -76,10 +79,13 @@
       if (i) crumbs.append(el("span", { class: "sep", text: "›" }));
       crumbs.append(el("a", { href: `#/dashboard/${c.code}`, "data-code": c.code, text: c.name || c.code }));
     });
+    const fed = board.federated;
     const figures = el("section", { class: "figures" }, FIGURES.map((f) =>
       el("div", { class: "card figure" },
         el("div", { class: "v", "data-testid": `figure-${f}`, "data-value": board.headline[f] ?? "", text: fig(board.headline[f]) }),
-        el("div", { class: "k", text: t(f) }))));
+        el("div", { class: "k", text: t(f) }), zy.federated.figureNote(fed, f))));
+    // On an upstream release the card of its downstreams stands beside the figures.
+    const headline = fed ? el("div", { class: "headline-row" }, figures, zy.federated.card(fed)) : figures;
     // A service that could not answer: a banner names it, its charts say so,
     // and everything the other services gave is drawn as usual.
     const missing = board.unavailable || [];
@@ -95,17 +101,19 @@
       el("div", { class: "card", "data-testid": "chart-hours-by-field" }, el("h3", { text: t("hours_by_field") }),
         chart("hours", board.charts.hours_by_field, { horizontal: true, labelOf: (d) => (zy.lang() === "zh" ? d.label_zh : d.label_en || d.label) })),
       el("div", { class: "card", "data-testid": "chart-tonnes-by-child" }, el("h3", { text: t("tonnes_by_child") }),
-        chart("recycling", board.charts.tonnes_by_child, { horizontal: true })),
+        chart("recycling", zy.federated.tonnes(board), { horizontal: true })),
       el("div", { class: "card", "data-testid": "chart-stars" }, el("h3", { text: t("stars_chart") }),
         chart("commendation", board.charts.stars, { labelOf: (d) => `${d.label}★` })));
     const drillable = board.node.level !== "township";
     const columns = ["code", "name", ...FIGURES];
     const table = el("table", { "data-testid": "children" },
       el("thead", {}, el("tr", {}, columns.map((c) => el("th", { text: t(c) })))),
-      el("tbody", {}, board.children.map((row) => el("tr", {
-        class: drillable ? "drill" : "", "data-code": row.code,
+      el("tbody", {}, zy.federated.tableRows(board).map((row) => el("tr", {
+        class: `${drillable ? "drill" : ""}${row.federated ? " federated" : ""}`, "data-code": row.code,
+        ...(row.federated ? { "data-federated": row.federated.join(",") } : {}),
         on: drillable ? { click: () => go(`#/dashboard/${row.code}`) } : {},
-      }, columns.map((c) => el("td", { "data-col": c, text: c === "code" || c === "name" ? row[c] : fig(row[c]) }))))));
+      }, columns.map((c) => el("td", { "data-col": c },
+        c === "name" ? zy.federated.nameCell(row) : c === "code" ? row.code : fig(row[c])))))));
     // The nation's view (breadcrumb from CN) has no campaigns page to open.
     const national = board.breadcrumb[0]?.code === "CN";
     const tools = el("div", { class: "tools" },
@@ -114,7 +122,7 @@
       el("button", { type: "button", "data-testid": "export-xlsx", text: `${t("export")} XLSX`, on: { click: () => download(board.node.code, board.year, "xlsx") } }));
     view().replaceChildren(crumbs, banner,
       el("h2", { "data-testid": "node-name", text: `${board.node.name || board.node.code} · ${t("year")} ${board.year}` }),
-      figures, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, board.children.length ? table
+      headline, charts, el("h3", { text: t("children") }), tools, el("div", { class: "card" }, board.children.length || fed?.children.length ? table
         // A township with no villages on the platform, say, has no units below.
         : el("p", { class: "empty", "data-testid": "children-empty", text: t("noChildren") })));
   }

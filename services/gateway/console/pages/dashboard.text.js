@@ -10,6 +10,8 @@ window.zy.dictionary("", {
     hours_by_month: "本年每月服务时长", hours_by_field: "各服务领域时长", tonnes_by_child: "各下级单位回收吨数", stars_chart: "星级分布",
     noData: "暂无数据", unavailableChart: "暂不可用", noChildren: "该区划下暂无下级单位",
     campaignsLink: "专项行动成效",
+    fedTitle: "联邦下级平台", fedNote: "下级平台上报的数据，未计入本级数字", fedRelease: "平台", fedLastDelta: "最近同步",
+    fedNever: "尚未收到", fedStale: "同步滞后", fedFresh: "同步正常", fedNone: "本区划下暂无下级平台上报数据", fedBadge: "联邦",
   },
   en: {
     children: "Units below", export: "Export", year: "Year", volunteers_registered: "Registered volunteers",
@@ -21,5 +23,8 @@ window.zy.dictionary("", {
     tonnes_by_child: "Tonnes by unit", stars_chart: "Star ratings", noData: "No data yet",
     unavailableChart: "Unavailable for now", noChildren: "No units below this division yet",
     campaignsLink: "Campaign figures",
+    fedTitle: "Federated releases", fedNote: "Figures forwarded by downstream releases, not included in this release's own",
+    fedRelease: "Release", fedLastDelta: "last delta", fedNever: "none yet", fedStale: "Stale", fedFresh: "Up to date",
+    fedNone: "No federated release reports under this division", fedBadge: "Federated",
   },
 });
