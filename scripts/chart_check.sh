@@ -323,6 +323,11 @@ negatives=(
   "validate|upstream with overlapping subtrees|the subtrees of \"city\" (3101) and \"county\" (310117) overlap|federation-upstream|federation: {upstream: {downstreams: [{name: city, subtree: \"3101\", username: c}, {name: county, subtree: \"310117\", username: d}]}}"
   "validate|upstream with the same subtree twice|overlap|federation-upstream|federation: {upstream: {downstreams: [{name: a, subtree: \"310117\", username: a}, {name: b, subtree: \"310117\", username: b}]}}"
   "validate|upstream with a name twice|\"a\" is registered twice|federation-upstream|federation: {upstream: {downstreams: [{name: a, subtree: \"310117\", username: a}, {name: a, subtree: \"310115\", username: b}]}}"
+  "schema|re-sync chunk out of range|/federation/resyncChunk|default|federation: {resyncChunk: 0}"
+  "validate|relay without downstreams|a relay needs at least one downstream|federation-relay|federation: {upstream: {downstreams: []}}"
+  "validate|relay without the upstream's URI Secret|federation.downstream.credentialsSecret（上级连接凭据 Secret / upstream credentials Secret）: required when federation.role is relay|federation-relay|federation: {downstream: {credentialsSecret: \"\"}}"
+  "validate|relay with a downstream outside its subtree|\"620102\" is not inside this relay's own subtree 61|federation-relay|federation: {upstream: {downstreams: [{name: lanzhou, subtree: \"620102\", username: fed-lanzhou}]}}"
+  "validate|relay registering its own subtree|\"61\" is not inside this relay's own subtree 61|federation-relay|federation: {upstream: {downstreams: [{name: all, subtree: \"61\", username: fed-all}]}}"
   "validate|upstream with shared credentials|\"same\" is shared with another downstream|federation-upstream|federation: {upstream: {downstreams: [{name: a, subtree: \"310117\", username: same}, {name: b, subtree: \"310115\", username: same}]}}"
 )
 for case in "${negatives[@]}"; do

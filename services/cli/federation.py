@@ -3,7 +3,9 @@ services/common/federation.py).
 
     zhiyuan federation register NAME SUBTREE   (upstream) admit a downstream
     zhiyuan federation link                    (downstream) queue + shovel
-    zhiyuan federation resync [--service S]    (downstream) full snapshot
+    zhiyuan federation resync [--service S] [--chunk N]
+                                               (downstream, relay) full snapshot,
+                                               in chunks
     zhiyuan federation status                  what this release federates
 
 下级部署（如区县）把统计汇总转发给上级部署（如省级）：上级用 register 登记下级
@@ -72,19 +74,56 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
-    from services.common.db import Database
-    from services.common.federation import resync
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from services.common.db import Database, is_postgres
+    from services.common.federation import chunk_size
+    from services.common.federation_resync import resync
 
     cfg, fed = load(), _fed()
+    chunk = chunk_size(
+        args.chunk if args.chunk is not None else fed.resync_chunk, "--chunk"
+    )
+    columns = [
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TaskProgressColumn(), TextColumn("cells"), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(),
+    ]  # fmt: skip
     for service, rollup in _federated().items():
         if args.service and service != args.service:
             continue
         db = Database(cfg.service(service))
+        if not is_postgres(db.engine):
+            db.dispose()
+            print(
+                f"{service}: embedded database, not federated"
+                " / 嵌入式数据库，不参与联邦"
+            )
+            continue
         try:
-            sent = resync(db, fed, cfg["amqp_uri"], service, rollup)
+            with Progress(*columns, disable=args.quiet) as bar:
+                task = bar.add_task(f"{service} → {fed.name or 'upstream'}", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)  # noqa: B023
+
+                sent = resync(db, fed, cfg["amqp_uri"], service, rollup,
+                              chunk=chunk, progress=progress)  # fmt: skip
         finally:
             db.dispose()
-        print(f"{service}: {sent} cells sent for re-sync / 已发送全量快照")
+        chunks = -(-sent // chunk) if sent else 0
+        print(
+            f"{service}: {sent} cells sent for re-sync in {chunks} chunks of up"
+            f" to {chunk} / 已分 {chunks} 批发送全量快照 {sent} 个单元"
+        )
     return 0
 
 
@@ -94,9 +133,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         "role": fed.role,
         "name": fed.name,
         "subtree": fed.subtree,
+        "resync_chunk": fed.resync_chunk,
         "services": _federated(),
     }
-    if fed.role == "upstream":
+    if fed.accepts:
         out["downstreams"] = [d.__dict__ for d in fed.downstreams()]
     print(json.dumps(out, ensure_ascii=False))
     return 0
@@ -140,17 +180,34 @@ def add_commands(sub: Any) -> None:
     )  # fmt: skip
     link.set_defaults(func=cmd_link)
     rs = command(
-        f_sub, "resync", "send a full snapshot (downstream) / 全量重新同步",
-        en="On the downstream release: read every rollup cell of the subtree "
-        "(writers held off for the moment of the read) and send them as a "
-        "re-sync: the upstream overwrites its copy and removes cells the "
-        "snapshot no longer has.",
-        zh="在下级部署上执行：读取辖区全部统计（读取瞬间暂停写入），作为全量快照"
-        "发送；上级覆盖其副本，并删除快照中已不存在的数据。",
-        examples=["zhiyuan federation resync", "zhiyuan federation resync "
-                  "--service hours"],
+        f_sub, "resync",
+        "send a full snapshot in chunks (downstream, relay) / 全量重新同步",
+        en="On a downstream or relay release: read every rollup cell of the "
+        "subtree (writers held off for the moment of the read; a relay's "
+        "snapshot also holds every cell its downstreams sent, each with its "
+        "origin) and send them in chunks of --chunk cells with one snapshot "
+        "version, then an end marker. The upstream overwrites its copy chunk "
+        "by chunk and, only once the end marker arrived, removes the cells the "
+        "snapshot no longer has: a re-sync stopped halfway (Ctrl-C, broker "
+        "gone) removes nothing; run it again. A progress bar shows the cells "
+        "sent on a terminal.",
+        zh="在下级或中继部署上执行：读取辖区全部统计（读取瞬间暂停写入；中继部署的快照"
+        "还包括其下级发来的全部数据，各带来源），按 --chunk 个单元一批、以同一快照版本"
+        "分批发送，最后发送结束标记。上级逐批覆盖其副本，收到结束标记后才删除快照中已"
+        "不存在的数据：中途停止（Ctrl-C、消息队列中断）不会删除任何数据，重新执行即可。"
+        "终端上显示已发送单元的进度条。",
+        examples=["zhiyuan federation resync",
+                  "zhiyuan federation resync --service hours --chunk 5000",
+                  "zhiyuan federation resync --quiet"],
     )  # fmt: skip
     rs.add_argument("--service", help="only this service / 仅此服务")
+    rs.add_argument(
+        "--chunk", type=int, metavar="CELLS",
+        help="cells per message, 1-50000 (default FEDERATION_RESYNC_CHUNK, 2000)"
+        " / 每条消息的单元数",
+    )  # fmt: skip
+    rs.add_argument("--quiet", action="store_true",
+                    help="no progress bar / 不显示进度条")  # fmt: skip
     rs.set_defaults(func=cmd_resync)
     st = command(
         f_sub, "status", "this release's federation settings / 联邦设置",

@@ -20,9 +20,15 @@ The path of a changed cell::
   reason, counted and logged at ERROR (an alert).
   A cell is applied only if its version is higher than the one kept, so a
   message applied twice, or late, changes nothing.
-- Re-sync: :func:`resync` sends a snapshot of every cell with one version;
-  the upstream overwrites cells it holds at a lower or equal version and
-  removes the downstream's cells the snapshot no longer has.
+- Relay: a release both upstream and downstream (role ``relay``, a
+  province's) forwards its own cells and, in ``relayed``, the cells its
+  downstreams sent, grouped by origin (a cell it removed: values ``null``);
+  its upstream keeps those under ``<sender>/<origin>``, inside the sender's
+  registered subtree.
+- Re-sync (:mod:`services.common.federation_resync`): a snapshot in chunks
+  with one version, then an end marker; the upstream overwrites cells it
+  holds at a lower or equal version and, at the end marker only, removes the
+  downstream's cells the snapshot no longer has.
 
 The routing key is the service (``hours``), so the other services federate
 their rollups through the same link, each into its own upstream queue.
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +60,12 @@ log = logging.getLogger(__name__)
 
 OUT_EXCHANGE = "zhiyuan.federation.out"
 OUT_QUEUE = "zhiyuan.federation.out"
-ROLES = ("none", "downstream", "upstream")
+ROLES = ("none", "downstream", "upstream", "relay")
+# A relay is both: upstream for its registered downstreams, downstream to its
+# own upstream, forwarding its own cells and theirs (each with its origin).
+FORWARDING = ("downstream", "relay")
+ACCEPTING = ("upstream", "relay")
+RESYNC_CHUNK = 2000
 
 
 def in_exchange(name: str) -> str:
@@ -88,6 +100,17 @@ class FederationConfig:
     downstreams_file: str
     management_url: str
     interval_seconds: float
+    resync_chunk: int = RESYNC_CHUNK
+
+    @property
+    def forwards(self) -> bool:
+        """Captures and relays its cells upstream (downstream or relay)."""
+        return self.role in FORWARDING
+
+    @property
+    def accepts(self) -> bool:
+        """Applies its registered downstreams' cells (upstream or relay)."""
+        return self.role in ACCEPTING
 
     @classmethod
     def from_config(cls, cfg: Config) -> FederationConfig:
@@ -98,6 +121,10 @@ class FederationConfig:
                 f"FEDERATION_ROLE must be one of {', '.join(ROLES)}",
                 f"联邦角色 FEDERATION_ROLE 须为 {'、'.join(ROLES)} 之一",
             )  # fmt: skip
+        if role == "relay":
+            _require(cfg, "subtree", "FEDERATION_SUBTREE", "本部署在上级登记的辖区代码")
+            _require(cfg, "downstreams_file", "FEDERATION_DOWNSTREAMS_FILE",
+                     "下级部署登记文件")  # fmt: skip
         return cls(
             role=role,
             name=str(cfg.get("federation.name") or ""),
@@ -106,6 +133,7 @@ class FederationConfig:
             downstreams_file=str(cfg.get("federation.downstreams_file") or ""),
             management_url=str(cfg.get("federation.management_url") or ""),
             interval_seconds=float(cfg.get("federation.interval_seconds") or 0.2),
+            resync_chunk=chunk_size(cfg.get("federation.resync_chunk")),
         )
 
     def downstreams(self) -> list[Downstream]:
@@ -120,12 +148,35 @@ class FederationConfig:
         ]
 
 
+def _require(cfg: Config, key: str, env: str, zh: str) -> None:
+    if not str(cfg.get(f"federation.{key}") or ""):
+        raise InvalidArgument(
+            f"federation.{key}", "required",
+            f"FEDERATION_ROLE=relay is upstream and downstream at once: set {env}",
+            f"联邦角色 relay（中继：既是上级又是下级）须设置 {env}（{zh}）",
+        )  # fmt: skip
+
+
+def chunk_size(value: Any, field: str = "federation.resync_chunk") -> int:
+    """A re-sync's cells per message: 1-50,000 (default 2,000)."""
+    raw = str(value if value not in (None, "") else RESYNC_CHUNK)
+    if not raw.isdigit() or not 1 <= int(raw) <= 50_000:
+        raise InvalidArgument(
+            field, "range",
+            "FEDERATION_RESYNC_CHUNK (--chunk) is a whole number of cells"
+            " per message from 1 to 50000",
+            "FEDERATION_RESYNC_CHUNK（--chunk，每条消息的单元数）"
+            "须为 1 至 50000 的整数",
+        )  # fmt: skip
+    return int(raw)
+
+
 def configure_capture(db: Database, fed: FederationConfig) -> None:
-    """Make the database capture (downstream) or not (any other role): the
-    worker calls this at every start, so the setting follows the config."""
+    """Make the database capture (downstream, relay) or not (any other role):
+    the worker calls this at every start, so the setting follows the config."""
     if not is_postgres(db.engine):
         return  # an embedded (SQLite) release does not federate: no trigger
-    subtree = fed.subtree if fed.role == "downstream" else ""
+    subtree = fed.subtree if fed.forwards else ""
     with db.session(None) as s:
         s.execute(
             text("SELECT federation_configure(:n, :s)"),
@@ -154,7 +205,7 @@ def declare_in(channel: Any, name: str, service: str) -> tuple[Queue, Queue]:
     return queue, dlq
 
 
-def _publish(producer: Producer, body: dict[str, Any], service: str) -> None:
+def publish(producer: Producer, body: dict[str, Any], service: str) -> None:
     producer.publish(
         body,
         exchange=OUT_EXCHANGE,
@@ -196,7 +247,7 @@ class FederationRelay:
         with self.db.session(None) as s:
             rows = s.execute(
                 text(
-                    "SELECT id, division_code, period, vals, version"
+                    "SELECT id, origin, division_code, period, vals, version"
                     " FROM federation_outbox WHERE source = :src ORDER BY id"
                     " LIMIT :n FOR UPDATE SKIP LOCKED"
                 ),
@@ -204,22 +255,14 @@ class FederationRelay:
             ).all()
             if not rows:
                 return 0
-            latest: dict[tuple[str, str], Any] = {}
+            latest: dict[tuple[str, str, str], Any] = {}
             for r in rows:
-                key = (r.division_code, r.period)
+                key = (r.origin, r.division_code, r.period)
                 if key not in latest or latest[key].version < r.version:
                     latest[key] = r
-            body = {
-                "downstream": self.fed.name,
-                "source": self.rollup,
-                "kind": "delta",
-                "cells": [
-                    [r.division_code, r.period, int(r.version), r.vals]
-                    for r in latest.values()
-                ],
-            }
+            body = message(self.fed.name, self.rollup, "delta", latest.values())
             try:
-                _publish(self._producer(), body, self.service)
+                publish(self._producer(), body, self.service)
             except Exception as exc:
                 self.close()
                 self._broker.failed(exc)
@@ -232,37 +275,19 @@ class FederationRelay:
             return len(rows)
 
 
-def resync(db: Database, fed: FederationConfig, amqp_uri: str,
-           service: str, rollup: str) -> int:  # fmt: skip
-    """Send a snapshot of every cell of the subtree, flagged as a re-sync;
-    the number of cells sent."""
-    if fed.role != "downstream" or not fed.subtree:
-        raise InvalidArgument(
-            "federation.role", "downstream",
-            "a re-sync is sent by a downstream release (FEDERATION_ROLE="
-            "downstream with FEDERATION_SUBTREE set)",
-            "只有下级部署（FEDERATION_ROLE=downstream 且设置了 FEDERATION_SUBTREE）"
-            "才能发起全量重新同步",
-        )  # fmt: skip
-    with db.session(None) as s:
-        rows = s.execute(
-            text("SELECT * FROM federation_snapshot(:src, :sub)"),
-            {"src": rollup, "sub": fed.subtree},
-        ).all()
-        # Still in the snapshot's transaction: writers wait, so the sequence
-        # stands at the snapshot's version.
-        version = s.execute(text("SELECT last_value FROM federation_version"))
-        marker = int(rows[0].version) if rows else int(version.scalar_one())
-    body = {
-        "downstream": fed.name,
-        "source": rollup,
-        "kind": "resync",
-        "version": marker,
-        "cells": [[r.division_code, r.period, marker, r.vals] for r in rows],
-    }
-    with Connection(
-        amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5
-    ) as conn:
-        declare_out(conn.default_channel)
-        _publish(Producer(conn.default_channel, serializer="json"), body, service)
-    return len(rows)
+def message(
+    name: str, rollup: str, kind: str, rows: Iterable[Any], **extra: Any
+) -> dict[str, Any]:
+    """A federation message: this release's own cells in ``cells``, the
+    cells its downstreams sent (a relay) in ``relayed`` by origin; each cell
+    ``[division_code, period, version, vals]``."""
+    own: list[list[Any]] = []
+    relayed: dict[str, list[list[Any]]] = {}
+    for r in rows:
+        cell = [r.division_code, r.period, int(r.version), r.vals]
+        (relayed.setdefault(r.origin, []) if r.origin else own).append(cell)
+    body: dict[str, Any] = {"downstream": name, "source": rollup, "kind": kind,
+                            "cells": own, **extra}  # fmt: skip
+    if relayed:
+        body["relayed"] = relayed
+    return body

@@ -3,8 +3,10 @@ take each registered downstream's messages from its queue, refuse (park in
 the DLQ, count, log at ERROR) any that names a cell outside the downstream's
 registered subtree, and apply the others idempotently: a cell only moves to
 a higher version. Deltas taken together are applied in one transaction; a
-re-sync alone, overwriting what it finds at its version or below and
-removing the downstream's cells it no longer has.
+re-sync chunk alone, overwriting what it finds at its version or below; a
+re-sync's end marker removes the downstream's cells it no longer had. A
+relay's message carries its downstreams' cells too (``relayed``, by
+origin), kept under ``<sender>/<origin>``.
 
 Example::
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,7 @@ from sqlalchemy import text
 
 from services.common.db import Database, is_postgres
 from services.common.deadletter import StateLog
+from services.common.errors import TRANSIENT, failure_kind
 from services.common.federation import (
     Downstream,
     FederationConfig,
@@ -56,32 +60,88 @@ class Refused(Exception):
         self.reason, self.detail = reason, detail
 
 
+# A downstream path: a relay's downstream's name, or names joined by "/".
+ORIGIN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}(/[a-z0-9][a-z0-9_-]{0,62}){0,2}$")
+KINDS = ("delta", "resync", "resync_end")
+# A cell's period as the rollups store it: a month, a calendar year, all time.
+PERIOD = re.compile(r"^(all|[0-9]{4}(-(0[1-9]|1[0-2]))?)$")
+
+
 def check(body: Any, downstream: Downstream, user_id: str | None) -> None:
     """Refuse a message that is malformed, was published by another broker
-    user, or names a cell outside the downstream's registered subtree."""
+    user, or names a cell outside the downstream's registered subtree (its
+    own cells and those a relay forwards for its downstreams alike: the
+    relay vouches for its downstreams, whose subtrees it checked)."""
     if user_id and user_id != downstream.username:
         raise Refused("user", f"published by {user_id!r}, not {downstream.username!r}")
-    if not isinstance(body, dict) or body.get("kind") not in ("delta", "resync"):
+    if not isinstance(body, dict) or body.get("kind") not in KINDS:
         raise Refused("malformed", "not a federation message")
-    cells = body.get("cells")
-    if not isinstance(cells, list):
+    if body["kind"] == "resync_end":
+        if not all(isinstance(body.get(k), int) for k in ("version", "total")):
+            raise Refused("malformed", "an end marker names its version and total")
+        return
+    relayed = body.get("relayed", {})
+    if not isinstance(body.get("cells"), list) or not isinstance(relayed, dict):
         raise Refused("malformed", "no cells")
-    for cell in cells:
-        if not (isinstance(cell, list) and len(cell) == 4):
-            raise Refused("malformed", f"bad cell {cell!r:.80}")
-        code = str(cell[0])
-        if not (code.isdigit() and code.startswith(downstream.subtree)):
-            raise Refused(
-                "outside_subtree",
-                f"division {code} is outside {downstream.name}'s subtree "
-                f"{downstream.subtree}",
-            )
+    if body["kind"] == "resync" and not isinstance(body.get("version"), int):
+        raise Refused("malformed", "a re-sync chunk names its version")
+    for origin, cells in [("", body["cells"]), *relayed.items()]:
+        if origin and not ORIGIN.match(str(origin)):
+            raise Refused("malformed", f"bad origin {origin!r:.80}")
+        if len(f"{downstream.name}/{origin}") > 255:  # the key's width
+            raise Refused("malformed", f"origin too long {origin!r:.80}")
+        if not isinstance(cells, list):
+            raise Refused("malformed", f"no cells for origin {origin!r:.80}")
+        for cell in cells:
+            _check_cell(cell, downstream)
+
+
+def _check_cell(cell: Any, downstream: Downstream) -> None:
+    # Values are an object, or null: a cell its sender removed (a relay's).
+    if not (
+        isinstance(cell, list)
+        and len(cell) == 4
+        and isinstance(cell[2], int)
+        and (cell[3] is None or isinstance(cell[3], dict))
+    ):
+        raise Refused("malformed", f"bad cell {cell!r:.80}")
+    code = str(cell[0])
+    if not (code.isdigit() and code.startswith(downstream.subtree)):
+        raise Refused(
+            "outside_subtree",
+            f"division {code} is outside {downstream.name}'s subtree "
+            f"{downstream.subtree}",
+        )
+    # What the columns and the readers take: a division code of at most 12
+    # digits, a stored period, numbers named by short keys.
+    if len(code) > 12 or not PERIOD.match(str(cell[1])):
+        raise Refused("malformed", f"bad division or period in {cell!r:.80}")
+    values = cell[3] or {}
+    if not all(
+        isinstance(k, str)
+        and len(k) <= 63
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        for k, v in values.items()
+    ):
+        raise Refused("malformed", f"bad values in {cell!r:.80}")
+
+
+def cells_of(sender: str, body: dict[str, Any]) -> list[list[Any]]:
+    """A checked message's cells, each ``[path, code, period, version,
+    vals]``: the sender's own under its name, a relayed one under
+    ``<sender>/<origin>``."""
+    if body["kind"] == "resync_end":
+        return []
+    groups = [(sender, body["cells"])]
+    groups += [(f"{sender}/{o}", c) for o, c in body.get("relayed", {}).items()]
+    return [[path, *cell] for path, cells in groups for cell in cells]
 
 
 @dataclass
 class _Batch:
-    messages: list[Any] = field(default_factory=list)
-    cells: list[Any] = field(default_factory=list)
+    # Each delta message with its cells, [path, code, period, version, vals].
+    items: list[tuple[Any, list[list[Any]]]] = field(default_factory=list)
 
 
 class FederationApplier:
@@ -128,7 +188,7 @@ class FederationApplier:
                         break
                     taken += 1
                     self._handle(channel, d, message, batch)
-                self._flush(d, batch)
+                self._flush(channel, d, batch)
         except Exception as exc:
             self.close()
             self._broker.failed(exc)
@@ -138,8 +198,8 @@ class FederationApplier:
 
     def _handle(self, channel: Any, d: Downstream, message: Any, batch: _Batch) -> None:
         """Park a refused message at once; gather deltas into ``batch`` (one
-        transaction for all); apply a re-sync alone, after the deltas before
-        it."""
+        transaction for all); apply a re-sync chunk or end marker alone,
+        after the deltas before it."""
         user_id = message.properties.get("user_id")
         try:
             try:
@@ -150,25 +210,54 @@ class FederationApplier:
         except Refused as refused:
             self._park(channel, d, message, refused)
             return
-        if body["kind"] == "resync":
-            self._flush(d, batch)
-            self.apply(d.name, body)
-            APPLIED.labels(d.name).inc(len(body["cells"]))
+        if body["kind"] != "delta":
+            self._flush(channel, d, batch)
+            try:
+                self.apply(d.name, body)
+            except Exception as exc:
+                self._park_failed(channel, d, message, exc)
+                return
+            APPLIED.labels(d.name).inc(len(cells_of(d.name, body)))
             message.ack()
             return
-        batch.messages.append(message)
-        batch.cells.extend(body["cells"])
+        batch.items.append((message, cells_of(d.name, body)))
 
-    def _flush(self, d: Downstream, batch: _Batch) -> None:
+    def _flush(self, channel: Any, d: Downstream, batch: _Batch) -> None:
         """Apply the gathered deltas in one transaction, then ack them all (a
-        crash in between redelivers them: applying again changes nothing)."""
-        if not batch.messages:
+        crash in between redelivers them: applying again changes nothing).
+        If that fails for good (not a database or broker outage), each is
+        applied alone and the one at fault parked, so it cannot block the
+        queue behind it."""
+        items, batch.items = batch.items, []
+        if not items:
             return
-        self.apply(d.name, {"kind": "delta", "cells": batch.cells})
-        APPLIED.labels(d.name).inc(len(batch.cells))
-        for message in batch.messages:
+        try:
+            self._upsert(d.name, [c for _, cells in items for c in cells], "<")
+        except Exception as exc:
+            if failure_kind(exc) == TRANSIENT:
+                raise
+            for message, cells in items:
+                try:
+                    self._upsert(d.name, cells, "<")
+                except Exception as one:
+                    self._park_failed(channel, d, message, one)
+                    continue
+                APPLIED.labels(d.name).inc(len(cells))
+                message.ack()
+            return
+        APPLIED.labels(d.name).inc(sum(len(cells) for _, cells in items))
+        for message, _ in items:
             message.ack()
-        batch.messages, batch.cells = [], []
+
+    def _park_failed(
+        self, channel: Any, d: Downstream, message: Any, exc: Exception
+    ) -> None:
+        """Park a message whose apply failed for good; an outage (database,
+        broker) is raised instead, and the message comes back next tick."""
+        if failure_kind(exc) == TRANSIENT:
+            raise exc
+        detail = f"{type(exc).__name__}: {exc}"
+        self._park(channel, d, message, Refused("apply_failed", detail))
 
     def _park(self, channel: Any, d: Downstream, message: Any, why: Refused) -> None:
         dlq = f"{in_queue(d.name, self.service)}.dlq"
@@ -196,48 +285,90 @@ class FederationApplier:
         )  # fmt: skip
 
     def apply(self, downstream: str, body: dict[str, Any]) -> None:
-        """Apply one accepted message in one transaction."""
-        latest: dict[tuple[str, str], list[Any]] = {}
-        for code, period, version, vals in body["cells"]:
-            key = (str(code), str(period))
-            if key not in latest or latest[key][2] < int(version):
-                latest[key] = [key[0], key[1], int(version), vals]
+        """Apply one accepted message in one transaction: deltas only move a
+        cell to a higher version; a re-sync chunk overwrites what it finds at
+        its version or below (a cell corrupted by hand keeps its version);
+        an end marker removes what the snapshot no longer had."""
+        if body["kind"] == "resync_end":
+            self._end_resync(downstream, body)
+            return
+        newer = "<=" if body["kind"] == "resync" else "<"
+        self._upsert(downstream, cells_of(downstream, body), newer)
+
+    def _upsert(self, downstream: str, rows: list[list[Any]], newer: str) -> None:
+        latest: dict[tuple[str, str, str], list[Any]] = {}
+        for path, code, period, version, vals in rows:
+            key = (str(path), str(code), str(period))
+            if key not in latest or latest[key][3] < int(version):
+                latest[key] = [*key, int(version), vals]
         cells = json.dumps(
-            [{"c": c, "p": p, "ver": v, "v": vals} for c, p, v, vals in latest.values()]
+            [
+                {"d": d, "c": c, "p": p, "ver": v, "v": vals}
+                for d, c, p, v, vals in latest.values()
+                if vals is not None
+            ]
         )
-        resync = body["kind"] == "resync"
-        # A re-sync overwrites what it finds at its version or below (a cell
-        # corrupted by hand keeps its version); a delta only what is older.
-        newer = "<=" if resync else "<"
+        removed = json.dumps(
+            [
+                {"d": d, "c": c, "p": p, "ver": v}
+                for d, c, p, v, vals in latest.values()
+                if vals is None
+            ]
+        )
         t = self.table
         with self.db.session(None) as s:
+            # A removal takes out only an older cell (none is kept of it: a
+            # delta older still, arriving after it, would bring the cell back
+            # until the next re-sync).
+            s.execute(
+                text(
+                    f"DELETE FROM {t} f USING jsonb_to_recordset(CAST(:rm AS jsonb))"
+                    " AS x(d text, c text, p text, ver bigint)"
+                    " WHERE f.downstream = x.d AND f.division_code = x.c"
+                    f" AND f.period = x.p AND f.version {newer} x.ver"
+                ),
+                {"rm": removed},
+            )
             s.execute(
                 text(
                     f"INSERT INTO {t} AS f (downstream, division_code, period,"
                     " vals, version, applied_at)"
-                    " SELECT :d, x.c, x.p, x.v, x.ver, now()"
+                    " SELECT x.d, x.c, x.p, x.v, x.ver, now()"
                     " FROM jsonb_to_recordset(CAST(:cells AS jsonb))"
-                    " AS x(c text, p text, ver bigint, v jsonb)"
+                    " AS x(d text, c text, p text, ver bigint, v jsonb)"
                     " ON CONFLICT (downstream, division_code, period) DO UPDATE"
                     " SET vals = EXCLUDED.vals, version = EXCLUDED.version,"
                     " applied_at = EXCLUDED.applied_at"
                     f" WHERE f.version {newer} EXCLUDED.version"
                 ),
-                {"d": downstream, "cells": cells},
+                {"cells": cells},
             )
-            if resync:
-                s.execute(
-                    text(
-                        f"DELETE FROM {t} f WHERE f.downstream = :d"
-                        " AND f.version < :v AND NOT EXISTS (SELECT 1 FROM"
-                        " jsonb_to_recordset(CAST(:cells AS jsonb))"
-                        " AS x(c text, p text)"
-                        " WHERE x.c = f.division_code AND x.p = f.period)"
-                    ),
-                    {"d": downstream, "v": int(body["version"]), "cells": cells},
-                )
-            top = max((c[2] for c in latest.values()), default=0)
+            top = max((c[3] for c in latest.values()), default=0)
             self._touch(s, downstream, refused=0, version=top, delta=True)
+
+    def _end_resync(self, downstream: str, body: dict[str, Any]) -> None:
+        """Remove the downstream's cells (its relayed ones too) older than
+        the snapshot, once every chunk is in: the cells at the snapshot's
+        version or newer are at least as many as it sent. Else (a chunk
+        missing) remove nothing and say so."""
+        mine = (
+            f" FROM {self.table} f WHERE (f.downstream = :d"
+            " OR left(f.downstream, length(:d) + 1) = :d || '/')"
+        )
+        params = {"d": downstream, "v": int(body["version"])}
+        with self.db.session(None) as s:
+            held = s.execute(
+                text(f"SELECT count(*){mine} AND f.version >= :v"), params
+            ).scalar_one()
+            if held < int(body["total"]):
+                log.error(
+                    "federation: re-sync %s from %s ended with %s of its %s cells"
+                    " in; nothing removed (run the re-sync again)",
+                    body["version"], downstream, held, body["total"],
+                )  # fmt: skip
+                return
+            s.execute(text(f"DELETE{mine} AND f.version < :v"), params)
+            self._touch(s, downstream, refused=0, version=0, delta=True)
 
     def _touch(self, s: Any, downstream: str, *, refused: int, version: int,
                delta: bool) -> None:  # fmt: skip
@@ -270,7 +401,8 @@ def read_federated(
 ) -> tuple[list[FederatedCell], dict[str, Any]]:  # fmt: skip
     """The federated cells under ``subtree`` (at ``level`` digits, in
     ``periods``; empty: all), and each downstream's time of last delta
-    (none in an embedded release, which does not federate)."""
+    (a relayed path's: its sender's; none in an embedded release, which
+    does not federate)."""
     if not is_postgres(db.engine):
         return [], {}
     where = ["left(f.division_code, length(:sub)) = :sub"]
@@ -306,4 +438,8 @@ def read_federated(
         )  # fmt: skip
         for r in rows
     ]
-    return cells, {r.downstream: r.last_delta_at for r in links}
+    last = {r.downstream: r.last_delta_at for r in links}
+    # A relayed path (shaanxi/yanta) was last heard of through its sender.
+    for c in cells:
+        last.setdefault(c.downstream, last.get(c.downstream.split("/")[0]))
+    return cells, last

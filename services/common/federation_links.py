@@ -138,13 +138,13 @@ def link(fed: FederationConfig, amqp_uri: str) -> dict[str, Any]:
     """On the downstream: the local queue and the shovel to the upstream;
     the shovel's definition (password masked)."""
     _check_name(fed.name)
-    if fed.role != "downstream" or not fed.upstream_uri:
+    if not fed.forwards or not fed.upstream_uri:
         raise InvalidArgument(
             "federation.upstream_uri", "required",
-            "a link is made by a downstream release: set FEDERATION_ROLE="
-            "downstream and FEDERATION_UPSTREAM_URI",
-            "只有下级部署可建立联邦链路：请设置 FEDERATION_ROLE=downstream 和"
-            " FEDERATION_UPSTREAM_URI",
+            "a link is made by a downstream or relay release: set FEDERATION_ROLE="
+            "downstream (or relay) and FEDERATION_UPSTREAM_URI",
+            "只有下级或中继部署可建立联邦链路：请设置 FEDERATION_ROLE=downstream"
+            "（或 relay）和 FEDERATION_UPSTREAM_URI",
         )  # fmt: skip
     with Connection(amqp_uri, connect_timeout=5) as conn:
         declare_out(conn.default_channel)

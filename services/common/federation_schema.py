@@ -16,6 +16,18 @@ Upstream (apply). ``federated_<rollup>`` keeps, per (downstream, division,
 period), the values and the version applied; ``federation_links`` the time
 of each downstream's last delta and the messages refused.
 
+Relay (a province's release between its counties and the nation): the
+cells its downstreams sent are forwarded too. A second statement trigger, on
+``federated_<rollup>``, copies each applied cell into the same outbox with
+``origin`` = that row's downstream path (``yanta``; ``''`` for the release's
+own cells), under the same capture switch, and a cell removed there (a
+county's re-sync dropped it) as a removal (values JSON ``null``); the
+upstream keys them by
+``<sender>/<origin>`` (``shaanxi/yanta``). :func:`upgrade_relay_sql` holds
+these statements, idempotent: :func:`upgrade_sql` ends with them (a new
+database), and a database federated before relays existed (hours 0013) gets
+them alone (hours 0014).
+
 Counts and sums only, never personal data (the rollups hold nothing else).
 
 Example (a service's migration)::
@@ -126,12 +138,120 @@ END $$""",
         " federation_snapshot(text, text) FROM PUBLIC",
         "GRANT EXECUTE ON FUNCTION federation_configure(text, text),"
         f" federation_snapshot(text, text) TO {app_role}",
+        *upgrade_relay_sql(rollup, app_role),
+    ]
+
+
+def upgrade_relay_sql(rollup: str, app_role: str) -> list[str]:
+    """What a relay needs beyond :func:`upgrade_sql` as first written: the
+    outbox's ``origin``, downstream paths as keys, the triggers that forward
+    applied cells and removed ones (values ``null``), and a snapshot of own
+    and federated cells. Idempotent."""
+    fed = federated_table(rollup)
+    return [
+        "ALTER TABLE federation_outbox"
+        " ADD COLUMN IF NOT EXISTS origin varchar(255) NOT NULL DEFAULT ''",
+        # A downstream path: names joined by "/" (yanta, shaanxi/yanta).
+        f"ALTER TABLE {fed} ALTER COLUMN downstream TYPE varchar(255)",
+        # Applied cells of a downstream, forwarded with their origin when this
+        # release captures (a relay); the source is the rollup's own name.
+        """
+CREATE OR REPLACE FUNCTION federation_capture_relayed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE sub text;
+BEGIN
+  SELECT c.subtree INTO sub FROM federation_capture c;
+  IF sub IS NULL THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO federation_outbox
+    (source, origin, division_code, period, vals, version)
+  SELECT substr(TG_TABLE_NAME, 11), n.downstream, n.division_code, n.period,
+         n.vals, nextval('federation_version')
+  FROM new_rows n
+  WHERE left(n.division_code, length(sub)) = sub;
+  RETURN NULL;
+END $$""",
+        *[
+            stmt
+            for event in ("insert", "update")
+            for stmt in (
+                f"DROP TRIGGER IF EXISTS {fed}_relay_{event} ON {fed}",
+                f"CREATE TRIGGER {fed}_relay_{event} AFTER {event.upper()}"
+                f" ON {fed} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
+                " EXECUTE FUNCTION federation_capture_relayed()",
+            )
+        ],
+        # A downstream's cell removed here (by its re-sync's end marker) is
+        # forwarded as a removal: its values JSON null, with a version.
+        """
+CREATE OR REPLACE FUNCTION federation_capture_removed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE sub text;
+BEGIN
+  SELECT c.subtree INTO sub FROM federation_capture c;
+  IF sub IS NULL THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO federation_outbox
+    (source, origin, division_code, period, vals, version)
+  SELECT substr(TG_TABLE_NAME, 11), o.downstream, o.division_code, o.period,
+         'null'::jsonb, nextval('federation_version')
+  FROM old_rows o
+  WHERE left(o.division_code, length(sub)) = sub;
+  RETURN NULL;
+END $$""",
+        f"DROP TRIGGER IF EXISTS {fed}_relay_delete ON {fed}",
+        f"CREATE TRIGGER {fed}_relay_delete AFTER DELETE ON {fed}"
+        " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT"
+        " EXECUTE FUNCTION federation_capture_removed()",
+        # A re-sync's snapshot of own cells (origin '') and the downstreams'
+        # (origin = their path), both tables held still for one version.
+        """
+CREATE OR REPLACE FUNCTION federation_snapshot_all(p_source text, p_subtree text)
+RETURNS TABLE (origin text, division_code text, period text, vals jsonb,
+               version bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE v bigint;
+BEGIN
+  EXECUTE format('LOCK TABLE %I, %I IN SHARE MODE', p_source,
+                 'federated_' || p_source);
+  v := nextval('federation_version');
+  RETURN QUERY EXECUTE format(
+    'SELECT ''''::text, r.division_code::text, r.period::text,'
+    ' to_jsonb(r) - ''level'' - ''division_code'' - ''period'', $2'
+    ' FROM %I r WHERE left(r.division_code, length($1)) = $1'
+    ' UNION ALL SELECT f.downstream::text, f.division_code::text,'
+    ' f.period::text, f.vals, $2'
+    ' FROM %I f WHERE left(f.division_code, length($1)) = $1',
+    p_source, 'federated_' || p_source)
+  USING p_subtree, v;
+END $$""",
+        "REVOKE ALL ON FUNCTION federation_snapshot_all(text, text) FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION federation_snapshot_all(text, text) TO {app_role}",
+    ]
+
+
+def downgrade_relay_sql(rollup: str) -> list[str]:
+    """Undo :func:`upgrade_relay_sql` (keys keep their width: a path longer
+    than the old 64 characters would not fit back)."""
+    fed = federated_table(rollup)
+    return [
+        *[
+            f"DROP TRIGGER IF EXISTS {fed}_relay_{e} ON {fed}"
+            for e in ("insert", "update", "delete")
+        ],
+        "DROP FUNCTION IF EXISTS federation_snapshot_all(text, text)",
+        "DROP FUNCTION IF EXISTS federation_capture_removed()",
+        "DROP FUNCTION IF EXISTS federation_capture_relayed()",
+        "ALTER TABLE IF EXISTS federation_outbox DROP COLUMN IF EXISTS origin",
     ]
 
 
 def downgrade_sql(rollup: str) -> list[str]:
     """Undo :func:`upgrade_sql` for the last federated rollup of a database."""
     return [
+        *downgrade_relay_sql(rollup),
         *[
             f"DROP TRIGGER IF EXISTS {rollup}_federate_{e} ON {rollup}"
             for e in ("insert", "update")

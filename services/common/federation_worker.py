@@ -5,7 +5,8 @@
 the rollup it federates (``federated_rollup``). What it does follows the
 ``federation:`` config section: as a downstream it captures and relays the
 rollup's changed cells; as an upstream it applies what each registered
-downstream sent; with role ``none`` it clears the capture and idles.
+downstream sent; as a relay it does both (applied cells are captured too);
+with role ``none`` it clears the capture and idles.
 
 Example::
 
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 
 class Federation(DependencyProvider):
-    """The worker's relay (downstream) or applier (upstream), or nothing."""
+    """The worker's relay (downstream), applier (upstream), both (relay),
+    or nothing."""
 
     def setup(self) -> None:
         cfg = app_config()
@@ -47,15 +49,27 @@ class Federation(DependencyProvider):
         self.relay: FederationRelay | None = None
         self.applier: FederationApplier | None = None
         # Every start makes the database capture exactly when this release
-        # is a downstream: the switch follows the config, it is never left on.
-        configure_capture(self.db, self.fed)
+        # forwards (downstream, relay): the switch follows the config. If the
+        # database is down (or not created yet), the worker starts anyway and
+        # the first tick that reaches it sets the switch: it rides the outage
+        # out like its event handlers do.
+        self.configured = False
+        try:
+            configure_capture(self.db, self.fed)
+            self.configured = True
+        except Exception as exc:
+            if failure_kind(exc) != TRANSIENT:
+                raise
+            log.warning("federation: database unreachable at start (%s);"
+                        " the capture is set once it answers", exc)  # fmt: skip
         if not is_postgres(self.db.engine):
             return  # embedded mode: nothing to relay or apply
-        if self.fed.role == "downstream":
+        # A relay does both: applies its downstreams' cells, relays them on.
+        if self.fed.forwards:
             self.relay = FederationRelay(
                 self.db, self.fed, cfg["amqp_uri"], service, rollup
             )
-        elif self.fed.role == "upstream":
+        if self.fed.accepts:
             self.applier = FederationApplier(
                 self.db, self.fed, cfg["amqp_uri"], service, rollup
             )
@@ -73,16 +87,18 @@ class Federation(DependencyProvider):
         """Relay or apply until nothing is left; a transient failure (broker
         or database down) waits for the next tick, logged once per outage."""
         try:
-            if self.relay is not None:
-                while self.relay.relay_once():
-                    pass
-            if self.applier is not None:
-                while self.applier.apply_once():
-                    pass
+            if not self.configured:
+                configure_capture(self.db, self.fed)
+                self.configured = True
+            busy = True
+            while busy:  # a relay alternates, so neither side starves the other
+                busy = bool(self.applier is not None and self.applier.apply_once())
+                if self.relay is not None:
+                    busy = bool(self.relay.relay_once()) or busy
         except Exception as exc:
             if failure_kind(exc) == TRANSIENT:
                 return
-            log.warning("federation tick failed: %s", exc)
+            log.warning("federation tick failed: %s", exc, exc_info=True)
 
 
 class FederationTimer(Timer):

@@ -72,7 +72,7 @@ def settings(cfg: Config) -> FederatedSettings:
             "FEDERATION_STALE_SECONDS must be a number of seconds above 0",
             "FEDERATION_STALE_SECONDS 须为大于 0 的秒数",
         )  # fmt: skip
-    return FederatedSettings(fed.role in ("upstream", "relay"), stale)
+    return FederatedSettings(fed.accepts, stale)
 
 
 class _NotFederated(Exception):

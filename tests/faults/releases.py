@@ -1,12 +1,15 @@
-"""Two Zhiyuan releases for the federation test (issue 15): each with its own
+"""Zhiyuan releases for the federation tests (issue 15): each with its own
 hours database (a private copy of the migrated schema on the shared
 PostgreSQL) and its own private RabbitMQ node (management and shovel plugins
-in the node's own enabled-plugins file), running its own hours worker.
+in the node's own enabled-plugins file), running its own hours worker. A
+release that records facts through the API also has registration's database
+(with the division tree) and api, which hours asks about volunteers.
 
 Example::
 
-    up = Release.create("province", tmp, role="upstream")
-    up.start_worker(); up.zhiyuan("federation", "register", "county", "610113")
+    up = Release("province", tmp, {"FEDERATION_ROLE": "upstream", ...})
+    up.start_broker(); up.start_worker()
+    up.zhiyuan("federation", "register", "county", "610113")
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from services.common.testing import (
     platform_env,
     wait_for,
 )
+from services.registration.bootstrap import load_divisions
 from tests.faults.servers import PrivateRabbit
 
 PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management")
@@ -40,7 +44,9 @@ PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management
 class Release:
     """One release: its broker node, its hours database and worker."""
 
-    def __init__(self, name: str, tmp: Path, env: dict[str, str]):
+    def __init__(
+        self, name: str, tmp: Path, env: dict[str, str], registration: bool = False
+    ):
         self.name, self.tmp = name, tmp
         self.mgmt_port = free_port()
         self.mq = PrivateRabbit.create(
@@ -49,8 +55,13 @@ class Release:
             "management.tcp.ip = 127.0.0.1\n",
         )
         self.url = create_migrated_database(load().service("hours"), "zy_fed")
+        self.urls = {"hours": self.url}
+        if registration:
+            self.urls["registration"] = create_migrated_database(
+                load().service("registration"), "zy_fed"
+            )
         self.env = {
-            **platform_env(tmp, {"hours": self.url}, self.mq.uri),
+            **platform_env(tmp, self.urls, self.mq.uri),
             "DATABASE_POOL_SIZE": "2",
             "DATABASE_MAX_OVERFLOW": "1",
             "LOG_LEVEL": "WARNING",
@@ -62,6 +73,12 @@ class Release:
         }
         self.procs = Processes(self.env, tmp)
         self._db: Database | None = None
+        if registration:
+            reg = Database(load(env=self.procs.env).service("registration"))
+            try:
+                load_divisions(reg)
+            finally:
+                reg.dispose()
 
     @property
     def management(self) -> str:
@@ -90,13 +107,13 @@ class Release:
         )
         assert beat.exists(), self.procs.log("hours-worker")[-3000:]
 
-    def start_api(self) -> None:
-        """The hours api (gRPC), serving once its health check says so."""
+    def start_api(self, service: str = "hours") -> None:
+        """A service's api (gRPC), serving once its health check says so."""
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-        self.procs.start("hours-api", "services.cli", "run", "hours", "api")
-        address = self.env["HOURS_GRPC_ADDRESS"]
+        self.procs.start(f"{service}-api", "services.cli", "run", service, "api")
+        address = self.env[f"{service.upper()}_GRPC_ADDRESS"]
 
         def serving() -> bool:
             with grpc.insecure_channel(address) as channel:
@@ -105,18 +122,27 @@ class Release:
                 )
                 return bool(got.status == health_pb2.HealthCheckResponse.SERVING)
 
-        wait_for(serving, timeout=120, what=f"{self.name}'s hours api")
+        wait_for(serving, timeout=120, what=f"{self.name}'s {service} api")
 
-    def call(self, method: str, request: Any, scope: str, role: str) -> Any:
-        """One hours gRPC call as a token holder of ``scope`` and ``role``."""
+    def call(
+        self, method: str, request: Any, scope: str, role: str, service: str = "hours"
+    ) -> Any:
+        """One gRPC call to a service's api as a token holder of ``scope``
+        and ``role``."""
         import grpc
         from zhiyuan.hours.v1 import hours_pb2_grpc
+        from zhiyuan.registration.v1 import registration_pb2_grpc
 
         from tests.faults.load import bearer
 
+        stubs = {
+            "hours": hours_pb2_grpc.HoursServiceStub,
+            "registration": registration_pb2_grpc.RegistrationServiceStub,
+        }
         metadata = list(bearer(scope, role, f"{self.name}-{role}").items())
-        with grpc.insecure_channel(self.env["HOURS_GRPC_ADDRESS"]) as channel:
-            stub = hours_pb2_grpc.HoursServiceStub(channel)
+        address = self.env[f"{service.upper()}_GRPC_ADDRESS"]
+        with grpc.insecure_channel(address) as channel:
+            stub = stubs[service](channel)
             return getattr(stub, method)(request, metadata=metadata, timeout=15)
 
     def cells_received(self, downstream: str) -> float:
@@ -129,8 +155,8 @@ class Release:
                 return float(line.split()[-1])
         return 0.0
 
-    def log(self) -> str:
-        return self.procs.log("hours-worker")
+    def log(self, process: str = "hours-worker") -> str:
+        return self.procs.log(process)
 
     def zhiyuan(self, *argv: str) -> str:
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -173,4 +199,5 @@ class Release:
         if self._db is not None:
             self._db.dispose()
         self.mq.destroy()
-        drop_database(self.url)
+        for url in self.urls.values():
+            drop_database(url)

@@ -31,7 +31,8 @@ from typing import Any
 
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from services.common.auth import Principal
 from services.common.config import load
@@ -139,7 +140,7 @@ def world(
         applier.apply_once()  # declares the county's queue and its DLQ
         yield SimpleNamespace(
             service=service, rollup=models.ROLLUP, down=down, up=up, name=name,
-            applier=applier, uri=amqp_uri,
+            applier=applier, uri=amqp_uri, up_url=urls[1],
             own=_queries(service, down), fed=_queries(service, up),
         )  # fmt: skip
     finally:
@@ -326,3 +327,73 @@ def test_a_cell_outside_the_registered_subtree_is_refused(
             {"d": w.name},
         ).scalar_one()
     assert refused >= 1
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        ["6101130010011", "2026-03", 10**9, {}],  # 13 digits
+        [f"{COUNTY}001", "2026-13", 10**9, {}],  # no such month
+        [f"{COUNTY}001", "2026-03\r", 10**9, {}],  # a bare CR
+        [f"{COUNTY}001", "2026-03", 10**9, {"hours": "12"}],  # not a number
+        [f"{COUNTY}001", "2026-03", "7", {}],  # version not an integer
+    ],
+    ids=["long_code", "bad_month", "bare_cr", "text_value", "text_version"],
+)
+def test_a_malformed_cell_is_refused_whole(
+    applied: SimpleNamespace, cell: list[Any]
+) -> None:
+    w = applied
+    before = province_cells(w)
+    dlq = f"{in_queue(w.name, w.service)}.dlq"
+    parked = depth(w, dlq)
+    vals = {m: 1.0 for m in w.rollup.metrics}
+    publish(w, [[f"{COUNTY}002", "2026-03", 10**9, vals], cell])
+    assert w.applier.apply_once() == 1
+    assert province_cells(w) == before
+    assert depth(w, dlq) == parked + 1
+
+
+def test_a_message_that_fails_to_apply_for_good_is_parked_not_blocking(
+    applied: SimpleNamespace,
+) -> None:
+    """A delta the database refuses for a reason no retry cures (here a
+    CHECK the test adds to the upstream's table) is parked with reason
+    ``apply_failed``; the deltas taken with it and after it are applied."""
+    w = applied
+    table = f"federated_{w.rollup.table_name}"
+    dlq = f"{in_queue(w.name, w.service)}.dlq"
+    poison = f"{COUNTY}099"
+    owner = create_engine(w.up_url, poolclass=NullPool)  # the table's owner
+    with owner.begin() as conn:
+        conn.execute(
+            text(
+                f"ALTER TABLE {table} ADD CONSTRAINT zy_test_refuse"
+                f" CHECK (division_code <> '{poison}')"
+            )
+        )
+    try:
+        parked = depth(w, dlq)
+        vals = {m: 3.0 for m in w.rollup.metrics}
+        publish(w, [[f"{COUNTY}003", "2026-05", 10**9, vals]])
+        publish(w, [[poison, "2026-05", 10**9, vals]])
+        publish(w, [[f"{COUNTY}004", "2026-05", 10**9, vals]])
+        assert w.applier.apply_once() == 3
+        cells = province_cells(w)
+        assert (f"{COUNTY}003", "2026-05") in cells
+        assert (f"{COUNTY}004", "2026-05") in cells
+        assert (poison, "2026-05") not in cells
+        assert depth(w, dlq) == parked + 1
+        with Connection(w.uri) as conn:
+            queue = Queue(dlq)(conn.default_channel)
+            message = None
+            for _ in range(depth(w, dlq)):  # the last parked is the poison
+                message = queue.get(no_ack=True)
+            assert message is not None
+            assert message.headers["x-zhiyuan-refused"] == "apply_failed"
+            assert "CheckViolation" in message.headers["x-zhiyuan-detail"]
+        assert w.applier.apply_once() == 0  # nothing left behind it
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT zy_test_refuse"))
+        owner.dispose()

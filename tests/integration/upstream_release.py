@@ -37,6 +37,7 @@ from services.common.federation_apply import FederationApplier
 from services.common.testing import (
     create_migrated_database,
     drop_database,
+    free_port,
     platform_env,
     wait_for,
 )
@@ -66,6 +67,13 @@ class UpstreamRelease:
             "DATABASE_MAX_OVERFLOW": "1",
             "LOG_LEVEL": "WARNING",
             "FEDERATION_ROLE": "upstream",
+            # The other four are not started here: their addresses point at
+            # ports nobody listens on, whatever the suite's environment holds
+            # (its session platform serves every service).
+            **{
+                f"{name.upper()}_GRPC_ADDRESS": f"127.0.0.1:{free_port()}"
+                for name in ("registration", "activity", "recycling", "commendation")
+            },
             **env,
         }
         cfg = load(env={**os.environ, **values})

@@ -299,6 +299,10 @@ def test_the_threshold_defaults_to_fifteen_minutes() -> None:
     assert settings(Config({})).stale_seconds == 900
     assert settings(Config({})).upstream is False
     assert settings(Config({"federation": {"role": "upstream"}})).upstream is True
+    # A relay (a province between its counties and the nation) is upstream too.
+    relay = {"role": "relay", "subtree": "61", "downstreams_file": "/dev/null"}
+    assert settings(Config({"federation": relay})).upstream is True
+    assert settings(Config({"federation": {"role": "downstream"}})).upstream is False
 
 
 def test_a_service_whose_proto_has_no_federation_yet_is_not_asked(

@@ -111,13 +111,17 @@ Secrets instead of the chart's.
 - name: FEDERATION_MANAGEMENT_URL
   value: {{ include "zhiyuan.managementUrl" .root | trimSuffix "/" | replace "://" (printf "://%s:$(RABBITMQ_PASSWORD)@" $login) | quote }}
 {{- end }}
-{{- if eq $f.role "downstream" }}
+{{- /* A relay (a province's release between its counties and the nation) is both. */}}
+{{- if has $f.role (list "downstream" "relay") }}
 - name: FEDERATION_NAME
   value: {{ $f.downstream.name | quote }}
 - name: FEDERATION_SUBTREE
   value: {{ $f.downstream.subtree | toString | quote }}
 {{- include "zhiyuan.secretEnv" (dict "env" "FEDERATION_UPSTREAM_URI" "secret" $f.downstream.credentialsSecret "key" "uri") }}
-{{- else if eq $f.role "upstream" }}
+- name: FEDERATION_RESYNC_CHUNK
+  value: {{ int $f.resyncChunk | toString | quote }}
+{{- end }}
+{{- if has $f.role (list "upstream" "relay") }}
 - name: FEDERATION_DOWNSTREAMS_FILE
   value: {{ include "zhiyuan.federationDownstreamsFile" . | quote }}
 {{- end }}

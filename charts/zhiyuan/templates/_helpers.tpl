@@ -220,7 +220,7 @@ volumeMounts:
 {{- if not .root.Values.secrets.existingSecret -}}
 {{- $_ := set $all "checksum/secret" (include (print .root.Template.BasePath "/secret.yaml") .root | sha256sum) -}}
 {{- end -}}
-{{- if eq .root.Values.federation.role "upstream" -}}
+{{- if has .root.Values.federation.role (list "upstream" "relay") -}}
 {{- $_ := set $all "checksum/federation-downstreams" (toJson .root.Values.federation.upstream.downstreams | sha256sum) -}}
 {{- end -}}
 {{- with $all }}{{ toYaml . }}{{ end -}}

@@ -36,7 +36,7 @@ enforced when installing, upgrading or templating (as the validation is):
 
 {{/* "true" when the role's pods mount the downstreams ConfigMap. Context: dict "root" $ "role". */}}
 {{- define "zhiyuan.mountsDownstreams" -}}
-{{- if and (eq .root.Values.federation.role "upstream") (has .role (list "api" "worker")) -}}true{{- end -}}
+{{- if and (has .root.Values.federation.role (list "upstream" "relay")) (has .role (list "api" "worker")) -}}true{{- end -}}
 {{- end -}}
 
 {{/* "true" when KEDA, not an HPA or a fixed count, sets the replicas of a component. */}}

@@ -98,21 +98,23 @@ no endpoints and no keys, on purpose) still lint.
 {{- end -}}
 {{- /* Federation of releases. */ -}}
 {{- $f := $v.federation -}}
-{{- if eq $f.role "downstream" -}}
+{{- if has $f.role (list "downstream" "relay") -}}
 {{- $d := $f.downstream -}}
 {{- range $key, $label := dict "name" "下级名称 / downstream name" "subtree" "登记的区划代码 / registered division code" "upstreamUri" "上级地址 / upstream address" "credentialsSecret" "上级连接凭据 Secret / upstream credentials Secret" -}}
 {{- if not (get $d $key) -}}
-{{- $errors = append $errors (printf "federation.downstream.%s（%s）: required when federation.role is downstream; 下级发布必须填写" $key $label) -}}
+{{- $errors = append $errors (printf "federation.downstream.%s（%s）: required when federation.role is %s; 下级或中继发布必须填写" $key $label $f.role) -}}
 {{- end -}}
 {{- end -}}
 {{- if and $d.subtree (not (include "zhiyuan.isDivisionCode" $d.subtree)) -}}
 {{- $errors = append $errors (printf "federation.downstream.subtree（登记的区划代码 / registered division code）: %q is not a division code of 2, 4, 6, 9 or 12 digits; 区划代码格式错误" (toString $d.subtree)) -}}
 {{- end -}}
-{{- else if eq $f.role "upstream" -}}
+{{- end -}}
+{{- if has $f.role (list "upstream" "relay") -}}
 {{- $list := $f.upstream.downstreams -}}
 {{- if not $list -}}
-{{- $errors = append $errors "federation.upstream.downstreams（已登记的下级 / registered downstreams）: an upstream needs at least one downstream {name, subtree, username}; 上级发布至少要登记一个下级" -}}
+{{- $errors = append $errors (printf "federation.upstream.downstreams（已登记的下级 / registered downstreams）: %s needs at least one downstream {name, subtree, username}; 上级或中继发布至少要登记一个下级" (ternary "an upstream" "a relay" (eq $f.role "upstream"))) -}}
 {{- end -}}
+{{- $own := toString $f.downstream.subtree -}}
 {{- $names := dict -}}
 {{- $users := dict -}}
 {{- range $i, $d := $list -}}
@@ -120,6 +122,8 @@ no endpoints and no keys, on purpose) still lint.
 {{- $code := toString $d.subtree -}}
 {{- if not (include "zhiyuan.isDivisionCode" $code) -}}
 {{- $errors = append $errors (printf "%s.subtree（登记的区划代码 / registered division code）: %q is not a division code of 2, 4, 6, 9 or 12 digits; 区划代码格式错误" $where $code) -}}
+{{- else if and (eq $f.role "relay") $own (or (not (hasPrefix $own $code)) (eq $own $code)) -}}
+{{- $errors = append $errors (printf "%s.subtree（登记的区划代码 / registered division code）: %q is not inside this relay's own subtree %s (federation.downstream.subtree), so its upstream would refuse the cells forwarded for it; 中继发布的下级辖区须在本发布辖区之内" $where $code $own) -}}
 {{- end -}}
 {{- if not $d.name -}}
 {{- $errors = append $errors (printf "%s.name（下级名称 / downstream name）: required; 必须填写" $where) -}}
