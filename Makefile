@@ -103,8 +103,7 @@ test-unit: proto ## unit tests only (no servers needed)
 	$(PY) -m pytest tests/unit -q
 
 test: proto tools browser check-services ## everything: lint, proto, chart, compose, all test tiers (PYTEST_ARGS="-x")
-	$(MAKE) --no-print-directory lint proto-lint chart-check compose-check
-	$(PY) -m pytest tests -q --durations=10 $(PYTEST_ARGS)
+	@PY=$(PY) MAKE="$(MAKE)" bash scripts/test_stages.sh $(PYTEST_ARGS)
 
 bench: proto check-services ## benchmarks under tests/perf (ratios against a same-run baseline)
 	$(PY) -m tests.perf
