@@ -310,6 +310,55 @@ def test_county_facts_reach_the_nation_exactly(chain: Chain) -> None:
     )
 
 
+def test_the_dashboards_show_the_county_beside_their_own(chain: Chain) -> None:
+    """What the province's and the nation's admins see: the gateway's
+    dashboard (the real app, made from each release's own config) carries
+    the county's hours in its ``federated`` section, never in its own
+    headline, with each link's time of last delta."""
+    from fastapi.testclient import TestClient
+
+    from services.gateway.app import create_app
+    from tests.faults.load import bearer
+
+    nation, province, county = chain.releases()
+    county_hours = summarize(county, "Summarize", COUNTY, "all", COUNTY).rollup
+    county_hours_total = county_hours.total.metrics["hours"]
+    own = summarize(province, "Summarize", PROVINCE, "all", PROVINCE).rollup
+    province_own_hours = own.total.metrics["hours"]
+    assert county_hours_total > 0 and province_own_hours > 0
+
+    def board(r: Release, scope: str) -> dict[str, Any]:
+        headers = bearer(scope, "province_admin", f"{r.name}-dashboard")
+        with TestClient(create_app(load(env=r.procs.env))) as client:
+            got = client.get("/api/v1/dashboard", headers=headers)
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    at_province = board(province, PROVINCE)
+    assert at_province["headline"]["hours_total"] == pytest.approx(province_own_hours)
+    fed = at_province["federated"]
+    assert fed["headline"]["hours_total"] == pytest.approx(county_hours_total)
+    assert [link["downstream"] for link in fed["links"]] == ["yanta"]
+    assert fed["links"][0]["subtree"] == COUNTY
+    assert fed["links"][0]["last_delta_at"] and not fed["links"][0]["stale"]
+    rows = {row["code"]: row for row in fed["children"]}
+    assert rows["6101"]["hours_total"] == pytest.approx(county_hours_total)
+
+    at_nation = board(nation, "CN")
+    fed = at_nation["federated"]
+    assert fed["headline"]["hours_total"] == pytest.approx(
+        province_own_hours + county_hours_total
+    )
+    links = sorted(link["downstream"] for link in fed["links"])
+    assert links == ["shaanxi", "shaanxi/yanta"]
+    rows = {row["code"]: row for row in fed["children"]}
+    assert rows[PROVINCE]["hours_total"] == pytest.approx(
+        province_own_hours + county_hours_total
+    )
+    # The county's own dashboard has no federated section (a downstream).
+    assert "federated" not in board(county, COUNTY)
+
+
 def test_forged_relayed_delta_outside_the_province_is_refused(chain: Chain) -> None:
     nation, _, _ = chain.releases()
     agree(chain, "agreement before the forgery")
