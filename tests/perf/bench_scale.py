@@ -21,10 +21,10 @@ vs raw COPY of the same rows into a copy of the same table with its
 indexes; GetDivision vs a bare grpcio echo server at 1 and 10 callers; then
 the whole platform as ``zhiyuan up`` runs it (every api, worker and the
 gateway as processes, own vhost): each process's RSS and PSS once settled
-at idle, and GET /api/v1/dashboard over HTTP for the province's, a city's
-and a county's admin; the size and rows of every table. It prints one
-table of ratios and goals and writes test-artifacts/scale.json. Timings
-are printed, never asserted.
+at idle, and GET /api/v1/dashboard over HTTP for the nation's (CN), the
+province's, a city's and a county's admin; the size and rows of every
+table. It prints one table of ratios and goals and writes
+test-artifacts/scale.json. Timings are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -224,7 +224,8 @@ def measure_others(platform: st.Platform, calls: int) -> list[dict[str, Any]]:
 
 def measure_dashboard(run: st.Running, calls: int) -> dict[str, Any]:
     """GET /api/v1/dashboard through the gateway over HTTP, logged in as
-    the province's, a city's and a county's admin (each its own scope)."""
+    the nation's, the province's, a city's and a county's admin (each its
+    own scope)."""
     import httpx
 
     out: dict[str, Any] = {}

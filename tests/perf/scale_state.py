@@ -872,6 +872,9 @@ def timed() -> Iterator[list[float]]:
 # -- the whole platform as processes -------------------------------------------
 
 DASHBOARD_ADMINS = {  # who → (scope, roles)
+    # The national tenant (issue 15): every province's rollups, one round
+    # trip per service, against the same 100 ms goal.
+    "national": ("CN", ("province_admin",)),
     "province": ("61", ("province_admin",)),
     "city": ("6101", ("tenant_admin",)),
     "county": ("610113", ("tenant_admin",)),
