@@ -38,6 +38,7 @@ from sqlalchemy.orm.exc import NoResultFound
 from services.commendation import conduct, domain
 from services.commendation.models import OUTBOX, ROLLUP, StarRating, StarRequest
 from services.commendation.repository import Repository
+from services.commendation.usecases.base import missing_replica
 from services.commendation.usecases.ratings import (
     EPOCH,
     HoursNews,
@@ -131,12 +132,13 @@ def follow_batch(
         if event_id in fresh:
             fresh.discard(event_id)  # a second copy in the batch: done once
             todo[news.volunteer_id].append(i)
-    # Where the stars belong: the replica's home, else where the (first)
-    # service was; a malformed replica row fails the batch (then the event).
-    home = {
-        v: Scope(replica.get(v) or items[idx[0]][1].division_code).code
-        for v, idx in todo.items()
-    }
+    # Where the stars belong: the replica's home. A volunteer whose replica
+    # has not arrived fails the batch, then (run alone) their event waits
+    # for it; a malformed replica row fails the batch (then the event).
+    for v in sorted(todo):
+        if not replica.get(v):
+            raise missing_replica(v)
+    home = {v: Scope(replica[v]).code for v in todo}
     provinces: dict[str, list[str]] = defaultdict(list)
     for v in sorted(todo):
         provinces[home[v][:2]].append(v)

@@ -180,9 +180,18 @@ def test_a_batch_of_hours_events_equals_them_one_at_a_time(db):
             out.append((str(uuid.uuid5(uuid.NAMESPACE_OID, f"{ident}-{n}")), news))
         return [*out, out[4]]  # one event delivered twice
 
+    def registered(idents: list[str]) -> None:  # each one's home: homes[n % 3]
+        homes = ["610113003", "610116001", "610113003"]
+        for ident, home in zip(idents, homes, strict=True):
+            v = volunteer(ident, "verified", T0)
+            v.division_code = home
+            assert cases.replicate_volunteer("t.volunteers", str(uuid.uuid4()), v)
+
     one = [str(uuid.uuid4()) for _ in range(3)]
+    registered(one)
     single = [cases.follow_hours("t.stars", e, n) for e, n in events(one)]
     batched = [str(uuid.uuid4()) for _ in range(3)]
+    registered(batched)
     answers = cases.follow_hours_batch("t.stars", events(batched))
     assert answers == single == [True] * 12 + [False]
     assert _stars_state(db, batched) == _stars_state(db, one)

@@ -24,7 +24,12 @@ import pytest
 from sqlalchemy import select
 
 from services.commendation.application import CommendationApp
-from services.commendation.models import ServiceYear, StarRating, StarRequest
+from services.commendation.models import (
+    ServiceYear,
+    StarRating,
+    StarRequest,
+    Volunteer,
+)
 from services.commendation.usecases.merges import Merge, common_scope
 from services.commendation.usecases.ratings import HoursNews
 from services.common.config import load
@@ -59,6 +64,14 @@ def app(request, tmp_path_factory) -> Iterator[CommendationApp]:  # type: ignore
     database.dispose()
     if url:
         drop_database(url)
+
+
+def _registered(a: CommendationApp, vid: str, home: str) -> None:
+    v = Volunteer(
+        id=vid, volunteer_number=f"ZY{vid[:12]}", division_code=home,
+        status="verified", changed_at=T0,
+    )  # fmt: skip
+    assert a.stars.replicate_volunteer("t.volunteers", str(uuid.uuid4()), v)
 
 
 def _hours(a: CommendationApp, vid: str, code: str, delta: float, total: float,
@@ -111,6 +124,8 @@ def test_survivor_takes_over_the_hours_and_gives_them_back(
     app: CommendationApp,
 ) -> None:
     survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+    _registered(app, survivor, HOME)
+    _registered(app, merged, OTHER)
     _hours(app, survivor, HOME, 3, 3, T1)
     _hours(app, merged, OTHER, 2, 2, T0)
     _hours(app, merged, OTHER, 3, 5, T1)

@@ -25,7 +25,7 @@ from services.commendation.usecases.ratings import HoursNews
 from services.commendation.usecases.stars import StarCases
 from services.common.config import load
 from services.common.db import Database
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, Unavailable
 from services.common.migrations import upgrade
 from services.common.testing import create_database, drop_database
 
@@ -193,9 +193,8 @@ def test_a_batch_leaves_what_one_event_at_a_time_leaves(sides) -> None:  # type:
     rng = random.Random(20260601)
     vids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(40)]
     home = {v: HOMES[i % len(HOMES)] for i, v in enumerate(vids)}
-    replica = {v: h for i, (v, h) in enumerate(home.items()) if i % 8}  # some missing
     for side in sides:
-        seed(side, replica)
+        seed(side, home)
     totals = {v: Decimal(0) for v in vids}
 
     first = wave(rng, vids, home, totals, T0, False, steps=(5, 40, 150, 300))
@@ -239,3 +238,47 @@ def test_a_failed_batch_writes_nothing_and_its_events_pass_alone(sides) -> None:
     with pytest.raises(InvalidArgument):
         batch.cases.follow_hours_batch(CONSUMER, items[1:])
     assert len(state(batch)["claims"]) == 1
+
+
+def test_an_event_before_its_volunteers_replica_waits_for_it(sides) -> None:  # type: ignore[no-untyped-def]
+    """Hours that reach commendation before the volunteer's registration
+    would be filed under the place of service, where the home's reads never
+    see them: the batch fails with nothing written (Unavailable: retried),
+    the others pass alone, and once the replica arrives the waiting event
+    lands under the home."""
+    batch, one = sides
+    known, early = str(uuid.uuid4()), str(uuid.uuid4())
+    seed(batch, {known: "610113001"})
+    seed(one, {known: "610113001"})
+    place, home = "610116001", "610113003"  # served in one county, lives in another
+    items = [
+        (str(uuid.uuid4()), news(known, "610113001", T0, "120", "120")),
+        (str(uuid.uuid4()), news(early, place, T0, "120", "120")),
+    ]
+    with pytest.raises(Unavailable) as err:
+        batch.cases.follow_hours_batch(CONSUMER, items)
+    assert err.value.rule == "volunteer.replica"
+    assert state(batch)["claims"] == Counter()
+    assert state(batch)["ratings"] == Counter()
+    assert batch.cases.follow_hours_batch(CONSUMER, items[:1]) == [True]
+    for side in sides:  # alone, on both paths (set-wise and one at a time)
+        with pytest.raises(Unavailable):
+            side.cases.follow_hours_batch(CONSUMER, items[1:])
+        with pytest.raises(Unavailable):
+            side.cases.follow_hours(CONSUMER, *items[1])
+    assert len(state(batch)["claims"]) == 1
+    assert not batch.sql("SELECT 1 FROM star_ratings WHERE volunteer_id = :v", v=early)
+    for side in sides:  # the registration arrives
+        side.sql(
+            "INSERT INTO volunteers VALUES (:v, :n, :d, 'verified', :at)",
+            v=early, n=number(early), d=home, at=T0,
+        )  # fmt: skip
+    assert batch.cases.follow_hours_batch(CONSUMER, items[1:]) == [True]
+    assert one.cases.follow_hours(CONSUMER, *items[1])
+    for side in sides:
+        got = side.sql(
+            "SELECT division_code, total_hours FROM star_ratings"
+            " WHERE volunteer_id = :v",
+            v=early,
+        )  # fmt: skip
+        assert [tuple(r) for r in got] == [(home, Decimal("120.00"))]

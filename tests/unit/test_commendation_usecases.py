@@ -63,6 +63,7 @@ class FakeFacts:
 @pytest.fixture
 def kit() -> Kit:
     store = FakeStore()
+    store.homes[VID] = HOME  # the volunteer's registration has arrived
     uow = TransactionalFakeUnitOfWork(store, NOW)
     app = CommendationApp(
         None,  # type: ignore[arg-type]  # no database: the fakes stand in

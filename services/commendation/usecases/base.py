@@ -14,6 +14,7 @@ from services.commendation.clients import Facts
 from services.commendation.models import ROLLUP
 from services.commendation.repository import Repository
 from services.common.db import Database
+from services.common.errors import Unavailable
 from services.common.rollup import month_of
 from services.common.settings_replica import EffectiveCache
 from services.common.unit_of_work import FakeUnitOfWork, UnitOfWork, Work
@@ -50,3 +51,23 @@ class Context:
         if self.facts is None:
             raise RuntimeError("this use case needs the remote facts clients")
         return self.facts
+
+
+def require_replica(repo: Repository, volunteer_id: str) -> None:
+    """Stop an event of a volunteer whose registration has not reached
+    commendation yet: a volunteer's rating and conduct facts are filed under
+    their home, which only the replica knows. Filed under the event's
+    division instead (where the service was), they would stay there: the
+    home's reads (a nomination's check, a re-evaluation's reconcile) never
+    see them. The event is retried until the replica arrives (a transient
+    failure: the worker waits and tries again)."""
+    if repo.replica_row(volunteer_id) is None:
+        raise missing_replica(volunteer_id)
+
+
+def missing_replica(volunteer_id: str) -> Unavailable:
+    return Unavailable(
+        f"volunteer {volunteer_id} has not reached commendation yet",
+        f"志愿者 {volunteer_id} 的信息尚未同步到表彰服务",
+        rule="volunteer.replica",
+    )

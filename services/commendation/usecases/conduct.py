@@ -15,10 +15,8 @@ from __future__ import annotations
 from services.commendation import conduct
 from services.commendation.conduct import ComplaintNews, EvaluationNews
 from services.commendation.models import ComplaintFact, EvaluationFact
-from services.commendation.repository import Repository
-from services.commendation.usecases.base import Context
+from services.commendation.usecases.base import Context, require_replica
 from services.commendation.usecases.ratings import RatingCases
-from services.common.errors import Unavailable
 from services.common.tenancy import Scope
 
 
@@ -38,7 +36,7 @@ class ConductCases:
             repo = self.ctx.repo(work)
             home = Scope(repo.enter_home(e.volunteer_id, e.division_code)).code
             repo.scope = Scope(home)
-            _require_replica(repo, e.volunteer_id)
+            require_replica(repo, e.volunteer_id)
             if not repo.claim(consumer, event_id):
                 return False
             rating = repo.rating(e.volunteer_id, lock=True)
@@ -68,7 +66,7 @@ class ConductCases:
             repo = self.ctx.repo(work)
             home = Scope(repo.enter_home(c.volunteer_id, c.division_code)).code
             repo.scope = Scope(home)
-            _require_replica(repo, c.volunteer_id)
+            require_replica(repo, c.volunteer_id)
             if not repo.claim(consumer, event_id):
                 return False
             fact, new = repo.fact_locked(ComplaintFact, {
@@ -80,18 +78,3 @@ class ConductCases:
                 fact.status, fact.changed_at = c.status, c.occurred_at
             repo.flush()
             return True
-
-
-def _require_replica(repo: Repository, volunteer_id: str) -> None:
-    """A fact is filed under the volunteer's home, which only the replica
-    knows: an evaluation or complaint of a volunteer whose registration
-    event has not reached commendation yet would be filed under the
-    record's division, where the home's reads (a nomination's check) never
-    see it. Until the replica arrives the event is retried (a transient
-    failure: the worker waits and tries again)."""
-    if repo.replica_row(volunteer_id) is None:
-        raise Unavailable(
-            f"volunteer {volunteer_id} has not reached commendation yet",
-            f"志愿者 {volunteer_id} 的信息尚未同步到表彰服务",
-            rule="volunteer.replica",
-        )

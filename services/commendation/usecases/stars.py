@@ -14,7 +14,7 @@ from decimal import Decimal
 from services.commendation import domain
 from services.commendation.models import StarRating, Volunteer
 from services.commendation.repository import Repository, batches_set_wise
-from services.commendation.usecases.base import Context
+from services.commendation.usecases.base import Context, require_replica
 from services.commendation.usecases.ratings import (
     EPOCH,
     HoursNews,
@@ -102,8 +102,9 @@ class StarCases:
     ) -> bool:  # fmt: skip
         # The volunteer's home (a cross-tenant lookup: the event says where
         # the service was, not where they live); a malformed replica row
-        # fails the event.
+        # fails the event, a missing one holds it until it arrives.
         home = Scope(repo.enter_home(news.volunteer_id, news.division_code)).code
+        require_replica(repo, news.volunteer_id)
         if not repo.claim(consumer, event_id):
             return False
         rating, rows = self._rating(repo, news, home)
