@@ -124,6 +124,8 @@ Secrets instead of the chart's.
 {{- if has $f.role (list "upstream" "relay") }}
 - name: FEDERATION_DOWNSTREAMS_FILE
   value: {{ include "zhiyuan.federationDownstreamsFile" . | quote }}
+- name: FEDERATION_STALE_SECONDS
+  value: {{ int $f.upstream.staleSeconds | toString | quote }}
 {{- end }}
 {{- end }}
 {{- if and $svc.database.enabled (ne .role "http") }}
