@@ -96,6 +96,18 @@ DLQ_DEPTH = Gauge(
     "Messages in a handler queue's dead-letter queue",
     ["queue"],
 )
+FEDERATION_BACKLOG = Gauge(
+    "zhiyuan_federation_outbox_backlog",
+    "Federated rollup cells captured but not yet relayed towards the upstream "
+    "(a downstream's or relay's federation_outbox)",
+    ["service"],
+)
+FEDERATION_DELTA_AGE = Gauge(
+    "zhiyuan_federation_last_delta_age_seconds",
+    "Seconds since the last delta applied from a registered downstream "
+    "(an upstream's or relay's federation_links; alert when it grows)",
+    ["service", "downstream"],
+)
 
 _served: dict[str, int] = {}
 _serve_lock = threading.Lock()
@@ -244,6 +256,33 @@ def outbox_backlog(engine: Any) -> int:
         return int(conn.execute(sql).scalar_one())
 
 
+def federation_state(engine: Any) -> tuple[int, dict[str, float]] | None:
+    """The federation outbox's backlog and, per downstream that has sent
+    anything, the seconds since its last delta; None where the service's
+    database has no federation tables (SQLite, before the migration)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if (
+            conn.dialect.name != "postgresql"
+            or conn.execute(
+                text("SELECT to_regclass('federation_outbox') IS NULL")
+            ).scalar_one()
+        ):
+            return None
+        backlog = int(
+            conn.execute(text("SELECT count(*) FROM federation_outbox")).scalar_one()
+        )
+        ages = conn.execute(
+            text(
+                "SELECT downstream, extract(epoch FROM now() - max(last_delta_at))"
+                " FROM federation_links WHERE last_delta_at IS NOT NULL"
+                " GROUP BY downstream"
+            )
+        ).all()
+    return backlog, {str(d): max(0.0, float(a)) for d, a in ages}
+
+
 def queue_depths(amqp_uri: str, queues: Iterable[str]) -> dict[str, int | None]:
     """Ready messages per queue by a passive declare (None: no such queue)."""
     from kombu import Connection
@@ -263,7 +302,8 @@ def queue_depths(amqp_uri: str, queues: Iterable[str]) -> dict[str, int | None]:
 
 class WorkerGauges:
     """Reads the outbox backlog, consumer lag and DLQ depth of one service
-    every ``poll_seconds`` and publishes them as gauges."""
+    (and, where it federates, its federation backlog and each downstream's
+    last delta) every ``poll_seconds`` and publishes them as gauges."""
 
     def __init__(
         self,
@@ -297,6 +337,11 @@ class WorkerGauges:
         backlog = self._quietly("outbox backlog", lambda: outbox_backlog(self.engine))
         if backlog is not None:
             OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        fed = self._quietly("federation", lambda: federation_state(self.engine))
+        if fed is not None:
+            FEDERATION_BACKLOG.labels(self.service).set(fed[0])
+            for downstream, age in fed[1].items():
+                FEDERATION_DELTA_AGE.labels(self.service, downstream).set(age)
         queues = self.queues()
         names = [*queues, *(f"{q}.dlq" for q in queues)]
         depths = self._quietly(

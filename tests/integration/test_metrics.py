@@ -204,3 +204,73 @@ def test_worker_reports_outbox_backlog_and_dlq_depth(
     finally:
         procs.stop_all()
         engine.dispose()
+
+
+def test_worker_gauges_report_the_federation_backlog_and_each_links_last_delta(
+    migrated, own_registration, tmp_path
+):
+    """A downstream's cells waiting in federation_outbox, and the age of each
+    registered downstream's last delta, as the worker's gauges publish them
+    (read straight from the registry after one poll)."""
+    from prometheus_client import REGISTRY
+    from sqlalchemy import text
+
+    url, vhost = own_registration
+    env = dict(migrated)
+    env.update(REGISTRATION_DATABASE_URL=url, AMQP_URI=vhost)
+    upgrade(load(env=env).service("registration"))
+    engine = create_engine(url, poolclass=NullPool)
+    assert metrics.federation_state(engine) == (0, {})
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO federation_outbox"
+                " (source, division_code, period, vals, version)"
+                " SELECT 'registration_rollup', '610122', '2026-1' || n::text,"
+                " '{\"volunteers\": 1}', n FROM generate_series(0, 2) AS n"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO federation_links (downstream, source, last_delta_at)"
+                " VALUES ('lantian', 'registration_rollup',"
+                "         now() - interval '120 seconds'),"
+                "        ('lantian', 'registration_position_rollup',"
+                "         now() - interval '900 seconds'),"
+                "        ('zhouzhi', 'registration_rollup', NULL)"
+            )
+        )
+    gauges = metrics.WorkerGauges("registration-fedtest", url, vhost, lambda: [])
+    gauges.update()
+
+    def sample(name: str, **labels: str) -> float | None:
+        return REGISTRY.get_sample_value(name, labels)
+
+    backlog = "zhiyuan_federation_outbox_backlog"
+    age = sample(
+        "zhiyuan_federation_last_delta_age_seconds",
+        service="registration-fedtest", downstream="lantian",
+    )  # fmt: skip
+    assert sample(backlog, service="registration-fedtest") == 3
+    # The newest of the downstream's links counts: 120 s, not 900 s.
+    assert age is not None and 120 <= age < 600
+    # A downstream that never sent anything has no age (nothing to alert on
+    # until it has once sent; its registration is in the links' status).
+    assert (
+        sample(
+            "zhiyuan_federation_last_delta_age_seconds",
+            service="registration-fedtest",
+            downstream="zhouzhi",
+        )  # fmt: skip
+        is None
+    )
+    with engine.begin() as conn:  # relayed: the gauge follows the table
+        conn.execute(text("DELETE FROM federation_outbox"))
+    gauges.update()
+    assert sample(backlog, service="registration-fedtest") == 0
+    gauges.engine.dispose()
+
+
+def test_federation_state_is_none_without_federation_tables(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    assert metrics.federation_state(engine) is None
