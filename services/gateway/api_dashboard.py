@@ -35,6 +35,23 @@ HEADERS_ZH = {
     "tonnes": "回收（吨）", "bins_deployed": "在用回收箱", "stars": "星级志愿者",
     "awards": "表彰",
 }  # fmt: skip
+# On an upstream release (the federated rows, never added to the own ones).
+SOURCE = "来源 source"
+DOWNSTREAMS = "下级平台 downstreams"
+FEDERATED_SHEET = "联邦 federated"
+LINKS_SHEET = "联邦链路 links"
+LINK_COLUMNS = [
+    "downstream",
+    "subtree",
+    "subtree_name",
+    "last_delta_at",
+    "age_seconds",
+    "stale",
+]
+LINK_HEADERS_ZH = {
+    "downstream": "下级平台", "subtree": "登记区划", "subtree_name": "区划名称",
+    "last_delta_at": "最近数据时间", "age_seconds": "距今秒数", "stale": "数据滞后",
+}  # fmt: skip
 
 
 def _this_year() -> int:
@@ -85,23 +102,52 @@ async def dashboard(
     response_class=Response,
 )
 async def export(
+    request: Request,
     rpc: RollupRpc,
     me: RollupMe,
     division_code: Division = "",
     year: Year = None,
     format: Literal["csv", "xlsx"] = "csv",  # noqa: A002 - the query's name
 ) -> Response:
-    board = await compose(rpc, me.scope_code, division_code, year or _this_year())
+    """The child-unit table of the dashboard. On an upstream release the
+    rows its downstreams forwarded follow the own ones: in CSV under a last
+    column 来源 source (``own``, or ``federated:`` and the downstreams), in
+    XLSX on a sheet of their own beside one of the links' last deltas; never
+    added to the own rows. 联邦下级平台的数据单列。"""
+    year = year or _this_year()
+    node = check_node(division_code, me.scope_code)
+    beside = asyncio.ensure_future(
+        federated(rpc, node, year, request.app.state.federation)
+    )
+    try:
+        board = await compose(rpc, me.scope_code, node, year)
+    except BaseException:
+        beside.cancel()
+        raise
+    section = await beside
     rows = [[r[c] for c in COLUMNS] for r in board["children"]]
     header = [f"{HEADERS_ZH[c]} {c}" for c in COLUMNS]
     name = f"zhiyuan-{board['node']['code']}-{board['year']}"
     missing = board["unavailable"]
     gaps = {"zhiyuan-unavailable": ",".join(missing)} if missing else {}
+    fed_rows: list[list[Any]] = []
+    if section is not None:
+        fed_rows = [
+            [r[c] for c in COLUMNS] + [" ".join(r["downstreams"])]
+            for r in section["children"]
+        ]
+        if section["unavailable"]:
+            gaps["zhiyuan-federated-unavailable"] = ",".join(section["unavailable"])
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
+        if section is None:
+            writer.writerow(header)
+            writer.writerows(rows)
+        else:
+            writer.writerow([*header, SOURCE])
+            writer.writerows([*row, "own"] for row in rows)
+            writer.writerows([*row[:-1], f"federated:{row[-1]}"] for row in fed_rows)
         # A BOM so that spreadsheet programs read the Chinese as UTF-8.
         return Response(
             ("\ufeff" + out.getvalue()).encode(),
@@ -123,6 +169,15 @@ async def export(
         notes = book.create_sheet("unavailable")
         notes.append([board["notice"]["message_zh"]])
         notes.append([board["notice"]["message_en"]])
+    if section is not None:
+        fed = book.create_sheet(FEDERATED_SHEET)
+        fed.append([*header, DOWNSTREAMS])
+        for row in fed_rows:
+            fed.append(row)
+        links = book.create_sheet(LINKS_SHEET)
+        links.append([f"{LINK_HEADERS_ZH[c]} {c}" for c in LINK_COLUMNS])
+        for link in section["links"]:
+            links.append([link[c] for c in LINK_COLUMNS])
     data = io.BytesIO()
     book.save(data)
     return Response(

@@ -9,6 +9,8 @@ their federated figures are ``None``, as a service that cannot answer."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -148,6 +150,53 @@ def test_the_nation_sees_the_section_by_province(upstream, token) -> None:  # ty
     assert fed["headline"]["hours_total"] == fed["children"][0]["hours_total"] > 0
 
 
+def test_the_export_lists_the_federated_rows_after_the_own_ones(
+    upstream, token
+) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    headers = {"Authorization": f"Bearer {token('61', 'province_admin')}"}
+    with TestClient(create_app(upstream.cfg)) as client:
+        shown = board(client, headers, "61")
+        got = client.get(
+            f"/api/v1/dashboard/export?division_code=61&year={YEAR}&format=csv",
+            headers=headers,
+        )
+        xlsx = client.get(
+            f"/api/v1/dashboard/export?division_code=61&year={YEAR}&format=xlsx",
+            headers=headers,
+        )
+    assert got.status_code == 200, got.text
+    assert got.headers["zhiyuan-federated-unavailable"] == ",".join(OTHERS)
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "区划代码 code" and rows[0][-1] == "来源 source"
+    hours = rows[0].index("累计服务时长 hours_total")
+    own = [r for r in rows[1:] if r[-1] == "own"]
+    fed = [r for r in rows[1:] if r[-1].startswith("federated:")]
+    assert len(own) + len(fed) == len(rows) - 1  # nothing else
+    assert [r[0] for r in own] == [c["code"] for c in shown["children"]]
+    want = {c["code"]: c for c in shown["federated"]["children"]}
+    assert [r[0] for r in fed] == sorted(want) == ["6101", "6108"]
+    for r in fed:  # the federated figures as the page shows them, not added
+        assert float(r[hours]) == want[r[0]]["hours_total"]
+        assert r[-1] == "federated:" + " ".join(want[r[0]]["downstreams"])
+    assert fed[0][-1] == "federated:yanta"
+    assert all(float(r[hours] or 0) == 0 for r in own)
+
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames[0] == "61" and "联邦 federated" in book.sheetnames
+    sheet = list(book["联邦 federated"].values)
+    assert sheet[0][-1] == "下级平台 downstreams"
+    assert [(v[0], v[hours]) for v in sheet[1:]] == [
+        (c, want[c]["hours_total"]) for c in sorted(want)
+    ]
+    links = list(book["联邦链路 links"].values)
+    assert links[0][0] == "下级平台 downstream"
+    assert [v[:2] for v in links[1:]] == [("yanta", "610113"), ("yuyang", "610802")]
+    assert len(list(book["61"].values)) == len(shown["children"]) + 1
+
+
 @pytest.mark.parametrize("role", ["none", "downstream"])
 def test_any_other_release_shows_no_section(upstream, token, role) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {token('61', 'province_admin')}"}
@@ -155,3 +204,7 @@ def test_any_other_release_shows_no_section(upstream, token, role) -> None:  # t
         shown = board(client, headers, "61")
     assert "federated" not in shown
     assert shown["headline"]["hours_total"] == 0
+    with TestClient(create_app(upstream.with_env(FEDERATION_ROLE=role))) as client:
+        got = client.get("/api/v1/dashboard/export?division_code=61", headers=headers)
+    header = got.content.decode("utf-8-sig").splitlines()[0]
+    assert "source" not in header and "zhiyuan-federated-unavailable" not in got.headers
