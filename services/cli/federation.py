@@ -2,6 +2,8 @@
 services/common/federation.py).
 
     zhiyuan federation register NAME SUBTREE   (upstream) admit a downstream
+    zhiyuan federation unregister NAME [--purge]
+                                               (upstream) end its link
     zhiyuan federation link                    (downstream) queue + shovel
     zhiyuan federation resync [--service S] [--chunk N]
                                                (downstream, relay) full snapshot,
@@ -53,6 +55,38 @@ def cmd_register(args: argparse.Namespace) -> int:
     print(json.dumps({"name": args.name, "subtree": args.subtree,
                       "username": f"federation-{args.name}",
                       "password": password}))  # fmt: skip
+    return 0
+
+
+def cmd_unregister(args: argparse.Namespace) -> int:
+    from services.common.db import Database, is_postgres
+    from services.common.errors import InvalidArgument
+    from services.common.federation_links import purge_figures, unregister
+
+    cfg = load()
+    federated = _federated()
+    if args.service:
+        if args.service not in federated:
+            raise InvalidArgument(
+                "service", "enum",
+                f"--service must be one of {', '.join(sorted(federated))}",
+                f"--service 须为 {', '.join(sorted(federated))} 之一",
+            )  # fmt: skip
+        federated = {args.service: federated[args.service]}
+    done = unregister(
+        _fed(), args.name, cfg["amqp_uri"], sorted(federated), purge=args.purge
+    )
+    if args.purge:
+        removed: dict[str, int] = {}
+        for service, rollup in federated.items():
+            db = Database(cfg.service(service))
+            try:
+                if is_postgres(db.engine):
+                    removed[service] = purge_figures(db.engine, rollup, args.name)
+            finally:
+                db.dispose()
+        done["rows_removed"] = removed
+    print(json.dumps(done, ensure_ascii=False))
     return 0
 
 
@@ -148,6 +182,7 @@ def add_commands(sub: Any) -> None:
         help="link this release to an upstream or downstream one / 联邦部署",
         description=__doc__,
         epilog="examples / 示例:\n  zhiyuan federation register yanta 610113\n"
+        "  zhiyuan federation unregister yanta --purge\n"
         "  zhiyuan federation link\n  zhiyuan federation resync",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -168,6 +203,35 @@ def add_commands(sub: Any) -> None:
     r.add_argument("subtree", help="division code it may report / 其辖区代码")
     r.add_argument("--password", help="use this password / 指定密码")
     r.set_defaults(func=cmd_register)
+    u = command(
+        f_sub, "unregister", "end a downstream's link (upstream) / 注销下级部署",
+        en="On the upstream release: remove the downstream from "
+        "FEDERATION_DOWNSTREAMS_FILE (the workers stop taking its deltas), "
+        "delete its broker user and close its connections, so its "
+        "credentials stop working at once. The figures it sent stay on the "
+        "dashboard (its link shows stale) unless --purge, which also deletes "
+        "its exchange, queues and DLQs (deltas still waiting there are "
+        "dropped) and removes its figures, and those of the releases below "
+        "it, from every service; a relay forwards those removals upstream. "
+        "Prints what was done as JSON.",
+        zh="在上级部署上执行：从 FEDERATION_DOWNSTREAMS_FILE 删除该下级（不再接收其"
+        "数据），删除其消息队列账号并断开其连接，凭据立即失效。已收到的数据仍显示在"
+        "看板上（链路显示为滞后），除非使用 --purge：同时删除其交换器、队列和死信队列"
+        "（其中尚未处理的数据将被丢弃），并从各服务删除该下级及其下级发来的全部数据；"
+        "中继部署会把删除转发给上级。以 JSON 输出执行结果。",
+        examples=["zhiyuan federation unregister yanta",
+                  "zhiyuan federation unregister yanta --purge"],
+    )  # fmt: skip
+    u.add_argument("name", help="the downstream's name / 下级部署名称")
+    u.add_argument(
+        "--purge", action="store_true",
+        help="also remove its queues and the figures it sent / 同时删除其队列和数据",
+    )  # fmt: skip
+    u.add_argument(
+        "--service",
+        help="purge only this service's queues and figures / 仅清除此服务的队列和数据",
+    )
+    u.set_defaults(func=cmd_unregister)
     link = command(
         f_sub, "link", "queue and shovel to the upstream (downstream) / 建立链路",
         en="On the downstream release: declare the local exchange and queue, "

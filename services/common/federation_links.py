@@ -37,6 +37,7 @@ from services.common.federation import (
     declare_in,
     declare_out,
     in_exchange,
+    in_queue,
     username,
 )
 from services.common.tenancy import validate_code
@@ -72,6 +73,15 @@ class Management:
         got = self.client.get(path)
         got.raise_for_status()
         return got.json()
+
+    def delete(self, path: str) -> bool:
+        """DELETE ``path``; False when it was not there (404)."""
+        got = self.client.delete(path)
+        if got.status_code == 404:
+            return False
+        if got.status_code >= 300:
+            raise RuntimeError(f"DELETE {path}: {got.status_code} {got.text[:300]}")
+        return True
 
     def close(self) -> None:
         self.client.close()
@@ -119,12 +129,92 @@ def _remember(fed: FederationConfig, name: str, subtree: str, user: str) -> None
             "set FEDERATION_DOWNSTREAMS_FILE on the upstream",
             "上级部署须设置 FEDERATION_DOWNSTREAMS_FILE（下级部署登记文件）",
         )  # fmt: skip
-    path = Path(fed.downstreams_file)
-    known = (
-        json.loads(path.read_text(encoding="utf-8") or "[]") if path.exists() else []
-    )
-    known = [d for d in known if d["name"] != name]
+    known = [d for d in _known(fed) if d["name"] != name]
     known.append({"name": name, "subtree": subtree, "username": user})
+    _write_known(fed, known)
+
+
+def unregister(
+    fed: FederationConfig, name: str, amqp_uri: str, services: list[str],
+    purge: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """On the upstream: end downstream ``name``'s link. Its entry leaves the
+    downstreams file (the workers stop taking its queues and refuse what it
+    still sends), its broker user is deleted and its open connections (the
+    shovel's) are closed, so its credentials no longer work. With ``purge``
+    its exchange, queues and DLQs go too (deltas still waiting in them are
+    dropped); the figures it sent are removed from the databases by
+    :func:`purge_figures`. What was done, as a dict."""
+    _check_name(name)
+    known = _known(fed)
+    if not any(d["name"] == name for d in known):
+        raise InvalidArgument(
+            "federation.name", "registered",
+            f"no downstream named {name!r} is registered here"
+            " (zhiyuan federation status lists them)",
+            f"本部署未登记名为 {name!r} 的下级部署（zhiyuan federation status 可列出）",
+        )  # fmt: skip
+    _write_known(fed, [d for d in known if d["name"] != name])
+    user, vhost = username(name), quote(vhost_of(amqp_uri), safe="")
+    api = Management(fed.management_url)
+    closed, queues = 0, []
+    try:
+        for conn in api.get("/api/connections"):
+            if conn.get("user") == user:
+                closed += api.delete(f"/api/connections/{quote(conn['name'], safe='')}")
+        user_deleted = api.delete(f"/api/users/{quote(user, safe='')}")
+        if purge:
+            for service in services:
+                for queue in (
+                    in_queue(name, service),
+                    f"{in_queue(name, service)}.dlq",
+                ):
+                    if api.delete(f"/api/queues/{vhost}/{quote(queue, safe='')}"):
+                        queues.append(queue)
+            api.delete(f"/api/exchanges/{vhost}/{quote(in_exchange(name), safe='')}")
+    finally:
+        api.close()
+    return {
+        "name": name, "username": user, "user_deleted": user_deleted,
+        "connections_closed": closed, "queues_deleted": queues,
+    }  # fmt: skip
+
+
+def purge_figures(engine: Any, rollup: str, name: str) -> int:
+    """Remove what downstream ``name`` forwarded (and, through it, the
+    releases below it: ``name/…``) from ``federated_<rollup>``, and its
+    links' record; the rows removed. On a relay the removals are forwarded
+    upstream like a re-sync's (its delete trigger)."""
+    from sqlalchemy import text
+
+    from services.common.federation_schema import federated_table
+
+    below = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    with engine.begin() as conn:
+        gone = conn.execute(
+            text(
+                f"DELETE FROM {federated_table(rollup)}"
+                " WHERE downstream = :n OR downstream LIKE :below"
+            ),
+            {"n": name, "below": below},
+        ).rowcount
+        conn.execute(
+            text("DELETE FROM federation_links WHERE downstream = :n"
+                 " OR downstream LIKE :below"),
+            {"n": name, "below": below},
+        )  # fmt: skip
+    return int(gone or 0)
+
+
+def _known(fed: FederationConfig) -> list[dict[str, Any]]:
+    path = Path(fed.downstreams_file) if fed.downstreams_file else None
+    if path is None or not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8") or "[]"))
+
+
+def _write_known(fed: FederationConfig, known: list[dict[str, Any]]) -> None:
+    path = Path(fed.downstreams_file)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(known, indent=2), encoding="utf-8")
     tmp.replace(path)

@@ -9,7 +9,9 @@ with both sides agreeing exactly on every cell of the county's subtree.
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
 import sys
 import time
 import uuid
@@ -359,3 +361,85 @@ def test_resync_repairs_a_corrupted_upstream(
     assert "cells sent" in out
     took = agree(province, county, "agreement after the re-sync")
     print(f"\n[federation] re-sync repaired the province in {took:.2f} s")
+
+
+def test_unregister_revokes_a_downstream_and_purges_what_it_sent(
+    releases: tuple[Release, Release],
+) -> None:
+    """A second downstream, registered for another county, sends a delta
+    (applied), is unregistered: its credentials stop working at once, it
+    leaves the downstreams file, and --purge removes its queues and the
+    figures it (and a release below it) sent; the county's link is
+    untouched. An unknown name is refused with the rule."""
+    province, county = releases
+    spare, other = "spare", "610115"
+    password = "spare-" + uuid.uuid4().hex[:12]
+    province.zhiyuan("federation", "register", spare, other, "--password", password)
+    uri = f"amqp://federation-{spare}:{password}@127.0.0.1:{province.mq.port}/"
+
+    def send(cells: list[list[Any]]) -> None:
+        with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.default_channel, serializer="json").publish(
+                {"downstream": spare, "source": "hours_rollup", "kind": "delta",
+                 "cells": cells},
+                exchange=Exchange(in_exchange(spare), type="direct"),
+                routing_key="hours", delivery_mode=2, retry=False,
+            )  # fmt: skip
+
+    send([[f"{other}001", "all", 5, {"hours": 4.0, "records": 2.0}]])
+    wait_for(
+        lambda: province.sql(
+            "SELECT 1 FROM federated_hours_rollup WHERE downstream = :d", d=spare
+        ),
+        timeout=60, what="the spare's delta applied",
+    )  # fmt: skip
+    # As if a relay below it had forwarded a cell of its own downstream.
+    province.sql(
+        "INSERT INTO federated_hours_rollup VALUES (:d, :c, 'all',"
+        " '{\"hours\": 1}', 6, now())",
+        d=f"{spare}/below", c=f"{other}002",
+    )  # fmt: skip
+    agree(province, county, "agreement before the unregistration")
+    county_rows = province.sql(
+        "SELECT * FROM federated_hours_rollup WHERE downstream = 'county' ORDER BY 2, 3"
+    )
+
+    out = json.loads(
+        province.zhiyuan(
+            "federation", "unregister", spare, "--purge", "--service", "hours"
+        )
+    )
+    assert out["user_deleted"] is True
+    assert out["queues_deleted"] == [
+        in_queue(spare, "hours"),
+        in_queue(spare, "hours") + ".dlq",
+    ]
+    assert out["rows_removed"] == {"hours": 2}
+    status = json.loads(province.zhiyuan("federation", "status"))
+    assert [d["name"] for d in status["downstreams"]] == ["county"]
+    with pytest.raises(Exception, match="(?i)access_refused|403"):
+        send([[f"{other}001", "all", 7, {"hours": 9.0}]])
+    assert not province.sql(
+        "SELECT 1 FROM federated_hours_rollup WHERE downstream LIKE 'spare%'"
+    )
+    assert not province.sql(
+        "SELECT 1 FROM federation_links WHERE downstream = :d", d=spare
+    )
+    assert (
+        province.sql(
+            "SELECT * FROM federated_hours_rollup WHERE downstream = 'county'"
+            " ORDER BY 2, 3"
+        )
+        == county_rows
+    )
+    # The county's link still carries facts.
+    approve(county, 3)
+    agree(province, county, "agreement after another downstream left")
+
+    refused = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "services.cli", "federation", "unregister", spare],
+        env=province.procs.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "federation.name" in refused.stderr + refused.stdout
+    assert "未登记" in refused.stderr + refused.stdout
