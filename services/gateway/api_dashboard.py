@@ -58,6 +58,26 @@ def _this_year() -> int:
     return datetime.now(CST).year
 
 
+async def _board(
+    request: Request, rpc: RollupRpc, me: RollupMe, division_code: str,
+    year: int | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:  # fmt: skip
+    """The dashboard of the (checked) node and, on an upstream release, its
+    ``federated`` section (None elsewhere), both asked at once; a page
+    refused (403 outside the scope) stops the other."""
+    year = year or _this_year()
+    node = check_node(division_code, me.scope_code)
+    beside = asyncio.ensure_future(
+        federated(rpc, node, year, request.app.state.federation)
+    )
+    try:
+        board = await compose(rpc, me.scope_code, node, year)
+    except BaseException:
+        beside.cancel()
+        raise
+    return board, await beside
+
+
 @router.get("/dashboard", summary="Dashboard of a node / 数据看板")
 async def dashboard(
     request: Request,
@@ -79,18 +99,7 @@ async def dashboard(
     ``downstreams`` each row comes from), and ``links``: each downstream's
     subtree, ``last_delta_at`` (UTC), ``age_seconds`` and ``stale`` (no
     delta for longer than ``stale_seconds``). 联邦下级平台的数据。"""
-    year = year or _this_year()
-    node = check_node(division_code, me.scope_code)
-    # Both at once; a page refused (403 outside the scope) stops the other.
-    beside = asyncio.ensure_future(
-        federated(rpc, node, year, request.app.state.federation)
-    )
-    try:
-        board = await compose(rpc, me.scope_code, node, year)
-    except BaseException:
-        beside.cancel()
-        raise
-    section = await beside
+    board, section = await _board(request, rpc, me, division_code, year)
     if section is not None:
         board["federated"] = section
     return board
@@ -114,17 +123,7 @@ async def export(
     column 来源 source (``own``, or ``federated:`` and the downstreams), in
     XLSX on a sheet of their own beside one of the links' last deltas; never
     added to the own rows. 联邦下级平台的数据单列。"""
-    year = year or _this_year()
-    node = check_node(division_code, me.scope_code)
-    beside = asyncio.ensure_future(
-        federated(rpc, node, year, request.app.state.federation)
-    )
-    try:
-        board = await compose(rpc, me.scope_code, node, year)
-    except BaseException:
-        beside.cancel()
-        raise
-    section = await beside
+    board, section = await _board(request, rpc, me, division_code, year)
     rows = [[r[c] for c in COLUMNS] for r in board["children"]]
     header = [f"{HEADERS_ZH[c]} {c}" for c in COLUMNS]
     name = f"zhiyuan-{board['node']['code']}-{board['year']}"

@@ -107,9 +107,20 @@ def test_a_city_admin_sees_only_its_own_subtree(upstream, token) -> None:  # typ
     with TestClient(create_app(upstream.cfg)) as client:
         fed = board(client, headers, "6108")["federated"]
         refused = client.get("/api/v1/dashboard?division_code=6101", headers=headers)
+        # The export of a neighbour's (Xi'an), the parent's (the province) or
+        # a made-up node is refused as the page is, federated rows and all.
+        exports = {
+            code: client.get(
+                f"/api/v1/dashboard/export?division_code={code}", headers=headers
+            )
+            for code in ("6101", "61", "6199")
+        }
     assert [link["downstream"] for link in fed["links"]] == ["yuyang"]
     assert fed["headline"]["hours_total"] == 3.0
     assert refused.status_code == 403
+    for code, got in exports.items():
+        assert got.status_code in (400, 403, 404), (code, got.text)
+        assert "yanta" not in got.text and "federated:" not in got.text
 
 
 def test_a_newer_delta_moves_the_figures_and_an_older_one_does_not(
